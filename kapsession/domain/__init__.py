@@ -1,0 +1,1 @@
+"""Pure-Python rules of a KAP session: protocol, clock, timeline. No Qt, no SQL."""

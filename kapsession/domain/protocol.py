@@ -1,0 +1,159 @@
+"""A clinic's session protocol as typed, immutable data.
+
+Every clinical number (phase times, check-in schedule, alert thresholds, hold-dose limits,
+discharge criteria) comes from a protocol file, never from code. `protocol_file` reads and
+validates the TOML form; a session keeps the exact text it was started with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Anchor(StrEnum):
+    """What an offset is counted from."""
+
+    START = "start"  # the moment the session was started
+    DOSE = "dose"  # the first dose (T0)
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A point in the session, e.g. `dose+40` = 40 minutes after the first dose."""
+
+    anchor: Anchor
+    minutes: float
+
+    def __str__(self) -> str:
+        sign = "+" if self.minutes >= 0 else "-"
+        return f"{self.anchor.value}{sign}{abs(self.minutes):g}"
+
+
+class Route(StrEnum):
+    SUBLINGUAL = "sublingual"
+    INTRAMUSCULAR = "intramuscular"
+    INTRAVENOUS = "intravenous"
+    INTRANASAL = "intranasal"
+
+
+class Medication(StrEnum):
+    KETAMINE = "ketamine"
+    ESKETAMINE = "esketamine"
+
+
+class Comparison(StrEnum):
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+    def holds(self, value: float, limit: float) -> bool:
+        if self is Comparison.LT:
+            return value < limit
+        if self is Comparison.LE:
+            return value <= limit
+        if self is Comparison.GT:
+            return value > limit
+        return value >= limit
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    key: str
+    name: str
+    begins: Offset
+    ends: Offset
+    playlist: str | None = None  # file name in the playlists folder, or None for silence
+
+
+@dataclass(frozen=True)
+class CheckinSpec:
+    key: str
+    label: str
+    at: Offset
+    grace_min: float  # due from `at`, overdue after `at + grace_min`
+    measures: tuple[str, ...] = ()  # observation fields expected, e.g. ("bp", "hr", "spo2")
+    rems: bool = False  # one of the SPRAVATO REMS blood pressure readings
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """Flag a saved reading when `field op value` holds, e.g. systolic_mmhg >= 180."""
+
+    field: str
+    op: Comparison
+    value: float
+    label: str
+
+    def triggered_by(self, reading: float) -> bool:
+        return self.op.holds(reading, self.value)
+
+
+@dataclass(frozen=True)
+class HoldDoseRule:
+    """Baseline blood pressure checked before the first dose."""
+
+    block_systolic_above: float  # above either block limit: dose needs an override with reason
+    block_diastolic_above: float
+    caution_systolic_above: float  # above either caution limit: a caution is shown
+    caution_diastolic_above: float
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class DischargeCriteria:
+    aldrete_pass_min: int
+    bp_within_pct_of_baseline: float
+    spo2_min_pct: float
+    min_minutes_after_first_dose: float  # 120 for esketamine (REMS); 0 when not required
+    checklist: tuple[ChecklistItem, ...]
+
+
+@dataclass(frozen=True)
+class DosingSpec:
+    medication: Medication
+    route: Route
+    planned_dose_after_start_min: float  # where T0 is expected before the dose is given
+    hold_min: float | None = None  # sublingual: hold, then spit or swallow
+    device_mg: float | None = None  # intranasal esketamine: mg per device
+    device_spacing_min: float | None = None
+    booster_window: tuple[Offset, Offset] | None = None
+
+
+@dataclass(frozen=True)
+class MusicSpec:
+    transition: str  # "track_end" or "fade": how music follows a phase change
+    crossfade_s: float
+
+
+@dataclass(frozen=True)
+class Protocol:
+    key: str  # stable identifier, e.g. "sublingual-kap-3h"
+    name: str
+    version: int
+    description: str
+    dosing: DosingSpec
+    phases: tuple[PhaseSpec, ...]  # contiguous, in order
+    checkins: tuple[CheckinSpec, ...]  # in order of `at` at the planned dose time
+    alerts: tuple[AlertRule, ...]
+    hold_dose: HoldDoseRule
+    discharge: DischargeCriteria
+    music: MusicSpec
+
+    def phase(self, key: str) -> PhaseSpec:
+        for phase in self.phases:
+            if phase.key == key:
+                return phase
+        raise KeyError(key)
+
+    def checkin(self, key: str) -> CheckinSpec:
+        for checkin in self.checkins:
+            if checkin.key == key:
+                return checkin
+        raise KeyError(key)
