@@ -1,0 +1,1030 @@
+"""Read and validate a clinic's protocol file (TOML) into a `Protocol`.
+
+A clinic lead edits these files by hand, so every mistake is reported with the file, the line
+and the field (a dotted path such as `phases[2].ends`, indices counted from 0) and says what to
+write instead. tomllib gives no line numbers for values, so `_SourceMap` finds them in the text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from kapsession.domain.protocol import (
+    AlertRule,
+    Anchor,
+    CheckinSpec,
+    ChecklistItem,
+    Comparison,
+    DischargeCriteria,
+    DosingSpec,
+    HoldDoseRule,
+    Medication,
+    MusicSpec,
+    Offset,
+    PhaseSpec,
+    Protocol,
+    Route,
+)
+
+SCHEMA_VERSION = 1
+PROTOCOL_SUFFIX = ".toml"
+
+PROTOCOL_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+ITEM_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")  # phase, check-in, checklist keys
+_OFFSET_PATTERN = re.compile(r"\s*(start|dose)\s*([+-])\s*(\d+(?:\.\d+)?)\s*")
+_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+MEASURES = frozenset(
+    {"bp", "hr", "spo2", "rr", "temp", "moaas", "rass", "dissociation", "nausea", "suds"}
+)
+MUSIC_TRANSITIONS = frozenset({"track_end", "fade"})
+MAX_CROSSFADE_S = 12.0
+MAX_MINUTES = 24 * 60.0  # no offset, grace or duration in a session reaches a day
+
+# Alert fields with the range a threshold can sensibly take (plausibility, not clinical advice).
+ALERT_FIELDS: dict[str, tuple[float, float, str]] = {
+    "systolic_mmhg": (40, 300, " mmHg"),
+    "diastolic_mmhg": (20, 200, " mmHg"),
+    "heart_rate_bpm": (20, 250, " bpm"),
+    "spo2_pct": (50, 100, " %"),
+    "resp_rate_per_min": (0, 60, " per minute"),
+    "temperature_c": (30, 45, " °C"),
+    "moaas": (0, 5, ""),
+    "rass": (-5, 4, ""),
+    "dissociation": (0, 4, ""),
+    "nausea": (0, 10, ""),
+    "suds": (0, 10, ""),
+}
+
+# An example value for each field, shown when a field is missing or wrong.
+_EXAMPLES: dict[str, str] = {
+    "schema": "1",
+    "key": '"sublingual-kap-3h"',
+    "name": '"Sublingual KAP, 3 hours"',
+    "version": "1",
+    "description": '"What this protocol is for"',
+    "medication": '"ketamine"',
+    "route": '"sublingual"',
+    "planned_dose_after_start_min": "40",
+    "hold_min": "10",
+    "device_mg": "28",
+    "device_spacing_min": "5",
+    "booster_window": '["dose+30", "dose+45"]',
+    "begins": '"dose+0"',
+    "ends": '"dose+25"',
+    "playlist": '"onset.m3u8"',
+    "label": '"T+40 blood pressure"',
+    "at": '"dose+40"',
+    "grace_min": "5",
+    "measures": '["bp", "hr", "spo2"]',
+    "rems": "false",
+    "field": '"systolic_mmhg"',
+    "op": '">="',
+    "value": "180",
+    "block_systolic_above": "160",
+    "block_diastolic_above": "100",
+    "caution_systolic_above": "140",
+    "caution_diastolic_above": "90",
+    "aldrete_pass_min": "9",
+    "bp_within_pct_of_baseline": "20",
+    "spo2_min_pct": "92",
+    "min_minutes_after_first_dose": "0",
+    "checklist": '[{ key = "escort", label = "Escort present" }]',
+    "transition": '"track_end"',
+    "crossfade_s": "6",
+}
+
+# Tables and lists of tables: how to tell the reader to add one.
+_TABLE_EXAMPLES: dict[str, str] = {
+    "dosing": "a [dosing] table",
+    "phases": "at least one [[phases]] table",
+    "checkins": "[[checkins]] tables (or checkins = [] for none)",
+    "alerts": "[[alerts]] tables (or alerts = [] for none)",
+    "hold_dose": "a [hold_dose] table",
+    "discharge": "a [discharge] table",
+    "checklist": "[[discharge.checklist]] tables (or checklist = [] for none)",
+    "music": "a [music] table",
+}
+
+_TOML_HINTS: dict[str, str] = {
+    "Cannot overwrite a value": "a key is set twice in the same table; keep one of the lines",
+    "Invalid value": 'text must be in double quotes, e.g. name = "Peak"',
+    "Unterminated string": "a quoted text is not closed; add the closing quote",
+    "Invalid statement": "each line must look like key = value or [table]; check for a stray word",
+}
+
+_T = TypeVar("_T")
+
+
+class ProtocolError(ValueError):
+    """A protocol file that cannot be used, with where the problem is and how to fix it."""
+
+    def __init__(self, source: str, line: int | None, field: str | None, message: str) -> None:
+        super().__init__(source, line, field, message)
+        self.source = source
+        self.line = line
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        where = [self.source]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field:
+            where.append(self.field)
+        return f"{', '.join(where)}: {self.message}"
+
+
+def load_protocol(path: Path) -> Protocol:
+    """Read and validate one protocol file; errors name the file by its name."""
+    source = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ProtocolError(
+            source, None, None, f"cannot be read ({reason}); check that the file exists"
+        ) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ProtocolError(
+            source, line, None, "is not UTF-8 text; save the file as UTF-8 in a plain text editor"
+        ) from exc
+    return parse_protocol(text, source)
+
+
+def list_protocol_files(folder: Path) -> list[Path]:
+    """The protocol files in a folder, sorted by name; none if the folder does not exist."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        (
+            entry
+            for entry in folder.iterdir()
+            if entry.suffix == PROTOCOL_SUFFIX
+            and not entry.name.startswith((".", "~"))
+            and entry.is_file()
+        ),
+        key=lambda entry: entry.name,
+    )
+
+
+def parse_protocol(text: str, source: str) -> Protocol:
+    """Validate the text of a protocol file; `source` names it in error messages."""
+    data = _load_toml(text, source)
+    try:
+        return _ProtocolReader(data).protocol()
+    except _Invalid as invalid:
+        line = _SourceMap(text).line_of(invalid.field)
+        raise ProtocolError(source, line, invalid.field, invalid.message) from None
+
+
+def _load_toml(text: str, source: str) -> dict[str, object]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raw = str(exc)
+        match = _TOML_POSITION.search(raw)
+        reason = raw[: match.start()] if match else raw
+        if match and match.group(1):
+            line = int(match.group(1))
+            reason = f"{reason} at column {match.group(2)}"
+        else:
+            line = text.rstrip("\n").count("\n") + 1
+            reason = f"{reason} at the end of the file"
+        hint = next((h for start, h in _TOML_HINTS.items() if raw.startswith(start)), None)
+        message = f"is not valid TOML: {reason}" + (f"; {hint}" if hint else "")
+        raise ProtocolError(source, line, None, message) from None
+    except RecursionError:
+        raise ProtocolError(
+            source, None, None, "is not a usable protocol: lists are nested far too deeply"
+        ) from None
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise ProtocolError(source, None, None, f"is not valid TOML: {exc}") from None
+
+
+class _Invalid(Exception):
+    """One validation problem, before its line number is looked up."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.field = field
+        self.message = message
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _show(value: object) -> str:
+    """A value as the clinic lead wrote it, for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return f"a date or time ({value})"
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+class _Table:
+    """One TOML table being read: knows its path and which keys it allows."""
+
+    def __init__(self, data: dict[str, object], path: str, allowed: Iterable[str]) -> None:
+        self.data = data
+        self.path = path
+        allowed_keys = list(allowed)
+        for name in data:
+            if name not in allowed_keys:
+                close = difflib.get_close_matches(name, allowed_keys, n=1, cutoff=0.6)
+                advice = (
+                    f'did you mean "{close[0]}"?'
+                    if close
+                    else "allowed here: " + ", ".join(allowed_keys)
+                )
+                raise _Invalid(self.field(name), f'unknown key "{name}"; {advice}')
+
+    def field(self, name: str) -> str:
+        return _join(self.path, name)
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def get(self, name: str) -> object:
+        if name not in self.data:
+            if name in _TABLE_EXAMPLES:
+                raise _Invalid(self.field(name), f"is missing; add {_TABLE_EXAMPLES[name]}")
+            example = _EXAMPLES.get(name, "...")
+            raise _Invalid(
+                self.field(name), f"is missing; add a line like {name} = {example} to this table"
+            )
+        return self.data[name]
+
+    def table(self, name: str, allowed: Iterable[str]) -> _Table:
+        value = self.get(name)
+        if not isinstance(value, dict):
+            raise _Invalid(
+                self.field(name), f"must be a table like [{self.field(name)}], not {_show(value)}"
+            )
+        return _Table(value, self.field(name), allowed)
+
+    def tables(self, name: str, allowed: Iterable[str]) -> list[_Table]:
+        value = self.get(name)
+        if not isinstance(value, list):
+            raise _Invalid(
+                self.field(name),
+                f"must be a list of [[{self.field(name)}]] tables, not {_show(value)}",
+            )
+        tables: list[_Table] = []
+        allowed_keys = list(allowed)
+        for index, item in enumerate(value):
+            item_path = f"{self.field(name)}[{index}]"
+            if not isinstance(item, dict):
+                raise _Invalid(item_path, f"must be a table, not {_show(item)}")
+            tables.append(_Table(item, item_path, allowed_keys))
+        return tables
+
+    def number(
+        self,
+        name: str,
+        *,
+        minimum: float,
+        maximum: float,
+        unit: str = "",
+        above_minimum: bool = False,
+        whole: bool = False,
+    ) -> float:
+        return _number(
+            self.get(name),
+            self.field(name),
+            name,
+            minimum=minimum,
+            maximum=maximum,
+            unit=unit,
+            above_minimum=above_minimum,
+            whole=whole,
+        )
+
+    def optional_number(
+        self, name: str, *, minimum: float, maximum: float, unit: str = "", above_minimum: bool
+    ) -> float | None:
+        if not self.has(name):
+            return None
+        return self.number(
+            name, minimum=minimum, maximum=maximum, unit=unit, above_minimum=above_minimum
+        )
+
+    def text(self, name: str, *, non_empty: bool = True) -> str:
+        value = self.get(name)
+        if not isinstance(value, str):
+            example = _EXAMPLES.get(name, '"..."')
+            raise _Invalid(
+                self.field(name),
+                f"must be text in double quotes, e.g. {name} = {example}, not {_show(value)}",
+            )
+        if non_empty and not value.strip():
+            raise _Invalid(self.field(name), "is empty; write a short name people will recognise")
+        return value.strip() if non_empty else value
+
+    def key(self, pattern: re.Pattern[str] = ITEM_KEY_PATTERN) -> str:
+        value = self.text("key")
+        if not pattern.fullmatch(value):
+            kinds = "lower-case letters, digits and hyphens"
+            if pattern is ITEM_KEY_PATTERN:
+                kinds = "lower-case letters, digits, hyphens and underscores"
+            raise _Invalid(
+                self.field("key"),
+                f'"{value}" is not a valid key; use {kinds} only, starting with a letter or '
+                'digit, e.g. "peak" or "pre-discharge"',
+            )
+        return value
+
+    def choice(self, name: str, choices: Iterable[str]) -> str:
+        options = sorted(choices)
+        value = self.text(name)
+        if value not in options:
+            listed = " | ".join(f'"{option}"' for option in options)
+            raise _Invalid(self.field(name), f'"{value}" is not one of {listed}')
+        return value
+
+    def offset(self, name: str) -> Offset:
+        return _offset(self.get(name), self.field(name))
+
+    def boolean(self, name: str, default: bool) -> bool:
+        if not self.has(name):
+            return default
+        value = self.data[name]
+        if not isinstance(value, bool):
+            raise _Invalid(
+                self.field(name), f"must be true or false (no quotes), not {_show(value)}"
+            )
+        return value
+
+    def text_list(self, name: str) -> list[tuple[str, str]]:
+        """A list of text values, each with its own field path."""
+        value = self.get(name)
+        if not isinstance(value, list):
+            example = _EXAMPLES.get(name, '["..."]')
+            raise _Invalid(self.field(name), f"must be a list like {example}, not {_show(value)}")
+        items: list[tuple[str, str]] = []
+        for index, item in enumerate(value):
+            item_field = f"{self.field(name)}[{index}]"
+            if not isinstance(item, str):
+                raise _Invalid(item_field, f"must be text in double quotes, not {_show(item)}")
+            items.append((item_field, item))
+        return items
+
+
+def _number(
+    value: object,
+    field: str,
+    name: str,
+    *,
+    minimum: float,
+    maximum: float,
+    unit: str = "",
+    above_minimum: bool = False,
+    whole: bool = False,
+) -> float:
+    example = _EXAMPLES.get(name, "10")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid(field, f"must be a number (no quotes), e.g. {example}, not {_show(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Invalid(field, f"must be an ordinary number, e.g. {example}, not {_show(value)}")
+    too_low = value <= minimum if above_minimum else value < minimum
+    if too_low or value > maximum:
+        lower = f"above {_num(minimum)}" if above_minimum else f"from {_num(minimum)}"
+        raise _Invalid(
+            field, f"{_show(value)}{unit} is out of range; it must be {lower} to {_num(maximum)}"
+        )
+    if whole and value != int(value):
+        raise _Invalid(field, f"{_show(value)} must be a whole number, e.g. {example}")
+    return float(value) + 0.0
+
+
+def _offset(value: object, field: str) -> Offset:
+    hint = 'write e.g. "dose+40" or "start+20"'
+    if not isinstance(value, str):
+        raise _Invalid(field, f"{_show(value)} is not an offset; {hint} (in double quotes)")
+    match = _OFFSET_PATTERN.fullmatch(value)
+    if match is None:
+        raise _Invalid(field, f'"{value}" is not an offset; {hint}')
+    anchor, sign, digits = match.groups()
+    minutes = float(digits)
+    if minutes > MAX_MINUTES:
+        raise _Invalid(field, f'"{value}" is more than a day away; {hint}')
+    if sign == "-":
+        minutes = -minutes
+    return Offset(Anchor(anchor), minutes + 0.0)
+
+
+def _unique(items: list[_T], key_of: Callable[[_T], str], field_of: Callable[[int], str]) -> None:
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        key = key_of(item)
+        if key in seen:
+            raise _Invalid(
+                field_of(index),
+                f'"{key}" is already used by an earlier entry; every key must be different',
+            )
+        seen[key] = index
+
+
+@dataclass(frozen=True)
+class _Projection:
+    """Places offsets on one line of minutes from the start, with the dose at its planned time."""
+
+    planned_dose_min: float
+
+    def minutes(self, offset: Offset) -> float:
+        base = self.planned_dose_min if offset.anchor is Anchor.DOSE else 0.0
+        return base + offset.minutes
+
+
+_TOP_KEYS = (
+    "schema",
+    "key",
+    "name",
+    "version",
+    "description",
+    "dosing",
+    "phases",
+    "checkins",
+    "alerts",
+    "hold_dose",
+    "discharge",
+    "music",
+)
+_DOSING_KEYS = (
+    "medication",
+    "route",
+    "planned_dose_after_start_min",
+    "hold_min",
+    "device_mg",
+    "device_spacing_min",
+    "booster_window",
+)
+_PHASE_KEYS = ("key", "name", "begins", "ends", "playlist")
+_CHECKIN_KEYS = ("key", "label", "at", "grace_min", "measures", "rems")
+_ALERT_KEYS = ("field", "op", "value", "label")
+_HOLD_KEYS = (
+    "block_systolic_above",
+    "block_diastolic_above",
+    "caution_systolic_above",
+    "caution_diastolic_above",
+)
+_DISCHARGE_KEYS = (
+    "aldrete_pass_min",
+    "bp_within_pct_of_baseline",
+    "spo2_min_pct",
+    "min_minutes_after_first_dose",
+    "checklist",
+)
+_CHECKLIST_KEYS = ("key", "label")
+_MUSIC_KEYS = ("transition", "crossfade_s")
+
+
+class _ProtocolReader:
+    """Turns parsed TOML into a `Protocol`, raising `_Invalid` at the first problem."""
+
+    def __init__(self, data: dict[str, object]) -> None:
+        self._data = data
+
+    def protocol(self) -> Protocol:
+        self._check_schema()
+        top = _Table(self._data, "", _TOP_KEYS)
+        key = top.key(PROTOCOL_KEY_PATTERN)
+        name = top.text("name")
+        version = int(top.number("version", minimum=1, maximum=1_000_000, whole=True))
+        description = top.text("description", non_empty=False).strip()
+        dosing = self._dosing(top.table("dosing", _DOSING_KEYS))
+        projection = _Projection(dosing.planned_dose_after_start_min)
+        phases = self._phases(top, projection)
+        session_end_min = projection.minutes(phases[-1].ends)
+        checkins = self._checkins(top, projection, session_end_min)
+        alerts = self._alerts(top)
+        hold_dose = self._hold_dose(top.table("hold_dose", _HOLD_KEYS))
+        discharge = self._discharge(top.table("discharge", _DISCHARGE_KEYS))
+        music = self._music(top.table("music", _MUSIC_KEYS))
+        self._check_booster(dosing, projection, session_end_min)
+        self._check_monitoring_time(discharge, phases[-1], projection, session_end_min)
+        return Protocol(
+            key=key,
+            name=name,
+            version=version,
+            description=description,
+            dosing=dosing,
+            phases=phases,
+            checkins=checkins,
+            alerts=alerts,
+            hold_dose=hold_dose,
+            discharge=discharge,
+            music=music,
+        )
+
+    def _check_schema(self) -> None:
+        if "schema" not in self._data:
+            raise _Invalid(
+                "schema", f"is missing; the file must start with schema = {SCHEMA_VERSION}"
+            )
+        schema = self._data["schema"]
+        if isinstance(schema, bool) or not isinstance(schema, int):
+            raise _Invalid(
+                "schema", f"must be the number {SCHEMA_VERSION} (no quotes), not {_show(schema)}"
+            )
+        if schema != SCHEMA_VERSION:
+            raise _Invalid(
+                "schema",
+                f"protocol schema {schema} is not known to this version of kapsession, which "
+                f"reads schema {SCHEMA_VERSION}; use a matching kapsession or rewrite the file",
+            )
+
+    def _dosing(self, table: _Table) -> DosingSpec:
+        medication = Medication(table.choice("medication", (m.value for m in Medication)))
+        route = Route(table.choice("route", (r.value for r in Route)))
+        planned = table.number("planned_dose_after_start_min", minimum=0, maximum=MAX_MINUTES)
+        hold_min = table.optional_number("hold_min", minimum=0, maximum=60, above_minimum=True)
+        device_mg = table.optional_number(
+            "device_mg", minimum=0, maximum=1000, unit=" mg", above_minimum=True
+        )
+        spacing = table.optional_number(
+            "device_spacing_min", minimum=0, maximum=60, above_minimum=False
+        )
+        if medication is Medication.ESKETAMINE and route is Route.INTRANASAL:
+            for name in ("device_mg", "device_spacing_min"):
+                if not table.has(name):
+                    raise _Invalid(
+                        table.field(name),
+                        f"is missing; intranasal esketamine needs {name} = {_EXAMPLES[name]} "
+                        "(mg per device and minutes between devices)",
+                    )
+        booster: tuple[Offset, Offset] | None = None
+        if table.has("booster_window"):
+            booster = self._booster_window(table)
+        return DosingSpec(
+            medication=medication,
+            route=route,
+            planned_dose_after_start_min=planned,
+            hold_min=hold_min,
+            device_mg=device_mg,
+            device_spacing_min=spacing,
+            booster_window=booster,
+        )
+
+    def _booster_window(self, table: _Table) -> tuple[Offset, Offset]:
+        field = table.field("booster_window")
+        value = table.get("booster_window")
+        if not isinstance(value, list) or len(value) != 2:
+            raise _Invalid(
+                field,
+                'must be two offsets, when it opens and when it closes, e.g. ["dose+30", '
+                f'"dose+45"], not {_show(value)}',
+            )
+        return (_offset(value[0], f"{field}[0]"), _offset(value[1], f"{field}[1]"))
+
+    def _phases(self, top: _Table, projection: _Projection) -> tuple[PhaseSpec, ...]:
+        tables = top.tables("phases", _PHASE_KEYS)
+        if not tables:
+            raise _Invalid("phases", "is empty; add at least one [[phases]] table")
+        phases: list[PhaseSpec] = []
+        for table in tables:
+            key = table.key()
+            name = table.text("name")
+            begins = table.offset("begins")
+            ends = table.offset("ends")
+            playlist = self._playlist(table) if table.has("playlist") else None
+            phases.append(PhaseSpec(key, name, begins, ends, playlist))
+        _unique(phases, lambda p: p.key, lambda i: f"phases[{i}].key")
+        previous: PhaseSpec | None = None
+        for index, phase in enumerate(phases):
+            begins_min = projection.minutes(phase.begins)
+            ends_min = projection.minutes(phase.ends)
+            if previous is None and begins_min != 0:
+                raise _Invalid(
+                    f"phases[{index}].begins",
+                    f'the first phase begins at "{phase.begins}" but must begin when the session '
+                    'starts; write "start+0"',
+                )
+            if previous is not None and phase.begins != previous.ends:
+                raise _Invalid(
+                    f"phases[{index}].begins",
+                    self._gap_message(phase, previous, projection),
+                )
+            if ends_min <= begins_min:
+                raise _Invalid(
+                    f"phases[{index}].ends",
+                    f'"{phase.ends}" is not after "{phase.begins}" when the dose is given at its '
+                    f"planned time (start+{_num(projection.planned_dose_min)}); a phase must "
+                    "last more than 0 minutes",
+                )
+            previous = phase
+        return tuple(phases)
+
+    @staticmethod
+    def _gap_message(phase: PhaseSpec, previous: PhaseSpec, projection: _Projection) -> str:
+        gap_min = projection.minutes(phase.begins) - projection.minutes(previous.ends)
+        fix = f'write begins = "{previous.ends}"'
+        if gap_min > 0:
+            problem = f"leaves a {_num(gap_min)}-minute gap after"
+        elif gap_min < 0:
+            problem = f"overlaps by {_num(-gap_min)} minutes with"
+        else:
+            problem = "meets only while the dose is on time, and drifts apart otherwise, from"
+        return (
+            f'"{phase.begins}" {problem} the previous phase "{previous.key}", which ends at '
+            f'"{previous.ends}"; phases must follow each other without gaps: {fix}'
+        )
+
+    @staticmethod
+    def _playlist(table: _Table) -> str:
+        value = table.text("playlist", non_empty=False)
+        if not value.strip():
+            raise _Invalid(
+                table.field("playlist"), "is empty; leave out the playlist line for silence"
+            )
+        if "/" in value or "\\" in value or value.strip() in (".", ".."):
+            raise _Invalid(
+                table.field("playlist"),
+                f'"{value}" must be a file name in the playlists folder, without a folder, '
+                'e.g. "onset.m3u8"',
+            )
+        return value.strip()
+
+    def _checkins(
+        self, top: _Table, projection: _Projection, session_end_min: float
+    ) -> tuple[CheckinSpec, ...]:
+        checkins: list[CheckinSpec] = []
+        for table in top.tables("checkins", _CHECKIN_KEYS):
+            key = table.key()
+            label = table.text("label")
+            at = table.offset("at")
+            grace_min = table.number("grace_min", minimum=0, maximum=MAX_MINUTES)
+            measures = self._measures(table) if table.has("measures") else ()
+            rems = table.boolean("rems", default=False)
+            checkins.append(CheckinSpec(key, label, at, grace_min, measures, rems))
+        _unique(checkins, lambda c: c.key, lambda i: f"checkins[{i}].key")
+        previous: CheckinSpec | None = None
+        for index, checkin in enumerate(checkins):
+            at_min = projection.minutes(checkin.at)
+            if at_min < 0:
+                raise _Invalid(
+                    f"checkins[{index}].at",
+                    f'"{checkin.at}" is before the session starts when the dose is given at its '
+                    "planned time; move it later",
+                )
+            if at_min > session_end_min:
+                raise _Invalid(
+                    f"checkins[{index}].at",
+                    f'"{checkin.at}" is after the session ends (the last phase ends); move it '
+                    "earlier or lengthen the last phase",
+                )
+            if previous is not None and at_min < projection.minutes(previous.at):
+                raise _Invalid(
+                    f"checkins[{index}].at",
+                    f'"{checkin.at}" comes before the previous check-in "{previous.key}" '
+                    f'("{previous.at}") when the dose is given at its planned time; list '
+                    "check-ins in time order",
+                )
+            previous = checkin
+        return tuple(checkins)
+
+    @staticmethod
+    def _measures(table: _Table) -> tuple[str, ...]:
+        measures: list[str] = []
+        for field, measure in table.text_list("measures"):
+            if measure not in MEASURES:
+                known = ", ".join(sorted(MEASURES))
+                raise _Invalid(field, f'"{measure}" is not a known measure; use one of {known}')
+            if measure in measures:
+                raise _Invalid(field, f'"{measure}" is listed twice; list each measure once')
+            measures.append(measure)
+        return tuple(measures)
+
+    @staticmethod
+    def _alerts(top: _Table) -> tuple[AlertRule, ...]:
+        alerts: list[AlertRule] = []
+        for table in top.tables("alerts", _ALERT_KEYS):
+            field = table.text("field")
+            if field not in ALERT_FIELDS:
+                known = ", ".join(ALERT_FIELDS)
+                raise _Invalid(
+                    table.field("field"), f'"{field}" is not a known reading; use one of {known}'
+                )
+            op_text = table.text("op")
+            ops = [c.value for c in Comparison]
+            if op_text not in ops:
+                raise _Invalid(
+                    table.field("op"),
+                    f'"{op_text}" is not a comparison; use one of ' + ", ".join(ops),
+                )
+            minimum, maximum, unit = ALERT_FIELDS[field]
+            value = table.number("value", minimum=minimum, maximum=maximum, unit=unit)
+            label = table.text("label")
+            alerts.append(AlertRule(field, Comparison(op_text), value, label))
+        return tuple(alerts)
+
+    @staticmethod
+    def _hold_dose(table: _Table) -> HoldDoseRule:
+        sys_min, sys_max, sys_unit = ALERT_FIELDS["systolic_mmhg"]
+        dia_min, dia_max, dia_unit = ALERT_FIELDS["diastolic_mmhg"]
+        limits: dict[str, float] = {}
+        for name in _HOLD_KEYS:
+            is_systolic = "systolic" in name
+            limits[name] = table.number(
+                name,
+                minimum=sys_min if is_systolic else dia_min,
+                maximum=sys_max if is_systolic else dia_max,
+                unit=sys_unit if is_systolic else dia_unit,
+            )
+        for kind in ("block", "caution"):
+            systolic, diastolic = (
+                limits[f"{kind}_systolic_above"],
+                limits[f"{kind}_diastolic_above"],
+            )
+            if diastolic >= systolic:
+                raise _Invalid(
+                    table.field(f"{kind}_diastolic_above"),
+                    f"{_num(diastolic)} mmHg is not below the systolic limit "
+                    f"{_num(systolic)} mmHg; are the two swapped?",
+                )
+        for side in ("systolic", "diastolic"):
+            caution, block = limits[f"caution_{side}_above"], limits[f"block_{side}_above"]
+            if caution > block:
+                raise _Invalid(
+                    table.field(f"caution_{side}_above"),
+                    f"{_num(caution)} mmHg is above the block limit block_{side}_above = "
+                    f"{_num(block)}; the caution limit must not be higher than the block limit",
+                )
+        return HoldDoseRule(**limits)
+
+    @staticmethod
+    def _discharge(table: _Table) -> DischargeCriteria:
+        aldrete = int(table.number("aldrete_pass_min", minimum=0, maximum=10, whole=True))
+        bp_pct = table.number(
+            "bp_within_pct_of_baseline", minimum=0, maximum=100, unit=" %", above_minimum=True
+        )
+        spo2 = table.number("spo2_min_pct", minimum=70, maximum=100, unit=" %")
+        min_minutes = table.number("min_minutes_after_first_dose", minimum=0, maximum=MAX_MINUTES)
+        items = [
+            ChecklistItem(item.key(), item.text("label"))
+            for item in table.tables("checklist", _CHECKLIST_KEYS)
+        ]
+        _unique(items, lambda c: c.key, lambda i: f"discharge.checklist[{i}].key")
+        return DischargeCriteria(aldrete, bp_pct, spo2, min_minutes, tuple(items))
+
+    @staticmethod
+    def _music(table: _Table) -> MusicSpec:
+        transition = table.choice("transition", MUSIC_TRANSITIONS)
+        crossfade_s = table.number("crossfade_s", minimum=0, maximum=MAX_CROSSFADE_S, unit=" s")
+        return MusicSpec(transition, crossfade_s)
+
+    @staticmethod
+    def _check_booster(dosing: DosingSpec, projection: _Projection, session_end_min: float) -> None:
+        if dosing.booster_window is None:
+            return
+        opens, closes = dosing.booster_window
+        field = "dosing.booster_window"
+        if projection.minutes(opens) < projection.planned_dose_min:
+            raise _Invalid(
+                f"{field}[0]",
+                f'"{opens}" is before the first dose; a booster window opens after it',
+            )
+        if projection.minutes(closes) <= projection.minutes(opens):
+            raise _Invalid(f"{field}[1]", f'"{closes}" must be later than "{opens}"')
+        if projection.minutes(closes) > session_end_min:
+            raise _Invalid(
+                f"{field}[1]",
+                f'"{closes}" is after the session ends; close the booster window before the last '
+                "phase ends",
+            )
+
+    @staticmethod
+    def _check_monitoring_time(
+        discharge: DischargeCriteria,
+        last_phase: PhaseSpec,
+        projection: _Projection,
+        session_end_min: float,
+    ) -> None:
+        after_dose_min = session_end_min - projection.planned_dose_min
+        if after_dose_min < discharge.min_minutes_after_first_dose:
+            raise _Invalid(
+                "discharge.min_minutes_after_first_dose",
+                f"{_num(discharge.min_minutes_after_first_dose)} minutes of monitoring after the "
+                f'first dose do not fit: the session ends at "{last_phase.ends}" '
+                f"({_num(after_dose_min)} minutes after the planned dose); lengthen the last phase",
+            )
+
+
+class _SourceMap:
+    """Line numbers of tables, keys and list items in valid TOML text, by dotted path.
+
+    Paths look like the validator's fields: `dosing.route`, `phases[2].ends`,
+    `checkins[0].measures[1]`. A path not written in the file (a missing key) is looked up as
+    its nearest written parent, so a missing field points at its table header.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._pos = 0
+        self._line = 1
+        self._lines: dict[str, int] = {"": 1}
+        self._array_tables: dict[str, int] = {}
+        # On a shape the scanner does not follow, keep what was found: lookups use parents.
+        with contextlib.suppress(IndexError, RecursionError, _ScanStop):
+            self._scan()
+
+    def line_of(self, path: str) -> int:
+        while path not in self._lines:
+            path = _parent(path)
+        return self._lines[path]
+
+    # --- scanning -------------------------------------------------------------------------
+
+    def _peek(self, ahead: int = 0) -> str:
+        index = self._pos + ahead
+        return self._text[index] if index < len(self._text) else ""
+
+    def _advance(self, count: int = 1) -> None:
+        for _ in range(count):
+            if self._pos >= len(self._text):
+                raise _ScanStop
+            if self._text[self._pos] == "\n":
+                self._line += 1
+            self._pos += 1
+
+    def _skip_blank(self, newlines: bool) -> None:
+        """Skip spaces and comments, and line breaks too when `newlines`."""
+        while self._pos < len(self._text):
+            char = self._text[self._pos]
+            if char in " \t\r" or (newlines and char == "\n"):
+                self._advance()
+            elif char == "#":
+                while self._pos < len(self._text) and self._text[self._pos] != "\n":
+                    self._advance()
+            else:
+                return
+
+    def _record(self, path: str, line: int) -> None:
+        self._lines.setdefault(path, line)
+
+    def _scan(self) -> None:
+        table = ""
+        while True:
+            self._skip_blank(newlines=True)
+            if self._pos >= len(self._text):
+                return
+            start = self._pos
+            if self._peek() == "[":
+                table = self._header()
+            else:
+                self._key_value(table)
+            if self._pos == start:
+                self._advance()
+
+    def _header(self) -> str:
+        line = self._line
+        is_array = self._peek(1) == "["
+        self._advance(2 if is_array else 1)
+        segments = self._key()
+        self._advance(2 if is_array else 1)
+        path = ""
+        for index, segment in enumerate(segments):
+            path = _join(path, segment)
+            if is_array and index == len(segments) - 1:
+                self._record(path, line)
+                count = self._array_tables.get(path, -1) + 1
+                self._array_tables[path] = count
+                path = f"{path}[{count}]"
+            elif path in self._array_tables:
+                path = f"{path}[{self._array_tables[path]}]"
+            self._record(path, line)
+        return path
+
+    def _key_value(self, table: str) -> None:
+        line = self._line
+        path = table
+        for segment in self._key():
+            path = _join(path, segment)
+            self._record(path, line)
+        self._skip_blank(newlines=False)
+        if self._peek() == "=":
+            self._advance()
+            self._skip_blank(newlines=False)
+            self._value(path)
+
+    def _key(self) -> list[str]:
+        segments: list[str] = []
+        while True:
+            self._skip_blank(newlines=False)
+            char = self._peek()
+            if char in ('"', "'"):
+                segments.append(self._string())
+            else:
+                start = self._pos
+                while self._peek() and (self._peek().isalnum() or self._peek() in "-_"):
+                    self._advance()
+                if self._pos == start:
+                    return segments
+                segments.append(self._text[start : self._pos])
+            self._skip_blank(newlines=False)
+            if self._peek() != ".":
+                return segments
+            self._advance()
+
+    def _string(self) -> str:
+        quote = self._peek()
+        delimiter = quote * 3 if self._text.startswith(quote * 3, self._pos) else quote
+        self._advance(len(delimiter))
+        start = self._pos
+        while not self._text.startswith(delimiter, self._pos):
+            if not self._peek() or (len(delimiter) == 1 and self._peek() == "\n"):
+                raise _ScanStop
+            if quote == '"' and self._peek() == "\\":
+                self._advance()
+            self._advance()
+        if len(delimiter) == 3:  # up to two more quotes may belong to the text
+            while self._text.startswith(quote * 4, self._pos):
+                self._advance()
+        value = self._text[start : self._pos]
+        self._advance(len(delimiter))
+        return value
+
+    def _value(self, path: str) -> None:
+        char = self._peek()
+        if char in ('"', "'"):
+            self._string()
+        elif char == "[":
+            self._advance()
+            index = 0
+            while True:
+                self._skip_blank(newlines=True)
+                if self._peek() in ("]", ""):
+                    break
+                before = self._pos
+                item = f"{path}[{index}]"
+                self._record(item, self._line)
+                self._value(item)
+                self._skip_blank(newlines=True)
+                if self._peek() == ",":
+                    self._advance()
+                    index += 1
+                elif self._pos == before:
+                    raise _ScanStop
+            self._advance()
+        elif char == "{":
+            self._advance()
+            while True:
+                self._skip_blank(newlines=False)
+                if self._peek() in ("}", ""):
+                    break
+                before = self._pos
+                line = self._line
+                key_path = path
+                for segment in self._key():
+                    key_path = _join(key_path, segment)
+                    self._record(key_path, line)
+                self._skip_blank(newlines=False)
+                if self._peek() != "=":
+                    raise _ScanStop
+                self._advance()
+                self._skip_blank(newlines=False)
+                self._value(key_path)
+                self._skip_blank(newlines=False)
+                if self._peek() == ",":
+                    self._advance()
+                elif self._pos == before:
+                    raise _ScanStop
+            self._advance()
+        else:
+            while self._peek() not in ("", ",", "]", "}", "#", "\n"):
+                self._advance()
+
+
+class _ScanStop(Exception):
+    """The text ended or took a shape the scanner does not follow; keep what was found."""
+
+
+def _parent(path: str) -> str:
+    """`phases[2].ends` -> `phases[2]` -> `phases` -> ``."""
+    if path.endswith("]") and "[" in path:
+        return path[: path.rindex("[")]
+    dot = path.rfind(".")
+    return path[:dot] if dot >= 0 else ""

@@ -1,0 +1,65 @@
+"""The rotating log file in the user log folder, and the crash hook that writes to it."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(log_file: Path | None, *, verbose: bool = False) -> None:
+    """Log to a rotating file (5 x 2 MB) and warnings to stderr."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    console = logging.StreamHandler()
+    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.addHandler(console)
+    if log_file is None:
+        return
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+        )
+    except OSError as exc:
+        logging.getLogger(__name__).warning("cannot write the log file %s: %s", log_file, exc)
+        return
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(handler)
+
+
+ErrorPresenter = Callable[[str, str], None]
+_presenter: ErrorPresenter | None = None
+
+
+def set_error_presenter(presenter: ErrorPresenter | None) -> None:
+    """The UI registers a function that shows (summary, details) calmly to the user."""
+    global _presenter
+    _presenter = presenter
+
+
+def excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    """Log any uncaught error with its stack, then let the UI say so calmly."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, tb)
+        return
+    logging.getLogger("kapsession").critical("unexpected error", exc_info=(kind, value, tb))
+    if _presenter is not None:
+        try:
+            _presenter(str(value) or kind.__name__, f"{kind.__name__}: {value}")
+        except Exception:  # the presenter must never take the app down with it
+            logging.getLogger("kapsession").exception("error dialog failed")
+    else:
+        sys.__excepthook__(kind, value, tb)
+
+
+def install_excepthook() -> None:
+    sys.excepthook = excepthook

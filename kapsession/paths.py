@@ -1,0 +1,94 @@
+"""Where kapsession keeps its files. The only module that asks platformdirs.
+
+Overrides, strongest first: command-line options, then KAPSESSION_DATA_DIR /
+KAPSESSION_DATABASE_URL, then the platform's user data and log folders. The training
+database is a separate file, so practice never mixes with clinical data.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from kapsession import APP_NAME
+
+DATA_DIR_ENV = "KAPSESSION_DATA_DIR"
+DATABASE_URL_ENV = "KAPSESSION_DATABASE_URL"
+CLINICAL_DB_NAME = "kapsession.sqlite3"
+TRAINING_DB_NAME = "kapsession-training.sqlite3"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_dir: Path
+    log_dir: Path
+    database_url: str
+    training: bool
+    database_url_overridden: bool
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "kapsession.log"
+
+    @property
+    def drafts_dir(self) -> Path:
+        return self.data_dir / "drafts"
+
+
+def resolve_paths(
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    database_url: str | None = None,
+    training: bool = False,
+    environ: dict[str, str] | None = None,
+) -> Paths:
+    """Work out the folders and database URL; creates nothing (see `ensure_writable`)."""
+    env = os.environ if environ is None else environ
+    chosen_dir = data_dir or env.get(DATA_DIR_ENV) or None
+    if chosen_dir:
+        base = Path(chosen_dir).expanduser().resolve()
+        log_dir = base / "logs"
+    else:
+        base = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        log_dir = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+    url = database_url or env.get(DATABASE_URL_ENV) or None
+    overridden = url is not None
+    if training:
+        # Training never reaches a clinic server: always a local file of its own.
+        url = None
+        overridden = False
+    if url is None:
+        name = TRAINING_DB_NAME if training else CLINICAL_DB_NAME
+        url = f"sqlite:///{base / name}"
+    return Paths(
+        data_dir=base,
+        log_dir=log_dir,
+        database_url=url,
+        training=training,
+        database_url_overridden=overridden,
+    )
+
+
+class NotWritable(Exception):
+    """A folder kapsession needs cannot be created or written."""
+
+
+def ensure_writable(folder: Path) -> None:
+    """Create `folder` if needed and prove a file can be written there."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise NotWritable(
+            f"The folder {folder} cannot be written ({exc.strerror or exc}). Choose another "
+            f"with --data-dir (or {DATA_DIR_ENV}), or ask IT to fix its permissions."
+        ) from exc

@@ -1,0 +1,73 @@
+"""The audit trail: one row for every change to the record, sign-off and export."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+
+from kapsession.storage.database import Database
+from kapsession.storage.models import AuditEntry
+from kapsession.storage.records import AuditRecord
+
+
+def write_audit(
+    orm: OrmSession,
+    *,
+    at: datetime,
+    staff_id: uuid.UUID | None,
+    action: str,
+    entity: str,
+    entity_id: uuid.UUID | str | None,
+    session_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add an audit row inside the caller's transaction, so it commits with the change."""
+    orm.add(
+        AuditEntry(
+            occurred_at=at,
+            staff_id=staff_id,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            session_id=session_id,
+            detail=detail or {},
+        )
+    )
+
+
+class AuditRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def for_session(self, session_id: uuid.UUID) -> list[AuditRecord]:
+        with self._db.read() as orm:
+            rows = orm.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.session_id == session_id)
+                .order_by(AuditEntry.occurred_at, AuditEntry.id)
+            )
+            return [_record(row) for row in rows]
+
+    def all(self, limit: int = 1000) -> list[AuditRecord]:
+        with self._db.read() as orm:
+            rows = orm.scalars(
+                select(AuditEntry).order_by(AuditEntry.occurred_at.desc()).limit(limit)
+            )
+            return [_record(row) for row in rows]
+
+
+def _record(row: AuditEntry) -> AuditRecord:
+    return AuditRecord(
+        id=row.id,
+        occurred_at=row.occurred_at,
+        staff_id=row.staff_id,
+        action=row.action,
+        entity=row.entity,
+        entity_id=row.entity_id,
+        session_id=row.session_id,
+        detail=dict(row.detail),
+    )

@@ -1,0 +1,334 @@
+"""Opening the database: engine and pragmas, version check, backup, then migrations.
+
+The order at start-up matters: a database written by a newer kapsession is refused before
+anything touches it; an older one is backed up, then upgraded by Alembic.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
+
+from kapsession.storage.errors import (
+    AppendOnlyViolation,
+    DatabaseLocked,
+    DatabaseTooNew,
+    DatabaseUnreadable,
+    DataDirNotWritable,
+    DiskFull,
+    RecordLocked,
+    StorageError,
+)
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+BACKUPS_KEPT = 30
+BUSY_TIMEOUT_MS = 5000
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (the pysqlite driver would otherwise
+    # defer it and make DDL non-transactional); set durability pragmas on every connection.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    # A write transaction takes the write lock at once, so it waits (busy_timeout) instead of
+    # failing half-way when another connection is writing.
+    if connection.get_execution_options().get("kapsession_write"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_database_engine(url: str) -> Engine:
+    """An engine with kapsession's settings: WAL, synchronous=FULL and foreign keys on SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def translate_error(exc: BaseException, action: str = "save") -> StorageError:
+    """Turn a driver error into a message staff can act on. The stack goes to the log."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "append-only" in text:
+        return AppendOnlyViolation(
+            "Saved entries cannot be changed or deleted. Add a correction with a reason instead."
+        )
+    if "session is signed" in text:
+        return RecordLocked("This session is signed and locked. Add an addendum instead.")
+    if "disk is full" in text or "no space left" in text or "diskfull" in text:
+        return DiskFull(
+            f"The laptop's disk is full, so the entry was NOT saved. Free some disk space, then "
+            f"{action} again; what you typed is still on screen."
+        )
+    if "database is locked" in text or "database table is locked" in text:
+        return DatabaseLocked(
+            f"The session database is busy in another program (a second kapsession window?). "
+            f"Close it, then {action} again."
+        )
+    if "readonly" in text or "read-only" in text or "permission denied" in text:
+        return DataDirNotWritable(
+            "The session database cannot be written (read-only file or folder). "
+            "Ask IT to fix the permissions of the kapsession data folder."
+        )
+    if "not a database" in text or "malformed" in text or "unable to open" in text:
+        return DatabaseUnreadable(
+            "The session database file cannot be read. Nothing was changed; run "
+            "`kapsession doctor` and restore from a backup if needed."
+        )
+    return StorageError(f"The database reported a problem and the {action} did not happen: {text}")
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    current: str | None  # None: an empty database
+    head: str
+    known: bool  # False: written by a newer kapsession
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+class Database:
+    """An open, migrated database. Hands out short ORM sessions to repositories."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            engine.execution_options(kapsession_write=True), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def file(self) -> Path | None:
+        return sqlite_file(self.url)
+
+    @contextmanager
+    def write(self, action: str = "save") -> Iterator[OrmSession]:
+        """One transaction, committed (durably) when the block ends, or nothing at all."""
+        try:
+            with self._write() as session, session.begin():
+                yield session
+        except StorageError:
+            raise
+        except (DBAPIError, sqlite3.Error) as exc:
+            log.exception("write failed: %s", action)
+            raise translate_error(exc, action) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[OrmSession]:
+        try:
+            with self._read() as session, session.begin():
+                yield session
+        except StorageError:
+            raise
+        except (DBAPIError, sqlite3.Error) as exc:
+            log.exception("read failed")
+            raise translate_error(exc, "read") from exc
+
+    def schema_status(self) -> SchemaStatus:
+        with self.engine.connect() as connection:
+            return _schema_status(connection)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _schema_status(connection: Connection) -> SchemaStatus:
+    current = MigrationContext.configure(connection).get_current_revision()
+    head = head_revision()
+    if current is None:
+        tables = set(inspect(connection).get_table_names())
+        if tables:
+            raise DatabaseUnreadable(
+                "This database file is not a kapsession database (it has other tables). "
+                "It was left untouched; check the --database-url or data folder."
+            )
+        return SchemaStatus(current=None, head=head, known=True)
+    script = ScriptDirectory.from_config(_alembic_config())
+    try:
+        known = script.get_revision(current) is not None
+    except CommandError:
+        known = False
+    return SchemaStatus(current=current, head=head, known=known)
+
+
+def open_database(
+    url: str,
+    *,
+    backup_dir: Path | None,
+    upgrade: bool = True,
+    now: datetime | None = None,
+) -> Database:
+    """Open `url`, refuse a newer schema, back up an older one, then upgrade to head."""
+    path = sqlite_file(url)
+    if path is not None:
+        _check_sqlite_file(path)
+    engine = create_database_engine(url)
+    try:
+        with engine.connect() as connection:
+            status = _schema_status(connection)
+    except StorageError:
+        engine.dispose()
+        raise
+    except (DBAPIError, sqlite3.Error) as exc:
+        engine.dispose()
+        log.exception("cannot open database %s", make_url(url).render_as_string(True))
+        raise translate_error(exc, "open the database") from exc
+    if not status.known:
+        engine.dispose()
+        raise DatabaseTooNew(
+            f"This database was written by a newer version of kapsession (schema "
+            f"{status.current}; this version knows up to {status.head}). It was not changed. "
+            "Install the newer kapsession on this laptop to open it."
+        )
+    database = Database(url, engine)
+    if upgrade and not status.up_to_date:
+        if path is not None and status.current is not None and backup_dir is not None:
+            backup_sqlite(path, backup_dir, f"before-upgrade-to-{status.head}", now=now)
+        migrate(database)
+    return database
+
+
+def _check_sqlite_file(path: Path) -> None:
+    folder = path.parent
+    if not folder.exists():
+        try:
+            folder.mkdir(parents=True)
+        except OSError as exc:
+            raise DataDirNotWritable(
+                f"The data folder {folder} cannot be created ({exc.strerror}). "
+                "Choose another folder with --data-dir or ask IT to fix its permissions."
+            ) from exc
+    if path.exists():
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(16)
+        except OSError as exc:
+            raise DatabaseUnreadable(
+                f"The session database {path} cannot be read ({exc.strerror}). Nothing was "
+                "changed. Ask IT to check the file's permissions."
+            ) from exc
+        if header and header != b"SQLite format 3\x00":
+            raise DatabaseUnreadable(
+                f"{path} is not a SQLite database (damaged or a different file). It was left "
+                "untouched. Restore the latest backup with IT's help, or use another --data-dir."
+            )
+
+
+def migrate(database: Database) -> None:
+    """Upgrade the schema to the newest revision, in one transaction where the database allows."""
+    with database.engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+    log.info("database schema at %s", head_revision())
+
+
+def backup_sqlite(path: Path, backup_dir: Path, label: str, *, now: datetime | None = None) -> Path:
+    """Copy a live SQLite database (WAL included) consistently with SQLite's backup API."""
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    safe_label = re.sub(r"[^A-Za-z0-9_.-]", "_", label)
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    target = backup_dir / f"{path.stem}-{when:%Y%m%dT%H%M%S}Z-{safe_label}.sqlite3"
+    partial = target.with_suffix(".partial")
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    partial.replace(target)
+    _prune_backups(backup_dir, path.stem)
+    log.info("backed up %s to %s", path, target)
+    return target
+
+
+def list_backups(backup_dir: Path, stem: str) -> list[Path]:
+    """Backups of the database named `stem`, oldest first."""
+    if not backup_dir.is_dir():
+        return []
+    return sorted(backup_dir.glob(f"{stem}-*Z-*.sqlite3"))
+
+
+def _prune_backups(backup_dir: Path, stem: str) -> None:
+    backups = list_backups(backup_dir, stem)
+    for old in backups[:-BACKUPS_KEPT]:
+        old.unlink(missing_ok=True)
+
+
+def ensure_recent_backup(
+    database: Database, backup_dir: Path, *, max_age: timedelta, now: datetime | None = None
+) -> Path | None:
+    """Back up the SQLite file if the newest backup is older than `max_age`; None if not needed."""
+    path = database.file
+    if path is None or not path.exists():
+        return None
+    when = now or datetime.now(UTC)
+    backups = list_backups(backup_dir, path.stem)
+    if backups:
+        newest = datetime.fromtimestamp(backups[-1].stat().st_mtime, UTC)
+        if when - newest < max_age:
+            return None
+    return backup_sqlite(path, backup_dir, "daily", now=when)

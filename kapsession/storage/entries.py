@@ -1,0 +1,292 @@
+"""Clinical entries on the session clock: events and doses (observations and notes to follow).
+
+Every method commits before it returns: an entry is on disk the moment it is entered.
+Corrections are new rows pointing at the original; `effective()` gives the current view.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+
+from kapsession.storage.audit import write_audit
+from kapsession.storage.database import Database
+from kapsession.storage.errors import NotFound, RecordLocked, StorageError
+from kapsession.storage.models import Dose, Observation, Participant, Session, SessionEvent
+from kapsession.storage.records import DoseRecord, EventRecord
+
+EVENT_KINDS = (
+    "session_start",
+    "phase_change",
+    "marker",
+    "checkin",
+    "alert",
+    "session_end",
+)
+
+
+class _Correctable(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def corrects_id(self) -> uuid.UUID | None: ...
+    @property
+    def voids(self) -> bool: ...
+
+
+C = TypeVar("C", bound=_Correctable)
+
+
+def effective(entries: Iterable[C]) -> list[C]:
+    """Entries as they stand after corrections: superseded and voided ones drop out."""
+    items = list(entries)
+    superseded = {e.corrects_id for e in items if e.corrects_id is not None}
+    return [e for e in items if e.id not in superseded and not e.voids]
+
+
+def _open_session(orm: OrmSession, session_id: uuid.UUID) -> Session:
+    row = orm.get(Session, session_id)
+    if row is None:
+        raise NotFound(f"No session with id {session_id}.")
+    if row.status == "signed":
+        raise RecordLocked("This session is signed and locked; only addenda can be added.")
+    if row.status == "planned":
+        raise StorageError("Start the session before adding entries to it.")
+    return row
+
+
+def _check_participant(orm: OrmSession, session_id: uuid.UUID, participant_id: uuid.UUID) -> None:
+    owner = orm.scalar(select(Participant.session_id).where(Participant.id == participant_id))
+    if owner != session_id:
+        raise StorageError("That participant is not part of this session.")
+
+
+def event_record(row: SessionEvent) -> EventRecord:
+    return EventRecord(
+        id=row.id,
+        session_id=row.session_id,
+        participant_id=row.participant_id,
+        kind=row.kind,
+        label=row.label,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        recorded_by_id=row.recorded_by_id,
+        detail=dict(row.detail),
+        corrects_id=row.corrects_id,
+        correction_reason=row.correction_reason,
+        voids=row.voids,
+    )
+
+
+def dose_record(row: Dose) -> DoseRecord:
+    return DoseRecord(
+        id=row.id,
+        session_id=row.session_id,
+        participant_id=row.participant_id,
+        kind=row.kind,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        medication=row.medication,
+        route=row.route,
+        dose_mg=row.dose_mg,
+        lot_number=row.lot_number,
+        given_by_id=row.given_by_id,
+        recorded_by_id=row.recorded_by_id,
+        detail=dict(row.detail),
+        corrects_id=row.corrects_id,
+        correction_reason=row.correction_reason,
+        voids=row.voids,
+    )
+
+
+class EntryRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def add_event(
+        self,
+        session_id: uuid.UUID,
+        kind: str,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        label: str = "",
+        participant_id: uuid.UUID | None = None,
+        detail: dict[str, Any] | None = None,
+        by: uuid.UUID | None = None,
+    ) -> EventRecord:
+        if kind not in EVENT_KINDS:
+            raise StorageError(f"Unknown event kind {kind!r}.")
+        with self._db.write("save the event") as orm:
+            _open_session(orm, session_id)
+            if participant_id is not None:
+                _check_participant(orm, session_id, participant_id)
+            row = SessionEvent(
+                session_id=session_id,
+                participant_id=participant_id,
+                kind=kind,
+                label=label,
+                detail=detail or {},
+                occurred_at=occurred_at,
+                recorded_at=recorded_at,
+                recorded_by_id=by,
+            )
+            orm.add(row)
+            orm.flush()
+            write_audit(
+                orm,
+                at=recorded_at,
+                staff_id=by,
+                action=f"event.{kind}",
+                entity="session_event",
+                entity_id=row.id,
+                session_id=session_id,
+            )
+            return event_record(row)
+
+    def correct_event(
+        self,
+        original_id: uuid.UUID,
+        *,
+        reason: str,
+        recorded_at: datetime,
+        label: str | None = None,
+        occurred_at: datetime | None = None,
+        voids: bool = False,
+        by: uuid.UUID | None = None,
+    ) -> EventRecord:
+        """A new event replacing (or, with `voids`, retracting) the original; both are kept."""
+        if not reason.strip():
+            raise StorageError("A correction needs a reason.")
+        with self._db.write("save the correction") as orm:
+            original = orm.get(SessionEvent, original_id)
+            if original is None:
+                raise NotFound(f"No event with id {original_id}.")
+            _open_session(orm, original.session_id)
+            row = SessionEvent(
+                session_id=original.session_id,
+                participant_id=original.participant_id,
+                kind=original.kind,
+                label=original.label if label is None else label,
+                detail=dict(original.detail),
+                occurred_at=original.occurred_at if occurred_at is None else occurred_at,
+                recorded_at=recorded_at,
+                recorded_by_id=by,
+                corrects_id=original.id,
+                correction_reason=reason.strip(),
+                voids=voids,
+            )
+            orm.add(row)
+            orm.flush()
+            write_audit(
+                orm,
+                at=recorded_at,
+                staff_id=by,
+                action="event.correct",
+                entity="session_event",
+                entity_id=row.id,
+                session_id=original.session_id,
+                detail={"corrects": str(original.id), "reason": reason.strip(), "voids": voids},
+            )
+            return event_record(row)
+
+    def add_dose(
+        self,
+        session_id: uuid.UUID,
+        participant_id: uuid.UUID,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        kind: str = "initial",
+        medication: str | None = None,
+        route: str | None = None,
+        dose_mg: float | None = None,
+        lot_number: str | None = None,
+        given_by: uuid.UUID | None = None,
+        detail: dict[str, Any] | None = None,
+        by: uuid.UUID | None = None,
+    ) -> DoseRecord:
+        if kind not in ("initial", "booster"):
+            raise StorageError("A dose is either the initial dose or a booster.")
+        with self._db.write("save the dose") as orm:
+            _open_session(orm, session_id)
+            _check_participant(orm, session_id, participant_id)
+            row = Dose(
+                session_id=session_id,
+                participant_id=participant_id,
+                kind=kind,
+                medication=medication,
+                route=route,
+                dose_mg=dose_mg,
+                lot_number=lot_number,
+                given_by_id=given_by,
+                recorded_by_id=by,
+                detail=detail or {},
+                occurred_at=occurred_at,
+                recorded_at=recorded_at,
+            )
+            orm.add(row)
+            orm.flush()
+            write_audit(
+                orm,
+                at=recorded_at,
+                staff_id=by,
+                action=f"dose.{kind}",
+                entity="dose",
+                entity_id=row.id,
+                session_id=session_id,
+            )
+            return dose_record(row)
+
+    def events(self, session_id: uuid.UUID, *, include_history: bool = False) -> list[EventRecord]:
+        """Session events in time order; with `include_history`, corrected originals too."""
+        with self._db.read() as orm:
+            rows = orm.scalars(
+                select(SessionEvent)
+                .where(SessionEvent.session_id == session_id)
+                .order_by(SessionEvent.occurred_at, SessionEvent.recorded_at)
+            )
+            records = [event_record(row) for row in rows]
+        return records if include_history else effective(records)
+
+    def doses(self, session_id: uuid.UUID, *, include_history: bool = False) -> list[DoseRecord]:
+        with self._db.read() as orm:
+            rows = orm.scalars(
+                select(Dose)
+                .where(Dose.session_id == session_id)
+                .order_by(Dose.occurred_at, Dose.recorded_at)
+            )
+            records = [dose_record(row) for row in rows]
+        return records if include_history else effective(records)
+
+    def first_doses(self, session_id: uuid.UUID) -> dict[uuid.UUID, datetime]:
+        """Each participant's T0: the time of their earliest standing dose."""
+        first: dict[uuid.UUID, datetime] = {}
+        for dose in self.doses(session_id):
+            if dose.participant_id not in first or dose.occurred_at < first[dose.participant_id]:
+                first[dose.participant_id] = dose.occurred_at
+        return first
+
+    def done_checkins(self, session_id: uuid.UUID) -> dict[uuid.UUID, set[str]]:
+        """Check-in keys with a standing observation, per participant."""
+        with self._db.read() as orm:
+            rows = orm.execute(
+                select(
+                    Observation.id,
+                    Observation.participant_id,
+                    Observation.checkin_key,
+                    Observation.corrects_id,
+                    Observation.voids,
+                ).where(Observation.session_id == session_id)
+            ).all()
+        superseded = {r.corrects_id for r in rows if r.corrects_id is not None}
+        done: dict[uuid.UUID, set[str]] = {}
+        for r in rows:
+            if r.checkin_key and r.id not in superseded and not r.voids:
+                done.setdefault(r.participant_id, set()).add(r.checkin_key)
+        return done

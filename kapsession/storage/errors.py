@@ -1,0 +1,39 @@
+"""Storage failures, each with a message a nurse can act on."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base for storage problems. `str()` is the message shown to staff."""
+
+
+class DatabaseUnreadable(StorageError):
+    """The file exists but cannot be opened as a kapsession database."""
+
+
+class DatabaseTooNew(StorageError):
+    """The database was written by a newer kapsession; it is left untouched."""
+
+
+class DatabaseLocked(StorageError):
+    """Another program holds a write lock on the database."""
+
+
+class DiskFull(StorageError):
+    """The disk is full; the entry was not saved."""
+
+
+class DataDirNotWritable(StorageError):
+    """The data folder cannot be written."""
+
+
+class AppendOnlyViolation(StorageError):
+    """An attempt to change or delete a clinical entry; corrections are new entries."""
+
+
+class NotFound(StorageError):
+    """A session, client or staff member that does not exist."""
+
+
+class RecordLocked(StorageError):
+    """The session is signed: only addenda may be added."""

@@ -1,0 +1,281 @@
+"""Sessions: creation with a protocol snapshot, start, end, and listing."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import selectinload
+
+from kapsession.storage.audit import write_audit
+from kapsession.storage.database import Database
+from kapsession.storage.errors import NotFound, StorageError
+from kapsession.storage.models import Client, Course, Participant, Session, SessionEvent
+from kapsession.storage.people import client_record
+from kapsession.storage.records import ParticipantRecord, SessionRecord, SessionSummary
+
+MODALITIES = ("individual", "couples", "group")
+STATUSES = ("planned", "live", "completed", "signed")
+
+
+def _participant_count_problem(modality: str, count: int) -> str | None:
+    if modality not in MODALITIES:
+        return f"Modality must be individual, couples or group, not {modality!r}."
+    if modality == "individual" and count != 1:
+        return "An individual session has exactly one client."
+    if modality == "couples" and count != 2:
+        return "A couples session has exactly two clients."
+    if modality == "group" and count < 2:
+        return "A group session needs at least two clients."
+    return None
+
+
+class SessionRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def create(
+        self,
+        *,
+        protocol_key: str,
+        protocol_name: str,
+        protocol_version: int,
+        protocol_text: str,
+        modality: str,
+        client_ids: Sequence[uuid.UUID],
+        at: datetime,
+        room: str = "",
+        therapist_id: uuid.UUID | None = None,
+        nurse_id: uuid.UUID | None = None,
+        by: uuid.UUID | None = None,
+    ) -> SessionRecord:
+        """A planned session with its participants and the exact protocol text it will follow."""
+        if len(set(client_ids)) != len(client_ids):
+            raise StorageError("The same client was added twice to the session.")
+        problem = _participant_count_problem(modality, len(client_ids))
+        if problem:
+            raise StorageError(problem)
+        with self._db.write("create the session") as orm:
+            row = Session(
+                room=room.strip(),
+                modality=modality,
+                status="planned",
+                protocol_key=protocol_key,
+                protocol_name=protocol_name,
+                protocol_version=protocol_version,
+                protocol_text=protocol_text,
+                protocol_sha256=hashlib.sha256(protocol_text.encode()).hexdigest(),
+                therapist_id=therapist_id,
+                nurse_id=nurse_id,
+                created_at=at,
+            )
+            orm.add(row)
+            orm.flush()
+            for position, client_id in enumerate(client_ids):
+                if orm.get(Client, client_id) is None:
+                    raise NotFound(f"No client with id {client_id}.")
+                course_id = orm.scalar(
+                    select(Course.id)
+                    .where(Course.client_id == client_id)
+                    .order_by(Course.started_on.desc(), Course.created_at.desc())
+                    .limit(1)
+                )
+                orm.add(
+                    Participant(
+                        session_id=row.id,
+                        client_id=client_id,
+                        course_id=course_id,
+                        position=position,
+                        created_at=at,
+                    )
+                )
+            write_audit(
+                orm,
+                at=at,
+                staff_id=by,
+                action="session.create",
+                entity="session",
+                entity_id=row.id,
+                session_id=row.id,
+                detail={"protocol": protocol_key, "modality": modality},
+            )
+            orm.flush()
+            return _session_record(orm, row.id)
+
+    def start(self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None) -> SessionRecord:
+        """planned -> live: the session clock starts at `at`."""
+        with self._db.write("start the session") as orm:
+            row = _get(orm, session_id)
+            if row.status != "planned":
+                raise StorageError(f"This session is already {row.status}; it cannot start again.")
+            row.status = "live"
+            row.started_at = at
+            orm.add(
+                SessionEvent(
+                    session_id=row.id,
+                    kind="session_start",
+                    label="Session started",
+                    occurred_at=at,
+                    recorded_at=at,
+                    recorded_by_id=by,
+                    detail={},
+                )
+            )
+            write_audit(
+                orm,
+                at=at,
+                staff_id=by,
+                action="session.start",
+                entity="session",
+                entity_id=row.id,
+                session_id=row.id,
+            )
+            orm.flush()
+            return _session_record(orm, row.id)
+
+    def end(self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None) -> SessionRecord:
+        """live -> completed: the clock stops at `at`; entries may still be added late."""
+        with self._db.write("end the session") as orm:
+            row = _get(orm, session_id)
+            if row.status != "live":
+                raise StorageError(f"Only a live session can be ended; this one is {row.status}.")
+            row.status = "completed"
+            row.ended_at = at
+            orm.add(
+                SessionEvent(
+                    session_id=row.id,
+                    kind="session_end",
+                    label="Session ended",
+                    occurred_at=at,
+                    recorded_at=at,
+                    recorded_by_id=by,
+                    detail={},
+                )
+            )
+            write_audit(
+                orm,
+                at=at,
+                staff_id=by,
+                action="session.end",
+                entity="session",
+                entity_id=row.id,
+                session_id=row.id,
+            )
+            orm.flush()
+            return _session_record(orm, row.id)
+
+    def get(self, session_id: uuid.UUID) -> SessionRecord:
+        with self._db.read() as orm:
+            return _session_record(orm, session_id)
+
+    def find(self, text: str) -> SessionRecord:
+        """A session by its id or an unambiguous start of it (as printed by `sessions`)."""
+        wanted = text.strip().lower().replace("-", "")
+        if len(wanted) < 4:
+            raise NotFound("Give at least the first 4 characters of the session id.")
+        try:
+            return self.get(uuid.UUID(wanted))
+        except ValueError:
+            pass
+        with self._db.read() as orm:
+            hex_id = func.lower(func.replace(cast(Session.id, String), "-", ""))
+            ids = list(orm.scalars(select(Session.id).where(hex_id.like(f"{wanted}%")).limit(2)))
+            if not ids:
+                raise NotFound(
+                    f"No session id starts with {text!r}. `kapsession sessions` lists them."
+                )
+            if len(ids) > 1:
+                raise NotFound(f"More than one session id starts with {text!r}; give more of it.")
+            return _session_record(orm, ids[0])
+
+    def summaries(
+        self, *, status: str | None = None, client_id: uuid.UUID | None = None, limit: int = 500
+    ) -> list[SessionSummary]:
+        """Newest first."""
+        query = (
+            select(Session)
+            .options(selectinload(Session.participants).selectinload(Participant.client))
+            .order_by(Session.created_at.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(Session.status == status)
+        if client_id is not None:
+            query = query.where(
+                Session.id.in_(
+                    select(Participant.session_id).where(Participant.client_id == client_id)
+                )
+            )
+        with self._db.read() as orm:
+            return [
+                SessionSummary(
+                    id=row.id,
+                    status=row.status,
+                    modality=row.modality,
+                    protocol_key=row.protocol_key,
+                    protocol_name=row.protocol_name,
+                    room=row.room,
+                    created_at=row.created_at,
+                    started_at=row.started_at,
+                    ended_at=row.ended_at,
+                    participants=tuple(
+                        f"{p.client.given_name} {p.client.family_name}" for p in row.participants
+                    ),
+                )
+                for row in orm.scalars(query)
+            ]
+
+
+def _get(orm: OrmSession, session_id: uuid.UUID) -> Session:
+    row = orm.get(Session, session_id)
+    if row is None:
+        raise NotFound(f"No session with id {session_id}. `kapsession sessions` lists them.")
+    return row
+
+
+def _session_record(orm: OrmSession, session_id: uuid.UUID) -> SessionRecord:
+    row = orm.scalar(
+        select(Session)
+        .where(Session.id == session_id)
+        .options(selectinload(Session.participants).selectinload(Participant.client))
+    )
+    if row is None:
+        raise NotFound(f"No session with id {session_id}. `kapsession sessions` lists them.")
+    participants = []
+    for p in row.participants:
+        number = None
+        if p.course_id is not None:
+            number = orm.scalar(
+                select(func.count(Participant.id))
+                .join(Session, Session.id == Participant.session_id)
+                .where(Participant.course_id == p.course_id, Session.created_at <= row.created_at)
+            )
+        participants.append(
+            ParticipantRecord(
+                id=p.id,
+                client=client_record(p.client),
+                position=p.position,
+                course_id=p.course_id,
+                session_number=number,
+            )
+        )
+    return SessionRecord(
+        id=row.id,
+        room=row.room,
+        modality=row.modality,
+        status=row.status,
+        protocol_key=row.protocol_key,
+        protocol_name=row.protocol_name,
+        protocol_version=row.protocol_version,
+        protocol_text=row.protocol_text,
+        therapist_id=row.therapist_id,
+        nurse_id=row.nurse_id,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        participants=tuple(participants),
+    )
