@@ -42,9 +42,7 @@ ITEM_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")  # phase, check-in, checkl
 _OFFSET_PATTERN = re.compile(r"\s*(start|dose)\s*([+-])\s*(\d+(?:\.\d+)?)\s*")
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
-MEASURES = frozenset(
-    {"bp", "hr", "spo2", "rr", "temp", "moaas", "rass", "dissociation", "nausea", "suds"}
-)
+MEASURES = ("bp", "hr", "spo2", "rr", "temp", "moaas", "rass", "dissociation", "nausea", "suds")
 MUSIC_TRANSITIONS = frozenset({"track_end", "fade"})
 MAX_CROSSFADE_S = 12.0
 MAX_MINUTES = 24 * 60.0  # no offset, grace or duration in a session reaches a day
@@ -118,6 +116,7 @@ _TOML_HINTS: dict[str, str] = {
     "Cannot overwrite a value": "a key is set twice in the same table; keep one of the lines",
     "Invalid value": 'text must be in double quotes, e.g. name = "Peak"',
     "Unterminated string": "a quoted text is not closed; add the closing quote",
+    "Illegal character '\\n'": "a quoted text is not closed on this line; add the closing quote",
     "Invalid statement": "each line must look like key = value or [table]; check for a stray word",
 }
 
@@ -181,6 +180,7 @@ def list_protocol_files(folder: Path) -> list[Path]:
 
 def parse_protocol(text: str, source: str) -> Protocol:
     """Validate the text of a protocol file; `source` names it in error messages."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
     data = _load_toml(text, source)
     try:
         return _ProtocolReader(data).protocol()
@@ -273,8 +273,11 @@ class _Table:
             if name in _TABLE_EXAMPLES:
                 raise _Invalid(self.field(name), f"is missing; add {_TABLE_EXAMPLES[name]}")
             example = _EXAMPLES.get(name, "...")
+            where = f"the [{self.path}] table" if self.path else "the top of the file"
+            if self.path.endswith("]"):
+                where = "this table"
             raise _Invalid(
-                self.field(name), f"is missing; add a line like {name} = {example} to this table"
+                self.field(name), f"is missing; add a line like {name} = {example} to {where}"
             )
         return self.data[name]
 
@@ -341,7 +344,7 @@ class _Table:
                 f"must be text in double quotes, e.g. {name} = {example}, not {_show(value)}",
             )
         if non_empty and not value.strip():
-            raise _Invalid(self.field(name), "is empty; write a short name people will recognise")
+            raise _Invalid(self.field(name), "is empty; write the name or label people should see")
         return value.strip() if non_empty else value
 
     def key(self, pattern: re.Pattern[str] = ITEM_KEY_PATTERN) -> str:
@@ -641,16 +644,16 @@ class _ProtocolReader:
     @staticmethod
     def _gap_message(phase: PhaseSpec, previous: PhaseSpec, projection: _Projection) -> str:
         gap_min = projection.minutes(phase.begins) - projection.minutes(previous.ends)
-        fix = f'write begins = "{previous.ends}"'
+        meets = f'the previous phase "{previous.key}", which ends at "{previous.ends}"'
         if gap_min > 0:
-            problem = f"leaves a {_num(gap_min)}-minute gap after"
+            problem = f'"{phase.begins}" leaves a {_num(gap_min)}-minute gap after {meets}'
         elif gap_min < 0:
-            problem = f"overlaps by {_num(-gap_min)} minutes with"
+            problem = f'"{phase.begins}" overlaps by {_num(-gap_min)} minutes with {meets}'
         else:
-            problem = "meets only while the dose is on time, and drifts apart otherwise, from"
+            problem = f'"{phase.begins}" meets {meets}, only when the dose is given exactly on time'
         return (
-            f'"{phase.begins}" {problem} the previous phase "{previous.key}", which ends at '
-            f'"{previous.ends}"; phases must follow each other without gaps: {fix}'
+            f"{problem}; a phase must begin with the same offset the previous one ends with: "
+            f'write begins = "{previous.ends}"'
         )
 
     @staticmethod
@@ -711,7 +714,7 @@ class _ProtocolReader:
         measures: list[str] = []
         for field, measure in table.text_list("measures"):
             if measure not in MEASURES:
-                known = ", ".join(sorted(MEASURES))
+                known = ", ".join(MEASURES)
                 raise _Invalid(field, f'"{measure}" is not a known measure; use one of {known}')
             if measure in measures:
                 raise _Invalid(field, f'"{measure}" is listed twice; list each measure once')

@@ -192,6 +192,10 @@ class SessionRepository:
                 raise NotFound(f"More than one session id starts with {text!r}; give more of it.")
             return _session_record(orm, ids[0])
 
+    def count(self) -> int:
+        with self._db.read() as orm:
+            return orm.scalar(select(func.count(Session.id))) or 0
+
     def summaries(
         self, *, status: str | None = None, client_id: uuid.UUID | None = None, limit: int = 500
     ) -> list[SessionSummary]:

@@ -1,0 +1,208 @@
+"""The command line. The GUI is the default command; names here are a stable contract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from kapsession import __version__
+from kapsession.domain.clock import Clock, ScaledClock, SystemClock
+from kapsession.paths import NotWritable, Paths, resolve_paths
+from kapsession.services.context import AppContext, open_context
+from kapsession.services.demo import ensure_demo_people, populate
+from kapsession.services.doctor import Status, run_checks
+from kapsession.storage.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--data-dir",
+        default=default,
+        metavar="DIR",
+        help="folder for the database, backups and logs (env KAPSESSION_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=default,
+        metavar="URL",
+        help="SQLAlchemy URL of a clinic database server (env KAPSESSION_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--training",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="use the separate training database",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="log details to the console",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kapsession",
+        description="Session companion for the ketamine-assisted psychotherapy treatment room.",
+    )
+    parser.add_argument("--version", action="version", version=f"kapsession {__version__}")
+    _global_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _global_options(sub, suppress=True)
+        return sub
+
+    command("gui", "open the app (the default)")
+    sessions = command("sessions", "list sessions, newest first")
+    sessions.add_argument("--json", action="store_true", help="print JSON")
+    sessions.add_argument(
+        "--status", choices=("planned", "live", "completed", "signed"), help="only this status"
+    )
+    sessions.add_argument("--limit", type=int, default=200, help="at most this many (200)")
+    doctor = command("doctor", "check this laptop: data folder, database, backups, disk, protocols")
+    doctor.add_argument("--json", action="store_true", help="print JSON")
+    demo = command("demo", "training mode on the separate training database")
+    demo.add_argument(
+        "--speed", type=float, default=1.0, metavar="N", help="run the session clock N times faster"
+    )
+    demo.add_argument(
+        "--populate", action="store_true", help="write realistic past sessions, print their ids"
+    )
+    demo.add_argument("--json", action="store_true", help="with --populate: print JSON")
+    return parser
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        args.command = "gui"
+    if args.command == "demo":
+        args.training = True
+        if args.speed <= 0 or args.speed > 600:
+            build_parser().error("--speed must be between 0 and 600")
+    return args
+
+
+def paths_for(args: argparse.Namespace) -> Paths:
+    return resolve_paths(
+        data_dir=args.data_dir, database_url=args.database_url, training=args.training
+    )
+
+
+def run(args: argparse.Namespace, paths: Paths, out: TextIO = sys.stdout) -> int:
+    """Run a non-GUI command, or open the context and hand over to the GUI."""
+    if args.command == "doctor":
+        return _doctor(paths, args.json, out)
+    clock: Clock = SystemClock()
+    if args.command == "demo" and args.speed != 1.0 and not args.populate:
+        clock = ScaledClock(SystemClock(), args.speed)
+    try:
+        context = open_context(paths, clock=clock)
+    except (StorageError, NotWritable) as exc:
+        log.error("cannot open data: %s", exc)
+        if args.command in ("gui", "demo") and not getattr(args, "populate", False):
+            from kapsession.ui.app import show_startup_problem
+
+            show_startup_problem(str(exc))
+        print(f"kapsession: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    try:
+        if args.command == "sessions":
+            return _sessions(context, args, out)
+        if args.command == "demo" and args.populate:
+            return _populate(context, args.json, out)
+        if args.command == "demo":
+            ensure_demo_people(context.service, context.clock.now())
+        from kapsession.ui.app import run_gui
+
+        return run_gui(context, training=paths.training)
+    except StorageError as exc:
+        print(f"kapsession: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    finally:
+        context.close()
+
+
+def _sessions(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+    rows = context.service.sessions.summaries(status=args.status, limit=args.limit)
+    if args.json:
+        json.dump(
+            [
+                {
+                    "id": str(r.id),
+                    "status": r.status,
+                    "modality": r.modality,
+                    "protocol": r.protocol_key,
+                    "protocol_name": r.protocol_name,
+                    "room": r.room,
+                    "participants": list(r.participants),
+                    "created_at": r.created_at.isoformat(),
+                    "started_at": r.started_at.isoformat() if r.started_at else None,
+                    "ended_at": r.ended_at.isoformat() if r.ended_at else None,
+                }
+                for r in rows
+            ],
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return EXIT_OK
+    if not rows:
+        out.write("No sessions yet.\n")
+        return EXIT_OK
+    out.write(f"{'ID':<10}{'STATUS':<11}{'STARTED (local)':<18}{'PROTOCOL':<24}{'WHO'}\n")
+    for r in rows:
+        started = r.started_at.astimezone().strftime("%Y-%m-%d %H:%M") if r.started_at else "-"
+        out.write(
+            f"{str(r.id)[:8]:<10}{r.status:<11}{started:<18}{r.protocol_key[:23]:<24}"
+            f"{', '.join(r.participants)}\n"
+        )
+    return EXIT_OK
+
+
+def _doctor(paths: Paths, as_json: bool, out: TextIO) -> int:
+    checks = run_checks(paths)
+    failed = any(c.status is Status.FAIL for c in checks)
+    if as_json:
+        json.dump(
+            {
+                "ok": not failed,
+                "training": paths.training,
+                "checks": [c.as_dict() for c in checks],
+            },
+            out,
+            indent=2,
+        )
+        out.write("\n")
+    else:
+        marks = {Status.OK: "ok  ", Status.WARN: "WARN", Status.FAIL: "FAIL"}
+        for c in checks:
+            out.write(f"[{marks[c.status]}] {c.name}: {c.detail}\n")
+        out.write("Problems found.\n" if failed else "Ready.\n")
+    return EXIT_PROBLEM if failed else EXIT_OK
+
+
+def _populate(context: AppContext, as_json: bool, out: TextIO) -> int:
+    made = populate(context.service, context.clock.now())
+    if as_json:
+        json.dump([m.as_dict() for m in made], out, indent=2)
+        out.write("\n")
+    else:
+        for m in made:
+            out.write(f"{m.id}  {m.protocol:<24}{m.modality:<11}{', '.join(m.participants)}\n")
+    return EXIT_OK

@@ -1,0 +1,25 @@
+"""Where the shipped assets are: beside the package in a checkout, inside the bundle when frozen."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def project_root() -> Path:
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root)
+    return Path(__file__).resolve().parent.parent
+
+
+def assets_dir() -> Path:
+    return project_root() / "assets"
+
+
+def protocols_dir() -> Path:
+    return assets_dir() / "protocols"
+
+
+def playlists_dir() -> Path:
+    return project_root() / "playlists"

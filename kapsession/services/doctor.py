@@ -1,0 +1,147 @@
+"""`kapsession doctor`: is this laptop ready for a session? Read-only checks with advice."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from kapsession.paths import NotWritable, Paths, ensure_writable
+from kapsession.resources import protocols_dir
+from kapsession.services.protocols import ProtocolCatalog
+from kapsession.storage.database import (
+    Database,
+    create_database_engine,
+    list_backups,
+    sqlite_file,
+)
+from kapsession.storage.errors import StorageError
+from kapsession.storage.sessions import SessionRepository
+
+DISK_FAIL_BYTES = 200 * 1024**2
+DISK_WARN_BYTES = 1024**3
+BACKUP_WARN_DAYS = 7
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: str(v) for k, v in asdict(self).items()}
+
+
+def run_checks(paths: Paths, *, now: datetime | None = None) -> list[Check]:
+    when = now or datetime.now(UTC)
+    checks = [_data_dir(paths), _log_dir(paths), _disk(paths)]
+    database_check, session_count = _database(paths)
+    checks.append(database_check)
+    checks.append(_backups(paths, session_count, when))
+    checks.append(_protocols())
+    return checks
+
+
+def _data_dir(paths: Paths) -> Check:
+    try:
+        ensure_writable(paths.data_dir)
+    except NotWritable as exc:
+        return Check("data folder", Status.FAIL, str(exc))
+    return Check("data folder", Status.OK, f"{paths.data_dir} is writable")
+
+
+def _log_dir(paths: Paths) -> Check:
+    try:
+        ensure_writable(paths.log_dir)
+    except NotWritable as exc:
+        return Check("log folder", Status.WARN, str(exc))
+    return Check("log folder", Status.OK, f"logging to {paths.log_file}")
+
+
+def _disk(paths: Paths) -> Check:
+    folder = paths.data_dir
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    text = f"{free / 1024**3:.1f} GB free on the data folder's disk"
+    if free < DISK_FAIL_BYTES:
+        return Check("free disk", Status.FAIL, text + "; free space before the next session")
+    if free < DISK_WARN_BYTES:
+        return Check("free disk", Status.WARN, text + "; free some space soon")
+    return Check("free disk", Status.OK, text)
+
+
+def _database(paths: Paths) -> tuple[Check, int | None]:
+    name = "database"
+    path = sqlite_file(paths.database_url)
+    if path is not None and not path.exists():
+        return Check(name, Status.WARN, f"{path} does not exist yet; start kapsession once"), 0
+    engine = create_database_engine(paths.database_url)
+    database = Database(paths.database_url, engine)
+    try:
+        status = database.schema_status()
+        if not status.known:
+            return Check(
+                name,
+                Status.FAIL,
+                f"written by a newer kapsession (schema {status.current}, this version knows "
+                f"{status.head}); install the newer version",
+            ), None
+        count = SessionRepository(database).count()
+    except StorageError as exc:
+        return Check(name, Status.FAIL, str(exc)), None
+    except Exception as exc:  # a server that is down, a damaged file: report, never crash
+        return Check(name, Status.FAIL, f"cannot be opened: {exc}"), None
+    finally:
+        database.close()
+    where = str(path) if path is not None else engine.url.render_as_string(hide_password=True)
+    if not status.up_to_date:
+        return Check(
+            name,
+            Status.WARN,
+            f"{where}: schema {status.current or 'empty'} will be upgraded to {status.head} at "
+            "the next start (a backup is made first)",
+        ), count
+    return Check(name, Status.OK, f"{where}: schema {status.head}, {count} sessions"), count
+
+
+def _backups(paths: Paths, session_count: int | None, now: datetime) -> Check:
+    path = sqlite_file(paths.database_url)
+    if path is None:
+        return Check("backups", Status.OK, "the database server's own backups apply")
+    backups = list_backups(paths.backup_dir, path.stem)
+    if not backups:
+        if not session_count:
+            return Check("backups", Status.OK, "no sessions yet, nothing to back up")
+        return Check(
+            "backups", Status.WARN, f"no backup in {paths.backup_dir}; one is made at each start"
+        )
+    newest = backups[-1]
+    age_days = (now.timestamp() - newest.stat().st_mtime) / 86400
+    text = f"{len(backups)} in {paths.backup_dir}, newest {age_days:.1f} days old"
+    if age_days > BACKUP_WARN_DAYS:
+        return Check("backups", Status.WARN, text + "; start kapsession to make a fresh one")
+    return Check("backups", Status.OK, text)
+
+
+def _protocols() -> Check:
+    choices, problems = ProtocolCatalog(protocols_dir()).scan()
+    if not choices:
+        detail = "no valid protocol file; " + "; ".join(str(p) for p in problems)
+        return Check("protocols", Status.FAIL, detail)
+    names = ", ".join(c.key for c in choices)
+    if problems:
+        return Check(
+            "protocols",
+            Status.WARN,
+            f"{len(choices)} valid ({names}); not offered: " + "; ".join(str(p) for p in problems),
+        )
+    return Check("protocols", Status.OK, f"{len(choices)} valid: {names}")

@@ -1,0 +1,198 @@
+"""Use cases of the live session, free of Qt: start, dose, markers, phase changes, end.
+
+Every method commits its entry before it returns. Times come from the caller (the live
+session's trusted clock), so a test can run a whole session on a fake clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from kapsession.domain.protocol import PhaseSpec, Protocol
+from kapsession.domain.protocol_file import parse_protocol
+from kapsession.services.protocols import ProtocolCatalog
+from kapsession.storage.audit import AuditRepository
+from kapsession.storage.database import Database
+from kapsession.storage.entries import EntryRepository
+from kapsession.storage.people import ClientRepository, StaffRepository
+from kapsession.storage.records import (
+    ClientRecord,
+    DoseRecord,
+    EventRecord,
+    SessionRecord,
+    SessionSummary,
+    StaffRecord,
+)
+from kapsession.storage.sessions import SessionRepository
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """Everything needed to draw a session's clock, read in one go."""
+
+    record: SessionRecord
+    protocol: Protocol
+    first_doses: dict[uuid.UUID, datetime]
+    done_checkins: dict[uuid.UUID, set[str]]
+    events: list[EventRecord]
+    doses: list[DoseRecord]
+
+
+class SessionService:
+    def __init__(self, database: Database, catalog: ProtocolCatalog) -> None:
+        self.database = database
+        self.catalog = catalog
+        self.staff = StaffRepository(database)
+        self.clients = ClientRepository(database)
+        self.sessions = SessionRepository(database)
+        self.entries = EntryRepository(database)
+        self.audit = AuditRepository(database)
+
+    # people -------------------------------------------------------------------------------
+    def add_client(
+        self,
+        given_name: str,
+        family_name: str,
+        *,
+        at: datetime,
+        date_of_birth: date | None = None,
+        record_number: str | None = None,
+        by: uuid.UUID | None = None,
+    ) -> ClientRecord:
+        return self.clients.add(
+            given_name,
+            family_name,
+            at=at,
+            date_of_birth=date_of_birth,
+            record_number=record_number,
+            by=by,
+        )
+
+    def add_staff(
+        self, display_name: str, role: str, *, at: datetime, credentials: str = ""
+    ) -> StaffRecord:
+        return self.staff.add(display_name, role, at=at, credentials=credentials)
+
+    # sessions -----------------------------------------------------------------------------
+    def start_session(
+        self,
+        *,
+        protocol_key: str,
+        client_ids: Sequence[uuid.UUID],
+        modality: str,
+        at: datetime,
+        room: str = "",
+        therapist_id: uuid.UUID | None = None,
+        nurse_id: uuid.UUID | None = None,
+        by: uuid.UUID | None = None,
+    ) -> SessionRecord:
+        """Create the session with a snapshot of its protocol and start its clock at `at`."""
+        choice = self.catalog.get(protocol_key)
+        record = self.sessions.create(
+            protocol_key=choice.key,
+            protocol_name=choice.protocol.name,
+            protocol_version=choice.protocol.version,
+            protocol_text=choice.text,
+            modality=modality,
+            client_ids=client_ids,
+            at=at,
+            room=room,
+            therapist_id=therapist_id,
+            nurse_id=nurse_id,
+            by=by,
+        )
+        return self.sessions.start(record.id, at=at, by=by)
+
+    def live_sessions(self) -> list[SessionSummary]:
+        return self.sessions.summaries(status="live")
+
+    def snapshot(self, session_id: uuid.UUID) -> SessionSnapshot:
+        record = self.sessions.get(session_id)
+        return SessionSnapshot(
+            record=record,
+            protocol=session_protocol(record),
+            first_doses=self.entries.first_doses(session_id),
+            done_checkins=self.entries.done_checkins(session_id),
+            events=self.entries.events(session_id),
+            doses=self.entries.doses(session_id),
+        )
+
+    def give_dose(
+        self,
+        session_id: uuid.UUID,
+        participant_id: uuid.UUID,
+        *,
+        at: datetime,
+        recorded_at: datetime,
+        protocol: Protocol,
+        kind: str = "initial",
+        by: uuid.UUID | None = None,
+    ) -> DoseRecord:
+        """Record that a dose was given at `at`. The first one anchors T0."""
+        return self.entries.add_dose(
+            session_id,
+            participant_id,
+            occurred_at=at,
+            recorded_at=recorded_at,
+            kind=kind,
+            medication=protocol.dosing.medication.value,
+            route=protocol.dosing.route.value,
+            given_by=by,
+            by=by,
+        )
+
+    def add_marker(
+        self,
+        session_id: uuid.UUID,
+        label: str,
+        *,
+        at: datetime,
+        recorded_at: datetime,
+        participant_id: uuid.UUID | None = None,
+        by: uuid.UUID | None = None,
+    ) -> EventRecord:
+        text = label.strip()
+        if not text:
+            raise ValueError("Type what happened before saving the marker.")
+        return self.entries.add_event(
+            session_id,
+            "marker",
+            occurred_at=at,
+            recorded_at=recorded_at,
+            label=text,
+            participant_id=participant_id,
+            by=by,
+        )
+
+    def record_phase_change(
+        self,
+        session_id: uuid.UUID,
+        phase: PhaseSpec,
+        *,
+        at: datetime,
+        recorded_at: datetime,
+        participant_id: uuid.UUID | None,
+    ) -> EventRecord:
+        """A phase boundary crossed at `at`; written late (recorded_at later) after a restart."""
+        return self.entries.add_event(
+            session_id,
+            "phase_change",
+            occurred_at=at,
+            recorded_at=recorded_at,
+            label=phase.name,
+            participant_id=participant_id,
+            detail={"phase": phase.key},
+        )
+
+    def end_session(
+        self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None = None
+    ) -> SessionRecord:
+        return self.sessions.end(session_id, at=at, by=by)
+
+
+def session_protocol(record: SessionRecord) -> Protocol:
+    """The protocol exactly as the session started with it, whatever the files say today."""
+    return parse_protocol(record.protocol_text, f"protocol snapshot of session {record.id}")

@@ -1,0 +1,71 @@
+"""Starting the GUI: the QApplication, the room theme, the calm error dialog, the window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from PySide6.QtCore import QLockFile
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from kapsession import APP_NAME, __version__
+from kapsession.logs import set_error_presenter
+from kapsession.services.context import AppContext
+from kapsession.ui.app_controller import AppController
+from kapsession.ui.main_window import MainWindow
+from kapsession.ui.theme import apply_room_theme
+
+log = logging.getLogger(__name__)
+
+
+def application() -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    apply_room_theme(app)
+    return app
+
+
+def show_calm_error(summary: str, details: str, log_file: str) -> None:
+    box = QMessageBox()
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("kapsession")
+    box.setText("Something went wrong, but everything saved so far is safe.")
+    box.setInformativeText(
+        f"{summary}\n\nIf it happens again, tell your IT contact. Details are in {log_file}."
+    )
+    box.setDetailedText(details)
+    box.exec()
+
+
+def show_startup_problem(message: str) -> None:
+    application()
+    QMessageBox.critical(None, "kapsession cannot open its data", message)
+
+
+def run_gui(context: AppContext, *, training: bool) -> int:
+    app = application()
+    log_file = str(context.paths.log_file)
+    set_error_presenter(lambda summary, details: show_calm_error(summary, details, log_file))
+    lock = QLockFile(str(context.paths.data_dir / ("training.lock" if training else "app.lock")))
+    lock.setStaleLockTime(0)  # a lock left by a killed app is recognised by its process id
+    if not lock.tryLock(100):
+        QMessageBox.information(
+            None,
+            "kapsession is already open",
+            "kapsession is already open on this laptop with the same data. Switch to that "
+            "window; two windows on one session could record the same entry twice.",
+        )
+        return 1
+    window = MainWindow(training=training)
+    controller = AppController(window, context.service, context.clock, training=training)
+    window.show()
+    log.info("window shown")
+    code = app.exec()
+    if controller.live is not None:
+        controller.live.stop()
+    lock.unlock()
+    set_error_presenter(None)
+    return code

@@ -1,0 +1,286 @@
+"""Wires the views to the services: each user action becomes one saved entry or a message."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QDialog, QMessageBox
+
+from kapsession.domain.clock import Clock
+from kapsession.services.live_session import LiveSession
+from kapsession.services.protocols import UnknownProtocol
+from kapsession.services.session_service import SessionService
+from kapsession.storage.errors import StorageError
+from kapsession.ui.dialogs import ClientDialog, NewSessionDialog, StaffDialog
+from kapsession.ui.formatting import local_time
+from kapsession.ui.main_window import MainWindow
+from kapsession.ui.timeline_strip import StripMark
+
+log = logging.getLogger(__name__)
+
+
+class AppController(QObject):
+    def __init__(
+        self,
+        window: MainWindow,
+        service: SessionService,
+        clock: Clock,
+        *,
+        training: bool,
+        room: str = "",
+        confirm: bool = True,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.service = service
+        self.clock = clock
+        self.training = training
+        self.room = room
+        self.confirm = confirm  # tests drive the app without modal confirmations
+        self.live: LiveSession | None = None
+        start = window.start_view
+        start.search_changed.connect(self._on_search)
+        start.new_client_requested.connect(self._on_new_client)
+        start.add_staff_requested.connect(self._on_add_staff)
+        start.start_session_requested.connect(self._on_start_session)
+        start.resume_requested.connect(self.open_session)
+        live = window.live_view
+        live.back_requested.connect(self._on_back)
+        live.dose_requested.connect(self._on_dose)
+        live.marker_requested.connect(self._on_marker)
+        live.end_requested.connect(self._on_end)
+        live.acting_staff_changed.connect(self._on_acting_staff)
+        live.participant_changed.connect(lambda _p: self._on_live_changed())
+        self.refresh_start()
+        self._report_protocol_problems()
+
+    # start screen -------------------------------------------------------------------------
+    def refresh_start(self) -> None:
+        try:
+            self.window.start_view.show_live_sessions(self.service.live_sessions())
+            self.window.start_view.show_clients(
+                self.service.clients.search(self.window.start_view.search.text())
+            )
+        except StorageError as exc:
+            self._problem("Cannot read the session database", str(exc))
+
+    def _report_protocol_problems(self) -> None:
+        _choices, problems = self.service.catalog.scan()
+        if problems:
+            self.window.statusBar().showMessage(
+                f"{len(problems)} protocol file(s) have errors and are not offered: "
+                + "; ".join(str(p) for p in problems[:2])
+            )
+
+    def _on_search(self, text: str) -> None:
+        try:
+            self.window.start_view.show_clients(self.service.clients.search(text))
+        except StorageError as exc:
+            self._problem("Cannot search clients", str(exc))
+
+    def _on_new_client(self) -> None:
+        dialog = ClientDialog(self.window)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        value = dialog.value()
+        if value is None:
+            return
+        try:
+            client = self.service.add_client(
+                value.given_name,
+                value.family_name,
+                at=self.clock.now(),
+                date_of_birth=value.date_of_birth,
+                record_number=value.record_number or None,
+            )
+        except StorageError as exc:
+            self._problem("The client was not saved", str(exc))
+            return
+        self.window.start_view.search.clear()
+        self.refresh_start()
+        self.window.start_view.select_client(client.id)
+        self.window.statusBar().showMessage(f"Client {client.full_name} saved.", 8000)
+
+    def _on_add_staff(self) -> None:
+        dialog = StaffDialog(self.window)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            member = self.service.add_staff(
+                dialog.name.text(),
+                dialog.role.currentData(),
+                at=self.clock.now(),
+                credentials=dialog.credentials.text(),
+            )
+        except StorageError as exc:
+            self._problem("The staff member was not saved", str(exc))
+            return
+        self.window.statusBar().showMessage(f"{member.signature_name} added.", 8000)
+
+    def _on_start_session(self, client_id: uuid.UUID | None) -> None:
+        choices, problems = self.service.catalog.scan()
+        if not choices:
+            self._problem(
+                "No protocol can be used",
+                "No valid protocol file was found, so a session cannot start.\n"
+                + "\n".join(str(p) for p in problems),
+            )
+            return
+        try:
+            clients = self.service.clients.search("")
+            staff = self.service.staff.active()
+        except StorageError as exc:
+            self._problem("Cannot read the session database", str(exc))
+            return
+        if not clients:
+            self._problem("No client yet", "Add the client first with New client (Ctrl+N).")
+            return
+        dialog = NewSessionDialog(choices, clients, staff, client_id, self.room, self.window)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        value = dialog.value()
+        if value is None:
+            return
+        self.start_session(
+            protocol_key=value.protocol_key,
+            client_ids=value.client_ids,
+            modality=value.modality,
+            room=value.room,
+            therapist_id=value.therapist_id,
+            nurse_id=value.nurse_id,
+        )
+
+    def start_session(
+        self,
+        *,
+        protocol_key: str,
+        client_ids: tuple[uuid.UUID, ...],
+        modality: str,
+        room: str = "",
+        therapist_id: uuid.UUID | None = None,
+        nurse_id: uuid.UUID | None = None,
+    ) -> None:
+        self.room = room or self.room
+        try:
+            record = self.service.start_session(
+                protocol_key=protocol_key,
+                client_ids=client_ids,
+                modality=modality,
+                at=self.clock.now(),
+                room=room,
+                therapist_id=therapist_id,
+                nurse_id=nurse_id,
+                by=therapist_id,
+            )
+        except (StorageError, UnknownProtocol) as exc:
+            self._problem("The session did not start", str(exc))
+            return
+        self.open_session(record.id)
+
+    # live screen --------------------------------------------------------------------------
+    def open_session(self, session_id: uuid.UUID) -> None:
+        self._close_live()
+        try:
+            live = LiveSession(self.service, session_id, self.clock, parent=self)
+            staff = self.service.staff.active()
+        except StorageError as exc:
+            self._problem("The session cannot be opened", str(exc))
+            return
+        self.live = live
+        live.changed.connect(self._on_live_changed)
+        live.entry_saved.connect(self.window.live_view.show_saved)
+        live.entry_failed.connect(self.window.live_view.show_failure)
+        live.entry_saved.connect(lambda _m: self._show_recent())
+        self.window.live_view.set_session(live.record, staff, live.acting_staff_id, self.training)
+        self._on_live_changed()
+        self._show_recent()
+        live.start_ticking()
+        self.window.show_live()
+
+    def _close_live(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live.deleteLater()
+            self.live = None
+
+    def _on_live_changed(self) -> None:
+        live = self.live
+        if live is None:
+            return
+        view = self.window.live_view
+        focus = view.current_participant() or live.participants[0].id
+        marks = [
+            StripMark(at=d.occurred_at, kind="dose", label=d.kind)
+            for d in live.doses
+            if d.participant_id == focus
+        ]
+        marks += [
+            StripMark(at=e.occurred_at, kind="marker", label=e.label)
+            for e in live.events
+            if e.kind == "marker" and e.participant_id in (None, focus)
+        ]
+        room = [(p, live.state(p.id)) for p in live.participants]
+        view.show_state(live.state(focus), room, marks, live.is_live)
+
+    def _show_recent(self) -> None:
+        live = self.live
+        if live is None:
+            return
+        items = [(d.occurred_at, "Dose" if d.kind == "initial" else "Booster") for d in live.doses]
+        items += [(e.occurred_at, e.label) for e in live.events if e.kind == "marker"]
+        items.sort()
+        self.window.live_view.show_recent([f"{local_time(at)} {label}" for at, label in items[-5:]])
+
+    def _on_acting_staff(self, staff_id: uuid.UUID | None) -> None:
+        if self.live is not None:
+            self.live.acting_staff_id = staff_id
+
+    def _on_dose(self, participant_id: uuid.UUID) -> None:
+        live = self.live
+        if live is None or not live.is_live:
+            return
+        name = live.record.participant(participant_id).client.full_name
+        first = live.first_dose_at(participant_id) is None
+        what = "the dose" if first else "a booster dose"
+        if self.confirm and not self._ask(
+            "Dose given",
+            f"Record {what} for {name} as given now, at {local_time(live.now())}?"
+            + ("\n\nThis starts the T+ clock." if first else ""),
+        ):
+            return
+        live.give_dose(participant_id)
+
+    def _on_marker(self, text: str, participant_id: uuid.UUID | None) -> None:
+        if self.live is not None and self.live.add_marker(text, participant_id):
+            self.window.live_view.marker_saved()
+
+    def _on_end(self) -> None:
+        live = self.live
+        if live is None or not live.is_live:
+            return
+        if self.confirm and not self._ask(
+            "End session",
+            "End the session now? The clock stops; late entries can still be added.",
+        ):
+            return
+        live.end_session()
+
+    def _on_back(self) -> None:
+        self._close_live()
+        self.refresh_start()
+        self.window.show_start()
+
+    # messages -----------------------------------------------------------------------------
+    def _ask(self, title: str, text: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self.window)
+        yes = box.addButton("Yes, record it", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(yes)
+        box.exec()
+        return box.clickedButton() is yes
+
+    def _problem(self, title: str, text: str) -> None:
+        log.warning("%s: %s", title, text)
+        QMessageBox.warning(self.window, title, text)

@@ -1,0 +1,252 @@
+"""Small forms: a new client, a staff member, a new session. They validate and emit values;
+the controller saves them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapsession.services.protocols import ProtocolChoice
+from kapsession.storage.records import ClientRecord, StaffRecord
+
+ROLES = (
+    ("therapist", "Therapist"),
+    ("nurse", "Nurse / NP"),
+    ("prescriber", "Prescriber"),
+    ("lead", "Clinic lead"),
+)
+
+
+def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
+    box = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    box.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    box.button(QDialogButtonBox.StandardButton.Ok).setObjectName("primary")
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box
+
+
+@dataclass(frozen=True)
+class NewClient:
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    record_number: str
+
+
+class ClientDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New client")
+        self.given = QLineEdit()
+        self.family = QLineEdit()
+        self.birth = QLineEdit()
+        self.birth.setPlaceholderText("YYYY-MM-DD (optional)")
+        self.number = QLineEdit()
+        self.number.setPlaceholderText("clinic record number (optional)")
+        form = QFormLayout()
+        form.addRow("First name", self.given)
+        form.addRow("Last name", self.family)
+        form.addRow("Date of birth", self.birth)
+        form.addRow("Record number", self.number)
+        self.problem = QLabel()
+        self.problem.setObjectName("banner")
+        self.problem.hide()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(_buttons(self, "Save client"))
+
+    def value(self) -> NewClient | None:
+        """The entered client, or None with the problem shown."""
+        given, family = self.given.text().strip(), self.family.text().strip()
+        if not given or not family:
+            return self._fail("Enter the client's first and last name.")
+        birth_text = self.birth.text().strip()
+        birth = None
+        if birth_text:
+            parsed = QDate.fromString(birth_text, "yyyy-MM-dd")
+            if not parsed.isValid():
+                return self._fail("Write the date of birth as YYYY-MM-DD, e.g. 1984-03-02.")
+            birth = date(parsed.year(), parsed.month(), parsed.day())
+            if birth > date.today() or birth.year < 1900:
+                return self._fail("That date of birth is not possible; check it.")
+        return NewClient(given, family, birth, self.number.text().strip())
+
+    def _fail(self, message: str) -> None:
+        self.problem.setText(message)
+        self.problem.show()
+        return None
+
+    def accept(self) -> None:
+        if self.value() is not None:
+            super().accept()
+
+
+class StaffDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add staff member")
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("e.g. Dr. Ruth Okafor")
+        self.role = QComboBox()
+        for key, label in ROLES:
+            self.role.addItem(label, key)
+        self.credentials = QLineEdit()
+        self.credentials.setPlaceholderText("e.g. PsyD, RN, NP (optional)")
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("Role", self.role)
+        form.addRow("Credentials", self.credentials)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(_buttons(self, "Add"))
+
+    def accept(self) -> None:
+        if not self.name.text().strip():
+            QMessageBox.information(self, "Add staff member", "Enter the staff member's name.")
+            return
+        super().accept()
+
+
+@dataclass(frozen=True)
+class NewSession:
+    protocol_key: str
+    modality: str
+    client_ids: tuple[uuid.UUID, ...]
+    room: str
+    therapist_id: uuid.UUID | None
+    nurse_id: uuid.UUID | None
+
+
+class NewSessionDialog(QDialog):
+    """Protocol, modality, participants, room and staff for a session that starts now."""
+
+    def __init__(
+        self,
+        protocols: list[ProtocolChoice],
+        clients: list[ClientRecord],
+        staff: list[StaffRecord],
+        first_client: uuid.UUID | None,
+        room: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Start a dosing session")
+        self.setMinimumWidth(560)
+        self.protocol = QComboBox()
+        for choice in protocols:
+            self.protocol.addItem(choice.protocol.name, choice.key)
+            self.protocol.setItemData(
+                self.protocol.count() - 1, choice.protocol.description, Qt.ItemDataRole.ToolTipRole
+            )
+        self.description = QLabel()
+        self.description.setObjectName("dim")
+        self.description.setWordWrap(True)
+        self.protocol.currentIndexChanged.connect(self._show_description)
+        self._protocols = protocols
+        self.modality = QComboBox()
+        for key, label in (
+            ("individual", "Individual"),
+            ("couples", "Couples"),
+            ("group", "Group"),
+        ):
+            self.modality.addItem(label, key)
+        self.clients = QListWidget()
+        self.clients.setSelectionMode(QListWidget.SelectionMode.MultiSelection)
+        for client in clients:
+            item = QListWidgetItem(client.full_name)
+            item.setData(Qt.ItemDataRole.UserRole, client.id)
+            self.clients.addItem(item)
+            if client.id == first_client:
+                item.setSelected(True)
+                self.clients.setCurrentItem(item)
+        self.room = QLineEdit(room)
+        self.therapist = self._staff_combo(staff, "therapist")
+        self.nurse = self._staff_combo(staff, "nurse")
+        form = QFormLayout()
+        form.addRow("Protocol", self.protocol)
+        form.addRow("", self.description)
+        form.addRow("Modality", self.modality)
+        form.addRow("Clients", self.clients)
+        form.addRow("Room", self.room)
+        form.addRow("Therapist", self.therapist)
+        form.addRow("Nurse", self.nurse)
+        self.problem = QLabel()
+        self.problem.setObjectName("banner")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        note = QLabel("The session clock starts when you press Start.")
+        note.setObjectName("dim")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(note)
+        layout.addWidget(_buttons(self, "Start session"))
+        self._show_description()
+
+    @staticmethod
+    def _staff_combo(staff: list[StaffRecord], role: str) -> QComboBox:
+        combo = QComboBox()
+        combo.addItem("— not recorded —", None)
+        for member in staff:
+            combo.addItem(member.signature_name, member.id)
+            if member.role == role and combo.currentIndex() == 0:
+                combo.setCurrentIndex(combo.count() - 1)
+        return combo
+
+    def _show_description(self) -> None:
+        index = self.protocol.currentIndex()
+        if 0 <= index < len(self._protocols):
+            self.description.setText(self._protocols[index].protocol.description)
+
+    def value(self) -> NewSession | None:
+        ids = tuple(item.data(Qt.ItemDataRole.UserRole) for item in self.clients.selectedItems())
+        modality = self.modality.currentData()
+        problem = None
+        if self.protocol.currentIndex() < 0:
+            problem = (
+                "No valid protocol is installed; ask the clinic lead (see `kapsession doctor`)."
+            )
+        elif not ids:
+            problem = "Choose the client for this session."
+        elif modality == "individual" and len(ids) != 1:
+            problem = "An individual session has one client; choose Couples or Group for more."
+        elif modality == "couples" and len(ids) != 2:
+            problem = "A couples session has exactly two clients."
+        elif modality == "group" and len(ids) < 2:
+            problem = "A group session needs at least two clients."
+        if problem:
+            self.problem.setText(problem)
+            self.problem.show()
+            return None
+        return NewSession(
+            protocol_key=self.protocol.currentData(),
+            modality=modality,
+            client_ids=ids,
+            room=self.room.text().strip(),
+            therapist_id=self.therapist.currentData(),
+            nurse_id=self.nurse.currentData(),
+        )
+
+    def accept(self) -> None:
+        if self.value() is not None:
+            super().accept()

@@ -1,0 +1,382 @@
+"""The live session screen: the clocks, the phase, what is due, the strip, and the actions."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapsession.domain.timeline import CheckinState, CheckinStatus, TimelineState
+from kapsession.storage.records import ParticipantRecord, SessionRecord, StaffRecord
+from kapsession.ui import theme
+from kapsession.ui.formatting import clock_text, local_time, minutes_text
+from kapsession.ui.timeline_strip import StripMark, TimelineStrip
+
+MARKER_SUGGESTIONS = (
+    "Eye mask on",
+    "Eye mask off",
+    "Tearful",
+    "Music request",
+    "Touch consent given",
+    "Spoke",
+    "Restless",
+    "Bathroom",
+    "Emesis",
+    "Spat out lozenge",
+)
+
+
+def _panel() -> QFrame:
+    frame = QFrame()
+    frame.setObjectName("panel")
+    return frame
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    label.setObjectName("heading")
+    return label
+
+
+def checkin_text(checkin: CheckinState, state: TimelineState) -> tuple[str, str]:
+    """The line for one check-in and its colour."""
+    label = checkin.spec.label
+    if checkin.status is CheckinStatus.OVERDUE:
+        late = (state.now - checkin.due_at).total_seconds()
+        return f"{label} — overdue {minutes_text(late)}", theme.OVERDUE
+    if checkin.status is CheckinStatus.DUE:
+        return f"{label} — due now", theme.DUE
+    if checkin.status is CheckinStatus.DONE:
+        return f"{label} — done", theme.DONE
+    if checkin.projected:
+        return f"{label} — after the dose", theme.TEXT_DIM
+    wait = (checkin.due_at - state.now).total_seconds()
+    return f"{label} — in {minutes_text(wait)} ({local_time(checkin.due_at)})", theme.TEXT_DIM
+
+
+class LiveView(QWidget):
+    back_requested = Signal()
+    dose_requested = Signal(uuid.UUID)
+    marker_requested = Signal(str, object)  # text, participant id or None
+    end_requested = Signal()
+    acting_staff_changed = Signal(object)  # staff id or None
+    participant_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # header
+        self.back_button = QPushButton("← Start")
+        self.back_button.setToolTip(
+            "Back to the start screen; the session keeps running (Alt+Left)"
+        )
+        self.back_button.clicked.connect(self.back_requested)
+        self.title = QLabel()
+        self.title.setObjectName("dim")
+        self.participant = QComboBox()
+        self.participant.setAccessibleName("Participant")
+        self.participant.currentIndexChanged.connect(
+            lambda _i: self.participant_changed.emit(self.participant.currentData())
+        )
+        self.staff = QComboBox()
+        self.staff.setAccessibleName("Working as")
+        self.staff.currentIndexChanged.connect(
+            lambda _i: self.acting_staff_changed.emit(self.staff.currentData())
+        )
+        header = QHBoxLayout()
+        header.addWidget(self.back_button)
+        header.addWidget(self.title, 1)
+        self.participant_label = QLabel("Participant")
+        self.participant_label.setObjectName("dim")
+        header.addWidget(self.participant_label)
+        header.addWidget(self.participant)
+        working = QLabel("Working as")
+        working.setObjectName("dim")
+        header.addWidget(working)
+        header.addWidget(self.staff)
+        # clocks
+        clocks = _panel()
+        clocks_layout = QGridLayout(clocks)
+        clocks_layout.addWidget(_heading("Session"), 0, 0)
+        clocks_layout.addWidget(_heading("Since dose"), 0, 1)
+        self.elapsed = QLabel("0:00:00")
+        self.elapsed.setObjectName("clock")
+        self.elapsed.setAccessibleName("Session elapsed time")
+        self.since_dose = QLabel("—")
+        self.since_dose.setObjectName("doseClock")
+        self.since_dose.setAccessibleName("Time since dose")
+        self.dose_hint = QLabel()
+        self.dose_hint.setObjectName("dim")
+        clocks_layout.addWidget(self.elapsed, 1, 0)
+        clocks_layout.addWidget(self.since_dose, 1, 1, Qt.AlignmentFlag.AlignBottom)
+        self.started = QLabel()
+        self.started.setObjectName("dim")
+        clocks_layout.addWidget(self.started, 2, 0)
+        clocks_layout.addWidget(self.dose_hint, 2, 1)
+        clocks_layout.setColumnStretch(0, 3)
+        clocks_layout.setColumnStretch(1, 2)
+        # phase
+        phase = _panel()
+        phase_layout = QVBoxLayout(phase)
+        phase_layout.addWidget(_heading("Phase"))
+        self.phase_name = QLabel("—")
+        self.phase_name.setObjectName("phase")
+        self.phase_left = QLabel()
+        self.phase_left.setObjectName("dim")
+        self.phase_next = QLabel()
+        self.phase_next.setObjectName("dim")
+        phase_layout.addWidget(self.phase_name)
+        phase_layout.addWidget(self.phase_left)
+        phase_layout.addWidget(self.phase_next)
+        phase_layout.addStretch(1)
+        # check-ins
+        due = _panel()
+        due_layout = QVBoxLayout(due)
+        due_layout.addWidget(_heading("Check-ins"))
+        self.checkin_lines = [QLabel() for _ in range(4)]
+        for line in self.checkin_lines:
+            due_layout.addWidget(line)
+        due_layout.addStretch(1)
+        # others in the room (couples / group)
+        self.room_panel = _panel()
+        room_layout = QVBoxLayout(self.room_panel)
+        room_layout.addWidget(_heading("Participants"))
+        self.room_lines: list[QLabel] = []
+        self._room_layout = room_layout
+        top = QHBoxLayout()
+        top.addWidget(clocks, 5)
+        top.addWidget(phase, 3)
+        top.addWidget(due, 4)
+        # strip
+        self.strip = TimelineStrip()
+        strip_panel = _panel()
+        strip_layout = QVBoxLayout(strip_panel)
+        strip_layout.addWidget(_heading("Timeline"))
+        strip_layout.addWidget(self.strip)
+        # actions
+        self.marker = QLineEdit()
+        self.marker.setPlaceholderText("Add a marker — type and press Enter  (M)")
+        self.marker.setAccessibleName("Marker")
+        completer = QCompleter(list(MARKER_SUGGESTIONS), self.marker)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.marker.setCompleter(completer)
+        self.marker.returnPressed.connect(self._submit_marker)
+        self.dose_button = QPushButton("Dose given now  (D)")
+        self.dose_button.setObjectName("primary")
+        self.dose_button.clicked.connect(self._request_dose)
+        self.end_button = QPushButton("End session  (Ctrl+E)")
+        self.end_button.clicked.connect(self.end_requested)
+        actions = QHBoxLayout()
+        actions.addWidget(self.dose_button)
+        actions.addWidget(self.marker, 1)
+        actions.addWidget(self.end_button)
+        # messages
+        self.failure = QLabel()
+        self.failure.setObjectName("banner")
+        self.failure.setWordWrap(True)
+        self.failure.hide()
+        self.saved = QLabel()
+        self.saved.setObjectName("notice")
+        self.recent = QLabel()
+        self.recent.setObjectName("dim")
+        self.recent.setWordWrap(True)
+        self.ended_label = QLabel()
+        self.ended_label.setObjectName("banner")
+        self.ended_label.hide()
+        self.training = QLabel("TRAINING — not a clinical record")
+        self.training.setObjectName("training")
+        self.training.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 12, 24, 12)
+        layout.setSpacing(12)
+        layout.addLayout(header)
+        layout.addWidget(self.training, alignment=Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(top, 3)
+        layout.addWidget(self.room_panel)
+        layout.addWidget(strip_panel)
+        layout.addWidget(self.ended_label)
+        layout.addLayout(actions)
+        layout.addWidget(self.failure)
+        layout.addWidget(self.recent)
+        layout.addWidget(self.saved)
+        layout.addStretch(1)
+        QShortcut(QKeySequence("D"), self, self._request_dose)
+        QShortcut(QKeySequence("M"), self, self.marker.setFocus)
+        QShortcut(QKeySequence("Ctrl+E"), self, self.end_requested.emit)
+        QShortcut(QKeySequence("Alt+Left"), self, self.back_requested.emit)
+        QShortcut(QKeySequence("Escape"), self, self._escape)
+
+    # filling ------------------------------------------------------------------------------
+    def set_session(
+        self,
+        record: SessionRecord,
+        staff: list[StaffRecord],
+        acting: uuid.UUID | None,
+        training: bool,
+    ) -> None:
+        parts = [record.protocol_name, record.modality.capitalize()]
+        if record.room:
+            parts.append(record.room)
+        numbers = [p.session_number for p in record.participants if p.session_number]
+        if len(record.participants) == 1 and numbers:
+            parts.append(f"session {numbers[0]} of the course")
+        self.title.setText("  ·  ".join([record.participant_names, *parts]))
+        self.started.setText(
+            f"started {local_time(record.started_at)}" if record.started_at else ""
+        )
+        self.participant.blockSignals(True)
+        self.participant.clear()
+        for p in record.participants:
+            self.participant.addItem(p.client.full_name, p.id)
+        self.participant.blockSignals(False)
+        several = len(record.participants) > 1
+        self.participant.setVisible(several)
+        self.participant_label.setVisible(several)
+        self.room_panel.setVisible(several)
+        for line in self.room_lines:
+            line.deleteLater()
+        self.room_lines = []
+        if several:
+            for _p in record.participants:
+                line = QLabel()
+                self._room_layout.addWidget(line)
+                self.room_lines.append(line)
+        self.staff.blockSignals(True)
+        self.staff.clear()
+        self.staff.addItem("— not recorded —", None)
+        for member in staff:
+            self.staff.addItem(member.signature_name, member.id)
+            if member.id == acting:
+                self.staff.setCurrentIndex(self.staff.count() - 1)
+        self.staff.blockSignals(False)
+        self.training.setVisible(training)
+        self.failure.hide()
+        self.saved.clear()
+        self.marker.clear()
+
+    def current_participant(self) -> uuid.UUID | None:
+        data = self.participant.currentData()
+        return data if isinstance(data, uuid.UUID) else None
+
+    def show_state(
+        self,
+        state: TimelineState,
+        room: list[tuple[ParticipantRecord, TimelineState]],
+        marks: list[StripMark],
+        live: bool,
+    ) -> None:
+        self.elapsed.setText(clock_text(state.elapsed_s))
+        if state.since_dose_s is not None and state.first_dose_at is not None:
+            self.since_dose.setText(f"T+{clock_text(state.since_dose_s)}")
+            self.dose_hint.setText(f"dose given {local_time(state.first_dose_at)}")
+        else:
+            self.since_dose.setText("no dose yet")
+            wait = (state.dose_anchor_at - state.now).total_seconds()
+            self.dose_hint.setText(
+                f"planned in {minutes_text(wait)}"
+                if wait > 59
+                else "planned now — press D when given"
+            )
+        window = state.current_phase
+        if window is not None:
+            self.phase_name.setText(window.spec.name)
+            left = state.time_left_in_phase_s or 0.0
+            if (
+                window.projected
+                and state.first_dose_at is None
+                and window.ends_at == state.dose_anchor_at
+            ):
+                self.phase_left.setText("until the dose is given")
+            else:
+                self.phase_left.setText(f"{minutes_text(left)} left in this phase")
+            index = state.phase_index if state.phase_index is not None else -1
+            if 0 <= index + 1 < len(state.phases):
+                self.phase_next.setText(f"next: {state.phases[index + 1].spec.name}")
+            else:
+                self.phase_next.setText("last phase")
+        elif state.past_planned_end:
+            self.phase_name.setText("Past the planned end")
+            self.phase_left.setText("end the session when the client has left")
+            self.phase_next.setText("")
+        upcoming = state.next_checkins(len(self.checkin_lines))
+        for line, checkin in zip(self.checkin_lines, upcoming, strict=False):
+            text, colour = checkin_text(checkin, state)
+            line.setText(text)
+            line.setStyleSheet(f"color: {colour};")
+            line.show()
+        for line in self.checkin_lines[len(upcoming) :]:
+            line.setText("")
+            line.hide()
+        if not upcoming:
+            self.checkin_lines[0].setText("All check-ins done")
+            self.checkin_lines[0].setStyleSheet(f"color: {theme.DONE};")
+            self.checkin_lines[0].show()
+        for line, (participant, pstate) in zip(self.room_lines, room, strict=False):
+            dose = (
+                f"T+{clock_text(pstate.since_dose_s)}"
+                if pstate.since_dose_s is not None
+                else "no dose yet"
+            )
+            phase = pstate.current_phase.spec.name if pstate.current_phase else "—"
+            nxt = pstate.next_checkins(1)
+            due = checkin_text(nxt[0], pstate)[0] if nxt else "check-ins done"
+            line.setText(f"{participant.client.full_name}:  {dose}  ·  {phase}  ·  {due}")
+        self.strip.show_state(state, marks)
+        self.dose_button.setEnabled(live)
+        self.marker.setEnabled(live)
+        self.end_button.setEnabled(live)
+        if not live and state.ended_at is not None:
+            self.ended_label.setText(f"Session ended at {local_time(state.ended_at)}.")
+            self.ended_label.show()
+        else:
+            self.ended_label.hide()
+        if state.first_dose_at is not None:
+            self.dose_button.setText("Booster given now  (D)")
+        else:
+            self.dose_button.setText("Dose given now  (D)")
+
+    def show_recent(self, lines: list[str]) -> None:
+        self.recent.setText("   ·   ".join(lines))
+
+    def show_saved(self, message: str) -> None:
+        self.failure.hide()
+        self.saved.setText(message)
+
+    def show_failure(self, message: str) -> None:
+        self.failure.setText(message)
+        self.failure.show()
+
+    def marker_saved(self) -> None:
+        self.marker.clear()
+
+    # actions ------------------------------------------------------------------------------
+    def _request_dose(self) -> None:
+        if not self.dose_button.isEnabled():
+            return
+        participant = self.current_participant()
+        if participant is not None:
+            self.dose_requested.emit(participant)
+
+    def _submit_marker(self) -> None:
+        text = self.marker.text().strip()
+        if not text:
+            self.show_failure("Type what happened, then press Enter. Nothing was saved.")
+            return
+        self.marker_requested.emit(text, self.current_participant())
+
+    def _escape(self) -> None:
+        if self.marker.hasFocus():
+            self.marker.clearFocus()
+            self.setFocus()

@@ -1,0 +1,164 @@
+"""The start screen: live sessions to resume, the client list, and a new session."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapsession.storage.records import ClientRecord, SessionSummary
+
+DISCLAIMER = (
+    "kapsession documents the session and reminds; it does not replace monitoring equipment "
+    "or clinical judgement."
+)
+
+
+def _panel() -> QFrame:
+    frame = QFrame()
+    frame.setObjectName("panel")
+    return frame
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    label.setObjectName("heading")
+    return label
+
+
+class StartView(QWidget):
+    resume_requested = Signal(uuid.UUID)
+    new_client_requested = Signal()
+    start_session_requested = Signal(object)  # uuid.UUID of the selected client, or None
+    add_staff_requested = Signal()
+    search_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # live sessions
+        self.live_panel = _panel()
+        live_layout = QVBoxLayout(self.live_panel)
+        live_layout.addWidget(_heading("Live session — still running"))
+        self.live_list = QListWidget()
+        self.live_list.setAccessibleName("Live sessions")
+        self.live_list.setMaximumHeight(120)
+        self.live_list.itemActivated.connect(self._resume_item)
+        self.resume_button = QPushButton("Resume session")
+        self.resume_button.setObjectName("primary")
+        self.resume_button.clicked.connect(self._resume_current)
+        live_layout.addWidget(self.live_list)
+        live_layout.addWidget(self.resume_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        # clients
+        clients_panel = _panel()
+        clients_layout = QVBoxLayout(clients_panel)
+        clients_layout.addWidget(_heading("Clients"))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name or record number  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.search_changed)
+        self.search.returnPressed.connect(self._focus_clients)
+        self.client_list = QListWidget()
+        self.client_list.setAccessibleName("Clients")
+        self.client_list.itemActivated.connect(lambda _item: self._start_for_current())
+        self.empty_hint = QLabel("No clients yet. Add one with New client (Ctrl+N).")
+        self.empty_hint.setObjectName("dim")
+        buttons = QHBoxLayout()
+        self.new_client_button = QPushButton("New client…")
+        self.new_client_button.clicked.connect(self.new_client_requested)
+        self.start_button = QPushButton("Start session…")
+        self.start_button.setObjectName("primary")
+        self.start_button.clicked.connect(self._start_for_current)
+        self.staff_button = QPushButton("Add staff…")
+        self.staff_button.clicked.connect(self.add_staff_requested)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.new_client_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.staff_button)
+        clients_layout.addWidget(self.search)
+        clients_layout.addWidget(self.client_list, 1)
+        clients_layout.addWidget(self.empty_hint)
+        clients_layout.addLayout(buttons)
+        disclaimer = QLabel(DISCLAIMER)
+        disclaimer.setObjectName("notice")
+        disclaimer.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        layout.setSpacing(14)
+        layout.addWidget(self.live_panel)
+        layout.addWidget(clients_panel, 1)
+        layout.addWidget(disclaimer)
+        QShortcut(QKeySequence("Ctrl+N"), self, self.new_client_requested.emit)
+        QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self._start_for_current)
+        self.setTabOrder(self.search, self.client_list)
+
+    def show_live_sessions(self, sessions: list[SessionSummary]) -> None:
+        self.live_list.clear()
+        for summary in sessions:
+            started = (
+                summary.started_at.astimezone().strftime("%a %d %b, %H:%M")
+                if (summary.started_at)
+                else "?"
+            )
+            item = QListWidgetItem(
+                f"{', '.join(summary.participants)}  ·  {summary.protocol_name}  ·  "
+                f"started {started}" + (f"  ·  {summary.room}" if summary.room else "")
+            )
+            item.setData(Qt.ItemDataRole.UserRole, summary.id)
+            self.live_list.addItem(item)
+        self.live_panel.setVisible(bool(sessions))
+        if sessions:
+            self.live_list.setCurrentRow(0)
+            self.resume_button.setFocus()
+
+    def show_clients(self, clients: list[ClientRecord]) -> None:
+        current = self.selected_client()
+        self.client_list.clear()
+        for client in clients:
+            extra = f"   {client.record_number}" if client.record_number else ""
+            item = QListWidgetItem(f"{client.family_name}, {client.given_name}{extra}")
+            item.setData(Qt.ItemDataRole.UserRole, client.id)
+            self.client_list.addItem(item)
+            if client.id == current:
+                self.client_list.setCurrentItem(item)
+        if self.client_list.currentRow() < 0 and clients:
+            self.client_list.setCurrentRow(0)
+        self.empty_hint.setVisible(not clients and not self.search.text())
+
+    def select_client(self, client_id: uuid.UUID) -> None:
+        for row in range(self.client_list.count()):
+            item = self.client_list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == client_id:
+                self.client_list.setCurrentItem(item)
+                self.client_list.setFocus()
+                return
+
+    def selected_client(self) -> uuid.UUID | None:
+        item = self.client_list.currentItem()
+        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+    def _focus_clients(self) -> None:
+        self.client_list.setFocus()
+
+    def _start_for_current(self) -> None:
+        self.start_session_requested.emit(self.selected_client())
+
+    def _resume_item(self, item: QListWidgetItem) -> None:
+        self.resume_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def _resume_current(self) -> None:
+        item = self.live_list.currentItem()
+        if item is not None:
+            self._resume_item(item)

@@ -1,0 +1,117 @@
+"""The strip across the whole session: phases, check-ins, doses, markers and a now line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from kapsession.domain.timeline import CheckinStatus, TimelineState
+from kapsession.ui import theme
+
+STATUS_COLOURS = {
+    CheckinStatus.DONE: theme.DONE,
+    CheckinStatus.DUE: theme.DUE,
+    CheckinStatus.OVERDUE: theme.OVERDUE,
+    CheckinStatus.UPCOMING: theme.TEXT_DIM,
+}
+
+
+@dataclass(frozen=True)
+class StripMark:
+    """A point on the strip: a dose, a marker or a music event."""
+
+    at: datetime
+    kind: str  # "dose" | "marker" | "music"
+    label: str
+
+
+class TimelineStrip(QWidget):
+    """Painted, not built from widgets: one paint per tick, whatever the session holds."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state: TimelineState | None = None
+        self._marks: list[StripMark] = []
+        self.setMinimumHeight(96)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName("Session timeline")
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, 104)
+
+    def show_state(self, state: TimelineState, marks: list[StripMark]) -> None:
+        self._state = state
+        self._marks = marks
+        self.update()
+
+    def _x(self, when: datetime, left: float, width: float) -> float:
+        assert self._state is not None
+        start = self._state.started_at
+        span = max((self._state.planned_end_at - start).total_seconds(), 1.0)
+        end = max(self._state.now, self._state.planned_end_at)
+        span = max((end - start).total_seconds(), span)
+        return left + width * min(max((when - start).total_seconds() / span, 0.0), 1.0)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        state = self._state
+        if state is None:
+            return
+        left, width = 8.0, float(self.width() - 16)
+        band_top, band_h = 26.0, 34.0
+        small = QFont(self.font())
+        small.setPixelSize(12)
+        painter.setFont(small)
+        for index, window in enumerate(state.phases):
+            x0 = self._x(window.begins_at, left, width)
+            x1 = self._x(window.ends_at, left, width)
+            colour = QColor(theme.PHASE_COLOURS[index % len(theme.PHASE_COLOURS)])
+            if index == state.phase_index:
+                colour = colour.lighter(135)
+            painter.fillRect(QRectF(x0, band_top, max(x1 - x0, 1.0), band_h), colour)
+            painter.setPen(QColor(theme.TEXT if index == state.phase_index else theme.TEXT_DIM))
+            label_rect = QRectF(x0 + 4, band_top, max(x1 - x0 - 8, 0.0), band_h)
+            painter.drawText(
+                label_rect,
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                painter.fontMetrics().elidedText(
+                    window.spec.name, Qt.TextElideMode.ElideRight, int(label_rect.width())
+                ),
+            )
+        # check-ins: ticks under the band, coloured by status
+        for checkin in state.checkins:
+            x = self._x(checkin.due_at, left, width)
+            colour = QColor(STATUS_COLOURS[checkin.status])
+            painter.setPen(QPen(colour, 2))
+            painter.drawLine(QPointF(x, band_top + band_h + 2), QPointF(x, band_top + band_h + 14))
+            if checkin.status is CheckinStatus.DONE:
+                painter.setBrush(colour)
+            else:
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(QPointF(x, band_top + band_h + 18), 3.5, 3.5)
+        # doses (triangles above the band) and markers (dots above the band)
+        for mark in self._marks:
+            x = self._x(mark.at, left, width)
+            if mark.kind == "dose":
+                path = QPainterPath()
+                path.moveTo(x - 6, 6)
+                path.lineTo(x + 6, 6)
+                path.lineTo(x, 18)
+                path.closeSubpath()
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(QColor(theme.ACCENT))
+                painter.drawPath(path)
+            else:
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(QColor(theme.TEXT_DIM if mark.kind == "marker" else "#6f8f8a"))
+                painter.drawEllipse(QPointF(x, 14), 3.0, 3.0)
+        # now line
+        x_now = self._x(state.now, left, width)
+        painter.setPen(QPen(QColor(theme.TEXT), 2))
+        painter.drawLine(QPointF(x_now, 2), QPointF(x_now, band_top + band_h + 24))
+        painter.end()
