@@ -65,7 +65,7 @@ def amplitude_to_vlc_volume(amplitude: float) -> int:
     """
     if math.isnan(amplitude) or amplitude <= 0.0:
         return 0
-    return round(100 * min(1.0, amplitude) ** (1 / 3))
+    return round(100 * math.cbrt(min(1.0, amplitude)))
 
 
 def vlc_volume_to_amplitude(volume: int) -> float:

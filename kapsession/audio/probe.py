@@ -10,7 +10,6 @@ recognised but report no duration. Probing blocks on disk: call it off the UI th
 from __future__ import annotations
 
 import functools
-import struct
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
@@ -131,12 +130,12 @@ def _wav_duration_ms(stream: BinaryIO, path: Path) -> int:
         chunk = stream.read(8)
         if len(chunk) < 8:
             break
-        chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+        chunk_id, size = chunk[:4], int.from_bytes(chunk[4:], "little")
         if chunk_id == b"fmt ":
             fmt = stream.read(size)
             if len(fmt) < 16:
                 break
-            byte_rate = struct.unpack("<I", fmt[8:12])[0]
+            byte_rate = int.from_bytes(fmt[8:12], "little")
         elif chunk_id == b"data":
             if byte_rate <= 0:
                 break
@@ -158,11 +157,11 @@ def _ogg_duration_ms(stream: BinaryIO, path: Path) -> int | None:
     stream.seek(27 + segments)
     packet = stream.read(64)
     if packet.startswith(b"\x01vorbis") and len(packet) >= 16:
-        rate = struct.unpack("<I", packet[12:16])[0]
+        rate = int.from_bytes(packet[12:16], "little")
         pre_skip = 0
     elif packet.startswith(b"OpusHead") and len(packet) >= 12:
         rate = 48000  # Opus granule positions always count 48 kHz samples
-        pre_skip = struct.unpack("<H", packet[10:12])[0]
+        pre_skip = int.from_bytes(packet[10:12], "little")
     elif packet.startswith(b"\x7fFLAC"):
         return None
     else:
@@ -184,7 +183,7 @@ def _last_granule(stream: BinaryIO, path: Path, serial: bytes) -> int | None:
     while (at := tail.rfind(b"OggS", 0, at)) >= 0:
         page = tail[at : at + 27]
         if len(page) == 27 and page[14:18] == serial:
-            granule: int = struct.unpack("<q", page[6:14])[0]
+            granule = int.from_bytes(page[6:14], "little", signed=True)
             if granule >= 0:  # -1: no packet ends on this page
                 return granule
     return None

@@ -342,10 +342,14 @@ class LiveView(QWidget):
             self.ended_label.show()
         else:
             self.ended_label.hide()
-        if state.first_dose_at is not None:
-            self.dose_button.setText("Booster given now  (D)")
-        else:
-            self.dose_button.setText("Dose given now  (D)")
+        # After the first dose the button records a booster: no longer the main action.
+        booster = state.first_dose_at is not None
+        wanted = "booster" if booster else "primary"
+        if self.dose_button.objectName() != wanted:
+            self.dose_button.setObjectName(wanted)
+            self.dose_button.setText("Booster given now  (D)" if booster else "Dose given now  (D)")
+            self.dose_button.style().unpolish(self.dose_button)
+            self.dose_button.style().polish(self.dose_button)
 
     def show_recent(self, lines: list[str]) -> None:
         self.recent.setText("   ·   ".join(lines))

@@ -17,6 +17,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(title)
         self.resize(1280, 800)
         self.start_view = StartView()
+        self.start_view.set_training(training)
         self.live_view = LiveView()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_view)

@@ -47,6 +47,15 @@ class StartView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        title = QLabel("kapsession")
+        title.setObjectName("phase")
+        self.training = QLabel("TRAINING — practice data, not a clinical record")
+        self.training.setObjectName("training")
+        self.training.hide()
+        header = QHBoxLayout()
+        header.addWidget(title)
+        header.addWidget(self.training)
+        header.addStretch(1)
         # live sessions
         self.live_panel = _panel()
         live_layout = QVBoxLayout(self.live_panel)
@@ -96,6 +105,7 @@ class StartView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 24, 16)
         layout.setSpacing(14)
+        layout.addLayout(header)
         layout.addWidget(self.live_panel)
         layout.addWidget(clients_panel, 1)
         layout.addWidget(disclaimer)
@@ -103,6 +113,9 @@ class StartView(QWidget):
         QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._start_for_current)
         self.setTabOrder(self.search, self.client_list)
+
+    def set_training(self, training: bool) -> None:
+        self.training.setVisible(training)
 
     def show_live_sessions(self, sessions: list[SessionSummary]) -> None:
         self.live_list.clear()
