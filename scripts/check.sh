@@ -39,7 +39,7 @@ step lint-imports
 
 if [[ -z "${KAPSESSION_TEST_POSTGRES_URL:-}" ]]; then
     echo "==> scripts/test-postgres.sh start"
-    trap 'bash scripts/test-postgres.sh stop' EXIT
+    trap 'bash scripts/test-postgres.sh stop || true' EXIT
     bash scripts/test-postgres.sh start
     KAPSESSION_TEST_POSTGRES_URL=$(bash scripts/test-postgres.sh url)
     export KAPSESSION_TEST_POSTGRES_URL

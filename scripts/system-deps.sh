@@ -35,6 +35,8 @@ run_pkgs=(
     libxcb-cursor0 libxcb-icccm4 libxkbcommon-x11-0 libxcb-keysyms1 libxcb-image0
     libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
     libegl1 libgl1 libfontconfig1 libdbus-1-3
+    # Qt Multimedia's FFmpeg backend (sound effects) links libXrandr.
+    libxrandr2
     # Audio output and a font that is always there.
     libpulse0 fonts-dejavu-core
 )
@@ -96,6 +98,7 @@ if [[ ${#missing[@]} -eq 0 ]]; then
     exit 0
 fi
 
+install_cmd="apt-get install -y --no-install-recommends ${missing[*]}"
 install_args=(install -y --no-install-recommends -o DPkg::Lock::Timeout=120 "${missing[@]}")
 echo "system-deps: missing Debian packages for '$mode': ${missing[*]}" >&2
 
@@ -111,10 +114,13 @@ if [[ $EUID -ne 0 ]]; then
         as_root=(sudo env DEBIAN_FRONTEND=noninteractive)
     else
         echo "system-deps: cannot install them: not root and no usable sudo." >&2
-        echo "system-deps: run this as root (or with sudo), then try again:" >&2
-        echo "" >&2
-        echo "    sudo apt-get update && sudo apt-get ${install_args[*]}" >&2
-        echo "" >&2
+        if command -v sudo >/dev/null 2>&1; then
+            echo "system-deps: run this, then try again:" >&2
+            printf '\n    sudo apt-get update && sudo %s\n\n' "$install_cmd" >&2
+        else
+            echo "system-deps: run this as root, then try again:" >&2
+            printf '\n    apt-get update && %s\n\n' "$install_cmd" >&2
+        fi
         exit 1
     fi
 fi
@@ -138,7 +144,7 @@ if ! lists_known; then
     apt_update
     updated=1
 fi
-echo "system-deps: apt-get ${install_args[*]}" >&2
+echo "system-deps: $install_cmd" >&2
 if ! "${as_root[@]}" apt-get "${install_args[@]}"; then
     if [[ $updated -eq 1 ]]; then
         echo "system-deps: apt-get install failed; see the messages above." >&2

@@ -127,7 +127,8 @@ start() {
         exit 1
     }
     # A fresh, empty database for every start.
-    psql_admin -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" \
+    psql_admin -c "SET client_min_messages = warning" \
+        -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" \
         -c "CREATE DATABASE $db_name"
     say "running on socket $pg_dir, database $db_name"
 }

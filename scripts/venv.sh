@@ -41,9 +41,9 @@ if [[ ! -e "$venv" ]]; then
     fi
 fi
 
-say "installing pip and kapsession[dev] into $venv (quiet; errors are shown)"
-"$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -e '.[dev]'
+say "installing pip and kapsession[dev] into $venv (pip -qq: only errors are shown)"
+"$venv/bin/python" -m pip install -qq --upgrade pip
+"$venv/bin/python" -m pip install -qq -e '.[dev]'
 
 if [[ -n "$stamp" ]]; then
     touch "$stamp"

@@ -174,8 +174,20 @@ class LiveSession(QObject):
             self._snapshot = self._service.snapshot(record.id)
 
     # entries ------------------------------------------------------------------------------
+    def _refuse_after_end(self, what: str) -> bool:
+        """After the end the clock is stopped: an entry made "now" would fall outside it."""
+        if self.is_live:
+            return False
+        self.entry_failed.emit(
+            f"This session has already ended, so the {what} was NOT saved. If it happened "
+            "during the session, add it to the record as a late entry with the time it happened."
+        )
+        return True
+
     def give_dose(self, participant_id: uuid.UUID) -> bool:
         """The dose was given now: anchors T0 for this participant if it is their first."""
+        if self._refuse_after_end("dose"):
+            return False
         now = self.now()
         first = participant_id not in self._snapshot.first_doses
         try:
@@ -201,6 +213,8 @@ class LiveSession(QObject):
         return True
 
     def add_marker(self, label: str, participant_id: uuid.UUID | None = None) -> bool:
+        if self._refuse_after_end("marker"):
+            return False
         now = self.now()
         try:
             self._service.add_marker(

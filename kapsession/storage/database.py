@@ -7,6 +7,7 @@ anything touches it; an older one is backed up, then upgraded by Alembic.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
 
 from kapsession.storage.errors import (
     AppendOnlyViolation,
@@ -225,9 +227,19 @@ def open_database(
     if path is not None:
         _check_sqlite_file(path)
     engine = create_database_engine(url)
+    # Read the schema version on a plain connection first: the engine's WAL pragma would rewrite
+    # the header of a SQLite file that is then refused as not ours or too new.
+    probe = (
+        create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        if path is not None
+        else engine
+    )
     try:
-        with engine.connect() as connection:
+        with probe.connect() as connection:
             status = _schema_status(connection)
+        if status.known and probe is not engine:
+            with engine.connect():  # now the pragmas apply: a read-only file fails here, not later
+                pass
     except StorageError:
         engine.dispose()
         raise
@@ -235,6 +247,9 @@ def open_database(
         engine.dispose()
         log.exception("cannot open database %s", make_url(url).render_as_string(True))
         raise translate_error(exc, "open the database") from exc
+    finally:
+        if probe is not engine:
+            probe.dispose()
     if not status.known:
         engine.dispose()
         raise DatabaseTooNew(
@@ -260,6 +275,12 @@ def _check_sqlite_file(path: Path) -> None:
                 f"The data folder {folder} cannot be created ({exc.strerror}). "
                 "Choose another folder with --data-dir or ask IT to fix its permissions."
             ) from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        # SQLite must create its journal files beside the database, even to open it for writing.
+        raise DataDirNotWritable(
+            f"The data folder {folder} cannot be written (no permission). Nothing was changed. "
+            "Ask IT to fix its permissions, or choose another folder with --data-dir."
+        )
     if path.exists():
         try:
             with path.open("rb") as handle:
@@ -273,6 +294,11 @@ def _check_sqlite_file(path: Path) -> None:
             raise DatabaseUnreadable(
                 f"{path} is not a SQLite database (damaged or a different file). It was left "
                 "untouched. Restore the latest backup with IT's help, or use another --data-dir."
+            )
+        if not os.access(path, os.W_OK):
+            raise DataDirNotWritable(
+                f"The session database {path} is read-only (no permission to write). Nothing "
+                "was changed. Ask IT to fix the file's permissions."
             )
 
 

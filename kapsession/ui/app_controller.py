@@ -269,8 +269,8 @@ class AppController(QObject):
 
     def _on_back(self) -> None:
         self._close_live()
-        self.refresh_start()
         self.window.show_start()
+        self.refresh_start()  # after showing: it puts the focus on Resume when a session is live
 
     # messages -----------------------------------------------------------------------------
     def _ask(self, title: str, text: str) -> bool:

@@ -91,7 +91,8 @@ class ClientDialog(QDialog):
                 return self._fail("That date of birth is not possible; check it.")
         return NewClient(given, family, birth, self.number.text().strip())
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str) -> NewClient | None:
+        """Show what is wrong; there is no value to return."""
         self.problem.setText(message)
         self.problem.show()
         return None

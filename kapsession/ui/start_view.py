@@ -109,6 +109,14 @@ class StartView(QWidget):
         layout.addWidget(self.live_panel)
         layout.addWidget(clients_panel, 1)
         layout.addWidget(disclaimer)
+        # Outside a dialog a focused button ignores Enter unless it is auto-default.
+        for button in (
+            self.resume_button,
+            self.start_button,
+            self.new_client_button,
+            self.staff_button,
+        ):
+            button.setAutoDefault(True)
         QShortcut(QKeySequence("Ctrl+N"), self, self.new_client_requested.emit)
         QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._start_for_current)
@@ -160,7 +168,8 @@ class StartView(QWidget):
 
     def selected_client(self) -> uuid.UUID | None:
         item = self.client_list.currentItem()
-        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+        data = None if item is None else item.data(Qt.ItemDataRole.UserRole)
+        return data if isinstance(data, uuid.UUID) else None
 
     def _focus_clients(self) -> None:
         self.client_list.setFocus()

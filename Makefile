@@ -1,0 +1,67 @@
+# kapsession: `make run` opens the app, `make test` runs every check. Both install what is
+# missing first (system packages via scripts/system-deps.sh, then the virtualenv).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+ARGS ?=
+PYTEST_ARGS ?=
+
+STAMP := $(VENV)/.kapsession-installed
+SUBMAKE := $(MAKE) --no-print-directory --silent
+export PYTHON VENV
+
+.PHONY: help venv run demo test lint format bench clean
+
+help:
+	@echo "make run      install what is missing, then open the app (ARGS='...' for arguments)"
+	@echo "make test     install what is missing, then lint, type-check and run pytest"
+	@echo "              (PYTEST_ARGS='...' is passed to pytest)"
+	@echo "make lint     ruff check, ruff format --check, mypy, lint-imports"
+	@echo "make format   sort imports and format the code with ruff"
+	@echo "make bench    run every benchmarks/bench_*.py"
+	@echo "make demo     open the app in training mode (kapsession demo)"
+	@echo "make venv     create or update $(VENV) only"
+	@echo "make clean    remove $(VENV), caches and the private test database"
+
+# The venv is rebuilt when pyproject.toml changes; the stamp lives inside it, so deleting
+# the venv also forgets the stamp.
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/venv.sh
+	@bash scripts/venv.sh $(STAMP)
+
+run:
+	@bash scripts/system-deps.sh run
+	@$(SUBMAKE) venv
+	$(VENV)/bin/kapsession $(ARGS)
+
+demo:
+	@bash scripts/system-deps.sh run
+	@$(SUBMAKE) venv
+	$(VENV)/bin/kapsession demo $(ARGS)
+
+test:
+	@bash scripts/system-deps.sh test
+	@$(SUBMAKE) venv
+	@bash scripts/check.sh test $(PYTEST_ARGS)
+
+lint: venv
+	@bash scripts/check.sh lint
+
+format: venv
+	$(VENV)/bin/ruff check --select I --fix .
+	$(VENV)/bin/ruff format .
+
+bench:
+	@bash scripts/system-deps.sh run
+	@$(SUBMAKE) venv
+	@bash scripts/bench.sh
+
+clean:
+	@bash scripts/test-postgres.sh destroy
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache \
+		.hypothesis .import_linter_cache
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
