@@ -155,7 +155,7 @@ class AldreteScore:
 
 
 def _pct(value: Fraction) -> str:
-    return f"{float(value):.0f} %" if value.denominator != 1 else f"{value.numerator} %"
+    return f"{value.numerator} %" if value.denominator == 1 else f"{float(value):.1f} %"
 
 
 def aldrete_score(
@@ -304,7 +304,7 @@ def evaluate_discharge(
     ]
     if score.complete and not score.passes(criteria.aldrete_pass_min):
         below = "; ".join(
-            f"{item.name} {item.score}: {item.detail}"
+            f"{item.name} {item.score} — {item.detail.rstrip('.')}"
             for item in score.items
             if item.score is not None and item.score < ALDRETE_ITEM_MAX
         )
@@ -312,7 +312,7 @@ def evaluate_discharge(
             DischargeProblem(
                 ALDRETE_KEY,
                 f"Modified Aldrete score is {score.total} of 10; {criteria.aldrete_pass_min} "
-                f"or more is needed to leave. Below full score: {below}",
+                f"or more is needed to leave. Below full score: {below}.",
             )
         )
     for item in criteria.checklist:

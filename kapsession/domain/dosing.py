@@ -8,12 +8,13 @@ clinical dose limits, which belong to the prescriber.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
@@ -81,17 +82,30 @@ def _decimal(value: float) -> Decimal:
 
 
 def _round(value: Decimal, step: Decimal) -> float:
-    return float(value.quantize(step, rounding=ROUND_HALF_UP)) + 0.0
+    with localcontext() as context:
+        # Enough digits for any finite value, so quantize never runs out of precision.
+        context.prec = max(28, value.adjusted() - step.adjusted() + 2)
+        return float(value.quantize(step, rounding=ROUND_HALF_UP)) + 0.0
+
+
+def _positive(name: str, value: float) -> Decimal:
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, not {value!r}")
+    return _decimal(value)
 
 
 def mg_from_mg_per_kg(mg_per_kg: float, weight_kg: float) -> float:
     """mg/kg × kg, rounded half up to 0.1 mg (0.5 mg/kg × 73.3 kg = 36.65 → 36.7 mg)."""
-    return _round(_decimal(mg_per_kg) * _decimal(weight_kg), _MG_STEP)
+    product = _positive("mg_per_kg", mg_per_kg) * _positive("weight_kg", weight_kg)
+    return _round(product, _MG_STEP)
 
 
 def mg_per_kg_from_mg(dose_mg: float, weight_kg: float) -> float:
     """mg ÷ kg, rounded half up to 0.01 mg/kg (100 mg at 70 kg = 1.43 mg/kg)."""
-    return _round(_decimal(dose_mg) / _decimal(weight_kg), _MG_PER_KG_STEP)
+    with localcontext() as context:
+        context.prec = 40
+        quotient = _positive("dose_mg", dose_mg) / _positive("weight_kg", weight_kg)
+    return _round(quotient, _MG_PER_KG_STEP)
 
 
 def _num(value: float) -> str:
@@ -278,8 +292,9 @@ def devices_for_dose(dose_mg: float, device_mg: float) -> int:
     """How many devices a dose takes (56 mg of 28 mg devices = 2); a dose that is not a whole
     number of devices raises DoseInvalid.
     """
-    if device_mg <= 0:
-        raise ValueError("device_mg must be positive")
+    _positive("device_mg", device_mg)
+    if not math.isfinite(dose_mg):
+        raise DoseInvalid([FieldProblem("dose", "Dose must be a number of mg.")])
     ratio = Fraction(repr(float(dose_mg))) / Fraction(repr(float(device_mg)))
     if ratio.denominator != 1 or ratio < 1:
         examples = f"{_num(2 * device_mg)} mg is 2 devices, {_num(3 * device_mg)} mg is 3"
