@@ -354,7 +354,16 @@ def ensure_recent_backup(
     when = now or datetime.now(UTC)
     backups = list_backups(backup_dir, path.stem)
     if backups:
-        newest = datetime.fromtimestamp(backups[-1].stat().st_mtime, UTC)
+        newest = _backup_time(backups[-1], path.stem)
         if when - newest < max_age:
             return None
     return backup_sqlite(path, backup_dir, "daily", now=when)
+
+
+def _backup_time(backup: Path, stem: str) -> datetime:
+    """When a backup was taken: the time in its name (same clock as `now`; copying a file
+    changes its mtime), else its mtime."""
+    match = re.match(re.escape(stem) + r"-(\d{8}T\d{6})Z-", backup.name)
+    if match is not None:
+        return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return datetime.fromtimestamp(backup.stat().st_mtime, UTC)

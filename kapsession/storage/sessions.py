@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import string
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -181,6 +182,8 @@ class SessionRepository:
             return self.get(uuid.UUID(wanted))
         except ValueError:
             pass
+        if not all(c in string.hexdigits for c in wanted):  # else `_` and `%` act as LIKE wildcards
+            raise NotFound(f"No session id starts with {text!r}. `kapsession sessions` lists them.")
         with self._db.read() as orm:
             hex_id = func.lower(func.replace(cast(Session.id, String), "-", ""))
             ids = list(orm.scalars(select(Session.id).where(hex_id.like(f"{wanted}%")).limit(2)))

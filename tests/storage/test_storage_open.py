@@ -1,0 +1,159 @@
+"""Opening a database: migration to head, SQLite pragmas, and Alembic both ways."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Connection, inspect, text
+
+from kapsession.storage import database as database_module
+from kapsession.storage.database import (
+    _alembic_config,
+    create_database_engine,
+    head_revision,
+    list_backups,
+    open_database,
+)
+from kapsession.storage.models import APPEND_ONLY_TABLES, Base
+
+MODEL_TABLES = set(Base.metadata.tables)
+
+
+def _triggers(connection: Connection) -> set[str]:
+    if connection.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        sql = "SELECT DISTINCT trigger_name FROM information_schema.triggers"
+    return set(connection.execute(text(sql)).scalars())
+
+
+def _version(connection: Connection) -> list[str]:
+    return list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def test_opening_an_empty_database_migrates_it_to_head(database_url: str, backup_dir: Path) -> None:
+    # Given an empty database (no file at all for SQLite, an empty PostgreSQL database)
+    # When kapsession opens it
+    db = open_database(database_url, backup_dir=backup_dir)
+    try:
+        # Then the schema is at the newest revision, with every table of the models
+        status = db.schema_status()
+        assert status.up_to_date
+        assert status.current == head_revision() == "0003"
+        with db.engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) >= MODEL_TABLES
+            assert _version(connection) == [head_revision()]
+        # And a brand-new database is not "upgraded", so no backup is made
+        assert list_backups(backup_dir, "kapsession") == []
+    finally:
+        db.close()
+
+
+def test_reopening_an_up_to_date_database_changes_nothing(
+    database_url: str, backup_dir: Path, sqlite_path: Path
+) -> None:
+    # Given a database at head that holds a client
+    first = open_database(database_url, backup_dir=backup_dir)
+    with first.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO client (id, given_name, family_name, created_at) "
+                "VALUES ('0000000000000000000000000000000a', 'Maya', 'Fischer', "
+                "'2026-11-26 14:00:00')"
+                if first.dialect == "sqlite"
+                else "INSERT INTO client (id, given_name, family_name, created_at) VALUES "
+                "('00000000-0000-0000-0000-00000000000a', 'Maya', 'Fischer', now())"
+            )
+        )
+    first.close()
+    before = hashlib.sha256(sqlite_path.read_bytes()).hexdigest() if sqlite_path.exists() else ""
+
+    # When it is opened again
+    again = open_database(database_url, backup_dir=backup_dir)
+    try:
+        # Then nothing is migrated or backed up, and the data is as it was
+        assert again.schema_status().up_to_date
+        with again.engine.connect() as connection:
+            assert _version(connection) == [head_revision()]
+            assert connection.execute(text("SELECT count(*) FROM client")).scalar_one() == 1
+        assert list_backups(backup_dir, "kapsession") == []
+    finally:
+        again.close()
+    if before:
+        assert hashlib.sha256(sqlite_path.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize(
+    ("pragma", "expected"),
+    [
+        ("journal_mode", "wal"),
+        ("synchronous", 2),  # FULL: a commit is on disk before it returns
+        ("foreign_keys", 1),
+        ("busy_timeout", database_module.BUSY_TIMEOUT_MS),
+    ],
+)
+def test_sqlite_connections_from_the_database_have_the_durability_pragmas(
+    sqlite_path: Path, backup_dir: Path, pragma: str, expected: object
+) -> None:
+    # Given a SQLite database opened by kapsession
+    db = open_database(f"sqlite:///{sqlite_path}", backup_dir=backup_dir)
+    try:
+        # When two connections are taken from its engine at the same time (two pool entries)
+        with db.engine.connect() as one, db.engine.connect() as two:
+            values = [c.exec_driver_sql(f"PRAGMA {pragma}").scalar() for c in (one, two)]
+        # Then both have the pragma in force
+        assert values == [expected, expected]
+    finally:
+        db.close()
+
+
+def test_migrations_go_up_down_to_base_and_up_again(database_url: str, sqlite_path: Path) -> None:
+    # Given an empty database and the engine kapsession would use
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    try:
+        # When it is upgraded to head
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+        with engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+            triggers_at_head = _triggers(connection)
+            assert _version(connection) == [head_revision()]
+        # Then every table exists and every append-only table has its guard trigger
+        assert tables >= MODEL_TABLES
+        for table in APPEND_ONLY_TABLES:
+            assert any(name.startswith(table) for name in triggers_at_head), table
+
+        # When it is downgraded to 0001, the signed-session lock triggers are gone
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0001")
+        with engine.connect() as connection:
+            at_0001 = _triggers(connection)
+            assert _version(connection) == ["0001"]
+        assert at_0001 < triggers_at_head
+        assert not any("signed" in name for name in at_0001)
+
+        # When it is downgraded to base, no table or trigger of ours is left
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "base")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+            assert _triggers(connection) == set()
+            if connection.dialect.name == "postgresql":
+                functions = connection.execute(
+                    text("SELECT proname FROM pg_proc WHERE proname LIKE 'kapsession%'")
+                ).all()
+                assert functions == []
+
+        # When it is upgraded once more, it is exactly as after the first upgrade
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables
+            assert _triggers(connection) == triggers_at_head
+            assert _version(connection) == [head_revision()]
+    finally:
+        engine.dispose()
