@@ -20,7 +20,8 @@ def setup_logging(log_file: Path | None, *, verbose: bool = False) -> None:
         root.removeHandler(handler)
     console = logging.StreamHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    brief = logging.Formatter if verbose else _NoStackFormatter
+    console.setFormatter(brief("%(levelname)s: %(message)s"))
     root.addHandler(console)
     if log_file is None:
         return
@@ -34,6 +35,18 @@ def setup_logging(log_file: Path | None, *, verbose: bool = False) -> None:
         return
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(handler)
+
+
+class _NoStackFormatter(logging.Formatter):
+    """One line per problem on the console; the stack goes to the log file only."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
 
 
 ErrorPresenter = Callable[[str, str], None]

@@ -6,8 +6,11 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from kapsession.domain.clock import Clock, SystemClock
-from kapsession.paths import Paths, ensure_writable
+from kapsession.paths import DATABASE_URL_ENV, Paths, ensure_writable
 from kapsession.resources import protocols_dir
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.session_service import SessionService
@@ -36,6 +39,7 @@ def open_context(paths: Paths, *, clock: Clock | None = None) -> AppContext:
     """Everything a command or the GUI needs; raises StorageError/NotWritable with a message."""
     ensure_writable(paths.data_dir)
     append_only.install()
+    check_database_url(paths.database_url)
     database = open_database(paths.database_url, backup_dir=paths.backup_dir)
     try:
         ensure_recent_backup(database, paths.backup_dir, max_age=DAILY_BACKUP_AGE)
@@ -48,4 +52,28 @@ def open_context(paths: Paths, *, clock: Clock | None = None) -> AppContext:
         catalog=catalog,
         service=SessionService(database, catalog),
         clock=clock or SystemClock(),
+    )
+
+
+def check_database_url(url: str) -> None:
+    """Refuse a mistyped URL or a missing driver with a message, before anything is opened."""
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except (ArgumentError, ImportError) as exc:
+        raise StorageError(_database_url_problem(url, exc)) from exc
+
+
+def _database_url_problem(url: str, exc: Exception) -> str:
+    """What is wrong with the URL, without showing its password."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return (
+            f"The database URL is not a URL kapsession can use. Check --database-url or "
+            f"{DATABASE_URL_ENV}, e.g. postgresql+psycopg://user@server/kapsession."
+        )
+    reason = f"its driver is not installed ({exc})" if isinstance(exc, ImportError) else str(exc)
+    return (
+        f"The database URL {shown} cannot be used: {reason}. Check --database-url or "
+        f"{DATABASE_URL_ENV}; for PostgreSQL install kapsession with its postgres extra."
     )

@@ -62,10 +62,12 @@ class DemoSession:
 def ensure_demo_people(
     service: SessionService, now: datetime
 ) -> tuple[list[StaffRecord], list[ClientRecord]]:
-    """The demo team and clients, created once."""
+    """The demo team and clients, each created once (whoever else a trainer has added)."""
     staff = service.staff.active()
-    if not staff:
-        staff = [service.add_staff(n, r, at=now, credentials=c) for n, r, c in DEMO_STAFF]
+    names = {s.display_name for s in staff}
+    staff += [
+        service.add_staff(n, r, at=now, credentials=c) for n, r, c in DEMO_STAFF if n not in names
+    ]
     by_number = {c.record_number: c for c in service.clients.search("DEMO-")}
     clients = []
     for given, family, number in DEMO_CLIENTS:

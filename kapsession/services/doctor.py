@@ -7,8 +7,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from sqlalchemy.exc import ArgumentError
+
 from kapsession.paths import NotWritable, Paths, ensure_writable
 from kapsession.resources import protocols_dir
+from kapsession.services.context import check_database_url
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.storage.database import (
     Database,
@@ -81,10 +84,15 @@ def _disk(paths: Paths) -> Check:
 
 def _database(paths: Paths) -> tuple[Check, int | None]:
     name = "database"
+    try:
+        check_database_url(paths.database_url)
+    except StorageError as exc:
+        return Check(name, Status.FAIL, str(exc)), None
     path = sqlite_file(paths.database_url)
     if path is not None and not path.exists():
         return Check(name, Status.WARN, f"{path} does not exist yet; start kapsession once"), 0
     engine = create_database_engine(paths.database_url)
+    where = str(path) if path is not None else engine.url.render_as_string(hide_password=True)
     database = Database(paths.database_url, engine)
     try:
         status = database.schema_status()
@@ -99,10 +107,15 @@ def _database(paths: Paths) -> tuple[Check, int | None]:
     except StorageError as exc:
         return Check(name, Status.FAIL, str(exc)), None
     except Exception as exc:  # a server that is down, a damaged file: report, never crash
-        return Check(name, Status.FAIL, f"cannot be opened: {exc}"), None
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        advice = (
+            "restore the latest backup with IT's help, or use another --data-dir"
+            if path is not None
+            else "check that the database server is running and that the URL is right"
+        )
+        return Check(name, Status.FAIL, f"{where} cannot be opened ({reason}); {advice}"), None
     finally:
         database.close()
-    where = str(path) if path is not None else engine.url.render_as_string(hide_password=True)
     if not status.up_to_date:
         return Check(
             name,
@@ -114,12 +127,15 @@ def _database(paths: Paths) -> tuple[Check, int | None]:
 
 
 def _backups(paths: Paths, session_count: int | None, now: datetime) -> Check:
-    path = sqlite_file(paths.database_url)
+    try:
+        path = sqlite_file(paths.database_url)
+    except ArgumentError:
+        return Check("backups", Status.WARN, "unknown until the database URL is fixed")
     if path is None:
         return Check("backups", Status.OK, "the database server's own backups apply")
     backups = list_backups(paths.backup_dir, path.stem)
     if not backups:
-        if not session_count:
+        if session_count == 0:  # None: the database could not be read, so sessions may exist
             return Check("backups", Status.OK, "no sessions yet, nothing to back up")
         return Check(
             "backups", Status.WARN, f"no backup in {paths.backup_dir}; one is made at each start"

@@ -28,6 +28,7 @@ from kapsession.storage.records import DoseRecord, EventRecord, ParticipantRecor
 log = logging.getLogger(__name__)
 
 WALL_JUMP_WARN_S = 5.0
+PHASE_RETRY_S = 10.0  # a phase change that could not be saved is tried again this often
 
 
 class LiveSession(QObject):
@@ -52,6 +53,7 @@ class LiveSession(QObject):
         self._clock = clock
         self._reference = ClockReference.capture(clock)
         self._wall_jump_logged = False
+        self._phase_retry_at: datetime | None = None  # set while a phase change is unsaved
         self._snapshot: SessionSnapshot = service.snapshot(session_id)
         self.acting_staff_id: uuid.UUID | None = self._snapshot.record.therapist_id
         self._states: dict[uuid.UUID, TimelineState] = {}
@@ -113,8 +115,10 @@ class LiveSession(QObject):
             self._wall_jump_logged = True
         previous = {pid: s.phase_index for pid, s in self._states.items()}
         self._recompute()
-        if self.is_live and any(
-            self._states[pid].phase_index != index for pid, index in previous.items()
+        retry_due = self._phase_retry_at is not None and self.now() >= self._phase_retry_at
+        if self.is_live and (
+            retry_due
+            or any(self._states[pid].phase_index != index for pid, index in previous.items())
         ):
             self._catch_up_phase_changes()
             self._recompute()
@@ -147,30 +151,32 @@ class LiveSession(QObject):
             return
         now = self.now()
         wrote = False
-        for participant in record.participants:
-            recorded = [
-                e.occurred_at
-                for e in self._snapshot.events
-                if e.kind == "phase_change" and e.participant_id == participant.id
-            ]
-            after = max(recorded) if recorded else record.started_at - timedelta(microseconds=1)
-            changes = phase_changes_between(
-                self.protocol,
-                started_at=record.started_at,
-                first_dose_at=self._snapshot.first_doses.get(participant.id),
-                after=after,
-                upto=now,
-            )
-            for at, phase in changes:
-                try:
+        self._phase_retry_at = None
+        try:
+            for participant in record.participants:
+                recorded = [
+                    e.occurred_at
+                    for e in self._snapshot.events
+                    if e.kind == "phase_change" and e.participant_id == participant.id
+                ]
+                after = max(recorded) if recorded else record.started_at - timedelta(microseconds=1)
+                changes = phase_changes_between(
+                    self.protocol,
+                    started_at=record.started_at,
+                    first_dose_at=self._snapshot.first_doses.get(participant.id),
+                    after=after,
+                    upto=now,
+                )
+                for at, phase in changes:
                     self._service.record_phase_change(
                         record.id, phase, at=at, recorded_at=now, participant_id=participant.id
                     )
                     wrote = True
-                except StorageError as exc:
-                    self.entry_failed.emit(str(exc))
-                    return
-        if wrote:
+        except StorageError as exc:
+            # Not lost: tried again by a later tick, still at the minute it happened.
+            self._phase_retry_at = now + timedelta(seconds=PHASE_RETRY_S)
+            self.entry_failed.emit(str(exc))
+        if wrote:  # also after a failure, so what was written is never written again
             self._snapshot = self._service.snapshot(record.id)
 
     # entries ------------------------------------------------------------------------------

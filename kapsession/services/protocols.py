@@ -49,8 +49,25 @@ class ProtocolCatalog:
             except ProtocolError as exc:
                 log.warning("protocol file skipped: %s", exc)
                 problems.append(exc)
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(ProtocolError(path.name, None, None, f"cannot be read: {exc}"))
+            except UnicodeDecodeError as exc:
+                line = exc.object[: exc.start].count(b"\n") + 1
+                problems.append(
+                    ProtocolError(
+                        path.name,
+                        line,
+                        None,
+                        "is not UTF-8 text; save the file as UTF-8 in a plain text editor",
+                    )
+                )
+            except OSError as exc:
+                problems.append(
+                    ProtocolError(
+                        path.name,
+                        None,
+                        None,
+                        f"cannot be read ({exc.strerror or exc}); check the file's permissions",
+                    )
+                )
         seen: set[str] = set()
         unique: list[ProtocolChoice] = []
         for choice in choices:

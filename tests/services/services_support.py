@@ -1,0 +1,110 @@
+"""Shared helpers of the services tests: a treatment room on a real database, signal recorders.
+
+(Imported by conftest.py and the tests; pytest puts this folder on sys.path.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from kapsession.domain.clock import FakeClock
+from kapsession.domain.protocol import Anchor, Offset
+from kapsession.services.context import AppContext
+from kapsession.services.live_session import LiveSession
+from kapsession.services.session_service import SessionService
+from kapsession.storage.records import ClientRecord, EventRecord, SessionRecord, StaffRecord
+
+START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+SUBLINGUAL = "sublingual-kap-3h"
+
+
+@dataclass
+class Signals:
+    """What a LiveSession said: saved and failed messages, changes and ends, in order."""
+
+    saved: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    changed: int = 0
+    ended: int = 0
+
+    def on_changed(self) -> None:
+        self.changed += 1
+
+    def on_ended(self) -> None:
+        self.ended += 1
+
+
+@dataclass
+class Room:
+    """A treatment room on the test's database: staff, clients, and shortcuts to start sessions."""
+
+    context: AppContext
+    clock: FakeClock
+    therapist: StaffRecord
+    nurse: StaffRecord
+
+    @property
+    def service(self) -> SessionService:
+        return self.context.service
+
+    def client(self, given: str = "Maya", family: str = "Fischer") -> ClientRecord:
+        return self.service.add_client(given, family, at=self.clock.now(), by=self.therapist.id)
+
+    def start(
+        self,
+        *clients: ClientRecord,
+        protocol_key: str = SUBLINGUAL,
+        modality: str | None = None,
+    ) -> SessionRecord:
+        chosen = list(clients) or [self.client()]
+        return self.service.start_session(
+            protocol_key=protocol_key,
+            client_ids=[c.id for c in chosen],
+            modality=modality or ("individual" if len(chosen) == 1 else "couples"),
+            at=self.clock.now(),
+            room="Room 2",
+            therapist_id=self.therapist.id,
+            nurse_id=self.nurse.id,
+            by=self.therapist.id,
+        )
+
+    def phase_changes(
+        self, session_id: uuid.UUID, participant_id: uuid.UUID | None = None
+    ) -> list[EventRecord]:
+        """The phase_change events in the database, in time order (optionally one participant's)."""
+        return [
+            e
+            for e in self.service.entries.events(session_id)
+            if e.kind == "phase_change"
+            and (participant_id is None or e.participant_id == participant_id)
+        ]
+
+    def events(self, session_id: uuid.UUID, kind: str) -> list[EventRecord]:
+        return [e for e in self.service.entries.events(session_id) if e.kind == kind]
+
+    def open_live(self, session_id: uuid.UUID) -> tuple[LiveSession, Signals]:
+        """Open the session as the app does (catching up on missed phases) and listen to it."""
+        signals = Signals()
+        live = LiveSession(self.service, session_id, self.clock)
+        live.entry_saved.connect(signals.saved.append)
+        live.entry_failed.connect(signals.failed.append)
+        live.changed.connect(signals.on_changed)
+        live.ended.connect(signals.on_ended)
+        return live, signals
+
+
+def boundary_at(offset: Offset, *, started_at: datetime, dose_at: datetime) -> datetime:
+    """Where a protocol offset falls, worked out by hand from the session's two anchors."""
+    base = started_at if offset.anchor is Anchor.START else dose_at
+    return base + timedelta(minutes=offset.minutes)
+
+
+def run_until(live: LiveSession, clock: FakeClock, until: datetime, step_s: float = 7.0) -> None:
+    """Let the room's clock run to `until`, ticking every `step_s` like the app's timer
+    (ticking twice each time: a repeated tick must never write anything twice)."""
+    while clock.now() < until:
+        clock.advance(min(step_s, (until - clock.now()).total_seconds()))
+        live.tick()
+        live.tick()

@@ -1,0 +1,127 @@
+"""Training data: complete, realistic past sessions written through the real use cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from services_support import START
+
+from kapsession.domain.clock import FakeClock
+from kapsession.domain.protocol import Anchor
+from kapsession.paths import resolve_paths
+from kapsession.services.context import AppContext, open_context
+from kapsession.services.demo import DEMO_CLIENTS, DEMO_STAFF, populate
+from kapsession.services.session_service import session_protocol
+
+NOW = START + timedelta(days=60)
+
+
+@pytest.fixture
+def training(tmp_path: Path) -> Iterator[AppContext]:
+    paths = resolve_paths(data_dir=tmp_path / "data", training=True, environ={})
+    ctx = open_context(paths, clock=FakeClock(NOW))
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def test_populate_writes_complete_realistic_past_sessions(training: AppContext) -> None:
+    # When the training database is populated
+    made = populate(training.service, NOW)
+    # Then each session it reports is on the record, completed, in the past
+    service = training.service
+    assert len(made) == len({m.id for m in made}) >= 5
+    protocols_used = set()
+    for demo in made:
+        record = service.sessions.get(demo.id)
+        protocol = session_protocol(record)
+        protocols_used.add(protocol.key)
+        assert record.status == "completed"
+        assert record.started_at is not None and record.ended_at is not None
+        assert record.started_at < record.ended_at < NOW
+        assert (demo.protocol, demo.route, demo.modality) == (
+            protocol.key,
+            protocol.dosing.route.value,
+            record.modality,
+        )
+        assert demo.participants == tuple(p.client.full_name for p in record.participants)
+        assert demo.client == demo.participants[0]
+        assert set(demo.as_dict()) == {
+            "id",
+            "client",
+            "participants",
+            "protocol",
+            "route",
+            "modality",
+        }
+        events = service.entries.events(record.id)
+        doses = service.entries.doses(record.id)
+        kinds = [e.kind for e in events]
+        assert kinds[0] == "session_start" and kinds[-1] == "session_end"
+        assert all(record.started_at <= e.occurred_at <= record.ended_at for e in events)
+        for participant in record.participants:
+            # ... each participant has one dose, given near the planned time
+            (dose,) = [d for d in doses if d.participant_id == participant.id]
+            planned = record.started_at + timedelta(
+                minutes=protocol.dosing.planned_dose_after_start_min
+            )
+            assert dose.kind == "initial" and dose.route == protocol.dosing.route.value
+            assert abs(dose.occurred_at - planned) <= timedelta(minutes=15)
+            assert dose.recorded_at >= dose.occurred_at
+            # ... every phase once, in order, at its boundary from their own dose
+            changes = [
+                e for e in events if e.kind == "phase_change" and e.participant_id == participant.id
+            ]
+            assert [e.detail["phase"] for e in changes] == [p.key for p in protocol.phases]
+            for event, phase in zip(changes, protocol.phases, strict=True):
+                base = (
+                    record.started_at if phase.begins.anchor is Anchor.START else dose.occurred_at
+                )
+                assert event.occurred_at == base + timedelta(minutes=phase.begins.minutes)
+            # ... and markers of their own
+            assert any(e.kind == "marker" and e.participant_id == participant.id for e in events)
+    assert protocols_used == {
+        "sublingual-kap-3h",
+        "intramuscular-kap",
+        "iv-infusion",
+        "intranasal-esketamine",
+    }
+    # ... and one of them is a couples session with two participants, each with their own dose
+    (couples,) = [m for m in made if m.modality == "couples"]
+    assert len(couples.participants) == 2
+    couple_doses = service.entries.doses(couples.id)
+    assert len({d.participant_id for d in couple_doses}) == 2
+
+
+def test_populating_twice_adds_sessions_but_never_duplicates_people(
+    training: AppContext,
+) -> None:
+    first = populate(training.service, NOW)
+    second = populate(training.service, NOW + timedelta(days=1))
+    service = training.service
+    assert sorted(s.display_name for s in service.staff.active()) == sorted(
+        name for name, _, _ in DEMO_STAFF
+    )
+    clients = service.clients.search("DEMO-")
+    assert sorted(c.record_number for c in clients) == sorted(n for _, _, n in DEMO_CLIENTS)
+    assert service.sessions.count() == len(first) + len(second)
+    assert {m.id for m in first}.isdisjoint(m.id for m in second)
+
+
+def test_populate_works_when_a_trainer_already_added_a_nurse(training: AppContext) -> None:
+    # Given a training database where someone added a nurse (but no therapist) by hand
+    training.service.add_staff("Ana Lima", "nurse", at=NOW, credentials="RN")
+    # When it is populated
+    made = populate(training.service, NOW)
+    # Then the sessions are written, led by the demo therapist, and no one is duplicated
+    staff = training.service.staff.active()
+    assert any(s.role == "therapist" for s in staff)
+    names = [s.display_name for s in staff]
+    assert len(names) == len(set(names))
+    record = training.service.sessions.get(made[0].id)
+    therapist = training.service.staff.get(record.therapist_id)
+    assert therapist.display_name == DEMO_STAFF[0][0]
