@@ -254,7 +254,7 @@ def _vlc_probe(instance: Any, path: Path) -> TrackProbe:
 
 
 def probe_track(path: Path, instance: Any = None) -> TrackProbe:
-    """Probe `path` with libVLC (a given or shared instance), or from headers without it."""
+    """Probe `path` with libVLC (a given or shared instance); from headers when it is missing."""
     problem = file_problem(path)
     if problem is not None:
         return problem
@@ -262,9 +262,15 @@ def probe_track(path: Path, instance: Any = None) -> TrackProbe:
         try:
             instance = _probe_instance()
         except AudioUnavailable:
-            instance = None
-    if instance is not None:
-        return _vlc_probe(instance, path)
+            return probe_track_headers(path)
+    return _vlc_probe(instance, path)
+
+
+def probe_track_headers(path: Path) -> TrackProbe:
+    """Probe `path` from its headers alone: what `probe_track` does when libVLC is missing."""
+    problem = file_problem(path)
+    if problem is not None:
+        return problem
     try:
         return TrackProbe(path, header_duration_ms(path))
     except UndecodableAudio:

@@ -8,8 +8,11 @@ The position is polled by a QTimer while playing, because libVLC's time events c
 the decoder's pace rather than the UI's.
 
 Volume: `volume_pct` is amplitude; libVLC's volume is cubic (50 ≈ 0.125 amplitude), so it
-is converted with a cube root (see fades.amplitude_to_vlc_volume) and re-applied whenever
-playback starts, since an audio output opened later starts at its own level.
+is converted with a cube root (see fades.amplitude_to_vlc_volume). libVLC keeps the volume in
+the player's audio output, and `libvlc_media_player_stop()` destroys that output: a volume
+set afterwards is lost and the next track starts at full level (measured: a 50 ms burst at
+the start of a crossfade). So this adapter never calls stop() before close(): it stops and
+rewinds by setting the media again, which ends playback but keeps the audio output.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class VlcPlayer(Player):
         self._mp: Any = self._instance.media_player_new()
         self._heard_audio = False  # a length or a position > 0 was reported for this track
         self._pending_seek_ms: int | None = None
+        self._starting = False  # play() asked libVLC to open the track; waiting for Playing
         self._closed = False
         self._vlc_event.connect(self._on_vlc_event, Qt.ConnectionType.QueuedConnection)
         self._events: Any = self._mp.event_manager()  # keep: it holds the ctypes callback
@@ -85,10 +89,10 @@ class VlcPlayer(Player):
         if self._closed:
             return
         self._timer.stop()
-        self._mp.stop()
         self._source = path
         self._heard_audio = False
         self._pending_seek_ms = None
+        self._starting = False
         self._set_position(0)
         self._set_duration(0)
         problem = file_problem(path)
@@ -96,9 +100,7 @@ class VlcPlayer(Player):
             self._mp.set_media(None)
             self._fail(problem.message)
             return
-        media = self._instance.media_new_path(str(path))
-        self._mp.set_media(media)
-        media.release()  # the player holds its own reference
+        self._rewind()
         self._set_state(PlayerState.STOPPED)
 
     def play(self) -> None:
@@ -106,7 +108,15 @@ class VlcPlayer(Player):
             return
         if self._state in (PlayerState.ERROR, PlayerState.PLAYING):
             return
+        if self._state is PlayerState.PAUSED:
+            # resuming needs no opening: the state follows at once, like pause()
+            self._mp.set_pause(0)
+            self._set_state(PlayerState.PLAYING)
+            self._timer.start()
+            return
+        self._starting = True
         if self._mp.play() != 0:
+            self._starting = False
             self._fail(f"VLC could not start {self._source.name}. Try another track.")
 
     def pause(self) -> None:
@@ -122,7 +132,8 @@ class VlcPlayer(Player):
             return
         self._timer.stop()
         self._pending_seek_ms = None
-        self._mp.stop()
+        self._starting = False
+        self._rewind()
         self._set_position(0)
         if self._state is not PlayerState.ERROR:
             self._set_state(PlayerState.STOPPED)
@@ -157,6 +168,14 @@ class VlcPlayer(Player):
 
     # --- libVLC -> Qt -----------------------------------------------------------------------
 
+    def _rewind(self) -> None:
+        """Stop and rewind to the start of the current track, keeping the audio output."""
+        if self._source is None:
+            return
+        media = self._instance.media_new_path(str(self._source))
+        self._mp.set_media(media)
+        media.release()  # the player holds its own reference
+
     def _apply_volume(self) -> None:
         self._mp.audio_set_volume(amplitude_to_vlc_volume(self._volume_pct / 100))
 
@@ -170,8 +189,9 @@ class VlcPlayer(Player):
         elif kind == "end" and vlc_state == states.Ended:
             self._on_end()
         elif kind == "error" and vlc_state == states.Error:
+            self._starting = False
             self._timer.stop()
-            self._mp.stop()
+            self._rewind()
             self._fail(
                 f"VLC could not play {self._source.name}: the file may be damaged or in a format "
                 "VLC does not play. Try another track."
@@ -180,8 +200,10 @@ class VlcPlayer(Player):
             self._follow(vlc_state)
 
     def _follow(self, vlc_state: Any) -> None:
+        """Take up state changes libVLC made on its own; pause and resume are ours already."""
         states = self._vlc.State
-        if vlc_state == states.Playing and self._state is not PlayerState.ERROR:
+        if vlc_state == states.Playing and self._starting:
+            self._starting = False
             self._apply_volume()
             if self._pending_seek_ms is not None:
                 self._mp.set_time(self._pending_seek_ms)
@@ -189,9 +211,6 @@ class VlcPlayer(Player):
             self._read_length()
             self._set_state(PlayerState.PLAYING)
             self._timer.start()
-        elif vlc_state == states.Paused and self._state is PlayerState.PLAYING:
-            self._timer.stop()
-            self._set_state(PlayerState.PAUSED)
         elif vlc_state in (states.Stopped, states.NothingSpecial) and self._state in (
             PlayerState.PLAYING,
             PlayerState.PAUSED,
@@ -202,9 +221,10 @@ class VlcPlayer(Player):
 
     def _on_end(self) -> None:
         assert self._source is not None
+        self._starting = False
         self._timer.stop()
         self._read_length()
-        self._mp.stop()  # an ended libVLC player must be stopped before it plays again
+        self._rewind()  # an ended libVLC player plays again only with its media set anew
         if not self._heard_audio:
             # libVLC "plays" undecodable files for zero milliseconds and reports the end
             self._fail(
