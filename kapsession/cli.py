@@ -84,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--populate", action="store_true", help="write realistic past sessions, print their ids"
     )
     demo.add_argument("--json", action="store_true", help="with --populate: print JSON")
+    playlist = command("playlist", "check playlists before a session")
+    playlist_commands = playlist.add_subparsers(dest="playlist_command", metavar="ACTION")
+    playlist_commands.required = True
+    check = playlist_commands.add_parser(
+        "check",
+        help="each entry's file and duration or its problem, and the total",
+        description="Each entry's resolved file and duration, or its problem; the total length. "
+        "Exits non-zero when an entry is missing or unreadable.",
+    )
+    _global_options(check, suppress=True)
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument("files", nargs="+", metavar="FILE", help="M3U, M3U8, PLS or XSPF files")
     return parser
 
 
@@ -108,6 +120,10 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO = sys.stdout) -> int
     """Run a non-GUI command, or open the context and hand over to the GUI."""
     if args.command == "doctor":
         return _doctor(paths, args.json, out)
+    if args.command == "playlist":
+        from kapsession.services.playlist_report import check_playlists
+
+        return check_playlists(args.files, as_json=args.json, out=out)
     clock: Clock = SystemClock()
     if args.command == "demo" and args.speed != 1.0 and not args.populate:
         clock = ScaledClock(SystemClock(), args.speed)

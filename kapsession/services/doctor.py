@@ -50,6 +50,7 @@ def run_checks(paths: Paths, *, now: datetime | None = None) -> list[Check]:
     checks.append(database_check)
     checks.append(_backups(paths, session_count, when))
     checks.append(_protocols())
+    checks.extend(_audio())
     return checks
 
 
@@ -161,3 +162,23 @@ def _protocols() -> Check:
             f"{len(choices)} valid ({names}); not offered: " + "; ".join(str(p) for p in problems),
         )
     return Check("protocols", Status.OK, f"{len(choices)} valid: {names}")
+
+
+def _audio() -> list[Check]:
+    """libVLC loads and a sound output exists (libVLC plays silently without one)."""
+    from kapsession.audio.backend import audio_output_status
+    from kapsession.audio.libvlc import AudioUnavailable, load_libvlc
+
+    try:
+        instance = load_libvlc()
+    except AudioUnavailable as exc:
+        libvlc = Check("libVLC", Status.FAIL, f"{exc} The app runs with music disabled until then.")
+    else:
+        import vlc
+
+        version = vlc.libvlc_get_version().decode(errors="replace")
+        instance.release()
+        libvlc = Check("libVLC", Status.OK, f"libVLC {version} loads")
+    output = audio_output_status()
+    sound = Check("audio output", Status.OK if output.found else Status.WARN, output.detail)
+    return [libvlc, sound]

@@ -1,0 +1,532 @@
+"""The session's music: phase playlists, transport, transitions, and the music log.
+
+Follows the room's phase (the first participant's timeline): when the session enters a new
+phase, the music moves to that phase's playlist at the end of the current track, or at once
+with a crossfade, as the protocol or the therapist chooses. Every start, end, skip, pause,
+volume change and transition is written to the session record as a music event. Faults (a
+missing or broken file, a libVLC error) are logged, skipped, and told quietly; the session
+clock and the record carry on. Music never starts by itself: the therapist presses play.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from kapsession.audio.backend import AudioBackend
+from kapsession.audio.crossfader import Crossfader
+from kapsession.audio.playlist import Playlist, PlaylistEntry, PlaylistError, read_playlist
+from kapsession.audio.probe import probe_track_headers
+from kapsession.services.live_session import LiveSession
+from kapsession.storage.errors import StorageError
+from kapsession.storage.music_log import MusicLogRepository
+
+log = logging.getLogger(__name__)
+
+PAUSE_FADE_S = 0.4  # pause/resume: a short ramp instead of a click
+QUIET_FADE_S = 4.0  # "quiet": a slow fade to silence
+RESTART_TRACK_AFTER_MS = 5000  # "previous" restarts the track once it has played this long
+VOLUME_LOG_DELAY_MS = 800  # a volume drag is logged once it settles
+DEFAULT_ROOM_MAX_VOLUME_PCT = 80.0
+DEFAULT_VOLUME_PCT = 60.0
+TRANSITIONS = ("track_end", "fade")
+
+
+@dataclass(frozen=True)
+class LoadedPlaylist:
+    name: str  # file name, as the protocol names it
+    playlist: Playlist
+    durations_ms: tuple[int | None, ...]  # measured from the files (headers), per entry
+
+    @property
+    def total_ms(self) -> int:
+        return sum(d for d in self.durations_ms if d)
+
+
+@dataclass(frozen=True)
+class NowPlaying:
+    """What the music panel shows."""
+
+    available: bool
+    problem: str | None
+    state: str  # stopped | playing | paused | quiet
+    track_title: str | None
+    playlist_name: str | None
+    position_ms: int
+    duration_ms: int
+    volume_pct: float
+    max_volume_pct: float
+    follow_phases: bool
+    transition: str
+    pending_playlist: str | None  # a phase playlist waiting for the current track to end
+    playlist_total_ms: int | None
+    phase_name: str | None
+    phase_length_s: float | None
+
+    @property
+    def remaining_ms(self) -> int:
+        return max(self.duration_ms - self.position_ms, 0)
+
+    def playlist_fit(self) -> str:
+        """Whether the phase's playlist is shorter or longer than the phase, in words."""
+        if self.playlist_total_ms is None or self.phase_length_s is None:
+            return ""
+        diff_s = self.playlist_total_ms / 1000 - self.phase_length_s
+        minutes = round(abs(diff_s) / 60)
+        if minutes == 0:
+            return "playlist fits the phase"
+        if diff_s < 0:
+            return f"playlist {minutes} min shorter than the phase (it repeats)"
+        return f"playlist {minutes} min longer than the phase"
+
+
+def track_title(entry: PlaylistEntry) -> str:
+    if entry.title:
+        return entry.title
+    name = entry.path.stem if entry.path is not None else entry.location
+    return name.replace("-", " ").replace("_", " ").strip().capitalize()
+
+
+class MusicSession(QObject):
+    changed = Signal()
+    notice = Signal(str)  # a quiet notice for the therapist: a skipped file, music disabled
+
+    def __init__(
+        self,
+        live: LiveSession,
+        music_log: MusicLogRepository,
+        backend: AudioBackend,
+        playlists_dir: Path,
+        *,
+        room_max_volume_pct: float = DEFAULT_ROOM_MAX_VOLUME_PCT,
+        monotonic_s: Callable[[], float] = time.monotonic,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._live = live
+        self._log = music_log
+        self._backend = backend
+        self._playlists_dir = playlists_dir
+        self._room_max = max(0.0, min(room_max_volume_pct, 100.0))
+        self._volume = min(DEFAULT_VOLUME_PCT, self._room_max)
+        self._fader = Crossfader(
+            backend.factory,
+            monotonic_s=monotonic_s,
+            crossfade_s=live.protocol.music.crossfade_s,
+            max_volume_pct=self._volume,
+            parent=self,
+        )
+        self._fader.track_started.connect(self._on_track_started)
+        self._fader.track_finished.connect(self._on_track_finished)
+        self._fader.error.connect(self._on_error)
+        self._state = "stopped"
+        self.follow_phases = True
+        self.transition = live.protocol.music.transition
+        self._cache: dict[str, LoadedPlaylist | None] = {}
+        self._current: LoadedPlaylist | None = None
+        self._index = 0
+        self._pending: LoadedPlaylist | None = None  # waits for the end of the current track
+        self._pending_reason = ""
+        self._playing_entry: PlaylistEntry | None = None
+        self._playing_playlist: str | None = None
+        self._failures_in_row = 0
+        self._phase_key = self._room_phase_key()
+        self._volume_timer = QTimer(self)
+        self._volume_timer.setSingleShot(True)
+        self._volume_timer.setInterval(VOLUME_LOG_DELAY_MS)
+        self._volume_timer.timeout.connect(self._log_volume)
+        self._current = self._phase_playlist(self._phase_key)
+        live.changed.connect(self._on_live_changed)
+        live.ended.connect(self._on_session_ended)
+
+    # reading --------------------------------------------------------------------------------
+    @property
+    def available(self) -> bool:
+        return self._backend.available
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def now_playing(self) -> NowPlaying:
+        lead = self._fader.leading
+        window = self._live.state().current_phase
+        phase_list = self._phase_playlist(self._phase_key)
+        return NowPlaying(
+            available=self._backend.available,
+            problem=self._backend.problem,
+            state=self._state,
+            track_title=track_title(self._playing_entry) if self._playing_entry else None,
+            playlist_name=self._current.name if self._current else None,
+            position_ms=lead.position_ms if self._state != "stopped" else 0,
+            duration_ms=lead.duration_ms if self._state != "stopped" else 0,
+            volume_pct=self._volume,
+            max_volume_pct=self._room_max,
+            follow_phases=self.follow_phases,
+            transition=self.transition,
+            pending_playlist=self._pending.name if self._pending else None,
+            playlist_total_ms=phase_list.total_ms if phase_list else None,
+            phase_name=window.spec.name if window else None,
+            phase_length_s=(window.ends_at - window.begins_at).total_seconds() if window else None,
+        )
+
+    def playlist_names(self) -> list[str]:
+        """Playlists the therapist can choose from: every playlist file in the folder."""
+        if not self._playlists_dir.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self._playlists_dir.iterdir()
+            if p.suffix.lower() in (".m3u", ".m3u8", ".pls", ".xspf")
+        )
+
+    # transport ------------------------------------------------------------------------------
+    def play(self) -> None:
+        """Start the phase's music, or resume after pause/quiet."""
+        if self._state in ("paused", "quiet"):
+            self._fader.resume(PAUSE_FADE_S if self._state == "paused" else QUIET_FADE_S)
+            self._set_state("playing")
+            self._write("resume", entry=self._playing_entry)
+            return
+        if self._state == "playing":
+            return
+        if self._current is None or not self._current.playlist.entries:
+            self.notice.emit("No music for this phase: choose a playlist or a track.")
+            return
+        self._index = min(self._index, len(self._current.playlist.entries) - 1)
+        self._start_entry(self._current, self._index, fade_s=0.0)
+
+    def pause(self) -> None:
+        if self._state != "playing":
+            return
+        self._fader.quiet(PAUSE_FADE_S)
+        self._set_state("paused")
+        self._write("pause", entry=self._playing_entry)
+
+    def toggle(self) -> None:
+        if self._state == "playing":
+            self.pause()
+        else:
+            self.play()
+
+    def quiet(self) -> None:
+        """Fade to silence over a few seconds; `play()` fades back in."""
+        if self._state != "playing":
+            return
+        self._fader.quiet(QUIET_FADE_S)
+        self._set_state("quiet")
+        self._write("quiet", entry=self._playing_entry, detail={"fade_s": QUIET_FADE_S})
+
+    def next(self) -> None:
+        if self._current is None or not self._current.playlist.entries:
+            return
+        target = (self._index + 1) % len(self._current.playlist.entries)
+        self._skip_to(target, "next")
+
+    def previous(self) -> None:
+        if self._current is None or not self._current.playlist.entries:
+            return
+        if self._fader.leading.position_ms > RESTART_TRACK_AFTER_MS:
+            self.seek(0)
+            return
+        target = (self._index - 1) % len(self._current.playlist.entries)
+        self._skip_to(target, "previous")
+
+    def seek(self, position_ms: int) -> None:
+        if self._state == "stopped":
+            return
+        self._fader.leading.seek(max(0, position_ms))
+        self._write("seek", entry=self._playing_entry, position_ms=position_ms)
+
+    def set_volume(self, volume_pct: float) -> None:
+        """The therapist's volume, capped at the room's maximum; logged once it settles."""
+        self._volume = max(0.0, min(volume_pct, self._room_max))
+        self._fader.set_max_volume(self._volume)
+        self._volume_timer.start()
+        self.changed.emit()
+
+    def choose_playlist(self, name: str) -> None:
+        """Play another playlist now, with a crossfade (the phase playlist returns at the next
+        phase while the music follows the phases)."""
+        loaded = self._load(name)
+        if loaded is None or not loaded.playlist.entries:
+            self.notice.emit(
+                f"The playlist {name} cannot be played; see `kapsession playlist check`."
+            )
+            return
+        self._pending = None
+        self._write("playlist_switch", playlist=name, detail={"chosen_by": "therapist"})
+        self._start_entry(loaded, 0, fade_s=None if self._state == "playing" else 0.0)
+
+    def choose_track(self, path: Path) -> None:
+        """Play one file now; afterwards the current playlist carries on."""
+        entry = PlaylistEntry(location=str(path), path=path)
+        single = LoadedPlaylist(
+            name=path.name,
+            playlist=Playlist(source=path, entries=(entry,)),
+            durations_ms=(probe_track_headers(path).duration_ms,),
+        )
+        self._write("playlist_switch", playlist=path.name, detail={"single_track": str(path)})
+        self._start_entry(single, 0, fade_s=None if self._state == "playing" else 0.0)
+
+    def set_follow_phases(self, follow: bool) -> None:
+        self.follow_phases = follow
+        self.changed.emit()
+
+    def set_transition(self, transition: str) -> None:
+        if transition in TRANSITIONS:
+            self.transition = transition
+            self.changed.emit()
+
+    def stop(self) -> None:
+        if self._state == "stopped":
+            return
+        self._write("stop", entry=self._playing_entry)
+        self._fader.stop()
+        self._playing_entry = None
+        self._set_state("stopped")
+
+    def close(self) -> None:
+        self._volume_timer.stop()
+        if self._volume_timer.isActive():
+            self._log_volume()
+        self._fader.close()
+
+    # phases ---------------------------------------------------------------------------------
+    def _room_phase_key(self) -> str | None:
+        window = self._live.state().current_phase
+        return window.spec.key if window else None
+
+    def _on_live_changed(self) -> None:
+        key = self._room_phase_key()
+        if key == self._phase_key:
+            self.changed.emit()
+            return
+        previous, self._phase_key = self._phase_key, key
+        target = self._phase_playlist(key)
+        if not self.follow_phases:
+            self.changed.emit()
+            return
+        if self._state == "stopped":
+            self._current, self._index = target, 0
+            self.changed.emit()
+            return
+        detail = {"from_phase": previous, "to_phase": key, "mode": self.transition}
+        if target is None:
+            # a phase without music: fade out (or let the track end) and stay quiet
+            self._write("phase_transition", detail={**detail, "to_playlist": None})
+            if self.transition == "fade":
+                self._fader.quiet(QUIET_FADE_S)
+                self._set_state("quiet")
+            else:
+                self._fader.set_next(None)
+            self.changed.emit()
+            return
+        if target is self._current:
+            self.changed.emit()
+            return
+        if self.transition == "fade" or self._state in ("paused", "quiet"):
+            self._write("phase_transition", playlist=target.name, detail=detail)
+            self._start_entry(target, 0, fade_s=None if self._state == "playing" else 0.0)
+        else:
+            self._pending = target
+            self._pending_reason = f"{previous}->{key}"
+            first = target.playlist.entries[0].path if target.playlist.entries else None
+            self._fader.set_next(first)
+            self._write(
+                "phase_transition",
+                playlist=target.name,
+                detail={**detail, "waits_for_track_end": True},
+            )
+        self.changed.emit()
+
+    def _on_session_ended(self) -> None:
+        if self._state == "playing":
+            self._fader.quiet(QUIET_FADE_S)
+            self._write("stop", entry=self._playing_entry, detail={"reason": "session ended"})
+            self._set_state("quiet")
+
+    # tracks ---------------------------------------------------------------------------------
+    def _skip_to(self, index: int, direction: str) -> None:
+        assert self._current is not None
+        if self._state == "stopped":
+            self._index = index
+            self.changed.emit()
+            return
+        target = self._current.playlist.entries[index]
+        self._write(
+            "skip",
+            entry=self._playing_entry,
+            position_ms=self._fader.leading.position_ms,
+            detail={"direction": direction, "to": track_title(target)},
+        )
+        self._start_entry(self._current, index, fade_s=min(2.0, self._fader.crossfade_s))
+
+    def _start_entry(self, loaded: LoadedPlaylist, index: int, *, fade_s: float | None) -> None:
+        self._current, self._index = loaded, index
+        entry = loaded.playlist.entries[index]
+        if entry.path is None:
+            self._on_error(f"{entry.location} is not a file on this laptop; skipped.")
+            return
+        was_playing = self._state in ("playing",)
+        if self._state in ("paused", "quiet"):
+            self._fader.stop()
+        self._set_state("playing")
+        if was_playing:
+            self._fader.crossfade_to(entry.path, fade_s)
+        else:
+            self._fader.play(entry.path, fade_in_s=2.0)
+
+    def _entry_for(self, path: str) -> tuple[LoadedPlaylist, int] | None:
+        """Which entry a started file is: the pending phase playlist first, then the current
+        playlist searched from the current position on (so repeated files resolve in order)."""
+        if self._pending is not None:
+            for i, entry in enumerate(self._pending.playlist.entries):
+                if entry.path is not None and str(entry.path) == path:
+                    return self._pending, i
+        if self._current is not None:
+            entries = self._current.playlist.entries
+            for offset in range(len(entries)):
+                i = (self._index + offset) % len(entries)
+                if entries[i].path is not None and str(entries[i].path) == path:
+                    return self._current, i
+        return None
+
+    def _on_track_started(self, path: str) -> None:
+        found = self._entry_for(path)
+        if found is not None:
+            loaded, index = found
+            if loaded is self._pending:
+                self._pending = None
+            self._current, self._index = loaded, index
+        previous = self._playing_entry
+        if previous is not None:
+            self._write("track_end", entry=previous, playlist=self._playing_playlist)
+        entry = self._current.playlist.entries[self._index] if self._current else None
+        self._playing_entry = entry
+        self._playing_playlist = self._current.name if self._current else None
+        self._failures_in_row = 0
+        duration = self._current.durations_ms[self._index] if self._current else None
+        self._write(
+            "track_start",
+            entry=entry,
+            detail={"duration_ms": duration} if duration else None,
+        )
+        self._queue_next()
+        self.changed.emit()
+
+    def _queue_next(self) -> None:
+        if self._pending is not None:
+            first = (
+                self._pending.playlist.entries[0].path if self._pending.playlist.entries else None
+            )
+            self._fader.set_next(first)
+            return
+        if self._current is None or not self._current.playlist.entries:
+            self._fader.set_next(None)
+            return
+        following = (self._index + 1) % len(self._current.playlist.entries)
+        self._fader.set_next(self._current.playlist.entries[following].path)
+
+    def _on_track_finished(self, _path: str) -> None:
+        self._write("track_end", entry=self._playing_entry, playlist=self._playing_playlist)
+        self._playing_entry = None
+        if self._phase_playlist(self._phase_key) is None and self.follow_phases:
+            self._set_state("stopped")
+            return
+        self._set_state("stopped")
+        self.play()
+
+    def _on_error(self, message: str) -> None:
+        log.warning("music fault: %s", message)
+        self._failures_in_row += 1
+        entry = None
+        if self._current is not None and self._current.playlist.entries:
+            entry = self._current.playlist.entries[
+                self._index % len(self._current.playlist.entries)
+            ]
+        self._write("error", entry=entry, detail={"message": message})
+        count = len(self._current.playlist.entries) if self._current else 0
+        if self._current is None or self._failures_in_row >= max(count, 1):
+            self._fader.stop()
+            self._set_state("stopped")
+            self.notice.emit(f"{message} No playable track is left in this playlist.")
+            return
+        self.notice.emit(f"{message} Skipped to the next track.")
+        following = (self._index + 1) % count
+        self._set_state("stopped")
+        self._fader.stop()
+        self._start_entry(self._current, following, fade_s=0.0)
+
+    # helpers --------------------------------------------------------------------------------
+    def _phase_playlist(self, key: str | None) -> LoadedPlaylist | None:
+        if key is None:
+            return None
+        try:
+            name = self._live.protocol.phase(key).playlist
+        except KeyError:
+            return None
+        return self._load(name) if name else None
+
+    def _load(self, name: str) -> LoadedPlaylist | None:
+        if name in self._cache:
+            return self._cache[name]
+        path = self._playlists_dir / name
+        loaded: LoadedPlaylist | None
+        try:
+            playlist = read_playlist(path)
+        except (PlaylistError, OSError) as exc:
+            log.warning("playlist %s cannot be read: %s", path, exc)
+            self.notice.emit(f"Playlist {name} cannot be read ({exc}).")
+            loaded = None
+        else:
+            durations = tuple(
+                (probe_track_headers(e.path).duration_ms if e.path else None)
+                or e.declared_duration_ms
+                for e in playlist.entries
+            )
+            loaded = LoadedPlaylist(name=name, playlist=playlist, durations_ms=durations)
+        self._cache[name] = loaded
+        return loaded
+
+    def _set_state(self, state: str) -> None:
+        self._state = state
+        self.changed.emit()
+
+    def _log_volume(self) -> None:
+        self._write("volume", entry=self._playing_entry, volume_pct=self._volume)
+
+    def _write(
+        self,
+        kind: str,
+        *,
+        entry: PlaylistEntry | None = None,
+        playlist: str | None = None,
+        position_ms: int | None = None,
+        volume_pct: float | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        now = self._live.now()
+        try:
+            self._log.add(
+                self._live.record.id,
+                kind,
+                occurred_at=now,
+                recorded_at=now,
+                track_path=str(entry.path) if entry and entry.path else None,
+                track_title=track_title(entry) if entry else None,
+                playlist=playlist or (self._current.name if self._current else None),
+                position_ms=position_ms,
+                volume_pct=volume_pct if volume_pct is not None else self._volume,
+                phase_key=self._phase_key,
+                detail=detail,
+            )
+        except StorageError as exc:
+            log.warning("music event not logged: %s", exc)
+            self.notice.emit(f"The music log could not be saved: {exc}")

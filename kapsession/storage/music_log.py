@@ -1,0 +1,117 @@
+"""Music as clinical data: every track start and end, skip, pause, volume and transition."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from kapsession.storage.database import Database
+from kapsession.storage.errors import NotFound, RecordLocked, StorageError
+from kapsession.storage.models import MusicEvent, Session
+
+MUSIC_EVENT_KINDS = (
+    "track_start",
+    "track_end",
+    "skip",
+    "pause",
+    "resume",
+    "quiet",
+    "volume",
+    "seek",
+    "playlist_switch",
+    "phase_transition",
+    "error",
+    "stop",
+)
+
+
+@dataclass(frozen=True)
+class MusicEventRecord:
+    id: uuid.UUID
+    session_id: uuid.UUID
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    track_path: str | None
+    track_title: str | None
+    playlist: str | None
+    position_ms: int | None
+    volume_pct: float | None
+    phase_key: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _record(row: MusicEvent) -> MusicEventRecord:
+    return MusicEventRecord(
+        id=row.id,
+        session_id=row.session_id,
+        kind=row.kind,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        track_path=row.track_path,
+        track_title=row.track_title,
+        playlist=row.playlist,
+        position_ms=row.position_ms,
+        volume_pct=row.volume_pct,
+        phase_key=row.phase_key,
+        detail=dict(row.detail),
+    )
+
+
+class MusicLogRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def add(
+        self,
+        session_id: uuid.UUID,
+        kind: str,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        track_path: str | None = None,
+        track_title: str | None = None,
+        playlist: str | None = None,
+        position_ms: int | None = None,
+        volume_pct: float | None = None,
+        phase_key: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> MusicEventRecord:
+        """Commit one music event (no audit row: music events are not changes to the record)."""
+        if kind not in MUSIC_EVENT_KINDS:
+            raise StorageError(f"Unknown music event kind {kind!r}.")
+        with self._db.write("log the music") as orm:
+            session = orm.get(Session, session_id)
+            if session is None:
+                raise NotFound(f"No session with id {session_id}.")
+            if session.status == "signed":
+                raise RecordLocked("This session is signed and locked; music is not logged.")
+            row = MusicEvent(
+                session_id=session_id,
+                kind=kind,
+                occurred_at=occurred_at,
+                recorded_at=recorded_at,
+                track_path=track_path,
+                track_title=track_title,
+                playlist=playlist,
+                position_ms=position_ms,
+                volume_pct=volume_pct,
+                phase_key=phase_key,
+                detail=detail or {},
+            )
+            orm.add(row)
+            orm.flush()
+            return _record(row)
+
+    def for_session(self, session_id: uuid.UUID) -> list[MusicEventRecord]:
+        with self._db.read() as orm:
+            rows = orm.scalars(
+                select(MusicEvent)
+                .where(MusicEvent.session_id == session_id)
+                .order_by(MusicEvent.occurred_at, MusicEvent.recorded_at)
+            )
+            return [_record(row) for row in rows]
