@@ -42,7 +42,9 @@ class OutputStatus:
     detail: str
 
 
-def audio_output_status(environ: dict[str, str] | None = None) -> OutputStatus:
+def audio_output_status(
+    environ: dict[str, str] | None = None, cards: Path = Path("/proc/asound/cards")
+) -> OutputStatus:
     """Is there a sound server or a sound card libVLC can play to? (Linux; elsewhere assumed.)"""
     env = os.environ if environ is None else environ
     if not sys.platform.startswith("linux"):
@@ -55,7 +57,6 @@ def audio_output_status(environ: dict[str, str] | None = None) -> OutputStatus:
         socket = Path(runtime) / name
         if socket.exists():
             return OutputStatus(True, f"sound server socket {socket}")
-    cards = Path("/proc/asound/cards")
     try:
         text = cards.read_text(encoding="utf-8", errors="replace").strip()
     except OSError:

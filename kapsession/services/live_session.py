@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from kapsession.domain.clock import Clock
+from kapsession.domain.discharge import (
+    AldreteObservation,
+    DischargeEvaluation,
+    DischargeOverride,
+)
+from kapsession.domain.dosing import DoseUnit
+from kapsession.domain.hold_dose import HoldDoseOverride
 from kapsession.domain.protocol import Protocol
 from kapsession.domain.timeline import (
     ClockReference,
@@ -21,9 +29,24 @@ from kapsession.domain.timeline import (
     compute_timeline,
     phase_changes_between,
 )
+from kapsession.services.checkins import (
+    BoardRow,
+    CheckinResult,
+    DischargeResult,
+    DoseResult,
+    IntranasalStatus,
+    board_rows,
+)
 from kapsession.services.session_service import SessionService, SessionSnapshot
 from kapsession.storage.errors import StorageError
-from kapsession.storage.records import DoseRecord, EventRecord, ParticipantRecord, SessionRecord
+from kapsession.storage.records import (
+    AlertRecord,
+    DoseRecord,
+    EventRecord,
+    ObservationRecord,
+    ParticipantRecord,
+    SessionRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +108,35 @@ class LiveSession(QObject):
         return self._snapshot.doses
 
     @property
+    def observations(self) -> list[ObservationRecord]:
+        """Standing readings of every participant, in time order."""
+        return self._snapshot.observations
+
+    @property
+    def open_alerts(self) -> list[AlertRecord]:
+        """Alerts nobody has acknowledged yet, oldest first."""
+        return self._snapshot.open_alerts
+
+    @property
+    def discharged(self) -> dict[uuid.UUID, datetime]:
+        return self._snapshot.discharged
+
+    @property
+    def dose_plan(self) -> dict[uuid.UUID, datetime]:
+        """Staggered dosing: each participant's planned dose time (empty without a plan)."""
+        return self._snapshot.dose_plan
+
+    def board(self) -> list[BoardRow]:
+        """The nurse board: every participant by the next check-in due, overdue first."""
+        return board_rows(
+            self.record,
+            self._states,
+            self._snapshot.observations,
+            self._snapshot.open_alerts,
+            self._snapshot.discharged,
+        )
+
+    @property
     def is_live(self) -> bool:
         return self._snapshot.record.status == "live"
 
@@ -136,6 +188,7 @@ class LiveSession(QObject):
                 first_dose_at=self._snapshot.first_doses.get(p.id),
                 done_checkins=self._snapshot.done_checkins.get(p.id, set()),
                 ended_at=record.ended_at,
+                planned_dose_at=self._snapshot.dose_plan.get(p.id),
             )
             for p in record.participants
         }
@@ -166,6 +219,7 @@ class LiveSession(QObject):
                     first_dose_at=self._snapshot.first_doses.get(participant.id),
                     after=after,
                     upto=now,
+                    planned_dose_at=self._snapshot.dose_plan.get(participant.id),
                 )
                 for at, phase in changes:
                     self._service.record_phase_change(
@@ -190,17 +244,19 @@ class LiveSession(QObject):
         )
         return True
 
-    def give_dose(self, participant_id: uuid.UUID) -> bool:
-        """The dose was given now: anchors T0 for this participant if it is their first."""
+    def give_dose(self, participant_id: uuid.UUID, *, at: datetime | None = None) -> bool:
+        """The dose was given now, or at `at` (the moment D was pressed, when a confirmation
+        came between): anchors T0 for this participant if it is their first."""
         if self._refuse_after_end("dose"):
             return False
         now = self.now()
+        given_at = now if at is None else min(at, now)
         first = participant_id not in self._snapshot.first_doses
         try:
             self._service.give_dose(
                 self.record.id,
                 participant_id,
-                at=now,
+                at=given_at,
                 recorded_at=now,
                 protocol=self.protocol,
                 kind="initial" if first else "booster",
@@ -214,7 +270,7 @@ class LiveSession(QObject):
         self._recompute()
         name = self.record.participant(participant_id).client.given_name
         what = "Dose" if first else "Booster"
-        self.entry_saved.emit(f"{what} given to {name} at {_local_hm(now)} — saved.")
+        self.entry_saved.emit(f"{what} given to {name} at {_local_hm(given_at)} — saved.")
         self.changed.emit()
         return True
 
@@ -237,6 +293,259 @@ class LiveSession(QObject):
         self._reload()
         self.entry_saved.emit(f"Marker “{label.strip()}” at {_local_hm(now)} — saved.")
         self.changed.emit()
+        return True
+
+    # the nurse's entries ----------------------------------------------------------------------
+    def _name(self, participant_id: uuid.UUID) -> str:
+        try:
+            return self.record.participant(participant_id).client.given_name
+        except KeyError:
+            return "this participant"
+
+    def _saved(self, message: str, *, phases: bool = False) -> None:
+        self._reload()
+        if phases:
+            self._catch_up_phase_changes()
+            self._recompute()
+        self.entry_saved.emit(message)
+        self.changed.emit()
+
+    def save_checkin(
+        self,
+        participant_id: uuid.UUID,
+        raw: Mapping[str, str],
+        *,
+        checkin_key: str | None = None,
+        occurred_at: datetime | None = None,
+        on_room_air: bool | None = None,
+    ) -> CheckinResult | None:
+        """Save a check-in taken now (or at `occurred_at`, a late entry). Returns the result,
+        whose `problems` name each field to fix when nothing was saved; None when the database
+        refused (the reason is in `entry_failed`)."""
+        now = self.now()
+        try:
+            result = self._service.checkins.save_checkin(
+                self.record.id,
+                participant_id,
+                raw,
+                occurred_at=now if occurred_at is None else occurred_at,
+                recorded_at=now,
+                checkin_key=checkin_key,
+                on_room_air=on_room_air,
+                by=self.acting_staff_id,
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        if not result.saved:
+            self.entry_failed.emit(f"Check-in NOT saved. {result.message}")
+            return result
+        label = self._checkin_label(checkin_key)
+        assert result.observation is not None
+        when = _local_hm(result.observation.occurred_at)
+        alerts = len(result.alerts)
+        flagged = (
+            "" if not alerts else f" {alerts} alert{'s' if alerts > 1 else ''} to acknowledge."
+        )
+        self._saved(f"{label} for {self._name(participant_id)} at {when} — saved.{flagged}")
+        return result
+
+    def _checkin_label(self, checkin_key: str | None) -> str:
+        if checkin_key is None:
+            return "Check-in"
+        try:
+            return f"Check-in {self.protocol.checkin(checkin_key).label}"
+        except KeyError:
+            return "Check-in"
+
+    def correct_checkin(
+        self,
+        original_id: uuid.UUID,
+        raw: Mapping[str, str],
+        reason: str,
+        *,
+        occurred_at: datetime | None = None,
+    ) -> CheckinResult | None:
+        """Correct a saved reading; the original stays on the record beside the correction."""
+        try:
+            result = self._service.checkins.correct_checkin(
+                original_id,
+                raw,
+                reason=reason,
+                recorded_at=self.now(),
+                occurred_at=occurred_at,
+                by=self.acting_staff_id,
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        if not result.saved:
+            self.entry_failed.emit(f"Correction NOT saved. {result.message}")
+            return result
+        self._saved("Reading corrected — saved; the original stays on the record.")
+        return result
+
+    def acknowledge_alert(self, alert_id: uuid.UUID, comment: str = "") -> bool:
+        """The acting staff member saw the alert; recorded with their name and the time."""
+        if self.acting_staff_id is None:
+            self.entry_failed.emit(
+                "Choose who you are (the staff list) before acknowledging the alert."
+            )
+            return False
+        now = self.now()
+        try:
+            self._service.checkins.acknowledge_alert(
+                alert_id, by=self.acting_staff_id, at=now, comment=comment
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return False
+        self._saved(f"Alert acknowledged at {_local_hm(now)} — saved.")
+        return True
+
+    def record_dose(
+        self,
+        participant_id: uuid.UUID,
+        dose_text: str,
+        *,
+        weight_text: str = "",
+        unit: DoseUnit | None = None,
+        lot_number: str = "",
+        given_by: uuid.UUID | None = None,
+        at: datetime | None = None,
+        override: HoldDoseOverride | None = None,
+    ) -> DoseResult | None:
+        """A dose with its details (mg or mg/kg, lot, who gave it), given now or at `at`.
+
+        Before the first dose the hold-dose check runs: the result's `needs_override` asks for
+        a `HoldDoseOverride`; a caution is saved with the dose. None when the database refused.
+        """
+        if self._refuse_after_end("dose"):
+            return None
+        now = self.now()
+        given_at = now if at is None else min(at, now)
+        try:
+            result = self._service.checkins.record_dose(
+                self.record.id,
+                participant_id,
+                dose_text,
+                occurred_at=given_at,
+                recorded_at=now,
+                weight_text=weight_text,
+                unit=unit,
+                lot_number=lot_number,
+                given_by=given_by or self.acting_staff_id,
+                override=override,
+                by=self.acting_staff_id,
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        if result.dose is None:
+            self.entry_failed.emit(f"Dose NOT saved. {result.message}")
+            return result
+        what = "Dose" if result.dose.kind == "initial" else "Booster"
+        amount = result.entered.describe() if result.entered is not None else ""
+        self._saved(
+            f"{what} {amount} given to {self._name(participant_id)} at {_local_hm(given_at)}"
+            " — saved.",
+            phases=True,
+        )
+        return result
+
+    def record_device(
+        self, participant_id: uuid.UUID, *, at: datetime | None = None
+    ) -> IntranasalStatus | None:
+        """The next esketamine device was given now (or at `at`)."""
+        if self._refuse_after_end("device"):
+            return None
+        now = self.now()
+        given_at = now if at is None else min(at, now)
+        try:
+            status = self._service.checkins.record_device(
+                self.record.id,
+                participant_id,
+                occurred_at=given_at,
+                recorded_at=now,
+                by=self.acting_staff_id,
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        number = len(status.given_at)
+        self._saved(
+            f"Device {number} of {status.devices} given to {self._name(participant_id)} at "
+            f"{_local_hm(given_at)} — saved."
+        )
+        return status
+
+    def intranasal_status(self, participant_id: uuid.UUID) -> IntranasalStatus | None:
+        return self._service.checkins.intranasal_status(self.record.id, participant_id)
+
+    def evaluate_discharge(
+        self,
+        participant_id: uuid.UUID,
+        observation: AldreteObservation,
+        checklist: Mapping[str, bool | None],
+    ) -> DischargeEvaluation:
+        """The discharge check now, nothing saved: what passes and what still fails."""
+        return self._service.checkins.evaluate_discharge(
+            self.record.id,
+            participant_id,
+            observation=observation,
+            checklist=checklist,
+            now=self.now(),
+        )
+
+    def record_discharge(
+        self,
+        participant_id: uuid.UUID,
+        observation: AldreteObservation,
+        checklist: Mapping[str, bool | None],
+        *,
+        override: DischargeOverride | None = None,
+    ) -> DischargeResult | None:
+        """Discharge the participant now: refused while an item fails, unless overridden with
+        a reason. None when the database refused."""
+        now = self.now()
+        try:
+            result = self._service.checkins.record_discharge(
+                self.record.id,
+                participant_id,
+                observation=observation,
+                checklist=checklist,
+                occurred_at=now,
+                recorded_at=now,
+                override=override,
+                by=self.acting_staff_id,
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        if not result.saved:
+            problems = " ".join(p.message for p in result.evaluation.problems)
+            self.entry_failed.emit(
+                f"Discharge NOT saved: the check does not pass. {problems} To discharge "
+                "anyway, record an override with the reason."
+            )
+            return result
+        self._saved(f"{self._name(participant_id)} discharged at {_local_hm(now)} — saved.")
+        return result
+
+    def plan_staggered_doses(self, stagger_min: float, first_at: datetime | None = None) -> bool:
+        """Plan the participants' doses `stagger_min` apart (in participant order)."""
+        try:
+            self._service.checkins.plan_staggered_doses(
+                self.record.id,
+                stagger_min=stagger_min,
+                at=self.now(),
+                first_at=first_at,
+                by=self.acting_staff_id,
+            )
+        except (StorageError, ValueError) as exc:
+            self.entry_failed.emit(str(exc))
+            return False
+        self._saved(f"Doses planned {stagger_min:g} minutes apart — saved.")
         return True
 
     def end_session(self) -> bool:

@@ -244,13 +244,14 @@ class AppController(QObject):
         name = live.record.participant(participant_id).client.full_name
         first = live.first_dose_at(participant_id) is None
         what = "the dose" if first else "a booster dose"
+        at = live.now()  # the dose time is when D was pressed, not when the question is answered
         if self.confirm and not self._ask(
             "Dose given",
-            f"Record {what} for {name} as given now, at {local_time(live.now())}?"
+            f"Record {what} for {name} as given now, at {local_time(at)}?"
             + ("\n\nThis starts the T+ clock." if first else ""),
         ):
             return
-        live.give_dose(participant_id)
+        live.give_dose(participant_id, at=at)
 
     def _on_marker(self, text: str, participant_id: uuid.UUID | None) -> None:
         if self.live is not None and self.live.add_marker(text, participant_id):

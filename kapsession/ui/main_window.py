@@ -27,7 +27,7 @@ class MainWindow(QMainWindow):
 
     def show_start(self) -> None:
         self.stack.setCurrentWidget(self.start_view)
-        self.start_view.setFocus()
+        self.start_view.search.setFocus()  # the view itself takes no keys
 
     def show_live(self) -> None:
         self.stack.setCurrentWidget(self.live_view)

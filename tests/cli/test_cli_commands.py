@@ -14,7 +14,16 @@ pytestmark = pytest.mark.slow
 
 CLINICAL_DB = "kapsession.sqlite3"
 TRAINING_DB = "kapsession-training.sqlite3"
-CHECK_NAMES = ["data folder", "log folder", "free disk", "database", "backups", "protocols"]
+CHECK_NAMES = [
+    "data folder",
+    "log folder",
+    "free disk",
+    "database",
+    "backups",
+    "protocols",
+    "libVLC",
+    "audio output",
+]
 DEMO_KEYS = {"id", "client", "participants", "protocol", "route", "modality"}
 
 

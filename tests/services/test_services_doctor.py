@@ -24,7 +24,16 @@ from kapsession.storage.database import head_revision
 
 def by_name(checks: list[Check]) -> dict[str, Check]:
     names = [c.name for c in checks]
-    assert names == ["data folder", "log folder", "free disk", "database", "backups", "protocols"]
+    assert names == [
+        "data folder",
+        "log folder",
+        "free disk",
+        "database",
+        "backups",
+        "protocols",
+        "libVLC",
+        "audio output",
+    ]
     return {c.name: c for c in checks}
 
 
@@ -261,3 +270,51 @@ def test_the_protocol_folder_is_checked(
     protocols = by_name(run_checks(paths))["protocols"]
     assert protocols.status is status
     assert says in protocols.detail
+
+
+def test_libvlc_is_checked_and_reported_with_its_version(data_paths: Paths) -> None:
+    # Given this machine, where libVLC is installed (the test set-up installs it)
+    # When the doctor runs, Then libVLC loads and its version is named
+    checks = by_name(run_checks(data_paths))
+    assert checks["libVLC"].status is Status.OK
+    assert "libVLC 3." in checks["libVLC"].detail
+
+
+def test_a_missing_libvlc_fails_with_the_install_command(
+    data_paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given libVLC does not load
+    from kapsession.audio import libvlc
+
+    def broken(_options: object = ()) -> object:
+        raise libvlc.AudioUnavailable(
+            f"Music cannot play: libVLC is not installed. Install it with: {libvlc.install_hint()}"
+        )
+
+    monkeypatch.setattr(libvlc, "load_libvlc", broken)
+    # When the doctor runs, Then the check fails and says what to install
+    check = by_name(run_checks(data_paths))["libVLC"]
+    assert check.status is Status.FAIL
+    assert "apt-get install libvlc5" in check.detail
+
+
+def test_audio_output_is_found_from_a_sound_server_socket_or_a_card(tmp_path: Path) -> None:
+    from kapsession.audio.backend import audio_output_status
+
+    no_cards = tmp_path / "cards-none"
+    no_cards.write_text("--- no soundcards ---\n", encoding="utf-8")
+    runtime = tmp_path / "run"
+    (runtime / "pulse").mkdir(parents=True)
+    # Given a PulseAudio server named in the environment, Then it is the output
+    assert audio_output_status({"PULSE_SERVER": "unix:/x"}, no_cards).found
+    # Given no server socket and no card, Then it is not found and the advice says what to do
+    status = audio_output_status({"XDG_RUNTIME_DIR": str(runtime)}, no_cards)
+    assert not status.found and "speakers" in status.detail
+    # Given a sound server socket in the runtime folder, Then it is found
+    (runtime / "pulse" / "native").touch()
+    assert audio_output_status({"XDG_RUNTIME_DIR": str(runtime)}, no_cards).found
+    # Given only an ALSA card, Then the card is named
+    card = tmp_path / "cards"
+    card.write_text(" 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n", encoding="utf-8")
+    status = audio_output_status({"XDG_RUNTIME_DIR": str(tmp_path / "none")}, card)
+    assert status.found and "HDA Intel" in status.detail

@@ -1,0 +1,266 @@
+"""Driving the real window by keyboard: a FakeClock app over a real SQLite data folder.
+
+A modal dialog runs its own event loop, so the key press that opens one only returns once it
+has closed. `ModalGuard` answers dialogs from a timer inside that loop, in the order the test
+expects them, and closes (and reports) any dialog nobody expected, so a test fails instead of
+hanging.
+"""
+
+from __future__ import annotations
+
+import gc
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from kapsession.domain.clock import FakeClock
+from kapsession.paths import resolve_paths
+from kapsession.services.context import AppContext, open_context
+from kapsession.storage.records import DoseRecord, EventRecord, SessionRecord
+from kapsession.ui.app_controller import AppController
+from kapsession.ui.live_view import LiveView
+from kapsession.ui.main_window import MainWindow
+from kapsession.ui.start_view import StartView
+
+START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+PROTOCOL_KEY = "sublingual-kap-3h"
+HARNESS_TIMER = "test-harness"  # objectName prefix of the harness's own timers
+WAIT_MS = 5000
+
+ModalHandler = Callable[[QWidget], None]
+MakeApp = Callable[..., "RunningApp"]  # the make_app fixture
+
+
+def focus_widget() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None, "no widget has the keyboard focus"
+    return widget
+
+
+def key(which: Qt.Key, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    """One key press and release on whatever has the focus, as the keyboard would send it."""
+    QTest.keyClick(focus_widget(), which, modifiers)
+
+
+def type_text(text: str) -> None:
+    QTest.keyClicks(focus_widget(), text)
+
+
+def describe(widget: QWidget) -> str:
+    text = widget.text() if isinstance(widget, QMessageBox) else ""
+    return f"{type(widget).__name__} {widget.windowTitle()!r} {text!r}".strip()
+
+
+def close_dialog(widget: QWidget) -> None:
+    if isinstance(widget, QDialog):
+        widget.reject()
+    else:
+        widget.close()
+
+
+@dataclass
+class Answered:
+    """A dialog the guard answered: what it was and what it said."""
+
+    kind: str
+    title: str
+    text: str
+
+
+class ModalGuard(QObject):
+    """Answers modal dialogs with the handlers the test queued; closes any others."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._handlers: list[ModalHandler] = []
+        self._answering: set[int] = set()
+        self.answered: list[Answered] = []
+        self.unexpected: list[str] = []
+        self.errors: list[BaseException] = []
+        self._timer = QTimer(self)
+        self._timer.setObjectName(f"{HARNESS_TIMER}-modal-guard")
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(self._poll)
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _poll(self) -> None:
+        widget = QApplication.activeModalWidget()
+        if widget is None or id(widget) in self._answering:
+            return
+        if not widget.isActiveWindow() or QApplication.focusWidget() is None:
+            return  # shown, but not yet taking keys
+        if not self._handlers:
+            self.unexpected.append(describe(widget))
+            close_dialog(widget)
+            return
+        handler = self._handlers.pop(0)
+        text = widget.text() if isinstance(widget, QMessageBox) else ""
+        self.answered.append(Answered(type(widget).__name__, widget.windowTitle(), text))
+        self._answering.add(id(widget))
+        try:
+            handler(widget)
+            if shiboken6.isValid(widget) and widget.isVisible():
+                raise AssertionError(f"{describe(widget)} is still open after its answer")
+        except BaseException as exc:  # reported by `answering`, after the dialog is closed
+            self.errors.append(exc)
+            if shiboken6.isValid(widget) and widget.isVisible():
+                close_dialog(widget)
+        finally:
+            self._answering.discard(id(widget))
+
+    @contextmanager
+    def answering(self, *handlers: ModalHandler) -> Iterator[list[Answered]]:
+        """Expect these dialogs, in this order, during the block; yields what was answered."""
+        first = len(self.answered)
+        self._handlers.extend(handlers)
+        answered: list[Answered] = []
+        try:
+            yield answered
+        finally:
+            missing = len(self._handlers)
+            self._handlers.clear()
+            answered.extend(self.answered[first:])
+        if self.errors:
+            error, self.errors = self.errors[0], []
+            raise error
+        assert not missing, f"{missing} expected dialog(s) never opened; saw {answered}"
+
+
+def press(
+    which: Qt.Key, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
+) -> ModalHandler:
+    """An answer: press one key in the dialog (Enter accepts, Escape cancels)."""
+
+    def handler(_dialog: QWidget) -> None:
+        key(which, modifiers)
+
+    return handler
+
+
+def fill_client(given: str, family: str, birth: str = "", number: str = "") -> ModalHandler:
+    """An answer to the client dialog: type each field, Tab between them, Enter to save."""
+
+    def handler(dialog: QWidget) -> None:
+        assert type(dialog).__name__ == "ClientDialog", describe(dialog)
+        for index, text in enumerate((given, family, birth, number)):
+            if index:
+                key(Qt.Key.Key_Tab)
+            type_text(text)
+        key(Qt.Key.Key_Return)
+
+    return handler
+
+
+def data_dir_context(data_dir: Path, clock: FakeClock, *, training: bool = False) -> AppContext:
+    """The real context over `data_dir`, whatever KAPSESSION_* says in the environment."""
+    paths = resolve_paths(data_dir=data_dir, training=training, environ={})
+    return open_context(paths, clock=clock)
+
+
+def running_timers() -> list[QTimer]:
+    """Python-made QTimers still running, except the harness's own."""
+    return [
+        obj
+        for obj in gc.get_objects()
+        if isinstance(obj, QTimer)
+        and shiboken6.isValid(obj)
+        and obj.isActive()
+        and not obj.objectName().startswith(HARNESS_TIMER)
+    ]
+
+
+@dataclass
+class RunningApp:
+    """The real window and controller over a real database, with a FakeClock."""
+
+    qtbot: QtBot
+    context: AppContext
+    clock: FakeClock
+    window: MainWindow
+    controller: AppController
+    guard: ModalGuard
+
+    @property
+    def start_view(self) -> StartView:
+        return self.window.start_view
+
+    @property
+    def live_view(self) -> LiveView:
+        return self.window.live_view
+
+    def ready(self) -> QWidget:
+        """Wait until the window takes keys again (offscreen there is no window manager to
+        give the activation back when a dialog closes); return the focused widget."""
+        if QApplication.activeModalWidget() is None and not self.window.isActiveWindow():
+            self.window.activateWindow()
+        self.qtbot.waitUntil(
+            lambda: self.window.isActiveWindow() and QApplication.focusWidget() is not None,
+            timeout=WAIT_MS,
+        )
+        return focus_widget()
+
+    def key(
+        self, which: Qt.Key, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
+    ) -> None:
+        self.ready()
+        key(which, modifiers)
+
+    def type(self, text: str) -> None:
+        self.ready()
+        type_text(text)
+
+    def answering(self, *handlers: ModalHandler) -> AbstractContextManager[list[Answered]]:
+        return self.guard.answering(*handlers)
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake clock on, then wait for the session timer's next tick to show it."""
+        self.clock.advance(seconds)
+        live = self.controller.live
+        if live is not None and live._timer.isActive():
+            with self.qtbot.waitSignal(live.changed, timeout=WAIT_MS):
+                pass
+
+    # reading the database ---------------------------------------------------------------
+    def session(self) -> SessionRecord:
+        live = self.controller.live
+        assert live is not None, "no session is open"
+        return self.context.service.sessions.get(live.record.id)
+
+    def events(self, kind: str, session_id: uuid.UUID | None = None) -> list[EventRecord]:
+        sid = session_id or self.session().id
+        return [e for e in self.context.service.entries.events(sid) if e.kind == kind]
+
+    def markers(self, session_id: uuid.UUID | None = None) -> list[str]:
+        return [e.label for e in self.events("marker", session_id)]
+
+    def doses(self, session_id: uuid.UUID | None = None) -> list[DoseRecord]:
+        return self.context.service.entries.doses(session_id or self.session().id)
+
+    def start_session(self, *client_names: str, modality: str = "individual") -> SessionRecord:
+        """Add the clients and start a session through the controller (not the keyboard)."""
+        service = self.context.service
+        ids = []
+        for name in client_names:
+            given, family = name.split(" ", 1)
+            ids.append(service.add_client(given, family, at=self.clock.now()).id)
+        self.controller.start_session(
+            protocol_key=PROTOCOL_KEY, client_ids=tuple(ids), modality=modality
+        )
+        return self.session()
+
+    def leave_session(self) -> None:
+        """Back to the start screen by keyboard (Alt+Left): the session clock stops."""
+        self.key(Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+        assert self.controller.live is None
