@@ -38,6 +38,7 @@ from kapsession.services.checkins import (
     board_rows,
 )
 from kapsession.services.session_service import SessionService, SessionSnapshot
+from kapsession.storage.database import Database
 from kapsession.storage.errors import StorageError
 from kapsession.storage.records import (
     AlertRecord,
@@ -90,6 +91,11 @@ class LiveSession(QObject):
     @property
     def record(self) -> SessionRecord:
         return self._snapshot.record
+
+    @property
+    def database(self) -> Database:
+        """The database this session is recorded in (music and other logs write there too)."""
+        return self._service.database
 
     @property
     def protocol(self) -> Protocol:

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,15 @@ class MusicSession(QObject):
         self._volume_timer.setInterval(VOLUME_LOG_DELAY_MS)
         self._volume_timer.timeout.connect(self._log_volume)
         self._current = self._phase_playlist(self._phase_key)
+        self.track_starts: list[tuple[datetime, str]] = []  # for the timeline strip
+        try:
+            self.track_starts = [
+                (e.occurred_at, e.track_title or "")
+                for e in music_log.for_session(live.record.id)
+                if e.kind == "track_start"
+            ]
+        except StorageError as exc:
+            log.warning("music log not read: %s", exc)
         live.changed.connect(self._on_live_changed)
         live.ended.connect(self._on_session_ended)
 
@@ -513,6 +523,8 @@ class MusicSession(QObject):
         detail: dict[str, Any] | None = None,
     ) -> None:
         now = self._live.now()
+        if kind == "track_start":
+            self.track_starts.append((now, track_title(entry) if entry else ""))
         try:
             self._log.add(
                 self._live.record.id,
@@ -530,3 +542,22 @@ class MusicSession(QObject):
         except StorageError as exc:
             log.warning("music event not logged: %s", exc)
             self.notice.emit(f"The music log could not be saved: {exc}")
+
+
+def open_music(
+    live: LiveSession,
+    backend: AudioBackend,
+    playlists_dir: Path,
+    *,
+    room_max_volume_pct: float = DEFAULT_ROOM_MAX_VOLUME_PCT,
+    parent: QObject | None = None,
+) -> MusicSession:
+    """The music of an open live session, logging into the same database."""
+    return MusicSession(
+        live,
+        MusicLogRepository(live.database),
+        backend,
+        playlists_dir,
+        room_max_volume_pct=room_max_volume_pct,
+        parent=parent,
+    )

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import uuid
+from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QMessageBox
 
+from kapsession.audio.backend import AudioBackend, open_backend
 from kapsession.domain.clock import Clock
+from kapsession.resources import playlists_dir
 from kapsession.services.live_session import LiveSession
+from kapsession.services.music_session import MusicSession, open_music
 from kapsession.services.protocols import UnknownProtocol
 from kapsession.services.session_service import SessionService
 from kapsession.storage.errors import StorageError
@@ -31,6 +35,8 @@ class AppController(QObject):
         training: bool,
         room: str = "",
         confirm: bool = True,
+        audio_backend: AudioBackend | None = None,
+        playlists: Path | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -39,7 +45,10 @@ class AppController(QObject):
         self.training = training
         self.room = room
         self.confirm = confirm  # tests drive the app without modal confirmations
+        self.playlists = playlists or playlists_dir()
         self.live: LiveSession | None = None
+        self.music: MusicSession | None = None
+        self._audio: AudioBackend | None = audio_backend
         start = window.start_view
         start.search_changed.connect(self._on_search)
         start.new_client_requested.connect(self._on_new_client)
@@ -53,6 +62,17 @@ class AppController(QObject):
         live.end_requested.connect(self._on_end)
         live.acting_staff_changed.connect(self._on_acting_staff)
         live.participant_changed.connect(lambda _p: self._on_live_changed())
+        panel = live.music
+        panel.play_pause_requested.connect(lambda: self.music and self.music.toggle())
+        panel.next_requested.connect(lambda: self.music and self.music.next())
+        panel.previous_requested.connect(lambda: self.music and self.music.previous())
+        panel.quiet_requested.connect(lambda: self.music and self.music.quiet())
+        panel.volume_changed.connect(lambda v: self.music and self.music.set_volume(v))
+        panel.playlist_chosen.connect(lambda n: self.music and self.music.choose_playlist(n))
+        panel.follow_phases_changed.connect(
+            lambda f: self.music and self.music.set_follow_phases(f)
+        )
+        panel.transition_changed.connect(lambda t: self.music and self.music.set_transition(t))
         self.refresh_start()
         self._report_protocol_problems()
 
@@ -189,6 +209,12 @@ class AppController(QObject):
             self._problem("The session cannot be opened", str(exc))
             return
         self.live = live
+        self.music = open_music(live, self.audio_backend(), self.playlists, parent=self)
+        self.music.changed.connect(self._show_music)
+        self.music.notice.connect(self.window.live_view.music.show_notice)
+        self.window.live_view.music.set_playlists(self.music.playlist_names())
+        self.window.live_view.music.show_notice("")
+        self._show_music()
         live.changed.connect(self._on_live_changed)
         live.entry_saved.connect(self.window.live_view.show_saved)
         live.entry_failed.connect(self.window.live_view.show_failure)
@@ -199,7 +225,24 @@ class AppController(QObject):
         live.start_ticking()
         self.window.show_live()
 
+    def audio_backend(self) -> AudioBackend:
+        """libVLC players (made once: starting libVLC takes a moment), or the silent fallback."""
+        if self._audio is None:
+            self._audio = open_backend()
+            if not self._audio.available:
+                log.warning("music disabled: %s", self._audio.problem)
+        return self._audio
+
+    def _show_music(self) -> None:
+        if self.music is not None:
+            self.window.live_view.music.show_now_playing(self.music.now_playing())
+
     def _close_live(self) -> None:
+        if self.music is not None:
+            self.music.stop()
+            self.music.close()
+            self.music.deleteLater()
+            self.music = None
         if self.live is not None:
             self.live.stop()
             self.live.deleteLater()
@@ -216,6 +259,8 @@ class AppController(QObject):
             for d in live.doses
             if d.participant_id == focus
         ]
+        if self.music is not None:
+            marks += [StripMark(at=at, kind="music", label=t) for at, t in self.music.track_starts]
         marks += [
             StripMark(at=e.occurred_at, kind="marker", label=e.label)
             for e in live.events

@@ -23,6 +23,7 @@ from kapsession.domain.timeline import CheckinState, CheckinStatus, TimelineStat
 from kapsession.storage.records import ParticipantRecord, SessionRecord, StaffRecord
 from kapsession.ui import theme
 from kapsession.ui.formatting import clock_text, local_time, minutes_text
+from kapsession.ui.music_panel import MusicPanel
 from kapsession.ui.timeline_strip import StripMark, TimelineStrip
 
 MARKER_SUGGESTIONS = (
@@ -206,6 +207,8 @@ class LiveView(QWidget):
         layout.addLayout(top, 3)
         layout.addWidget(self.room_panel)
         layout.addWidget(strip_panel)
+        self.music = MusicPanel()
+        layout.addWidget(self.music)
         layout.addWidget(self.ended_label)
         layout.addLayout(actions)
         layout.addWidget(self.failure)
@@ -217,6 +220,12 @@ class LiveView(QWidget):
         QShortcut(QKeySequence("Ctrl+E"), self, self.end_requested.emit)
         QShortcut(QKeySequence("Alt+Left"), self, self.back_requested.emit)
         QShortcut(QKeySequence("Escape"), self, self._escape)
+        QShortcut(QKeySequence("P"), self, self.music.play_pause_requested.emit)
+        QShortcut(QKeySequence("Q"), self, self.music.quiet_requested.emit)
+        QShortcut(QKeySequence("Ctrl+Right"), self, self.music.next_requested.emit)
+        QShortcut(QKeySequence("Ctrl+Left"), self, self.music.previous_requested.emit)
+        QShortcut(QKeySequence("Ctrl+Up"), self, lambda: self._nudge_volume(5))
+        QShortcut(QKeySequence("Ctrl+Down"), self, lambda: self._nudge_volume(-5))
 
     # filling ------------------------------------------------------------------------------
     def set_session(
@@ -379,6 +388,10 @@ class LiveView(QWidget):
             self.show_failure("Type what happened, then press Enter. Nothing was saved.")
             return
         self.marker_requested.emit(text, self.current_participant())
+
+    def _nudge_volume(self, step: int) -> None:
+        slider = self.music.volume
+        slider.setValue(max(0, min(slider.maximum(), slider.value() + step)))
 
     def _escape(self) -> None:
         if self.marker.hasFocus():
