@@ -5,7 +5,9 @@ start, its first dose and `now`, and `ClockReference` turns the monotonic clock 
 wall time, so a restart, a suspend or a wall-clock jump gives the same answer as running on.
 
 Rules:
-- Before the first dose, T0 is projected at `max(start + planned_dose_after_start_min, now)`.
+- Before the first dose, T0 is projected at `max(planned, now)`, where `planned` is
+  `start + planned_dose_after_start_min`, or the participant's own planned dose time when the
+  doses of a group are staggered (`planned_dose_at`).
   A point at or after T0 (`dose+m`, m >= 0) waits for the dose: the pre-dose phase holds and
   check-ins after the dose stay upcoming. A point before T0 (`dose-m`) is reached against the
   projected T0, so a protocol written relative to the dose still moves through its pre-dose part.
@@ -157,25 +159,38 @@ class _Anchors:
         return not self.waits_for_dose(offset) and self.at(offset) <= when
 
 
-def _planned_dose_at(protocol: Protocol, started_at: datetime) -> datetime:
+def _planned_dose_at(
+    protocol: Protocol, started_at: datetime, planned_dose_at: datetime | None = None
+) -> datetime:
+    """The protocol's planned dose time, or the participant's own when doses are staggered."""
+    if planned_dose_at is not None:
+        return planned_dose_at
     return started_at + timedelta(minutes=protocol.dosing.planned_dose_after_start_min)
 
 
 def _anchors(
-    protocol: Protocol, started_at: datetime, dose_at: datetime | None, now: datetime
+    protocol: Protocol,
+    started_at: datetime,
+    dose_at: datetime | None,
+    now: datetime,
+    planned_dose_at: datetime | None = None,
 ) -> _Anchors:
     if dose_at is not None:
         return _Anchors(started_at=started_at, dose_at=dose_at, dosed=True)
-    projected = max(_planned_dose_at(protocol, started_at), now)
+    projected = max(_planned_dose_at(protocol, started_at, planned_dose_at), now)
     return _Anchors(started_at=started_at, dose_at=projected, dosed=False)
 
 
 def _history_anchors(
-    protocol: Protocol, started_at: datetime, dose_at: datetime | None, when: datetime
+    protocol: Protocol,
+    started_at: datetime,
+    dose_at: datetime | None,
+    when: datetime,
+    planned_dose_at: datetime | None = None,
 ) -> _Anchors:
     """The anchors as they stood at `when`: the dose counts only from the moment it was given."""
     given = dose_at if dose_at is not None and dose_at <= when else None
-    return _anchors(protocol, started_at, given, when)
+    return _anchors(protocol, started_at, given, when, planned_dose_at)
 
 
 def _boundaries(protocol: Protocol) -> tuple[Offset, ...]:
@@ -251,21 +266,24 @@ def compute_timeline(
     first_dose_at: datetime | None,
     done_checkins: Collection[str] = (),
     ended_at: datetime | None = None,
+    planned_dose_at: datetime | None = None,
 ) -> TimelineState:
     """The session clock at `now`: phases, current phase and check-in states.
 
     `now` is clamped to the session: never before `started_at`, and frozen at `ended_at` once
-    the session has ended.
+    the session has ended. `planned_dose_at` replaces the protocol's planned dose time for this
+    participant (staggered dosing); it only matters until the first dose is given.
     """
     started_at = _utc("started_at", started_at)
     now = _utc("now", now)
     dose_at = None if first_dose_at is None else _utc("first_dose_at", first_dose_at)
     ended = None if ended_at is None else _utc("ended_at", ended_at)
+    planned = None if planned_dose_at is None else _utc("planned_dose_at", planned_dose_at)
     if ended is not None:
         now = min(now, ended)
     now = max(now, started_at)
 
-    anchors = _anchors(protocol, started_at, dose_at, now)
+    anchors = _anchors(protocol, started_at, dose_at, now, planned)
     phases = _phase_windows(protocol, anchors)
     phase_index = _phase_index(protocol, anchors, now)
     current = None if phase_index is None else phases[phase_index]
@@ -297,23 +315,25 @@ def phase_changes_between(
     first_dose_at: datetime | None,
     after: datetime,
     upto: datetime,
+    planned_dose_at: datetime | None = None,
 ) -> list[tuple[datetime, PhaseSpec]]:
     """Phases entered in (after, upto], with the moment each began, in order.
 
     Uses the actual dose time, so the changes missed while the app was not running can be
     recorded on restart. Before the dose, boundaries at or after the dose are not crossed (the
     pre-dose phase holds until the dose is given). A phase an early dose skips is not entered,
-    and passing the planned end enters nothing.
+    and passing the planned end enters nothing. `planned_dose_at` is as for `compute_timeline`.
     """
     started_at = _utc("started_at", started_at)
     dose_at = None if first_dose_at is None else _utc("first_dose_at", first_dose_at)
     after = _utc("after", after)
     upto = _utc("upto", upto)
+    planned = None if planned_dose_at is None else _utc("planned_dose_at", planned_dose_at)
     if upto <= after or not protocol.phases:
         return []
 
     # The phase only changes when a boundary is reached; collect every moment that can happen.
-    planned_dose_at = _planned_dose_at(protocol, started_at)
+    projected_dose_at = _planned_dose_at(protocol, started_at, planned)
     candidates: set[datetime] = set() if dose_at is None else {dose_at}
     for offset in _boundaries(protocol):
         minutes = timedelta(minutes=offset.minutes)
@@ -321,12 +341,13 @@ def phase_changes_between(
             candidates.add(started_at + minutes)
             continue
         if offset.minutes < 0:
-            candidates.add(planned_dose_at + minutes)  # reached before the dose, as planned
+            candidates.add(projected_dose_at + minutes)  # reached before the dose, as planned
         if dose_at is not None:
             candidates.add(dose_at + minutes)
 
     def index_at(when: datetime) -> int | None:
-        return _phase_index(protocol, _history_anchors(protocol, started_at, dose_at, when), when)
+        anchors = _history_anchors(protocol, started_at, dose_at, when, planned)
+        return _phase_index(protocol, anchors, when)
 
     changes: list[tuple[datetime, PhaseSpec]] = []
     previous = index_at(after)

@@ -2,17 +2,23 @@
 
 Only ever written to the training database. Each session is played through the same use
 cases as a real one, with past times, so what the screens and exports show is what a real
-session would have stored.
+session would have stored: the baseline and every scheduled check-in (blood pressure rising to
+a peak around T+40 and settling again), the dose with its details, an alert acknowledged by the
+nurse, the discharge check and the discharge.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from kapsession.domain.discharge import AldreteObservation
+from kapsession.domain.protocol import Anchor, CheckinSpec, Protocol
 from kapsession.domain.timeline import phase_changes_between
+from kapsession.services.checkin_results import CheckinResult
 from kapsession.services.session_service import SessionService, session_protocol
 from kapsession.storage.records import ClientRecord, SessionRecord, StaffRecord
 
@@ -78,6 +84,36 @@ def ensure_demo_people(
     return staff, clients
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One demo session: who, which protocol, and what is special about it."""
+
+    protocol_key: str
+    modality: str
+    people: list[ClientRecord]
+    days_ago: int
+    doses: tuple[tuple[str, str], ...]  # per participant: (dose text, weight text)
+    alert_at: str | None = None  # a check-in whose blood pressure crosses the alert threshold
+    baseline_bp: tuple[int, int] | None = None  # the first participant's, when it matters
+    late_checkin: str | None = None  # a check-in the nurse writes up a quarter of an hour late
+
+
+# What each `measures` name of a protocol check-in is in a Reading (the "bp" box is one).
+MEASURE_FIELDS = {
+    "bp": "bp",
+    "hr": "heart_rate_bpm",
+    "spo2": "spo2_pct",
+    "rr": "resp_rate_per_min",
+    "temp": "temperature_c",
+    "moaas": "moaas",
+    "rass": "rass",
+    "dissociation": "dissociation",
+    "nausea": "nausea",
+    "suds": "suds",
+}
+LOTS = ("KT-24117", "KT-24203", "SPR-5521A", "KI-0931", "KV-2290")
+
+
 def populate(service: SessionService, now: datetime, *, seed: int = 7) -> list[DemoSession]:
     """Write completed past sessions: a course for Maya, a couples session, and others."""
     rng = random.Random(seed)
@@ -85,51 +121,125 @@ def populate(service: SessionService, now: datetime, *, seed: int = 7) -> list[D
     therapist = next(s for s in staff if s.role == "therapist")
     nurse = next(s for s in staff if s.role == "nurse")
     maya, jonah, lena, sam, noor = clients
-    plans: list[tuple[str, str, list[ClientRecord], int]] = [
-        ("sublingual-kap-3h", "individual", [maya], 35),
-        ("sublingual-kap-3h", "individual", [maya], 28),
-        ("sublingual-kap-3h", "individual", [maya], 21),
-        ("sublingual-kap-3h", "couples", [jonah, lena], 14),
-        ("intramuscular-kap", "individual", [sam], 10),
-        ("iv-infusion", "individual", [noor], 7),
-        ("intranasal-esketamine", "individual", [sam], 3),
+    sublingual = "sublingual-kap-3h"
+    plans = [
+        _Plan(sublingual, "individual", [maya], 35, (("200 mg", "64 kg"),)),
+        _Plan(sublingual, "individual", [maya], 28, (("3 mg/kg", "64 kg"),), alert_at="t40"),
+        _Plan(sublingual, "individual", [maya], 21, (("250 mg", "63.5 kg"),)),
+        _Plan(
+            sublingual,
+            "couples",
+            [jonah, lena],
+            14,
+            (("300 mg", "82 kg"), ("200 mg", "61 kg")),
+            late_checkin="t60",
+        ),
+        _Plan(
+            "intramuscular-kap",
+            "individual",
+            [sam],
+            10,
+            (("0.75 mg/kg", "81 kg"),),
+            baseline_bp=(146, 88),  # above 140/90: a hold-dose caution goes on the record
+        ),
+        _Plan("iv-infusion", "individual", [noor], 7, (("0.5 mg/kg", "68 kg"),)),
+        _Plan("intranasal-esketamine", "individual", [sam], 3, (("56 mg", ""),), alert_at="t40"),
     ]
     made = []
-    for protocol_key, modality, people, days_ago in plans:
-        start = (now - timedelta(days=days_ago)).replace(
+    for plan in plans:
+        start = (now - timedelta(days=plan.days_ago)).replace(
             hour=9 + rng.randint(0, 4), minute=rng.choice((0, 15, 30)), second=0, microsecond=0
         )
-        record = _play_session(
-            service, protocol_key, modality, people, start, therapist, nurse, rng
-        )
+        record = _play_session(service, plan, start, therapist, nurse, rng)
         protocol = session_protocol(record)
         made.append(
             DemoSession(
                 id=record.id,
-                client=people[0].full_name,
-                participants=tuple(p.full_name for p in people),
+                client=plan.people[0].full_name,
+                participants=tuple(p.full_name for p in plan.people),
                 protocol=protocol.key,
                 route=protocol.dosing.route.value,
-                modality=modality,
+                modality=plan.modality,
             )
         )
     return made
 
 
+@dataclass
+class _Physiology:
+    """A participant's readings over the session: a baseline and the rise around the peak."""
+
+    systolic: int
+    diastolic: int
+    heart_rate: int
+    spo2: int
+    resp_rate: int
+    suds: int
+    rise_mmhg: float  # systolic rise at the peak; diastolic rises about 0.6 of it
+    peak_min: float = 40.0
+    jitter: dict[str, float] = field(default_factory=dict)
+
+    def effect(self, minutes_after_dose: float | None) -> float:
+        """0 before the dose, 1 at the peak, fading over the next hour or so."""
+        if minutes_after_dose is None or minutes_after_dose < 0:
+            return 0.0
+        return math.exp(-(((minutes_after_dose - self.peak_min) / 32) ** 2))
+
+    def raw(
+        self, spec: CheckinSpec, minutes_after_dose: float | None, rng: random.Random
+    ) -> dict[str, str]:
+        """What the nurse types for this check-in: only what the protocol asks for."""
+        effect = self.effect(minutes_after_dose)
+        dosed = minutes_after_dose is not None and minutes_after_dose >= 0
+        systolic = round(self.systolic + self.rise_mmhg * effect + rng.randint(-3, 3))
+        diastolic = round(self.diastolic + 0.6 * self.rise_mmhg * effect + rng.randint(-2, 2))
+        values = {
+            "bp": f"{systolic}/{diastolic}",
+            "heart_rate_bpm": str(round(self.heart_rate + 9 * effect + rng.randint(-3, 3))),
+            "spo2_pct": str(min(100, self.spo2 - (1 if effect > 0.6 else 0) + rng.randint(0, 1))),
+            "resp_rate_per_min": str(self.resp_rate + rng.randint(-1, 1)),
+            "temperature_c": f"{36.4 + rng.randint(0, 5) / 10:.1f}",
+            "moaas": str(5 - round(1.4 * effect)) if dosed else "5",
+            "rass": str(-round(1.2 * effect)) if dosed else "0",
+            "dissociation": str(round(2.6 * effect)) if dosed else "0",
+            "nausea": str(round(2 * effect) + rng.randint(0, 1)) if dosed else "0",
+            "suds": str(max(0, self.suds - (3 if dosed else 0) + rng.randint(-1, 1))),
+        }
+        return {MEASURE_FIELDS[m]: values[MEASURE_FIELDS[m]] for m in spec.measures}
+
+
+def _physiology(rng: random.Random, baseline_bp: tuple[int, int] | None) -> _Physiology:
+    systolic, diastolic = baseline_bp or (rng.randint(112, 132), rng.randint(70, 82))
+    return _Physiology(
+        systolic=systolic,
+        diastolic=diastolic,
+        heart_rate=rng.randint(62, 80),
+        spo2=rng.randint(97, 99),
+        resp_rate=rng.randint(12, 16),
+        suds=rng.randint(4, 7),
+        rise_mmhg=rng.randint(14, 26),
+    )
+
+
+def _checkin_time(
+    spec: CheckinSpec, start: datetime, dose_at: datetime, rng: random.Random
+) -> datetime:
+    base = start if spec.at.anchor is Anchor.START else dose_at
+    return base + timedelta(minutes=spec.at.minutes + rng.uniform(0.0, 2.0))
+
+
 def _play_session(
     service: SessionService,
-    protocol_key: str,
-    modality: str,
-    people: list[ClientRecord],
+    plan: _Plan,
     start: datetime,
     therapist: StaffRecord,
     nurse: StaffRecord,
     rng: random.Random,
 ) -> SessionRecord:
     record = service.start_session(
-        protocol_key=protocol_key,
-        client_ids=[p.id for p in people],
-        modality=modality,
+        protocol_key=plan.protocol_key,
+        client_ids=[p.id for p in plan.people],
+        modality=plan.modality,
         at=start,
         room="Room 2",
         therapist_id=therapist.id,
@@ -137,23 +247,117 @@ def _play_session(
         by=therapist.id,
     )
     protocol = session_protocol(record)
+    checkins = service.checkins
     planned = protocol.dosing.planned_dose_after_start_min
     doses: dict[uuid.UUID, datetime] = {}
+    discharges: list[datetime] = []
     for index, participant in enumerate(record.participants):
+        body = _physiology(rng, plan.baseline_bp if index == 0 else None)
         # a few minutes either side of the plan; staggered by 5 minutes in a couples session
         dose_at = start + timedelta(minutes=planned + rng.randint(-3, 6) + 5 * index)
         doses[participant.id] = dose_at
-        service.give_dose(
+        schedule = [(spec, _checkin_time(spec, start, dose_at, rng)) for spec in protocol.checkins]
+        before = [(spec, at) for spec, at in schedule if at < dose_at]
+        after = [(spec, at) for spec, at in schedule if at >= dose_at]
+        for spec, at in before:  # the baseline, so the hold-dose check has it
+            _checkin(service, record, participant.id, spec, at, body.raw(spec, None, rng), nurse)
+        dose_text, weight_text = plan.doses[index]
+        result = checkins.record_dose(
             record.id,
             participant.id,
-            at=dose_at,
+            dose_text,
+            occurred_at=dose_at,
             recorded_at=dose_at + timedelta(seconds=20),
-            protocol=protocol,
+            weight_text=weight_text,
+            lot_number=rng.choice(LOTS),
+            given_by=nurse.id,
             by=nurse.id,
         )
+        if result.dose is None:
+            raise RuntimeError(f"demo dose refused: {result.message}")
+        status = result.intranasal
+        while status is not None and status.next_device_due_at is not None:
+            device_at = status.next_device_due_at + timedelta(seconds=rng.randint(5, 40))
+            status = checkins.record_device(
+                record.id,
+                participant.id,
+                occurred_at=device_at,
+                recorded_at=device_at + timedelta(seconds=15),
+                by=nurse.id,
+            )
+        for spec, at in after:
+            raw = body.raw(spec, (at - dose_at) / timedelta(minutes=1), rng)
+            if spec.key == plan.alert_at and index == 0:
+                raw["bp"] = f"{183 + rng.randint(0, 6)}/{96 + rng.randint(0, 6)}"
+            late = spec.key == plan.late_checkin and index == len(record.participants) - 1
+            saved = _checkin(service, record, participant.id, spec, at, raw, nurse, late=late)
+            for alert in saved.alerts:
+                checkins.acknowledge_alert(
+                    alert.id,
+                    by=nurse.id,
+                    at=alert.raised_at + timedelta(minutes=rng.randint(1, 3)),
+                    comment="Rechecked manually, client comfortable; recheck at the next check-in",
+                )
+        last_at = max(at for _, at in schedule)
+        discharged_at = last_at + timedelta(minutes=rng.randint(3, 6))
+        discharge = checkins.record_discharge(
+            record.id,
+            participant.id,
+            observation=AldreteObservation(activity=2, breathing=2, consciousness=2),
+            checklist={item.key: True for item in protocol.discharge.checklist},
+            occurred_at=discharged_at,
+            recorded_at=discharged_at + timedelta(seconds=40),
+            by=nurse.id,
+        )
+        if not discharge.saved:
+            problems = [p.message for p in discharge.evaluation.problems]
+            raise RuntimeError(f"demo discharge refused: {problems}")
+        discharges.append(discharged_at)
     end = max(doses.values())
     last_phase_end = protocol.phases[-1].ends
     end = end + timedelta(minutes=last_phase_end.minutes + rng.randint(0, 10))
+    end = max(end, max(discharges) + timedelta(minutes=2))
+    _phases_and_markers(service, record, protocol, start, doses, end, therapist, rng)
+    return service.end_session(record.id, at=end, by=therapist.id)
+
+
+def _checkin(
+    service: SessionService,
+    record: SessionRecord,
+    participant_id: uuid.UUID,
+    spec: CheckinSpec,
+    at: datetime,
+    raw: dict[str, str],
+    nurse: StaffRecord,
+    *,
+    late: bool = False,
+) -> CheckinResult:
+    delay = timedelta(minutes=15) if late else timedelta(seconds=45)
+    result = service.checkins.save_checkin(
+        record.id,
+        participant_id,
+        raw,
+        occurred_at=at,
+        recorded_at=at + delay,
+        checkin_key=spec.key,
+        on_room_air=True,
+        by=nurse.id,
+    )
+    if not result.saved:
+        raise RuntimeError(f"demo check-in refused: {result.message}")
+    return result
+
+
+def _phases_and_markers(
+    service: SessionService,
+    record: SessionRecord,
+    protocol: Protocol,
+    start: datetime,
+    doses: dict[uuid.UUID, datetime],
+    end: datetime,
+    therapist: StaffRecord,
+    rng: random.Random,
+) -> None:
     for participant in record.participants:
         for at, phase in phase_changes_between(
             protocol,
@@ -176,4 +380,3 @@ def _play_session(
                     participant_id=participant.id,
                     by=therapist.id,
                 )
-    return service.end_session(record.id, at=end, by=therapist.id)

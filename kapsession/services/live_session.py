@@ -29,14 +29,13 @@ from kapsession.domain.timeline import (
     compute_timeline,
     phase_changes_between,
 )
-from kapsession.services.checkins import (
-    BoardRow,
+from kapsession.services.checkin_results import (
     CheckinResult,
     DischargeResult,
     DoseResult,
     IntranasalStatus,
-    board_rows,
 )
+from kapsession.services.nurse_board import BoardRow, board_rows
 from kapsession.services.session_service import SessionService, SessionSnapshot
 from kapsession.storage.database import Database
 from kapsession.storage.errors import StorageError

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from kapsession.domain.protocol import PhaseSpec, Protocol
 from kapsession.domain.protocol_file import parse_protocol
+from kapsession.services.checkins import CheckinService
+from kapsession.services.nurse_board import dose_plan
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.database import Database
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.people import ClientRepository, StaffRepository
 from kapsession.storage.records import (
+    AlertRecord,
     ClientRecord,
     DoseRecord,
     EventRecord,
+    ObservationRecord,
     SessionRecord,
     SessionSummary,
     StaffRecord,
@@ -39,6 +43,10 @@ class SessionSnapshot:
     done_checkins: dict[uuid.UUID, set[str]]
     events: list[EventRecord]
     doses: list[DoseRecord]
+    observations: list[ObservationRecord] = field(default_factory=list)  # standing readings
+    open_alerts: list[AlertRecord] = field(default_factory=list)
+    discharged: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    dose_plan: dict[uuid.UUID, datetime] = field(default_factory=dict)  # staggered dosing
 
 
 class SessionService:
@@ -50,6 +58,7 @@ class SessionService:
         self.sessions = SessionRepository(database)
         self.entries = EntryRepository(database)
         self.audit = AuditRepository(database)
+        self.checkins = CheckinService(database)  # the nurse's use cases
 
     # people -------------------------------------------------------------------------------
     def add_client(
@@ -111,13 +120,22 @@ class SessionService:
 
     def snapshot(self, session_id: uuid.UUID) -> SessionSnapshot:
         record = self.sessions.get(session_id)
+        events = self.entries.events(session_id)
         return SessionSnapshot(
             record=record,
-            protocol=session_protocol(record),
+            protocol=self.checkins.protocol(session_id),
             first_doses=self.entries.first_doses(session_id),
             done_checkins=self.entries.done_checkins(session_id),
-            events=self.entries.events(session_id),
+            events=events,
             doses=self.entries.doses(session_id),
+            observations=self.checkins.observations(session_id),
+            open_alerts=self.checkins.open_alerts(session_id),
+            discharged={
+                e.participant_id: e.occurred_at
+                for e in events
+                if e.kind == "discharge" and e.participant_id is not None
+            },
+            dose_plan=dose_plan(events),
         )
 
     def give_dose(

@@ -1,4 +1,4 @@
-"""Clinical entries on the session clock: events and doses (observations and notes to follow).
+"""Clinical entries on the session clock: events and doses (check-ins are in `checkins.py`).
 
 Every method commits before it returns: an entry is on disk the moment it is entered.
 Corrections are new rows pointing at the original; `effective()` gives the current view.
@@ -7,16 +7,17 @@ Corrections are new rows pointing at the original; `effective()` gives the curre
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.errors import NotFound, RecordLocked, StorageError
+from kapsession.storage.errors import EntryTimeInvalid, NotFound, RecordLocked, StorageError
 from kapsession.storage.models import Dose, Observation, Participant, Session, SessionEvent
 from kapsession.storage.records import DoseRecord, EventRecord
 
@@ -27,7 +28,45 @@ EVENT_KINDS = (
     "checkin",
     "alert",
     "session_end",
+    "hold_dose_caution",  # the baseline BP was above the caution limit; the dose went ahead
+    "hold_dose_override",  # dosed despite a block (or no baseline), with the reason
+    "device_given",  # intranasal: a device after the first of a dose
+    "dose_plan",  # staggered dosing: the planned dose time of each participant
+    "discharge",  # the participant left; the assessment is in discharge_assessment
 )
+DOSE_KINDS = ("initial", "booster")
+
+# A clock a minute fast (another device, a wall clock) is not an error; more is a typo.
+FUTURE_TOLERANCE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event written in the same transaction as another entry (a dose's hold-dose override)."""
+
+    kind: str
+    label: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _hm(when: datetime) -> str:
+    return when.astimezone().strftime("%H:%M")
+
+
+def check_entry_time(
+    session: Session, occurred_at: datetime, recorded_at: datetime, what: str
+) -> None:
+    """An entry may describe the past (a late entry), never the future or before the start."""
+    if occurred_at - recorded_at > FUTURE_TOLERANCE:
+        raise EntryTimeInvalid(
+            f"The time of the {what} ({_hm(occurred_at)}) is in the future; enter the time it "
+            "happened."
+        )
+    if session.started_at is not None and occurred_at < session.started_at - FUTURE_TOLERANCE:
+        raise EntryTimeInvalid(
+            f"The time of the {what} ({_hm(occurred_at)}) is before the session started at "
+            f"{_hm(session.started_at)}; check the time."
+        )
 
 
 class _Correctable(Protocol):
@@ -58,6 +97,24 @@ def _open_session(orm: OrmSession, session_id: uuid.UUID) -> Session:
     if row.status == "planned":
         raise StorageError("Start the session before adding entries to it.")
     return row
+
+
+def open_session(orm: OrmSession, session_id: uuid.UUID) -> Session:
+    """The session, if entries may be added to it (live or completed, not signed)."""
+    return _open_session(orm, session_id)
+
+
+def check_participant(orm: OrmSession, session_id: uuid.UUID, participant_id: uuid.UUID) -> None:
+    """Refuse a participant of another session."""
+    _check_participant(orm, session_id, participant_id)
+
+
+def refuse_if_superseded(orm: OrmSession, model: Any, original_id: uuid.UUID, what: str) -> None:
+    """A correction applies to the standing version; an older one was already corrected."""
+    if orm.scalar(select(exists().where(model.corrects_id == original_id))):
+        raise StorageError(
+            f"This {what} was already corrected; correct the newest version of it instead."
+        )
 
 
 def _check_participant(orm: OrmSession, session_id: uuid.UUID, participant_id: uuid.UUID) -> None:
@@ -101,7 +158,47 @@ def dose_record(row: Dose) -> DoseRecord:
         corrects_id=row.corrects_id,
         correction_reason=row.correction_reason,
         voids=row.voids,
+        weight_kg=row.weight_kg,
+        dose_mg_per_kg=row.dose_mg_per_kg,
+        device_count=row.device_count,
     )
+
+
+def add_event_row(
+    orm: OrmSession,
+    session_id: uuid.UUID,
+    event: NewEvent,
+    *,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    participant_id: uuid.UUID | None,
+    by: uuid.UUID | None,
+) -> SessionEvent:
+    """An event row and its audit row inside the caller's transaction."""
+    if event.kind not in EVENT_KINDS:
+        raise StorageError(f"Unknown event kind {event.kind!r}.")
+    row = SessionEvent(
+        session_id=session_id,
+        participant_id=participant_id,
+        kind=event.kind,
+        label=event.label,
+        detail=dict(event.detail),
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        recorded_by_id=by,
+    )
+    orm.add(row)
+    orm.flush()
+    write_audit(
+        orm,
+        at=recorded_at,
+        staff_id=by,
+        action=f"event.{event.kind}",
+        entity="session_event",
+        entity_id=row.id,
+        session_id=session_id,
+    )
+    return row
 
 
 class EntryRepository:
@@ -126,26 +223,14 @@ class EntryRepository:
             _open_session(orm, session_id)
             if participant_id is not None:
                 _check_participant(orm, session_id, participant_id)
-            row = SessionEvent(
-                session_id=session_id,
-                participant_id=participant_id,
-                kind=kind,
-                label=label,
-                detail=detail or {},
+            row = add_event_row(
+                orm,
+                session_id,
+                NewEvent(kind, label, detail or {}),
                 occurred_at=occurred_at,
                 recorded_at=recorded_at,
-                recorded_by_id=by,
-            )
-            orm.add(row)
-            orm.flush()
-            write_audit(
-                orm,
-                at=recorded_at,
-                staff_id=by,
-                action=f"event.{kind}",
-                entity="session_event",
-                entity_id=row.id,
-                session_id=session_id,
+                participant_id=participant_id,
+                by=by,
             )
             return event_record(row)
 
@@ -208,14 +293,21 @@ class EntryRepository:
         dose_mg: float | None = None,
         lot_number: str | None = None,
         given_by: uuid.UUID | None = None,
+        weight_kg: float | None = None,
+        dose_mg_per_kg: float | None = None,
+        device_count: int | None = None,
         detail: dict[str, Any] | None = None,
+        with_events: Sequence[NewEvent] = (),
         by: uuid.UUID | None = None,
     ) -> DoseRecord:
-        if kind not in ("initial", "booster"):
+        """A dose given at `occurred_at` (in the past for a late entry), with `with_events`
+        (a hold-dose caution or override) in the same transaction: all saved, or none."""
+        if kind not in DOSE_KINDS:
             raise StorageError("A dose is either the initial dose or a booster.")
         with self._db.write("save the dose") as orm:
-            _open_session(orm, session_id)
+            session = _open_session(orm, session_id)
             _check_participant(orm, session_id, participant_id)
+            check_entry_time(session, occurred_at, recorded_at, "dose")
             row = Dose(
                 session_id=session_id,
                 participant_id=participant_id,
@@ -223,8 +315,11 @@ class EntryRepository:
                 medication=medication,
                 route=route,
                 dose_mg=dose_mg,
-                lot_number=lot_number,
+                lot_number=(lot_number or "").strip() or None,
                 given_by_id=given_by,
+                weight_kg=weight_kg,
+                dose_mg_per_kg=dose_mg_per_kg,
+                device_count=device_count,
                 recorded_by_id=by,
                 detail=detail or {},
                 occurred_at=occurred_at,
@@ -241,6 +336,84 @@ class EntryRepository:
                 entity_id=row.id,
                 session_id=session_id,
             )
+            for event in with_events:
+                add_event_row(
+                    orm,
+                    session_id,
+                    NewEvent(event.kind, event.label, {**event.detail, "dose_id": str(row.id)}),
+                    occurred_at=occurred_at,
+                    recorded_at=recorded_at,
+                    participant_id=participant_id,
+                    by=by,
+                )
+            return dose_record(row)
+
+    def correct_dose(
+        self,
+        original_id: uuid.UUID,
+        *,
+        reason: str,
+        recorded_at: datetime,
+        occurred_at: datetime | None = None,
+        dose_mg: float | None = None,
+        lot_number: str | None = None,
+        weight_kg: float | None = None,
+        dose_mg_per_kg: float | None = None,
+        device_count: int | None = None,
+        given_by: uuid.UUID | None = None,
+        voids: bool = False,
+        by: uuid.UUID | None = None,
+    ) -> DoseRecord:
+        """A new dose row replacing (or, with `voids`, retracting) the original; both are kept.
+
+        Values not given are copied from the original.
+        """
+        if not reason.strip():
+            raise StorageError("A correction needs a reason: write why the dose is corrected.")
+        with self._db.write("save the correction") as orm:
+            original = orm.get(Dose, original_id)
+            if original is None:
+                raise NotFound(f"No dose with id {original_id}.")
+            session = _open_session(orm, original.session_id)
+            refuse_if_superseded(orm, Dose, original_id, "dose")
+            when = original.occurred_at if occurred_at is None else occurred_at
+            check_entry_time(session, when, recorded_at, "dose")
+
+            def pick(new: Any, old: Any) -> Any:
+                return old if new is None else new
+
+            row = Dose(
+                session_id=original.session_id,
+                participant_id=original.participant_id,
+                kind=original.kind,
+                medication=original.medication,
+                route=original.route,
+                dose_mg=pick(dose_mg, original.dose_mg),
+                lot_number=pick((lot_number or "").strip() or None, original.lot_number),
+                given_by_id=pick(given_by, original.given_by_id),
+                weight_kg=pick(weight_kg, original.weight_kg),
+                dose_mg_per_kg=pick(dose_mg_per_kg, original.dose_mg_per_kg),
+                device_count=pick(device_count, original.device_count),
+                recorded_by_id=by,
+                detail=dict(original.detail),
+                occurred_at=when,
+                recorded_at=recorded_at,
+                corrects_id=original.id,
+                correction_reason=reason.strip(),
+                voids=voids,
+            )
+            orm.add(row)
+            orm.flush()
+            write_audit(
+                orm,
+                at=recorded_at,
+                staff_id=by,
+                action="dose.correct",
+                entity="dose",
+                entity_id=row.id,
+                session_id=original.session_id,
+                detail={"corrects": str(original.id), "reason": reason.strip(), "voids": voids},
+            )
             return dose_record(row)
 
     def events(self, session_id: uuid.UUID, *, include_history: bool = False) -> list[EventRecord]:
@@ -253,6 +426,13 @@ class EntryRepository:
             )
             records = [event_record(row) for row in rows]
         return records if include_history else effective(records)
+
+    def dose(self, dose_id: uuid.UUID) -> DoseRecord:
+        with self._db.read() as orm:
+            row = orm.get(Dose, dose_id)
+            if row is None:
+                raise NotFound(f"No dose with id {dose_id}.")
+            return dose_record(row)
 
     def doses(self, session_id: uuid.UUID, *, include_history: bool = False) -> list[DoseRecord]:
         with self._db.read() as orm:

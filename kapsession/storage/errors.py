@@ -37,3 +37,11 @@ class NotFound(StorageError):
 
 class RecordLocked(StorageError):
     """The session is signed: only addenda may be added."""
+
+
+class EntryTimeInvalid(StorageError):
+    """The time an entry describes is impossible: in the future, or before the session began."""
+
+
+class AlreadyDone(StorageError):
+    """The thing was already done once (an alert acknowledged, a participant discharged)."""

@@ -1,9 +1,10 @@
 """The database schema as typed SQLAlchemy 2 models.
 
-Clinical rows (doses, observations, notes, private notes, session events, music events, audit
-entries) are append-only: a correction is a new row whose `corrects_id` points at the original,
-with a reason. The database refuses UPDATE and DELETE on those tables (triggers created by the
-migrations), and the ORM refuses them too (`append_only.py`).
+Clinical rows (doses, observations, alerts and their acknowledgements, discharge assessments,
+notes, private notes, session events, music events, audit entries) are append-only: a correction
+is a new row whose `corrects_id` points at the original, with a reason. The database refuses
+UPDATE and DELETE on those tables (triggers created by the migrations), and the ORM refuses them
+too (`append_only.py`).
 """
 
 from __future__ import annotations
@@ -171,6 +172,9 @@ class Dose(_ClinicalEntry, Base):
     route: Mapped[str | None] = mapped_column(String(40))
     dose_mg: Mapped[float | None] = mapped_column(Float)
     lot_number: Mapped[str | None] = mapped_column(String(60))
+    weight_kg: Mapped[float | None] = mapped_column(Float)  # the weight a mg/kg dose used
+    dose_mg_per_kg: Mapped[float | None] = mapped_column(Float)
+    device_count: Mapped[int | None] = mapped_column(Integer)  # intranasal: devices in the dose
     given_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -199,8 +203,86 @@ class Observation(_ClinicalEntry, Base):
     emesis: Mapped[bool | None] = mapped_column(Boolean)
     suds: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
+    on_room_air: Mapped[bool | None] = mapped_column(Boolean)  # False: on supplemental oxygen
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("observation.id"))
+
+
+class Alert(Base):
+    """A saved reading that met an alert rule; open until a staff member acknowledges it."""
+
+    __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_session_time", "session_id", "raised_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
+    participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participant.id"))
+    observation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("observation.id"), index=True)
+    field: Mapped[str] = mapped_column(String(40))  # a Reading attribute, e.g. "systolic_mmhg"
+    op: Mapped[str] = mapped_column(String(4))  # < <= > >=
+    threshold: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Float)
+    label: Mapped[str] = mapped_column(Text, default="")  # the rule's label
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime]
+    position: Mapped[int] = mapped_column(Integer, default=0)  # rule order within its reading
+
+
+class AlertAcknowledgement(Base):
+    """Who saw an alert and when; an alert is acknowledged once."""
+
+    __tablename__ = "alert_acknowledgement"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alert.id"), unique=True)
+    acknowledged_at: Mapped[datetime]
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class ClientAlertRule(Base):
+    """A prescriber's threshold for one client, replacing or adding to the protocol's alerts.
+
+    Configuration, not a clinical entry: retiring a rule sets `retired_at` (audited).
+    """
+
+    __tablename__ = "client_alert_rule"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    op: Mapped[str] = mapped_column(String(4))
+    value: Mapped[float] = mapped_column(Float)
+    label: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    retired_at: Mapped[datetime | None]
+
+
+class DischargeAssessment(_ClinicalEntry, Base):
+    """The discharge check of one participant as recorded: Aldrete items, checklist, verdict."""
+
+    __tablename__ = "discharge_assessment"
+    __table_args__ = (Index("ix_discharge_assessment_session_time", "session_id", "occurred_at"),)
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
+    participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participant.id"))
+    observation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("observation.id"))
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    aldrete_activity: Mapped[int | None] = mapped_column(Integer)
+    aldrete_breathing: Mapped[int | None] = mapped_column(Integer)
+    aldrete_circulation: Mapped[int | None] = mapped_column(Integer)
+    aldrete_consciousness: Mapped[int | None] = mapped_column(Integer)
+    aldrete_spo2: Mapped[int | None] = mapped_column(Integer)
+    aldrete_total: Mapped[int] = mapped_column(Integer)
+    on_room_air: Mapped[bool] = mapped_column(Boolean)
+    checklist: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {item key: answered yes}
+    ready: Mapped[bool] = mapped_column(Boolean)  # every item passed
+    ready_minutes_after_first_dose: Mapped[int | None] = mapped_column(Integer)
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)  # what did not pass
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_by: Mapped[str | None] = mapped_column(String(120))  # the clinician who decided
+    corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("discharge_assessment.id"))
 
 
 class Note(_ClinicalEntry, Base):
@@ -274,4 +356,7 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "private_note",
     "music_event",
     "audit_entry",
+    "alert",
+    "alert_acknowledgement",
+    "discharge_assessment",
 )

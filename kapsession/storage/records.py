@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+
+from kapsession.domain.protocol import AlertRule, Comparison
+from kapsession.domain.vitals import READING_FIELDS, Reading
+
+# An entry written this long after the time it describes is a late entry: both times are shown.
+LATE_ENTRY_AFTER = timedelta(minutes=5)
+
+
+def is_late(occurred_at: datetime, recorded_at: datetime) -> bool:
+    """Whether an entry was written well after the moment it describes."""
+    return recorded_at - occurred_at > LATE_ENTRY_AFTER
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,135 @@ class DoseRecord:
     given_by_id: uuid.UUID | None
     recorded_by_id: uuid.UUID | None
     detail: dict[str, Any] = field(default_factory=dict)
+    corrects_id: uuid.UUID | None = None
+    correction_reason: str | None = None
+    voids: bool = False
+    weight_kg: float | None = None
+    dose_mg_per_kg: float | None = None
+    device_count: int | None = None
+
+    @property
+    def is_late(self) -> bool:
+        return is_late(self.occurred_at, self.recorded_at)
+
+
+@dataclass(frozen=True)
+class ObservationRecord:
+    """One saved check-in reading; the measurements are the `Reading` fields, None = not taken."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID
+    checkin_key: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_by_id: uuid.UUID | None
+    values: dict[str, Any]  # Reading attribute -> stored value, for every Reading field
+    on_room_air: bool | None = None
+    corrects_id: uuid.UUID | None = None
+    correction_reason: str | None = None
+    voids: bool = False
+
+    @property
+    def reading(self) -> Reading:
+        """The stored values as a Reading (checked again, so it is always a real one)."""
+        return Reading(**{name: self.values[name] for name in READING_FIELDS})
+
+    @property
+    def has_bp(self) -> bool:
+        return (
+            self.values["systolic_mmhg"] is not None and self.values["diastolic_mmhg"] is not None
+        )
+
+    @property
+    def is_late(self) -> bool:
+        return is_late(self.occurred_at, self.recorded_at)
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """A reading that met an alert rule, with its acknowledgement once a staff member gave it."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID
+    observation_id: uuid.UUID
+    field: str
+    op: str
+    threshold: float
+    value: float
+    label: str
+    message: str
+    raised_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by_id: uuid.UUID | None = None
+    acknowledgement_comment: str = ""
+    reading_corrected: bool = False  # the reading behind it was corrected or voided since
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+@dataclass(frozen=True)
+class SavedReading:
+    """A reading as saved, with the alerts it raised (saved in the same transaction)."""
+
+    observation: ObservationRecord
+    alerts: tuple[AlertRecord, ...]
+
+
+@dataclass(frozen=True)
+class AcknowledgementRecord:
+    id: uuid.UUID
+    alert_id: uuid.UUID
+    acknowledged_at: datetime
+    staff_id: uuid.UUID
+    comment: str
+
+
+@dataclass(frozen=True)
+class ClientAlertRuleRecord:
+    """A prescriber's alert threshold for one client."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    field: str
+    op: str
+    value: float
+    label: str
+    created_at: datetime
+    created_by_id: uuid.UUID | None
+    retired_at: datetime | None = None
+
+    @property
+    def rule(self) -> AlertRule:
+        return AlertRule(self.field, Comparison(self.op), self.value, self.label)
+
+
+ALDRETE_ITEM_KEYS = ("activity", "breathing", "circulation", "consciousness", "spo2")
+
+
+@dataclass(frozen=True)
+class DischargeAssessmentRecord:
+    """The discharge check of one participant as it was recorded."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID
+    observation_id: uuid.UUID | None
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_by_id: uuid.UUID | None
+    aldrete: dict[str, int | None]  # ALDRETE_ITEM_KEYS -> score; None = not scored
+    aldrete_total: int
+    on_room_air: bool
+    checklist: dict[str, bool]
+    ready: bool
+    ready_minutes_after_first_dose: int | None
+    problems: tuple[str, ...]
+    override_reason: str | None = None
+    override_by: str | None = None
     corrects_id: uuid.UUID | None = None
     correction_reason: str | None = None
     voids: bool = False

@@ -844,3 +844,102 @@ def test_property_phase_changes_match_the_timeline_and_survive_any_restart(
     end_phase = phase_key(timeline(last, given_by(dose, last), protocol=protocol))
     if whole and end_phase is not None:
         assert end_phase == whole[-1][1]
+
+
+# --- staggered dosing: a participant's own planned dose time ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now_min", "planned_min", "expected_t0_min"),
+    [
+        (0, 50, 50),  # well before: T0 projected at the participant's own planned time
+        (45, 50, 50),
+        (55, 50, 55),  # past it and not dosed: T0 keeps moving with now, as without a plan
+        (10, 30, 30),  # a planned time earlier than the protocol's works the same way
+    ],
+)
+def test_a_planned_dose_time_moves_the_projected_t0_until_the_dose(
+    now_min: float, planned_min: float, expected_t0_min: float
+) -> None:
+    # Given a participant whose dose is planned at `planned_min` rather than the protocol's 40
+    state = compute_timeline(
+        PROTOCOL,
+        started_at=START,
+        now=START + minutes(now_min),
+        first_dose_at=None,
+        planned_dose_at=START + minutes(planned_min),
+    )
+    # Then their projected T0 and dose-anchored check-ins follow their own plan
+    assert state.dose_projected
+    assert state.dose_anchor_at == START + minutes(expected_t0_min)
+    t15 = next(c for c in state.checkins if c.spec.key == "t15")
+    assert t15.due_at == START + minutes(expected_t0_min + 15)
+    assert t15.projected and t15.status is UPCOMING
+
+
+@pytest.mark.parametrize("planned_min", [None, 30.0, 40.0, 55.0])
+def test_once_dosed_a_planned_dose_time_changes_nothing(planned_min: float | None) -> None:
+    # Given a participant dosed at T0 = start+47, whatever their plan said
+    dose = START + minutes(47)
+    now = START + minutes(100)
+    planned = None if planned_min is None else START + minutes(planned_min)
+    # Then the clock is the same as without any plan
+    with_plan = compute_timeline(
+        PROTOCOL, started_at=START, now=now, first_dose_at=dose, planned_dose_at=planned
+    )
+    assert with_plan == timeline(now, dose)
+
+
+def test_without_a_planned_dose_time_the_timeline_is_as_before() -> None:
+    # Given no plan; Then passing None is the same as not passing it, at every minute
+    for now_min in range(0, 200, 7):
+        now = START + minutes(now_min)
+        for dose in (None, DOSE):
+            explicit = compute_timeline(
+                DOSE_RELATIVE,
+                started_at=START,
+                now=now,
+                first_dose_at=given_by(dose, now),
+                planned_dose_at=None,
+            )
+            assert explicit == timeline(now, given_by(dose, now), protocol=DOSE_RELATIVE)
+
+
+def test_dose_relative_phases_before_the_dose_follow_the_participants_plan() -> None:
+    # Given the dose-relative template (arrival dose-40, intention dose-20) and a participant
+    # whose dose is planned 10 minutes after the protocol's time, at start+50
+    planned = START + minutes(50)
+    found = phase_changes_between(
+        DOSE_RELATIVE,
+        started_at=START,
+        first_dose_at=None,
+        after=START - timedelta(microseconds=1),
+        upto=START + minutes(45),
+        planned_dose_at=planned,
+    )
+    # Then arrival begins at start+10 and intention at start+30, 10 minutes later than planned
+    assert [(when, spec.key) for when, spec in found] == [
+        (START + minutes(10), "arrival"),
+        (START + minutes(30), "intention"),
+    ]
+    # And the clock agrees: at start+25 the participant is still arriving
+    state = compute_timeline(
+        DOSE_RELATIVE,
+        started_at=START,
+        now=START + minutes(25),
+        first_dose_at=None,
+        planned_dose_at=planned,
+    )
+    assert phase_key(state) == "arrival"
+    assert phase_key(timeline(START + minutes(25), protocol=DOSE_RELATIVE)) == "intention"
+
+
+def test_a_naive_planned_dose_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="planned_dose_at"):
+        compute_timeline(
+            PROTOCOL,
+            started_at=START,
+            now=START,
+            first_dose_at=None,
+            planned_dose_at=datetime(2026, 11, 26, 15, 0),
+        )

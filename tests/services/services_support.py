@@ -18,6 +18,7 @@ from kapsession.storage.records import ClientRecord, EventRecord, SessionRecord,
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 SUBLINGUAL = "sublingual-kap-3h"
+ESKETAMINE = "intranasal-esketamine"
 
 
 @dataclass

@@ -125,3 +125,64 @@ def test_populate_works_when_a_trainer_already_added_a_nurse(training: AppContex
     record = training.service.sessions.get(made[0].id)
     therapist = training.service.staff.get(record.therapist_id)
     assert therapist.display_name == DEMO_STAFF[0][0]
+
+
+def test_populated_sessions_carry_the_nurses_half_of_the_record(training: AppContext) -> None:
+    # When the training database is populated
+    made = populate(training.service, NOW)
+    service = training.service
+    checkins = service.checkins
+    acknowledged = 0
+    for demo in made:
+        record = service.sessions.get(demo.id)
+        protocol = session_protocol(record)
+        assert record.started_at is not None and record.ended_at is not None
+        observations = checkins.observations(record.id)
+        doses = service.entries.doses(record.id)
+        events = service.entries.events(record.id)
+        assessments = checkins.discharges.assessments(record.id)
+        for participant in record.participants:
+            mine = [o for o in observations if o.participant_id == participant.id]
+            (dose,) = [d for d in doses if d.participant_id == participant.id]
+            # Then each participant has the whole schedule, each reading a real one
+            assert [o.checkin_key for o in mine] == [c.key for c in protocol.checkins]
+            assert all(o.reading is not None and o.recorded_by_id is not None for o in mine)
+            # ... a baseline before the dose, which carries its details
+            assert mine[0].checkin_key == "baseline" and mine[0].occurred_at < dose.occurred_at
+            assert dose.dose_mg is not None and dose.lot_number and dose.given_by_id is not None
+            assert dose.route == protocol.dosing.route.value
+            # ... blood pressure rising to a peak around T+40 and settling again
+            bp = {o.checkin_key: o.values["systolic_mmhg"] for o in mine if o.has_bp}
+            if "t40" in bp:
+                assert bp["t40"] > bp["baseline"]
+                assert bp["pre-discharge"] < bp["t40"]
+            # ... and a discharge that passed, recorded with its event within the session
+            (assessment,) = [a for a in assessments if a.participant_id == participant.id]
+            assert assessment.ready and assessment.aldrete_total >= 9
+            (left,) = [
+                e for e in events if e.kind == "discharge" and e.participant_id == participant.id
+            ]
+            assert left.occurred_at == assessment.occurred_at <= record.ended_at
+        alerts = checkins.checkins.alerts(record.id)
+        assert all(not a.is_open for a in alerts)
+        acknowledged += len(alerts)
+    # And at least one alert was raised and acknowledged
+    assert acknowledged >= 1
+    # And the esketamine session is 56 mg as 2 devices 5 minutes apart, with the REMS readings
+    (eske,) = [m for m in made if m.protocol == "intranasal-esketamine"]
+    (dose,) = service.entries.doses(eske.id)
+    assert (dose.dose_mg, dose.device_count) == (56.0, 2)
+    (device,) = [e for e in service.entries.events(eske.id) if e.kind == "device_given"]
+    assert timedelta(minutes=5) <= device.occurred_at - dose.occurred_at < timedelta(minutes=6)
+    protocol = session_protocol(service.sessions.get(eske.id))
+    rems = {c.key for c in protocol.checkins if c.rems}
+    assert rems <= {o.checkin_key for o in checkins.observations(eske.id)}
+    status = checkins.intranasal_status(eske.id, dose.participant_id)
+    assert status is not None and status.remaining == 0
+    (assessment,) = checkins.discharges.assessments(eske.id)
+    minutes = assessment.ready_minutes_after_first_dose
+    assert minutes is not None and minutes >= 120
+    # And in the couples session both participants have their own readings
+    (couples,) = [m for m in made if m.modality == "couples"]
+    readers = {o.participant_id for o in checkins.observations(couples.id)}
+    assert len(readers) == 2

@@ -12,7 +12,11 @@ import pytest
 from sqlalchemy import Uuid, bindparam, event, select, text
 from sqlalchemy.exc import DBAPIError
 
+from kapsession.domain.protocol import AlertRule, Comparison
+from kapsession.domain.vitals import Reading, alerts_for
 from kapsession.storage import append_only
+from kapsession.storage.checkins import CheckinRepository
+from kapsession.storage.discharges import DischargeRepository
 from kapsession.storage.entries import effective
 from kapsession.storage.errors import AppendOnlyViolation, StorageError
 from kapsession.storage.models import (
@@ -29,6 +33,9 @@ if TYPE_CHECKING:
     from conftest import Clinic
 
 MODELS = {mapper.class_.__tablename__: mapper.class_ for mapper in Base.registry.mappers}
+# The time column of each table (the raw UPDATE and the ORM change set it to itself or later).
+TIME_COLUMN = {"alert": "raised_at", "alert_acknowledgement": "acknowledged_at"}
+HIGH_SBP = AlertRule("systolic_mmhg", Comparison.GE, 180, "Systolic BP 180 or higher")
 
 
 def _one_row_in_every_append_only_table(clinic: Clinic) -> dict[str, uuid.UUID]:
@@ -62,6 +69,43 @@ def _one_row_in_every_append_only_table(clinic: Clinic) -> dict[str, uuid.UUID]:
         )
     assert audit_id is not None
     ids["audit_entry"] = audit_id
+    reading = Reading(systolic_mmhg=184, diastolic_mmhg=96)
+    saved = CheckinRepository(clinic.db).add_observation(
+        session.id,
+        participant,
+        reading,
+        occurred_at=at,
+        recorded_at=at,
+        alerts=alerts_for(reading, [HIGH_SBP]),
+        by=by,
+    )
+    (alert,) = saved.alerts
+    ids["alert"] = alert.id
+    ids["alert_acknowledgement"] = (
+        CheckinRepository(clinic.db)
+        .acknowledge(alert.id, staff_id=by, at=at, comment="rechecked")
+        .id
+    )
+    ids["discharge_assessment"] = (
+        DischargeRepository(clinic.db)
+        .record(
+            session.id,
+            participant,
+            occurred_at=at,
+            recorded_at=at,
+            aldrete=dict.fromkeys(("activity", "breathing", "consciousness", "spo2"), 2),
+            aldrete_total=8,
+            on_room_air=True,
+            checklist={"escort": True},
+            ready=False,
+            ready_minutes_after_first_dose=None,
+            problems=["No baseline blood pressure to compare with."],
+            override_reason="Baseline taken on paper",
+            override_by="Dr. Ines Moreau",
+            by=by,
+        )
+        .id
+    )
     assert set(ids) == set(APPEND_ONLY_TABLES)
     return ids
 
@@ -81,7 +125,7 @@ def _snapshot(clinic: Clinic, table: str, row_id: uuid.UUID) -> dict[str, Any] |
 
 
 RAW_CHANGES = {
-    "UPDATE": "UPDATE {table} SET occurred_at = occurred_at WHERE id = :id",
+    "UPDATE": "UPDATE {table} SET {column} = {column} WHERE id = :id",
     "DELETE": "DELETE FROM {table} WHERE id = :id",
 }
 
@@ -94,7 +138,8 @@ def test_the_database_itself_refuses_to_change_or_delete_clinical_rows(
     # Given a row in an append-only table
     row_id = _one_row_in_every_append_only_table(clinic)[table]
     before = _snapshot(clinic, table, row_id)
-    statement = text(RAW_CHANGES[operation].format(table=table)).bindparams(
+    column = TIME_COLUMN.get(table, "occurred_at")
+    statement = text(RAW_CHANGES[operation].format(table=table, column=column)).bindparams(
         bindparam("id", row_id, type_=Uuid())
     )
 
@@ -133,7 +178,8 @@ def test_the_orm_guard_refuses_before_any_sql_is_sent(
             if operation == "delete":
                 orm.delete(row)
             else:
-                row.occurred_at = row.occurred_at + timedelta(minutes=5)
+                column = TIME_COLUMN.get(table, "occurred_at")
+                setattr(row, column, getattr(row, column) + timedelta(minutes=5))
     finally:
         event.remove(clinic.db.engine, "before_cursor_execute", record)
 

@@ -42,7 +42,7 @@ def test_opening_an_empty_database_migrates_it_to_head(database_url: str, backup
         # Then the schema is at the newest revision, with every table of the models
         status = db.schema_status()
         assert status.up_to_date
-        assert status.current == head_revision() == "0003"
+        assert status.current == head_revision() == "0004"
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) >= MODEL_TABLES
             assert _version(connection) == [head_revision()]
@@ -155,5 +155,46 @@ def test_migrations_go_up_down_to_base_and_up_again(database_url: str, sqlite_pa
             assert set(inspect(connection).get_table_names()) == tables
             assert _triggers(connection) == triggers_at_head
             assert _version(connection) == [head_revision()]
+    finally:
+        engine.dispose()
+
+
+def test_downgrading_0004_gives_back_the_0003_schema_with_every_trigger(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0003 (SQLite copies `dose` and `observation` to drop 0004's columns,
+    # which would lose their append-only and signed-lock triggers if nothing put them back)
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0003")
+        with engine.connect() as connection:
+            tables_0003 = set(inspect(connection).get_table_names())
+            triggers_0003 = _triggers(connection)
+            dose_columns = {c["name"] for c in inspect(connection).get_columns("dose")}
+
+        # When it is upgraded to 0004 and back
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0004")
+        with engine.connect() as connection:
+            added = _triggers(connection) - triggers_0003
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0003")
+
+        # Then 0004 had added guards for its three clinical tables only
+        assert {
+            name.split("_no_")[0].split("_signed")[0].split("_append")[0] for name in added
+        } == {
+            "alert",
+            "alert_acknowledgement",
+            "discharge_assessment",
+        }
+        # And after the downgrade the tables, columns and triggers are those of 0003 again
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables_0003
+            assert {c["name"] for c in inspect(connection).get_columns("dose")} == dose_columns
+            assert _triggers(connection) == triggers_0003
+            assert _version(connection) == ["0003"]
     finally:
         engine.dispose()

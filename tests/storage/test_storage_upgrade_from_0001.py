@@ -6,17 +6,20 @@ import hashlib
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text
 
+from kapsession.domain.protocol import AlertRule, Comparison
+from kapsession.domain.vitals import Reading, alerts_for
+from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database, head_revision, list_backups, open_database
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.errors import RecordLocked
-from kapsession.storage.models import Dose
+from kapsession.storage.models import APPEND_ONLY_TABLES, Alert, Dose
 from kapsession.storage.people import ClientRepository, StaffRepository
 from kapsession.storage.sessions import SessionRepository
 
@@ -33,8 +36,8 @@ EVENT_ID = uuid.UUID(int=6)
 DOSE_ID = uuid.UUID(int=7)
 
 
-def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table of the fixture's schema, read with plain sqlite3."""
+def _columns(path: Path) -> dict[str, list[str]]:
+    """Every table of a database (but Alembic's) with its column names, in order."""
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         tables = [
@@ -44,9 +47,26 @@ def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
             )
         ]
         return {
-            table: sorted(connection.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
+            table: [row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')]
             for table in tables
         }
+    finally:
+        connection.close()
+
+
+def _rows(
+    path: Path, columns: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, read with plain sqlite3: all columns, or only `columns`."""
+    chosen = _columns(path) if columns is None else columns
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = {}
+        for table, names in chosen.items():
+            quoted = ", ".join('"' + name + '"' for name in names)
+            found = connection.execute(f'SELECT {quoted} FROM "{table}"').fetchall()
+            rows[table] = sorted(found, key=repr)
+        return rows
     finally:
         connection.close()
 
@@ -120,7 +140,98 @@ def test_upgrading_keeps_every_row_and_reaches_head(
     # Given the upgraded copy; Then it is at head and every row of the fixture is unchanged
     assert upgraded.schema_status().up_to_date
     assert _revision(old_file) == head_revision()
-    assert _rows(old_file) == _rows(pristine)
+    old_columns = _columns(pristine)
+    assert _rows(old_file, old_columns) == _rows(pristine)
+    # And what later revisions added is there, empty: new tables without rows, new columns NULL
+    new_columns = _columns(old_file)
+    assert set(new_columns) >= set(old_columns) | {
+        "alert",
+        "alert_acknowledgement",
+        "client_alert_rule",
+        "discharge_assessment",
+    }
+    for table, names in new_columns.items():
+        added = [n for n in names if n not in old_columns.get(table, ())]
+        if table not in old_columns:
+            assert _rows(old_file, {table: names})[table] == [], table
+        elif added:
+            values = {value for row in _rows(old_file, {table: added})[table] for value in row}
+            assert values <= {None}, (table, added)
+    assert {n for n in new_columns["dose"] if n not in old_columns["dose"]} == {
+        "weight_kg",
+        "dose_mg_per_kg",
+        "device_count",
+    }
+    assert [n for n in new_columns["observation"] if n not in old_columns["observation"]] == [
+        "on_room_air"
+    ]
+
+
+def test_every_append_only_table_of_the_upgraded_file_has_its_guards(upgraded: Database) -> None:
+    # Given the upgraded copy; Then each append-only table refuses changes and, but the audit
+    # trail, additions to a signed session (the triggers of 0001, 0002 and 0004)
+    with upgraded.engine.connect() as connection:
+        triggers = set(
+            connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+            ).scalars()
+        )
+    for table in APPEND_ONLY_TABLES:
+        assert {f"{table}_no_update", f"{table}_no_delete"} <= triggers, table
+        if table != "audit_entry":
+            assert f"{table}_signed_lock" in triggers, table
+
+
+def test_an_upgraded_session_takes_readings_and_alerts_until_it_is_signed(
+    upgraded: Database,
+) -> None:
+    # Given the fixture's completed session, upgraded; When a late reading with an alert is saved
+    checkins = CheckinRepository(upgraded)
+    reading = Reading(systolic_mmhg=186, diastolic_mmhg=100, heart_rate_bpm=88)
+    rule = AlertRule("systolic_mmhg", Comparison.GE, 180, "Systolic BP 180 or higher")
+    saved = checkins.add_observation(
+        SESSION_ID,
+        PARTICIPANT_ID,
+        reading,
+        occurred_at=datetime(2026, 10, 1, 16, 20, tzinfo=UTC),
+        recorded_at=UPGRADED_AT,
+        checkin_key="t40",
+        alerts=alerts_for(reading, [rule]),
+        by=STAFF_ID,
+    )
+    # Then it reads back as a late entry with its open alert
+    (observation,) = checkins.observations(SESSION_ID)
+    assert observation == saved.observation and observation.is_late
+    assert [a.message for a in checkins.open_alerts(SESSION_ID)] == [
+        "Systolic BP 186 mmHg — at or above 180"
+    ]
+    # When the session is signed, Then neither a reading nor a raw alert row can be added
+    with upgraded.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE session SET status = 'signed' WHERE id = :id"), {"id": SESSION_ID.hex}
+        )
+    with pytest.raises(RecordLocked):
+        checkins.add_observation(
+            SESSION_ID, PARTICIPANT_ID, reading, occurred_at=UPGRADED_AT, recorded_at=UPGRADED_AT
+        )
+    with pytest.raises(RecordLocked), upgraded.write() as orm:
+        orm.execute(
+            insert(Alert).values(
+                id=uuid.uuid4(),
+                session_id=SESSION_ID,
+                participant_id=PARTICIPANT_ID,
+                observation_id=observation.id,
+                field="systolic_mmhg",
+                op=">=",
+                threshold=180.0,
+                value=186.0,
+                label="",
+                message="late",
+                raised_at=UPGRADED_AT,
+                position=0,
+            )
+        )
+    assert len(checkins.alerts(SESSION_ID)) == 1
 
 
 def test_upgraded_rows_read_back_through_the_repositories(upgraded: Database) -> None:

@@ -1,0 +1,94 @@
+"""What the nurse's use cases give back: the saved entry, or the problems that kept it unsaved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from kapsession.domain.discharge import DischargeEvaluation
+from kapsession.domain.dosing import DoseInput
+from kapsession.domain.hold_dose import HoldDoseResult
+from kapsession.domain.vitals import AlertHit, FieldProblem
+from kapsession.storage.records import (
+    AlertRecord,
+    DischargeAssessmentRecord,
+    DoseRecord,
+    ObservationRecord,
+)
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    """A check-in as saved with the alerts it raised, or the problems that kept it unsaved."""
+
+    observation: ObservationRecord | None = None
+    alerts: tuple[AlertRecord, ...] = ()
+    hits: tuple[AlertHit, ...] = ()
+    problems: tuple[FieldProblem, ...] = ()
+
+    @property
+    def saved(self) -> bool:
+        return self.observation is not None
+
+    @property
+    def message(self) -> str:
+        """Every problem, for a status line."""
+        return " ".join(problem.message for problem in self.problems)
+
+
+@dataclass(frozen=True)
+class IntranasalStatus:
+    """An esketamine dose as devices: which are given, when the next is due, when REMS ends."""
+
+    devices: int
+    given_at: tuple[datetime, ...]
+    next_device_due_at: datetime | None
+    rems_monitoring_ends_at: datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.devices - len(self.given_at))
+
+
+@dataclass(frozen=True)
+class DoseResult:
+    """A dose as saved, or why not: problems with what was typed, or a hold-dose check that
+    needs an override (`needs_override`)."""
+
+    dose: DoseRecord | None = None
+    problems: tuple[FieldProblem, ...] = ()
+    hold_dose: HoldDoseResult | None = None  # the check run before the first dose
+    entered: DoseInput | None = None
+    intranasal: IntranasalStatus | None = None
+    spit_due_at: datetime | None = None  # sublingual: when to spit or swallow
+
+    @property
+    def saved(self) -> bool:
+        return self.dose is not None
+
+    @property
+    def needs_override(self) -> bool:
+        return (
+            self.dose is None
+            and not self.problems
+            and self.hold_dose is not None
+            and self.hold_dose.requires_override
+        )
+
+    @property
+    def message(self) -> str:
+        if self.problems:
+            return " ".join(problem.message for problem in self.problems)
+        return "" if self.hold_dose is None else self.hold_dose.message
+
+
+@dataclass(frozen=True)
+class DischargeResult:
+    """The discharge check, and the assessment if discharge was recorded."""
+
+    evaluation: DischargeEvaluation
+    assessment: DischargeAssessmentRecord | None = None
+
+    @property
+    def saved(self) -> bool:
+        return self.assessment is not None
