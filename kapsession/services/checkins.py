@@ -269,6 +269,14 @@ class CheckinService:
     ) -> list[ObservationRecord]:
         return self.checkins.observations(session_id, participant_id=participant_id)
 
+    def observation_history(self, session_id: uuid.UUID) -> list[ObservationRecord]:
+        """Every reading, corrected and voided originals included."""
+        return self.checkins.observations(session_id, include_history=True)
+
+    def alerts(self, session_id: uuid.UUID) -> list[AlertRecord]:
+        """Every alert, acknowledged or not."""
+        return self.checkins.alerts(session_id)
+
     def open_alerts(
         self, session_id: uuid.UUID, participant_id: uuid.UUID | None = None
     ) -> list[AlertRecord]:

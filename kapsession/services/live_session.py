@@ -118,6 +118,16 @@ class LiveSession(QObject):
         return self._snapshot.observations
 
     @property
+    def observation_history(self) -> list[ObservationRecord]:
+        """Every reading ever saved, corrected originals included (for the table)."""
+        return self._snapshot.observation_history
+
+    @property
+    def all_alerts(self) -> list[AlertRecord]:
+        """Every alert of the session, acknowledged or not."""
+        return self._snapshot.all_alerts
+
+    @property
     def open_alerts(self) -> list[AlertRecord]:
         """Alerts nobody has acknowledged yet, oldest first."""
         return self._snapshot.open_alerts

@@ -47,6 +47,8 @@ class SessionSnapshot:
     open_alerts: list[AlertRecord] = field(default_factory=list)
     discharged: dict[uuid.UUID, datetime] = field(default_factory=dict)
     dose_plan: dict[uuid.UUID, datetime] = field(default_factory=dict)  # staggered dosing
+    observation_history: list[ObservationRecord] = field(default_factory=list)  # with originals
+    all_alerts: list[AlertRecord] = field(default_factory=list)  # acknowledged ones too
 
 
 class SessionService:
@@ -129,6 +131,8 @@ class SessionService:
             events=events,
             doses=self.entries.doses(session_id),
             observations=self.checkins.observations(session_id),
+            observation_history=self.checkins.observation_history(session_id),
+            all_alerts=self.checkins.alerts(session_id),
             open_alerts=self.checkins.open_alerts(session_id),
             discharged={
                 e.participant_id: e.occurred_at

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
 
 from kapsession.audio.backend import AudioBackend, open_backend
 from kapsession.domain.clock import Clock
+from kapsession.domain.discharge import DischargeOverride
+from kapsession.domain.timeline import CheckinState, CheckinStatus
+from kapsession.domain.vitals import FieldProblem
 from kapsession.resources import playlists_dir
+from kapsession.services.checkin_results import IntranasalStatus
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession, open_music
 from kapsession.services.protocols import UnknownProtocol
 from kapsession.services.session_service import SessionService
 from kapsession.storage.errors import StorageError
+from kapsession.ui.checkin_form import UNSCHEDULED, CheckinEntry
 from kapsession.ui.dialogs import ClientDialog, NewSessionDialog, StaffDialog
-from kapsession.ui.formatting import local_time
+from kapsession.ui.formatting import clock_text, local_time
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.timeline_strip import StripMark
 
@@ -47,6 +54,13 @@ class AppController(QObject):
         self.confirm = confirm  # tests drive the app without modal confirmations
         self.playlists = playlists or playlists_dir()
         self.live: LiveSession | None = None
+        self._checkin_signature: object = None
+        self._entries_version = 0
+        self._shown_version = -1
+        self._shown_focus: uuid.UUID | None = None
+        self._chart_now_at: datetime | None = None
+        self._intranasal: dict[uuid.UUID, IntranasalStatus | None] = {}
+        self._staff_names: dict[uuid.UUID, str] = {}
         self.music: MusicSession | None = None
         self._audio: AudioBackend | None = audio_backend
         start = window.start_view
@@ -62,6 +76,12 @@ class AppController(QObject):
         live.end_requested.connect(self._on_end)
         live.acting_staff_changed.connect(self._on_acting_staff)
         live.participant_changed.connect(lambda _p: self._on_live_changed())
+        live.checkin_form.save_requested.connect(self._on_checkin_save)
+        live.checkin_requested.connect(self._on_checkin_requested)
+        live.alerts.acknowledge_requested.connect(self._on_acknowledge)
+        live.device_requested.connect(self._on_device)
+        live.stagger_requested.connect(self._on_stagger)
+        live.discharge_requested.connect(self._on_discharge)
         panel = live.music
         panel.play_pause_requested.connect(lambda: self.music and self.music.toggle())
         panel.next_requested.connect(lambda: self.music and self.music.next())
@@ -219,6 +239,11 @@ class AppController(QObject):
         live.entry_saved.connect(self.window.live_view.show_saved)
         live.entry_failed.connect(self.window.live_view.show_failure)
         live.entry_saved.connect(lambda _m: self._show_recent())
+        live.entry_saved.connect(self._entries_changed)
+        self._checkin_signature = None
+        self._entries_version += 1
+        self._intranasal = {}
+        self._staff_names = {s.id: s.display_name for s in staff}
         self.window.live_view.set_session(live.record, staff, live.acting_staff_id, self.training)
         self._on_live_changed()
         self._show_recent()
@@ -234,8 +259,16 @@ class AppController(QObject):
         return self._audio
 
     def _show_music(self) -> None:
-        if self.music is not None:
-            self.window.live_view.music.show_now_playing(self.music.now_playing())
+        if self.music is None:
+            return
+        now = self.music.now_playing()
+        view = self.window.live_view
+        view.music.show_now_playing(now)
+        if now.track_title and now.state != "stopped":
+            left = clock_text(now.remaining_ms / 1000)
+            view.music_line.setText(f"♪ {now.track_title} — {now.state}, {left} left")
+        else:
+            view.music_line.setText("♪ music stopped — P plays the phase's playlist")
 
     def _close_live(self) -> None:
         if self.music is not None:
@@ -266,8 +299,161 @@ class AppController(QObject):
             for e in live.events
             if e.kind == "marker" and e.participant_id in (None, focus)
         ]
-        room = [(p, live.state(p.id)) for p in live.participants]
-        view.show_state(live.state(focus), room, marks, live.is_live)
+        room = live.board() if len(live.participants) > 1 else []
+        state = live.state(focus)
+        view.show_state(state, room, marks, live.is_live, live.dose_plan)
+        signature = (focus, tuple((c.spec.key, c.status) for c in state.checkins))
+        if signature != self._checkin_signature:
+            self._checkin_signature = signature
+            view.checkin_form.set_checkins(_by_urgency(state.checkins), selected=None)
+        view.alerts.show_alerts(live.open_alerts, self._participant_names())
+        view.device_button.setVisible(self._device_pending(focus))
+        view.discharge_button.setEnabled(
+            live.first_dose_at(focus) is not None and focus not in live.discharged
+        )
+        now = live.now()
+        if self._entries_version != self._shown_version or focus != self._shown_focus:
+            self._refresh_records(focus)
+        elif self._chart_now_at is None or (now - self._chart_now_at).total_seconds() >= 5:
+            view.chart.set_now(state)
+            self._chart_now_at = now
+
+    def _participant_names(self) -> dict[uuid.UUID, str]:
+        live = self.live
+        return {} if live is None else {p.id: p.client.full_name for p in live.participants}
+
+    def _device_pending(self, participant_id: uuid.UUID) -> bool:
+        live = self.live
+        if live is None or live.protocol.dosing.device_mg is None:
+            return False
+        if live.first_dose_at(participant_id) is None:
+            return False
+        status = self._intranasal.get(participant_id)
+        return status is not None and status.remaining > 0
+
+    def _refresh_records(self, focus: uuid.UUID) -> None:
+        """Table, chart and prefill: redrawn when entries change, not on every tick."""
+        live = self.live
+        if live is None:
+            return
+        view = self.window.live_view
+        observations = [o for o in live.observations if o.participant_id == focus]
+        history = [o for o in live.observation_history if o.participant_id == focus]
+        labels = {c.key: c.label for c in live.protocol.checkins}
+        view.readings.show_readings(
+            observations, history, live.all_alerts, labels, self._staff_names
+        )
+        state = live.state(focus)
+        view.chart.show_vitals(
+            state, observations, [d for d in live.doses if d.participant_id == focus], history
+        )
+        self._chart_now_at = live.now()
+        if live.protocol.dosing.device_mg is not None and live.first_dose_at(focus) is not None:
+            self._intranasal[focus] = live.intranasal_status(focus)
+        self._shown_version = self._entries_version
+        self._shown_focus = focus
+
+    def _entries_changed(self, _message: str = "") -> None:
+        self._entries_version += 1
+
+    def _on_checkin_requested(self) -> None:
+        """C: the most urgent check-in chosen, the form filled from the last reading."""
+        live = self.live
+        if live is None:
+            return
+        view = self.window.live_view
+        focus = view.current_participant() or live.participants[0].id
+        state = live.state(focus)
+        urgent = _by_urgency(state.checkins)
+        key = urgent[0].spec.key if urgent and urgent[0].status is not CheckinStatus.DONE else None
+        view.checkin_form.set_checkins(urgent, selected=key or UNSCHEDULED)
+        mine = [o for o in live.observations if o.participant_id == focus]
+        view.checkin_form.prefill(mine[-1] if mine else None)
+        view.focus_checkin()
+
+    def _on_checkin_save(self, entry: CheckinEntry) -> None:
+        live = self.live
+        if live is None:
+            return
+        view = self.window.live_view
+        focus = view.current_participant() or live.participants[0].id
+        try:
+            taken_at = _time_today(entry.taken_at_text, live.now())
+        except ValueError as exc:
+            view.checkin_form.show_problems([FieldProblem("taken_at", str(exc))])
+            return
+        result = live.save_checkin(
+            focus,
+            entry.raw,
+            checkin_key=entry.checkin_key,
+            occurred_at=taken_at,
+            on_room_air=entry.on_room_air,
+        )
+        if result is None:
+            return  # the database refused; the banner says why and the form keeps the values
+        if not result.saved:
+            view.checkin_form.show_problems(list(result.problems))
+            return
+        view.checkin_form.prefill(result.observation)
+        self._on_live_changed()
+        view.checkin_form.set_checkins(_by_urgency(live.state(focus).checkins), selected=None)
+
+    def _on_acknowledge(self, alert_id: uuid.UUID) -> None:
+        if self.live is not None:
+            self.live.acknowledge_alert(alert_id)
+
+    def _on_discharge(self, participant_id: uuid.UUID) -> None:
+        live = self.live
+        if live is None:
+            return
+        from kapsession.ui.discharge_dialog import DischargeDialog
+
+        name = live.record.participant(participant_id).client.full_name
+        dialog = DischargeDialog(
+            name,
+            live.protocol.discharge,
+            lambda obs, checklist: live.evaluate_discharge(participant_id, obs, checklist),
+            self.window,
+        )
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            observation, checklist, reason = dialog.value()
+            override = None
+            if reason:
+                try:
+                    override = DischargeOverride(reason, self._acting_name())
+                except ValueError as exc:
+                    self._problem("Discharge not recorded", str(exc))
+                    continue
+            result = live.record_discharge(
+                participant_id, observation, checklist, override=override
+            )
+            if result is not None and result.saved:
+                return
+
+    def _acting_name(self) -> str:
+        live = self.live
+        if live is None or live.acting_staff_id is None:
+            return ""
+        return self._staff_names.get(live.acting_staff_id, "")
+
+    def _on_stagger(self) -> None:
+        live = self.live
+        if live is None or len(live.participants) < 2:
+            return
+        minutes, ok = QInputDialog.getInt(
+            self.window,
+            "Stagger doses",
+            "Minutes between the participants' doses (in the order listed):",
+            5,
+            1,
+            30,
+        )
+        if ok:
+            live.plan_staggered_doses(float(minutes))
+
+    def _on_device(self, participant_id: uuid.UUID) -> None:
+        if self.live is not None and self.live.record_device(participant_id) is not None:
+            self._intranasal[participant_id] = self.live.intranasal_status(participant_id)
 
     def _show_recent(self) -> None:
         live = self.live
@@ -330,3 +516,38 @@ class AppController(QObject):
     def _problem(self, title: str, text: str) -> None:
         log.warning("%s: %s", title, text)
         QMessageBox.warning(self.window, title, text)
+
+
+_URGENCY = {
+    CheckinStatus.OVERDUE: 0,
+    CheckinStatus.DUE: 1,
+    CheckinStatus.UPCOMING: 2,
+    CheckinStatus.DONE: 3,
+}
+
+
+def _by_urgency(checkins: Sequence[CheckinState]) -> list[CheckinState]:
+    """Overdue, then due, then upcoming, then done; each in schedule order."""
+    return sorted(checkins, key=lambda c: (_URGENCY[c.status], c.due_at))
+
+
+def _time_today(text: str, now: datetime) -> datetime | None:
+    """ "" -> None (now); "HH:MM" -> that minute today, local time; a late entry, never future."""
+    if not text:
+        return None
+    cleaned = text.replace(".", ":").replace("h", ":")
+    try:
+        hours_text, minutes_text = cleaned.split(":")
+        hours, minutes = int(hours_text), int(minutes_text)
+    except ValueError:
+        raise ValueError(f"Write the time as HH:MM, e.g. 14:35, not '{text}'.") from None
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
+        raise ValueError(f"{text} is not a time of day; write HH:MM, e.g. 14:35.")
+    local_now = now.astimezone()
+    when = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    if when > local_now + timedelta(minutes=1):
+        raise ValueError(
+            f"{text} is later than now ({local_now:%H:%M}); a check-in can only be entered for a "
+            "time that has passed."
+        )
+    return when

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -15,16 +17,23 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kapsession.domain.timeline import CheckinState, CheckinStatus, TimelineState
-from kapsession.storage.records import ParticipantRecord, SessionRecord, StaffRecord
+from kapsession.services.nurse_board import BoardRow
+from kapsession.storage.records import SessionRecord, StaffRecord
 from kapsession.ui import theme
+from kapsession.ui.alerts_banner import AlertsBanner
+from kapsession.ui.checkin_form import CheckinForm
 from kapsession.ui.formatting import clock_text, local_time, minutes_text
 from kapsession.ui.music_panel import MusicPanel
+from kapsession.ui.nurse_board import NurseBoard
+from kapsession.ui.readings_table import ReadingsTable
 from kapsession.ui.timeline_strip import StripMark, TimelineStrip
+from kapsession.ui.vitals_chart import VitalsChart
 
 MARKER_SUGGESTIONS = (
     "Eye mask on",
@@ -75,6 +84,10 @@ class LiveView(QWidget):
     end_requested = Signal()
     acting_staff_changed = Signal(object)  # staff id or None
     participant_changed = Signal(object)
+    device_requested = Signal(uuid.UUID)
+    checkin_requested = Signal()
+    stagger_requested = Signal()
+    discharge_requested = Signal(uuid.UUID)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,8 +109,12 @@ class LiveView(QWidget):
         self.staff.currentIndexChanged.connect(
             lambda _i: self.acting_staff_changed.emit(self.staff.currentData())
         )
+        self.training = QLabel("TRAINING")
+        self.training.setObjectName("training")
+        self.training.hide()
         header = QHBoxLayout()
         header.addWidget(self.back_button)
+        header.addWidget(self.training)
         header.addWidget(self.title, 1)
         self.participant_label = QLabel("Participant")
         self.participant_label.setObjectName("dim")
@@ -153,9 +170,18 @@ class LiveView(QWidget):
         # others in the room (couples / group)
         self.room_panel = _panel()
         room_layout = QVBoxLayout(self.room_panel)
-        room_layout.addWidget(_heading("Participants"))
-        self.room_lines: list[QLabel] = []
-        self._room_layout = room_layout
+        board_head = QHBoxLayout()
+        board_head.addWidget(_heading("Nurse board — most urgent first"))
+        board_head.addStretch(1)
+        self.stagger_button = QPushButton("Stagger doses…")
+        self.stagger_button.setToolTip(
+            "Plan the participants' doses a few minutes apart, so one nurse's checks don't collide"
+        )
+        self.stagger_button.clicked.connect(self.stagger_requested)
+        board_head.addWidget(self.stagger_button)
+        room_layout.addLayout(board_head)
+        self.board = NurseBoard()
+        room_layout.addWidget(self.board)
         top = QHBoxLayout()
         top.addWidget(clocks, 5)
         top.addWidget(phase, 3)
@@ -164,8 +190,12 @@ class LiveView(QWidget):
         self.strip = TimelineStrip()
         strip_panel = _panel()
         strip_layout = QVBoxLayout(strip_panel)
-        strip_layout.addWidget(_heading("Timeline"))
+        strip_head = QHBoxLayout()
+        strip_head.addWidget(_heading("Timeline"))
+        strip_head.addStretch(1)
+        strip_layout.addLayout(strip_head)
         strip_layout.addWidget(self.strip)
+        self._strip_head = strip_head
         # actions
         self.marker = QLineEdit()
         self.marker.setPlaceholderText("Add a marker — type and press Enter  (M)")
@@ -177,11 +207,18 @@ class LiveView(QWidget):
         self.dose_button = QPushButton("Dose given now  (D)")
         self.dose_button.setObjectName("primary")
         self.dose_button.clicked.connect(self._request_dose)
+        self.device_button = QPushButton("Next device given  (V)")
+        self.device_button.clicked.connect(self._request_device)
+        self.device_button.hide()
+        self.discharge_button = QPushButton("Discharge…  (Ctrl+D)")
+        self.discharge_button.clicked.connect(self._request_discharge)
         self.end_button = QPushButton("End session  (Ctrl+E)")
         self.end_button.clicked.connect(self.end_requested)
         actions = QHBoxLayout()
         actions.addWidget(self.dose_button)
+        actions.addWidget(self.device_button)
         actions.addWidget(self.marker, 1)
+        actions.addWidget(self.discharge_button)
         actions.addWidget(self.end_button)
         # messages
         self.failure = QLabel()
@@ -196,30 +233,58 @@ class LiveView(QWidget):
         self.ended_label = QLabel()
         self.ended_label.setObjectName("banner")
         self.ended_label.hide()
-        self.training = QLabel("TRAINING — not a clinical record")
-        self.training.setObjectName("training")
-        self.training.hide()
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 12, 24, 12)
-        layout.setSpacing(12)
+        layout.setContentsMargins(20, 8, 20, 8)
+        layout.setSpacing(8)
         layout.addLayout(header)
-        layout.addWidget(self.training, alignment=Qt.AlignmentFlag.AlignLeft)
-        layout.addLayout(top, 3)
+        layout.addLayout(top, 2)
         layout.addWidget(self.room_panel)
+        self.alerts = AlertsBanner()
+        layout.addWidget(self.alerts)
         layout.addWidget(strip_panel)
+        self.music_line = QLabel()
+        self.music_line.setObjectName("dim")
+        self._strip_head.addWidget(self.music_line)
+        # the nurse's and the therapist's work areas, one at a time
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        checkin_page = QWidget()
+        checkin_layout = QVBoxLayout(checkin_page)
+        checkin_layout.setContentsMargins(0, 6, 0, 0)
+        self.checkin_form = CheckinForm()
+        self.readings = ReadingsTable()
+        checkin_layout.addWidget(self.checkin_form)
+        checkin_layout.addStretch(1)
+        self.chart = VitalsChart()
         self.music = MusicPanel()
-        layout.addWidget(self.music)
+        music_page = QWidget()
+        music_layout = QVBoxLayout(music_page)
+        music_layout.setContentsMargins(0, 6, 0, 0)
+        music_layout.addWidget(self.music)
+        music_layout.addStretch(1)
+        self.tabs.addTab(checkin_page, "Check-in  (C)")
+        self.tabs.addTab(self.readings, "Readings  (R)")
+        self.tabs.addTab(self.chart, "Vitals chart  (G)")
+        self.tabs.addTab(music_page, "Music")
+        layout.addWidget(self.tabs, 5)
         layout.addWidget(self.ended_label)
         layout.addLayout(actions)
         layout.addWidget(self.failure)
-        layout.addWidget(self.recent)
-        layout.addWidget(self.saved)
-        layout.addStretch(1)
+        status = QHBoxLayout()
+        status.addWidget(self.recent, 1)
+        status.addWidget(self.saved)
+        layout.addLayout(status)
         QShortcut(QKeySequence("D"), self, self._request_dose)
         QShortcut(QKeySequence("M"), self, self.marker.setFocus)
         QShortcut(QKeySequence("Ctrl+E"), self, self.end_requested.emit)
         QShortcut(QKeySequence("Alt+Left"), self, self.back_requested.emit)
         QShortcut(QKeySequence("Escape"), self, self._escape)
+        QShortcut(QKeySequence("C"), self, self.checkin_requested.emit)
+        QShortcut(QKeySequence("G"), self, lambda: self.tabs.setCurrentWidget(self.chart))
+        QShortcut(QKeySequence("R"), self, self._show_readings)
+        QShortcut(QKeySequence("A"), self, self._acknowledge)
+        QShortcut(QKeySequence("V"), self, self._request_device)
+        QShortcut(QKeySequence("Ctrl+D"), self, self._request_discharge)
         QShortcut(QKeySequence("P"), self, self.music.play_pause_requested.emit)
         QShortcut(QKeySequence("Q"), self, self.music.quiet_requested.emit)
         QShortcut(QKeySequence("Ctrl+Right"), self, self.music.next_requested.emit)
@@ -254,14 +319,6 @@ class LiveView(QWidget):
         self.participant.setVisible(several)
         self.participant_label.setVisible(several)
         self.room_panel.setVisible(several)
-        for line in self.room_lines:
-            line.deleteLater()
-        self.room_lines = []
-        if several:
-            for _p in record.participants:
-                line = QLabel()
-                self._room_layout.addWidget(line)
-                self.room_lines.append(line)
         self.staff.blockSignals(True)
         self.staff.clear()
         self.staff.addItem("— not recorded —", None)
@@ -282,9 +339,10 @@ class LiveView(QWidget):
     def show_state(
         self,
         state: TimelineState,
-        room: list[tuple[ParticipantRecord, TimelineState]],
+        room: Sequence[BoardRow],
         marks: list[StripMark],
         live: bool,
+        planned: Mapping[uuid.UUID, datetime] | None = None,
     ) -> None:
         self.elapsed.setText(clock_text(state.elapsed_s))
         if state.since_dose_s is not None and state.first_dose_at is not None:
@@ -332,16 +390,8 @@ class LiveView(QWidget):
             self.checkin_lines[0].setText("All check-ins done")
             self.checkin_lines[0].setStyleSheet(f"color: {theme.DONE};")
             self.checkin_lines[0].show()
-        for line, (participant, pstate) in zip(self.room_lines, room, strict=False):
-            dose = (
-                f"T+{clock_text(pstate.since_dose_s)}"
-                if pstate.since_dose_s is not None
-                else "no dose yet"
-            )
-            phase = pstate.current_phase.spec.name if pstate.current_phase else "—"
-            nxt = pstate.next_checkins(1)
-            due = checkin_text(nxt[0], pstate)[0] if nxt else "check-ins done"
-            line.setText(f"{participant.client.full_name}:  {dose}  ·  {phase}  ·  {due}")
+        if self.room_panel.isVisible():
+            self.board.show_rows(room, planned)
         self.strip.show_state(state, marks)
         self.dose_button.setEnabled(live)
         self.marker.setEnabled(live)
@@ -388,6 +438,29 @@ class LiveView(QWidget):
             self.show_failure("Type what happened, then press Enter. Nothing was saved.")
             return
         self.marker_requested.emit(text, self.current_participant())
+
+    def focus_checkin(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.checkin_form.focus_first()
+
+    def _show_readings(self) -> None:
+        self.tabs.setCurrentWidget(self.readings)
+        self.readings.setFocus()
+
+    def _acknowledge(self) -> None:
+        first = self.alerts.first_open()
+        if first is not None:
+            self.alerts.acknowledge_requested.emit(first)
+
+    def _request_device(self) -> None:
+        participant = self.current_participant()
+        if participant is not None and self.device_button.isVisible():
+            self.device_requested.emit(participant)
+
+    def _request_discharge(self) -> None:
+        participant = self.current_participant()
+        if participant is not None and self.discharge_button.isEnabled():
+            self.discharge_requested.emit(participant)
 
     def _nudge_volume(self, step: int) -> None:
         slider = self.music.volume

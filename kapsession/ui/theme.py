@@ -27,9 +27,9 @@ QFrame#panel {{ background: {PANEL}; border: 1px solid {BORDER}; border-radius: 
 QLabel {{ background: transparent; }}
 QLabel#dim {{ color: {TEXT_DIM}; }}
 QLabel#heading {{ color: {TEXT_DIM}; font-size: 13px; letter-spacing: 1px; }}
-QLabel#clock {{ font-size: 72px; font-weight: 300; }}
-QLabel#doseClock {{ font-size: 44px; font-weight: 300; color: {TEXT}; }}
-QLabel#phase {{ font-size: 30px; }}
+QLabel#clock {{ font-size: 54px; font-weight: 300; }}
+QLabel#doseClock {{ font-size: 36px; font-weight: 300; color: {TEXT}; }}
+QLabel#phase {{ font-size: 26px; }}
 QLabel#training {{ background: {TRAINING}; color: #f2eefa; font-weight: bold;
     padding: 4px 12px; border-radius: 4px; }}
 QLabel#banner {{ background: #2a2320; color: {TEXT}; border: 1px solid {OVERDUE};

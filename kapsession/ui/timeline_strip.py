@@ -36,12 +36,12 @@ class TimelineStrip(QWidget):
         super().__init__(parent)
         self._state: TimelineState | None = None
         self._marks: list[StripMark] = []
-        self.setMinimumHeight(96)
+        self.setMinimumHeight(88)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName("Session timeline")
 
     def sizeHint(self) -> QSize:
-        return QSize(900, 104)
+        return QSize(900, 90)
 
     def show_state(self, state: TimelineState, marks: list[StripMark]) -> None:
         self._state = state
