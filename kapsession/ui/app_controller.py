@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
 from kapsession.audio.backend import AudioBackend, open_backend
 from kapsession.domain.clock import Clock
 from kapsession.domain.discharge import DischargeOverride
+from kapsession.domain.hold_dose import HoldDoseOverride
 from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.domain.vitals import FieldProblem
 from kapsession.resources import playlists_dir
@@ -25,6 +26,8 @@ from kapsession.services.session_service import SessionService
 from kapsession.storage.errors import StorageError
 from kapsession.ui.checkin_form import UNSCHEDULED, CheckinEntry
 from kapsession.ui.dialogs import ClientDialog, NewSessionDialog, StaffDialog
+from kapsession.ui.discharge_dialog import DischargeDialog
+from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.formatting import clock_text, local_time
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.timeline_strip import StripMark
@@ -395,6 +398,7 @@ class AppController(QObject):
             view.checkin_form.show_problems(list(result.problems))
             return
         view.checkin_form.prefill(result.observation)
+        view.setFocus()  # the form is done: D, M, C and the other keys act on the screen again
         self._on_live_changed()
         view.checkin_form.set_checkins(_by_urgency(live.state(focus).checkins), selected=None)
 
@@ -406,8 +410,6 @@ class AppController(QObject):
         live = self.live
         if live is None:
             return
-        from kapsession.ui.discharge_dialog import DischargeDialog
-
         name = live.record.participant(participant_id).client.full_name
         dialog = DischargeDialog(
             name,
@@ -429,6 +431,7 @@ class AppController(QObject):
             )
             if result is not None and result.saved:
                 return
+            dialog.show_result_problems(result)
 
     def _acting_name(self) -> str:
         live = self.live
@@ -469,20 +472,62 @@ class AppController(QObject):
             self.live.acting_staff_id = staff_id
 
     def _on_dose(self, participant_id: uuid.UUID) -> None:
+        """D: the dose dialog (mg or mg/kg, lot, who, when); the hold-dose rule runs on save."""
         live = self.live
         if live is None or not live.is_live:
             return
-        name = live.record.participant(participant_id).client.full_name
-        first = live.first_dose_at(participant_id) is None
-        what = "the dose" if first else "a booster dose"
-        at = live.now()  # the dose time is when D was pressed, not when the question is answered
-        if self.confirm and not self._ask(
-            "Dose given",
-            f"Record {what} for {name} as given now, at {local_time(at)}?"
-            + ("\n\nThis starts the T+ clock." if first else ""),
-        ):
+        at = live.now()  # the dose time is when D was pressed, not when the form is saved
+        if not self.confirm:
+            live.give_dose(participant_id, at=at)  # unattended: a bare dose, no questions
             return
-        live.give_dose(participant_id, at=at)
+        name = live.record.participant(participant_id).client.full_name
+        weights = [
+            d.weight_kg
+            for d in live.doses
+            if d.participant_id == participant_id and d.weight_kg is not None
+        ]
+        dialog = DoseDialog(
+            name,
+            live.protocol.dosing,
+            self.service.staff.active(),
+            live.acting_staff_id,
+            first_dose=live.first_dose_at(participant_id) is None,
+            now_text=local_time(at),
+            last_weight_kg=weights[-1] if weights else None,
+            parent=self.window,
+        )
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            entry = dialog.value()
+            if entry is None:
+                continue
+            reason = dialog.override_reason()
+            override = None
+            if reason:
+                try:
+                    override = HoldDoseOverride(reason, self._acting_name() or "not recorded")
+                except ValueError as exc:
+                    self._problem("Dose not recorded", str(exc))
+                    continue
+            try:
+                given_at = entry.given_at(live.now()) or at
+            except ValueError as exc:
+                self._problem("Dose not recorded", str(exc))
+                continue
+            result = live.record_dose(
+                participant_id,
+                entry.dose_text,
+                weight_text=entry.weight_text,
+                unit=entry.unit,
+                lot_number=entry.lot_number,
+                given_by=entry.given_by,
+                at=given_at,
+                override=override,
+            )
+            if result is not None and result.saved:
+                if result.intranasal is not None:
+                    self._intranasal[participant_id] = result.intranasal
+                return
+            dialog.show_result_problems(result)
 
     def _on_marker(self, text: str, participant_id: uuid.UUID | None) -> None:
         if self.live is not None and self.live.add_marker(text, participant_id):

@@ -54,7 +54,8 @@ class CheckinEntry:
 
 
 class _Field(QLineEdit):
-    """A number box: Enter saves the whole form (handled by the form)."""
+    """A number box. Enter is not handled here: a line edit passes the key on to its parent,
+    and the form saves once (connecting returnPressed as well would save twice)."""
 
 
 class CheckinForm(QFrame):
@@ -91,7 +92,6 @@ class CheckinForm(QFrame):
             box.setPlaceholderText(hint)
             box.setAccessibleName(label)
             box.setMinimumWidth(62)
-            box.returnPressed.connect(self._submit)
             box.textChanged.connect(lambda _t, k=key: self._field_changed(k))
             self.fields[key] = box
             grid.addWidget(caption, 0, column)
@@ -100,7 +100,6 @@ class CheckinForm(QFrame):
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Comment (optional)")
         self.comment.setAccessibleName("Comment")
-        self.comment.returnPressed.connect(self._submit)
         self.save_button = QPushButton("Save check-in  (Enter)")
         self.save_button.setObjectName("primary")
         self.save_button.clicked.connect(self._submit)

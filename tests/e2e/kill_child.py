@@ -10,7 +10,8 @@ saved it prints one line, flushed:
     CLIENT <client id>        the client dialog (Ctrl+N) saved the client
     SESSION <session id>      the new-session dialog (Ctrl+Return) started the session
     RESUMED <session id>      or, when a live session was offered, Enter on Resume opened it
-    DOSE <participant id>     D, confirmed with Enter, saved the first dose
+    BASELINE <participant id> C, 124 Tab 80 Enter, saved the baseline check-in
+    DOSE <participant id>     D, 200 Enter in the dose dialog, saved the first dose
     MARKER <label>            M, the label, Enter: saved; "Kill test <TAG> note <n>", n = 0, 1, ...
 
 The marker loop never ends: the test kills the process. On any surprise it prints
@@ -120,9 +121,10 @@ def new_session(dialog: QWidget) -> None:
     QTest.keyClick(focused(), Qt.Key.Key_Return)
 
 
-def confirm(dialog: QWidget) -> None:
-    if dialog.windowTitle() != "Dose given":
-        fail(f"expected the dose confirmation, got {dialog.windowTitle()!r}")
+def dose_200(dialog: QWidget) -> None:
+    if not dialog.windowTitle().startswith("Initial dose"):
+        fail(f"expected the dose dialog, got {dialog.windowTitle()!r}")
+    QTest.keyClicks(focused(), "200")  # the focus starts in the dose field
     QTest.keyClick(focused(), Qt.Key.Key_Return)
 
 
@@ -176,8 +178,17 @@ class Driver:
                 fail("the session did not start")
             assert controller.live is not None
             say(f"SESSION {controller.live.record.id}")
-            press_answered(window, Qt.Key.Key_D, Qt.KeyboardModifier.NoModifier, Answer(confirm))
             participant = controller.live.participants[0].id
+            # the baseline blood pressure by keyboard (the hold-dose rule reads it): C, Tab, Enter
+            QTest.keyClick(take_keys(window), Qt.Key.Key_C)
+            QTest.keyClicks(focused(), "124")
+            QTest.keyClick(focused(), Qt.Key.Key_Tab)
+            QTest.keyClicks(focused(), "80")
+            QTest.keyClick(focused(), Qt.Key.Key_Return)
+            if not controller.live.observations:
+                fail("the baseline check-in was not saved")
+            say(f"BASELINE {participant}")
+            press_answered(window, Qt.Key.Key_D, Qt.KeyboardModifier.NoModifier, Answer(dose_200))
             if controller.live.first_dose_at(participant) is None:
                 fail("the dose was not saved")
             say(f"DOSE {participant}")

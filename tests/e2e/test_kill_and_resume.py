@@ -337,8 +337,13 @@ def test_the_restart_resumes_at_the_right_time_and_writes_missed_phases_once(
     assert live is not None and live.record.id == session_id
     # Then the clocks, the phase and the check-ins are those of the stored anchors at `now`
     view = window.live_view
+    (participant_id,) = snapshot.first_doses
     expected = compute_timeline(
-        snapshot.protocol, started_at=started, now=now, first_dose_at=first_dose
+        snapshot.protocol,
+        started_at=started,
+        now=now,
+        first_dose_at=first_dose,
+        done_checkins=snapshot.done_checkins.get(participant_id, set()),
     )
     assert view.elapsed.text() == hms((now - started).total_seconds()) == f"{hms(later_min * 60)}"
     assert view.since_dose.text() == f"T+{hms((now - first_dose).total_seconds())}"

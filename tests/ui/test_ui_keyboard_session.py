@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QListWidget
-from ui_harness import PROTOCOL_KEY, START, MakeApp, RunningApp, fill_client, press, type_text
+from ui_harness import (
+    PROTOCOL_KEY,
+    START,
+    MakeApp,
+    RunningApp,
+    fill_client,
+    fill_dose,
+    press,
+    type_text,
+)
 from ui_harness import key as press_key
 
 from kapsession.ui.dialogs import NewSessionDialog
@@ -77,16 +87,18 @@ def test_whole_session_by_keyboard(make_app: MakeApp, confirm: bool, beeps: list
     # When 40 minutes pass and D is pressed (and the confirmation answered with Enter)
     app.advance(40 * 60)
     assert app.live_view.elapsed.text() == "0:40:00"
-    with app.answering(*([press(ENTER)] if confirm else [])) as seen:
+    app.baseline_by_keyboard()  # C, 122, Tab, 78, Enter: the hold-dose rule reads it
+    with app.answering(*([fill_dose("200")] if confirm else [])) as seen:
         app.key(Qt.Key.Key_D)
     # Then one initial dose is stored at the fake time, and the T+ clock runs from it
     if confirm:
-        assert [a.title for a in seen] == ["Dose given"]
-        assert "This starts the T+ clock" in seen[0].text
+        assert [a.title for a in seen] == ["Initial dose — Maya Fischer"]
     (dose,) = app.doses()
+    if confirm:
+        assert dose.dose_mg == 200.0
     assert (dose.kind, dose.occurred_at, dose.route) == ("initial", app.clock.now(), "sublingual")
     assert app.live_view.since_dose.text() == "T+0:00:00"
-    assert "Dose given to Maya" in app.live_view.saved.text()
+    assert re.search(r"Dose (200 mg )?given to Maya", app.live_view.saved.text())
 
     # When M is pressed, a marker typed and Enter pressed
     app.advance(5 * 60)
@@ -121,11 +133,11 @@ def test_whole_session_by_keyboard(make_app: MakeApp, confirm: bool, beeps: list
     assert beeps == []
 
 
-def test_cancelling_the_dose_confirmation_records_nothing(app: RunningApp) -> None:
+def test_cancelling_the_dose_dialog_records_nothing(app: RunningApp) -> None:
     # Given a live session
     app.start_session("Maya Fischer")
     app.advance(40 * 60)
-    # When D is pressed and the confirmation is cancelled with Escape
+    # When D is pressed and the dose dialog is cancelled with Escape
     with app.answering(press(Qt.Key.Key_Escape)):
         app.key(Qt.Key.Key_D)
     # Then no dose is stored and the clock still waits for the dose
@@ -233,17 +245,22 @@ def test_a_slow_confirmation_records_the_dose_at_the_time_it_asked_about(app: Ru
     # Given a live session 40 minutes in
     app.start_session("Maya Fischer")
     app.advance(40 * 60)
+    app.baseline_by_keyboard()
     pressed_at = app.clock.now()
 
-    def answer_after_90_s(_dialog: object) -> None:
-        app.clock.advance(90)  # the nurse settles the client before answering
-        press_key(ENTER)
+    shown: list[str] = []
 
-    # When D is pressed and the confirmation ("as given now, at 14:40?") answered 90 s later
-    with app.answering(answer_after_90_s) as seen:
+    def answer_after_90_s(dialog: object) -> None:
+        shown.append(dialog.given_at.text())  # type: ignore[attr-defined]
+        app.clock.advance(90)  # the nurse settles the client before saving
+
+    # When D is pressed and the dose dialog (time given: 14:40) is saved 90 s later
+    with app.answering(
+        fill_dose("200", before_enter=lambda: answer_after_90_s(QApplication.activeModalWidget()))
+    ):
         app.key(Qt.Key.Key_D)
-    # Then the dose is stored at the time the question named, entered 90 s later
-    assert f"as given now, at {local_time(pressed_at)}?" in seen[0].text
+    # Then the dose is stored at the time the dialog named, entered 90 s later
+    assert shown == [local_time(pressed_at)]
     (dose,) = app.doses()
     assert dose.occurred_at == pressed_at
     assert dose.recorded_at == app.clock.now()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
-from ui_harness import START, MakeApp, RunningApp, press
+from ui_harness import START, MakeApp, RunningApp, fill_dose
 
 from kapsession.ui import theme
 from kapsession.ui.formatting import local_time
@@ -200,20 +200,22 @@ def test_couples_layout_and_a_dose_for_the_second_participant(app: RunningApp) -
     tab_to(app, view.participant)
     app.key(Qt.Key.Key_Down)
     assert view.current_participant() == jonas.id
-    with app.answering(press(Qt.Key.Key_Return)) as seen:
+    app.baseline_by_keyboard()
+    with app.answering(fill_dose("200")) as seen:
         app.key(Qt.Key.Key_D)
     # Then the dose is Jonas's alone: his line changes, Maya's stays as it was
-    assert "Jonas Weber" in seen[0].text
+    assert "Jonas Weber" in seen[0].title
     assert [d.participant_id for d in app.doses()] == [jonas.id]
-    assert board(app) == {
-        "Maya Fischer": waiting,
-        "Jonas Weber": ("T+0:00:00", "Onset", "Baseline vitals — overdue"),
-    }
+    rows = board(app)
+    assert rows["Maya Fischer"] == waiting
+    assert rows["Jonas Weber"][:2] == ("T+0:00:00", "Onset")
+    assert rows["Jonas Weber"][2].startswith("T+15 at ")  # his baseline is done
     # And the main clocks follow the selected participant
     app.advance(16 * 60)
     assert (view.since_dose.text(), view.phase_name.text()) == ("T+0:16:00", "Onset")
     assert view.elapsed.text() == "1:01:00"
     assert "T+15 — due now" in shown_checkins(app)
+    tab_to(app, view.participant)
     app.key(Qt.Key.Key_Up)
     assert view.current_participant() == maya.id
     assert (view.since_dose.text(), view.phase_name.text()) == ("no dose yet", "Intention")

@@ -25,7 +25,7 @@ from pytestqt.qtbot import QtBot
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
 from kapsession.services.context import AppContext, open_context
-from kapsession.storage.records import DoseRecord, EventRecord, SessionRecord
+from kapsession.storage.records import DoseRecord, EventRecord, ObservationRecord, SessionRecord
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.live_view import LiveView
 from kapsession.ui.main_window import MainWindow
@@ -149,6 +149,19 @@ def press(
     return handler
 
 
+def fill_dose(dose_mg: str, before_enter: Callable[[], None] | None = None) -> ModalHandler:
+    """An answer to the dose dialog: type the dose (the focus starts there), Enter to save."""
+
+    def handler(dialog: QWidget) -> None:
+        assert type(dialog).__name__ == "DoseDialog", describe(dialog)
+        type_text(dose_mg)
+        if before_enter is not None:
+            before_enter()
+        key(Qt.Key.Key_Return)
+
+    return handler
+
+
 def fill_client(given: str, family: str, birth: str = "", number: str = "") -> ModalHandler:
     """An answer to the client dialog: type each field, Tab between them, Enter to save."""
 
@@ -224,6 +237,17 @@ class RunningApp:
     def answering(self, *handlers: ModalHandler) -> AbstractContextManager[list[Answered]]:
         return self.guard.answering(*handlers)
 
+    def baseline_by_keyboard(self, systolic: str = "122", diastolic: str = "78") -> None:
+        """C opens the check-in form on the most urgent check-in (the baseline before the dose);
+        type the blood pressure, Enter saves. The hold-dose rule needs a baseline."""
+        before = len(self.observations())
+        self.key(Qt.Key.Key_C)
+        self.type(systolic)
+        self.key(Qt.Key.Key_Tab)
+        self.type(diastolic)
+        self.key(Qt.Key.Key_Return)
+        assert len(self.observations()) == before + 1, self.live_view.checkin_form.problems.text()
+
     def advance(self, seconds: float) -> None:
         """Move the fake clock on, then wait for the session timer's next tick to show it."""
         self.clock.advance(seconds)
@@ -237,6 +261,11 @@ class RunningApp:
         live = self.controller.live
         assert live is not None, "no session is open"
         return self.context.service.sessions.get(live.record.id)
+
+    def observations(self) -> list[ObservationRecord]:
+        live = self.controller.live
+        assert live is not None, "no session is open"
+        return self.context.service.checkins.observations(live.record.id)
 
     def events(self, kind: str, session_id: uuid.UUID | None = None) -> list[EventRecord]:
         sid = session_id or self.session().id
