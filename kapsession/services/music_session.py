@@ -5,7 +5,9 @@ phase, the music moves to that phase's playlist at the end of the current track,
 with a crossfade, as the protocol or the therapist chooses. Every start, end, skip, pause,
 volume change and transition is written to the session record as a music event. Faults (a
 missing or broken file, a libVLC error) are logged, skipped, and told quietly; the session
-clock and the record carry on. Music never starts by itself: the therapist presses play.
+clock and the record carry on. Music never starts by itself: the therapist presses play, and
+music that was paused or quieted (or silenced by a phase without a playlist) stays silent
+through a phase change, with the new phase's playlist waiting for play.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from kapsession.audio.backend import AudioBackend
 from kapsession.audio.crossfader import Crossfader
+from kapsession.audio.player import Player, PlayerState
 from kapsession.audio.playlist import Playlist, PlaylistEntry, PlaylistError, read_playlist
 from kapsession.audio.probe import probe_track_headers
 from kapsession.services.live_session import LiveSession
@@ -125,7 +128,10 @@ class MusicSession(QObject):
         )
         self._fader.track_started.connect(self._on_track_started)
         self._fader.track_finished.connect(self._on_track_finished)
-        self._fader.error.connect(self._on_error)
+        for player in self._fader.players:
+            # from each player, after the Crossfader's own handler: which file failed is known
+            player.error.connect(lambda message, p=player: self._on_error(message, p.source))
+            player.position_changed.connect(lambda ms, p=player: self._on_position(p, ms))
         self._state = "stopped"
         self.follow_phases = True
         self.transition = live.protocol.music.transition
@@ -136,7 +142,16 @@ class MusicSession(QObject):
         self._pending_reason = ""
         self._playing_entry: PlaylistEntry | None = None
         self._playing_playlist: str | None = None
-        self._failures_in_row = 0
+        # entries of one playlist that failed since a track of it last played: when every
+        # entry has failed, the music stops instead of trying them again and again
+        self._failed_list: LoadedPlaylist | None = None
+        self._failed: set[str] = set()  # locations
+        self._skip_target: tuple[LoadedPlaylist, int] | None = None  # after a broken track
+        self._skip_timer = QTimer(self)
+        self._skip_timer.setSingleShot(True)
+        self._skip_timer.setInterval(0)  # once the fader call that failed has returned
+        self._skip_timer.timeout.connect(self._skip_broken)
+        self._return_to: tuple[LoadedPlaylist, int] | None = None  # after a chosen single track
         self._phase_key = self._room_phase_key()
         self._volume_timer = QTimer(self)
         self._volume_timer.setSingleShot(True)
@@ -234,6 +249,9 @@ class MusicSession(QObject):
         self._write("quiet", entry=self._playing_entry, detail={"fade_s": QUIET_FADE_S})
 
     def next(self) -> None:
+        if self._return_to is not None and self._state != "stopped":
+            self._skip_to(self._return_to[1], "next", self._return_to[0])  # end a single track
+            return
         if self._current is None or not self._current.playlist.entries:
             return
         target = (self._index + 1) % len(self._current.playlist.entries)
@@ -282,8 +300,14 @@ class MusicSession(QObject):
             playlist=Playlist(source=path, entries=(entry,)),
             durations_ms=(probe_track_headers(path).duration_ms,),
         )
+        return_to = self._return_to  # a single track chosen during another returns to the same
+        if return_to is None and self._current is not None and self._current.playlist.entries:
+            following = self._index + (0 if self._state == "stopped" else 1)
+            return_to = (self._current, following % len(self._current.playlist.entries))
         self._write("playlist_switch", playlist=path.name, detail={"single_track": str(path)})
-        self._start_entry(single, 0, fade_s=None if self._state == "playing" else 0.0)
+        self._start_entry(
+            single, 0, fade_s=None if self._state == "playing" else 0.0, return_to=return_to
+        )
 
     def set_follow_phases(self, follow: bool) -> None:
         self.follow_phases = follow
@@ -298,14 +322,16 @@ class MusicSession(QObject):
         if self._state == "stopped":
             return
         self._write("stop", entry=self._playing_entry)
+        self._skip_target = None
         self._fader.stop()
         self._playing_entry = None
         self._set_state("stopped")
 
     def close(self) -> None:
-        self._volume_timer.stop()
-        if self._volume_timer.isActive():
+        if self._volume_timer.isActive():  # a volume change still settling is logged now
+            self._volume_timer.stop()
             self._log_volume()
+        self._skip_timer.stop()
         self._fader.close()
 
     # phases ---------------------------------------------------------------------------------
@@ -341,7 +367,17 @@ class MusicSession(QObject):
         if target is self._current:
             self.changed.emit()
             return
-        if self.transition == "fade" or self._state in ("paused", "quiet"):
+        if self._state in ("paused", "quiet"):
+            # silenced (by the therapist or a silent phase): the new playlist waits for play
+            self._write(
+                "phase_transition", playlist=target.name, detail={**detail, "waits_for_play": True}
+            )
+            self._write("track_end", entry=self._playing_entry, playlist=self._playing_playlist)
+            self._playing_entry = None
+            self._current, self._index, self._pending = target, 0, None
+            self._set_state("stopped")  # the fade to silence runs on; play() starts afresh
+            return
+        if self.transition == "fade":
             self._write("phase_transition", playlist=target.name, detail=detail)
             self._start_entry(target, 0, fade_s=None if self._state == "playing" else 0.0)
         else:
@@ -357,49 +393,67 @@ class MusicSession(QObject):
         self.changed.emit()
 
     def _on_session_ended(self) -> None:
-        if self._state == "playing":
-            self._fader.quiet(QUIET_FADE_S)
-            self._write("stop", entry=self._playing_entry, detail={"reason": "session ended"})
-            self._set_state("quiet")
+        if self._state == "stopped":
+            return
+        self._fader.quiet(QUIET_FADE_S)  # already silent when paused or quiet
+        self._write("stop", entry=self._playing_entry, detail={"reason": "session ended"})
+        self._skip_target = None
+        self._playing_entry = None
+        self._set_state("stopped")
 
     # tracks ---------------------------------------------------------------------------------
-    def _skip_to(self, index: int, direction: str) -> None:
-        assert self._current is not None
+    def _skip_to(self, index: int, direction: str, loaded: LoadedPlaylist | None = None) -> None:
+        loaded = loaded or self._current
+        assert loaded is not None
         if self._state == "stopped":
-            self._index = index
+            self._current, self._index = loaded, index
             self.changed.emit()
             return
-        target = self._current.playlist.entries[index]
+        target = loaded.playlist.entries[index]
         self._write(
             "skip",
             entry=self._playing_entry,
             position_ms=self._fader.leading.position_ms,
             detail={"direction": direction, "to": track_title(target)},
         )
-        self._start_entry(self._current, index, fade_s=min(2.0, self._fader.crossfade_s))
+        self._start_entry(loaded, index, fade_s=min(2.0, self._fader.crossfade_s))
 
-    def _start_entry(self, loaded: LoadedPlaylist, index: int, *, fade_s: float | None) -> None:
+    def _start_entry(
+        self,
+        loaded: LoadedPlaylist,
+        index: int,
+        *,
+        fade_s: float | None,
+        return_to: tuple[LoadedPlaylist, int] | None = None,
+    ) -> None:
         self._current, self._index = loaded, index
+        self._return_to = return_to
+        self._skip_target = None
         entry = loaded.playlist.entries[index]
-        if entry.path is None:
-            self._on_error(f"{entry.location} is not a file on this laptop; skipped.")
-            return
         was_playing = self._state in ("playing",)
         if self._state in ("paused", "quiet"):
             self._fader.stop()
         self._set_state("playing")
+        if entry.path is None:
+            self._on_error(f"{entry.location} is not a file on this laptop.")
+            return
         if was_playing:
             self._fader.crossfade_to(entry.path, fade_s)
         else:
             self._fader.play(entry.path, fade_in_s=2.0)
 
     def _entry_for(self, path: str) -> tuple[LoadedPlaylist, int] | None:
-        """Which entry a started file is: the pending phase playlist first, then the current
-        playlist searched from the current position on (so repeated files resolve in order)."""
+        """Which entry a started file is: the pending phase playlist first, then the playlist
+        to return to after a single track, then the current playlist searched from the current
+        position on (so repeated files resolve in order)."""
         if self._pending is not None:
             for i, entry in enumerate(self._pending.playlist.entries):
                 if entry.path is not None and str(entry.path) == path:
                     return self._pending, i
+        if self._return_to is not None:
+            loaded, i = self._return_to
+            if str(loaded.playlist.entries[i].path) == path:
+                return loaded, i
         if self._current is not None:
             entries = self._current.playlist.entries
             for offset in range(len(entries)):
@@ -414,6 +468,8 @@ class MusicSession(QObject):
             loaded, index = found
             if loaded is self._pending:
                 self._pending = None
+            if loaded is not self._current:
+                self._return_to = None  # another playlist took over from the single track
             self._current, self._index = loaded, index
         previous = self._playing_entry
         if previous is not None:
@@ -421,7 +477,6 @@ class MusicSession(QObject):
         entry = self._current.playlist.entries[self._index] if self._current else None
         self._playing_entry = entry
         self._playing_playlist = self._current.name if self._current else None
-        self._failures_in_row = 0
         duration = self._current.durations_ms[self._index] if self._current else None
         self._write(
             "track_start",
@@ -438,6 +493,10 @@ class MusicSession(QObject):
             )
             self._fader.set_next(first)
             return
+        if self._return_to is not None:
+            loaded, index = self._return_to
+            self._fader.set_next(loaded.playlist.entries[index].path)
+            return
         if self._current is None or not self._current.playlist.entries:
             self._fader.set_next(None)
             return
@@ -445,34 +504,68 @@ class MusicSession(QObject):
         self._fader.set_next(self._current.playlist.entries[following].path)
 
     def _on_track_finished(self, _path: str) -> None:
+        if self._state == "stopped":
+            return  # stopped and logged already (the session ended during the fade-out)
         self._write("track_end", entry=self._playing_entry, playlist=self._playing_playlist)
         self._playing_entry = None
-        if self._phase_playlist(self._phase_key) is None and self.follow_phases:
+        silent_phase = self._phase_playlist(self._phase_key) is None and self.follow_phases
+        if silent_phase or self._state != "playing":
+            # a silent phase, or the track ran out while fading to quiet: music does not restart
+            if self._current is not None and self._current.playlist.entries:
+                self._index = (self._index + 1) % len(self._current.playlist.entries)
             self._set_state("stopped")
             return
         self._set_state("stopped")
         self.play()
 
-    def _on_error(self, message: str) -> None:
+    def _on_position(self, player: Player, position_ms: int) -> None:
+        if position_ms <= 0 or not self._failed or self._failed_list is None:
+            return
+        if any(
+            e.path == player.source and e.location not in self._failed
+            for e in self._failed_list.playlist.entries
+        ):
+            self._failed.clear()  # a track of that playlist really plays: it is not all broken
+
+    def _on_error(self, message: str, source: Path | None = None) -> None:
+        """Log the fault against the file that failed; skip to the one after it (deferred, so
+        the fader call that failed returns first), or stop when none is left to try."""
         log.warning("music fault: %s", message)
-        self._failures_in_row += 1
-        entry = None
-        if self._current is not None and self._current.playlist.entries:
-            entry = self._current.playlist.entries[
-                self._index % len(self._current.playlist.entries)
-            ]
-        self._write("error", entry=entry, detail={"message": message})
-        count = len(self._current.playlist.entries) if self._current else 0
-        if self._current is None or self._failures_in_row >= max(count, 1):
+        found = self._entry_for(str(source)) if source is not None else None
+        loaded, index = found if found is not None else (self._current, self._index)
+        count = len(loaded.playlist.entries) if loaded is not None else 0
+        entry = loaded.playlist.entries[index % count] if loaded is not None and count else None
+        if loaded is not self._failed_list:
+            self._failed_list, self._failed = loaded, set()
+        if entry is not None:
+            self._failed.add(entry.location)
+        self._write(
+            "error",
+            entry=entry,
+            playlist=loaded.name if loaded is not None else None,
+            detail={"message": message},
+        )
+        if loaded is None or all(e.location in self._failed for e in loaded.playlist.entries):
+            self._skip_target = None
             self._fader.stop()
+            self._playing_entry = None
             self._set_state("stopped")
             self.notice.emit(f"{message} No playable track is left in this playlist.")
             return
         self.notice.emit(f"{message} Skipped to the next track.")
-        following = (self._index + 1) % count
-        self._set_state("stopped")
-        self._fader.stop()
-        self._start_entry(self._current, following, fade_s=0.0)
+        self._skip_target = (loaded, (index + 1) % count)
+        self._skip_timer.start()
+
+    def _skip_broken(self) -> None:
+        target, self._skip_target = self._skip_target, None
+        if target is None or self._state != "playing":
+            return
+        loaded, index = target
+        path = loaded.playlist.entries[index].path
+        if self._fader.leading.state is PlayerState.PLAYING and path is not None:
+            self._fader.set_next(path)  # the current track plays on; the next playable follows
+            return
+        self._start_entry(loaded, index, fade_s=0.0, return_to=self._return_to)
 
     # helpers --------------------------------------------------------------------------------
     def _phase_playlist(self, key: str | None) -> LoadedPlaylist | None:

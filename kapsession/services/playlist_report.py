@@ -45,14 +45,16 @@ def check_playlists(files: list[str], *, as_json: bool, out: TextIO) -> int:
     results: list[dict[str, Any]] = []
     failed = False
     for name in files:
-        path = Path(name)
+        path = Path(name).absolute()  # entries resolve to absolute paths, whatever the cwd
         try:
             check = check_playlist(path)
         except (PlaylistError, OSError) as exc:
             failed = True
-            results.append({"playlist": name, "ok": False, "error": str(exc), "entries": []})
+            # a PlaylistError names the file and the line already
+            message = str(exc) if isinstance(exc, PlaylistError) else f"{path}: {exc}"
+            results.append({"playlist": str(path), "ok": False, "error": message, "entries": []})
             if not as_json:
-                out.write(f"{name}: cannot be read: {exc}\n\n")
+                out.write(f"{message}\n\n")
             continue
         failed = failed or not check.ok
         results.append(_as_dict(check))

@@ -1,0 +1,325 @@
+"""CPU used by kapsession while it plays music during a live session, against libVLC alone.
+
+Two kinds of child process run in turn, each for the same wall time once its music plays:
+
+- baseline: a bare python-vlc player playing one bundled track, nothing else;
+- app: the real app offscreen (MainWindow + AppController) with a live session open and
+  ticking, its music panel showing, and MusicSession playing the same track through the same
+  libVLC output options.
+
+Each child says READY once its music has played for a few seconds (past the app's fade-in);
+the parent then reads the child's CPU time (user + system, all threads, from
+/proc/<pid>/stat) at READY and again `KAPSESSION_BENCH_SECONDS` later (default 20). Each kind
+runs `KAPSESSION_BENCH_RUNS` times (default 2), interleaved; the medians give the ratio
+app / baseline, which must be at most 1.3. Exits 1 when it is not (or a child fails).
+
+The CPU time is also split by thread: the main thread (Qt's event loop and all Python code:
+the live screen, the session clock, MusicSession, the player's position polling) and the
+other threads (libVLC's decoder and audio output). The baseline's main thread only sleeps.
+
+Audio goes to a private PulseAudio null sink when PulseAudio is installed (nothing is heard),
+else to libVLC's dummy output; the output says which (`KAPSESSION_BENCH_AOUT=pulse|dummy`
+forces one). Start-up (imports, database migration,
+window creation) is reported too, but is not part of the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TRACK = REPO_ROOT / "assets" / "music" / "peak-wide-field.ogg"
+TARGET_RATIO = 1.3
+KINDS = ("baseline", "app")
+WARMUP_S = 3.0  # after the music starts: past the app's 2 s fade-in and libVLC's start-up
+MARGIN_S = 2.0  # a child keeps playing this long after the measured window
+READY_TIMEOUT_S = 90.0
+
+
+def seconds_setting() -> float:
+    return float(os.environ.get("KAPSESSION_BENCH_SECONDS", "20"))
+
+
+def runs_setting() -> int:
+    return max(1, int(os.environ.get("KAPSESSION_BENCH_RUNS", "2")))
+
+
+# --- the children -----------------------------------------------------------------------------
+
+
+def run_baseline(options: list[str], play_s: float) -> int:
+    """python-vlc alone: one player, one track, the app's libVLC options."""
+    from kapsession.audio.libvlc import load_libvlc
+
+    instance = load_libvlc(options)
+    player = instance.media_player_new()
+    media = instance.media_new_path(str(TRACK))
+    player.set_media(media)
+    player.audio_set_volume(84)  # what the app asks for at its default 60 % amplitude
+    player.play()
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while player.get_time() <= 0:  # a polling child process, not a test: plain sleeps
+        if time.monotonic() > deadline:
+            print("ERROR libVLC did not start playing", flush=True)
+            return 1
+        time.sleep(0.05)
+    time.sleep(WARMUP_S)
+    print("READY", flush=True)
+    time.sleep(play_s)
+    player.stop()
+    player.release()
+    media.release()
+    instance.release()
+    return 0
+
+
+def run_app(options: list[str], play_s: float) -> int:
+    """The app offscreen: main window, live session ticking, music playing the same track."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+
+    from kapsession.audio.backend import open_backend
+    from kapsession.domain.clock import SystemClock
+    from kapsession.paths import resolve_paths
+    from kapsession.services.context import open_context
+    from kapsession.ui.app import application
+    from kapsession.ui.app_controller import AppController
+    from kapsession.ui.main_window import MainWindow
+
+    app = application()
+    with tempfile.TemporaryDirectory(prefix="kapbench-app-") as folder:
+        playlists = Path(folder) / "playlists"
+        playlists.mkdir()
+        (playlists / "arrival.m3u8").write_text(f"#EXTM3U\n{TRACK}\n", encoding="utf-8")
+        clock = SystemClock()
+        context = open_context(resolve_paths(data_dir=Path(folder) / "data", environ={}))
+        service = context.service
+        therapist = service.add_staff("Dr. Ruth Adeyemi", "therapist", at=clock.now())
+        nurse = service.add_staff("Tom Becker", "nurse", at=clock.now())
+        client = service.add_client("Maya", "Fischer", at=clock.now(), by=therapist.id)
+        backend = open_backend(options)
+        if not backend.available:
+            print(f"ERROR {backend.problem}", flush=True)
+            return 1
+        window = MainWindow(training=False)
+        controller = AppController(
+            window,
+            service,
+            context.clock,
+            training=False,
+            confirm=False,
+            audio_backend=backend,
+            playlists=playlists,
+        )
+        window.show()
+        controller.start_session(
+            protocol_key="sublingual-kap-3h",
+            client_ids=(client.id,),
+            modality="individual",
+            room="Room 2",
+            therapist_id=therapist.id,
+            nurse_id=nurse.id,
+        )
+        music = controller.music
+        if controller.live is None or music is None:
+            print("ERROR the session did not open", flush=True)
+            return 1
+        music.play()
+        started = time.monotonic()
+        result = {"code": 0}
+
+        def ready() -> None:
+            print("READY", flush=True)
+            QTimer.singleShot(round(play_s * 1000), app.quit)
+
+        def wait_for_music() -> None:
+            if music.now_playing().position_ms > 0:
+                QTimer.singleShot(round(WARMUP_S * 1000), ready)
+            elif time.monotonic() - started > READY_TIMEOUT_S:
+                print("ERROR the music did not start", flush=True)
+                result["code"] = 1
+                app.quit()
+            else:
+                QTimer.singleShot(50, wait_for_music)
+
+        wait_for_music()
+        app.exec()
+        music.close()
+        controller.live.stop()
+        window.close()
+        context.close()
+        return result["code"]
+
+
+# --- the parent -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measurement:
+    kind: str
+    playing_cpu_s: float  # CPU seconds over the measured window (the ratio uses these)
+    main_thread_cpu_s: float  # of which the main thread (Qt, Python)
+    total_cpu_s: float  # CPU seconds of the whole child, start-up included
+    window_s: float  # wall time of the measured window
+
+    @property
+    def other_threads_cpu_s(self) -> float:
+        return self.playing_cpu_s - self.main_thread_cpu_s
+
+
+def cpu_seconds(stat_file: Path) -> float:
+    """User + system CPU time from a /proc stat file (a process: all its threads, ever)."""
+    stat = stat_file.read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+def process_and_main_thread_cpu_s(pid: int) -> tuple[float, float]:
+    return (
+        cpu_seconds(Path(f"/proc/{pid}/stat")),
+        cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat")),
+    )
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(kind: str, options: list[str], env: dict[str, str], window_s: float) -> Measurement:
+    with tempfile.TemporaryFile("w+") as errors:
+        try:
+            return _measure(kind, options, env, window_s, errors)
+        except RuntimeError as exc:
+            errors.seek(0)
+            tail = "\n".join(errors.read().strip().splitlines()[-15:])
+            raise RuntimeError(f"{exc}\n{tail}" if tail else str(exc)) from None
+
+
+def _measure(
+    kind: str, options: list[str], env: dict[str, str], window_s: float, errors: IO[str]
+) -> Measurement:
+    before_total = children_cpu_s()
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            kind,
+            "--options",
+            json.dumps(options),
+            "--seconds",
+            str(window_s + MARGIN_S),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        text=True,
+    )
+    assert child.stdout is not None
+    line = child.stdout.readline().strip()  # the child's first line: READY or ERROR …
+    if line != "READY":
+        child.kill()
+        child.wait()
+        raise RuntimeError(f"{kind}: {line or 'exited before playing'}")
+    start_cpu, start_main = process_and_main_thread_cpu_s(child.pid)
+    start = time.monotonic()
+    time.sleep(window_s)  # the measured window is wall time by definition
+    end_cpu, end_main = process_and_main_thread_cpu_s(child.pid)
+    elapsed = time.monotonic() - start
+    rest = child.stdout.read()
+    code = child.wait(timeout=READY_TIMEOUT_S)
+    if code != 0:
+        raise RuntimeError(f"{kind}: exited with {code}: {rest.strip()}")
+    return Measurement(
+        kind, end_cpu - start_cpu, end_main - start_main, children_cpu_s() - before_total, elapsed
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", choices=KINDS)
+    parser.add_argument("--options", default="[]")
+    parser.add_argument("--seconds", type=float, default=0.0)
+    args = parser.parse_args()
+    if args.child == "baseline":
+        return run_baseline(json.loads(args.options), args.seconds)
+    if args.child == "app":
+        return run_app(json.loads(args.options), args.seconds)
+
+    if not sys.platform.startswith("linux"):
+        print("bench_music_cpu: reads /proc, so it runs on Linux only; skipped.")
+        return 0
+    window_s, runs = seconds_setting(), runs_setting()
+    from pulse_sink import PulseUnavailable, private_null_sink, pulse_installed
+
+    output_choice = os.environ.get("KAPSESSION_BENCH_AOUT", "").strip().lower()
+    if output_choice not in ("", "pulse", "dummy"):
+        print(f"FAIL: KAPSESSION_BENCH_AOUT must be pulse or dummy, not {output_choice!r}")
+        return 1
+    if output_choice == "pulse" and not pulse_installed():
+        print("FAIL: KAPSESSION_BENCH_AOUT=pulse but PulseAudio is not installed")
+        return 1
+    use_pulse = output_choice != "dummy"
+    try:
+        with private_null_sink() if use_pulse else nullcontext() as pulse_env:
+            if pulse_env is None:
+                why = "as asked" if output_choice == "dummy" else "PulseAudio is not installed"
+                output = f"libVLC's dummy output ({why})"
+                options = ["--aout=dummy"]
+                env = dict(os.environ)
+            else:
+                output = "PulseAudio, private null sink"
+                options = ["--aout=pulse"]
+                env = {**os.environ, **pulse_env}
+            env["QT_QPA_PLATFORM"] = "offscreen"
+            print(
+                f"music CPU: {TRACK.relative_to(REPO_ROOT)}, audio to {output}; "
+                f"{runs} run(s) of {window_s:.0f} s each, after a {WARMUP_S:.0f} s warm-up"
+            )
+            results: list[Measurement] = []
+            for run in range(1, runs + 1):
+                for kind in KINDS:
+                    m = measure(kind, options, env, window_s)
+                    results.append(m)
+                    print(
+                        f"  run {run} {kind:<8} {m.playing_cpu_s:5.2f} CPU s in {m.window_s:4.1f} s"
+                        f" ({100 * m.playing_cpu_s / m.window_s:4.1f} % of a core): main thread "
+                        f"{m.main_thread_cpu_s:4.2f}, libVLC threads {m.other_threads_cpu_s:4.2f};"
+                        f" whole process with start-up {m.total_cpu_s:5.2f}"
+                    )
+    except (PulseUnavailable, RuntimeError, OSError) as exc:
+        print(f"FAIL: the benchmark could not run: {exc}")
+        return 1
+
+    def median(kind: str, what: str) -> float:
+        return float(statistics.median(getattr(m, what) for m in results if m.kind == kind))
+
+    baseline, app = median("baseline", "playing_cpu_s"), median("app", "playing_cpu_s")
+    ratio = app / baseline if baseline > 0 else float("inf")
+    print(
+        f"  medians over {window_s:.0f} s: libVLC alone {baseline:.2f} CPU s; app {app:.2f} CPU s"
+        f" = main thread {median('app', 'main_thread_cpu_s'):.2f} + libVLC threads "
+        f"{median('app', 'other_threads_cpu_s'):.2f}"
+    )
+    verdict = "PASS" if ratio <= TARGET_RATIO else "FAIL"
+    print(f"{verdict}: app / libVLC alone = {ratio:.2f}x (target <= {TARGET_RATIO}x)")
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
