@@ -15,6 +15,8 @@ from pathlib import Path
 from kapsession.audio.libvlc import AudioUnavailable, load_libvlc
 from kapsession.audio.player import Player
 
+POLL_MS = 500
+
 
 @dataclass(frozen=True)
 class AudioBackend:
@@ -33,7 +35,10 @@ def open_backend(options: Sequence[str] = ()) -> AudioBackend:
         return AudioBackend(factory=NullPlayer, available=False, problem=str(exc))
     from kapsession.audio.vlc_player import VlcPlayer
 
-    return AudioBackend(factory=lambda: VlcPlayer(instance), available=True)
+    # position is shown once a second and crossfades start seconds ahead: 500 ms polling is ample
+    return AudioBackend(
+        factory=lambda: VlcPlayer(instance, poll_interval_ms=POLL_MS), available=True
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ message for the nurse. Times come from the caller (the live session's trusted cl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +43,7 @@ from kapsession.domain.protocol import AlertRule, Medication, Protocol, Route
 from kapsession.domain.protocol_file import parse_protocol
 from kapsession.domain.timeline import TimelineState
 from kapsession.domain.vitals import (
+    AlertHit,
     FieldProblem,
     Reading,
     ReadingInvalid,
@@ -78,6 +79,7 @@ class _SessionFacts:
 
     protocol: Protocol
     clients: Mapping[uuid.UUID, uuid.UUID]  # participant -> client
+    checkin_keys: frozenset[str]  # the protocol's check-ins
 
 
 def _time(when: datetime) -> str:
@@ -101,11 +103,13 @@ class CheckinService:
         facts = self._facts.get(session_id)
         if facts is None:
             record = self.sessions.get(session_id)
+            protocol = parse_protocol(
+                record.protocol_text, f"protocol snapshot of session {record.id}"
+            )
             facts = _SessionFacts(
-                protocol=parse_protocol(
-                    record.protocol_text, f"protocol snapshot of session {record.id}"
-                ),
+                protocol=protocol,
                 clients={p.id: p.client.id for p in record.participants},
+                checkin_keys=frozenset(c.key for c in protocol.checkins),
             )
             self._facts[session_id] = facts
         return facts
@@ -149,7 +153,7 @@ class CheckinService:
         self, facts: _SessionFacts, raw: Mapping[str, str], checkin_key: str | None
     ) -> Reading | list[FieldProblem]:
         problems: list[FieldProblem] = []
-        if checkin_key is not None and checkin_key not in {c.key for c in facts.protocol.checkins}:
+        if checkin_key is not None and checkin_key not in facts.checkin_keys:
             problems.append(
                 FieldProblem(
                     "checkin_key",
@@ -183,24 +187,28 @@ class CheckinService:
         and save the reading with its alerts at once. A reading that cannot be real is not
         saved: its problems come back, each naming the field and the accepted range."""
         facts = self._session(session_id)
-        client = self._client(facts, participant_id)
+        self._client(facts, participant_id)  # a stranger is refused before the typing is judged
         parsed = self._parse(facts, raw, checkin_key)
         if not isinstance(parsed, Reading):
             return CheckinResult(problems=tuple(parsed))
-        rules = effective_alert_rules(facts.protocol.alerts, self.rules.active_rules(client))
-        hits = alerts_for(parsed, rules)
+        reading = parsed
+
+        def check_alerts(client_rules: Sequence[AlertRule]) -> list[AlertHit]:
+            # Called inside the save's transaction with the thresholds in force right then.
+            return alerts_for(reading, effective_alert_rules(facts.protocol.alerts, client_rules))
+
         saved = self.checkins.add_observation(
             session_id,
             participant_id,
-            parsed,
+            reading,
             occurred_at=occurred_at,
             recorded_at=recorded_at,
             checkin_key=checkin_key,
             on_room_air=on_room_air,
-            alerts=hits,
+            check_alerts=check_alerts,
             by=by,
         )
-        return CheckinResult(saved.observation, saved.alerts, tuple(hits))
+        return CheckinResult(saved.observation, saved.alerts, saved.hits)
 
     def correct_checkin(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.engine import make_url
@@ -13,6 +13,7 @@ from kapsession.domain.clock import Clock, SystemClock
 from kapsession.paths import DATABASE_URL_ENV, Paths, ensure_writable
 from kapsession.resources import protocols_dir
 from kapsession.services.protocols import ProtocolCatalog
+from kapsession.services.room_settings import RoomSettings, load_room_settings
 from kapsession.services.session_service import SessionService
 from kapsession.storage import append_only
 from kapsession.storage.database import Database, ensure_recent_backup, open_database
@@ -30,6 +31,7 @@ class AppContext:
     catalog: ProtocolCatalog
     service: SessionService
     clock: Clock
+    room: RoomSettings = field(default_factory=RoomSettings)
 
     def close(self) -> None:
         self.database.close()
@@ -52,6 +54,7 @@ def open_context(paths: Paths, *, clock: Clock | None = None) -> AppContext:
         catalog=catalog,
         service=SessionService(database, catalog),
         clock=clock or SystemClock(),
+        room=load_room_settings(paths.data_dir),
     )
 
 

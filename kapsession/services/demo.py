@@ -14,12 +14,18 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from kapsession.audio.playlist import PlaylistEntry, PlaylistError, read_playlist
+from kapsession.audio.probe import probe_track_headers
 from kapsession.domain.discharge import AldreteObservation
 from kapsession.domain.protocol import Anchor, CheckinSpec, Protocol
-from kapsession.domain.timeline import phase_changes_between
+from kapsession.domain.timeline import compute_timeline, phase_changes_between
+from kapsession.resources import playlists_dir
 from kapsession.services.checkin_results import CheckinResult
+from kapsession.services.music_session import track_title
 from kapsession.services.session_service import SessionService, session_protocol
+from kapsession.storage.music_log import MusicLogRepository
 from kapsession.storage.records import ClientRecord, SessionRecord, StaffRecord
 
 DEMO_CLIENTS = (
@@ -318,7 +324,117 @@ def _play_session(
     end = end + timedelta(minutes=last_phase_end.minutes + rng.randint(0, 10))
     end = max(end, max(discharges) + timedelta(minutes=2))
     _phases_and_markers(service, record, protocol, start, doses, end, therapist, rng)
+    _music_log(service, record, protocol, start, min(doses.values()), end, rng)
     return service.end_session(record.id, at=end, by=therapist.id)
+
+
+def _music_log(
+    service: SessionService,
+    record: SessionRecord,
+    protocol: Protocol,
+    start: datetime,
+    first_dose: datetime,
+    end: datetime,
+    rng: random.Random,
+) -> None:
+    """What a therapist's music would have left in the record: each phase's playlist played
+    through (real track lengths from the bundled files), transitions, a volume change, a pause
+    and a skip."""
+    log = MusicLogRepository(service.database)
+    timeline = compute_timeline(protocol, started_at=start, now=end, first_dose_at=first_dose)
+    volume = 60.0
+    at = start + timedelta(minutes=2)  # music starts once the client has settled
+    log.add(record.id, "volume", occurred_at=at, recorded_at=at, volume_pct=volume)
+    paused_once = skipped_once = False
+    tracks_played = 0
+    previous_phase: str | None = None
+    for window in timeline.phases:
+        name = window.spec.playlist
+        if name is None:
+            continue
+        try:
+            playlist = read_playlist(playlists_dir() / name)
+        except (PlaylistError, OSError):
+            continue
+        at = max(at, window.begins_at)
+        if previous_phase is not None:
+            log.add(
+                record.id,
+                "phase_transition",
+                occurred_at=at,
+                recorded_at=at,
+                playlist=name,
+                phase_key=window.spec.key,
+                volume_pct=volume,
+                detail={
+                    "from_phase": previous_phase,
+                    "to_phase": window.spec.key,
+                    "mode": protocol.music.transition,
+                },
+            )
+        previous_phase = window.spec.key
+        entries = [e for e in playlist.entries if e.path is not None]
+        index = 0
+        while entries and at < window.ends_at:
+            entry = entries[index % len(entries)]
+            assert entry.path is not None
+            length = probe_track_headers(entry.path).duration_ms or 300_000
+
+            def event(
+                kind: str,
+                when: datetime,
+                volume_pct: float,
+                *,
+                position_ms: int | None = None,
+                detail: dict[str, Any] | None = None,
+                entry: PlaylistEntry = entry,
+                playlist: str = name,
+                phase: str = window.spec.key,
+            ) -> None:
+                log.add(
+                    record.id,
+                    kind,
+                    occurred_at=when,
+                    recorded_at=when,
+                    track_path=str(entry.path),
+                    track_title=track_title(entry),
+                    playlist=playlist,
+                    phase_key=phase,
+                    volume_pct=volume_pct,
+                    position_ms=position_ms,
+                    detail=detail,
+                )
+
+            event("track_start", at, volume, detail={"duration_ms": length})
+            played = timedelta(milliseconds=length)
+            tracks_played += 1
+            if tracks_played == 3 and not skipped_once:  # the therapist skips one track
+                played = timedelta(seconds=rng.randint(40, 90))
+                skipped_once = True
+                skip_ms = int(played.total_seconds() * 1000)
+                event(
+                    "skip", at + played, volume, position_ms=skip_ms, detail={"direction": "next"}
+                )
+            if window.begins_at >= first_dose and not paused_once:  # paused once after the dose
+                pause_at = at + timedelta(seconds=rng.randint(60, 120))
+                event("pause", pause_at, volume)
+                resume_at = pause_at + timedelta(seconds=rng.randint(20, 50))
+                event("resume", resume_at, volume)
+                played += resume_at - pause_at
+                paused_once = True
+                volume = 50.0
+                event("volume", resume_at, volume)
+            at = min(at + played, end)
+            event("track_end", at, volume, position_ms=int(played.total_seconds() * 1000))
+            index += 1
+    log.add(
+        record.id,
+        "stop",
+        occurred_at=at,
+        recorded_at=at,
+        volume_pct=volume,
+        detail={"reason": "session ended"},
+    )
 
 
 def _checkin(

@@ -50,6 +50,7 @@ def run_checks(paths: Paths, *, now: datetime | None = None) -> list[Check]:
     checks.append(database_check)
     checks.append(_backups(paths, session_count, when))
     checks.append(_protocols())
+    checks.append(_room(paths))
     checks.extend(_audio())
     return checks
 
@@ -182,3 +183,18 @@ def _audio() -> list[Check]:
     output = audio_output_status()
     sound = Check("audio output", Status.OK if output.found else Status.WARN, output.detail)
     return [libvlc, sound]
+
+
+def _room(paths: Paths) -> Check:
+    from kapsession.services.room_settings import (
+        ROOM_FILE,
+        RoomSettingsError,
+        read_room_settings,
+    )
+
+    try:
+        room = read_room_settings(paths.data_dir / ROOM_FILE)
+    except RoomSettingsError as exc:
+        return Check("room settings", Status.WARN, f"{exc}; the defaults apply until fixed")
+    where = room.name or "room name not set"
+    return Check("room settings", Status.OK, f"{where}; music at most {room.max_volume_pct:g} %")

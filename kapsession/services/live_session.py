@@ -8,6 +8,7 @@ boundaries crossed while the app was not running are written on opening, as late
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -76,6 +77,7 @@ class LiveSession(QObject):
         self._clock = clock
         self._reference = ClockReference.capture(clock)
         self._wall_jump_logged = False
+        self._ticked_second: int | None = None
         self._phase_retry_at: datetime | None = None  # set while a phase change is unsaved
         self._snapshot: SessionSnapshot = service.snapshot(session_id)
         self.acting_staff_id: uuid.UUID | None = self._snapshot.record.therapist_id
@@ -176,10 +178,17 @@ class LiveSession(QObject):
         self._timer.stop()
 
     def tick(self) -> None:
+        """Recompute and announce, once per second of session time: the timer fires four
+        times a second so the clocks turn over promptly, but nothing on screen can change
+        between two ticks of the same second, so those return at once."""
         drift = self._reference.drift_s(self._clock)
         if abs(drift) > WALL_JUMP_WARN_S and not self._wall_jump_logged:
             log.warning("wall clock moved %.1f s against the session clock; using monotonic", drift)
             self._wall_jump_logged = True
+        second = math.floor(self.now().timestamp())
+        if second == self._ticked_second:
+            return
+        self._ticked_second = second
         previous = {pid: s.phase_index for pid, s in self._states.items()}
         self._recompute()
         retry_due = self._phase_retry_at is not None and self.now() >= self._phase_retry_at

@@ -9,26 +9,40 @@ shown beside the alert, and the acknowledgement can say so).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, and_, bindparam, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
+from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.entries import (
     check_entry_time,
-    check_participant,
+    check_entry_times,
+    check_participant_owner,
+    check_session_status,
     effective,
     open_session,
     refuse_if_superseded,
 )
 from kapsession.storage.errors import AlreadyDone, NotFound, StorageError
-from kapsession.storage.models import Alert, AlertAcknowledgement, Observation, Staff
+from kapsession.storage.models import (
+    Alert,
+    AlertAcknowledgement,
+    AuditEntry,
+    Base,
+    ClientAlertRule,
+    Observation,
+    Participant,
+    Session,
+    Staff,
+)
 from kapsession.storage.records import (
     AcknowledgementRecord,
     AlertRecord,
@@ -37,6 +51,48 @@ from kapsession.storage.records import (
 )
 
 BASELINE_KEY = "baseline"
+
+# Given the client's alert thresholds in force, the alerts a reading raises.
+AlertCheck = Callable[[Sequence[AlertRule]], Sequence[AlertHit]]
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+# --- the check-in hot path: plain Core statements, built once ----------------------------------
+_SESSION, _PARTICIPANT, _RULE = _table(Session), _table(Participant), _table(ClientAlertRule)
+_OBSERVATION, _ALERT, _AUDIT = _table(Observation), _table(Alert), _table(AuditEntry)
+
+# One read for a save: the session's status and start, whether the participant is in it, and
+# its client's active thresholds (one row each; one row of NULLs when there are none).
+_SAVE_FACTS = (
+    select(
+        _SESSION.c.status,
+        _SESSION.c.started_at,
+        _PARTICIPANT.c.session_id.label("participant_session_id"),
+        _RULE.c.field,
+        _RULE.c.op,
+        _RULE.c.value,
+        _RULE.c.label,
+    )
+    .select_from(
+        _SESSION.outerjoin(
+            _PARTICIPANT,
+            and_(
+                _PARTICIPANT.c.id == bindparam("participant_id"),
+                _PARTICIPANT.c.session_id == _SESSION.c.id,
+            ),
+        ).outerjoin(
+            _RULE, and_(_RULE.c.client_id == _PARTICIPANT.c.client_id, _RULE.c.retired_at.is_(None))
+        )
+    )
+    .where(_SESSION.c.id == bindparam("session_id"))
+    .order_by(_RULE.c.created_at, _RULE.c.id)
+)
+_INSERT_OBSERVATION = insert(_OBSERVATION)
+_INSERT_ALERT = insert(_ALERT)
+_INSERT_AUDIT = insert(_AUDIT)
 
 
 def observation_record(row: Observation) -> ObservationRecord:
@@ -121,39 +177,32 @@ class CheckinRepository:
         checkin_key: str | None = None,
         on_room_air: bool | None = None,
         alerts: Sequence[AlertHit] = (),
+        check_alerts: AlertCheck | None = None,
         by: uuid.UUID | None = None,
     ) -> SavedReading:
         """Save a reading taken at `occurred_at` (the past for a late entry) with the alerts it
-        raised and its audit row, in one transaction."""
-        with self._db.write("save the reading") as orm:
-            session = open_session(orm, session_id)
-            check_participant(orm, session_id, participant_id)
-            check_entry_time(session, occurred_at, recorded_at, "reading")
-            row = Observation(
-                session_id=session_id,
-                participant_id=participant_id,
-                checkin_key=checkin_key,
-                on_room_air=on_room_air,
-                recorded_by_id=by,
+        raised and its audit row, in one transaction.
+
+        With `check_alerts`, the alerts are what it returns for the client's thresholds as they
+        stand inside this transaction (a threshold changed on another laptop a moment ago
+        counts); without it, `alerts`.
+        """
+        with self._db.write_core("save the reading") as connection:
+            client_rules = _save_facts(
+                connection, session_id, participant_id, occurred_at, recorded_at
+            )
+            hits = tuple(alerts if check_alerts is None else check_alerts(client_rules))
+            return _insert_reading(
+                connection,
+                session_id,
+                participant_id,
+                reading,
                 occurred_at=occurred_at,
                 recorded_at=recorded_at,
-                **_reading_columns(reading),
-            )
-            orm.add(row)
-            orm.flush()
-            alert_rows = _add_alerts(orm, row, alerts, recorded_at)
-            write_audit(
-                orm,
-                at=recorded_at,
-                staff_id=by,
-                action="observation.add",
-                entity="observation",
-                entity_id=row.id,
-                session_id=session_id,
-                detail={"checkin": checkin_key, "alerts": [str(a.id) for a in alert_rows]},
-            )
-            return SavedReading(
-                observation_record(row), tuple(_alert_record(a, None) for a in alert_rows)
+                checkin_key=checkin_key,
+                on_room_air=on_room_air,
+                hits=hits,
+                by=by,
             )
 
     def correct_observation(
@@ -347,6 +396,126 @@ class CheckinRepository:
                 staff_id=staff_id,
                 comment=row.comment,
             )
+
+
+def _save_facts(
+    connection: Connection,
+    session_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    occurred_at: datetime,
+    recorded_at: datetime,
+) -> list[AlertRule]:
+    """Refuse a reading the session cannot take (as `open_session`, `check_participant` and
+    `check_entry_time` do); else the participant's client's active thresholds."""
+    rows = connection.execute(
+        _SAVE_FACTS, {"session_id": session_id, "participant_id": participant_id}
+    ).all()
+    first = rows[0] if rows else None
+    check_session_status(session_id, None if first is None else first.status)
+    assert first is not None
+    check_participant_owner(session_id, first.participant_session_id)
+    check_entry_times(first.started_at, occurred_at, recorded_at, "reading")
+    return [
+        AlertRule(row.field, Comparison(row.op), row.value, row.label)
+        for row in rows
+        if row.field is not None
+    ]
+
+
+def _insert_reading(
+    connection: Connection,
+    session_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    reading: Reading,
+    *,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    checkin_key: str | None,
+    on_room_air: bool | None,
+    hits: tuple[AlertHit, ...],
+    by: uuid.UUID | None,
+) -> SavedReading:
+    """The observation, its alerts and the audit row as Core inserts; the records are built
+    from the values written (nothing is read back)."""
+    observation = ObservationRecord(
+        id=uuid.uuid4(),
+        session_id=session_id,
+        participant_id=participant_id,
+        checkin_key=checkin_key,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        recorded_by_id=by,
+        values=_reading_columns(reading),
+        on_room_air=on_room_air,
+    )
+    connection.execute(
+        _INSERT_OBSERVATION,
+        {
+            "id": observation.id,
+            "session_id": session_id,
+            "participant_id": participant_id,
+            "checkin_key": checkin_key,
+            "on_room_air": on_room_air,
+            "recorded_by_id": by,
+            "occurred_at": occurred_at,
+            "recorded_at": recorded_at,
+            "corrects_id": None,
+            "correction_reason": None,
+            "voids": False,
+            **observation.values,
+        },
+    )
+    alerts = tuple(
+        AlertRecord(
+            id=uuid.uuid4(),
+            session_id=session_id,
+            participant_id=participant_id,
+            observation_id=observation.id,
+            field=hit.rule.field,
+            op=hit.rule.op.value,
+            threshold=float(hit.rule.value),
+            value=float(hit.value),
+            label=hit.rule.label,
+            message=hit.message,
+            raised_at=recorded_at,
+        )
+        for hit in hits
+    )
+    if alerts:
+        connection.execute(
+            _INSERT_ALERT,
+            [
+                {
+                    "id": alert.id,
+                    "session_id": session_id,
+                    "participant_id": participant_id,
+                    "observation_id": observation.id,
+                    "field": alert.field,
+                    "op": alert.op,
+                    "threshold": alert.threshold,
+                    "value": alert.value,
+                    "label": alert.label,
+                    "message": alert.message,
+                    "raised_at": recorded_at,
+                    "position": position,
+                }
+                for position, alert in enumerate(alerts)
+            ],
+        )
+    connection.execute(
+        _INSERT_AUDIT,
+        {
+            "id": uuid.uuid4(),
+            "occurred_at": recorded_at,
+            "staff_id": by,
+            "action": "observation.add",
+            "entity": "observation",
+            "entity_id": str(observation.id),
+            "session_id": session_id,
+            "detail": {"checkin": checkin_key, "alerts": [str(a.id) for a in alerts]},
+        },
+    )
+    return SavedReading(observation, alerts, hits)
 
 
 def _already_acknowledged(done: AlertAcknowledgement) -> str:

@@ -85,11 +85,13 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _on_sqlite_begin(connection: Connection) -> None:
     # A write transaction takes the write lock at once, so it waits (busy_timeout) instead of
-    # failing half-way when another connection is writing.
-    if connection.get_execution_options().get("kapsession_write"):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        connection.exec_driver_sql("BEGIN")
+    # failing half-way when another connection is writing. Sent on the driver's connection: a
+    # full statement execution costs more than the BEGIN itself (a driver error, "database is
+    # locked", comes out as sqlite3.Error, which Database.write/read translate like any other).
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    write = connection.get_execution_options().get("kapsession_write")
+    driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def create_database_engine(url: str) -> Engine:
@@ -153,9 +155,8 @@ class Database:
         self.url = url
         self.engine = engine
         self._read = sessionmaker(engine, expire_on_commit=False)
-        self._write = sessionmaker(
-            engine.execution_options(kapsession_write=True), expire_on_commit=False
-        )
+        self._write_engine = engine.execution_options(kapsession_write=True)
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -171,6 +172,19 @@ class Database:
         try:
             with self._write() as session, session.begin():
                 yield session
+        except StorageError:
+            raise
+        except (DBAPIError, sqlite3.Error) as exc:
+            log.exception("write failed: %s", action)
+            raise translate_error(exc, action) from exc
+
+    @contextmanager
+    def write_core(self, action: str = "save") -> Iterator[Connection]:
+        """`write` on a plain Core connection, for hot paths that need no ORM unit of work:
+        the same transaction (BEGIN IMMEDIATE on SQLite), durability and error messages."""
+        try:
+            with self._write_engine.begin() as connection:
+                yield connection
         except StorageError:
             raise
         except (DBAPIError, sqlite3.Error) as exc:

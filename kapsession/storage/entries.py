@@ -57,15 +57,22 @@ def check_entry_time(
     session: Session, occurred_at: datetime, recorded_at: datetime, what: str
 ) -> None:
     """An entry may describe the past (a late entry), never the future or before the start."""
+    check_entry_times(session.started_at, occurred_at, recorded_at, what)
+
+
+def check_entry_times(
+    started_at: datetime | None, occurred_at: datetime, recorded_at: datetime, what: str
+) -> None:
+    """`check_entry_time` for a session known only by its start (a Core row on a hot path)."""
     if occurred_at - recorded_at > FUTURE_TOLERANCE:
         raise EntryTimeInvalid(
             f"The time of the {what} ({_hm(occurred_at)}) is in the future; enter the time it "
             "happened."
         )
-    if session.started_at is not None and occurred_at < session.started_at - FUTURE_TOLERANCE:
+    if started_at is not None and occurred_at < started_at - FUTURE_TOLERANCE:
         raise EntryTimeInvalid(
             f"The time of the {what} ({_hm(occurred_at)}) is before the session started at "
-            f"{_hm(session.started_at)}; check the time."
+            f"{_hm(started_at)}; check the time."
         )
 
 
@@ -88,14 +95,20 @@ def effective(entries: Iterable[C]) -> list[C]:
     return [e for e in items if e.id not in superseded and not e.voids]
 
 
+def check_session_status(session_id: uuid.UUID, status: str | None) -> None:
+    """Entries may be added to a live or completed session; `status` None: no such session."""
+    if status is None:
+        raise NotFound(f"No session with id {session_id}.")
+    if status == "signed":
+        raise RecordLocked("This session is signed and locked; only addenda can be added.")
+    if status == "planned":
+        raise StorageError("Start the session before adding entries to it.")
+
+
 def _open_session(orm: OrmSession, session_id: uuid.UUID) -> Session:
     row = orm.get(Session, session_id)
-    if row is None:
-        raise NotFound(f"No session with id {session_id}.")
-    if row.status == "signed":
-        raise RecordLocked("This session is signed and locked; only addenda can be added.")
-    if row.status == "planned":
-        raise StorageError("Start the session before adding entries to it.")
+    check_session_status(session_id, None if row is None else row.status)
+    assert row is not None
     return row
 
 
@@ -119,6 +132,11 @@ def refuse_if_superseded(orm: OrmSession, model: Any, original_id: uuid.UUID, wh
 
 def _check_participant(orm: OrmSession, session_id: uuid.UUID, participant_id: uuid.UUID) -> None:
     owner = orm.scalar(select(Participant.session_id).where(Participant.id == participant_id))
+    check_participant_owner(session_id, owner)
+
+
+def check_participant_owner(session_id: uuid.UUID, owner: uuid.UUID | None) -> None:
+    """Refuse a participant whose session (`owner`, None: unknown) is not `session_id`."""
     if owner != session_id:
         raise StorageError("That participant is not part of this session.")
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kapsession.domain.protocol import AlertRule, Comparison
-from kapsession.domain.vitals import READING_FIELDS, Reading
+from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
 
 # An entry written this long after the time it describes is a late entry: both times are shown.
 LATE_ENTRY_AFTER = timedelta(minutes=5)
@@ -190,6 +190,7 @@ class SavedReading:
 
     observation: ObservationRecord
     alerts: tuple[AlertRecord, ...]
+    hits: tuple[AlertHit, ...] = ()  # the rule hits behind `alerts`, in the same order
 
 
 @dataclass(frozen=True)

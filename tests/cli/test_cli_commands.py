@@ -21,6 +21,7 @@ CHECK_NAMES = [
     "database",
     "backups",
     "protocols",
+    "room settings",
     "libVLC",
     "audio output",
 ]

@@ -186,3 +186,29 @@ def test_populated_sessions_carry_the_nurses_half_of_the_record(training: AppCon
     (couples,) = [m for m in made if m.modality == "couples"]
     readers = {o.participant_id for o in checkins.observations(couples.id)}
     assert len(readers) == 2
+
+
+def test_populated_sessions_carry_a_realistic_music_log(training: AppContext) -> None:
+    from kapsession.storage.music_log import MusicLogRepository
+
+    # When the training database is populated
+    made = populate(training.service, NOW)
+    log = MusicLogRepository(training.service.database)
+    for demo in made:
+        events = log.for_session(demo.id)
+        kinds = [e.kind for e in events]
+        record = training.service.sessions.get(demo.id)
+        assert record.started_at is not None and record.ended_at is not None
+        # Then the music played from the session's start to its end, in time order
+        assert kinds[0] == "volume" and kinds[-1] == "stop"
+        assert [e.occurred_at for e in events] == sorted(e.occurred_at for e in events)
+        assert all(record.started_at <= e.occurred_at <= record.ended_at for e in events)
+        # ... every track that started also ended, and the phases moved the music on
+        assert kinds.count("track_start") == kinds.count("track_end") > 5
+        assert kinds.count("phase_transition") >= 3
+        # ... with the therapist's own actions: a pause and resume, a skip, a volume change
+        assert {"pause", "resume", "skip"} <= set(kinds)
+        assert kinds.count("volume") >= 2
+        starts = [e for e in events if e.kind == "track_start"]
+        assert all(e.track_title and e.playlist and e.phase_key for e in starts)
+        assert all(e.detail.get("duration_ms", 0) > 60_000 for e in starts)

@@ -31,6 +31,7 @@ def by_name(checks: list[Check]) -> dict[str, Check]:
         "database",
         "backups",
         "protocols",
+        "room settings",
         "libVLC",
         "audio output",
     ]

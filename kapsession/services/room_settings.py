@@ -1,0 +1,64 @@
+"""The room's own settings (`room.toml` in the data folder): its name and music ceiling.
+
+Set once per treatment room by the clinic; a missing file means the defaults. A file that
+cannot be used is reported (log and `kapsession doctor`) and the defaults apply, so a typo
+never stops a session.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ROOM_FILE = "room.toml"
+DEFAULT_MAX_VOLUME_PCT = 80.0
+
+
+@dataclass(frozen=True)
+class RoomSettings:
+    name: str = ""
+    max_volume_pct: float = DEFAULT_MAX_VOLUME_PCT  # the music never goes louder than this
+
+
+class RoomSettingsError(ValueError):
+    """room.toml cannot be used; the message says where and what to write."""
+
+
+def read_room_settings(path: Path) -> RoomSettings:
+    """The settings in `path`; RoomSettingsError with file and field when they are wrong."""
+    if not path.exists():
+        return RoomSettings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RoomSettingsError(f"{path.name}: {exc}") from exc
+    room = data.get("room", {})
+    if not isinstance(room, dict) or set(data) - {"room"}:
+        raise RoomSettingsError(f"{path.name}: write the settings under a [room] table only")
+    unknown = set(room) - {"name", "max_volume_pct"}
+    if unknown:
+        raise RoomSettingsError(
+            f"{path.name}, [room]: unknown setting(s) {', '.join(sorted(unknown))}"
+        )
+    name = room.get("name", "")
+    if not isinstance(name, str):
+        raise RoomSettingsError(f"{path.name}, [room].name: write the room name in quotes")
+    volume = room.get("max_volume_pct", DEFAULT_MAX_VOLUME_PCT)
+    if isinstance(volume, bool) or not isinstance(volume, int | float) or not 0 < volume <= 100:
+        raise RoomSettingsError(
+            f"{path.name}, [room].max_volume_pct: {volume!r} is not a percentage from 1 to 100"
+        )
+    return RoomSettings(name=name.strip(), max_volume_pct=float(volume))
+
+
+def load_room_settings(data_dir: Path) -> RoomSettings:
+    """For the app: the settings, or the defaults with the problem logged."""
+    try:
+        return read_room_settings(data_dir / ROOM_FILE)
+    except RoomSettingsError as exc:
+        log.warning("room settings not used (defaults apply): %s", exc)
+        return RoomSettings()
