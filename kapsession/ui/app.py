@@ -60,7 +60,14 @@ def run_gui(context: AppContext, *, training: bool) -> int:
         )
         return 1
     window = MainWindow(training=training)
-    controller = AppController(window, context.service, context.clock, training=training)
+    controller = AppController(
+        window,
+        context.service,
+        context.clock,
+        training=training,
+        room=context.room.name,
+        max_volume_pct=context.room.max_volume_pct,
+    )
     window.show()
     log.info("window shown")
     code = app.exec()

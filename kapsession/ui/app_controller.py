@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
 from kapsession.audio.backend import AudioBackend, open_backend
 from kapsession.domain.clock import Clock
 from kapsession.domain.discharge import DischargeOverride
-from kapsession.domain.hold_dose import HoldDoseOverride
+from kapsession.domain.hold_dose import HoldDoseOverride, HoldDoseResult, check_hold_dose
 from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.domain.vitals import FieldProblem
 from kapsession.resources import playlists_dir
@@ -22,6 +22,7 @@ from kapsession.services.checkin_results import IntranasalStatus
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession, open_music
 from kapsession.services.protocols import UnknownProtocol
+from kapsession.services.room_settings import DEFAULT_MAX_VOLUME_PCT
 from kapsession.services.session_service import SessionService
 from kapsession.storage.errors import StorageError
 from kapsession.ui.checkin_form import UNSCHEDULED, CheckinEntry
@@ -47,6 +48,7 @@ class AppController(QObject):
         confirm: bool = True,
         audio_backend: AudioBackend | None = None,
         playlists: Path | None = None,
+        max_volume_pct: float = DEFAULT_MAX_VOLUME_PCT,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -56,6 +58,7 @@ class AppController(QObject):
         self.room = room
         self.confirm = confirm  # tests drive the app without modal confirmations
         self.playlists = playlists or playlists_dir()
+        self.max_volume_pct = max_volume_pct  # the room's ceiling (room.toml)
         self.live: LiveSession | None = None
         self._checkin_signature: object = None
         self._entries_version = 0
@@ -84,6 +87,7 @@ class AppController(QObject):
         live.alerts.acknowledge_requested.connect(self._on_acknowledge)
         live.device_requested.connect(self._on_device)
         live.stagger_requested.connect(self._on_stagger)
+        live.tab_shown.connect(self._on_tab_shown)
         live.discharge_requested.connect(self._on_discharge)
         panel = live.music
         panel.play_pause_requested.connect(lambda: self.music and self.music.toggle())
@@ -91,6 +95,7 @@ class AppController(QObject):
         panel.previous_requested.connect(lambda: self.music and self.music.previous())
         panel.quiet_requested.connect(lambda: self.music and self.music.quiet())
         panel.volume_changed.connect(lambda v: self.music and self.music.set_volume(v))
+        panel.seek_requested.connect(lambda ms: self.music and self.music.seek(ms))
         panel.playlist_chosen.connect(lambda n: self.music and self.music.choose_playlist(n))
         panel.follow_phases_changed.connect(
             lambda f: self.music and self.music.set_follow_phases(f)
@@ -232,7 +237,13 @@ class AppController(QObject):
             self._problem("The session cannot be opened", str(exc))
             return
         self.live = live
-        self.music = open_music(live, self.audio_backend(), self.playlists, parent=self)
+        self.music = open_music(
+            live,
+            self.audio_backend(),
+            self.playlists,
+            room_max_volume_pct=self.max_volume_pct,
+            parent=self,
+        )
         self.music.changed.connect(self._show_music)
         self.music.notice.connect(self.window.live_view.music.show_notice)
         self.window.live_view.music.set_playlists(self.music.playlist_names())
@@ -266,7 +277,8 @@ class AppController(QObject):
             return
         now = self.music.now_playing()
         view = self.window.live_view
-        view.music.show_now_playing(now)
+        if view.music.isVisible() or not now.available:
+            view.music.show_now_playing(now)
         if now.track_title and now.state != "stopped":
             left = clock_text(now.remaining_ms / 1000)
             view.music_line.setText(f"♪ {now.track_title} — {now.state}, {left} left")
@@ -307,19 +319,40 @@ class AppController(QObject):
         view.show_state(state, room, marks, live.is_live, live.dose_plan)
         signature = (focus, tuple((c.spec.key, c.status) for c in state.checkins))
         if signature != self._checkin_signature:
-            self._checkin_signature = signature
-            view.checkin_form.set_checkins(_by_urgency(state.checkins), selected=None)
+            previous, self._checkin_signature = self._checkin_signature, signature
+            urgent = _by_urgency(state.checkins)
+            if not isinstance(previous, tuple) or previous[0] != focus:
+                # another participant: their most urgent check-in and their last reading, so
+                # nothing typed for one is saved for the other
+                view.checkin_form.set_checkins(urgent, selected=_most_urgent_key(urgent))
+                mine = [o for o in live.observations if o.participant_id == focus]
+                view.checkin_form.prefill(mine[-1] if mine else None)
+            else:
+                view.checkin_form.set_checkins(urgent, selected=None)
         view.alerts.show_alerts(live.open_alerts, self._participant_names())
-        view.device_button.setVisible(self._device_pending(focus))
         view.discharge_button.setEnabled(
             live.first_dose_at(focus) is not None and focus not in live.discharged
         )
         now = live.now()
         if self._entries_version != self._shown_version or focus != self._shown_focus:
             self._refresh_records(focus)
-        elif self._chart_now_at is None or (now - self._chart_now_at).total_seconds() >= 5:
-            view.chart.set_now(state)
+        elif view.chart.isVisible() and (
+            self._chart_now_at is None or (now - self._chart_now_at).total_seconds() >= 5
+        ):
+            view.chart.set_now(state)  # a hidden chart is brought up to date when shown
             self._chart_now_at = now
+        # after the refresh, which reads the devices given: V shows and goes with the entry
+        view.device_button.setVisible(self._device_pending(focus))
+
+    def _on_tab_shown(self) -> None:
+        live = self.live
+        if live is None:
+            return
+        view = self.window.live_view
+        if view.chart.isVisible():
+            view.chart.set_now(live.state(view.current_participant() or live.participants[0].id))
+            self._chart_now_at = live.now()
+        self._show_music()
 
     def _participant_names(self) -> dict[uuid.UUID, str]:
         live = self.live
@@ -368,8 +401,7 @@ class AppController(QObject):
         focus = view.current_participant() or live.participants[0].id
         state = live.state(focus)
         urgent = _by_urgency(state.checkins)
-        key = urgent[0].spec.key if urgent and urgent[0].status is not CheckinStatus.DONE else None
-        view.checkin_form.set_checkins(urgent, selected=key or UNSCHEDULED)
+        view.checkin_form.set_checkins(urgent, selected=_most_urgent_key(urgent))
         mine = [o for o in live.observations if o.participant_id == focus]
         view.checkin_form.prefill(mine[-1] if mine else None)
         view.focus_checkin()
@@ -403,8 +435,20 @@ class AppController(QObject):
         view.checkin_form.set_checkins(_by_urgency(live.state(focus).checkins), selected=None)
 
     def _on_acknowledge(self, alert_id: uuid.UUID) -> None:
-        if self.live is not None:
-            self.live.acknowledge_alert(alert_id)
+        """A: the acting staff member saw the alert. Who it was is part of the record, so
+        without a name under "Working as" nothing is saved and the list gets the focus."""
+        live = self.live
+        if live is None:
+            return
+        view = self.window.live_view
+        if live.acting_staff_id is None:
+            view.show_failure(
+                "The alert was NOT acknowledged: choose your name under “Working as” (top "
+                "right; the arrow keys choose), then press A again."
+            )
+            view.staff.setFocus()
+            return
+        live.acknowledge_alert(alert_id)
 
     def _on_discharge(self, participant_id: uuid.UUID) -> None:
         live = self.live
@@ -420,6 +464,14 @@ class AppController(QObject):
         while dialog.exec() == QDialog.DialogCode.Accepted:
             observation, checklist, reason = dialog.value()
             override = None
+            if reason and not self._acting_name():
+                # who decided is part of an override, and is chosen on the live screen
+                self.window.live_view.show_failure(
+                    "Discharge NOT recorded: an override is recorded with who decided. Choose "
+                    "your name under “Working as” (top right), then press Ctrl+D again."
+                )
+                self.window.live_view.staff.setFocus()
+                return
             if reason:
                 try:
                     override = DischargeOverride(reason, self._acting_name())
@@ -496,6 +548,10 @@ class AppController(QObject):
             last_weight_kg=weights[-1] if weights else None,
             parent=self.window,
         )
+        if live.first_dose_at(participant_id) is None:
+            check = self._hold_dose_check(participant_id)
+            if check is not None:
+                dialog.show_hold_dose(check)
         while dialog.exec() == QDialog.DialogCode.Accepted:
             entry = dialog.value()
             if entry is None:
@@ -528,6 +584,19 @@ class AppController(QObject):
                     self._intranasal[participant_id] = result.intranasal
                 return
             dialog.show_result_problems(result)
+
+    def _hold_dose_check(self, participant_id: uuid.UUID) -> HoldDoseResult | None:
+        """The hold-dose check on the baseline as recorded now (None if it cannot be read:
+        the service checks again when the dose is saved)."""
+        live = self.live
+        if live is None:
+            return None
+        try:
+            baseline = self.service.checkins.baseline(live.record.id, participant_id)
+        except StorageError:
+            return None
+        reading = None if baseline is None else baseline.reading
+        return check_hold_dose(reading, live.protocol.hold_dose)
 
     def _on_marker(self, text: str, participant_id: uuid.UUID | None) -> None:
         if self.live is not None and self.live.add_marker(text, participant_id):
@@ -574,6 +643,13 @@ _URGENCY = {
 def _by_urgency(checkins: Sequence[CheckinState]) -> list[CheckinState]:
     """Overdue, then due, then upcoming, then done; each in schedule order."""
     return sorted(checkins, key=lambda c: (_URGENCY[c.status], c.due_at))
+
+
+def _most_urgent_key(urgent: Sequence[CheckinState]) -> str:
+    """The check-in to enter next: the most urgent one not done, else an unscheduled one."""
+    if urgent and urgent[0].status is not CheckinStatus.DONE:
+        return urgent[0].spec.key
+    return UNSCHEDULED
 
 
 def _time_today(text: str, now: datetime) -> datetime | None:

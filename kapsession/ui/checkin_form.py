@@ -127,8 +127,13 @@ class CheckinForm(QFrame):
 
     # filling ------------------------------------------------------------------------------
     def set_checkins(self, checkins: Sequence[CheckinState], selected: str | None) -> None:
-        """The protocol's check-ins, not yet done first, and "unscheduled"."""
+        """The protocol's check-ins, not yet done first, and "unscheduled". `selected` None
+        keeps the choice, unless that check-in is done now: then the most urgent one left."""
         current = selected if selected is not None else self.checkin.currentData()
+        done = {c.spec.key for c in checkins if c.status is CheckinStatus.DONE}
+        if selected is None and current in done:
+            pending = [c.spec.key for c in checkins if c.spec.key not in done]
+            current = pending[0] if pending else UNSCHEDULED
         self.checkin.blockSignals(True)
         self.checkin.clear()
         words = {
@@ -167,7 +172,7 @@ class CheckinForm(QFrame):
         self.problems.show()
         self._mark_fields({p.field for p in problems})
         for problem in problems:
-            box = self.fields.get(problem.field)
+            box = self.taken_at if problem.field == "taken_at" else self.fields.get(problem.field)
             if box is not None:
                 box.setFocus()
                 box.selectAll()
@@ -179,7 +184,7 @@ class CheckinForm(QFrame):
 
     # internals ----------------------------------------------------------------------------
     def _mark_fields(self, bad: set[str] | tuple[()]) -> None:
-        for key, box in self.fields.items():
+        for key, box in (*self.fields.items(), ("taken_at", self.taken_at)):
             wrong = key in bad or ("bp" in bad and key in ("systolic_mmhg", "diastolic_mmhg"))
             box.setStyleSheet(f"border: 2px solid {theme.OVERDUE};" if wrong else "")
 

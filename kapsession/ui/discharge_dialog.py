@@ -396,6 +396,15 @@ class DischargeDialog(QDialog):
         )
         self.override_reason_edit.setFocus()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter while Discharge is off would do nothing at all: say why instead, and put the
+        focus in the reason field."""
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and not self.discharge_button.isEnabled():
+            self.accept()
+            return
+        super().keyPressEvent(event)
+
     # showing the check ----------------------------------------------------------------------
     def _show(self, evaluation: DischargeEvaluation) -> None:
         aldrete = evaluation.aldrete

@@ -195,7 +195,11 @@ class DoseDialog(QDialog):
         self.given_by.addItem(NOT_RECORDED, None)
         for member in staff:
             self.given_by.addItem(member.signature_name, member.id)
-        self.given_by.setCurrentIndex(max(self.given_by.findData(acting_staff_id), 0))
+        # findData compares Python objects by identity: an equal staff id read separately
+        # from the database would never match, so compare the values
+        given = [self.given_by.itemData(i) for i in range(self.given_by.count())]
+        if acting_staff_id is not None and acting_staff_id in given:
+            self.given_by.setCurrentIndex(given.index(acting_staff_id))
         self.given_at = QLineEdit(now_text)
         self.given_at.setAccessibleName("Time given (HH:MM)")
         self.given_at.setPlaceholderText("HH:MM")
@@ -322,6 +326,17 @@ class DoseDialog(QDialog):
             self._ask_for_override(hold)
         elif hold is not None and hold.level is HoldDoseLevel.CAUTION:
             self.hold_info.setText(hold.message)
+            self.hold_info.show()
+        _fit_height(self)
+
+    def show_hold_dose(self, check: HoldDoseResult) -> None:
+        """The hold-dose check on the baseline as it stands when the form opens, so the nurse
+        reads it before saving: a caution as information, a block with the reason field (the
+        focus stays in the dose field). The service checks again when the dose is saved."""
+        if check.requires_override:
+            self._ask_for_override(check, take_focus=False)
+        elif check.level is HoldDoseLevel.CAUTION:
+            self.hold_info.setText(check.message)
             self.hold_info.show()
         _fit_height(self)
 
@@ -457,14 +472,15 @@ class DoseDialog(QDialog):
         self.time_note.setVisible(bool(problem or late))
         _fit_height(self)
 
-    def _ask_for_override(self, hold: HoldDoseResult) -> None:
+    def _ask_for_override(self, hold: HoldDoseResult, *, take_focus: bool = True) -> None:
         self._override_needed = True
         self.hold_info.hide()
         self.hold_block.setText(hold.message)
         self.hold_block.show()
         self.form.setRowVisible(self.override_reason_edit, True)
         self.save_button.setText("Save dose with override")
-        self.override_reason_edit.setFocus()
+        if take_focus:
+            self.override_reason_edit.setFocus()
 
     def _show_problems(self, problems: Sequence[FieldProblem]) -> None:
         """Every problem in the banner; the focus goes to the first field to fix."""

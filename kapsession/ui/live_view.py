@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QCompleter,
     QFrame,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -55,6 +57,45 @@ def _panel() -> QFrame:
     return frame
 
 
+class _Scrolling(QScrollArea):
+    """Its content fills the space given and scrolls only when that is less than the content's
+    minimum height. (A resizable QScrollArea gives word-wrapped content its preferred height
+    for the width, and so scrolls long before anything would be squeezed.)"""
+
+    def __init__(self, content: QWidget) -> None:
+        super().__init__()
+        self.setWidget(content)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._follow_focus)
+
+    def _follow_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """The control that takes the keys is scrolled into view (also after C, D, M)."""
+        content = self.widget()
+        if new is not None and content is not None and content.isAncestorOf(new):
+            self.ensureWidgetVisible(new)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self._fit()  # a banner shown or hidden changes what the content needs
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        content = self.widget()
+        if content is None:
+            return
+        needed = content.minimumSizeHint().height()
+        bar = self.verticalScrollBar().sizeHint().width() if needed > self.height() else 0
+        content.resize(self.width() - bar, max(self.height(), needed))
+
+
 def _heading(text: str) -> QLabel:
     label = QLabel(text.upper())
     label.setObjectName("heading")
@@ -87,6 +128,7 @@ class LiveView(QWidget):
     device_requested = Signal(uuid.UUID)
     checkin_requested = Signal()
     stagger_requested = Signal()
+    tab_shown = Signal()  # a tab came into view: bring it up to date
     discharge_requested = Signal(uuid.UUID)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -233,9 +275,10 @@ class LiveView(QWidget):
         self.ended_label = QLabel()
         self.ended_label.setObjectName("banner")
         self.ended_label.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 8, 20, 8)
-        layout.setSpacing(8)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(20, 8, 20, 6)
+        layout.setSpacing(6)
         layout.addLayout(header)
         layout.addLayout(top, 2)
         layout.addWidget(self.room_panel)
@@ -262,18 +305,32 @@ class LiveView(QWidget):
         music_layout.setContentsMargins(0, 6, 0, 0)
         music_layout.addWidget(self.music)
         music_layout.addStretch(1)
+        music_scroll = _Scrolling(music_page)  # the tallest page: it sets no minimum height
         self.tabs.addTab(checkin_page, "Check-in  (C)")
         self.tabs.addTab(self.readings, "Readings  (R)")
         self.tabs.addTab(self.chart, "Vitals chart  (G)")
-        self.tabs.addTab(music_page, "Music")
+        self.tabs.addTab(music_scroll, "Music")
         layout.addWidget(self.tabs, 5)
+        self.tabs.currentChanged.connect(lambda _i: self.tab_shown.emit())
         layout.addWidget(self.ended_label)
-        layout.addLayout(actions)
-        layout.addWidget(self.failure)
         status = QHBoxLayout()
         status.addWidget(self.recent, 1)
         status.addWidget(self.saved)
-        layout.addLayout(status)
+        # On a small laptop screen (1366x768) with a group and an alert the screen is taller
+        # than the window: it scrolls, rather than the window growing past the screen's edge;
+        # the actions and the messages stay in view below it.
+        footer = QVBoxLayout()
+        footer.setContentsMargins(20, 0, 20, 8)
+        footer.setSpacing(6)
+        footer.addLayout(actions)
+        footer.addWidget(self.failure)
+        footer.addLayout(status)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self._scroll = _Scrolling(body)
+        outer.addWidget(self._scroll, 1)
+        outer.addLayout(footer)
         QShortcut(QKeySequence("D"), self, self._request_dose)
         QShortcut(QKeySequence("M"), self, self.marker.setFocus)
         QShortcut(QKeySequence("Ctrl+E"), self, self.end_requested.emit)
@@ -381,16 +438,16 @@ class LiveView(QWidget):
         for line, checkin in zip(self.checkin_lines, upcoming, strict=False):
             text, colour = checkin_text(checkin, state)
             line.setText(text)
-            line.setStyleSheet(f"color: {colour};")
+            _set_colour(line, colour)
             line.show()
         for line in self.checkin_lines[len(upcoming) :]:
             line.setText("")
             line.hide()
         if not upcoming:
             self.checkin_lines[0].setText("All check-ins done")
-            self.checkin_lines[0].setStyleSheet(f"color: {theme.DONE};")
+            _set_colour(self.checkin_lines[0], theme.DONE)
             self.checkin_lines[0].show()
-        if self.room_panel.isVisible():
+        if not self.room_panel.isHidden():  # filled before the screen is shown, too
             self.board.show_rows(room, planned)
         self.strip.show_state(state, marks)
         self.dose_button.setEnabled(live)
@@ -441,6 +498,7 @@ class LiveView(QWidget):
 
     def focus_checkin(self) -> None:
         self.tabs.setCurrentIndex(0)
+        self._scroll.ensureWidgetVisible(self.checkin_form, 0, 0)  # the whole form, if it fits
         self.checkin_form.focus_first()
 
     def _show_readings(self) -> None:
@@ -470,3 +528,11 @@ class LiveView(QWidget):
         if self.marker.hasFocus():
             self.marker.clearFocus()
             self.setFocus()
+
+
+def _set_colour(label: QLabel, colour: str) -> None:
+    """Restyling a label re-polishes it: only do it when the colour really changes (ticks
+    come four times a second)."""
+    if label.property("colour") != colour:
+        label.setProperty("colour", colour)
+        label.setStyleSheet(f"color: {colour};")

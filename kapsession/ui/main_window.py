@@ -26,9 +26,12 @@ class MainWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(False)
 
     def show_start(self) -> None:
+        self.statusBar().show()
         self.stack.setCurrentWidget(self.start_view)
         self.start_view.search.setFocus()  # the view itself takes no keys
 
     def show_live(self) -> None:
+        # the live screen has its own message line; its height goes to the screen instead
+        self.statusBar().hide()
         self.stack.setCurrentWidget(self.live_view)
         self.live_view.setFocus()

@@ -15,6 +15,7 @@ from kapsession.services.nurse_board import BoardRow
 from kapsession.ui import theme
 from kapsession.ui.formatting import clock_text, local_time
 
+MAX_HEIGHT_PX = 170  # about five participants; more scroll
 COLUMNS = ("Participant", "T+", "Phase", "Next check-in", "Last reading", "Alerts")
 
 
@@ -40,16 +41,36 @@ class NurseBoard(QTableWidget):
         self.verticalHeader().hide()
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.setTabKeyNavigation(False)  # Tab moves on to the next control, not cell to cell
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
         self.setAccessibleName("Nurse board")
-        self.setMaximumHeight(170)
+        self.setMaximumHeight(MAX_HEIGHT_PX)
+        self._shown: object = None
 
     def show_rows(
         self, rows: Sequence[BoardRow], planned: Mapping[uuid.UUID, datetime] | None = None
     ) -> None:
         """`planned`: staggered dosing, each participant's planned dose time."""
         plan = planned or {}
+        look = (
+            tuple(
+                (
+                    r.participant.id,
+                    r.since_dose_s is not None and int(r.since_dose_s),
+                    r.phase,
+                    r.next_checkin and (r.next_checkin.spec.key, r.next_checkin.status),
+                    r.last_reading and r.last_reading.id,
+                    r.open_alerts,
+                    r.discharged_at,
+                )
+                for r in rows
+            ),
+            tuple(sorted(plan.items())),
+        )
+        if look == self._shown:
+            return  # the board is redrawn when something on it changes, not on every tick
+        self._shown = look
         self.setRowCount(len(rows))
         for r, row in enumerate(rows):
             if row.since_dose_s is not None:
@@ -80,3 +101,7 @@ class NurseBoard(QTableWidget):
                     item.setForeground(QColor(theme.OVERDUE))
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.setItem(r, c, item)
+        # every participant in view (up to the maximum), also when the screen is short of room
+        rows_px = sum(self.rowHeight(r) for r in range(self.rowCount()))
+        wanted = self.horizontalHeader().sizeHint().height() + rows_px + 2 * self.frameWidth()
+        self.setMinimumHeight(min(wanted, MAX_HEIGHT_PX))

@@ -48,6 +48,13 @@ QLineEdit:focus, QComboBox:focus, QListWidget:focus, QPlainTextEdit:focus {{
     border: 2px solid {ACCENT}; }}
 QListWidget::item {{ padding: 8px; border-radius: 4px; }}
 QListWidget::item:selected {{ background: #2c3a47; }}
+QCheckBox {{ background: transparent; spacing: 8px; }}
+QCheckBox::indicator {{ width: 12px; height: 12px; border-radius: 4px; padding: 2px;
+    border: 1px solid {TEXT_DIM}; background: {PANEL}; }}
+QCheckBox::indicator:checked {{ border: 2px solid {ACCENT}; background: {ACCENT};
+    background-clip: content; padding: 1px; }}
+QCheckBox::indicator:focus {{ border: 2px solid {ACCENT}; padding: 1px; }}
+QCheckBox:focus {{ color: {ACCENT}; }}
 QStatusBar {{ color: {TEXT_DIM}; }}
 QToolTip {{ background: {PANEL_RAISED}; color: {TEXT}; border: 1px solid {BORDER}; }}
 """

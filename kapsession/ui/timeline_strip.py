@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kapsession.domain.timeline import CheckinStatus, TimelineState
@@ -36,6 +36,7 @@ class TimelineStrip(QWidget):
         super().__init__(parent)
         self._state: TimelineState | None = None
         self._marks: list[StripMark] = []
+        self._painted_look: tuple[object, ...] | None = None
         self.setMinimumHeight(88)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName("Session timeline")
@@ -44,9 +45,31 @@ class TimelineStrip(QWidget):
         return QSize(900, 90)
 
     def show_state(self, state: TimelineState, marks: list[StripMark]) -> None:
+        """Repaint only when something visible changed: the now line moves about one pixel
+        every few seconds, so most ticks cost nothing (this runs four times a second)."""
         self._state = state
         self._marks = marks
-        self.update()
+        look = self._look(state, marks)
+        if look != self._painted_look:
+            self._painted_look = look
+            self.update()
+
+    def _look(self, state: TimelineState, marks: list[StripMark]) -> tuple[object, ...]:
+        width = float(self.width() - 16)
+        return (
+            self.width(),
+            round(self._x(state.now, 8.0, width)),
+            state.phase_index,
+            tuple((round(self._x(w.begins_at, 8.0, width)), w.spec.key) for w in state.phases),
+            tuple(
+                (c.spec.key, c.status, round(self._x(c.due_at, 8.0, width))) for c in state.checkins
+            ),
+            tuple((m.kind, round(self._x(m.at, 8.0, width))) for m in marks),
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._painted_look = None
+        super().resizeEvent(event)
 
     def _x(self, when: datetime, left: float, width: float) -> float:
         assert self._state is not None

@@ -19,13 +19,20 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
 from kapsession.services.context import AppContext, open_context
-from kapsession.storage.records import DoseRecord, EventRecord, ObservationRecord, SessionRecord
+from kapsession.storage.records import (
+    AlertRecord,
+    DoseRecord,
+    EventRecord,
+    ObservationRecord,
+    SessionRecord,
+    StaffRecord,
+)
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.live_view import LiveView
 from kapsession.ui.main_window import MainWindow
@@ -237,6 +244,40 @@ class RunningApp:
     def answering(self, *handlers: ModalHandler) -> AbstractContextManager[list[Answered]]:
         return self.guard.answering(*handlers)
 
+    def tab_to(self, target: QWidget, *, limit: int = 100) -> None:
+        """Press Tab until `target` has the focus (keyboard only)."""
+        for _ in range(limit):
+            if self.ready() is target:
+                return
+            self.key(Qt.Key.Key_Tab)
+        raise AssertionError(f"Tab never reached {target.accessibleName()!r}")
+
+    def choose(self, combo: QComboBox, text: str) -> None:
+        """Tab to a drop-down and move with the arrow keys until it shows `text`."""
+        self.tab_to(combo)
+        wanted = combo.findText(text)
+        assert wanted >= 0, f"{text!r} is not offered in {combo.accessibleName()!r}"
+        while combo.currentIndex() != wanted:
+            self.key(Qt.Key.Key_Down if combo.currentIndex() < wanted else Qt.Key.Key_Up)
+
+    def checkin_by_keyboard(self, *values: str, taken_at: str | None = None) -> None:
+        """C opens the form on the most urgent check-in; type each value in form order
+        (systolic, diastolic, HR, SpO2, RR, temp, MOAA/S, RASS, dissociation, nausea, SUDS),
+        Tab between them, Enter saves. `taken_at` (Shift+Tab from systolic) makes a late entry.
+        """
+        self.key(Qt.Key.Key_C)
+        assert self.ready() is self.live_view.checkin_form.fields["systolic_mmhg"]
+        if taken_at is not None:
+            self.key(Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
+            assert self.ready() is self.live_view.checkin_form.taken_at
+            self.type(taken_at)
+            self.key(Qt.Key.Key_Tab)
+        for index, text in enumerate(values):
+            if index:
+                self.key(Qt.Key.Key_Tab)
+            self.type(text)  # the field's text is selected on arrival: typing replaces it
+        self.key(Qt.Key.Key_Return)
+
     def baseline_by_keyboard(self, systolic: str = "122", diastolic: str = "78") -> None:
         """C opens the check-in form on the most urgent check-in (the baseline before the dose);
         type the blood pressure, Enter saves. The hold-dose rule needs a baseline."""
@@ -277,15 +318,35 @@ class RunningApp:
     def doses(self, session_id: uuid.UUID | None = None) -> list[DoseRecord]:
         return self.context.service.entries.doses(session_id or self.session().id)
 
-    def start_session(self, *client_names: str, modality: str = "individual") -> SessionRecord:
-        """Add the clients and start a session through the controller (not the keyboard)."""
+    def alerts(self, session_id: uuid.UUID | None = None) -> list[AlertRecord]:
+        """Every alert of the session, acknowledged or not."""
+        return self.context.service.checkins.alerts(session_id or self.session().id)
+
+    def add_staff(self, name: str, role: str = "nurse", credentials: str = "RN") -> StaffRecord:
+        """A staff member, added before the session opens (the live screen lists them)."""
+        return self.context.service.add_staff(
+            name, role, at=self.clock.now(), credentials=credentials
+        )
+
+    def start_session(
+        self,
+        *client_names: str,
+        modality: str = "individual",
+        protocol_key: str = PROTOCOL_KEY,
+        therapist_id: uuid.UUID | None = None,
+    ) -> SessionRecord:
+        """Add the clients and start a session through the controller (not the keyboard);
+        `therapist_id` is the staff member the live screen starts "working as"."""
         service = self.context.service
         ids = []
         for name in client_names:
             given, family = name.split(" ", 1)
             ids.append(service.add_client(given, family, at=self.clock.now()).id)
         self.controller.start_session(
-            protocol_key=PROTOCOL_KEY, client_ids=tuple(ids), modality=modality
+            protocol_key=protocol_key,
+            client_ids=tuple(ids),
+            modality=modality,
+            therapist_id=therapist_id,
         )
         return self.session()
 

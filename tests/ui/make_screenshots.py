@@ -1,0 +1,225 @@
+"""Screenshots of the nurse's screens for a look by eye (not a test).
+
+Builds an individual session at T+45 (readings, an open alert) and a group of three with
+staggered doses, each over its own throw-away data folder and fake clock, and saves 1366x768
+grabs of the live screen, the readings, the chart, the nurse board and the dose and discharge
+dialogs to /tmp/shots (or the folder given):
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/ui/make_screenshots.py [/tmp/shots]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from kapsession.domain.clock import FakeClock
+from kapsession.domain.hold_dose import check_hold_dose
+from kapsession.paths import resolve_paths
+from kapsession.services.context import AppContext, open_context
+from kapsession.services.live_session import LiveSession
+from kapsession.ui.app_controller import AppController
+from kapsession.ui.discharge_dialog import DischargeDialog
+from kapsession.ui.dose_dialog import DoseDialog
+from kapsession.ui.formatting import local_time
+from kapsession.ui.main_window import MainWindow
+from kapsession.ui.theme import apply_room_theme
+
+START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+SIZE = (1366, 768)
+PROTOCOL = "sublingual-kap-3h"
+
+
+class Room:
+    """One window and controller over its own data folder and fake clock."""
+
+    def __init__(self, folder: Path) -> None:
+        self.clock = FakeClock(START)
+        paths = resolve_paths(data_dir=folder, training=False, environ={})
+        self.context: AppContext = open_context(paths, clock=self.clock)
+        service = self.context.service
+        self.nurse = service.add_staff("Ruth Okafor", "nurse", at=START, credentials="RN")
+        self.therapist = service.add_staff("Sam Lee", "therapist", at=START, credentials="PsyD")
+        self.window = MainWindow(training=False)
+        self.controller = AppController(self.window, service, self.clock, training=False)
+        self.window.resize(*SIZE)
+        self.window.show()
+
+    @property
+    def live(self) -> LiveSession:
+        assert self.controller.live is not None
+        return self.controller.live
+
+    def start(self, names: tuple[str, ...], modality: str) -> list[uuid.UUID]:
+        service = self.context.service
+        clients = []
+        for name in names:
+            given, family = name.split(" ", 1)
+            clients.append(service.add_client(given, family, at=START).id)
+        self.controller.start_session(
+            protocol_key=PROTOCOL,
+            client_ids=tuple(clients),
+            modality=modality,
+            room="Room 2",
+            therapist_id=self.therapist.id,
+            nurse_id=self.nurse.id,
+        )
+        staff = self.window.live_view.staff  # "Working as": the nurse (this sets the session's)
+        staff.setCurrentIndex(staff.findText(self.nurse.signature_name))
+        return [p.id for p in self.live.participants]
+
+    def at(self, minute: float) -> None:
+        """Move the fake clock to `minute` after the start and let the screen catch up."""
+        target = START + timedelta(minutes=minute)
+        self.clock.advance((target - self.clock.now()).total_seconds())
+        self.live.tick()
+        settle()
+
+    def reading(self, participant: uuid.UUID, key: str | None, **values: str) -> None:
+        result = self.live.save_checkin(participant, values, checkin_key=key, on_room_air=True)
+        assert result is not None and result.saved, result
+
+    def dose(self, participant: uuid.UUID, mg: str) -> None:
+        result = self.live.record_dose(
+            participant, mg, lot_number="KX-2291", given_by=self.nurse.id, weight_text="72"
+        )
+        assert result is not None and result.dose is not None, result
+
+    def close(self) -> None:
+        self.live.stop()
+        self.window.close()
+        self.context.close()
+
+
+def settle() -> None:
+    for _ in range(5):
+        QApplication.processEvents()
+
+
+def save(widget: QWidget, folder: Path, name: str) -> None:
+    settle()
+    path = folder / f"{name}.png"
+    widget.grab().save(str(path))
+    print(f"{path}  {widget.width()}x{widget.height()}")
+
+
+def individual(folder: Path, data: Path) -> None:
+    """Maya at T+45: baseline, dose at minute 40, T+15, T+30, T+40 over 180 (an open alert)."""
+    room = Room(data)
+    (maya,) = room.start(("Maya Fischer",), "individual")
+    room.at(6)
+    room.reading(
+        maya, "baseline", systolic_mmhg="124", diastolic_mmhg="80", heart_rate_bpm="72",
+        spo2_pct="98", resp_rate_per_min="14", suds="5",
+    )  # fmt: skip
+    room.at(40)
+    room.dose(maya, "200")
+    room.at(42)
+    room.live.add_marker("Eye mask on", maya)
+    room.at(55)
+    room.reading(
+        maya, "t15", systolic_mmhg="138", diastolic_mmhg="86", heart_rate_bpm="84",
+        spo2_pct="97", moaas="4",
+    )  # fmt: skip
+    room.at(71)
+    room.reading(
+        maya, "t30", systolic_mmhg="152", diastolic_mmhg="94", heart_rate_bpm="90",
+        spo2_pct="96", moaas="3", dissociation="2",
+    )  # fmt: skip
+    room.at(80)
+    room.reading(
+        maya, "t40", systolic_mmhg="184", diastolic_mmhg="104", heart_rate_bpm="96",
+        spo2_pct="95", moaas="3",
+    )  # fmt: skip
+    room.at(85)
+    view = room.window.live_view
+    view.tabs.setCurrentIndex(0)
+    room.controller._on_checkin_requested()  # C: the form on T+45, prefilled
+    save(room.window, folder, "1-live-checkin-T45")
+    view.tabs.setCurrentWidget(view.readings)
+    save(room.window, folder, "2-readings")
+    view.tabs.setCurrentWidget(view.chart)
+    save(room.window, folder, "3-vitals-chart")
+    # the discharge check at T+45: far from ready, two items scored
+    dialog = DischargeDialog(
+        "Maya Fischer",
+        room.live.protocol.discharge,
+        lambda obs, checklist: room.live.evaluate_discharge(maya, obs, checklist),
+        room.window,
+    )
+    dialog.activity.set_score(2)
+    dialog.breathing.set_score(2)
+    dialog.checklist["oriented"].setChecked(True)
+    dialog.show()
+    save(dialog, folder, "6-discharge-dialog")
+    dialog.close()
+    room.close()
+
+
+def group(folder: Path, data: Path) -> None:
+    """Three clients, doses staggered 5 minutes apart, at minute 67: one overdue, one due."""
+    room = Room(data)
+    ids = room.start(("Maya Fischer", "Jonas Weber", "Lea Braun"), "group")
+    room.live.plan_staggered_doses(5.0)
+    room.at(30)
+    for index, participant in enumerate(ids):
+        room.reading(
+            participant, "baseline", systolic_mmhg=str(120 + 6 * index),
+            diastolic_mmhg=str(78 + 3 * index), heart_rate_bpm=str(70 + 4 * index),
+            spo2_pct="98", resp_rate_per_min="14", suds=str(4 + index),
+        )  # fmt: skip
+    for index, participant in enumerate(ids):
+        room.at(40 + 5 * index)
+        room.dose(participant, "200")
+    room.at(56)
+    room.reading(
+        ids[0], "t15", systolic_mmhg="142", diastolic_mmhg="88", heart_rate_bpm="86",
+        spo2_pct="97", moaas="4",
+    )  # fmt: skip
+    room.at(61)
+    room.reading(
+        ids[1], None, systolic_mmhg="136", diastolic_mmhg="84", heart_rate_bpm="124",
+        spo2_pct="96", comment="anxious, settling",
+    )  # fmt: skip
+    room.at(67)
+    view = room.window.live_view
+    view.tabs.setCurrentIndex(0)
+    save(room.window, folder, "4-nurse-board-group")
+    # the dose dialog as D opens it for a client without a baseline BP: the hold-dose block
+    dialog = DoseDialog(
+        "Lea Braun",
+        room.live.protocol.dosing,
+        [room.nurse, room.therapist],
+        room.nurse.id,
+        first_dose=True,
+        now_text=local_time(room.live.now()),
+        last_weight_kg=None,
+        parent=room.window,
+    )
+    dialog.show_hold_dose(check_hold_dose(None, room.live.protocol.hold_dose))
+    dialog.dose.setText("200")
+    dialog.weight.setText("68")
+    dialog.show()
+    save(dialog, folder, "5-dose-dialog-hold-block")
+    dialog.close()
+    room.close()
+
+
+def main() -> None:
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    apply_room_theme(app)
+    with tempfile.TemporaryDirectory() as data:
+        individual(folder, Path(data) / "individual")
+        group(folder, Path(data) / "group")
+
+
+if __name__ == "__main__":
+    main()
