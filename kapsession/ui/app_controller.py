@@ -17,7 +17,7 @@ from kapsession.domain.discharge import DischargeOverride
 from kapsession.domain.hold_dose import HoldDoseOverride, HoldDoseResult, check_hold_dose
 from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.domain.vitals import FieldProblem
-from kapsession.resources import playlists_dir
+from kapsession.resources import assets_dir, playlists_dir
 from kapsession.services.checkin_results import IntranasalStatus
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession, open_music
@@ -96,6 +96,8 @@ class AppController(QObject):
         panel.quiet_requested.connect(lambda: self.music and self.music.quiet())
         panel.volume_changed.connect(lambda v: self.music and self.music.set_volume(v))
         panel.seek_requested.connect(lambda ms: self.music and self.music.seek(ms))
+        panel.track_chosen.connect(lambda p: self.music and self.music.choose_track(Path(p)))
+        panel.music_folder = str(assets_dir() / "music")
         panel.playlist_chosen.connect(lambda n: self.music and self.music.choose_playlist(n))
         panel.follow_phases_changed.connect(
             lambda f: self.music and self.music.set_follow_phases(f)

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -29,6 +30,7 @@ class MusicPanel(QFrame):
     volume_changed = Signal(float)
     seek_requested = Signal(int)  # position_ms
     playlist_chosen = Signal(str)
+    track_chosen = Signal(str)  # a file path
     follow_phases_changed = Signal(bool)
     transition_changed = Signal(str)
 
@@ -101,8 +103,14 @@ class MusicPanel(QFrame):
         transport.addWidget(self.volume)
         transport.addWidget(self.volume_label)
         transport.addStretch(1)
+        self.track_button = QPushButton("One track…")
+        self.track_button.setToolTip(
+            "Play a single music file now; the playlist carries on after it"
+        )
+        self.track_button.clicked.connect(self._choose_track)
         options = QHBoxLayout()
         options.addWidget(self.playlists, 1)
+        options.addWidget(self.track_button)
         options.addWidget(self.follow)
         change = QLabel("change")
         change.setObjectName("dim")
@@ -119,6 +127,7 @@ class MusicPanel(QFrame):
         layout.addLayout(options)
         layout.addWidget(self.notice)
         self._names: list[str] = []
+        self.music_folder = ""  # where the track chooser opens
 
     def set_playlists(self, names: list[str]) -> None:
         self._names = names
@@ -168,6 +177,16 @@ class MusicPanel(QFrame):
 
     def show_notice(self, message: str) -> None:
         self.notice.setText(message)
+
+    def _choose_track(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            "Play one track",
+            self.music_folder,
+            "Music (*.ogg *.oga *.opus *.mp3 *.flac *.wav *.m4a *.aac);;All files (*)",
+        )
+        if path:
+            self.track_chosen.emit(path)
 
     def _on_playlist_activated(self, index: int) -> None:
         name = self.playlists.itemData(index)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from kapsession.services.music_session import NowPlaying
@@ -72,3 +76,20 @@ def test_music_disabled_shows_the_install_command(qtbot: QtBot) -> None:
     assert panel.disabled_banner.isVisibleTo(panel)
     assert "apt-get install libvlc5" in panel.disabled_banner.text()
     assert not panel.position.isEnabled()
+
+
+def test_one_track_is_chosen_from_a_file_dialog(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given the file dialog answers with a music file
+    chosen = tmp_path / "bowl.ogg"
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *_a, **_k: (str(chosen), ""))
+    )
+    panel = MusicPanel()
+    qtbot.addWidget(panel)
+    picked: list[str] = []
+    panel.track_chosen.connect(picked.append)
+    # When "One track…" is pressed, Then that file is asked for
+    panel.track_button.click()
+    assert picked == [str(chosen)]
