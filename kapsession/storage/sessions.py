@@ -21,6 +21,14 @@ from kapsession.storage.records import ParticipantRecord, SessionRecord, Session
 
 MODALITIES = ("individual", "couples", "group")
 STATUSES = ("planned", "live", "completed", "signed")
+_STEPS = {  # step: (status before, status after, event label)
+    "start": ("planned", "live", "Session started"),
+    "end": ("live", "completed", "Session ended"),
+}
+_REFUSALS = {
+    "start": "This session is already {status}; it cannot start again.",
+    "end": "Only a live session can be ended; this one is {status}.",
+}
 
 
 def _participant_count_problem(modality: str, count: int) -> str | None:
@@ -109,48 +117,31 @@ class SessionRepository:
 
     def start(self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None) -> SessionRecord:
         """planned -> live: the session clock starts at `at`."""
-        with self._db.write("start the session") as orm:
-            row = _get(orm, session_id)
-            if row.status != "planned":
-                raise StorageError(f"This session is already {row.status}; it cannot start again.")
-            row.status = "live"
-            row.started_at = at
-            orm.add(
-                SessionEvent(
-                    session_id=row.id,
-                    kind="session_start",
-                    label="Session started",
-                    occurred_at=at,
-                    recorded_at=at,
-                    recorded_by_id=by,
-                    detail={},
-                )
-            )
-            write_audit(
-                orm,
-                at=at,
-                staff_id=by,
-                action="session.start",
-                entity="session",
-                entity_id=row.id,
-                session_id=row.id,
-            )
-            orm.flush()
-            return _session_record(orm, row.id)
+        return self._move(session_id, "start", at=at, by=by)
 
     def end(self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None) -> SessionRecord:
         """live -> completed: the clock stops at `at`; entries may still be added late."""
-        with self._db.write("end the session") as orm:
+        return self._move(session_id, "end", at=at, by=by)
+
+    def _move(
+        self, session_id: uuid.UUID, step: str, *, at: datetime, by: uuid.UUID | None
+    ) -> SessionRecord:
+        """One status step, with its timeline event and audit row, in one transaction."""
+        before, after, label = _STEPS[step]
+        with self._db.write(f"{step} the session") as orm:
             row = _get(orm, session_id)
-            if row.status != "live":
-                raise StorageError(f"Only a live session can be ended; this one is {row.status}.")
-            row.status = "completed"
-            row.ended_at = at
+            if row.status != before:
+                raise StorageError(_REFUSALS[step].format(status=row.status))
+            row.status = after
+            if step == "start":
+                row.started_at = at
+            else:
+                row.ended_at = at
             orm.add(
                 SessionEvent(
                     session_id=row.id,
-                    kind="session_end",
-                    label="Session ended",
+                    kind=f"session_{step}",
+                    label=label,
                     occurred_at=at,
                     recorded_at=at,
                     recorded_by_id=by,
@@ -161,7 +152,7 @@ class SessionRepository:
                 orm,
                 at=at,
                 staff_id=by,
-                action="session.end",
+                action=f"session.{step}",
                 entity="session",
                 entity_id=row.id,
                 session_id=row.id,
