@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -93,7 +93,9 @@ class _Scrolling(QScrollArea):
             return
         needed = content.minimumSizeHint().height()
         bar = self.verticalScrollBar().sizeHint().width() if needed > self.height() else 0
-        content.resize(self.width() - bar, max(self.height(), needed))
+        size = QSize(self.width() - bar, max(self.height(), needed))
+        if content.size() != size:  # a ticking clock asks for layout every second: no-op then
+            content.resize(size)
 
 
 def _heading(text: str) -> QLabel:
