@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
-from kapsession.storage.audit import write_audit
+from kapsession.storage.audit import audit_correction, write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.entries import (
     check_entry_time,
@@ -252,20 +252,18 @@ class CheckinRepository:
             orm.add(row)
             orm.flush()
             alert_rows = [] if voids else _add_alerts(orm, row, alerts, recorded_at)
-            write_audit(
+            audit_correction(
                 orm,
                 at=recorded_at,
                 staff_id=by,
-                action="observation.correct",
                 entity="observation",
-                entity_id=row.id,
+                action="observation.correct",
+                correction_id=row.id,
+                original_id=original.id,
                 session_id=original.session_id,
-                detail={
-                    "corrects": str(original.id),
-                    "reason": reason.strip(),
-                    "voids": voids,
-                    "alerts": [str(a.id) for a in alert_rows],
-                },
+                reason=reason.strip(),
+                voids=voids,
+                extra={"alerts": [str(a.id) for a in alert_rows]},
             )
             return SavedReading(
                 observation_record(row), tuple(_alert_record(a, None) for a in alert_rows)

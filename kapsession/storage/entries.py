@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as OrmSession
 
-from kapsession.storage.audit import write_audit
+from kapsession.storage.audit import audit_correction, write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.errors import EntryTimeInvalid, NotFound, RecordLocked, StorageError
 from kapsession.storage.models import Dose, Observation, Participant, Session, SessionEvent
@@ -286,15 +286,17 @@ class EntryRepository:
             )
             orm.add(row)
             orm.flush()
-            write_audit(
+            audit_correction(
                 orm,
                 at=recorded_at,
                 staff_id=by,
-                action="event.correct",
                 entity="session_event",
-                entity_id=row.id,
+                action="event.correct",
+                correction_id=row.id,
+                original_id=original.id,
                 session_id=original.session_id,
-                detail={"corrects": str(original.id), "reason": reason.strip(), "voids": voids},
+                reason=reason.strip(),
+                voids=voids,
             )
             return event_record(row)
 
@@ -422,15 +424,17 @@ class EntryRepository:
             )
             orm.add(row)
             orm.flush()
-            write_audit(
+            audit_correction(
                 orm,
                 at=recorded_at,
                 staff_id=by,
-                action="dose.correct",
                 entity="dose",
-                entity_id=row.id,
+                action="dose.correct",
+                correction_id=row.id,
+                original_id=original.id,
                 session_id=original.session_id,
-                detail={"corrects": str(original.id), "reason": reason.strip(), "voids": voids},
+                reason=reason.strip(),
+                voids=voids,
             )
             return dose_record(row)
 
