@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
+from sqlalchemy import text as text_clause
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from kapsession.storage.types import UTCDateTime
@@ -298,6 +299,12 @@ class Note(_ClinicalEntry, Base):
     phase_key: Mapped[str | None] = mapped_column(String(60))
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("note.id"))
+    # where the entry sits on the session clock, as shown when it was written
+    elapsed_s: Mapped[int | None] = mapped_column(Integer)
+    since_dose_s: Mapped[int | None] = mapped_column(Integer)
+    # a session note: its template and the text of each section, in the template's order
+    template_key: Mapped[str | None] = mapped_column(String(60))
+    sections: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
 
 class PrivateNote(_ClinicalEntry, Base):
@@ -310,6 +317,61 @@ class PrivateNote(_ClinicalEntry, Base):
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("private_note.id"))
+    phase_key: Mapped[str | None] = mapped_column(String(60))
+    elapsed_s: Mapped[int | None] = mapped_column(Integer)
+    since_dose_s: Mapped[int | None] = mapped_column(Integer)
+
+
+class NoteDraft(Base):
+    """Text being typed and not yet committed: saved every second so a crash loses at most that.
+
+    Not part of the record (it is working state, overwritten as the text changes); one row per
+    session and pad. Cleared when the text is committed as an entry.
+    """
+
+    __tablename__ = "note_draft"
+    __table_args__ = (UniqueConstraint("session_id", "pad"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
+    pad: Mapped[str] = mapped_column(String(20))  # record | private | session_note | addendum
+    text: Mapped[str] = mapped_column(Text, default="")
+    sections: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    template_key: Mapped[str | None] = mapped_column(String(60))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    updated_at: Mapped[datetime]
+
+
+class Signature(Base):
+    """A staff member's signature on a part of a session's record, or on one addendum.
+
+    `monitoring` (doses, vitals, discharge: the nurse's part) and `therapy` (notes and the
+    session note: the therapist's part) are signed once each; with both the session is signed
+    and locked. `content_sha256` is a digest of what was signed, so a later change would show.
+    """
+
+    __tablename__ = "signature"
+    __table_args__ = (
+        Index(
+            "uq_signature_session_part",
+            "session_id",
+            "part",
+            unique=True,
+            sqlite_where=text_clause("part <> 'addendum'"),
+            postgresql_where=text_clause("part <> 'addendum'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"), index=True)
+    part: Mapped[str] = mapped_column(String(20))  # monitoring | therapy | addendum
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    signer_name: Mapped[str] = mapped_column(String(200))  # name and credentials as signed
+    signer_role: Mapped[str] = mapped_column(String(20))
+    signed_at: Mapped[datetime]
+    meaning: Mapped[str] = mapped_column(Text)  # what the signer attests, in words
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    note_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("note.id"))  # the addendum
 
 
 class MusicEvent(Base):
@@ -359,4 +421,5 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "alert",
     "alert_acknowledgement",
     "discharge_assessment",
+    "signature",
 )

@@ -27,6 +27,7 @@ from kapsession.storage.models import (
     Note,
     Observation,
     PrivateNote,
+    Signature,
 )
 
 if TYPE_CHECKING:
@@ -34,7 +35,11 @@ if TYPE_CHECKING:
 
 MODELS = {mapper.class_.__tablename__: mapper.class_ for mapper in Base.registry.mappers}
 # The time column of each table (the raw UPDATE and the ORM change set it to itself or later).
-TIME_COLUMN = {"alert": "raised_at", "alert_acknowledgement": "acknowledged_at"}
+TIME_COLUMN = {
+    "alert": "raised_at",
+    "alert_acknowledgement": "acknowledged_at",
+    "signature": "signed_at",
+}
 HIGH_SBP = AlertRule("systolic_mmhg", Comparison.GE, 180, "Systolic BP 180 or higher")
 
 
@@ -58,6 +63,16 @@ def _one_row_in_every_append_only_table(clinic: Clinic) -> dict[str, uuid.UUID]:
         "note": Note(text="Calm, smiling", author_id=by, **common),
         "private_note": PrivateNote(text="Process the dream next time", author_id=by, **common),
         "music_event": MusicEvent(kind="track_start", track_title="Ambient 1", detail={}, **common),
+        "signature": Signature(
+            session_id=session.id,
+            part="addendum",
+            staff_id=by,
+            signer_name="Dr. Ines Moreau",
+            signer_role="therapist",
+            signed_at=at,
+            meaning="Signed an addendum",
+            content_sha256="0" * 64,
+        ),
     }
     with clinic.db.write() as orm:
         for table, row in rows.items():

@@ -42,7 +42,7 @@ def test_opening_an_empty_database_migrates_it_to_head(database_url: str, backup
         # Then the schema is at the newest revision, with every table of the models
         status = db.schema_status()
         assert status.up_to_date
-        assert status.current == head_revision() == "0004"
+        assert status.current == head_revision() == "0005"
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) >= MODEL_TABLES
             assert _version(connection) == [head_revision()]
@@ -196,5 +196,43 @@ def test_downgrading_0004_gives_back_the_0003_schema_with_every_trigger(
             assert {c["name"] for c in inspect(connection).get_columns("dose")} == dose_columns
             assert _triggers(connection) == triggers_0003
             assert _version(connection) == ["0003"]
+    finally:
+        engine.dispose()
+
+
+def test_downgrading_0005_gives_back_the_0004_schema_with_every_trigger(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0004 (SQLite copies `note` and `private_note` to drop 0005's columns,
+    # which would lose their append-only and signed-lock triggers if nothing put them back)
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0004")
+        with engine.connect() as connection:
+            tables_0004 = set(inspect(connection).get_table_names())
+            triggers_0004 = _triggers(connection)
+            note_columns = {c["name"] for c in inspect(connection).get_columns("note")}
+
+        # When it is upgraded to 0005 and back
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0005")
+        with engine.connect() as connection:
+            added = _triggers(connection) - triggers_0004
+            tables_0005 = set(inspect(connection).get_table_names())
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0004")
+
+        # Then 0005 had added the signature table, the drafts and the part locks
+        assert tables_0005 - tables_0004 == {"note_draft", "signature"}
+        assert any(name.startswith("signature_") for name in added)
+        assert {"dose_monitoring_lock", "note_therapy_lock"} <= added
+        # And after the downgrade the tables, columns and triggers are those of 0004 again
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables_0004
+            assert {c["name"] for c in inspect(connection).get_columns("note")} == note_columns
+            assert _triggers(connection) == triggers_0004
+            assert _version(connection) == ["0004"]
     finally:
         engine.dispose()
