@@ -70,6 +70,43 @@ class AuditRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    def add(
+        self,
+        action: str,
+        *,
+        at: datetime,
+        staff_id: uuid.UUID | None,
+        entity: str,
+        entity_id: uuid.UUID | str | None = None,
+        session_id: uuid.UUID | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """An audit row on its own (a refused PIN): something that changed nothing else."""
+        with self._db.write("write the audit trail") as orm:
+            write_audit(
+                orm,
+                at=at,
+                staff_id=staff_id,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                session_id=session_id,
+                detail=detail,
+            )
+
+    def recent_for_staff(
+        self, staff_id: uuid.UUID, actions: tuple[str, ...], limit: int = 20
+    ) -> list[AuditRecord]:
+        """A staff member's latest audit rows of the given actions, newest first."""
+        with self._db.read() as orm:
+            rows = orm.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.staff_id == staff_id, AuditEntry.action.in_(actions))
+                .order_by(AuditEntry.occurred_at.desc())
+                .limit(limit)
+            )
+            return [_record(row) for row in rows]
+
     def for_session(self, session_id: uuid.UUID) -> list[AuditRecord]:
         with self._db.read() as orm:
             rows = orm.scalars(

@@ -112,6 +112,11 @@ def translate_error(exc: BaseException, action: str = "save") -> StorageError:
         return AppendOnlyViolation(
             "Saved entries cannot be changed or deleted. Add a correction with a reason instead."
         )
+    for part in ("monitoring", "therapy"):
+        if f"the {part} part of this session is signed" in text:
+            return RecordLocked(
+                f"The {part} part of this session is signed and locked. Add an addendum instead."
+            )
     if "session is signed" in text:
         return RecordLocked("This session is signed and locked. Add an addendum instead.")
     if "disk is full" in text or "no space left" in text or "diskfull" in text:

@@ -86,6 +86,28 @@ class StaffRepository:
                 raise NotFound(f"No staff member with id {staff_id}.")
             return staff_record(row)
 
+    def pin_hash(self, staff_id: uuid.UUID) -> str | None:
+        """The stored hash of the staff member's signing PIN (None: no PIN set yet)."""
+        with self._db.read() as orm:
+            row = orm.get(Staff, staff_id)
+            if row is None:
+                raise NotFound(f"No staff member with id {staff_id}.")
+            return row.pin_hash
+
+    def set_pin_hash(
+        self, staff_id: uuid.UUID, pin_hash: str, *, at: datetime, by: uuid.UUID | None
+    ) -> None:
+        """Store a new PIN hash (the PIN itself is never stored), with its audit row."""
+        with self._db.write("save the PIN") as orm:
+            row = orm.get(Staff, staff_id)
+            if row is None:
+                raise NotFound(f"No staff member with id {staff_id}.")
+            action = "staff.pin_change" if row.pin_hash else "staff.pin_set"
+            row.pin_hash = pin_hash
+            write_audit(
+                orm, at=at, staff_id=by, action=action, entity="staff", entity_id=staff_id
+            )
+
 
 class ClientRepository:
     def __init__(self, database: Database) -> None:

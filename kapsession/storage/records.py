@@ -275,3 +275,71 @@ class SessionSummary:
     started_at: datetime | None
     ended_at: datetime | None
     participants: tuple[str, ...]  # full names, in position order
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    """A note of the record: an in-session entry, the session note, or an addendum."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID | None
+    kind: str  # entry | session_note | addendum
+    text: str
+    occurred_at: datetime
+    recorded_at: datetime
+    author_id: uuid.UUID | None
+    phase_key: str | None = None
+    elapsed_s: int | None = None
+    since_dose_s: int | None = None
+    template_key: str | None = None
+    sections: tuple[tuple[str, str, str], ...] = ()  # (key, title, text) in template order
+    corrects_id: uuid.UUID | None = None
+    correction_reason: str | None = None
+    voids: bool = False
+
+
+@dataclass(frozen=True)
+class PrivateNoteRecord:
+    """A psychotherapy note: kept apart from the record, out of exports unless chosen."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID | None
+    text: str
+    occurred_at: datetime
+    recorded_at: datetime
+    author_id: uuid.UUID | None
+    phase_key: str | None = None
+    elapsed_s: int | None = None
+    since_dose_s: int | None = None
+    corrects_id: uuid.UUID | None = None
+    correction_reason: str | None = None
+    voids: bool = False
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    """Text being typed on one pad of a session, as last saved."""
+
+    session_id: uuid.UUID
+    pad: str
+    text: str
+    updated_at: datetime
+    author_id: uuid.UUID | None = None
+    template_key: str | None = None
+    sections: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SignatureRecord:
+    id: uuid.UUID
+    session_id: uuid.UUID
+    part: str  # monitoring | therapy | addendum
+    staff_id: uuid.UUID
+    signer_name: str
+    signer_role: str
+    signed_at: datetime
+    meaning: str
+    content_sha256: str
+    note_id: uuid.UUID | None = None

@@ -1,0 +1,380 @@
+"""The therapist's notes: entries of the record, private notes, and drafts being typed.
+
+An entry is committed the moment it is entered, in the same transaction that clears its draft,
+so a crash either kept the draft or the entry, never both and never neither. Entries are
+append-only: an amendment is a new row pointing at the original, with a reason; an entry taken
+back (undo, entered in error) is a voiding correction, so the original stays visible.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session as OrmSession
+
+from kapsession.storage.audit import audit_correction, write_audit
+from kapsession.storage.database import Database
+from kapsession.storage.entries import check_participant, open_session, refuse_if_superseded
+from kapsession.storage.errors import NotFound, StorageError
+from kapsession.storage.models import Note, NoteDraft, PrivateNote
+from kapsession.storage.records import DraftRecord, NoteRecord, PrivateNoteRecord
+
+PADS = ("record", "private", "session_note", "addendum")
+Sections = Sequence[tuple[str, str, str]]  # (key, title, text)
+
+
+def sections_json(sections: Sections) -> list[dict[str, str]]:
+    return [{"key": key, "title": title, "text": text} for key, title, text in sections]
+
+
+def sections_tuple(data: list[dict[str, str]] | None) -> tuple[tuple[str, str, str], ...]:
+    return tuple((s["key"], s["title"], s["text"]) for s in data or ())
+
+
+def note_record(row: Note) -> NoteRecord:
+    return NoteRecord(
+        id=row.id,
+        session_id=row.session_id,
+        participant_id=row.participant_id,
+        kind=row.kind,
+        text=row.text,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        author_id=row.author_id,
+        phase_key=row.phase_key,
+        elapsed_s=row.elapsed_s,
+        since_dose_s=row.since_dose_s,
+        template_key=row.template_key,
+        sections=sections_tuple(row.sections),
+        corrects_id=row.corrects_id,
+        correction_reason=row.correction_reason,
+        voids=row.voids,
+    )
+
+
+def private_note_record(row: PrivateNote) -> PrivateNoteRecord:
+    return PrivateNoteRecord(
+        id=row.id,
+        session_id=row.session_id,
+        participant_id=row.participant_id,
+        text=row.text,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        author_id=row.author_id,
+        phase_key=row.phase_key,
+        elapsed_s=row.elapsed_s,
+        since_dose_s=row.since_dose_s,
+        corrects_id=row.corrects_id,
+        correction_reason=row.correction_reason,
+        voids=row.voids,
+    )
+
+
+def _draft_record(row: NoteDraft) -> DraftRecord:
+    return DraftRecord(
+        session_id=row.session_id,
+        pad=row.pad,
+        text=row.text,
+        updated_at=row.updated_at,
+        author_id=row.author_id,
+        template_key=row.template_key,
+        sections=sections_tuple(row.sections),
+    )
+
+
+def check_note_text(text: str) -> str:
+    """The text as typed, if there is something in it: kept exactly, never trimmed inside."""
+    if not text.strip():
+        raise StorageError("The note is empty: type something before saving it.")
+    return text
+
+
+def clear_draft_row(orm: OrmSession, session_id: uuid.UUID, pad: str) -> None:
+    orm.execute(delete(NoteDraft).where(NoteDraft.session_id == session_id, NoteDraft.pad == pad))
+
+
+def _check_pad(pad: str) -> None:
+    if pad not in PADS:
+        raise StorageError(f"Unknown note pad {pad!r}.")
+
+
+class NoteRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    # entries of the record -------------------------------------------------------------------
+    def add_entry(
+        self,
+        session_id: uuid.UUID,
+        text: str,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        participant_id: uuid.UUID | None = None,
+        phase_key: str | None = None,
+        elapsed_s: int | None = None,
+        since_dose_s: int | None = None,
+        by: uuid.UUID | None = None,
+    ) -> NoteRecord:
+        """Commit a note entry and clear the record pad's draft, in one transaction."""
+        body = check_note_text(text)
+        with self._db.write("save the note") as orm:
+            open_session(orm, session_id)
+            if participant_id is not None:
+                check_participant(orm, session_id, participant_id)
+            row = Note(
+                session_id=session_id,
+                participant_id=participant_id,
+                kind="entry",
+                text=body,
+                phase_key=phase_key,
+                elapsed_s=elapsed_s,
+                since_dose_s=since_dose_s,
+                author_id=by,
+                occurred_at=occurred_at,
+                recorded_at=recorded_at,
+            )
+            orm.add(row)
+            orm.flush()
+            clear_draft_row(orm, session_id, "record")
+            write_audit(
+                orm,
+                at=recorded_at,
+                staff_id=by,
+                action="note.add",
+                entity="note",
+                entity_id=row.id,
+                session_id=session_id,
+            )
+            return note_record(row)
+
+    def amend_entry(
+        self,
+        original_id: uuid.UUID,
+        text: str | None,
+        *,
+        reason: str,
+        recorded_at: datetime,
+        voids: bool = False,
+        by: uuid.UUID | None = None,
+    ) -> NoteRecord:
+        """An amendment replacing the entry's text (or, with `voids`, taking it back); the
+        original stays in the record, shown as amended, with the reason."""
+        why = reason.strip()
+        if not why:
+            raise StorageError("An amendment needs a reason: write why the note is changed.")
+        with self._db.write("save the amendment") as orm:
+            original = orm.get(Note, original_id)
+            if original is None:
+                raise NotFound(f"No note with id {original_id}.")
+            if original.kind != "entry":
+                raise StorageError(
+                    "Only in-session note entries are amended; add an addendum to a signed note."
+                )
+            open_session(orm, original.session_id)
+            refuse_if_superseded(orm, Note, original_id, "note")
+            body = original.text if voids or text is None else check_note_text(text)
+            row = Note(
+                session_id=original.session_id,
+                participant_id=original.participant_id,
+                kind="entry",
+                text=body,
+                phase_key=original.phase_key,
+                elapsed_s=original.elapsed_s,
+                since_dose_s=original.since_dose_s,
+                author_id=by,
+                occurred_at=original.occurred_at,
+                recorded_at=recorded_at,
+                corrects_id=original.id,
+                correction_reason=why,
+                voids=voids,
+            )
+            orm.add(row)
+            orm.flush()
+            audit_correction(
+                orm,
+                at=recorded_at,
+                staff_id=by,
+                entity="note",
+                action="note.amend",
+                correction_id=row.id,
+                original_id=original.id,
+                session_id=original.session_id,
+                reason=why,
+                voids=voids,
+            )
+            return note_record(row)
+
+    def notes(self, session_id: uuid.UUID, kinds: Sequence[str] = ()) -> list[NoteRecord]:
+        """Every note row of the session in time order, amended ones included (see
+        `entries.effective` for the standing ones)."""
+        with self._db.read() as orm:
+            query = select(Note).where(Note.session_id == session_id)
+            if kinds:
+                query = query.where(Note.kind.in_(kinds))
+            rows = orm.scalars(query.order_by(Note.occurred_at, Note.recorded_at))
+            return [note_record(row) for row in rows]
+
+    def note(self, note_id: uuid.UUID) -> NoteRecord:
+        with self._db.read() as orm:
+            row = orm.get(Note, note_id)
+            if row is None:
+                raise NotFound(f"No note with id {note_id}.")
+            return note_record(row)
+
+    # private notes ---------------------------------------------------------------------------
+    def add_private(
+        self,
+        session_id: uuid.UUID,
+        text: str,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        participant_id: uuid.UUID | None = None,
+        phase_key: str | None = None,
+        elapsed_s: int | None = None,
+        since_dose_s: int | None = None,
+        by: uuid.UUID | None = None,
+    ) -> PrivateNoteRecord:
+        """Commit a private note and clear the private pad's draft, in one transaction."""
+        body = check_note_text(text)
+        with self._db.write("save the private note") as orm:
+            open_session(orm, session_id)
+            if participant_id is not None:
+                check_participant(orm, session_id, participant_id)
+            row = PrivateNote(
+                session_id=session_id,
+                participant_id=participant_id,
+                text=body,
+                phase_key=phase_key,
+                elapsed_s=elapsed_s,
+                since_dose_s=since_dose_s,
+                author_id=by,
+                occurred_at=occurred_at,
+                recorded_at=recorded_at,
+            )
+            orm.add(row)
+            orm.flush()
+            clear_draft_row(orm, session_id, "private")
+            write_audit(  # the audit row says a private note exists, never what it says
+                orm,
+                at=recorded_at,
+                staff_id=by,
+                action="private_note.add",
+                entity="private_note",
+                entity_id=row.id,
+                session_id=session_id,
+            )
+            return private_note_record(row)
+
+    def amend_private(
+        self,
+        original_id: uuid.UUID,
+        text: str | None,
+        *,
+        reason: str,
+        recorded_at: datetime,
+        voids: bool = False,
+        by: uuid.UUID | None = None,
+    ) -> PrivateNoteRecord:
+        why = reason.strip()
+        if not why:
+            raise StorageError("An amendment needs a reason: write why the note is changed.")
+        with self._db.write("save the amendment") as orm:
+            original = orm.get(PrivateNote, original_id)
+            if original is None:
+                raise NotFound(f"No private note with id {original_id}.")
+            open_session(orm, original.session_id)
+            refuse_if_superseded(orm, PrivateNote, original_id, "private note")
+            body = original.text if voids or text is None else check_note_text(text)
+            row = PrivateNote(
+                session_id=original.session_id,
+                participant_id=original.participant_id,
+                text=body,
+                phase_key=original.phase_key,
+                elapsed_s=original.elapsed_s,
+                since_dose_s=original.since_dose_s,
+                author_id=by,
+                occurred_at=original.occurred_at,
+                recorded_at=recorded_at,
+                corrects_id=original.id,
+                correction_reason=why,
+                voids=voids,
+            )
+            orm.add(row)
+            orm.flush()
+            audit_correction(
+                orm,
+                at=recorded_at,
+                staff_id=by,
+                entity="private_note",
+                action="private_note.amend",
+                correction_id=row.id,
+                original_id=original.id,
+                session_id=original.session_id,
+                reason=why,
+                voids=voids,
+            )
+            return private_note_record(row)
+
+    def private_notes(self, session_id: uuid.UUID) -> list[PrivateNoteRecord]:
+        with self._db.read() as orm:
+            rows = orm.scalars(
+                select(PrivateNote)
+                .where(PrivateNote.session_id == session_id)
+                .order_by(PrivateNote.occurred_at, PrivateNote.recorded_at)
+            )
+            return [private_note_record(row) for row in rows]
+
+    # drafts ----------------------------------------------------------------------------------
+    def save_draft(
+        self,
+        session_id: uuid.UUID,
+        pad: str,
+        text: str,
+        *,
+        at: datetime,
+        by: uuid.UUID | None = None,
+        sections: Sections | None = None,
+        template_key: str | None = None,
+    ) -> None:
+        """Keep what is being typed on `pad`; an empty pad has no draft."""
+        _check_pad(pad)
+        with self._db.write("save the draft") as orm:
+            row = orm.scalar(
+                select(NoteDraft).where(NoteDraft.session_id == session_id, NoteDraft.pad == pad)
+            )
+            empty = not text and not any(body for _k, _t, body in sections or ())
+            if empty:
+                if row is not None:
+                    orm.delete(row)
+                return
+            values: dict[str, Any] = {
+                "text": text,
+                "sections": None if sections is None else sections_json(sections),
+                "template_key": template_key,
+                "author_id": by,
+                "updated_at": at,
+            }
+            if row is None:
+                orm.add(NoteDraft(session_id=session_id, pad=pad, **values))
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+
+    def draft(self, session_id: uuid.UUID, pad: str) -> DraftRecord | None:
+        _check_pad(pad)
+        with self._db.read() as orm:
+            row = orm.scalar(
+                select(NoteDraft).where(NoteDraft.session_id == session_id, NoteDraft.pad == pad)
+            )
+            return None if row is None else _draft_record(row)
+
+    def clear_draft(self, session_id: uuid.UUID, pad: str) -> None:
+        _check_pad(pad)
+        with self._db.write("clear the draft") as orm:
+            clear_draft_row(orm, session_id, pad)

@@ -1,0 +1,338 @@
+"""Signing a session's record, and signed addenda afterwards.
+
+A signature is all or nothing: the session note it signs, the signature rows, their audit rows
+and the session's move to `signed` are one transaction. The monitoring part (doses, readings,
+alerts, discharge) and the therapy part (note entries and the session note) are signed once
+each, by the same person or by two; the database then refuses new rows in the signed part
+(migration 0005), and once both are signed the whole session (0002). Who the signer is (their
+PIN) is checked by the caller before this runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session as OrmSession
+
+from kapsession.storage.audit import write_audit
+from kapsession.storage.database import Database
+from kapsession.storage.errors import AlreadyDone, NotFound, StorageError
+from kapsession.storage.models import (
+    Alert,
+    AlertAcknowledgement,
+    Base,
+    DischargeAssessment,
+    Dose,
+    Note,
+    Observation,
+    Session,
+    Signature,
+    Staff,
+)
+from kapsession.storage.notes import (
+    Sections,
+    check_note_text,
+    clear_draft_row,
+    note_record,
+    sections_json,
+)
+from kapsession.storage.records import NoteRecord, SignatureRecord
+
+PARTS = ("monitoring", "therapy")
+MEANINGS = {
+    "monitoring": "I attest that the doses, vitals, alerts and discharge recorded for this "
+    "session are complete and correct.",
+    "therapy": "I attest that the session notes and the session note are complete and correct.",
+    "addendum": "I wrote and sign this addendum.",
+}
+PART_NAMES = {"monitoring": "monitoring record", "therapy": "therapy notes"}
+
+
+@dataclass(frozen=True)
+class SessionNoteText:
+    """The session note as it is signed: its template and the text of each section."""
+
+    template_key: str
+    sections: Sections
+
+    @property
+    def text(self) -> str:
+        """The whole note as plain text (for search and for exports that take one block)."""
+        return "\n\n".join(
+            f"{title}\n{body}" for _key, title, body in self.sections if body.strip()
+        )
+
+
+def signature_record(row: Signature) -> SignatureRecord:
+    return SignatureRecord(
+        id=row.id,
+        session_id=row.session_id,
+        part=row.part,
+        staff_id=row.staff_id,
+        signer_name=row.signer_name,
+        signer_role=row.signer_role,
+        signed_at=row.signed_at,
+        meaning=row.meaning,
+        content_sha256=row.content_sha256,
+        note_id=row.note_id,
+    )
+
+
+def _rows_digest(orm: OrmSession, models: Sequence[type[Base]], where: Any) -> str:
+    """A digest of every column of the rows, in a fixed order, the same on every back-end."""
+    digest = hashlib.sha256()
+    for model in models:
+        table = cast(Table, model.__table__)
+        query = select(table).where(where(table)).order_by(table.c.id)
+        for row in orm.execute(query).mappings():
+            line = json.dumps(
+                {"table": table.name, **{k: _plain(v) for k, v in row.items()}}, sort_keys=True
+            )
+            digest.update(line.encode("utf-8"))
+            digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def part_digest(orm: OrmSession, session_id: uuid.UUID, part: str) -> str:
+    """The digest of what a part of the record holds now (see `SignatureRepository.verify`)."""
+    if part == "monitoring":
+        acknowledged = select(Alert.id).where(Alert.session_id == session_id)
+        return _rows_digest(
+            orm,
+            [Dose, Observation, Alert, DischargeAssessment],
+            lambda t: t.c.session_id == session_id,
+        ) + _rows_digest(orm, [AlertAcknowledgement], lambda t: t.c.alert_id.in_(acknowledged))
+    if part == "therapy":
+        return _rows_digest(
+            orm, [Note], lambda t: (t.c.session_id == session_id) & (t.c.kind != "addendum")
+        )
+    raise StorageError(f"Unknown part {part!r}.")
+
+
+def _combined(digest: str) -> str:
+    return hashlib.sha256(digest.encode("ascii")).hexdigest()
+
+
+class SignatureRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def sign(
+        self,
+        session_id: uuid.UUID,
+        parts: Sequence[str],
+        *,
+        staff_id: uuid.UUID,
+        at: datetime,
+        session_note: SessionNoteText | None = None,
+    ) -> list[SignatureRecord]:
+        """Sign `parts` of a completed session as `staff_id`, with the session note (therapy),
+        all in one transaction; the session is signed once every part is."""
+        wanted = list(dict.fromkeys(parts))
+        if not wanted or any(part not in PARTS for part in wanted):
+            raise StorageError(f"Choose what to sign: {' and/or '.join(PARTS)}.")
+        if session_note is not None and "therapy" not in wanted:
+            raise StorageError("The session note is signed with the therapy part.")
+        with self._db.write("sign the session") as orm:
+            session = orm.get(Session, session_id)
+            if session is None:
+                raise NotFound(f"No session with id {session_id}.")
+            if session.status == "signed":
+                raise AlreadyDone("This session is already signed; add an addendum instead.")
+            if session.status != "completed":
+                raise StorageError("End the session before signing it.")
+            signer = orm.get(Staff, staff_id)
+            if signer is None or not signer.active:
+                raise NotFound("This staff member is unknown or no longer active.")
+            signed = set(
+                orm.scalars(
+                    select(Signature.part).where(
+                        Signature.session_id == session_id, Signature.part.in_(PARTS)
+                    )
+                )
+            )
+            for part in wanted:
+                if part in signed:
+                    raise AlreadyDone(f"The {PART_NAMES[part]} of this session is already signed.")
+            if session_note is not None:
+                self._add_session_note(orm, session_id, session_note, staff_id=staff_id, at=at)
+            name = (
+                f"{signer.display_name}, {signer.credentials}"
+                if signer.credentials
+                else (signer.display_name)
+            )
+            records = []
+            for part in wanted:
+                row = Signature(
+                    session_id=session_id,
+                    part=part,
+                    staff_id=staff_id,
+                    signer_name=name,
+                    signer_role=signer.role,
+                    signed_at=at,
+                    meaning=MEANINGS[part],
+                    content_sha256=_combined(part_digest(orm, session_id, part)),
+                )
+                orm.add(row)
+                orm.flush()
+                write_audit(
+                    orm,
+                    at=at,
+                    staff_id=staff_id,
+                    action=f"sign.{part}",
+                    entity="signature",
+                    entity_id=row.id,
+                    session_id=session_id,
+                    detail={"sha256": row.content_sha256},
+                )
+                records.append(signature_record(row))
+            if signed | set(wanted) >= set(PARTS):
+                session.status = "signed"
+                write_audit(
+                    orm,
+                    at=at,
+                    staff_id=staff_id,
+                    action="session.signed",
+                    entity="session",
+                    entity_id=session_id,
+                    session_id=session_id,
+                )
+            return records
+
+    def _add_session_note(
+        self,
+        orm: OrmSession,
+        session_id: uuid.UUID,
+        note: SessionNoteText,
+        *,
+        staff_id: uuid.UUID,
+        at: datetime,
+    ) -> None:
+        if not note.text.strip():
+            raise StorageError("The session note is empty: write it before signing.")
+        row = Note(
+            session_id=session_id,
+            kind="session_note",
+            text=note.text,
+            template_key=note.template_key,
+            sections=sections_json(note.sections),
+            author_id=staff_id,
+            occurred_at=at,
+            recorded_at=at,
+        )
+        orm.add(row)
+        orm.flush()
+        clear_draft_row(orm, session_id, "session_note")
+        write_audit(
+            orm,
+            at=at,
+            staff_id=staff_id,
+            action="note.session_note",
+            entity="note",
+            entity_id=row.id,
+            session_id=session_id,
+            detail={"template": note.template_key},
+        )
+
+    def add_addendum(
+        self, session_id: uuid.UUID, text: str, *, staff_id: uuid.UUID, at: datetime
+    ) -> tuple[NoteRecord, SignatureRecord]:
+        """A signed addendum to a session with a signed part: the note, its signature and the
+        audit row in one transaction."""
+        body = check_note_text(text)
+        with self._db.write("save the addendum") as orm:
+            session = orm.get(Session, session_id)
+            if session is None:
+                raise NotFound(f"No session with id {session_id}.")
+            signed_parts = orm.scalar(
+                select(func.count()).where(
+                    Signature.session_id == session_id, Signature.part.in_(PARTS)
+                )
+            )
+            if not signed_parts:
+                raise StorageError(
+                    "Addenda are for signed records; before signing, add or amend a note."
+                )
+            signer = orm.get(Staff, staff_id)
+            if signer is None or not signer.active:
+                raise NotFound("This staff member is unknown or no longer active.")
+            note = Note(
+                session_id=session_id,
+                kind="addendum",
+                text=body,
+                author_id=staff_id,
+                occurred_at=at,
+                recorded_at=at,
+            )
+            orm.add(note)
+            orm.flush()
+            name = (
+                f"{signer.display_name}, {signer.credentials}"
+                if signer.credentials
+                else (signer.display_name)
+            )
+            digest = hashlib.sha256(
+                json.dumps({"id": note.id.hex, "text": body}, sort_keys=True).encode("utf-8")
+            ).hexdigest()
+            signature = Signature(
+                session_id=session_id,
+                part="addendum",
+                staff_id=staff_id,
+                signer_name=name,
+                signer_role=signer.role,
+                signed_at=at,
+                meaning=MEANINGS["addendum"],
+                content_sha256=digest,
+                note_id=note.id,
+            )
+            orm.add(signature)
+            orm.flush()
+            clear_draft_row(orm, session_id, "addendum")
+            write_audit(
+                orm,
+                at=at,
+                staff_id=staff_id,
+                action="note.addendum",
+                entity="note",
+                entity_id=note.id,
+                session_id=session_id,
+                detail={"signature": str(signature.id)},
+            )
+            return note_record(note), signature_record(signature)
+
+    def signatures(self, session_id: uuid.UUID) -> list[SignatureRecord]:
+        with self._db.read() as orm:
+            rows = orm.scalars(
+                select(Signature)
+                .where(Signature.session_id == session_id)
+                .order_by(Signature.signed_at, Signature.id)
+            )
+            return [signature_record(row) for row in rows]
+
+    def verify(self, session_id: uuid.UUID) -> dict[str, bool]:
+        """For each signed part: whether the record still holds exactly what was signed."""
+        with self._db.read() as orm:
+            rows = orm.scalars(
+                select(Signature).where(
+                    Signature.session_id == session_id, Signature.part.in_(PARTS)
+                )
+            )
+            return {
+                row.part: row.content_sha256 == _combined(part_digest(orm, session_id, row.part))
+                for row in rows
+            }
