@@ -298,12 +298,13 @@ class LiveSession(QObject):
         self.changed.emit()
         return True
 
-    def add_marker(self, label: str, participant_id: uuid.UUID | None = None) -> bool:
+    def add_marker(self, label: str, participant_id: uuid.UUID | None = None) -> EventRecord | None:
+        """The marker as saved, or None (the reason went out on `entry_failed`)."""
         if self._refuse_after_end("marker"):
-            return False
+            return None
         now = self.now()
         try:
-            self._service.add_marker(
+            saved = self._service.add_marker(
                 self.record.id,
                 label,
                 at=now,
@@ -313,11 +314,47 @@ class LiveSession(QObject):
             )
         except (StorageError, ValueError) as exc:
             self.entry_failed.emit(str(exc))
-            return False
+            return None
         self._reload()
         self.entry_saved.emit(f"Marker “{label.strip()}” at {_local_hm(now)} — saved.")
         self.changed.emit()
+        return saved
+
+    def withdraw_marker(self, event_id: uuid.UUID, reason: str) -> bool:
+        """Take a marker back (undo): a voiding correction, so the record shows it was."""
+        try:
+            self._service.entries.correct_event(
+                event_id,
+                reason=reason,
+                recorded_at=self.now(),
+                voids=True,
+                by=self.acting_staff_id,
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return False
+        self._reload()
+        self.changed.emit()
         return True
+
+    def clock_position(
+        self, participant_id: uuid.UUID | None
+    ) -> tuple[str | None, int | None, int | None]:
+        """Where `now` sits on the session clock for an entry: (phase key, elapsed s, s since
+        the dose). Without a participant in a shared session there is no one dose to count
+        from, so that is None; after the end, the clock shows where it stopped."""
+        record = self.record
+        now = self.now()
+        if record.ended_at is not None:
+            now = min(now, record.ended_at)
+        elapsed = (
+            None if record.started_at is None else round((now - record.started_at).total_seconds())
+        )
+        shared = len(self.participants) > 1 and participant_id is None
+        state = self.state(participant_id)
+        first = None if shared else self.first_dose_at(state_owner(self, participant_id))
+        since = None if first is None else round((now - first).total_seconds())
+        return _phase_key(state), elapsed, since
 
     # the nurse's entries ----------------------------------------------------------------------
     def _name(self, participant_id: uuid.UUID) -> str:
@@ -585,6 +622,16 @@ class LiveSession(QObject):
         self.changed.emit()
         self.ended.emit()
         return True
+
+
+def state_owner(live: LiveSession, participant_id: uuid.UUID | None) -> uuid.UUID:
+    """The participant whose clock an entry without one follows: the room's (the first)."""
+    return participant_id if participant_id is not None else live.participants[0].id
+
+
+def _phase_key(state: TimelineState) -> str | None:
+    phase = state.current_phase
+    return None if phase is None else phase.spec.key
 
 
 def _local_hm(when: datetime) -> str:

@@ -122,7 +122,7 @@ def test_a_phase_change_that_cannot_be_saved_is_written_once_the_database_is_fre
 def test_an_empty_marker_is_refused_with_a_message(room: Room, label: str) -> None:
     record = room.start()
     live, signals = room.open_live(record.id)
-    assert live.add_marker(label) is False
+    assert live.add_marker(label) is None
     assert signals.failed == ["Type what happened before saving the marker."]
     assert signals.saved == [] and room.events(record.id, "marker") == []
 

@@ -1,0 +1,241 @@
+"""The therapist's note pad during a session: entries, quick markers, drafts and undo.
+
+An entry is committed the moment Enter is pressed, with where it sits on the session clock.
+What is being typed is saved as a draft at most `DRAFT_SAVE_MS` after it changes, so a crash
+loses less than a second of typing; the draft comes back when the session is opened again.
+The last entry can be taken back for `UNDO_WINDOW_S`: the record then shows it as withdrawn
+(a voiding correction), never as if it had not been written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from kapsession.services.live_session import LiveSession
+from kapsession.storage.errors import StorageError
+from kapsession.storage.notes import NoteRepository
+from kapsession.storage.records import NoteRecord, PrivateNoteRecord
+
+log = logging.getLogger(__name__)
+
+UNDO_WINDOW_S = 10.0
+DRAFT_SAVE_MS = 400
+PADS = ("record", "private")
+
+
+@dataclass(frozen=True)
+class LastEntry:
+    """What Undo would take back."""
+
+    kind: str  # note | private | marker
+    entry_id: uuid.UUID
+    label: str
+    committed_monotonic_s: float
+
+
+class NotePad(QObject):
+    """The note pad of one open session."""
+
+    changed = Signal()  # entries were added, amended or taken back
+    undo_changed = Signal(bool)  # whether Undo is offered now
+    draft_failed = Signal(str)  # a draft could not be saved (what was typed is still on screen)
+
+    def __init__(
+        self,
+        live: LiveSession,
+        *,
+        undo_window_s: float = UNDO_WINDOW_S,
+        draft_save_ms: int = DRAFT_SAVE_MS,
+        monotonic: Callable[[], float] = time.monotonic,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._live = live
+        self._monotonic = monotonic
+        self._notes = NoteRepository(live.database)
+        self._undo_window_s = undo_window_s
+        self._last: LastEntry | None = None
+        self._pending: dict[str, str] = {}  # pad -> text not yet saved as its draft
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(draft_save_ms)
+        self._draft_timer.timeout.connect(self.save_drafts)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.timeout.connect(self._undo_expired)
+
+    @property
+    def live(self) -> LiveSession:
+        return self._live
+
+    @property
+    def session_id(self) -> uuid.UUID:
+        return self._live.record.id
+
+    # reading --------------------------------------------------------------------------------
+    def entries(self) -> list[NoteRecord]:
+        """Every in-session note entry, amended and withdrawn ones included, in time order."""
+        return self._notes.notes(self.session_id, kinds=["entry"])
+
+    def private_entries(self) -> list[PrivateNoteRecord]:
+        return self._notes.private_notes(self.session_id)
+
+    def draft(self, pad: str) -> str:
+        """The text last typed on `pad` and not committed (what to put back on screen)."""
+        if pad in self._pending:
+            return self._pending[pad]
+        try:
+            saved = self._notes.draft(self.session_id, pad)
+        except StorageError as exc:
+            log.warning("draft of %s not read: %s", pad, exc)
+            return ""
+        return "" if saved is None else saved.text
+
+    # typing ---------------------------------------------------------------------------------
+    def text_changed(self, pad: str, text: str) -> None:
+        """The text on `pad` changed: it is saved as the draft within DRAFT_SAVE_MS. The timer
+        is not restarted by further typing, so steady typing is saved steadily too."""
+        self._pending[pad] = text
+        if not self._draft_timer.isActive():
+            self._draft_timer.start()
+
+    def save_drafts(self) -> bool:
+        """Write the pending drafts now (also when the window closes)."""
+        self._draft_timer.stop()
+        ok = True
+        for pad, text in list(self._pending.items()):
+            try:
+                self._notes.save_draft(
+                    self.session_id, pad, text, at=self._live.now(), by=self._live.acting_staff_id
+                )
+            except StorageError as exc:
+                ok = False
+                self.draft_failed.emit(f"The draft could not be saved: {exc}")
+                continue
+            if self._pending.get(pad) == text:
+                del self._pending[pad]
+        return ok
+
+    # committing -----------------------------------------------------------------------------
+    def commit(self, pad: str, text: str, participant_id: uuid.UUID | None) -> bool:
+        """Commit `text` as an entry of `pad`; False (and the reason on the live session's
+        `entry_failed`) when it was not saved, so the text stays on screen."""
+        if pad not in PADS:
+            raise ValueError(f"unknown pad {pad!r}")
+        if not text.strip():
+            return False  # an empty entry is not an entry: nothing to say
+        phase_key, elapsed_s, since_dose_s = self._live.clock_position(participant_id)
+        now = self._live.now()
+        add = self._notes.add_entry if pad == "record" else self._notes.add_private
+        try:
+            saved = add(
+                self.session_id,
+                text,
+                occurred_at=now,
+                recorded_at=now,
+                participant_id=participant_id,
+                phase_key=phase_key,
+                elapsed_s=elapsed_s,
+                since_dose_s=since_dose_s,
+                by=self._live.acting_staff_id,
+            )
+        except StorageError as exc:
+            self._live.entry_failed.emit(str(exc))
+            return False
+        self._pending.pop(pad, None)  # the draft was cleared with the commit
+        kind = "note" if pad == "record" else "private"
+        self._offer_undo(LastEntry(kind, saved.id, _short(text), self._monotonic()))
+        what = "Note" if pad == "record" else "Private note"
+        self._live.entry_saved.emit(f"{what} at {_hm(now)} — saved.")
+        self.changed.emit()
+        return True
+
+    def quick_marker(self, label: str, participant_id: uuid.UUID | None) -> bool:
+        saved = self._live.add_marker(label, participant_id)
+        if saved is None:
+            return False
+        self._offer_undo(LastEntry("marker", saved.id, label, self._monotonic()))
+        self.changed.emit()
+        return True
+
+    def amend(self, note_id: uuid.UUID, text: str, reason: str, *, private: bool = False) -> bool:
+        """Replace a note entry's text before signing; the original stays visible."""
+        amend = self._notes.amend_private if private else self._notes.amend_entry
+        try:
+            amend(
+                note_id,
+                text,
+                reason=reason,
+                recorded_at=self._live.now(),
+                by=self._live.acting_staff_id,
+            )
+        except StorageError as exc:
+            self._live.entry_failed.emit(str(exc))
+            return False
+        self._live.entry_saved.emit("Amendment saved; the original stays in the record.")
+        self.changed.emit()
+        return True
+
+    # undo -----------------------------------------------------------------------------------
+    @property
+    def last_entry(self) -> LastEntry | None:
+        """The entry Undo would take back now, if the window is still open."""
+        last = self._last
+        if last is None or self._monotonic() - last.committed_monotonic_s > self._undo_window_s:
+            return None
+        return last
+
+    def undo(self) -> bool:
+        last = self.last_entry
+        if last is None:
+            return False
+        reason = f"Undone within {self._undo_window_s:.0f} s of being entered"
+        if last.kind == "marker":
+            ok = self._live.withdraw_marker(last.entry_id, reason)
+        else:
+            amend = self._notes.amend_entry if last.kind == "note" else self._notes.amend_private
+            try:
+                amend(
+                    last.entry_id,
+                    None,
+                    reason=reason,
+                    recorded_at=self._live.now(),
+                    voids=True,
+                    by=self._live.acting_staff_id,
+                )
+                ok = True
+            except StorageError as exc:
+                self._live.entry_failed.emit(str(exc))
+                ok = False
+        if ok:
+            self._last = None
+            self._undo_timer.stop()
+            self.undo_changed.emit(False)
+            self._live.entry_saved.emit(f"“{last.label}” undone — shown as withdrawn.")
+            self.changed.emit()
+        return ok
+
+    def _offer_undo(self, entry: LastEntry) -> None:
+        self._last = entry
+        self._undo_timer.start(round(self._undo_window_s * 1000))
+        self.undo_changed.emit(True)
+
+    def _undo_expired(self) -> None:
+        self._last = None
+        self.undo_changed.emit(False)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+def _hm(when: datetime) -> str:
+    return when.astimezone().strftime("%H:%M")

@@ -1,0 +1,399 @@
+"""One list of everything in a session, in time order: the event list beside the note pad.
+
+Phases, doses, check-ins, alerts and their acknowledgements, notes, markers, music, discharge
+and the session's start and end, each as a `LogItem` with the participant it concerns, so the
+list can be filtered by kind and participant. Amended and withdrawn entries stay in the list,
+marked, with the reason: the record is append-only and the list shows it so.
+Private notes are not part of the record and are never in this list.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from kapsession.domain.vitals import Reading
+from kapsession.services.checkins import CheckinService
+from kapsession.storage.database import Database
+from kapsession.storage.entries import EntryRepository
+from kapsession.storage.music_log import MusicEventRecord, MusicLogRepository
+from kapsession.storage.notes import NoteRepository
+from kapsession.storage.records import (
+    AlertRecord,
+    DoseRecord,
+    EventRecord,
+    NoteRecord,
+    ObservationRecord,
+    SessionRecord,
+    is_late,
+)
+from kapsession.storage.signatures import SignatureRepository
+
+
+class LogKind(enum.Enum):
+    SESSION = "session"
+    PHASE = "phase"
+    DOSE = "dose"
+    CHECKIN = "checkin"
+    ALERT = "alert"
+    NOTE = "note"
+    MARKER = "marker"
+    MUSIC = "music"
+    DISCHARGE = "discharge"
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    LogKind.SESSION: "Session",
+    LogKind.PHASE: "Phases",
+    LogKind.DOSE: "Doses",
+    LogKind.CHECKIN: "Check-ins",
+    LogKind.ALERT: "Alerts",
+    LogKind.NOTE: "Notes",
+    LogKind.MARKER: "Markers",
+    LogKind.MUSIC: "Music",
+    LogKind.DISCHARGE: "Discharge",
+}
+
+
+class EntryState(enum.Enum):
+    STANDING = "standing"
+    AMENDED = "amended"  # a later entry replaces this one
+    WITHDRAWN = "withdrawn"  # taken back (undo, entered in error)
+
+
+@dataclass(frozen=True)
+class LogItem:
+    at: datetime  # the time the item describes
+    recorded_at: datetime
+    kind: LogKind
+    title: str
+    detail: str = ""
+    participant_id: uuid.UUID | None = None
+    entry_id: uuid.UUID | None = None
+    state: EntryState = EntryState.STANDING
+    reason: str | None = None  # why it was amended or withdrawn
+    corrects: bool = False  # this item is an amendment of an earlier one
+
+    @property
+    def late(self) -> bool:
+        return is_late(self.at, self.recorded_at)
+
+
+_EVENT_KINDS = {
+    "session_start": LogKind.SESSION,
+    "session_end": LogKind.SESSION,
+    "phase_change": LogKind.PHASE,
+    "marker": LogKind.MARKER,
+    "hold_dose_caution": LogKind.DOSE,
+    "hold_dose_override": LogKind.DOSE,
+    "device_given": LogKind.DOSE,
+    "dose_plan": LogKind.DOSE,
+    "discharge": LogKind.DISCHARGE,
+}
+_MUSIC_TITLES = {
+    "track_start": "Track started",
+    "track_end": "Track ended",
+    "pause": "Music paused",
+    "resume": "Music resumed",
+    "quiet": "Music faded to quiet",
+    "stop": "Music stopped",
+    "seek": "Music moved in the track",
+    "volume": "Volume changed",
+    "playlist_switch": "Playlist changed",
+    "phase_transition": "Music moved to the phase's playlist",
+    "skip": "Track skipped",
+    "error": "Track could not play",
+}
+
+
+def _states(rows: Sequence[object]) -> dict[uuid.UUID, EntryState]:
+    """For correctable rows: which are amended (superseded) or withdrawn (voided)."""
+    superseded = {r.corrects_id for r in rows if getattr(r, "corrects_id", None) is not None}
+    states: dict[uuid.UUID, EntryState] = {}
+    for row in rows:
+        row_id: uuid.UUID = row.id
+        if getattr(row, "voids", False):
+            states[row_id] = EntryState.WITHDRAWN
+        elif row_id in superseded:
+            states[row_id] = EntryState.AMENDED
+        else:
+            states[row_id] = EntryState.STANDING
+    return states
+
+
+def _reasons(rows: Sequence[object]) -> dict[uuid.UUID, str]:
+    """Original id -> the reason given by the entry that corrected it."""
+    return {
+        r.corrects_id: r.correction_reason or ""
+        for r in rows
+        if getattr(r, "corrects_id", None) is not None
+    }
+
+
+def reading_text(reading: Reading) -> str:
+    """A check-in in one line: BP 128/82 · HR 74 · SpO2 98 % · RR 14 · MOAA/S 5 …"""
+    parts: list[str] = []
+    if reading.systolic_mmhg is not None and reading.diastolic_mmhg is not None:
+        parts.append(f"BP {reading.systolic_mmhg}/{reading.diastolic_mmhg}")
+    for label, value, unit in (
+        ("HR", reading.heart_rate_bpm, ""),
+        ("SpO2", reading.spo2_pct, " %"),
+        ("RR", reading.resp_rate_per_min, ""),
+        ("Temp", reading.temperature_c, " °C"),
+        ("MOAA/S", reading.moaas, ""),
+        ("RASS", reading.rass, ""),
+        ("Dissociation", reading.dissociation, ""),
+        ("Nausea", reading.nausea, ""),
+        ("SUDS", reading.suds, ""),
+    ):
+        if value is not None:
+            parts.append(f"{label} {value}{unit}")
+    if reading.emesis:
+        parts.append("emesis")
+    if reading.comment:
+        parts.append(f"“{reading.comment}”")
+    return " · ".join(parts) or "no values"
+
+
+def _event_items(events: Iterable[EventRecord]) -> list[LogItem]:
+    rows = list(events)
+    states, reasons = _states(rows), _reasons(rows)
+    items = []
+    for e in rows:
+        kind = _EVENT_KINDS.get(e.kind)
+        if kind is None or e.voids:
+            continue
+        title = f"Phase: {e.label}" if e.kind == "phase_change" else e.label or e.kind
+        items.append(
+            LogItem(
+                at=e.occurred_at,
+                recorded_at=e.recorded_at,
+                kind=kind,
+                title=title,
+                participant_id=e.participant_id,
+                entry_id=e.id,
+                state=states[e.id],
+                reason=reasons.get(e.id),
+                corrects=e.corrects_id is not None,
+            )
+        )
+    return _mark_withdrawn(items, rows)
+
+
+def _dose_items(doses: Iterable[DoseRecord]) -> list[LogItem]:
+    rows = list(doses)
+    states, reasons = _states(rows), _reasons(rows)
+    items = []
+    for d in rows:
+        if d.voids:
+            continue
+        amount = f"{d.dose_mg:g} mg" if d.dose_mg is not None else "amount not recorded"
+        route = f" {d.route}" if d.route else ""
+        title = f"{'Booster' if d.kind == 'booster' else 'Dose'} {amount}{route}"
+        detail = f"lot {d.lot_number}" if d.lot_number else ""
+        items.append(
+            LogItem(
+                at=d.occurred_at,
+                recorded_at=d.recorded_at,
+                kind=LogKind.DOSE,
+                title=title,
+                detail=detail,
+                participant_id=d.participant_id,
+                entry_id=d.id,
+                state=states[d.id],
+                reason=reasons.get(d.id),
+                corrects=d.corrects_id is not None,
+            )
+        )
+    return _mark_withdrawn(items, rows)
+
+
+def _mark_withdrawn(items: list[LogItem], rows: Sequence[object]) -> list[LogItem]:
+    """An original whose correction voided it shows as withdrawn, with the reason."""
+    voided = {
+        r.corrects_id: r.correction_reason or ""
+        for r in rows
+        if getattr(r, "voids", False) and getattr(r, "corrects_id", None) is not None
+    }
+    out = []
+    for item in items:
+        if item.entry_id in voided:
+            item = LogItem(
+                at=item.at,
+                recorded_at=item.recorded_at,
+                kind=item.kind,
+                title=item.title,
+                detail=item.detail,
+                participant_id=item.participant_id,
+                entry_id=item.entry_id,
+                state=EntryState.WITHDRAWN,
+                reason=voided[item.entry_id],
+                corrects=item.corrects,
+            )
+        out.append(item)
+    return out
+
+
+def _checkin_items(history: Iterable[ObservationRecord]) -> list[LogItem]:
+    rows = list(history)
+    states, reasons = _states(rows), _reasons(rows)
+    items = []
+    for o in rows:
+        if o.voids:
+            continue
+        label = o.checkin_key.replace("_", " ") if o.checkin_key else "unscheduled"
+        items.append(
+            LogItem(
+                at=o.occurred_at,
+                recorded_at=o.recorded_at,
+                kind=LogKind.CHECKIN,
+                title=f"Check-in ({label})",
+                detail=reading_text(o.reading),
+                participant_id=o.participant_id,
+                entry_id=o.id,
+                state=states[o.id],
+                reason=reasons.get(o.id),
+                corrects=o.corrects_id is not None,
+            )
+        )
+    return _mark_withdrawn(items, rows)
+
+
+def _alert_items(alerts: Iterable[AlertRecord], names: dict[uuid.UUID, str]) -> list[LogItem]:
+    items = []
+    for a in alerts:
+        items.append(
+            LogItem(
+                at=a.raised_at,
+                recorded_at=a.raised_at,
+                kind=LogKind.ALERT,
+                title=f"Alert: {a.message}",
+                detail="reading corrected since" if a.reading_corrected else "",
+                participant_id=a.participant_id,
+                entry_id=a.id,
+            )
+        )
+        if a.acknowledged_at is not None:
+            who = names.get(a.acknowledged_by_id) if a.acknowledged_by_id else None
+            comment = f" — “{a.acknowledgement_comment}”" if a.acknowledgement_comment else ""
+            items.append(
+                LogItem(
+                    at=a.acknowledged_at,
+                    recorded_at=a.acknowledged_at,
+                    kind=LogKind.ALERT,
+                    title=f"Alert acknowledged{f' by {who}' if who else ''}",
+                    detail=f"{a.label}{comment}",
+                    participant_id=a.participant_id,
+                )
+            )
+    return items
+
+
+def _note_items(notes: Iterable[NoteRecord], names: dict[uuid.UUID, str]) -> list[LogItem]:
+    rows = list(notes)
+    states, reasons = _states(rows), _reasons(rows)
+    items = []
+    for n in rows:
+        if n.voids:
+            continue
+        author = names.get(n.author_id) if n.author_id else None
+        title = {"entry": "Note", "session_note": "Session note", "addendum": "Addendum"}.get(
+            n.kind, "Note"
+        )
+        if n.corrects_id is not None:
+            title = "Note (amended)"
+        items.append(
+            LogItem(
+                at=n.recorded_at if n.kind != "entry" else n.occurred_at,
+                recorded_at=n.recorded_at,
+                kind=LogKind.NOTE,
+                title=f"{title}{f' — {author}' if author else ''}",
+                detail=n.text,
+                participant_id=n.participant_id,
+                entry_id=n.id,
+                state=states[n.id],
+                reason=reasons.get(n.id),
+                corrects=n.corrects_id is not None,
+            )
+        )
+    return _mark_withdrawn(items, rows)
+
+
+def _music_items(events: Iterable[MusicEventRecord]) -> list[LogItem]:
+    items = []
+    for m in events:
+        title = _MUSIC_TITLES.get(m.kind, m.kind.replace("_", " ").capitalize())
+        if m.kind == "volume" and m.volume_pct is not None:
+            detail = f"{m.volume_pct:.0f} %"
+        elif m.kind == "playlist_switch":
+            detail = m.playlist or ""
+        else:
+            detail = m.track_title or ""
+        items.append(
+            LogItem(
+                at=m.occurred_at,
+                recorded_at=m.recorded_at,
+                kind=LogKind.MUSIC,
+                title=title,
+                detail=detail,
+                entry_id=m.id,
+            )
+        )
+    return items
+
+
+class SessionLog:
+    """Reads a session's whole log from the database (one read per source)."""
+
+    def __init__(self, database: Database) -> None:
+        self._entries = EntryRepository(database)
+        self._checkins = CheckinService(database)
+        self._notes = NoteRepository(database)
+        self._music = MusicLogRepository(database)
+        self._signatures = SignatureRepository(database)
+
+    def items(self, record: SessionRecord, staff_names: dict[uuid.UUID, str]) -> list[LogItem]:
+        session_id = record.id
+        items = [
+            *_event_items(self._entries.events(session_id, include_history=True)),
+            *_dose_items(self._entries.doses(session_id, include_history=True)),
+            *_checkin_items(self._checkins.observation_history(session_id)),
+            *_alert_items(self._checkins.alerts(session_id), staff_names),
+            *_note_items(self._notes.notes(session_id), staff_names),
+            *_music_items(self._music.for_session(session_id)),
+        ]
+        for signature in self._signatures.signatures(session_id):
+            if signature.part == "addendum":
+                continue  # the addendum note itself is in the list
+            items.append(
+                LogItem(
+                    at=signature.signed_at,
+                    recorded_at=signature.signed_at,
+                    kind=LogKind.SESSION,
+                    title=f"Signed ({signature.part}) — {signature.signer_name}",
+                    entry_id=signature.id,
+                )
+            )
+        items.sort(key=lambda i: (i.at, i.recorded_at))
+        return items
+
+
+def filtered(
+    items: Iterable[LogItem],
+    kinds: set[LogKind] | None = None,
+    participant_id: uuid.UUID | None = None,
+) -> list[LogItem]:
+    """Items of the chosen kinds; with a participant, theirs and the room's (no participant)."""
+    return [
+        i
+        for i in items
+        if (kinds is None or i.kind in kinds)
+        and (participant_id is None or i.participant_id in (None, participant_id))
+    ]
