@@ -41,6 +41,16 @@ class Paths:
     def drafts_dir(self) -> Path:
         return self.data_dir / "drafts"
 
+    @property
+    def note_templates_dir(self) -> Path:
+        """The clinic's own session-note templates (a file here replaces a built-in one)."""
+        return self.data_dir / "note-templates"
+
+    @property
+    def quick_markers_file(self) -> Path:
+        """The clinic's own quick markers, used instead of the built-in ones when valid."""
+        return self.data_dir / "markers.toml"
+
 
 def resolve_paths(
     *,

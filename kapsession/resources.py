@@ -21,5 +21,10 @@ def protocols_dir() -> Path:
     return assets_dir() / "protocols"
 
 
+def note_templates_dir() -> Path:
+    """The built-in session-note templates; a clinic's own live in its data folder."""
+    return assets_dir() / "note-templates"
+
+
 def playlists_dir() -> Path:
     return project_root() / "playlists"

@@ -4,7 +4,10 @@ Only ever written to the training database. Each session is played through the s
 cases as a real one, with past times, so what the screens and exports show is what a real
 session would have stored: the baseline and every scheduled check-in (blood pressure rising to
 a peak around T+40 and settling again), the dose with its details, an alert acknowledged by the
-nurse, the discharge check and the discharge.
+nurse, the discharge check and the discharge; the therapist's notes, markers and a private
+note; a session note from the clinic's template, signed (the couples session by the nurse and
+the therapist separately) and, for the first session, a signed addendum. The most recent
+session is left unsigned, ready to practise signing. Demo staff sign with PIN `DEMO_PIN`.
 """
 
 from __future__ import annotations
@@ -21,12 +24,18 @@ from kapsession.audio.probe import probe_track_headers
 from kapsession.domain.discharge import AldreteObservation
 from kapsession.domain.protocol import Anchor, CheckinSpec, Protocol
 from kapsession.domain.timeline import compute_timeline, phase_changes_between
-from kapsession.resources import playlists_dir
+from kapsession.resources import note_templates_dir, playlists_dir
 from kapsession.services.checkin_results import CheckinResult
 from kapsession.services.music_session import track_title
+from kapsession.services.note_templates import NoteTemplateCatalog
+from kapsession.services.pins import PinService
+from kapsession.services.session_note import SessionNoteService, prefilled_sections
 from kapsession.services.session_service import SessionService, session_protocol
+from kapsession.storage.audit import AuditRepository
 from kapsession.storage.music_log import MusicLogRepository
+from kapsession.storage.notes import NoteRepository
 from kapsession.storage.records import ClientRecord, SessionRecord, StaffRecord
+from kapsession.storage.signatures import SessionNoteText, SignatureRepository
 
 DEMO_CLIENTS = (
     ("Maya", "Fischer", "DEMO-0001"),
@@ -40,6 +49,17 @@ DEMO_STAFF = (
     ("Tom Becker", "nurse", "RN"),
     ("Dr. Ines Moreau", "prescriber", "MD"),
 )
+DEMO_PIN = "2468"  # every demo staff member's signing PIN (training data only)
+NOTES = (  # (minutes after the dose, the therapist's note)
+    (-20, "Intention: to meet the grief about my brother with more kindness."),
+    (9, "Settling; breathing slower, hands open on the blanket."),
+    (27, "Says she is \u201cfloating over the lake house\u201d; smiling, then quiet."),
+    (46, "Tearful, asked for a hand on the shoulder (consent given earlier)."),
+    (64, "Describes her brother laughing; warmth in the chest."),
+    (95, "Re-entry: oriented, drinking water, wants to write a letter to him."),
+)
+PRIVATE_NOTE = (40, "My own grief stirred at the lake image; bring to supervision.")
+ADDENDUM = "Phoned the next day: slept well, no nausea; the letter is written. Integration Tue."
 MARKERS = (
     (-12, "Touch consent given"),
     (3, "Eye mask on"),
@@ -80,6 +100,10 @@ def ensure_demo_people(
     staff += [
         service.add_staff(n, r, at=now, credentials=c) for n, r, c in DEMO_STAFF if n not in names
     ]
+    pins = PinService(service.staff, AuditRepository(service.database), _NowClock(now))
+    for member in staff:
+        if member.display_name in {n for n, _r, _c in DEMO_STAFF} and not pins.has_pin(member.id):
+            pins.set_pin(member.id, DEMO_PIN, DEMO_PIN)
     by_number = {c.record_number: c for c in service.clients.search("DEMO-")}
     clients = []
     for given, family, number in DEMO_CLIENTS:
@@ -152,11 +176,13 @@ def populate(service: SessionService, now: datetime, *, seed: int = 7) -> list[D
         _Plan("intranasal-esketamine", "individual", [sam], 3, (("56 mg", ""),), alert_at="t40"),
     ]
     made = []
+    records = []
     for plan in plans:
         start = (now - timedelta(days=plan.days_ago)).replace(
             hour=9 + rng.randint(0, 4), minute=rng.choice((0, 15, 30)), second=0, microsecond=0
         )
         record = _play_session(service, plan, start, therapist, nurse, rng)
+        records.append(record)
         protocol = session_protocol(record)
         made.append(
             DemoSession(
@@ -168,6 +194,7 @@ def populate(service: SessionService, now: datetime, *, seed: int = 7) -> list[D
                 modality=plan.modality,
             )
         )
+    _sign_demo_sessions(service, records, therapist, nurse)
     return made
 
 
@@ -325,7 +352,115 @@ def _play_session(
     end = max(end, max(discharges) + timedelta(minutes=2))
     _phases_and_markers(service, record, protocol, start, doses, end, therapist, rng)
     _music_log(service, record, protocol, start, min(doses.values()), end, rng)
+    _notes(service, record, protocol, start, doses, end, therapist)
     return service.end_session(record.id, at=end, by=therapist.id)
+
+
+def _notes(
+    service: SessionService,
+    record: SessionRecord,
+    protocol: Protocol,
+    start: datetime,
+    doses: dict[uuid.UUID, datetime],
+    end: datetime,
+    therapist: StaffRecord,
+) -> None:
+    """The therapist's notes on the first participant's clock, and one private note."""
+    notes = NoteRepository(service.database)
+    participant = record.participants[0].id
+    dose_at = doses[participant]
+    shared = len(record.participants) > 1
+    for minutes, text in (*NOTES, PRIVATE_NOTE):
+        at = dose_at + timedelta(minutes=minutes, seconds=20)
+        if at >= end:
+            continue
+        state = compute_timeline(protocol, started_at=start, now=at, first_dose_at=dose_at)
+        phase = state.current_phase
+        place: dict[str, Any] = {
+            "occurred_at": at,
+            "recorded_at": at,
+            "participant_id": participant if shared else None,
+            "phase_key": None if phase is None else phase.spec.key,
+            "elapsed_s": round((at - start).total_seconds()),
+            "since_dose_s": round((at - dose_at).total_seconds()),
+            "by": therapist.id,
+        }
+        if (minutes, text) == PRIVATE_NOTE:
+            notes.add_private(record.id, text, **place)
+        else:
+            notes.add_entry(record.id, text, **place)
+
+
+def _sign_demo_sessions(
+    service: SessionService,
+    records: list[SessionRecord],
+    therapist: StaffRecord,
+    nurse: StaffRecord,
+) -> None:
+    """Sign all but the most recent session with a session note from the default template;
+    a shared session is signed in two parts; the first one gets a signed addendum."""
+    catalog = NoteTemplateCatalog(note_templates_dir(), None)
+    template = catalog.get(catalog.default_key)
+    note_service = SessionNoteService(service.database, _NoClock())
+    signatures = SignatureRepository(service.database)
+    for index, record in enumerate(records[:-1]):
+        ended = record.ended_at or record.created_at
+        sections = prefilled_sections(template, note_service.facts(record.id))
+        sections = [(k, t, body or _DEMO_SECTION_TEXT.get(k, "")) for k, t, body in sections]
+        note = SessionNoteText(template.key, tuple(sections))
+        if len(record.participants) > 1:
+            signatures.sign(
+                record.id, ["monitoring"], staff_id=nurse.id, at=ended + timedelta(minutes=12)
+            )
+            signatures.sign(
+                record.id,
+                ["therapy"],
+                staff_id=therapist.id,
+                at=ended + timedelta(hours=2),
+                session_note=note,
+            )
+        else:
+            signatures.sign(
+                record.id,
+                ["monitoring", "therapy"],
+                staff_id=therapist.id,
+                at=ended + timedelta(hours=1),
+                session_note=note,
+            )
+        if index == 0:
+            signatures.add_addendum(
+                record.id, ADDENDUM, staff_id=therapist.id, at=ended + timedelta(days=1)
+            )
+
+
+_DEMO_SECTION_TEXT = {
+    "client_words": "\u201cI could finally let him be happy in my mind.\u201d",
+    "themes": "Grief held with warmth; the letter to her brother; body as a safe place.",
+    "plan": "Integration session Tuesday; next dosing session in one week if BP settles.",
+}
+
+
+class _NowClock:
+    """A clock stopped at the demo's `now`, for the PINs' audit rows."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def monotonic(self) -> float:
+        return 0.0
+
+
+class _NoClock:
+    """The demo never asks the note service for the time (it signs at fixed past times)."""
+
+    def now(self) -> datetime:
+        raise AssertionError("the demo writes explicit times")
+
+    def monotonic(self) -> float:
+        raise AssertionError("the demo writes explicit times")
 
 
 def _music_log(

@@ -13,8 +13,11 @@ from kapsession.domain.clock import FakeClock
 from kapsession.domain.protocol import Anchor
 from kapsession.paths import resolve_paths
 from kapsession.services.context import AppContext, open_context
-from kapsession.services.demo import DEMO_CLIENTS, DEMO_STAFF, populate
+from kapsession.services.demo import DEMO_CLIENTS, DEMO_PIN, DEMO_STAFF, populate
+from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import session_protocol
+from kapsession.storage.notes import NoteRepository
+from kapsession.storage.signatures import SignatureRepository
 
 NOW = START + timedelta(days=60)
 
@@ -40,7 +43,7 @@ def test_populate_writes_complete_realistic_past_sessions(training: AppContext) 
         record = service.sessions.get(demo.id)
         protocol = session_protocol(record)
         protocols_used.add(protocol.key)
-        assert record.status == "completed"
+        assert record.status in ("completed", "signed")
         assert record.started_at is not None and record.ended_at is not None
         assert record.started_at < record.ended_at < NOW
         assert (demo.protocol, demo.route, demo.modality) == (
@@ -95,6 +98,38 @@ def test_populate_writes_complete_realistic_past_sessions(training: AppContext) 
     assert len(couples.participants) == 2
     couple_doses = service.entries.doses(couples.id)
     assert len({d.participant_id for d in couple_doses}) == 2
+
+
+def test_populated_sessions_carry_notes_signatures_and_an_addendum(training: AppContext) -> None:
+    # When the training database is populated
+    made = populate(training.service, NOW)
+    database = training.service.database
+    notes, signatures = NoteRepository(database), SignatureRepository(database)
+    statuses = [training.service.sessions.get(m.id).status for m in made]
+    # Then every session but the latest is signed; the latest waits to be signed
+    assert statuses == ["signed"] * (len(made) - 1) + ["completed"]
+    for demo in made:
+        # ... each has the therapist's notes and one private note, apart from the record
+        assert len(notes.notes(demo.id, kinds=["entry"])) >= 4
+        assert len(notes.private_notes(demo.id)) == 1
+        assert any(e.kind == "marker" for e in training.service.entries.events(demo.id))
+    for demo in made[:-1]:
+        # ... a signed session has its session note, filled from the record, and verifies
+        (note,) = notes.notes(demo.id, kinds=["session_note"])
+        assert "Dose" in note.text and "Baseline" in note.text
+        assert all(body.strip() for _key, _title, body in note.sections)
+        assert signatures.verify(demo.id) == {"monitoring": True, "therapy": True}
+    # ... the couples session was signed by the nurse and the therapist separately
+    (couples,) = [m for m in made if m.modality == "couples"]
+    roles = {s.part: s.signer_role for s in signatures.signatures(couples.id)}
+    assert roles == {"monitoring": "nurse", "therapy": "therapist"}
+    # ... and the first session has a signed addendum
+    (addendum,) = notes.notes(made[0].id, kinds=["addendum"])
+    assert any(s.note_id == addendum.id for s in signatures.signatures(made[0].id))
+    # ... and the demo staff can sign with the demo PIN
+    pins = SessionNoteService(database, training.clock).pins
+    nurse = next(s for s in training.service.staff.active() if s.role == "nurse")
+    assert pins.verify(nurse.id, DEMO_PIN, purpose="test").ok
 
 
 def test_populating_twice_adds_sessions_but_never_duplicates_people(

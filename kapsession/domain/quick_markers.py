@@ -1,0 +1,244 @@
+"""Quick markers: the one-key event buttons on the therapist's note pad, set per clinic.
+
+The clinic's `markers.toml` holds up to ten `[[marker]]` tables, each a digit key and a short
+label ("Eye mask on"). Like protocol files it is edited by hand, so every mistake is reported
+with the file, the line and the field (`marker[2].label`, indices counted from 0).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from kapsession.domain.toml_lines import TomlLineMap, join_path
+
+MARKER_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")  # keyboard order
+MAX_LABEL_CHARS = 40
+
+_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+_TOML_HINTS: dict[str, str] = {
+    "Cannot overwrite a value": "a field is set twice in the same marker; keep one of the lines",
+    "Invalid value": 'text must be in double quotes, e.g. label = "Eye mask on"',
+    "Unterminated string": "a quoted text is not closed; add the closing quote",
+    "Illegal character '\\n'": "a quoted text is not closed on this line; add the closing quote",
+    "Cannot declare": "write every marker as [[marker]], with two square brackets",
+    "Invalid statement": "each line must look like field = value or [[marker]]; check for a "
+    "stray word",
+}
+_MARKER_FIELDS = ("key", "label")
+_EXAMPLES = {"key": '"1"', "label": '"Eye mask on"'}
+
+
+@dataclass(frozen=True)
+class QuickMarker:
+    """A marker button: pressing `key` (a digit) on the note pad records `label` at that time."""
+
+    key: str
+    label: str
+
+
+DEFAULT_QUICK_MARKERS: tuple[QuickMarker, ...] = (
+    QuickMarker("1", "Eye mask on"),
+    QuickMarker("2", "Eye mask off"),
+    QuickMarker("3", "Tearful"),
+    QuickMarker("4", "Music request"),
+    QuickMarker("5", "Touch consent given"),
+    QuickMarker("6", "Spoke"),
+    QuickMarker("7", "Restless"),
+    QuickMarker("8", "Bathroom"),
+    QuickMarker("9", "Emesis"),
+)
+
+
+class QuickMarkerError(ValueError):
+    """A markers file that cannot be used, with where the problem is and how to fix it."""
+
+    def __init__(self, source: str, line: int | None, field: str | None, message: str) -> None:
+        super().__init__(source, line, field, message)
+        self.source = source
+        self.line = line
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        where = [self.source]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field:
+            where.append(self.field)
+        return f"{', '.join(where)}: {self.message}"
+
+
+def read_quick_markers(path: Path) -> tuple[QuickMarker, ...]:
+    """Read and validate a markers file; every problem is a `QuickMarkerError` naming the file."""
+    source = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise QuickMarkerError(
+            source, None, None, f"cannot be read ({reason}); check the file and its permissions"
+        ) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise QuickMarkerError(
+            source, line, None, "is not UTF-8 text; save the file as UTF-8 in a plain text editor"
+        ) from exc
+    return parse_quick_markers(text, source)
+
+
+def parse_quick_markers(text: str, source: str) -> tuple[QuickMarker, ...]:
+    """Validate the text of a markers file, keeping the file's order; `source` names it."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
+    data = _load_toml(text, source)
+    try:
+        return _read_markers(data)
+    except _Invalid as invalid:
+        line = TomlLineMap(text).line_of(invalid.field)
+        raise QuickMarkerError(source, line, invalid.field, invalid.message) from None
+
+
+class _Invalid(Exception):
+    """One validation problem, before its line number is looked up."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.field = field
+        self.message = message
+
+
+def _load_toml(text: str, source: str) -> dict[str, object]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raw = str(exc)
+        match = _TOML_POSITION.search(raw)
+        reason = raw[: match.start()] if match else raw
+        if match and match.group(1):
+            line = int(match.group(1))
+            reason = f"{reason} at column {match.group(2)}"
+        else:
+            line = text.rstrip("\n").count("\n") + 1
+            reason = f"{reason} at the end of the file"
+        hint = next((h for start, h in _TOML_HINTS.items() if raw.startswith(start)), None)
+        message = f"is not valid TOML: {reason}" + (f"; {hint}" if hint else "")
+        raise QuickMarkerError(source, line, None, message) from None
+    except RecursionError:
+        raise QuickMarkerError(
+            source, None, None, "is not a usable markers file: lists are nested far too deeply"
+        ) from None
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise QuickMarkerError(source, None, None, f"is not valid TOML: {exc}") from None
+
+
+def _show(value: object) -> str:
+    """A value as the clinic lead wrote it, for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, int | float):
+        return str(value)
+    return f"a date or time ({value})"
+
+
+def _read_markers(data: dict[str, object]) -> tuple[QuickMarker, ...]:
+    for name in data:
+        if name != "marker":
+            raise _Invalid(name, f'unknown field "{name}"; this file holds only [[marker]] tables')
+    if "marker" not in data:
+        raise _Invalid(
+            "marker",
+            'is missing; add [[marker]] tables, each with key = "1" and label = "Eye mask on"',
+        )
+    value = data["marker"]
+    if isinstance(value, dict):
+        raise _Invalid(
+            "marker", "must be written [[marker]] with two square brackets, one per marker"
+        )
+    if not isinstance(value, list):
+        raise _Invalid("marker", f"must be [[marker]] tables, not {_show(value)}")
+    if not value:
+        raise _Invalid("marker", "has no markers; add at least one [[marker]] table")
+    if len(value) > len(MARKER_KEYS):
+        raise _Invalid(
+            f"marker[{len(MARKER_KEYS)}]",
+            f"is marker {len(MARKER_KEYS) + 1}; there are only {len(MARKER_KEYS)} keys "
+            "(1 to 9 and 0), so remove one",
+        )
+    markers: list[QuickMarker] = []
+    for index, item in enumerate(value):
+        path = f"marker[{index}]"
+        if not isinstance(item, dict):
+            raise _Invalid(path, f"must be a table with a key and a label, not {_show(item)}")
+        markers.append(_read_marker(item, path, markers))
+    return tuple(markers)
+
+
+def _read_marker(item: dict[str, object], path: str, earlier: list[QuickMarker]) -> QuickMarker:
+    for name in item:
+        if name not in _MARKER_FIELDS:
+            close = difflib.get_close_matches(name, _MARKER_FIELDS, n=1, cutoff=0.6)
+            meant = close[0] if close else "label" if name in ("name", "text", "title") else None
+            raise _Invalid(
+                join_path(path, name),
+                f'unknown field "{name}"; a marker has only key and label'
+                + (f' (did you mean "{meant}"?)' if meant else ""),
+            )
+    key = _text(item, path, "key")
+    if key not in MARKER_KEYS:
+        raise _Invalid(
+            join_path(path, "key"),
+            f'"{key}" is not a marker key; use a single digit in double quotes, "1" to "9" or "0"',
+        )
+    for marker in earlier:
+        if marker.key == key:
+            raise _Invalid(
+                join_path(path, "key"),
+                f'"{key}" is already the key of "{marker.label}" above; give each marker its '
+                "own digit",
+            )
+    label = _text(item, path, "label")
+    if "\n" in label or "\r" in label:
+        raise _Invalid(join_path(path, "label"), "must fit on one line; remove the line break")
+    if len(label) > MAX_LABEL_CHARS:
+        raise _Invalid(
+            join_path(path, "label"),
+            f"is {len(label)} characters long; keep it to {MAX_LABEL_CHARS} characters or fewer "
+            "so it fits on its button",
+        )
+    for marker in earlier:
+        if marker.label.casefold() == label.casefold():
+            raise _Invalid(
+                join_path(path, "label"),
+                f'"{label}" is already the label of key "{marker.key}"; every label must be '
+                "different",
+            )
+    return QuickMarker(key, label)
+
+
+def _text(item: dict[str, object], path: str, name: str) -> str:
+    field = join_path(path, name)
+    if name not in item:
+        raise _Invalid(
+            field,
+            f"is missing; add a line like {name} = {_EXAMPLES[name]} to this [[marker]] table",
+        )
+    value = item[name]
+    if not isinstance(value, str):
+        raise _Invalid(
+            field,
+            f"must be text in double quotes, e.g. {name} = {_EXAMPLES[name]}, not {_show(value)}",
+        )
+    if not value.strip():
+        raise _Invalid(field, f"is empty; write the {name} in the quotes")
+    return value.strip()
