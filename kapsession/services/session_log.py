@@ -12,8 +12,9 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
 from kapsession.domain.vitals import Reading
 from kapsession.services.checkins import CheckinService
@@ -113,28 +114,34 @@ _MUSIC_TITLES = {
 }
 
 
-def _states(rows: Sequence[object]) -> dict[uuid.UUID, EntryState]:
+class _Correctable(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def corrects_id(self) -> uuid.UUID | None: ...
+    @property
+    def correction_reason(self) -> str | None: ...
+    @property
+    def voids(self) -> bool: ...
+
+
+def _states(rows: Sequence[_Correctable]) -> dict[uuid.UUID, EntryState]:
     """For correctable rows: which are amended (superseded) or withdrawn (voided)."""
-    superseded = {r.corrects_id for r in rows if getattr(r, "corrects_id", None) is not None}
+    superseded = {r.corrects_id for r in rows if r.corrects_id is not None}
     states: dict[uuid.UUID, EntryState] = {}
     for row in rows:
-        row_id: uuid.UUID = row.id
-        if getattr(row, "voids", False):
-            states[row_id] = EntryState.WITHDRAWN
-        elif row_id in superseded:
-            states[row_id] = EntryState.AMENDED
+        if row.voids:
+            states[row.id] = EntryState.WITHDRAWN
+        elif row.id in superseded:
+            states[row.id] = EntryState.AMENDED
         else:
-            states[row_id] = EntryState.STANDING
+            states[row.id] = EntryState.STANDING
     return states
 
 
-def _reasons(rows: Sequence[object]) -> dict[uuid.UUID, str]:
+def _reasons(rows: Sequence[_Correctable]) -> dict[uuid.UUID, str]:
     """Original id -> the reason given by the entry that corrected it."""
-    return {
-        r.corrects_id: r.correction_reason or ""
-        for r in rows
-        if getattr(r, "corrects_id", None) is not None
-    }
+    return {r.corrects_id: r.correction_reason or "" for r in rows if r.corrects_id is not None}
 
 
 def reading_text(reading: Reading) -> str:
@@ -215,28 +222,17 @@ def _dose_items(doses: Iterable[DoseRecord]) -> list[LogItem]:
     return _mark_withdrawn(items, rows)
 
 
-def _mark_withdrawn(items: list[LogItem], rows: Sequence[object]) -> list[LogItem]:
+def _mark_withdrawn(items: list[LogItem], rows: Sequence[_Correctable]) -> list[LogItem]:
     """An original whose correction voided it shows as withdrawn, with the reason."""
     voided = {
         r.corrects_id: r.correction_reason or ""
         for r in rows
-        if getattr(r, "voids", False) and getattr(r, "corrects_id", None) is not None
+        if r.voids and r.corrects_id is not None
     }
     out = []
     for item in items:
         if item.entry_id in voided:
-            item = LogItem(
-                at=item.at,
-                recorded_at=item.recorded_at,
-                kind=item.kind,
-                title=item.title,
-                detail=item.detail,
-                participant_id=item.participant_id,
-                entry_id=item.entry_id,
-                state=EntryState.WITHDRAWN,
-                reason=voided[item.entry_id],
-                corrects=item.corrects,
-            )
+            item = replace(item, state=EntryState.WITHDRAWN, reason=voided[item.entry_id])
         out.append(item)
     return out
 

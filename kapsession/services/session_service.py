@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from kapsession.domain.protocol import PhaseSpec, Protocol
 from kapsession.domain.protocol_file import parse_protocol
@@ -119,6 +119,20 @@ class SessionService:
 
     def live_sessions(self) -> list[SessionSummary]:
         return self.sessions.summaries(status="live")
+
+    def ended_sessions(
+        self, now: datetime, *, signed_within_days: int = 14
+    ) -> list[SessionSummary]:
+        """Ended sessions awaiting signature (all), then those signed within the last days
+        (an addendum is usually written within days)."""
+        waiting = self.sessions.summaries(status="completed")
+        since = now - timedelta(days=signed_within_days)
+        signed = [
+            s
+            for s in self.sessions.summaries(status="signed", limit=100)
+            if (s.ended_at or s.created_at) >= since
+        ]
+        return [*waiting, *signed]
 
     def snapshot(self, session_id: uuid.UUID) -> SessionSnapshot:
         record = self.sessions.get(session_id)

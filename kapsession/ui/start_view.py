@@ -1,4 +1,5 @@
-"""The start screen: live sessions to resume, the client list, and a new session."""
+"""The start screen: live sessions to resume, ended sessions to sign, the client list, and a new
+session."""
 
 from __future__ import annotations
 
@@ -69,6 +70,20 @@ class StartView(QWidget):
         self.resume_button.clicked.connect(self._resume_current)
         live_layout.addWidget(self.live_list)
         live_layout.addWidget(self.resume_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        # ended sessions: to sign, or signed lately (for an addendum)
+        self.ended_panel = _panel()
+        ended_layout = QVBoxLayout(self.ended_panel)
+        ended_layout.addWidget(_heading("Ended sessions — session note, signing, addenda"))
+        self.ended_list = QListWidget()
+        self.ended_list.setAccessibleName("Ended sessions")
+        self.ended_list.setMaximumHeight(150)
+        self.ended_list.itemActivated.connect(self._resume_item)
+        self.open_ended_button = QPushButton("Open to write and sign")
+        self.open_ended_button.clicked.connect(self._open_ended_current)
+        self.open_ended_button.setAutoDefault(True)
+        ended_layout.addWidget(self.ended_list)
+        ended_layout.addWidget(self.open_ended_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        self.ended_panel.hide()
         # clients
         clients_panel = _panel()
         clients_layout = QVBoxLayout(clients_panel)
@@ -107,6 +122,7 @@ class StartView(QWidget):
         layout.setSpacing(14)
         layout.addLayout(header)
         layout.addWidget(self.live_panel)
+        layout.addWidget(self.ended_panel)
         layout.addWidget(clients_panel, 1)
         layout.addWidget(disclaimer)
         # Outside a dialog a focused button ignores Enter unless it is auto-default.
@@ -143,6 +159,31 @@ class StartView(QWidget):
         if sessions:
             self.live_list.setCurrentRow(0)
             self.resume_button.setFocus()
+
+    def show_ended_sessions(self, sessions: list[SessionSummary]) -> None:
+        """Sessions awaiting signature first, then recently signed ones."""
+        current = self.ended_list.currentItem()
+        keep = None if current is None else current.data(Qt.ItemDataRole.UserRole)
+        self.ended_list.clear()
+        for summary in sessions:
+            when = (summary.started_at or summary.created_at).astimezone()
+            state = "signed — addenda only" if summary.status == "signed" else "to sign"
+            item = QListWidgetItem(
+                f"{state}  ·  {', '.join(summary.participants)}  ·  {summary.protocol_name}  ·  "
+                f"{when.strftime('%a %d %b, %H:%M')}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, summary.id)
+            self.ended_list.addItem(item)
+            if summary.id == keep:
+                self.ended_list.setCurrentItem(item)
+        if self.ended_list.currentRow() < 0 and sessions:
+            self.ended_list.setCurrentRow(0)
+        self.ended_panel.setVisible(bool(sessions))
+
+    def _open_ended_current(self) -> None:
+        item = self.ended_list.currentItem()
+        if item is not None:
+            self._resume_item(item)
 
     def show_clients(self, clients: list[ClientRecord]) -> None:
         current = self.selected_client()

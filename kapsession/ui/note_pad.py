@@ -1,0 +1,360 @@
+"""The therapist's note pad: what was written, a text box where Enter saves, quick markers.
+
+Two pads share the panel: the session notes (part of the record) and the private pad
+(psychotherapy notes, kept apart and out of exports). Each has its own text box, so switching
+pads never mixes what is being typed. The widget only shows and emits; the note pad service
+commits, keeps drafts and offers undo.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kapsession.domain.quick_markers import QuickMarker
+from kapsession.storage.records import NoteRecord, PrivateNoteRecord
+from kapsession.ui import theme
+
+PRIVATE_COLOUR = "#8a7aa8"  # muted violet: the private pad is never mistaken for the record
+PADS = ("record", "private")
+PAD_NAMES = {"record": "Session notes", "private": "Private notes"}
+PAD_HINTS = {
+    "record": "Type a note — Enter saves it to the record, Shift+Enter starts a new line  (N)",
+    "private": "Private note — kept apart from the record and left out of exports  (N)",
+}
+
+
+class NoteInput(QPlainTextEdit):
+    """Plain text; Enter commits, Shift+Enter breaks the line, Ctrl+Z on an empty box undoes
+    the last saved entry (with text in the box it undoes typing, as everywhere)."""
+
+    submitted = Signal(str)
+    undo_entry = Signal()
+
+    def __init__(self, pad: str) -> None:
+        super().__init__()
+        self.pad = pad
+        self.setPlaceholderText(PAD_HINTS[pad])
+        self.setTabChangesFocus(True)
+        self.setAccessibleName(PAD_NAMES[pad])
+        self.setMinimumHeight(64)
+        self.setMaximumHeight(140)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.submitted.emit(self.toPlainText())
+            return
+        if enter:  # Shift+Enter: a new line, never a paragraph separator
+            self.insertPlainText("\n")
+            return
+        if event.matches(QKeyEvent.StandardKey.Undo) and not self.toPlainText():
+            self.undo_entry.emit()
+            return
+        super().keyPressEvent(event)
+
+
+def _clock_label(at: datetime, since_dose_s: int | None, elapsed_s: int | None) -> str:
+    wall = at.astimezone().strftime("%H:%M")
+    if since_dose_s is not None:
+        minutes = round(since_dose_s / 60)
+        return f"{wall}  T{minutes:+d}"
+    if elapsed_s is not None:
+        return f"{wall}  {elapsed_s // 3600}:{elapsed_s % 3600 // 60:02d}"
+    return wall
+
+
+class AmendDialog(QDialog):
+    """New text for a saved entry and the reason: the original stays in the record."""
+
+    def __init__(self, original: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Amend note")
+        self.text = QPlainTextEdit(original)
+        self.text.setTabChangesFocus(True)
+        self.text.setAccessibleName("Amended text")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Why it is amended (required), e.g. typo, wrong client")
+        self.reason.setAccessibleName("Reason for the amendment")
+        self.problem = QLabel()
+        self.problem.setObjectName("banner")
+        self.problem.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Save amendment")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        note = QLabel("The original stays in the record, shown as amended, with your reason.")
+        note.setObjectName("dim")
+        note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addWidget(self.text)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.problem)
+        layout.addWidget(buttons)
+        self.resize(520, 320)
+
+    def accept(self) -> None:
+        if not self.text.toPlainText().strip():
+            self.problem.setText("The amended note is empty. Type the note as it should read.")
+            self.problem.show()
+            return
+        if not self.reason.text().strip():
+            self.problem.setText("Write why the note is amended.")
+            self.problem.show()
+            self.reason.setFocus()
+            return
+        super().accept()
+
+
+class NotePadWidget(QWidget):
+    commit_requested = Signal(str, str)  # pad, text
+    text_edited = Signal(str, str)  # pad, text (for the draft)
+    marker_requested = Signal(str)  # label
+    undo_requested = Signal()
+    amend_requested = Signal(object, str, str, bool)  # entry id, new text, reason, private
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._markers: tuple[QuickMarker, ...] = ()
+        self._shown: tuple[object, ...] | None = None
+        self._participants: dict[uuid.UUID, str] = {}
+        self._entries: dict[str, list[NoteRecord] | list[PrivateNoteRecord]] = {
+            "record": [],
+            "private": [],
+        }
+        # which pad
+        self.pad_buttons = QButtonGroup(self)
+        switch = QHBoxLayout()
+        for index, pad in enumerate(PADS):
+            button = QPushButton(PAD_NAMES[pad])
+            button.setCheckable(True)
+            button.setAccessibleName(f"Show {PAD_NAMES[pad].lower()}")
+            self.pad_buttons.addButton(button, index)
+            switch.addWidget(button)
+        self.pad_buttons.button(0).setChecked(True)
+        self.pad_buttons.idClicked.connect(self._show_pad)
+        switch.addStretch(1)
+        self.private_mark = QLabel("PRIVATE — not part of the record, not exported")
+        self.private_mark.setStyleSheet(f"color: {PRIVATE_COLOUR}; font-weight: bold;")
+        self.private_mark.hide()
+        switch.addWidget(self.private_mark)
+        # what was written
+        self.entries = QListWidget()
+        self.entries.setAccessibleName("Notes written")
+        self.entries.setWordWrap(True)
+        self.entries.setAlternatingRowColors(False)
+        self.entries.itemActivated.connect(self._amend_item)
+        # typing
+        self.inputs = {pad: NoteInput(pad) for pad in PADS}
+        self.stack = QStackedWidget()
+        for pad in PADS:
+            note_input = self.inputs[pad]
+            note_input.submitted.connect(lambda text, p=pad: self.commit_requested.emit(p, text))
+            note_input.textChanged.connect(
+                lambda p=pad: self.text_edited.emit(p, self.inputs[p].toPlainText())
+            )
+            note_input.undo_entry.connect(self.undo_requested)
+            self.stack.addWidget(note_input)
+        self.stack.setMaximumHeight(140)
+        # undo and amend
+        self.undo_button = QPushButton("Undo last entry  (Ctrl+Z)")
+        self.undo_button.setToolTip("Take back the entry just saved; the record shows it withdrawn")
+        self.undo_button.clicked.connect(self.undo_requested)
+        self.undo_button.hide()
+        self.amend_button = QPushButton("Amend selected…")
+        self.amend_button.setToolTip("Correct a saved note; the original stays visible (Enter)")
+        self.amend_button.clicked.connect(lambda: self._amend_item(self.entries.currentItem()))
+        self.locked = QLabel()
+        self.locked.setObjectName("dim")
+        self.locked.setWordWrap(True)
+        self.locked.hide()
+        tools = QHBoxLayout()
+        tools.addWidget(self.undo_button)
+        tools.addStretch(1)
+        tools.addWidget(self.amend_button)
+        # quick markers
+        self.marker_row = QHBoxLayout()
+        self.marker_row.setSpacing(6)
+        self.marker_buttons: list[QPushButton] = []
+        markers_box = QVBoxLayout()
+        heading = QLabel("QUICK MARKERS — press the number")
+        heading.setObjectName("heading")
+        markers_box.addWidget(heading)
+        markers_box.addLayout(self.marker_row)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addLayout(switch)
+        layout.addWidget(self.entries, 1)
+        layout.addWidget(self.stack)
+        layout.addLayout(tools)
+        layout.addWidget(self.locked)
+        layout.addLayout(markers_box)
+
+    # what the controller calls ------------------------------------------------------------
+    @property
+    def pad(self) -> str:
+        return PADS[max(self.pad_buttons.checkedId(), 0)]
+
+    def current_input(self) -> NoteInput:
+        return self.inputs[self.pad]
+
+    def focus_input(self) -> None:
+        self.current_input().setFocus()
+
+    def set_markers(self, markers: Sequence[QuickMarker]) -> None:
+        """One button per quick marker, labelled with its key."""
+        self._markers = tuple(markers)
+        for button in self.marker_buttons:
+            self.marker_row.removeWidget(button)
+            button.deleteLater()
+        self.marker_buttons = []
+        for marker in self._markers:
+            button = QPushButton(f"{marker.key}  {marker.label}")
+            button.setAccessibleName(f"Marker {marker.label}")
+            button.setToolTip(f"Record “{marker.label}” now (key {marker.key})")
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.clicked.connect(
+                lambda _c=False, label=marker.label: self.marker_requested.emit(label)
+            )
+            self.marker_row.addWidget(button)
+            self.marker_buttons.append(button)
+        self.marker_row.addStretch(1)
+
+    @property
+    def markers(self) -> tuple[QuickMarker, ...]:
+        return self._markers
+
+    def restore_draft(self, pad: str, text: str) -> None:
+        """Put back what was being typed (after a restart); not a new edit."""
+        note_input = self.inputs[pad]
+        if text and note_input.toPlainText() != text:
+            note_input.blockSignals(True)
+            note_input.setPlainText(text)
+            note_input.blockSignals(False)
+            note_input.moveCursor(note_input.textCursor().MoveOperation.End)
+
+    def committed(self, pad: str) -> None:
+        """The entry was saved: empty the box (its draft went with the commit)."""
+        note_input = self.inputs[pad]
+        note_input.blockSignals(True)
+        note_input.clear()
+        note_input.blockSignals(False)
+
+    def set_undo(self, available: bool, label: str = "") -> None:
+        self.undo_button.setVisible(available)
+        if available and label:
+            self.undo_button.setText(f"Undo “{label}”  (Ctrl+Z)")
+
+    def set_locked(self, reason: str | None) -> None:
+        """No new entries (a signed record); what was written stays readable."""
+        for note_input in self.inputs.values():
+            note_input.setReadOnly(reason is not None)
+        for button in self.marker_buttons:
+            button.setEnabled(reason is None)
+        self.amend_button.setEnabled(reason is None)
+        self.locked.setText(reason or "")
+        self.locked.setVisible(reason is not None)
+
+    def show_entries(
+        self,
+        record: Sequence[NoteRecord],
+        private: Sequence[PrivateNoteRecord],
+        *,
+        participants: Mapping[uuid.UUID, str],
+    ) -> None:
+        """The pads' entries, newest last; amended and withdrawn ones stay, marked."""
+        look = (tuple(record), tuple(private), tuple(participants.items()), self.pad)
+        if look == self._shown:
+            return
+        self._shown = look
+        self._participants = dict(participants)
+        self._entries = {"record": list(record), "private": list(private)}
+        rows = self._entries[self.pad]
+        superseded = {r.corrects_id: r for r in rows if r.corrects_id is not None}
+        at_bottom = self._at_bottom()
+        self.entries.clear()
+        for row in rows:
+            if row.voids:
+                continue  # its original shows it, marked withdrawn
+            correction = superseded.get(row.id)
+            who = participants.get(row.participant_id) if row.participant_id else None
+            head = _clock_label(row.occurred_at, row.since_dose_s, row.elapsed_s)
+            if who and len(participants) > 1:
+                head += f"  · {who}"
+            text = row.text
+            item = QListWidgetItem(f"{head}\n{text}")
+            item.setData(Qt.ItemDataRole.UserRole, row.id)
+            item.setToolTip(text)
+            if correction is not None:
+                what = "withdrawn" if correction.voids else "amended"
+                item.setText(f"{head}  — {what}: {correction.correction_reason}\n{text}")
+                font = item.font()
+                font.setStrikeOut(True)
+                item.setFont(font)
+                item.setForeground(QColor(theme.TEXT_FAINT))
+                item.setData(Qt.ItemDataRole.UserRole + 1, "superseded")
+            elif row.corrects_id is not None:
+                item.setText(f"{head}  (amended)\n{text}")
+            self.entries.addItem(item)
+        if at_bottom or self.entries.count() <= 1:
+            self.entries.scrollToBottom()
+
+    # inside -------------------------------------------------------------------------------
+    def _at_bottom(self) -> bool:
+        bar = self.entries.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def _show_pad(self, index: int) -> None:
+        pad = PADS[index]
+        self.stack.setCurrentWidget(self.inputs[pad])
+        private = pad == "private"
+        self.private_mark.setVisible(private)
+        border = PRIVATE_COLOUR if private else theme.BORDER
+        self.entries.setStyleSheet(f"QListWidget {{ border: 1px solid {border}; }}")
+        self._shown = None
+        self.show_entries(
+            self._entries["record"],  # type: ignore[arg-type]
+            self._entries["private"],  # type: ignore[arg-type]
+            participants=self._participants,
+        )
+        self.inputs[pad].setFocus()
+
+    def _amend_item(self, item: QListWidgetItem | None) -> None:
+        if item is None or item.data(Qt.ItemDataRole.UserRole + 1) == "superseded":
+            return
+        if self.inputs[self.pad].isReadOnly():
+            return
+        entry_id = item.data(Qt.ItemDataRole.UserRole)
+        original = next((r for r in self._entries[self.pad] if r.id == entry_id), None)
+        if original is None:
+            return
+        dialog = AmendDialog(original.text, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.amend_requested.emit(
+                entry_id,
+                dialog.text.toPlainText(),
+                dialog.reason.text().strip(),
+                self.pad == "private",
+            )
