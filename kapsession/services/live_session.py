@@ -221,6 +221,11 @@ class LiveSession(QObject):
         self._snapshot = self._service.snapshot(self._snapshot.record.id)
         self._recompute()
 
+    def reload(self) -> None:
+        """Read the session again (signed elsewhere, or by the signing page)."""
+        self._reload()
+        self.changed.emit()
+
     def _catch_up_phase_changes(self) -> None:
         """Write phase changes not yet in the record, each at the minute it happened."""
         record = self._snapshot.record

@@ -67,6 +67,7 @@ def run_gui(context: AppContext, *, training: bool) -> int:
         training=training,
         room=context.room.name,
         max_volume_pct=context.room.max_volume_pct,
+        clinic_dir=context.paths.data_dir,
     )
     window.show()
     log.info("window shown")

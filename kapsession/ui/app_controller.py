@@ -17,12 +17,15 @@ from kapsession.domain.discharge import DischargeOverride
 from kapsession.domain.hold_dose import HoldDoseOverride, HoldDoseResult, check_hold_dose
 from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.domain.vitals import FieldProblem
-from kapsession.resources import assets_dir, playlists_dir
+from kapsession.resources import assets_dir, note_templates_dir, playlists_dir
 from kapsession.services.checkin_results import IntranasalStatus
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession, open_music
+from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.protocols import UnknownProtocol
+from kapsession.services.quick_markers import MARKERS_FILE_NAME, load_quick_markers
 from kapsession.services.room_settings import DEFAULT_MAX_VOLUME_PCT
+from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
 from kapsession.storage.errors import StorageError
 from kapsession.ui.checkin_form import UNSCHEDULED, CheckinEntry
@@ -31,6 +34,7 @@ from kapsession.ui.discharge_dialog import DischargeDialog
 from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.formatting import clock_text, local_time
 from kapsession.ui.main_window import MainWindow
+from kapsession.ui.notes_controller import NotesController
 from kapsession.ui.timeline_strip import StripMark
 
 log = logging.getLogger(__name__)
@@ -49,7 +53,10 @@ class AppController(QObject):
         audio_backend: AudioBackend | None = None,
         playlists: Path | None = None,
         max_volume_pct: float = DEFAULT_MAX_VOLUME_PCT,
+        clinic_dir: Path | None = None,
     ) -> None:
+        """`clinic_dir`: the data folder, where a clinic keeps its own note templates
+        (note-templates/) and quick markers (markers.toml); None: the built-in ones."""
         super().__init__(window)
         self.window = window
         self.service = service
@@ -69,6 +76,23 @@ class AppController(QObject):
         self._staff_names: dict[uuid.UUID, str] = {}
         self.music: MusicSession | None = None
         self._audio: AudioBackend | None = audio_backend
+        markers, problem = load_quick_markers(
+            assets_dir() / MARKERS_FILE_NAME,
+            (clinic_dir or assets_dir()) / MARKERS_FILE_NAME,
+        )
+        if problem:
+            window.statusBar().showMessage(problem)
+        self.notes = NotesController(
+            window.live_view,
+            SessionNoteService(service.database, clock),
+            clock,
+            markers=markers,
+            templates=NoteTemplateCatalog(
+                note_templates_dir(), None if clinic_dir is None else clinic_dir / "note-templates"
+            ),
+            parent=self,
+        )
+        self.notes.signed.connect(lambda _status: self._session_status_changed())
         start = window.start_view
         start.search_changed.connect(self._on_search)
         start.new_client_requested.connect(self._on_new_client)
@@ -110,6 +134,9 @@ class AppController(QObject):
     def refresh_start(self) -> None:
         try:
             self.window.start_view.show_live_sessions(self.service.live_sessions())
+            self.window.start_view.show_ended_sessions(
+                self.service.ended_sessions(self.clock.now())
+            )
             self.window.start_view.show_clients(
                 self.service.clients.search(self.window.start_view.search.text())
             )
@@ -261,6 +288,9 @@ class AppController(QObject):
         self._intranasal = {}
         self._staff_names = {s.id: s.display_name for s in staff}
         self.window.live_view.set_session(live.record, staff, live.acting_staff_id, self.training)
+        self.notes.open(live, {s.id: s.signature_name for s in staff})
+        live.entry_saved.connect(lambda _m: self.notes.entries_changed())
+        live.ended.connect(lambda: self.notes.session_changed(live))
         self._on_live_changed()
         self._show_recent()
         live.start_ticking()
@@ -287,7 +317,21 @@ class AppController(QObject):
         else:
             view.music_line.setText("♪ music stopped — P plays the phase's playlist")
 
+    def close_session(self) -> None:
+        """Leave the open session (its drafts saved); the start screen is not shown."""
+        self._close_live()
+
+    def _session_status_changed(self) -> None:
+        """A signature changed the session's status: read it again everywhere."""
+        live = self.live
+        if live is None:
+            return
+        live.reload()
+        self.notes.session_changed(live)
+        self._on_live_changed()
+
     def _close_live(self) -> None:
+        self.notes.close()
         if self.music is not None:
             self.music.stop()
             self.music.close()
@@ -319,6 +363,7 @@ class AppController(QObject):
         room = live.board() if len(live.participants) > 1 else []
         state = live.state(focus)
         view.show_state(state, room, marks, live.is_live, live.dose_plan)
+        self.notes.refresh()
         signature = (focus, tuple((c.spec.key, c.status) for c in state.checkins))
         if signature != self._checkin_signature:
             previous, self._checkin_signature = self._checkin_signature, signature
@@ -524,6 +569,7 @@ class AppController(QObject):
     def _on_acting_staff(self, staff_id: uuid.UUID | None) -> None:
         if self.live is not None:
             self.live.acting_staff_id = staff_id
+            self.notes.session_note.set_acting_staff(staff_id)
 
     def _on_dose(self, participant_id: uuid.UUID) -> None:
         """D: the dose dialog (mg or mg/kg, lot, who, when); the hold-dose rule runs on save."""

@@ -19,19 +19,24 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from kapsession.domain.quick_markers import QuickMarker
 from kapsession.domain.timeline import CheckinState, CheckinStatus, TimelineState
 from kapsession.services.nurse_board import BoardRow
 from kapsession.storage.records import SessionRecord, StaffRecord
 from kapsession.ui import theme
 from kapsession.ui.alerts_banner import AlertsBanner
 from kapsession.ui.checkin_form import CheckinForm
+from kapsession.ui.clock_label import LEFT_BOTTOM, LEFT_MIDDLE, RIGHT_MIDDLE, ClockLabel
+from kapsession.ui.event_list import EventList
 from kapsession.ui.formatting import clock_text, local_time, minutes_text
 from kapsession.ui.music_panel import MusicPanel
+from kapsession.ui.note_pad import NotePadWidget
 from kapsession.ui.nurse_board import NurseBoard
 from kapsession.ui.readings_table import ReadingsTable
 from kapsession.ui.timeline_strip import StripMark, TimelineStrip
@@ -132,6 +137,7 @@ class LiveView(QWidget):
     stagger_requested = Signal()
     tab_shown = Signal()  # a tab came into view: bring it up to date
     discharge_requested = Signal(uuid.UUID)
+    quick_marker_pressed = Signal(str)  # a quick marker's key, on the Notes tab
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -173,16 +179,17 @@ class LiveView(QWidget):
         clocks_layout = QGridLayout(clocks)
         clocks_layout.addWidget(_heading("Session"), 0, 0)
         clocks_layout.addWidget(_heading("Since dose"), 0, 1)
-        self.elapsed = QLabel("0:00:00")
+        # the clocks change every second: fixed-size labels, so only they repaint
+        self.elapsed = ClockLabel("0:00:00", background=theme.PANEL)
         self.elapsed.setObjectName("clock")
         self.elapsed.setAccessibleName("Session elapsed time")
-        self.since_dose = QLabel("—")
+        self.since_dose = ClockLabel("—", background=theme.PANEL)
         self.since_dose.setObjectName("doseClock")
         self.since_dose.setAccessibleName("Time since dose")
         self.dose_hint = QLabel()
         self.dose_hint.setObjectName("dim")
-        clocks_layout.addWidget(self.elapsed, 1, 0)
-        clocks_layout.addWidget(self.since_dose, 1, 1, Qt.AlignmentFlag.AlignBottom)
+        clocks_layout.addWidget(self.elapsed, 1, 0, LEFT_MIDDLE)
+        clocks_layout.addWidget(self.since_dose, 1, 1, LEFT_BOTTOM)
         self.started = QLabel()
         self.started.setObjectName("dim")
         clocks_layout.addWidget(self.started, 2, 0)
@@ -287,9 +294,9 @@ class LiveView(QWidget):
         self.alerts = AlertsBanner()
         layout.addWidget(self.alerts)
         layout.addWidget(strip_panel)
-        self.music_line = QLabel()
+        self.music_line = ClockLabel(background=theme.PANEL)  # the track's time left: every second
         self.music_line.setObjectName("dim")
-        self._strip_head.addWidget(self.music_line)
+        self._strip_head.addWidget(self.music_line, 0, RIGHT_MIDDLE)
         # the nurse's and the therapist's work areas, one at a time
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -308,10 +315,27 @@ class LiveView(QWidget):
         music_layout.addWidget(self.music)
         music_layout.addStretch(1)
         music_scroll = _Scrolling(music_page)  # the tallest page: it sets no minimum height
+        # the therapist's notes beside the one timeline of everything in the session
+        self.note_pad = NotePadWidget()
+        self.events = EventList()
+        self.notes_page = QSplitter(Qt.Orientation.Horizontal)
+        self.notes_page.setChildrenCollapsible(False)
+        self.notes_page.addWidget(self.note_pad)
+        self.notes_page.addWidget(self.events)
+        self.notes_page.setStretchFactor(0, 3)
+        self.notes_page.setStretchFactor(1, 2)
+        # the session note and signing: a page added by the notes controller
+        self.record_page = QWidget()
+        self.record_layout = QVBoxLayout(self.record_page)
+        self.record_layout.setContentsMargins(0, 6, 0, 0)
         self.tabs.addTab(checkin_page, "Check-in  (C)")
+        self.tabs.addTab(self.notes_page, "Notes  (N)")
         self.tabs.addTab(self.readings, "Readings  (R)")
         self.tabs.addTab(self.chart, "Vitals chart  (G)")
         self.tabs.addTab(music_scroll, "Music")
+        self.tabs.addTab(self.record_page, "Session note and signing")
+        self._marker_keys: list[QShortcut] = []
+        self.tabs.currentChanged.connect(lambda _i: self._enable_marker_keys())
         layout.addWidget(self.tabs, 5)
         self.tabs.currentChanged.connect(lambda _i: self.tab_shown.emit())
         layout.addWidget(self.ended_label)
@@ -334,6 +358,7 @@ class LiveView(QWidget):
         outer.addWidget(self._scroll, 1)
         outer.addLayout(footer)
         QShortcut(QKeySequence("D"), self, self._request_dose)
+        QShortcut(QKeySequence("N"), self, self.show_notes)
         QShortcut(QKeySequence("M"), self, self.marker.setFocus)
         QShortcut(QKeySequence("Ctrl+E"), self, self.end_requested.emit)
         QShortcut(QKeySequence("Alt+Left"), self, self.back_requested.emit)
@@ -483,6 +508,40 @@ class LiveView(QWidget):
     def marker_saved(self) -> None:
         self.marker.clear()
 
+    def show_notes(self) -> None:
+        """N: the Notes tab, with the keys in the note box."""
+        self.tabs.setCurrentWidget(self.notes_page)
+        self.note_pad.focus_input()
+
+    def set_record_page(self, page: QWidget) -> None:
+        """The session note page, in a scroll area: it is tall, and must not make the whole
+        screen taller on a small laptop."""
+        scroll = QScrollArea()
+        scroll.setWidget(page)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.record_layout.addWidget(scroll)
+
+    def set_quick_markers(self, markers: Sequence[QuickMarker]) -> None:
+        """One key per quick marker (1-9, 0), live while the Notes tab is shown and the keys
+        are not in a text box (a text box takes its digits)."""
+        for shortcut in self._marker_keys:
+            shortcut.setEnabled(False)
+            shortcut.deleteLater()
+        self._marker_keys = []
+        for marker in markers:
+            shortcut = QShortcut(QKeySequence(marker.key), self)
+            shortcut.activated.connect(
+                lambda label=marker.label: self.quick_marker_pressed.emit(label)
+            )
+            self._marker_keys.append(shortcut)
+        self._enable_marker_keys()
+
+    def _enable_marker_keys(self) -> None:
+        shown = self.tabs.currentWidget() is self.notes_page
+        for shortcut in self._marker_keys:
+            shortcut.setEnabled(shown)
+
     # actions ------------------------------------------------------------------------------
     def _request_dose(self) -> None:
         if not self.dose_button.isEnabled():
@@ -527,8 +586,11 @@ class LiveView(QWidget):
         slider.setValue(max(0, min(slider.maximum(), slider.value() + step)))
 
     def _escape(self) -> None:
-        if self.marker.hasFocus():
-            self.marker.clearFocus()
+        """Esc takes the keys out of a text box, so single-key shortcuts work again."""
+        focus = QApplication.focusWidget()
+        if focus is self.marker or focus in self.note_pad.inputs.values():
+            assert focus is not None
+            focus.clearFocus()
             self.setFocus()
 
 

@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
     QDialogButtonBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -36,6 +37,7 @@ from kapsession.ui import theme
 
 PRIVATE_COLOUR = "#8a7aa8"  # muted violet: the private pad is never mistaken for the record
 PADS = ("record", "private")
+MARKERS_PER_ROW = 5
 PAD_NAMES = {"record": "Session notes", "private": "Private notes"}
 PAD_HINTS = {
     "record": "Type a note — Enter saves it to the record, Shift+Enter starts a new line  (N)",
@@ -56,8 +58,8 @@ class NoteInput(QPlainTextEdit):
         self.setPlaceholderText(PAD_HINTS[pad])
         self.setTabChangesFocus(True)
         self.setAccessibleName(PAD_NAMES[pad])
-        self.setMinimumHeight(64)
-        self.setMaximumHeight(140)
+        self.setMinimumHeight(52)
+        self.setMaximumHeight(120)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -67,7 +69,7 @@ class NoteInput(QPlainTextEdit):
         if enter:  # Shift+Enter: a new line, never a paragraph separator
             self.insertPlainText("\n")
             return
-        if event.matches(QKeyEvent.StandardKey.Undo) and not self.toPlainText():
+        if event.matches(QKeySequence.StandardKey.Undo) and not self.toPlainText():
             self.undo_entry.emit()
             return
         super().keyPressEvent(event)
@@ -144,27 +146,37 @@ class NotePadWidget(QWidget):
             "record": [],
             "private": [],
         }
-        # which pad
+        # which pad, and what can be done to the entries
         self.pad_buttons = QButtonGroup(self)
-        switch = QHBoxLayout()
+        top = QHBoxLayout()
         for index, pad in enumerate(PADS):
             button = QPushButton(PAD_NAMES[pad])
             button.setCheckable(True)
+            button.setObjectName("padSwitch")
             button.setAccessibleName(f"Show {PAD_NAMES[pad].lower()}")
             self.pad_buttons.addButton(button, index)
-            switch.addWidget(button)
+            top.addWidget(button)
         self.pad_buttons.button(0).setChecked(True)
         self.pad_buttons.idClicked.connect(self._show_pad)
-        switch.addStretch(1)
-        self.private_mark = QLabel("PRIVATE — not part of the record, not exported")
+        self.private_mark = QLabel("PRIVATE — not in the record, not exported")
         self.private_mark.setStyleSheet(f"color: {PRIVATE_COLOUR}; font-weight: bold;")
         self.private_mark.hide()
-        switch.addWidget(self.private_mark)
+        top.addWidget(self.private_mark)
+        top.addStretch(1)
+        self.undo_button = QPushButton("Undo last entry  (Ctrl+Z)")
+        self.undo_button.setToolTip("Take back the entry just saved; the record shows it withdrawn")
+        self.undo_button.clicked.connect(self.undo_requested)
+        self.undo_button.hide()
+        self.amend_button = QPushButton("Amend selected…")
+        self.amend_button.setToolTip("Correct a saved note; the original stays visible (Enter)")
+        self.amend_button.clicked.connect(lambda: self._amend_item(self.entries.currentItem()))
+        top.addWidget(self.undo_button)
+        top.addWidget(self.amend_button)
         # what was written
         self.entries = QListWidget()
         self.entries.setAccessibleName("Notes written")
         self.entries.setWordWrap(True)
-        self.entries.setAlternatingRowColors(False)
+        self.entries.setMinimumHeight(60)
         self.entries.itemActivated.connect(self._amend_item)
         # typing
         self.inputs = {pad: NoteInput(pad) for pad in PADS}
@@ -177,40 +189,33 @@ class NotePadWidget(QWidget):
             )
             note_input.undo_entry.connect(self.undo_requested)
             self.stack.addWidget(note_input)
-        self.stack.setMaximumHeight(140)
-        # undo and amend
-        self.undo_button = QPushButton("Undo last entry  (Ctrl+Z)")
-        self.undo_button.setToolTip("Take back the entry just saved; the record shows it withdrawn")
-        self.undo_button.clicked.connect(self.undo_requested)
-        self.undo_button.hide()
-        self.amend_button = QPushButton("Amend selected…")
-        self.amend_button.setToolTip("Correct a saved note; the original stays visible (Enter)")
-        self.amend_button.clicked.connect(lambda: self._amend_item(self.entries.currentItem()))
+        self.stack.setMaximumHeight(88)  # about three lines: what was written gets the rest
         self.locked = QLabel()
         self.locked.setObjectName("dim")
         self.locked.setWordWrap(True)
         self.locked.hide()
-        tools = QHBoxLayout()
-        tools.addWidget(self.undo_button)
-        tools.addStretch(1)
-        tools.addWidget(self.amend_button)
-        # quick markers
-        self.marker_row = QHBoxLayout()
-        self.marker_row.setSpacing(6)
+        # quick markers: compact buttons, five to a row, each labelled with its key
+        self.marker_box = QWidget()
+        self.marker_box.setObjectName("quickMarkers")
+        self.marker_box.setToolTip("Quick markers: press the number (on the Notes tab)")
+        self.marker_grid = QGridLayout(self.marker_box)
+        self.marker_grid.setContentsMargins(0, 0, 0, 0)
+        self.marker_grid.setSpacing(6)
         self.marker_buttons: list[QPushButton] = []
-        markers_box = QVBoxLayout()
-        heading = QLabel("QUICK MARKERS — press the number")
-        heading.setObjectName("heading")
-        markers_box.addWidget(heading)
-        markers_box.addLayout(self.marker_row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
-        layout.addLayout(switch)
+        layout.setSpacing(6)
+        layout.addLayout(top)
         layout.addWidget(self.entries, 1)
         layout.addWidget(self.stack)
-        layout.addLayout(tools)
         layout.addWidget(self.locked)
-        layout.addLayout(markers_box)
+        layout.addWidget(self.marker_box)
+        self.setStyleSheet(
+            f"QPushButton#padSwitch:checked {{ background: #2c3a47; border: 1px solid "
+            f"{theme.ACCENT}; }}"
+            "QWidget#quickMarkers QPushButton { padding: 4px 8px; font-size: 13px; "
+            "text-align: left; }"
+        )
 
     # what the controller calls ------------------------------------------------------------
     @property
@@ -227,10 +232,10 @@ class NotePadWidget(QWidget):
         """One button per quick marker, labelled with its key."""
         self._markers = tuple(markers)
         for button in self.marker_buttons:
-            self.marker_row.removeWidget(button)
+            self.marker_grid.removeWidget(button)
             button.deleteLater()
         self.marker_buttons = []
-        for marker in self._markers:
+        for index, marker in enumerate(self._markers):
             button = QPushButton(f"{marker.key}  {marker.label}")
             button.setAccessibleName(f"Marker {marker.label}")
             button.setToolTip(f"Record “{marker.label}” now (key {marker.key})")
@@ -238,9 +243,8 @@ class NotePadWidget(QWidget):
             button.clicked.connect(
                 lambda _c=False, label=marker.label: self.marker_requested.emit(label)
             )
-            self.marker_row.addWidget(button)
+            self.marker_grid.addWidget(button, index // MARKERS_PER_ROW, index % MARKERS_PER_ROW)
             self.marker_buttons.append(button)
-        self.marker_row.addStretch(1)
 
     @property
     def markers(self) -> tuple[QuickMarker, ...]:
@@ -320,6 +324,16 @@ class NotePadWidget(QWidget):
             self.entries.addItem(item)
         if at_bottom or self.entries.count() <= 1:
             self.entries.scrollToBottom()
+
+    def amend_entry(self, entry_id: uuid.UUID) -> None:
+        """Open the amendment of a record entry (from the event list)."""
+        self.pad_buttons.button(0).click()
+        for row in range(self.entries.count()):
+            item = self.entries.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == entry_id:
+                self.entries.setCurrentItem(item)
+                self._amend_item(item)
+                return
 
     # inside -------------------------------------------------------------------------------
     def _at_bottom(self) -> bool:

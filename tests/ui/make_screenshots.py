@@ -145,6 +145,30 @@ def individual(folder: Path, data: Path) -> None:
     save(room.window, folder, "2-readings")
     view.tabs.setCurrentWidget(view.chart)
     save(room.window, folder, "3-vitals-chart")
+    # the therapist's notes beside the event list: notes, quick markers, an amendment, an undo
+    pad = room.controller.notes
+    view.show_notes()
+    for minute, text in (
+        (43, "Settling, breathing slower, hands open on the blanket"),
+        (50, "Says she is \u201cfloating over the lake house\u201d; smiling, then quiet"),
+        (62, "Tearful; asked for a hand on the shoulder (consent given earlier)"),
+        (74, "Describes her brother laughing \u2014 warmth in the chest"),
+        (83, "wrong room noise noted"),
+    ):
+        room.at(minute)
+        view.note_pad.current_input().setPlainText(text)
+        pad._commit("record", text)  # Enter in the note box
+    assert pad.pad is not None and pad.pad.undo()  # the last one taken back at once
+    first = pad.pad.entries()[1]
+    pad.pad.amend(first.id, first.text.replace("lake house", "lake house, age 7"), "detail")
+    room.at(84)
+    pad._marker("Tearful")
+    pad._marker("Music request")
+    room.at(85)
+    view.note_pad.current_input().setPlainText("She asks whether the music can")
+    save(room.window, folder, "7-notes-and-event-list")
+    view.tabs.setCurrentWidget(view.record_page)
+    save(room.window, folder, "8-session-note-live")
     # the discharge check at T+45: far from ready, two items scored
     dialog = DischargeDialog(
         "Maya Fischer",

@@ -1,0 +1,178 @@
+"""The therapist's side of the session screen: the note pad, the event list, the session note.
+
+Kept apart from AppController (the session, the nurse's entries, the music): this one opens
+with a session, binds the note pad service to the widgets, and refreshes the event list when
+entries change or a second passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+
+from PySide6.QtCore import QObject, Signal
+
+from kapsession.domain.clock import Clock
+from kapsession.domain.quick_markers import QuickMarker
+from kapsession.services.live_session import LiveSession
+from kapsession.services.note_templates import NoteTemplateCatalog
+from kapsession.services.notepad import NotePad
+from kapsession.services.session_log import LogItem, SessionLog
+from kapsession.services.session_note import SessionNoteService
+from kapsession.storage.errors import StorageError
+from kapsession.ui.live_view import LiveView
+from kapsession.ui.session_note_page import SessionNotePage
+
+log = logging.getLogger(__name__)
+
+LOCKED_TEXT = (
+    "The therapy notes of this session are signed: no more entries. Add an addendum on the "
+    "Record tab."
+)
+
+
+class NotesController(QObject):
+    signed = Signal(str)  # a part or an addendum was signed; the session's status
+
+    def __init__(
+        self,
+        view: LiveView,
+        notes: SessionNoteService,
+        clock: Clock,
+        *,
+        markers: Sequence[QuickMarker],
+        templates: NoteTemplateCatalog,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.clock = clock
+        self.templates = templates
+        self.session_note = SessionNotePage(notes, templates, clock)
+        self.session_note.record_signed.connect(self.signed)
+        view.set_record_page(self.session_note)
+        self.pad: NotePad | None = None
+        self._log: SessionLog | None = None
+        self._staff_names: dict[uuid.UUID, str] = {}
+        self._items: list[LogItem] = []
+        self._log_stale = True
+        view.note_pad.set_markers(markers)
+        view.set_quick_markers(markers)
+        note_pad = view.note_pad
+        note_pad.commit_requested.connect(self._commit)
+        note_pad.text_edited.connect(self._edited)
+        note_pad.marker_requested.connect(self._marker)
+        note_pad.undo_requested.connect(self._undo)
+        note_pad.amend_requested.connect(self._amend)
+        view.quick_marker_pressed.connect(self._marker)
+        view.events.amend_requested.connect(self._amend_from_log)
+
+    # opening and closing ------------------------------------------------------------------
+    def open(self, live: LiveSession, staff_names: dict[uuid.UUID, str]) -> None:
+        self.close()
+        self._staff_names = dict(staff_names)
+        self._log = SessionLog(live.database)
+        pad = NotePad(live, parent=self)
+        pad.changed.connect(self._entries_changed)
+        pad.undo_changed.connect(self._undo_offered)
+        pad.draft_failed.connect(self.view.show_failure)
+        self.pad = pad
+        for name in ("record", "private"):
+            self.view.note_pad.committed(name)
+            self.view.note_pad.restore_draft(name, pad.draft(name))
+        self.view.note_pad.set_undo(False)
+        self.session_note.show_session(live.record, live.acting_staff_id)
+        self._entries_changed()
+
+    def close(self) -> None:
+        """Save what is being typed, then let go of the session."""
+        if self.session_note.session_id() is not None:
+            self.session_note.save_draft()
+        if self.pad is not None:
+            self.pad.save_drafts()
+            self.pad.deleteLater()
+            self.pad = None
+        self._log = None
+
+    # refreshing ---------------------------------------------------------------------------
+    def entries_changed(self) -> None:
+        """Something was saved elsewhere (a dose, a check-in, music): the log is stale."""
+        self._log_stale = True
+
+    def refresh(self) -> None:
+        """Bring the pad and the event list up to date; cheap when nothing changed."""
+        pad, session_log = self.pad, self._log
+        if pad is None or session_log is None:
+            return
+        live = pad.live
+        if self._log_stale:
+            self._log_stale = False
+            try:
+                self._items = session_log.items(live.record, self._staff_names)
+                record_notes, private = pad.entries(), pad.private_entries()
+            except StorageError as exc:
+                self.view.show_failure(str(exc))
+                return
+            self.view.note_pad.show_entries(
+                record_notes, private, participants=self._participants()
+            )
+        focus = self.view.current_participant()
+        self.view.events.show_items(
+            self._items,
+            first_dose_at=live.first_dose_at(focus or live.participants[0].id),
+            started_at=live.record.started_at or live.record.created_at,
+            participants=self._participants(),
+        )
+        signed = live.record.status == "signed"
+        self.view.note_pad.set_locked(LOCKED_TEXT if signed else None)
+
+    def session_changed(self, live: LiveSession) -> None:
+        """The session ended or was signed, or the acting staff member changed."""
+        self.session_note.show_session(live.record, live.acting_staff_id)
+        self.entries_changed()
+        self.refresh()
+
+    def _participants(self) -> dict[uuid.UUID, str]:
+        pad = self.pad
+        if pad is None:
+            return {}
+        return {p.id: p.client.given_name for p in pad.live.participants}
+
+    def _entries_changed(self) -> None:
+        self._log_stale = True
+        self.refresh()
+
+    # the therapist's actions -----------------------------------------------------------------
+    def _commit(self, pad_name: str, text: str) -> None:
+        pad = self.pad
+        if pad is None or not text.strip():
+            return
+        if pad.commit(pad_name, text, self.view.current_participant()):
+            self.view.note_pad.committed(pad_name)
+
+    def _edited(self, pad_name: str, text: str) -> None:
+        if self.pad is not None:
+            self.pad.text_changed(pad_name, text)
+
+    def _marker(self, label: str) -> None:
+        if self.pad is not None:
+            self.pad.quick_marker(label, self.view.current_participant())
+
+    def _undo(self) -> None:
+        if self.pad is not None:
+            self.pad.undo()
+
+    def _undo_offered(self, available: bool) -> None:
+        pad = self.pad
+        last = None if pad is None else pad.last_entry
+        self.view.note_pad.set_undo(available and last is not None, last.label if last else "")
+
+    def _amend(self, entry_id: uuid.UUID, text: str, reason: str, private: bool) -> None:
+        if self.pad is not None:
+            self.pad.amend(entry_id, text, reason, private=private)
+
+    def _amend_from_log(self, entry_id: uuid.UUID) -> None:
+        """Enter on a note in the event list: amend it on the pad."""
+        self.view.show_notes()
+        self.view.note_pad.amend_entry(entry_id)
