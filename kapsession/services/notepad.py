@@ -79,6 +79,12 @@ class NotePad(QObject):
     def session_id(self) -> uuid.UUID:
         return self._live.record.id
 
+    def stop(self) -> None:
+        """Save what is pending and stop the timers (the session is being closed)."""
+        self.save_drafts()
+        self._undo_timer.stop()
+        self._last = None
+
     # reading --------------------------------------------------------------------------------
     def entries(self) -> list[NoteRecord]:
         """Every in-session note entry, amended and withdrawn ones included, in time order."""

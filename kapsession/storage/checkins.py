@@ -13,20 +13,22 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
 from kapsession.storage.audit import audit_correction, write_audit
+from kapsession.storage.checkin_save import (
+    checkin_sql,
+    client_rules,
+    insert_reading,
+    new_reading,
+)
 from kapsession.storage.database import Database
 from kapsession.storage.entries import (
     check_entry_time,
-    check_entry_times,
-    check_participant_owner,
-    check_session_status,
     effective,
     open_session,
     refuse_if_superseded,
@@ -35,12 +37,9 @@ from kapsession.storage.errors import AlreadyDone, NotFound, StorageError
 from kapsession.storage.models import (
     Alert,
     AlertAcknowledgement,
-    AuditEntry,
-    Base,
     ClientAlertRule,
     Observation,
     Participant,
-    Session,
     Staff,
 )
 from kapsession.storage.records import (
@@ -54,45 +53,6 @@ BASELINE_KEY = "baseline"
 
 # Given the client's alert thresholds in force, the alerts a reading raises.
 AlertCheck = Callable[[Sequence[AlertRule]], Sequence[AlertHit]]
-
-
-def _table(model: type[Base]) -> Table:
-    return Base.metadata.tables[model.__tablename__]
-
-
-# --- the check-in hot path: plain Core statements, built once ----------------------------------
-_SESSION, _PARTICIPANT, _RULE = _table(Session), _table(Participant), _table(ClientAlertRule)
-_OBSERVATION, _ALERT, _AUDIT = _table(Observation), _table(Alert), _table(AuditEntry)
-
-# One read for a save: the session's status and start, whether the participant is in it, and
-# its client's active thresholds (one row each; one row of NULLs when there are none).
-_SAVE_FACTS = (
-    select(
-        _SESSION.c.status,
-        _SESSION.c.started_at,
-        _PARTICIPANT.c.session_id.label("participant_session_id"),
-        _RULE.c.field,
-        _RULE.c.op,
-        _RULE.c.value,
-        _RULE.c.label,
-    )
-    .select_from(
-        _SESSION.outerjoin(
-            _PARTICIPANT,
-            and_(
-                _PARTICIPANT.c.id == bindparam("participant_id"),
-                _PARTICIPANT.c.session_id == _SESSION.c.id,
-            ),
-        ).outerjoin(
-            _RULE, and_(_RULE.c.client_id == _PARTICIPANT.c.client_id, _RULE.c.retired_at.is_(None))
-        )
-    )
-    .where(_SESSION.c.id == bindparam("session_id"))
-    .order_by(_RULE.c.created_at, _RULE.c.id)
-)
-_INSERT_OBSERVATION = insert(_OBSERVATION)
-_INSERT_ALERT = insert(_ALERT)
-_INSERT_AUDIT = insert(_AUDIT)
 
 
 def observation_record(row: Observation) -> ObservationRecord:
@@ -162,6 +122,18 @@ def _add_alerts(
     return rows
 
 
+def _client_rules(orm: OrmSession, participant_id: uuid.UUID) -> list[AlertRule]:
+    """The active thresholds of the participant's client, in the order they were added."""
+    rule = ClientAlertRule
+    rows = orm.execute(
+        select(rule.field, rule.op, rule.value, rule.label)
+        .join(Participant, Participant.client_id == rule.client_id)
+        .where(Participant.id == participant_id, rule.retired_at.is_(None))
+        .order_by(rule.created_at, rule.id)
+    )
+    return [AlertRule(field, Comparison(op), value, label) for field, op, value, label in rows]
+
+
 class CheckinRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -187,23 +159,22 @@ class CheckinRepository:
         stand inside this transaction (a threshold changed on another laptop a moment ago
         counts); without it, `alerts`.
         """
-        with self._db.write_core("save the reading") as connection:
-            client_rules = _save_facts(
-                connection, session_id, participant_id, occurred_at, recorded_at
-            )
-            hits = tuple(alerts if check_alerts is None else check_alerts(client_rules))
-            return _insert_reading(
-                connection,
-                session_id,
-                participant_id,
-                reading,
-                occurred_at=occurred_at,
-                recorded_at=recorded_at,
-                checkin_key=checkin_key,
-                on_room_air=on_room_air,
-                hits=hits,
-                by=by,
-            )
+        sql = checkin_sql(self._db.dialect)
+        new = new_reading(
+            sql,
+            session_id,
+            participant_id,
+            reading,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            checkin_key=checkin_key,
+            on_room_air=on_room_air,
+            by=by,
+        )
+        with self._db.write_driver("save the reading") as driver:
+            rules = client_rules(driver, sql, new)
+            hits = tuple(alerts if check_alerts is None else check_alerts(rules))
+            return insert_reading(driver, sql, new, hits)
 
     def correct_observation(
         self,
@@ -216,11 +187,14 @@ class CheckinRepository:
         on_room_air: bool | None = None,
         voids: bool = False,
         alerts: Sequence[AlertHit] = (),
+        check_alerts: AlertCheck | None = None,
         by: uuid.UUID | None = None,
     ) -> SavedReading:
         """A new reading replacing the original (kept, and shown as corrected), with the alerts
-        the corrected values raise. With `voids` (entered in error) the original's values are
-        copied and the entry drops out of the standing record."""
+        the corrected values raise: what `check_alerts` returns for the client's thresholds as
+        they stand inside this transaction, as for `add_observation`; without it, `alerts`.
+        With `voids` (entered in error) the original's values are copied, no alert is raised
+        and the entry drops out of the standing record."""
         if not reason.strip():
             raise StorageError("A correction needs a reason: write why the reading is corrected.")
         with self._db.write("save the correction") as orm:
@@ -251,7 +225,14 @@ class CheckinRepository:
             )
             orm.add(row)
             orm.flush()
-            alert_rows = [] if voids else _add_alerts(orm, row, alerts, recorded_at)
+            hits: tuple[AlertHit, ...] = ()
+            if voids:
+                pass  # a retraction raises nothing
+            elif check_alerts is None:
+                hits = tuple(alerts)
+            else:
+                hits = tuple(check_alerts(_client_rules(orm, row.participant_id)))
+            alert_rows = _add_alerts(orm, row, hits, recorded_at)
             audit_correction(
                 orm,
                 at=recorded_at,
@@ -266,7 +247,7 @@ class CheckinRepository:
                 extra={"alerts": [str(a.id) for a in alert_rows]},
             )
             return SavedReading(
-                observation_record(row), tuple(_alert_record(a, None) for a in alert_rows)
+                observation_record(row), tuple(_alert_record(a, None) for a in alert_rows), hits
             )
 
     def observation(self, observation_id: uuid.UUID) -> ObservationRecord:
@@ -394,126 +375,6 @@ class CheckinRepository:
                 staff_id=staff_id,
                 comment=row.comment,
             )
-
-
-def _save_facts(
-    connection: Connection,
-    session_id: uuid.UUID,
-    participant_id: uuid.UUID,
-    occurred_at: datetime,
-    recorded_at: datetime,
-) -> list[AlertRule]:
-    """Refuse a reading the session cannot take (as `open_session`, `check_participant` and
-    `check_entry_time` do); else the participant's client's active thresholds."""
-    rows = connection.execute(
-        _SAVE_FACTS, {"session_id": session_id, "participant_id": participant_id}
-    ).all()
-    first = rows[0] if rows else None
-    check_session_status(session_id, None if first is None else first.status)
-    assert first is not None
-    check_participant_owner(session_id, first.participant_session_id)
-    check_entry_times(first.started_at, occurred_at, recorded_at, "reading")
-    return [
-        AlertRule(row.field, Comparison(row.op), row.value, row.label)
-        for row in rows
-        if row.field is not None
-    ]
-
-
-def _insert_reading(
-    connection: Connection,
-    session_id: uuid.UUID,
-    participant_id: uuid.UUID,
-    reading: Reading,
-    *,
-    occurred_at: datetime,
-    recorded_at: datetime,
-    checkin_key: str | None,
-    on_room_air: bool | None,
-    hits: tuple[AlertHit, ...],
-    by: uuid.UUID | None,
-) -> SavedReading:
-    """The observation, its alerts and the audit row as Core inserts; the records are built
-    from the values written (nothing is read back)."""
-    observation = ObservationRecord(
-        id=uuid.uuid4(),
-        session_id=session_id,
-        participant_id=participant_id,
-        checkin_key=checkin_key,
-        occurred_at=occurred_at,
-        recorded_at=recorded_at,
-        recorded_by_id=by,
-        values=_reading_columns(reading),
-        on_room_air=on_room_air,
-    )
-    connection.execute(
-        _INSERT_OBSERVATION,
-        {
-            "id": observation.id,
-            "session_id": session_id,
-            "participant_id": participant_id,
-            "checkin_key": checkin_key,
-            "on_room_air": on_room_air,
-            "recorded_by_id": by,
-            "occurred_at": occurred_at,
-            "recorded_at": recorded_at,
-            "corrects_id": None,
-            "correction_reason": None,
-            "voids": False,
-            **observation.values,
-        },
-    )
-    alerts = tuple(
-        AlertRecord(
-            id=uuid.uuid4(),
-            session_id=session_id,
-            participant_id=participant_id,
-            observation_id=observation.id,
-            field=hit.rule.field,
-            op=hit.rule.op.value,
-            threshold=float(hit.rule.value),
-            value=float(hit.value),
-            label=hit.rule.label,
-            message=hit.message,
-            raised_at=recorded_at,
-        )
-        for hit in hits
-    )
-    if alerts:
-        connection.execute(
-            _INSERT_ALERT,
-            [
-                {
-                    "id": alert.id,
-                    "session_id": session_id,
-                    "participant_id": participant_id,
-                    "observation_id": observation.id,
-                    "field": alert.field,
-                    "op": alert.op,
-                    "threshold": alert.threshold,
-                    "value": alert.value,
-                    "label": alert.label,
-                    "message": alert.message,
-                    "raised_at": recorded_at,
-                    "position": position,
-                }
-                for position, alert in enumerate(alerts)
-            ],
-        )
-    connection.execute(
-        _INSERT_AUDIT,
-        {
-            "id": uuid.uuid4(),
-            "occurred_at": recorded_at,
-            "staff_id": by,
-            "action": "observation.add",
-            "entity": "observation",
-            "entity_id": str(observation.id),
-            "session_id": session_id,
-            "detail": {"checkin": checkin_key, "alerts": [str(a.id) for a in alerts]},
-        },
-    )
-    return SavedReading(observation, alerts, hits)
 
 
 def _already_acknowledged(done: AlertAcknowledgement) -> str:

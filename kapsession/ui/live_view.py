@@ -359,6 +359,7 @@ class LiveView(QWidget):
         outer.addLayout(footer)
         QShortcut(QKeySequence("D"), self, self._request_dose)
         QShortcut(QKeySequence("N"), self, self.show_notes)
+        QShortcut(QKeySequence("Shift+N"), self, self.show_private_notes)
         QShortcut(QKeySequence("M"), self, self.marker.setFocus)
         QShortcut(QKeySequence("Ctrl+E"), self, self.end_requested.emit)
         QShortcut(QKeySequence("Alt+Left"), self, self.back_requested.emit)
@@ -509,9 +510,14 @@ class LiveView(QWidget):
         self.marker.clear()
 
     def show_notes(self) -> None:
-        """N: the Notes tab, with the keys in the note box."""
+        """N: the Notes tab, with the keys in the box of the session notes."""
         self.tabs.setCurrentWidget(self.notes_page)
-        self.note_pad.focus_input()
+        self.note_pad.show_pad("record")
+
+    def show_private_notes(self) -> None:
+        """Shift+N: the Notes tab on the private pad."""
+        self.tabs.setCurrentWidget(self.notes_page)
+        self.note_pad.show_pad("private")
 
     def set_record_page(self, page: QWidget) -> None:
         """The session note page, in a scroll area: it is tall, and must not make the whole

@@ -39,6 +39,7 @@ PRIVATE_COLOUR = "#8a7aa8"  # muted violet: the private pad is never mistaken fo
 PADS = ("record", "private")
 MARKERS_PER_ROW = 5
 PAD_NAMES = {"record": "Session notes", "private": "Private notes"}
+PAD_KEYS = {"record": "N", "private": "Shift+N"}
 PAD_HINTS = {
     "record": "Type a note — Enter saves it to the record, Shift+Enter starts a new line  (N)",
     "private": "Private note — kept apart from the record and left out of exports  (N)",
@@ -150,7 +151,7 @@ class NotePadWidget(QWidget):
         self.pad_buttons = QButtonGroup(self)
         top = QHBoxLayout()
         for index, pad in enumerate(PADS):
-            button = QPushButton(PAD_NAMES[pad])
+            button = QPushButton(f"{PAD_NAMES[pad]}  ({PAD_KEYS[pad]})")
             button.setCheckable(True)
             button.setObjectName("padSwitch")
             button.setAccessibleName(f"Show {PAD_NAMES[pad].lower()}")
@@ -227,6 +228,11 @@ class NotePadWidget(QWidget):
 
     def focus_input(self) -> None:
         self.current_input().setFocus()
+
+    def show_pad(self, pad: str) -> None:
+        """Switch to `pad` with the keys in its box."""
+        self.pad_buttons.button(PADS.index(pad)).setChecked(True)
+        self._show_pad(PADS.index(pad))
 
     def set_markers(self, markers: Sequence[QuickMarker]) -> None:
         """One button per quick marker, labelled with its key."""

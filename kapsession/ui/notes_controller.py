@@ -90,7 +90,7 @@ class NotesController(QObject):
         if self.session_note.session_id() is not None:
             self.session_note.save_draft()
         if self.pad is not None:
-            self.pad.save_drafts()
+            self.pad.stop()
             self.pad.deleteLater()
             self.pad = None
         self._log = None

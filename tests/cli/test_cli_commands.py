@@ -65,10 +65,12 @@ def test_demo_populate_writes_only_the_training_database(run_cli, parse_json, da
         assert session["participants"][0] == session["client"]
         assert session["route"] in ("sublingual", "intramuscular", "intravenous", "intranasal")
     assert {s["modality"] for s in made} == {"individual", "couples"}
-    # ... and they are the sessions of the training database, all completed
+    # ... and they are the sessions of the training database: all ended, all but the latest
+    # signed (the latest waits for its signature, to practise signing)
     listed = parse_json(run_cli("--training", "sessions", "--json"))
     assert {s["id"] for s in listed} == {s["id"] for s in made}
-    assert {s["status"] for s in listed} == {"completed"}
+    status = {s["id"]: s["status"] for s in listed}
+    assert [status[s["id"]] for s in made] == ["signed"] * (len(made) - 1) + ["completed"]
     by_id = {s["id"]: s for s in listed}
     for session in made:
         assert by_id[session["id"]]["participants"] == session["participants"]
