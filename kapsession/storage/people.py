@@ -104,9 +104,7 @@ class StaffRepository:
                 raise NotFound(f"No staff member with id {staff_id}.")
             action = "staff.pin_change" if row.pin_hash else "staff.pin_set"
             row.pin_hash = pin_hash
-            write_audit(
-                orm, at=at, staff_id=by, action=action, entity="staff", entity_id=staff_id
-            )
+            write_audit(orm, at=at, staff_id=by, action=action, entity="staff", entity_id=staff_id)
 
 
 class ClientRepository:
