@@ -4,7 +4,7 @@ Ctrl+Z undo, the private pad; and what the database then holds."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QMimeData, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 from ui_harness import RunningApp
@@ -165,4 +165,21 @@ def test_a_half_typed_note_is_kept_as_a_draft_and_comes_back(notes_app: RunningA
     app.leave_session()
     app.controller.open_session(session_id)
     assert app.live_view.note_pad.inputs["record"].toPlainText() == "Tearful at the bri"
+    app.leave_session()
+
+
+def test_pasted_rich_text_is_kept_as_plain_text(notes_app: RunningApp) -> None:
+    app = notes_app
+    # Given formatted text on the clipboard (as copied from a web page or a word processor)
+    mime = QMimeData()
+    mime.setHtml("<p><b>Bold</b> and <span style='color:red'>red</span></p><p>second</p>")
+    mime.setText("Bold and red\nsecond")
+    QApplication.clipboard().setMimeData(mime)
+    # When it is pasted into the note box with Ctrl+V and saved with Enter
+    app.key(Qt.Key.Key_N)
+    app.key(Qt.Key.Key_V, CTRL)
+    app.key(ENTER)
+    # Then the record holds the text, without markup
+    (entry,) = _notes(app).notes(app.session().id)
+    assert entry.text == "Bold and red\nsecond"
     app.leave_session()
