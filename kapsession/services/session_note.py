@@ -18,7 +18,6 @@ from kapsession.domain.clock import Clock
 from kapsession.domain.note_templates import NoteTemplate, Prefill
 from kapsession.services.checkins import CheckinService
 from kapsession.services.pins import PinCheck, PinService
-from kapsession.services.session_log import reading_text
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.database import Database
 from kapsession.storage.discharges import DischargeRepository
@@ -37,6 +36,7 @@ from kapsession.storage.records import (
     SessionRecord,
     SignatureRecord,
 )
+from kapsession.storage.session_log import reading_text
 from kapsession.storage.sessions import SessionRepository
 from kapsession.storage.signatures import PARTS, SessionNoteText, SignatureRepository
 

@@ -79,6 +79,11 @@ class StaffRepository:
             )
             return [staff_record(row) for row in rows]
 
+    def all(self) -> list[StaffRecord]:
+        """Everyone who ever worked here, active or not (old records name them)."""
+        with self._db.read() as orm:
+            return [staff_record(row) for row in orm.scalars(select(Staff))]
+
     def get(self, staff_id: uuid.UUID) -> StaffRecord:
         with self._db.read() as orm:
             row = orm.get(Staff, staff_id)

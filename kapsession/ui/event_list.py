@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.services.session_log import EntryState, LogItem, LogKind, filtered
+from kapsession.storage.session_log import EntryState, LogItem, LogKind, filtered
 from kapsession.ui import theme
 from kapsession.ui.formatting import local_time
 

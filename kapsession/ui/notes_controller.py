@@ -18,9 +18,9 @@ from kapsession.domain.quick_markers import QuickMarker
 from kapsession.services.live_session import LiveSession
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.notepad import NotePad
-from kapsession.services.session_log import LogItem, SessionLog
 from kapsession.services.session_note import SessionNoteService
 from kapsession.storage.errors import StorageError
+from kapsession.storage.session_log import LogItem, SessionLog
 from kapsession.ui.live_view import LiveView
 from kapsession.ui.session_note_page import SessionNotePage
 

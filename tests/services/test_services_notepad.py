@@ -8,9 +8,9 @@ import pytest
 from services_support import START, Room, run_until
 
 from kapsession.services.notepad import NotePad
-from kapsession.services.session_log import EntryState, LogKind, SessionLog
 from kapsession.storage.entries import effective
 from kapsession.storage.notes import NoteRepository
+from kapsession.storage.session_log import EntryState, LogKind, SessionLog
 
 
 class Monotonic:

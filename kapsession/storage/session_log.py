@@ -1,4 +1,5 @@
-"""One list of everything in a session, in time order: the event list beside the note pad.
+"""One list of everything in a session, in time order: the event list beside the note pad, and
+the timeline of the exports (a read model over the record's tables).
 
 Phases, doses, check-ins, alerts and their acknowledgements, notes, markers, music, discharge
 and the session's start and end, each as a `LogItem` with the participant it concerns, so the
@@ -17,7 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from kapsession.domain.vitals import Reading
-from kapsession.services.checkins import CheckinService
+from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.music_log import MusicEventRecord, MusicLogRepository
@@ -350,7 +351,7 @@ class SessionLog:
 
     def __init__(self, database: Database) -> None:
         self._entries = EntryRepository(database)
-        self._checkins = CheckinService(database)
+        self._checkins = CheckinRepository(database)
         self._notes = NoteRepository(database)
         self._music = MusicLogRepository(database)
         self._signatures = SignatureRepository(database)
@@ -360,7 +361,7 @@ class SessionLog:
         items = [
             *_event_items(self._entries.events(session_id, include_history=True)),
             *_dose_items(self._entries.doses(session_id, include_history=True)),
-            *_checkin_items(self._checkins.observation_history(session_id)),
+            *_checkin_items(self._checkins.observations(session_id, include_history=True)),
             *_alert_items(self._checkins.alerts(session_id), staff_names),
             *_note_items(self._notes.notes(session_id), staff_names),
             *_music_items(self._music.for_session(session_id)),

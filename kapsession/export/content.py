@@ -1,0 +1,313 @@
+"""What one export of a session holds, gathered once and scoped, for every format.
+
+Scope rules live here, so no format can get them wrong:
+- one document per participant: a couples or group session is exported for one participant,
+  with only their doses, readings, alerts, discharge and notes, plus what belongs to the whole
+  room (phases, music, shared notes); other participants' names and record numbers in shared
+  text are replaced by "[another participant]";
+- private (psychotherapy) notes only when explicitly included;
+- an unsigned session is a draft, and says so.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from kapsession.domain.protocol import Protocol
+from kapsession.domain.protocol_file import parse_protocol
+from kapsession.storage.audit import AuditRepository
+from kapsession.storage.checkins import CheckinRepository
+from kapsession.storage.database import Database
+from kapsession.storage.discharges import DischargeRepository
+from kapsession.storage.entries import EntryRepository, effective
+from kapsession.storage.errors import NotFound, StorageError
+from kapsession.storage.music_log import MusicEventRecord, MusicLogRepository
+from kapsession.storage.notes import NoteRepository
+from kapsession.storage.people import StaffRepository
+from kapsession.storage.records import (
+    AlertRecord,
+    DischargeAssessmentRecord,
+    DoseRecord,
+    EventRecord,
+    NoteRecord,
+    ObservationRecord,
+    ParticipantRecord,
+    PrivateNoteRecord,
+    SessionRecord,
+    SignatureRecord,
+    StaffRecord,
+)
+from kapsession.storage.session_log import LogItem, SessionLog
+from kapsession.storage.sessions import SessionRepository
+from kapsession.storage.signatures import SignatureRepository
+
+REDACTED = "[another participant]"
+FORMATS = ("pdf", "md", "csv", "fhir", "rems")
+
+
+class ExportRefused(StorageError):
+    """The export cannot be made as asked; the message says why and what to ask instead."""
+
+
+@dataclass(frozen=True)
+class ExportContent:
+    """Everything one document shows, already scoped to one participant."""
+
+    session: SessionRecord
+    participant: ParticipantRecord
+    protocol: Protocol
+    staff: dict[uuid.UUID, StaffRecord]
+    doses: list[DoseRecord]  # with corrections (`effective` gives the standing ones)
+    observations: list[ObservationRecord]  # with corrections
+    alerts: list[AlertRecord]
+    events: list[EventRecord]  # theirs and the room's, with corrections
+    notes: list[NoteRecord]  # entries (theirs and shared), the session note, addenda
+    music: list[MusicEventRecord]
+    discharges: list[DischargeAssessmentRecord]  # with corrections
+    signatures: list[SignatureRecord]
+    signatures_verified: dict[str, bool]  # part -> the record still holds what was signed
+    timeline: list[LogItem]  # everything above in time order, as the event list shows it
+    private_notes: list[PrivateNoteRecord] | None = None  # None: not included
+    exported_at: datetime | None = None
+    others_redacted: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def draft(self) -> bool:
+        """Not signed: the document says DRAFT on every page."""
+        return self.session.status != "signed"
+
+    @property
+    def client_name(self) -> str:
+        return self.participant.client.full_name
+
+    def staff_name(self, staff_id: uuid.UUID | None) -> str:
+        if staff_id is None or staff_id not in self.staff:
+            return ""
+        return self.staff[staff_id].signature_name
+
+    @property
+    def standing_doses(self) -> list[DoseRecord]:
+        return effective(self.doses)
+
+    @property
+    def standing_observations(self) -> list[ObservationRecord]:
+        return effective(self.observations)
+
+    @property
+    def standing_discharges(self) -> list[DischargeAssessmentRecord]:
+        return effective(self.discharges)
+
+    @property
+    def first_dose_at(self) -> datetime | None:
+        times = [d.occurred_at for d in self.standing_doses]
+        return min(times) if times else None
+
+    @property
+    def session_note(self) -> NoteRecord | None:
+        signed = [n for n in self.notes if n.kind == "session_note"]
+        return signed[-1] if signed else None
+
+    @property
+    def note_entries(self) -> list[NoteRecord]:
+        return [n for n in self.notes if n.kind == "entry"]
+
+    @property
+    def addenda(self) -> list[NoteRecord]:
+        return [n for n in self.notes if n.kind == "addendum"]
+
+
+def _redactor(
+    chosen: ParticipantRecord, others: Sequence[ParticipantRecord]
+) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """A pattern for other participants' names, record numbers and ids, leaving out any word
+    that is also the chosen participant's own (a couple's shared family name)."""
+    own = {
+        w.casefold()
+        for w in (
+            chosen.client.full_name,
+            chosen.client.given_name,
+            chosen.client.family_name,
+            chosen.client.record_number or "",
+        )
+    }
+    words: list[str] = []
+    for other in others:
+        client = other.client
+        words += [client.full_name, client.family_name, client.given_name]
+        words += [client.record_number or "", str(other.id), str(client.id)]
+    kept = sorted(
+        {w for w in words if w.strip() and w.casefold() not in own}, key=len, reverse=True
+    )
+    if not kept:
+        return None, ()
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in kept) + r")\b", re.IGNORECASE)
+    return pattern, tuple(kept)
+
+
+def _others_lines(others: Sequence[ParticipantRecord]) -> re.Pattern[str] | None:
+    """Lines about another participant in shared text, as the session note writes them
+    ("Jonah: Dose …"): they are that participant's data and are left out."""
+    names = sorted(
+        {n for p in others for n in (p.client.full_name, p.client.given_name) if n.strip()},
+        key=len,
+        reverse=True,
+    )
+    if not names:
+        return None
+    return re.compile(
+        r"^[^\n]*?\b(" + "|".join(re.escape(n) for n in names) + r"):[^\n]*(\n|$)",
+        re.MULTILINE,
+    )
+
+
+def participant_choice(session: SessionRecord, wanted: str | None) -> ParticipantRecord:
+    """The participant an export is for: by id or name; required when there are several."""
+    if wanted is None or not wanted.strip():
+        if len(session.participants) == 1:
+            return session.participants[0]
+        names = "; ".join(f"{p.client.full_name} ({p.id})" for p in session.participants)
+        raise ExportRefused(
+            "This session has several participants and each gets their own document. "
+            f"Choose one with --participant: {names}."
+        )
+    text = wanted.strip().casefold()
+    matches = [
+        p
+        for p in session.participants
+        if text in (str(p.id), str(p.client.id), p.client.full_name.casefold())
+        or (p.client.record_number or "").casefold() == text
+        or p.client.given_name.casefold() == text
+    ]
+    if len(matches) != 1:
+        names = "; ".join(p.client.full_name for p in session.participants)
+        what = "matches more than one" if matches else "is not a participant of this session"
+        raise ExportRefused(f'"{wanted}" {what}. The participants are: {names}.')
+    return matches[0]
+
+
+def gather(
+    database: Database,
+    session_id: uuid.UUID,
+    *,
+    participant: str | None = None,
+    include_private: bool = False,
+    exported_at: datetime | None = None,
+) -> ExportContent:
+    """Read the session and scope it to one participant (see the module's rules)."""
+    try:
+        record = SessionRepository(database).get(session_id)
+    except NotFound as exc:
+        raise ExportRefused(
+            f"No session with id {session_id}; `kapsession sessions` lists them."
+        ) from exc
+    if record.status == "planned":
+        raise ExportRefused("This session has not started; there is nothing to export yet.")
+    chosen = participant_choice(record, participant)
+    others = [p for p in record.participants if p.id != chosen.id]
+    pattern, words = _redactor(chosen, others)
+    their_lines = _others_lines(others)
+
+    def clean(text: str) -> str:
+        if their_lines is not None:
+            text = their_lines.sub("", text)
+        return text if pattern is None else pattern.sub(REDACTED, text)
+
+    other_ids = {p.id for p in others}
+
+    def mine(participant_id: uuid.UUID | None) -> bool:
+        return participant_id not in other_ids
+
+    entries, checkins = EntryRepository(database), CheckinRepository(database)
+    notes_repo = NoteRepository(database)
+    notes = [
+        replace(
+            n,
+            text=clean(n.text),
+            sections=tuple((k, t, clean(b)) for k, t, b in n.sections),
+        )
+        for n in notes_repo.notes(session_id)
+        if mine(n.participant_id)
+    ]
+    private = None
+    if include_private:
+        private = [
+            replace(n, text=clean(n.text))
+            for n in notes_repo.private_notes(session_id)
+            if mine(n.participant_id)
+        ]
+    events = [
+        replace(e, label=clean(e.label))
+        for e in entries.events(session_id, include_history=True)
+        if mine(e.participant_id)
+    ]
+    timeline = [
+        replace(
+            i, title=clean(i.title), detail=clean(i.detail), reason=i.reason and clean(i.reason)
+        )
+        for i in SessionLog(database).items(record, {})
+        if mine(i.participant_id)
+    ]
+    signatures = SignatureRepository(database)
+    staff = {s.id: s for s in StaffRepository(database).all()}
+    return ExportContent(
+        session=record,
+        participant=chosen,
+        protocol=parse_protocol(record.protocol_text, f"protocol snapshot of session {record.id}"),
+        staff=staff,
+        doses=[
+            d
+            for d in entries.doses(session_id, include_history=True)
+            if d.participant_id == chosen.id
+        ],
+        observations=[
+            o
+            for o in checkins.observations(session_id, include_history=True)
+            if o.participant_id == chosen.id
+        ],
+        alerts=[a for a in checkins.alerts(session_id) if a.participant_id == chosen.id],
+        events=events,
+        notes=notes,
+        music=MusicLogRepository(database).for_session(session_id),
+        discharges=[
+            d
+            for d in DischargeRepository(database).assessments(session_id, include_history=True)
+            if d.participant_id == chosen.id
+        ],
+        signatures=signatures.signatures(session_id),
+        signatures_verified=signatures.verify(session_id),
+        timeline=timeline,
+        private_notes=private,
+        exported_at=exported_at,
+        others_redacted=words,
+    )
+
+
+def record_export(
+    database: Database,
+    content: ExportContent,
+    *,
+    export_format: str,
+    destination: str,
+    at: datetime,
+    by: uuid.UUID | None,
+) -> None:
+    """The audit row of an export: what, for whom, where, and whether it was a draft."""
+    AuditRepository(database).add(
+        "export",
+        at=at,
+        staff_id=by,
+        entity="session",
+        entity_id=content.session.id,
+        session_id=content.session.id,
+        detail={
+            "format": export_format,
+            "participant": str(content.participant.id),
+            "destination": destination,
+            "draft": content.draft,
+            "private_notes_included": content.private_notes is not None,
+        },
+    )
