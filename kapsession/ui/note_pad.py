@@ -170,7 +170,7 @@ class NotePadWidget(QWidget):
         self.undo_button.hide()
         self.amend_button = QPushButton("Amend selected…")
         self.amend_button.setToolTip("Correct a saved note; the original stays visible (Enter)")
-        self.amend_button.clicked.connect(lambda: self._amend_item(self.entries.currentItem()))
+        self.amend_button.clicked.connect(self._amend_selected)
         top.addWidget(self.undo_button)
         top.addWidget(self.amend_button)
         # what was written
@@ -360,6 +360,9 @@ class NotePadWidget(QWidget):
             participants=self._participants,
         )
         self.inputs[pad].setFocus()
+
+    def _amend_selected(self) -> None:
+        self._amend_item(self.entries.currentItem())
 
     def _amend_item(self, item: QListWidgetItem | None) -> None:
         if item is None or item.data(Qt.ItemDataRole.UserRole + 1) == "superseded":
