@@ -96,6 +96,26 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(check, suppress=True)
     check.add_argument("--json", action="store_true", help="print JSON")
     check.add_argument("files", nargs="+", metavar="FILE", help="M3U, M3U8, PLS or XSPF files")
+    export = command("export", "write a session's record as PDF, Markdown, CSV, FHIR or REMS data")
+    export.add_argument(
+        "session", metavar="SESSION", help="the session id (or its first characters)"
+    )
+    export.add_argument(
+        "--format", required=True, choices=("pdf", "md", "csv", "fhir", "rems"), dest="format"
+    )
+    export.add_argument("--out", required=True, metavar="PATH", help="the file to write")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
+    export.add_argument(
+        "--include-private",
+        action="store_true",
+        help="add the therapist's private psychotherapy notes (left out by default)",
+    )
+    export.add_argument(
+        "--participant",
+        metavar="NAME|ID",
+        help="whose document, in a couples or group session (required there)",
+    )
+    export.add_argument("--page", choices=("A4", "Letter"), default="A4", help="PDF page size")
     return parser
 
 
@@ -142,6 +162,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO = sys.stdout) -> int
             return _sessions(context, args, out)
         if args.command == "demo" and args.populate:
             return _populate(context, args.json, out)
+        if args.command == "export":
+            return _export(context, args, out)
         if args.command == "demo":
             ensure_demo_people(context.service, context.clock.now())
         from kapsession.ui.app import run_gui
@@ -188,6 +210,46 @@ def _sessions(context: AppContext, args: argparse.Namespace, out: TextIO) -> int
             f"{str(r.id)[:8]:<10}{r.status:<11}{started:<18}{r.protocol_key[:23]:<24}"
             f"{', '.join(r.participants)}\n"
         )
+    return EXIT_OK
+
+
+def _export(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+    """Headless export. The PDF needs Qt's painting (offscreen, no display needed)."""
+    from pathlib import Path
+
+    from kapsession.export.content import ExportRefused
+    from kapsession.services.exports import ChartFor, ExportRequest, ExportService
+
+    chart: ChartFor | None = None
+    if args.format == "pdf":
+        from kapsession.ui.app import headless_application
+        from kapsession.ui.export_chart import chart_for
+
+        headless_application()
+        chart = chart_for
+    elif args.format == "rems":
+        from kapsession.ui.app import headless_application
+
+        headless_application()
+    try:
+        session = context.service.sessions.find(args.session)
+        result = ExportService(context.service.database, context.clock, chart_for=chart).export(
+            ExportRequest(
+                session_id=session.id,
+                export_format=args.format,
+                out=Path(args.out).expanduser(),
+                participant=args.participant,
+                include_private=args.include_private,
+                force=args.force,
+                page=args.page,
+            )
+        )
+    except ExportRefused as exc:
+        print(f"kapsession: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    draft = " (DRAFT: the session is not signed)" if result.draft else ""
+    for path in result.files:
+        out.write(f"wrote {path} for {result.participant}{draft}\n")
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from PySide6.QtCore import QLockFile
@@ -25,6 +26,19 @@ def application() -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     apply_room_theme(app)
+    return app
+
+
+def headless_application() -> QApplication:
+    """A QApplication for painting without a window (PDF export from the command line): the
+    offscreen platform unless a display was chosen, and the plain palette, not the room's."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
     return app
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import platformdirs
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
 
@@ -19,6 +20,7 @@ from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.domain.vitals import FieldProblem
 from kapsession.resources import assets_dir, note_templates_dir, playlists_dir
 from kapsession.services.checkin_results import IntranasalStatus
+from kapsession.services.exports import ExportService
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession, open_music
 from kapsession.services.note_templates import NoteTemplateCatalog
@@ -32,6 +34,8 @@ from kapsession.ui.checkin_form import UNSCHEDULED, CheckinEntry
 from kapsession.ui.dialogs import ClientDialog, NewSessionDialog, StaffDialog
 from kapsession.ui.discharge_dialog import DischargeDialog
 from kapsession.ui.dose_dialog import DoseDialog
+from kapsession.ui.export_chart import chart_for
+from kapsession.ui.export_dialog import ExportDialog
 from kapsession.ui.formatting import clock_text, local_time
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.notes_controller import NotesController
@@ -113,6 +117,7 @@ class AppController(QObject):
         live.stagger_requested.connect(self._on_stagger)
         live.tab_shown.connect(self._on_tab_shown)
         live.discharge_requested.connect(self._on_discharge)
+        live.export_requested.connect(self._on_export)
         panel = live.music
         panel.play_pause_requested.connect(lambda: self.music and self.music.toggle())
         panel.next_requested.connect(lambda: self.music and self.music.next())
@@ -565,6 +570,25 @@ class AppController(QObject):
         items += [(e.occurred_at, e.label) for e in live.events if e.kind == "marker"]
         items.sort()
         self.window.live_view.show_recent([f"{local_time(at)} {label}" for at, label in items[-5:]])
+
+    def _on_export(self) -> None:
+        live = self.live
+        if live is None:
+            return
+        exports = ExportService(self.service.database, self.clock, chart_for=chart_for)
+        dialog = ExportDialog(
+            live.record,
+            exports,
+            folder=Path(platformdirs.user_documents_dir()),
+            esketamine=live.protocol.dosing.device_mg is not None,
+            by=live.acting_staff_id,
+            parent=self.window,
+            on_done=lambda result: self.window.live_view.show_saved(
+                f"Exported {', '.join(p.name for p in result.files)}"
+                + (" (DRAFT)" if result.draft else "")
+            ),
+        )
+        dialog.exec()
 
     def _on_acting_staff(self, staff_id: uuid.UUID | None) -> None:
         if self.live is not None:

@@ -138,6 +138,7 @@ class LiveView(QWidget):
     tab_shown = Signal()  # a tab came into view: bring it up to date
     discharge_requested = Signal(uuid.UUID)
     quick_marker_pressed = Signal(str)  # a quick marker's key, on the Notes tab
+    export_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,6 +171,12 @@ class LiveView(QWidget):
         self.participant_label.setObjectName("dim")
         header.addWidget(self.participant_label)
         header.addWidget(self.participant)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip(
+            "The record as PDF, text for the EHR, CSV, FHIR or REMS data (Ctrl+Shift+E)"
+        )
+        self.export_button.clicked.connect(self.export_requested)
+        header.addWidget(self.export_button)
         working = QLabel("Working as")
         working.setObjectName("dim")
         header.addWidget(working)
@@ -360,6 +367,7 @@ class LiveView(QWidget):
         QShortcut(QKeySequence("D"), self, self._request_dose)
         QShortcut(QKeySequence("N"), self, self.show_notes)
         QShortcut(QKeySequence("Shift+N"), self, self.show_private_notes)
+        QShortcut(QKeySequence("Ctrl+Shift+E"), self, self.export_requested.emit)
         QShortcut(QKeySequence("M"), self, self.marker.setFocus)
         QShortcut(QKeySequence("Ctrl+E"), self, self.end_requested.emit)
         QShortcut(QKeySequence("Alt+Left"), self, self.back_requested.emit)

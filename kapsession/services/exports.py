@@ -1,0 +1,152 @@
+"""Exporting a session: gather it for one participant, render a format, write it, audit it.
+
+Used by the Export dialog and by `kapsession export`. The PDF's vitals chart is drawn by the
+UI layer; whoever runs the export passes `chart_for` (content -> draw(width_px, height_px)).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kapsession.domain.clock import Clock
+from kapsession.export.content import FORMATS, ExportContent, ExportRefused, gather, record_export
+from kapsession.export.files import check_destination, write_atomically
+from kapsession.storage.database import Database
+
+FORMAT_NAMES = {
+    "pdf": "PDF record",
+    "md": "Markdown / text for the EHR",
+    "csv": "CSV (readings and events)",
+    "fhir": "FHIR R4 bundle (JSON)",
+    "rems": "SPRAVATO REMS monitoring form (PDF)",
+}
+SUFFIXES = {"pdf": ".pdf", "md": ".md", "csv": ".csv", "fhir": ".json", "rems": ".pdf"}
+ChartFor = Callable[[ExportContent], Callable[[int, int], Any]]
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    session_id: uuid.UUID
+    export_format: str
+    out: Path
+    participant: str | None = None
+    include_private: bool = False
+    force: bool = False
+    page: str = "A4"  # or "Letter"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    files: tuple[Path, ...]
+    draft: bool
+    participant: str
+
+
+def default_file_name(content: ExportContent, export_format: str) -> str:
+    """e.g. `2026-11-26 Fischer, Maya - session 3.pdf`"""
+    client = content.participant.client
+    day = (content.session.started_at or content.session.created_at).astimezone()
+    number = content.participant.session_number
+    what = "REMS" if export_format == "rems" else f"session {number}" if number else "session"
+    draft = " DRAFT" if content.draft else ""
+    name = f"{day:%Y-%m-%d} {client.family_name}, {client.given_name} - {what}{draft}"
+    return "".join(c for c in name if c not in '/\\:*?"<>|') + SUFFIXES[export_format]
+
+
+class ExportService:
+    def __init__(self, database: Database, clock: Clock, *, chart_for: ChartFor | None = None):
+        self._db = database
+        self._clock = clock
+        self._chart_for = chart_for
+
+    def content(
+        self,
+        session_id: uuid.UUID,
+        *,
+        participant: str | None = None,
+        include_private: bool = False,
+    ) -> ExportContent:
+        return gather(
+            self._db,
+            session_id,
+            participant=participant,
+            include_private=include_private,
+            exported_at=self._clock.now(),
+        )
+
+    def render(
+        self, content: ExportContent, export_format: str, out: Path, page: str
+    ) -> dict[Path, bytes]:
+        """The files of one export, by path (CSV is two files), not yet written."""
+        if export_format == "pdf":
+            from kapsession.export.pdf import to_pdf
+
+            chart = None if self._chart_for is None else self._chart_for(content)
+            return {out: to_pdf(content, page=page, chart=chart, clinic=content.session.room)}
+        if export_format == "rems":
+            from kapsession.export.rems import rems_pdf
+
+            return {out: rems_pdf(content, page=page)}
+        if export_format == "md":
+            from kapsession.export.text import to_markdown
+
+            return {out: to_markdown(content).encode("utf-8")}
+        if export_format == "csv":
+            from kapsession.export.csv_export import csv_files
+
+            return {path: text.encode("utf-8") for path, text in csv_files(content, out).items()}
+        if export_format == "fhir":
+            from kapsession.export.fhir import to_fhir_json
+
+            return {out: to_fhir_json(content).encode("utf-8")}
+        raise ExportRefused(
+            f'Unknown format "{export_format}"; choose one of: {", ".join(FORMATS)}.'
+        )
+
+    def export(self, request: ExportRequest, *, by: uuid.UUID | None = None) -> ExportResult:
+        """Gather, render, write each file atomically, then write the audit row."""
+        if request.export_format not in FORMATS:
+            raise ExportRefused(
+                f'Unknown format "{request.export_format}"; choose one of: {", ".join(FORMATS)}.'
+            )
+        if request.page not in ("A4", "Letter"):
+            raise ExportRefused('The page size is "A4" or "Letter".')
+        check_destination(request.out, force=request.force)
+        content = self.content(
+            request.session_id,
+            participant=request.participant,
+            include_private=request.include_private,
+        )
+        files = self.render(content, request.export_format, request.out, request.page)
+        for path in files:
+            check_destination(path, force=request.force)
+        for path, data in files.items():
+            write_atomically(path, data, force=request.force)
+        record_export(
+            self._db,
+            content,
+            export_format=request.export_format,
+            destination=", ".join(str(p) for p in files),
+            at=self._clock.now(),
+            by=by,
+        )
+        return ExportResult(tuple(files), content.draft, content.client_name)
+
+    def plain_text(self, content: ExportContent, *, by: uuid.UUID | None = None) -> str:
+        """ "Copy for EHR": the plain-text record, audited as an export to the clipboard."""
+        from kapsession.export.text import to_plain_text
+
+        text: str = to_plain_text(content)
+        record_export(
+            self._db,
+            content,
+            export_format="text",
+            destination="clipboard",
+            at=self._clock.now(),
+            by=by,
+        )
+        return text
