@@ -8,7 +8,7 @@ from PySide6.QtGui import QImage
 
 from kapsession.domain.timeline import compute_timeline
 from kapsession.export.content import ExportContent
-from kapsession.ui.vitals_chart import render_chart_image
+from kapsession.ui.vitals_chart import PAPER_PALETTE, render_chart_image
 
 PRINT_SCALE = 3.0  # at 300 dpi, text and marks read like the screen
 
@@ -36,6 +36,7 @@ def chart_for(content: ExportContent) -> Callable[[int, int], QImage]:
             content.standing_doses,
             content.observations,
             scale=PRINT_SCALE,
+            palette=PAPER_PALETTE,
         )
 
     return draw

@@ -4,7 +4,8 @@ Drawn like a paper anaesthesia record: each blood pressure is a bar from diastol
 systolic (▼), heart rate a line with dots, SpO2 a line on its own right-hand axis. Lines are
 split where readings are missing, so a gap in the record is a gap on the chart. Phases, doses
 and the now line are painted by the view behind and over the series, so moving the now line
-repaints without rebuilding any series.
+repaints without rebuilding any series. Every colour comes from a `ChartPalette`: the dim room's
+on screen, white paper's for print.
 """
 
 from __future__ import annotations
@@ -48,6 +49,104 @@ DOSE_COLOUR = theme.ACCENT  # as the doses on the timeline strip
 CORRECTED_COLOUR = theme.TEXT_FAINT
 GRID_COLOUR = "#272b2f"
 
+
+@dataclass(frozen=True)
+class ChartPalette:
+    """Every colour the chart draws with ("#rrggbb"), so one chart serves the screen and paper.
+
+    A reading gap is empty space in either palette: it has no colour of its own.
+    """
+
+    background: str  # around the plot, and the image fill
+    plot_area: str  # inside the axes, under the phase shading
+    axis_labels: str  # tick numbers of the time and left axes
+    axis_titles: str
+    axis_line: str
+    grid: str
+    phase_bands: tuple[str, ...]  # the band above the plot, one colour per phase in turn
+    phase_shade_alpha: int  # the phase's band colour over the plot area, 0–255
+    current_phase_lighter_pct: int  # the current phase's band: QColor.lighter(); 100 is as is
+    phase_label: str
+    current_phase_label: str
+    phase_divider: str | None  # a hairline where one phase gives way to the next; None: none
+    legend_text: str
+    caption: str  # "minutes since session start"
+    empty_text: str  # "No readings yet"
+    now_line: str
+    now_line_alpha: int  # 0–255
+    bp: str  # systolic ▼, diastolic ▲ and the bar between
+    hr: str
+    spo2: str  # also the numbers of the SpO2 axis
+    corrected: str  # corrected or voided originals
+    dose: str  # dashed line, band triangle and label
+    missed_checkin: str  # ring and "… not recorded" label of an overdue check-in
+
+
+SCREEN_PALETTE = ChartPalette(
+    background=theme.PANEL,
+    plot_area=theme.PANEL,
+    axis_labels=theme.TEXT_DIM,
+    axis_titles=theme.TEXT_DIM,
+    axis_line=theme.BORDER,
+    grid=GRID_COLOUR,
+    phase_bands=theme.PHASE_COLOURS,
+    phase_shade_alpha=70,
+    current_phase_lighter_pct=125,
+    phase_label=theme.TEXT_DIM,
+    current_phase_label=theme.TEXT,
+    phase_divider=None,
+    legend_text=theme.TEXT_DIM,
+    caption=theme.TEXT_FAINT,
+    empty_text=theme.TEXT_FAINT,
+    now_line=theme.TEXT,
+    now_line_alpha=150,
+    bp=BP_COLOUR,
+    hr=HR_COLOUR,
+    spo2=SPO2_COLOUR,
+    corrected=CORRECTED_COLOUR,
+    dose=DOSE_COLOUR,
+    missed_checkin=theme.OVERDUE,
+)
+
+# White paper: near-black text, grey axes and grid, phase tints alternating light and lighter
+# (eight, so neighbours differ in grey even when the colours wrap round) split by hairlines.
+# Inks that print in colour and still part in greyscale: BP near-black navy (bars, ▼▲), HR and
+# SpO2 mid-grey in print (red dots, teal diamonds), the dose a dashed purple line.
+PAPER_PALETTE = ChartPalette(
+    background="#ffffff",
+    plot_area="#ffffff",
+    axis_labels="#262626",
+    axis_titles="#262626",
+    axis_line="#737373",
+    grid="#dedede",
+    phase_bands=(
+        "#cfdceb",
+        "#e6ecf3",
+        "#d9d2ea",
+        "#efe6ee",
+        "#d5dcd9",
+        "#e4efe8",
+        "#e0ddcc",
+        "#f0eee3",
+    ),
+    phase_shade_alpha=110,
+    current_phase_lighter_pct=100,
+    phase_label="#262626",
+    current_phase_label="#000000",
+    phase_divider="#a6a6a6",
+    legend_text="#262626",
+    caption="#595959",
+    empty_text="#595959",
+    now_line="#595959",
+    now_line_alpha=255,
+    bp="#1f3c88",
+    hr="#d9472b",
+    spo2="#1a8a78",
+    corrected="#9e9e9e",
+    dose="#6a3d9a",
+    missed_checkin="#a65200",
+)
+
 # Two consecutive values further apart than this are not joined.
 DEFAULT_GAP_AFTER_MIN = 60.0
 
@@ -76,6 +175,7 @@ _LEGEND_TOP_PX = 4.0
 _BAND_HEIGHT_PX = 18.0
 _CHART_MARGINS = QMargins(6, 46, 6, 4)  # the top holds the legend row and the phase band
 _MARKER_IMAGE_PX = 64
+_TIME_CAPTIONS = ("minutes since session start", "minutes since start", "min")
 
 
 @dataclass(frozen=True)
@@ -168,7 +268,15 @@ def _diamond_marker(colour: str) -> QImage:
     return image
 
 
-def _axis(low: float, high: float, interval: float, title: str, *, grid: bool = True) -> QValueAxis:
+def _axis(
+    low: float,
+    high: float,
+    interval: float,
+    title: str,
+    palette: ChartPalette,
+    *,
+    grid: bool = True,
+) -> QValueAxis:
     axis = QValueAxis()
     axis.setRange(low, high)
     axis.setTickType(QValueAxis.TickType.TicksDynamic)
@@ -178,13 +286,13 @@ def _axis(low: float, high: float, interval: float, title: str, *, grid: bool = 
     font = QFont()
     font.setPixelSize(12)
     axis.setLabelsFont(font)
-    axis.setLabelsColor(QColor(theme.TEXT_DIM))
+    axis.setLabelsColor(QColor(palette.axis_labels))
     axis.setTitleText(title)
     axis.setTitleFont(font)
-    axis.setTitleBrush(QBrush(QColor(theme.TEXT_DIM)))
-    axis.setLinePen(QPen(QColor(theme.BORDER), 1))
+    axis.setTitleBrush(QBrush(QColor(palette.axis_titles)))
+    axis.setLinePen(QPen(QColor(palette.axis_line), 1))
     axis.setGridLineVisible(grid)
-    axis.setGridLinePen(QPen(QColor(GRID_COLOUR), 1))
+    axis.setGridLinePen(QPen(QColor(palette.grid), 1))
     axis.setMinorGridLineVisible(False)
     axis.setShadesVisible(False)
     return axis
@@ -221,11 +329,12 @@ class _BottomLabels:
 class _VitalsView(QChartView):
     """The chart view: paints phase bands and dose lines behind the series, the now line over."""
 
-    def __init__(self, chart: QChart, parent: QWidget | None = None) -> None:
+    def __init__(self, chart: QChart, palette: ChartPalette, parent: QWidget | None = None) -> None:
         super().__init__(chart, parent)
+        self.chart_palette = palette
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setFrameShape(QChartView.Shape.NoFrame)
-        self.setBackgroundBrush(QBrush(QColor(theme.PANEL)))
+        self.setBackgroundBrush(QBrush(QColor(palette.background)))
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.state: TimelineState | None = None
         self.doses: list[_DoseMark] = []
@@ -248,25 +357,32 @@ class _VitalsView(QChartView):
         if state is None:
             return
         plot = self.chart().plotArea()
+        palette = self.chart_palette
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(self._small_font())
+        if palette.plot_area != palette.background:
+            painter.fillRect(plot, QColor(palette.plot_area))
         start = state.started_at
+        bands = palette.phase_bands
         for index, window in enumerate(state.phases):
             x0 = self.x_px(_minutes(window.begins_at, start))
             x1 = self.x_px(_minutes(window.ends_at, start))
             if x1 - x0 < 1.0:
                 continue
-            colour = QColor(theme.PHASE_COLOURS[index % len(theme.PHASE_COLOURS)])
-            if index == state.phase_index:
-                colour = colour.lighter(125)
+            colour = QColor(bands[index % len(bands)])
+            current = index == state.phase_index
+            if current:
+                colour = colour.lighter(palette.current_phase_lighter_pct)
             band = QRectF(x0, plot.top() - _BAND_HEIGHT_PX - 4, x1 - x0, _BAND_HEIGHT_PX)
             painter.fillRect(band.adjusted(0.5, 0, -0.5, 0), colour)
             shade = QColor(colour)
-            shade.setAlpha(70)
+            shade.setAlpha(palette.phase_shade_alpha)
             painter.fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), shade)
-            current = index == state.phase_index
-            painter.setPen(QColor(theme.TEXT if current else theme.TEXT_DIM))
+            if palette.phase_divider is not None and index > 0:
+                painter.setPen(QPen(QColor(palette.phase_divider), 0.75))
+                painter.drawLine(QPointF(x0, band.top()), QPointF(x0, plot.bottom()))
+            painter.setPen(QColor(palette.current_phase_label if current else palette.phase_label))
             label = band.adjusted(4, 0, -4, 0)
             painter.drawText(
                 label,
@@ -277,7 +393,8 @@ class _VitalsView(QChartView):
             )
         labels = _BottomLabels(plot, painter.fontMetrics().height())
         # doses: a dashed line through the plot, a triangle on the band as on the strip
-        dose_pen = QPen(QColor(DOSE_COLOUR), 1.2, Qt.PenStyle.DashLine)
+        dose_colour = QColor(palette.dose)
+        dose_pen = QPen(dose_colour, 1.2, Qt.PenStyle.DashLine)
         for dose in self.doses:
             x = self.x_px(dose.minute)
             painter.setPen(dose_pen)
@@ -289,9 +406,9 @@ class _VitalsView(QChartView):
             path.lineTo(x, top + 11)
             path.closeSubpath()
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(DOSE_COLOUR))
+            painter.setBrush(dose_colour)
             painter.drawPath(path)
-            painter.setPen(QColor(DOSE_COLOUR))
+            painter.setPen(dose_colour)
             labels.draw(painter, x + 5, dose.label)
         # check-ins not recorded (overdue): a ring on the bottom edge, so a gap explains itself
         painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -299,7 +416,7 @@ class _VitalsView(QChartView):
             if checkin.status is not CheckinStatus.OVERDUE:
                 continue
             x = self.x_px(_minutes(checkin.due_at, start))
-            painter.setPen(QPen(QColor(theme.OVERDUE), 1.5))
+            painter.setPen(QPen(QColor(palette.missed_checkin), 1.5))
             painter.drawEllipse(QPointF(x, plot.bottom() - 4), 3.0, 3.0)
             labels.draw(painter, x + 6, f"{checkin.spec.label} not recorded")
         painter.restore()
@@ -310,16 +427,17 @@ class _VitalsView(QChartView):
         if state is None:
             return
         plot = self.chart().plotArea()
+        palette = self.chart_palette
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(self._small_font())
         self._draw_legend(painter, plot)
         if self.empty:
-            painter.setPen(QColor(theme.TEXT_FAINT))
+            painter.setPen(QColor(palette.empty_text))
             painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "No readings yet")
         x_now = self.x_px(_minutes(state.now, state.started_at))
-        now_colour = QColor(theme.TEXT)
-        now_colour.setAlpha(150)
+        now_colour = QColor(palette.now_line)
+        now_colour.setAlpha(palette.now_line_alpha)
         painter.setPen(QPen(now_colour, 1.5))
         painter.drawLine(
             QPointF(x_now, plot.top() - _BAND_HEIGHT_PX - 6), QPointF(x_now, plot.bottom())
@@ -328,27 +446,33 @@ class _VitalsView(QChartView):
 
     def _draw_legend(self, painter: QPainter, plot: QRectF) -> None:
         """One quiet row above the phase band: what each mark means."""
+        palette = self.chart_palette
         metrics = painter.fontMetrics()
         baseline = _LEGEND_TOP_PX + metrics.ascent()
         x = plot.left()
         entries = (
-            ("▼▲", BP_COLOUR, "BP mmHg"),
-            ("●", HR_COLOUR, "HR bpm"),
-            ("◆", SPO2_COLOUR, "SpO2 % (right)"),
-            ("┆", DOSE_COLOUR, "dose"),
+            ("▼▲", palette.bp, "BP mmHg"),
+            ("●", palette.hr, "HR bpm"),
+            ("◆", palette.spo2, "SpO2 % (right)"),
+            ("┆", palette.dose, "dose"),
         )
         for symbol, colour, text in entries:
             painter.setPen(QColor(colour))
             painter.drawText(QPointF(x, baseline), symbol)
             x += metrics.horizontalAdvance(symbol) + 4
-            painter.setPen(QColor(theme.TEXT_DIM))
+            painter.setPen(QColor(palette.legend_text))
             painter.drawText(QPointF(x, baseline), text)
             x += metrics.horizontalAdvance(text) + 18
-        painter.setPen(QColor(theme.TEXT_FAINT))
+        # the time axis' unit, shortened where the chart is too narrow to hold it beside the legend
+        room = plot.right() - (x - 18) - 12
+        caption = next((c for c in _TIME_CAPTIONS if metrics.horizontalAdvance(c) <= room), None)
+        if caption is None:
+            return
+        painter.setPen(QColor(palette.caption))
         painter.drawText(
             QRectF(plot.left(), _LEGEND_TOP_PX, plot.width(), metrics.height()),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-            "minutes since session start",
+            caption,
         )
 
 
@@ -361,10 +485,12 @@ class VitalsChart(QWidget):
         *,
         gap_after_min: float = DEFAULT_GAP_AFTER_MIN,
         show_corrected: bool = True,
+        palette: ChartPalette = SCREEN_PALETTE,
     ) -> None:
         super().__init__(parent)
         self.gap_after_min = gap_after_min
         self.show_corrected = show_corrected
+        self._palette = palette
         self._chart = QChart()
         self._chart.setBackgroundVisible(False)
         self._chart.setPlotAreaBackgroundVisible(False)
@@ -372,20 +498,22 @@ class VitalsChart(QWidget):
         self._chart.layout().setContentsMargins(0, 0, 0, 0)
         self._chart.legend().setVisible(False)
         self._chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-        self._x_axis = _axis(0.0, 180.0, 30.0, "")
+        self._x_axis = _axis(0.0, 180.0, 30.0, "", palette)
         self._x_axis.setTitleVisible(False)
-        self._left_axis = _axis(LEFT_AXIS_MIN, LEFT_AXIS_MAX, 20.0, "mmHg · bpm")
-        self._spo2_axis = _axis(SPO2_AXIS_MIN_PCT, SPO2_AXIS_MAX_PCT, 5.0, "SpO2 %", grid=False)
-        self._spo2_axis.setLabelsColor(QColor(SPO2_COLOUR))
+        self._left_axis = _axis(LEFT_AXIS_MIN, LEFT_AXIS_MAX, 20.0, "mmHg · bpm", palette)
+        self._spo2_axis = _axis(
+            SPO2_AXIS_MIN_PCT, SPO2_AXIS_MAX_PCT, 5.0, "SpO2 %", palette, grid=False
+        )
+        self._spo2_axis.setLabelsColor(QColor(palette.spo2))
         self._chart.addAxis(self._x_axis, Qt.AlignmentFlag.AlignBottom)
         self._chart.addAxis(self._left_axis, Qt.AlignmentFlag.AlignLeft)
         self._chart.addAxis(self._spo2_axis, Qt.AlignmentFlag.AlignRight)
-        self._systolic_marker = _triangle_marker(BP_COLOUR, pointing_down=True)
-        self._diastolic_marker = _triangle_marker(BP_COLOUR, pointing_down=False)
-        self._faint_systolic = _triangle_marker(CORRECTED_COLOUR, pointing_down=True)
-        self._faint_diastolic = _triangle_marker(CORRECTED_COLOUR, pointing_down=False)
-        self._spo2_marker = _diamond_marker(SPO2_COLOUR)
-        self._view = _VitalsView(self._chart, self)
+        self._systolic_marker = _triangle_marker(palette.bp, pointing_down=True)
+        self._diastolic_marker = _triangle_marker(palette.bp, pointing_down=False)
+        self._faint_systolic = _triangle_marker(palette.corrected, pointing_down=True)
+        self._faint_diastolic = _triangle_marker(palette.corrected, pointing_down=False)
+        self._spo2_marker = _diamond_marker(palette.spo2)
+        self._view = _VitalsView(self._chart, palette, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._view)
@@ -400,6 +528,9 @@ class VitalsChart(QWidget):
 
     def chart(self) -> QChart:
         return self._chart
+
+    def chart_palette(self) -> ChartPalette:
+        return self._palette
 
     def series_of(self, kind: str) -> list[QXYSeries]:
         """The series of one kind (BP_BAR, HR_LINE, ...), in time order."""
@@ -452,9 +583,10 @@ class VitalsChart(QWidget):
         if self.show_corrected and originals:
             self._add_corrected(originals, start)
         self._add_bp(standing, start)
-        self._add_line(HR_LINE, "heart_rate_bpm", HR_COLOUR, self._left_axis, standing, state)
+        palette = self._palette
+        self._add_line(HR_LINE, "heart_rate_bpm", palette.hr, self._left_axis, standing, state)
         self._add_line(
-            SPO2_LINE, "spo2_pct", SPO2_COLOUR, self._spo2_axis, standing, state, self._spo2_marker
+            SPO2_LINE, "spo2_pct", palette.spo2, self._spo2_axis, standing, state, self._spo2_marker
         )
         self._view.viewport().update()
 
@@ -505,7 +637,7 @@ class VitalsChart(QWidget):
         with_bp = [o for o in standing if o.has_bp]
         if not with_bp:
             return
-        bar_pen = QPen(QColor(BP_COLOUR), 2.0)
+        bar_pen = QPen(QColor(self._palette.bp), 2.0)
         bar_pen.setCapStyle(Qt.PenCapStyle.FlatCap)
         for reading in with_bp:
             x = _minutes(reading.occurred_at, start)
@@ -554,7 +686,7 @@ class VitalsChart(QWidget):
 
     def _add_corrected(self, originals: Sequence[ObservationRecord], start: datetime) -> None:
         """Corrected originals: thin faint marks without lines, so the record's history shows."""
-        faint = QColor(CORRECTED_COLOUR)
+        faint = QColor(self._palette.corrected)
         for reading in originals:
             if not reading.has_bp:
                 continue
@@ -661,11 +793,13 @@ def render_chart_image(
     *,
     scale: float = 1.0,
     show_corrected: bool = True,
+    palette: ChartPalette = SCREEN_PALETTE,
 ) -> QImage:
     """The same chart drawn offscreen into an image of exactly width_px × height_px.
 
     `scale` enlarges text and marks for print: the chart is laid out at (size / scale) and
-    drawn scaled up, so at 300 dpi a scale of about 3 reads like the screen.
+    drawn scaled up, so at 300 dpi a scale of about 3 reads like the screen. `palette` is the
+    screen's unless given: PAPER_PALETTE for a white page.
     """
     if width_px <= 0 or height_px <= 0 or scale <= 0:
         raise ValueError(
@@ -673,11 +807,11 @@ def render_chart_image(
             f"at scale {scale}"
         )
     logical = QSize(max(round(width_px / scale), 1), max(round(height_px / scale), 1))
-    widget = VitalsChart(show_corrected=show_corrected)
+    widget = VitalsChart(show_corrected=show_corrected, palette=palette)
     widget.resize(logical)
     widget.show_vitals(state, observations, doses, history)
     image = QImage(width_px, height_px, QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(QColor(theme.PANEL))
+    image.fill(QColor(palette.background))
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)

@@ -1,10 +1,12 @@
 """The vitals chart draws the standing readings on the session clock: BP bars, HR and SpO2 lines
-split at gaps, SpO2 on its own right-hand axis, doses, and an image for the PDF export."""
+split at gaps, SpO2 on its own right-hand axis, doses, and an image for the PDF export, in the
+room's colours on screen and in ink on white for paper."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,14 +14,19 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
+from ui_harness import data_dir_context
 
+from kapsession.domain.clock import FakeClock
 from kapsession.domain.protocol import Protocol
 from kapsession.domain.protocol_file import load_protocol
 from kapsession.domain.timeline import TimelineState, compute_timeline
 from kapsession.domain.vitals import READING_FIELDS
+from kapsession.export.content import gather
 from kapsession.resources import protocols_dir
+from kapsession.services.demo import populate
 from kapsession.storage.records import DoseRecord, ObservationRecord
 from kapsession.ui import theme
+from kapsession.ui.export_chart import chart_for
 from kapsession.ui.vitals_chart import (
     BP_BAR,
     BP_DIASTOLIC,
@@ -28,7 +35,10 @@ from kapsession.ui.vitals_chart import (
     CORRECTED_HR,
     HR_COLOUR,
     HR_LINE,
+    PAPER_PALETTE,
+    SCREEN_PALETTE,
     SPO2_LINE,
+    ChartPalette,
     VitalsChart,
     render_chart_image,
 )
@@ -400,3 +410,263 @@ def test_render_chart_image_draws_the_chart_at_the_size_asked(
 def test_render_chart_image_refuses_an_empty_size(protocol: Protocol) -> None:
     with pytest.raises(ValueError, match="positive size"):
         render_chart_image(0, 300, state(protocol, 90), [], [])
+
+
+# --- palettes: the room's colours on screen, ink on white paper ---------------------------------
+
+PALETTES = [
+    pytest.param(SCREEN_PALETTE, id="screen"),
+    pytest.param(PAPER_PALETTE, id="paper"),
+]
+
+
+def lightness(colour: QColor) -> int:
+    """0 (black) to 255 (white), as a greyscale print would show it (Rec. 601 luma)."""
+    return round(0.299 * colour.red() + 0.587 * colour.green() + 0.114 * colour.blue())
+
+
+def grey(name: str) -> int:
+    return lightness(QColor(name))
+
+
+def contrast_on_white(name: str) -> float:
+    """WCAG contrast ratio of a colour against white paper (1 to 21)."""
+
+    def linear(channel: int) -> float:
+        value = channel / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    colour = QColor(name)
+    luminance = (
+        0.2126 * linear(colour.red())
+        + 0.7152 * linear(colour.green())
+        + 0.0722 * linear(colour.blue())
+    )
+    return 1.05 / (luminance + 0.05)
+
+
+def blended(over: str, alpha: int, under: str) -> str:
+    """`over` at `alpha` (0–255) painted on `under`."""
+    top, bottom = QColor(over), QColor(under)
+    mix = [
+        round((a * alpha + b * (255 - alpha)) / 255)
+        for a, b in zip(
+            (top.red(), top.green(), top.blue()),
+            (bottom.red(), bottom.green(), bottom.blue()),
+            strict=True,
+        )
+    ]
+    return QColor(*mix).name()
+
+
+def colours_of(image: QImage) -> Counter[tuple[int, int, int]]:
+    """How many pixels of each (red, green, blue) the image holds."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    data, row_bytes, width = bytes(rgb.constBits()), rgb.bytesPerLine(), rgb.width()
+    counts: Counter[tuple[int, int, int]] = Counter()
+    for y in range(rgb.height()):
+        row = data[y * row_bytes : y * row_bytes + width * 3]
+        counts.update(zip(row[0::3], row[1::3], row[2::3], strict=True))
+    return counts
+
+
+def colour_count(colours: Counter[tuple[int, int, int]], colour: str, tolerance: int = 12) -> int:
+    """How many pixels are within `tolerance` of `colour` in each channel."""
+    want = QColor(colour)
+    target = (want.red(), want.green(), want.blue())
+    return sum(
+        count
+        for pixel, count in colours.items()
+        if all(abs(a - b) <= tolerance for a, b in zip(pixel, target, strict=True))
+    )
+
+
+def a_session(
+    protocol: Protocol,
+) -> tuple[TimelineState, list[ObservationRecord], list[DoseRecord]]:
+    """A finished sublingual session: vitals at every check-in but T+90, a dose and a booster."""
+    rows = [
+        (4, "baseline", 124, 78, 72, 98),
+        (55, "t15", 138, 84, 78, 98),
+        (70, "t30", 152, 92, 84, 97),
+        (80, "t40", 168, 98, 88, 96),
+        (100, "t60", 146, 88, 80, 95),
+        (160, "t120", 128, 80, 72, 97),
+        (176, "pre-discharge", 122, 76, 70, 98),
+    ]
+    readings = [
+        vitals(m, key, systolic_mmhg=sbp, diastolic_mmhg=dbp, heart_rate_bpm=hr, spo2_pct=spo2)
+        for m, key, sbp, dbp, hr, spo2 in rows
+    ]
+    done = {key for _m, key, *_values in rows}
+    return state(protocol, 184, done), readings, [dose(DOSE_MIN), dose(75)]
+
+
+def test_the_screen_palette_is_the_default(protocol: Protocol, qtbot: QtBot) -> None:
+    # Given a session's vitals
+    clock, readings, doses = a_session(protocol)
+    # When the chart image is drawn without a palette and with the screen's
+    default = render_chart_image(900, 340, clock, readings, doses)
+    screen = render_chart_image(900, 340, clock, readings, doses, palette=SCREEN_PALETTE)
+    # Then the two are the same, pixel for pixel, and differ from paper
+    assert default == screen
+    assert default != render_chart_image(900, 340, clock, readings, doses, palette=PAPER_PALETTE)
+    # And the live chart keeps the room's colours unless told otherwise
+    widget = VitalsChart()
+    qtbot.addWidget(widget)
+    assert widget.chart_palette() is SCREEN_PALETTE
+
+
+def test_the_screen_palette_holds_the_room_colours() -> None:
+    # The screen must look as it did before palettes: the room theme's colours, one for one
+    assert SCREEN_PALETTE.background == SCREEN_PALETTE.plot_area == theme.PANEL
+    assert SCREEN_PALETTE.phase_bands == theme.PHASE_COLOURS
+    assert (SCREEN_PALETTE.axis_labels, SCREEN_PALETTE.axis_line) == (theme.TEXT_DIM, theme.BORDER)
+    assert (SCREEN_PALETTE.phase_shade_alpha, SCREEN_PALETTE.current_phase_lighter_pct) == (70, 125)
+    assert (SCREEN_PALETTE.now_line, SCREEN_PALETTE.now_line_alpha) == (theme.TEXT, 150)
+    assert (SCREEN_PALETTE.hr, SCREEN_PALETTE.spo2, SCREEN_PALETTE.dose) == (
+        HR_COLOUR,
+        theme.DONE,
+        theme.ACCENT,
+    )
+    assert SCREEN_PALETTE.phase_divider is None
+    assert SCREEN_PALETTE.missed_checkin == theme.OVERDUE
+
+
+@pytest.mark.parametrize("palette", PALETTES)
+def test_the_chart_paints_its_palette_at_sample_points(
+    qtbot: QtBot, protocol: Protocol, palette: ChartPalette
+) -> None:
+    # Given a chart in this palette with readings at minutes 55 and 70 only
+    widget = VitalsChart(palette=palette)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 380)
+    clock = state(protocol, 90)
+    widget.show_vitals(clock, [vitals(55), vitals(70)], [])
+    widget.show()
+    qtbot.waitExposed(widget)
+    image = widget.grab().toImage()
+    plot = widget.chart().plotArea()
+    first = widget.series_of(HR_LINE)[0]
+
+    def pixel(minute: float, value: float) -> str:
+        point = widget.chart().mapToPosition(QPointF(minute, value), first)
+        return image.pixelColor(round(point.x()), round(point.y())).name()
+
+    arrival = clock.phases[0]
+    arrival_end_px = plot.left() + plot.width() * (
+        (arrival.ends_at - START).total_seconds() / 60 / widget.x_axis().max()
+    )
+    band_top_px = plot.top() - 18 - 4
+    # Then the margin is the palette's background
+    assert image.pixelColor(2, image.height() - 2).name() == palette.background
+    # And the first phase's band (not the current phase) is its first band colour
+    band = image.pixelColor(round(arrival_end_px) - 3, round(band_top_px) + 1)
+    assert near(band, palette.phase_bands[0], 1)
+    # And the plot under that phase is the band colour laid thinly over the plot area
+    shade = blended(palette.phase_bands[0], palette.phase_shade_alpha, palette.plot_area)
+    assert near(QColor(pixel(10.0, 130.0)), shade, 2)  # between grid lines, before any reading
+    # And the heart-rate line between the two readings is the palette's HR colour
+    assert near(QColor(pixel(62.5, 76.0)), palette.hr, 12)
+    # And the axes use the palette's text and line colours
+    assert widget.left_axis().labelsColor().name() == palette.axis_labels
+    assert widget.left_axis().linePen().color().name() == palette.axis_line
+    assert widget.spo2_axis().labelsColor().name() == palette.spo2
+
+
+@pytest.mark.parametrize("palette", PALETTES)
+def test_each_series_is_drawn_in_the_palettes_colour(
+    protocol: Protocol, palette: ChartPalette
+) -> None:
+    # Given a session with vitals and doses
+    clock, readings, doses = a_session(protocol)
+    # When its chart image is drawn in this palette at print size
+    image = render_chart_image(1800, 700, clock, readings, doses, scale=3.0, palette=palette)
+    # Then BP, HR, SpO2, the doses and the missed T+90 each leave marks in their own colour
+    colours = colours_of(image)
+    for name in ("bp", "hr", "spo2", "dose", "missed_checkin"):
+        assert colour_count(colours, getattr(palette, name)) > 20, name
+
+
+def test_a_paper_chart_is_dark_ink_on_white(protocol: Protocol) -> None:
+    # Given a session with vitals and doses
+    clock, readings, doses = a_session(protocol)
+    # When its chart image is drawn for paper at 300 dpi
+    image = render_chart_image(1800, 700, clock, readings, doses, scale=3.0, palette=PAPER_PALETTE)
+    width, height = image.width(), image.height()
+    # Then every pixel around the edge is white paper
+    edge = [(x, 0) for x in range(width)] + [(x, height - 1) for x in range(width)]
+    edge += [(0, y) for y in range(height)] + [(width - 1, y) for y in range(height)]
+    assert {image.pixelColor(x, y).name() for x, y in edge} == {"#ffffff"}
+    # And the image is mostly white or very light (a page, not a dark screen)
+    samples = [image.pixelColor(x, y) for x in range(0, width, 5) for y in range(0, height, 5)]
+    light = sum(lightness(c) >= 225 for c in samples) / len(samples)
+    assert light > 0.8
+    # And the axis numbers left of the plot are near-black ink
+    numbers = [image.pixelColor(x, y) for x in range(60, 170) for y in range(150, 620)]
+    assert min(lightness(c) for c in numbers) < 70
+    # And nothing of the dark room background is left
+    assert colour_count(colours_of(image), theme.PANEL, tolerance=6) == 0
+
+
+def test_paper_greys_tell_phases_and_series_apart() -> None:
+    # Phase tints are very light, and neighbours (also round the end) differ in grey
+    bands = PAPER_PALETTE.phase_bands
+    assert all(grey(tint) >= 205 for tint in bands)
+    for index, tint in enumerate(bands):
+        assert abs(grey(tint) - grey(bands[(index + 1) % len(bands)])) >= 10, index
+    # And BP prints darker than HR and SpO2, which share the chart with it
+    assert grey(PAPER_PALETTE.hr) - grey(PAPER_PALETTE.bp) >= 30
+    assert grey(PAPER_PALETTE.spo2) - grey(PAPER_PALETTE.bp) >= 30
+    # And the grid is fainter than the axes, which are fainter than the text
+    assert (
+        grey(PAPER_PALETTE.grid) > grey(PAPER_PALETTE.axis_line) > grey(PAPER_PALETTE.axis_labels)
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "least"),
+    [
+        ("axis_labels", 7.0),
+        ("axis_titles", 7.0),
+        ("phase_label", 7.0),
+        ("current_phase_label", 7.0),
+        ("legend_text", 7.0),
+        ("caption", 4.5),
+        ("bp", 4.5),
+        ("hr", 3.0),
+        ("spo2", 3.0),
+        ("dose", 4.5),
+        ("missed_checkin", 4.5),
+        ("axis_line", 3.0),
+    ],
+)
+def test_paper_ink_stands_out_on_white(role: str, least: float) -> None:
+    assert contrast_on_white(getattr(PAPER_PALETTE, role)) >= least
+
+
+@pytest.fixture(scope="module")
+def demo_sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The demo's sessions written once into a training data folder: (context, sessions)."""
+    now = START + timedelta(days=60)
+    context = data_dir_context(
+        tmp_path_factory.mktemp("demo") / "data", FakeClock(now), training=True
+    )
+    try:
+        yield context, populate(context.service, now)
+    finally:
+        context.close()
+
+
+def test_the_export_draws_the_chart_on_paper(demo_sessions: Any) -> None:
+    # Given a demo sublingual session gathered for export
+    context, sessions = demo_sessions
+    session = next(s for s in sessions if s.protocol == "sublingual-kap-3h")
+    content = gather(context.service.database, session.id, participant=session.participants[0])
+    # When the PDF's chart is drawn
+    image = chart_for(content)(1200, 470)
+    # Then it is on white paper, not the dark room panel, with the paper palette's heart rate
+    assert image.pixelColor(1, 1).name() == "#ffffff"
+    colours = colours_of(image)
+    assert colour_count(colours, theme.PANEL, tolerance=6) == 0
+    assert colour_count(colours, PAPER_PALETTE.hr) > 0
