@@ -228,6 +228,7 @@ def gather(
             n,
             text=clean(n.text),
             sections=tuple((k, t, clean(b)) for k, t, b in n.sections),
+            correction_reason=n.correction_reason and clean(n.correction_reason),
         )
         for n in notes_repo.notes(session_id)
         if mine(n.participant_id)
@@ -244,39 +245,65 @@ def gather(
         for e in entries.events(session_id, include_history=True)
         if mine(e.participant_id)
     ]
+    signatures = SignatureRepository(database)
+    staff = {s.id: s for s in StaffRepository(database).all()}
+    names = {s.id: s.signature_name for s in staff.values()}
     timeline = [
         replace(
             i, title=clean(i.title), detail=clean(i.detail), reason=i.reason and clean(i.reason)
         )
-        for i in SessionLog(database).items(record, {})
+        for i in SessionLog(database).items(record, names)
         if mine(i.participant_id)
     ]
-    signatures = SignatureRepository(database)
-    staff = {s.id: s for s in StaffRepository(database).all()}
+    observations = [
+        replace(
+            o,
+            values={**o.values, "comment": clean(o.values.get("comment") or "")},
+            correction_reason=o.correction_reason and clean(o.correction_reason),
+        )
+        for o in checkins.observations(session_id, include_history=True)
+        if o.participant_id == chosen.id
+    ]
+    doses = [
+        replace(d, correction_reason=d.correction_reason and clean(d.correction_reason))
+        for d in entries.doses(session_id, include_history=True)
+        if d.participant_id == chosen.id
+    ]
+    alerts = [
+        replace(a, acknowledgement_comment=clean(a.acknowledgement_comment))
+        for a in checkins.alerts(session_id)
+        if a.participant_id == chosen.id
+    ]
+    discharges = [
+        replace(
+            d,
+            override_reason=d.override_reason and clean(d.override_reason),
+            problems=tuple(clean(p) for p in d.problems),
+            correction_reason=d.correction_reason and clean(d.correction_reason),
+        )
+        for d in DischargeRepository(database).assessments(session_id, include_history=True)
+        if d.participant_id == chosen.id
+    ]
+    events = [
+        replace(
+            e,
+            detail={k: clean(v) if isinstance(v, str) else v for k, v in e.detail.items()},
+            correction_reason=e.correction_reason and clean(e.correction_reason),
+        )
+        for e in events
+    ]
     return ExportContent(
         session=record,
         participant=chosen,
         protocol=parse_protocol(record.protocol_text, f"protocol snapshot of session {record.id}"),
         staff=staff,
-        doses=[
-            d
-            for d in entries.doses(session_id, include_history=True)
-            if d.participant_id == chosen.id
-        ],
-        observations=[
-            o
-            for o in checkins.observations(session_id, include_history=True)
-            if o.participant_id == chosen.id
-        ],
-        alerts=[a for a in checkins.alerts(session_id) if a.participant_id == chosen.id],
+        doses=doses,
+        observations=observations,
+        alerts=alerts,
         events=events,
         notes=notes,
         music=MusicLogRepository(database).for_session(session_id),
-        discharges=[
-            d
-            for d in DischargeRepository(database).assessments(session_id, include_history=True)
-            if d.participant_id == chosen.id
-        ],
+        discharges=discharges,
         signatures=signatures.signatures(session_id),
         signatures_verified=signatures.verify(session_id),
         timeline=timeline,

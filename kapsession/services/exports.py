@@ -115,7 +115,8 @@ class ExportService:
             )
         if request.page not in ("A4", "Letter"):
             raise ExportRefused('The page size is "A4" or "Letter".')
-        check_destination(request.out, force=request.force)
+        for path in self._targets(request):
+            check_destination(path, force=request.force)  # before any work is done
         content = self.content(
             request.session_id,
             participant=request.participant,
@@ -135,6 +136,14 @@ class ExportService:
             by=by,
         )
         return ExportResult(tuple(files), content.draft, content.client_name)
+
+    @staticmethod
+    def _targets(request: ExportRequest) -> tuple[Path, ...]:
+        if request.export_format == "csv":
+            from kapsession.export.csv_export import csv_paths
+
+            return csv_paths(request.out)
+        return (request.out,)
 
     def plain_text(self, content: ExportContent, *, by: uuid.UUID | None = None) -> str:
         """ "Copy for EHR": the plain-text record, audited as an export to the clipboard."""
