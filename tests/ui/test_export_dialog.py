@@ -1,0 +1,110 @@
+"""The Export dialog: formats offered per session, a suggested file name, writing, refusals
+shown in the dialog, and Copy for EHR."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from kapsession.domain.clock import FakeClock
+from kapsession.paths import resolve_paths
+from kapsession.services.context import AppContext, open_context
+from kapsession.services.demo import DemoSession, populate
+from kapsession.services.exports import ExportService
+from kapsession.storage.audit import AuditRepository
+from kapsession.ui.export_dialog import ExportDialog
+
+NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC) + timedelta(days=60)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[AppContext, list[DemoSession]]]:
+    context = open_context(
+        resolve_paths(data_dir=tmp_path / "data", training=True, environ={}),
+        clock=FakeClock(NOW),
+    )
+    try:
+        yield context, populate(context.service, NOW)
+    finally:
+        context.close()
+
+
+def _dialog(qtbot: QtBot, context: AppContext, session: DemoSession, folder: Path) -> ExportDialog:
+    record = context.service.sessions.get(session.id)
+    dialog = ExportDialog(
+        record,
+        ExportService(context.service.database, context.clock),
+        folder=folder,
+        esketamine=session.protocol == "intranasal-esketamine",
+        by=None,
+    )
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_rems_is_offered_only_for_esketamine(qtbot: QtBot, demo, tmp_path: Path) -> None:
+    context, made = demo
+    esketamine = next(m for m in made if m.protocol == "intranasal-esketamine")
+    sublingual = next(m for m in made if m.protocol == "sublingual-kap-3h")
+    formats = lambda d: [d.format.itemData(i) for i in range(d.format.count())]  # noqa: E731
+    assert "rems" in formats(_dialog(qtbot, context, esketamine, tmp_path))
+    assert "rems" not in formats(_dialog(qtbot, context, sublingual, tmp_path))
+
+
+def test_markdown_export_writes_the_suggested_file_and_audits(
+    qtbot: QtBot, demo, tmp_path: Path
+) -> None:
+    context, made = demo
+    dialog = _dialog(qtbot, context, made[0], tmp_path)
+    dialog.format.setCurrentIndex(dialog.format.findData("md"))
+    suggested = Path(dialog.path.text())
+    assert suggested.parent == tmp_path and suggested.suffix == ".md"
+    assert "Fischer, Maya" in suggested.name and "DRAFT" not in suggested.name
+    dialog.export_button.click()
+    assert dialog.result_files == (suggested,)
+    assert "Maya Fischer" in suggested.read_text(encoding="utf-8")
+    actions = [a.action for a in AuditRepository(context.service.database).for_session(made[0].id)]
+    assert "export" in actions
+
+
+def test_an_unsigned_session_says_draft(qtbot: QtBot, demo, tmp_path: Path) -> None:
+    context, made = demo
+    dialog = _dialog(qtbot, context, made[-1], tmp_path)
+    assert "DRAFT" in dialog.draft.text()
+    assert "DRAFT" in Path(dialog.path.text()).name
+
+
+def test_an_existing_file_is_refused_in_the_dialog(qtbot: QtBot, demo, tmp_path: Path) -> None:
+    context, made = demo
+    dialog = _dialog(qtbot, context, made[0], tmp_path)
+    dialog.format.setCurrentIndex(dialog.format.findData("md"))
+    target = Path(dialog.path.text())
+    target.write_text("keep", encoding="utf-8")
+    dialog.export_button.click()
+    assert not dialog.problem.isHidden() and "already exists" in dialog.problem.text()
+    assert target.read_text(encoding="utf-8") == "keep"
+    assert dialog.result_files == ()
+
+
+def test_a_couple_chooses_whose_document(qtbot: QtBot, demo, tmp_path: Path) -> None:
+    context, made = demo
+    couples = next(m for m in made if m.modality == "couples")
+    dialog = _dialog(qtbot, context, couples, tmp_path)
+    assert dialog.participant.isEnabled() and dialog.participant.count() == 2
+    dialog.participant.setCurrentIndex(dialog.participant.findText("Lena Okafor"))
+    assert "Okafor, Lena" in dialog.path.text()
+
+
+def test_copy_for_ehr_puts_plain_text_on_the_clipboard(qtbot: QtBot, demo, tmp_path: Path) -> None:
+    context, made = demo
+    dialog = _dialog(qtbot, context, made[0], tmp_path)
+    QApplication.clipboard().clear()
+    dialog.copy_button.click()
+    text = QApplication.clipboard().text()
+    assert "Maya Fischer" in text and "|" not in text.splitlines()[0]
+    assert "Copied" in dialog.copy_button.text()
