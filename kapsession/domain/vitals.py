@@ -296,6 +296,8 @@ _NO = frozenset({"no", "n", "false", "0"})
 
 def _normalise(text: str) -> str:
     """Fold look-alike characters (full-width digits, ℃, the minus sign) to plain ones."""
+    if text.isascii():  # nothing to fold: the common case, on every save
+        return text.strip()
     return unicodedata.normalize("NFKC", text).translate(_MINUS_SIGNS).strip()
 
 
@@ -326,13 +328,13 @@ class _Collector:
 
     def number(self, field: str, text: str, source_field: str | None = None) -> float | None:
         """Parse one numeric field; blank is None. Problems are filed under `source_field`."""
+        cleaned = _normalise(text)
+        if not cleaned:
+            return None
         where = source_field or field
         label = FIELD_LABELS[field]
         whole = field in _WHOLE_FIELDS
         kind = "a whole number" if whole else "a number"
-        cleaned = _normalise(text)
-        if not cleaned:
-            return None
         if len(cleaned) > MAX_TEXT_CHARS:
             self.add(where, f"{label} must be {kind}, not {_quoted(cleaned)}.")
             return None
