@@ -2,6 +2,7 @@
 
 Used by the Export dialog and by `kapsession export`. The PDF's vitals chart is drawn by the
 UI layer; whoever runs the export passes `chart_for` (content -> draw(width_px, height_px)).
+Each format's module is imported when it is first used, so opening the app loads none of them.
 """
 
 from __future__ import annotations
