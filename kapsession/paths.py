@@ -102,3 +102,8 @@ def ensure_writable(folder: Path) -> None:
             f"The folder {folder} cannot be written ({exc.strerror or exc}). Choose another "
             f"with --data-dir (or {DATA_DIR_ENV}), or ask IT to fix its permissions."
         ) from exc
+
+
+def documents_dir() -> Path:
+    """Where exports are offered by default: the user's documents folder."""
+    return Path(platformdirs.user_documents_dir())

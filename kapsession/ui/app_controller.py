@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import platformdirs
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
 
@@ -18,6 +17,7 @@ from kapsession.domain.discharge import DischargeOverride
 from kapsession.domain.hold_dose import HoldDoseOverride, HoldDoseResult, check_hold_dose
 from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.domain.vitals import FieldProblem
+from kapsession.paths import documents_dir
 from kapsession.resources import assets_dir, note_templates_dir, playlists_dir
 from kapsession.services.checkin_results import IntranasalStatus
 from kapsession.services.exports import ExportService
@@ -579,7 +579,7 @@ class AppController(QObject):
         dialog = ExportDialog(
             live.record,
             exports,
-            folder=Path(platformdirs.user_documents_dir()),
+            folder=documents_dir(),
             esketamine=live.protocol.dosing.device_mg is not None,
             by=live.acting_staff_id,
             parent=self.window,
