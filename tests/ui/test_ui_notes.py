@@ -174,7 +174,8 @@ def test_pasted_rich_text_is_kept_as_plain_text(notes_app: RunningApp) -> None:
     mime = QMimeData()
     mime.setHtml("<p><b>Bold</b> and <span style='color:red'>red</span></p><p>second</p>")
     mime.setText("Bold and red\nsecond")
-    QApplication.clipboard().setMimeData(mime)
+    QApplication.clipboard().setMimeData(mime)  # the clipboard owns it from here
+    del mime
     # When it is pasted into the note box with Ctrl+V and saved with Enter
     app.key(Qt.Key.Key_N)
     app.key(Qt.Key.Key_V, CTRL)
@@ -182,4 +183,5 @@ def test_pasted_rich_text_is_kept_as_plain_text(notes_app: RunningApp) -> None:
     # Then the record holds the text, without markup
     (entry,) = _notes(app).notes(app.session().id)
     assert entry.text == "Bold and red\nsecond"
+    QApplication.clipboard().clear()  # Qt deletes the data now, not at interpreter exit
     app.leave_session()
