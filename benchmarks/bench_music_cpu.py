@@ -4,8 +4,15 @@ Two kinds of child process run in turn, each for the same wall time once its mus
 
 - baseline: a bare python-vlc player playing one bundled track, nothing else;
 - app: the real app offscreen (MainWindow + AppController) with a live session open and
-  ticking, its music panel showing, and MusicSession playing the same track through the same
-  libVLC output options.
+  ticking, the live screen showing (its check-in tab; the timeline's music line counts the
+  track down), and MusicSession playing the same track through the same libVLC output options.
+
+Both play at the same volume: the baseline at the libVLC volume the app asks for at its
+default music volume (60 % amplitude = libVLC 84). Each child reports the volume its playing
+libVLC player really has, and with PulseAudio the parent also reads the volume the sound
+server applies to each child's stream; the output prints them, and a run in which the app
+and the baseline differ fails (the comparison would not be like-for-like). libVLC's dummy
+output applies no volume (it reports 0), so with it none is checked.
 
 Each child says READY once its music has played for a few seconds (past the app's fade-in);
 the parent then reads the child's CPU time (user + system, all threads, from
@@ -28,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -59,15 +67,25 @@ def runs_setting() -> int:
 # --- the children -----------------------------------------------------------------------------
 
 
-def run_baseline(options: list[str], play_s: float) -> int:
-    """python-vlc alone: one player, one track, the app's libVLC options."""
+def app_vlc_volume() -> int:
+    """The libVLC volume the app plays at by default: its music volume (an amplitude, under
+    the room's default maximum) through the app's own amplitude → libVLC conversion."""
+    from kapsession.audio.fades import amplitude_to_vlc_volume
+    from kapsession.services.music_session import DEFAULT_VOLUME_PCT
+    from kapsession.services.room_settings import DEFAULT_MAX_VOLUME_PCT
+
+    return amplitude_to_vlc_volume(min(DEFAULT_VOLUME_PCT, DEFAULT_MAX_VOLUME_PCT) / 100)
+
+
+def run_baseline(options: list[str], play_s: float, volume: int) -> int:
+    """python-vlc alone: one player, one track, the app's libVLC options and volume."""
     from kapsession.audio.libvlc import load_libvlc
 
     instance = load_libvlc(options)
     player = instance.media_player_new()
     media = instance.media_new_path(str(TRACK))
     player.set_media(media)
-    player.audio_set_volume(84)  # what the app asks for at its default 60 % amplitude
+    player.audio_set_volume(volume)
     player.play()
     deadline = time.monotonic() + READY_TIMEOUT_S
     while player.get_time() <= 0:  # a polling child process, not a test: plain sleeps
@@ -76,7 +94,7 @@ def run_baseline(options: list[str], play_s: float) -> int:
             return 1
         time.sleep(0.05)
     time.sleep(WARMUP_S)
-    print("READY", flush=True)
+    print(f"READY volume={player.audio_get_volume()}", flush=True)
     time.sleep(play_s)
     player.stop()
     player.release()
@@ -91,6 +109,7 @@ def run_app(options: list[str], play_s: float) -> int:
     from PySide6.QtCore import QTimer
 
     from kapsession.audio.backend import open_backend
+    from kapsession.audio.player import PlayerState
     from kapsession.domain.clock import SystemClock
     from kapsession.paths import resolve_paths
     from kapsession.services.context import open_context
@@ -141,7 +160,14 @@ def run_app(options: list[str], play_s: float) -> int:
         result = {"code": 0}
 
         def ready() -> None:
-            print("READY", flush=True)
+            # the volume libVLC really plays at, from the player(s) playing (the app's own
+            # figures are amplitudes): read through private attributes, a benchmark's licence
+            volumes = sorted(
+                p._mp.audio_get_volume()
+                for p in music._fader.players
+                if p.state is PlayerState.PLAYING
+            )
+            print(f"READY volume={','.join(map(str, volumes)) or 'none'}", flush=True)
             QTimer.singleShot(round(play_s * 1000), app.quit)
 
         def wait_for_music() -> None:
@@ -173,6 +199,8 @@ class Measurement:
     main_thread_cpu_s: float  # of which the main thread (Qt, Python)
     total_cpu_s: float  # CPU seconds of the whole child, start-up included
     window_s: float  # wall time of the measured window
+    vlc_volume: str  # what the child's playing libVLC player reports, e.g. "84"
+    server_volume: str  # PulseAudio's volume of the child's stream(s), e.g. "84%"; "" without
 
     @property
     def other_threads_cpu_s(self) -> float:
@@ -194,15 +222,38 @@ def process_and_main_thread_cpu_s(pid: int) -> tuple[float, float]:
     )
 
 
+def volume_applies(options: list[str]) -> bool:
+    """libVLC's dummy output plays nothing and applies no volume (it reports 0 for any)."""
+    return "--aout=dummy" not in options
+
+
+def server_volume(pid: int, env: dict[str, str]) -> str:
+    """The volume PulseAudio applies to the streams of process `pid` ("" when it has none or
+    PulseAudio is not in use): what the null sink really receives."""
+    if "PULSE_SERVER" not in env:
+        return ""
+    listing = subprocess.run(
+        ["pactl", "list", "sink-inputs"], env=env, capture_output=True, text=True, timeout=10
+    ).stdout
+    volumes = []
+    for stream in listing.split("Sink Input #")[1:]:
+        if f'application.process.id = "{pid}"' in stream:
+            found = re.search(r"^\s*Volume:.*?(\d+)%", stream, re.MULTILINE)
+            volumes.append(f"{found.group(1)}%" if found else "?")
+    return ",".join(sorted(volumes))
+
+
 def children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(kind: str, options: list[str], env: dict[str, str], window_s: float) -> Measurement:
+def measure(
+    kind: str, options: list[str], env: dict[str, str], window_s: float, volume: int
+) -> Measurement:
     with tempfile.TemporaryFile("w+") as errors:
         try:
-            return _measure(kind, options, env, window_s, errors)
+            return _measure(kind, options, env, window_s, volume, errors)
         except RuntimeError as exc:
             errors.seek(0)
             tail = "\n".join(errors.read().strip().splitlines()[-15:])
@@ -210,7 +261,12 @@ def measure(kind: str, options: list[str], env: dict[str, str], window_s: float)
 
 
 def _measure(
-    kind: str, options: list[str], env: dict[str, str], window_s: float, errors: IO[str]
+    kind: str,
+    options: list[str],
+    env: dict[str, str],
+    window_s: float,
+    volume: int,
+    errors: IO[str],
 ) -> Measurement:
     before_total = children_cpu_s()
     child = subprocess.Popen(
@@ -223,6 +279,8 @@ def _measure(
             json.dumps(options),
             "--seconds",
             str(window_s + MARGIN_S),
+            "--volume",
+            str(volume),
         ],
         cwd=REPO_ROOT,
         env=env,
@@ -231,22 +289,35 @@ def _measure(
         text=True,
     )
     assert child.stdout is not None
-    line = child.stdout.readline().strip()  # the child's first line: READY or ERROR …
-    if line != "READY":
+    line = child.stdout.readline().strip()  # the child's first line: READY volume=… or ERROR …
+    if not line.startswith("READY volume="):
         child.kill()
         child.wait()
         raise RuntimeError(f"{kind}: {line or 'exited before playing'}")
+    vlc_volume = line.removeprefix("READY volume=")
     start_cpu, start_main = process_and_main_thread_cpu_s(child.pid)
     start = time.monotonic()
     time.sleep(window_s)  # the measured window is wall time by definition
     end_cpu, end_main = process_and_main_thread_cpu_s(child.pid)
     elapsed = time.monotonic() - start
+    heard = server_volume(child.pid, env)  # after the window: never inside it
     rest = child.stdout.read()
     code = child.wait(timeout=READY_TIMEOUT_S)
     if code != 0:
         raise RuntimeError(f"{kind}: exited with {code}: {rest.strip()}")
+    if volume_applies(options) and vlc_volume != str(volume):
+        raise RuntimeError(
+            f"{kind}: plays at libVLC volume {vlc_volume}, not {volume} like the other child: "
+            "the comparison would not be like-for-like"
+        )
     return Measurement(
-        kind, end_cpu - start_cpu, end_main - start_main, children_cpu_s() - before_total, elapsed
+        kind,
+        end_cpu - start_cpu,
+        end_main - start_main,
+        children_cpu_s() - before_total,
+        elapsed,
+        vlc_volume,
+        heard,
     )
 
 
@@ -255,9 +326,10 @@ def main() -> int:
     parser.add_argument("--child", choices=KINDS)
     parser.add_argument("--options", default="[]")
     parser.add_argument("--seconds", type=float, default=0.0)
+    parser.add_argument("--volume", type=int, default=100)  # libVLC's, for the baseline
     args = parser.parse_args()
     if args.child == "baseline":
-        return run_baseline(json.loads(args.options), args.seconds)
+        return run_baseline(json.loads(args.options), args.seconds, args.volume)
     if args.child == "app":
         return run_app(json.loads(args.options), args.seconds)
 
@@ -287,20 +359,29 @@ def main() -> int:
                 options = ["--aout=pulse"]
                 env = {**os.environ, **pulse_env}
             env["QT_QPA_PLATFORM"] = "offscreen"
+            volume = app_vlc_volume()
+            loudness = (
+                f"both at libVLC volume {volume} (the app's default music volume)"
+                if volume_applies(options)
+                else "no volume applied (the dummy output)"
+            )
             print(
                 f"music CPU: {TRACK.relative_to(REPO_ROOT)}, audio to {output}; "
-                f"{runs} run(s) of {window_s:.0f} s each, after a {WARMUP_S:.0f} s warm-up"
+                f"{runs} run(s) of {window_s:.0f} s each, after a {WARMUP_S:.0f} s warm-up; "
+                + loudness
             )
             results: list[Measurement] = []
             for run in range(1, runs + 1):
                 for kind in KINDS:
-                    m = measure(kind, options, env, window_s)
+                    m = measure(kind, options, env, window_s, volume)
                     results.append(m)
+                    heard = f"; volume libVLC {m.vlc_volume}" if volume_applies(options) else ""
+                    heard += f", PulseAudio {m.server_volume}" if m.server_volume else ""
                     print(
                         f"  run {run} {kind:<8} {m.playing_cpu_s:5.2f} CPU s in {m.window_s:4.1f} s"
                         f" ({100 * m.playing_cpu_s / m.window_s:4.1f} % of a core): main thread "
                         f"{m.main_thread_cpu_s:4.2f}, libVLC threads {m.other_threads_cpu_s:4.2f};"
-                        f" whole process with start-up {m.total_cpu_s:5.2f}"
+                        f" whole process with start-up {m.total_cpu_s:5.2f}{heard}"
                     )
     except (PulseUnavailable, RuntimeError, OSError) as exc:
         print(f"FAIL: the benchmark could not run: {exc}")

@@ -27,6 +27,7 @@ LEFT_BOTTOM = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
 RIGHT_MIDDLE = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 DIGITS = "0123456789"
+MAX_SHAPES = 64  # sizes remembered per label
 _CENTRED = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
 _REPOLISHED = (QEvent.Type.Polish, QEvent.Type.StyleChange)
 _REMEASURE_ON = (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.ContentsRectChange)
@@ -103,6 +104,8 @@ class ClockLabel(QLabel):
         shape = self.shape_of(self.text())
         size = self._sizes.get(shape)
         if size is None:
+            if len(self._sizes) >= MAX_SHAPES:  # track titles come and go: keep it small
+                self._sizes.clear()
             size = self._sizes[shape] = self.size_for(shape)
         if size != self._fixed:
             self._fixed = size

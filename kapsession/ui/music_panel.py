@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from kapsession.services.music_session import NowPlaying
+from kapsession.ui import theme
+from kapsession.ui.clock_label import LEFT_MIDDLE, ClockLabel
 from kapsession.ui.formatting import clock_text
 
 STATE_WORDS = {"playing": "playing", "paused": "paused", "quiet": "quiet", "stopped": "stopped"}
@@ -47,7 +49,7 @@ class MusicPanel(QFrame):
         self.title = QLabel("—")
         self.title.setAccessibleName("Track")
         self.title.setStyleSheet("font-size: 18px;")
-        self.detail = QLabel()
+        self.detail = ClockLabel(background=theme.PANEL)  # the time left: every second
         self.detail.setObjectName("dim")
         self.fit = QLabel()
         self.fit.setObjectName("dim")
@@ -120,7 +122,7 @@ class MusicPanel(QFrame):
         layout.addWidget(heading)
         layout.addWidget(self.disabled_banner)
         layout.addWidget(self.title)
-        layout.addWidget(self.detail)
+        layout.addWidget(self.detail, 0, LEFT_MIDDLE)
         layout.addWidget(self.fit)
         layout.addWidget(self.position)
         layout.addLayout(transport)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,29 +56,34 @@ class TimelineStrip(QWidget):
             self.update()
 
     def _look(self, state: TimelineState, marks: list[StripMark]) -> tuple[object, ...]:
-        width = float(self.width() - 16)
+        """Everything the strip shows, as whole pixels (one scale for all of it: this runs
+        once a second, so it does no more arithmetic than it must)."""
+        x = self._scale(state, 8.0, float(self.width() - 16))
         return (
             self.width(),
-            round(self._x(state.now, 8.0, width)),
+            round(x(state.now)),
             state.phase_index,
-            tuple((round(self._x(w.begins_at, 8.0, width)), w.spec.key) for w in state.phases),
-            tuple(
-                (c.spec.key, c.status, round(self._x(c.due_at, 8.0, width))) for c in state.checkins
-            ),
-            tuple((m.kind, round(self._x(m.at, 8.0, width))) for m in marks),
+            tuple((round(x(w.begins_at)), w.spec.key) for w in state.phases),
+            tuple((c.spec.key, c.status, round(x(c.due_at))) for c in state.checkins),
+            tuple((m.kind, round(x(m.at))) for m in marks),
         )
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._painted_look = None
         super().resizeEvent(event)
 
-    def _x(self, when: datetime, left: float, width: float) -> float:
-        assert self._state is not None
-        start = self._state.started_at
-        span = max((self._state.planned_end_at - start).total_seconds(), 1.0)
-        end = max(self._state.now, self._state.planned_end_at)
-        span = max((end - start).total_seconds(), span)
-        return left + width * min(max((when - start).total_seconds() / span, 0.0), 1.0)
+    @staticmethod
+    def _scale(state: TimelineState, left: float, width: float) -> Callable[[datetime], float]:
+        """Where a moment sits across `width` pixels from `left`: the session from its start
+        to the planned end (or to now, once past it) fills the width."""
+        start = state.started_at
+        end = max(state.now, state.planned_end_at)
+        per_s = width / max((end - start).total_seconds(), 1.0)
+
+        def x(when: datetime) -> float:
+            return left + min(max((when - start).total_seconds() * per_s, 0.0), width)
+
+        return x
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -86,13 +92,14 @@ class TimelineStrip(QWidget):
         if state is None:
             return
         left, width = 8.0, float(self.width() - 16)
+        at_x = self._scale(state, left, width)
         band_top, band_h = 26.0, 34.0
         small = QFont(self.font())
         small.setPixelSize(12)
         painter.setFont(small)
         for index, window in enumerate(state.phases):
-            x0 = self._x(window.begins_at, left, width)
-            x1 = self._x(window.ends_at, left, width)
+            x0 = at_x(window.begins_at)
+            x1 = at_x(window.ends_at)
             colour = QColor(theme.PHASE_COLOURS[index % len(theme.PHASE_COLOURS)])
             if index == state.phase_index:
                 colour = colour.lighter(135)
@@ -108,7 +115,7 @@ class TimelineStrip(QWidget):
             )
         # check-ins: ticks under the band, coloured by status
         for checkin in state.checkins:
-            x = self._x(checkin.due_at, left, width)
+            x = at_x(checkin.due_at)
             colour = QColor(STATUS_COLOURS[checkin.status])
             painter.setPen(QPen(colour, 2))
             painter.drawLine(QPointF(x, band_top + band_h + 2), QPointF(x, band_top + band_h + 14))
@@ -119,7 +126,7 @@ class TimelineStrip(QWidget):
             painter.drawEllipse(QPointF(x, band_top + band_h + 18), 3.5, 3.5)
         # doses (triangles above the band) and markers (dots above the band)
         for mark in self._marks:
-            x = self._x(mark.at, left, width)
+            x = at_x(mark.at)
             if mark.kind == "dose":
                 path = QPainterPath()
                 path.moveTo(x - 6, 6)
@@ -134,7 +141,7 @@ class TimelineStrip(QWidget):
                 painter.setBrush(QColor(theme.TEXT_DIM if mark.kind == "marker" else "#6f8f8a"))
                 painter.drawEllipse(QPointF(x, 14), 3.0, 3.0)
         # now line
-        x_now = self._x(state.now, left, width)
+        x_now = at_x(state.now)
         painter.setPen(QPen(QColor(theme.TEXT), 2))
         painter.drawLine(QPointF(x_now, 2), QPointF(x_now, band_top + band_h + 24))
         painter.end()
