@@ -225,7 +225,7 @@ class CheckinService:
         values raise their own alerts."""
         original = self.checkins.observation(original_id)
         facts = self._session(original.session_id)
-        client = self._client(facts, original.participant_id)
+        self._client(facts, original.participant_id)  # the participant must still exist
         parsed = self._parse(facts, raw, None)
         problems = [] if isinstance(parsed, Reading) else list(parsed)
         if not reason.strip():
@@ -234,19 +234,23 @@ class CheckinService:
             )
         if problems or not isinstance(parsed, Reading):
             return CheckinResult(problems=tuple(problems))
-        rules = effective_alert_rules(facts.protocol.alerts, self.rules.active_rules(client))
-        hits = alerts_for(parsed, rules)
+        reading = parsed
+
+        def check_alerts(client_rules: Sequence[AlertRule]) -> list[AlertHit]:
+            # Inside the correction's transaction, with the thresholds in force right then.
+            return alerts_for(reading, effective_alert_rules(facts.protocol.alerts, client_rules))
+
         saved = self.checkins.correct_observation(
             original_id,
-            parsed,
+            reading,
             reason=reason,
             recorded_at=recorded_at,
             occurred_at=occurred_at,
             on_room_air=on_room_air,
-            alerts=hits,
+            check_alerts=check_alerts,
             by=by,
         )
-        return CheckinResult(saved.observation, saved.alerts, tuple(hits))
+        return CheckinResult(saved.observation, saved.alerts, saved.hits)
 
     def void_checkin(
         self, original_id: uuid.UUID, *, reason: str, recorded_at: datetime, by: uuid.UUID | None
