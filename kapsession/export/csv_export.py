@@ -24,12 +24,8 @@ from typing import Any
 
 from kapsession.domain.vitals import READING_FIELDS
 from kapsession.export.content import ExportContent
-from kapsession.export.text import (
-    checkin_label,
-    entry_states,
-    number_text,
-    others_scrubber,
-)
+from kapsession.export.text import checkin_label, number_text, others_scrubber
+from kapsession.storage.corrections import entry_states
 from kapsession.storage.music_log import MusicEventRecord
 from kapsession.storage.records import (
     AlertRecord,

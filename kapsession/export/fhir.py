@@ -34,10 +34,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from kapsession.domain.scales import SCALES
 from kapsession.export.content import ExportContent
+from kapsession.storage.corrections import Correctable, EntryState
 from kapsession.storage.records import (
     AlertRecord,
     DischargeAssessmentRecord,
@@ -47,7 +48,7 @@ from kapsession.storage.records import (
     PrivateNoteRecord,
     SignatureRecord,
 )
-from kapsession.storage.session_log import EntryState, LogItem, LogKind
+from kapsession.storage.session_log import LogItem, LogKind
 
 Json = dict[str, Any]
 
@@ -125,20 +126,7 @@ def to_fhir_json(content: ExportContent) -> str:
 # --- corrections ------------------------------------------------------------------------------
 
 
-class _Correctable(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def corrects_id(self) -> uuid.UUID | None: ...
-    @property
-    def correction_reason(self) -> str | None: ...
-    @property
-    def voids(self) -> bool: ...
-    @property
-    def recorded_at(self) -> datetime: ...
-
-
-C = TypeVar("C", bound=_Correctable)
+C = TypeVar("C", bound=Correctable)
 
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from kapsession.export.content import ExportContent
 from kapsession.export.print_style import (
@@ -32,13 +32,14 @@ from kapsession.export.print_style import (
     since_dose,
     zone_text,
 )
+from kapsession.storage.corrections import Correctable, EntryState
 from kapsession.storage.records import (
     ALDRETE_ITEM_KEYS,
     LATE_ENTRY_AFTER,
     AlertRecord,
     ObservationRecord,
 )
-from kapsession.storage.session_log import EntryState, LogItem, LogKind
+from kapsession.storage.session_log import LogItem, LogKind
 
 CHART_URL = "kapsession://vitals-chart"
 TIMELINE_NOTE_CHARS = 140  # a note in the timeline is cut here; the notes section has it whole
@@ -78,20 +79,7 @@ td.small {{ font-size: {TABLE_PT}pt; color: {GREY}; }}
 """
 
 
-class _Correctable(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def corrects_id(self) -> uuid.UUID | None: ...
-    @property
-    def correction_reason(self) -> str | None: ...
-    @property
-    def voids(self) -> bool: ...
-    @property
-    def recorded_at(self) -> datetime: ...
-
-
-R = TypeVar("R", bound=_Correctable)
+R = TypeVar("R", bound=Correctable)
 T = TypeVar("T")
 
 

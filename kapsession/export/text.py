@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 from kapsession.domain.scales import SCALES
 from kapsession.export.content import REDACTED, ExportContent
+from kapsession.storage.corrections import Correctable, EntryState, entry_states
 from kapsession.storage.records import (
     ALDRETE_ITEM_KEYS,
     AlertRecord,
@@ -32,7 +33,7 @@ from kapsession.storage.records import (
     PrivateNoteRecord,
     is_late,
 )
-from kapsession.storage.session_log import EntryState, LogItem, LogKind
+from kapsession.storage.session_log import LogItem, LogKind
 from kapsession.storage.signatures import PARTS
 
 APP_NAME = "kapsession"
@@ -53,35 +54,6 @@ _ALDRETE_NAMES = {
 
 
 # --- what both exports share -----------------------------------------------------------------
-class Correctable(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def corrects_id(self) -> uuid.UUID | None: ...
-    @property
-    def correction_reason(self) -> str | None: ...
-    @property
-    def voids(self) -> bool: ...
-
-
-def entry_states(rows: Iterable[Correctable]) -> dict[uuid.UUID, tuple[EntryState, str | None]]:
-    """Each row's place in the correction history, with the reason given: amended (a later
-    row replaces it), withdrawn (taken back, or the row that takes another back), standing."""
-    items = list(rows)
-    by_original = {r.corrects_id: r for r in items if r.corrects_id is not None}
-    states: dict[uuid.UUID, tuple[EntryState, str | None]] = {}
-    for row in items:
-        later = by_original.get(row.id)
-        if row.voids:
-            states[row.id] = (EntryState.WITHDRAWN, row.correction_reason)
-        elif later is not None:
-            state = EntryState.WITHDRAWN if later.voids else EntryState.AMENDED
-            states[row.id] = (state, later.correction_reason)
-        else:
-            states[row.id] = (EntryState.STANDING, None)
-    return states
-
-
 def others_scrubber(content: ExportContent) -> Callable[[str], str]:
     """Replaces other participants' names, record numbers and ids in free text the content
     does not redact itself (correction reasons, comments, override reasons)."""

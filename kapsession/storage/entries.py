@@ -10,12 +10,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.storage.audit import audit_correction, write_audit
+from kapsession.storage.corrections import Correctable
 from kapsession.storage.database import Database
 from kapsession.storage.errors import EntryTimeInvalid, NotFound, RecordLocked, StorageError
 from kapsession.storage.models import Dose, Observation, Participant, Session, SessionEvent
@@ -76,16 +77,7 @@ def check_entry_times(
         )
 
 
-class _Correctable(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def corrects_id(self) -> uuid.UUID | None: ...
-    @property
-    def voids(self) -> bool: ...
-
-
-C = TypeVar("C", bound=_Correctable)
+C = TypeVar("C", bound=Correctable)
 
 
 def effective(entries: Iterable[C]) -> list[C]:

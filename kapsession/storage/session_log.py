@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from kapsession.domain.vitals import Reading
 from kapsession.storage.checkins import CheckinRepository
+from kapsession.storage.corrections import EntryState, entry_states
 from kapsession.storage.database import Database
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.music_log import MusicEventRecord, MusicLogRepository
@@ -62,12 +62,6 @@ _KIND_LABELS = {
     LogKind.MUSIC: "Music",
     LogKind.DISCHARGE: "Discharge",
 }
-
-
-class EntryState(enum.Enum):
-    STANDING = "standing"
-    AMENDED = "amended"  # a later entry replaces this one
-    WITHDRAWN = "withdrawn"  # taken back (undo, entered in error)
 
 
 @dataclass(frozen=True)
@@ -115,36 +109,6 @@ _MUSIC_TITLES = {
 }
 
 
-class _Correctable(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def corrects_id(self) -> uuid.UUID | None: ...
-    @property
-    def correction_reason(self) -> str | None: ...
-    @property
-    def voids(self) -> bool: ...
-
-
-def _states(rows: Sequence[_Correctable]) -> dict[uuid.UUID, EntryState]:
-    """For correctable rows: which are amended (superseded) or withdrawn (voided)."""
-    superseded = {r.corrects_id for r in rows if r.corrects_id is not None}
-    states: dict[uuid.UUID, EntryState] = {}
-    for row in rows:
-        if row.voids:
-            states[row.id] = EntryState.WITHDRAWN
-        elif row.id in superseded:
-            states[row.id] = EntryState.AMENDED
-        else:
-            states[row.id] = EntryState.STANDING
-    return states
-
-
-def _reasons(rows: Sequence[_Correctable]) -> dict[uuid.UUID, str]:
-    """Original id -> the reason given by the entry that corrected it."""
-    return {r.corrects_id: r.correction_reason or "" for r in rows if r.corrects_id is not None}
-
-
 def reading_text(reading: Reading) -> str:
     """A check-in in one line: BP 128/82 · HR 74 · SpO2 98 % · RR 14 · MOAA/S 5 …"""
     parts: list[str] = []
@@ -172,7 +136,7 @@ def reading_text(reading: Reading) -> str:
 
 def _event_items(events: Iterable[EventRecord]) -> list[LogItem]:
     rows = list(events)
-    states, reasons = _states(rows), _reasons(rows)
+    states = entry_states(rows)
     items = []
     for e in rows:
         kind = _EVENT_KINDS.get(e.kind)
@@ -187,17 +151,17 @@ def _event_items(events: Iterable[EventRecord]) -> list[LogItem]:
                 title=title,
                 participant_id=e.participant_id,
                 entry_id=e.id,
-                state=states[e.id],
-                reason=reasons.get(e.id),
+                state=states[e.id][0],
+                reason=states[e.id][1],
                 corrects=e.corrects_id is not None,
             )
         )
-    return _mark_withdrawn(items, rows)
+    return items
 
 
 def _dose_items(doses: Iterable[DoseRecord]) -> list[LogItem]:
     rows = list(doses)
-    states, reasons = _states(rows), _reasons(rows)
+    states = entry_states(rows)
     items = []
     for d in rows:
         if d.voids:
@@ -215,32 +179,17 @@ def _dose_items(doses: Iterable[DoseRecord]) -> list[LogItem]:
                 detail=detail,
                 participant_id=d.participant_id,
                 entry_id=d.id,
-                state=states[d.id],
-                reason=reasons.get(d.id),
+                state=states[d.id][0],
+                reason=states[d.id][1],
                 corrects=d.corrects_id is not None,
             )
         )
-    return _mark_withdrawn(items, rows)
-
-
-def _mark_withdrawn(items: list[LogItem], rows: Sequence[_Correctable]) -> list[LogItem]:
-    """An original whose correction voided it shows as withdrawn, with the reason."""
-    voided = {
-        r.corrects_id: r.correction_reason or ""
-        for r in rows
-        if r.voids and r.corrects_id is not None
-    }
-    out = []
-    for item in items:
-        if item.entry_id in voided:
-            item = replace(item, state=EntryState.WITHDRAWN, reason=voided[item.entry_id])
-        out.append(item)
-    return out
+    return items
 
 
 def _checkin_items(history: Iterable[ObservationRecord]) -> list[LogItem]:
     rows = list(history)
-    states, reasons = _states(rows), _reasons(rows)
+    states = entry_states(rows)
     items = []
     for o in rows:
         if o.voids:
@@ -255,12 +204,12 @@ def _checkin_items(history: Iterable[ObservationRecord]) -> list[LogItem]:
                 detail=reading_text(o.reading),
                 participant_id=o.participant_id,
                 entry_id=o.id,
-                state=states[o.id],
-                reason=reasons.get(o.id),
+                state=states[o.id][0],
+                reason=states[o.id][1],
                 corrects=o.corrects_id is not None,
             )
         )
-    return _mark_withdrawn(items, rows)
+    return items
 
 
 def _alert_items(alerts: Iterable[AlertRecord], names: dict[uuid.UUID, str]) -> list[LogItem]:
@@ -295,7 +244,7 @@ def _alert_items(alerts: Iterable[AlertRecord], names: dict[uuid.UUID, str]) -> 
 
 def _note_items(notes: Iterable[NoteRecord], names: dict[uuid.UUID, str]) -> list[LogItem]:
     rows = list(notes)
-    states, reasons = _states(rows), _reasons(rows)
+    states = entry_states(rows)
     items = []
     for n in rows:
         if n.voids:
@@ -315,12 +264,12 @@ def _note_items(notes: Iterable[NoteRecord], names: dict[uuid.UUID, str]) -> lis
                 detail=n.text,
                 participant_id=n.participant_id,
                 entry_id=n.id,
-                state=states[n.id],
-                reason=reasons.get(n.id),
+                state=states[n.id][0],
+                reason=states[n.id][1],
                 corrects=n.corrects_id is not None,
             )
         )
-    return _mark_withdrawn(items, rows)
+    return items
 
 
 def _music_items(events: Iterable[MusicEventRecord]) -> list[LogItem]:

@@ -53,7 +53,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.storage.session_log import EntryState, LogItem, LogKind, filtered
+from kapsession.storage.corrections import EntryState
+from kapsession.storage.session_log import LogItem, LogKind, filtered
 from kapsession.ui import theme
 from kapsession.ui.formatting import local_time
 

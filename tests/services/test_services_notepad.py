@@ -8,9 +8,10 @@ import pytest
 from services_support import START, Room, run_until
 
 from kapsession.services.notepad import NotePad
+from kapsession.storage.corrections import EntryState
 from kapsession.storage.entries import effective
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.session_log import EntryState, LogKind, SessionLog
+from kapsession.storage.session_log import LogKind, SessionLog
 
 
 class Monotonic:

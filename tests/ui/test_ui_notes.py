@@ -9,9 +9,10 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 from ui_harness import RunningApp
 
+from kapsession.storage.corrections import EntryState
 from kapsession.storage.entries import effective
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.session_log import EntryState, LogKind
+from kapsession.storage.session_log import LogKind
 from kapsession.ui.note_pad import NoteInput
 
 ENTER = Qt.Key.Key_Return
