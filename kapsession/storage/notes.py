@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as OrmSession
@@ -121,36 +121,24 @@ class NoteRepository:
         by: uuid.UUID | None = None,
     ) -> NoteRecord:
         """Commit a note entry and clear the record pad's draft, in one transaction."""
-        body = check_note_text(text)
-        with self._db.write("save the note") as orm:
-            open_session(orm, session_id)
-            if participant_id is not None:
-                check_participant(orm, session_id, participant_id)
-            row = Note(
-                session_id=session_id,
-                participant_id=participant_id,
-                kind="entry",
-                text=body,
-                phase_key=phase_key,
-                elapsed_s=elapsed_s,
-                since_dose_s=since_dose_s,
-                author_id=by,
-                occurred_at=occurred_at,
-                recorded_at=recorded_at,
-            )
-            orm.add(row)
-            orm.flush()
-            clear_draft_row(orm, session_id, "record")
-            write_audit(
-                orm,
-                at=recorded_at,
-                staff_id=by,
-                action="note.add",
-                entity="note",
-                entity_id=row.id,
-                session_id=session_id,
-            )
-            return note_record(row)
+        row = self._add(
+            Note,
+            "record",
+            session_id,
+            text,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            place={
+                "participant_id": participant_id,
+                "phase_key": phase_key,
+                "elapsed_s": elapsed_s,
+                "since_dose_s": since_dose_s,
+                "kind": "entry",
+            },
+            by=by,
+        )
+        assert isinstance(row, Note)
+        return note_record(row)
 
     def amend_entry(
         self,
@@ -164,50 +152,11 @@ class NoteRepository:
     ) -> NoteRecord:
         """An amendment replacing the entry's text (or, with `voids`, taking it back); the
         original stays in the record, shown as amended, with the reason."""
-        why = reason.strip()
-        if not why:
-            raise StorageError("An amendment needs a reason: write why the note is changed.")
-        with self._db.write("save the amendment") as orm:
-            original = orm.get(Note, original_id)
-            if original is None:
-                raise NotFound(f"No note with id {original_id}.")
-            if original.kind != "entry":
-                raise StorageError(
-                    "Only in-session note entries are amended; add an addendum to a signed note."
-                )
-            open_session(orm, original.session_id)
-            refuse_if_superseded(orm, Note, original_id, "note")
-            body = original.text if voids or text is None else check_note_text(text)
-            row = Note(
-                session_id=original.session_id,
-                participant_id=original.participant_id,
-                kind="entry",
-                text=body,
-                phase_key=original.phase_key,
-                elapsed_s=original.elapsed_s,
-                since_dose_s=original.since_dose_s,
-                author_id=by,
-                occurred_at=original.occurred_at,
-                recorded_at=recorded_at,
-                corrects_id=original.id,
-                correction_reason=why,
-                voids=voids,
-            )
-            orm.add(row)
-            orm.flush()
-            audit_correction(
-                orm,
-                at=recorded_at,
-                staff_id=by,
-                entity="note",
-                action="note.amend",
-                correction_id=row.id,
-                original_id=original.id,
-                session_id=original.session_id,
-                reason=why,
-                voids=voids,
-            )
-            return note_record(row)
+        row = self._amend(
+            Note, original_id, text, reason=reason, recorded_at=recorded_at, voids=voids, by=by
+        )
+        assert isinstance(row, Note)
+        return note_record(row)
 
     def notes(self, session_id: uuid.UUID, kinds: Sequence[str] = ()) -> list[NoteRecord]:
         """Every note row of the session in time order, amended ones included (see
@@ -240,36 +189,25 @@ class NoteRepository:
         since_dose_s: int | None = None,
         by: uuid.UUID | None = None,
     ) -> PrivateNoteRecord:
-        """Commit a private note and clear the private pad's draft, in one transaction."""
-        body = check_note_text(text)
-        with self._db.write("save the private note") as orm:
-            open_session(orm, session_id)
-            if participant_id is not None:
-                check_participant(orm, session_id, participant_id)
-            row = PrivateNote(
-                session_id=session_id,
-                participant_id=participant_id,
-                text=body,
-                phase_key=phase_key,
-                elapsed_s=elapsed_s,
-                since_dose_s=since_dose_s,
-                author_id=by,
-                occurred_at=occurred_at,
-                recorded_at=recorded_at,
-            )
-            orm.add(row)
-            orm.flush()
-            clear_draft_row(orm, session_id, "private")
-            write_audit(  # the audit row says a private note exists, never what it says
-                orm,
-                at=recorded_at,
-                staff_id=by,
-                action="private_note.add",
-                entity="private_note",
-                entity_id=row.id,
-                session_id=session_id,
-            )
-            return private_note_record(row)
+        """Commit a private note and clear the private pad's draft, in one transaction. Its
+        audit row says a private note exists, never what it says."""
+        row = self._add(
+            PrivateNote,
+            "private",
+            session_id,
+            text,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            place={
+                "participant_id": participant_id,
+                "phase_key": phase_key,
+                "elapsed_s": elapsed_s,
+                "since_dose_s": since_dose_s,
+            },
+            by=by,
+        )
+        assert isinstance(row, PrivateNote)
+        return private_note_record(row)
 
     def amend_private(
         self,
@@ -281,17 +219,90 @@ class NoteRepository:
         voids: bool = False,
         by: uuid.UUID | None = None,
     ) -> PrivateNoteRecord:
+        row = self._amend(
+            PrivateNote,
+            original_id,
+            text,
+            reason=reason,
+            recorded_at=recorded_at,
+            voids=voids,
+            by=by,
+        )
+        assert isinstance(row, PrivateNote)
+        return private_note_record(row)
+
+    def _add(
+        self,
+        model: type[Note] | type[PrivateNote],
+        pad: str,
+        session_id: uuid.UUID,
+        text: str,
+        *,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        place: dict[str, Any],
+        by: uuid.UUID | None,
+    ) -> Note | PrivateNote:
+        """The row, its draft cleared and its audit row, in one transaction."""
+        body = check_note_text(text)
+        entity = model.__tablename__
+        with self._db.write(f"save the {entity.replace('_', ' ')}") as orm:
+            open_session(orm, session_id)
+            if place["participant_id"] is not None:
+                check_participant(orm, session_id, place["participant_id"])
+            row = model(
+                session_id=session_id,
+                text=body,
+                author_id=by,
+                occurred_at=occurred_at,
+                recorded_at=recorded_at,
+                **place,
+            )
+            orm.add(row)
+            orm.flush()
+            clear_draft_row(orm, session_id, pad)
+            write_audit(
+                orm,
+                at=recorded_at,
+                staff_id=by,
+                action=f"{entity}.add",
+                entity=entity,
+                entity_id=row.id,
+                session_id=session_id,
+            )
+            return row
+
+    def _amend(
+        self,
+        model: type[Note] | type[PrivateNote],
+        original_id: uuid.UUID,
+        text: str | None,
+        *,
+        reason: str,
+        recorded_at: datetime,
+        voids: bool,
+        by: uuid.UUID | None,
+    ) -> Note | PrivateNote:
+        """A new row replacing (or with `voids`, taking back) the standing version; both are
+        kept, with the reason and the audit row."""
         why = reason.strip()
         if not why:
             raise StorageError("An amendment needs a reason: write why the note is changed.")
+        entity = model.__tablename__
+        what = entity.replace("_", " ")
         with self._db.write("save the amendment") as orm:
-            original = orm.get(PrivateNote, original_id)
+            original = cast("Note | PrivateNote | None", orm.get(model, original_id))
             if original is None:
-                raise NotFound(f"No private note with id {original_id}.")
+                raise NotFound(f"No {what} with id {original_id}.")
+            if isinstance(original, Note) and original.kind != "entry":
+                raise StorageError(
+                    "Only in-session note entries are amended; add an addendum to a signed note."
+                )
             open_session(orm, original.session_id)
-            refuse_if_superseded(orm, PrivateNote, original_id, "private note")
+            refuse_if_superseded(orm, model, original_id, what)
             body = original.text if voids or text is None else check_note_text(text)
-            row = PrivateNote(
+            extra = {"kind": "entry"} if isinstance(original, Note) else {}
+            row = model(
                 session_id=original.session_id,
                 participant_id=original.participant_id,
                 text=body,
@@ -304,6 +315,7 @@ class NoteRepository:
                 corrects_id=original.id,
                 correction_reason=why,
                 voids=voids,
+                **extra,
             )
             orm.add(row)
             orm.flush()
@@ -311,15 +323,15 @@ class NoteRepository:
                 orm,
                 at=recorded_at,
                 staff_id=by,
-                entity="private_note",
-                action="private_note.amend",
+                entity=entity,
+                action=f"{entity}.amend",
                 correction_id=row.id,
                 original_id=original.id,
                 session_id=original.session_id,
                 reason=why,
                 voids=voids,
             )
-            return private_note_record(row)
+            return row
 
     def private_notes(self, session_id: uuid.UUID) -> list[PrivateNoteRecord]:
         with self._db.read() as orm:
