@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from kapsession.domain.clinic_file import ClinicFileError, load_toml, read_text, show
 from kapsession.domain.toml_lines import TomlLineMap, join_path
 
 NOTE_TEMPLATE_SUFFIX = ".toml"
@@ -25,7 +25,6 @@ MAX_SECTIONS = 20
 MAX_TITLE_CHARS = 80
 MAX_VERSION = 1_000_000
 
-_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 _TOML_HINTS: dict[str, str] = {
     "Cannot overwrite a value": "a field is set twice in the same table; keep one of the lines",
     "Cannot declare": "a table is written twice, or [section] is written where each section "
@@ -96,43 +95,13 @@ class NoteTemplate:
         raise KeyError(key)
 
 
-class NoteTemplateError(ValueError):
+class NoteTemplateError(ClinicFileError):
     """A note-template file that cannot be used, with where the problem is and how to fix it."""
-
-    def __init__(self, source: str, line: int | None, field: str | None, message: str) -> None:
-        super().__init__(source, line, field, message)
-        self.source = source
-        self.line = line
-        self.field = field
-        self.message = message
-
-    def __str__(self) -> str:
-        where = [self.source]
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.field:
-            where.append(self.field)
-        return f"{', '.join(where)}: {self.message}"
 
 
 def read_note_template(path: Path) -> NoteTemplate:
     """Read and validate one template file; errors name the file by its name, never raise other."""
-    source = path.name
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise NoteTemplateError(
-            source, None, None, f"cannot be read ({reason}); check the file and its permissions"
-        ) from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise NoteTemplateError(
-            source, line, None, "is not UTF-8 text; save the file as UTF-8 in a plain text editor"
-        ) from exc
-    return parse_note_template(text, source)
+    return parse_note_template(read_text(path, NoteTemplateError), path.name)
 
 
 def list_note_template_files(folder: Path) -> list[Path]:
@@ -154,7 +123,7 @@ def list_note_template_files(folder: Path) -> list[Path]:
 def parse_note_template(text: str, source: str) -> NoteTemplate:
     """Validate the text of a template file; `source` names it in error messages."""
     text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
-    data = _load_toml(text, source)
+    data = load_toml(text, source, NoteTemplateError, hints=_TOML_HINTS, what="template")
     try:
         return _read_template(data)
     except _Invalid as invalid:
@@ -183,45 +152,6 @@ class _Invalid(Exception):
         super().__init__(field, message)
         self.field = field
         self.message = message
-
-
-def _load_toml(text: str, source: str) -> dict[str, object]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raw = str(exc)
-        match = _TOML_POSITION.search(raw)
-        reason = raw[: match.start()] if match else raw
-        if match and match.group(1):
-            line = int(match.group(1))
-            reason = f"{reason} at column {match.group(2)}"
-        else:
-            line = text.rstrip("\n").count("\n") + 1
-            reason = f"{reason} at the end of the file"
-        hint = next((h for start, h in _TOML_HINTS.items() if raw.startswith(start)), None)
-        message = f"is not valid TOML: {reason}" + (f"; {hint}" if hint else "")
-        raise NoteTemplateError(source, line, None, message) from None
-    except RecursionError:
-        raise NoteTemplateError(
-            source, None, None, "is not a usable template: lists are nested far too deeply"
-        ) from None
-    except ValueError as exc:  # e.g. an integer with thousands of digits
-        raise NoteTemplateError(source, None, None, f"is not valid TOML: {exc}") from None
-
-
-def _show(value: object) -> str:
-    """A value as the clinic lead wrote it, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, int | float):
-        return str(value)
-    return f"a date or time ({value})"
 
 
 class _Fields:
@@ -263,7 +193,7 @@ class _Fields:
             raise _Invalid(
                 self.field(name),
                 f"must be text in double quotes, e.g. {name} = {_EXAMPLES[name]}, "
-                f"not {_show(value)}",
+                f"not {show(value)}",
             )
         if required and not value.strip():
             raise _Invalid(self.field(name), "is empty; write the text people should see")
@@ -325,7 +255,7 @@ def _template_table(data: dict[str, object]) -> dict[str, object]:
     if not isinstance(value, dict):
         raise _Invalid(
             "template",
-            f"must be a table written [template] on a line of its own, not {_show(value)}",
+            f"must be a table written [template] on a line of its own, not {show(value)}",
         )
     return value
 
@@ -337,7 +267,7 @@ def _version(head: _Fields) -> int:
     value = head.data["version"]
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Invalid(
-            field, f"must be a whole number without quotes, e.g. version = 1, not {_show(value)}"
+            field, f"must be a whole number without quotes, e.g. version = 1, not {show(value)}"
         )
     if not 1 <= value <= MAX_VERSION:
         raise _Invalid(
@@ -359,7 +289,7 @@ def _sections(data: dict[str, object]) -> tuple[NoteSection, ...]:
             "section", "must be written [[section]] with two square brackets, one per section"
         )
     if not isinstance(value, list):
-        raise _Invalid("section", f"must be [[section]] tables, not {_show(value)}")
+        raise _Invalid("section", f"must be [[section]] tables, not {show(value)}")
     if not value:
         raise _Invalid("section", "has no sections; add at least one [[section]] table")
     if len(value) > MAX_SECTIONS:
@@ -373,7 +303,7 @@ def _sections(data: dict[str, object]) -> tuple[NoteSection, ...]:
     for index, item in enumerate(value):
         path = f"section[{index}]"
         if not isinstance(item, dict):
-            raise _Invalid(path, f"must be a table with a key and a title, not {_show(item)}")
+            raise _Invalid(path, f"must be a table with a key and a title, not {show(item)}")
         fields = _Fields(item, path, _SECTION_FIELDS)
         key = fields.key()
         if key in titles_by_key:
@@ -403,14 +333,14 @@ def _prefills(fields: _Fields) -> tuple[Prefill, ...]:
         raise _Invalid(
             field,
             'must be text in double quotes, e.g. prefill = "vitals", or a list like '
-            f'prefill = ["doses", "vitals"], not {_show(value)}',
+            f'prefill = ["doses", "vitals"], not {show(value)}',
         )
     prefills: list[Prefill] = []
     for index, item in enumerate(value):
         item_field = f"{field}[{index}]"
         if not isinstance(item, str):
             raise _Invalid(
-                item_field, f'must be text in double quotes, e.g. "vitals", not {_show(item)}'
+                item_field, f'must be text in double quotes, e.g. "vitals", not {show(item)}'
             )
         prefill = _prefill(item, item_field)
         if prefill in prefills:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from kapsession.domain.clinic_file import ClinicFileError, load_toml, read_text, show
 from kapsession.domain.protocol import (
     AlertRule,
     Anchor,
@@ -40,7 +40,6 @@ PROTOCOL_SUFFIX = ".toml"
 PROTOCOL_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 ITEM_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")  # phase, check-in, checklist keys
 _OFFSET_PATTERN = re.compile(r"\s*(start|dose)\s*([+-])\s*(\d+(?:\.\d+)?)\s*")
-_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 MEASURES = ("bp", "hr", "spo2", "rr", "temp", "moaas", "rass", "dissociation", "nausea", "suds")
 MUSIC_TRANSITIONS = frozenset({"track_end", "fade"})
@@ -123,43 +122,13 @@ _TOML_HINTS: dict[str, str] = {
 _T = TypeVar("_T")
 
 
-class ProtocolError(ValueError):
+class ProtocolError(ClinicFileError):
     """A protocol file that cannot be used, with where the problem is and how to fix it."""
-
-    def __init__(self, source: str, line: int | None, field: str | None, message: str) -> None:
-        super().__init__(source, line, field, message)
-        self.source = source
-        self.line = line
-        self.field = field
-        self.message = message
-
-    def __str__(self) -> str:
-        where = [self.source]
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.field:
-            where.append(self.field)
-        return f"{', '.join(where)}: {self.message}"
 
 
 def load_protocol(path: Path) -> Protocol:
     """Read and validate one protocol file; errors name the file by its name."""
-    source = path.name
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ProtocolError(
-            source, None, None, f"cannot be read ({reason}); check that the file exists"
-        ) from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ProtocolError(
-            source, line, None, "is not UTF-8 text; save the file as UTF-8 in a plain text editor"
-        ) from exc
-    return parse_protocol(text, source)
+    return parse_protocol(read_text(path, ProtocolError), path.name)
 
 
 def list_protocol_files(folder: Path) -> list[Path]:
@@ -181,36 +150,12 @@ def list_protocol_files(folder: Path) -> list[Path]:
 def parse_protocol(text: str, source: str) -> Protocol:
     """Validate the text of a protocol file; `source` names it in error messages."""
     text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
-    data = _load_toml(text, source)
+    data = load_toml(text, source, ProtocolError, hints=_TOML_HINTS, what="protocol")
     try:
         return _ProtocolReader(data).protocol()
     except _Invalid as invalid:
         line = TomlLineMap(text).line_of(invalid.field)
         raise ProtocolError(source, line, invalid.field, invalid.message) from None
-
-
-def _load_toml(text: str, source: str) -> dict[str, object]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raw = str(exc)
-        match = _TOML_POSITION.search(raw)
-        reason = raw[: match.start()] if match else raw
-        if match and match.group(1):
-            line = int(match.group(1))
-            reason = f"{reason} at column {match.group(2)}"
-        else:
-            line = text.rstrip("\n").count("\n") + 1
-            reason = f"{reason} at the end of the file"
-        hint = next((h for start, h in _TOML_HINTS.items() if raw.startswith(start)), None)
-        message = f"is not valid TOML: {reason}" + (f"; {hint}" if hint else "")
-        raise ProtocolError(source, line, None, message) from None
-    except RecursionError:
-        raise ProtocolError(
-            source, None, None, "is not a usable protocol: lists are nested far too deeply"
-        ) from None
-    except ValueError as exc:  # e.g. an integer with thousands of digits
-        raise ProtocolError(source, None, None, f"is not valid TOML: {exc}") from None
 
 
 class _Invalid(Exception):
@@ -220,21 +165,6 @@ class _Invalid(Exception):
         super().__init__(field, message)
         self.field = field
         self.message = message
-
-
-def _show(value: object) -> str:
-    """A value as the clinic lead wrote it, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, int | float):
-        return f"{value:g}" if isinstance(value, float) else str(value)
-    return f"a date or time ({value})"
 
 
 def _num(value: float) -> str:
@@ -281,7 +211,7 @@ class _Table:
         value = self.get(name)
         if not isinstance(value, dict):
             raise _Invalid(
-                self.field(name), f"must be a table like [{self.field(name)}], not {_show(value)}"
+                self.field(name), f"must be a table like [{self.field(name)}], not {show(value)}"
             )
         return _Table(value, self.field(name), allowed)
 
@@ -290,14 +220,14 @@ class _Table:
         if not isinstance(value, list):
             raise _Invalid(
                 self.field(name),
-                f"must be a list of [[{self.field(name)}]] tables, not {_show(value)}",
+                f"must be a list of [[{self.field(name)}]] tables, not {show(value)}",
             )
         tables: list[_Table] = []
         allowed_keys = list(allowed)
         for index, item in enumerate(value):
             item_path = f"{self.field(name)}[{index}]"
             if not isinstance(item, dict):
-                raise _Invalid(item_path, f"must be a table, not {_show(item)}")
+                raise _Invalid(item_path, f"must be a table, not {show(item)}")
             tables.append(_Table(item, item_path, allowed_keys))
         return tables
 
@@ -337,7 +267,7 @@ class _Table:
             example = _EXAMPLES.get(name, '"..."')
             raise _Invalid(
                 self.field(name),
-                f"must be text in double quotes, e.g. {name} = {example}, not {_show(value)}",
+                f"must be text in double quotes, e.g. {name} = {example}, not {show(value)}",
             )
         if non_empty and not value.strip():
             raise _Invalid(self.field(name), "is empty; write the name or label people should see")
@@ -373,7 +303,7 @@ class _Table:
         value = self.data[name]
         if not isinstance(value, bool):
             raise _Invalid(
-                self.field(name), f"must be true or false (no quotes), not {_show(value)}"
+                self.field(name), f"must be true or false (no quotes), not {show(value)}"
             )
         return value
 
@@ -382,12 +312,12 @@ class _Table:
         value = self.get(name)
         if not isinstance(value, list):
             example = _EXAMPLES.get(name, '["..."]')
-            raise _Invalid(self.field(name), f"must be a list like {example}, not {_show(value)}")
+            raise _Invalid(self.field(name), f"must be a list like {example}, not {show(value)}")
         items: list[tuple[str, str]] = []
         for index, item in enumerate(value):
             item_field = f"{self.field(name)}[{index}]"
             if not isinstance(item, str):
-                raise _Invalid(item_field, f"must be text in double quotes, not {_show(item)}")
+                raise _Invalid(item_field, f"must be text in double quotes, not {show(item)}")
             items.append((item_field, item))
         return items
 
@@ -405,24 +335,24 @@ def _number(
 ) -> float:
     example = _EXAMPLES.get(name, "10")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Invalid(field, f"must be a number (no quotes), e.g. {example}, not {_show(value)}")
+        raise _Invalid(field, f"must be a number (no quotes), e.g. {example}, not {show(value)}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise _Invalid(field, f"must be an ordinary number, e.g. {example}, not {_show(value)}")
+        raise _Invalid(field, f"must be an ordinary number, e.g. {example}, not {show(value)}")
     too_low = value <= minimum if above_minimum else value < minimum
     if too_low or value > maximum:
         lower = f"above {_num(minimum)}" if above_minimum else f"from {_num(minimum)}"
         raise _Invalid(
-            field, f"{_show(value)}{unit} is out of range; it must be {lower} to {_num(maximum)}"
+            field, f"{show(value)}{unit} is out of range; it must be {lower} to {_num(maximum)}"
         )
     if whole and value != int(value):
-        raise _Invalid(field, f"{_show(value)} must be a whole number, e.g. {example}")
+        raise _Invalid(field, f"{show(value)} must be a whole number, e.g. {example}")
     return float(value) + 0.0
 
 
 def _offset(value: object, field: str) -> Offset:
     hint = 'write e.g. "dose+40" or "start+20"'
     if not isinstance(value, str):
-        raise _Invalid(field, f"{_show(value)} is not an offset; {hint} (in double quotes)")
+        raise _Invalid(field, f"{show(value)} is not an offset; {hint} (in double quotes)")
     match = _OFFSET_PATTERN.fullmatch(value)
     if match is None:
         raise _Invalid(field, f'"{value}" is not an offset; {hint}')
@@ -547,7 +477,7 @@ class _ProtocolReader:
         schema = self._data["schema"]
         if isinstance(schema, bool) or not isinstance(schema, int):
             raise _Invalid(
-                "schema", f"must be the number {SCHEMA_VERSION} (no quotes), not {_show(schema)}"
+                "schema", f"must be the number {SCHEMA_VERSION} (no quotes), not {show(schema)}"
             )
         if schema != SCHEMA_VERSION:
             raise _Invalid(
@@ -595,7 +525,7 @@ class _ProtocolReader:
             raise _Invalid(
                 field,
                 'must be two offsets, when it opens and when it closes, e.g. ["dose+30", '
-                f'"dose+45"], not {_show(value)}',
+                f'"dose+45"], not {show(value)}',
             )
         return (_offset(value[0], f"{field}[0]"), _offset(value[1], f"{field}[1]"))
 

@@ -8,17 +8,15 @@ with the file, the line and the field (`marker[2].label`, indices counted from 0
 from __future__ import annotations
 
 import difflib
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from kapsession.domain.clinic_file import ClinicFileError, load_toml, read_text, show
 from kapsession.domain.toml_lines import TomlLineMap, join_path
 
 MARKER_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")  # keyboard order
 MAX_LABEL_CHARS = 40
 
-_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 _TOML_HINTS: dict[str, str] = {
     "Cannot overwrite a value": "a field is set twice in the same marker; keep one of the lines",
     "Invalid value": 'text must be in double quotes, e.g. label = "Eye mask on"',
@@ -53,49 +51,19 @@ DEFAULT_QUICK_MARKERS: tuple[QuickMarker, ...] = (
 )
 
 
-class QuickMarkerError(ValueError):
+class QuickMarkerError(ClinicFileError):
     """A markers file that cannot be used, with where the problem is and how to fix it."""
-
-    def __init__(self, source: str, line: int | None, field: str | None, message: str) -> None:
-        super().__init__(source, line, field, message)
-        self.source = source
-        self.line = line
-        self.field = field
-        self.message = message
-
-    def __str__(self) -> str:
-        where = [self.source]
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.field:
-            where.append(self.field)
-        return f"{', '.join(where)}: {self.message}"
 
 
 def read_quick_markers(path: Path) -> tuple[QuickMarker, ...]:
     """Read and validate a markers file; every problem is a `QuickMarkerError` naming the file."""
-    source = path.name
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise QuickMarkerError(
-            source, None, None, f"cannot be read ({reason}); check the file and its permissions"
-        ) from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise QuickMarkerError(
-            source, line, None, "is not UTF-8 text; save the file as UTF-8 in a plain text editor"
-        ) from exc
-    return parse_quick_markers(text, source)
+    return parse_quick_markers(read_text(path, QuickMarkerError), path.name)
 
 
 def parse_quick_markers(text: str, source: str) -> tuple[QuickMarker, ...]:
     """Validate the text of a markers file, keeping the file's order; `source` names it."""
     text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
-    data = _load_toml(text, source)
+    data = load_toml(text, source, QuickMarkerError, hints=_TOML_HINTS, what="markers file")
     try:
         return _read_markers(data)
     except _Invalid as invalid:
@@ -110,45 +78,6 @@ class _Invalid(Exception):
         super().__init__(field, message)
         self.field = field
         self.message = message
-
-
-def _load_toml(text: str, source: str) -> dict[str, object]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raw = str(exc)
-        match = _TOML_POSITION.search(raw)
-        reason = raw[: match.start()] if match else raw
-        if match and match.group(1):
-            line = int(match.group(1))
-            reason = f"{reason} at column {match.group(2)}"
-        else:
-            line = text.rstrip("\n").count("\n") + 1
-            reason = f"{reason} at the end of the file"
-        hint = next((h for start, h in _TOML_HINTS.items() if raw.startswith(start)), None)
-        message = f"is not valid TOML: {reason}" + (f"; {hint}" if hint else "")
-        raise QuickMarkerError(source, line, None, message) from None
-    except RecursionError:
-        raise QuickMarkerError(
-            source, None, None, "is not a usable markers file: lists are nested far too deeply"
-        ) from None
-    except ValueError as exc:  # e.g. an integer with thousands of digits
-        raise QuickMarkerError(source, None, None, f"is not valid TOML: {exc}") from None
-
-
-def _show(value: object) -> str:
-    """A value as the clinic lead wrote it, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, int | float):
-        return str(value)
-    return f"a date or time ({value})"
 
 
 def _read_markers(data: dict[str, object]) -> tuple[QuickMarker, ...]:
@@ -166,7 +95,7 @@ def _read_markers(data: dict[str, object]) -> tuple[QuickMarker, ...]:
             "marker", "must be written [[marker]] with two square brackets, one per marker"
         )
     if not isinstance(value, list):
-        raise _Invalid("marker", f"must be [[marker]] tables, not {_show(value)}")
+        raise _Invalid("marker", f"must be [[marker]] tables, not {show(value)}")
     if not value:
         raise _Invalid("marker", "has no markers; add at least one [[marker]] table")
     if len(value) > len(MARKER_KEYS):
@@ -179,7 +108,7 @@ def _read_markers(data: dict[str, object]) -> tuple[QuickMarker, ...]:
     for index, item in enumerate(value):
         path = f"marker[{index}]"
         if not isinstance(item, dict):
-            raise _Invalid(path, f"must be a table with a key and a label, not {_show(item)}")
+            raise _Invalid(path, f"must be a table with a key and a label, not {show(item)}")
         markers.append(_read_marker(item, path, markers))
     return tuple(markers)
 
@@ -237,7 +166,7 @@ def _text(item: dict[str, object], path: str, name: str) -> str:
     if not isinstance(value, str):
         raise _Invalid(
             field,
-            f"must be text in double quotes, e.g. {name} = {_EXAMPLES[name]}, not {_show(value)}",
+            f"must be text in double quotes, e.g. {name} = {_EXAMPLES[name]}, not {show(value)}",
         )
     if not value.strip():
         raise _Invalid(field, f"is empty; write the {name} in the quotes")
