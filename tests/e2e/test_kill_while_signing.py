@@ -101,6 +101,10 @@ def _sign_and_kill(path: Path, staff_id: uuid.UUID, ids: list[uuid.UUID], after:
                 break
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=WAIT_S)
+        for line in proc.stdout:  # printed (so committed) before the kill, read after it
+            word, _, rest = line.strip().partition(" ")
+            if word == "SIGNED":
+                signed.add(rest)
     finally:
         if proc.poll() is None:
             proc.kill()
