@@ -54,6 +54,8 @@ KINDS = ("baseline", "app")
 WARMUP_S = 3.0  # after the music starts: past the app's 2 s fade-in and libVLC's start-up
 MARGIN_S = 2.0  # a child keeps playing this long after the measured window
 READY_TIMEOUT_S = 90.0
+TARGET_RSS_BYTES = 250e6  # resident memory during a live session with music (issue 7)
+MIB = 1024 * 1024
 
 
 def seconds_setting() -> float:
@@ -201,10 +203,22 @@ class Measurement:
     window_s: float  # wall time of the measured window
     vlc_volume: str  # what the child's playing libVLC player reports, e.g. "84"
     server_volume: str  # PulseAudio's volume of the child's stream(s), e.g. "84%"; "" without
+    rss_mib: float = 0.0  # resident memory at the end of the window
+    peak_rss_mib: float = 0.0  # the most it was resident at any time, start-up included
 
     @property
     def other_threads_cpu_s(self) -> float:
         return self.playing_cpu_s - self.main_thread_cpu_s
+
+
+def resident_mib(pid: int) -> tuple[float, float]:
+    """Resident memory now (VmRSS) and at its peak (VmHWM), in MiB, from /proc/<pid>/status."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0]) / 1024  # kB
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
 
 
 def cpu_seconds(stat_file: Path) -> float:
@@ -300,6 +314,7 @@ def _measure(
     time.sleep(window_s)  # the measured window is wall time by definition
     end_cpu, end_main = process_and_main_thread_cpu_s(child.pid)
     elapsed = time.monotonic() - start
+    rss, peak = resident_mib(child.pid)
     heard = server_volume(child.pid, env)  # after the window: never inside it
     rest = child.stdout.read()
     code = child.wait(timeout=READY_TIMEOUT_S)
@@ -318,6 +333,8 @@ def _measure(
         elapsed,
         vlc_volume,
         heard,
+        rss,
+        peak,
     )
 
 
@@ -381,7 +398,8 @@ def main() -> int:
                         f"  run {run} {kind:<8} {m.playing_cpu_s:5.2f} CPU s in {m.window_s:4.1f} s"
                         f" ({100 * m.playing_cpu_s / m.window_s:4.1f} % of a core): main thread "
                         f"{m.main_thread_cpu_s:4.2f}, libVLC threads {m.other_threads_cpu_s:4.2f};"
-                        f" whole process with start-up {m.total_cpu_s:5.2f}{heard}"
+                        f" whole process with start-up {m.total_cpu_s:5.2f}{heard};"
+                        f" resident {m.rss_mib:.0f} MiB (peak {m.peak_rss_mib:.0f})"
                     )
     except (PulseUnavailable, RuntimeError, OSError) as exc:
         print(f"FAIL: the benchmark could not run: {exc}")
@@ -399,7 +417,15 @@ def main() -> int:
     )
     verdict = "PASS" if ratio <= TARGET_RATIO else "FAIL"
     print(f"{verdict}: app / libVLC alone = {ratio:.2f}x (target <= {TARGET_RATIO}x)")
-    return 0 if verdict == "PASS" else 1
+    peak = max(m.peak_rss_mib for m in results if m.kind == "app")
+    alone = max(m.peak_rss_mib for m in results if m.kind == "baseline")
+    memory = "PASS" if peak * MIB <= TARGET_RSS_BYTES else "FAIL"
+    print(
+        f"{memory}: app resident memory at most {peak:.0f} MiB ({peak * MIB / 1e6:.0f} MB) "
+        f"over the runs, libVLC alone {alone:.0f} MiB = {peak / alone:.1f}x "
+        f"(target <= {TARGET_RSS_BYTES / 1e6:.0f} MB)"
+    )
+    return 0 if verdict == memory == "PASS" else 1
 
 
 if __name__ == "__main__":
