@@ -7,6 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from clinic_file_fuzz import (
+    assert_only_file_errors,
+    assignment_lines,
+    toml_values,
+    with_line,
+    with_value,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -464,31 +471,12 @@ def test_list_keeps_only_toml_files_sorted(tmp_path: Path) -> None:
 # --- whatever the text, only NoteTemplateError ---------------------------------------------
 
 VALID_LINES = VALID.splitlines()
-ASSIGNMENT_LINES = [i for i, line in enumerate(VALID_LINES) if " = " in line]
-
-SCALARS = st.one_of(
-    st.integers(min_value=-(10**30), max_value=10**30).map(str),
-    st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(["nan", "-inf", "9" * 400, "0x7f", "1_000", "true", "false"]),
-    st.sampled_from((*PREFILL_SOURCES, "", "x", "Plan", "a b")).map(lambda s: f'"{s}"'),
-    st.text(max_size=12).map(lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'),
-    st.sampled_from(["1979-05-27", "07:32:00", "{}", "{ a = 1 }", "[]", '["notes", "notes"]']),
-)
-TOML_VALUES = st.recursive(
-    SCALARS,
-    lambda inner: st.lists(inner, max_size=3).map(lambda v: f"[{', '.join(v)}]"),
-    max_leaves=6,
-)
+ASSIGNMENT_LINES = assignment_lines(VALID_LINES)
+TOML_VALUES = toml_values(*PREFILL_SOURCES, "Plan", "a b", "notes", text_size=12)
 
 
 def _assert_only_template_errors(text: str) -> None:
-    try:
-        parse_note_template(text, "fuzz.toml")
-    except NoteTemplateError as error:
-        assert error.source == "fuzz.toml"
-        assert error.message
-        if error.line is not None:
-            assert 1 <= error.line <= max(1, text.count("\n") + 1)
+    assert_only_file_errors(parse_note_template, NoteTemplateError, text)
 
 
 @settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -501,10 +489,9 @@ def test_arbitrary_text_raises_nothing_but_template_error(text: str) -> None:
 @given(index=st.sampled_from(ASSIGNMENT_LINES), value=TOML_VALUES)
 def test_any_value_in_any_field_raises_nothing_but_template_error(index: int, value: str) -> None:
     # Given the valid template with one value replaced by anything TOML can hold
-    lines = list(VALID_LINES)
-    lines[index] = lines[index].split(" = ")[0] + " = " + value
+    text = with_value(VALID_LINES, index, value)
     # When it is parsed / Then it loads or fails with a NoteTemplateError naming a real line
-    _assert_only_template_errors("\n".join(lines) + "\n")
+    _assert_only_template_errors(text)
 
 
 @settings(deadline=None, database=None, max_examples=300)
@@ -515,6 +502,5 @@ def test_any_value_in_any_field_raises_nothing_but_template_error(index: int, va
 def test_any_line_replaced_by_anything_raises_nothing_but_template_error(
     index: int, replacement: str
 ) -> None:
-    lines = list(VALID_LINES)
-    lines[index] = replacement
-    _assert_only_template_errors("\n".join(lines) + "\n")
+    text = with_line(VALID_LINES, index, replacement)
+    _assert_only_template_errors(text)

@@ -6,6 +6,13 @@ import pickle
 from pathlib import Path
 
 import pytest
+from clinic_file_fuzz import (
+    assert_only_file_errors,
+    assignment_lines,
+    toml_values,
+    with_line,
+    with_value,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -674,34 +681,14 @@ def test_list_protocol_files_of_a_missing_folder_is_empty(tmp_path: Path) -> Non
 # --- whatever the text, only ProtocolError -----------------------------------------------------
 
 VALID_LINES = VALID.splitlines()
-ASSIGNMENT_LINES = [i for i, line in enumerate(VALID_LINES) if " = " in line]
-
-SCALARS = st.one_of(
-    st.integers(min_value=-(10**30), max_value=10**30).map(str),
-    st.floats(allow_nan=True, allow_infinity=True).map(repr),  # "inf", "nan": TOML too
-    st.sampled_from(["nan", "-inf", "1e400", "-0.0", "9" * 400, "0x7fffffff", "1_000"]),
-    st.booleans().map(lambda b: "true" if b else "false"),
-    st.sampled_from(["dose+5", "start-3", "dose+2.5", "dose", "start+99999", "x", ""]).map(
-        lambda s: f'"{s}"'
-    ),
-    st.text(max_size=12).map(lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'),
-    st.sampled_from(["1979-05-27", "07:32:00", "{}", "{ a = 1 }", "[]", '["bp", "bp"]']),
-)
-TOML_VALUES = st.recursive(
-    SCALARS,
-    lambda inner: st.lists(inner, max_size=3).map(lambda v: f"[{', '.join(v)}]"),
-    max_leaves=6,
+ASSIGNMENT_LINES = assignment_lines(VALID_LINES)
+TOML_VALUES = toml_values(
+    "dose+5", "start-3", "dose+2.5", "dose", "start+99999", "bp", text_size=12
 )
 
 
 def _assert_only_protocol_errors(text: str) -> None:
-    try:
-        parse_protocol(text, "fuzz.toml")
-    except ProtocolError as error:
-        assert error.source == "fuzz.toml"
-        assert error.message
-        if error.line is not None:
-            assert 1 <= error.line <= max(1, text.count("\n") + 1)
+    assert_only_file_errors(parse_protocol, ProtocolError, text)
 
 
 @settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -714,10 +701,9 @@ def test_arbitrary_text_raises_nothing_but_protocol_error(text: str) -> None:
 @given(index=st.sampled_from(ASSIGNMENT_LINES), value=TOML_VALUES)
 def test_any_value_in_any_field_raises_nothing_but_protocol_error(index: int, value: str) -> None:
     # Given the valid protocol with one value replaced by anything TOML can hold
-    lines = list(VALID_LINES)
-    lines[index] = lines[index].split(" = ")[0] + " = " + value
+    text = with_value(VALID_LINES, index, value)
     # When it is parsed / Then it loads or fails with a ProtocolError naming a real line
-    _assert_only_protocol_errors("\n".join(lines) + "\n")
+    _assert_only_protocol_errors(text)
 
 
 @settings(deadline=None, database=None, max_examples=300)
@@ -728,6 +714,5 @@ def test_any_value_in_any_field_raises_nothing_but_protocol_error(index: int, va
 def test_any_line_replaced_by_anything_raises_nothing_but_protocol_error(
     index: int, replacement: str
 ) -> None:
-    lines = list(VALID_LINES)
-    lines[index] = replacement
-    _assert_only_protocol_errors("\n".join(lines) + "\n")
+    text = with_line(VALID_LINES, index, replacement)
+    _assert_only_protocol_errors(text)

@@ -6,6 +6,13 @@ import pickle
 from pathlib import Path
 
 import pytest
+from clinic_file_fuzz import (
+    assert_only_file_errors,
+    assignment_lines,
+    toml_values,
+    with_line,
+    with_value,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -222,28 +229,12 @@ def test_read_reports_a_missing_file_as_a_marker_error(tmp_path: Path) -> None:
 # --- whatever the text, only QuickMarkerError ----------------------------------------------
 
 VALID_LINES = VALID.splitlines()
-ASSIGNMENT_LINES = [i for i, line in enumerate(VALID_LINES) if " = " in line]
-TOML_VALUES = st.recursive(
-    st.one_of(
-        st.integers(min_value=-(10**30), max_value=10**30).map(str),
-        st.floats(allow_nan=True, allow_infinity=True).map(repr),
-        st.sampled_from(["9" * 400, "true", "1979-05-27", "{}", "{ a = 1 }", "[]", '"Tearful"']),
-        st.sampled_from([*MARKER_KEYS, "", "10", "x"]).map(lambda s: f'"{s}"'),
-        st.text(max_size=45).map(lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'),
-    ),
-    lambda inner: st.lists(inner, max_size=3).map(lambda v: f"[{', '.join(v)}]"),
-    max_leaves=6,
-)
+ASSIGNMENT_LINES = assignment_lines(VALID_LINES)
+TOML_VALUES = toml_values(*MARKER_KEYS, "10", "Tearful", text_size=45)
 
 
 def _assert_only_marker_errors(text: str) -> None:
-    try:
-        parse_quick_markers(text, "fuzz.toml")
-    except QuickMarkerError as error:
-        assert error.source == "fuzz.toml"
-        assert error.message
-        if error.line is not None:
-            assert 1 <= error.line <= max(1, text.count("\n") + 1)
+    assert_only_file_errors(parse_quick_markers, QuickMarkerError, text)
 
 
 @settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -255,9 +246,8 @@ def test_arbitrary_text_raises_nothing_but_marker_error(text: str) -> None:
 @settings(deadline=None, database=None, max_examples=300)
 @given(index=st.sampled_from(ASSIGNMENT_LINES), value=TOML_VALUES)
 def test_any_value_in_any_field_raises_nothing_but_marker_error(index: int, value: str) -> None:
-    lines = list(VALID_LINES)
-    lines[index] = lines[index].split(" = ")[0] + " = " + value
-    _assert_only_marker_errors("\n".join(lines) + "\n")
+    text = with_value(VALID_LINES, index, value)
+    _assert_only_marker_errors(text)
 
 
 @settings(deadline=None, database=None, max_examples=200)
@@ -268,6 +258,5 @@ def test_any_value_in_any_field_raises_nothing_but_marker_error(index: int, valu
 def test_any_line_replaced_by_anything_raises_nothing_but_marker_error(
     index: int, replacement: str
 ) -> None:
-    lines = list(VALID_LINES)
-    lines[index] = replacement
-    _assert_only_marker_errors("\n".join(lines) + "\n")
+    text = with_line(VALID_LINES, index, replacement)
+    _assert_only_marker_errors(text)
