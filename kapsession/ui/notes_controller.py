@@ -8,6 +8,7 @@ entries change or a second passes.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 
@@ -26,6 +27,7 @@ from kapsession.ui.session_note_page import SessionNotePage
 
 log = logging.getLogger(__name__)
 
+LOG_REREAD_S = 10.0
 LOCKED_TEXT = (
     "The therapy notes of this session are signed: no more entries. Add an addendum on the "
     "Record tab."
@@ -57,6 +59,8 @@ class NotesController(QObject):
         self._staff_names: dict[uuid.UUID, str] = {}
         self._items: list[LogItem] = []
         self._log_stale = True
+        self._log_read_at = 0.0  # monotonic seconds
+        self._locked: bool | None = None
         view.note_pad.set_markers(markers)
         view.set_quick_markers(markers)
         note_pad = view.note_pad
@@ -78,6 +82,7 @@ class NotesController(QObject):
         pad.undo_changed.connect(self._undo_offered)
         pad.draft_failed.connect(self.view.show_failure)
         self.pad = pad
+        self._locked = None  # a new session: lock or unlock the pad on the first refresh
         for name in ("record", "private"):
             self.view.note_pad.committed(name)
             self.view.note_pad.restore_draft(name, pad.draft(name))
@@ -106,8 +111,13 @@ class NotesController(QObject):
         if pad is None or session_log is None:
             return
         live = pad.live
+        # Music events are written without an entry_saved signal: while the list is on screen,
+        # read the log again now and then so tracks and transitions show up.
+        if self.view.events.isVisible() and time.monotonic() - self._log_read_at > LOG_REREAD_S:
+            self._log_stale = True
         if self._log_stale:
             self._log_stale = False
+            self._log_read_at = time.monotonic()
             try:
                 self._items = session_log.items(live.record, self._staff_names)
                 record_notes, private = pad.entries(), pad.private_entries()
@@ -125,7 +135,9 @@ class NotesController(QObject):
             participants=self._participants(),
         )
         signed = live.record.status == "signed"
-        self.view.note_pad.set_locked(LOCKED_TEXT if signed else None)
+        if signed != self._locked:  # not on every tick: it restyles the pad's controls
+            self._locked = signed
+            self.view.note_pad.set_locked(LOCKED_TEXT if signed else None)
 
     def session_changed(self, live: LiveSession) -> None:
         """The session ended or was signed, or the acting staff member changed."""

@@ -9,6 +9,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 from ui_harness import RunningApp
 
+from kapsession.services.demo import populate
 from kapsession.storage.corrections import EntryState
 from kapsession.storage.entries import effective
 from kapsession.storage.notes import NoteRepository
@@ -185,4 +186,18 @@ def test_pasted_rich_text_is_kept_as_plain_text(notes_app: RunningApp) -> None:
     (entry,) = _notes(app).notes(app.session().id)
     assert entry.text == "Bold and red\nsecond"
     QApplication.clipboard().clear()  # Qt deletes the data now, not at interpreter exit
+    app.leave_session()
+
+
+def test_a_signed_session_shows_its_notes_but_takes_no_more(make_app, tmp_path) -> None:
+    # Given a training database with signed demo sessions
+    app = make_app(training=True, data_dir=tmp_path / "signed")
+    made = populate(app.context.service, app.clock.now())
+    # When a signed session is opened
+    app.controller.open_session(made[0].id)
+    pad = app.live_view.note_pad
+    # Then its notes are listed, the boxes are read-only and the pad says why
+    assert pad.entries.count() >= 4
+    assert all(box.isReadOnly() for box in pad.inputs.values())
+    assert not pad.locked.isHidden() and "addendum" in pad.locked.text()
     app.leave_session()
