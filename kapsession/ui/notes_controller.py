@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 LOG_REREAD_S = 10.0
 LOCKED_TEXT = (
     "The therapy notes of this session are signed: no more entries. Add an addendum on the "
-    "Record tab."
+    "Session note and signing tab."
 )
 
 
@@ -51,6 +51,8 @@ class NotesController(QObject):
         self.view = view
         self.clock = clock
         self.templates = templates
+        self._signing = notes
+        self._therapy_signed = False
         self.session_note = SessionNotePage(notes, templates, clock)
         self.session_note.record_signed.connect(self.signed)
         view.set_record_page(self.session_note)
@@ -83,6 +85,7 @@ class NotesController(QObject):
         pad.draft_failed.connect(self.view.show_failure)
         self.pad = pad
         self._locked = None  # a new session: lock or unlock the pad on the first refresh
+        self._therapy_signed = False
         for name in ("record", "private"):
             self.view.note_pad.committed(name)
             self.view.note_pad.restore_draft(name, pad.draft(name))
@@ -121,6 +124,8 @@ class NotesController(QObject):
             try:
                 self._items = session_log.items(live.record, self._staff_names)
                 record_notes, private = pad.entries(), pad.private_entries()
+                signed_parts = self._signing.signatures.signatures(live.record.id)
+                self._therapy_signed = any(s.part == "therapy" for s in signed_parts)
             except StorageError as exc:
                 self.view.show_failure(str(exc))
                 return
@@ -134,7 +139,8 @@ class NotesController(QObject):
             started_at=live.record.started_at or live.record.created_at,
             participants=self._participants(),
         )
-        signed = live.record.status == "signed"
+        # the therapy part signed: the database takes no more notes but addenda
+        signed = self._therapy_signed or live.record.status == "signed"
         if signed != self._locked:  # not on every tick: it restyles the pad's controls
             self._locked = signed
             self.view.note_pad.set_locked(LOCKED_TEXT if signed else None)
