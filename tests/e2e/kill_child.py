@@ -136,9 +136,8 @@ def press_answered(
         fail(f"no dialog opened for {key!r}")
 
 
-class Driver:
-    def __init__(self, tag: str) -> None:
-        self.tag = tag
+class WindowDriver:
+    """Waits for the app's window to be shown, then drives it; any surprise is an ERROR line."""
 
     def start(self) -> None:
         shown = [
@@ -151,6 +150,14 @@ class Driver:
             self.drive(shown[0])
         except BaseException:
             fail(traceback.format_exc().replace("\n", " | "))
+
+    def drive(self, window: MainWindow) -> None:
+        raise NotImplementedError
+
+
+class Driver(WindowDriver):
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
 
     def drive(self, window: MainWindow) -> None:
         controller = window.findChild(AppController)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import sys
 import time
-import traceback
 
 from kill_child import (
     CTRL,
     Answer,
+    WindowDriver,
     fail,
     focused,
     new_client,
@@ -56,19 +56,7 @@ def type_text(widget: QWidget, text: str) -> None:
             )
 
 
-class Driver:
-    def start(self) -> None:
-        shown = [
-            w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
-        ]
-        if not shown:
-            QTimer.singleShot(10, self.start)
-            return
-        try:
-            self.drive(shown[0])
-        except BaseException:
-            fail(traceback.format_exc().replace("\n", " | "))
-
+class Driver(WindowDriver):
     def drive(self, window: MainWindow) -> None:
         controller = window.findChild(AppController)
         if controller is None:
