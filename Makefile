@@ -13,7 +13,7 @@ STAMP := $(VENV)/.kapsession-installed
 SUBMAKE := $(MAKE) --no-print-directory --silent
 export PYTHON VENV
 
-.PHONY: help venv run demo test lint format bench clean
+.PHONY: help venv run demo test lint format bench bundle clean
 
 help:
 	@echo "make run      install what is missing, then open the app (ARGS='...' for arguments)"
@@ -22,6 +22,7 @@ help:
 	@echo "make lint     ruff check, ruff format --check, mypy, lint-imports"
 	@echo "make format   sort imports and format the code with ruff"
 	@echo "make bench    run every benchmarks/bench_*.py"
+	@echo "make bundle   build the room-laptop bundle (PyInstaller, with libVLC) in dist/kapsession"
 	@echo "make demo     open the app in training mode (kapsession demo)"
 	@echo "make venv     create or update $(VENV) only"
 	@echo "make clean    remove $(VENV), caches and the private test database"
@@ -59,6 +60,11 @@ bench:
 	@bash scripts/system-deps.sh run
 	@$(SUBMAKE) venv
 	@bash scripts/bench.sh
+
+bundle:
+	@bash scripts/system-deps.sh bundle
+	@$(SUBMAKE) venv
+	@bash scripts/bundle.sh
 
 clean:
 	@bash scripts/test-postgres.sh destroy

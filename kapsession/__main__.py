@@ -1,4 +1,5 @@
-"""Entry point, in this order: crash hook, arguments, paths, logging, then the command."""
+"""Entry point, in this order: the bundle's libVLC (when frozen), crash hook, arguments, paths,
+logging, then the command."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from kapsession.frozen import point_at_bundled_libvlc
+
+    point_at_bundled_libvlc()  # before anything imports vlc
     from kapsession.logs import install_excepthook, setup_logging
 
     install_excepthook()

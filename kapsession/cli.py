@@ -96,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(check, suppress=True)
     check.add_argument("--json", action="store_true", help="print JSON")
     check.add_argument("files", nargs="+", metavar="FILE", help="M3U, M3U8, PLS or XSPF files")
+    sound = command("sound-check", "play a few seconds of a track, quietly, to test the sound")
+    sound.add_argument(
+        "file", nargs="?", metavar="FILE", help="the track (default: a bundled demo track)"
+    )
+    sound.add_argument("--seconds", type=float, default=2.0, help="how long to play (2)")
+    sound.add_argument(
+        "--aout", metavar="NAME", help="libVLC sound output, e.g. pulse, alsa or adummy"
+    )
+    sound.add_argument("--json", action="store_true", help="print JSON")
     export = command("export", "write a session's record as PDF, Markdown, CSV, FHIR or REMS data")
     export.add_argument(
         "session", metavar="SESSION", help="the session id (or its first characters)"
@@ -140,6 +149,19 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO = sys.stdout) -> int
     """Run a non-GUI command, or open the context and hand over to the GUI."""
     if args.command == "doctor":
         return _doctor(paths, args.json, out)
+    if args.command == "sound-check":
+        from pathlib import Path
+
+        from kapsession.services.sound_check import sound_check
+
+        played = sound_check(
+            Path(args.file).expanduser() if args.file else None,
+            seconds=args.seconds,
+            aout=args.aout,
+            as_json=args.json,
+            out=out,
+        )
+        return EXIT_OK if played else EXIT_PROBLEM
     if args.command == "playlist":
         from kapsession.services.playlist_report import check_playlists
 

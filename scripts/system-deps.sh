@@ -2,7 +2,8 @@
 # Install the Debian/Ubuntu packages kapsession needs, and nothing when they are all there.
 #
 #   scripts/system-deps.sh run    libVLC, Qt's X11 libraries, PulseAudio client, fonts
-#   scripts/system-deps.sh test   run + pulseaudio, poppler-utils, xvfb, postgresql, sox, imagemagick
+#   scripts/system-deps.sh bundle run + what `make bundle` copies into the bundle (Wayland libraries)
+#   scripts/system-deps.sh test   bundle + pulseaudio, poppler-utils, xvfb, postgresql, sox, imagemagick
 #   scripts/system-deps.sh ci     same as test
 #
 # Installs with apt-get as root, with `sudo -n` when passwordless sudo works, or with `sudo`
@@ -16,12 +17,12 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 usage() {
-    echo "usage: $0 run|test|ci" >&2
+    echo "usage: $0 run|bundle|test|ci" >&2
     exit 2
 }
 [[ $# -eq 1 ]] || usage
 mode=$1
-case "$mode" in run | test | ci) ;; *) usage ;; esac
+case "$mode" in run | bundle | test | ci) ;; *) usage ;; esac
 
 if [[ "${KAPSESSION_SKIP_SYSTEM_DEPS:-}" == 1 ]]; then
     exit 0
@@ -40,10 +41,15 @@ run_pkgs=(
     # Audio output and a font that is always there.
     libpulse0 fonts-dejavu-core
 )
+# Qt's Wayland platform plugin links these; the bundle carries them so it runs on a Wayland desktop.
+bundle_pkgs=(libwayland-cursor0 libwayland-egl1)
 test_pkgs=(pulseaudio pulseaudio-utils poppler-utils xvfb postgresql sox imagemagick)
 
 wanted=("${run_pkgs[@]}")
 if [[ "$mode" != run ]]; then
+    wanted+=("${bundle_pkgs[@]}")
+fi
+if [[ "$mode" == test || "$mode" == ci ]]; then
     wanted+=("${test_pkgs[@]}")
 fi
 

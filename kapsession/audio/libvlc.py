@@ -60,3 +60,18 @@ def load_libvlc(options: Sequence[str] = ()) -> Any:
             f"(options {' '.join(options) or 'none'}). Reinstall it with: {install_hint()}"
         )
     return instance
+
+
+def loaded_library_path(vlc_module: Any) -> str | None:
+    """The libVLC file python-vlc loaded: a full path from the process's memory map on Linux,
+    else the name python-vlc opened."""
+    name = getattr(getattr(vlc_module, "dll", None), "_name", None)
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                path = line.rstrip("\n").split(" ", 5)[-1].strip()
+                if "/libvlc.so" in path or path.endswith("/libvlc.dylib"):
+                    return path
+    except OSError:
+        pass
+    return str(name) if name else None

@@ -168,7 +168,7 @@ def _protocols() -> Check:
 def _audio() -> list[Check]:
     """libVLC loads and a sound output exists (libVLC plays silently without one)."""
     from kapsession.audio.backend import audio_output_status
-    from kapsession.audio.libvlc import AudioUnavailable, load_libvlc
+    from kapsession.audio.libvlc import AudioUnavailable, load_libvlc, loaded_library_path
 
     try:
         instance = load_libvlc()
@@ -179,7 +179,10 @@ def _audio() -> list[Check]:
 
         version = vlc.libvlc_get_version().decode(errors="replace")
         instance.release()
-        libvlc = Check("libVLC", Status.OK, f"libVLC {version} loads")
+        where = loaded_library_path(vlc)
+        libvlc = Check(
+            "libVLC", Status.OK, f"libVLC {version} loads" + (f" from {where}" if where else "")
+        )
     output = audio_output_status()
     sound = Check("audio output", Status.OK if output.found else Status.WARN, output.detail)
     return [libvlc, sound]

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from kapsession import APP_NAME, __version__
 from kapsession.logs import set_error_presenter
 from kapsession.services.context import AppContext
+from kapsession.ui import startup_probe
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.theme import apply_room_theme
@@ -85,6 +86,9 @@ def run_gui(context: AppContext, *, training: bool) -> int:
     )
     window.show()
     log.info("window shown")
+    probe = startup_probe.requested_mode()
+    if probe is not None:
+        startup_probe.arm(app, window, probe, controller)
     code = app.exec()
     if controller.live is not None:
         controller.live.stop()

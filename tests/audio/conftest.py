@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import struct
 import subprocess
-import time
 import wave
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,25 +19,15 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from support.pulse import PulseSink, pulse_sink
+from support.real_tools import require_tool, unavailable
+
 from kapsession.audio.libvlc import AudioUnavailable, load_libvlc
 from kapsession.audio.null_player import NullPlayer
 from kapsession.audio.player import Player
 from kapsession.audio.vlc_player import VlcPlayer
 
-
-def unavailable(reason: str) -> None:
-    """Skip locally, fail under CI: a missing real component must not pass CI silently."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (required under CI=true)")
-    pytest.skip(reason)
-
-
-def require_tool(name: str, package: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        unavailable(f"{name} is not installed: sudo apt-get install {package}")
-    assert found is not None
-    return found
+__all__ = ["PulseSink", "pulse_sink"]  # the fixture and its value's type, for the audio tests
 
 
 # --- tone files ----------------------------------------------------------------------------
@@ -157,88 +144,3 @@ def make_player(request: pytest.FixtureRequest, closing: Callable[[Any], Any]) -
         return lambda: closing(NullPlayer())
     instance = request.getfixturevalue("silent_libvlc")
     return lambda: closing(VlcPlayer(instance))
-
-
-# --- PulseAudio with a null sink -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PulseSink:
-    server: str  # value for PULSE_SERVER
-    sink: str
-    env: dict[str, str]
-    log: Path
-
-    @property
-    def monitor(self) -> str:
-        return f"{self.sink}.monitor"
-
-
-@pytest.fixture
-def pulse_sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PulseSink]:
-    """A private PulseAudio daemon with one null sink, reachable only through its socket.
-
-    PULSE_SERVER is set for this process so libVLC's pulse output plays into the sink.
-    """
-    pulseaudio = require_tool("pulseaudio", "pulseaudio")
-    require_tool("parec", "pulseaudio-utils")
-    require_tool("pactl", "pulseaudio-utils")
-    runtime = tmp_path / "pulse-runtime"
-    runtime.mkdir(mode=0o700)
-    socket = runtime / "native"
-    env = {
-        **os.environ,
-        "XDG_RUNTIME_DIR": str(runtime),
-        "PULSE_RUNTIME_PATH": str(runtime / "pulse"),
-        "PULSE_STATE_PATH": str(runtime / "state"),
-        "PULSE_SERVER": f"unix:{socket}",
-        "HOME": str(runtime),
-    }
-    log = tmp_path / "pulseaudio.log"
-    with log.open("wb") as log_stream:
-        daemon = subprocess.Popen(
-            [
-                pulseaudio,
-                "-n",
-                "--daemonize=no",
-                "--exit-idle-time=-1",
-                "--use-pid-file=no",
-                "--disallow-exit",
-                "--log-target=stderr",
-                "-L",
-                "module-null-sink sink_name=kaptest rate=44100",
-                "-L",
-                f"module-native-protocol-unix auth-anonymous=1 socket={socket}",
-            ],
-            env=env,
-            stdout=log_stream,
-            stderr=log_stream,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        _wait_for_pulse(daemon, env, log)
-        for name in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_SERVER"):
-            monkeypatch.setenv(name, env[name])
-        yield PulseSink(env["PULSE_SERVER"], "kaptest", env, log)
-    finally:
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait(timeout=10)
-
-
-def _wait_for_pulse(daemon: subprocess.Popen[bytes], env: dict[str, str], log: Path) -> None:
-    """Poll `pactl info` until the daemon answers (bounded; a daemon start is not instant)."""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if daemon.poll() is not None:
-            pytest.fail(f"pulseaudio exited at start:\n{log.read_text(errors='replace')[-2000:]}")
-        answer = subprocess.run(
-            ["pactl", "info"], env=env, capture_output=True, text=True, timeout=10
-        )
-        if answer.returncode == 0 and "kaptest" in answer.stdout:
-            return
-        time.sleep(0.1)
-    pytest.fail(f"pulseaudio did not answer in 15 s:\n{log.read_text(errors='replace')[-2000:]}")

@@ -1,0 +1,121 @@
+"""Playing a file for a few seconds through libVLC, without a window: the sound check.
+
+For IT setting up a room laptop (`kapsession sound-check`) and for the bundle's smoke test: it
+shows that the libVLC in use (the bundled one, in a bundle) can open, decode and play a file to
+the sound output. Plays at a quiet volume and stops by itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kapsession.audio.fades import amplitude_to_vlc_volume
+from kapsession.audio.libvlc import AudioUnavailable, load_libvlc, loaded_library_path
+from kapsession.audio.probe import UndecodableAudio, header_duration_ms
+
+QUIET_AMPLITUDE = 0.3  # about a third of full scale: audible, never startling
+POLL_S = 0.05
+START_S = 30.0  # past the fade-in that room music usually opens with
+
+
+@dataclass(frozen=True)
+class SoundCheck:
+    file: Path
+    played: bool
+    played_ms: int  # how far the position moved while playing
+    duration_ms: int | None
+    libvlc_version: str | None
+    libvlc_path: str | None  # the library file python-vlc loaded
+    output: str  # the --aout asked for, or "default"
+    problem: str | None = None
+
+
+def play_briefly(
+    path: Path,
+    *,
+    seconds: float = 2.0,
+    aout: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> SoundCheck:
+    """Play `path` until its position has moved `seconds`; `played` when it did."""
+    output = aout or "default"
+    options: Sequence[str] = (f"--aout={aout}",) if aout else ()
+    if not path.is_file():
+        return SoundCheck(path, False, 0, None, None, None, output, f"{path} does not exist")
+    try:
+        instance = load_libvlc(options)
+    except AudioUnavailable as exc:
+        return SoundCheck(path, False, 0, None, None, None, output, str(exc))
+    import vlc
+
+    version = vlc.libvlc_get_version().decode(errors="replace")
+    library = loaded_library_path(vlc)
+    player = instance.media_player_new()
+    media = instance.media_new_path(str(path))
+    start_s = _start_s(path, seconds)
+    if start_s > 0:
+        media.add_option(f":start-time={start_s:.1f}")
+    try:
+        player.set_media(media)
+        player.audio_set_volume(amplitude_to_vlc_volume(QUIET_AMPLITUDE))
+        if player.play() != 0:
+            return SoundCheck(
+                path, False, 0, None, version, library, output, "libVLC refused to play it"
+            )
+        # Play until the position has moved `seconds` (libVLC reports it coarsely, and the
+        # sound output may buffer a moment before the clock starts), within a deadline.
+        target_ms = round(seconds * 1000)
+        first_ms: int | None = None
+        last_ms = 0
+        deadline = monotonic() + seconds + 8.0
+        while monotonic() < deadline:
+            state = player.get_state()
+            if state in (vlc.State.Error, vlc.State.Ended, vlc.State.Stopped):
+                break
+            now_ms = player.get_time()
+            if state == vlc.State.Playing and now_ms >= 0:
+                first_ms = now_ms if first_ms is None else first_ms
+                last_ms = now_ms
+                if last_ms - first_ms >= target_ms:
+                    break
+            sleep(POLL_S)
+        played_ms = 0 if first_ms is None else max(0, last_ms - first_ms)
+        duration = media.get_duration()
+        problem = None
+        if first_ms is None:
+            problem = (
+                f"libVLC did not start playing {path.name} (state {player.get_state()}); "
+                "the file may be damaged or in a format this libVLC cannot decode"
+            )
+        elif played_ms < target_ms:
+            problem = f"playback stalled after {played_ms} ms of {target_ms} ms"
+        return SoundCheck(
+            path,
+            problem is None,
+            played_ms,
+            duration if duration > 0 else None,
+            version,
+            library,
+            output,
+            problem,
+        )
+    finally:
+        player.stop()
+        player.release()
+        media.release()
+        instance.release()
+
+
+def _start_s(path: Path, seconds: float) -> float:
+    """Where to start: START_S in, or earlier in a short track, or 0 when its length is unknown."""
+    try:
+        duration_ms = header_duration_ms(path)
+    except (OSError, UndecodableAudio):  # libVLC reports what is wrong with the file
+        duration_ms = None
+    if not duration_ms:
+        return 0.0
+    return max(0.0, min(START_S, duration_ms / 1000 - seconds - 1.0))
