@@ -17,6 +17,10 @@ def assets_dir() -> Path:
     return project_root() / "assets"
 
 
+def icons_dir() -> Path:
+    return assets_dir() / "icons"
+
+
 def protocols_dir() -> Path:
     return assets_dir() / "protocols"
 

@@ -7,10 +7,12 @@ import os
 import sys
 
 from PySide6.QtCore import QLockFile
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from kapsession import APP_NAME, __version__
 from kapsession.logs import set_error_presenter
+from kapsession.resources import icons_dir
 from kapsession.services.context import AppContext
 from kapsession.ui import startup_probe
 from kapsession.ui.app_controller import AppController
@@ -26,6 +28,8 @@ def application() -> QApplication:
         app = QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_NAME)  # matches kapsession.desktop, for the desktop's taskbar
+    app.setWindowIcon(QIcon(str(icons_dir() / "kapsession-256.png")))
     apply_room_theme(app)
     return app
 
