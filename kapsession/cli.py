@@ -13,7 +13,6 @@ from kapsession import __version__
 from kapsession.domain.clock import Clock, ScaledClock, SystemClock
 from kapsession.paths import NotWritable, Paths, resolve_paths
 from kapsession.services.context import AppContext, open_context
-from kapsession.services.demo import ensure_demo_people, populate
 from kapsession.services.doctor import Status, run_checks
 from kapsession.storage.errors import StorageError
 
@@ -187,6 +186,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO = sys.stdout) -> int
         if args.command == "export":
             return _export(context, args, out)
         if args.command == "demo":
+            from kapsession.services.demo import ensure_demo_people
+
             ensure_demo_people(context.service, context.clock.now())
         from kapsession.ui.app import run_gui
 
@@ -298,6 +299,8 @@ def _doctor(paths: Paths, as_json: bool, out: TextIO) -> int:
 
 
 def _populate(context: AppContext, as_json: bool, out: TextIO) -> int:
+    from kapsession.services.demo import populate
+
     made = populate(context.service, context.clock.now())
     if as_json:
         json.dump([m.as_dict() for m in made], out, indent=2)
