@@ -127,11 +127,7 @@ class SessionService:
         (an addendum is usually written within days)."""
         waiting = self.sessions.summaries(status="completed")
         since = now - timedelta(days=signed_within_days)
-        signed = [
-            s
-            for s in self.sessions.summaries(status="signed", limit=100)
-            if (s.ended_at or s.created_at) >= since
-        ]
+        signed = self.sessions.summaries(status="signed", ended_since=since, limit=100)
         return [*waiting, *signed]
 
     def snapshot(self, session_id: uuid.UUID) -> SessionSnapshot:

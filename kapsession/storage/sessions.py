@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
@@ -191,17 +191,29 @@ class SessionRepository:
             return orm.scalar(select(func.count(Session.id))) or 0
 
     def summaries(
-        self, *, status: str | None = None, client_id: uuid.UUID | None = None, limit: int = 500
+        self,
+        *,
+        status: str | None = None,
+        client_id: uuid.UUID | None = None,
+        ended_since: datetime | None = None,
+        limit: int = 500,
     ) -> list[SessionSummary]:
-        """Newest first."""
+        """Newest first; `ended_since` keeps sessions that ended (or, never ended, were made)
+        at or after that time."""
         query = (
             select(Session)
-            .options(selectinload(Session.participants).selectinload(Participant.client))
+            # a summary never needs the protocol snapshot (kilobytes a session)
+            .options(
+                defer(Session.protocol_text),
+                selectinload(Session.participants).selectinload(Participant.client),
+            )
             .order_by(Session.created_at.desc())
             .limit(limit)
         )
         if status is not None:
             query = query.where(Session.status == status)
+        if ended_since is not None:
+            query = query.where(func.coalesce(Session.ended_at, Session.created_at) >= ended_since)
         if client_id is not None:
             query = query.where(
                 Session.id.in_(
