@@ -73,8 +73,8 @@ _UNUSED = re.compile(
     r"|PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin\.so"
     r"|PySide6/Qt/plugins/platforms/libq(?:eglfs|linuxfb|vnc|minimalegl|vkkhrdisplay)\.so"
     r"|PySide6/Qt/plugins/platformthemes/libqgtk3\.so"
-    r"|(?:^|/)lib(?:atk-1\.0|cairo|cairo-gobject|pango-1\.0|pangocairo-1\.0|pangoft2-1\.0"
-    r"|gdk_pixbuf-2\.0|pixman-1|datrie|thai|fribidi)\.so"
+    r"|(?:^|/)lib(?:gtk-3|gdk-3|atk-1\.0|cairo|cairo-gobject|pango-1\.0|pangocairo-1\.0"
+    r"|pangoft2-1\.0|gdk_pixbuf-2\.0|pixman-1|datrie|thai|fribidi)\.so"
 )
 
 

@@ -19,6 +19,9 @@ from kapsession.audio.probe import UndecodableAudio, header_duration_ms
 QUIET_AMPLITUDE = 0.3  # about a third of full scale: audible, never startling
 POLL_S = 0.05
 START_S = 30.0  # past the fade-in that room music usually opens with
+# Room left after the part played: the clock starts ~0.3 s in, and at the end of the file a
+# silent output (adummy) drops the ~1 s it has buffered instead of playing it.
+END_MARGIN_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ def play_briefly(
             if state in (vlc.State.Error, vlc.State.Ended, vlc.State.Stopped):
                 break
             now_ms = player.get_time()
-            if state == vlc.State.Playing and now_ms >= 0:
+            # 0 until the clock starts: counting from it would count the :start-time jump
+            if state == vlc.State.Playing and now_ms > 0:
                 first_ms = now_ms if first_ms is None else first_ms
                 last_ms = now_ms
                 if last_ms - first_ms >= target_ms:
@@ -118,4 +122,4 @@ def _start_s(path: Path, seconds: float) -> float:
         duration_ms = None
     if not duration_ms:
         return 0.0
-    return max(0.0, min(START_S, duration_ms / 1000 - seconds - 1.0))
+    return max(0.0, min(START_S, duration_ms / 1000 - seconds - END_MARGIN_S))
