@@ -91,9 +91,7 @@ def main() -> int:
         data = Path(tmp) / "data"
         data.mkdir()
         made_at = time.perf_counter()
-        big = big_database.build(
-            data / "kapsession.sqlite3", sessions=SESSIONS, live_session=True
-        )
+        big = big_database.build(data / "kapsession.sqlite3", sessions=SESSIONS, live_session=True)
         build_s = time.perf_counter() - made_at
         size_mb = big.path.stat().st_size / 1e6
         env = child_env()

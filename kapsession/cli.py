@@ -124,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="whose document, in a couples or group session (required there)",
     )
     export.add_argument("--page", choices=("A4", "Letter"), default="A4", help="PDF page size")
+    history = command("history", "a client's sessions over all their courses, oldest first")
+    history.add_argument(
+        "client",
+        metavar="CLIENT",
+        help="the client's record number, name, or the first characters of their id",
+    )
+    history.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -144,8 +151,9 @@ def paths_for(args: argparse.Namespace) -> Paths:
     )
 
 
-def run(args: argparse.Namespace, paths: Paths, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> int:
     """Run a non-GUI command, or open the context and hand over to the GUI."""
+    out = sys.stdout if out is None else out  # the current one, not the one at import
     if args.command == "doctor":
         return _doctor(paths, args.json, out)
     if args.command == "sound-check":
@@ -185,6 +193,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO = sys.stdout) -> int
             return _populate(context, args.json, out)
         if args.command == "export":
             return _export(context, args, out)
+        if args.command == "history":
+            return _history(context, args, out)
         if args.command == "demo":
             from kapsession.services.demo import ensure_demo_people
 
@@ -274,6 +284,114 @@ def _export(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     for path in result.files:
         out.write(f"wrote {path} for {result.participant}{draft}\n")
     return EXIT_OK
+
+
+_HISTORY_COLUMNS = (  # title, width
+    ("DATE", 12),
+    ("COURSE", 11),
+    ("NO", 4),
+    ("PROTOCOL", 26),
+    ("ROUTE", 15),
+    ("MODALITY", 11),
+    ("STATUS", 8),
+    ("DOSE MG", 9),
+    ("BASE BP", 9),
+    ("HR", 5),
+    ("SPO2", 6),
+    ("PEAK BP", 9),
+    ("LOW SPO2", 10),
+    ("DISS", 6),
+    ("ALERTS", 8),
+    ("READY MIN", 0),
+)
+
+
+def _history(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+    """A client's course history as a table, or JSON (`--json`)."""
+    from dataclasses import asdict
+
+    from kapsession.services.client_history import NOT_RECORDED, ClientHistoryService
+
+    service = ClientHistoryService(context.database)
+    history = service.history(service.find_client(args.client).id)
+    client = history.client
+    if args.json:
+        sessions = []
+        for session in history.sessions:
+            row = {k: _plain_json(v) for k, v in asdict(session).items()}
+            row["status_label"] = session.status_label
+            sessions.append(row)
+        json.dump(
+            {
+                "client": {
+                    "id": str(client.id),
+                    "name": client.full_name,
+                    "record_number": client.record_number,
+                },
+                "courses": history.courses,
+                "sessions": sessions,
+                "not_recorded": NOT_RECORDED,
+            },
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return EXIT_OK
+    count = len(history.sessions)
+    out.write(
+        f"{client.full_name}  {client.record_number or '(no record number)'}  {count} "
+        f"session{'' if count == 1 else 's'} in {history.courses} "
+        f"course{'' if history.courses == 1 else 's'}, oldest first\n"
+    )
+    if not history.sessions:
+        out.write("No sessions yet.\n")
+    else:
+        out.write("".join(f"{t:<{w}}" for t, w in _HISTORY_COLUMNS).rstrip() + "\n")
+
+    def text(value: float | None, unit: str = "") -> str:
+        return "-" if value is None else f"{value:g}{unit}"
+
+    def pair(high: int | None, low: int | None) -> str:
+        return "-" if high is None or low is None else f"{high}/{low}"
+
+    for s in history.sessions:
+        cells = (
+            s.held_at.astimezone().strftime("%Y-%m-%d"),
+            s.course_title or "-",
+            text(s.session_number),
+            s.protocol_name,
+            s.route or "-",
+            s.modality,
+            s.status_label,
+            text(s.dose_total_mg),
+            pair(s.baseline_systolic_mmhg, s.baseline_diastolic_mmhg),
+            text(s.baseline_heart_rate_bpm),
+            text(s.baseline_spo2_pct, "%"),
+            pair(s.peak_systolic_mmhg, s.peak_diastolic_mmhg),
+            text(s.lowest_spo2_pct, "%"),
+            text(s.highest_dissociation),
+            text(s.alerts),
+            text(s.ready_minutes_after_first_dose),
+        )
+        line = "".join(
+            f"{cell[: w - 1] if w else cell:<{w}}"
+            for cell, (_t, w) in zip(cells, _HISTORY_COLUMNS, strict=True)
+        )
+        out.write(line.rstrip() + "\n")
+    out.write(f"{NOT_RECORDED}\n")
+    return EXIT_OK
+
+
+def _plain_json(value: object) -> object:
+    """A history value as JSON: ids as text, times in ISO 8601 (UTC)."""
+    import uuid
+    from datetime import datetime
+
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 def _doctor(paths: Paths, as_json: bool, out: TextIO) -> int:

@@ -20,6 +20,7 @@ from kapsession.domain.vitals import FieldProblem
 from kapsession.paths import documents_dir
 from kapsession.resources import assets_dir, note_templates_dir, playlists_dir
 from kapsession.services.checkin_results import IntranasalStatus
+from kapsession.services.client_history import ClientHistoryService
 from kapsession.services.exports import ExportService
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession, open_music
@@ -103,6 +104,9 @@ class AppController(QObject):
         start.add_staff_requested.connect(self._on_add_staff)
         start.start_session_requested.connect(self._on_start_session)
         start.resume_requested.connect(self.open_session)
+        self.history = ClientHistoryService(service.database)
+        start.history_requested.connect(self._on_history)
+        window.history_view.back_requested.connect(self._on_history_back)
         live = window.live_view
         live.back_requested.connect(self._on_back)
         live.dose_requested.connect(self._on_dose)
@@ -161,6 +165,21 @@ class AppController(QObject):
             self.window.start_view.show_clients(self.service.clients.search(text))
         except StorageError as exc:
             self._problem("Cannot search clients", str(exc))
+
+    def _on_history(self, client_id: uuid.UUID) -> None:
+        try:
+            history = self.history.history(client_id)
+        except StorageError as exc:
+            self._problem("The client's history cannot be read", str(exc))
+            return
+        self.window.history_view.show_history(history)
+        self.window.show_history()
+
+    def _on_history_back(self) -> None:
+        client_id = self.window.history_view.client_id
+        self.window.show_start()
+        if client_id is not None:
+            self.window.start_view.select_client(client_id)  # the list has the focus again
 
     def _on_new_client(self) -> None:
         dialog = ClientDialog(self.window)

@@ -43,6 +43,7 @@ class StartView(QWidget):
     resume_requested = Signal(uuid.UUID)
     new_client_requested = Signal()
     start_session_requested = Signal(object)  # uuid.UUID of the selected client, or None
+    history_requested = Signal(uuid.UUID)  # the selected client's course history
     add_staff_requested = Signal()
     search_changed = Signal(str)
 
@@ -106,7 +107,10 @@ class StartView(QWidget):
         self.start_button.clicked.connect(self._start_for_current)
         self.staff_button = QPushButton("Add staff…")
         self.staff_button.clicked.connect(self.add_staff_requested)
+        self.history_button = QPushButton("History  (H)")
+        self.history_button.clicked.connect(self._history_for_current)
         buttons.addWidget(self.start_button)
+        buttons.addWidget(self.history_button)
         buttons.addWidget(self.new_client_button)
         buttons.addStretch(1)
         buttons.addWidget(self.staff_button)
@@ -129,6 +133,7 @@ class StartView(QWidget):
         for button in (
             self.resume_button,
             self.start_button,
+            self.history_button,
             self.new_client_button,
             self.staff_button,
         ):
@@ -136,6 +141,8 @@ class StartView(QWidget):
         QShortcut(QKeySequence("Ctrl+N"), self, self.new_client_requested.emit)
         QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._start_for_current)
+        history = QShortcut(QKeySequence(Qt.Key.Key_H), self.client_list, self._history_for_current)
+        history.setContext(Qt.ShortcutContext.WidgetShortcut)  # H types an H everywhere else
         self.setTabOrder(self.search, self.client_list)
 
     def set_training(self, training: bool) -> None:
@@ -217,6 +224,11 @@ class StartView(QWidget):
 
     def _start_for_current(self) -> None:
         self.start_session_requested.emit(self.selected_client())
+
+    def _history_for_current(self) -> None:
+        client = self.selected_client()
+        if client is not None:
+            self.history_requested.emit(client)
 
     def _resume_item(self, item: QListWidgetItem) -> None:
         self.resume_requested.emit(item.data(Qt.ItemDataRole.UserRole))

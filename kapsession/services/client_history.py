@@ -1,0 +1,34 @@
+"""Reviewing a client's course: every session of theirs, summarised from the signed record.
+
+A standalone use case on the `Database` (the start screen's History and `kapsession history`
+reach it the same way). PHQ-9 and GAD-7 are not captured by kapsession yet, so the history
+has none of them: `NOT_RECORDED` says so wherever the history is shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from kapsession.storage.client_history import ClientHistoryRepository
+from kapsession.storage.database import Database
+from kapsession.storage.history_records import ClientHistory
+from kapsession.storage.records import ClientRecord
+
+NOT_RECORDED = (
+    "PHQ-9 and GAD-7 are not recorded in kapsession yet, so they are not shown here; "
+    "see the clinic's questionnaires."
+)
+
+
+class ClientHistoryService:
+    def __init__(self, database: Database) -> None:
+        self._history = ClientHistoryRepository(database)
+
+    def history(self, client_id: uuid.UUID) -> ClientHistory:
+        """The client and all their sessions (every course), oldest first."""
+        return self._history.history(client_id)
+
+    def find_client(self, text: str) -> ClientRecord:
+        """A client by record number, name or the first characters of their id (NotFound
+        says what matched, or that nothing did)."""
+        return self._history.find_client(text)
