@@ -1,7 +1,5 @@
-"""Render assets/icons/kapsession.svg to the PNG sizes desktops ask for (run after editing it).
-
-    .venv/bin/python packaging/make_icons.py
-"""
+"""Render assets/icons/kapsession.svg to the PNG sizes desktops ask for (run after editing it):
+`.venv/bin/python packaging/make_icons.py`."""
 
 from __future__ import annotations
 
