@@ -2,7 +2,7 @@
 the models' column types would make.
 
 SQLAlchemy adds 45-60 µs to every statement over the driver's 2-20 µs, which made a save about
-4x a raw sqlite3 one (benchmarks/bench_checkin_save.py). So this hot path sends plain SQL on the
+4x a raw sqlite3 one (benchmarks/bench_entry_save.py). So this hot path sends plain SQL on the
 pooled connection's DBAPI connection (`Database.write_driver`): SQLite's `?` or psycopg's `%s`,
 with UUIDs, aware-UTC times and JSON turned into what `Uuid`, `UTCDateTime` and `JSON` hand the
 driver. tests/storage/test_storage_checkin_driver.py checks rows written here against rows the
@@ -11,18 +11,17 @@ ORM writes, on both back-ends.
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
-from kapsession.storage.database import DriverConnection
+from kapsession.storage.database import DRIVER_VALUES, DriverConnection, DriverValues
 from kapsession.storage.entries import (
     check_entry_times,
     check_participant_owner,
@@ -76,7 +75,7 @@ INSERTED_COLUMNS = MappingProxyType(
 
 # One read for a save: the session's status and start, whether the participant is in it, and
 # its client's active thresholds in the order they were added (one row each; one row of NULLs
-# when there are none). `?` is each back-end's placeholder.
+# when there are none). `?` becomes each back-end's placeholder.
 _FACTS = (
     "SELECT session.status, session.started_at, participant.id, client_alert_rule.field, "
     "client_alert_rule.op, client_alert_rule.value, client_alert_rule.label "
@@ -91,37 +90,6 @@ _FACTS = (
 )
 
 
-def _insert(table: str, columns: Sequence[str]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-
-
-_json_text = json.JSONEncoder().encode  # json.dumps without its keyword handling
-
-
-def _aware_utc(value: datetime) -> datetime:
-    """As `UTCDateTime` does: a time without a zone cannot be placed on the session clock."""
-    if value.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware (UTC)")
-    return value.astimezone(UTC)
-
-
-def _sqlite_time(value: datetime) -> str:
-    # SQLAlchemy's SQLite DATETIME text: naive UTC, always to the microsecond.
-    return _aware_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _sqlite_read_time(value: str) -> datetime:
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def _postgres_read_time(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
-def _same_uuid(value: uuid.UUID) -> uuid.UUID:
-    return value  # psycopg sends uuid.UUID as uuid
-
-
 @dataclass(frozen=True)
 class CheckinSql:
     """The save's SQL text and value conversions for one back-end."""
@@ -134,43 +102,24 @@ class CheckinSql:
     param_uuid: Callable[[uuid.UUID], Any]
     param_time: Callable[[datetime], Any]  # refuses a naive time (ValueError)
     result_time: Callable[[Any], datetime]
-
-    @staticmethod
-    def param_json(value: dict[str, Any]) -> str:
-        # The text `JSON` stores on both back-ends (json.dumps; PostgreSQL casts the text).
-        return _json_text(value)
+    param_json: Callable[[dict[str, Any]], str]
 
 
-def _for(dialect: str, placeholder: str, **conversions: Callable[..., Any]) -> CheckinSql:
-    def sql(text: str) -> str:
-        return text.replace("?", placeholder)
-
+def _for(values: DriverValues) -> CheckinSql:
     return CheckinSql(
-        dialect=dialect,
-        facts=sql(_FACTS),
-        insert_observation=sql(_insert("observation", OBSERVATION_COLUMNS)),
-        insert_alert=sql(_insert("alert", ALERT_COLUMNS)),
-        insert_audit=sql(_insert("audit_entry", AUDIT_COLUMNS)),
-        **conversions,
+        dialect=values.dialect,
+        facts=values.sql(_FACTS),
+        insert_observation=values.insert("observation", OBSERVATION_COLUMNS),
+        insert_alert=values.insert("alert", ALERT_COLUMNS),
+        insert_audit=values.insert("audit_entry", AUDIT_COLUMNS),
+        param_uuid=values.param_uuid,
+        param_time=values.param_time,
+        result_time=values.result_time,
+        param_json=values.param_json,
     )
 
 
-_SQL = {
-    "sqlite": _for(
-        "sqlite",
-        "?",
-        param_uuid=attrgetter("hex"),  # `Uuid` on SQLite: CHAR(32), hex without dashes
-        param_time=_sqlite_time,
-        result_time=_sqlite_read_time,
-    ),
-    "postgresql": _for(
-        "postgresql",
-        "%s",
-        param_uuid=_same_uuid,
-        param_time=_aware_utc,
-        result_time=_postgres_read_time,
-    ),
-}
+_SQL = {dialect: _for(values) for dialect, values in DRIVER_VALUES.items()}
 
 
 def checkin_sql(dialect: str) -> CheckinSql:

@@ -6,24 +6,23 @@ anything touches it; an older one is backed up, then upgraded by Alembic.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
@@ -41,14 +40,23 @@ from kapsession.storage.errors import (
     StorageError,
 )
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 
+# The newest migration. A database already there opens without importing Alembic (about a
+# fifth of a second at every start); tests/storage/test_storage_open.py checks this against
+# Alembic's own head, so adding a migration without changing it fails the tests.
+HEAD_REVISION = "0005"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BACKUPS_KEPT = 30
 BUSY_TIMEOUT_MS = 5000
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -57,6 +65,9 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    """The newest migration, as Alembic reads it from the migration files."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -156,6 +167,80 @@ class DriverConnection(Protocol):
 
     def execute(self, sql: str, parameters: Sequence[Any], /) -> DriverCursor: ...
     def cursor(self) -> DriverCursor: ...
+
+
+_json_text = json.JSONEncoder().encode  # json.dumps without its keyword handling
+
+
+def _aware_utc(value: datetime) -> datetime:
+    """As `UTCDateTime` does: a time without a zone cannot be placed on the session clock."""
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware (UTC)")
+    return value.astimezone(UTC)
+
+
+def _sqlite_time(value: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME text: naive UTC, always to the microsecond.
+    return _aware_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_read_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _postgres_read_time(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _same_uuid(value: uuid.UUID) -> uuid.UUID:
+    return value  # psycopg sends uuid.UUID as uuid
+
+
+@dataclass(frozen=True)
+class DriverValues:
+    """One back-end's placeholder and the conversions the models' column types (`Uuid`,
+    `UTCDateTime`, `JSON`) make, for SQL sent at the driver's level (`Database.write_driver`)."""
+
+    dialect: str
+    placeholder: str  # the driver's paramstyle: sqlite3's `?`, psycopg's `%s`
+    param_uuid: Callable[[uuid.UUID], Any]
+    param_time: Callable[[datetime], Any]  # refuses a naive time (ValueError)
+    result_time: Callable[[Any], datetime]
+
+    @staticmethod
+    def param_json(value: dict[str, Any]) -> str:
+        # The text `JSON` stores on both back-ends (json.dumps; PostgreSQL casts the text).
+        return _json_text(value)
+
+    def sql(self, statement: str) -> str:
+        """`statement`, written with `?` placeholders, in this driver's paramstyle."""
+        return statement.replace("?", self.placeholder)
+
+    def insert(self, table: str, columns: Sequence[str]) -> str:
+        """An INSERT of one row naming `columns`, in this driver's paramstyle."""
+        marks = ", ".join([self.placeholder] * len(columns))
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+# Per back-end kapsession supports (`Database.dialect`).
+DRIVER_VALUES: Mapping[str, DriverValues] = MappingProxyType(
+    {
+        "sqlite": DriverValues(
+            dialect="sqlite",
+            placeholder="?",
+            param_uuid=attrgetter("hex"),  # `Uuid` on SQLite: CHAR(32), hex without dashes
+            param_time=_sqlite_time,
+            result_time=_sqlite_read_time,
+        ),
+        "postgresql": DriverValues(
+            dialect="postgresql",
+            placeholder="%s",
+            param_uuid=_same_uuid,
+            param_time=_aware_utc,
+            result_time=_postgres_read_time,
+        ),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -319,8 +404,26 @@ def _roll_back(pooled: PoolProxiedConnection) -> None:
         pooled.invalidate()
 
 
+def _current_revision(connection: Connection) -> str | None:
+    """The schema version recorded in the database (Alembic's table), None when there is none."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(versions) > 1:
+        raise DatabaseUnreadable(
+            "The database records more than one schema version, which kapsession never writes. "
+            "It was left untouched; restore the latest backup with IT's help."
+        )
+    return versions[0] if versions else None
+
+
 def _schema_status(connection: Connection) -> SchemaStatus:
-    current = MigrationContext.configure(connection).get_current_revision()
+    current = _current_revision(connection)
+    if current == HEAD_REVISION:
+        return SchemaStatus(current=current, head=HEAD_REVISION, known=True)
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
     head = head_revision()
     if current is None:
         tables = set(inspect(connection).get_table_names())
@@ -427,6 +530,8 @@ def _check_sqlite_file(path: Path) -> None:
 
 def migrate(database: Database) -> None:
     """Upgrade the schema to the newest revision, in one transaction where the database allows."""
+    from alembic import command
+
     with database.engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
     log.info("database schema at %s", head_revision())

@@ -16,11 +16,12 @@ from typing import Any, cast
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as OrmSession
 
-from kapsession.storage.audit import audit_correction, write_audit
+from kapsession.storage.audit import audit_correction
 from kapsession.storage.database import Database
-from kapsession.storage.entries import check_participant, open_session, refuse_if_superseded
+from kapsession.storage.entries import open_session, refuse_if_superseded
 from kapsession.storage.errors import NotFound, StorageError
 from kapsession.storage.models import Note, NoteDraft, PrivateNote
+from kapsession.storage.note_save import NotePlace, insert_note, new_note, note_sql
 from kapsession.storage.records import DraftRecord, NoteRecord, PrivateNoteRecord
 
 PADS = ("record", "private", "session_note", "addendum")
@@ -121,24 +122,10 @@ class NoteRepository:
         by: uuid.UUID | None = None,
     ) -> NoteRecord:
         """Commit a note entry and clear the record pad's draft, in one transaction."""
-        row = self._add(
-            Note,
-            "record",
-            session_id,
-            text,
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            place={
-                "participant_id": participant_id,
-                "phase_key": phase_key,
-                "elapsed_s": elapsed_s,
-                "since_dose_s": since_dose_s,
-                "kind": "entry",
-            },
-            by=by,
-        )
-        assert isinstance(row, Note)
-        return note_record(row)
+        place = NotePlace(participant_id, phase_key, elapsed_s, since_dose_s)
+        record = self._add("note", session_id, text, occurred_at, recorded_at, place, by)
+        assert isinstance(record, NoteRecord)
+        return record
 
     def amend_entry(
         self,
@@ -191,23 +178,10 @@ class NoteRepository:
     ) -> PrivateNoteRecord:
         """Commit a private note and clear the private pad's draft, in one transaction. Its
         audit row says a private note exists, never what it says."""
-        row = self._add(
-            PrivateNote,
-            "private",
-            session_id,
-            text,
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            place={
-                "participant_id": participant_id,
-                "phase_key": phase_key,
-                "elapsed_s": elapsed_s,
-                "since_dose_s": since_dose_s,
-            },
-            by=by,
-        )
-        assert isinstance(row, PrivateNote)
-        return private_note_record(row)
+        place = NotePlace(participant_id, phase_key, elapsed_s, since_dose_s)
+        record = self._add("private_note", session_id, text, occurred_at, recorded_at, place, by)
+        assert isinstance(record, PrivateNoteRecord)
+        return record
 
     def amend_private(
         self,
@@ -233,44 +207,31 @@ class NoteRepository:
 
     def _add(
         self,
-        model: type[Note] | type[PrivateNote],
-        pad: str,
+        table: str,
         session_id: uuid.UUID,
         text: str,
-        *,
         occurred_at: datetime,
         recorded_at: datetime,
-        place: dict[str, Any],
+        place: NotePlace,
         by: uuid.UUID | None,
-    ) -> Note | PrivateNote:
-        """The row, its draft cleared and its audit row, in one transaction."""
+    ) -> NoteRecord | PrivateNoteRecord:
+        """The row, its draft cleared and its audit row, in one transaction, sent at the
+        driver's level (note_save.py: the ORM made this save many times raw sqlite3's)."""
         body = check_note_text(text)
-        entity = model.__tablename__
-        with self._db.write(f"save the {entity.replace('_', ' ')}") as orm:
-            open_session(orm, session_id)
-            if place["participant_id"] is not None:
-                check_participant(orm, session_id, place["participant_id"])
-            row = model(
-                session_id=session_id,
-                text=body,
-                author_id=by,
-                occurred_at=occurred_at,
-                recorded_at=recorded_at,
-                **place,
-            )
-            orm.add(row)
-            orm.flush()
-            clear_draft_row(orm, session_id, pad)
-            write_audit(
-                orm,
-                at=recorded_at,
-                staff_id=by,
-                action=f"{entity}.add",
-                entity=entity,
-                entity_id=row.id,
-                session_id=session_id,
-            )
-            return row
+        sql = note_sql(self._db.dialect)
+        new = new_note(
+            sql,
+            table,
+            session_id,
+            body,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            place=place,
+            by=by,
+        )
+        with self._db.write_driver(f"save the {table.replace('_', ' ')}") as driver:
+            insert_note(driver, sql, new)
+        return new.record
 
     def _amend(
         self,

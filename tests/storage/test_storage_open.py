@@ -11,6 +11,7 @@ from sqlalchemy import Connection, inspect, text
 
 from kapsession.storage import database as database_module
 from kapsession.storage.database import (
+    HEAD_REVISION,
     _alembic_config,
     create_database_engine,
     head_revision,
@@ -236,3 +237,9 @@ def test_downgrading_0005_gives_back_the_0004_schema_with_every_trigger(
             assert _version(connection) == ["0004"]
     finally:
         engine.dispose()
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    # Given the migration files, When Alembic reads their head, Then the constant that lets a
+    # current database open without Alembic names the same revision
+    assert head_revision() == HEAD_REVISION
