@@ -3,7 +3,8 @@
 #
 #   scripts/system-deps.sh run    libVLC, Qt's X11 libraries, PulseAudio client, fonts
 #   scripts/system-deps.sh bundle run + what `make bundle` copies into the bundle (Wayland libraries)
-#   scripts/system-deps.sh test   bundle + pulseaudio, poppler-utils, xvfb, postgresql, sox, imagemagick
+#   scripts/system-deps.sh test   bundle + pulseaudio, poppler-utils, xvfb, postgresql, sox, imagemagick,
+#                                 desktop-file-utils
 #   scripts/system-deps.sh ci     same as test
 #
 # Installs with apt-get as root, with `sudo -n` when passwordless sudo works, or with `sudo`
@@ -43,7 +44,7 @@ run_pkgs=(
 )
 # Qt's Wayland platform plugin links these; the bundle carries them so it runs on a Wayland desktop.
 bundle_pkgs=(libwayland-cursor0 libwayland-egl1)
-test_pkgs=(pulseaudio pulseaudio-utils poppler-utils xvfb postgresql sox imagemagick)
+test_pkgs=(pulseaudio pulseaudio-utils poppler-utils xvfb postgresql sox imagemagick desktop-file-utils)
 
 wanted=("${run_pkgs[@]}")
 if [[ "$mode" != run ]]; then

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support.real_tools import require_tool
 
 from kapsession import APP_NAME
 
@@ -220,9 +221,7 @@ def test_the_desktop_files_icon_names_icons_that_ship_in_the_sizes_their_names_s
 def test_the_desktop_file_passes_desktop_file_validate(
     tmp_path: Path, home: Path, which: str
 ) -> None:
-    validator = shutil.which("desktop-file-validate")
-    if validator is None:
-        pytest.skip("desktop-file-validate is not installed (desktop-file-utils)")
+    validator = require_tool("desktop-file-validate", "desktop-file-utils")
     path = DESKTOP
     if which == "installed":
         prefix = tmp_path / "prefix"
