@@ -18,7 +18,6 @@ from __future__ import annotations
 import array
 import itertools
 import math
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from pytestqt.qtbot import QtBot
+from support.pulse import record_sink
 
 from kapsession.audio.crossfader import Crossfader
 from kapsession.audio.libvlc import load_libvlc
@@ -120,34 +120,24 @@ def test_given_two_tones_when_crossfaded_and_quieted_then_the_output_is_smooth_a
     recording = tmp_path / "sink.raw"
     errors: list[str] = []
     fader.error.connect(errors.append)
-    with recording.open("wb") as out:
-        parec = subprocess.Popen(
-            [
-                *("parec", "--raw", "--format=s16le", f"--rate={RATE_HZ}", "--channels=1"),
-                *("--latency-msec=10", "-d", pulse_sink.monitor),
-            ],
-            stdout=out,
-            env=pulse_sink.env,
-        )
     try:
-        qtbot.waitUntil(lambda: recording.stat().st_size >= BYTES_PER_S // 5, timeout=WAIT_MS)
+        with record_sink(pulse_sink, recording, rate_hz=RATE_HZ):
+            qtbot.waitUntil(lambda: recording.stat().st_size >= BYTES_PER_S // 5, timeout=WAIT_MS)
 
-        # When the first tone plays, then crossfades to the second, then goes quiet
-        fader.play(low)
-        wait_for_position(qtbot, fader.leading, 2000)
-        with qtbot.waitSignal(fader.fade_finished, timeout=WAIT_MS):
-            fader.crossfade_to(high)
-        wait_for_position(qtbot, fader.leading, round(CROSSFADE_S * 1000) + 1500)
-        with qtbot.waitSignal(fader.fade_finished, timeout=WAIT_MS):
-            fader.quiet(QUIET_S)
-        paused_at_bytes = recording.stat().st_size
-        qtbot.waitUntil(
-            lambda: recording.stat().st_size >= paused_at_bytes + BYTES_PER_S * 6 // 10,
-            timeout=WAIT_MS,
-        )
+            # When the first tone plays, then crossfades to the second, then goes quiet
+            fader.play(low)
+            wait_for_position(qtbot, fader.leading, 2000)
+            with qtbot.waitSignal(fader.fade_finished, timeout=WAIT_MS):
+                fader.crossfade_to(high)
+            wait_for_position(qtbot, fader.leading, round(CROSSFADE_S * 1000) + 1500)
+            with qtbot.waitSignal(fader.fade_finished, timeout=WAIT_MS):
+                fader.quiet(QUIET_S)
+            paused_at_bytes = recording.stat().st_size
+            qtbot.waitUntil(
+                lambda: recording.stat().st_size >= paused_at_bytes + BYTES_PER_S * 6 // 10,
+                timeout=WAIT_MS,
+            )
     finally:
-        parec.terminate()
-        parec.wait(timeout=10)
         fader.close()
         instance.release()
     assert errors == []

@@ -28,13 +28,13 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from pytestqt.qtbot import QtBot
+from support.pulse import record_sink
 from test_audible_crossfade import BYTES_PER_S, RATE_HZ, analyse, db
 
 from kapsession.audio.backend import open_backend
@@ -106,42 +106,34 @@ def test_given_a_live_session_when_the_phase_changes_then_the_music_crossfades_s
     music.notice.connect(notices.append)
 
     recording = tmp_path / "sink.raw"
-    with recording.open("wb") as out:
-        parec = subprocess.Popen(
-            [
-                *("parec", "--raw", "--format=s16le", f"--rate={RATE_HZ}", "--channels=1"),
-                *("--latency-msec=10", "-d", pulse_sink.monitor),
-            ],
-            stdout=out,
-            env=pulse_sink.env,
-        )
     try:
-        qtbot.waitUntil(lambda: recording.stat().st_size >= BYTES_PER_S // 5, timeout=WAIT_MS)
+        with record_sink(pulse_sink, recording, rate_hz=RATE_HZ):
+            qtbot.waitUntil(lambda: recording.stat().st_size >= BYTES_PER_S // 5, timeout=WAIT_MS)
 
-        # When the therapist presses play and the first tone has played 4 s (2 s fade-in)
-        music.play()
-        qtbot.waitUntil(lambda: music.now_playing().position_ms >= 4000, timeout=WAIT_MS)
+            # When the therapist presses play and the first tone has played 4 s (2 s fade-in)
+            music.play()
+            qtbot.waitUntil(lambda: music.now_playing().position_ms >= 4000, timeout=WAIT_MS)
 
-        # ... and the session clock crosses into the intention phase and ticks
-        clock.advance((INTENTION_AT - clock.now()).total_seconds() + 1)
-        live.tick()
-        assert music.now_playing().playlist_name == "intention.m3u8"
+            # ... and the session clock crosses into the intention phase and ticks
+            clock.advance((INTENTION_AT - clock.now()).total_seconds() + 1)
+            live.tick()
+            assert music.now_playing().playlist_name == "intention.m3u8"
 
-        # ... and, once the crossfade is over and the new tone has played on, quiet is pressed
-        qtbot.waitUntil(
-            lambda: music.now_playing().position_ms >= CROSSFADE_S * 1000 + 1500,
-            timeout=WAIT_MS,
-        )
-        music.quiet()
-        quiet_at_bytes = recording.stat().st_size
-        qtbot.waitUntil(
-            lambda: recording.stat().st_size >= quiet_at_bytes + BYTES_PER_S * (QUIET_FADE_S + 1),
-            timeout=WAIT_MS,
-        )
-        logged = MusicLogRepository(context.database).for_session(record.id)
+            # ... and, once the crossfade is over and the new tone has played on, quiet is pressed
+            qtbot.waitUntil(
+                lambda: music.now_playing().position_ms >= CROSSFADE_S * 1000 + 1500,
+                timeout=WAIT_MS,
+            )
+            music.quiet()
+            quiet_at_bytes = recording.stat().st_size
+            qtbot.waitUntil(
+                lambda: (
+                    recording.stat().st_size >= quiet_at_bytes + BYTES_PER_S * (QUIET_FADE_S + 1)
+                ),
+                timeout=WAIT_MS,
+            )
+            logged = MusicLogRepository(context.database).for_session(record.id)
     finally:
-        parec.terminate()
-        parec.wait(timeout=10)
         music.close()
         live.stop()
         context.close()

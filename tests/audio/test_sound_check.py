@@ -11,7 +11,6 @@ import array
 import json
 import logging
 import math
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from pytestqt.qtbot import QtBot
+from support.pulse import record_sink
 
 from kapsession.__main__ import main
 from kapsession.audio.sound_check import play_briefly
@@ -57,16 +57,7 @@ def test_given_a_tone_when_sound_checked_through_pulseaudio_then_it_is_heard_at_
     # Given a 6 s tone, and the sink's monitor being recorded
     tone = tones.wav("tone.wav", freq_hz=TONE_HZ, seconds=6, amplitude=0.5, rate_hz=RATE_HZ)
     recording = tmp_path / "sink.raw"
-    with recording.open("wb") as out:
-        parec = subprocess.Popen(
-            [
-                *("parec", "--raw", "--format=s16le", f"--rate={RATE_HZ}", "--channels=1"),
-                *("--latency-msec=10", "-d", pulse_sink.monitor),
-            ],
-            stdout=out,
-            env=pulse_sink.env,
-        )
-    try:
+    with record_sink(pulse_sink, recording, rate_hz=RATE_HZ):
         qtbot.waitUntil(lambda: recording.stat().st_size >= BYTES_PER_S // 5, timeout=WAIT_MS)
         # When the sound check plays it through PulseAudio
         result = play_briefly(tone, seconds=SECONDS, aout="pulse")
@@ -76,9 +67,6 @@ def test_given_a_tone_when_sound_checked_through_pulseaudio_then_it_is_heard_at_
             lambda: recording.stat().st_size >= stopped_at_bytes + BYTES_PER_S // 2,
             timeout=WAIT_MS,
         )
-    finally:
-        parec.terminate()
-        parec.wait(timeout=10)
 
     # Then it reports that it played at least the seconds asked, with the libVLC it used
     assert result.problem is None

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.pulse import PulseSink, pulse_sink
+from support.pulse import PulseSink, pulse_sink, record_sink
 from support.real_tools import require_tool, unavailable
 
 __all__ = ["pulse_sink"]
@@ -169,31 +169,13 @@ def test_the_bundle_plays_its_own_music_audibly_without_a_system_vlc(
 ) -> None:
     binary, env = run_bundled
     env = {**env, **{k: pulse_sink.env[k] for k in ("PULSE_SERVER", "XDG_RUNTIME_DIR")}}
-    parec = require_tool("parec", "pulseaudio-utils")
     recording = tmp_path / "sink.raw"
-    with recording.open("wb") as out:
-        recorder = subprocess.Popen(
-            [
-                parec,
-                "--raw",
-                "--format=s16le",
-                f"--rate={RATE_HZ}",
-                "--channels=1",
-                "-d",
-                pulse_sink.monitor,
-            ],
-            stdout=out,
-            env=pulse_sink.env,
-        )
-    try:
+    with record_sink(pulse_sink, recording, rate_hz=RATE_HZ):
         result = run(
             hidden_libvlc,
             [str(binary), "sound-check", "--aout=pulse", "--seconds=2", "--json"],
             env,
         )
-    finally:
-        recorder.terminate()
-        recorder.wait(timeout=10)
     report = json.loads(result.stdout)
     assert report["ok"] is True, report
     assert report["libvlc_path"].startswith(str(bundle.resolve())), report

@@ -6,6 +6,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,3 +95,24 @@ def _wait_for_pulse(daemon: subprocess.Popen[bytes], env: dict[str, str], log: P
             return
         time.sleep(0.1)
     pytest.fail(f"pulseaudio did not answer in 15 s:\n{log.read_text(errors='replace')[-2000:]}")
+
+
+@contextmanager
+def record_sink(sink: PulseSink, path: Path, *, rate_hz: int) -> Iterator[Path]:
+    """Record what reaches `sink` (its monitor) into `path` while the block runs: raw signed
+    16-bit mono samples at `rate_hz`, with a short capture latency."""
+    parec = require_tool("parec", "pulseaudio-utils")
+    with path.open("wb") as out:
+        recorder = subprocess.Popen(
+            [
+                *(parec, "--raw", "--format=s16le", f"--rate={rate_hz}", "--channels=1"),
+                *("--latency-msec=10", "-d", sink.monitor),
+            ],
+            stdout=out,
+            env=sink.env,
+        )
+    try:
+        yield path
+    finally:
+        recorder.terminate()
+        recorder.wait(timeout=10)
