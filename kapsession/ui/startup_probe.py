@@ -8,8 +8,9 @@ after printing one JSON line to standard output:
 
     {"probe": "live", "shown": true, "screen": "live", "session": "<id>", "title": "..."}
 
-It never changes what is stored: `live` only opens a session that is already live. Unset (as in
-every clinic), nothing here runs.
+It stores nothing that the same start by hand would not: `live` opens a session that is
+already live, exactly as Resume does (which writes any phase change it missed while closed).
+Unset (as in every clinic), nothing here runs.
 """
 
 from __future__ import annotations
