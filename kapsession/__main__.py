@@ -3,8 +3,11 @@ logging, then the command."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
+
+EXIT_READER_GONE = 141  # as a shell reports a command ended by SIGPIPE (128 + 13)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,7 +22,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = cli.parse(argv)
     paths = cli.paths_for(args)
     setup_logging(paths.log_file, verbose=args.verbose)
-    return cli.run(args, paths)
+    try:
+        return cli.run(args, paths)
+    except BrokenPipeError:
+        # The reader of the output went away (`kapsession sessions | head`): nothing is wrong
+        # with the command. Point stdout at /dev/null so Python's last flush cannot fail too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_READER_GONE
 
 
 if __name__ == "__main__":
