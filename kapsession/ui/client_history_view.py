@@ -47,7 +47,7 @@ from kapsession.services.client_history import NOT_RECORDED
 from kapsession.storage.history_records import ClientHistory, HistorySession
 from kapsession.ui import theme
 from kapsession.ui.readings_table import TABLE_STYLE
-from kapsession.ui.vitals_chart import BP_COLOUR, DOSE_COLOUR, GRID_COLOUR
+from kapsession.ui.vitals_chart import BP_COLOUR, DOSE_COLOUR, SCREEN_PALETTE, value_axis
 
 NONE = "—"  # nothing of that kind was recorded
 MARKED_SESSIONS = 30  # up to this many sessions, each is a dot on the trend lines
@@ -230,9 +230,9 @@ class TrendChart(QChartView):
         legend.setLabelColor(QColor(theme.TEXT_DIM))
         self.dose = self._series(chart, "Dose mg", DOSE_COLOUR)
         self.systolic = self._series(chart, "Peak systolic mmHg", BP_COLOUR)
-        self.x_axis = _axis("Session, oldest → newest")
-        self.dose_axis = _axis("mg")
-        self.bp_axis = _axis("mmHg", grid=False)
+        self.x_axis = value_axis(0, 1, 50, "Session, oldest → newest", SCREEN_PALETTE)
+        self.dose_axis = value_axis(0, 1, 50, "mg", SCREEN_PALETTE)
+        self.bp_axis = value_axis(0, 1, 50, "mmHg", SCREEN_PALETTE, grid=False)
         chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(self.dose_axis, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(self.bp_axis, Qt.AlignmentFlag.AlignRight)
@@ -271,26 +271,6 @@ class TrendChart(QChartView):
         self.x_axis.setTickInterval(_tick(len(sessions)))
         _fit(self.dose_axis, 0, max((p.y() for p in doses), default=100))
         _fit(self.bp_axis, 60, max(200, max((p.y() for p in peaks), default=0)))
-
-
-def _axis(title: str, *, grid: bool = True) -> QValueAxis:
-    axis = QValueAxis()
-    axis.setTickType(QValueAxis.TickType.TicksDynamic)
-    axis.setTickAnchor(0)
-    axis.setLabelFormat("%d")
-    font = QFont()
-    font.setPixelSize(12)
-    axis.setLabelsFont(font)
-    axis.setLabelsColor(QColor(theme.TEXT_DIM))
-    axis.setTitleText(title)
-    axis.setTitleFont(font)
-    axis.setTitleBrush(QBrush(QColor(theme.TEXT_DIM)))
-    axis.setLinePen(QPen(QColor(theme.BORDER), 1))
-    axis.setGridLineVisible(grid)
-    axis.setGridLinePen(QPen(QColor(GRID_COLOUR), 1))
-    axis.setMinorGridLineVisible(False)
-    axis.setTickInterval(50)
-    return axis
 
 
 def _tick(sessions: int) -> float:

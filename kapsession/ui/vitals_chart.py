@@ -268,7 +268,7 @@ def _diamond_marker(colour: str) -> QImage:
     return image
 
 
-def _axis(
+def value_axis(
     low: float,
     high: float,
     interval: float,
@@ -498,10 +498,10 @@ class VitalsChart(QWidget):
         self._chart.layout().setContentsMargins(0, 0, 0, 0)
         self._chart.legend().setVisible(False)
         self._chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-        self._x_axis = _axis(0.0, 180.0, 30.0, "", palette)
+        self._x_axis = value_axis(0.0, 180.0, 30.0, "", palette)
         self._x_axis.setTitleVisible(False)
-        self._left_axis = _axis(LEFT_AXIS_MIN, LEFT_AXIS_MAX, 20.0, "mmHg · bpm", palette)
-        self._spo2_axis = _axis(
+        self._left_axis = value_axis(LEFT_AXIS_MIN, LEFT_AXIS_MAX, 20.0, "mmHg · bpm", palette)
+        self._spo2_axis = value_axis(
             SPO2_AXIS_MIN_PCT, SPO2_AXIS_MAX_PCT, 5.0, "SpO2 %", palette, grid=False
         )
         self._spo2_axis.setLabelsColor(QColor(palette.spo2))
