@@ -286,112 +286,12 @@ def _export(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-_HISTORY_COLUMNS = (  # title, width
-    ("DATE", 12),
-    ("COURSE", 11),
-    ("NO", 4),
-    ("PROTOCOL", 26),
-    ("ROUTE", 15),
-    ("MODALITY", 11),
-    ("STATUS", 8),
-    ("DOSE MG", 9),
-    ("BASE BP", 9),
-    ("HR", 5),
-    ("SPO2", 6),
-    ("PEAK BP", 9),
-    ("LOW SPO2", 10),
-    ("DISS", 6),
-    ("ALERTS", 8),
-    ("READY MIN", 0),
-)
-
-
 def _history(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     """A client's course history as a table, or JSON (`--json`)."""
-    from dataclasses import asdict
+    from kapsession.services.history_report import write_history
 
-    from kapsession.services.client_history import NOT_RECORDED, ClientHistoryService
-
-    service = ClientHistoryService(context.database)
-    history = service.history(service.find_client(args.client).id)
-    client = history.client
-    if args.json:
-        sessions = []
-        for session in history.sessions:
-            row = {k: _plain_json(v) for k, v in asdict(session).items()}
-            row["status_label"] = session.status_label
-            sessions.append(row)
-        json.dump(
-            {
-                "client": {
-                    "id": str(client.id),
-                    "name": client.full_name,
-                    "record_number": client.record_number,
-                },
-                "courses": history.courses,
-                "sessions": sessions,
-                "not_recorded": NOT_RECORDED,
-            },
-            out,
-            indent=2,
-        )
-        out.write("\n")
-        return EXIT_OK
-    count = len(history.sessions)
-    out.write(
-        f"{client.full_name}  {client.record_number or '(no record number)'}  {count} "
-        f"session{'' if count == 1 else 's'} in {history.courses} "
-        f"course{'' if history.courses == 1 else 's'}, oldest first\n"
-    )
-    if not history.sessions:
-        out.write("No sessions yet.\n")
-    else:
-        out.write("".join(f"{t:<{w}}" for t, w in _HISTORY_COLUMNS).rstrip() + "\n")
-
-    def text(value: float | None, unit: str = "") -> str:
-        return "-" if value is None else f"{value:g}{unit}"
-
-    def pair(high: int | None, low: int | None) -> str:
-        return "-" if high is None or low is None else f"{high}/{low}"
-
-    for s in history.sessions:
-        cells = (
-            s.held_at.astimezone().strftime("%Y-%m-%d"),
-            s.course_title or "-",
-            text(s.session_number),
-            s.protocol_name,
-            s.route or "-",
-            s.modality,
-            s.status_label,
-            text(s.dose_total_mg),
-            pair(s.baseline_systolic_mmhg, s.baseline_diastolic_mmhg),
-            text(s.baseline_heart_rate_bpm),
-            text(s.baseline_spo2_pct, "%"),
-            pair(s.peak_systolic_mmhg, s.peak_diastolic_mmhg),
-            text(s.lowest_spo2_pct, "%"),
-            text(s.highest_dissociation),
-            text(s.alerts),
-            text(s.ready_minutes_after_first_dose),
-        )
-        line = "".join(
-            f"{cell[: w - 1] if w else cell:<{w}}"
-            for cell, (_t, w) in zip(cells, _HISTORY_COLUMNS, strict=True)
-        )
-        out.write(line.rstrip() + "\n")
-    out.write(f"{NOT_RECORDED}\n")
+    write_history(context.database, args.client, as_json=args.json, out=out)
     return EXIT_OK
-
-
-def _plain_json(value: object) -> object:
-    """A history value as JSON: ids as text, times in ISO 8601 (UTC)."""
-    import uuid
-    from datetime import datetime
-
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
 
 
 def _doctor(paths: Paths, as_json: bool, out: TextIO) -> int:
