@@ -3,8 +3,9 @@
 #
 #   scripts/system-deps.sh run    libVLC, Qt's X11 libraries, PulseAudio client, fonts
 #   scripts/system-deps.sh bundle run + what `make bundle` copies into the bundle (Wayland libraries)
+#                                 and binutils (PyInstaller's objdump)
 #   scripts/system-deps.sh test   bundle + pulseaudio, poppler-utils, xvfb, postgresql, sox, imagemagick,
-#                                 desktop-file-utils
+#                                 desktop-file-utils, libfaketime, strace
 #   scripts/system-deps.sh ci     same as test
 #
 # Installs with apt-get as root, with `sudo -n` when passwordless sudo works, or with `sudo`
@@ -43,8 +44,11 @@ run_pkgs=(
     libpulse0 fonts-dejavu-core
 )
 # Qt's Wayland platform plugin links these; the bundle carries them so it runs on a Wayland desktop.
-bundle_pkgs=(libwayland-cursor0 libwayland-egl1)
-test_pkgs=(pulseaudio pulseaudio-utils poppler-utils xvfb postgresql sox imagemagick desktop-file-utils)
+# PyInstaller reads the libraries it bundles with objdump (binutils).
+bundle_pkgs=(libwayland-cursor0 libwayland-egl1 binutils)
+test_pkgs=(pulseaudio pulseaudio-utils poppler-utils xvfb postgresql sox imagemagick desktop-file-utils
+    # The clock and durability tests run a child under libfaketime and strace.
+    libfaketime strace)
 
 wanted=("${run_pkgs[@]}")
 if [[ "$mode" != run ]]; then
