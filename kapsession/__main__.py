@@ -23,7 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = cli.paths_for(args)
     setup_logging(paths.log_file, verbose=args.verbose)
     try:
-        return cli.run(args, paths)
+        code = cli.run(args, paths)
+        # Flush here, not at interpreter exit: output still in the buffer would otherwise meet
+        # a reader that has gone away during shutdown, where the error can no longer be caught.
+        sys.stdout.flush()
+        return code
     except BrokenPipeError:
         # The reader of the output went away (`kapsession sessions | head`): nothing is wrong
         # with the command. Point stdout at /dev/null so Python's last flush cannot fail too.
