@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.storage.audit import write_audit
@@ -85,12 +86,47 @@ def signature_record(row: Signature) -> SignatureRecord:
     )
 
 
-def _rows_digest(orm: OrmSession, models: Sequence[type[Base]], where: Any) -> str:
+@dataclass(frozen=True)
+class DigestedTables:
+    """Tables whose rows of a session are hashed together, into one SHA-256, and which rows."""
+
+    models: tuple[type[Base], ...]
+    rows: Callable[[Table, uuid.UUID], ColumnElement[bool]]  # (table, session id) -> condition
+
+
+def _of_session(table: Table, session_id: uuid.UUID) -> ColumnElement[bool]:
+    return table.c.session_id == session_id
+
+
+def _of_session_alerts(table: Table, session_id: uuid.UUID) -> ColumnElement[bool]:
+    return table.c.alert_id.in_(select(Alert.id).where(Alert.session_id == session_id))
+
+
+def _notes_but_addenda(table: Table, session_id: uuid.UUID) -> ColumnElement[bool]:
+    return (table.c.session_id == session_id) & (table.c.kind != "addendum")
+
+
+# What each part's digest reads: one hex SHA-256 per entry, joined in this order. Every stored
+# signature holds a hash of this, so the grouping and the order stay as they are
+# (tests/storage/test_storage_tamper.py pins the digest of a fixed record, and tampers with each
+# table listed here).
+DIGESTED_TABLES: Mapping[str, tuple[DigestedTables, ...]] = MappingProxyType(
+    {
+        "monitoring": (
+            DigestedTables((Dose, Observation, Alert, DischargeAssessment), _of_session),
+            DigestedTables((AlertAcknowledgement,), _of_session_alerts),
+        ),
+        "therapy": (DigestedTables((Note,), _notes_but_addenda),),
+    }
+)
+
+
+def _rows_digest(orm: OrmSession, tables: DigestedTables, session_id: uuid.UUID) -> str:
     """A digest of every column of the rows, in a fixed order, the same on every back-end."""
     digest = hashlib.sha256()
-    for model in models:
+    for model in tables.models:
         table = cast(Table, model.__table__)
-        query = select(table).where(where(table)).order_by(table.c.id)
+        query = select(table).where(tables.rows(table, session_id)).order_by(table.c.id)
         for row in orm.execute(query).mappings():
             line = json.dumps(
                 {"table": table.name, **{k: _plain(v) for k, v in row.items()}}, sort_keys=True
@@ -110,18 +146,9 @@ def _plain(value: Any) -> Any:
 
 def part_digest(orm: OrmSession, session_id: uuid.UUID, part: str) -> str:
     """The digest of what a part of the record holds now (see `SignatureRepository.verify`)."""
-    if part == "monitoring":
-        acknowledged = select(Alert.id).where(Alert.session_id == session_id)
-        return _rows_digest(
-            orm,
-            [Dose, Observation, Alert, DischargeAssessment],
-            lambda t: t.c.session_id == session_id,
-        ) + _rows_digest(orm, [AlertAcknowledgement], lambda t: t.c.alert_id.in_(acknowledged))
-    if part == "therapy":
-        return _rows_digest(
-            orm, [Note], lambda t: (t.c.session_id == session_id) & (t.c.kind != "addendum")
-        )
-    raise StorageError(f"Unknown part {part!r}.")
+    if part not in DIGESTED_TABLES:
+        raise StorageError(f"Unknown part {part!r}.")
+    return "".join(_rows_digest(orm, tables, session_id) for tables in DIGESTED_TABLES[part])
 
 
 def _combined(digest: str) -> str:

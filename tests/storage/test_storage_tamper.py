@@ -1,0 +1,477 @@
+"""A signed part of a session record changed behind the application no longer verifies.
+
+An attacker with the database file (or a PostgreSQL superuser login) gets the append-only and
+sign-lock triggers out of the way and changes, deletes or adds a row in a table a signed part's
+digest reads. `SignatureRepository.verify()` must then report that part changed and the other
+part still intact. The tests are parametrised over `DIGESTED_TABLES`, so a table added to a
+part's digest is tampered with by itself, and the signed session they build must have a row in
+it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+import psycopg
+import pytest
+from sqlalchemy import Table, Text, UniqueConstraint, select
+from sqlalchemy.engine import make_url
+
+from kapsession.domain.protocol import AlertRule, Comparison
+from kapsession.domain.vitals import Reading, alerts_for
+from kapsession.storage.checkins import CheckinRepository
+from kapsession.storage.database import DRIVER_VALUES, Database
+from kapsession.storage.discharges import DischargeRepository
+from kapsession.storage.models import (
+    Alert,
+    AlertAcknowledgement,
+    Base,
+    Client,
+    DischargeAssessment,
+    Dose,
+    Note,
+    Observation,
+    Participant,
+    Session,
+    Signature,
+    Staff,
+)
+from kapsession.storage.notes import NoteRepository
+from kapsession.storage.signatures import (
+    DIGESTED_TABLES,
+    PARTS,
+    DigestedTables,
+    SessionNoteText,
+    SignatureRepository,
+    part_digest,
+)
+
+if TYPE_CHECKING:
+    from conftest import Clinic
+
+HIGH = Reading(systolic_mmhg=186, diastolic_mmhg=112, heart_rate_bpm=96, spo2_pct=97)
+RULES = (
+    AlertRule("systolic_mmhg", Comparison.GE, 180, "Systolic BP 180 or higher"),
+    AlertRule("diastolic_mmhg", Comparison.GE, 110, "Diastolic BP 110 or higher"),
+)
+NOTE = SessionNoteText("kap", (("intention", "Intention", "To grieve my brother"),))
+
+# Every table a part's digest reads, with how the digest picks the session's rows of it.
+TABLES = [
+    (part, model, tables)
+    for part, groups in DIGESTED_TABLES.items()
+    for tables in groups
+    for model in tables.models
+]
+CASES = [
+    pytest.param(part, model, tables, id=f"{part}-{model.__tablename__}")
+    for part, model, tables in TABLES
+]
+
+
+def _signed_session(clinic: Clinic) -> uuid.UUID:
+    """A session with both parts signed, and rows in every table either part's digest reads
+    (two alerts, one acknowledged), an addendum after signing."""
+    session = clinic.new_session()
+    participant = session.participants[0].id
+    at = clinic.now()
+    clinic.entries.add_dose(session.id, participant, occurred_at=at, recorded_at=at, dose_mg=200.0)
+    checkins = CheckinRepository(clinic.db)
+    at = clinic.now()
+    saved = checkins.add_observation(
+        session.id,
+        participant,
+        HIGH,
+        occurred_at=at,
+        recorded_at=at,
+        checkin_key="t40",
+        on_room_air=True,
+        alerts=alerts_for(HIGH, RULES),
+        by=clinic.therapist.id,
+    )
+    assert len(saved.alerts) == 2
+    checkins.acknowledge(saved.alerts[0].id, staff_id=clinic.therapist.id, at=clinic.now())
+    at = clinic.now()
+    NoteRepository(clinic.db).add_entry(session.id, "Settled", occurred_at=at, recorded_at=at)
+    at = clinic.now()
+    DischargeRepository(clinic.db).record(
+        session.id,
+        participant,
+        occurred_at=at,
+        recorded_at=at,
+        aldrete=dict.fromkeys(("activity", "breathing", "circulation", "consciousness", "spo2"), 2),
+        aldrete_total=10,
+        on_room_air=True,
+        checklist={"oriented": True, "escort": True},
+        ready=True,
+        ready_minutes_after_first_dose=124,
+        problems=[],
+        by=clinic.therapist.id,
+    )
+    clinic.sessions.end(session.id, at=clinic.now(), by=clinic.therapist.id)
+    signatures = SignatureRepository(clinic.db)
+    signatures.sign(
+        session.id, PARTS, staff_id=clinic.therapist.id, at=clinic.now(), session_note=NOTE
+    )
+    signatures.add_addendum(
+        session.id, "Phoned next day", staff_id=clinic.therapist.id, at=clinic.now()
+    )
+    return session.id
+
+
+def _rows(
+    db: Database, model: type[Base], tables: DigestedTables, session_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The session's rows of `model` that the part's digest reads, in the digest's order."""
+    table = cast(Table, model.__table__)
+    query = select(table).where(tables.rows(table, session_id)).order_by(table.c.id)
+    with db.read() as orm:
+        return [dict(row) for row in orm.execute(query).mappings()]
+
+
+def _rows_of(db: Database, part: str, table: str, session_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The rows of `table` that `part`'s digest reads."""
+    for each, model, tables in TABLES:
+        if each == part and model.__tablename__ == table:
+            return _rows(db, model, tables, session_id)
+    raise AssertionError(f"the {part} part's digest does not read {table}")
+
+
+# --- the attacker --------------------------------------------------------------------------
+
+
+@contextmanager
+def _unguarded(db: Database, table: str) -> Iterator[Any]:
+    """A DBAPI cursor of a connection of the attacker's own, with no trigger of `table` left to
+    refuse anything; committed at the end."""
+    if db.dialect == "sqlite":
+        assert db.file is not None
+        connection = sqlite3.connect(db.file)
+        try:
+            with connection:
+                triggers = connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                    (table,),
+                ).fetchall()
+                for (name,) in triggers:
+                    connection.execute(f"DROP TRIGGER {name}")
+                yield connection.cursor()
+        finally:
+            connection.close()
+    else:
+        url = make_url(db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url) as connection, connection.cursor() as cursor:
+            # Neither user triggers nor foreign keys fire for a replica (needs a superuser).
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            yield cursor
+
+
+def _changed(table: Table, row: dict[str, Any]) -> tuple[str, Any]:
+    """A column of `row` and a new value for it: a number one more, else a text (free text
+    first, say a note's rather than its kind) one character longer."""
+    keys = {c.name for c in table.columns if c.primary_key or c.foreign_keys}
+    values = [(k, v) for k, v in row.items() if k not in keys and v is not None]
+    for name, value in values:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return name, value + 1
+    texts = sorted(
+        ((k, v) for k, v in values if isinstance(v, str)),
+        key=lambda kv: not isinstance(table.c[kv[0]].type, Text),
+    )
+    if texts:
+        name, value = texts[0]
+        return name, value + "!"
+    raise AssertionError(f"{table.name}: no number or text to change in {row}")
+
+
+def _unique_columns(table: Table) -> list[str]:
+    single = [
+        next(iter(c.columns)).name
+        for c in table.constraints
+        if isinstance(c, UniqueConstraint) and len(c.columns) == 1
+    ]
+    return [c.name for c in table.columns if c.unique and not c.primary_key] + single
+
+
+def _free_reference(
+    db: Database, part: str, table: Table, column: str, session_id: uuid.UUID
+) -> uuid.UUID:
+    """For a copied row's unique foreign key (an acknowledgement's alert): a row of the same
+    part that no row of `table` refers to yet."""
+    (foreign,) = table.c[column].foreign_keys
+    taken = {row[column] for row in _rows_of(db, part, table.name, session_id)}
+    free = [
+        row["id"]
+        for row in _rows_of(db, part, foreign.column.table.name, session_id)
+        if row["id"] not in taken
+    ]
+    assert free, (
+        f"the signed session needs a {foreign.column.table.name} row without a {table.name}"
+    )
+    return cast(uuid.UUID, free[0])
+
+
+def _tamper(
+    db: Database, part: str, model: type[Base], row: dict[str, Any], how: str, session_id: uuid.UUID
+) -> None:
+    table = cast(Table, model.__table__)
+    driver = DRIVER_VALUES[db.dialect]
+    row_id = driver.param_uuid(row["id"])
+    if how == "change":
+        column, value = _changed(table, row)
+        statement, params = f"UPDATE {table.name} SET {column} = ? WHERE id = ?", (value, row_id)
+    elif how == "delete":
+        statement, params = f"DELETE FROM {table.name} WHERE id = ?", (row_id,)
+    else:  # a copy of the row, with ids of its own where they must be unique
+        fresh = {"id": uuid.uuid4()} | {
+            column: _free_reference(db, part, table, column, session_id)
+            for column in _unique_columns(table)
+        }
+        columns = [c.name for c in table.columns]
+        picked = ", ".join("?" if c in fresh else c for c in columns)
+        statement = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"SELECT {picked} FROM {table.name} WHERE id = ?"
+        )
+        params = (*[driver.param_uuid(fresh[c]) for c in columns if c in fresh], row_id)
+    with _unguarded(db, table.name) as cursor:
+        cursor.execute(driver.sql(statement), params)
+        assert cursor.rowcount == 1
+
+
+# --- tampering with each table of each part -------------------------------------------------
+
+
+def test_every_part_is_digested() -> None:
+    assert list(DIGESTED_TABLES) == list(PARTS)
+    assert all(tables.models for groups in DIGESTED_TABLES.values() for tables in groups)
+
+
+@pytest.mark.parametrize(("part", "model", "tables"), CASES)
+def test_the_signed_session_has_rows_in_every_table_the_digests_read(
+    clinic: Clinic, part: str, model: type[Base], tables: DigestedTables
+) -> None:
+    # A table without rows here would be tampered with by nothing: build the session with one.
+    session_id = _signed_session(clinic)
+    assert _rows(clinic.db, model, tables, session_id), (
+        f"_signed_session writes no {model.__tablename__} row the {part} digest reads"
+    )
+
+
+@pytest.mark.parametrize("how", ["change", "delete", "insert"])
+@pytest.mark.parametrize(("part", "model", "tables"), CASES)
+def test_a_tampered_signed_part_no_longer_verifies_and_the_other_still_does(
+    clinic: Clinic, part: str, model: type[Base], tables: DigestedTables, how: str
+) -> None:
+    # Given a session with both parts signed, both verifying
+    session_id = _signed_session(clinic)
+    signatures = SignatureRepository(clinic.db)
+    assert signatures.verify(session_id) == dict.fromkeys(PARTS, True)
+    rows = _rows(clinic.db, model, tables, session_id)
+    assert rows, f"_signed_session writes no {model.__tablename__} row the {part} digest reads"
+    # When an attacker, past the triggers, changes, deletes or adds a row the part's digest reads
+    _tamper(clinic.db, part, model, rows[0], how, session_id)
+    # Then that part no longer verifies, and the other part still does
+    assert signatures.verify(session_id) == {each: each != part for each in PARTS}
+
+
+# --- the digest of rows already signed does not change --------------------------------------
+
+FIXED = datetime(2026, 3, 4, 9, 30, 15, 250000, tzinfo=UTC)
+
+
+def _id(n: int) -> uuid.UUID:
+    return uuid.UUID(int=n)
+
+
+def _fixed_record() -> list[Any]:
+    """A session with one row or more in every digested table, every id and value fixed."""
+    at = FIXED
+    later = FIXED + timedelta(minutes=40)
+    staff, client, session, participant = _id(1), _id(2), _id(3), _id(4)
+    return [
+        Staff(id=staff, display_name="Ana Ruiz", role="nurse", credentials="RN", created_at=at),
+        Client(id=client, given_name="Zoë", family_name="Brandt", created_at=at),
+        Session(
+            id=session,
+            room="Room 1",
+            modality="individual",
+            status="completed",
+            protocol_key="sublingual-kap-3h",
+            protocol_name="Sublingual KAP, 3 hours",
+            protocol_version=1,
+            protocol_text="schema = 1\n",
+            protocol_sha256="0" * 64,
+            therapist_id=staff,
+            created_at=at,
+            started_at=at,
+            ended_at=later + timedelta(hours=2),
+        ),
+        Participant(
+            id=participant, session_id=session, client_id=client, position=0, created_at=at
+        ),
+        Dose(
+            id=_id(10),
+            session_id=session,
+            participant_id=participant,
+            occurred_at=at,
+            recorded_at=at + timedelta(seconds=5),
+            kind="initial",
+            medication="ketamine",
+            route="sublingual",
+            dose_mg=200.0,
+            lot_number="L-17",
+            given_by_id=staff,
+            recorded_by_id=staff,
+            detail={"b": 2, "a": [1, "ü"]},
+            voids=False,
+        ),
+        Observation(
+            id=_id(20),
+            session_id=session,
+            participant_id=participant,
+            occurred_at=later,
+            recorded_at=later,
+            checkin_key="t40",
+            systolic_mmhg=186,
+            diastolic_mmhg=112,
+            heart_rate_bpm=96,
+            spo2_pct=97,
+            temperature_c=36.8,
+            emesis=False,
+            comment="flushed",
+            on_room_air=True,
+            recorded_by_id=staff,
+            voids=False,
+        ),
+        Alert(
+            id=_id(30),
+            session_id=session,
+            participant_id=participant,
+            observation_id=_id(20),
+            field="systolic_mmhg",
+            op=">=",
+            threshold=180.0,
+            value=186.0,
+            label="Systolic BP 180 or higher",
+            message="Systolic 186 ≥ 180",
+            raised_at=later,
+            position=0,
+        ),
+        Alert(
+            id=_id(31),
+            session_id=session,
+            participant_id=participant,
+            observation_id=_id(20),
+            field="diastolic_mmhg",
+            op=">=",
+            threshold=110.0,
+            value=112.0,
+            label="Diastolic BP 110 or higher",
+            message="Diastolic 112 ≥ 110",
+            raised_at=later,
+            position=1,
+        ),
+        AlertAcknowledgement(
+            id=_id(40), alert_id=_id(30), acknowledged_at=later, staff_id=staff, comment="seen"
+        ),
+        DischargeAssessment(
+            id=_id(50),
+            session_id=session,
+            participant_id=participant,
+            occurred_at=later + timedelta(hours=2),
+            recorded_at=later + timedelta(hours=2),
+            recorded_by_id=staff,
+            aldrete_activity=2,
+            aldrete_breathing=2,
+            aldrete_circulation=2,
+            aldrete_consciousness=2,
+            aldrete_spo2=2,
+            aldrete_total=10,
+            on_room_air=True,
+            checklist={"oriented": True, "escort": True},
+            ready=True,
+            ready_minutes_after_first_dose=124,
+            problems=[],
+            voids=False,
+        ),
+        Note(
+            id=_id(60),
+            session_id=session,
+            participant_id=participant,
+            occurred_at=later,
+            recorded_at=later,
+            kind="entry",
+            text="Settled, eyes closed",
+            phase_key="peak",
+            author_id=staff,
+            elapsed_s=2400,
+            since_dose_s=2400,
+            voids=False,
+        ),
+        Note(
+            id=_id(61),
+            session_id=session,
+            occurred_at=later + timedelta(hours=2),
+            recorded_at=later + timedelta(hours=2),
+            kind="session_note",
+            text="Intention\nTo grieve my brother",
+            template_key="kap",
+            sections=[{"key": "intention", "title": "Intention", "body": "To grieve my brother"}],
+            author_id=staff,
+            voids=False,
+        ),
+        Note(
+            id=_id(62),
+            session_id=session,
+            occurred_at=later + timedelta(hours=3),
+            recorded_at=later + timedelta(hours=3),
+            kind="addendum",
+            text="Phoned next day",
+            author_id=staff,
+            voids=False,
+        ),
+    ]
+
+
+# The digests of `_fixed_record`, taken with signatures.py as it was before DIGESTED_TABLES: the
+# signatures already in clinics' databases hold hashes of these.
+PINNED = {
+    "monitoring": "01ec57f7992f17e267622fcdd5d7e6d0bd68539a1f8e0d8c5114edef229549f8"
+    "faf632012472c07a63de7259d7df754cbc5c2cfeeb16d7c0f0fa3a6de7da4f12",
+    "therapy": "a6e8bb00374eaad10ab80f7b62316064a72a064ada435d3c39e08db379c9464f",
+}
+
+
+def test_the_digest_of_a_signed_record_is_what_it_always_was(clinic: Clinic) -> None:
+    # Given a session whose every id and value is fixed
+    with clinic.db.write() as orm:
+        for row in _fixed_record():
+            orm.add(row)
+            orm.flush()  # in order: the models declare foreign keys, not relationships
+    # When each part's digest is taken, Then it is the one pinned, on every back-end
+    with clinic.db.read() as orm:
+        assert {part: part_digest(orm, _id(3), part) for part in PINNED} == PINNED
+    # And signatures holding those digests (as an existing database has them) verify
+    with clinic.db.write() as orm:
+        for n, (part, digest) in enumerate(PINNED.items()):
+            orm.add(
+                Signature(
+                    id=_id(70 + n),
+                    session_id=_id(3),
+                    part=part,
+                    staff_id=_id(1),
+                    signer_name="Ana Ruiz, RN",
+                    signer_role="nurse",
+                    signed_at=FIXED + timedelta(hours=5),
+                    meaning="x",
+                    content_sha256=hashlib.sha256(digest.encode("ascii")).hexdigest(),
+                )
+            )
+    assert SignatureRepository(clinic.db).verify(_id(3)) == {"monitoring": True, "therapy": True}
