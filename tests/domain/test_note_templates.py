@@ -14,7 +14,7 @@ from clinic_file_fuzz import (
     with_line,
     with_value,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kapsession.domain.note_templates import (
@@ -479,7 +479,7 @@ def _assert_only_template_errors(text: str) -> None:
     assert_only_file_errors(parse_note_template, NoteTemplateError, text)
 
 
-@settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, database=None)
 @given(st.text())
 def test_arbitrary_text_raises_nothing_but_template_error(text: str) -> None:
     _assert_only_template_errors(text)

@@ -13,7 +13,7 @@ from clinic_file_fuzz import (
     with_line,
     with_value,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kapsession.domain.protocol import Anchor, Comparison, Medication, Offset, Route
@@ -691,7 +691,7 @@ def _assert_only_protocol_errors(text: str) -> None:
     assert_only_file_errors(parse_protocol, ProtocolError, text)
 
 
-@settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, database=None)
 @given(st.text())
 def test_arbitrary_text_raises_nothing_but_protocol_error(text: str) -> None:
     _assert_only_protocol_errors(text)

@@ -733,7 +733,7 @@ RAW_READINGS = st.one_of(
 @settings(
     max_examples=200,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(raw=RAW_READINGS)
 def test_no_invalid_reading_is_ever_stored(room: Room, raw: dict[str, str]) -> None:
