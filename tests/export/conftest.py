@@ -16,6 +16,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support.multi_participant import (  # noqa: F401  (fixtures for the tests here)
+    multi_participant,
+    multi_participant_copy,
+)
 
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths

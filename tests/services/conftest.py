@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 from services_support import START, Room
+from support.multi_participant import (  # noqa: F401  (fixtures for the tests here)
+    multi_participant,
+    multi_participant_copy,
+)
 
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import Paths, resolve_paths
