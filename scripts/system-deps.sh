@@ -40,13 +40,13 @@ run_pkgs=(
     libegl1 libgl1 libfontconfig1 libdbus-1-3
     # Qt Multimedia's FFmpeg backend (sound effects) links libXrandr.
     libxrandr2
-    # Audio output and a font that is always there.
-    libpulse0 fonts-dejavu-core
+    # Audio output and a font that is always there; `doctor` asks the sound server with pactl.
+    libpulse0 pulseaudio-utils fonts-dejavu-core
 )
 # Qt's Wayland platform plugin links these; the bundle carries them so it runs on a Wayland desktop.
 # PyInstaller reads the libraries it bundles with objdump (binutils).
 bundle_pkgs=(libwayland-cursor0 libwayland-egl1 binutils)
-test_pkgs=(pulseaudio pulseaudio-utils poppler-utils xvfb postgresql sox imagemagick desktop-file-utils
+test_pkgs=(pulseaudio poppler-utils xvfb postgresql sox imagemagick desktop-file-utils
     # The clock and durability tests run a child under libfaketime and strace.
     libfaketime strace)
 

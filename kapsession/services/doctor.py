@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError
 
@@ -134,7 +136,7 @@ def _backups(paths: Paths, session_count: int | None, now: datetime) -> Check:
     except ArgumentError:
         return Check("backups", Status.WARN, "unknown until the database URL is fixed")
     if path is None:
-        return Check("backups", Status.OK, "the database server's own backups apply")
+        return Check("backups", Status.WARN, "not checked: the server's own backups apply")
     backups = list_backups(paths.backup_dir, path.stem)
     if not backups:
         if session_count == 0:  # None: the database could not be read, so sessions may exist
@@ -145,9 +147,41 @@ def _backups(paths: Paths, session_count: int | None, now: datetime) -> Check:
     newest = backups[-1]
     age_days = (now.timestamp() - newest.stat().st_mtime) / 86400
     text = f"{len(backups)} in {paths.backup_dir}, newest {age_days:.1f} days old"
+    damage = backup_damage(newest)
+    if damage is not None:
+        return Check(
+            "backups",
+            Status.WARN,
+            f"{text}; the newest, {newest.name}, is damaged ({damage}): move it out of the "
+            "folder and start kapsession to make a fresh one",
+        )
     if age_days > BACKUP_WARN_DAYS:
         return Check("backups", Status.WARN, text + "; start kapsession to make a fresh one")
     return Check("backups", Status.OK, text)
+
+
+def backup_damage(backup: Path) -> str | None:
+    """What is wrong with a backup file, or None when SQLite's quick_check says "ok".
+
+    Opened read-only and immutable: nothing is written beside it (no -wal or -shm file).
+    """
+    uri = f"{backup.absolute().as_uri()}?mode=ro&immutable=1"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        answers = [row[0] for row in connection.execute("PRAGMA quick_check")]
+        if answers != ["ok"]:
+            return "; ".join(str(a) for a in answers[:3])
+        tables = connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()[0]
+    except sqlite3.Error as exc:
+        return str(exc)
+    finally:
+        connection.close()
+    return None if tables else "it holds no kapsession database"
 
 
 def _protocols() -> Check:

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
 import shutil
+import socket
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from services_support import SUBLINGUAL
+from support.pulse import PulseSink, pulse_sink
+from support.real_tools import require_tool, unavailable
 
+from kapsession.audio.backend import audio_output_status
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import Paths, resolve_paths
 from kapsession.resources import protocols_dir
 from kapsession.services import doctor
 from kapsession.services.context import open_context
 from kapsession.services.doctor import Check, Status, run_checks
-from kapsession.storage.database import head_revision
+from kapsession.storage.database import head_revision, list_backups
+
+__all__ = ["pulse_sink"]  # the private PulseAudio fixture, used below
 
 
 def by_name(checks: list[Check]) -> dict[str, Check]:
@@ -150,7 +160,8 @@ def test_an_unreachable_database_server_fails_without_showing_the_password(tmp_p
     assert database.detail.startswith("postgresql+psycopg://kap:***@127.0.0.1:9/kapsession ")
     assert "check that the database server is running" in database.detail
     assert "s3cret" not in database.detail
-    assert checks["backups"].detail == "the database server's own backups apply"
+    assert checks["backups"].status is Status.WARN
+    assert checks["backups"].detail == "not checked: the server's own backups apply"
 
 
 @pytest.mark.parametrize(
@@ -181,11 +192,10 @@ def immutable_folder(tmp_path: Path) -> Iterator[Path]:
     """A folder even root cannot write into (`chattr +i`), made writable again afterwards."""
     folder = tmp_path / "locked"
     folder.mkdir()
-    if shutil.which("chattr") is None:
-        pytest.skip("chattr is not installed")
-    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+    chattr = require_tool("chattr", "e2fsprogs")
+    made = subprocess.run([chattr, "+i", str(folder)], capture_output=True, check=False)
     if made.returncode != 0:
-        pytest.skip(f"chattr +i is not allowed here: {made.stderr.decode().strip()}")
+        unavailable(f"chattr +i is not allowed here: {made.stderr.decode().strip()}")
     try:
         yield folder
     finally:
@@ -229,6 +239,90 @@ def test_an_old_backup_warns(paths: Paths) -> None:
     assert backups.status is Status.WARN
     assert backups.detail.endswith("; start kapsession to make a fresh one")
     assert "newest 10.0 days old" in backups.detail
+
+
+def folder_state(folder: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file in `folder`: its size, modification time and bytes."""
+    return {
+        p.name: (p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(folder.iterdir())
+    }
+
+
+def a_later_backup_name(backup: Path) -> Path:
+    """The name the next day's backup of the same database gets."""
+    stem, stamp, label = re.fullmatch(r"(.+)-(\d{8}T\d{6})Z-(.+)", backup.stem).groups()
+    later = datetime.strptime(stamp, "%Y%m%dT%H%M%S") + timedelta(days=1)
+    return backup.with_name(f"{stem}-{later:%Y%m%dT%H%M%S}Z-{label}{backup.suffix}")
+
+
+def test_a_sound_newest_backup_is_ok_and_checking_it_writes_nothing(paths: Paths) -> None:
+    # Given two starts, so two backups (the newest a copy of a database in WAL mode)
+    open_and_close(paths, sessions=1)
+    (newest,) = list_backups(paths.backup_dir, "kapsession")
+    newer = a_later_backup_name(newest)
+    shutil.copy2(newest, newer)
+    assert list_backups(paths.backup_dir, "kapsession")[-1] == newer
+    before = folder_state(paths.backup_dir)
+    # When the doctor runs
+    backups = by_name(run_checks(paths))["backups"]
+    # Then the backups are OK, and the backups folder is exactly as it was (no -wal, no -shm)
+    assert backups.status is Status.OK
+    assert backups.detail.startswith(f"2 in {paths.backup_dir}, newest 0.0 days old")
+    assert folder_state(paths.backup_dir) == before
+
+
+def truncated(good: bytes) -> bytes:
+    return good[: len(good) // 2]
+
+
+def overwritten_in_the_middle(good: bytes) -> bytes:
+    middle = len(good) // 2
+    return good[:middle] + b"\xff" * 4096 + good[middle + 4096 :]
+
+
+def garbage(_good: bytes) -> bytes:
+    return b"\x00garbage" * 600
+
+
+def zero_bytes(_good: bytes) -> bytes:
+    return b""
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        pytest.param(truncated, "database disk image is malformed", id="truncated"),
+        pytest.param(
+            overwritten_in_the_middle, "database disk image is malformed", id="overwritten"
+        ),
+        pytest.param(garbage, "file is not a database", id="garbage"),
+        pytest.param(zero_bytes, "it holds no kapsession database", id="empty"),
+    ],
+)
+def test_a_damaged_newest_backup_warns_naming_the_file_and_what_to_do(
+    paths: Paths, damage, says: str
+) -> None:
+    # Given a good backup, and a newer one that is damaged
+    open_and_close(paths, sessions=3)
+    (good,) = list_backups(paths.backup_dir, "kapsession")
+    damaged = a_later_backup_name(good)
+    assert list_backups(paths.backup_dir, "kapsession") == [good]
+    damaged.write_bytes(damage(good.read_bytes()))
+    assert list_backups(paths.backup_dir, "kapsession")[-1] == damaged
+    before = folder_state(paths.backup_dir)
+    # When the doctor runs
+    checks = by_name(run_checks(paths))
+    # Then the backups warn, naming the damaged file, what is wrong and what to do
+    backups = checks["backups"]
+    assert backups.status is Status.WARN
+    assert backups.detail == (
+        f"2 in {paths.backup_dir}, newest 0.0 days old; the newest, {damaged.name}, is damaged "
+        f"({says}): move it out of the folder and start kapsession to make a fresh one"
+    )
+    # ... while the database itself is fine, and nothing in the backups folder was written
+    assert checks["database"].status is Status.OK
+    assert folder_state(paths.backup_dir) == before
 
 
 def shipped_plus_broken(folder: Path) -> Path:
@@ -299,23 +393,163 @@ def test_a_missing_libvlc_fails_with_the_install_command(
     assert "apt-get install libvlc5" in check.detail
 
 
-def test_audio_output_is_found_from_a_sound_server_socket_or_a_card(tmp_path: Path) -> None:
-    from kapsession.audio.backend import audio_output_status
+# --- audio output: the sound server is asked (`pactl info`) ----------------------------------
 
-    no_cards = tmp_path / "cards-none"
-    no_cards.write_text("--- no soundcards ---\n", encoding="utf-8")
-    runtime = tmp_path / "run"
-    (runtime / "pulse").mkdir(parents=True)
-    # Given a PulseAudio server named in the environment, Then it is the output
-    assert audio_output_status({"PULSE_SERVER": "unix:/x"}, no_cards).found
-    # Given no server socket and no card, Then it is not found and the advice says what to do
-    status = audio_output_status({"XDG_RUNTIME_DIR": str(runtime)}, no_cards)
-    assert not status.found and "speakers" in status.detail
-    # Given a sound server socket in the runtime folder, Then it is found
-    (runtime / "pulse" / "native").touch()
-    assert audio_output_status({"XDG_RUNTIME_DIR": str(runtime)}, no_cards).found
-    # Given only an ALSA card, Then the card is named
-    card = tmp_path / "cards"
-    card.write_text(" 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n", encoding="utf-8")
-    status = audio_output_status({"XDG_RUNTIME_DIR": str(tmp_path / "none")}, card)
-    assert status.found and "HDA Intel" in status.detail
+
+NO_CARDS = "--- no soundcards ---\n"
+ONE_CARD = " 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n"
+ASK_THE_DESKTOP = "start PulseAudio or PipeWire, or log in to the desktop session"
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A folder with a short path: a unix socket's path must fit in 108 bytes."""
+    with tempfile.TemporaryDirectory(prefix="kap-") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture
+def no_pulse_env(tmp_path: Path) -> dict[str, str]:
+    """This process's environment without any sound server setting, HOME in tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_") and k != "DISPLAY"}
+    home = tmp_path / "home"
+    home.mkdir()
+    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+    return env
+
+
+def cards_file(tmp_path: Path, text: str) -> Path:
+    cards = tmp_path / "cards"
+    cards.write_text(text, encoding="utf-8")
+    return cards
+
+
+def stale_socket(folder: Path) -> Path:
+    """A socket file left behind by a server that has gone: connecting is refused."""
+    path = folder / "native"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.bind(str(path))
+    return path
+
+
+@contextmanager
+def silent_server(folder: Path) -> Iterator[Path]:
+    """A socket that accepts connections but never says a word, like a hung sound server."""
+    path = folder / "native"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.bind(str(path))
+        sock.listen(8)
+        yield path
+
+
+def test_a_running_pulseaudio_is_found_and_named_with_its_version(
+    data_paths: Paths, pulse_sink: PulseSink
+) -> None:
+    # Given a PulseAudio server running and named by PULSE_SERVER
+    # When the doctor runs
+    check = by_name(run_checks(data_paths))["audio output"]
+    # Then the audio output is the server that answered, with its name and version
+    assert check.status is Status.OK
+    version = subprocess.run(
+        ["pulseaudio", "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[-1]
+    assert check.detail == f"pulseaudio {version} answered at {pulse_sink.server}"
+
+
+@pytest.mark.parametrize(
+    "server",
+    ["missing-socket", "stale-socket", "empty-file"],
+)
+def test_a_pulse_server_that_does_not_answer_is_not_found(
+    short_dir: Path, no_pulse_env: dict[str, str], tmp_path: Path, server: str
+) -> None:
+    # Given PULSE_SERVER names a socket path with no server behind it
+    if server == "missing-socket":
+        path = short_dir / "native"
+    elif server == "stale-socket":
+        path = stale_socket(short_dir)
+    else:
+        path = short_dir / "native"
+        path.touch()
+    env = {**no_pulse_env, "PULSE_SERVER": f"unix:{path}"}
+    # When the audio output is checked on a laptop without a sound card
+    status = audio_output_status(env, cards_file(tmp_path, NO_CARDS))
+    # Then it is not found: nobody answered there, and the advice says what to do
+    assert not status.found
+    assert status.detail == (
+        f"no sound server answered at unix:{path} (Connection refused); {ASK_THE_DESKTOP}. "
+        "There is no sound card either: music would be silent. Connect the speakers or "
+        "headphones and check the laptop's sound settings"
+    )
+
+
+def test_an_empty_file_at_the_default_socket_is_not_a_sound_server(
+    no_pulse_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Given no PULSE_SERVER, and an empty file where the session's pulse socket would be
+    default_socket = Path(no_pulse_env["XDG_RUNTIME_DIR"]) / "pulse" / "native"
+    default_socket.parent.mkdir()
+    default_socket.touch()
+    # When the audio output is checked on a laptop with a sound card
+    status = audio_output_status(no_pulse_env, cards_file(tmp_path, ONE_CARD))
+    # Then it is not found, naming where nobody answered and the card libVLC could still use
+    assert not status.found
+    assert status.detail.startswith(f"no sound server answered at {default_socket} (")
+    assert status.detail.endswith(
+        f"; {ASK_THE_DESKTOP}. Until then libVLC can only play straight to the sound card "
+        "HDA Intel PCH"
+    )
+
+
+def test_an_empty_pulse_server_setting_is_named_as_such(
+    no_pulse_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Given PULSE_SERVER is set but empty (libpulse then tries no server at all)
+    env = {**no_pulse_env, "PULSE_SERVER": ""}
+    # When the audio output is checked, Then it is not found, and the empty setting is named
+    status = audio_output_status(env, cards_file(tmp_path, NO_CARDS))
+    assert not status.found
+    assert status.detail.startswith("no sound server answered at an empty PULSE_SERVER (")
+
+
+def test_a_sound_server_that_never_answers_is_given_up_on_after_two_seconds(
+    short_dir: Path, no_pulse_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Given a socket that accepts the connection but never answers
+    with silent_server(short_dir) as path:
+        env = {**no_pulse_env, "PULSE_SERVER": f"unix:{path}"}
+        # When the audio output is checked
+        status = audio_output_status(env, cards_file(tmp_path, NO_CARDS))
+    # Then it is not found, and the detail says nobody answered in time
+    assert not status.found
+    assert status.detail.startswith(
+        f"no sound server answered at unix:{path} (no answer within 2 s); {ASK_THE_DESKTOP}."
+    )
+
+
+def test_without_pactl_the_sound_server_cannot_be_asked_and_the_package_is_named(
+    no_pulse_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Given a PATH on which pactl is not installed
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    env = {**no_pulse_env, "PATH": str(empty_bin)}
+    # When the audio output is checked, Then it is not found, and the package to install is named
+    status = audio_output_status(env, cards_file(tmp_path, ONE_CARD))
+    assert not status.found
+    assert status.detail == (
+        "the sound server cannot be asked: pactl is not installed. Install it with: "
+        "sudo apt-get install pulseaudio-utils"
+    )
+
+
+def test_no_sound_server_is_a_warning_not_a_failure(
+    data_paths: Paths, short_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given PULSE_SERVER names a socket nobody listens on
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{stale_socket(short_dir)}")
+    # When the doctor runs, Then the audio output warns (the app runs, music may be silent)
+    checks = by_name(run_checks(data_paths))
+    assert checks["audio output"].status is Status.WARN
+    assert checks["audio output"].detail.startswith("no sound server answered at unix:")
+    assert fails(list(checks.values())) == []
