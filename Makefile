@@ -21,7 +21,7 @@ help:
 	@echo "              (PYTEST_ARGS='...' is passed to pytest)"
 	@echo "make lint     ruff check, ruff format --check, mypy, lint-imports"
 	@echo "make format   sort imports and format the code with ruff"
-	@echo "make bench    run every benchmarks/bench_*.py"
+	@echo "make bench    run every benchmarks/bench_*.py; fails only when a gating target fails"
 	@echo "make bundle   build the room-laptop bundle (PyInstaller, with libVLC) in dist/kapsession"
 	@echo "make demo     open the app in training mode (kapsession demo)"
 	@echo "make venv     create or update $(VENV) only"

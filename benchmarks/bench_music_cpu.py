@@ -37,12 +37,14 @@ import json
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -64,6 +66,26 @@ def seconds_setting() -> float:
 
 def runs_setting() -> int:
     return max(1, int(os.environ.get("KAPSESSION_BENCH_RUNS", "2")))
+
+
+def pulse_installed() -> bool:
+    return all(shutil.which(tool) for tool in ("pulseaudio", "pactl"))
+
+
+@contextmanager
+def private_null_sink() -> Iterator[dict[str, str] | None]:
+    """The environment for children to play into a private PulseAudio null sink, the same
+    set-up as the audio tests' (tests/support/pulse.py); None when PulseAudio is not installed."""
+    if not pulse_installed():
+        yield None
+        return
+    from support.pulse import null_sink_daemon
+
+    with (
+        tempfile.TemporaryDirectory(prefix="kapbench-pulse-") as folder,
+        null_sink_daemon(Path(folder), "kapbench") as env,
+    ):
+        yield env
 
 
 # --- the children -----------------------------------------------------------------------------
@@ -140,7 +162,6 @@ def run_app(options: list[str], play_s: float) -> int:
             service,
             context.clock,
             training=False,
-            confirm=False,
             audio_backend=backend,
             playlists=playlists,
         )
@@ -354,7 +375,8 @@ def main() -> int:
         print("bench_music_cpu: reads /proc, so it runs on Linux only; skipped.")
         return 0
     window_s, runs = seconds_setting(), runs_setting()
-    from pulse_sink import PulseUnavailable, private_null_sink, pulse_installed
+    sys.path.insert(0, str(REPO_ROOT / "tests"))  # the audio tests' PulseAudio helper
+    from support.pulse import PulseUnavailable
 
     output_choice = os.environ.get("KAPSESSION_BENCH_AOUT", "").strip().lower()
     if output_choice not in ("", "pulse", "dummy"):
@@ -424,6 +446,15 @@ def main() -> int:
         f"{memory}: app resident memory at most {peak:.0f} MiB ({peak * MIB / 1e6:.0f} MB) "
         f"over the runs, libVLC alone {alone:.0f} MiB = {peak / alone:.1f}x "
         f"(target <= {TARGET_RSS_BYTES / 1e6:.0f} MB)"
+    )
+    from verdicts import report
+
+    report("music-cpu", verdict == "PASS", f"{ratio:.2f}x libVLC alone", f"<= {TARGET_RATIO}x")
+    report(
+        "resident-memory",
+        memory == "PASS",
+        f"{peak * MIB / 1e6:.0f} MB at its peak",
+        f"<= {TARGET_RSS_BYTES / 1e6:.0f} MB",
     )
     return 0 if verdict == memory == "PASS" else 1
 

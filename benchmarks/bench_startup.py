@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 import big_database  # noqa: E402
+from verdicts import report  # noqa: E402
 
 TARGET_RATIO = 1.5
 RUNS = int(os.environ.get("KAPSESSION_BENCH_RUNS", "7"))
@@ -135,6 +136,12 @@ def main() -> int:
     print(
         f"{verdict}: live-session window {medians['app']:.3f} s / bare window "
         f"{medians['bare']:.3f} s = {ratio:.2f}x (target <= {TARGET_RATIO}x)"
+    )
+    report(
+        "startup",
+        verdict == "PASS",
+        f"{ratio:.2f}x a bare window ({medians['app']:.3f} s)",
+        f"<= {TARGET_RATIO}x",
     )
     return 0 if verdict == "PASS" else 1
 

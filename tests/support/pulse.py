@@ -1,4 +1,8 @@
-"""A private PulseAudio daemon with one null sink, for tests that check what was audible."""
+"""A private PulseAudio daemon with one null sink, for tests that check what was audible.
+
+`null_sink_daemon` starts it without pytest (benchmarks/bench_music_cpu.py plays into it too);
+the `pulse_sink` fixture wraps it for tests.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from support.real_tools import require_tool
+
+START_TIMEOUT_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -27,27 +33,29 @@ class PulseSink:
         return f"{self.sink}.monitor"
 
 
-@pytest.fixture
-def pulse_sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PulseSink]:
-    """A private PulseAudio daemon with one null sink, reachable only through its socket.
+class PulseUnavailable(RuntimeError):
+    """The PulseAudio daemon did not start or did not answer; the message has its log."""
 
-    PULSE_SERVER is set for this process so libVLC's pulse output plays into the sink.
-    """
-    pulseaudio = require_tool("pulseaudio", "pulseaudio")
-    require_tool("parec", "pulseaudio-utils")
-    require_tool("pactl", "pulseaudio-utils")
-    runtime = tmp_path / "pulse-runtime"
+
+@contextmanager
+def null_sink_daemon(
+    folder: Path, sink: str, *, pulseaudio: str = "pulseaudio"
+) -> Iterator[dict[str, str]]:
+    """A PulseAudio daemon with one null sink named `sink`, reachable only through a socket in
+    `folder` (its log is `folder`/pulseaudio.log), so nothing is heard and the user's own sound
+    server is never touched. Yields the variables a process needs to play into it."""
+    runtime = folder / "pulse-runtime"
     runtime.mkdir(mode=0o700)
     socket = runtime / "native"
-    env = {
-        **os.environ,
+    added = {
         "XDG_RUNTIME_DIR": str(runtime),
         "PULSE_RUNTIME_PATH": str(runtime / "pulse"),
         "PULSE_STATE_PATH": str(runtime / "state"),
         "PULSE_SERVER": f"unix:{socket}",
         "HOME": str(runtime),
     }
-    log = tmp_path / "pulseaudio.log"
+    env = {**os.environ, **added}
+    log = folder / "pulseaudio.log"
     with log.open("wb") as log_stream:
         daemon = subprocess.Popen(
             [
@@ -59,7 +67,7 @@ def pulse_sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Puls
                 "--disallow-exit",
                 "--log-target=stderr",
                 "-L",
-                "module-null-sink sink_name=kaptest rate=44100",
+                f"module-null-sink sink_name={sink} rate=44100",
                 "-L",
                 f"module-native-protocol-unix auth-anonymous=1 socket={socket}",
             ],
@@ -69,10 +77,8 @@ def pulse_sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Puls
             stdin=subprocess.DEVNULL,
         )
     try:
-        _wait_for_pulse(daemon, env, log)
-        for name in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_SERVER"):
-            monkeypatch.setenv(name, env[name])
-        yield PulseSink(env["PULSE_SERVER"], "kaptest", env, log)
+        _wait_for_pulse(daemon, env, log, sink)
+        yield added
     finally:
         daemon.terminate()
         try:
@@ -82,19 +88,47 @@ def pulse_sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Puls
             daemon.wait(timeout=10)
 
 
-def _wait_for_pulse(daemon: subprocess.Popen[bytes], env: dict[str, str], log: Path) -> None:
+@pytest.fixture
+def pulse_sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PulseSink]:
+    """A private PulseAudio daemon with one null sink, reachable only through its socket.
+
+    PULSE_SERVER is set for this process so libVLC's pulse output plays into the sink.
+    """
+    pulseaudio = require_tool("pulseaudio", "pulseaudio")
+    require_tool("parec", "pulseaudio-utils")
+    require_tool("pactl", "pulseaudio-utils")
+    with ExitStack() as stack:
+        try:
+            added = stack.enter_context(
+                null_sink_daemon(tmp_path, "kaptest", pulseaudio=pulseaudio)
+            )
+        except PulseUnavailable as exc:
+            pytest.fail(str(exc))
+        for name in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_SERVER"):
+            monkeypatch.setenv(name, added[name])
+        env = {**os.environ, **added}
+        yield PulseSink(added["PULSE_SERVER"], "kaptest", env, tmp_path / "pulseaudio.log")
+
+
+def _wait_for_pulse(
+    daemon: subprocess.Popen[bytes], env: dict[str, str], log: Path, sink: str
+) -> None:
     """Poll `pactl info` until the daemon answers (bounded; a daemon start is not instant)."""
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if daemon.poll() is not None:
-            pytest.fail(f"pulseaudio exited at start:\n{log.read_text(errors='replace')[-2000:]}")
+            raise PulseUnavailable(f"pulseaudio exited at start:\n{_tail(log)}")
         answer = subprocess.run(
-            ["pactl", "info"], env=env, capture_output=True, text=True, timeout=10
+            ["pactl", "info"], env=env, capture_output=True, text=True, timeout=10, check=False
         )
-        if answer.returncode == 0 and "kaptest" in answer.stdout:
+        if answer.returncode == 0 and sink in answer.stdout:
             return
         time.sleep(0.1)
-    pytest.fail(f"pulseaudio did not answer in 15 s:\n{log.read_text(errors='replace')[-2000:]}")
+    raise PulseUnavailable(f"pulseaudio did not answer in {START_TIMEOUT_S:.0f} s:\n{_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
 
 
 @contextmanager
