@@ -54,7 +54,6 @@ class AppController(QObject):
         *,
         training: bool,
         room: str = "",
-        confirm: bool = True,
         audio_backend: AudioBackend | None = None,
         playlists: Path | None = None,
         max_volume_pct: float = DEFAULT_MAX_VOLUME_PCT,
@@ -68,7 +67,6 @@ class AppController(QObject):
         self.clock = clock
         self.training = training
         self.room = room
-        self.confirm = confirm  # tests drive the app without modal confirmations
         self.playlists = playlists or playlists_dir()
         self.max_volume_pct = max_volume_pct  # the room's ceiling (room.toml)
         self.live: LiveSession | None = None
@@ -620,9 +618,6 @@ class AppController(QObject):
         if live is None or not live.is_live:
             return
         at = live.now()  # the dose time is when D was pressed, not when the form is saved
-        if not self.confirm:
-            live.give_dose(participant_id, at=at)  # unattended: a bare dose, no questions
-            return
         name = live.record.participant(participant_id).client.full_name
         weights = [
             d.weight_kg
@@ -697,7 +692,7 @@ class AppController(QObject):
         live = self.live
         if live is None or not live.is_live:
             return
-        if self.confirm and not self._ask(
+        if not self._ask(
             "End session",
             "End the session now? The clock stops; late entries can still be added.",
         ):

@@ -64,13 +64,12 @@ def modal_guard(qtbot: QtBot, no_timer_left_running: None) -> Iterator[ModalGuar
 def make_app(
     qtbot: QtBot, qapp: QApplication, tmp_path: Path, modal_guard: ModalGuard
 ) -> Iterator[MakeApp]:
-    """`make_app(training=, confirm=, data_dir=, clock=)`: the window shown and taking keys."""
+    """`make_app(training=, data_dir=, clock=)`: the window shown and taking keys."""
     contexts: list[AppContext] = []
 
     def make(
         *,
         training: bool = False,
-        confirm: bool = True,
         data_dir: Path | None = None,
         clock: FakeClock | None = None,
     ) -> RunningApp:
@@ -80,9 +79,7 @@ def make_app(
         contexts.append(context)
         window = MainWindow(training=training)
         qtbot.addWidget(window)
-        controller = AppController(
-            window, context.service, clock, training=training, confirm=confirm
-        )
+        controller = AppController(window, context.service, clock, training=training)
         window.show()
         qtbot.waitExposed(window)
         app = RunningApp(qtbot, context, clock, window, controller, modal_guard)
@@ -96,5 +93,5 @@ def make_app(
 
 @pytest.fixture
 def app(make_app: MakeApp) -> RunningApp:
-    """The app with confirmations on, as the nurse uses it, on an empty database."""
+    """The app as the nurse uses it, on an empty database."""
     return make_app()

@@ -8,10 +8,20 @@ import sqlite3
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
-from ui_harness import MakeApp, ModalHandler, RunningApp, describe, key, press, type_text
+from ui_harness import (
+    MakeApp,
+    ModalHandler,
+    RunningApp,
+    describe,
+    fill_dose,
+    key,
+    press,
+    type_text,
+)
 
 from kapsession.storage import database as database_module
 from kapsession.ui.dialogs import ClientDialog, NewSessionDialog
+from kapsession.ui.dose_dialog import DoseDialog
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 ENTER = Qt.Key.Key_Return
@@ -135,20 +145,29 @@ class WriteLock:
     def __init__(self, app: RunningApp) -> None:
         path = app.context.database.file
         assert path is not None
-        self._connection = sqlite3.connect(path, timeout=0, isolation_level=None)
+        self._connection: sqlite3.Connection | None = sqlite3.connect(
+            path, timeout=0, isolation_level=None
+        )
 
     def __enter__(self) -> WriteLock:
+        assert self._connection is not None
         self._connection.execute("BEGIN EXCLUSIVE")
         return self
 
+    def release(self) -> None:
+        """The other program lets go of the lock (once; later calls do nothing)."""
+        if self._connection is not None:
+            self._connection.execute("ROLLBACK")
+            self._connection.close()
+            self._connection = None
+
     def __exit__(self, *_exc: object) -> None:
-        self._connection.execute("ROLLBACK")
-        self._connection.close()
+        self.release()
 
 
 @pytest.fixture
 def locked_app(make_locked_app: MakeApp) -> RunningApp:
-    app = make_locked_app(confirm=False)
+    app = make_locked_app()
     app.start_session("Maya Fischer")
     return app
 
@@ -176,18 +195,35 @@ def test_a_marker_the_database_refuses_stays_typed_until_it_saves(locked_app: Ru
     app.leave_session()
 
 
-def test_a_dose_the_database_refuses_is_not_shown_as_given(locked_app: RunningApp) -> None:
+def test_a_dose_the_database_refuses_stays_in_the_form_until_it_saves(
+    locked_app: RunningApp,
+) -> None:
     app, view = locked_app, locked_app.live_view
-    with WriteLock(app):
-        # Given the database locked; When D is pressed
-        app.key(Qt.Key.Key_D)
-        # Then the banner explains, and the clock still waits for the dose
-        assert view.failure.isVisible()
-        assert "busy in another program" in view.failure.text()
-        assert view.since_dose.text() == "no dose yet"
-        assert app.doses() == []
-    # When the lock is gone and D is pressed again, the dose is saved
-    app.key(Qt.Key.Key_D)
-    assert len(app.doses()) == 1
+    app.baseline_by_keyboard()
+    refusals: list[str] = []
+    with WriteLock(app) as lock:
+
+        def read_the_refusal_then_save_again(dialog: QWidget) -> None:
+            # Then the form is back with the dose still typed and says it was NOT saved; the
+            # banner explains, and the clock still waits for the dose
+            assert isinstance(dialog, DoseDialog)
+            refusals.append(dialog.problem.text())
+            assert dialog.dose.text() == "200"
+            assert "busy in another program" in view.failure.text()
+            assert view.since_dose.text() == "no dose yet"
+            assert app.doses() == []
+            # When the lock is gone and Enter is pressed again in the same form
+            lock.release()
+            key(ENTER)
+
+        # Given the database locked by another program; When D, the dose typed, Enter
+        with app.answering(fill_dose("200"), read_the_refusal_then_save_again) as seen:
+            app.key(Qt.Key.Key_D)
+    assert [a.title for a in seen] == ["Initial dose — Maya Fischer"] * 2
+    assert refusals and refusals[0].startswith("The dose was NOT saved")
+    # Then the dose is saved once, and the banner is gone
+    (dose,) = app.doses()
+    assert dose.dose_mg == 200.0
     assert view.since_dose.text() == "T+0:00:00"
+    assert not view.failure.isVisible()
     app.leave_session()

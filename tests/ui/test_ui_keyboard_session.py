@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +10,6 @@ from PySide6.QtWidgets import QApplication, QListWidget
 from ui_harness import (
     PROTOCOL_KEY,
     START,
-    MakeApp,
     RunningApp,
     fill_client,
     fill_dose,
@@ -72,9 +70,7 @@ def test_new_client_by_keyboard_is_stored_and_selected(app: RunningApp) -> None:
     assert isinstance(app.ready(), QListWidget)
 
 
-@pytest.mark.parametrize("confirm", [True, False], ids=["confirm", "no-confirm"])
-def test_whole_session_by_keyboard(make_app: MakeApp, confirm: bool, beeps: list[str]) -> None:
-    app = make_app(confirm=confirm)
+def test_whole_session_by_keyboard(app: RunningApp, beeps: list[str]) -> None:
     # Given a client made with Ctrl+N and a session started with Ctrl+Return, Enter
     start_by_keyboard(app)
     assert app.window.stack.currentWidget() is app.live_view
@@ -84,21 +80,20 @@ def test_whole_session_by_keyboard(make_app: MakeApp, confirm: bool, beeps: list
     assert session.protocol_key == PROTOCOL_KEY
     assert app.live_view.elapsed.text() == "0:00:00"
 
-    # When 40 minutes pass and D is pressed (and the confirmation answered with Enter)
+    # When 40 minutes pass, D is pressed, and the dose and lot typed in the dose form, Enter
     app.advance(40 * 60)
     assert app.live_view.elapsed.text() == "0:40:00"
     app.baseline_by_keyboard()  # C, 122, Tab, 78, Enter: the hold-dose rule reads it
-    with app.answering(*([fill_dose("200")] if confirm else [])) as seen:
+    with app.answering(fill_dose("200", lot="KT-2291")) as seen:
         app.key(Qt.Key.Key_D)
     # Then one initial dose is stored at the fake time, and the T+ clock runs from it
-    if confirm:
-        assert [a.title for a in seen] == ["Initial dose — Maya Fischer"]
+    assert [a.title for a in seen] == ["Initial dose — Maya Fischer"]
     (dose,) = app.doses()
-    if confirm:
-        assert dose.dose_mg == 200.0
+    assert (dose.dose_mg, dose.lot_number) == (200.0, "KT-2291")
     assert (dose.kind, dose.occurred_at, dose.route) == ("initial", app.clock.now(), "sublingual")
     assert app.live_view.since_dose.text() == "T+0:00:00"
-    assert re.search(r"Dose (200 mg )?given to Maya", app.live_view.saved.text())
+    assert "Dose 200 mg given to Maya" in app.live_view.saved.text()
+    assert app.events("hold_dose_override") == []  # the baseline is within the limits
 
     # When M is pressed, a marker typed and Enter pressed
     app.advance(5 * 60)
@@ -115,13 +110,12 @@ def test_whole_session_by_keyboard(make_app: MakeApp, confirm: bool, beeps: list
         app.live_view.recent.text()
     )
 
-    # When Ctrl+E is pressed (and confirmed)
+    # When Ctrl+E is pressed and the question answered with Enter ("Yes, record it")
     app.advance(60)
-    with app.answering(*([press(ENTER)] if confirm else [])) as seen:
+    with app.answering(press(ENTER)) as seen:
         app.key(Qt.Key.Key_E, CTRL)
     # Then the session is completed at that time, the clock stops, entry keys are off
-    if confirm:
-        assert [a.title for a in seen] == ["End session"]
+    assert [a.title for a in seen] == ["End session"]
     ended = app.session()
     assert (ended.status, ended.ended_at) == ("completed", app.clock.now())
     assert not app.controller.live._timer.isActive()  # type: ignore[union-attr]
@@ -163,33 +157,34 @@ def test_a_suggested_marker_is_saved_with_one_enter(app: RunningApp) -> None:
     app.leave_session()
 
 
-def test_a_booster_follows_the_first_dose(make_app: MakeApp) -> None:
-    # Given a session with its first dose
-    app = make_app(confirm=False)
+def test_a_booster_follows_the_first_dose(app: RunningApp) -> None:
+    # Given a session with a baseline and its first dose
     app.start_session("Maya Fischer")
-    app.key(Qt.Key.Key_D)
+    app.baseline_by_keyboard()
+    app.dose_by_keyboard("200")
     assert app.live_view.dose_button.text() == "Booster given now  (D)"
-    # When D is pressed again 35 minutes later
+    # When D is pressed again 35 minutes later and the booster typed in the form
     app.advance(35 * 60)
-    app.key(Qt.Key.Key_D)
-    # Then a booster is stored; T0 stays at the first dose
-    assert [d.kind for d in app.doses()] == ["initial", "booster"]
+    with app.answering(fill_dose("100")) as seen:
+        app.key(Qt.Key.Key_D)
+    # Then the form was the booster's, a booster is stored; T0 stays at the first dose
+    assert [a.title for a in seen] == ["Booster — Maya Fischer"]
+    assert [(d.kind, d.dose_mg) for d in app.doses()] == [("initial", 200.0), ("booster", 100.0)]
     assert app.live_view.since_dose.text() == "T+0:35:00"
     app.leave_session()
 
 
-def test_escape_leaves_the_marker_field_so_shortcuts_work_again(make_app: MakeApp) -> None:
-    # Given the focus in the marker field
-    app = make_app(confirm=False)
+def test_escape_leaves_the_marker_field_so_shortcuts_work_again(app: RunningApp) -> None:
+    # Given a baseline taken and the focus in the marker field
     app.start_session("Maya Fischer")
+    app.baseline_by_keyboard()
     app.key(Qt.Key.Key_M)
     assert app.ready() is app.live_view.marker
     # When Escape is pressed, then D
     app.key(Qt.Key.Key_Escape)
     assert app.ready() is not app.live_view.marker
-    app.key(Qt.Key.Key_D)
-    # Then D gives the dose instead of typing a letter
-    assert len(app.doses()) == 1
+    # Then D opens the dose form (and the dose is saved) instead of typing a letter
+    app.dose_by_keyboard("200")
     assert app.live_view.marker.text() == ""
     app.leave_session()
 
@@ -226,11 +221,10 @@ def test_search_then_enter_twice_opens_the_session_dialog_for_that_client(app: R
     assert app.context.service.sessions.count() == 0
 
 
-def test_after_an_ended_session_the_start_screen_takes_typing(make_app: MakeApp) -> None:
-    # Given a session ended with Ctrl+E
-    app = make_app(confirm=False)
+def test_after_an_ended_session_the_start_screen_takes_typing(app: RunningApp) -> None:
+    # Given a session ended with Ctrl+E (and the question answered)
     app.start_session("Maya Fischer")
-    app.key(Qt.Key.Key_E, CTRL)
+    app.end_by_keyboard()
     # When Alt+Left goes back to the start screen
     app.key(Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     # Then nothing is offered for resuming, and typing searches the clients straight away

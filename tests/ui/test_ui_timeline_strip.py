@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.logging import _QtMessageCapture
 from pytestqt.qtbot import QtBot
-from ui_harness import START, MakeApp, RunningApp
+from ui_harness import START, RunningApp
 
 from kapsession.ui import theme
 from kapsession.ui.timeline_strip import TimelineStrip
@@ -73,26 +72,28 @@ def x_of(at: datetime, start: datetime, end: datetime, width_px: int) -> float:
 
 
 def run_to(app: RunningApp, stage: Stage) -> None:
-    """Start at START, dose the last participant at dose_min, end at end_min, reach now_min."""
+    """Start at START, dose the last participant at dose_min (through the dose form, with an
+    override reason: no baseline is taken), end at end_min (Ctrl+E, answered Yes), reach
+    now_min."""
     names = ("Maya Fischer", "Jonas Weber") if stage.couples else ("Maya Fischer",)
     app.start_session(*names, modality="couples" if stage.couples else "individual")
     passed = 0.0
     if stage.couples:
         app.live_view.participant.setCurrentIndex(1)
-    for at, action in ((stage.dose_min, Qt.Key.Key_D), (stage.end_min, Qt.Key.Key_E)):
-        if at is None:
-            continue
-        app.advance((at - passed) * 60)
-        modifiers = Qt.KeyboardModifier.ControlModifier if action == Qt.Key.Key_E else None
-        app.key(action, modifiers or Qt.KeyboardModifier.NoModifier)
-        passed = at
+    if stage.dose_min is not None:
+        app.advance((stage.dose_min - passed) * 60)
+        app.dose_by_keyboard("200", override_reason="Cuff failed; manual BP 128/80 on paper")
+        passed = stage.dose_min
+    if stage.end_min is not None:
+        app.advance((stage.end_min - passed) * 60)
+        app.end_by_keyboard()
+        passed = stage.end_min
     app.advance((stage.now_min - passed) * 60)
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
-def test_the_strip_paints_its_now_line_where_the_clock_is(make_app: MakeApp, stage: Stage) -> None:
-    # Given a session at this stage (confirmations off: the keys act at once)
-    app = make_app(confirm=False)
+def test_the_strip_paints_its_now_line_where_the_clock_is(app: RunningApp, stage: Stage) -> None:
+    # Given a session at this stage
     run_to(app, stage)
     strip = app.live_view.strip
     # When the strip is painted

@@ -34,6 +34,7 @@ from kapsession.storage.records import (
     StaffRecord,
 )
 from kapsession.ui.app_controller import AppController
+from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.live_view import LiveView
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.start_view import StartView
@@ -156,12 +157,36 @@ def press(
     return handler
 
 
-def fill_dose(dose_mg: str, before_enter: Callable[[], None] | None = None) -> ModalHandler:
-    """An answer to the dose dialog: type the dose (the focus starts there), Enter to save."""
+def tab_in_dialog_to(target: QWidget, *, limit: int = 30) -> None:
+    """Inside a dialog: press Tab until `target` has the focus (keyboard only)."""
+    for _ in range(limit):
+        if focus_widget() is target:
+            return
+        key(Qt.Key.Key_Tab)
+    raise AssertionError(f"Tab never reached {target.accessibleName()!r}")
+
+
+def fill_dose(
+    dose_mg: str,
+    before_enter: Callable[[], None] | None = None,
+    *,
+    lot: str = "",
+    override_reason: str = "",
+) -> ModalHandler:
+    """An answer to the dose dialog: type the dose (the focus starts there), Tab to the lot
+    and type it, and, when the hold-dose check blocks the first dose, Tab to the override
+    reason and type it; Enter to save."""
 
     def handler(dialog: QWidget) -> None:
-        assert type(dialog).__name__ == "DoseDialog", describe(dialog)
+        assert isinstance(dialog, DoseDialog), describe(dialog)
         type_text(dose_mg)
+        if lot:
+            tab_in_dialog_to(dialog.lot)
+            type_text(lot)
+        if override_reason:
+            assert dialog.hold_block.isVisible(), "the hold-dose check asked for no override"
+            tab_in_dialog_to(dialog.override_reason_edit)
+            type_text(override_reason)
         if before_enter is not None:
             before_enter()
         key(Qt.Key.Key_Return)
@@ -288,6 +313,27 @@ class RunningApp:
         self.type(diastolic)
         self.key(Qt.Key.Key_Return)
         assert len(self.observations()) == before + 1, self.live_view.checkin_form.problems.text()
+
+    def dose_by_keyboard(
+        self, dose_mg: str = "200", *, lot: str = "", override_reason: str = ""
+    ) -> DoseRecord:
+        """D, the dose form filled by keyboard (`fill_dose`), Enter: a dose as the nurse
+        records it, through the hold-dose check. Without a baseline blood pressure the first
+        dose needs `override_reason`."""
+        before = len(self.doses())
+        with self.answering(fill_dose(dose_mg, lot=lot, override_reason=override_reason)) as seen:
+            self.key(Qt.Key.Key_D)
+        assert [a.kind for a in seen] == ["DoseDialog"], seen
+        doses = self.doses()
+        assert len(doses) == before + 1, self.live_view.failure.text()
+        return doses[-1]
+
+    def end_by_keyboard(self) -> None:
+        """Ctrl+E, and Enter on "Yes, record it" in the End-session question."""
+        with self.answering(press(Qt.Key.Key_Return)) as seen:
+            self.key(Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+        assert [a.title for a in seen] == ["End session"], seen
+        assert self.session().status == "completed"
 
     def advance(self, seconds: float) -> None:
         """Move the fake clock on, then wait for the session timer's next tick to show it."""
