@@ -171,9 +171,10 @@ def backup_damage(backup: Path) -> str | None:
     except sqlite3.Error as exc:
         return str(exc)
     try:
-        answers = [row[0] for row in connection.execute("PRAGMA quick_check")]
+        answers = [str(row[0]) for row in connection.execute("PRAGMA quick_check")]
         if answers != ["ok"]:
-            return "; ".join(str(a) for a in answers[:3])
+            lines = [line for a in answers for line in a.splitlines() if not line.startswith("*")]
+            return "; ".join(lines[:3])
         tables = connection.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
         ).fetchone()[0]

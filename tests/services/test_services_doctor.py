@@ -281,6 +281,13 @@ def overwritten_in_the_middle(good: bytes) -> bytes:
     return good[:middle] + b"\xff" * 4096 + good[middle + 4096 :]
 
 
+def with_an_unused_page(good: bytes) -> bytes:
+    """One more page, counted in the header but used by no table: the page after the last."""
+    page_size = int.from_bytes(good[16:18], "big")
+    pages = int.from_bytes(good[28:32], "big")
+    return good[:28] + (pages + 1).to_bytes(4, "big") + good[32:] + bytes(page_size)
+
+
 def garbage(_good: bytes) -> bytes:
     return b"\x00garbage" * 600
 
@@ -296,6 +303,7 @@ def zero_bytes(_good: bytes) -> bytes:
         pytest.param(
             overwritten_in_the_middle, "database disk image is malformed", id="overwritten"
         ),
+        pytest.param(with_an_unused_page, "Page {next_page} is never used", id="unused-page"),
         pytest.param(garbage, "file is not a database", id="garbage"),
         pytest.param(zero_bytes, "it holds no kapsession database", id="empty"),
     ],
@@ -308,8 +316,10 @@ def test_a_damaged_newest_backup_warns_naming_the_file_and_what_to_do(
     (good,) = list_backups(paths.backup_dir, "kapsession")
     damaged = a_later_backup_name(good)
     assert list_backups(paths.backup_dir, "kapsession") == [good]
-    damaged.write_bytes(damage(good.read_bytes()))
+    good_bytes = good.read_bytes()
+    damaged.write_bytes(damage(good_bytes))
     assert list_backups(paths.backup_dir, "kapsession")[-1] == damaged
+    expected = says.format(next_page=int.from_bytes(good_bytes[28:32], "big") + 1)
     before = folder_state(paths.backup_dir)
     # When the doctor runs
     checks = by_name(run_checks(paths))
@@ -318,7 +328,7 @@ def test_a_damaged_newest_backup_warns_naming_the_file_and_what_to_do(
     assert backups.status is Status.WARN
     assert backups.detail == (
         f"2 in {paths.backup_dir}, newest 0.0 days old; the newest, {damaged.name}, is damaged "
-        f"({says}): move it out of the folder and start kapsession to make a fresh one"
+        f"({expected}): move it out of the folder and start kapsession to make a fresh one"
     )
     # ... while the database itself is fine, and nothing in the backups folder was written
     assert checks["database"].status is Status.OK
