@@ -13,12 +13,14 @@ STAMP := $(VENV)/.kapsession-installed
 SUBMAKE := $(MAKE) --no-print-directory --silent
 export PYTHON VENV
 
-.PHONY: help venv run demo test lint format bench bundle clean
+.PHONY: help venv run demo test test-isolated lint format bench bundle clean
 
 help:
 	@echo "make run      install what is missing, then open the app (ARGS='...' for arguments)"
 	@echo "make test     install what is missing, then lint, type-check and run pytest"
 	@echo "              (PYTEST_ARGS='...' is passed to pytest)"
+	@echo "make test-isolated  run each test file alone in a fresh pytest, PASS/FAIL and time per"
+	@echo "              file; fails if any file fails alone (ARGS='tests/domain ...' to choose)"
 	@echo "make lint     ruff check, ruff format --check, mypy, lint-imports"
 	@echo "make format   sort imports and format the code with ruff"
 	@echo "make bench    run every benchmarks/bench_*.py; fails only when a gating target fails"
@@ -48,6 +50,11 @@ test:
 	@bash scripts/system-deps.sh test
 	@$(SUBMAKE) venv
 	@bash scripts/check.sh test $(PYTEST_ARGS)
+
+test-isolated:
+	@bash scripts/system-deps.sh test
+	@$(SUBMAKE) venv
+	@bash scripts/test-isolated.sh $(ARGS)
 
 lint: venv
 	@bash scripts/check.sh lint
