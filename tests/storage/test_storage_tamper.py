@@ -166,7 +166,7 @@ def _unguarded(db: Database, table: str) -> Iterator[Any]:
             connection.close()
     else:
         url = make_url(db.url).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        with psycopg.connect(url) as server, server.cursor() as cursor:
             # Neither user triggers nor foreign keys fire for a replica (needs a superuser).
             cursor.execute("SET LOCAL session_replication_role = replica")
             yield cursor
@@ -223,6 +223,7 @@ def _tamper(
     table = cast(Table, model.__table__)
     driver = DRIVER_VALUES[db.dialect]
     row_id = driver.param_uuid(row["id"])
+    params: tuple[Any, ...]
     if how == "change":
         column, value = _changed(table, row)
         statement, params = f"UPDATE {table.name} SET {column} = ? WHERE id = ?", (value, row_id)
