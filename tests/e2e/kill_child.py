@@ -10,7 +10,8 @@ saved it prints one line, flushed:
     CLIENT <client id>        the client dialog (Ctrl+N) saved the client
     SESSION <session id>      the new-session dialog (Ctrl+Return) started the session
     RESUMED <session id>      or, when a live session was offered, Enter on Resume opened it
-    BASELINE <participant id> C, 124 Tab 80 Enter, saved the baseline check-in
+    CHECKIN <json>            C, 124 Tab 80 Enter, saved the baseline check-in: the reading as
+                              the app then showed it (`checkin_json`)
     DOSE <participant id>     D, 200 Enter in the dose dialog, saved the first dose
     MARKER <label>            M, the label, Enter: saved; "Kill test <TAG> note <n>", n = 0, 1, ...
 
@@ -21,6 +22,7 @@ The marker loop never ends: the test kills the process. On any surprise it print
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import sys
 import time
@@ -32,6 +34,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kapsession.__main__ import main as kapsession_main
+from kapsession.storage.records import ObservationRecord
 from kapsession.ui.app import application
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.dialogs import ClientDialog, NewSessionDialog
@@ -77,6 +80,24 @@ def take_keys(window: MainWindow) -> QWidget:
         "the window to take keys",
     )
     return focused()
+
+
+def checkin_json(observation: ObservationRecord) -> str:
+    """A saved check-in as one line of JSON: ids as text, times in ISO 8601."""
+    fields = {
+        "id": str(observation.id),
+        "session_id": str(observation.session_id),
+        "participant_id": str(observation.participant_id),
+        "checkin_key": observation.checkin_key,
+        "occurred_at": observation.occurred_at.isoformat(),
+        "recorded_at": observation.recorded_at.isoformat(),
+        "recorded_by_id": None
+        if observation.recorded_by_id is None
+        else str(observation.recorded_by_id),
+        "on_room_air": observation.on_room_air,
+        "values": observation.values,
+    }
+    return json.dumps(fields, sort_keys=True)
 
 
 class Answer:
@@ -192,9 +213,9 @@ class Driver(WindowDriver):
             QTest.keyClick(focused(), Qt.Key.Key_Tab)
             QTest.keyClicks(focused(), "80")
             QTest.keyClick(focused(), Qt.Key.Key_Return)
-            if not controller.live.observations:
-                fail("the baseline check-in was not saved")
-            say(f"BASELINE {participant}")
+            if len(controller.live.observations) != 1:
+                fail(f"the baseline check-in was not saved: {controller.live.observations}")
+            say(f"CHECKIN {checkin_json(controller.live.observations[0])}")
             press_answered(window, Qt.Key.Key_D, Qt.KeyboardModifier.NoModifier, Answer(dose_200))
             if controller.live.first_dose_at(participant) is None:
                 fail("the dose was not saved")

@@ -9,6 +9,7 @@ real `python -m kapsession` on the same folder.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -32,8 +34,11 @@ from pytestqt.qtbot import QtBot
 import kapsession
 from kapsession.domain.clock import FakeClock
 from kapsession.domain.timeline import CheckinStatus, compute_timeline, phase_changes_between
+from kapsession.domain.vitals import READING_FIELDS, Reading
 from kapsession.paths import CLINICAL_DB_NAME, Paths, resolve_paths
 from kapsession.services.context import open_context
+from kapsession.storage.checkins import CheckinRepository
+from kapsession.storage.records import ObservationRecord
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.theme import apply_room_theme
@@ -43,6 +48,7 @@ pytestmark = pytest.mark.slow
 CHILD = Path(__file__).with_name("kill_child.py")
 REPO_ROOT = Path(kapsession.__file__).resolve().parents[1]
 WAIT_S = 60.0  # a guard against a hung child, never a timing assertion
+BASELINE_TYPED = Reading(systolic_mmhg=124, diastolic_mmhg=80)  # kill_child: C, 124 Tab 80 Enter
 
 
 def child_env() -> dict[str, str]:
@@ -67,6 +73,7 @@ class Reported:
     session_id: uuid.UUID | None = None
     resumed: bool = False
     participant_id: uuid.UUID | None = None
+    checkin: ObservationRecord | None = None
     markers: list[str] = field(default_factory=list)
 
     @classmethod
@@ -78,11 +85,29 @@ class Reported:
                 seen.client_id = uuid.UUID(rest)
             elif what in ("SESSION", "RESUMED"):
                 seen.session_id, seen.resumed = uuid.UUID(rest), what == "RESUMED"
+            elif what == "CHECKIN":
+                seen.checkin = checkin_record(json.loads(rest))
             elif what == "DOSE":
                 seen.participant_id = uuid.UUID(rest)
             elif what == "MARKER":
                 seen.markers.append(rest)
         return seen
+
+
+def checkin_record(fields: dict[str, Any]) -> ObservationRecord:
+    """A check-in as the child printed it (kill_child.checkin_json)."""
+    by = fields["recorded_by_id"]
+    return ObservationRecord(
+        id=uuid.UUID(fields["id"]),
+        session_id=uuid.UUID(fields["session_id"]),
+        participant_id=uuid.UUID(fields["participant_id"]),
+        checkin_key=fields["checkin_key"],
+        occurred_at=datetime.fromisoformat(fields["occurred_at"]),
+        recorded_at=datetime.fromisoformat(fields["recorded_at"]),
+        recorded_by_id=None if by is None else uuid.UUID(by),
+        values=fields["values"],
+        on_room_air=fields["on_room_air"],
+    )
 
 
 def markers_at_least(count: int) -> Callable[[list[str]], bool]:
@@ -180,6 +205,22 @@ def check_markers(stored: list[str], reported: list[str], tag: str) -> None:
     assert mine in (reported, [*reported, f"Kill test {tag} note {len(reported)}"])
 
 
+def check_checkin(stored: list[ObservationRecord], reported: Reported) -> None:
+    """The baseline check-in the app showed saved is stored with every value it was entered
+    with; unreported, at most the one being written when the kill came is stored."""
+    if reported.checkin is None:
+        assert reported.participant_id is None  # the child doses only after the check-in
+        assert len(stored) <= 1
+        return
+    # The app showed what was typed (C, 124 Tab 80 Enter): the baseline, on room air
+    typed = {name: getattr(BASELINE_TYPED, name) for name in READING_FIELDS}
+    assert reported.checkin.values == typed
+    assert (reported.checkin.checkin_key, reported.checkin.on_room_air) == ("baseline", True)
+    assert reported.checkin.session_id == reported.session_id
+    # And it is in the database, exactly as shown, alone
+    assert stored == [reported.checkin]
+
+
 def check_nothing_lost(data_dir: Path, runs: dict[str, Reported]) -> None:
     """The file is intact, the app's own opening works, and every reported entry is there."""
     check_file_intact(data_dir)
@@ -198,6 +239,8 @@ def check_nothing_lost(data_dir: Path, runs: dict[str, Reported]) -> None:
                 (first.participant_id, "initial")
             ]
         assert len(doses) <= 1
+        observations = CheckinRepository(context.database).observations(first.session_id)
+        check_checkin(observations, first)
         stored = [e.label for e in service.entries.events(first.session_id) if e.kind == "marker"]
         for tag, reported in runs.items():
             assert reported.session_id == first.session_id
