@@ -308,11 +308,9 @@ def test_the_data_gives_every_participant_their_own_record(
         doses = entries.doses(session.session_id)
         notes = {(n.participant_id, n.text) for n in stored.notes(session.session_id)}
         private = {(n.participant_id, n.text) for n in stored.private_notes(session.session_id)}
-        markers = {
-            (e.participant_id, e.label)
-            for e in entries.events(session.session_id)
-            if e.kind == "marker"
-        }
+        events = entries.events(session.session_id)
+        markers = {(e.participant_id, e.label) for e in events if e.kind == "marker"}
+        hold_dose = {(e.participant_id, e.kind) for e in events if e.kind.startswith("hold_dose")}
         for p in session.participants:
             pid = p.participant_id
             assert [
@@ -326,6 +324,8 @@ def test_the_data_gives_every_participant_their_own_record(
             assert {(pid, text) for text in p.notes} <= notes
             assert {(pid, text) for text in p.private_notes} <= private
             assert {(pid, text) for text in p.markers} <= markers
+            expected = {"caution": {"hold_dose_caution"}, "override": {"hold_dose_override"}}
+            assert {k for who, k in hold_dose if who == pid} == expected.get(p.hold_dose, set())
     assert {s.key: s.signed for s in multi_participant.sessions} == {
         "couples": True,
         "group": True,

@@ -5,8 +5,10 @@ into a real SQLite data folder.
 Every participant has a distinctive name, record number and date of birth, and their own
 dose, check-ins (baseline and later ones with values no other participant of the session
 has), an alert with its acknowledgement, record notes, a private note, markers and a
-discharge. Every text a participant's entries carry holds their `code`, an invented word
-found nowhere else, so "does another participant's data show?" is a search for that word.
+discharge. The first participant's baseline is in the hold-dose caution band, the second's
+over the block limit (dosed with an override), the third's within the limits. Every text a
+participant's entries carry holds their `code`, an invented word found nowhere else, so
+"does another participant's data show?" is a search for that word.
 The couples and group sessions are signed (with the session note the app prefills); the
 esketamine session is left unsigned, a draft.
 
@@ -35,6 +37,7 @@ import pytest
 
 from kapsession.domain.clock import FakeClock
 from kapsession.domain.discharge import AldreteObservation
+from kapsession.domain.hold_dose import HoldDoseOverride
 from kapsession.domain.protocol import Protocol
 from kapsession.paths import resolve_paths
 from kapsession.resources import note_templates_dir
@@ -101,6 +104,8 @@ class ParticipantData:
     private_notes: tuple[str, ...]
     markers: tuple[str, ...]
     acknowledgement: str  # the comment the nurse wrote when acknowledging their alert
+    hold_dose: str  # what the hold-dose check said before the first dose (`HOLD_DOSE`)
+    override_reason: str  # the reason the dose was given anyway ("" without an override)
     dose_at: datetime
     discharged_at: datetime
 
@@ -129,7 +134,8 @@ class ParticipantData:
     def shared_texts(self) -> tuple[str, ...]:
         """Every distinctive text of theirs that belongs in their record (not private)."""
         comments = tuple(r.comment for r in self.readings if r.comment)
-        return (*self.notes, *self.markers, self.acknowledgement, *comments)
+        override = (self.override_reason,) if self.override_reason else ()
+        return (*self.notes, *self.markers, self.acknowledgement, *comments, *override)
 
     @property
     def blood_pressures(self) -> tuple[str, ...]:
@@ -228,11 +234,18 @@ def add_people(
     ]
 
 
+# The baseline blood pressure by position: over the hold-dose caution limit (140/90), over the
+# block limit (160/100, dosed with an override whose reason holds the code), and within both;
+# so each first dose but the third puts a hold-dose entry of its own on the record.
+BASELINES = ((143, 86), (163, 94), (127, 77))
+HOLD_DOSE = ("caution", "override", "ok")
+
+
 def readings_for(protocol_key: str, position: int, code: str) -> tuple[ReadingValues, ...]:
     """A participant's check-ins: heart rate 61, 72 or 83 (and +2, +4 later), SpO2 94, 96 or
     98, and blood pressures whose systolic values no other position uses."""
     hr, spo2 = 61 + 11 * position, 94 + 2 * position
-    systolic, diastolic = 121 + 6 * position, 73 + 2 * position
+    systolic, diastolic = BASELINES[position]
     baseline = ReadingValues(
         "baseline", -30, hr, spo2, systolic, diastolic, comment=f"Seated, left arm, {code} cuff"
     )
@@ -420,6 +433,12 @@ class _Session:
             private_notes=(f"My own reaction to the {code} garden, bring to supervision",),
             markers=(f"Eye mask on, {code}", f"Asked for water, {code}"),
             acknowledgement=f"Cuff reseated, {code} recheck in ten minutes",
+            hold_dose=HOLD_DOSE[index],
+            override_reason=(
+                f"Rechecked after rest, {code} prescriber agrees"
+                if HOLD_DOSE[index] == "override"
+                else ""
+            ),
             dose_at=dose_at,
             discharged_at=dose_at + timedelta(minutes=last + 5),
         )
@@ -443,7 +462,15 @@ class _Session:
                 p.dose_at,
                 nurse,
                 lambda: self.live.record_dose(
-                    pid, p.dose_text, weight_text=p.weight_text, lot_number=p.lot_number
+                    pid,
+                    p.dose_text,
+                    weight_text=p.weight_text,
+                    lot_number=p.lot_number,
+                    override=(
+                        HoldDoseOverride(p.override_reason, self.therapist.display_name)
+                        if p.override_reason
+                        else None
+                    ),
                 ),
             )
         )
