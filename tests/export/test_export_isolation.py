@@ -260,13 +260,17 @@ def leaks(document: Export, other: ParticipantData) -> list[str]:
 
 
 # What each format shows of the participant's own record (`missing` checks these).
+EVERYTHING = {"identity", "texts", "acknowledgement", "overrides", "lot", "bp", "pulse", "private"}
 OWN = {
-    "pdf": {"identity", "texts", "lot", "bp", "pulse", "private"},
-    "md": {"identity", "texts", "lot", "bp", "pulse", "private"},
-    "text": {"identity", "texts", "lot", "bp", "pulse", "private"},
-    "csv": {"ids", "texts", "lot", "bp", "pulse", "private"},  # no names: rows carry the id
-    "fhir": {"identity", "ids", "texts", "lot", "bp", "pulse", "private"},
-    "rems": {"identity", "lot", "bp"},  # the form: who, the dose, the three REMS pressures
+    "pdf": EVERYTHING,
+    "md": EVERYTHING,
+    "text": EVERYTHING,
+    # No names: every row carries the participant's id. The discharge row has no column for
+    # an override's reason (it shows only in the signed session note's text).
+    "csv": EVERYTHING - {"identity", "overrides"} | {"ids", "dose override"},
+    "fhir": EVERYTHING | {"ids"},
+    # The form: who, the dose, the three REMS pressures and the adverse events.
+    "rems": {"identity", "acknowledgement", "overrides", "lot", "bp"},
 }
 
 
@@ -278,8 +282,15 @@ def missing(document: Export, own: ParticipantData, export_format: str) -> list[
         absent += [w for w in (own.full_name, own.record_number) if not document.says(w)]
         if not any(document.says(d) for d in own.dates_of_birth):
             absent.append(f"date of birth {own.date_of_birth}")
-    if "texts" in shows:
-        absent += [text for text in own.shared_texts if not document.says(text)]
+    texts = {
+        "texts": (*own.notes, *own.markers, *(r.comment for r in own.readings if r.comment)),
+        "acknowledgement": (own.acknowledgement,),
+        "overrides": (own.override_reason, own.discharge_override),
+        "dose override": (own.override_reason,),
+    }
+    for what, wanted in texts.items():
+        if what in shows:
+            absent += [text for text in wanted if text and not document.says(text)]
     if "lot" in shows and not document.says(own.lot_number):
         absent.append(own.lot_number)
     if "ids" in shows and not document.names_id(own.participant_id):

@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from kapsession.domain.clock import FakeClock
-from kapsession.domain.discharge import AldreteObservation
+from kapsession.domain.discharge import AldreteObservation, DischargeOverride
 from kapsession.domain.hold_dose import HoldDoseOverride
 from kapsession.domain.protocol import Protocol
 from kapsession.paths import resolve_paths
@@ -106,6 +106,7 @@ class ParticipantData:
     acknowledgement: str  # the comment the nurse wrote when acknowledging their alert
     hold_dose: str  # what the hold-dose check said before the first dose (`HOLD_DOSE`)
     override_reason: str  # the reason the dose was given anyway ("" without an override)
+    discharge_override: str  # the reason they left although the check failed ("" if it passed)
     dose_at: datetime
     discharged_at: datetime
 
@@ -134,8 +135,8 @@ class ParticipantData:
     def shared_texts(self) -> tuple[str, ...]:
         """Every distinctive text of theirs that belongs in their record (not private)."""
         comments = tuple(r.comment for r in self.readings if r.comment)
-        override = (self.override_reason,) if self.override_reason else ()
-        return (*self.notes, *self.markers, self.acknowledgement, *comments, *override)
+        overrides = tuple(t for t in (self.override_reason, self.discharge_override) if t)
+        return (*self.notes, *self.markers, self.acknowledgement, *comments, *overrides)
 
     @property
     def blood_pressures(self) -> tuple[str, ...]:
@@ -239,6 +240,9 @@ def add_people(
 # so each first dose but the third puts a hold-dose entry of its own on the record.
 BASELINES = ((143, 86), (163, 94), (127, 77))
 HOLD_DOSE = ("caution", "override", "ok")
+# The first and third participants leave before their escort arrives: the discharge check
+# does not pass and is overridden, with a reason that holds the code.
+DISCHARGE_OVERRIDDEN = (True, False, True)
 
 
 def readings_for(protocol_key: str, position: int, code: str) -> tuple[ReadingValues, ...]:
@@ -439,6 +443,11 @@ class _Session:
                 if HOLD_DOSE[index] == "override"
                 else ""
             ),
+            discharge_override=(
+                f"Escort delayed, {code} taxi booked by the clinic"
+                if DISCHARGE_OVERRIDDEN[index]
+                else ""
+            ),
             dose_at=dose_at,
             discharged_at=dose_at + timedelta(minutes=last + 5),
         )
@@ -507,7 +516,7 @@ class _Session:
                 therapist,
                 lambda: pad.quick_marker(second_marker, pid),
             ),
-            (p.discharged_at, nurse, lambda: self._discharge(pid, protocol)),
+            (p.discharged_at, nurse, lambda: self._discharge(p, protocol)),
         ]
         return steps
 
@@ -530,13 +539,24 @@ class _Session:
 
         return save
 
-    def _discharge(self, pid: uuid.UUID, protocol: Protocol) -> object:
+    def _discharge(self, p: ParticipantData, protocol: Protocol) -> object:
+        """The discharge check; without the escort it fails and is overridden with a reason."""
+        checklist = {item.key: True for item in protocol.discharge.checklist}
+        override = None
+        if p.discharge_override:
+            checklist["escort"] = False
+            override = DischargeOverride(p.discharge_override, self.nurse.display_name)
         result = self.live.record_discharge(
-            pid,
+            p.participant_id,
             AldreteObservation(activity=2, breathing=2, consciousness=2),
-            {item.key: True for item in protocol.discharge.checklist},
+            checklist,
+            override=override,
         )
-        return result if result is not None and result.saved else None
+        if result is None or not result.saved:
+            return None
+        assert result.assessment is not None
+        assert (result.assessment.override_reason or "") == p.discharge_override
+        return result
 
     def sign(self) -> bool:
         """Sign as the signing page does: the prefilled session note, staff and PIN."""
