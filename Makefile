@@ -13,7 +13,7 @@ STAMP := $(VENV)/.kapsession-installed
 SUBMAKE := $(MAKE) --no-print-directory --silent
 export PYTHON VENV
 
-.PHONY: help venv run demo test test-isolated lint format bench bundle clean
+.PHONY: help venv run demo test test-isolated test-fresh lint format bench bundle clean
 
 help:
 	@echo "make run      install what is missing, then open the app (ARGS='...' for arguments)"
@@ -21,6 +21,8 @@ help:
 	@echo "              (PYTEST_ARGS='...' is passed to pytest)"
 	@echo "make test-isolated  run each test file alone in a fresh pytest, PASS/FAIL and time per"
 	@echo "              file; fails if any file fails alone (ARGS='tests/domain ...' to choose)"
+	@echo "make test-fresh  the README's make run and make test in a clean Debian 12 root"
+	@echo "              (debootstrap; as root; about 25 minutes; see scripts/test-fresh.sh)"
 	@echo "make lint     ruff check, ruff format --check, mypy, lint-imports"
 	@echo "make format   sort imports and format the code with ruff"
 	@echo "make bench    run every benchmarks/bench_*.py; fails only when a gating target fails"
@@ -55,6 +57,9 @@ test-isolated:
 	@bash scripts/system-deps.sh test
 	@$(SUBMAKE) venv
 	@bash scripts/test-isolated.sh $(ARGS)
+
+test-fresh:
+	@bash scripts/test-fresh.sh full
 
 lint: venv
 	@bash scripts/check.sh lint

@@ -3,10 +3,10 @@
 #
 #   scripts/system-deps.sh run    libVLC, Qt's X11 libraries, PulseAudio client, fonts
 #   scripts/system-deps.sh bundle run + what `make bundle` copies into the bundle (Wayland libraries)
-#                                 and binutils (PyInstaller's objdump)
+#                                 binutils (PyInstaller's objdump) and Debian's libpython3.x
 #   scripts/system-deps.sh test   bundle + pulseaudio, poppler-utils, xvfb, postgresql, sox, imagemagick,
-#                                 desktop-file-utils, libfaketime, strace
-#   scripts/system-deps.sh ci     same as test
+#                                 desktop-file-utils, libfaketime, strace, xdotool, x11-utils
+#   scripts/system-deps.sh ci     test + debootstrap (the fresh-root check in .ci/run)
 #
 # Installs with apt-get as root, with `sudo -n` when passwordless sudo works, or with `sudo`
 # when a terminal is attached; otherwise prints the exact command and exits 1.
@@ -47,8 +47,9 @@ run_pkgs=(
 # PyInstaller reads the libraries it bundles with objdump (binutils).
 bundle_pkgs=(libwayland-cursor0 libwayland-egl1 binutils)
 test_pkgs=(pulseaudio poppler-utils xvfb postgresql sox imagemagick desktop-file-utils
-    # The clock and durability tests run a child under libfaketime and strace.
-    libfaketime strace)
+    # The clock and durability tests run a child under libfaketime and strace; the X11 smoke
+    # test drives the app with xdotool and finds its windows with xwininfo and xprop.
+    libfaketime strace xdotool x11-utils)
 
 wanted=("${run_pkgs[@]}")
 if [[ "$mode" != run ]]; then
@@ -56,6 +57,10 @@ if [[ "$mode" != run ]]; then
 fi
 if [[ "$mode" == test || "$mode" == ci ]]; then
     wanted+=("${test_pkgs[@]}")
+fi
+# CI may also build a clean Debian root for the short fresh-machine check (scripts/test-fresh.sh).
+if [[ "$mode" == ci ]]; then
+    wanted+=(debootstrap)
 fi
 
 # The venv needs `venv` and `ensurepip`; Debian ships ensurepip in python3-venv. A pyenv or
@@ -69,6 +74,17 @@ if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
             echo "system-deps: '$python' (${python_path:-not found}) cannot make a virtualenv" \
                 "(no venv/ensurepip module). Install Debian's python3 and python3-venv, or" \
                 "point PYTHON at a Python 3.11+ that has them." >&2
+            ;;
+    esac
+fi
+
+# PyInstaller bundles the interpreter's shared library; Debian ships it apart (libpython3.11).
+if [[ "$mode" != run ]]; then
+    python_path=$(command -v "$python" || true)
+    case "$(readlink -f "${python_path:-/nonexistent}")" in
+        /usr/bin/*)
+            version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+            wanted+=("libpython$version")
             ;;
     esac
 fi
