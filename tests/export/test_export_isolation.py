@@ -71,8 +71,12 @@ def _flat(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _by_line(text: str) -> str:
-    return "\n".join(_flat(line) for line in text.splitlines())
+    """Line by line, ids left out: a value is never read out of the digits of an id."""
+    return "\n".join(UUID.sub(" ", _flat(line)) for line in text.splitlines())
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ class Export:
 
     def shows_bp(self, bp: str) -> bool:
         return bp in self.blood_pressures or bool(
-            re.search(rf"(?<![\d/]){re.escape(bp)}(?![\d/])", self.lines)
+            re.search(rf"(?<![\w/.]){re.escape(bp)}(?![\w/.])", self.lines)
         )
 
     def shows_pulse(self, reading: ReadingValues) -> bool:
@@ -103,7 +107,7 @@ class Export:
         "HR (/min): 61; SpO2 (%): 94", "61,94"), or both among the typed values."""
         hr, spo2 = reading.heart_rate, reading.spo2
         between = r"(?:[^\d\n]|spo2){1,40}?"
-        if re.search(rf"(?<![\d.]){hr}{between}(?<![\d.]){spo2}(?![\d.])", self.lines):
+        if re.search(rf"(?<![\w.]){hr}{between}(?<![\w.]){spo2}(?![\w.])", self.lines):
             return True
         return hr in self.heart_rates and spo2 in self.spo2s
 
@@ -151,11 +155,13 @@ def _strings(node: Any) -> Iterator[str]:
     if isinstance(node, str):
         yield node
     elif isinstance(node, dict):
-        if str(node.get("contentType", "")).startswith("text/") and "data" in node:
-            yield base64.b64decode(node["data"]).decode("utf-8")
+        text_attachment = str(node.get("contentType", "")).startswith("text/")
         for key, value in node.items():
             yield key
-            yield from _strings(value)
+            if key == "data" and text_attachment:
+                yield base64.b64decode(value).decode("utf-8")
+            else:
+                yield from _strings(value)
     elif isinstance(node, list):
         for value in node:
             yield from _strings(value)
