@@ -79,23 +79,44 @@ def _by_line(text: str) -> str:
     return "\n".join(UUID.sub(" ", _flat(line)) for line in text.splitlines())
 
 
+def _squashed(text: str) -> str:
+    return re.sub(r"\s", "", _flat(text))
+
+
 @dataclass(frozen=True)
 class Export:
     """What one export says: its words, its lines (a table row stays on one line) and, for
-    the formats with typed values (CSV, FHIR), the vital signs as values."""
+    the formats with typed values (CSV, FHIR), the vital signs and doses as values."""
 
     text: str
     lines: str
     heart_rates: frozenset[float] = field(default=frozenset())
     spo2s: frozenset[float] = field(default=frozenset())
     blood_pressures: frozenset[str] = field(default=frozenset())
+    doses_mg: frozenset[float] = field(default=frozenset())
+    weights_kg: frozenset[float] = field(default=frozenset())
 
     def says(self, words: str) -> bool:
-        return _flat(words) in self.text
+        """The words, also where a line break fell inside one (a PDF wraps a long word in a
+        narrow column anywhere: "LOTTHOR7" then "2")."""
+        return _flat(words) in self.text or _squashed(words) in _squashed(self.text)
 
     def names_id(self, value: uuid.UUID) -> bool:
         """Dashed, or as hex (also when a line break or hyphen falls inside it)."""
         return str(value) in self.text or value.hex in re.sub(r"[\s-]", "", self.text)
+
+    def shows_dose(self, participant: ParticipantData) -> bool:
+        """The dose ("Dose 225 mg", "Dose (mg): 225") or the weight it was given for."""
+        mg = f"{participant.dose_mg:g}"
+        if participant.dose_mg in self.doses_mg or re.search(
+            rf"(?<![\w.]){mg}\s*mg\b|dose \(mg\): {mg}(?![\w.])", self.lines
+        ):
+            return True
+        weight = participant.weight_kg
+        return weight is not None and (
+            weight in self.weights_kg
+            or bool(re.search(rf"(?<![\w.]){weight:g}\s*kg\b", self.lines))
+        )
 
     def shows_bp(self, bp: str) -> bool:
         return bp in self.blood_pressures or bool(
@@ -147,6 +168,8 @@ def _csv(paths: tuple[Path, ...]) -> Export:
         values("heart_rate_bpm"),
         values("spo2_pct"),
         pressures,
+        values("dose_mg"),
+        values("weight_kg"),
     )
 
 
@@ -173,9 +196,11 @@ def _loinc(node: dict[str, Any]) -> set[str]:
 
 def _fhir(path: Path) -> Export:
     bundle = json.loads(path.read_text(encoding="utf-8"))
-    heart, spo2, pressures = set(), set(), set()
+    heart, spo2, pressures, doses = set(), set(), set(), set()
     for entry in bundle["entry"]:
         resource = entry["resource"]
+        if resource["resourceType"] == "MedicationAdministration":
+            doses.add(float(resource["dosage"]["dose"]["value"]))
         if resource["resourceType"] != "Observation":
             continue
         codes = _loinc(resource)
@@ -194,7 +219,12 @@ def _fhir(path: Path) -> Export:
             pressures.add(f"{parts[LOINC_SYSTOLIC]:g}/{parts[LOINC_DIASTOLIC]:g}")
     strings = "\n".join(_strings(bundle))
     return Export(
-        _flat(strings), _by_line(strings), frozenset(heart), frozenset(spo2), frozenset(pressures)
+        _flat(strings),
+        _by_line(strings),
+        frozenset(heart),
+        frozenset(spo2),
+        frozenset(pressures),
+        frozenset(doses),
     )
 
 
@@ -231,7 +261,7 @@ def export(
 # --- what must and must not be there -------------------------------------------------------------
 
 
-def leaks(document: Export, other: ParticipantData) -> list[str]:
+def leaks(document: Export, other: ParticipantData, export_format: str) -> list[str]:
     """Everything of `other` that the document shows."""
     who = other.full_name
     found = [
@@ -252,6 +282,9 @@ def leaks(document: Export, other: ParticipantData) -> list[str]:
         for value in (other.participant_id, other.client_id)
         if document.names_id(value)
     ]
+    # (The REMS form prints its 56 and 84 mg boxes whatever was given.)
+    if export_format != "rems" and document.shows_dose(other):
+        found.append(f"{who}: dose {other.dose_text} {other.weight_text}")
     for reading in other.readings:
         where = f"{who}: {reading.checkin_key}"
         if reading.bp is not None and document.shows_bp(reading.bp):
@@ -266,16 +299,16 @@ def leaks(document: Export, other: ParticipantData) -> list[str]:
 
 
 # What each format shows of the participant's own record (`missing` checks these).
-EVERYTHING = {"identity", "texts", "acknowledgement", "overrides", "lot", "bp", "pulse", "private"}
+RECORD = {"identity", "texts", "acknowledgement", "overrides", "lot", "dose", "bp", "pulse"}
 OWN = {
-    "pdf": EVERYTHING,
-    "md": EVERYTHING,
-    "text": EVERYTHING,
+    "pdf": RECORD | {"private"},
+    "md": RECORD | {"private"},
+    "text": RECORD | {"private"},
     # No names: every row carries the participant's id. The discharge row has no column for
     # an override's reason (it shows only in the signed session note's text).
-    "csv": EVERYTHING - {"identity", "overrides"} | {"ids", "dose override"},
-    "fhir": EVERYTHING | {"ids"},
-    # The form: who, the dose, the three REMS pressures and the adverse events.
+    "csv": RECORD - {"identity", "overrides"} | {"ids", "dose override", "private"},
+    "fhir": RECORD | {"ids", "private"},
+    # The form: who, the lot, the three REMS pressures and the adverse events.
     "rems": {"identity", "acknowledgement", "overrides", "lot", "bp"},
 }
 
@@ -299,6 +332,8 @@ def missing(document: Export, own: ParticipantData, export_format: str) -> list[
             absent += [text for text in wanted if text and not document.says(text)]
     if "lot" in shows and not document.says(own.lot_number):
         absent.append(own.lot_number)
+    if "dose" in shows and not document.shows_dose(own):
+        absent.append(f"dose {own.dose_text}")
     if "ids" in shows and not document.names_id(own.participant_id):
         absent.append(f"id {own.participant_id}")
     for reading in own.readings:
@@ -369,7 +404,9 @@ def test_an_export_shows_only_its_own_participant(
 
     # Then nothing of any other participant is in it: names, record number, date of birth,
     # ids, notes, private notes, markers, comments, lot, blood pressures, pulse and SpO2
-    found = [leak for other in session.others(own) for leak in leaks(document, other)]
+    found = [
+        leak for other in session.others(own) for leak in leaks(document, other, export_format)
+    ]
     assert found == [], f"{own.full_name}'s {export_format} shows others' data: {found}"
     # And the participant's own record is there
     assert missing(document, own, export_format) == []

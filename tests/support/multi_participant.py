@@ -115,6 +115,10 @@ class ParticipantData:
         return f"{self.given_name} {self.family_name}"
 
     @property
+    def weight_kg(self) -> float | None:
+        return float(self.weight_text.removesuffix(" kg")) if self.weight_text else None
+
+    @property
     def names(self) -> tuple[str, str, str]:
         return self.full_name, self.given_name, self.family_name
 
