@@ -145,6 +145,9 @@ status=0
 unshare --mount --propagation private bash -euo pipefail -c '
     root=$1
     shift
+    # The root a mount point of its own, as / is on a real machine (unshare --propagation
+    # private, used by the bundle test, refuses a / that is not one).
+    mount --bind "$root" "$root"
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"
     mount --make-rprivate "$root/dev"
