@@ -4,10 +4,11 @@ every format, with and without the private notes, and does show the participant'
 The sessions are tests/support/multi_participant.py's: a couples session and a group of three
 (both signed, with the session note the app prefills) and an esketamine couples session (a
 draft, for the REMS form too). Every participant has notes, a private note, markers,
-check-ins, an alert with its acknowledgement, a dose and a discharge, each text holding their
-own invented code word. Each export is made through ExportService, as the Export dialog and
-`kapsession export` make it, and read back as a reader would: the PDF through pdftotext, the
-CSV and FHIR files parsed, so a value counts where and as the format writes it.
+check-ins, an alert with its acknowledgement, a dose (most with a hold-dose caution or
+override) and a discharge (some overridden), each text holding their own invented code word.
+Each export is made through ExportService, as the Export dialog and `kapsession export` make
+it, and read back as a reader would: the PDF through pdftotext, the CSV and FHIR files
+parsed, so a value counts where and as the format writes it.
 """
 
 from __future__ import annotations
