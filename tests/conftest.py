@@ -11,11 +11,15 @@ make (a loaded two-core machine misses 200 ms for reasons that are not the code'
 measured by benchmarks/. Both keep every health check. This "ci" profile replaces Hypothesis's
 built-in one, which CI=true would otherwise load and which suppresses the too-slow check.
 
+Test order is random (pytest-randomly, in the dev tools): the header says "Using
+--randomly-seed=N"; pass that option to repeat an order, or `-p no:randomly` for file order.
+`make test-isolated` runs each file alone. Hypothesis's examples do not depend on that seed.
+
 Skips under CI=true: a skipped test must not leave CI green, because the usual cause is a
 missing component (a server, a tool, a sound output) that CI must install. Under CI=true any
-skip or xfail whose reason is not on ALLOWED_UNDER_CI is reported as a failure. Locally
-skips stay skips. (tests/support/real_tools.py `unavailable` already fails under CI; this
-catches every other skip.)
+skip whose reason is not on ALLOWED_UNDER_CI is reported as a failure; so is any xfail (a rule
+known broken but kept green; the suite has none). Locally skips stay skips.
+(tests/support/real_tools.py `unavailable` already fails under CI; this catches every skip.)
 """
 
 from __future__ import annotations
@@ -32,9 +36,11 @@ pytest_plugins = ["pytester"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-settings.register_profile("dev", deadline=None)
+# Both start from Hypothesis's own defaults, not from whatever profile its import loaded.
+_DEFAULTS = settings.get_profile("default")
+settings.register_profile("dev", _DEFAULTS, deadline=None)
 settings.register_profile(
-    "ci", deadline=None, derandomize=True, database=None, print_blob=True, suppress_health_check=()
+    "ci", _DEFAULTS, deadline=None, derandomize=True, database=None, print_blob=True
 )
 settings.load_profile("ci" if IN_CI else "dev")
 
