@@ -58,13 +58,13 @@ from sqlalchemy import JSON, Connection, Date, Engine, Table, Uuid, bindparam, i
 from kapsession.audio.playlist import PlaylistError, read_playlist
 from kapsession.domain.protocol import Anchor, CheckinSpec, Protocol, Route
 from kapsession.domain.vitals import READING_FIELDS, alert_message
+from kapsession.records.notes import MEANINGS
 from kapsession.resources import playlists_dir, protocols_dir
 from kapsession.services.demo import DEMO_PIN
 from kapsession.services.music_session import track_title
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.storage.database import open_database
 from kapsession.storage.models import Base
-from kapsession.storage.signatures import MEANINGS
 from kapsession.storage.types import UTCDateTime
 
 Hex = str  # an id as 32 hex digits, as `Uuid` stores it on SQLite (and `_plain` digests it)

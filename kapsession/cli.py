@@ -12,9 +12,9 @@ from typing import TextIO
 from kapsession import __version__
 from kapsession.domain.clock import Clock, ScaledClock, SystemClock
 from kapsession.paths import NotWritable, Paths, resolve_paths
+from kapsession.records.errors import StorageError
 from kapsession.services.context import AppContext, open_context
 from kapsession.services.doctor import Status, run_checks
-from kapsession.storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 

@@ -19,29 +19,29 @@ from datetime import datetime
 
 from kapsession.domain.protocol import Protocol
 from kapsession.domain.protocol_file import parse_protocol
-from kapsession.storage.audit import AuditRepository
-from kapsession.storage.checkins import CheckinRepository
-from kapsession.storage.database import Database
-from kapsession.storage.discharges import DischargeRepository
-from kapsession.storage.entries import EntryRepository, effective
-from kapsession.storage.errors import NotFound, StorageError
-from kapsession.storage.music_log import MusicEventRecord, MusicLogRepository
-from kapsession.storage.notes import NoteRepository
-from kapsession.storage.people import StaffRepository
-from kapsession.storage.records import (
+from kapsession.records.corrections import effective
+from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,
     DoseRecord,
     EventRecord,
-    NoteRecord,
+    MusicEventRecord,
     ObservationRecord,
-    ParticipantRecord,
-    PrivateNoteRecord,
-    SessionRecord,
-    SignatureRecord,
-    StaffRecord,
 )
-from kapsession.storage.session_log import LogItem, SessionLog
+from kapsession.records.errors import NotFound, StorageError
+from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord
+from kapsession.records.people import StaffRecord
+from kapsession.records.session_log import LogItem
+from kapsession.records.sessions import ParticipantRecord, SessionRecord
+from kapsession.storage.audit import AuditRepository
+from kapsession.storage.checkins import CheckinRepository
+from kapsession.storage.database import Database
+from kapsession.storage.discharges import DischargeRepository
+from kapsession.storage.entries import EntryRepository
+from kapsession.storage.music_log import MusicLogRepository
+from kapsession.storage.notes import NoteRepository
+from kapsession.storage.people import StaffRepository
+from kapsession.storage.session_log import SessionLog
 from kapsession.storage.sessions import SessionRepository
 from kapsession.storage.signatures import SignatureRepository
 

@@ -25,20 +25,18 @@ from typing import Any
 from kapsession.domain.vitals import READING_FIELDS
 from kapsession.export.content import ExportContent
 from kapsession.export.text import checkin_label, number_text, others_scrubber
-from kapsession.storage.corrections import entry_states
-from kapsession.storage.music_log import MusicEventRecord
-from kapsession.storage.records import (
+from kapsession.records.corrections import entry_states
+from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,
     DoseRecord,
     EventRecord,
-    NoteRecord,
+    MusicEventRecord,
     ObservationRecord,
-    PrivateNoteRecord,
-    SignatureRecord,
     is_late,
 )
-from kapsession.storage.session_log import LogItem
+from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord
+from kapsession.records.session_log import LogItem
 
 OBSERVATION_COLUMNS: tuple[str, ...] = (
     "record_status",

@@ -38,17 +38,15 @@ from typing import Any, Generic, TypeVar
 
 from kapsession.domain.scales import SCALES
 from kapsession.export.content import ExportContent
-from kapsession.storage.corrections import Correctable, EntryState
-from kapsession.storage.records import (
+from kapsession.records.corrections import Correctable, EntryState
+from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,
     DoseRecord,
-    NoteRecord,
     ObservationRecord,
-    PrivateNoteRecord,
-    SignatureRecord,
 )
-from kapsession.storage.session_log import LogItem, LogKind
+from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord
+from kapsession.records.session_log import LogItem, LogKind
 
 Json = dict[str, Any]
 

@@ -32,14 +32,14 @@ from kapsession.export.print_style import (
     since_dose,
     zone_text,
 )
-from kapsession.storage.corrections import Correctable, EntryState
-from kapsession.storage.records import (
+from kapsession.records.corrections import Correctable, EntryState
+from kapsession.records.entries import (
     ALDRETE_ITEM_KEYS,
     LATE_ENTRY_AFTER,
     AlertRecord,
     ObservationRecord,
 )
-from kapsession.storage.session_log import LogItem, LogKind
+from kapsession.records.session_log import LogItem, LogKind
 
 CHART_URL = "kapsession://vitals-chart"
 TIMELINE_NOTE_CHARS = 140  # a note in the timeline is cut here; the notes section has it whole

@@ -51,8 +51,8 @@ from kapsession.export.print_style import (
     pdf_bytes,
     since_dose,
 )
-from kapsession.storage.entries import effective
-from kapsession.storage.records import DoseRecord, ObservationRecord
+from kapsession.records.corrections import effective
+from kapsession.records.entries import DoseRecord, ObservationRecord
 
 FORTY_MINUTES = 40
 NEAREST_WITHIN_MIN = 15  # a BP this close to T+40 stands in for a missing REMS 40-minute check

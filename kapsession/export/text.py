@@ -21,20 +21,18 @@ from typing import Any, Protocol, TypeVar
 
 from kapsession.domain.scales import SCALES
 from kapsession.export.content import REDACTED, ExportContent
-from kapsession.storage.corrections import Correctable, EntryState, entry_states
-from kapsession.storage.records import (
+from kapsession.records.corrections import Correctable, EntryState, entry_states
+from kapsession.records.entries import (
     ALDRETE_ITEM_KEYS,
     AlertRecord,
     DischargeAssessmentRecord,
     DoseRecord,
     EventRecord,
-    NoteRecord,
     ObservationRecord,
-    PrivateNoteRecord,
     is_late,
 )
-from kapsession.storage.session_log import LogItem, LogKind
-from kapsession.storage.signatures import PARTS
+from kapsession.records.notes import PARTS, NoteRecord, PrivateNoteRecord
+from kapsession.records.session_log import LogItem, LogKind
 
 APP_NAME = "kapsession"
 DOSE_EVENT_KINDS = ("hold_dose_caution", "hold_dose_override", "device_given", "dose_plan")

@@ -9,7 +9,7 @@ from kapsession.domain.discharge import DischargeEvaluation
 from kapsession.domain.dosing import DoseInput
 from kapsession.domain.hold_dose import HoldDoseResult
 from kapsession.domain.vitals import AlertHit, FieldProblem
-from kapsession.storage.records import (
+from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,
     DoseRecord,

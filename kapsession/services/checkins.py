@@ -51,6 +51,13 @@ from kapsession.domain.vitals import (
     effective_alert_rules,
     parse_reading,
 )
+from kapsession.records.entries import (
+    AcknowledgementRecord,
+    AlertRecord,
+    ClientAlertRuleRecord,
+    ObservationRecord,
+)
+from kapsession.records.errors import StorageError
 from kapsession.services.checkin_results import (
     CheckinResult,
     DischargeResult,
@@ -63,13 +70,6 @@ from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database
 from kapsession.storage.discharges import DischargeRepository
 from kapsession.storage.entries import EntryRepository, NewEvent
-from kapsession.storage.errors import StorageError
-from kapsession.storage.records import (
-    AcknowledgementRecord,
-    AlertRecord,
-    ClientAlertRuleRecord,
-    ObservationRecord,
-)
 from kapsession.storage.sessions import SessionRepository
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 
+from kapsession.records.history import ClientHistory
+from kapsession.records.people import ClientRecord
 from kapsession.storage.client_history import ClientHistoryRepository
 from kapsession.storage.database import Database
-from kapsession.storage.history_records import ClientHistory
-from kapsession.storage.records import ClientRecord
 
 NOT_RECORDED = (
     "PHQ-9 and GAD-7 are not recorded in kapsession yet, so they are not shown here; "

@@ -11,13 +11,13 @@ from sqlalchemy.exc import ArgumentError
 
 from kapsession.domain.clock import Clock, SystemClock
 from kapsession.paths import DATABASE_URL_ENV, Paths, ensure_writable
+from kapsession.records.errors import StorageError
 from kapsession.resources import protocols_dir
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.room_settings import RoomSettings, load_room_settings
 from kapsession.services.session_service import SessionService
 from kapsession.storage import append_only
 from kapsession.storage.database import Database, ensure_recent_backup, open_database
-from kapsession.storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,9 @@ from kapsession.audio.probe import probe_track_headers
 from kapsession.domain.discharge import AldreteObservation
 from kapsession.domain.protocol import Anchor, CheckinSpec, Protocol
 from kapsession.domain.timeline import compute_timeline, phase_changes_between
+from kapsession.records.notes import SessionNoteText
+from kapsession.records.people import ClientRecord, StaffRecord
+from kapsession.records.sessions import SessionRecord
 from kapsession.resources import note_templates_dir, playlists_dir
 from kapsession.services.checkin_results import CheckinResult
 from kapsession.services.music_session import track_title
@@ -34,8 +37,7 @@ from kapsession.services.session_service import SessionService, session_protocol
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.music_log import MusicLogRepository
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.records import ClientRecord, SessionRecord, StaffRecord
-from kapsession.storage.signatures import SessionNoteText, SignatureRepository
+from kapsession.storage.signatures import SignatureRepository
 
 DEMO_CLIENTS = (
     ("Maya", "Fischer", "DEMO-0001"),

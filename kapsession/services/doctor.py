@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.exc import ArgumentError
 
 from kapsession.paths import NotWritable, Paths, ensure_writable
+from kapsession.records.errors import StorageError
 from kapsession.resources import protocols_dir
 from kapsession.services.context import check_database_url
 from kapsession.services.protocols import ProtocolCatalog
@@ -21,7 +22,6 @@ from kapsession.storage.database import (
     list_backups,
     sqlite_file,
 )
-from kapsession.storage.errors import StorageError
 from kapsession.storage.sessions import SessionRepository
 
 DISK_FAIL_BYTES = 200 * 1024**2

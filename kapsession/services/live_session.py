@@ -30,6 +30,9 @@ from kapsession.domain.timeline import (
     compute_timeline,
     phase_changes_between,
 )
+from kapsession.records.entries import AlertRecord, DoseRecord, EventRecord, ObservationRecord
+from kapsession.records.errors import StorageError
+from kapsession.records.sessions import ParticipantRecord, SessionRecord
 from kapsession.services.checkin_results import (
     CheckinResult,
     DischargeResult,
@@ -39,15 +42,6 @@ from kapsession.services.checkin_results import (
 from kapsession.services.nurse_board import BoardRow, board_rows
 from kapsession.services.session_service import SessionService, SessionSnapshot
 from kapsession.storage.database import Database
-from kapsession.storage.errors import StorageError
-from kapsession.storage.records import (
-    AlertRecord,
-    DoseRecord,
-    EventRecord,
-    ObservationRecord,
-    ParticipantRecord,
-    SessionRecord,
-)
 
 log = logging.getLogger(__name__)
 

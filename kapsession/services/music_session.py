@@ -27,8 +27,8 @@ from kapsession.audio.crossfader import Crossfader
 from kapsession.audio.player import Player, PlayerState
 from kapsession.audio.playlist import Playlist, PlaylistEntry, PlaylistError, read_playlist
 from kapsession.audio.probe import probe_track_headers
+from kapsession.records.errors import StorageError
 from kapsession.services.live_session import LiveSession
-from kapsession.storage.errors import StorageError
 from kapsession.storage.music_log import MusicLogRepository
 
 log = logging.getLogger(__name__)

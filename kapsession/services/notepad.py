@@ -18,10 +18,12 @@ from datetime import datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from kapsession.records.errors import StorageError
+from kapsession.records.notes import NoteRecord, PrivateNoteRecord
+from kapsession.records.session_log import LogItem
 from kapsession.services.live_session import LiveSession
-from kapsession.storage.errors import StorageError
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.records import NoteRecord, PrivateNoteRecord
+from kapsession.storage.session_log import SessionLog
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ class NotePad(QObject):
         self._live = live
         self._monotonic = monotonic
         self._notes = NoteRepository(live.database)
+        self._log = SessionLog(live.database)
         self._undo_window_s = undo_window_s
         self._last: LastEntry | None = None
         self._pending: dict[str, str] = {}  # pad -> text not yet saved as its draft
@@ -92,6 +95,11 @@ class NotePad(QObject):
 
     def private_entries(self) -> list[PrivateNoteRecord]:
         return self._notes.private_notes(self.session_id)
+
+    def log_items(self, staff_names: dict[uuid.UUID, str]) -> list[LogItem]:
+        """The session's whole log, read from every table of the record (never private notes),
+        in time order: what the event list beside the pad shows."""
+        return self._log.items(self._live.record, staff_names)
 
     def draft(self, pad: str) -> str:
         """The text last typed on `pad` and not committed (what to put back on screen)."""

@@ -10,14 +10,9 @@ from datetime import datetime, timedelta
 
 from kapsession.domain.protocol import Protocol
 from kapsession.domain.timeline import CheckinState, CheckinStatus, TimelineState
-from kapsession.storage.errors import StorageError
-from kapsession.storage.records import (
-    AlertRecord,
-    EventRecord,
-    ObservationRecord,
-    ParticipantRecord,
-    SessionRecord,
-)
+from kapsession.records.entries import AlertRecord, EventRecord, ObservationRecord
+from kapsession.records.errors import StorageError
+from kapsession.records.sessions import ParticipantRecord, SessionRecord
 
 MAX_STAGGER_MIN = 60.0
 

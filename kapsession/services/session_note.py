@@ -16,29 +16,29 @@ from datetime import datetime
 
 from kapsession.domain.clock import Clock
 from kapsession.domain.note_templates import NoteTemplate, Prefill
+from kapsession.records.corrections import effective
+from kapsession.records.entries import (
+    AlertRecord,
+    DischargeAssessmentRecord,
+    DoseRecord,
+    EventRecord,
+    ObservationRecord,
+)
+from kapsession.records.errors import StorageError
+from kapsession.records.notes import PARTS, NoteRecord, SessionNoteText, SignatureRecord
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.checkins import CheckinService
 from kapsession.services.pins import PinCheck, PinService
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.database import Database
 from kapsession.storage.discharges import DischargeRepository
-from kapsession.storage.entries import EntryRepository, effective
-from kapsession.storage.errors import StorageError
+from kapsession.storage.entries import EntryRepository
 from kapsession.storage.music_log import MusicLogRepository
 from kapsession.storage.notes import NoteRepository
 from kapsession.storage.people import StaffRepository
-from kapsession.storage.records import (
-    AlertRecord,
-    DischargeAssessmentRecord,
-    DoseRecord,
-    EventRecord,
-    NoteRecord,
-    ObservationRecord,
-    SessionRecord,
-    SignatureRecord,
-)
 from kapsession.storage.session_log import reading_text
 from kapsession.storage.sessions import SessionRepository
-from kapsession.storage.signatures import PARTS, SessionNoteText, SignatureRepository
+from kapsession.storage.signatures import SignatureRepository
 
 Section = tuple[str, str, str]  # key, title, text
 

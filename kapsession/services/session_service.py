@@ -13,6 +13,9 @@ from datetime import date, datetime, timedelta
 
 from kapsession.domain.protocol import PhaseSpec, Protocol
 from kapsession.domain.protocol_file import parse_protocol
+from kapsession.records.entries import AlertRecord, DoseRecord, EventRecord, ObservationRecord
+from kapsession.records.people import ClientRecord, StaffRecord
+from kapsession.records.sessions import SessionRecord, SessionSummary
 from kapsession.services.checkins import CheckinService
 from kapsession.services.nurse_board import dose_plan
 from kapsession.services.protocols import ProtocolCatalog
@@ -20,16 +23,6 @@ from kapsession.storage.audit import AuditRepository
 from kapsession.storage.database import Database
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.people import ClientRepository, StaffRepository
-from kapsession.storage.records import (
-    AlertRecord,
-    ClientRecord,
-    DoseRecord,
-    EventRecord,
-    ObservationRecord,
-    SessionRecord,
-    SessionSummary,
-    StaffRecord,
-)
 from kapsession.storage.sessions import SessionRepository
 
 

@@ -19,11 +19,11 @@ from kapsession.domain.vitals import (
     FieldProblem,
     effective_alert_rules,
 )
+from kapsession.records.entries import ClientAlertRuleRecord
+from kapsession.records.errors import NotFound, StorageError
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.errors import NotFound, StorageError
 from kapsession.storage.models import Client, ClientAlertRule
-from kapsession.storage.records import ClientAlertRuleRecord
 
 
 def _record(row: ClientAlertRule) -> ClientAlertRuleRecord:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from kapsession.storage.errors import AppendOnlyViolation
+from kapsession.records.errors import AppendOnlyViolation
 from kapsession.storage.models import APPEND_ONLY_TABLES
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from kapsession.records.entries import AuditRecord
 from kapsession.storage.database import Database
 from kapsession.storage.models import AuditEntry
-from kapsession.storage.records import AuditRecord
 
 
 def write_audit(

@@ -21,13 +21,13 @@ from typing import Any, NamedTuple
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
+from kapsession.records.entries import AlertRecord, ObservationRecord, SavedReading
 from kapsession.storage.database import DRIVER_VALUES, DriverConnection, DriverValues
 from kapsession.storage.entries import (
     check_entry_times,
     check_participant_owner,
     check_session_status,
 )
-from kapsession.storage.records import AlertRecord, ObservationRecord, SavedReading
 
 # The columns each insert writes, in the order of its values. Every column of the table is
 # named (a test checks it): nothing is left to a Python-side default the ORM would fill in.

@@ -19,6 +19,14 @@ from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
+from kapsession.records.corrections import effective
+from kapsession.records.entries import (
+    AcknowledgementRecord,
+    AlertRecord,
+    ObservationRecord,
+    SavedReading,
+)
+from kapsession.records.errors import AlreadyDone, NotFound, StorageError
 from kapsession.storage.audit import audit_correction, write_audit
 from kapsession.storage.checkin_save import (
     checkin_sql,
@@ -27,13 +35,7 @@ from kapsession.storage.checkin_save import (
     new_reading,
 )
 from kapsession.storage.database import Database
-from kapsession.storage.entries import (
-    check_entry_time,
-    effective,
-    open_session,
-    refuse_if_superseded,
-)
-from kapsession.storage.errors import AlreadyDone, NotFound, StorageError
+from kapsession.storage.entries import check_entry_time, open_session, refuse_if_superseded
 from kapsession.storage.models import (
     Alert,
     AlertAcknowledgement,
@@ -41,12 +43,6 @@ from kapsession.storage.models import (
     Observation,
     Participant,
     Staff,
-)
-from kapsession.storage.records import (
-    AcknowledgementRecord,
-    AlertRecord,
-    ObservationRecord,
-    SavedReading,
 )
 
 BASELINE_KEY = "baseline"

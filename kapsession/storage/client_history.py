@@ -34,9 +34,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
 
+from kapsession.records.errors import NotFound
+from kapsession.records.history import ClientHistory, HistorySession
+from kapsession.records.people import ClientRecord
 from kapsession.storage.database import Database
-from kapsession.storage.errors import NotFound
-from kapsession.storage.history_records import ClientHistory, HistorySession
 from kapsession.storage.models import (
     Alert,
     Client,
@@ -48,7 +49,6 @@ from kapsession.storage.models import (
     Session,
 )
 from kapsession.storage.people import ClientRepository, client_record
-from kapsession.storage.records import ClientRecord
 
 FIND_HINT = "`kapsession history` takes a record number, a name or the first characters of an id."
 # protocol snapshot digest -> its dosing route: a digest names one exact text, so this never

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool, PoolProxiedConnection
 
-from kapsession.storage.errors import (
+from kapsession.records.errors import (
     AppendOnlyViolation,
     DatabaseLocked,
     DatabaseTooNew,

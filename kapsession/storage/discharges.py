@@ -15,6 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from kapsession.records.corrections import effective
+from kapsession.records.entries import ALDRETE_ITEM_KEYS, DischargeAssessmentRecord
+from kapsession.records.errors import AlreadyDone, StorageError
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.entries import (
@@ -22,13 +25,10 @@ from kapsession.storage.entries import (
     add_event_row,
     check_entry_time,
     check_participant,
-    effective,
     event_record,
     open_session,
 )
-from kapsession.storage.errors import AlreadyDone, StorageError
 from kapsession.storage.models import DischargeAssessment, SessionEvent
-from kapsession.storage.records import ALDRETE_ITEM_KEYS, DischargeAssessmentRecord
 
 DISCHARGE_EVENT = "discharge"
 

@@ -7,20 +7,20 @@ Corrections are new rows pointing at the original; `effective()` gives the curre
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as OrmSession
 
+from kapsession.records.corrections import effective
+from kapsession.records.entries import DoseRecord, EventRecord
+from kapsession.records.errors import EntryTimeInvalid, NotFound, RecordLocked, StorageError
 from kapsession.storage.audit import audit_correction, write_audit
-from kapsession.storage.corrections import Correctable
 from kapsession.storage.database import Database
-from kapsession.storage.errors import EntryTimeInvalid, NotFound, RecordLocked, StorageError
 from kapsession.storage.models import Dose, Observation, Participant, Session, SessionEvent
-from kapsession.storage.records import DoseRecord, EventRecord
 
 EVENT_KINDS = (
     "session_start",
@@ -75,16 +75,6 @@ def check_entry_times(
             f"The time of the {what} ({_hm(occurred_at)}) is before the session started at "
             f"{_hm(started_at)}; check the time."
         )
-
-
-C = TypeVar("C", bound=Correctable)
-
-
-def effective(entries: Iterable[C]) -> list[C]:
-    """Entries as they stand after corrections: superseded and voided ones drop out."""
-    items = list(entries)
-    superseded = {e.corrects_id for e in items if e.corrects_id is not None}
-    return [e for e in items if e.id not in superseded and not e.voids]
 
 
 def check_session_status(session_id: uuid.UUID, status: str | None) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from kapsession.records.entries import MusicEventRecord
+from kapsession.records.errors import NotFound, RecordLocked, StorageError
 from kapsession.storage.database import Database
-from kapsession.storage.errors import NotFound, RecordLocked, StorageError
 from kapsession.storage.models import MusicEvent, Session
 
 MUSIC_EVENT_KINDS = (
@@ -27,22 +27,6 @@ MUSIC_EVENT_KINDS = (
     "error",
     "stop",
 )
-
-
-@dataclass(frozen=True)
-class MusicEventRecord:
-    id: uuid.UUID
-    session_id: uuid.UUID
-    kind: str
-    occurred_at: datetime
-    recorded_at: datetime
-    track_path: str | None
-    track_title: str | None
-    playlist: str | None
-    position_ms: int | None
-    volume_pct: float | None
-    phase_key: str | None
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def _record(row: MusicEvent) -> MusicEventRecord:

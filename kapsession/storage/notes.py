@@ -16,16 +16,15 @@ from typing import Any, cast
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as OrmSession
 
+from kapsession.records.errors import NotFound, StorageError
+from kapsession.records.notes import DraftRecord, NoteRecord, PrivateNoteRecord, Sections
 from kapsession.storage.audit import audit_correction
 from kapsession.storage.database import Database
 from kapsession.storage.entries import open_session, refuse_if_superseded
-from kapsession.storage.errors import NotFound, StorageError
 from kapsession.storage.models import Note, NoteDraft, PrivateNote
 from kapsession.storage.note_save import NotePlace, insert_note, new_note, note_sql
-from kapsession.storage.records import DraftRecord, NoteRecord, PrivateNoteRecord
 
 PADS = ("record", "private", "session_note", "addendum")
-Sections = Sequence[tuple[str, str, str]]  # (key, title, text)
 
 
 def sections_json(sections: Sections) -> list[dict[str, str]]:

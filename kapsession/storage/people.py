@@ -7,11 +7,11 @@ from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 
+from kapsession.records.errors import NotFound, StorageError
+from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.errors import NotFound, StorageError
 from kapsession.storage.models import Client, Course, Staff
-from kapsession.storage.records import ClientRecord, StaffRecord
 
 STAFF_ROLES = ("therapist", "nurse", "prescriber", "lead")
 

@@ -10,77 +10,27 @@ Private notes are not part of the record and are never in this list.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 
 from kapsession.domain.vitals import Reading
-from kapsession.storage.checkins import CheckinRepository
-from kapsession.storage.corrections import EntryState, entry_states
-from kapsession.storage.database import Database
-from kapsession.storage.entries import EntryRepository
-from kapsession.storage.music_log import MusicEventRecord, MusicLogRepository
-from kapsession.storage.notes import NoteRepository
-from kapsession.storage.records import (
+from kapsession.records.corrections import entry_states
+from kapsession.records.entries import (
     AlertRecord,
     DoseRecord,
     EventRecord,
-    NoteRecord,
+    MusicEventRecord,
     ObservationRecord,
-    SessionRecord,
-    is_late,
 )
+from kapsession.records.notes import NoteRecord
+from kapsession.records.session_log import LogItem, LogKind
+from kapsession.records.sessions import SessionRecord
+from kapsession.storage.checkins import CheckinRepository
+from kapsession.storage.database import Database
+from kapsession.storage.entries import EntryRepository
+from kapsession.storage.music_log import MusicLogRepository
+from kapsession.storage.notes import NoteRepository
 from kapsession.storage.signatures import SignatureRepository
-
-
-class LogKind(enum.Enum):
-    SESSION = "session"
-    PHASE = "phase"
-    DOSE = "dose"
-    CHECKIN = "checkin"
-    ALERT = "alert"
-    NOTE = "note"
-    MARKER = "marker"
-    MUSIC = "music"
-    DISCHARGE = "discharge"
-
-    @property
-    def label(self) -> str:
-        return _KIND_LABELS[self]
-
-
-_KIND_LABELS = {
-    LogKind.SESSION: "Session",
-    LogKind.PHASE: "Phases",
-    LogKind.DOSE: "Doses",
-    LogKind.CHECKIN: "Check-ins",
-    LogKind.ALERT: "Alerts",
-    LogKind.NOTE: "Notes",
-    LogKind.MARKER: "Markers",
-    LogKind.MUSIC: "Music",
-    LogKind.DISCHARGE: "Discharge",
-}
-
-
-@dataclass(frozen=True)
-class LogItem:
-    at: datetime  # the time the item describes
-    recorded_at: datetime
-    kind: LogKind
-    title: str
-    detail: str = ""
-    participant_id: uuid.UUID | None = None
-    entry_id: uuid.UUID | None = None
-    state: EntryState = EntryState.STANDING
-    reason: str | None = None  # why it was amended or withdrawn
-    corrects: bool = False  # this item is an amendment of an earlier one
-
-    @property
-    def late(self) -> bool:
-        return is_late(self.at, self.recorded_at)
-
 
 _EVENT_KINDS = {
     "session_start": LogKind.SESSION,
@@ -329,17 +279,3 @@ class SessionLog:
             )
         items.sort(key=lambda i: (i.at, i.recorded_at))
         return items
-
-
-def filtered(
-    items: Iterable[LogItem],
-    kinds: set[LogKind] | None = None,
-    participant_id: uuid.UUID | None = None,
-) -> list[LogItem]:
-    """Items of the chosen kinds; with a participant, theirs and the room's (no participant)."""
-    return [
-        i
-        for i in items
-        if (kinds is None or i.kind in kinds)
-        and (participant_id is None or i.participant_id in (None, participant_id))
-    ]

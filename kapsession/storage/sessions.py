@@ -12,12 +12,12 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import defer, selectinload
 
+from kapsession.records.errors import NotFound, StorageError
+from kapsession.records.sessions import ParticipantRecord, SessionRecord, SessionSummary
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.errors import NotFound, StorageError
 from kapsession.storage.models import Client, Course, Participant, Session, SessionEvent
 from kapsession.storage.people import client_record
-from kapsession.storage.records import ParticipantRecord, SessionRecord, SessionSummary
 
 MODALITIES = ("individual", "couples", "group")
 STATUSES = ("planned", "live", "completed", "signed")

@@ -22,9 +22,17 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.orm import Session as OrmSession
 
+from kapsession.records.errors import AlreadyDone, NotFound, StorageError
+from kapsession.records.notes import (
+    MEANINGS,
+    PART_NAMES,
+    PARTS,
+    NoteRecord,
+    SessionNoteText,
+    SignatureRecord,
+)
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.errors import AlreadyDone, NotFound, StorageError
 from kapsession.storage.models import (
     Alert,
     AlertAcknowledgement,
@@ -37,38 +45,7 @@ from kapsession.storage.models import (
     Signature,
     Staff,
 )
-from kapsession.storage.notes import (
-    Sections,
-    check_note_text,
-    clear_draft_row,
-    note_record,
-    sections_json,
-)
-from kapsession.storage.records import NoteRecord, SignatureRecord
-
-PARTS = ("monitoring", "therapy")
-MEANINGS = {
-    "monitoring": "I attest that the doses, vitals, alerts and discharge recorded for this "
-    "session are complete and correct.",
-    "therapy": "I attest that the session notes and the session note are complete and correct.",
-    "addendum": "I wrote and sign this addendum.",
-}
-PART_NAMES = {"monitoring": "monitoring record", "therapy": "therapy notes"}
-
-
-@dataclass(frozen=True)
-class SessionNoteText:
-    """The session note as it is signed: its template and the text of each section."""
-
-    template_key: str
-    sections: Sections
-
-    @property
-    def text(self) -> str:
-        """The whole note as plain text (for search and for exports that take one block)."""
-        return "\n\n".join(
-            f"{title}\n{body}" for _key, title, body in self.sections if body.strip()
-        )
+from kapsession.storage.notes import check_note_text, clear_draft_row, note_record, sections_json
 
 
 def signature_record(row: Signature) -> SignatureRecord:

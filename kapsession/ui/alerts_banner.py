@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kapsession.storage.records import AlertRecord
+from kapsession.records.entries import AlertRecord
 from kapsession.ui.formatting import local_time
 
 

@@ -18,6 +18,7 @@ from kapsession.domain.hold_dose import HoldDoseOverride, HoldDoseResult, check_
 from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.domain.vitals import FieldProblem
 from kapsession.paths import documents_dir
+from kapsession.records.errors import StorageError
 from kapsession.resources import assets_dir, note_templates_dir, playlists_dir
 from kapsession.services.checkin_results import IntranasalStatus
 from kapsession.services.client_history import ClientHistoryService
@@ -30,7 +31,6 @@ from kapsession.services.quick_markers import MARKERS_FILE_NAME, load_quick_mark
 from kapsession.services.room_settings import DEFAULT_MAX_VOLUME_PCT
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
-from kapsession.storage.errors import StorageError
 from kapsession.ui.checkin_form import UNSCHEDULED, CheckinEntry
 from kapsession.ui.dialogs import ClientDialog, NewSessionDialog, StaffDialog
 from kapsession.ui.discharge_dialog import DischargeDialog

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from kapsession.domain.scales import DISSOCIATION, MOAAS, RASS, Scale
 from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.domain.vitals import FieldProblem
-from kapsession.storage.records import ObservationRecord
+from kapsession.records.entries import ObservationRecord
 from kapsession.ui import theme
 
 # (field key, label, width hint, placeholder); the order is the Tab order

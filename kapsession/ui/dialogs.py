@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.services.protocols import ProtocolChoice
-from kapsession.storage.records import ClientRecord, StaffRecord
 
 ROLES = (
     ("therapist", "Therapist"),

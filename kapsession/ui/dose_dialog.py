@@ -34,8 +34,8 @@ from kapsession.domain.dosing import (
 from kapsession.domain.hold_dose import HoldDoseLevel, HoldDoseResult
 from kapsession.domain.protocol import DosingSpec, Medication, Route
 from kapsession.domain.vitals import FieldProblem
+from kapsession.records.people import StaffRecord
 from kapsession.services.checkin_results import DoseResult
-from kapsession.storage.records import StaffRecord
 from kapsession.ui import theme
 from kapsession.ui.dialogs import _buttons
 

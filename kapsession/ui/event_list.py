@@ -53,8 +53,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.storage.corrections import EntryState
-from kapsession.storage.session_log import LogItem, LogKind, filtered
+from kapsession.records.corrections import EntryState
+from kapsession.records.session_log import LogItem, LogKind, filtered
 from kapsession.ui import theme
 from kapsession.ui.formatting import local_time
 

@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from kapsession.export.content import ExportRefused
+from kapsession.records.errors import StorageError
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.exports import (
     FORMAT_NAMES,
     SUFFIXES,
@@ -36,8 +38,6 @@ from kapsession.services.exports import (
     ExportService,
     default_file_name,
 )
-from kapsession.storage.errors import StorageError
-from kapsession.storage.records import SessionRecord
 
 
 class ExportDialog(QDialog):

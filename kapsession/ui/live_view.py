@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 
 from kapsession.domain.quick_markers import QuickMarker
 from kapsession.domain.timeline import CheckinState, CheckinStatus, TimelineState
+from kapsession.records.people import StaffRecord
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.nurse_board import BoardRow
-from kapsession.storage.records import SessionRecord, StaffRecord
 from kapsession.ui import theme
 from kapsession.ui.alerts_banner import AlertsBanner
 from kapsession.ui.checkin_form import CheckinForm

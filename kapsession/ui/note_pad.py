@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapsession.domain.quick_markers import QuickMarker
-from kapsession.storage.records import NoteRecord, PrivateNoteRecord
+from kapsession.records.notes import NoteRecord, PrivateNoteRecord
 from kapsession.ui import theme
 
 PRIVATE_COLOUR = "#8a7aa8"  # muted violet: the private pad is never mistaken for the record

@@ -16,12 +16,12 @@ from PySide6.QtCore import QObject, Signal
 
 from kapsession.domain.clock import Clock
 from kapsession.domain.quick_markers import QuickMarker
+from kapsession.records.errors import StorageError
+from kapsession.records.session_log import LogItem
 from kapsession.services.live_session import LiveSession
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.notepad import NotePad
 from kapsession.services.session_note import SessionNoteService
-from kapsession.storage.errors import StorageError
-from kapsession.storage.session_log import LogItem, SessionLog
 from kapsession.ui.live_view import LiveView
 from kapsession.ui.session_note_page import SessionNotePage
 
@@ -57,7 +57,6 @@ class NotesController(QObject):
         self.session_note.record_signed.connect(self.signed)
         view.set_record_page(self.session_note)
         self.pad: NotePad | None = None
-        self._log: SessionLog | None = None
         self._staff_names: dict[uuid.UUID, str] = {}
         self._items: list[LogItem] = []
         self._log_stale = True
@@ -78,7 +77,6 @@ class NotesController(QObject):
     def open(self, live: LiveSession, staff_names: dict[uuid.UUID, str]) -> None:
         self.close()
         self._staff_names = dict(staff_names)
-        self._log = SessionLog(live.database)
         pad = NotePad(live, parent=self)
         pad.changed.connect(self._entries_changed)
         pad.undo_changed.connect(self._undo_offered)
@@ -101,7 +99,6 @@ class NotesController(QObject):
             self.pad.stop()
             self.pad.deleteLater()
             self.pad = None
-        self._log = None
 
     # refreshing ---------------------------------------------------------------------------
     def entries_changed(self) -> None:
@@ -110,8 +107,8 @@ class NotesController(QObject):
 
     def refresh(self) -> None:
         """Bring the pad and the event list up to date; cheap when nothing changed."""
-        pad, session_log = self.pad, self._log
-        if pad is None or session_log is None:
+        pad = self.pad
+        if pad is None:
             return
         live = pad.live
         # Music events are written without an entry_saved signal: while the list is on screen,
@@ -122,7 +119,7 @@ class NotesController(QObject):
             self._log_stale = False
             self._log_read_at = time.monotonic()
             try:
-                self._items = session_log.items(live.record, self._staff_names)
+                self._items = pad.log_items(self._staff_names)
                 record_notes, private = pad.entries(), pad.private_entries()
                 signed_parts = self._signing.signatures.signatures(live.record.id)
                 self._therapy_signed = any(s.part == "therapy" for s in signed_parts)

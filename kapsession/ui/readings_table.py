@@ -23,7 +23,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from kapsession.domain.scales import RASS
-from kapsession.storage.records import AlertRecord, ObservationRecord
+from kapsession.records.entries import AlertRecord, ObservationRecord
 from kapsession.ui import theme
 from kapsession.ui.formatting import local_time
 

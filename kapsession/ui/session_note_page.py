@@ -43,11 +43,12 @@ from PySide6.QtWidgets import (
 
 from kapsession.domain.clock import Clock
 from kapsession.domain.note_templates import NoteTemplate
+from kapsession.records.errors import StorageError
+from kapsession.records.notes import PARTS, NoteRecord, SessionNoteText, SignatureRecord
+from kapsession.records.people import StaffRecord
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.session_note import Section, SessionNoteService, SigningState, SignOutcome
-from kapsession.storage.errors import StorageError
-from kapsession.storage.records import NoteRecord, SessionRecord, SignatureRecord, StaffRecord
-from kapsession.storage.signatures import PARTS, SessionNoteText
 from kapsession.ui import theme
 from kapsession.ui.sign_dialog import AddendumDialog, SignDialog, part_title
 

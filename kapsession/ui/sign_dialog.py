@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapsession.records.notes import MEANINGS, PART_NAMES, PARTS
+from kapsession.records.people import StaffRecord
 from kapsession.services.pins import PIN_MAX_DIGITS, PIN_MIN_DIGITS, PinProblem, PinService
 from kapsession.services.session_note import SignOutcome
-from kapsession.storage.records import StaffRecord
-from kapsession.storage.signatures import MEANINGS, PART_NAMES, PARTS
 from kapsession.ui import theme
 from kapsession.ui.dialogs import _buttons
 

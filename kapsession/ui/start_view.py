@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.storage.records import ClientRecord, SessionSummary
+from kapsession.records.people import ClientRecord
+from kapsession.records.sessions import SessionSummary
 
 DISCLAIMER = (
     "kapsession documents the session and reminds; it does not replace monitoring equipment "

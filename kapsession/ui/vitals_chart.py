@@ -38,7 +38,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from kapsession.domain.timeline import CheckinStatus, TimelineState
-from kapsession.storage.records import DoseRecord, ObservationRecord
+from kapsession.records.entries import DoseRecord, ObservationRecord
 from kapsession.ui import theme
 
 # Series colours: muted, distinguishable on PANEL in a dim room (checked by eye on rendered charts).

@@ -1,6 +1,7 @@
 """Layer rules import-linter cannot express: only `kapsession.ui` may import QtWidgets/QtGui,
 except that `kapsession.export` may use QtGui to paint PDFs (QPdfWriter, QTextDocument,
-QPainter, QImage) — never QtWidgets.
+QPainter, QImage) — never QtWidgets; and `kapsession.records` imports the standard library and
+`kapsession.domain` only (import-linter can forbid named packages, not "anything else").
 
 (import-linter checks the rest: run by `make lint` / `make test`.)
 """
@@ -8,6 +9,7 @@ QPainter, QImage) — never QtWidgets.
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,41 @@ def test_export_may_paint_with_qtgui_but_never_use_widgets(
     module.write_text(source, encoding="utf-8")
     # When the rule reads it, then QtWidgets in export and any GUI module elsewhere is reported
     assert bool(forbidden_gui_imports(module, root)) is reported
+
+
+def not_plain_imports(path: Path) -> set[str]:
+    """What a records module imports beyond the standard library, domain and records."""
+    own = ("kapsession.domain", "kapsession.records")
+    return {
+        name
+        for name in imported_modules(path)
+        if name.split(".")[0] not in sys.stdlib_module_names and not name.startswith(own)
+    }
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "records").rglob("*.py")), ids=lambda p: p.name)
+def test_records_import_only_the_standard_library_and_domain(path: Path) -> None:
+    # Given a module of kapsession.records, when its imports are read, then each is the
+    # standard library, kapsession.domain or another records module
+    assert not not_plain_imports(path), f"{path.name} imports {sorted(not_plain_imports(path))}"
+
+
+@pytest.mark.parametrize(
+    ("source", "reported"),
+    [
+        ("from kapsession.storage.models import Dose\n", True),
+        ("import sqlalchemy\n", True),
+        ("from argon2 import PasswordHasher\n", True),
+        (
+            "from dataclasses import dataclass\nfrom kapsession.domain.vitals import Reading\n",
+            False,
+        ),
+    ],
+)
+def test_the_records_rule_detects_other_imports(
+    tmp_path: Path, source: str, reported: bool
+) -> None:
+    # Given a module with these imports, then the records rule reports all but stdlib and domain
+    module = tmp_path / "some_records.py"
+    module.write_text(source, encoding="utf-8")
+    assert bool(not_plain_imports(module)) is reported

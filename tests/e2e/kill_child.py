@@ -34,7 +34,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kapsession.__main__ import main as kapsession_main
-from kapsession.storage.records import ObservationRecord
+from kapsession.records.entries import ObservationRecord
 from kapsession.ui.app import application
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.dialogs import ClientDialog, NewSessionDialog

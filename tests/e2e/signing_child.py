@@ -15,8 +15,9 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kapsession.records.notes import SessionNoteText
 from kapsession.storage.database import open_database
-from kapsession.storage.signatures import SessionNoteText, SignatureRepository
+from kapsession.storage.signatures import SignatureRepository
 
 SECTIONS = tuple(
     (f"section{n}", f"Section {n}", f"What was seen in part {n}. " * 400) for n in range(12)

@@ -36,9 +36,9 @@ from kapsession.domain.clock import FakeClock
 from kapsession.domain.timeline import CheckinStatus, compute_timeline, phase_changes_between
 from kapsession.domain.vitals import READING_FIELDS, Reading
 from kapsession.paths import CLINICAL_DB_NAME, Paths, resolve_paths
+from kapsession.records.entries import ObservationRecord
 from kapsession.services.context import open_context
 from kapsession.storage.checkins import CheckinRepository
-from kapsession.storage.records import ObservationRecord
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.theme import apply_room_theme

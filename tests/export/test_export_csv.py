@@ -26,9 +26,9 @@ from kapsession.export.csv_export import (
     events_csv,
     observations_csv,
 )
+from kapsession.records.session_log import LogKind
 from kapsession.services.context import AppContext
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.session_log import LogKind
 
 SESSIONS = [(0, 0), (1, 0), (2, 0), (3, 0), (3, 1), (4, 0), (5, 0), (6, 0)]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")

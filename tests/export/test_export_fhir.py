@@ -23,11 +23,11 @@ from kapsession.domain.vitals import Reading
 from kapsession.export.content import ExportContent, gather
 from kapsession.export.fhir import to_fhir_bundle, to_fhir_json
 from kapsession.paths import resolve_paths
+from kapsession.records.entries import ObservationRecord
 from kapsession.services.context import AppContext, open_context
 from kapsession.services.demo import DemoSession, populate
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.entries import EntryRepository
-from kapsession.storage.records import ObservationRecord
 
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC) + timedelta(days=60)
 EXPORTED_AT = NOW + timedelta(minutes=5)

@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 from kapsession.domain.clock import FakeClock
 from kapsession.domain.protocol import Anchor, Offset
+from kapsession.records.entries import EventRecord
+from kapsession.records.people import ClientRecord, StaffRecord
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.context import AppContext
 from kapsession.services.live_session import LiveSession
 from kapsession.services.session_service import SessionService
-from kapsession.storage.records import ClientRecord, EventRecord, SessionRecord, StaffRecord
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 SUBLINGUAL = "sublingual-kap-3h"

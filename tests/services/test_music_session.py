@@ -26,6 +26,7 @@ from kapsession.audio.backend import AudioBackend, open_backend
 from kapsession.audio.libvlc import install_hint
 from kapsession.audio.null_player import NullPlayer
 from kapsession.audio.player import PlayerState
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import (
     DEFAULT_ROOM_MAX_VOLUME_PCT,
@@ -36,7 +37,6 @@ from kapsession.services.music_session import (
 )
 from kapsession.storage.models import MusicEvent
 from kapsession.storage.music_log import MusicLogRepository
-from kapsession.storage.records import SessionRecord
 
 WAIT_MS = 5000  # generous: NullPlayer and Crossfader timers tick every 10-50 ms
 CROSSFADE_S = 6.0  # the sublingual protocol's crossfade

@@ -24,9 +24,9 @@ from kapsession.domain.vitals import (
     ReadingInvalid,
     parse_reading,
 )
+from kapsession.records.errors import AlreadyDone, StorageError
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.checkins import CheckinService
-from kapsession.storage.errors import AlreadyDone, StorageError
-from kapsession.storage.records import SessionRecord
 
 CALM = {"bp": "124/78", "heart_rate_bpm": "72", "spo2_pct": "98", "resp_rate_per_min": "14"}
 FULL_SET = {**CALM, "moaas": "5", "dissociation": "0", "nausea": "0", "suds": "3"}

@@ -16,8 +16,8 @@ from services_support import START, Room, run_until
 from support.multi_participant import add_people
 
 from kapsession.domain.hold_dose import HoldDoseLevel, HoldDoseOverride
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.live_session import LiveSession
-from kapsession.storage.records import SessionRecord
 
 SHARED = ("couples", "group")
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from services_support import START, Room, run_until
 
+from kapsession.records.corrections import EntryState, effective
+from kapsession.records.session_log import LogKind
 from kapsession.services.notepad import NotePad
-from kapsession.storage.corrections import EntryState
-from kapsession.storage.entries import effective
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.session_log import LogKind, SessionLog
+from kapsession.storage.session_log import SessionLog
 
 
 class Monotonic:

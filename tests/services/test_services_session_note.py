@@ -12,13 +12,13 @@ from services_support import START
 
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
+from kapsession.records.notes import SessionNoteText
 from kapsession.resources import note_templates_dir
 from kapsession.services.context import AppContext, open_context
 from kapsession.services.demo import DEMO_PIN, populate
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.session_note import SessionNoteService
 from kapsession.storage.audit import AuditRepository
-from kapsession.storage.signatures import SessionNoteText
 
 NOW = START + timedelta(days=60)
 

@@ -24,10 +24,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from kapsession.domain.clock import FakeClock
+from kapsession.records.people import ClientRecord, StaffRecord
+from kapsession.records.sessions import SessionRecord
 from kapsession.storage.database import Database, open_database
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.people import ClientRepository, StaffRepository
-from kapsession.storage.records import ClientRecord, SessionRecord, StaffRecord
 from kapsession.storage.sessions import SessionRepository
 
 PG_URL_ENV = "KAPSESSION_TEST_POSTGRES_URL"

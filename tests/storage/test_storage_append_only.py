@@ -14,11 +14,11 @@ from sqlalchemy.exc import DBAPIError
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import Reading, alerts_for
+from kapsession.records.corrections import effective
+from kapsession.records.errors import AppendOnlyViolation, StorageError
 from kapsession.storage import append_only
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.discharges import DischargeRepository
-from kapsession.storage.entries import effective
-from kapsession.storage.errors import AppendOnlyViolation, StorageError
 from kapsession.storage.models import (
     APPEND_ONLY_TABLES,
     AuditEntry,

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from kapsession.records.errors import StorageError
 from kapsession.storage import entries as entries_module
 from kapsession.storage.audit import AuditRepository
-from kapsession.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from conftest import Clinic

@@ -17,19 +17,20 @@ from sqlalchemy import event
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading, alerts_for
+from kapsession.records.errors import DatabaseLocked
 from kapsession.storage import database as database_module
 from kapsession.storage.alert_rules import ClientAlertRuleRepository
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.checkin_save import INSERTED_COLUMNS
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database, open_database
-from kapsession.storage.errors import DatabaseLocked
 from kapsession.storage.models import Alert, AuditEntry, Base, Observation
 
 if TYPE_CHECKING:
     from conftest import Clinic
 
-    from kapsession.storage.records import SavedReading, SessionRecord
+    from kapsession.records.entries import SavedReading
+    from kapsession.records.sessions import SessionRecord
 
 HIGH_SBP = AlertRule("systolic_mmhg", Comparison.GE, 180, "Systolic BP 180 or higher")
 HIGH_DBP = AlertRule("diastolic_mmhg", Comparison.GE, 110, "Diastolic BP 110 or higher")

@@ -16,25 +16,26 @@ from sqlalchemy.exc import DBAPIError
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import AlertOverrideInvalid, Reading, alerts_for
-from kapsession.storage.alert_rules import ClientAlertRuleRepository
-from kapsession.storage.audit import AuditRepository
-from kapsession.storage.checkins import CheckinRepository
-from kapsession.storage.discharges import DischargeRepository
-from kapsession.storage.entries import NewEvent
-from kapsession.storage.errors import (
+from kapsession.records.errors import (
     AlreadyDone,
     EntryTimeInvalid,
     NotFound,
     RecordLocked,
     StorageError,
 )
+from kapsession.storage.alert_rules import ClientAlertRuleRepository
+from kapsession.storage.audit import AuditRepository
+from kapsession.storage.checkins import CheckinRepository
+from kapsession.storage.discharges import DischargeRepository
+from kapsession.storage.entries import NewEvent
 from kapsession.storage.models import Alert, AlertAcknowledgement, DischargeAssessment
 
 if TYPE_CHECKING:
     from conftest import Clinic
 
+    from kapsession.records.entries import SavedReading
+    from kapsession.records.sessions import SessionRecord
     from kapsession.storage.database import Database
-    from kapsession.storage.records import SavedReading, SessionRecord
 
 HIGH_SBP = AlertRule("systolic_mmhg", Comparison.GE, 180, "Systolic BP 180 or higher")
 HIGH_DBP = AlertRule("diastolic_mmhg", Comparison.GE, 110, "Diastolic BP 110 or higher")

@@ -16,19 +16,20 @@ from sqlalchemy import event
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import Reading, alerts_for
+from kapsession.records.errors import NotFound
+from kapsession.records.people import ClientRecord
+from kapsession.records.sessions import SessionRecord
 from kapsession.resources import protocols_dir
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.client_history import ClientHistoryRepository
 from kapsession.storage.discharges import DischargeRepository
-from kapsession.storage.errors import NotFound
 from kapsession.storage.models import Course
-from kapsession.storage.records import ClientRecord, SessionRecord
 from kapsession.storage.signatures import SignatureRepository
 
 if TYPE_CHECKING:
     from conftest import Clinic
 
-    from kapsession.storage.history_records import HistorySession
+    from kapsession.records.history import HistorySession
 
 PROTOCOLS = {
     "sublingual-kap-3h": ("Sublingual KAP, 3 hours", "sublingual"),

@@ -14,10 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import event
 
-from kapsession.storage import database as database_module
-from kapsession.storage.audit import AuditRepository
-from kapsession.storage.database import Database, open_database, translate_error
-from kapsession.storage.errors import (
+from kapsession.records.errors import (
     AppendOnlyViolation,
     DatabaseLocked,
     DatabaseUnreadable,
@@ -26,6 +23,9 @@ from kapsession.storage.errors import (
     RecordLocked,
     StorageError,
 )
+from kapsession.storage import database as database_module
+from kapsession.storage.audit import AuditRepository
+from kapsession.storage.database import Database, open_database, translate_error
 
 if TYPE_CHECKING:
     from conftest import Clinic

@@ -12,18 +12,20 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import delete
 
+from kapsession.records.errors import NotFound, RecordLocked, StorageError
+from kapsession.records.notes import SessionNoteText
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.errors import NotFound, RecordLocked, StorageError
 from kapsession.storage.models import Base, Note, NoteDraft, PrivateNote
 from kapsession.storage.note_save import INSERTED_COLUMNS, PADS
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.signatures import SessionNoteText, SignatureRepository
+from kapsession.storage.signatures import SignatureRepository
 
 if TYPE_CHECKING:
     from conftest import Clinic
 
-    from kapsession.storage.records import NoteRecord, PrivateNoteRecord, SessionRecord
+    from kapsession.records.notes import NoteRecord, PrivateNoteRecord
+    from kapsession.records.sessions import SessionRecord
 
 TABLES = ("note", "private_note")
 MODELS: dict[str, type[Note] | type[PrivateNote]] = {"note": Note, "private_note": PrivateNote}

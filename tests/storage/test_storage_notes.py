@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from kapsession.records.corrections import effective
+from kapsession.records.errors import StorageError
 from kapsession.storage.audit import AuditRepository
-from kapsession.storage.entries import effective
-from kapsession.storage.errors import StorageError
 from kapsession.storage.notes import NoteRepository
 
 if TYPE_CHECKING:

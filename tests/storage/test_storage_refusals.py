@@ -13,12 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from kapsession.records.errors import DatabaseTooNew, DatabaseUnreadable, DataDirNotWritable
 from kapsession.storage.database import list_backups, open_database
-from kapsession.storage.errors import (
-    DatabaseTooNew,
-    DatabaseUnreadable,
-    DataDirNotWritable,
-)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 IS_ROOT = os.geteuid() == 0
@@ -164,7 +160,7 @@ CHILD = """
 import sys
 from pathlib import Path
 from kapsession.storage.database import open_database
-from kapsession.storage.errors import StorageError
+from kapsession.records.errors import StorageError
 try:
     open_database(sys.argv[1], backup_dir=Path(sys.argv[2])).close()
 except StorageError as exc:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import func, select
 
-from kapsession.storage.errors import NotFound, StorageError
+from kapsession.records.errors import NotFound, StorageError
 from kapsession.storage.models import Session as SessionRow
 
 if TYPE_CHECKING:

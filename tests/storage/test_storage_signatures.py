@@ -9,16 +9,18 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import Uuid, bindparam, insert, text
 
+from kapsession.records.errors import AlreadyDone, RecordLocked, StorageError
+from kapsession.records.notes import SessionNoteText
 from kapsession.storage.audit import AuditRepository
-from kapsession.storage.errors import AlreadyDone, RecordLocked, StorageError
 from kapsession.storage.models import Dose, Note, Observation, PrivateNote
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.signatures import SessionNoteText, SignatureRepository
+from kapsession.storage.signatures import SignatureRepository
 
 if TYPE_CHECKING:
     from conftest import Clinic
 
-    from kapsession.storage.records import SessionRecord, StaffRecord
+    from kapsession.records.people import StaffRecord
+    from kapsession.records.sessions import SessionRecord
 
 NOTE = SessionNoteText(
     "kap",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import Uuid, bindparam, insert, text
 
-from kapsession.storage.errors import RecordLocked
+from kapsession.records.errors import RecordLocked
 from kapsession.storage.models import (
     Dose,
     MusicEvent,
@@ -23,7 +23,7 @@ from kapsession.storage.models import Session as SessionRow
 if TYPE_CHECKING:
     from conftest import Clinic
 
-    from kapsession.storage.records import SessionRecord
+    from kapsession.records.sessions import SessionRecord
 
 LOCKED = {
     "session_event": SessionEvent,

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import Reading, alerts_for
+from kapsession.records.notes import PARTS, SessionNoteText
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import DRIVER_VALUES, Database
 from kapsession.storage.discharges import DischargeRepository
@@ -45,9 +46,7 @@ from kapsession.storage.models import (
 from kapsession.storage.notes import NoteRepository
 from kapsession.storage.signatures import (
     DIGESTED_TABLES,
-    PARTS,
     DigestedTables,
-    SessionNoteText,
     SignatureRepository,
     part_digest,
 )

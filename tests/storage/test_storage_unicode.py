@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 if TYPE_CHECKING:
     from conftest import Clinic
 
-    from kapsession.storage.records import SessionRecord
+    from kapsession.records.sessions import SessionRecord
 
 # Every Unicode character but surrogates (not encodable) and NUL (PostgreSQL text refuses it).
 CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")

@@ -40,6 +40,8 @@ from kapsession.domain.discharge import AldreteObservation, DischargeOverride
 from kapsession.domain.hold_dose import HoldDoseOverride
 from kapsession.domain.protocol import Protocol
 from kapsession.paths import resolve_paths
+from kapsession.records.notes import SessionNoteText
+from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.resources import note_templates_dir
 from kapsession.services.context import AppContext, open_context
 from kapsession.services.live_session import LiveSession
@@ -47,8 +49,6 @@ from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.notepad import NotePad
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
-from kapsession.storage.records import ClientRecord, StaffRecord
-from kapsession.storage.signatures import SessionNoteText
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the app
 

@@ -20,8 +20,8 @@ from kapsession.domain.hold_dose import HoldDoseLevel, check_hold_dose
 from kapsession.domain.protocol import Protocol
 from kapsession.domain.protocol_file import load_protocol
 from kapsession.domain.vitals import FieldProblem, Reading
+from kapsession.records.people import StaffRecord
 from kapsession.services.checkin_results import DoseResult
-from kapsession.storage.records import StaffRecord
 from kapsession.ui.dose_dialog import DoseDialog, DoseEntry, clock_minute
 
 PROTOCOLS = Path(__file__).parents[2] / "assets" / "protocols"

@@ -16,8 +16,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from kapsession.storage.corrections import EntryState
-from kapsession.storage.session_log import LogItem, LogKind
+from kapsession.records.corrections import EntryState
+from kapsession.records.session_log import LogItem, LogKind
 from kapsession.ui.event_list import (
     DETAIL_MAX_LINES,
     EventList,

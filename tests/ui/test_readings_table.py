@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from kapsession.domain.vitals import READING_FIELDS
-from kapsession.storage.records import AlertRecord, ObservationRecord
+from kapsession.records.entries import AlertRecord, ObservationRecord
 from kapsession.ui import theme
 from kapsession.ui.formatting import local_time
 from kapsession.ui.readings_table import (

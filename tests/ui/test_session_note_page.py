@@ -19,6 +19,8 @@ from pytestqt.qtbot import QtBot
 from ui_harness import WAIT_MS, ModalGuard, data_dir_context, focus_widget, key, type_text
 
 from kapsession.domain.clock import FakeClock
+from kapsession.records.people import StaffRecord
+from kapsession.records.sessions import SessionRecord
 from kapsession.resources import note_templates_dir
 from kapsession.services.context import AppContext
 from kapsession.services.demo import DEMO_PIN, populate
@@ -26,7 +28,6 @@ from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.session_note import SessionNoteService
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.records import SessionRecord, StaffRecord
 from kapsession.ui.session_note_page import LINE_HEIGHT_PCT, NoteEdit, SessionNotePage
 from kapsession.ui.sign_dialog import AddendumDialog, SignDialog
 from kapsession.ui.theme import apply_room_theme

@@ -9,11 +9,10 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 from ui_harness import RunningApp
 
+from kapsession.records.corrections import EntryState, effective
+from kapsession.records.session_log import LogKind
 from kapsession.services.demo import populate
-from kapsession.storage.corrections import EntryState
-from kapsession.storage.entries import effective
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.session_log import LogKind
 from kapsession.ui.note_pad import NoteInput
 
 ENTER = Qt.Key.Key_Return

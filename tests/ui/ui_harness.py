@@ -24,15 +24,10 @@ from pytestqt.qtbot import QtBot
 
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
+from kapsession.records.entries import AlertRecord, DoseRecord, EventRecord, ObservationRecord
+from kapsession.records.people import StaffRecord
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.context import AppContext, open_context
-from kapsession.storage.records import (
-    AlertRecord,
-    DoseRecord,
-    EventRecord,
-    ObservationRecord,
-    SessionRecord,
-    StaffRecord,
-)
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.live_view import LiveView

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from kapsession.storage.records import ClientRecord
+from kapsession.records.people import ClientRecord
 
 # How a stored session status reads in the history ("completed" is what staff call ended).
 STATUS_LABELS = {"planned": "planned", "live": "live", "completed": "ended", "signed": "signed"}

@@ -57,3 +57,10 @@ def entry_states(rows: Iterable[Correctable]) -> dict[uuid.UUID, tuple[EntryStat
         else:
             states[row.id] = (EntryState.STANDING, None)
     return states
+
+
+def effective(entries: Iterable[C]) -> list[C]:
+    """Entries as they stand after corrections: superseded and voided ones drop out."""
+    items = list(entries)
+    superseded = {e.corrects_id for e in items if e.corrects_id is not None}
+    return [e for e in items if e.id not in superseded and not e.voids]

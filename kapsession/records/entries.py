@@ -1,10 +1,11 @@
-"""Plain, immutable rows handed out by the repositories: no ORM object leaves storage."""
+"""The clinical entries of a session (events, doses, readings, alerts, discharge, music) and
+the audit trail, as plain, immutable records."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from kapsession.domain.protocol import AlertRule, Comparison
@@ -17,70 +18,6 @@ LATE_ENTRY_AFTER = timedelta(minutes=5)
 def is_late(occurred_at: datetime, recorded_at: datetime) -> bool:
     """Whether an entry was written well after the moment it describes."""
     return recorded_at - occurred_at > LATE_ENTRY_AFTER
-
-
-@dataclass(frozen=True)
-class StaffRecord:
-    id: uuid.UUID
-    display_name: str
-    role: str
-    credentials: str
-    active: bool
-
-    @property
-    def signature_name(self) -> str:
-        return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
-
-
-@dataclass(frozen=True)
-class ClientRecord:
-    id: uuid.UUID
-    given_name: str
-    family_name: str
-    date_of_birth: date | None
-    record_number: str | None
-    created_at: datetime
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}".strip()
-
-
-@dataclass(frozen=True)
-class ParticipantRecord:
-    id: uuid.UUID
-    client: ClientRecord
-    position: int
-    course_id: uuid.UUID | None
-    session_number: int | None  # this session's number in the client's course
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    id: uuid.UUID
-    room: str
-    modality: str
-    status: str
-    protocol_key: str
-    protocol_name: str
-    protocol_version: int
-    protocol_text: str
-    therapist_id: uuid.UUID | None
-    nurse_id: uuid.UUID | None
-    created_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
-    participants: tuple[ParticipantRecord, ...]
-
-    @property
-    def participant_names(self) -> str:
-        return ", ".join(p.client.full_name for p in self.participants)
-
-    def participant(self, participant_id: uuid.UUID) -> ParticipantRecord:
-        for participant in self.participants:
-            if participant.id == participant_id:
-                return participant
-        raise KeyError(participant_id)
 
 
 @dataclass(frozen=True)
@@ -250,6 +187,22 @@ class DischargeAssessmentRecord:
 
 
 @dataclass(frozen=True)
+class MusicEventRecord:
+    id: uuid.UUID
+    session_id: uuid.UUID
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    track_path: str | None
+    track_title: str | None
+    playlist: str | None
+    position_ms: int | None
+    volume_pct: float | None
+    phase_key: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class AuditRecord:
     id: uuid.UUID
     occurred_at: datetime
@@ -259,87 +212,3 @@ class AuditRecord:
     entity_id: str | None
     session_id: uuid.UUID | None
     detail: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    """One line of a session list."""
-
-    id: uuid.UUID
-    status: str
-    modality: str
-    protocol_key: str
-    protocol_name: str
-    room: str
-    created_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
-    participants: tuple[str, ...]  # full names, in position order
-
-
-@dataclass(frozen=True)
-class NoteRecord:
-    """A note of the record: an in-session entry, the session note, or an addendum."""
-
-    id: uuid.UUID
-    session_id: uuid.UUID
-    participant_id: uuid.UUID | None
-    kind: str  # entry | session_note | addendum
-    text: str
-    occurred_at: datetime
-    recorded_at: datetime
-    author_id: uuid.UUID | None
-    phase_key: str | None = None
-    elapsed_s: int | None = None
-    since_dose_s: int | None = None
-    template_key: str | None = None
-    sections: tuple[tuple[str, str, str], ...] = ()  # (key, title, text) in template order
-    corrects_id: uuid.UUID | None = None
-    correction_reason: str | None = None
-    voids: bool = False
-
-
-@dataclass(frozen=True)
-class PrivateNoteRecord:
-    """A psychotherapy note: kept apart from the record, out of exports unless chosen."""
-
-    id: uuid.UUID
-    session_id: uuid.UUID
-    participant_id: uuid.UUID | None
-    text: str
-    occurred_at: datetime
-    recorded_at: datetime
-    author_id: uuid.UUID | None
-    phase_key: str | None = None
-    elapsed_s: int | None = None
-    since_dose_s: int | None = None
-    corrects_id: uuid.UUID | None = None
-    correction_reason: str | None = None
-    voids: bool = False
-
-
-@dataclass(frozen=True)
-class DraftRecord:
-    """Text being typed on one pad of a session, as last saved."""
-
-    session_id: uuid.UUID
-    pad: str
-    text: str
-    updated_at: datetime
-    author_id: uuid.UUID | None = None
-    template_key: str | None = None
-    sections: tuple[tuple[str, str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class SignatureRecord:
-    id: uuid.UUID
-    session_id: uuid.UUID
-    part: str  # monitoring | therapy | addendum
-    staff_id: uuid.UUID
-    signer_name: str
-    signer_role: str
-    signed_at: datetime
-    meaning: str
-    content_sha256: str
-    note_id: uuid.UUID | None = None

@@ -1,0 +1,104 @@
+"""Notes of the record, private notes, drafts and signatures as plain, immutable records."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+Sections = Sequence[tuple[str, str, str]]  # (key, title, text)
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    """A note of the record: an in-session entry, the session note, or an addendum."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID | None
+    kind: str  # entry | session_note | addendum
+    text: str
+    occurred_at: datetime
+    recorded_at: datetime
+    author_id: uuid.UUID | None
+    phase_key: str | None = None
+    elapsed_s: int | None = None
+    since_dose_s: int | None = None
+    template_key: str | None = None
+    sections: tuple[tuple[str, str, str], ...] = ()  # (key, title, text) in template order
+    corrects_id: uuid.UUID | None = None
+    correction_reason: str | None = None
+    voids: bool = False
+
+
+@dataclass(frozen=True)
+class PrivateNoteRecord:
+    """A psychotherapy note: kept apart from the record, out of exports unless chosen."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    participant_id: uuid.UUID | None
+    text: str
+    occurred_at: datetime
+    recorded_at: datetime
+    author_id: uuid.UUID | None
+    phase_key: str | None = None
+    elapsed_s: int | None = None
+    since_dose_s: int | None = None
+    corrects_id: uuid.UUID | None = None
+    correction_reason: str | None = None
+    voids: bool = False
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    """Text being typed on one pad of a session, as last saved."""
+
+    session_id: uuid.UUID
+    pad: str
+    text: str
+    updated_at: datetime
+    author_id: uuid.UUID | None = None
+    template_key: str | None = None
+    sections: tuple[tuple[str, str, str], ...] = ()
+
+
+# The parts of a session's record that are signed, and what each signature attests.
+PARTS = ("monitoring", "therapy")
+MEANINGS = {
+    "monitoring": "I attest that the doses, vitals, alerts and discharge recorded for this "
+    "session are complete and correct.",
+    "therapy": "I attest that the session notes and the session note are complete and correct.",
+    "addendum": "I wrote and sign this addendum.",
+}
+PART_NAMES = {"monitoring": "monitoring record", "therapy": "therapy notes"}
+
+
+@dataclass(frozen=True)
+class SignatureRecord:
+    id: uuid.UUID
+    session_id: uuid.UUID
+    part: str  # monitoring | therapy | addendum
+    staff_id: uuid.UUID
+    signer_name: str
+    signer_role: str
+    signed_at: datetime
+    meaning: str
+    content_sha256: str
+    note_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class SessionNoteText:
+    """The session note as it is signed: its template and the text of each section."""
+
+    template_key: str
+    sections: Sections
+
+    @property
+    def text(self) -> str:
+        """The whole note as plain text (for search and for exports that take one block)."""
+        return "\n\n".join(
+            f"{title}\n{body}" for _key, title, body in self.sections if body.strip()
+        )

@@ -1,0 +1,34 @@
+"""Staff and clients as plain, immutable records."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    id: uuid.UUID
+    display_name: str
+    role: str
+    credentials: str
+    active: bool
+
+    @property
+    def signature_name(self) -> str:
+        return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    id: uuid.UUID
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    record_number: str | None
+    created_at: datetime
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()

@@ -1,0 +1,62 @@
+"""Sessions, their participants and the lines of a session list."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from kapsession.records.people import ClientRecord
+
+
+@dataclass(frozen=True)
+class ParticipantRecord:
+    id: uuid.UUID
+    client: ClientRecord
+    position: int
+    course_id: uuid.UUID | None
+    session_number: int | None  # this session's number in the client's course
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: uuid.UUID
+    room: str
+    modality: str
+    status: str
+    protocol_key: str
+    protocol_name: str
+    protocol_version: int
+    protocol_text: str
+    therapist_id: uuid.UUID | None
+    nurse_id: uuid.UUID | None
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    participants: tuple[ParticipantRecord, ...]
+
+    @property
+    def participant_names(self) -> str:
+        return ", ".join(p.client.full_name for p in self.participants)
+
+    def participant(self, participant_id: uuid.UUID) -> ParticipantRecord:
+        for participant in self.participants:
+            if participant.id == participant_id:
+                return participant
+        raise KeyError(participant_id)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One line of a session list."""
+
+    id: uuid.UUID
+    status: str
+    modality: str
+    protocol_key: str
+    protocol_name: str
+    room: str
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    participants: tuple[str, ...]  # full names, in position order
