@@ -564,8 +564,10 @@ def backup_sqlite(path: Path, backup_dir: Path, label: str, *, now: datetime | N
 
 def _remove_partial(partial: Path) -> None:
     for leftover in (partial, partial.with_name(partial.name + "-journal")):
+        if not leftover.exists():  # unlink would fail on a read-only disk even then
+            continue
         try:
-            leftover.unlink(missing_ok=True)
+            leftover.unlink()
         except OSError:
             log.warning("cannot remove the unfinished backup %s", leftover)
 

@@ -237,6 +237,7 @@ def test_a_failed_backup_says_why_and_what_to_do_and_the_session_goes_on(
         )
         if folder.is_dir():
             assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == []
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
         # ... and the session goes on: the app saves entries as before
         gui_context.service.add_client("Maya", "After", at=clock.now())
         assert family_names(gui_context) == {"Before", "After"}
