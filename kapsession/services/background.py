@@ -8,6 +8,11 @@ UI thread therefore never waits for the work, and the callbacks may touch widget
 itself must not: it opens what it needs (a database connection of its own, files) and returns
 plain data.
 
+`quiet=True` is for long work nobody waits for (the daily backup): it runs on a pool of its
+own, one thread, at the lowest CPU priority (on Linux, nice 19 for that thread only), so that it
+takes the time the app and the rest of the laptop leave. Its thread never runs other work, so
+the low priority cannot slow an export the nurse waits for.
+
 At exit, `finish_tasks()` waits for work already running (a half-made backup would otherwise be
 cut off when the interpreter stops) and drops work not yet started.
 """
@@ -15,12 +20,17 @@ cut off when the interpreter stops) and drops work not yet started.
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
+
+QUIET_NICE = 19  # the lowest priority a thread can have on Linux
 
 Work = Callable[[], Any]
 OnDone = Callable[[Any], None]
@@ -63,19 +73,54 @@ def _log_failure(exc: Exception) -> None:
     log.error("background task failed", exc_info=exc)
 
 
+_quiet_pool: QThreadPool | None = None
+
+
+def quiet_pool() -> QThreadPool:
+    """The pool of quiet work: one thread, at the lowest priority."""
+    global _quiet_pool
+    if _quiet_pool is None:
+        _quiet_pool = QThreadPool()
+        _quiet_pool.setObjectName("quiet background work")
+        _quiet_pool.setMaxThreadCount(1)
+    return _quiet_pool
+
+
+def _pools(pool: QThreadPool | None) -> list[QThreadPool]:
+    if pool is not None:
+        return [pool]
+    return [QThreadPool.globalInstance(), *([_quiet_pool] if _quiet_pool is not None else [])]
+
+
+def _lower_this_threads_priority() -> None:
+    """Nice 19 for the calling thread alone. Linux schedules each thread on its own, so this
+    leaves the UI thread as it was; elsewhere `setpriority` would lower the whole app, so
+    quiet work runs at the app's priority there."""
+    if sys.platform != "linux":
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), QUIET_NICE)
+    except OSError as exc:
+        log.debug("cannot lower the priority of quiet background work: %s", exc)
+
+
 def run_task(
     work: Work,
     *,
     on_done: OnDone | None = None,
     on_failed: OnFailed | None = None,
+    quiet: bool = False,
     pool: QThreadPool | None = None,
 ) -> None:
     """Run `work()` on a pool thread; `on_done(result)` or `on_failed(exc)` follow on this
-    thread. Without `on_failed`, a failure is logged with its stack."""
+    thread. Without `on_failed`, a failure is logged with its stack. `quiet`: at the lowest
+    priority, on the quiet pool. `pool`: another pool than the app's (tests)."""
     delivery = _Delivery(on_done or (lambda _result: None), on_failed or _log_failure)
     _pending.add(delivery)
 
     def run() -> None:
+        if quiet:
+            _lower_this_threads_priority()
         try:
             result = work()
         except Exception as exc:  # every failure goes back to the caller's thread
@@ -83,18 +128,20 @@ def run_task(
         else:
             delivery.done.emit(result)
 
-    (pool or QThreadPool.globalInstance()).start(run)
+    if pool is None:
+        pool = quiet_pool() if quiet else QThreadPool.globalInstance()
+    pool.start(run)
 
 
 def running_tasks(pool: QThreadPool | None = None) -> int:
-    """How many tasks are running on the pool now."""
-    return (pool or QThreadPool.globalInstance()).activeThreadCount()
+    """How many tasks are running now (on the app's pools, or on `pool`)."""
+    return sum(p.activeThreadCount() for p in _pools(pool))
 
 
 def finish_tasks(pool: QThreadPool | None = None) -> None:
     """Drop the tasks not yet started and wait for the running ones (at exit)."""
-    pool = pool or QThreadPool.globalInstance()
-    pool.clear()
-    if pool.activeThreadCount():
-        log.info("waiting for %d background task(s) to finish", pool.activeThreadCount())
-    pool.waitForDone()
+    for each in _pools(pool):
+        each.clear()
+        if each.activeThreadCount():
+            log.info("waiting for %d background task(s) to finish", each.activeThreadCount())
+        each.waitForDone()

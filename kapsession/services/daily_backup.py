@@ -1,12 +1,16 @@
 """The day's backup of the SQLite file, made in the background while the app runs (QtCore).
 
-`start()` (once the window is shown) checks at once and then every hour: when the newest backup
-is older than `max_age`, a new one is made on a pool thread (`run_task`) with SQLite's backup
-API on a read-only connection of its own. In one step, it copies a consistent snapshot of the
-database: with the WAL, the app's own saves go on while it copies, and what they commit after the
-snapshot is in the database, not in this copy. A window left open for days therefore still makes
-its daily backup. The UI thread never waits for it; `made` or `failed` tells it the outcome.
-A failure never stops the session: it is logged and reported as a message IT can act on.
+`start()` (once the window is shown) checks at once and then every hour, so a window left open
+for days still makes its daily backup. When the newest backup is older than `max_age`, a new one
+is made as quiet background work (`run_task(quiet=True)`: a thread of its own at the lowest
+priority, so the first start of the day is no slower than the others) with SQLite's backup API
+on a read-only connection of its own. In one step, it copies a consistent snapshot of the
+database: with the WAL, the app's own saves go on while it copies, and what they commit after
+the snapshot is in the database, not in this copy. (Copying in several steps would start again
+from the beginning after each save the app makes meanwhile.)
+
+The UI thread never waits for it; `made` or `failed` tells it the outcome. A failure never
+stops the session: it is logged and reported as a message IT can act on.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from kapsession.services.background import run_task
 from kapsession.storage.database import Database, ensure_recent_backup
@@ -56,17 +60,15 @@ class DailyBackup(QObject):
         check_every: timedelta = CHECK_EVERY,
         now: Callable[[], datetime] = _wall_clock,
         make_backup: MakeBackup = ensure_recent_backup,
-        pool: QThreadPool | None = None,
         parent: QObject | None = None,
     ) -> None:
-        """`make_backup` is the work done on the pool's thread (`ensure_recent_backup`)."""
+        """`make_backup` is the work done in the background (`ensure_recent_backup`)."""
         super().__init__(parent)
         self._database = database
         self._backup_dir = backup_dir
         self._max_age = max_age
         self._now = now
         self._make_backup = make_backup
-        self._pool = pool
         self._running = False
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.VeryCoarseTimer)
@@ -101,7 +103,7 @@ class DailyBackup(QObject):
             lambda: make_backup(database, folder, max_age=max_age, now=now),
             on_done=self._done,
             on_failed=self._failed,
-            pool=self._pool,
+            quiet=True,  # the app and the laptop first: the first start is no slower
         )
 
     def _done(self, made: object) -> None:

@@ -4,6 +4,8 @@ the caller's thread; finish_tasks at exit. Real QThreadPool threads throughout."
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 
 import pytest
@@ -11,7 +13,7 @@ from PySide6.QtCore import QThread, QThreadPool
 from pytestqt.qtbot import QtBot
 from support.qt_tasks import no_task_left_running
 
-from kapsession.services.background import finish_tasks, run_task, running_tasks
+from kapsession.services.background import QUIET_NICE, finish_tasks, run_task, running_tasks
 
 WAIT_MS = 10_000  # a guard against a hang, never a timing assertion
 
@@ -87,3 +89,31 @@ def test_at_exit_running_work_is_finished_and_work_not_yet_started_is_dropped() 
     assert done == ["first"]
     assert running_tasks(pool) == 0
     releaser.join()
+
+
+def thread_priority() -> tuple[int, int]:
+    """The calling thread's id and its nice value (Linux schedules threads one by one)."""
+    native = threading.get_native_id()
+    return native, os.getpriority(os.PRIO_PROCESS, native)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="thread priorities are Linux's here")
+def test_quiet_work_runs_at_the_lowest_priority_and_leaves_the_rest_as_it_was(
+    qtbot: QtBot,
+) -> None:
+    # Given the UI thread at the app's priority
+    ui_thread, app_nice = thread_priority()
+    assert app_nice < QUIET_NICE
+    seen: dict[str, tuple[int, int]] = {}
+    # When quiet work runs, and then ordinary work
+    run_task(thread_priority, quiet=True, on_done=lambda got: seen.setdefault("quiet", got))
+    qtbot.waitUntil(lambda: "quiet" in seen, timeout=WAIT_MS)
+    run_task(thread_priority, on_done=lambda got: seen.setdefault("ordinary", got))
+    qtbot.waitUntil(lambda: "ordinary" in seen, timeout=WAIT_MS)
+    # Then the quiet work ran at the lowest priority on a thread of its own
+    quiet_thread, quiet_nice = seen["quiet"]
+    assert quiet_nice == QUIET_NICE and quiet_thread != ui_thread
+    # ... while ordinary work and the UI thread kept the app's priority
+    ordinary_thread, ordinary_nice = seen["ordinary"]
+    assert ordinary_nice == app_nice and ordinary_thread not in (ui_thread, quiet_thread)
+    assert thread_priority() == (ui_thread, app_nice)

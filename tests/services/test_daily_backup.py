@@ -8,7 +8,9 @@ the seam.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -22,7 +24,7 @@ from support.qt_tasks import no_task_left_running
 from kapsession import cli
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import Paths
-from kapsession.services.background import running_tasks
+from kapsession.services.background import QUIET_NICE, running_tasks
 from kapsession.services.context import DAILY_BACKUP_AGE, AppContext, open_context
 from kapsession.services.daily_backup import CHECK_EVERY, DailyBackup, MakeBackup
 from kapsession.storage.database import (
@@ -58,11 +60,13 @@ class Gate:
         self.reached = threading.Event()
         self.opened = threading.Event()
         self.threads: list[int] = []
+        self.priorities: list[int] = []
 
     def __call__(
         self, database: Database, backup_dir: Path, *, max_age: timedelta, now: datetime | None
     ) -> Path | None:
         self.threads.append(threading.get_ident())
+        self.priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         self.reached.set()
         assert self.opened.wait(WAIT_MS / 1000), "the test never opened the gate"
         return ensure_recent_backup(database, backup_dir, max_age=max_age, now=now)
@@ -116,9 +120,11 @@ def test_the_caller_has_control_back_and_saves_entries_while_the_backup_is_pendi
     backup = daily_backup(gui_context, clock, gate)
     # When the daily backup starts
     backup.start()
-    # Then start() has returned while the backup's work is held on another thread
+    # Then start() has returned while the backup's work is held on another thread, one at the
+    # lowest priority (the app and the laptop first)
     assert gate.reached.wait(WAIT_MS / 1000)
     assert gate.threads != [threading.get_ident()]
+    assert gate.priorities == [QUIET_NICE if sys.platform == "linux" else os.getpriority(0, 0)]
     assert backup.running and running_tasks() == 1
     # ... and meanwhile the app saves an entry, and a second check starts no second backup
     service.add_client("Maya", "While", at=clock.now())
