@@ -8,16 +8,24 @@ the moment the parent starts the process to the moment the child prints its one 
 which it does once its window is shown and painted:
 
     app        python -m kapsession --data-dir DATA  with KAPSESSION_STARTUP_PROBE=live:
-               the real entry point (logging, database checks, the daily backup, the window,
-               the start screen's lists), then the newest live session opened as Resume would
-               (its timeline, check-ins, notes, music panel), then painted
+               the real entry point (logging, database checks, the window and the start
+               screen's lists, the daily backup's check in the background: a later start of
+               the day, a recent backup there), then the newest live session opened as Resume
+               would (its timeline, check-ins, notes, music panel), then painted
     bare       a QMainWindow of the same size, shown and painted (nothing else)
     bare+orm   the same window after importing SQLAlchemy's ORM: the least any app on this
                stack can take (a reference, not the target)
 
-The database is made by benchmarks/big_database.py (10,000 past sessions, one live). The first
-app start of a day makes the daily backup of the database; it is timed on its own line and
-left out of the median, since it happens once a day.
+The database is made by benchmarks/big_database.py (10,000 past sessions, one live).
+
+The first app start of a day also makes the daily backup of the database, in the background
+once the window is shown (issue 13). It is timed as a child of its own:
+
+    app-first  the same app start with the backups folder emptied first, so that this start
+               is the day's first and makes the backup (checked after the child has ended)
+
+Target (issue 13): the first start of the day no slower than the others: the median app-first
+at most 1.1x the median app (1.1: the spread between runs of the same child on this machine).
 
 Settings: KAPSESSION_BENCH_RUNS (default 7) runs of each child, interleaved;
 KAPSESSION_BENCH_SESSIONS (default 10000).
@@ -27,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,6 +50,7 @@ import big_database  # noqa: E402
 from verdicts import report  # noqa: E402
 
 TARGET_RATIO = 1.5
+FIRST_START_RATIO = 1.1
 RUNS = int(os.environ.get("KAPSESSION_BENCH_RUNS", "7"))
 SESSIONS = int(os.environ.get("KAPSESSION_BENCH_SESSIONS", "10000"))
 TIMEOUT_S = 120
@@ -101,21 +111,37 @@ def main() -> int:
         bare = [sys.executable, "-c", BARE.format(extra_import="")]
         floor = [sys.executable, "-c", BARE.format(extra_import="import sqlalchemy.orm")]
 
-        # Bytecode caches, as an installed app has them; then the day's first start (backup).
+        backups = data / "backups"
+
+        def check_live(line: dict[str, object]) -> None:
+            if line.get("screen") != "live" or line.get("session") != str(big.live_session_id):
+                raise SystemExit(f"startup bench: the app did not open the live session: {line}")
+
+        def first_start() -> float:
+            """The day's first start: no backup yet; it must have made one when it ends."""
+            shutil.rmtree(backups, ignore_errors=True)
+            elapsed, line = time_to_line(app, app_env)
+            check_live(line)
+            if not list(backups.glob("*-daily.sqlite3")):
+                raise SystemExit("startup bench: the first start of the day made no backup")
+            return elapsed
+
+        # Bytecode caches, as an installed app has them; one untimed start of each child.
         subprocess.run(
             [sys.executable, "-m", "compileall", "-q", str(REPO / "kapsession")],
             env=env,
             check=True,
         )
         time_to_line(bare, env)
-        first_s, first = time_to_line(app, app_env)
-        if first.get("screen") != "live" or first.get("session") != str(big.live_session_id):
-            raise SystemExit(f"startup bench: the app did not open the live session: {first}")
+        first_start()
 
-        times: dict[str, list[float]] = {"app": [], "bare": [], "bare+orm": []}
+        times: dict[str, list[float]] = {"app": [], "app-first": [], "bare": [], "bare+orm": []}
         for _ in range(RUNS):
             times["bare"].append(time_to_line(bare, env)[0])
-            times["app"].append(time_to_line(app, app_env)[0])
+            times["app-first"].append(first_start())
+            later_s, later = time_to_line(app, app_env)
+            check_live(later)
+            times["app"].append(later_s)
             times["bare+orm"].append(time_to_line(floor, env)[0])
 
     medians = {name: statistics.median(values) for name, values in times.items()}
@@ -124,7 +150,6 @@ def main() -> int:
         f"start-up to a shown window: {SESSIONS} sessions in the database ({size_mb:.0f} MB, "
         f"built in {build_s:.0f} s), {RUNS} runs each, interleaved, offscreen"
     )
-    print(f"  first app start of the day (with the daily backup): {first_s:.3f} s")
     for name, values in times.items():
         spread = ", ".join(f"{v:.3f}" for v in values)
         print(f"  {name:<9} median {medians[name]:.3f} s  ({spread})")
@@ -143,7 +168,19 @@ def main() -> int:
         f"{ratio:.2f}x a bare window ({medians['app']:.3f} s)",
         f"<= {TARGET_RATIO}x",
     )
-    return 0 if verdict == "PASS" else 1
+    first_ratio = medians["app-first"] / medians["app"]
+    first_verdict = "PASS" if first_ratio <= FIRST_START_RATIO else "FAIL"
+    print(
+        f"{first_verdict}: first start of the day {medians['app-first']:.3f} s / later start "
+        f"{medians['app']:.3f} s = {first_ratio:.2f}x (target <= {FIRST_START_RATIO}x)"
+    )
+    report(
+        "startup-first-start",
+        first_verdict == "PASS",
+        f"{first_ratio:.2f}x a later start ({medians['app-first']:.3f} s)",
+        f"<= {FIRST_START_RATIO}x",
+    )
+    return 0 if verdict == first_verdict == "PASS" else 1
 
 
 if __name__ == "__main__":

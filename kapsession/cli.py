@@ -176,8 +176,11 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
     clock: Clock = SystemClock()
     if args.command == "demo" and args.speed != 1.0 and not args.populate:
         clock = ScaledClock(SystemClock(), args.speed)
+    # The GUI makes the day's backup in the background once its window is shown; the other
+    # commands make it here, as before (they are short, and a backup must not outlive them).
+    gui = args.command == "gui" or (args.command == "demo" and not args.populate)
     try:
-        context = open_context(paths, clock=clock)
+        context = open_context(paths, clock=clock, daily_backup=not gui)
     except (StorageError, NotWritable) as exc:
         log.error("cannot open data: %s", exc)
         if args.command in ("gui", "demo") and not getattr(args, "populate", False):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -37,16 +38,23 @@ class AppContext:
         self.database.close()
 
 
-def open_context(paths: Paths, *, clock: Clock | None = None) -> AppContext:
-    """Everything a command or the GUI needs; raises StorageError/NotWritable with a message."""
+def open_context(
+    paths: Paths, *, clock: Clock | None = None, daily_backup: bool = True
+) -> AppContext:
+    """Everything a command or the GUI needs; raises StorageError/NotWritable with a message.
+
+    `daily_backup`: make the day's backup here, before returning, if none is recent (the
+    command-line commands). The GUI passes False and makes it in the background once its
+    window is shown (`services/daily_backup.py`)."""
     ensure_writable(paths.data_dir)
     append_only.install()
     check_database_url(paths.database_url)
     database = open_database(paths.database_url, backup_dir=paths.backup_dir)
-    try:
-        ensure_recent_backup(database, paths.backup_dir, max_age=DAILY_BACKUP_AGE)
-    except (OSError, StorageError) as exc:  # a failed backup must not stop a session
-        log.warning("daily backup failed: %s", exc)
+    if daily_backup:
+        try:
+            ensure_recent_backup(database, paths.backup_dir, max_age=DAILY_BACKUP_AGE)
+        except (OSError, sqlite3.Error, StorageError) as exc:  # it must not stop the command
+            log.warning("daily backup failed: %s", exc)
     catalog = ProtocolCatalog(protocols_dir())
     return AppContext(
         paths=paths,

@@ -548,15 +548,28 @@ def backup_sqlite(path: Path, backup_dir: Path, label: str, *, now: datetime | N
     try:
         copy = sqlite3.connect(partial)
         try:
-            source.backup(copy)
+            source.backup(copy)  # one step: a consistent snapshot, while the WAL takes writes
         finally:
             copy.close()
+    except BaseException:
+        _remove_partial(partial)  # a full disk gets its space back
+        raise
     finally:
         source.close()
     partial.replace(target)
     _prune_backups(backup_dir, path.stem)
     log.info("backed up %s to %s", path, target)
     return target
+
+
+def _remove_partial(partial: Path) -> None:
+    for leftover in (partial, partial.with_name(partial.name + "-journal")):
+        if not leftover.exists():  # unlink would fail on a read-only disk even then
+            continue
+        try:
+            leftover.unlink()
+        except OSError:
+            log.warning("cannot remove the unfinished backup %s", leftover)
 
 
 def list_backups(backup_dir: Path, stem: str) -> list[Path]:

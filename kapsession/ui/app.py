@@ -13,9 +13,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from kapsession import APP_NAME, __version__
 from kapsession.logs import set_error_presenter
 from kapsession.resources import icons_dir
+from kapsession.services.background import finish_tasks
 from kapsession.services.context import AppContext
 from kapsession.ui import startup_probe
 from kapsession.ui.app_controller import AppController
+from kapsession.ui.backup_notice import start_daily_backup
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.theme import apply_room_theme
 
@@ -90,12 +92,15 @@ def run_gui(context: AppContext, *, training: bool) -> int:
     )
     window.show()
     log.info("window shown")
+    backup = start_daily_backup(window, context)
     probe = startup_probe.requested_mode()
     if probe is not None:
         startup_probe.arm(app, window, probe, controller)
     code = app.exec()
     if controller.live is not None:
         controller.live.stop()
+    backup.stop()
+    finish_tasks()  # a backup being made is finished, not cut off
     lock.unlock()
     set_error_presenter(None)
     return code

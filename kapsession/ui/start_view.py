@@ -119,6 +119,11 @@ class StartView(QWidget):
         clients_layout.addWidget(self.client_list, 1)
         clients_layout.addWidget(self.empty_hint)
         clients_layout.addLayout(buttons)
+        self.backup_problem = QLabel()
+        self.backup_problem.setObjectName("notice")
+        self.backup_problem.setAccessibleName("Backup problem")
+        self.backup_problem.setWordWrap(True)
+        self.backup_problem.hide()
         disclaimer = QLabel(DISCLAIMER)
         disclaimer.setObjectName("notice")
         disclaimer.setWordWrap(True)
@@ -129,6 +134,7 @@ class StartView(QWidget):
         layout.addWidget(self.live_panel)
         layout.addWidget(self.ended_panel)
         layout.addWidget(clients_panel, 1)
+        layout.addWidget(self.backup_problem)
         layout.addWidget(disclaimer)
         # Outside a dialog a focused button ignores Enter unless it is auto-default.
         for button in (
@@ -148,6 +154,11 @@ class StartView(QWidget):
 
     def set_training(self, training: bool) -> None:
         self.training.setVisible(training)
+
+    def show_backup_problem(self, message: str) -> None:
+        """A quiet line above the disclaimer until the next backup is made; "" hides it."""
+        self.backup_problem.setText(message)
+        self.backup_problem.setVisible(bool(message))
 
     def show_live_sessions(self, sessions: list[SessionSummary]) -> None:
         self.live_list.clear()
