@@ -165,7 +165,7 @@ if [[ $status -eq 0 ]]; then
             echo "# Written by scripts/test-fresh.sh full after it passed; commit it. .ci/run"
             echo "# runs the short form on a fresh root whenever the set-up files differ from these."
             echo "setup $(setup_hash "$commit")"
-            echo "proven $(date -u +%Y-%m-%d) at ${commit:0:12}, full make test in $((SECONDS - started)) s"
+            echo "proven $(date -u +%Y-%m-%d) at ${commit:0:12}: root, make run and make test in $((SECONDS - started)) s"
         } >"$stamp"
         say "wrote $stamp"
     fi
