@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import errno
-import os
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import event
+from support.filesystems import fill, small_filesystem
 
 from kapsession.records.errors import (
     AppendOnlyViolation,
@@ -142,35 +139,9 @@ def test_a_full_database_refuses_the_entry_keeps_the_rest_and_recovers(
 
 @pytest.fixture
 def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MiB tmpfs of our own (needs root and permission to mount; skipped otherwise)."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("a real full filesystem needs root to mount a small tmpfs")
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "kapsession-test", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip()}); simulated case only")
-    try:
+    """A 2 MiB tmpfs of our own (needs root and permission to mount)."""
+    with small_filesystem(tmp_path / "tiny", "2m") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "--lazy", str(mount_point)], check=False)
-
-
-def _fill(path: Path) -> None:
-    """Write zeros to `path` until the filesystem refuses."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        while True:
-            os.write(fd, bytes(4096))
-    except OSError as exc:
-        assert exc.errno == errno.ENOSPC
-    finally:
-        os.close(fd)
 
 
 def test_a_really_full_filesystem_refuses_the_entry_and_recovers(
@@ -187,7 +158,7 @@ def test_a_really_full_filesystem_refuses_the_entry_and_recovers(
 
         # And another file has taken all the space that was left
         filler = tiny_filesystem / "filler"
-        _fill(filler)
+        fill(filler)
 
         # When entries keep coming, Then one is refused with the disk-full message
         saved = []

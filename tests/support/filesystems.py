@@ -36,6 +36,29 @@ def _unmount(mount_point: Path) -> None:
 
 
 @contextmanager
+def small_filesystem(folder: Path, size: str = "1m") -> Iterator[Path]:
+    """`folder` (made if missing) is a tmpfs of `size` of its own, unmounted afterwards."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _mount_tmpfs(folder, f"size={size},mode=0755")
+    try:
+        yield folder
+    finally:
+        _unmount(folder)
+
+
+def fill(path: Path) -> None:
+    """Write zeros to `path` until its filesystem refuses with ENOSPC."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, bytes(4096))
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def read_only_folder(folder: Path) -> Iterator[Path]:
     """`folder` (made if missing) exists, and no file can be made in it, whoever runs."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -56,18 +79,6 @@ def read_only_folder(folder: Path) -> Iterator[Path]:
 @contextmanager
 def full_folder(folder: Path, size: str = "1m") -> Iterator[Path]:
     """`folder` is a small filesystem of its own, already full."""
-    folder.mkdir(parents=True, exist_ok=True)
-    _mount_tmpfs(folder, f"size={size},mode=0755")
-    try:
-        filler = folder / ".filler"
-        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            while True:
-                os.write(fd, bytes(4096))
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
-        finally:
-            os.close(fd)
+    with small_filesystem(folder, size):
+        fill(folder / ".filler")
         yield folder
-    finally:
-        _unmount(folder)
