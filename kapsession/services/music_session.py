@@ -27,6 +27,7 @@ from kapsession.audio.crossfader import Crossfader
 from kapsession.audio.player import Player, PlayerState
 from kapsession.audio.playlist import Playlist, PlaylistEntry, PlaylistError, read_playlist
 from kapsession.audio.probe import probe_track_headers
+from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
 from kapsession.services.live_session import LiveSession
 from kapsession.storage.music_log import MusicLogRepository
@@ -100,6 +101,7 @@ def track_title(entry: PlaylistEntry) -> str:
 class MusicSession(QObject):
     changed = Signal()
     notice = Signal(str)  # a quiet notice for the therapist: a skipped file, music disabled
+    music_logged = Signal(MusicEventRecord)  # a music event written: the record of its row
 
     def __init__(
         self,
@@ -619,7 +621,7 @@ class MusicSession(QObject):
         if kind == "track_start":
             self.track_starts.append((now, track_title(entry) if entry else ""))
         try:
-            self._log.add(
+            record = self._log.add(
                 self._live.record.id,
                 kind,
                 occurred_at=now,
@@ -635,6 +637,8 @@ class MusicSession(QObject):
         except StorageError as exc:
             log.warning("music event not logged: %s", exc)
             self.notice.emit(f"The music log could not be saved: {exc}")
+            return
+        self.music_logged.emit(record)
 
 
 def open_music(

@@ -18,12 +18,13 @@ from datetime import datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord
 from kapsession.records.session_log import LogItem
 from kapsession.services.live_session import LiveSession
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.session_log import SessionLog
+from kapsession.storage.session_log import SessionLog, music_item
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,10 @@ class NotePad(QObject):
         """The session's whole log, read from every table of the record (never private notes),
         in time order: what the event list beside the pad shows."""
         return self._log.items(self._live.record, staff_names)
+
+    def music_log_item(self, event: MusicEventRecord) -> LogItem:
+        """A music event as the event list shows it, the same item a full read makes."""
+        return music_item(event)
 
     def draft(self, pad: str) -> str:
         """The text last typed on `pad` and not committed (what to put back on screen)."""

@@ -222,27 +222,27 @@ def _note_items(notes: Iterable[NoteRecord], names: dict[uuid.UUID, str]) -> lis
     return items
 
 
+def music_item(m: MusicEventRecord) -> LogItem:
+    """The event list's item for one music event (read back, or as its save returned it)."""
+    title = _MUSIC_TITLES.get(m.kind, m.kind.replace("_", " ").capitalize())
+    if m.kind == "volume" and m.volume_pct is not None:
+        detail = f"{m.volume_pct:.0f} %"
+    elif m.kind == "playlist_switch":
+        detail = m.playlist or ""
+    else:
+        detail = m.track_title or ""
+    return LogItem(
+        at=m.occurred_at,
+        recorded_at=m.recorded_at,
+        kind=LogKind.MUSIC,
+        title=title,
+        detail=detail,
+        entry_id=m.id,
+    )
+
+
 def _music_items(events: Iterable[MusicEventRecord]) -> list[LogItem]:
-    items = []
-    for m in events:
-        title = _MUSIC_TITLES.get(m.kind, m.kind.replace("_", " ").capitalize())
-        if m.kind == "volume" and m.volume_pct is not None:
-            detail = f"{m.volume_pct:.0f} %"
-        elif m.kind == "playlist_switch":
-            detail = m.playlist or ""
-        else:
-            detail = m.track_title or ""
-        items.append(
-            LogItem(
-                at=m.occurred_at,
-                recorded_at=m.recorded_at,
-                kind=LogKind.MUSIC,
-                title=title,
-                detail=detail,
-                entry_id=m.id,
-            )
-        )
-    return items
+    return [music_item(m) for m in events]
 
 
 class SessionLog:

@@ -297,6 +297,7 @@ class AppController(QObject):
         )
         self.music.changed.connect(self._show_music)
         self.music.notice.connect(self.window.live_view.music.show_notice)
+        self.music.music_logged.connect(self.notes.music_logged)
         self.window.live_view.music.set_playlists(self.music.playlist_names())
         self.window.live_view.music.show_notice("")
         self._show_music()

@@ -1,21 +1,24 @@
 """The therapist's side of the session screen: the note pad, the event list, the session note.
 
 Kept apart from AppController (the session, the nurse's entries, the music): this one opens
-with a session, binds the note pad service to the widgets, and refreshes the event list when
-entries change or a second passes.
+with a session, binds the note pad service to the widgets, and keeps the event list up to date
+from signals: entries saved elsewhere (read again in full) and music logged (appended from the
+record its save returned). A full read happens on open and after an error, never on a timer.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
-import time
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from PySide6.QtCore import QObject, Signal
 
 from kapsession.domain.clock import Clock
 from kapsession.domain.quick_markers import QuickMarker
+from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
 from kapsession.records.session_log import LogItem
 from kapsession.services.live_session import LiveSession
@@ -27,11 +30,15 @@ from kapsession.ui.session_note_page import SessionNotePage
 
 log = logging.getLogger(__name__)
 
-LOG_REREAD_S = 10.0
 LOCKED_TEXT = (
     "The therapy notes of this session are signed: no more entries. Add an addendum on the "
     "Session note and signing tab."
 )
+
+
+def _order(item: LogItem) -> tuple[datetime, datetime]:
+    """Where an item sits in the event list (as the full read sorts it)."""
+    return item.at, item.recorded_at
 
 
 class NotesController(QObject):
@@ -60,7 +67,6 @@ class NotesController(QObject):
         self._staff_names: dict[uuid.UUID, str] = {}
         self._items: list[LogItem] = []
         self._log_stale = True
-        self._log_read_at = 0.0  # monotonic seconds
         self._locked: bool | None = None
         view.note_pad.set_markers(markers)
         view.set_quick_markers(markers)
@@ -102,8 +108,19 @@ class NotesController(QObject):
 
     # refreshing ---------------------------------------------------------------------------
     def entries_changed(self) -> None:
-        """Something was saved elsewhere (a dose, a check-in, music): the log is stale."""
+        """Something was saved elsewhere (a dose, a check-in): the log is stale."""
         self._log_stale = True
+
+    def music_logged(self, event: MusicEventRecord) -> None:
+        """A music event was written: its item joins the list in time order, no read."""
+        pad = self.pad
+        if pad is None or event.session_id != pad.session_id:
+            return
+        if not self._log_stale:  # a stale list is read in full, this event with it
+            item = pad.music_log_item(event)
+            at = bisect.bisect_right(self._items, _order(item), key=_order)
+            self._items.insert(at, item)
+        self.refresh()
 
     def refresh(self) -> None:
         """Bring the pad and the event list up to date; cheap when nothing changed."""
@@ -111,13 +128,7 @@ class NotesController(QObject):
         if pad is None:
             return
         live = pad.live
-        # Music events are written without an entry_saved signal: while the list is on screen,
-        # read the log again now and then so tracks and transitions show up.
-        if self.view.events.isVisible() and time.monotonic() - self._log_read_at > LOG_REREAD_S:
-            self._log_stale = True
         if self._log_stale:
-            self._log_stale = False
-            self._log_read_at = time.monotonic()
             try:
                 self._items = pad.log_items(self._staff_names)
                 record_notes, private = pad.entries(), pad.private_entries()
@@ -125,7 +136,8 @@ class NotesController(QObject):
                 self._therapy_signed = any(s.part == "therapy" for s in signed_parts)
             except StorageError as exc:
                 self.view.show_failure(str(exc))
-                return
+                return  # still stale: the next refresh reads again
+            self._log_stale = False
             self.view.note_pad.show_entries(
                 record_notes, private, participants=self._participants()
             )

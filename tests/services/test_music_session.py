@@ -26,6 +26,7 @@ from kapsession.audio.backend import AudioBackend, open_backend
 from kapsession.audio.libvlc import install_hint
 from kapsession.audio.null_player import NullPlayer
 from kapsession.audio.player import PlayerState
+from kapsession.records.entries import MusicEventRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import (
@@ -332,6 +333,30 @@ def test_transport_actions_are_logged_with_track_playlist_phase_and_position(
 
     # Then exactly these rows follow the track's start in the record
     assert h.rows() == [row("track_start", "Arrival one"), *expected]
+
+
+def test_each_music_event_written_is_signalled_with_the_record_of_its_row(
+    make_harness: MakeHarness, qtbot: QtBot
+) -> None:
+    # Given a session whose music events are listened to
+    h = make_harness()
+    signalled: list[MusicEventRecord] = []
+    h.music.music_logged.connect(signalled.append)
+
+    # When the music starts, skips to the next track and is paused
+    start_playing(qtbot, h, played_s=10)
+    h.music.next()
+    h.music.pause()
+
+    # Then every row written was signalled once, in order, as it reads back from the database
+    assert [r.kind for r in signalled] == [
+        "track_start",
+        "skip",
+        "track_end",
+        "track_start",
+        "pause",
+    ]
+    assert signalled == MusicLogRepository(h.room.context.database).for_session(h.record.id)
 
 
 def test_seek_moves_the_music(make_harness: MakeHarness, qtbot: QtBot) -> None:
