@@ -30,6 +30,8 @@ from kapsession.ui.session_note_page import SessionNotePage
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_FAILURE_S = 10.0  # a failed read of the log is tried again after this, or at once
+# when something new is written
 LOCKED_TEXT = (
     "The therapy notes of this session are signed: no more entries. Add an addendum on the "
     "Session note and signing tab."
@@ -67,6 +69,7 @@ class NotesController(QObject):
         self._staff_names: dict[uuid.UUID, str] = {}
         self._items: list[LogItem] = []
         self._log_stale = True
+        self._retry_at = 0.0  # monotonic seconds: when a failed read may be tried again
         self._locked: bool | None = None
         view.note_pad.set_markers(markers)
         view.set_quick_markers(markers)
@@ -110,6 +113,7 @@ class NotesController(QObject):
     def entries_changed(self) -> None:
         """Something was saved elsewhere (a dose, a check-in): the log is stale."""
         self._log_stale = True
+        self._retry_at = 0.0
 
     def music_logged(self, event: MusicEventRecord) -> None:
         """A music event was written: its item joins the list in time order, no read."""
@@ -120,6 +124,7 @@ class NotesController(QObject):
             item = pad.music_log_item(event)
             at = bisect.bisect_right(self._items, _order(item), key=_order)
             self._items.insert(at, item)
+        self._retry_at = 0.0
         self.refresh()
 
     def refresh(self) -> None:
@@ -128,7 +133,7 @@ class NotesController(QObject):
         if pad is None:
             return
         live = pad.live
-        if self._log_stale:
+        if self._log_stale and self.clock.monotonic() >= self._retry_at:
             try:
                 self._items = pad.log_items(self._staff_names)
                 record_notes, private = pad.entries(), pad.private_entries()
@@ -136,7 +141,10 @@ class NotesController(QObject):
                 self._therapy_signed = any(s.part == "therapy" for s in signed_parts)
             except StorageError as exc:
                 self.view.show_failure(str(exc))
-                return  # still stale: the next refresh reads again
+                # Still stale: read again after a pause, or when something new is written,
+                # not on every tick of a database that keeps failing.
+                self._retry_at = self.clock.monotonic() + RETRY_AFTER_FAILURE_S
+                return
             self._log_stale = False
             self.view.note_pad.show_entries(
                 record_notes, private, participants=self._participants()

@@ -28,6 +28,7 @@ from kapsession.audio.backend import AudioBackend
 from kapsession.audio.null_player import NullPlayer
 from kapsession.domain.clock import FakeClock
 from kapsession.records.entries import MusicEventRecord
+from kapsession.records.errors import StorageError
 from kapsession.records.session_log import LogItem, LogKind
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession
@@ -255,4 +256,39 @@ def test_the_list_is_never_read_again_on_a_timer(
 
     # Then the database was not read at all
     assert sql.selects_since(mark) == []
+    app.leave_session()
+
+
+def test_a_log_that_cannot_be_read_is_tried_again_after_a_pause_not_on_every_tick(
+    music_app: tuple[RunningApp, StatementLog], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _sql = music_app
+    # Given the Notes tab on screen, and a log read that fails (the database refuses reads)
+    app.key(Qt.Key.Key_N)
+    notes = app.controller.notes
+    assert notes.pad is not None
+    attempts: list[float] = []
+
+    def refused(*_args: Any) -> list[LogItem]:
+        attempts.append(app.clock.monotonic())
+        raise StorageError("The database cannot be read right now.")
+
+    monkeypatch.setattr(notes.pad, "log_items", refused)
+    notes.entries_changed()
+
+    # When the session ticks on for a few seconds
+    for _ in range(5):
+        minutes_pass(app, 1 / 60)
+    # Then the read was tried once, not on every tick
+    assert len(attempts) == 1
+
+    # When the pause has passed, Then it is tried again
+    minutes_pass(app, 10 / 60)
+    assert len(attempts) == 2
+
+    # When the database answers again and something new is written, Then the list is read
+    # at once and shows it
+    monkeypatch.undo()
+    record = logged(app, app.live_view.music.play_pause_requested.emit)
+    assert record.id in {item.entry_id for item in shown(app)}
     app.leave_session()
