@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.audio_files import silent_wav
 from support.pulse import PulseSink, pulse_sink
 
 pytestmark = pytest.mark.slow
@@ -25,16 +25,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 RunCli = Callable[..., subprocess.CompletedProcess[str]]  # the run_cli fixture (conftest.py)
 
 TRACKS_S = {"one.wav": 2, "Stille Wasser – Größe.wav": 3, "雨の音.wav": 65}
-
-
-def silent_wav(path: Path, seconds: float) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(8000)
-        out.writeframes(b"\x80" * round(seconds * 8000))
-    return path
 
 
 def mmss(seconds: int) -> str:

@@ -10,7 +10,6 @@ the database, in the order they were written.
 from __future__ import annotations
 
 import os
-import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,6 +20,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 from services_support import START, Room
 from sqlalchemy import select, text
+from support.audio_files import silent_wav
 
 from kapsession.audio.backend import AudioBackend, open_backend
 from kapsession.audio.libvlc import install_hint
@@ -48,17 +48,6 @@ PLAYLIST_SUFFIXES = (".m3u", ".m3u8", ".pls", ".xspf")
 
 
 # --- music files and playlists in tmp_path ----------------------------------------------------
-
-
-def silent_wav(path: Path, seconds: float, rate_hz: int = 1000) -> Path:
-    """A valid 8-bit WAV of `seconds`: NullPlayer only reads its header, so it can be silent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(rate_hz)
-        out.writeframes(b"\x80" * round(seconds * rate_hz))
-    return path
 
 
 def m3u8(folder: Path, name: str, *entries: tuple[str, str | None]) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import wave
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import event
+from support.audio_files import silent_wav
 from ui_harness import START, WAIT_MS, ModalGuard, RunningApp, data_dir_context
 
 from kapsession.audio.backend import AudioBackend
@@ -72,15 +72,6 @@ class StatementLog:
 
     def selects_since(self, mark: int) -> list[str]:
         return [s for s in self.statements[mark:] if s.lstrip().upper().startswith("SELECT")]
-
-
-def silent_wav(path: Path, seconds: float) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(1000)
-        out.writeframes(b"\x80" * round(seconds * 1000))
 
 
 def playlists(folder: Path) -> Path:
