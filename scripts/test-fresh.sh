@@ -106,8 +106,11 @@ fi
 say "clean root ready after $((SECONDS - started)) s"
 
 # What reaches the registries: apt sources, pip's configuration, CA certificates, DNS.
-rm -f "$root/etc/apt/sources.list"
-cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null || true
+# (A host with one-line sources only: the root keeps debootstrap's own list of the mirror.)
+if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
+    rm -f "$root/etc/apt/sources.list"
+    cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/"
+fi
 [[ -r /etc/pip.conf ]] && cp /etc/pip.conf "$root/etc/pip.conf"
 mkdir -p "$root/etc/ssl/certs" "$root/usr/local/share/ca-certificates"
 cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
