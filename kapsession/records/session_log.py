@@ -45,6 +45,16 @@ _KIND_LABELS = {
 }
 
 
+_KIND_RANK = {kind: rank for rank, kind in enumerate(LogKind)}
+
+
+def log_order(item: LogItem) -> tuple[datetime, datetime, int, str, str]:
+    """Where an item sits in the log: by the time it describes, then when it was written; items
+    of the same instant (a dose and the hold-dose caution saved with it) in a fixed order, so
+    a list read in full and one kept up to date entry by entry are the same list."""
+    return item.at, item.recorded_at, _KIND_RANK[item.kind], item.title, str(item.entry_id or "")
+
+
 @dataclass(frozen=True)
 class LogItem:
     at: datetime  # the time the item describes

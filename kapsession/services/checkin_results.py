@@ -13,6 +13,7 @@ from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,
     DoseRecord,
+    EventRecord,
     ObservationRecord,
 )
 
@@ -51,6 +52,14 @@ class IntranasalStatus:
 
 
 @dataclass(frozen=True)
+class DeviceResult:
+    """An esketamine device as saved, and the dose's devices with it."""
+
+    event: EventRecord
+    status: IntranasalStatus
+
+
+@dataclass(frozen=True)
 class DoseResult:
     """A dose as saved, or why not: problems with what was typed, or a hold-dose check that
     needs an override (`needs_override`)."""
@@ -61,6 +70,7 @@ class DoseResult:
     entered: DoseInput | None = None
     intranasal: IntranasalStatus | None = None
     spit_due_at: datetime | None = None  # sublingual: when to spit or swallow
+    events: tuple[EventRecord, ...] = ()  # saved with the dose (a hold-dose caution)
 
     @property
     def saved(self) -> bool:
@@ -88,6 +98,7 @@ class DischargeResult:
 
     evaluation: DischargeEvaluation
     assessment: DischargeAssessmentRecord | None = None
+    event: EventRecord | None = None  # the discharge event saved with the assessment
 
     @property
     def saved(self) -> bool:

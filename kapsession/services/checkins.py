@@ -10,7 +10,7 @@ message for the nurse. Times come from the caller (the live session's trusted cl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,11 +55,14 @@ from kapsession.records.entries import (
     AcknowledgementRecord,
     AlertRecord,
     ClientAlertRuleRecord,
+    DoseRecord,
+    EventRecord,
     ObservationRecord,
 )
 from kapsession.records.errors import StorageError
 from kapsession.services.checkin_results import (
     CheckinResult,
+    DeviceResult,
     DischargeResult,
     DoseResult,
     IntranasalStatus,
@@ -342,7 +345,7 @@ class CheckinService:
             if not may_dose(check, override):
                 return DoseResult(hold_dose=check, entered=entered)
             events.extend(_hold_dose_events(check, override, baseline))
-        dose = self.entries.add_dose(
+        dose, saved_events = self.entries.add_dose_with_events(
             session_id,
             participant_id,
             occurred_at=occurred_at,
@@ -372,6 +375,7 @@ class CheckinService:
             entered=entered,
             intranasal=self.intranasal_status(session_id, participant_id),
             spit_due_at=spit,
+            events=saved_events,
         )
 
     @staticmethod
@@ -436,7 +440,7 @@ class CheckinService:
         occurred_at: datetime,
         recorded_at: datetime,
         by: uuid.UUID | None = None,
-    ) -> IntranasalStatus:
+    ) -> DeviceResult:
         """The next esketamine device of the dose was given (the first is the dose itself)."""
         status = self.intranasal_status(session_id, participant_id)
         if status is None:
@@ -451,7 +455,7 @@ class CheckinService:
                 f"{len(status.given_at)} ({_time(status.given_at[-1])}); check the time."
             )
         number = len(status.given_at) + 1
-        self.entries.add_event(
+        event = self.entries.add_event(
             session_id,
             "device_given",
             occurred_at=occurred_at,
@@ -463,43 +467,22 @@ class CheckinService:
         )
         updated = self.intranasal_status(session_id, participant_id)
         assert updated is not None
-        return updated
+        return DeviceResult(event, updated)
 
     def intranasal_status(
         self, session_id: uuid.UUID, participant_id: uuid.UUID
     ) -> IntranasalStatus | None:
         """The devices of an esketamine participant's dose; None for other routes or before it."""
         protocol = self.protocol(session_id)
-        dosing = protocol.dosing
-        if dosing.medication is not Medication.ESKETAMINE or dosing.device_mg is None:
+        if not _counts_devices(protocol):
             return None
-        dose = next(
-            (
-                d
-                for d in self.entries.doses(session_id)
-                if d.participant_id == participant_id and d.kind == "initial"
-            ),
-            None,
-        )
-        if dose is None or dose.dose_mg is None:
-            return None
-        plan = IntranasalPlan.from_spec(dose.dose_mg, dosing)
-        devices = [
-            e.occurred_at
-            for e in self.entries.events(session_id)
-            if e.kind == "device_given" and e.participant_id == participant_id
-        ]
-        given = (dose.occurred_at, *sorted(devices))
-        return IntranasalStatus(
-            devices=plan.devices,
-            given_at=given,
-            next_device_due_at=plan.next_device_due(given),
-            rems_monitoring_ends_at=rems_monitoring_ends_at(
-                dose.occurred_at, protocol.discharge.min_minutes_after_first_dose
-            ),
+        return intranasal_status_of(
+            protocol,
+            self.entries.doses(session_id),
+            self.entries.events(session_id),
+            participant_id,
         )
 
-    # discharge --------------------------------------------------------------------------------
     def _current_reading(
         self, session_id: uuid.UUID, participant_id: uuid.UUID, observation_id: uuid.UUID | None
     ) -> ObservationRecord | None:
@@ -574,7 +557,7 @@ class CheckinService:
         if not may_discharge(evaluation, override):
             return DischargeResult(evaluation)
         used = None if evaluation.ready else override
-        assessment = self.discharges.record(
+        assessment, event = self.discharges.record(
             session_id,
             participant_id,
             occurred_at=occurred_at,
@@ -592,7 +575,7 @@ class CheckinService:
             label="Discharged" if used is None else "Discharged (check overridden)",
             by=by,
         )
-        return DischargeResult(evaluation, assessment)
+        return DischargeResult(evaluation, assessment, event)
 
     def discharged(self, session_id: uuid.UUID) -> dict[uuid.UUID, datetime]:
         return self.discharges.discharged(session_id)
@@ -606,12 +589,13 @@ class CheckinService:
         at: datetime,
         first_at: datetime | None = None,
         by: uuid.UUID | None = None,
-    ) -> dict[uuid.UUID, datetime]:
+    ) -> EventRecord:
         """Plan the participants' doses `stagger_min` apart; each one's projected T0 follows the
-        plan until they are dosed. Recorded as a `dose_plan` event, so it survives a restart."""
+        plan until they are dosed. Recorded as a `dose_plan` event, so it survives a restart; the
+        event is returned (`nurse_board.dose_plan` reads the times from it)."""
         record = self.sessions.get(session_id)
         planned = staggered_dose_times(record, self.protocol(session_id), stagger_min, first_at)
-        self.entries.add_event(
+        return self.entries.add_event(
             session_id,
             "dose_plan",
             occurred_at=at,
@@ -623,7 +607,6 @@ class CheckinService:
             },
             by=by,
         )
-        return planned
 
     def nurse_board(
         self, session_id: uuid.UUID, states: Mapping[uuid.UUID, TimelineState]
@@ -638,6 +621,44 @@ class CheckinService:
             self.checkins.open_alerts(session_id),
             self.discharges.discharged(session_id),
         )
+
+
+def _counts_devices(protocol: Protocol) -> bool:
+    dosing = protocol.dosing
+    return dosing.medication is Medication.ESKETAMINE and dosing.device_mg is not None
+
+
+def intranasal_status_of(
+    protocol: Protocol,
+    doses: Iterable[DoseRecord],
+    events: Iterable[EventRecord],
+    participant_id: uuid.UUID,
+) -> IntranasalStatus | None:
+    """The devices of an esketamine participant's dose from the session's standing doses and
+    events; None for other routes or before the dose."""
+    dosing = protocol.dosing
+    if not _counts_devices(protocol):
+        return None
+    dose = next(
+        (d for d in doses if d.participant_id == participant_id and d.kind == "initial"), None
+    )
+    if dose is None or dose.dose_mg is None:
+        return None
+    plan = IntranasalPlan.from_spec(dose.dose_mg, dosing)
+    devices = [
+        e.occurred_at
+        for e in events
+        if e.kind == "device_given" and e.participant_id == participant_id
+    ]
+    given = (dose.occurred_at, *sorted(devices))
+    return IntranasalStatus(
+        devices=plan.devices,
+        given_at=given,
+        next_device_due_at=plan.next_device_due(given),
+        rems_monitoring_ends_at=rems_monitoring_ends_at(
+            dose.occurred_at, protocol.discharge.min_minutes_after_first_dose
+        ),
+    )
 
 
 def _hold_dose_events(

@@ -319,7 +319,7 @@ def _play_session(
                 occurred_at=device_at,
                 recorded_at=device_at + timedelta(seconds=15),
                 by=nurse.id,
-            )
+            ).status
         for spec, at in after:
             raw = body.raw(spec, (at - dose_at) / timedelta(minutes=1), rng)
             if spec.key == plan.alert_at and index == 0:

@@ -1,4 +1,12 @@
-"""The running session: a QtCore object that recomputes the clock and saves entries.
+"""The running session: a QtCore object that keeps the session in memory, recomputes the clock
+and saves entries.
+
+The session is read once when it is opened (`SessionService.read_state`); after that every save
+updates the state from the records it returned (built from the values written) and says what
+changed with a fine-grained signal: `entries_added(kind, records)`, `alerts_changed`,
+`checkins_changed`, `phase_changed`, `status_changed`, and `ticked` once per second of session
+time for the clocks. Nothing reads the session back after a save; `reload()` is the recovery path
+(a signature made by the signing page, an error).
 
 Elapsed time is recomputed on every tick from the stored anchors (start, first doses) and a
 monotonic reference captured when the session was opened, never accumulated from ticks. Phase
@@ -25,12 +33,18 @@ from kapsession.domain.dosing import DoseUnit
 from kapsession.domain.hold_dose import HoldDoseOverride
 from kapsession.domain.protocol import Protocol
 from kapsession.domain.timeline import (
+    CheckinStatus,
     ClockReference,
     TimelineState,
     compute_timeline,
     phase_changes_between,
 )
-from kapsession.records.entries import AlertRecord, DoseRecord, EventRecord, ObservationRecord
+from kapsession.records.entries import (
+    AlertRecord,
+    DoseRecord,
+    EventRecord,
+    ObservationRecord,
+)
 from kapsession.records.errors import StorageError
 from kapsession.records.sessions import ParticipantRecord, SessionRecord
 from kapsession.services.checkin_results import (
@@ -39,8 +53,10 @@ from kapsession.services.checkin_results import (
     DoseResult,
     IntranasalStatus,
 )
+from kapsession.services.checkins import intranasal_status_of
 from kapsession.services.nurse_board import BoardRow, board_rows
-from kapsession.services.session_service import SessionService, SessionSnapshot
+from kapsession.services.session_service import SessionService
+from kapsession.services.session_state import EntryKind, SessionState
 from kapsession.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -50,9 +66,14 @@ PHASE_RETRY_S = 10.0  # a phase change that could not be saved is tried again th
 
 
 class LiveSession(QObject):
-    """One open session. Emits `changed` after each tick and each saved entry."""
+    """One open session, kept in memory and up to date from what its saves return."""
 
-    changed = Signal()
+    ticked = Signal()  # a new second of session time: the clocks moved
+    entries_added = Signal(str, tuple)  # an EntryKind, the records as saved
+    alerts_changed = Signal()  # an alert was raised or acknowledged
+    checkins_changed = Signal()  # a check-in's status changed (due, overdue, done)
+    phase_changed = Signal()  # a participant's phase changed
+    status_changed = Signal()  # ended, signed, or read again
     entry_saved = Signal(str)  # a short, calm confirmation for the status line
     entry_failed = Signal(str)  # what went wrong and what to do; the entry was not saved
     ended = Signal()
@@ -73,9 +94,10 @@ class LiveSession(QObject):
         self._wall_jump_logged = False
         self._ticked_second: int | None = None
         self._phase_retry_at: datetime | None = None  # set while a phase change is unsaved
-        self._snapshot: SessionSnapshot = service.snapshot(session_id)
-        self.acting_staff_id: uuid.UUID | None = self._snapshot.record.therapist_id
+        self._state: SessionState = service.read_state(session_id)
+        self.acting_staff_id: uuid.UUID | None = self._state.record.therapist_id
         self._states: dict[uuid.UUID, TimelineState] = {}
+        self._checkin_statuses: dict[uuid.UUID, tuple[tuple[str, CheckinStatus], ...]] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.tick)
@@ -85,7 +107,7 @@ class LiveSession(QObject):
     # reading ------------------------------------------------------------------------------
     @property
     def record(self) -> SessionRecord:
-        return self._snapshot.record
+        return self._state.record
 
     @property
     def database(self) -> Database:
@@ -94,62 +116,68 @@ class LiveSession(QObject):
 
     @property
     def protocol(self) -> Protocol:
-        return self._snapshot.protocol
+        return self._state.protocol
 
     @property
     def participants(self) -> tuple[ParticipantRecord, ...]:
-        return self._snapshot.record.participants
+        return self._state.record.participants
 
     @property
     def events(self) -> list[EventRecord]:
-        return self._snapshot.events
+        """Standing session events, in time order."""
+        return self._state.events.standing
 
     @property
     def doses(self) -> list[DoseRecord]:
-        return self._snapshot.doses
+        """Standing doses, in time order."""
+        return self._state.doses.standing
 
     @property
     def observations(self) -> list[ObservationRecord]:
         """Standing readings of every participant, in time order."""
-        return self._snapshot.observations
+        return self._state.observations.standing
 
     @property
     def observation_history(self) -> list[ObservationRecord]:
         """Every reading ever saved, corrected originals included (for the table)."""
-        return self._snapshot.observation_history
+        return self._state.observations.all
 
     @property
     def all_alerts(self) -> list[AlertRecord]:
         """Every alert of the session, acknowledged or not."""
-        return self._snapshot.all_alerts
+        return self._state.alerts
 
     @property
     def open_alerts(self) -> list[AlertRecord]:
         """Alerts nobody has acknowledged yet, oldest first."""
-        return self._snapshot.open_alerts
+        return self._state.open_alerts
 
     @property
     def discharged(self) -> dict[uuid.UUID, datetime]:
-        return self._snapshot.discharged
+        return self._state.discharged
 
     @property
     def dose_plan(self) -> dict[uuid.UUID, datetime]:
         """Staggered dosing: each participant's planned dose time (empty without a plan)."""
-        return self._snapshot.dose_plan
+        return self._state.dose_plan
+
+    def last_reading(self, participant_id: uuid.UUID) -> ObservationRecord | None:
+        """The participant's latest standing reading (what C prefills)."""
+        return self._state.last_reading(participant_id)
 
     def board(self) -> list[BoardRow]:
         """The nurse board: every participant by the next check-in due, overdue first."""
         return board_rows(
             self.record,
             self._states,
-            self._snapshot.observations,
-            self._snapshot.open_alerts,
-            self._snapshot.discharged,
+            [r for p in self.participants if (r := self.last_reading(p.id)) is not None],
+            self._state.open_alerts,
+            self._state.discharged,
         )
 
     @property
     def is_live(self) -> bool:
-        return self._snapshot.record.status == "live"
+        return self._state.record.status == "live"
 
     def now(self) -> datetime:
         """Session-trusted wall time (immune to wall-clock jumps while open)."""
@@ -161,7 +189,7 @@ class LiveSession(QObject):
         return self._states[key]
 
     def first_dose_at(self, participant_id: uuid.UUID) -> datetime | None:
-        return self._snapshot.first_doses.get(participant_id)
+        return self._state.first_doses.get(participant_id)
 
     # running ------------------------------------------------------------------------------
     def start_ticking(self) -> None:
@@ -192,10 +220,15 @@ class LiveSession(QObject):
         ):
             self._catch_up_phase_changes()
             self._recompute()
-        self.changed.emit()
+        if any(self._states[pid].phase_index != index for pid, index in previous.items()):
+            self.phase_changed.emit()
+        self.ticked.emit()
 
     def _recompute(self) -> None:
-        record = self._snapshot.record
+        """The clocks of every participant now; `checkins_changed` when a check-in's status
+        moved (due, overdue, done) since the last time."""
+        state = self._state
+        record = state.record
         assert record.started_at is not None, "a live session has a start time"
         now = self.now()
         self._states = {
@@ -203,58 +236,92 @@ class LiveSession(QObject):
                 self.protocol,
                 started_at=record.started_at,
                 now=now,
-                first_dose_at=self._snapshot.first_doses.get(p.id),
-                done_checkins=self._snapshot.done_checkins.get(p.id, set()),
+                first_dose_at=state.first_doses.get(p.id),
+                done_checkins=state.done_checkins.get(p.id, set()),
                 ended_at=record.ended_at,
-                planned_dose_at=self._snapshot.dose_plan.get(p.id),
+                planned_dose_at=state.dose_plan.get(p.id),
             )
             for p in record.participants
         }
-
-    def _reload(self) -> None:
-        self._snapshot = self._service.snapshot(self._snapshot.record.id)
-        self._recompute()
+        statuses = {
+            pid: tuple((c.spec.key, c.status) for c in timeline.checkins)
+            for pid, timeline in self._states.items()
+        }
+        if statuses != self._checkin_statuses:
+            self._checkin_statuses = statuses
+            self.checkins_changed.emit()
 
     def reload(self) -> None:
-        """Read the session again (signed elsewhere, or by the signing page)."""
-        self._reload()
-        self.changed.emit()
+        """Read the whole session again: the recovery path (a signature made by the signing
+        page, a save whose outcome is not known). Every view redraws from it."""
+        self._state = self._service.read_state(self._state.record.id)
+        self._recompute()
+        self.status_changed.emit()
+        self.alerts_changed.emit()
+        self.ticked.emit()
+
+    # applying what a save returned ----------------------------------------------------------
+    def _add_events(self, events: tuple[EventRecord, ...]) -> None:
+        if events:
+            self._state.add_events(events)
+            self.entries_added.emit(EntryKind.EVENT, events)
+
+    def _add_doses(self, doses: tuple[DoseRecord, ...]) -> None:
+        self._state.add_doses(doses)
+        self._recompute()
+        self.entries_added.emit(EntryKind.DOSE, doses)
+
+    def _add_observation(
+        self, observation: ObservationRecord, alerts: tuple[AlertRecord, ...]
+    ) -> None:
+        changed = self._state.add_observation(observation, alerts)
+        self._recompute()
+        self.entries_added.emit(EntryKind.OBSERVATION, (observation,))
+        if changed:
+            self.entries_added.emit(EntryKind.ALERT, changed)
+            self.alerts_changed.emit()
+
+    def notes_added(self, kind: EntryKind, notes: tuple[object, ...]) -> None:
+        """Note entries the note pad saved (NOTE or PRIVATE_NOTE): announced like the rest."""
+        self.entries_added.emit(kind, notes)
 
     def _catch_up_phase_changes(self) -> None:
         """Write phase changes not yet in the record, each at the minute it happened."""
-        record = self._snapshot.record
+        record = self._state.record
         if record.status != "live" or record.started_at is None:
             return
         now = self.now()
-        wrote = False
         self._phase_retry_at = None
+        written: list[EventRecord] = []
         try:
             for participant in record.participants:
                 recorded = [
                     e.occurred_at
-                    for e in self._snapshot.events
+                    for e in self._state.events.standing
                     if e.kind == "phase_change" and e.participant_id == participant.id
                 ]
+                recorded += [e.occurred_at for e in written if e.participant_id == participant.id]
                 after = max(recorded) if recorded else record.started_at - timedelta(microseconds=1)
                 changes = phase_changes_between(
                     self.protocol,
                     started_at=record.started_at,
-                    first_dose_at=self._snapshot.first_doses.get(participant.id),
+                    first_dose_at=self._state.first_doses.get(participant.id),
                     after=after,
                     upto=now,
-                    planned_dose_at=self._snapshot.dose_plan.get(participant.id),
+                    planned_dose_at=self._state.dose_plan.get(participant.id),
                 )
                 for at, phase in changes:
-                    self._service.record_phase_change(
-                        record.id, phase, at=at, recorded_at=now, participant_id=participant.id
+                    written.append(
+                        self._service.record_phase_change(
+                            record.id, phase, at=at, recorded_at=now, participant_id=participant.id
+                        )
                     )
-                    wrote = True
         except StorageError as exc:
             # Not lost: tried again by a later tick, still at the minute it happened.
             self._phase_retry_at = now + timedelta(seconds=PHASE_RETRY_S)
             self.entry_failed.emit(str(exc))
-        if wrote:  # also after a failure, so what was written is never written again
-            self._snapshot = self._service.snapshot(record.id)
+        # also after a failure, so what was written is never written again
+        self._add_events(tuple(written))
 
     # entries ------------------------------------------------------------------------------
     def _refuse_after_end(self, what: str) -> bool:
@@ -267,6 +334,15 @@ class LiveSession(QObject):
         )
         return True
 
+    def _dosed(self) -> None:
+        """A dose moved a participant's T0: phases crossed since are written, clocks redrawn."""
+        before = {pid: s.phase_index for pid, s in self._states.items()}
+        self._catch_up_phase_changes()
+        self._recompute()
+        if any(self._states[pid].phase_index != index for pid, index in before.items()):
+            self.phase_changed.emit()
+        self.ticked.emit()
+
     def give_dose(self, participant_id: uuid.UUID, *, at: datetime | None = None) -> bool:
         """The dose was given now, or at `at` (the moment D was pressed, when a confirmation
         came between): anchors T0 for this participant if it is their first."""
@@ -274,9 +350,9 @@ class LiveSession(QObject):
             return False
         now = self.now()
         given_at = now if at is None else min(at, now)
-        first = participant_id not in self._snapshot.first_doses
+        first = participant_id not in self._state.first_doses
         try:
-            self._service.give_dose(
+            dose = self._service.give_dose(
                 self.record.id,
                 participant_id,
                 at=given_at,
@@ -288,13 +364,11 @@ class LiveSession(QObject):
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
             return False
-        self._reload()
-        self._catch_up_phase_changes()
-        self._recompute()
+        self._add_doses((dose,))
+        self._dosed()
         name = self.record.participant(participant_id).client.given_name
         what = "Dose" if first else "Booster"
         self.entry_saved.emit(f"{what} given to {name} at {_local_hm(given_at)} — saved.")
-        self.changed.emit()
         return True
 
     def add_marker(self, label: str, participant_id: uuid.UUID | None = None) -> EventRecord | None:
@@ -314,15 +388,14 @@ class LiveSession(QObject):
         except (StorageError, ValueError) as exc:
             self.entry_failed.emit(str(exc))
             return None
-        self._reload()
+        self._add_events((saved,))
         self.entry_saved.emit(f"Marker “{label.strip()}” at {_local_hm(now)} — saved.")
-        self.changed.emit()
         return saved
 
     def withdraw_marker(self, event_id: uuid.UUID, reason: str) -> bool:
         """Take a marker back (undo): a voiding correction, so the record shows it was."""
         try:
-            self._service.entries.correct_event(
+            withdrawal = self._service.entries.correct_event(
                 event_id,
                 reason=reason,
                 recorded_at=self.now(),
@@ -332,8 +405,7 @@ class LiveSession(QObject):
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
             return False
-        self._reload()
-        self.changed.emit()
+        self._add_events((withdrawal,))
         return True
 
     def clock_position(
@@ -361,14 +433,6 @@ class LiveSession(QObject):
             return self.record.participant(participant_id).client.given_name
         except KeyError:
             return "this participant"
-
-    def _saved(self, message: str, *, phases: bool = False) -> None:
-        self._reload()
-        if phases:
-            self._catch_up_phase_changes()
-            self._recompute()
-        self.entry_saved.emit(message)
-        self.changed.emit()
 
     def save_checkin(
         self,
@@ -407,7 +471,10 @@ class LiveSession(QObject):
         flagged = (
             "" if not alerts else f" {alerts} alert{'s' if alerts > 1 else ''} to acknowledge."
         )
-        self._saved(f"{label} for {self._name(participant_id)} at {when} — saved.{flagged}")
+        self._add_observation(result.observation, result.alerts)
+        self.entry_saved.emit(
+            f"{label} for {self._name(participant_id)} at {when} — saved.{flagged}"
+        )
         return result
 
     def _checkin_label(self, checkin_key: str | None) -> str:
@@ -442,7 +509,9 @@ class LiveSession(QObject):
         if not result.saved:
             self.entry_failed.emit(f"Correction NOT saved. {result.message}")
             return result
-        self._saved("Reading corrected — saved; the original stays on the record.")
+        assert result.observation is not None
+        self._add_observation(result.observation, result.alerts)
+        self.entry_saved.emit("Reading corrected — saved; the original stays on the record.")
         return result
 
     def acknowledge_alert(self, alert_id: uuid.UUID, comment: str = "") -> bool:
@@ -454,13 +523,17 @@ class LiveSession(QObject):
             return False
         now = self.now()
         try:
-            self._service.checkins.acknowledge_alert(
+            acknowledgement = self._service.checkins.acknowledge_alert(
                 alert_id, by=self.acting_staff_id, at=now, comment=comment
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
             return False
-        self._saved(f"Alert acknowledged at {_local_hm(now)} — saved.")
+        done = self._state.acknowledge(acknowledgement)
+        if done is not None:
+            self.entries_added.emit(EntryKind.ALERT, (done,))
+        self.alerts_changed.emit()
+        self.entry_saved.emit(f"Alert acknowledged at {_local_hm(now)} — saved.")
         return True
 
     def record_dose(
@@ -506,10 +579,12 @@ class LiveSession(QObject):
             return result
         what = "Dose" if result.dose.kind == "initial" else "Booster"
         amount = result.entered.describe() if result.entered is not None else ""
-        self._saved(
+        self._add_doses((result.dose,))
+        self._add_events(result.events)
+        self._dosed()
+        self.entry_saved.emit(
             f"{what} {amount} given to {self._name(participant_id)} at {_local_hm(given_at)}"
-            " — saved.",
-            phases=True,
+            " — saved."
         )
         return result
 
@@ -522,7 +597,7 @@ class LiveSession(QObject):
         now = self.now()
         given_at = now if at is None else min(at, now)
         try:
-            status = self._service.checkins.record_device(
+            device = self._service.checkins.record_device(
                 self.record.id,
                 participant_id,
                 occurred_at=given_at,
@@ -532,15 +607,18 @@ class LiveSession(QObject):
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
             return None
+        status = device.status
         number = len(status.given_at)
-        self._saved(
+        self._add_events((device.event,))
+        self.entry_saved.emit(
             f"Device {number} of {status.devices} given to {self._name(participant_id)} at "
             f"{_local_hm(given_at)} — saved."
         )
         return status
 
     def intranasal_status(self, participant_id: uuid.UUID) -> IntranasalStatus | None:
-        return self._service.checkins.intranasal_status(self.record.id, participant_id)
+        """The devices of an esketamine dose, from the session in memory."""
+        return intranasal_status_of(self.protocol, self.doses, self.events, participant_id)
 
     def evaluate_discharge(
         self,
@@ -589,13 +667,18 @@ class LiveSession(QObject):
                 "anyway, record an override with the reason."
             )
             return result
-        self._saved(f"{self._name(participant_id)} discharged at {_local_hm(now)} — saved.")
+        assert result.event is not None
+        self._add_events((result.event,))
+        self._recompute()
+        self.entry_saved.emit(
+            f"{self._name(participant_id)} discharged at {_local_hm(now)} — saved."
+        )
         return result
 
     def plan_staggered_doses(self, stagger_min: float, first_at: datetime | None = None) -> bool:
         """Plan the participants' doses `stagger_min` apart (in participant order)."""
         try:
-            self._service.checkins.plan_staggered_doses(
+            plan = self._service.checkins.plan_staggered_doses(
                 self.record.id,
                 stagger_min=stagger_min,
                 at=self.now(),
@@ -605,20 +688,28 @@ class LiveSession(QObject):
         except (StorageError, ValueError) as exc:
             self.entry_failed.emit(str(exc))
             return False
-        self._saved(f"Doses planned {stagger_min:g} minutes apart — saved.")
+        self._add_events((plan,))
+        self._recompute()
+        self.ticked.emit()
+        self.entry_saved.emit(f"Doses planned {stagger_min:g} minutes apart — saved.")
         return True
 
     def end_session(self) -> bool:
         now = self.now()
         try:
-            self._service.end_session(self.record.id, at=now, by=self.acting_staff_id)
+            ended, event = self._service.end_session_with_event(
+                self.record.id, at=now, by=self.acting_staff_id
+            )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
             return False
         self._timer.stop()
-        self._reload()
+        self._state.set_record(ended)
+        self._add_events((event,))
+        self._recompute()
         self.entry_saved.emit(f"Session ended at {_local_hm(now)} — saved.")
-        self.changed.emit()
+        self.status_changed.emit()
+        self.ticked.emit()
         self.ended.emit()
         return True
 

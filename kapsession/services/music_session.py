@@ -169,7 +169,7 @@ class MusicSession(QObject):
             ]
         except StorageError as exc:
             log.warning("music log not read: %s", exc)
-        live.changed.connect(self._on_live_changed)
+        live.ticked.connect(self._on_live_changed)  # the phase, and the time left shown
         live.ended.connect(self._on_session_ended)
 
     # reading --------------------------------------------------------------------------------

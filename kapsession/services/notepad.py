@@ -18,13 +18,13 @@ from datetime import datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord
-from kapsession.records.session_log import LogItem
+from kapsession.services.live_log import LiveLog
 from kapsession.services.live_session import LiveSession
+from kapsession.services.session_state import EntryKind
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.session_log import SessionLog, music_item
+from kapsession.storage.session_log import SessionLog
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ class LastEntry:
 class NotePad(QObject):
     """The note pad of one open session."""
 
-    changed = Signal()  # entries were added, amended or taken back
     undo_changed = Signal(bool)  # whether Undo is offered now
     draft_failed = Signal(str)  # a draft could not be saved (what was typed is still on screen)
 
@@ -97,14 +96,13 @@ class NotePad(QObject):
     def private_entries(self) -> list[PrivateNoteRecord]:
         return self._notes.private_notes(self.session_id)
 
-    def log_items(self, staff_names: dict[uuid.UUID, str]) -> list[LogItem]:
+    def read_log(self, staff_names: dict[uuid.UUID, str]) -> LiveLog:
         """The session's whole log, read from every table of the record (never private notes),
-        in time order: what the event list beside the pad shows."""
-        return self._log.items(self._live.record, staff_names)
-
-    def music_log_item(self, event: MusicEventRecord) -> LogItem:
-        """A music event as the event list shows it, the same item a full read makes."""
-        return music_item(event)
+        in time order: what the event list beside the pad shows. Read once when the session
+        opens (and to recover); `LiveLog.add` keeps it up to date from then on."""
+        return LiveLog(
+            self._log.items(self._live.record, staff_names), self._live.all_alerts, staff_names
+        )
 
     def draft(self, pad: str) -> str:
         """The text last typed on `pad` and not committed (what to put back on screen)."""
@@ -171,9 +169,9 @@ class NotePad(QObject):
         self._pending.pop(pad, None)  # the draft was cleared with the commit
         kind = "note" if pad == "record" else "private"
         self._offer_undo(LastEntry(kind, saved.id, _short(text), self._monotonic()))
+        self._live.notes_added(_entry_kind(pad == "record"), (saved,))
         what = "Note" if pad == "record" else "Private note"
         self._live.entry_saved.emit(f"{what} at {_hm(now)} — saved.")
-        self.changed.emit()
         return True
 
     def quick_marker(self, label: str, participant_id: uuid.UUID | None) -> bool:
@@ -181,14 +179,13 @@ class NotePad(QObject):
         if saved is None:
             return False
         self._offer_undo(LastEntry("marker", saved.id, label, self._monotonic()))
-        self.changed.emit()
         return True
 
     def amend(self, note_id: uuid.UUID, text: str, reason: str, *, private: bool = False) -> bool:
         """Replace a note entry's text before signing; the original stays visible."""
         amend = self._notes.amend_private if private else self._notes.amend_entry
         try:
-            amend(
+            amendment = amend(
                 note_id,
                 text,
                 reason=reason,
@@ -198,8 +195,8 @@ class NotePad(QObject):
         except StorageError as exc:
             self._live.entry_failed.emit(str(exc))
             return False
+        self._live.notes_added(_entry_kind(not private), (amendment,))
         self._live.entry_saved.emit("Amendment saved; the original stays in the record.")
-        self.changed.emit()
         return True
 
     # undo -----------------------------------------------------------------------------------
@@ -221,7 +218,7 @@ class NotePad(QObject):
         else:
             amend = self._notes.amend_entry if last.kind == "note" else self._notes.amend_private
             try:
-                amend(
+                withdrawal = amend(
                     last.entry_id,
                     None,
                     reason=reason,
@@ -229,6 +226,7 @@ class NotePad(QObject):
                     voids=True,
                     by=self._live.acting_staff_id,
                 )
+                self._live.notes_added(_entry_kind(last.kind == "note"), (withdrawal,))
                 ok = True
             except StorageError as exc:
                 self._live.entry_failed.emit(str(exc))
@@ -238,7 +236,6 @@ class NotePad(QObject):
             self._undo_timer.stop()
             self.undo_changed.emit(False)
             self._live.entry_saved.emit(f"“{last.label}” undone — shown as withdrawn.")
-            self.changed.emit()
         return ok
 
     def _offer_undo(self, entry: LastEntry) -> None:
@@ -249,6 +246,10 @@ class NotePad(QObject):
     def _undo_expired(self) -> None:
         self._last = None
         self.undo_changed.emit(False)
+
+
+def _entry_kind(record: bool) -> EntryKind:
+    return EntryKind.NOTE if record else EntryKind.PRIVATE_NOTE
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -8,40 +8,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from kapsession.domain.protocol import PhaseSpec, Protocol
 from kapsession.domain.protocol_file import parse_protocol
-from kapsession.records.entries import AlertRecord, DoseRecord, EventRecord, ObservationRecord
+from kapsession.records.entries import DoseRecord, EventRecord
 from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.records.sessions import SessionRecord, SessionSummary
 from kapsession.services.checkins import CheckinService
-from kapsession.services.nurse_board import dose_plan
 from kapsession.services.protocols import ProtocolCatalog
+from kapsession.services.session_state import SessionState
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.database import Database
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.people import ClientRepository, StaffRepository
 from kapsession.storage.sessions import SessionRepository
-
-
-@dataclass(frozen=True)
-class SessionSnapshot:
-    """Everything needed to draw a session's clock, read in one go."""
-
-    record: SessionRecord
-    protocol: Protocol
-    first_doses: dict[uuid.UUID, datetime]
-    done_checkins: dict[uuid.UUID, set[str]]
-    events: list[EventRecord]
-    doses: list[DoseRecord]
-    observations: list[ObservationRecord] = field(default_factory=list)  # standing readings
-    open_alerts: list[AlertRecord] = field(default_factory=list)
-    discharged: dict[uuid.UUID, datetime] = field(default_factory=dict)
-    dose_plan: dict[uuid.UUID, datetime] = field(default_factory=dict)  # staggered dosing
-    observation_history: list[ObservationRecord] = field(default_factory=list)  # with originals
-    all_alerts: list[AlertRecord] = field(default_factory=list)  # acknowledged ones too
 
 
 class SessionService:
@@ -123,26 +104,16 @@ class SessionService:
         signed = self.sessions.summaries(status="signed", ended_since=since, limit=100)
         return [*waiting, *signed]
 
-    def snapshot(self, session_id: uuid.UUID) -> SessionSnapshot:
-        record = self.sessions.get(session_id)
-        events = self.entries.events(session_id)
-        return SessionSnapshot(
-            record=record,
-            protocol=self.checkins.protocol(session_id),
-            first_doses=self.entries.first_doses(session_id),
-            done_checkins=self.entries.done_checkins(session_id),
-            events=events,
-            doses=self.entries.doses(session_id),
-            observations=self.checkins.observations(session_id),
-            observation_history=self.checkins.observation_history(session_id),
-            all_alerts=self.checkins.alerts(session_id),
-            open_alerts=self.checkins.open_alerts(session_id),
-            discharged={
-                e.participant_id: e.occurred_at
-                for e in events
-                if e.kind == "discharge" and e.participant_id is not None
-            },
-            dose_plan=dose_plan(events),
+    def read_state(self, session_id: uuid.UUID) -> SessionState:
+        """The whole session as an open session keeps it: read once on opening, and again
+        only to recover (after an error, or a signature made elsewhere)."""
+        return SessionState.of(
+            self.sessions.get(session_id),
+            self.checkins.protocol(session_id),
+            events=self.entries.events(session_id, include_history=True),
+            doses=self.entries.doses(session_id, include_history=True),
+            observations=self.checkins.observation_history(session_id),
+            alerts=self.checkins.alerts(session_id),
         )
 
     def give_dose(
@@ -216,6 +187,12 @@ class SessionService:
         self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None = None
     ) -> SessionRecord:
         return self.sessions.end(session_id, at=at, by=by)
+
+    def end_session_with_event(
+        self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None = None
+    ) -> tuple[SessionRecord, EventRecord]:
+        """End the session; the `session_end` event written with it as well."""
+        return self.sessions.end_with_event(session_id, at=at, by=by)
 
 
 def session_protocol(record: SessionRecord) -> Protocol:

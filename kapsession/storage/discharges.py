@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.records.corrections import effective
-from kapsession.records.entries import ALDRETE_ITEM_KEYS, DischargeAssessmentRecord
+from kapsession.records.entries import ALDRETE_ITEM_KEYS, DischargeAssessmentRecord, EventRecord
 from kapsession.records.errors import AlreadyDone, StorageError
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
@@ -92,8 +92,9 @@ class DischargeRepository:
         override_by: str | None = None,
         label: str = "Discharged",
         by: uuid.UUID | None = None,
-    ) -> DischargeAssessmentRecord:
-        """Save the assessment and the discharge event; refused if already discharged."""
+    ) -> tuple[DischargeAssessmentRecord, EventRecord]:
+        """Save the assessment and the discharge event (both returned); refused if already
+        discharged."""
         unknown = set(aldrete) - set(ALDRETE_ITEM_KEYS)
         if unknown:
             raise StorageError(f"Unknown Aldrete items {sorted(unknown)}; this is a program error.")
@@ -150,7 +151,7 @@ class DischargeRepository:
             if row.override_reason is not None:
                 detail["override_reason"] = row.override_reason
                 detail["override_by"] = row.override_by
-            add_event_row(
+            event = add_event_row(
                 orm,
                 session_id,
                 NewEvent(DISCHARGE_EVENT, label, detail),
@@ -159,7 +160,7 @@ class DischargeRepository:
                 participant_id=participant_id,
                 by=by,
             )
-            return _record(row)
+            return _record(row), event_record(event)
 
     def assessments(
         self, session_id: uuid.UUID, *, include_history: bool = False

@@ -23,7 +23,7 @@ from kapsession.records.entries import (
     ObservationRecord,
 )
 from kapsession.records.notes import NoteRecord
-from kapsession.records.session_log import LogItem, LogKind
+from kapsession.records.session_log import LogItem, LogKind, log_order
 from kapsession.records.sessions import SessionRecord
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database
@@ -84,7 +84,7 @@ def reading_text(reading: Reading) -> str:
     return " · ".join(parts) or "no values"
 
 
-def _event_items(events: Iterable[EventRecord]) -> list[LogItem]:
+def event_items(events: Iterable[EventRecord]) -> list[LogItem]:
     rows = list(events)
     states = entry_states(rows)
     items = []
@@ -109,7 +109,7 @@ def _event_items(events: Iterable[EventRecord]) -> list[LogItem]:
     return items
 
 
-def _dose_items(doses: Iterable[DoseRecord]) -> list[LogItem]:
+def dose_items(doses: Iterable[DoseRecord]) -> list[LogItem]:
     rows = list(doses)
     states = entry_states(rows)
     items = []
@@ -137,7 +137,7 @@ def _dose_items(doses: Iterable[DoseRecord]) -> list[LogItem]:
     return items
 
 
-def _checkin_items(history: Iterable[ObservationRecord]) -> list[LogItem]:
+def checkin_items(history: Iterable[ObservationRecord]) -> list[LogItem]:
     rows = list(history)
     states = entry_states(rows)
     items = []
@@ -162,7 +162,7 @@ def _checkin_items(history: Iterable[ObservationRecord]) -> list[LogItem]:
     return items
 
 
-def _alert_items(alerts: Iterable[AlertRecord], names: dict[uuid.UUID, str]) -> list[LogItem]:
+def alert_items(alerts: Iterable[AlertRecord], names: dict[uuid.UUID, str]) -> list[LogItem]:
     items = []
     for a in alerts:
         items.append(
@@ -192,7 +192,7 @@ def _alert_items(alerts: Iterable[AlertRecord], names: dict[uuid.UUID, str]) -> 
     return items
 
 
-def _note_items(notes: Iterable[NoteRecord], names: dict[uuid.UUID, str]) -> list[LogItem]:
+def note_items(notes: Iterable[NoteRecord], names: dict[uuid.UUID, str]) -> list[LogItem]:
     rows = list(notes)
     states = entry_states(rows)
     items = []
@@ -241,7 +241,7 @@ def music_item(m: MusicEventRecord) -> LogItem:
     )
 
 
-def _music_items(events: Iterable[MusicEventRecord]) -> list[LogItem]:
+def music_items(events: Iterable[MusicEventRecord]) -> list[LogItem]:
     return [music_item(m) for m in events]
 
 
@@ -258,12 +258,12 @@ class SessionLog:
     def items(self, record: SessionRecord, staff_names: dict[uuid.UUID, str]) -> list[LogItem]:
         session_id = record.id
         items = [
-            *_event_items(self._entries.events(session_id, include_history=True)),
-            *_dose_items(self._entries.doses(session_id, include_history=True)),
-            *_checkin_items(self._checkins.observations(session_id, include_history=True)),
-            *_alert_items(self._checkins.alerts(session_id), staff_names),
-            *_note_items(self._notes.notes(session_id), staff_names),
-            *_music_items(self._music.for_session(session_id)),
+            *event_items(self._entries.events(session_id, include_history=True)),
+            *dose_items(self._entries.doses(session_id, include_history=True)),
+            *checkin_items(self._checkins.observations(session_id, include_history=True)),
+            *alert_items(self._checkins.alerts(session_id), staff_names),
+            *note_items(self._notes.notes(session_id), staff_names),
+            *music_items(self._music.for_session(session_id)),
         ]
         for signature in self._signatures.signatures(session_id):
             if signature.part == "addendum":
@@ -277,5 +277,5 @@ class SessionLog:
                     entry_id=signature.id,
                 )
             )
-        items.sort(key=lambda i: (i.at, i.recorded_at))
+        items.sort(key=log_order)
         return items

@@ -12,10 +12,12 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import defer, selectinload
 
+from kapsession.records.entries import EventRecord
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.records.sessions import ParticipantRecord, SessionRecord, SessionSummary
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
+from kapsession.storage.entries import event_record
 from kapsession.storage.models import Client, Course, Participant, Session, SessionEvent
 from kapsession.storage.people import client_record
 
@@ -121,11 +123,22 @@ class SessionRepository:
 
     def end(self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None) -> SessionRecord:
         """live -> completed: the clock stops at `at`; entries may still be added late."""
-        return self._move(session_id, "end", at=at, by=by)
+        return self.end_with_event(session_id, at=at, by=by)[0]
+
+    def end_with_event(
+        self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None
+    ) -> tuple[SessionRecord, EventRecord]:
+        """`end`, returning the `session_end` event written with it as well."""
+        return self._move_with_event(session_id, "end", at=at, by=by)
 
     def _move(
         self, session_id: uuid.UUID, step: str, *, at: datetime, by: uuid.UUID | None
     ) -> SessionRecord:
+        return self._move_with_event(session_id, step, at=at, by=by)[0]
+
+    def _move_with_event(
+        self, session_id: uuid.UUID, step: str, *, at: datetime, by: uuid.UUID | None
+    ) -> tuple[SessionRecord, EventRecord]:
         """One status step, with its timeline event and audit row, in one transaction."""
         before, after, label = _STEPS[step]
         with self._db.write(f"{step} the session") as orm:
@@ -137,17 +150,16 @@ class SessionRepository:
                 row.started_at = at
             else:
                 row.ended_at = at
-            orm.add(
-                SessionEvent(
-                    session_id=row.id,
-                    kind=f"session_{step}",
-                    label=label,
-                    occurred_at=at,
-                    recorded_at=at,
-                    recorded_by_id=by,
-                    detail={},
-                )
+            event = SessionEvent(
+                session_id=row.id,
+                kind=f"session_{step}",
+                label=label,
+                occurred_at=at,
+                recorded_at=at,
+                recorded_by_id=by,
+                detail={},
             )
+            orm.add(event)
             write_audit(
                 orm,
                 at=at,
@@ -158,7 +170,7 @@ class SessionRepository:
                 session_id=row.id,
             )
             orm.flush()
-            return _session_record(orm, row.id)
+            return _session_record(orm, row.id), event_record(event)
 
     def get(self, session_id: uuid.UUID) -> SessionRecord:
         with self._db.read() as orm:

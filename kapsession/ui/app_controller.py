@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,12 +14,10 @@ from kapsession.audio.backend import AudioBackend, open_backend
 from kapsession.domain.clock import Clock
 from kapsession.domain.discharge import DischargeOverride
 from kapsession.domain.hold_dose import HoldDoseOverride, HoldDoseResult, check_hold_dose
-from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.domain.vitals import FieldProblem
 from kapsession.paths import documents_dir
 from kapsession.records.errors import StorageError
 from kapsession.resources import assets_dir, note_templates_dir, playlists_dir
-from kapsession.services.checkin_results import IntranasalStatus
 from kapsession.services.client_history import ClientHistoryService
 from kapsession.services.exports import ExportService
 from kapsession.services.live_session import LiveSession
@@ -31,16 +28,16 @@ from kapsession.services.quick_markers import MARKERS_FILE_NAME, load_quick_mark
 from kapsession.services.room_settings import DEFAULT_MAX_VOLUME_PCT
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
-from kapsession.ui.checkin_form import UNSCHEDULED, CheckinEntry
+from kapsession.ui.checkin_form import CheckinEntry
 from kapsession.ui.dialogs import ClientDialog, NewSessionDialog, StaffDialog
 from kapsession.ui.discharge_dialog import DischargeDialog
 from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.export_chart import chart_for
 from kapsession.ui.export_dialog import ExportDialog
-from kapsession.ui.formatting import clock_text, local_time
+from kapsession.ui.formatting import local_time
+from kapsession.ui.live_presenter import LivePresenter, by_urgency, most_urgent_key
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.notes_controller import NotesController
-from kapsession.ui.timeline_strip import StripMark
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +67,7 @@ class AppController(QObject):
         self.playlists = playlists or playlists_dir()
         self.max_volume_pct = max_volume_pct  # the room's ceiling (room.toml)
         self.live: LiveSession | None = None
-        self._checkin_signature: object = None
-        self._entries_version = 0
-        self._shown_version = -1
-        self._shown_focus: uuid.UUID | None = None
-        self._chart_now_at: datetime | None = None
-        self._intranasal: dict[uuid.UUID, IntranasalStatus | None] = {}
+        self.presenter: LivePresenter | None = None
         self._staff_names: dict[uuid.UUID, str] = {}
         self.music: MusicSession | None = None
         self._audio: AudioBackend | None = audio_backend
@@ -111,7 +103,7 @@ class AppController(QObject):
         live.marker_requested.connect(self._on_marker)
         live.end_requested.connect(self._on_end)
         live.acting_staff_changed.connect(self._on_acting_staff)
-        live.participant_changed.connect(lambda _p: self._on_live_changed())
+        live.participant_changed.connect(lambda _p: self._on_participant_changed())
         live.checkin_form.save_requested.connect(self._on_checkin_save)
         live.checkin_requested.connect(self._on_checkin_requested)
         live.alerts.acknowledge_requested.connect(self._on_acknowledge)
@@ -295,27 +287,18 @@ class AppController(QObject):
             room_max_volume_pct=self.max_volume_pct,
             parent=self,
         )
-        self.music.changed.connect(self._show_music)
         self.music.notice.connect(self.window.live_view.music.show_notice)
         self.music.music_logged.connect(self.notes.music_logged)
         self.window.live_view.music.set_playlists(self.music.playlist_names())
         self.window.live_view.music.show_notice("")
-        self._show_music()
-        live.changed.connect(self._on_live_changed)
         live.entry_saved.connect(self.window.live_view.show_saved)
         live.entry_failed.connect(self.window.live_view.show_failure)
-        live.entry_saved.connect(lambda _m: self._show_recent())
-        live.entry_saved.connect(self._entries_changed)
-        self._checkin_signature = None
-        self._entries_version += 1
-        self._intranasal = {}
         self._staff_names = {s.id: s.display_name for s in staff}
         self.window.live_view.set_session(live.record, staff, live.acting_staff_id, self.training)
+        self.presenter = LivePresenter(self.window.live_view, live, self.music, staff, parent=self)
         self.notes.open(live, {s.id: s.signature_name for s in staff})
-        live.entry_saved.connect(lambda _m: self.notes.entries_changed())
         live.ended.connect(lambda: self.notes.session_changed(live))
-        self._on_live_changed()
-        self._show_recent()
+        self.presenter.show_all()
         live.start_ticking()
         self.window.show_live()
 
@@ -327,34 +310,21 @@ class AppController(QObject):
                 log.warning("music disabled: %s", self._audio.problem)
         return self._audio
 
-    def _show_music(self) -> None:
-        if self.music is None:
-            return
-        now = self.music.now_playing()
-        view = self.window.live_view
-        if view.music.isVisible() or not now.available:
-            view.music.show_now_playing(now)
-        if now.track_title and now.state != "stopped":
-            left = clock_text(now.remaining_ms / 1000)
-            view.music_line.setText(f"♪ {now.track_title} — {now.state}, {left} left")
-        else:
-            view.music_line.setText("♪ music stopped — P plays the phase's playlist")
-
     def close_session(self) -> None:
         """Leave the open session (its drafts saved); the start screen is not shown."""
         self._close_live()
 
     def _session_status_changed(self) -> None:
-        """A signature changed the session's status: read it again everywhere."""
-        live = self.live
-        if live is None:
-            return
-        live.reload()
-        self.notes.session_changed(live)
-        self._on_live_changed()
+        """A signature changed the session's status: read it again (every view follows)."""
+        if self.live is not None:
+            self.live.reload()
 
     def _close_live(self) -> None:
         self.notes.close()
+        if self.presenter is not None:
+            self.presenter.disconnect_all()
+            self.presenter.deleteLater()
+            self.presenter = None
         if self.music is not None:
             self.music.stop()
             self.music.close()
@@ -365,102 +335,15 @@ class AppController(QObject):
             self.live.deleteLater()
             self.live = None
 
-    def _on_live_changed(self) -> None:
-        live = self.live
-        if live is None:
-            return
-        view = self.window.live_view
-        focus = view.current_participant() or live.participants[0].id
-        marks = [
-            StripMark(at=d.occurred_at, kind="dose", label=d.kind)
-            for d in live.doses
-            if d.participant_id == focus
-        ]
-        if self.music is not None:
-            marks += [StripMark(at=at, kind="music", label=t) for at, t in self.music.track_starts]
-        marks += [
-            StripMark(at=e.occurred_at, kind="marker", label=e.label)
-            for e in live.events
-            if e.kind == "marker" and e.participant_id in (None, focus)
-        ]
-        room = live.board() if len(live.participants) > 1 else []
-        state = live.state(focus)
-        view.show_state(state, room, marks, live.is_live, live.dose_plan)
-        self.notes.refresh()
-        signature = (focus, tuple((c.spec.key, c.status) for c in state.checkins))
-        if signature != self._checkin_signature:
-            previous, self._checkin_signature = self._checkin_signature, signature
-            urgent = _by_urgency(state.checkins)
-            if not isinstance(previous, tuple) or previous[0] != focus:
-                # another participant: their most urgent check-in and their last reading, so
-                # nothing typed for one is saved for the other
-                view.checkin_form.set_checkins(urgent, selected=_most_urgent_key(urgent))
-                mine = [o for o in live.observations if o.participant_id == focus]
-                view.checkin_form.prefill(mine[-1] if mine else None)
-            else:
-                view.checkin_form.set_checkins(urgent, selected=None)
-        view.alerts.show_alerts(live.open_alerts, self._participant_names())
-        view.discharge_button.setEnabled(
-            live.first_dose_at(focus) is not None and focus not in live.discharged
-        )
-        now = live.now()
-        if self._entries_version != self._shown_version or focus != self._shown_focus:
-            self._refresh_records(focus)
-        elif view.chart.isVisible() and (
-            self._chart_now_at is None or (now - self._chart_now_at).total_seconds() >= 5
-        ):
-            view.chart.set_now(state)  # a hidden chart is brought up to date when shown
-            self._chart_now_at = now
-        # after the refresh, which reads the devices given: V shows and goes with the entry
-        view.device_button.setVisible(self._device_pending(focus))
+    def _on_participant_changed(self) -> None:
+        """Another participant chosen: their clock, check-ins, readings and events."""
+        if self.presenter is not None:
+            self.presenter.show_all()
+            self.notes.show_log()
 
     def _on_tab_shown(self) -> None:
-        live = self.live
-        if live is None:
-            return
-        view = self.window.live_view
-        if view.chart.isVisible():
-            view.chart.set_now(live.state(view.current_participant() or live.participants[0].id))
-            self._chart_now_at = live.now()
-        self._show_music()
-
-    def _participant_names(self) -> dict[uuid.UUID, str]:
-        live = self.live
-        return {} if live is None else {p.id: p.client.full_name for p in live.participants}
-
-    def _device_pending(self, participant_id: uuid.UUID) -> bool:
-        live = self.live
-        if live is None or live.protocol.dosing.device_mg is None:
-            return False
-        if live.first_dose_at(participant_id) is None:
-            return False
-        status = self._intranasal.get(participant_id)
-        return status is not None and status.remaining > 0
-
-    def _refresh_records(self, focus: uuid.UUID) -> None:
-        """Table, chart and prefill: redrawn when entries change, not on every tick."""
-        live = self.live
-        if live is None:
-            return
-        view = self.window.live_view
-        observations = [o for o in live.observations if o.participant_id == focus]
-        history = [o for o in live.observation_history if o.participant_id == focus]
-        labels = {c.key: c.label for c in live.protocol.checkins}
-        view.readings.show_readings(
-            observations, history, live.all_alerts, labels, self._staff_names
-        )
-        state = live.state(focus)
-        view.chart.show_vitals(
-            state, observations, [d for d in live.doses if d.participant_id == focus], history
-        )
-        self._chart_now_at = live.now()
-        if live.protocol.dosing.device_mg is not None and live.first_dose_at(focus) is not None:
-            self._intranasal[focus] = live.intranasal_status(focus)
-        self._shown_version = self._entries_version
-        self._shown_focus = focus
-
-    def _entries_changed(self, _message: str = "") -> None:
-        self._entries_version += 1
+        if self.presenter is not None:
+            self.presenter.tab_shown()
 
     def _on_checkin_requested(self) -> None:
         """C: the most urgent check-in chosen, the form filled from the last reading."""
@@ -469,11 +352,9 @@ class AppController(QObject):
             return
         view = self.window.live_view
         focus = view.current_participant() or live.participants[0].id
-        state = live.state(focus)
-        urgent = _by_urgency(state.checkins)
-        view.checkin_form.set_checkins(urgent, selected=_most_urgent_key(urgent))
-        mine = [o for o in live.observations if o.participant_id == focus]
-        view.checkin_form.prefill(mine[-1] if mine else None)
+        urgent = by_urgency(live.state(focus).checkins)
+        view.checkin_form.set_checkins(urgent, selected=most_urgent_key(urgent))
+        view.checkin_form.prefill(live.last_reading(focus))
         view.focus_checkin()
 
     def _on_checkin_save(self, entry: CheckinEntry) -> None:
@@ -501,8 +382,7 @@ class AppController(QObject):
             return
         view.checkin_form.prefill(result.observation)
         view.setFocus()  # the form is done: D, M, C and the other keys act on the screen again
-        self._on_live_changed()
-        view.checkin_form.set_checkins(_by_urgency(live.state(focus).checkins), selected=None)
+        view.checkin_form.set_checkins(by_urgency(live.state(focus).checkins), selected=None)
 
     def _on_acknowledge(self, alert_id: uuid.UUID) -> None:
         """A: the acting staff member saw the alert. Who it was is part of the record, so
@@ -577,17 +457,8 @@ class AppController(QObject):
             live.plan_staggered_doses(float(minutes))
 
     def _on_device(self, participant_id: uuid.UUID) -> None:
-        if self.live is not None and self.live.record_device(participant_id) is not None:
-            self._intranasal[participant_id] = self.live.intranasal_status(participant_id)
-
-    def _show_recent(self) -> None:
-        live = self.live
-        if live is None:
-            return
-        items = [(d.occurred_at, "Dose" if d.kind == "initial" else "Booster") for d in live.doses]
-        items += [(e.occurred_at, e.label) for e in live.events if e.kind == "marker"]
-        items.sort()
-        self.window.live_view.show_recent([f"{local_time(at)} {label}" for at, label in items[-5:]])
+        if self.live is not None:
+            self.live.record_device(participant_id)
 
     def _on_export(self) -> None:
         live = self.live
@@ -667,8 +538,6 @@ class AppController(QObject):
                 override=override,
             )
             if result is not None and result.saved:
-                if result.intranasal is not None:
-                    self._intranasal[participant_id] = result.intranasal
                 return
             dialog.show_result_problems(result)
 
@@ -717,26 +586,6 @@ class AppController(QObject):
     def _problem(self, title: str, text: str) -> None:
         log.warning("%s: %s", title, text)
         QMessageBox.warning(self.window, title, text)
-
-
-_URGENCY = {
-    CheckinStatus.OVERDUE: 0,
-    CheckinStatus.DUE: 1,
-    CheckinStatus.UPCOMING: 2,
-    CheckinStatus.DONE: 3,
-}
-
-
-def _by_urgency(checkins: Sequence[CheckinState]) -> list[CheckinState]:
-    """Overdue, then due, then upcoming, then done; each in schedule order."""
-    return sorted(checkins, key=lambda c: (_URGENCY[c.status], c.due_at))
-
-
-def _most_urgent_key(urgent: Sequence[CheckinState]) -> str:
-    """The check-in to enter next: the most urgent one not done, else an unscheduled one."""
-    if urgent and urgent[0].status is not CheckinStatus.DONE:
-        return urgent[0].spec.key
-    return UNSCHEDULED
 
 
 def _time_today(text: str, now: datetime) -> datetime | None:

@@ -293,43 +293,66 @@ class NotePadWidget(QWidget):
         private: Sequence[PrivateNoteRecord],
         *,
         participants: Mapping[uuid.UUID, str],
+        added: Sequence[NoteRecord | PrivateNoteRecord] = (),
     ) -> None:
-        """The pads' entries, newest last; amended and withdrawn ones stay, marked."""
-        look = (tuple(record), tuple(private), tuple(participants.items()), self.pad)
-        if look == self._shown:
-            return
-        self._shown = look
+        """The pads' entries, newest last; amended and withdrawn ones stay, marked. `added`:
+        the entries new since the last call, when that is all that changed: a new entry of
+        the pad shown is appended to the list, not the whole list drawn again."""
+        look = (len(record), len(private), tuple(participants.items()), self.pad)
         self._participants = dict(participants)
         self._entries = {"record": list(record), "private": list(private)}
         rows = self._entries[self.pad]
+        shown_before, self._shown = self._shown, look
+        if (
+            added
+            and shown_before is not None
+            and shown_before[2:] == look[2:]
+            and all(a.corrects_id is None for a in added)
+        ):
+            mine = [a for a in added if isinstance(a, NoteRecord) == (self.pad == "record")]
+            at_bottom = self._at_bottom()
+            for row in mine:
+                self.entries.addItem(self._item(row, None))
+            if at_bottom:
+                self.entries.scrollToBottom()
+            return
+        if look == shown_before and not added:
+            return
         superseded = {r.corrects_id: r for r in rows if r.corrects_id is not None}
         at_bottom = self._at_bottom()
         self.entries.clear()
         for row in rows:
             if row.voids:
                 continue  # its original shows it, marked withdrawn
-            correction = superseded.get(row.id)
-            who = participants.get(row.participant_id) if row.participant_id else None
-            head = _clock_label(row.occurred_at, row.since_dose_s, row.elapsed_s)
-            if who and len(participants) > 1:
-                head += f"  · {who}"
-            text = row.text
-            item = QListWidgetItem(f"{head}\n{text}")
-            item.setData(Qt.ItemDataRole.UserRole, row.id)
-            item.setToolTip(text)
-            if correction is not None:
-                what = "withdrawn" if correction.voids else "amended"
-                item.setText(f"{head}  — {what}: {correction.correction_reason}\n{text}")
-                font = item.font()
-                font.setStrikeOut(True)
-                item.setFont(font)
-                item.setForeground(QColor(theme.TEXT_FAINT))
-                item.setData(Qt.ItemDataRole.UserRole + 1, "superseded")
-            elif row.corrects_id is not None:
-                item.setText(f"{head}  (amended)\n{text}")
-            self.entries.addItem(item)
+            self.entries.addItem(self._item(row, superseded.get(row.id)))
         if at_bottom or self.entries.count() <= 1:
             self.entries.scrollToBottom()
+
+    def _item(
+        self,
+        row: NoteRecord | PrivateNoteRecord,
+        correction: NoteRecord | PrivateNoteRecord | None,
+    ) -> QListWidgetItem:
+        participants = self._participants
+        who = participants.get(row.participant_id) if row.participant_id else None
+        head = _clock_label(row.occurred_at, row.since_dose_s, row.elapsed_s)
+        if who and len(participants) > 1:
+            head += f"  · {who}"
+        text = row.text
+        item = QListWidgetItem(f"{head}\n{text}")
+        item.setData(Qt.ItemDataRole.UserRole, row.id)
+        item.setToolTip(text)
+        if correction is not None:
+            what = "withdrawn" if correction.voids else "amended"
+            item.setText(f"{head}  — {what}: {correction.correction_reason}\n{text}")
+            font = item.font()
+            font.setStrikeOut(True)
+            item.setFont(font)
+            item.setForeground(QColor(theme.TEXT_FAINT))
+            item.setData(Qt.ItemDataRole.UserRole + 1, "superseded")
+        elif row.corrects_id is not None:
+            item.setText(f"{head}  (amended)\n{text}")
+        return item
 
     def amend_entry(self, entry_id: uuid.UUID) -> None:
         """Open the amendment of a record entry (from the event list)."""

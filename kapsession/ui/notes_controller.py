@@ -1,18 +1,20 @@
 """The therapist's side of the session screen: the note pad, the event list, the session note.
 
 Kept apart from AppController (the session, the nurse's entries, the music): this one opens
-with a session, binds the note pad service to the widgets, and keeps the event list up to date
-from signals: entries saved elsewhere (read again in full) and music logged (appended from the
-record its save returned). A full read happens on open and after an error, never on a timer.
+with a session, binds the note pad service to the widgets, and keeps the event list and the
+pads' entries up to date from what saves returned: the live session's `entries_added` (every
+entry saved, by the nurse or on the pad) and the music's `music_logged`. The session's log and
+notes are read in full when it opens, when its status changes (signed, read again) and after a
+read that failed (tried again after 10 s, or at once when something new is written); never on
+a timer.
 """
 
 from __future__ import annotations
 
-import bisect
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -20,11 +22,13 @@ from kapsession.domain.clock import Clock
 from kapsession.domain.quick_markers import QuickMarker
 from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
-from kapsession.records.session_log import LogItem
+from kapsession.records.notes import NoteRecord, PrivateNoteRecord
+from kapsession.services.live_log import LiveLog
 from kapsession.services.live_session import LiveSession
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.notepad import NotePad
 from kapsession.services.session_note import SessionNoteService
+from kapsession.services.session_state import EntryKind
 from kapsession.ui.live_view import LiveView
 from kapsession.ui.session_note_page import SessionNotePage
 
@@ -36,11 +40,6 @@ LOCKED_TEXT = (
     "The therapy notes of this session are signed: no more entries. Add an addendum on the "
     "Session note and signing tab."
 )
-
-
-def _order(item: LogItem) -> tuple[datetime, datetime]:
-    """Where an item sits in the event list (as the full read sorts it)."""
-    return item.at, item.recorded_at
 
 
 class NotesController(QObject):
@@ -67,8 +66,9 @@ class NotesController(QObject):
         view.set_record_page(self.session_note)
         self.pad: NotePad | None = None
         self._staff_names: dict[uuid.UUID, str] = {}
-        self._items: list[LogItem] = []
-        self._log_stale = True
+        self._log: LiveLog | None = None  # None until read (or after a read that failed)
+        self._notes: list[NoteRecord] = []
+        self._private: list[PrivateNoteRecord] = []
         self._retry_at = 0.0  # monotonic seconds: when a failed read may be tried again
         self._locked: bool | None = None
         view.note_pad.set_markers(markers)
@@ -87,96 +87,134 @@ class NotesController(QObject):
         self.close()
         self._staff_names = dict(staff_names)
         pad = NotePad(live, parent=self)
-        pad.changed.connect(self._entries_changed)
         pad.undo_changed.connect(self._undo_offered)
         pad.draft_failed.connect(self.view.show_failure)
+        live.entries_added.connect(self._entries_added)
+        live.status_changed.connect(self._status_changed)
+        live.ticked.connect(self._retry_read)
         self.pad = pad
-        self._locked = None  # a new session: lock or unlock the pad on the first refresh
+        self._locked = None  # a new session: lock or unlock the pad on the first read
         self._therapy_signed = False
         for name in ("record", "private"):
             self.view.note_pad.committed(name)
             self.view.note_pad.restore_draft(name, pad.draft(name))
         self.view.note_pad.set_undo(False)
         self.session_note.show_session(live.record, live.acting_staff_id)
-        self._entries_changed()
+        self._read()
 
     def close(self) -> None:
         """Save what is being typed, then let go of the session."""
         if self.session_note.session_id() is not None:
             self.session_note.save_draft()
         if self.pad is not None:
+            live = self.pad.live
+            live.entries_added.disconnect(self._entries_added)
+            live.status_changed.disconnect(self._status_changed)
+            live.ticked.disconnect(self._retry_read)
             self.pad.stop()
             self.pad.deleteLater()
             self.pad = None
+        self._log = None
 
-    # refreshing ---------------------------------------------------------------------------
-    def entries_changed(self) -> None:
-        """Something was saved elsewhere (a dose, a check-in): the log is stale."""
-        self._log_stale = True
-        self._retry_at = 0.0
+    # reading ------------------------------------------------------------------------------
+    def _read(self) -> None:
+        """Read the log, the pads' entries and the signatures in full (on opening, and to
+        recover); a failure leaves the list as it was and is tried again later."""
+        pad = self.pad
+        if pad is None:
+            return
+        live = pad.live
+        try:
+            self._log = pad.read_log(self._staff_names)
+            self._notes = pad.entries()
+            self._private = pad.private_entries()
+            signed_parts = self._signing.signatures.signatures(live.record.id)
+        except StorageError as exc:
+            self.view.show_failure(str(exc))
+            self._log = None
+            self._retry_at = self.clock.monotonic() + RETRY_AFTER_FAILURE_S
+            return
+        self._therapy_signed = any(s.part == "therapy" for s in signed_parts)
+        self._show_notes()
+        self.show_log()
+        self._show_lock()
+
+    def _retry_read(self) -> None:
+        if self._log is None and self.clock.monotonic() >= self._retry_at:
+            self._read()
+
+    def _entries_added(self, kind: str, records: tuple[Any, ...]) -> None:
+        """Records a save returned: into the event list and the pads, no read."""
+        if self._log is None:  # the last read failed: something new was written, try again
+            self._read()
+            return
+        if kind == EntryKind.NOTE:
+            self._notes.extend(records)
+            self._show_notes(added=records)
+        elif kind == EntryKind.PRIVATE_NOTE:
+            self._private.extend(records)
+            self._show_notes(added=records)
+        if self._log.add(kind, records):
+            self.show_log()
 
     def music_logged(self, event: MusicEventRecord) -> None:
         """A music event was written: its item joins the list in time order, no read."""
         pad = self.pad
         if pad is None or event.session_id != pad.session_id:
             return
-        if not self._log_stale:  # a stale list is read in full, this event with it
-            item = pad.music_log_item(event)
-            at = bisect.bisect_right(self._items, _order(item), key=_order)
-            self._items.insert(at, item)
-        self._retry_at = 0.0
-        self.refresh()
+        if self._log is None:
+            self._read()
+            return
+        self._log.add_music(event)
+        self.show_log()
 
-    def refresh(self) -> None:
-        """Bring the pad and the event list up to date; cheap when nothing changed."""
+    def show_log(self) -> None:
+        """The event list as the log stands (also when the participant shown changes: the
+        T+ times count from that participant's dose)."""
         pad = self.pad
-        if pad is None:
+        if pad is None or self._log is None:
             return
         live = pad.live
-        if self._log_stale and self.clock.monotonic() >= self._retry_at:
-            try:
-                self._items = pad.log_items(self._staff_names)
-                record_notes, private = pad.entries(), pad.private_entries()
-                signed_parts = self._signing.signatures.signatures(live.record.id)
-                self._therapy_signed = any(s.part == "therapy" for s in signed_parts)
-            except StorageError as exc:
-                self.view.show_failure(str(exc))
-                # Still stale: read again after a pause, or when something new is written,
-                # not on every tick of a database that keeps failing.
-                self._retry_at = self.clock.monotonic() + RETRY_AFTER_FAILURE_S
-                return
-            self._log_stale = False
-            self.view.note_pad.show_entries(
-                record_notes, private, participants=self._participants()
-            )
         focus = self.view.current_participant()
         self.view.events.show_items(
-            self._items,
+            self._log.items,
             first_dose_at=live.first_dose_at(focus or live.participants[0].id),
             started_at=live.record.started_at or live.record.created_at,
             participants=self._participants(),
         )
+
+    def _show_notes(self, added: Sequence[Any] = ()) -> None:
+        self.view.note_pad.show_entries(
+            self._notes, self._private, participants=self._participants(), added=added
+        )
+
+    def _show_lock(self) -> None:
+        pad = self.pad
+        if pad is None:
+            return
         # the therapy part signed: the database takes no more notes but addenda
-        signed = self._therapy_signed or live.record.status == "signed"
-        if signed != self._locked:  # not on every tick: it restyles the pad's controls
+        signed = self._therapy_signed or pad.live.record.status == "signed"
+        if signed != self._locked:
             self._locked = signed
             self.view.note_pad.set_locked(LOCKED_TEXT if signed else None)
 
+    def _status_changed(self) -> None:
+        """The session ended or was signed, or read again: read the notes side again too."""
+        pad = self.pad
+        if pad is None:
+            return
+        self.session_note.show_session(pad.live.record, pad.live.acting_staff_id)
+        self._read()
+
     def session_changed(self, live: LiveSession) -> None:
-        """The session ended or was signed, or the acting staff member changed."""
+        """The acting staff member changed (or the session's status): the session note page."""
         self.session_note.show_session(live.record, live.acting_staff_id)
-        self.entries_changed()
-        self.refresh()
 
     def _participants(self) -> dict[uuid.UUID, str]:
         pad = self.pad
         if pad is None:
             return {}
         return {p.id: p.client.given_name for p in pad.live.participants}
-
-    def _entries_changed(self) -> None:
-        self._log_stale = True
-        self.refresh()
 
     # the therapist's actions -----------------------------------------------------------------
     def _commit(self, pad_name: str, text: str) -> None:

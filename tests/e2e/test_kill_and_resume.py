@@ -351,7 +351,7 @@ def test_the_restart_resumes_at_the_right_time_and_writes_missed_phases_once(
     assert session_id is not None
     before = open_context(paths_of(killed.data_dir))
     try:
-        snapshot = before.service.snapshot(session_id)
+        snapshot = before.service.read_state(session_id)
     finally:
         before.close()
     started = snapshot.record.started_at

@@ -93,7 +93,7 @@ class Room:
         live = LiveSession(self.service, session_id, self.clock)
         live.entry_saved.connect(signals.saved.append)
         live.entry_failed.connect(signals.failed.append)
-        live.changed.connect(signals.on_changed)
+        live.ticked.connect(signals.on_changed)
         live.ended.connect(signals.on_ended)
         return live, signals
 

@@ -435,14 +435,16 @@ def test_an_esketamine_dose_is_devices_five_minutes_apart_and_rems_runs_from_the
 
     # When the second device is given a little after its rest
     room.clock.advance(5 * 60 + 20)
-    status = service(room).record_device(
+    saved = service(room).record_device(
         record.id, pid, occurred_at=room.clock.now(), recorded_at=room.clock.now()
     )
+    status = saved.status
     # Then no device remains, and REMS still counts from the first device
     assert (status.remaining, status.next_device_due_at) == (0, None)
     assert status.rems_monitoring_ends_at == first_at + minutes(120)
     (event,) = room.events(record.id, "device_given")
     assert event.label == "Device 2 of 2"
+    assert saved.event == event  # the record the save returned is the row as stored
     # And a third device is refused
     with pytest.raises(StorageError, match="All 2 devices"):
         service(room).record_device(

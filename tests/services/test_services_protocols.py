@@ -160,7 +160,7 @@ def test_a_started_session_keeps_its_protocol_when_the_file_is_edited(
     assert record.protocol_text == SUBLINGUAL_TEXT
     assert session_protocol(record) == parse_protocol(SUBLINGUAL_TEXT, "original")
     assert session_protocol(record).phase("peak").begins.minutes == 25
-    assert (record.protocol_version, service.snapshot(record.id).protocol.version) == (1, 1)
+    assert (record.protocol_version, service.read_state(record.id).protocol.version) == (1, 1)
     # ... even once the file is gone, while a new session gets the edited one
     later = service.start_session(
         protocol_key="sublingual-kap-3h",

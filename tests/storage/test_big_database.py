@@ -140,13 +140,13 @@ def test_the_live_session_is_running_with_a_baseline_and_a_dose(
     built: Any, service: SessionService
 ) -> None:
     # When the live session is read as the live screen reads it
-    snapshot = service.snapshot(built.live_session_id)
+    snapshot = service.read_state(built.live_session_id)
     # Then it started half an hour ago, and has its baseline reading and its dose
     record = snapshot.record
     assert record.status == "live" and record.ended_at is None
     assert record.started_at == NOW - timedelta(minutes=30)
-    assert len(snapshot.doses) == 1 and len(snapshot.observations) == 1
-    assert snapshot.observations[0].checkin_key == "baseline"
+    assert len(snapshot.doses.standing) == 1 and len(snapshot.observations.standing) == 1
+    assert snapshot.observations.standing[0].checkin_key == "baseline"
     participant = record.participants[0].id
     assert snapshot.first_doses[participant] == NOW - timedelta(minutes=5)
     assert snapshot.discharged == {}

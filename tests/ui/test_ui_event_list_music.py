@@ -30,6 +30,7 @@ from kapsession.domain.clock import FakeClock
 from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
 from kapsession.records.session_log import LogItem, LogKind
+from kapsession.services.live_log import LiveLog
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession
 from kapsession.storage.database import Database
@@ -260,12 +261,14 @@ def test_a_log_that_cannot_be_read_is_tried_again_after_a_pause_not_on_every_tic
     assert notes.pad is not None
     attempts: list[float] = []
 
-    def refused(*_args: Any) -> list[LogItem]:
+    def refused(*_args: Any) -> LiveLog:
         attempts.append(app.clock.monotonic())
         raise StorageError("The database cannot be read right now.")
 
-    monkeypatch.setattr(notes.pad, "log_items", refused)
-    notes.entries_changed()
+    monkeypatch.setattr(notes.pad, "read_log", refused)
+    live = app.controller.live
+    assert live is not None
+    live.reload()  # the recovery path reads the log in full again
 
     # When the session ticks on for a few seconds
     for _ in range(5):

@@ -44,7 +44,7 @@ def seed_live_session(data_dir: Path, *, dose: bool) -> uuid.UUID:
                 record.participants[0].id,
                 at=DOSE,
                 recorded_at=DOSE,
-                protocol=service.snapshot(record.id).protocol,
+                protocol=service.read_state(record.id).protocol,
             )
         return record.id
     finally:

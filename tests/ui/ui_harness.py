@@ -335,7 +335,7 @@ class RunningApp:
         self.clock.advance(seconds)
         live = self.controller.live
         if live is not None and live._timer.isActive():
-            with self.qtbot.waitSignal(live.changed, timeout=WAIT_MS):
+            with self.qtbot.waitSignal(live.ticked, timeout=WAIT_MS):
                 pass
 
     # reading the database ---------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""The event list of an open session, kept up to date from what each save returned.
+
+Read in full once when the session opens (`storage.session_log.SessionLog`), then every record
+a save returns joins it through the same mapping the full read uses: a new entry is put in its
+place in time; a correction marks the entry it corrects amended or withdrawn, with the reason,
+and joins as the amendment (a withdrawal is not an item of its own, as in the full read); an
+alert joins when raised and again as "acknowledged" when seen; a corrected reading's alerts say
+so. A test replays a long session and compares this list with a fresh full read.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from kapsession.records.corrections import EntryState
+from kapsession.records.entries import AlertRecord, MusicEventRecord
+from kapsession.records.session_log import LogItem, log_order
+from kapsession.services.session_state import EntryKind
+from kapsession.storage.session_log import (
+    alert_items,
+    checkin_items,
+    dose_items,
+    event_items,
+    music_item,
+    note_items,
+)
+
+
+class LiveLog:
+    """The items of one session's event list, in time order."""
+
+    def __init__(
+        self,
+        items: Iterable[LogItem],
+        alerts: Iterable[AlertRecord],
+        staff_names: dict[uuid.UUID, str],
+    ) -> None:
+        self.items: list[LogItem] = sorted(items, key=log_order)
+        self._names = dict(staff_names)
+        self._acknowledged = {a.id for a in alerts if a.acknowledged_at is not None}
+        self._corrected = {a.id for a in alerts if a.reading_corrected}
+
+    def add(self, kind: str, records: Sequence[Any]) -> bool:
+        """Records a save returned; whether the list changed (private notes never show)."""
+        if kind == EntryKind.PRIVATE_NOTE or not records:
+            return False
+        if kind == EntryKind.ALERT:
+            return self._alerts(records)
+        for record in records:
+            if record.corrects_id is not None:
+                self._mark(record.corrects_id, record.voids, record.correction_reason)
+        for item in self._items_of(EntryKind(kind), records):
+            self._insert(item)
+        return True
+
+    def _items_of(self, kind: EntryKind, records: Sequence[Any]) -> list[LogItem]:
+        if kind is EntryKind.EVENT:
+            return event_items(records)
+        if kind is EntryKind.DOSE:
+            return dose_items(records)
+        if kind is EntryKind.OBSERVATION:
+            return checkin_items(records)
+        if kind is EntryKind.NOTE:
+            return note_items(records, self._names)
+        raise ValueError(f"the event list has no items for {kind!r}")
+
+    def add_music(self, event: MusicEventRecord) -> None:
+        self._insert(music_item(event))
+
+    # inside -------------------------------------------------------------------------------
+    def _insert(self, item: LogItem) -> None:
+        self.items.insert(bisect.bisect_right(self.items, log_order(item), key=log_order), item)
+
+    def _find(self, entry_id: uuid.UUID) -> int | None:
+        """Where the item of an entry is; the newest are searched first (corrections are
+        usually of something just written)."""
+        for index in range(len(self.items) - 1, -1, -1):
+            if self.items[index].entry_id == entry_id:
+                return index
+        return None
+
+    def _mark(self, original_id: uuid.UUID, voids: bool, reason: str | None) -> None:
+        index = self._find(original_id)
+        if index is None:
+            return  # an entry the list does not show (a withdrawn one, or a kind it leaves out)
+        state = EntryState.WITHDRAWN if voids else EntryState.AMENDED
+        self.items[index] = dataclasses.replace(self.items[index], state=state, reason=reason)
+
+    def _alerts(self, alerts: Sequence[AlertRecord]) -> bool:
+        for alert in alerts:
+            raised, *acknowledged = alert_items([alert], self._names)
+            index = self._find(alert.id)
+            if index is None:
+                self._insert(raised)
+            elif alert.reading_corrected and alert.id not in self._corrected:
+                self.items[index] = raised
+            if alert.reading_corrected:
+                self._corrected.add(alert.id)
+            if acknowledged and alert.id not in self._acknowledged:
+                self._acknowledged.add(alert.id)
+                self._insert(acknowledged[0])
+        return True

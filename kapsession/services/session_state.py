@@ -1,0 +1,212 @@
+"""What an open session holds in memory: its rows as saved, and what the screen derives from them.
+
+The live session reads the whole session once when it is opened (`read_session_state`) and then
+keeps this up to date from the records each save returns, built from the values written: a
+save never reads the session back. Reading it again remains the recovery path (after signing
+elsewhere, after an error), and a test replays a long session to show that the state kept up
+to date and a fresh read agree.
+
+Rows are kept in the order the database gives them (time, then the time of writing); a
+correction goes in beside the row it corrects, and the standing view (`effective`) follows.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import enum
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from kapsession.domain.protocol import Protocol
+from kapsession.records.corrections import effective
+from kapsession.records.entries import (
+    AcknowledgementRecord,
+    AlertRecord,
+    DoseRecord,
+    EventRecord,
+    ObservationRecord,
+)
+from kapsession.records.sessions import SessionRecord
+from kapsession.services.nurse_board import dose_plan
+
+DISCHARGE = "discharge"
+DOSE_PLAN = "dose_plan"
+
+
+class EntryKind(enum.StrEnum):
+    """The kinds of record `LiveSession.entries_added` announces, one per table."""
+
+    EVENT = "event"
+    DOSE = "dose"
+    OBSERVATION = "observation"
+    ALERT = "alert"  # alerts as they now stand: raised, acknowledged, or their reading corrected
+    NOTE = "note"
+    PRIVATE_NOTE = "private_note"
+
+
+R = TypeVar("R", EventRecord, DoseRecord, ObservationRecord)
+
+
+def _order(row: EventRecord | DoseRecord | ObservationRecord) -> tuple[datetime, datetime]:
+    return row.occurred_at, row.recorded_at
+
+
+class History(Generic[R]):
+    """Every row of one kind in time order, and the standing ones beside them."""
+
+    def __init__(self, rows: Iterable[R]) -> None:
+        self.all: list[R] = sorted(rows, key=_order)
+        self.standing: list[R] = effective(self.all)
+
+    def add(self, row: R) -> R | None:
+        """Put a saved row in its place; the standing row it corrects, if any."""
+        bisect.insort_right(self.all, row, key=_order)
+        replaced = None
+        if row.corrects_id is not None:
+            for index, standing in enumerate(self.standing):
+                if standing.id == row.corrects_id:
+                    replaced = self.standing.pop(index)
+                    break
+        if not row.voids:
+            bisect.insort_right(self.standing, row, key=_order)
+        return replaced
+
+
+def _alert_order(alert: AlertRecord) -> tuple[datetime, int]:
+    return alert.raised_at, alert.observation_id.int
+
+
+@dataclasses.dataclass
+class SessionState:
+    """One session as the screen needs it. Mutable: only the live session changes it, from
+    records a save returned."""
+
+    record: SessionRecord
+    protocol: Protocol
+    events: History[EventRecord]
+    doses: History[DoseRecord]
+    observations: History[ObservationRecord]
+    alerts: list[AlertRecord]
+    first_doses: dict[uuid.UUID, datetime] = dataclasses.field(default_factory=dict)
+    done_checkins: dict[uuid.UUID, set[str]] = dataclasses.field(default_factory=dict)
+    discharged: dict[uuid.UUID, datetime] = dataclasses.field(default_factory=dict)
+    dose_plan: dict[uuid.UUID, datetime] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        record: SessionRecord,
+        protocol: Protocol,
+        *,
+        events: Iterable[EventRecord],
+        doses: Iterable[DoseRecord],
+        observations: Iterable[ObservationRecord],
+        alerts: Iterable[AlertRecord],
+    ) -> SessionState:
+        """The state of rows read from the database (every version of each row)."""
+        state = cls(
+            record=record,
+            protocol=protocol,
+            events=History(events),
+            doses=History(doses),
+            observations=History(observations),
+            alerts=sorted(alerts, key=_alert_order),
+        )
+        state._derive_doses()
+        state._derive_checkins()
+        state._derive_events()
+        return state
+
+    # what the screen reads ----------------------------------------------------------------
+    @property
+    def open_alerts(self) -> list[AlertRecord]:
+        return [a for a in self.alerts if a.is_open]
+
+    def last_reading(self, participant_id: uuid.UUID) -> ObservationRecord | None:
+        """The participant's latest standing reading."""
+        for observation in reversed(self.observations.standing):
+            if observation.participant_id == participant_id:
+                return observation
+        return None
+
+    # applying what a save returned ----------------------------------------------------------
+    def set_record(self, record: SessionRecord) -> None:
+        self.record = record
+
+    def add_events(self, events: Iterable[EventRecord]) -> None:
+        kinds = set()
+        for event in events:
+            self.events.add(event)
+            kinds.add(event.kind)
+        if kinds & {DISCHARGE, DOSE_PLAN}:
+            self._derive_events()
+
+    def add_doses(self, doses: Iterable[DoseRecord]) -> None:
+        for dose in doses:
+            self.doses.add(dose)
+        self._derive_doses()
+
+    def add_observation(
+        self, observation: ObservationRecord, alerts: Iterable[AlertRecord]
+    ) -> tuple[AlertRecord, ...]:
+        """A saved reading and the alerts it raised; the alerts that changed (those raised,
+        and those of a reading it corrects, which now say so)."""
+        replaced = self.observations.add(observation)
+        if replaced is None and observation.corrects_id is None:
+            if observation.checkin_key:
+                self.done_checkins.setdefault(observation.participant_id, set()).add(
+                    observation.checkin_key
+                )
+        else:
+            self._derive_checkins()
+        changed: list[AlertRecord] = []
+        if observation.corrects_id is not None:
+            for index, alert in enumerate(self.alerts):
+                if alert.observation_id == observation.corrects_id and not alert.reading_corrected:
+                    self.alerts[index] = dataclasses.replace(alert, reading_corrected=True)
+                    changed.append(self.alerts[index])
+        for alert in alerts:
+            bisect.insort_right(self.alerts, alert, key=_alert_order)
+            changed.append(alert)
+        return tuple(changed)
+
+    def acknowledge(self, acknowledgement: AcknowledgementRecord) -> AlertRecord | None:
+        """The alert as acknowledged, or None if this session has no such alert."""
+        for index, alert in enumerate(self.alerts):
+            if alert.id == acknowledgement.alert_id:
+                done = dataclasses.replace(
+                    alert,
+                    acknowledged_at=acknowledgement.acknowledged_at,
+                    acknowledged_by_id=acknowledgement.staff_id,
+                    acknowledgement_comment=acknowledgement.comment,
+                )
+                self.alerts[index] = done
+                return done
+        return None
+
+    # derived views ------------------------------------------------------------------------
+    def _derive_doses(self) -> None:
+        first: dict[uuid.UUID, datetime] = {}
+        for dose in self.doses.standing:
+            if dose.participant_id not in first or dose.occurred_at < first[dose.participant_id]:
+                first[dose.participant_id] = dose.occurred_at
+        self.first_doses = first
+
+    def _derive_checkins(self) -> None:
+        done: dict[uuid.UUID, set[str]] = {}
+        for observation in self.observations.standing:
+            if observation.checkin_key:
+                done.setdefault(observation.participant_id, set()).add(observation.checkin_key)
+        self.done_checkins = done
+
+    def _derive_events(self) -> None:
+        standing = self.events.standing
+        self.discharged = {
+            e.participant_id: e.occurred_at
+            for e in standing
+            if e.kind == DISCHARGE and e.participant_id is not None
+        }
+        self.dose_plan = dose_plan(standing)

@@ -1,0 +1,229 @@
+"""The live screen drawn from the open session: each part redrawn when what it shows changed.
+
+The presenter listens to the live session's fine-grained signals and fills the views with plain
+data; nothing here reads the database or keeps its own guess of what changed:
+
+- `ticked` (a new second): the clocks, the phase, the timeline strip, the nurse board, the
+  music line; the chart's now line every 5 s while the chart is shown;
+- `checkins_changed`: the check-ins offered on the form (their status moved);
+- `entries_added`: the readings table and the chart (readings, doses, alerts), the strip's
+  marks and the recent line (doses, markers), the device and discharge buttons;
+- `alerts_changed`: the alert banner;
+- `status_changed`: everything (ended, signed, read again);
+- the participant chosen: everything that is one participant's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from kapsession.domain.timeline import CheckinState, CheckinStatus
+from kapsession.records.people import StaffRecord
+from kapsession.services.live_session import LiveSession
+from kapsession.services.music_session import MusicSession
+from kapsession.services.session_state import EntryKind
+from kapsession.ui.checkin_form import UNSCHEDULED
+from kapsession.ui.formatting import clock_text, local_time
+from kapsession.ui.live_view import LiveView
+from kapsession.ui.timeline_strip import StripMark
+
+CHART_NOW_EVERY_S = 5  # the chart's now line moves this often (a pixel every few seconds)
+RECENT_SHOWN = 5
+
+_URGENCY = {
+    CheckinStatus.OVERDUE: 0,
+    CheckinStatus.DUE: 1,
+    CheckinStatus.UPCOMING: 2,
+    CheckinStatus.DONE: 3,
+}
+
+
+def by_urgency(checkins: Sequence[CheckinState]) -> list[CheckinState]:
+    """Overdue, then due, then upcoming, then done; each in schedule order."""
+    return sorted(checkins, key=lambda c: (_URGENCY[c.status], c.due_at))
+
+
+def most_urgent_key(urgent: Sequence[CheckinState]) -> str:
+    """The check-in to enter next: the most urgent one not done, else an unscheduled one."""
+    if urgent and urgent[0].status is not CheckinStatus.DONE:
+        return urgent[0].spec.key
+    return UNSCHEDULED
+
+
+class LivePresenter(QObject):
+    """Draws one open session on the live screen."""
+
+    def __init__(
+        self,
+        view: LiveView,
+        live: LiveSession,
+        music: MusicSession | None,
+        staff: Sequence[StaffRecord],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.live = live
+        self.music = music
+        self._staff_names = {s.id: s.display_name for s in staff}
+        self._marks: list[StripMark] = []
+        live.ticked.connect(self.show_clock)
+        live.checkins_changed.connect(self.show_checkins)
+        live.entries_added.connect(self._entries_added)
+        live.alerts_changed.connect(self.show_alerts)
+        live.status_changed.connect(self.show_all)
+        if music is not None:
+            music.changed.connect(self.show_music)
+            music.music_logged.connect(self._music_logged)
+
+    def disconnect_all(self) -> None:
+        live = self.live
+        live.ticked.disconnect(self.show_clock)
+        live.checkins_changed.disconnect(self.show_checkins)
+        live.entries_added.disconnect(self._entries_added)
+        live.alerts_changed.disconnect(self.show_alerts)
+        live.status_changed.disconnect(self.show_all)
+        if self.music is not None:
+            self.music.changed.disconnect(self.show_music)
+            self.music.music_logged.disconnect(self._music_logged)
+
+    @property
+    def focus(self) -> uuid.UUID:
+        """The participant the screen shows (the room's, the first, when none is chosen)."""
+        return self.view.current_participant() or self.live.participants[0].id
+
+    # the whole screen -----------------------------------------------------------------------
+    def show_all(self) -> None:
+        """Everything, for the participant chosen: on opening, on a new participant, after the
+        session's status changed."""
+        self._update_marks()
+        self.show_clock()
+        self.show_participant_entries()
+        self.show_alerts()
+        self.show_recent()
+        self.show_music()
+
+    def show_participant_entries(self) -> None:
+        """What is one participant's: their check-ins (the most urgent chosen, the form filled
+        from their last reading, so nothing typed for one is saved for the other), readings,
+        chart and buttons."""
+        live, view, focus = self.live, self.view, self.focus
+        urgent = by_urgency(live.state(focus).checkins)
+        view.checkin_form.set_checkins(urgent, selected=most_urgent_key(urgent))
+        view.checkin_form.prefill(live.last_reading(focus))
+        self.show_records()
+        self.show_buttons()
+
+    # on each second -------------------------------------------------------------------------
+    def show_clock(self) -> None:
+        live, view = self.live, self.view
+        focus = self.focus
+        state = live.state(focus)
+        room = live.board() if len(live.participants) > 1 else []
+        view.show_state(state, room, self._marks, live.is_live, live.dose_plan)
+        if view.chart.isVisible() and round(state.elapsed_s) % CHART_NOW_EVERY_S == 0:
+            view.chart.set_now(state)  # a hidden chart is brought up to date when shown
+
+    def tab_shown(self) -> None:
+        view = self.view
+        if view.chart.isVisible():
+            view.chart.set_now(self.live.state(self.focus))
+        self.show_music()
+
+    def show_checkins(self) -> None:
+        """A check-in's status moved: the lines of what is due and the form's list follow
+        (the form keeps what is chosen)."""
+        self.view.checkin_form.set_checkins(
+            by_urgency(self.live.state(self.focus).checkins), selected=None
+        )
+        self.show_clock()
+
+    # on what was saved ------------------------------------------------------------------------
+    def _entries_added(self, kind: str, records: tuple[Any, ...]) -> None:
+        focus = self.focus
+        records_shown = kind in (EntryKind.OBSERVATION, EntryKind.DOSE, EntryKind.ALERT)
+        if records_shown and any(getattr(r, "participant_id", None) == focus for r in records):
+            self.show_records()
+        if kind in (EntryKind.DOSE, EntryKind.EVENT):
+            self._update_marks()
+            self.show_recent()
+            self.show_buttons()
+        if kind not in (EntryKind.NOTE, EntryKind.PRIVATE_NOTE):
+            self.show_clock()  # the strip's marks, the board's last reading, the phase
+
+    def show_records(self) -> None:
+        """The readings table and the chart of the participant shown."""
+        live, view, focus = self.live, self.view, self.focus
+        observations = [o for o in live.observations if o.participant_id == focus]
+        history = [o for o in live.observation_history if o.participant_id == focus]
+        labels = {c.key: c.label for c in live.protocol.checkins}
+        view.readings.show_readings(
+            observations, history, live.all_alerts, labels, self._staff_names
+        )
+        view.chart.show_vitals(
+            live.state(focus),
+            observations,
+            [d for d in live.doses if d.participant_id == focus],
+            history,
+        )
+
+    def show_buttons(self) -> None:
+        live, view, focus = self.live, self.view, self.focus
+        view.discharge_button.setEnabled(
+            live.first_dose_at(focus) is not None and focus not in live.discharged
+        )
+        status = live.intranasal_status(focus)
+        view.device_button.setVisible(status is not None and status.remaining > 0)
+
+    def show_alerts(self) -> None:
+        names = {p.id: p.client.full_name for p in self.live.participants}
+        self.view.alerts.show_alerts(self.live.open_alerts, names)
+
+    def show_recent(self) -> None:
+        live = self.live
+        items = [(d.occurred_at, "Dose" if d.kind == "initial" else "Booster") for d in live.doses]
+        items += [(e.occurred_at, e.label) for e in live.events if e.kind == "marker"]
+        items.sort()
+        self.view.show_recent(
+            [f"{local_time(at)} {label}" for at, label in items[-RECENT_SHOWN:]]
+        )
+
+    def _update_marks(self) -> None:
+        """The timeline strip's marks: the participant's doses, the markers, the tracks."""
+        live, focus = self.live, self.focus
+        marks = [
+            StripMark(at=d.occurred_at, kind="dose", label=d.kind)
+            for d in live.doses
+            if d.participant_id == focus
+        ]
+        if self.music is not None:
+            marks += [StripMark(at=at, kind="music", label=t) for at, t in self.music.track_starts]
+        marks += [
+            StripMark(at=e.occurred_at, kind="marker", label=e.label)
+            for e in live.events
+            if e.kind == "marker" and e.participant_id in (None, focus)
+        ]
+        self._marks = marks
+
+    # music -------------------------------------------------------------------------------------
+    def _music_logged(self, event: Any) -> None:
+        if getattr(event, "kind", "") == "track_start":
+            self._update_marks()
+
+    def show_music(self) -> None:
+        music = self.music
+        if music is None:
+            return
+        now = music.now_playing()
+        view = self.view
+        if view.music.isVisible() or not now.available:
+            view.music.show_now_playing(now)
+        if now.track_title and now.state != "stopped":
+            left = clock_text(now.remaining_ms / 1000)
+            view.music_line.setText(f"♪ {now.track_title} — {now.state}, {left} left")
+        else:
+            view.music_line.setText("♪ music stopped — P plays the phase's playlist")
