@@ -188,9 +188,7 @@ class LivePresenter(QObject):
         items = [(d.occurred_at, "Dose" if d.kind == "initial" else "Booster") for d in live.doses]
         items += [(e.occurred_at, e.label) for e in live.events if e.kind == "marker"]
         items.sort()
-        self.view.show_recent(
-            [f"{local_time(at)} {label}" for at, label in items[-RECENT_SHOWN:]]
-        )
+        self.view.show_recent([f"{local_time(at)} {label}" for at, label in items[-RECENT_SHOWN:]])
 
     def _update_marks(self) -> None:
         """The timeline strip's marks: the participant's doses, the markers, the tracks."""
