@@ -399,7 +399,7 @@ def test_the_restart_resumes_at_the_right_time_and_writes_missed_phases_once(
         assert text.startswith(checkin.spec.label + STATUS_WORDS[checkin.status]), text
     assert any(c.status is CheckinStatus.OVERDUE for c in upcoming)
     # And the phase changes missed while the app was dead are written, late, at their times
-    recorded = [e.occurred_at for e in snapshot.events if e.kind == "phase_change"]
+    recorded = [e.occurred_at for e in snapshot.events.standing if e.kind == "phase_change"]
     missed = phase_changes_between(
         snapshot.protocol,
         started_at=started,
@@ -408,7 +408,7 @@ def test_the_restart_resumes_at_the_right_time_and_writes_missed_phases_once(
         upto=now,
     )
     assert [p.name for _at, p in missed] == MISSED_PHASES[later_min]
-    old_ids = {e.id for e in snapshot.events}
+    old_ids = {e.id for e in snapshot.events.all}
     new = [e for e in context.service.entries.events(session_id) if e.id not in old_ids]
     assert [(e.kind, e.label, e.occurred_at, e.recorded_at) for e in new] == [
         ("phase_change", p.name, at, now) for at, p in missed

@@ -118,7 +118,7 @@ def _one_row_in_every_append_only_table(clinic: Clinic) -> dict[str, uuid.UUID]:
             override_reason="Baseline taken on paper",
             override_by="Dr. Ines Moreau",
             by=by,
-        )
+        )[0]
         .id
     )
     assert set(ids) == set(APPEND_ONLY_TABLES)

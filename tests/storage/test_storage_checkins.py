@@ -585,7 +585,11 @@ def _discharge(clinic: Clinic, session: SessionRecord, **overrides: Any) -> Any:
         "by": clinic.therapist.id,
     }
     values.update(overrides)
-    return DischargeRepository(clinic.db).record(session.id, session.participants[0].id, **values)
+    assessment, event = DischargeRepository(clinic.db).record(
+        session.id, session.participants[0].id, **values
+    )
+    assert event.kind == "discharge" and event.detail["assessment_id"] == str(assessment.id)
+    return assessment
 
 
 def test_a_discharge_is_the_assessment_and_a_discharge_event_once(clinic: Clinic) -> None:
