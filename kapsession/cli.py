@@ -1,4 +1,8 @@
-"""The command line. The GUI is the default command; names here are a stable contract."""
+"""The command line. The GUI is the default command; names here are a stable contract.
+
+This module is imported before the GUI's first frame: what only a command needs (SQLAlchemy, the
+services) is imported inside that command.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,15 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from kapsession import __version__
 from kapsession.domain.clock import Clock, ScaledClock, SystemClock
 from kapsession.paths import NotWritable, Paths, resolve_paths
 from kapsession.records.errors import StorageError
-from kapsession.services.context import AppContext, open_context
-from kapsession.services.doctor import Status, run_checks
+
+if TYPE_CHECKING:
+    from kapsession.services.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +157,8 @@ def paths_for(args: argparse.Namespace) -> Paths:
 
 
 def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> int:
-    """Run a non-GUI command, or open the context and hand over to the GUI."""
+    """Run a command; the GUI (`gui`, `demo` without --populate) opens its own data once its
+    window is shown (`kapsession.ui.app.start_gui`)."""
     out = sys.stdout if out is None else out  # the current one, not the one at import
     if args.command == "doctor":
         return _doctor(paths, args.json, out)
@@ -176,35 +182,29 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
     clock: Clock = SystemClock()
     if args.command == "demo" and args.speed != 1.0 and not args.populate:
         clock = ScaledClock(SystemClock(), args.speed)
-    # The GUI makes the day's backup in the background once its window is shown; the other
-    # commands make it here, as before (they are short, and a backup must not outlive them).
-    gui = args.command == "gui" or (args.command == "demo" and not args.populate)
+    if args.command == "gui" or (args.command == "demo" and not args.populate):
+        # The window first; the data, its upgrade and the day's backup behind it.
+        from kapsession.ui.app import start_gui
+
+        return start_gui(paths, clock=clock, demo=args.command == "demo")
+    from kapsession.services.context import open_context
+
     try:
-        context = open_context(paths, clock=clock, daily_backup=not gui)
+        context = open_context(paths, clock=clock)
     except (StorageError, NotWritable) as exc:
         log.error("cannot open data: %s", exc)
-        if args.command in ("gui", "demo") and not getattr(args, "populate", False):
-            from kapsession.ui.app import show_startup_problem
-
-            show_startup_problem(str(exc))
         print(f"kapsession: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
     try:
         if args.command == "sessions":
             return _sessions(context, args, out)
-        if args.command == "demo" and args.populate:
+        if args.command == "demo":
             return _populate(context, args.json, out)
         if args.command == "export":
             return _export(context, args, out)
         if args.command == "history":
             return _history(context, args, out)
-        if args.command == "demo":
-            from kapsession.services.demo import ensure_demo_people
-
-            ensure_demo_people(context.service, context.clock.now())
-        from kapsession.ui.app import run_gui
-
-        return run_gui(context, training=paths.training)
+        raise AssertionError(f"unhandled command {args.command}")
     except StorageError as exc:
         print(f"kapsession: {exc}", file=sys.stderr)
         return EXIT_PROBLEM
@@ -298,6 +298,8 @@ def _history(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _doctor(paths: Paths, as_json: bool, out: TextIO) -> int:
+    from kapsession.services.doctor import Status, run_checks
+
     checks = run_checks(paths)
     failed = any(c.status is Status.FAIL for c in checks)
     if as_json:

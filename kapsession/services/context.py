@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sqlite3
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from kapsession.domain.clock import Clock, SystemClock
 from kapsession.paths import DATABASE_URL_ENV, Paths, ensure_writable
@@ -18,7 +20,14 @@ from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.room_settings import RoomSettings, load_room_settings
 from kapsession.services.session_service import SessionService
 from kapsession.storage import append_only
-from kapsession.storage.database import Database, ensure_recent_backup, open_database
+from kapsession.storage.database import (
+    Database,
+    SchemaStatus,
+    backup_sqlite,
+    ensure_recent_backup,
+    migrate,
+    open_database,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,24 +54,110 @@ def open_context(
 
     `daily_backup`: make the day's backup here, before returning, if none is recent (the
     command-line commands). The GUI passes False and makes it in the background once its
-    window is shown (`services/daily_backup.py`)."""
+    window is shown (`services/daily_backup.py`).
+
+    The GUI takes the same steps one at a time (`open_data`, `upgrade`, `finish_context`), so
+    that its window is shown before the first and a pending upgrade runs off the UI thread."""
+    opened = open_data(paths)
+    try:
+        if opened.upgrade_pending:
+            opened = upgrade(opened)
+        if daily_backup:
+            try:
+                ensure_recent_backup(opened.database, paths.backup_dir, max_age=DAILY_BACKUP_AGE)
+            except (OSError, sqlite3.Error, StorageError) as exc:  # it must not stop the command
+                log.warning("daily backup failed: %s", exc)
+        return finish_context(opened, clock=clock)
+    except BaseException:
+        opened.database.close()
+        raise
+
+
+@dataclass(frozen=True)
+class OpenedData:
+    """The data folder and the database, open and checked (not newer, ours), and not yet
+    upgraded to this version's schema when `upgrade_pending`."""
+
+    paths: Paths
+    database: Database
+    status: SchemaStatus
+
+    @property
+    def upgrade_pending(self) -> bool:
+        return not self.status.up_to_date
+
+    @property
+    def new_database(self) -> bool:
+        """An empty database: the upgrade creates the tables, with nothing to back up."""
+        return self.status.current is None
+
+
+def open_data(paths: Paths) -> OpenedData:
+    """The data folder, made writable, and the database opened without changing it: a database
+    written by a newer kapsession, or one that is not kapsession's, is refused here
+    (StorageError/NotWritable with a message). Quick: no backup and no upgrade yet."""
     ensure_writable(paths.data_dir)
     append_only.install()
     check_database_url(paths.database_url)
-    database = open_database(paths.database_url, backup_dir=paths.backup_dir)
-    if daily_backup:
-        try:
-            ensure_recent_backup(database, paths.backup_dir, max_age=DAILY_BACKUP_AGE)
-        except (OSError, sqlite3.Error, StorageError) as exc:  # it must not stop the command
-            log.warning("daily backup failed: %s", exc)
+    database = open_database(paths.database_url, backup_dir=paths.backup_dir, upgrade=False)
+    try:
+        status = database.schema_status()
+    except BaseException:
+        database.close()
+        raise
+    return OpenedData(paths=paths, database=database, status=status)
+
+
+def upgrade(opened: OpenedData, *, now: datetime | None = None) -> OpenedData:
+    """Back up an older SQLite database, then upgrade it to this version's schema (what
+    `open_database` does when it upgrades); the same data, up to date. Slow work: any thread
+    may run it, nothing else may use the database meanwhile. A failure (a full disk, an
+    unreadable file) raises StorageError with a message; the database is left as it was (the
+    upgrade is one transaction)."""
+    path = opened.database.file
+    try:
+        if path is not None and not opened.new_database:
+            backup_sqlite(
+                path, opened.paths.backup_dir, f"before-upgrade-to-{opened.status.head}", now=now
+            )
+        migrate(opened.database)
+        return replace(opened, status=opened.database.schema_status())
+    except StorageError:
+        raise
+    except (OSError, sqlite3.Error, DBAPIError) as exc:
+        log.exception("the database upgrade failed")
+        raise StorageError(_upgrade_problem(exc, opened.paths.backup_dir)) from exc
+
+
+def _upgrade_problem(exc: BaseException, backup_dir: Path) -> str:
+    text = str(getattr(exc, "orig", exc)).lower()
+    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or any(
+        words in text for words in ("disk is full", "no space left", "diskfull")
+    )
+    if full:
+        return (
+            "kapsession could not update the database to this version: the laptop's disk is "
+            "full. The database was not changed. Free some disk space (backups are kept in "
+            f"{backup_dir}), then start kapsession again."
+        )
+    return (
+        f"kapsession could not update the database to this version ({exc}). The database was "
+        "not changed. Run `kapsession doctor` and tell your IT contact."
+    )
+
+
+def finish_context(opened: OpenedData, *, clock: Clock | None = None) -> AppContext:
+    """The context over an opened, up-to-date database: protocols, room settings, services."""
+    if opened.upgrade_pending:
+        raise RuntimeError("upgrade(opened) first: the database is not at this version's schema")
     catalog = ProtocolCatalog(protocols_dir())
     return AppContext(
-        paths=paths,
-        database=database,
+        paths=opened.paths,
+        database=opened.database,
         catalog=catalog,
-        service=SessionService(database, catalog),
+        service=SessionService(opened.database, catalog),
         clock=clock or SystemClock(),
-        room=load_room_settings(paths.data_dir),
+        room=load_room_settings(opened.paths.data_dir),
     )
 
 

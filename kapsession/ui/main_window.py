@@ -1,13 +1,48 @@
-"""The window: a stack of the start screen, the live session screen and a client's history.
-Layout only."""
+"""The window: a stack of the start screen, the live session screen and a client's history, and
+the screen that blocks it while the database is updated. Layout only.
+
+The live screen and the history are built when first used (`live_view`, `history_view`): the
+window's first frame, the start screen, needs neither, nor their charts."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow, QStackedWidget
+from typing import TYPE_CHECKING
 
-from kapsession.ui.client_history_view import ClientHistoryView
-from kapsession.ui.live_view import LiveView
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
 from kapsession.ui.start_view import StartView
+
+if TYPE_CHECKING:
+    from kapsession.ui.client_history_view import ClientHistoryView
+    from kapsession.ui.live_view import LiveView
+
+
+class BusyScreen(QWidget):
+    """A message and a moving bar, over the whole window: nothing else can be done meanwhile."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message = QLabel()
+        self.message.setObjectName("phase")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        bar = QProgressBar()
+        bar.setRange(0, 0)  # no end known: it moves until the work is done
+        bar.setTextVisible(False)
+        bar.setMaximumWidth(480)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self.message)
+        layout.addWidget(bar, alignment=Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(1)
 
 
 class MainWindow(QMainWindow):
@@ -20,19 +55,59 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.start_view = StartView()
         self.start_view.set_training(training)
-        self.live_view = LiveView()
-        self.history_view = ClientHistoryView()
+        self.busy_screen = BusyScreen()
+        self._live_view: LiveView | None = None
+        self._history_view: ClientHistoryView | None = None
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_view)
-        self.stack.addWidget(self.live_view)
-        self.stack.addWidget(self.history_view)
+        self.stack.addWidget(self.busy_screen)
         self.setCentralWidget(self.stack)
         self.statusBar().setSizeGripEnabled(False)
+
+    @property
+    def live_view(self) -> LiveView:
+        if self._live_view is None:
+            from kapsession.ui.live_view import LiveView
+
+            self._live_view = LiveView()
+            self.stack.addWidget(self._live_view)
+        return self._live_view
+
+    @property
+    def history_view(self) -> ClientHistoryView:
+        if self._history_view is None:
+            from kapsession.ui.client_history_view import ClientHistoryView
+
+            self._history_view = ClientHistoryView()
+            self.stack.addWidget(self._history_view)
+        return self._history_view
 
     def show_start(self) -> None:
         self.statusBar().show()
         self.stack.setCurrentWidget(self.start_view)
         self.start_view.search.setFocus()  # the view itself takes no keys
+
+    def show_busy(self, message: str) -> None:
+        """Block the window with `message` until another screen is shown. Closing the window
+        meanwhile ends the app once the work is done (`finish_tasks` at exit)."""
+        self.statusBar().hide()
+        self.busy_screen.message.setText(message)
+        self.stack.setCurrentWidget(self.busy_screen)
+        self.busy_screen.setFocus()
+
+    @property
+    def busy(self) -> bool:
+        return self.stack.currentWidget() is self.busy_screen
+
+    @property
+    def screen_name(self) -> str:
+        """Which screen is shown: start, updating (the busy screen), live or history."""
+        current = self.stack.currentWidget()
+        if current is self.start_view:
+            return "start"
+        if current is self.busy_screen:
+            return "updating"
+        return "live" if current is self._live_view else "history"
 
     def show_history(self) -> None:
         self.statusBar().show()

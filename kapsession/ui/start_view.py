@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from kapsession.records.people import ClientRecord
 from kapsession.records.sessions import SessionSummary
 
+LOADING = "Loading…"
 DISCLAIMER = (
     "kapsession documents the session and reminds; it does not replace monitoring equipment "
     "or clinical judgement."
@@ -151,6 +152,22 @@ class StartView(QWidget):
         history = QShortcut(QKeySequence(Qt.Key.Key_H), self.client_list, self._history_for_current)
         history.setContext(Qt.ShortcutContext.WidgetShortcut)  # H types an H everywhere else
         self.setTabOrder(self.search, self.client_list)
+        self._loading = False
+
+    @property
+    def loading(self) -> bool:
+        """The client list still says it is loading (`show_loading`), not yet filled."""
+        return self._loading
+
+    def show_loading(self) -> None:
+        """The first frame, before the database is read: the client list says it is loading;
+        `show_clients` replaces that."""
+        self.client_list.clear()
+        item = QListWidgetItem(LOADING)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)  # not a client: cannot be chosen
+        self.client_list.addItem(item)
+        self.empty_hint.hide()
+        self._loading = True
 
     def set_training(self, training: bool) -> None:
         self.training.setVisible(training)
@@ -207,6 +224,7 @@ class StartView(QWidget):
     def show_clients(self, clients: list[ClientRecord]) -> None:
         current = self.selected_client()
         self.client_list.clear()
+        self._loading = False
         for client in clients:
             extra = f"   {client.record_number}" if client.record_number else ""
             item = QListWidgetItem(f"{client.family_name}, {client.given_name}{extra}")

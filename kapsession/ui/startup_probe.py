@@ -1,12 +1,23 @@
 """A start-up check for the bundle's smoke test and the start-up benchmark.
 
-With KAPSESSION_STARTUP_PROBE set, the GUI quits by itself once its window is shown and painted,
-after printing one JSON line to standard output:
+With KAPSESSION_STARTUP_PROBE set, the GUI quits by itself once its window is ready (the data
+opened, the start screen's lists filled) and painted, after printing one JSON line to standard
+output:
 
     KAPSESSION_STARTUP_PROBE=shown   the window as it opens (the start screen)
     KAPSESSION_STARTUP_PROBE=live    first opens the newest live session, as Resume would
+    KAPSESSION_STARTUP_PROBE=paint   the start screen, and how the start went (below)
 
     {"probe": "live", "shown": true, "screen": "live", "session": "<id>", "title": "..."}
+
+`paint` adds to these: `painted_at` and `filled_at`, when the first frame was painted and when
+the start screen's lists were filled and painted (seconds of the system's monotonic clock,
+`time.monotonic()` in any process); `first_frame`, the screen of that first frame;
+`heavy_at_paint`, which of the modules the first frame does without (`HEAVY`) were imported
+by then (none, as it should be); `screens`, the screens shown one after the other (`start
+(loading)` while the client list says it is loading, `updating` while the database is being
+updated); `busy_messages`, what the blocking screen said; `clients`, how many clients the list
+shows.
 
 It stores nothing that the same start by hand would not: `live` opens a session that is
 already live, exactly as Resume does (which writes any phase change it missed while closed).
@@ -18,15 +29,34 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from kapsession.ui.app_controller import AppController
 from kapsession.ui.main_window import MainWindow
 
+if TYPE_CHECKING:
+    from kapsession.ui.app_controller import AppController
+    from kapsession.ui.startup import Startup
+
 PROBE_ENV = "KAPSESSION_STARTUP_PROBE"
-MODES = ("shown", "live")
+MODES = ("shown", "live", "paint")
+# What the first frame must not wait for: the ORM and migrations, the services, the export
+# modules, the charts, the live screen, the controller that wires them.
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "kapsession.storage",
+    "kapsession.services.context",
+    "kapsession.services.session_service",
+    "kapsession.export",
+    "PySide6.QtCharts",
+    "kapsession.ui.live_view",
+    "kapsession.ui.app_controller",
+)
+LOADING_SCREEN = "start (loading)"
 
 
 def requested_mode(environ: dict[str, str] | None = None) -> str | None:
@@ -39,29 +69,81 @@ def requested_mode(environ: dict[str, str] | None = None) -> str | None:
     return mode
 
 
-def arm(
+def screen_of(window: MainWindow) -> str:
+    screen = window.screen_name
+    return LOADING_SCREEN if screen == "start" and window.start_view.loading else screen
+
+
+def arm(app: QApplication, window: MainWindow, mode: str, controller: AppController) -> None:
+    """Over a window that is ready: once the event loop runs, (for `live`) open the live
+    session, paint, report, quit."""
+    QTimer.singleShot(0, lambda: _report(app, window, mode, controller, {}))
+
+
+def arm_startup(app: QApplication, window: MainWindow, mode: str, startup: Startup) -> None:
+    """Over a window that is being started (`Startup`): note its first frame and the screens it
+    shows, then report once it is ready."""
+    seen: dict[str, Any] = {"screens": [], "busy_messages": []}
+
+    def note_screen() -> None:
+        screen = screen_of(window)
+        if not seen["screens"] or seen["screens"][-1] != screen:
+            seen["screens"].append(screen)
+        if screen == "updating":
+            seen["busy_messages"].append(window.busy_screen.message.text())
+
+    def painted() -> None:
+        seen["painted_at"] = time.monotonic()
+        seen["first_frame"] = screen_of(window)
+        seen["heavy_at_paint"] = [name for name in HEAVY if name in sys.modules]
+        note_screen()
+        window.stack.currentChanged.connect(lambda _index: note_screen())
+
+    def ready(controller: AppController) -> None:
+        QTimer.singleShot(0, lambda: _report(app, window, mode, controller, seen))
+
+    startup.painted.connect(painted)
+    startup.ready.connect(ready)
+
+
+def _report(
     app: QApplication,
     window: MainWindow,
     mode: str,
     controller: AppController,
+    seen: dict[str, Any],
 ) -> None:
-    """Once the event loop runs: (for `live`) open the live session, paint, report, quit."""
+    session = _open_newest_live(controller) if mode == "live" else None
+    window.repaint()  # painted at least once, whatever the platform's expose timing
+    filled_at = time.monotonic()
+    screen = screen_of(window)
+    line: dict[str, Any] = {
+        "probe": mode,
+        "shown": window.isVisible(),
+        "screen": screen,
+        "session": session,
+        "title": window.windowTitle(),
+    }
+    if mode == "paint":
+        screens = list(seen.get("screens", []))
+        if not screens or screens[-1] != screen:
+            screens.append(screen)
+        line.update(
+            painted_at=seen.get("painted_at"),
+            filled_at=filled_at,
+            first_frame=seen.get("first_frame"),
+            heavy_at_paint=seen.get("heavy_at_paint"),
+            screens=screens,
+            busy_messages=seen.get("busy_messages", []),
+            clients=_client_count(window),
+        )
+    print(json.dumps(line), flush=True)
+    app.exit(0 if window.isVisible() and (mode != "live" or screen == "live") else 1)
 
-    def report() -> None:
-        session = _open_newest_live(controller) if mode == "live" else None
-        window.repaint()  # painted at least once, whatever the platform's expose timing
-        screen = "live" if window.stack.currentWidget() is window.live_view else "start"
-        line = {
-            "probe": mode,
-            "shown": window.isVisible(),
-            "screen": screen,
-            "session": session,
-            "title": window.windowTitle(),
-        }
-        print(json.dumps(line), flush=True)
-        app.exit(0 if window.isVisible() and (mode != "live" or screen == "live") else 1)
 
-    QTimer.singleShot(0, report)
+def _client_count(window: MainWindow) -> int:
+    clients = window.start_view.client_list
+    return 0 if window.start_view.loading else clients.count()
 
 
 def _open_newest_live(controller: AppController) -> str | None:

@@ -158,11 +158,14 @@ def press_answered(
 
 
 class WindowDriver:
-    """Waits for the app's window to be shown, then drives it; any surprise is an ERROR line."""
+    """Waits for the app's window to be shown and ready (its data opened: the controller is
+    there), then drives it; any surprise is an ERROR line."""
 
     def start(self) -> None:
         shown = [
-            w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, MainWindow) and w.isVisible() and w.findChild(AppController)
         ]
         if not shown:
             QTimer.singleShot(10, self.start)

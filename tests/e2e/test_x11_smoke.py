@@ -302,12 +302,19 @@ def logs(tmp_path: Path) -> Path:
     return path
 
 
+def start_screen_ready(data_dir: Path) -> bool:
+    log = data_dir / "logs" / "kapsession.log"
+    return log.exists() and "start screen ready" in log.read_text(errors="replace")
+
+
 @pytest.fixture
 def first(xvfb: Xvfb, data_dir: Path, logs: Path) -> Iterator[App]:
-    """The app started on the X display, with its main window shown."""
+    """The app started on the X display, with its main window shown and ready: the window
+    comes first, then the app sets up its new database behind it, and says so in its log."""
     app = App(xvfb, data_dir, logs, "first")
     try:
         wait_for(lambda: shown_window(xvfb, app, MAIN_TITLE), "the main window on the X display")
+        wait_for(lambda: start_screen_ready(data_dir), "the start screen ready (in the app's log)")
         yield app
     finally:
         app.stop()

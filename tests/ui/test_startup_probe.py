@@ -57,8 +57,9 @@ def start_live_sessions(data_dir: Path, count: int) -> list[uuid.UUID]:
         context.close()
 
 
-def run_probe(tmp_path: Path, data_dir: Path, mode: str) -> tuple[int, dict[str, Any], str]:
-    """Run the app with the probe armed: its exit code, its JSON line, its stderr."""
+def app_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of an app started by a test: offscreen, this checkout importable, a home
+    of its own in tmp_path, no KAPSESSION_* from outside; then `extra`."""
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAPSESSION_")}
@@ -70,12 +71,17 @@ def run_probe(tmp_path: Path, data_dir: Path, mode: str) -> tuple[int, dict[str,
         XDG_DATA_HOME=str(home / ".local" / "share"),
         XDG_STATE_HOME=str(home / ".local" / "state"),
         XDG_CACHE_HOME=str(home / ".cache"),
-        **{PROBE_ENV: mode},
+        **extra,
     )
+    return env
+
+
+def run_probe(tmp_path: Path, data_dir: Path, mode: str) -> tuple[int, dict[str, Any], str]:
+    """Run the app with the probe armed: its exit code, its JSON line, its stderr."""
     result = subprocess.run(
         [sys.executable, "-m", "kapsession", "--data-dir", str(data_dir)],
         cwd=tmp_path,
-        env=env,
+        env=app_env(tmp_path, **{PROBE_ENV: mode}),
         capture_output=True,
         text=True,
         timeout=WAIT_S,
