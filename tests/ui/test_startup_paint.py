@@ -100,6 +100,7 @@ def test_the_start_screen_is_painted_before_the_orm_is_imported_then_its_lists_a
     # Then its first frame was the start screen, its client list saying it is loading, painted
     # before SQLAlchemy, the services, the live screen and the charts were imported
     assert code == 0, stderr
+    assert line["paints_before"] >= 1
     assert line["first_frame"] == LOADING
     assert line["heavy_at_paint"] == []
     assert "sqlalchemy" in HEAVY
@@ -124,6 +125,7 @@ def test_an_older_database_is_backed_up_and_updated_behind_a_blocking_screen(
     assert line["heavy_at_paint"] == []
     assert line["screens"] == [LOADING, "updating", LOADING, "start"]
     assert line["busy_messages"] == [UPDATING]
+    assert line["responsive_while_updating"] == [True]  # the update ran off the UI thread
     assert UPDATING == "Updating the database (a backup is made first)…"
     assert (line["screen"], line["clients"]) == ("start", 1)
     # And the database is at this version's schema, with the old one backed up first
@@ -162,6 +164,7 @@ def test_a_new_database_is_set_up_behind_the_blocking_screen_without_a_backup(
     assert code == 0, stderr
     assert line["screens"] == [LOADING, "updating", LOADING, "start"]
     assert line["busy_messages"] == [CREATING]
+    assert line["responsive_while_updating"] == [True]
     assert (line["screen"], line["clients"]) == ("start", 0)
     assert schema_of(data_dir / "kapsession.sqlite3") == HEAD_REVISION
     # ... with nothing to back up before (the day's backup is made after, in the background)
