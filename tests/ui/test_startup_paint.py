@@ -185,10 +185,12 @@ def test_an_update_that_fails_on_a_full_disk_says_so_and_exits_1_leaving_the_dat
     # Then it said, in the start-up message, that the disk is full and the database unchanged
     assert code == 1, stderr
     assert [box["title"] for box in boxes] == [CANNOT_OPEN], boxes
-    assert "disk is full" in boxes[0]["text"]
-    assert "not changed" in boxes[0]["text"]
+    message = boxes[0]["text"]
+    assert "the laptop's disk is full" in message
+    assert "Free some disk space" in message
+    assert "database was not changed" in message
     assert "Traceback" not in stderr, stderr
-    assert "disk is full" in stderr  # the same message on the console
+    assert message in stderr  # the same message on the console
     # And the database is still the old one, as it was
     assert schema_of(database) == "0001"
     assert digest(database) == before
