@@ -241,3 +241,19 @@ def test_a_second_app_on_the_same_data_is_refused_before_the_database_is_opened(
     assert code == 1, stderr
     assert [box["title"] for box in boxes] == [ALREADY_OPEN], boxes
     assert not (data_dir / "kapsession.sqlite3").exists()
+
+
+def test_a_data_folder_that_cannot_be_written_says_so_and_exits_1_without_a_window(
+    tmp_path: Path,
+) -> None:
+    # Given a --data-dir that is a regular file
+    not_a_folder = tmp_path / "kapsession-data.txt"
+    not_a_folder.write_text("notes\n", encoding="utf-8")
+    # When the app starts on it
+    code, boxes, stderr = run_answering(tmp_path, not_a_folder)
+    # Then it said which folder cannot be written, in the start-up message, and exited with 1
+    assert code == 1, stderr
+    assert [box["title"] for box in boxes] == [CANNOT_OPEN], boxes
+    assert f"The folder {not_a_folder} cannot be written" in boxes[0]["text"]
+    assert "Traceback" not in stderr, stderr
+    assert not_a_folder.read_text(encoding="utf-8") == "notes\n"
