@@ -257,3 +257,36 @@ def test_a_data_folder_that_cannot_be_written_says_so_and_exits_1_without_a_wind
     assert f"The folder {not_a_folder} cannot be written" in boxes[0]["text"]
     assert "Traceback" not in stderr, stderr
     assert not_a_folder.read_text(encoding="utf-8") == "notes\n"
+
+
+def test_an_update_that_fails_half_way_says_so_and_leaves_the_database_as_it_was(
+    tmp_path: Path,
+) -> None:
+    # Given an older database holding a table of the name a later migration creates (put there
+    # by hand, say): the update gets half-way, then fails
+    data_dir = tmp_path / "data"
+    database = data_folder_with_old_database(data_dir)
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE alert (note TEXT)")
+    connection.commit()
+    connection.close()
+    # When the app starts
+    code, boxes, stderr = run_answering(tmp_path, data_dir)
+    # Then it said the update failed and the database was not changed, and exited with 1
+    assert code == 1, stderr
+    assert [box["title"] for box in boxes] == [CANNOT_OPEN], boxes
+    message = boxes[0]["text"]
+    assert "could not update the database to this version (table alert already exists)" in message
+    assert "database was not changed" in message
+    assert "Traceback" not in stderr, stderr
+    # And so it is: the first schema, whole (the update was one transaction), backed up first
+    assert schema_of(database) == "0001"
+    check = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        assert check.execute("SELECT count(*) FROM client").fetchone() == (1,)
+        columns = [row[1] for row in check.execute("PRAGMA table_info(dose)")]
+        assert "weight_kg" not in columns  # added by a migration before the one that failed
+    finally:
+        check.close()
+    (backup,) = list_backups(data_dir / "backups", "kapsession")
+    assert schema_of(backup) == "0001"
