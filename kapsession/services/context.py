@@ -130,7 +130,8 @@ def upgrade(opened: OpenedData, *, now: datetime | None = None) -> OpenedData:
 
 
 def _upgrade_problem(exc: BaseException, backup_dir: Path) -> str:
-    text = str(getattr(exc, "orig", exc)).lower()
+    reason = str(getattr(exc, "orig", None) or exc)  # the driver's words, not SQLAlchemy's SQL
+    text = reason.lower()
     full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or any(
         words in text for words in ("disk is full", "no space left", "diskfull")
     )
@@ -141,7 +142,7 @@ def _upgrade_problem(exc: BaseException, backup_dir: Path) -> str:
             f"{backup_dir}), then start kapsession again."
         )
     return (
-        f"kapsession could not update the database to this version ({exc}). The database was "
+        f"kapsession could not update the database to this version ({reason}). The database was "
         "not changed. Run `kapsession doctor` and tell your IT contact."
     )
 

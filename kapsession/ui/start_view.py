@@ -4,6 +4,7 @@ session."""
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -19,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.records.people import ClientRecord
-from kapsession.records.sessions import SessionSummary
+if TYPE_CHECKING:  # the window's first frame is this view: it imports only what it draws
+    from kapsession.records.people import ClientRecord
+    from kapsession.records.sessions import SessionSummary
 
 LOADING = "Loading…"
 DISCLAIMER = (

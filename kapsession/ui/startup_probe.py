@@ -12,12 +12,14 @@ output:
 
 `paint` adds to these: `painted_at` and `filled_at`, when the first frame was painted and when
 the start screen's lists were filled and painted (seconds of the system's monotonic clock,
-`time.monotonic()` in any process); `first_frame`, the screen of that first frame;
+`time.monotonic()` in any process); `paints_before`, how many paint events the window had had
+by then; `first_frame`, the screen of that first frame;
 `heavy_at_paint`, which of the modules the first frame does without (`HEAVY`) were imported
 by then (none, as it should be); `screens`, the screens shown one after the other (`start
 (loading)` while the client list says it is loading, `updating` while the database is being
-updated); `busy_messages`, what the blocking screen said; `clients`, how many clients the list
-shows.
+updated); `busy_messages`, what the blocking screen said; `responsive_while_updating`, for each
+time it was shown, whether the UI thread went on handling events meanwhile (the update runs off
+it); `clients`, how many clients the list shows.
 
 It stores nothing that the same start by hand would not: `live` opens a session that is
 already live, exactly as Resume does (which writes any phase change it missed while closed).
@@ -32,7 +34,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kapsession.ui.main_window import MainWindow
@@ -83,7 +85,8 @@ def arm(app: QApplication, window: MainWindow, mode: str, controller: AppControl
 def arm_startup(app: QApplication, window: MainWindow, mode: str, startup: Startup) -> None:
     """Over a window that is being started (`Startup`): note its first frame and the screens it
     shows, then report once it is ready."""
-    seen: dict[str, Any] = {"screens": [], "busy_messages": []}
+    seen: dict[str, Any] = {"screens": [], "busy_messages": [], "responsive_while_updating": []}
+    paints = _PaintCounter(window)
 
     def note_screen() -> None:
         screen = screen_of(window)
@@ -91,9 +94,16 @@ def arm_startup(app: QApplication, window: MainWindow, mode: str, startup: Start
             seen["screens"].append(screen)
         if screen == "updating":
             seen["busy_messages"].append(window.busy_screen.message.text())
+            # Queued now, before the update's outcome can be: runs while the screen is still
+            # up only if the update leaves the UI thread free.
+            QTimer.singleShot(0, note_responsive)
+
+    def note_responsive() -> None:
+        seen["responsive_while_updating"].append(screen_of(window) == "updating")
 
     def painted() -> None:
         seen["painted_at"] = time.monotonic()
+        seen["paints_before"] = paints.count
         seen["first_frame"] = screen_of(window)
         seen["heavy_at_paint"] = [name for name in HEAVY if name in sys.modules]
         note_screen()
@@ -131,14 +141,30 @@ def _report(
         line.update(
             painted_at=seen.get("painted_at"),
             filled_at=filled_at,
+            paints_before=seen.get("paints_before"),
             first_frame=seen.get("first_frame"),
             heavy_at_paint=seen.get("heavy_at_paint"),
             screens=screens,
             busy_messages=seen.get("busy_messages", []),
+            responsive_while_updating=seen.get("responsive_while_updating", []),
             clients=_client_count(window),
         )
     print(json.dumps(line), flush=True)
     app.exit(0 if window.isVisible() and (mode != "live" or screen == "live") else 1)
+
+
+class _PaintCounter(QObject):
+    """How many times the window was painted (its paint events)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.count = 0
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
 
 
 def _client_count(window: MainWindow) -> int:

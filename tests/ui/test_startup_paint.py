@@ -100,6 +100,7 @@ def test_the_start_screen_is_painted_before_the_orm_is_imported_then_its_lists_a
     # Then its first frame was the start screen, its client list saying it is loading, painted
     # before SQLAlchemy, the services, the live screen and the charts were imported
     assert code == 0, stderr
+    assert line["paints_before"] >= 1
     assert line["first_frame"] == LOADING
     assert line["heavy_at_paint"] == []
     assert "sqlalchemy" in HEAVY
@@ -124,6 +125,7 @@ def test_an_older_database_is_backed_up_and_updated_behind_a_blocking_screen(
     assert line["heavy_at_paint"] == []
     assert line["screens"] == [LOADING, "updating", LOADING, "start"]
     assert line["busy_messages"] == [UPDATING]
+    assert line["responsive_while_updating"] == [True]  # the update ran off the UI thread
     assert UPDATING == "Updating the database (a backup is made first)…"
     assert (line["screen"], line["clients"]) == ("start", 1)
     # And the database is at this version's schema, with the old one backed up first
@@ -162,6 +164,7 @@ def test_a_new_database_is_set_up_behind_the_blocking_screen_without_a_backup(
     assert code == 0, stderr
     assert line["screens"] == [LOADING, "updating", LOADING, "start"]
     assert line["busy_messages"] == [CREATING]
+    assert line["responsive_while_updating"] == [True]
     assert (line["screen"], line["clients"]) == ("start", 0)
     assert schema_of(data_dir / "kapsession.sqlite3") == HEAD_REVISION
     # ... with nothing to back up before (the day's backup is made after, in the background)
@@ -182,10 +185,12 @@ def test_an_update_that_fails_on_a_full_disk_says_so_and_exits_1_leaving_the_dat
     # Then it said, in the start-up message, that the disk is full and the database unchanged
     assert code == 1, stderr
     assert [box["title"] for box in boxes] == [CANNOT_OPEN], boxes
-    assert "disk is full" in boxes[0]["text"]
-    assert "not changed" in boxes[0]["text"]
+    message = boxes[0]["text"]
+    assert "the laptop's disk is full" in message
+    assert "Free some disk space" in message
+    assert "database was not changed" in message
     assert "Traceback" not in stderr, stderr
-    assert "disk is full" in stderr  # the same message on the console
+    assert message in stderr  # the same message on the console
     # And the database is still the old one, as it was
     assert schema_of(database) == "0001"
     assert digest(database) == before
@@ -236,3 +241,52 @@ def test_a_second_app_on_the_same_data_is_refused_before_the_database_is_opened(
     assert code == 1, stderr
     assert [box["title"] for box in boxes] == [ALREADY_OPEN], boxes
     assert not (data_dir / "kapsession.sqlite3").exists()
+
+
+def test_a_data_folder_that_cannot_be_written_says_so_and_exits_1_without_a_window(
+    tmp_path: Path,
+) -> None:
+    # Given a --data-dir that is a regular file
+    not_a_folder = tmp_path / "kapsession-data.txt"
+    not_a_folder.write_text("notes\n", encoding="utf-8")
+    # When the app starts on it
+    code, boxes, stderr = run_answering(tmp_path, not_a_folder)
+    # Then it said which folder cannot be written, in the start-up message, and exited with 1
+    assert code == 1, stderr
+    assert [box["title"] for box in boxes] == [CANNOT_OPEN], boxes
+    assert f"The folder {not_a_folder} cannot be written" in boxes[0]["text"]
+    assert "Traceback" not in stderr, stderr
+    assert not_a_folder.read_text(encoding="utf-8") == "notes\n"
+
+
+def test_an_update_that_fails_half_way_says_so_and_leaves_the_database_as_it_was(
+    tmp_path: Path,
+) -> None:
+    # Given an older database holding a table of the name a later migration creates (put there
+    # by hand, say): the update gets half-way, then fails
+    data_dir = tmp_path / "data"
+    database = data_folder_with_old_database(data_dir)
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE alert (note TEXT)")
+    connection.commit()
+    connection.close()
+    # When the app starts
+    code, boxes, stderr = run_answering(tmp_path, data_dir)
+    # Then it said the update failed and the database was not changed, and exited with 1
+    assert code == 1, stderr
+    assert [box["title"] for box in boxes] == [CANNOT_OPEN], boxes
+    message = boxes[0]["text"]
+    assert "could not update the database to this version (table alert already exists)" in message
+    assert "database was not changed" in message
+    assert "Traceback" not in stderr, stderr
+    # And so it is: the first schema, whole (the update was one transaction), backed up first
+    assert schema_of(database) == "0001"
+    check = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        assert check.execute("SELECT count(*) FROM client").fetchone() == (1,)
+        columns = [row[1] for row in check.execute("PRAGMA table_info(dose)")]
+        assert "weight_kg" not in columns  # added by a migration before the one that failed
+    finally:
+        check.close()
+    (backup,) = list_backups(data_dir / "backups", "kapsession")
+    assert schema_of(backup) == "0001"
