@@ -6,6 +6,9 @@ place in time; a correction marks the entry it corrects amended or withdrawn, wi
 and joins as the amendment (a withdrawal is not an item of its own, as in the full read); an
 alert joins when raised and again as "acknowledged" when seen; a corrected reading's alerts say
 so. A test replays a long session and compares this list with a fresh full read.
+
+Each change says what it did (`LogChange`: the items added, the items replaced), so the event
+list on screen inserts or changes those rows and never compares the whole list.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import bisect
 import dataclasses
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from kapsession.records.corrections import EntryState
@@ -30,6 +34,18 @@ from kapsession.storage.session_log import (
 )
 
 
+@dataclass(frozen=True)
+class LogChange:
+    """What one save changed in the log: items added, and items replaced (before, after; the
+    same entry in the same place, its state or text changed)."""
+
+    added: tuple[LogItem, ...] = ()
+    replaced: tuple[tuple[LogItem, LogItem], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.replaced)
+
+
 class LiveLog:
     """The items of one session's event list, in time order."""
 
@@ -44,18 +60,23 @@ class LiveLog:
         self._acknowledged = {a.id for a in alerts if a.acknowledged_at is not None}
         self._corrected = {a.id for a in alerts if a.reading_corrected}
 
-    def add(self, kind: str, records: Sequence[Any]) -> bool:
-        """Records a save returned; whether the list changed (private notes never show)."""
+    def add(self, kind: str, records: Sequence[Any]) -> LogChange:
+        """Records a save returned; what changed in the list (nothing for private notes,
+        which never show)."""
         if kind == EntryKind.PRIVATE_NOTE or not records:
-            return False
+            return LogChange()
         if kind == EntryKind.ALERT:
             return self._alerts(records)
+        replaced = []
         for record in records:
             if record.corrects_id is not None:
-                self._mark(record.corrects_id, record.voids, record.correction_reason)
-        for item in self._items_of(EntryKind(kind), records):
+                marked = self._mark(record.corrects_id, record.voids, record.correction_reason)
+                if marked is not None:
+                    replaced.append(marked)
+        added = self._items_of(EntryKind(kind), records)
+        for item in added:
             self._insert(item)
-        return True
+        return LogChange(tuple(added), tuple(replaced))
 
     def _items_of(self, kind: EntryKind, records: Sequence[Any]) -> list[LogItem]:
         if kind is EntryKind.EVENT:
@@ -68,8 +89,10 @@ class LiveLog:
             return note_items(records, self._names)
         raise ValueError(f"the event list has no items for {kind!r}")
 
-    def add_music(self, event: MusicEventRecord) -> None:
-        self._insert(music_item(event))
+    def add_music(self, event: MusicEventRecord) -> LogChange:
+        item = music_item(event)
+        self._insert(item)
+        return LogChange(added=(item,))
 
     # inside -------------------------------------------------------------------------------
     def _insert(self, item: LogItem) -> None:
@@ -83,24 +106,33 @@ class LiveLog:
                 return index
         return None
 
-    def _mark(self, original_id: uuid.UUID, voids: bool, reason: str | None) -> None:
+    def _mark(
+        self, original_id: uuid.UUID, voids: bool, reason: str | None
+    ) -> tuple[LogItem, LogItem] | None:
         index = self._find(original_id)
         if index is None:
-            return  # an entry the list does not show (a withdrawn one, or a kind it leaves out)
+            return None  # an entry the list does not show (a withdrawn one, or a kind it omits)
         state = EntryState.WITHDRAWN if voids else EntryState.AMENDED
-        self.items[index] = dataclasses.replace(self.items[index], state=state, reason=reason)
+        before = self.items[index]
+        self.items[index] = dataclasses.replace(before, state=state, reason=reason)
+        return before, self.items[index]
 
-    def _alerts(self, alerts: Sequence[AlertRecord]) -> bool:
+    def _alerts(self, alerts: Sequence[AlertRecord]) -> LogChange:
+        added: list[LogItem] = []
+        replaced: list[tuple[LogItem, LogItem]] = []
         for alert in alerts:
             raised, *acknowledged = alert_items([alert], self._names)
             index = self._find(alert.id)
             if index is None:
                 self._insert(raised)
+                added.append(raised)
             elif alert.reading_corrected and alert.id not in self._corrected:
+                replaced.append((self.items[index], raised))
                 self.items[index] = raised
             if alert.reading_corrected:
                 self._corrected.add(alert.id)
             if acknowledged and alert.id not in self._acknowledged:
                 self._acknowledged.add(alert.id)
                 self._insert(acknowledged[0])
-        return True
+                added.append(acknowledged[0])
+        return LogChange(tuple(added), tuple(replaced))

@@ -1,14 +1,18 @@
 """The event list beside the note pad: everything in the session on one timeline, newest last.
 
-A QListView over a list model, painted by a delegate: only the rows in sight are drawn and row
-heights are cached, so a session with a thousand music events scrolls without lag (a widget per
-row would build a thousand widgets and lay them all out on every change). Updates are diffed
-against the rows shown, so the once-a-second refresh costs nothing when nothing changed and a
-new entry is one inserted row, never a reset that would lose the reader's place.
+A flat QTreeView (`flat_list`) over Qt's item model, painted by a delegate, scrolled a row at a
+time: the view asks the height of the rows in sight only, and lays the list out without calling
+Python per row, so a new row costs the same in a session of ten entries or of thousands (a QListView
+asks every row's height on every change; a widget per row would build and lay out them all).
+What a save added or changed comes in as such (`add_items`): one inserted or changed row, never
+a comparison of the whole list or a reset that would lose the reader's place. A whole new list
+(`show_items`: on opening, a new participant shown, a dose that moves every T+ time) is diffed
+against the rows shown.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import math
 import uuid
@@ -19,7 +23,6 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -35,6 +38,8 @@ from PySide6.QtGui import (
     QKeyEvent,
     QPainter,
     QPaintEvent,
+    QStandardItem,
+    QStandardItemModel,
     QTextLayout,
     QTextOption,
 )
@@ -44,18 +49,19 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QListView,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from kapsession.records.corrections import EntryState
-from kapsession.records.session_log import LogItem, LogKind, filtered
+from kapsession.records.session_log import LogItem, LogKind, filtered, log_order
 from kapsession.ui import theme
+from kapsession.ui.flat_list import FlatRows, make_flat
 from kapsession.ui.formatting import local_time
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the EventRow of a row
@@ -92,15 +98,15 @@ KIND_COLOURS: Mapping[LogKind, str] = {
 }
 
 STYLE = f"""
-QListView#eventList {{ background: {theme.PANEL}; border: 1px solid {theme.BORDER};
-    border-radius: 6px; outline: none; }}
-QListView#eventList:focus {{ border: 2px solid {theme.ACCENT}; }}
-QListView#eventList QScrollBar {{ background: {theme.PANEL}; border: none; width: 10px; }}
-QListView#eventList QScrollBar::handle {{ background: {theme.BORDER}; border-radius: 4px;
+QTreeView#eventList {{ background: {theme.PANEL}; border: 1px solid {theme.BORDER};
+    border-radius: 6px; outline: none; selection-background-color: {SELECTED}; }}
+QTreeView#eventList:focus {{ border: 2px solid {theme.ACCENT}; }}
+QTreeView#eventList QScrollBar {{ background: {theme.PANEL}; border: none; width: 10px; }}
+QTreeView#eventList QScrollBar::handle {{ background: {theme.BORDER}; border-radius: 4px;
     min-height: 24px; }}
-QListView#eventList QScrollBar::add-line, QListView#eventList QScrollBar::sub-line {{
+QTreeView#eventList QScrollBar::add-line, QTreeView#eventList QScrollBar::sub-line {{
     width: 0px; height: 0px; }}
-QListView#eventList QScrollBar::add-page, QListView#eventList QScrollBar::sub-page {{
+QTreeView#eventList QScrollBar::add-page, QTreeView#eventList QScrollBar::sub-page {{
     background: none; }}
 QPushButton#kindChip {{ background: transparent; color: {theme.TEXT_FAINT};
     border: 1px solid {theme.BORDER}; border-radius: 12px; padding: 3px 10px; font-size: 13px; }}
@@ -213,8 +219,23 @@ def build_row(
     )
 
 
-class EventListModel(QAbstractListModel):
-    """The rows shown, in time order; changed by the smallest insert, remove or data change."""
+def _row_item(row: EventRow) -> QStandardItem:
+    item = QStandardItem()
+    text = row.text()
+    item.setData(text, Qt.ItemDataRole.DisplayRole)
+    item.setData(text, Qt.ItemDataRole.AccessibleTextRole)
+    item.setData(row.tooltip(), Qt.ItemDataRole.ToolTipRole)
+    item.setData(row, ROW_ROLE)
+    item.setData(row.item, ITEM_ROLE)
+    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    return item
+
+
+class EventListModel(QStandardItemModel):
+    """The rows shown, in time order; changed by the smallest insert, remove or data change.
+
+    Qt's own item model, so that the view lays out a long list without calling Python for each
+    row; `rows()` mirrors it for lookups by time."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -227,9 +248,23 @@ class EventListModel(QAbstractListModel):
         return self._rows[row]
 
     def reset_rows(self, rows: Sequence[EventRow]) -> None:
-        self.beginResetModel()
+        self.clear()
         self._rows = list(rows)
-        self.endResetModel()
+        self.invisibleRootItem().appendRows([_row_item(r) for r in self._rows])
+
+    def insert_rows(self, at: int, rows: Sequence[EventRow]) -> None:
+        if rows:
+            self._rows[at:at] = rows
+            self.invisibleRootItem().insertRows(at, [_row_item(r) for r in rows])
+
+    def replace_row(self, at: int, row: EventRow) -> None:
+        self._rows[at] = row
+        self.setItem(at, 0, _row_item(row))
+
+    def remove_rows(self, at: int, count: int) -> None:
+        if count > 0:
+            del self._rows[at : at + count]
+            self.removeRows(at, count)
 
     def set_rows(self, rows: Sequence[EventRow]) -> None:
         """Show these rows, touching only the run between the common head and tail."""
@@ -243,42 +278,28 @@ class EventListModel(QAbstractListModel):
             tail += 1
         old_end, new_end = len(old) - tail, len(new) - tail
         changed = min(old_end, new_end) - head
-        if changed > 0:
-            old[head : head + changed] = new[head : head + changed]
-            self.dataChanged.emit(self.index(head), self.index(head + changed - 1))
+        for at in range(head, head + changed):
+            self.replace_row(at, new[at])
         start = head + changed
         if new_end > old_end:
-            self.beginInsertRows(QModelIndex(), start, new_end - 1)
-            old[start:start] = new[start:new_end]
-            self.endInsertRows()
+            self.insert_rows(start, new[start:new_end])
         elif old_end > new_end:
-            self.beginRemoveRows(QModelIndex(), start, old_end - 1)
-            del old[start:old_end]
-            self.endRemoveRows()
+            self.remove_rows(start, old_end - new_end)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self._rows)
+    def position_of(self, row: EventRow) -> int:
+        """Where a row with this row's time belongs (after those of the same time)."""
+        return bisect.bisect_right(self._rows, log_order(row.item), key=_row_order)
 
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return row.text()
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return row.tooltip()
-        if role == ROW_ROLE:
-            return row
-        if role == ITEM_ROLE:
-            return row.item
+    def find(self, item: LogItem) -> int | None:
+        """The row showing this item; the newest are searched first."""
+        for at in range(len(self._rows) - 1, -1, -1):
+            if self._rows[at].item == item:
+                return at
         return None
+
+
+def _row_order(row: EventRow) -> tuple[Any, ...]:
+    return log_order(row.item)
 
 
 def wrap_lines(
@@ -364,7 +385,7 @@ NAME_SHARE = 0.4  # of the width beside the tag, at most
 class EventDelegate(QStyledItemDelegate):
     """Paints a row: time gutter, kind tag, title, participant, detail lines and status."""
 
-    def __init__(self, view: QListView) -> None:
+    def __init__(self, view: QAbstractItemView) -> None:
         super().__init__(view)
         self._view = view
         self._fonts_for: tuple[str, _Fonts] | None = None
@@ -524,8 +545,9 @@ class EventDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class EventListView(QListView):
-    """The list itself: Enter activates the current row, End jumps to the newest."""
+class EventListView(FlatRows, QTreeView):
+    """The list itself (a flat tree view: see `flat_list`): Enter activates the current row,
+    End jumps to the newest."""
 
     enter_pressed = Signal(QModelIndex)
     end_pressed = Signal()
@@ -533,27 +555,27 @@ class EventListView(QListView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.placeholder = ""
+        make_flat(self)
 
     def relayout_now(self) -> None:
         """Lay the rows out at once, so the scroll range is right before the view is moved."""
         self.scheduleDelayedItemsLayout()
         self.executeDelayedItemsLayout()
 
-    def top_anchor(self) -> tuple[Any, int] | None:
-        """The row at the top of the view and how far it is scrolled past."""
-        index = self.indexAt(QPoint(1, 1))
-        if not index.isValid():
-            return None
-        row = index.data(ROW_ROLE)
-        return (row.key, self.visualRect(index).top()) if isinstance(row, EventRow) else None
+    def top_anchor(self) -> EventRow | None:
+        """The row at the top of the view."""
+        row = self.indexAt(QPoint(1, 1)).data(ROW_ROLE)
+        return row if isinstance(row, EventRow) else None
 
-    def restore_anchor(self, anchor: tuple[Any, int], rows: Sequence[EventRow]) -> None:
-        key, top_px = anchor
-        for number, row in enumerate(rows):
-            if row.key == key:
-                now_px = self.visualRect(self.model().index(number, 0)).top()
-                bar = self.verticalScrollBar()
-                bar.setValue(bar.value() + now_px - top_px)
+    def restore_anchor(self, anchor: EventRow, model: EventListModel) -> None:
+        """Put the anchor row (or the entry it showed, in a new state) back at the top."""
+        index = self.indexAt(QPoint(1, 1))
+        if index.isValid() and index.data(ROW_ROLE) is anchor:
+            return
+        rows = model.rows()
+        for number in range(len(rows) - 1, -1, -1):
+            if rows[number] is anchor or rows[number].key == anchor.key:
+                self.verticalScrollBar().setValue(number)  # a row at a time: the value is a row
                 return
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -592,7 +614,8 @@ class EventList(QWidget):
         super().__init__(parent)
         self.setStyleSheet(STYLE)
         self._snapshot: tuple[Any, ...] | None = None
-        self._items: tuple[LogItem, ...] = ()
+        self._participants_shown: tuple[tuple[uuid.UUID, str], ...] | None = None
+        self._items: list[LogItem] = []
         self._context: tuple[Any, ...] | None = None
         self._names: dict[uuid.UUID, str] = {}
         self._rows_by_item: dict[LogItem, EventRow] = {}
@@ -635,13 +658,9 @@ class EventList(QWidget):
         self._view.setItemDelegate(EventDelegate(self._view))
         self._view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self._view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self._view.verticalScrollBar().setSingleStep(24)
         self._view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # always there, so its coming and going never changes the width the rows wrap to
         self._view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
-        self._view.setResizeMode(QListView.ResizeMode.Adjust)
-        self._view.setUniformItemSizes(False)
         self._view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._view.enter_pressed.connect(self._activate)
         self._view.doubleClicked.connect(self._activate)
@@ -695,9 +714,79 @@ class EventList(QWidget):
             self._context = context
             self._rows_by_item.clear()
         self._names = names
-        self._items = tuple(sorted(snapshot[0], key=lambda i: (i.at, i.recorded_at)))
+        self._participants_shown = tuple(participants.items())
+        self._items = sorted(snapshot[0], key=log_order)
         self._update_participant_choice(participants)
         self._refresh(reset=False)
+
+    def add_items(
+        self,
+        added: Sequence[LogItem],
+        replaced: Sequence[tuple[LogItem, LogItem]] = (),
+        *,
+        first_dose_at: datetime | None,
+        started_at: datetime,
+        participants: Mapping[uuid.UUID, str],
+    ) -> None:
+        """Items a save added, and items it changed (before, after): a row inserted or changed
+        for each, in its place in time; nothing else is compared or laid out again. When the
+        session times or the participants differ from those shown, the whole list is shown."""
+        names = dict(participants) if len(participants) > 1 else {}
+        context = (first_dose_at, started_at, tuple(names.items()))
+        if context != self._context or tuple(participants.items()) != self._participants_shown:
+            items = list(self._items)
+            self._apply(items, added, replaced)
+            self.show_items(
+                items, first_dose_at=first_dose_at, started_at=started_at, participants=participants
+            )
+            return
+        changes = self._apply(self._items, added, replaced)
+        self._snapshot = None  # the next whole list is compared row by row, not as a whole
+        kinds = None if len(self._kinds) == len(LogKind) else self._kinds
+        with self._adjusting_view():
+            anchor = None if self._following else self._view.top_anchor()
+            for before, after in changes:
+                at = None if before is None else self._model.find(before)
+                if after is None or not filtered([after], kinds, self._participant_id):
+                    if at is not None:
+                        self._model.remove_rows(at, 1)
+                    continue
+                row = self._row_for(after)
+                if before is not None and at is not None and log_order(before) == log_order(after):
+                    self._model.replace_row(at, row)
+                    continue
+                if at is not None:
+                    self._model.remove_rows(at, 1)
+                self._model.insert_rows(self._model.position_of(row), [row])
+            self._view.relayout_now()
+            if self._following:
+                self._view.scrollToBottom()
+            elif anchor is not None:
+                self._view.restore_anchor(anchor, self._model)
+        self._update_controls()
+
+    @staticmethod
+    def _apply(
+        items: list[LogItem],
+        added: Sequence[LogItem],
+        replaced: Sequence[tuple[LogItem, LogItem]],
+    ) -> list[tuple[LogItem | None, LogItem | None]]:
+        """The changes made to `items` (kept in log order), as (before, after) pairs."""
+        changes: list[tuple[LogItem | None, LogItem | None]] = []
+        for before, after in replaced:
+            for at in range(len(items) - 1, -1, -1):
+                if items[at] == before:
+                    del items[at]
+                    bisect.insort_right(items, after, key=log_order)
+                    changes.append((before, after))
+                    break
+            else:  # not in the list (yet): it joins as new
+                bisect.insort_right(items, after, key=log_order)
+                changes.append((None, after))
+        for item in added:
+            bisect.insort_right(items, item, key=log_order)
+            changes.append((None, item))
+        return changes
 
     def jump_to_now(self) -> None:
         """Scroll to the newest event, make it current, and follow new events again."""
@@ -705,7 +794,7 @@ class EventList(QWidget):
         with self._adjusting_view():
             rows = self._model.rowCount()
             if rows:
-                self._view.setCurrentIndex(self._model.index(rows - 1))
+                self._view.setCurrentIndex(self._model.index(rows - 1, 0))
             self._view.scrollToBottom()
         self._update_controls()
 
@@ -797,13 +886,13 @@ class EventList(QWidget):
             if self._following:
                 self._view.scrollToBottom()
             elif anchor is not None:
-                self._view.restore_anchor(anchor, rows)
+                self._view.restore_anchor(anchor, self._model)
         self._update_controls()
 
     def _reselect(self, key: tuple[Any, ...], rows: Sequence[EventRow]) -> None:
         for number, row in enumerate(rows):
             if row.key == key:
-                self._view.setCurrentIndex(self._model.index(number))
+                self._view.setCurrentIndex(self._model.index(number, 0))
                 return
 
     def _update_participant_choice(self, participants: Mapping[uuid.UUID, str]) -> None:
@@ -830,7 +919,7 @@ class EventList(QWidget):
 
     def _at_bottom(self) -> bool:
         bar = self._view.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 2
+        return bar.value() >= bar.maximum()
 
     def _on_scrolled(self, _value: int) -> None:
         if self._adjusting:

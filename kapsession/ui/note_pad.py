@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from kapsession.domain.quick_markers import QuickMarker
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord
 from kapsession.ui import theme
+from kapsession.ui.flat_list import FlatRows, make_flat
 
 PRIVATE_COLOUR = "#8a7aa8"  # muted violet: the private pad is never mistaken for the record
 PADS = ("record", "private")
@@ -44,6 +45,26 @@ PAD_HINTS = {
     "record": "Type a note — Enter saves it to the record, Shift+Enter starts a new line  (N)",
     "private": "Private note — kept apart from the record and left out of exports  (N)",
 }
+
+
+class NoteEntries(FlatRows, QTreeWidget):
+    """The entries written, newest last: a flat list (`flat_list`), so one more entry costs the
+    same however many there are. Read like a QListWidget: `item(row)`, `count()`,
+    `addItem(item)`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setColumnCount(1)
+        make_flat(self)
+
+    def addItem(self, item: QTreeWidgetItem) -> None:
+        self.addTopLevelItem(item)
+
+    def item(self, row: int) -> QTreeWidgetItem | None:
+        return self.topLevelItem(row)
+
+    def count(self) -> int:
+        return self.topLevelItemCount()
 
 
 class NoteInput(QPlainTextEdit):
@@ -174,11 +195,11 @@ class NotePadWidget(QWidget):
         top.addWidget(self.undo_button)
         top.addWidget(self.amend_button)
         # what was written
-        self.entries = QListWidget()
+        self.entries = NoteEntries()
         self.entries.setAccessibleName("Notes written")
         self.entries.setWordWrap(True)
         self.entries.setMinimumHeight(60)
-        self.entries.itemActivated.connect(self._amend_item)
+        self.entries.itemActivated.connect(lambda item, _column: self._amend_item(item))
         # typing
         self.inputs = {pad: NoteInput(pad) for pad in PADS}
         self.stack = QStackedWidget()
@@ -332,26 +353,26 @@ class NotePadWidget(QWidget):
         self,
         row: NoteRecord | PrivateNoteRecord,
         correction: NoteRecord | PrivateNoteRecord | None,
-    ) -> QListWidgetItem:
+    ) -> QTreeWidgetItem:
         participants = self._participants
         who = participants.get(row.participant_id) if row.participant_id else None
         head = _clock_label(row.occurred_at, row.since_dose_s, row.elapsed_s)
         if who and len(participants) > 1:
             head += f"  · {who}"
         text = row.text
-        item = QListWidgetItem(f"{head}\n{text}")
-        item.setData(Qt.ItemDataRole.UserRole, row.id)
-        item.setToolTip(text)
+        item = QTreeWidgetItem([f"{head}\n{text}"])
+        item.setData(0, Qt.ItemDataRole.UserRole, row.id)
+        item.setToolTip(0, text)
         if correction is not None:
             what = "withdrawn" if correction.voids else "amended"
-            item.setText(f"{head}  — {what}: {correction.correction_reason}\n{text}")
-            font = item.font()
+            item.setText(0, f"{head}  — {what}: {correction.correction_reason}\n{text}")
+            font = item.font(0)
             font.setStrikeOut(True)
-            item.setFont(font)
-            item.setForeground(QColor(theme.TEXT_FAINT))
-            item.setData(Qt.ItemDataRole.UserRole + 1, "superseded")
+            item.setFont(0, font)
+            item.setForeground(0, QColor(theme.TEXT_FAINT))
+            item.setData(0, Qt.ItemDataRole.UserRole + 1, "superseded")
         elif row.corrects_id is not None:
-            item.setText(f"{head}  (amended)\n{text}")
+            item.setText(0, f"{head}  (amended)\n{text}")
         return item
 
     def amend_entry(self, entry_id: uuid.UUID) -> None:
@@ -359,7 +380,7 @@ class NotePadWidget(QWidget):
         self.pad_buttons.button(0).click()
         for row in range(self.entries.count()):
             item = self.entries.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == entry_id:
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == entry_id:
                 self.entries.setCurrentItem(item)
                 self._amend_item(item)
                 return
@@ -375,7 +396,7 @@ class NotePadWidget(QWidget):
         private = pad == "private"
         self.private_mark.setVisible(private)
         border = PRIVATE_COLOUR if private else theme.BORDER
-        self.entries.setStyleSheet(f"QListWidget {{ border: 1px solid {border}; }}")
+        self.entries.setStyleSheet(f"QTreeWidget {{ border: 1px solid {border}; }}")
         self._shown = None
         self.show_entries(
             self._entries["record"],  # type: ignore[arg-type]
@@ -387,12 +408,12 @@ class NotePadWidget(QWidget):
     def _amend_selected(self) -> None:
         self._amend_item(self.entries.currentItem())
 
-    def _amend_item(self, item: QListWidgetItem | None) -> None:
-        if item is None or item.data(Qt.ItemDataRole.UserRole + 1) == "superseded":
+    def _amend_item(self, item: QTreeWidgetItem | None) -> None:
+        if item is None or item.data(0, Qt.ItemDataRole.UserRole + 1) == "superseded":
             return
         if self.inputs[self.pad].isReadOnly():
             return
-        entry_id = item.data(Qt.ItemDataRole.UserRole)
+        entry_id = item.data(0, Qt.ItemDataRole.UserRole)
         original = next((r for r in self._entries[self.pad] if r.id == entry_id), None)
         if original is None:
             return

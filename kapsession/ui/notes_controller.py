@@ -23,7 +23,7 @@ from kapsession.domain.quick_markers import QuickMarker
 from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord
-from kapsession.services.live_log import LiveLog
+from kapsession.services.live_log import LiveLog, LogChange
 from kapsession.services.live_session import LiveSession
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.notepad import NotePad
@@ -154,8 +154,7 @@ class NotesController(QObject):
         elif kind == EntryKind.PRIVATE_NOTE:
             self._private.extend(records)
             self._show_notes(added=records)
-        if self._log.add(kind, records):
-            self.show_log()
+        self._show_change(self._log.add(kind, records))
 
     def music_logged(self, event: MusicEventRecord) -> None:
         """A music event was written: its item joins the list in time order, no read."""
@@ -165,8 +164,7 @@ class NotesController(QObject):
         if self._log is None:
             self._read()
             return
-        self._log.add_music(event)
-        self.show_log()
+        self._show_change(self._log.add_music(event))
 
     def show_log(self) -> None:
         """The event list as the log stands (also when the participant shown changes: the
@@ -178,6 +176,21 @@ class NotesController(QObject):
         focus = self.view.current_participant()
         self.view.events.show_items(
             self._log.items,
+            first_dose_at=live.first_dose_at(focus or live.participants[0].id),
+            started_at=live.record.started_at or live.record.created_at,
+            participants=self._participants(),
+        )
+
+    def _show_change(self, change: LogChange) -> None:
+        """What one save changed: those rows of the event list, nothing else."""
+        pad = self.pad
+        if pad is None or not change:
+            return
+        live = pad.live
+        focus = self.view.current_participant()
+        self.view.events.add_items(
+            change.added,
+            change.replaced,
             first_dose_at=live.first_dose_at(focus or live.participants[0].id),
             started_at=live.record.started_at or live.record.created_at,
             participants=self._participants(),

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from kapsession.records.corrections import EntryState
@@ -93,7 +93,7 @@ def show(
 
 def texts(widget: EventList) -> list[str]:
     model = widget.event_model()
-    return [model.index(row).data() for row in range(model.rowCount())]
+    return [model.index(row, 0).data() for row in range(model.rowCount())]
 
 
 def row(widget: EventList, number: int) -> EventRow:
@@ -221,7 +221,7 @@ def test_a_long_note_shows_its_first_lines_and_all_of_it_in_the_tooltip(
     assert len(lines) == DETAIL_MAX_LINES
     assert lines[0].startswith("Paragraph 0:")
     assert lines[-1].endswith("…")
-    tooltip = events.event_model().index(0).data(Qt.ItemDataRole.ToolTipRole)
+    tooltip = events.event_model().index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
     assert all(f"Paragraph {n}:" in tooltip for n in range(6))
 
 
@@ -331,12 +331,138 @@ def test_a_new_entry_is_one_inserted_row_and_an_amendment_changes_its_row(
     model.rowsInserted.connect(lambda *_: changes.append("inserted"))
     model.dataChanged.connect(lambda *_: changes.append("changed"))
     # When an entry is added, and later an earlier one is withdrawn
-    show(events, [*items, item(30)])
+    new = item(30)
+    show(events, [*items, new])
     withdrawn = replace(items[3], state=EntryState.WITHDRAWN, reason="wrong participant")
-    show(events, [*items[:3], withdrawn, *items[4:], item(30)])
+    show(events, [*items[:3], withdrawn, *items[4:], new])
     # Then the model inserted one row and changed one, never reset
     assert changes == ["inserted", "changed"]
     assert row(events, 3).status == "withdrawn — wrong participant"
+
+
+def add(
+    widget: EventList,
+    added: list[LogItem],
+    replaced: list[tuple[LogItem, LogItem]] | None = None,
+    *,
+    participants: dict[uuid.UUID, str] | None = None,
+    first_dose_at: datetime | None = DOSE_AT,
+) -> None:
+    widget.add_items(
+        added,
+        replaced or [],
+        first_dose_at=first_dose_at,
+        started_at=START,
+        participants=ONE if participants is None else participants,
+    )
+
+
+def model_changes(widget: EventList) -> list[str]:
+    model = widget.event_model()
+    changes: list[str] = []
+    model.modelReset.connect(lambda: changes.append("reset"))
+    model.rowsInserted.connect(lambda _p, first, last: changes.append(f"inserted {first}-{last}"))
+    model.rowsRemoved.connect(lambda _p, first, last: changes.append(f"removed {first}-{last}"))
+    model.dataChanged.connect(lambda first, last, _r: changes.append(f"changed {first.row()}"))
+    return changes
+
+
+def fresh_texts(qtbot: QtBot, items: list[LogItem], **shown: Any) -> list[str]:
+    """The rows a new list shows for these items, given whole."""
+    widget = EventList()
+    qtbot.addWidget(widget)
+    show(widget, items, **shown)
+    return texts(widget)
+
+
+def test_an_added_entry_is_one_row_inserted_in_its_place_in_time(
+    qtbot: QtBot, events: EventList
+) -> None:
+    # Given a list on screen
+    items = markers(40)
+    show(events, items)
+    changes = model_changes(events)
+    # When a save adds a late entry about minute 3.2 and then a new one at the end
+    late, newest = item(3.2, title="Late", written_min=40), item(40, title="Newest")
+    add(events, [late])
+    add(events, [newest])
+    # Then each is one inserted row in its place, nothing else touched
+    assert changes == ["inserted 7-7", "inserted 41-41"]
+    assert texts(events) == fresh_texts(qtbot, [*items, late, newest])
+    assert events.shown_items()[7] == late
+
+
+def test_a_replaced_entry_changes_its_row_only(qtbot: QtBot, events: EventList) -> None:
+    # Given a list on screen
+    items = markers(40)
+    show(events, items)
+    changes = model_changes(events)
+    # When a save withdraws an earlier entry (the log hands over the item before and after)
+    withdrawn = replace(items[12], state=EntryState.WITHDRAWN, reason="wrong participant")
+    add(events, [], [(items[12], withdrawn)])
+    # Then that row alone changed, and says why
+    assert changes == ["changed 12"]
+    assert row(events, 12).status == "withdrawn — wrong participant"
+    assert texts(events) == fresh_texts(qtbot, [*items[:12], withdrawn, *items[13:]])
+
+
+def test_an_added_entry_of_a_hidden_kind_is_counted_and_shows_when_the_kind_does(
+    events: EventList,
+) -> None:
+    # Given a list with music hidden
+    items = markers(5)
+    show(events, items)
+    events.set_kind_shown(LogKind.MUSIC, False)
+    changes = model_changes(events)
+    # When a track starts
+    track = item(3, LogKind.MUSIC, "Track started", detail="Arrival one")
+    add(events, [track])
+    # Then no row is inserted, the count says one is hidden, and showing music brings it
+    assert changes == []
+    assert "5 of 6" in events.findChild(QLabel, "notice").text()
+    events.set_kind_shown(LogKind.MUSIC, True)
+    assert track in events.shown_items()
+
+
+def test_an_added_first_dose_moves_every_session_time(qtbot: QtBot, events: EventList) -> None:
+    # Given a list from before any dose: times since the start
+    items = markers(4)
+    show(events, items, first_dose_at=None)
+    assert row(events, 0).session == "0:00"
+    # When the dose is saved (the list's times now count from it)
+    dose = item(1, LogKind.DOSE, "Dose 300 mg")
+    add(events, [dose], first_dose_at=at(1))
+    # Then every row counts from the dose
+    assert [row(events, n).session for n in range(5)] == ["T−1", "T−1", "T+0", "T+0", "T+0"]
+    assert texts(events) == fresh_texts(qtbot, [*items, dose], first_dose_at=at(1))
+
+
+def test_scrolled_up_an_added_entry_above_does_not_shift_what_is_read(events: EventList) -> None:
+    # Given the reader has scrolled to the middle
+    items = markers(40)
+    show(events, items)
+    bar = events.list_view().verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    reading = events.shown_items()[top_row(events)]
+    # When a late entry about an earlier moment is added above, and one at the end
+    add(events, [item(0.2, title="Late", written_min=30)])
+    add(events, [item(60, title="Newest")])
+    # Then the same row is at the top of the view, and the list does not follow
+    assert events.shown_items()[top_row(events)] == reading
+    assert not events.is_following()
+
+
+def test_at_the_bottom_an_added_entry_is_followed(events: EventList) -> None:
+    # Given a list longer than the view, at its newest item
+    items = markers(40)
+    show(events, items)
+    assert at_bottom(events)
+    # When entries are added one by one
+    for n in range(5):
+        add(events, [item(60 + n, title=f"New {n}")])
+    # Then the newest is in view
+    assert at_bottom(events) and events.is_following()
+    assert events.shown_items()[-1].title == "New 4"
 
 
 def test_a_thousand_items_show(events: EventList) -> None:
@@ -349,7 +475,7 @@ def test_a_thousand_items_show(events: EventList) -> None:
     # Then every one is in the list and the newest is in view
     assert events.event_model().rowCount() == 1000
     view = events.list_view()
-    last = view.visualRect(events.event_model().index(999))
+    last = view.visualRect(events.event_model().index(999, 0))
     assert view.viewport().rect().contains(last.bottomLeft())
 
 
@@ -434,7 +560,7 @@ def test_up_and_down_move_and_enter_on_a_note_asks_to_amend_it(
     show(events, [item(10), note, item(30)])
     view = events.list_view()
     view.setFocus()
-    view.setCurrentIndex(events.event_model().index(2))
+    view.setCurrentIndex(events.event_model().index(2, 0))
     # When Up moves to the note and Enter is pressed
     QTest.keyClick(view, Qt.Key.Key_Up)
     assert view.currentIndex().row() == 1
@@ -466,7 +592,7 @@ def test_enter_on_anything_else_only_activates_it(
     show(events, [entry])
     view = events.list_view()
     view.setFocus()
-    view.setCurrentIndex(events.event_model().index(0))
+    view.setCurrentIndex(events.event_model().index(0, 0))
     amended: list[object] = []
     events.amend_requested.connect(amended.append)
     with qtbot.waitSignal(events.item_activated) as activated:
@@ -479,7 +605,7 @@ def test_a_double_click_activates_the_row(qtbot: QtBot, events: EventList) -> No
     dose = item(20, LogKind.DOSE, "Dose 100 mg")
     show(events, [dose])
     view = events.list_view()
-    centre = view.visualRect(events.event_model().index(0)).center()
+    centre = view.visualRect(events.event_model().index(0, 0)).center()
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)  # the press it pairs
     with qtbot.waitSignal(events.item_activated) as activated:
         QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
