@@ -8,6 +8,8 @@ data; nothing here reads the database or keeps its own guess of what changed:
 - `checkins_changed`: the check-ins offered on the form (their status moved);
 - `entries_added`: the readings table and the chart (readings, doses, alerts), the strip's
   marks and the recent line (doses, markers), the device and discharge buttons;
+- a tab shown: the readings table or the chart, when it changed while its tab was not shown
+  (each is drawn whole, at a cost that grows with the session, so never while out of sight);
 - `alerts_changed`: the alert banner;
 - `status_changed`: everything (ended, signed, read again);
 - the participant chosen: everything that is one participant's.
@@ -71,6 +73,7 @@ class LivePresenter(QObject):
         self.music = music
         self._staff_names = {s.id: s.display_name for s in staff}
         self._marks: list[StripMark] = []
+        self._readings_stale = self._chart_stale = False
         live.ticked.connect(self.show_clock)
         live.checkins_changed.connect(self.show_checkins)
         live.entries_added.connect(self._entries_added)
@@ -130,8 +133,13 @@ class LivePresenter(QObject):
 
     def tab_shown(self) -> None:
         view = self.view
+        if view.readings.isVisible() and self._readings_stale:
+            self._show_readings()
         if view.chart.isVisible():
-            view.chart.set_now(self.live.state(self.focus))
+            if self._chart_stale:
+                self._show_chart()
+            else:
+                view.chart.set_now(self.live.state(self.focus))
         self.show_music()
 
     def show_checkins(self) -> None:
@@ -156,20 +164,35 @@ class LivePresenter(QObject):
             self.show_clock()  # the strip's marks, the board's last reading, the phase
 
     def show_records(self) -> None:
-        """The readings table and the chart of the participant shown."""
-        live, view, focus = self.live, self.view, self.focus
-        observations = [o for o in live.observations if o.participant_id == focus]
-        history = [o for o in live.observation_history if o.participant_id == focus]
-        labels = {c.key: c.label for c in live.protocol.checkins}
-        view.readings.show_readings(
-            observations, history, live.all_alerts, labels, self._staff_names
+        """The readings table and the chart of the participant shown: drawn now if on screen,
+        else when their tab is shown."""
+        view = self.view
+        self._readings_stale = self._chart_stale = True
+        if view.readings.isVisible():
+            self._show_readings()
+        if view.chart.isVisible():
+            self._show_chart()
+
+    def _show_readings(self) -> None:
+        live, focus = self.live, self.focus
+        self.view.readings.show_readings(
+            [o for o in live.observations if o.participant_id == focus],
+            [o for o in live.observation_history if o.participant_id == focus],
+            live.all_alerts,
+            {c.key: c.label for c in live.protocol.checkins},
+            self._staff_names,
         )
-        view.chart.show_vitals(
+        self._readings_stale = False
+
+    def _show_chart(self) -> None:
+        live, focus = self.live, self.focus
+        self.view.chart.show_vitals(
             live.state(focus),
-            observations,
+            [o for o in live.observations if o.participant_id == focus],
             [d for d in live.doses if d.participant_id == focus],
-            history,
+            [o for o in live.observation_history if o.participant_id == focus],
         )
+        self._chart_stale = False
 
     def show_buttons(self) -> None:
         live, view, focus = self.live, self.view, self.focus
