@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kapsession.domain.timeline import CheckinStatus, TimelineState
@@ -31,13 +40,18 @@ class StripMark:
 
 
 class TimelineStrip(QWidget):
-    """Painted, not built from widgets: one paint per tick, whatever the session holds."""
+    """Painted, not built from widgets: one paint per tick, whatever the session holds.
+
+    The marks (doses, markers, tracks: hundreds in a long session) are drawn once into a
+    layer kept until they or the scale change; a repaint for the now line or a check-in's
+    status copies the layer."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state: TimelineState | None = None
         self._marks: list[StripMark] = []
         self._painted_look: tuple[object, ...] | None = None
+        self._marks_layer: tuple[tuple[object, ...], QPixmap] | None = None
         self.setMinimumHeight(88)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName("Session timeline")
@@ -47,7 +61,8 @@ class TimelineStrip(QWidget):
 
     def show_state(self, state: TimelineState, marks: list[StripMark]) -> None:
         """Repaint only when something visible changed: the now line moves about one pixel
-        every few seconds, so most ticks cost nothing (this runs four times a second)."""
+        every few seconds, so most ticks cost nothing (this runs four times a second).
+        `marks`: a new list whenever the marks change (the same list is taken as unchanged)."""
         self._state = state
         self._marks = marks
         look = self._look(state, marks)
@@ -65,8 +80,14 @@ class TimelineStrip(QWidget):
             state.phase_index,
             tuple((round(x(w.begins_at)), w.spec.key) for w in state.phases),
             tuple((c.spec.key, c.status, round(x(c.due_at))) for c in state.checkins),
-            tuple((m.kind, round(x(m.at))) for m in marks),
+            self._marks_key(state, marks),
         )
+
+    def _marks_key(self, state: TimelineState, marks: list[StripMark]) -> tuple[object, ...]:
+        """What the marks layer depends on: the marks and where the scale puts them."""
+        scale_end = max(state.now, state.planned_end_at)
+        # the list itself: the same list compares equal at once, a new one by its length first
+        return (marks, self.width(), self.height(), state.started_at, scale_end)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._painted_look = None
@@ -124,24 +145,43 @@ class TimelineStrip(QWidget):
             else:
                 painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(QPointF(x, band_top + band_h + 18), 3.5, 3.5)
-        # doses (triangles above the band) and markers (dots above the band)
+        painter.drawPixmap(0, 0, self._marks_pixmap(state, at_x))
+        # now line
+        x_now = at_x(state.now)
+        painter.setPen(QPen(QColor(theme.TEXT), 2))
+        painter.drawLine(QPointF(x_now, 2), QPointF(x_now, band_top + band_h + 24))
+        painter.end()
+
+    def _marks_pixmap(self, state: TimelineState, at_x: Callable[[datetime], float]) -> QPixmap:
+        """Doses (triangles above the band) and markers and tracks (dots above the band), drawn
+        when they or the scale changed since the last paint."""
+        key = self._marks_key(state, self._marks)
+        if self._marks_layer is not None and self._marks_layer[0] == key:
+            return self._marks_layer[1]
+        ratio = self.devicePixelRatioF()
+        layer = QPixmap(round(self.width() * ratio), round(self.height() * ratio))
+        layer.setDevicePixelRatio(ratio)
+        layer.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(layer)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        drawn: set[tuple[str, int]] = set()  # a second mark on the same pixel adds nothing
         for mark in self._marks:
             x = at_x(mark.at)
+            if (mark.kind, round(x)) in drawn:
+                continue
+            drawn.add((mark.kind, round(x)))
             if mark.kind == "dose":
                 path = QPainterPath()
                 path.moveTo(x - 6, 6)
                 path.lineTo(x + 6, 6)
                 path.lineTo(x, 18)
                 path.closeSubpath()
-                painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(QColor(theme.ACCENT))
                 painter.drawPath(path)
             else:
-                painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(QColor(theme.TEXT_DIM if mark.kind == "marker" else "#6f8f8a"))
                 painter.drawEllipse(QPointF(x, 14), 3.0, 3.0)
-        # now line
-        x_now = at_x(state.now)
-        painter.setPen(QPen(QColor(theme.TEXT), 2))
-        painter.drawLine(QPointF(x_now, 2), QPointF(x_now, band_top + band_h + 24))
         painter.end()
+        self._marks_layer = (key, layer)
+        return layer

@@ -138,3 +138,26 @@ def test_a_strip_with_no_session_paints_nothing_and_warns_nothing(
     image = image_of(strip)
     assert not columns_of(image, NOW_ROW, theme.TEXT)
     assert not [r for r in qtlog.records if "QPainter" in r.message]
+
+
+def test_marks_drawn_earlier_move_when_the_session_runs_past_its_planned_end(
+    app: RunningApp,
+) -> None:
+    # Given a session dosed at 40 min, its strip painted at 90 min (the marks drawn then)
+    app.start_session("Maya Fischer")
+    app.advance(40 * 60)
+    app.dose_by_keyboard("200", override_reason="Cuff failed; manual BP 128/80 on paper")
+    app.advance(50 * 60)
+    strip = app.live_view.strip
+    dose_at, planned_end = START + timedelta(minutes=40), START + timedelta(minutes=180)
+    before = image_of(strip)
+    x_before = round(x_of(dose_at, START, planned_end, strip.width()))
+    assert near(before.pixelColor(x_before, DOSE_ROW), theme.ACCENT)
+    # When the session runs on to 200 min, past its planned end: the strip's scale shrinks
+    app.advance(110 * 60)
+    after = image_of(strip)
+    # Then the dose is drawn where the new scale puts it, and no longer where it was
+    x_after = round(x_of(dose_at, START, START + timedelta(minutes=200), strip.width()))
+    assert near(after.pixelColor(x_after, DOSE_ROW), theme.ACCENT)
+    assert not near(after.pixelColor(x_before, DOSE_ROW), theme.ACCENT)
+    app.leave_session()
