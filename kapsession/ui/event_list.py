@@ -35,9 +35,11 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QHideEvent,
     QKeyEvent,
     QPainter,
     QPaintEvent,
+    QShowEvent,
     QStandardItem,
     QStandardItemModel,
     QTextLayout,
@@ -623,6 +625,8 @@ class EventList(QWidget):
         self._participant_id: uuid.UUID | None = None
         self._following = True
         self._adjusting = 0
+        self._placement_pending = False  # rows changed while the list was out of sight
+        self._hidden_anchor: EventRow | None = None
 
         self._participant = QComboBox()
         self._participant.setAccessibleName("Show events for")
@@ -744,7 +748,7 @@ class EventList(QWidget):
         self._snapshot = None  # the next whole list is compared row by row, not as a whole
         kinds = None if len(self._kinds) == len(LogKind) else self._kinds
         with self._adjusting_view():
-            anchor = None if self._following else self._view.top_anchor()
+            anchor = self._anchor()
             for before, after in changes:
                 at = None if before is None else self._model.find(before)
                 if after is None or not filtered([after], kinds, self._participant_id):
@@ -758,11 +762,7 @@ class EventList(QWidget):
                 if at is not None:
                     self._model.remove_rows(at, 1)
                 self._model.insert_rows(self._model.position_of(row), [row])
-            self._view.relayout_now()
-            if self._following:
-                self._view.scrollToBottom()
-            elif anchor is not None:
-                self._view.restore_anchor(anchor, self._model)
+            self._place(anchor)
         self._update_controls()
 
     @staticmethod
@@ -874,20 +874,51 @@ class EventList(QWidget):
             shown = set(self._items)
             self._rows_by_item = {i: r for i, r in self._rows_by_item.items() if i in shown}
         with self._adjusting_view():
-            anchor = None if self._following else self._view.top_anchor()
+            anchor = self._anchor()
             current = self._view.currentIndex().data(ROW_ROLE)
             if reset:
                 self._model.reset_rows(rows)
             else:
                 self._model.set_rows(rows)
-            self._view.relayout_now()
             if reset and isinstance(current, EventRow):
                 self._reselect(current.key, rows)
-            if self._following:
-                self._view.scrollToBottom()
-            elif anchor is not None:
-                self._view.restore_anchor(anchor, self._model)
+            self._place(anchor)
         self._update_controls()
+
+    def _anchor(self) -> EventRow | None:
+        """The row the reader has at the top, when not following the newest (out of sight:
+        the one they had when the list was last seen)."""
+        if self._following:
+            return None
+        if not self._view.isVisible():
+            return self._hidden_anchor
+        return self._view.top_anchor()
+
+    def _place(self, anchor: EventRow | None) -> None:
+        """After the rows changed: lay them out and keep the newest, or the reader's row, at
+        the top of the view. Out of sight this waits until the list is shown: a hidden list
+        is not laid out at all (Qt lays out a view when it is shown)."""
+        if not self._view.isVisible():
+            self._placement_pending = True
+            self._hidden_anchor = anchor
+            return
+        self._placement_pending = False
+        self._view.relayout_now()
+        if self._following:
+            self._view.scrollToBottom()
+        elif anchor is not None:
+            self._view.restore_anchor(anchor, self._model)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._hidden_anchor = None if self._following else self._view.top_anchor()
+        super().hideEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._placement_pending:
+            with self._adjusting_view():
+                self._place(self._hidden_anchor)
+            self._update_controls()
 
     def _reselect(self, key: tuple[Any, ...], rows: Sequence[EventRow]) -> None:
         for number, row in enumerate(rows):

@@ -619,3 +619,33 @@ def test_the_list_and_its_controls_have_accessible_names(events: EventList) -> N
     assert events.participant_combo().accessibleName() == "Show events for"
     assert events.kind_chip(LogKind.MUSIC).accessibleName() == "Show music"
     assert events.list_view().focusPolicy() & Qt.FocusPolicy.TabFocus
+
+
+def test_entries_added_out_of_sight_are_in_view_when_the_list_is_shown(events: EventList) -> None:
+    # Given a list following the newest, then hidden (another tab shown)
+    items = markers(40)
+    show(events, items)
+    events.hide()
+    # When entries are added while it is out of sight, and it is shown again
+    for n in range(5):
+        add(events, [item(60 + n, title=f"New {n}")])
+    events.show()
+    # Then the newest is in view and the list still follows
+    assert at_bottom(events) and events.is_following()
+    assert events.shown_items()[top_row(events) :][-1].title == "New 4"
+
+
+def test_out_of_sight_a_late_entry_above_does_not_shift_what_was_read(events: EventList) -> None:
+    # Given the reader scrolled to the middle, then the list hidden
+    items = markers(40)
+    show(events, items)
+    bar = events.list_view().verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    reading = events.shown_items()[top_row(events)]
+    events.hide()
+    # When a late entry about an earlier moment is added while hidden, and the list is shown
+    add(events, [item(0.2, title="Late", written_min=30)])
+    events.show()
+    # Then the row the reader had at the top is there again
+    assert events.shown_items()[top_row(events)] == reading
+    assert not events.is_following()
