@@ -1,9 +1,12 @@
 """The event list beside the note pad: everything in the session on one timeline, newest last.
 
-A flat QTreeView (`flat_list`) over Qt's item model, painted by a delegate, scrolled a row at a
-time: the view asks the height of the rows in sight only, and lays the list out without calling
-Python per row, so a new row costs the same in a session of ten entries or of thousands (a QListView
-asks every row's height on every change; a widget per row would build and lay out them all).
+A QListView over Qt's item model, painted by a delegate. Each row's height is worked out once,
+when the row is made (and again when the width changes), and kept in its item
+(`Qt.SizeHintRole`), so the view lays the list out after a change without calling Python per
+row: a new row costs about the same in a session of ten entries or of thousands. (A Python
+`sizeHint`, asked for every row after any change, grew with the session; a widget per row would
+build and lay out them all.)
+
 What a save added or changed comes in as such (`add_items`): one inserted or changed row, never
 a comparison of the whole list or a reset that would lose the reader's place. A whole new list
 (`show_items`: on opening, a new participant shown, a dose that moves every T+ time) is diffed
@@ -16,7 +19,7 @@ import bisect
 import html
 import math
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +30,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QRect,
+    QSignalBlocker,
     QSize,
     Qt,
     Signal,
@@ -39,6 +43,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QPainter,
     QPaintEvent,
+    QResizeEvent,
     QShowEvent,
     QStandardItem,
     QStandardItemModel,
@@ -51,11 +56,11 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QListView,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -63,7 +68,6 @@ from PySide6.QtWidgets import (
 from kapsession.records.corrections import EntryState
 from kapsession.records.session_log import LogItem, LogKind, filtered, log_order
 from kapsession.ui import theme
-from kapsession.ui.flat_list import FlatRows, make_flat
 from kapsession.ui.formatting import local_time
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the EventRow of a row
@@ -100,15 +104,15 @@ KIND_COLOURS: Mapping[LogKind, str] = {
 }
 
 STYLE = f"""
-QTreeView#eventList {{ background: {theme.PANEL}; border: 1px solid {theme.BORDER};
-    border-radius: 6px; outline: none; selection-background-color: {SELECTED}; }}
-QTreeView#eventList:focus {{ border: 2px solid {theme.ACCENT}; }}
-QTreeView#eventList QScrollBar {{ background: {theme.PANEL}; border: none; width: 10px; }}
-QTreeView#eventList QScrollBar::handle {{ background: {theme.BORDER}; border-radius: 4px;
+QListView#eventList {{ background: {theme.PANEL}; border: 1px solid {theme.BORDER};
+    border-radius: 6px; outline: none; }}
+QListView#eventList:focus {{ border: 2px solid {theme.ACCENT}; }}
+QListView#eventList QScrollBar {{ background: {theme.PANEL}; border: none; width: 10px; }}
+QListView#eventList QScrollBar::handle {{ background: {theme.BORDER}; border-radius: 4px;
     min-height: 24px; }}
-QTreeView#eventList QScrollBar::add-line, QTreeView#eventList QScrollBar::sub-line {{
+QListView#eventList QScrollBar::add-line, QListView#eventList QScrollBar::sub-line {{
     width: 0px; height: 0px; }}
-QTreeView#eventList QScrollBar::add-page, QTreeView#eventList QScrollBar::sub-page {{
+QListView#eventList QScrollBar::add-page, QListView#eventList QScrollBar::sub-page {{
     background: none; }}
 QPushButton#kindChip {{ background: transparent; color: {theme.TEXT_FAINT};
     border: 1px solid {theme.BORDER}; border-radius: 12px; padding: 3px 10px; font-size: 13px; }}
@@ -221,8 +225,9 @@ def build_row(
     )
 
 
-def _row_item(row: EventRow) -> QStandardItem:
+def _row_item(row: EventRow, size: QSize) -> QStandardItem:
     item = QStandardItem()
+    item.setData(size, Qt.ItemDataRole.SizeHintRole)
     text = row.text()
     item.setData(text, Qt.ItemDataRole.DisplayRole)
     item.setData(text, Qt.ItemDataRole.AccessibleTextRole)
@@ -236,12 +241,14 @@ def _row_item(row: EventRow) -> QStandardItem:
 class EventListModel(QStandardItemModel):
     """The rows shown, in time order; changed by the smallest insert, remove or data change.
 
-    Qt's own item model, so that the view lays out a long list without calling Python for each
-    row; `rows()` mirrors it for lookups by time."""
+    Qt's own item model, each item holding its row's height (`measure`), so that the view lays
+    out a long list without calling Python for each row; `rows()` mirrors it for lookups by
+    time."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, measure: Callable[[EventRow], QSize], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: list[EventRow] = []
+        self._measure = measure
 
     def rows(self) -> Sequence[EventRow]:
         return tuple(self._rows)
@@ -252,16 +259,16 @@ class EventListModel(QStandardItemModel):
     def reset_rows(self, rows: Sequence[EventRow]) -> None:
         self.clear()
         self._rows = list(rows)
-        self.invisibleRootItem().appendRows([_row_item(r) for r in self._rows])
+        self.invisibleRootItem().appendRows([_row_item(r, self._measure(r)) for r in self._rows])
 
     def insert_rows(self, at: int, rows: Sequence[EventRow]) -> None:
         if rows:
             self._rows[at:at] = rows
-            self.invisibleRootItem().insertRows(at, [_row_item(r) for r in rows])
+            self.invisibleRootItem().insertRows(at, [_row_item(r, self._measure(r)) for r in rows])
 
     def replace_row(self, at: int, row: EventRow) -> None:
         self._rows[at] = row
-        self.setItem(at, 0, _row_item(row))
+        self.setItem(at, 0, _row_item(row, self._measure(row)))
 
     def remove_rows(self, at: int, count: int) -> None:
         if count > 0:
@@ -287,6 +294,17 @@ class EventListModel(QStandardItemModel):
             self.insert_rows(start, new[start:new_end])
         elif old_end > new_end:
             self.remove_rows(start, old_end - new_end)
+
+    def remeasure(self) -> None:
+        """Every row's height again (the width changed), then one layout change for the view
+        instead of a change signal per row."""
+        self.layoutAboutToBeChanged.emit()
+        with QSignalBlocker(self):
+            for at, row in enumerate(self._rows):
+                item = self.item(at)
+                if item is not None:
+                    item.setData(self._measure(row), Qt.ItemDataRole.SizeHintRole)
+        self.layoutChanged.emit()
 
     def position_of(self, row: EventRow) -> int:
         """Where a row with this row's time belongs (after those of the same time)."""
@@ -387,7 +405,7 @@ NAME_SHARE = 0.4  # of the width beside the tag, at most
 class EventDelegate(QStyledItemDelegate):
     """Paints a row: time gutter, kind tag, title, participant, detail lines and status."""
 
-    def __init__(self, view: QAbstractItemView) -> None:
+    def __init__(self, view: QListView) -> None:
         super().__init__(view)
         self._view = view
         self._fonts_for: tuple[str, _Fonts] | None = None
@@ -439,14 +457,13 @@ class EventDelegate(QStyledItemDelegate):
         self._layouts[key] = layout
         return layout
 
-    def sizeHint(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> QSize:
-        row = index.data(ROW_ROLE)
-        if not isinstance(row, EventRow):
-            return super().sizeHint(option, index)
+    def measure(self, row: EventRow) -> QSize:
+        """The row's size at the view's width (kept in its item: the view reads it there)."""
+        self._view.ensurePolished()  # the room stylesheet sets the font rows are drawn in
         width_px = self._view.viewport().width()
-        return QSize(width_px, self._layout(row, self._fonts(option.font), width_px).height_px)
+        return QSize(
+            width_px, self._layout(row, self._fonts(self._view.font()), width_px).height_px
+        )
 
     def paint(
         self,
@@ -547,37 +564,44 @@ class EventDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class EventListView(FlatRows, QTreeView):
-    """The list itself (a flat tree view: see `flat_list`): Enter activates the current row,
-    End jumps to the newest."""
+class EventListView(QListView):
+    """The list itself: Enter activates the current row, End jumps to the newest."""
 
     enter_pressed = Signal(QModelIndex)
     end_pressed = Signal()
+    width_changed = Signal()  # the rows wrap anew: their heights are measured again
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.placeholder = ""
-        make_flat(self)
+        self._measured_width = -1
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.viewport().width() != self._measured_width:
+            self._measured_width = self.viewport().width()
+            self.width_changed.emit()
 
     def relayout_now(self) -> None:
         """Lay the rows out at once, so the scroll range is right before the view is moved."""
         self.scheduleDelayedItemsLayout()
         self.executeDelayedItemsLayout()
 
-    def top_anchor(self) -> EventRow | None:
-        """The row at the top of the view."""
-        row = self.indexAt(QPoint(1, 1)).data(ROW_ROLE)
-        return row if isinstance(row, EventRow) else None
-
-    def restore_anchor(self, anchor: EventRow, model: EventListModel) -> None:
-        """Put the anchor row (or the entry it showed, in a new state) back at the top."""
+    def top_anchor(self) -> tuple[EventRow, int] | None:
+        """The row at the top of the view and how far it is scrolled past."""
         index = self.indexAt(QPoint(1, 1))
-        if index.isValid() and index.data(ROW_ROLE) is anchor:
-            return
+        row = index.data(ROW_ROLE)
+        return (row, self.visualRect(index).top()) if isinstance(row, EventRow) else None
+
+    def restore_anchor(self, anchor: tuple[EventRow, int], model: EventListModel) -> None:
+        """Put the anchor row (or the entry it showed, in a new state) back where it was."""
+        row, top_px = anchor
         rows = model.rows()
         for number in range(len(rows) - 1, -1, -1):
-            if rows[number] is anchor or rows[number].key == anchor.key:
-                self.verticalScrollBar().setValue(number)  # a row at a time: the value is a row
+            if rows[number] is row or rows[number].key == row.key:
+                now_px = self.visualRect(model.index(number, 0)).top()
+                bar = self.verticalScrollBar()
+                bar.setValue(bar.value() + now_px - top_px)
                 return
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -626,7 +650,7 @@ class EventList(QWidget):
         self._following = True
         self._adjusting = 0
         self._placement_pending = False  # rows changed while the list was out of sight
-        self._hidden_anchor: EventRow | None = None
+        self._hidden_anchor: tuple[EventRow, int] | None = None
 
         self._participant = QComboBox()
         self._participant.setAccessibleName("Show events for")
@@ -650,8 +674,9 @@ class EventList(QWidget):
             self._chips[kind] = chip
             chips.addWidget(chip, number // CHIP_COLUMNS, number % CHIP_COLUMNS)
 
-        self._model = EventListModel(self)
         self._view = EventListView()
+        delegate = EventDelegate(self._view)
+        self._model = EventListModel(delegate.measure, self)
         self._view.setObjectName("eventList")
         self._view.setAccessibleName("Session events")
         self._view.setAccessibleDescription(
@@ -659,12 +684,17 @@ class EventList(QWidget):
             "End jumps to now."
         )
         self._view.setModel(self._model)
-        self._view.setItemDelegate(EventDelegate(self._view))
+        self._view.setItemDelegate(delegate)
+        self._view.width_changed.connect(self._model.remeasure)
         self._view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self._view.verticalScrollBar().setSingleStep(24)
         self._view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # always there, so its coming and going never changes the width the rows wrap to
         self._view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self._view.setResizeMode(QListView.ResizeMode.Adjust)
+        self._view.setUniformItemSizes(False)
         self._view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._view.enter_pressed.connect(self._activate)
         self._view.doubleClicked.connect(self._activate)
@@ -885,7 +915,7 @@ class EventList(QWidget):
             self._place(anchor)
         self._update_controls()
 
-    def _anchor(self) -> EventRow | None:
+    def _anchor(self) -> tuple[EventRow, int] | None:
         """The row the reader has at the top, when not following the newest (out of sight:
         the one they had when the list was last seen)."""
         if self._following:
@@ -894,7 +924,7 @@ class EventList(QWidget):
             return self._hidden_anchor
         return self._view.top_anchor()
 
-    def _place(self, anchor: EventRow | None) -> None:
+    def _place(self, anchor: tuple[EventRow, int] | None) -> None:
         """After the rows changed: lay them out and keep the newest, or the reader's row, at
         the top of the view. Out of sight this waits until the list is shown: a hidden list
         is not laid out at all (Qt lays out a view when it is shown)."""
@@ -950,7 +980,7 @@ class EventList(QWidget):
 
     def _at_bottom(self) -> bool:
         bar = self._view.verticalScrollBar()
-        return bar.value() >= bar.maximum()
+        return bar.value() >= bar.maximum() - 2
 
     def _on_scrolled(self, _value: int) -> None:
         if self._adjusting:

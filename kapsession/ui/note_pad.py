@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QKeySequence
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +35,6 @@ from PySide6.QtWidgets import (
 from kapsession.domain.quick_markers import QuickMarker
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord
 from kapsession.ui import theme
-from kapsession.ui.flat_list import FlatRows, make_flat
 
 PRIVATE_COLOUR = "#8a7aa8"  # muted violet: the private pad is never mistaken for the record
 PADS = ("record", "private")
@@ -47,24 +47,38 @@ PAD_HINTS = {
 }
 
 
-class NoteEntries(FlatRows, QTreeWidget):
-    """The entries written, newest last: a flat list (`flat_list`), so one more entry costs the
-    same however many there are. Read like a QListWidget: `item(row)`, `count()`,
-    `addItem(item)`."""
+class NoteEntries(QListWidget):
+    """The entries written, newest last. Each entry's height is measured once, when it is added
+    (and again when the width changes), and kept in its item: a word-wrapped list otherwise
+    measures every entry's text after any change, so one more entry would cost more the more
+    there are."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setColumnCount(1)
-        make_flat(self)
+        self.setWordWrap(True)
+        self._measured_width = -1
 
-    def addItem(self, item: QTreeWidgetItem) -> None:
-        self.addTopLevelItem(item)
+    def add_entry(self, item: QListWidgetItem) -> None:
+        self.addItem(item)
+        item.setSizeHint(self._measure(item))
 
-    def item(self, row: int) -> QTreeWidgetItem | None:
-        return self.topLevelItem(row)
+    def _measure(self, item: QListWidgetItem) -> QSize:
+        """The entry's size at the list's width, as the list's own delegate works it out."""
+        item.setData(Qt.ItemDataRole.SizeHintRole, None)  # else the delegate answers with it
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = QRect(0, 0, self.viewport().width(), 1)  # the width the text wraps to
+        return self.itemDelegate().sizeHint(option, self.indexFromItem(item))
 
-    def count(self) -> int:
-        return self.topLevelItemCount()
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        width = self.viewport().width()
+        if width != self._measured_width:
+            self._measured_width = width
+            for row in range(self.count()):
+                item = self.item(row)
+                if item is not None:
+                    item.setSizeHint(self._measure(item))
 
 
 class NoteInput(QPlainTextEdit):
@@ -197,9 +211,8 @@ class NotePadWidget(QWidget):
         # what was written
         self.entries = NoteEntries()
         self.entries.setAccessibleName("Notes written")
-        self.entries.setWordWrap(True)
         self.entries.setMinimumHeight(60)
-        self.entries.itemActivated.connect(lambda item, _column: self._amend_item(item))
+        self.entries.itemActivated.connect(self._amend_item)
         # typing
         self.inputs = {pad: NoteInput(pad) for pad in PADS}
         self.stack = QStackedWidget()
@@ -333,7 +346,7 @@ class NotePadWidget(QWidget):
             mine = [a for a in added if isinstance(a, NoteRecord) == (self.pad == "record")]
             at_bottom = self._at_bottom()
             for row in mine:
-                self.entries.addItem(self._item(row, None))
+                self.entries.add_entry(self._item(row, None))
             if at_bottom:
                 self.entries.scrollToBottom()
             return
@@ -345,7 +358,7 @@ class NotePadWidget(QWidget):
         for row in rows:
             if row.voids:
                 continue  # its original shows it, marked withdrawn
-            self.entries.addItem(self._item(row, superseded.get(row.id)))
+            self.entries.add_entry(self._item(row, superseded.get(row.id)))
         if at_bottom or self.entries.count() <= 1:
             self.entries.scrollToBottom()
 
@@ -353,26 +366,26 @@ class NotePadWidget(QWidget):
         self,
         row: NoteRecord | PrivateNoteRecord,
         correction: NoteRecord | PrivateNoteRecord | None,
-    ) -> QTreeWidgetItem:
+    ) -> QListWidgetItem:
         participants = self._participants
         who = participants.get(row.participant_id) if row.participant_id else None
         head = _clock_label(row.occurred_at, row.since_dose_s, row.elapsed_s)
         if who and len(participants) > 1:
             head += f"  · {who}"
         text = row.text
-        item = QTreeWidgetItem([f"{head}\n{text}"])
-        item.setData(0, Qt.ItemDataRole.UserRole, row.id)
-        item.setToolTip(0, text)
+        item = QListWidgetItem(f"{head}\n{text}")
+        item.setData(Qt.ItemDataRole.UserRole, row.id)
+        item.setToolTip(text)
         if correction is not None:
             what = "withdrawn" if correction.voids else "amended"
-            item.setText(0, f"{head}  — {what}: {correction.correction_reason}\n{text}")
-            font = item.font(0)
+            item.setText(f"{head}  — {what}: {correction.correction_reason}\n{text}")
+            font = item.font()
             font.setStrikeOut(True)
-            item.setFont(0, font)
-            item.setForeground(0, QColor(theme.TEXT_FAINT))
-            item.setData(0, Qt.ItemDataRole.UserRole + 1, "superseded")
+            item.setFont(font)
+            item.setForeground(QColor(theme.TEXT_FAINT))
+            item.setData(Qt.ItemDataRole.UserRole + 1, "superseded")
         elif row.corrects_id is not None:
-            item.setText(0, f"{head}  (amended)\n{text}")
+            item.setText(f"{head}  (amended)\n{text}")
         return item
 
     def amend_entry(self, entry_id: uuid.UUID) -> None:
@@ -380,7 +393,7 @@ class NotePadWidget(QWidget):
         self.pad_buttons.button(0).click()
         for row in range(self.entries.count()):
             item = self.entries.item(row)
-            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == entry_id:
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == entry_id:
                 self.entries.setCurrentItem(item)
                 self._amend_item(item)
                 return
@@ -396,7 +409,7 @@ class NotePadWidget(QWidget):
         private = pad == "private"
         self.private_mark.setVisible(private)
         border = PRIVATE_COLOUR if private else theme.BORDER
-        self.entries.setStyleSheet(f"QTreeWidget {{ border: 1px solid {border}; }}")
+        self.entries.setStyleSheet(f"QListWidget {{ border: 1px solid {border}; }}")
         self._shown = None
         self.show_entries(
             self._entries["record"],  # type: ignore[arg-type]
@@ -408,12 +421,12 @@ class NotePadWidget(QWidget):
     def _amend_selected(self) -> None:
         self._amend_item(self.entries.currentItem())
 
-    def _amend_item(self, item: QTreeWidgetItem | None) -> None:
-        if item is None or item.data(0, Qt.ItemDataRole.UserRole + 1) == "superseded":
+    def _amend_item(self, item: QListWidgetItem | None) -> None:
+        if item is None or item.data(Qt.ItemDataRole.UserRole + 1) == "superseded":
             return
         if self.inputs[self.pad].isReadOnly():
             return
-        entry_id = item.data(0, Qt.ItemDataRole.UserRole)
+        entry_id = item.data(Qt.ItemDataRole.UserRole)
         original = next((r for r in self._entries[self.pad] if r.id == entry_id), None)
         if original is None:
             return

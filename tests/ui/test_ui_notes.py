@@ -64,7 +64,7 @@ def test_n_then_typing_and_enter_commits_a_note_on_the_session_clock(
     assert entry.phase_key == "arrival"
     assert box.toPlainText() == ""
     # And the pad and the event list show it
-    assert "Eyes closed" in app.live_view.note_pad.entries.item(0).text(0)
+    assert "Eyes closed" in app.live_view.note_pad.entries.item(0).text()
     shown = [i for i in app.live_view.events.shown_items() if i.kind is LogKind.NOTE]
     assert [i.detail for i in shown] == [entry.text]
     app.leave_session()
@@ -123,7 +123,7 @@ def test_undo_of_a_note_by_ctrl_z_keeps_it_visible_as_withdrawn(notes_app: Runni
     rows = _notes(app).notes(app.session().id)
     assert effective(rows) == []
     assert rows[0].text == "Wrong client" and rows[1].voids
-    assert "withdrawn" in app.live_view.note_pad.entries.item(0).text(0)
+    assert "withdrawn" in app.live_view.note_pad.entries.item(0).text()
     app.leave_session()
 
 
