@@ -272,7 +272,15 @@ class SigningState:
 class SessionNoteService:
     """The session note, signing and addenda of one session."""
 
-    def __init__(self, database: Database, clock: Clock, pins: PinService | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        pins: PinService | None = None,
+        *,
+        checkins: CheckinService | None = None,
+    ) -> None:
+        """`checkins`: the app's one CheckinService (its protocol cache shared); else its own."""
         self._db = database
         self._clock = clock
         self.staff = StaffRepository(database)
@@ -280,7 +288,7 @@ class SessionNoteService:
         self.signatures = SignatureRepository(database)
         self._sessions = SessionRepository(database)
         self._entries = EntryRepository(database)
-        self._checkins = CheckinService(database)
+        self._checkins = checkins or CheckinService(database)
         self._music = MusicLogRepository(database)
         self._discharges = DischargeRepository(database)
         self.pins = pins or PinService(self.staff, AuditRepository(database), clock)
