@@ -30,7 +30,7 @@ from kapsession.services.notepad import NotePad
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_state import EntryKind
 from kapsession.ui.live_view import LiveView
-from kapsession.ui.session_note_page import SessionNotePage
+from kapsession.ui.session_note_controller import SessionNoteController
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +61,9 @@ class NotesController(QObject):
         self.templates = templates
         self._signing = notes
         self._therapy_signed = False
-        self.session_note = SessionNotePage(notes, templates, clock)
+        self.session_note = SessionNoteController(notes, templates, clock, parent=self)
         self.session_note.record_signed.connect(self.signed)
-        view.set_record_page(self.session_note)
+        view.set_record_page(self.session_note.page)
         self.pad: NotePad | None = None
         self._staff_names: dict[uuid.UUID, str] = {}
         self._log: LiveLog | None = None  # None until read (or after a read that failed)
