@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Signal
 
@@ -17,8 +18,10 @@ from kapsession.domain.clock import Clock
 from kapsession.domain.note_templates import NoteTemplate
 from kapsession.records.errors import StorageError
 from kapsession.records.notes import SessionNoteText
+from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.note_templates import NoteTemplateCatalog
+from kapsession.services.pins import PinProblem
 from kapsession.services.session_note import SessionNoteService, SigningState, SignOutcome
 from kapsession.ui.session_note_page import NoteDraft, NoteToShow, SessionNotePage
 from kapsession.ui.sign_dialog import AddendumDialog, SignDialog
@@ -130,29 +133,51 @@ class SessionNoteController(QObject):
 
     # signing -----------------------------------------------------------------------------------
     def _open_sign_dialog(self, part: str, unsigned: list[str]) -> None:
+        staff = self._notes.staff.active()
         dialog = SignDialog(
-            self._notes.staff.active(),
+            staff,
             self._default_signer(part),
             unsigned,
             [part],
-            self._sign,
-            self._notes.pins,
+            self._with_pin(staff),
             session_title=self.page.session_title(),
             parent=self.page,
+        )
+        dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
+        dialog.sign_requested.connect(
+            lambda staff_id, pin, parts: dialog.answer(self._sign(staff_id, pin, parts))
         )
         self.page.show_dialog(dialog)
 
     def _open_addendum_dialog(self, text: str) -> None:
+        staff = self._notes.staff.active()
         dialog = AddendumDialog(
-            self._notes.staff.active(),
+            staff,
             self.page.acting_staff(),
-            self._add_addendum,
-            self._notes.pins,
+            self._with_pin(staff),
             text=text,
             session_title=self.page.session_title(),
             parent=self.page,
         )
+        dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
+        dialog.addendum_requested.connect(
+            lambda staff_id, pin, added: dialog.answer(self._add_addendum(staff_id, pin, added))
+        )
         self.page.show_dialog(dialog)
+
+    def _with_pin(self, staff: Sequence[StaffRecord]) -> set[uuid.UUID]:
+        return {s.id for s in staff if self._notes.pins.has_pin(s.id)}
+
+    def _set_pin(
+        self, dialog: SignDialog | AddendumDialog, staff_id: uuid.UUID, pin: str, repeat: str
+    ) -> None:
+        """A first PIN for `staff_id`, typed twice."""
+        try:
+            self._notes.pins.set_pin(staff_id, pin, repeat)
+        except PinProblem as problem:
+            dialog.pin_refused(str(problem))
+            return
+        dialog.pin_set(staff_id)
 
     def _sign(self, staff_id: uuid.UUID, pin: str, parts: list[str]) -> SignOutcome:
         assert self._record is not None
