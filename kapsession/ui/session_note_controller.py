@@ -17,12 +17,12 @@ from PySide6.QtCore import QObject, Signal
 from kapsession.domain.clock import Clock
 from kapsession.domain.note_templates import NoteTemplate
 from kapsession.records.errors import StorageError
-from kapsession.records.notes import SessionNoteText
+from kapsession.records.notes import SessionNoteText, SigningState, SignOutcome
 from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.pins import PinProblem
-from kapsession.services.session_note import SessionNoteService, SigningState, SignOutcome
+from kapsession.services.session_note import SessionNoteService
 from kapsession.ui.session_note_page import NoteDraft, NoteToShow, SessionNotePage
 from kapsession.ui.sign_dialog import AddendumDialog, SignDialog
 

@@ -47,9 +47,8 @@ from PySide6.QtWidgets import (
 )
 
 from kapsession.domain.note_templates import NoteTemplate, NoteTemplateError
-from kapsession.records.notes import PARTS, NoteRecord, SignatureRecord
+from kapsession.records.notes import PARTS, NoteRecord, Section, SignatureRecord, SigningState
 from kapsession.records.sessions import SessionRecord
-from kapsession.services.session_note import Section, SigningState
 from kapsession.ui import theme
 from kapsession.ui.sign_dialog import AddendumDialog, SignDialog, part_title
 

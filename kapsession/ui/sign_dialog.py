@@ -31,10 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.records.notes import MEANINGS, PART_NAMES, PARTS
+from kapsession.records.notes import MEANINGS, PART_NAMES, PARTS, SignOutcome
 from kapsession.records.people import StaffRecord
 from kapsession.services.pins import PIN_MAX_DIGITS, PIN_MIN_DIGITS
-from kapsession.services.session_note import SignOutcome
 from kapsession.ui import theme
 from kapsession.ui.dialogs import _buttons
 
