@@ -1,9 +1,10 @@
 """The therapist's side of the session screen: the note pad, the event list, the session note.
 
-Kept apart from AppController (the session, the nurse's entries, the music): this one opens
-with a session, binds the note pad service to the widgets, and keeps the event list and the
-pads' entries up to date from what saves returned: the live session's `entries_added` (every
-entry saved, by the nurse or on the pad) and the music's `music_logged`. The session's log and
+One of the controllers AppController composes (the nurse's entries and the music have their
+own; the session note page has SessionNoteController): this one opens with a session, binds
+the note pad service to the widgets, and keeps the event list and the pads' entries up to date
+from what saves returned: the live session's `entries_added` (every entry saved, by the nurse
+or on the pad) and the music's `music_logged`. The session's log and
 notes are read in full when it opens, when its status changes (signed, read again) and after a
 read that failed (tried again after 10 s, or at once when something new is written); never on
 a timer.
