@@ -440,7 +440,7 @@ class LiveWindow:
         engine.dispose()
 
         self.window = MainWindow(training=False)
-        self.controller = AppController(self.window, service, self.clock, training=False)
+        self.controller = AppController(self.window, self.context, training=False)
         self.window.show()
         self.controller.open_session(record.id)  # as Resume opens it
         self.activate()

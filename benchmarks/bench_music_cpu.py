@@ -159,8 +159,7 @@ def run_app(options: list[str], play_s: float) -> int:
         window = MainWindow(training=False)
         controller = AppController(
             window,
-            service,
-            context.clock,
+            context,
             training=False,
             audio_backend=backend,
             playlists=playlists,

@@ -254,7 +254,7 @@ def _export(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
     from kapsession.export.content import ExportRefused
-    from kapsession.services.exports import ChartFor, ExportRequest, ExportService
+    from kapsession.services.exports import ChartFor, ExportRequest
 
     chart: ChartFor | None = None
     if args.format == "pdf":
@@ -269,7 +269,7 @@ def _export(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
         headless_application()
     try:
         session = context.service.sessions.find(args.session)
-        result = ExportService(context.service.database, context.clock, chart_for=chart).export(
+        result = context.exports.export(
             ExportRequest(
                 session_id=session.id,
                 export_format=args.format,
@@ -278,7 +278,8 @@ def _export(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
                 include_private=args.include_private,
                 force=args.force,
                 page=args.page,
-            )
+            ),
+            chart_for=chart,
         )
     except ExportRefused as exc:
         print(f"kapsession: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 Sections = Sequence[tuple[str, str, str]]  # (key, title, text)
+Section = tuple[str, str, str]  # one of them
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,28 @@ class SessionNoteText:
         return "\n\n".join(
             f"{title}\n{body}" for _key, title, body in self.sections if body.strip()
         )
+
+
+@dataclass(frozen=True)
+class SignOutcome:
+    """What came of signing (or of an addendum): signed, or why not and how long to wait."""
+
+    ok: bool
+    message: str
+    pause_s: float = 0.0  # the dialog waits this long before showing a refusal
+    retry_in_s: float = 0.0
+    signatures: tuple[SignatureRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class SigningState:
+    """A session's signatures, addenda and what stands in the way of signing."""
+
+    status: str
+    signed: dict[str, SignatureRecord]  # part -> its signature
+    addenda: list[tuple[NoteRecord, SignatureRecord | None]]
+    open_alerts: int
+
+    @property
+    def unsigned_parts(self) -> list[str]:
+        return [p for p in PARTS if p not in self.signed]

@@ -15,9 +15,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from kapsession.domain.clock import Clock, SystemClock
 from kapsession.paths import DATABASE_URL_ENV, Paths, ensure_writable
 from kapsession.records.errors import StorageError
-from kapsession.resources import protocols_dir
+from kapsession.resources import note_templates_dir, protocols_dir
+from kapsession.services.client_history import ClientHistoryService
+from kapsession.services.exports import ExportService
+from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.room_settings import RoomSettings, load_room_settings
+from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
 from kapsession.storage import append_only
 from kapsession.storage.database import (
@@ -34,13 +38,23 @@ log = logging.getLogger(__name__)
 DAILY_BACKUP_AGE = timedelta(hours=24)
 
 
+NOTE_TEMPLATES_FOLDER = "note-templates"  # the clinic's own note templates, in the data folder
+
+
 @dataclass
 class AppContext:
+    """The opened data and every service over it, each built once (the GUI's controllers and
+    the commands take them from here)."""
+
     paths: Paths
     database: Database
     catalog: ProtocolCatalog
     service: SessionService
     clock: Clock
+    notes: SessionNoteService  # the session note, signing and addenda
+    history: ClientHistoryService
+    exports: ExportService
+    templates: NoteTemplateCatalog  # built-in note templates and the clinic's own
     room: RoomSettings = field(default_factory=RoomSettings)
 
     def close(self) -> None:
@@ -152,12 +166,21 @@ def finish_context(opened: OpenedData, *, clock: Clock | None = None) -> AppCont
     if opened.upgrade_pending:
         raise RuntimeError("upgrade(opened) first: the database is not at this version's schema")
     catalog = ProtocolCatalog(protocols_dir())
+    database = opened.database
+    clock = clock or SystemClock()
+    service = SessionService(database, catalog)
     return AppContext(
         paths=opened.paths,
-        database=opened.database,
+        database=database,
         catalog=catalog,
-        service=SessionService(opened.database, catalog),
-        clock=clock or SystemClock(),
+        service=service,
+        clock=clock,
+        notes=SessionNoteService(database, clock, checkins=service.checkins),
+        history=ClientHistoryService(database),
+        exports=ExportService(database, clock),
+        templates=NoteTemplateCatalog(
+            note_templates_dir(), opened.paths.data_dir / NOTE_TEMPLATES_FOLDER
+        ),
         room=load_room_settings(opened.paths.data_dir),
     )
 

@@ -80,13 +80,21 @@ class ExportService:
         )
 
     def render(
-        self, content: ExportContent, export_format: str, out: Path, page: str
+        self,
+        content: ExportContent,
+        export_format: str,
+        out: Path,
+        page: str,
+        *,
+        chart_for: ChartFor | None = None,
     ) -> dict[Path, bytes]:
-        """The files of one export, by path (CSV is two files), not yet written."""
+        """The files of one export, by path (CSV is two files), not yet written. `chart_for`:
+        the PDF's vitals chart, instead of the one given when the service was made."""
         if export_format == "pdf":
             from kapsession.export.pdf import to_pdf
 
-            chart = None if self._chart_for is None else self._chart_for(content)
+            chart_for = chart_for or self._chart_for
+            chart = None if chart_for is None else chart_for(content)
             return {out: to_pdf(content, page=page, chart=chart, clinic=content.session.room)}
         if export_format == "rems":
             from kapsession.export.rems import rems_pdf
@@ -108,7 +116,13 @@ class ExportService:
             f'Unknown format "{export_format}"; choose one of: {", ".join(FORMATS)}.'
         )
 
-    def export(self, request: ExportRequest, *, by: uuid.UUID | None = None) -> ExportResult:
+    def export(
+        self,
+        request: ExportRequest,
+        *,
+        by: uuid.UUID | None = None,
+        chart_for: ChartFor | None = None,
+    ) -> ExportResult:
         """Gather, render, write each file atomically, then write the audit row."""
         if request.export_format not in FORMATS:
             raise ExportRefused(
@@ -123,7 +137,9 @@ class ExportService:
             participant=request.participant,
             include_private=request.include_private,
         )
-        files = self.render(content, request.export_format, request.out, request.page)
+        files = self.render(
+            content, request.export_format, request.out, request.page, chart_for=chart_for
+        )
         for path in files:
             check_destination(path, force=request.force)
         for path, data in files.items():

@@ -25,7 +25,14 @@ from kapsession.records.entries import (
     ObservationRecord,
 )
 from kapsession.records.errors import StorageError
-from kapsession.records.notes import PARTS, NoteRecord, SessionNoteText, SignatureRecord
+from kapsession.records.notes import (
+    PARTS,
+    NoteRecord,
+    Section,
+    SessionNoteText,
+    SigningState,
+    SignOutcome,
+)
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.checkins import CheckinService
 from kapsession.services.pins import PinCheck, PinService
@@ -39,8 +46,6 @@ from kapsession.storage.people import StaffRepository
 from kapsession.storage.session_log import reading_text
 from kapsession.storage.sessions import SessionRepository
 from kapsession.storage.signatures import SignatureRepository
-
-Section = tuple[str, str, str]  # key, title, text
 
 
 def _hm(when: datetime) -> str:
@@ -248,31 +253,18 @@ def prefilled_sections(template: NoteTemplate, facts: RecordFacts) -> list[Secti
     return out
 
 
-@dataclass(frozen=True)
-class SignOutcome:
-    ok: bool
-    message: str
-    pause_s: float = 0.0  # the dialog waits this long before showing a refusal
-    retry_in_s: float = 0.0
-    signatures: tuple[SignatureRecord, ...] = ()
-
-
-@dataclass(frozen=True)
-class SigningState:
-    status: str
-    signed: dict[str, SignatureRecord]  # part -> its signature
-    addenda: list[tuple[NoteRecord, SignatureRecord | None]]
-    open_alerts: int
-
-    @property
-    def unsigned_parts(self) -> list[str]:
-        return [p for p in PARTS if p not in self.signed]
-
-
 class SessionNoteService:
     """The session note, signing and addenda of one session."""
 
-    def __init__(self, database: Database, clock: Clock, pins: PinService | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        pins: PinService | None = None,
+        *,
+        checkins: CheckinService | None = None,
+    ) -> None:
+        """`checkins`: the app's one CheckinService (its protocol cache shared); else its own."""
         self._db = database
         self._clock = clock
         self.staff = StaffRepository(database)
@@ -280,7 +272,7 @@ class SessionNoteService:
         self.signatures = SignatureRepository(database)
         self._sessions = SessionRepository(database)
         self._entries = EntryRepository(database)
-        self._checkins = CheckinService(database)
+        self._checkins = checkins or CheckinService(database)
         self._music = MusicLogRepository(database)
         self._discharges = DischargeRepository(database)
         self.pins = pins or PinService(self.staff, AuditRepository(database), clock)

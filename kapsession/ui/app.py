@@ -157,15 +157,7 @@ def run_gui(context: AppContext, *, training: bool) -> int:
     if lock is None:
         return EXIT_PROBLEM
     window = MainWindow(training=training)
-    controller = AppController(
-        window,
-        context.service,
-        context.clock,
-        training=training,
-        room=context.room.name,
-        max_volume_pct=context.room.max_volume_pct,
-        clinic_dir=context.paths.data_dir,
-    )
+    controller = AppController(window, context, training=training)
     window.show()
     log.info("window shown")
     backup = start_daily_backup(window, context)

@@ -1,16 +1,17 @@
 """The Export dialog: format, participant, private notes, page size and where to write.
 
-The dialog only collects the choice; `ExportService` gathers, renders, writes and audits.
+The dialog only collects the choice and shows what came of it: it asks for a file name
+(`name_requested`), an export (`export_requested`) and the text for the EHR (`copy_requested`),
+and the export controller answers (`show_name`, `exported`, `copied`, `show_problem`).
 "Copy for EHR" puts the plain-text record on the clipboard.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -27,44 +28,53 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.export.content import ExportRefused
-from kapsession.records.errors import StorageError
 from kapsession.records.sessions import SessionRecord
-from kapsession.services.exports import (
-    FORMAT_NAMES,
-    SUFFIXES,
-    ExportRequest,
-    ExportResult,
-    ExportService,
-    default_file_name,
-)
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    key: str  # "pdf", "md", …
+    name: str  # as offered
+    suffix: str  # the file's, with its dot
+    paged: bool  # a page size applies
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """What the dialog was set to when Export or Copy for EHR was pressed."""
+
+    export_format: str
+    out: Path
+    participant: str  # the participant's id
+    include_private: bool
+    page: str  # "A4" or "Letter"
 
 
 class ExportDialog(QDialog):
+    name_requested = Signal(str, str)  # format, participant id: the file name to suggest
+    export_requested = Signal(object)  # ExportChoice
+    copy_requested = Signal(object)  # ExportChoice: the plain text, onto the clipboard
+
     def __init__(
         self,
         record: SessionRecord,
-        exports: ExportService,
+        formats: list[ExportFormat],
         *,
         folder: Path,
-        esketamine: bool,
-        by: uuid.UUID | None,
         parent: QWidget | None = None,
-        on_done: Callable[[ExportResult], None] | None = None,
     ) -> None:
+        """`formats`: those offered for this session. Connect the requests, then call
+        `suggest_name()` for the first file name."""
         super().__init__(parent)
         self.setWindowTitle("Export the session record")
         self._record = record
-        self._exports = exports
-        self._by = by
-        self._on_done = on_done
+        self._formats = {f.key: f for f in formats}
+        self._progress: QProgressDialog | None = None
         self.result_files: tuple[Path, ...] = ()
         self.format = QComboBox()
         self.format.setAccessibleName("Format")
-        for key, name in FORMAT_NAMES.items():
-            if key == "rems" and not esketamine:
-                continue
-            self.format.addItem(name, key)
+        for export_format in formats:
+            self.format.addItem(export_format.name, export_format.key)
         self.participant = QComboBox()
         self.participant.setAccessibleName("Participant")
         for p in record.participants:
@@ -123,9 +133,8 @@ class ExportDialog(QDialog):
         layout.addWidget(self.draft)
         layout.addWidget(self.problem)
         layout.addLayout(buttons)
-        self.format.currentIndexChanged.connect(lambda _i: self._suggest())
-        self.participant.currentIndexChanged.connect(lambda _i: self._suggest())
-        self._suggest()
+        self.format.currentIndexChanged.connect(lambda _i: self.suggest_name())
+        self.participant.currentIndexChanged.connect(lambda _i: self.suggest_name())
         self.resize(640, 300)
 
     def chosen_format(self) -> str:
@@ -134,72 +143,66 @@ class ExportDialog(QDialog):
     def _participant(self) -> str:
         return str(self.participant.currentData())
 
-    def _suggest(self) -> None:
+    def suggest_name(self) -> None:
         """A file name in the export folder from the session, client and format."""
         key = self.chosen_format()
-        self.page.setEnabled(key in ("pdf", "rems"))
-        try:
-            content = self._exports.content(self._record.id, participant=self._participant())
-        except StorageError as exc:
-            self._fail(str(exc))
-            return
-        self.path.setText(str(self._folder / default_file_name(content, key)))
+        self.page.setEnabled(self._formats[key].paged)
+        self.name_requested.emit(key, self._participant())
+
+    def show_name(self, name: str) -> None:
+        self.path.setText(str(self._folder / name))
 
     def _choose(self) -> None:
         key = self.chosen_format()
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Save the export as", self.path.text(), f"*{SUFFIXES[key]}"
+            self, "Save the export as", self.path.text(), f"*{self._formats[key].suffix}"
         )
         if path:
             self.path.setText(path)
 
-    def request(self, *, force: bool = False) -> ExportRequest:
-        return ExportRequest(
-            session_id=self._record.id,
+    def choice(self) -> ExportChoice:
+        return ExportChoice(
             export_format=self.chosen_format(),
             out=Path(self.path.text()).expanduser(),
             participant=self._participant(),
             include_private=self.private.isChecked(),
-            force=force,
             page=str(self.page.currentData()),
         )
 
     def _export(self) -> None:
         self.problem.hide()
         if not self.path.text().strip():
-            self._fail("Choose where to save the export.")
+            self.show_problem("Choose where to save the export.")
             return
         progress = QProgressDialog("Writing the export…", "", 0, 0, self)
         progress.setCancelButton(None)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
-        try:
-            result = self._exports.export(self.request(), by=self._by)
-        except (ExportRefused, StorageError, OSError) as exc:
-            progress.close()
-            self._fail(str(exc))
-            return
-        progress.close()
-        self.result_files = result.files
-        if self._on_done is not None:
-            self._on_done(result)
+        self._progress = progress
+        self.export_requested.emit(self.choice())
+        self._end_progress()  # not answered: nothing was written
+
+    def exported(self, files: tuple[Path, ...]) -> None:
+        """The export was written: the dialog closes."""
+        self._end_progress()
+        self.result_files = files
         self.accept()
 
     def _copy(self) -> None:
         self.problem.hide()
-        try:
-            content = self._exports.content(
-                self._record.id,
-                participant=self._participant(),
-                include_private=self.private.isChecked(),
-            )
-            text = self._exports.plain_text(content, by=self._by)
-        except (ExportRefused, StorageError) as exc:
-            self._fail(str(exc))
-            return
+        self.copy_requested.emit(self.choice())
+
+    def copied(self, text: str) -> None:
         QApplication.clipboard().setText(text)
         self.copy_button.setText("Copied — paste it into the EHR")
 
-    def _fail(self, message: str) -> None:
+    def show_problem(self, message: str) -> None:
+        """Why the name, the export or the copy could not be made; the dialog stays open."""
+        self._end_progress()
         self.problem.setText(message)
         self.problem.show()
+
+    def _end_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None

@@ -1,9 +1,10 @@
 """The therapist's side of the session screen: the note pad, the event list, the session note.
 
-Kept apart from AppController (the session, the nurse's entries, the music): this one opens
-with a session, binds the note pad service to the widgets, and keeps the event list and the
-pads' entries up to date from what saves returned: the live session's `entries_added` (every
-entry saved, by the nurse or on the pad) and the music's `music_logged`. The session's log and
+One of the controllers AppController composes (the nurse's entries and the music have their
+own; the session note page has SessionNoteController): this one opens with a session, binds
+the note pad service to the widgets, and keeps the event list and the pads' entries up to date
+from what saves returned: the live session's `entries_added` (every entry saved, by the nurse
+or on the pad) and the music's `music_logged`. The session's log and
 notes are read in full when it opens, when its status changes (signed, read again) and after a
 read that failed (tried again after 10 s, or at once when something new is written); never on
 a timer.
@@ -30,7 +31,7 @@ from kapsession.services.notepad import NotePad
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_state import EntryKind
 from kapsession.ui.live_view import LiveView
-from kapsession.ui.session_note_page import SessionNotePage
+from kapsession.ui.session_note_controller import SessionNoteController
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,9 @@ class NotesController(QObject):
         self.templates = templates
         self._signing = notes
         self._therapy_signed = False
-        self.session_note = SessionNotePage(notes, templates, clock)
+        self.session_note = SessionNoteController(notes, templates, clock, parent=self)
         self.session_note.record_signed.connect(self.signed)
-        view.set_record_page(self.session_note)
+        view.set_record_page(self.session_note.page)
         self.pad: NotePad | None = None
         self._staff_names: dict[uuid.UUID, str] = {}
         self._log: LiveLog | None = None  # None until read (or after a read that failed)

@@ -5,6 +5,10 @@ clinic's template, and is saved as a draft about a second after typing and whene
 hidden. The nurse and the therapist sign their parts with a PIN (sign_dialog.py); once the
 therapy part is signed the note shown is the signed one, read-only, and only signed addenda
 follow.
+
+The page holds no service: it asks its controller (`session_note_controller.py`) with signals
+(the signing state, a template filled from the record, a draft to save, a dialog to sign) and
+is answered with plain data before the signal's `emit` returns.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import QMimeData, QRect, Qt, QTimer, Signal
@@ -41,14 +46,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.domain.clock import Clock
-from kapsession.domain.note_templates import NoteTemplate
-from kapsession.records.errors import StorageError
-from kapsession.records.notes import PARTS, NoteRecord, SessionNoteText, SignatureRecord
-from kapsession.records.people import StaffRecord
+from kapsession.domain.note_templates import NoteTemplate, NoteTemplateError
+from kapsession.records.notes import PARTS, NoteRecord, Section, SignatureRecord, SigningState
 from kapsession.records.sessions import SessionRecord
-from kapsession.services.note_templates import NoteTemplateCatalog
-from kapsession.services.session_note import Section, SessionNoteService, SigningState, SignOutcome
 from kapsession.ui import theme
 from kapsession.ui.sign_dialog import AddendumDialog, SignDialog, part_title
 
@@ -63,7 +63,6 @@ PART_WHAT = {
     "monitoring": "The nurse's part: doses, vitals, alerts and discharge.",
     "therapy": "The therapist's part: the notes and this session note.",
 }
-PART_ROLE = {"monitoring": "nurse", "therapy": "therapist"}
 
 _STYLE = f"""
 QLabel#pageTitle {{ font-size: 22px; }}
@@ -96,6 +95,26 @@ QScrollArea#noteScroll QScrollBar::add-page, QScrollArea#noteScroll QScrollBar::
 QLabel#statusLine {{ color: {theme.TEXT}; }}
 QWidget#panelAddenda {{ background: transparent; }}
 """
+
+
+@dataclass(frozen=True)
+class NoteDraft:
+    """The note as typed, to be saved as the session's draft."""
+
+    session_id: uuid.UUID
+    template_key: str
+    sections: tuple[Section, ...]
+    by: uuid.UUID | None  # the acting staff member
+
+
+@dataclass(frozen=True)
+class NoteToShow:
+    """The note the page shows: the signed one (read-only) once the therapy part is signed,
+    else the draft or a template filled from the record. `template_key` None: the one chosen."""
+
+    locked: bool
+    template_key: str | None
+    sections: tuple[Section, ...]
 
 
 def _when(moment: datetime) -> str:
@@ -273,30 +292,26 @@ class PartRow(QWidget):
 class SessionNotePage(QWidget):
     """The session note, its signatures and addenda for one session.
 
-    The session screen calls `show_session(record, acting_staff_id)` when the tab opens or the
-    session changes, and `refresh()` when the record may have changed elsewhere.
+    Its controller calls `show_session(...)` when the tab opens or the session changes;
+    `refresh()` asks for the record again when it may have changed elsewhere.
+    Each request is answered before `emit` returns.
     """
 
-    record_signed = Signal(str)  # a signature or addendum was stored; the session's status
+    refresh_requested = Signal()  # answered by show_state(state, note or None)
+    prefill_requested = Signal(str)  # a template's key; answered by prefilled(sections)
+    draft_save_requested = Signal(object)  # NoteDraft; answered by draft_saved / draft_not_saved
+    sign_requested = Signal(str, list)  # the part pressed, the unsigned parts: show_dialog(…)
+    addendum_requested = Signal(str)  # the addendum's text so far: show_dialog(dialog)
 
-    def __init__(
-        self,
-        notes: SessionNoteService,
-        templates: NoteTemplateCatalog,
-        clock: Clock,
-        staff: Callable[[], Sequence[StaffRecord]] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, default_template: str, parent: QWidget | None = None) -> None:
+        """`default_template`: the key of the template a new note starts from."""
         super().__init__(parent)
         self.setStyleSheet(_STYLE)
-        self._notes = notes
-        self._catalog = templates
-        self._clock = clock
-        self._staff = staff or notes.staff.active
         self._record: SessionRecord | None = None
         self._acting: uuid.UUID | None = None
         self._templates: dict[str, NoteTemplate] = {}
-        self._template_key = templates.default_key
+        self._template_key = default_template
+        self._prefilled: list[Section] = []  # the answer to prefill_requested
         self._state: SigningState | None = None
         self._locked = False  # the therapy part is signed: the note is the signed one
         self._loading = False
@@ -437,35 +452,58 @@ class SessionNotePage(QWidget):
         self.addendum_button.clicked.connect(self.open_addendum_dialog)
         self._show_addenda([])
 
-    # what the session screen calls -----------------------------------------------------------
-    def show_session(self, record: SessionRecord, acting_staff_id: uuid.UUID | None) -> None:
-        """Show this session's note (saving any unsaved typing of the one shown before)."""
-        self.save_draft()
+    # what the controller calls --------------------------------------------------------------
+    def show_session(
+        self,
+        record: SessionRecord,
+        acting_staff_id: uuid.UUID | None,
+        templates: Sequence[NoteTemplate],
+        template_problems: Sequence[NoteTemplateError],
+        state: SigningState,
+        note: NoteToShow,
+    ) -> None:
+        """Show this session's note and signatures (its controller saves any unsaved typing
+        of the one shown before first): `templates` to choose from, the signing `state`."""
         self._record = record
         self._acting = acting_staff_id
         self.subtitle.setText(self._describe(record))
         self.saved_label.clear()
-        self._load_templates()
-        self._state = self._notes.state(record.id)
-        self._load_note()
+        self._load_templates(templates, template_problems)
+        self._state = state
+        self._show_note(note)
         self._show_state()
 
     def set_acting_staff(self, staff_id: uuid.UUID | None) -> None:
         """The staff member now working at the screen: the draft's author, the default signer."""
         self._acting = staff_id
 
+    def acting_staff(self) -> uuid.UUID | None:
+        return self._acting
+
     def refresh(self) -> None:
         """Read the signatures and addenda again; show the signed note once it is signed."""
-        if self._record is None:
-            return
-        self._state = self._notes.state(self._record.id)
-        if self._therapy_signed() != self._locked:
+        if self._record is not None:
+            self.refresh_requested.emit()
+
+    def show_state(self, state: SigningState, note: NoteToShow | None = None) -> None:
+        """The answer to `refresh_requested`: the signing state as read; with `note`, the note
+        to show now that the therapy part was signed (or unsigned) since it was shown."""
+        self._state = state
+        if note is not None:
             if self._dirty:  # signed elsewhere meanwhile: the record holds the signed note
                 log.warning("the session note was signed elsewhere; unsaved typing dropped")
                 self._autosave.stop()
                 self._dirty = False
-            self._load_note()
+            self._show_note(note)
         self._show_state()
+
+    def prefilled(self, sections: Sequence[Section]) -> None:
+        """The answer to `prefill_requested`: the template's sections as the record fills them."""
+        self._prefilled = list(sections)
+
+    def show_dialog(self, dialog: SignDialog | AddendumDialog) -> None:
+        """The signing (or addendum) dialog, window-modal, not blocking."""
+        self._open(dialog)
 
     def session_id(self) -> uuid.UUID | None:
         return None if self._record is None else self._record.id
@@ -485,24 +523,21 @@ class SessionNotePage(QWidget):
         self._autosave.stop()
         if self._record is None or self._locked or not self._dirty:
             return True
-        try:
-            self._notes.save_draft(
-                self._record.id, self._template_key, self.sections(), by=self._acting
-            )
-        except StorageError as exc:
-            log.exception("the session note draft was not saved")
-            self.saved_label.setText(
-                f"The draft was NOT saved: {exc} It is tried again as you type; keep this "
-                "page open."
-            )
-            _restyle(self.saved_label, "savedProblem")
-            return False
-        self._dirty = False
-        self.saved_label.setText(
-            f"Draft saved {self._clock.now().astimezone().strftime('%H:%M:%S')}"
+        self.draft_save_requested.emit(
+            NoteDraft(self._record.id, self._template_key, tuple(self.sections()), self._acting)
         )
+        return not self._dirty
+
+    def draft_saved(self, at: datetime) -> None:
+        self._dirty = False
+        self.saved_label.setText(f"Draft saved {at.astimezone().strftime('%H:%M:%S')}")
         _restyle(self.saved_label, "saved")
-        return True
+
+    def draft_not_saved(self, reason: str) -> None:
+        self.saved_label.setText(
+            f"The draft was NOT saved: {reason} It is tried again as you type; keep this page open."
+        )
+        _restyle(self.saved_label, "savedProblem")
 
     # signing ---------------------------------------------------------------------------------
     def open_sign_dialog(self, part: str) -> SignDialog | None:
@@ -515,33 +550,18 @@ class SessionNotePage(QWidget):
         unsigned = self._state.unsigned_parts
         if part not in unsigned:
             return None
-        dialog = SignDialog(
-            self._staff(),
-            self._default_signer(part),
-            unsigned,
-            [part],
-            self._sign,
-            self._notes.pins,
-            session_title=self.subtitle.text(),
-            parent=self,
-        )
-        self._open(dialog)
-        return dialog
+        self.sign_requested.emit(part, unsigned)
+        return self.dialog if isinstance(self.dialog, SignDialog) else None
 
     def open_addendum_dialog(self) -> AddendumDialog | None:
         if self._record is None:
             return None
-        dialog = AddendumDialog(
-            self._staff(),
-            self._acting,
-            self._add_addendum,
-            self._notes.pins,
-            text=self._addendum_text,
-            session_title=self.subtitle.text(),
-            parent=self,
-        )
-        self._open(dialog)
-        return dialog
+        self.addendum_requested.emit(self._addendum_text)
+        return self.dialog if isinstance(self.dialog, AddendumDialog) else None
+
+    def session_title(self) -> str:
+        """Who, which day, which protocol: the dialogs' heading."""
+        return self.subtitle.text()
 
     def _open(self, dialog: SignDialog | AddendumDialog) -> None:
         self.dialog = dialog
@@ -556,56 +576,10 @@ class SessionNotePage(QWidget):
         dialog.deleteLater()
         self.refresh()
 
-    def _sign(self, staff_id: uuid.UUID, pin: str, parts: list[str]) -> SignOutcome:
-        assert self._record is not None
-        note = (
-            SessionNoteText(self._template_key, tuple(self.sections()))
-            if "therapy" in parts
-            else None
-        )
-        try:
-            outcome = self._notes.sign(self._record.id, staff_id, pin, parts, note)
-        except StorageError as exc:
-            log.exception("signing failed")
-            return SignOutcome(False, f"Nothing was signed: {exc}")
-        if outcome.ok:
-            self._after_signing()
-        return outcome
-
-    def _add_addendum(self, staff_id: uuid.UUID, pin: str, text: str) -> SignOutcome:
-        assert self._record is not None
-        try:
-            outcome = self._notes.add_addendum(self._record.id, staff_id, pin, text)
-        except StorageError as exc:
-            log.exception("the addendum was not saved")
-            return SignOutcome(False, f"The addendum was not saved: {exc}")
-        if outcome.ok:
-            self._addendum_text = ""
-            self._after_signing()
-        return outcome
-
-    def _after_signing(self) -> None:
-        self.refresh()
-        assert self._state is not None
-        self.record_signed.emit(self._state.status)
-
-    def _default_signer(self, part: str) -> uuid.UUID | None:
-        """The acting staff member; but for a part that is another role's (the nurse's
-        monitoring, the therapist's therapy), the session's staff member in that role."""
-        assert self._record is not None
-        named = self._record.nurse_id if part == "monitoring" else self._record.therapist_id
-        staff = {s.id: s for s in self._staff()}
-        acting = staff.get(self._acting) if self._acting is not None else None
-        if acting is not None and (acting.role == PART_ROLE[part] or named not in staff):
-            return acting.id
-        if named in staff:
-            return named
-        same_role = [s.id for s in staff.values() if s.role == PART_ROLE[part]]
-        return same_role[0] if len(same_role) == 1 else self._acting
-
     # the note --------------------------------------------------------------------------------
-    def _load_templates(self) -> None:
-        templates, problems = self._catalog.scan()
+    def _load_templates(
+        self, templates: Sequence[NoteTemplate], problems: Sequence[NoteTemplateError]
+    ) -> None:
         self._templates = {t.key: t for t in templates}
         self.template_combo.clear()
         for template in templates:
@@ -621,36 +595,26 @@ class SessionNotePage(QWidget):
             )
         self.template_problems.setVisible(bool(problems))
 
-    def _load_note(self) -> None:
+    def _show_note(self, note: NoteToShow) -> None:
         """The signed note (read-only) once the therapy part is signed; else the saved draft,
-        else the default template filled from the record."""
-        assert self._record is not None
-        self._locked = self._therapy_signed()
-        if self._locked:
-            signed = self._signed_note()
-            key = signed.template_key if signed is not None else None
-            sections = list(signed.sections) if signed is not None else []
-            self._show_template(key or self._template_key)
-            self._build_editors(sections)
-            return
-        key, sections = self._notes.draft(self._record.id)
-        if key is not None:
-            self._show_template(key)
-            self._build_editors(sections)
-            return
-        self._fill(self._starting_key())
+        else a template filled from the record."""
+        self._locked = note.locked
+        self._show_template(note.template_key or self._template_key)
+        self._build_editors(note.sections)
 
-    def _starting_key(self) -> str:
-        if self._catalog.default_key in self._templates:
-            return self._catalog.default_key
-        return next(iter(self._templates), self._catalog.default_key)
+    def _prefill(self, key: str) -> list[Section]:
+        """Template `key`'s sections as the record fills them now (none: no such template)."""
+        self._prefilled = []
+        if key in self._templates:
+            self.prefill_requested.emit(key)
+        return self._prefilled
 
     def _fill(self, key: str) -> None:
         """Every section of template `key` as the record fills it."""
         assert self._record is not None
-        template = self._templates.get(key)
+        sections = self._prefill(key)
         self._show_template(key)
-        self._build_editors(self._notes.prefill(self._record.id, template) if template else [])
+        self._build_editors(sections)
 
     def _show_template(self, key: str) -> None:
         self._template_key = key
@@ -719,12 +683,7 @@ class SessionNotePage(QWidget):
     def _has_edits(self) -> bool:
         """Whether any section holds text the record would not fill it with again."""
         assert self._record is not None
-        template = self._templates.get(self._template_key)
-        filled = (
-            {k: text for k, _t, text in self._notes.prefill(self._record.id, template)}
-            if template
-            else {}
-        )
+        filled = {k: text for k, _t, text in self._prefill(self._template_key)}
         return any(text.strip() and text != filled.get(key) for key, _t, text in self.sections())
 
     def _replace_ok(self, question: str) -> bool:
@@ -762,14 +721,6 @@ class SessionNotePage(QWidget):
         self._fill(self._template_key)
         self._dirty = True
         self.save_draft()
-
-    def _therapy_signed(self) -> bool:
-        return self._state is not None and "therapy" in self._state.signed
-
-    def _signed_note(self) -> NoteRecord | None:
-        assert self._record is not None
-        notes = self._notes.notes.notes(self._record.id, kinds=["session_note"])
-        return notes[-1] if notes else None
 
     # the signing panel -----------------------------------------------------------------------
     def _show_state(self) -> None:

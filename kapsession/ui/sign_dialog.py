@@ -1,18 +1,21 @@
 """Signing with a PIN: the session record in parts, and signed addenda afterwards.
 
-Both dialogs ask who signs and their PIN, hand them to a callback that signs (the page calls the
-service), and close on success. A refused PIN is shown only after the service's pause, with the
-form disabled meanwhile, and Sign stays disabled while the service makes the signer wait. A
-staff member without a PIN sets one here first. Enter signs, Escape cancels.
+Both dialogs ask who signs and their PIN, ask for the signature with a signal
+(`sign_requested`, `addendum_requested`: the session note controller signs through the
+service and answers with `answer(outcome)` before `emit` returns), and close on success. A
+refused PIN is shown only after the service's pause, with the form disabled meanwhile, and
+Sign stays disabled while the service makes the signer wait. A staff member without a PIN (not
+in `with_pin`) sets one here first (`pin_requested`, answered by `pin_set` or `pin_refused`).
+Enter signs, Escape cancels.
 """
 
 from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 
-from PySide6.QtCore import QRegularExpression, Qt, QTimer
+from PySide6.QtCore import QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QRegularExpressionValidator, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,15 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.records.notes import MEANINGS, PART_NAMES, PARTS
+from kapsession.records.notes import MEANINGS, PART_NAMES, PARTS, SignOutcome
 from kapsession.records.people import StaffRecord
-from kapsession.services.pins import PIN_MAX_DIGITS, PIN_MIN_DIGITS, PinProblem, PinService
-from kapsession.services.session_note import SignOutcome
+from kapsession.services.pins import PIN_MAX_DIGITS, PIN_MIN_DIGITS
 from kapsession.ui import theme
 from kapsession.ui.dialogs import _buttons
 
-SignCallback = Callable[[uuid.UUID, str, list[str]], SignOutcome]  # staff, PIN, parts
-AddendumCallback = Callable[[uuid.UUID, str, str], SignOutcome]  # staff, PIN, text
 PIN_RULE = f"{PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits"
 
 _EXTRA_STYLE = f"""
@@ -86,21 +86,26 @@ class _PinDialog(QDialog):
     Subclasses add what is signed above the signer and implement `_check` and `_submit`.
     """
 
+    pin_requested = Signal(object, str, str)  # staff id, new PIN, repeated: a first PIN to set
+
     def __init__(
         self,
         title: str,
         staff: Sequence[StaffRecord],
         signer_id: uuid.UUID | None,
-        pins: PinService,
+        with_pin: Collection[uuid.UUID],
         sign_text: str,
         parent: QWidget | None,
     ) -> None:
+        """`with_pin`: the staff members who have a signing PIN."""
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setMinimumWidth(580)
         self.setStyleSheet(_EXTRA_STYLE)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self._pins = pins
+        self._with_pin = set(with_pin)
+        self._pin_problem = ""  # why the PIN just asked for was not set
+        self._answer: SignOutcome | None = None  # the answer to the signing request
         self._sign_text = sign_text
         self.outcome: SignOutcome | None = None  # set when the signature is stored
         self._pending: SignOutcome | None = None  # a refusal waiting for its pause to pass
@@ -171,7 +176,7 @@ class _PinDialog(QDialog):
     def needs_new_pin(self) -> bool:
         """The chosen staff member has no PIN yet: the dialog asks for a first one."""
         staff_id = self.signer_id()
-        return staff_id is not None and not self._pins.has_pin(staff_id)
+        return staff_id is not None and staff_id not in self._with_pin
 
     def is_waiting(self) -> bool:
         """A refusal is held back for its pause, or the next try is not allowed yet."""
@@ -199,6 +204,24 @@ class _PinDialog(QDialog):
     def _submit(self, staff_id: uuid.UUID, pin: str) -> SignOutcome:
         raise NotImplementedError
 
+    # the answers ---------------------------------------------------------------------------
+    def pin_set(self, staff_id: uuid.UUID) -> None:
+        """The answer to `pin_requested`: the PIN is set."""
+        self._with_pin.add(staff_id)
+
+    def pin_refused(self, message: str) -> None:
+        """The answer to `pin_requested`: the PIN was not set, and why."""
+        self._pin_problem = message
+
+    def answer(self, outcome: SignOutcome) -> None:
+        """The answer to the signing request: signed, or why not."""
+        self._answer = outcome
+
+    def _asked(self) -> SignOutcome:
+        """The answer the request just emitted was given (none: nothing was signed)."""
+        outcome, self._answer = self._answer, None
+        return outcome or SignOutcome(False, "Nothing was signed.")
+
     def _first_field(self) -> QWidget:
         return self.new_pin if self.needs_new_pin() else self.pin
 
@@ -218,10 +241,10 @@ class _PinDialog(QDialog):
             return
         if self.needs_new_pin():
             pin = self.new_pin.text()
-            try:
-                self._pins.set_pin(staff_id, pin, self.repeat_pin.text())
-            except PinProblem as problem:
-                self._show_message(str(problem))
+            self._pin_problem = ""
+            self.pin_requested.emit(staff_id, pin, self.repeat_pin.text())
+            if staff_id not in self._with_pin:
+                self._show_message(self._pin_problem or "The PIN was not set.")
                 self.new_pin.clear()
                 self.repeat_pin.clear()
                 self.new_pin.setFocus()
@@ -320,20 +343,20 @@ class _PinDialog(QDialog):
 class SignDialog(_PinDialog):
     """Sign one or both parts of a completed session: who, what (with what it attests), PIN."""
 
+    sign_requested = Signal(object, str, list)  # staff id, PIN, parts; answered by answer()
+
     def __init__(
         self,
         staff: Sequence[StaffRecord],
         signer_id: uuid.UUID | None,
         parts: Sequence[str],
         ticked: Collection[str],
-        sign: SignCallback,
-        pins: PinService,
+        with_pin: Collection[uuid.UUID],
         *,
         session_title: str = "",
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__("Sign the session record", staff, signer_id, pins, "Sign", parent)
-        self._sign = sign
+        super().__init__("Sign the session record", staff, signer_id, with_pin, "Sign", parent)
         heading = QLabel("Sign the session record")
         heading.setObjectName("dialogTitle")
         self.body.addWidget(heading)
@@ -365,26 +388,29 @@ class SignDialog(_PinDialog):
         return None
 
     def _submit(self, staff_id: uuid.UUID, pin: str) -> SignOutcome:
-        return self._sign(staff_id, pin, self.parts())
+        self.sign_requested.emit(staff_id, pin, self.parts())
+        return self._asked()
 
 
 class AddendumDialog(_PinDialog):
     """Write and sign an addendum to a signed record. Enter in the text starts a new line;
     Ctrl+Enter (or Enter in the PIN) signs."""
 
+    addendum_requested = Signal(object, str, str)  # staff id, PIN, text; answered by answer()
+
     def __init__(
         self,
         staff: Sequence[StaffRecord],
         signer_id: uuid.UUID | None,
-        add: AddendumCallback,
-        pins: PinService,
+        with_pin: Collection[uuid.UUID],
         *,
         text: str = "",
         session_title: str = "",
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__("Add a signed addendum", staff, signer_id, pins, "Sign addendum", parent)
-        self._add = add
+        super().__init__(
+            "Add a signed addendum", staff, signer_id, with_pin, "Sign addendum", parent
+        )
         heading = QLabel("Add a signed addendum")
         heading.setObjectName("dialogTitle")
         self.body.addWidget(heading)
@@ -423,4 +449,5 @@ class AddendumDialog(_PinDialog):
         return None
 
     def _submit(self, staff_id: uuid.UUID, pin: str) -> SignOutcome:
-        return self._add(staff_id, pin, self.text.toPlainText().strip())
+        self.addendum_requested.emit(staff_id, pin, self.text.toPlainText().strip())
+        return self._asked()

@@ -149,15 +149,7 @@ class Startup(QObject):
                 return
         if self.window.busy:
             self.window.show_start()
-        self.controller = AppController(
-            self.window,
-            context.service,
-            context.clock,
-            training=self.paths.training,
-            room=context.room.name,
-            max_volume_pct=context.room.max_volume_pct,
-            clinic_dir=self.paths.data_dir,
-        )
+        self.controller = AppController(self.window, context, training=self.paths.training)
         self._backup = start_daily_backup(self.window, context)
         log.info("start screen ready")
         self.ready.emit(self.controller)

@@ -364,7 +364,7 @@ def test_the_restart_resumes_at_the_right_time_and_writes_missed_phases_once(
     apply_room_theme(qapp)
     window = MainWindow(training=False)
     qtbot.addWidget(window)
-    controller = AppController(window, context.service, clock, training=False)
+    controller = AppController(window, context, training=False)
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()

@@ -130,7 +130,7 @@ def test_a_kill_while_typing_loses_at_most_a_second_and_the_draft_comes_back(
     apply_room_theme(qapp)
     window = MainWindow(training=False)
     qtbot.addWidget(window)
-    controller = AppController(window, context.service, clock, training=False)
+    controller = AppController(window, context, training=False)
     try:
         controller.open_session(session_id)
         # Then the note box shows the draft, ready to finish and commit

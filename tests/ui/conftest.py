@@ -79,7 +79,7 @@ def make_app(
         contexts.append(context)
         window = MainWindow(training=training)
         qtbot.addWidget(window)
-        controller = AppController(window, context.service, clock, training=training)
+        controller = AppController(window, context, training=training)
         window.show()
         qtbot.waitExposed(window)
         app = RunningApp(qtbot, context, clock, window, controller, modal_guard)

@@ -46,7 +46,7 @@ class Room:
         self.nurse = service.add_staff("Ruth Okafor", "nurse", at=START, credentials="RN")
         self.therapist = service.add_staff("Sam Lee", "therapist", at=START, credentials="PsyD")
         self.window = MainWindow(training=False)
-        self.controller = AppController(self.window, service, self.clock, training=False)
+        self.controller = AppController(self.window, self.context, training=False)
         self.window.resize(*SIZE)
         self.window.show()
 
@@ -139,7 +139,7 @@ def individual(folder: Path, data: Path) -> None:
     room.at(85)
     view = room.window.live_view
     view.tabs.setCurrentIndex(0)
-    room.controller._on_checkin_requested()  # C: the form on T+45, prefilled
+    room.controller.nurse._on_checkin_requested()  # C: the form on T+45, prefilled
     save(room.window, folder, "1-live-checkin-T45")
     view.tabs.setCurrentWidget(view.readings)
     save(room.window, folder, "2-readings")

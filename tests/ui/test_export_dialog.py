@@ -1,5 +1,5 @@
-"""The Export dialog: formats offered per session, a suggested file name, writing, refusals
-shown in the dialog, and Copy for EHR."""
+"""The Export dialog through its controller: formats offered per session, a suggested file
+name, writing, refusals shown in the dialog, and Copy for EHR."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
 from kapsession.services.context import AppContext, open_context
 from kapsession.services.demo import DemoSession, populate
-from kapsession.services.exports import ExportService
 from kapsession.storage.audit import AuditRepository
+from kapsession.ui.export_controller import ExportController
 from kapsession.ui.export_dialog import ExportDialog
+from kapsession.ui.main_window import MainWindow
 
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC) + timedelta(days=60)
 
@@ -36,9 +37,11 @@ def demo(tmp_path: Path) -> Iterator[tuple[AppContext, list[DemoSession]]]:
 
 def _dialog(qtbot: QtBot, context: AppContext, session: DemoSession, folder: Path) -> ExportDialog:
     record = context.service.sessions.get(session.id)
-    dialog = ExportDialog(
+    window = MainWindow(training=True)
+    qtbot.addWidget(window)
+    controller = ExportController(window, context.exports, parent=window)
+    dialog = controller.dialog(
         record,
-        ExportService(context.service.database, context.clock),
         folder=folder,
         esketamine=session.protocol == "intranasal-esketamine",
         by=None,

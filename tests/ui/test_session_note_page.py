@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.session_note import SessionNoteService
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.notes import NoteRepository
+from kapsession.ui.session_note_controller import SessionNoteController
 from kapsession.ui.session_note_page import LINE_HEIGHT_PCT, NoteEdit, SessionNotePage
 from kapsession.ui.sign_dialog import AddendumDialog, SignDialog
 from kapsession.ui.theme import apply_room_theme
@@ -62,6 +63,7 @@ class Room:
     clock: FakeClock
     notes: SessionNoteService
     catalog: NoteTemplateCatalog
+    controllers: list[SessionNoteController] = field(default_factory=list)
 
     @property
     def staff(self) -> dict[str, StaffRecord]:
@@ -74,10 +76,12 @@ class Room:
 
     def page(self, record: SessionRecord) -> SessionNotePage:
         """The page on screen for `record`, working as the therapist, taking keys."""
-        page = SessionNotePage(self.notes, self.catalog, self.clock)
+        controller = SessionNoteController(self.notes, self.catalog, self.clock)
+        self.controllers.append(controller)
+        page = controller.page
         self.qtbot.addWidget(page)
         page.resize(1366, 720)
-        page.show_session(record, self.staff[THERAPIST].id)
+        controller.show_session(record, self.staff[THERAPIST].id)
         page.show()
         self.qtbot.waitExposed(page)
         self.ready(page)
@@ -336,7 +340,7 @@ def test_the_nurse_and_the_therapist_sign_their_parts(room: Room) -> None:
     record = room.session("completed")
     page = room.page(record)
     statuses: list[str] = []
-    page.record_signed.connect(statuses.append)
+    room.controllers[-1].record_signed.connect(statuses.append)
     type_into(page, "plan", PLAN)
     # When the nurse signs the monitoring record (she is offered as its signer)
     room.open_dialog(

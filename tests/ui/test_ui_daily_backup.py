@@ -53,7 +53,7 @@ def opened(
     context = open_context(paths, clock=clock, daily_backup=False)
     window = MainWindow(training=False)
     qtbot.addWidget(window)
-    controller = AppController(window, context.service, clock, training=False)
+    controller = AppController(window, context, training=False)
     window.show()
     qtbot.waitExposed(window)
     app = RunningApp(qtbot, context, clock, window, controller, modal_guard)

@@ -105,8 +105,7 @@ def music_app(
     qtbot.addWidget(window)
     controller = AppController(
         window,
-        context.service,
-        clock,
+        context,
         training=False,
         audio_backend=AudioBackend(factory=silent_player, available=True),
         playlists=playlists(tmp_path / "playlists"),

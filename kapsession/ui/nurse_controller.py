@@ -1,0 +1,286 @@
+"""The nurse's actions on the live screen: a dose (with the hold-dose check), a check-in, an
+alert acknowledged, a discharge, staggered doses, the esketamine device, a marker, the end.
+
+Opens with a session (`open`) and lets go of it (`close`); each request of the live view
+becomes one call of the live session, which saves the entry and says what changed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QDialog, QInputDialog
+
+from kapsession.domain.discharge import DischargeOverride
+from kapsession.domain.hold_dose import HoldDoseOverride, HoldDoseResult, check_hold_dose
+from kapsession.domain.vitals import FieldProblem
+from kapsession.records.errors import StorageError
+from kapsession.services.live_session import LiveSession
+from kapsession.services.session_service import SessionService
+from kapsession.ui.checkin_form import CheckinEntry
+from kapsession.ui.discharge_dialog import DischargeDialog
+from kapsession.ui.dose_dialog import DoseDialog
+from kapsession.ui.formatting import local_time
+from kapsession.ui.live_presenter import by_urgency, most_urgent_key
+from kapsession.ui.main_window import MainWindow
+from kapsession.ui.messages import ask, problem
+
+
+class NurseActionsController(QObject):
+    def __init__(
+        self, window: MainWindow, service: SessionService, *, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.service = service
+        self.live: LiveSession | None = None
+        self._staff_names: dict[uuid.UUID, str] = {}
+        live = window.live_view
+        live.dose_requested.connect(self._on_dose)
+        live.marker_requested.connect(self._on_marker)
+        live.end_requested.connect(self._on_end)
+        live.checkin_form.save_requested.connect(self._on_checkin_save)
+        live.checkin_requested.connect(self._on_checkin_requested)
+        live.alerts.acknowledge_requested.connect(self._on_acknowledge)
+        live.device_requested.connect(self._on_device)
+        live.stagger_requested.connect(self._on_stagger)
+        live.discharge_requested.connect(self._on_discharge)
+
+    def open(self, live: LiveSession, staff_names: dict[uuid.UUID, str]) -> None:
+        """`staff_names`: display names by id, for who decided an override."""
+        self.live = live
+        self._staff_names = dict(staff_names)
+
+    def close(self) -> None:
+        self.live = None
+
+    # check-ins and alerts -----------------------------------------------------------------
+    def _on_checkin_requested(self) -> None:
+        """C: the most urgent check-in chosen, the form filled from the last reading."""
+        live = self.live
+        if live is None:
+            return
+        view = self.window.live_view
+        focus = view.current_participant() or live.participants[0].id
+        urgent = by_urgency(live.state(focus).checkins)
+        view.checkin_form.set_checkins(urgent, selected=most_urgent_key(urgent))
+        view.checkin_form.prefill(live.last_reading(focus))
+        view.focus_checkin()
+
+    def _on_checkin_save(self, entry: CheckinEntry) -> None:
+        live = self.live
+        if live is None:
+            return
+        view = self.window.live_view
+        focus = view.current_participant() or live.participants[0].id
+        try:
+            taken_at = _time_today(entry.taken_at_text, live.now())
+        except ValueError as exc:
+            view.checkin_form.show_problems([FieldProblem("taken_at", str(exc))])
+            return
+        result = live.save_checkin(
+            focus,
+            entry.raw,
+            checkin_key=entry.checkin_key,
+            occurred_at=taken_at,
+            on_room_air=entry.on_room_air,
+        )
+        if result is None:
+            return  # the database refused; the banner says why and the form keeps the values
+        if not result.saved:
+            view.checkin_form.show_problems(list(result.problems))
+            return
+        view.checkin_form.prefill(result.observation)
+        view.setFocus()  # the form is done: D, M, C and the other keys act on the screen again
+        view.checkin_form.set_checkins(by_urgency(live.state(focus).checkins), selected=None)
+
+    def _on_acknowledge(self, alert_id: uuid.UUID) -> None:
+        """A: the acting staff member saw the alert. Who it was is part of the record, so
+        without a name under "Working as" nothing is saved and the list gets the focus."""
+        live = self.live
+        if live is None:
+            return
+        view = self.window.live_view
+        if live.acting_staff_id is None:
+            view.show_failure(
+                "The alert was NOT acknowledged: choose your name under “Working as” (top "
+                "right; the arrow keys choose), then press A again."
+            )
+            view.staff.setFocus()
+            return
+        live.acknowledge_alert(alert_id)
+
+    # discharge ----------------------------------------------------------------------------
+    def _on_discharge(self, participant_id: uuid.UUID) -> None:
+        live = self.live
+        if live is None:
+            return
+        name = live.record.participant(participant_id).client.full_name
+        dialog = DischargeDialog(
+            name,
+            live.protocol.discharge,
+            lambda obs, checklist: live.evaluate_discharge(participant_id, obs, checklist),
+            self.window,
+        )
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            observation, checklist, reason = dialog.value()
+            override = None
+            if reason and not self._acting_name():
+                # who decided is part of an override, and is chosen on the live screen
+                self.window.live_view.show_failure(
+                    "Discharge NOT recorded: an override is recorded with who decided. Choose "
+                    "your name under “Working as” (top right), then press Ctrl+D again."
+                )
+                self.window.live_view.staff.setFocus()
+                return
+            if reason:
+                try:
+                    override = DischargeOverride(reason, self._acting_name())
+                except ValueError as exc:
+                    self._problem("Discharge not recorded", str(exc))
+                    continue
+            result = live.record_discharge(
+                participant_id, observation, checklist, override=override
+            )
+            if result is not None and result.saved:
+                return
+            dialog.show_result_problems(result)
+
+    def _acting_name(self) -> str:
+        live = self.live
+        if live is None or live.acting_staff_id is None:
+            return ""
+        return self._staff_names.get(live.acting_staff_id, "")
+
+    # doses --------------------------------------------------------------------------------
+    def _on_stagger(self) -> None:
+        live = self.live
+        if live is None or len(live.participants) < 2:
+            return
+        minutes, ok = QInputDialog.getInt(
+            self.window,
+            "Stagger doses",
+            "Minutes between the participants' doses (in the order listed):",
+            5,
+            1,
+            30,
+        )
+        if ok:
+            live.plan_staggered_doses(float(minutes))
+
+    def _on_device(self, participant_id: uuid.UUID) -> None:
+        if self.live is not None:
+            self.live.record_device(participant_id)
+
+    def _on_dose(self, participant_id: uuid.UUID) -> None:
+        """D: the dose dialog (mg or mg/kg, lot, who, when); the hold-dose rule runs on save."""
+        live = self.live
+        if live is None or not live.is_live:
+            return
+        at = live.now()  # the dose time is when D was pressed, not when the form is saved
+        name = live.record.participant(participant_id).client.full_name
+        weights = [
+            d.weight_kg
+            for d in live.doses
+            if d.participant_id == participant_id and d.weight_kg is not None
+        ]
+        dialog = DoseDialog(
+            name,
+            live.protocol.dosing,
+            self.service.staff.active(),
+            live.acting_staff_id,
+            first_dose=live.first_dose_at(participant_id) is None,
+            now_text=local_time(at),
+            last_weight_kg=weights[-1] if weights else None,
+            parent=self.window,
+        )
+        if live.first_dose_at(participant_id) is None:
+            check = self._hold_dose_check(participant_id)
+            if check is not None:
+                dialog.show_hold_dose(check)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            entry = dialog.value()
+            if entry is None:
+                continue
+            reason = dialog.override_reason()
+            override = None
+            if reason:
+                try:
+                    override = HoldDoseOverride(reason, self._acting_name() or "not recorded")
+                except ValueError as exc:
+                    self._problem("Dose not recorded", str(exc))
+                    continue
+            try:
+                given_at = entry.given_at(live.now()) or at
+            except ValueError as exc:
+                self._problem("Dose not recorded", str(exc))
+                continue
+            result = live.record_dose(
+                participant_id,
+                entry.dose_text,
+                weight_text=entry.weight_text,
+                unit=entry.unit,
+                lot_number=entry.lot_number,
+                given_by=entry.given_by,
+                at=given_at,
+                override=override,
+            )
+            if result is not None and result.saved:
+                return
+            dialog.show_result_problems(result)
+
+    def _hold_dose_check(self, participant_id: uuid.UUID) -> HoldDoseResult | None:
+        """The hold-dose check on the baseline as recorded now (None if it cannot be read:
+        the service checks again when the dose is saved)."""
+        live = self.live
+        if live is None:
+            return None
+        try:
+            baseline = self.service.checkins.baseline(live.record.id, participant_id)
+        except StorageError:
+            return None
+        reading = None if baseline is None else baseline.reading
+        return check_hold_dose(reading, live.protocol.hold_dose)
+
+    # markers and the end ------------------------------------------------------------------
+    def _on_marker(self, text: str, participant_id: uuid.UUID | None) -> None:
+        if self.live is not None and self.live.add_marker(text, participant_id):
+            self.window.live_view.marker_saved()
+
+    def _on_end(self) -> None:
+        live = self.live
+        if live is None or not live.is_live:
+            return
+        if not ask(
+            self.window,
+            "End session",
+            "End the session now? The clock stops; late entries can still be added.",
+        ):
+            return
+        live.end_session()
+
+    def _problem(self, title: str, text: str) -> None:
+        problem(self.window, title, text)
+
+
+def _time_today(text: str, now: datetime) -> datetime | None:
+    """ "" -> None (now); "HH:MM" -> that minute today, local time; a late entry, never future."""
+    if not text:
+        return None
+    cleaned = text.replace(".", ":").replace("h", ":")
+    try:
+        hours_text, minutes_text = cleaned.split(":")
+        hours, minutes = int(hours_text), int(minutes_text)
+    except ValueError:
+        raise ValueError(f"Write the time as HH:MM, e.g. 14:35, not '{text}'.") from None
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
+        raise ValueError(f"{text} is not a time of day; write HH:MM, e.g. 14:35.")
+    local_now = now.astimezone()
+    when = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    if when > local_now + timedelta(minutes=1):
+        raise ValueError(
+            f"{text} is later than now ({local_now:%H:%M}); a check-in can only be entered for a "
+            "time that has passed."
+        )
+    return when
