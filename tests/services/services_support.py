@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from kapsession.domain.clock import FakeClock
+from kapsession.domain.discharge import AldreteObservation
 from kapsession.domain.protocol import Anchor, Offset
 from kapsession.records.entries import EventRecord
 from kapsession.records.people import ClientRecord, StaffRecord
@@ -21,6 +22,20 @@ from kapsession.services.session_service import SessionService
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 SUBLINGUAL = "sublingual-kap-3h"
 ESKETAMINE = "intranasal-esketamine"
+
+# The discharge checklist all answered yes, and a full Aldrete score (ready to leave).
+ALL_YES = {
+    "oriented": True,
+    "steady-gait": True,
+    "nausea-controlled": True,
+    "escort": True,
+    "no-driving": True,
+}
+FULL_ALDRETE = AldreteObservation(activity=2, breathing=2, consciousness=2, on_room_air=True)
+
+
+def minutes(n: float) -> timedelta:
+    return timedelta(minutes=n)
 
 
 @dataclass

@@ -3,16 +3,15 @@ with the hold-dose check, esketamine devices, discharge, the nurse board and sta
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from services_support import ESKETAMINE, START, Room, run_until
+from services_support import ALL_YES, ESKETAMINE, FULL_ALDRETE, START, Room, minutes, run_until
 
 from kapsession.domain.discharge import (
     MINIMUM_TIME_KEY,
-    AldreteObservation,
     DischargeOverride,
 )
 from kapsession.domain.hold_dose import HoldDoseLevel, HoldDoseOverride
@@ -30,18 +29,6 @@ from kapsession.services.checkins import CheckinService
 
 CALM = {"bp": "124/78", "heart_rate_bpm": "72", "spo2_pct": "98", "resp_rate_per_min": "14"}
 FULL_SET = {**CALM, "moaas": "5", "dissociation": "0", "nausea": "0", "suds": "3"}
-ALL_YES = {
-    "oriented": True,
-    "steady-gait": True,
-    "nausea-controlled": True,
-    "escort": True,
-    "no-driving": True,
-}
-FULL_ALDRETE = AldreteObservation(activity=2, breathing=2, consciousness=2, on_room_air=True)
-
-
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
 
 
 def service(room: Room) -> CheckinService:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services_support import START, Room, boundary_at, run_until
+from services_support import START, Room, boundary_at, minutes, run_until
 
 from kapsession.domain.timeline import CheckinStatus
 
 JONAH_DOSE = START + timedelta(minutes=38)
 LENA_DOSE = START + timedelta(minutes=45)  # dosed seven minutes later
-
-
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
 
 
 def test_staggered_doses_give_each_participant_their_own_clock(room: Room) -> None:

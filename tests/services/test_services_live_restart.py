@@ -6,13 +6,9 @@ import logging
 from datetime import datetime, timedelta
 
 import pytest
-from services_support import START, Room, boundary_at, run_until
+from services_support import START, Room, boundary_at, minutes, run_until
 
 DOSE_AT = START + timedelta(minutes=39)
-
-
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
 
 
 @pytest.mark.parametrize(

@@ -9,17 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from services_support import START, Room, boundary_at, run_until
+from services_support import START, Room, boundary_at, minutes, run_until
 
 from kapsession.domain.clock import ScaledClock
 from kapsession.services.live_session import LiveSession
 
 DOSE_AT = START + timedelta(minutes=39)  # the nurse gives the dose a minute before the plan
 STEP_S = 7.0
-
-
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
 
 
 @pytest.mark.parametrize(

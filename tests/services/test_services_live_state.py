@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-from services_support import START, Room, run_until
+from services_support import ALL_YES, FULL_ALDRETE, START, Room, minutes, run_until
 
-from kapsession.domain.discharge import AldreteObservation
 from kapsession.records.corrections import EntryState
 from kapsession.services.live_log import LiveLog
 from kapsession.services.live_session import LiveSession
@@ -26,18 +24,6 @@ from kapsession.services.notepad import NotePad
 from kapsession.services.session_state import EntryKind, SessionState
 
 CALM = {"heart_rate_bpm": "72", "spo2_pct": "98", "resp_rate_per_min": "14", "moaas": "5"}
-ALL_YES = {
-    "oriented": True,
-    "steady-gait": True,
-    "nausea-controlled": True,
-    "escort": True,
-    "no-driving": True,
-}
-FULL_ALDRETE = AldreteObservation(activity=2, breathing=2, consciousness=2, on_room_air=True)
-
-
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
 
 
 def state_view(state: SessionState) -> dict[str, Any]:
