@@ -8,6 +8,12 @@ from datetime import datetime
 
 from kapsession.records.people import ClientRecord
 
+# PHQ-9 and GAD-7 are not captured by kapsession yet: said wherever the history is shown.
+NOT_RECORDED = (
+    "PHQ-9 and GAD-7 are not recorded in kapsession yet, so they are not shown here; "
+    "see the clinic's questionnaires."
+)
+
 # How a stored session status reads in the history ("completed" is what staff call ended).
 STATUS_LABELS = {"planned": "planned", "live": "live", "completed": "ended", "signed": "signed"}
 

@@ -6,6 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+# A staff member's signing PIN: this many digits, numbers only.
+PIN_MIN_DIGITS = 4
+PIN_MAX_DIGITS = 12
+
 
 @dataclass(frozen=True)
 class StaffRecord:

@@ -2,7 +2,7 @@
 
 A standalone use case on the `Database` (the start screen's History and `kapsession history`
 reach it the same way). PHQ-9 and GAD-7 are not captured by kapsession yet, so the history
-has none of them: `NOT_RECORDED` says so wherever the history is shown.
+has none of them: `records.history.NOT_RECORDED` says so wherever the history is shown.
 """
 
 from __future__ import annotations
@@ -13,11 +13,6 @@ from kapsession.records.history import ClientHistory
 from kapsession.records.people import ClientRecord
 from kapsession.storage.client_history import ClientHistoryRepository
 from kapsession.storage.database import Database
-
-NOT_RECORDED = (
-    "PHQ-9 and GAD-7 are not recorded in kapsession yet, so they are not shown here; "
-    "see the clinic's questionnaires."
-)
 
 
 class ClientHistoryService:

@@ -9,7 +9,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TextIO
 
-from kapsession.services.client_history import NOT_RECORDED, ClientHistoryService
+from kapsession.records.history import NOT_RECORDED
+from kapsession.services.client_history import ClientHistoryService
 from kapsession.storage.database import Database
 
 _HISTORY_COLUMNS = (  # title, width

@@ -16,11 +16,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from kapsession.domain.clock import Clock
+from kapsession.records.people import PIN_MAX_DIGITS, PIN_MIN_DIGITS
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.people import StaffRepository
 
-PIN_MIN_DIGITS = 4
-PIN_MAX_DIGITS = 12
 REFUSAL_PAUSE_S = 1.0  # how long the dialog waits before saying a PIN was wrong
 REPEATED_FAILURES = 3  # from this many wrong tries in a row, the audit trail says so
 MAX_WAIT_S = 60.0

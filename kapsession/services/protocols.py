@@ -6,25 +6,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from kapsession.domain.protocol import Protocol
 from kapsession.domain.protocol_file import ProtocolError, list_protocol_files, parse_protocol
+from kapsession.records.protocols import ProtocolChoice
 
 log = logging.getLogger(__name__)
 
 
 class UnknownProtocol(LookupError):
     """No valid protocol file with that key."""
-
-
-@dataclass(frozen=True)
-class ProtocolChoice:
-    protocol: Protocol
-    path: Path
-    text: str  # the exact file text: stored with the session as its snapshot
-
-    @property
-    def key(self) -> str:
-        return self.protocol.key
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.records.history import ClientHistory, HistorySession
-from kapsession.services.client_history import NOT_RECORDED
+from kapsession.records.history import NOT_RECORDED, ClientHistory, HistorySession
 from kapsession.ui import theme
 from kapsession.ui.readings_table import TABLE_STYLE
 from kapsession.ui.vitals_chart import BP_COLOUR, DOSE_COLOUR, SCREEN_PALETTE, value_axis

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapsession.records.people import ClientRecord, StaffRecord
-from kapsession.services.protocols import ProtocolChoice
+from kapsession.records.protocols import ProtocolChoice
 
 ROLES = (
     ("therapist", "Therapist"),

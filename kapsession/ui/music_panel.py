@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.services.music_session import NowPlaying
+from kapsession.records.music import NowPlaying
 from kapsession.ui import theme
 from kapsession.ui.clock_label import LEFT_MIDDLE, ClockLabel
 from kapsession.ui.formatting import clock_text

@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from kapsession.records.notes import MEANINGS, PART_NAMES, PARTS, SignOutcome
-from kapsession.records.people import StaffRecord
-from kapsession.services.pins import PIN_MAX_DIGITS, PIN_MIN_DIGITS
+from kapsession.records.people import PIN_MAX_DIGITS, PIN_MIN_DIGITS, StaffRecord
 from kapsession.ui import theme
 from kapsession.ui.dialogs import _buttons
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kapsession.services.client_history import NOT_RECORDED
+from kapsession.records.history import NOT_RECORDED
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 from ui_harness import PROTOCOL_KEY, START, MakeApp, RunningApp
 
-from kapsession.services.client_history import NOT_RECORDED
+from kapsession.records.history import NOT_RECORDED
 from kapsession.ui.client_history_view import COLUMNS
 
 CTRL = Qt.KeyboardModifier.ControlModifier

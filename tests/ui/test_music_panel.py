@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
-from kapsession.services.music_session import NowPlaying
+from kapsession.records.music import NowPlaying
 from kapsession.ui.music_panel import MusicPanel
 
 
