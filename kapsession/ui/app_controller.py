@@ -96,7 +96,7 @@ class AppController(QObject):
         start.resume_requested.connect(self.open_session)
         self.history = ClientHistoryService(service.database)
         start.history_requested.connect(self._on_history)
-        window.history_view.back_requested.connect(self._on_history_back)
+        window.history_back_requested.connect(self._on_history_back)
         live = window.live_view
         live.back_requested.connect(self._on_back)
         live.dose_requested.connect(self._on_dose)

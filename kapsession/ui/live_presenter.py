@@ -10,7 +10,10 @@ data; nothing here reads the database or keeps its own guess of what changed:
   marks and the recent line (doses, markers), the device and discharge buttons;
 - `alerts_changed`: the alert banner;
 - `status_changed`: everything (ended, signed, read again);
-- the participant chosen: everything that is one participant's.
+- the participant chosen: everything that is one participant's;
+- `tab_built` (the readings table or the chart built when first shown): that tab.
+
+A tab not built yet is not filled: it is filled from the open session when it is built.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from kapsession.services.music_session import MusicSession
 from kapsession.services.session_state import EntryKind
 from kapsession.ui.checkin_form import UNSCHEDULED
 from kapsession.ui.formatting import clock_text, local_time
-from kapsession.ui.live_view import LiveView
+from kapsession.ui.live_view import CHART, READINGS, LiveView
 from kapsession.ui.timeline_strip import StripMark
 
 CHART_NOW_EVERY_S = 5  # the chart's now line moves this often (a pixel every few seconds)
@@ -76,6 +79,7 @@ class LivePresenter(QObject):
         live.entries_added.connect(self._entries_added)
         live.alerts_changed.connect(self.show_alerts)
         live.status_changed.connect(self.show_all)
+        view.tab_built.connect(self._tab_built)
         if music is not None:
             music.changed.connect(self.show_music)
             music.music_logged.connect(self._music_logged)
@@ -87,6 +91,7 @@ class LivePresenter(QObject):
         live.entries_added.disconnect(self._entries_added)
         live.alerts_changed.disconnect(self.show_alerts)
         live.status_changed.disconnect(self.show_all)
+        self.view.tab_built.disconnect(self._tab_built)
         if self.music is not None:
             self.music.changed.disconnect(self.show_music)
             self.music.music_logged.disconnect(self._music_logged)
@@ -125,14 +130,19 @@ class LivePresenter(QObject):
         state = live.state(focus)
         room = live.board() if len(live.participants) > 1 else []
         view.show_state(state, room, self._marks, live.is_live, live.dose_plan)
-        if view.chart.isVisible() and round(state.elapsed_s) % CHART_NOW_EVERY_S == 0:
+        shown = view.built(CHART) and view.chart.isVisible()
+        if shown and round(state.elapsed_s) % CHART_NOW_EVERY_S == 0:
             view.chart.set_now(state)  # a hidden chart is brought up to date when shown
 
     def tab_shown(self) -> None:
         view = self.view
-        if view.chart.isVisible():
+        if view.built(CHART) and view.chart.isVisible():
             view.chart.set_now(self.live.state(self.focus))
         self.show_music()
+
+    def _tab_built(self, name: str) -> None:
+        if name in (READINGS, CHART):
+            self.show_records()
 
     def show_checkins(self) -> None:
         """A check-in's status moved: the lines of what is due and the form's list follow
@@ -156,20 +166,22 @@ class LivePresenter(QObject):
             self.show_clock()  # the strip's marks, the board's last reading, the phase
 
     def show_records(self) -> None:
-        """The readings table and the chart of the participant shown."""
+        """The readings table and the chart of the participant shown (those built)."""
         live, view, focus = self.live, self.view, self.focus
         observations = [o for o in live.observations if o.participant_id == focus]
         history = [o for o in live.observation_history if o.participant_id == focus]
         labels = {c.key: c.label for c in live.protocol.checkins}
-        view.readings.show_readings(
-            observations, history, live.all_alerts, labels, self._staff_names
-        )
-        view.chart.show_vitals(
-            live.state(focus),
-            observations,
-            [d for d in live.doses if d.participant_id == focus],
-            history,
-        )
+        if view.built(READINGS):
+            view.readings.show_readings(
+                observations, history, live.all_alerts, labels, self._staff_names
+            )
+        if view.built(CHART):
+            view.chart.show_vitals(
+                live.state(focus),
+                observations,
+                [d for d in live.doses if d.participant_id == focus],
+                history,
+            )
 
     def show_buttons(self) -> None:
         live, view, focus = self.live, self.view, self.focus
