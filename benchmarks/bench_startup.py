@@ -3,7 +3,8 @@ live-session window, against a bare window started the same way.
 
 Every child is started the same way (this venv's python, offscreen Qt, the same environment,
 bytecode caches written beforehand as an installed app has them), from the moment the parent
-starts the process:
+starts the process. They run the kapsession of the working copy this file is in (started in
+its folder, with it first on PYTHONPATH), whichever copy the venv was installed from:
 
     bare       a QMainWindow of the same size, shown and painted (nothing else); it prints the
                moment it was painted (time.monotonic(), the same clock in every process)
@@ -83,6 +84,9 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed app has its bytecode cached
     env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    )
     return env
 
 
@@ -90,7 +94,7 @@ def run_child(command: list[str], env: dict[str, str]) -> tuple[float, float, di
     """When the child started (time.monotonic()), seconds from then to its JSON line, the line."""
     started = time.monotonic()
     child = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert child.stdout is not None
     line = child.stdout.readline()

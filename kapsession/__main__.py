@@ -1,8 +1,15 @@
 """Entry point, in this order: the bundle's libVLC (when frozen), crash hook, arguments, paths,
-logging, then the command."""
+logging, then the command.
+
+Python's cyclic garbage collector is held off from the start: the GUI's start-up allocates
+hundreds of thousands of long-lived objects (Qt, SQLAlchemy, the models), and collecting while
+they are made only scans them again and again (about 60 ms of a start). The GUI turns it back
+on once its start screen is ready (`kapsession.ui.startup`), the other commands before they
+run (`cli.run`)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -11,6 +18,7 @@ EXIT_READER_GONE = 141  # as a shell reports a command ended by SIGPIPE (128 + 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    gc.disable()  # until start-up is over: see above
     from kapsession.frozen import point_at_bundled_libvlc
 
     point_at_bundled_libvlc()  # before anything imports vlc

@@ -7,6 +7,7 @@ services) is imported inside that command.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import sys
@@ -160,6 +161,9 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
     """Run a command; the GUI (`gui`, `demo` without --populate) opens its own data once its
     window is shown (`kapsession.ui.app.start_gui`)."""
     out = sys.stdout if out is None else out  # the current one, not the one at import
+    gui = args.command == "gui" or (args.command == "demo" and not args.populate)
+    if not gui:
+        gc.enable()  # held off for the start-up only (__main__)
     if args.command == "doctor":
         return _doctor(paths, args.json, out)
     if args.command == "sound-check":
@@ -182,7 +186,7 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
     clock: Clock = SystemClock()
     if args.command == "demo" and args.speed != 1.0 and not args.populate:
         clock = ScaledClock(SystemClock(), args.speed)
-    if args.command == "gui" or (args.command == "demo" and not args.populate):
+    if gui:
         # The window first; the data, its upgrade and the day's backup behind it.
         from kapsession.ui.app import start_gui
 

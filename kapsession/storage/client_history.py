@@ -5,7 +5,8 @@ session), starting from `participant.client_id` and reaching each clinical table
 `(session_id, ...)` index. "Standing" is what `entries.effective` computes, said in SQL: a row
 that is not a void and that no row of the client's sessions corrects (`corrects_id`); the
 corrected ids are read once per query (an uncorrelated subquery), not probed row by row.
-The statements are built once, at import, with the client as a bound parameter.
+The statements are built once, when a history is first read (not at import: opening the app
+does without them), with the client as a bound parameter.
 
 Sessions come oldest first: a course is read as it was given (session 1, 2, 3 ...), and the
 table reads in the same direction as the trend chart beside it.
@@ -17,6 +18,8 @@ import string
 import tomllib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -202,11 +205,20 @@ def _ready_query() -> Select[*tuple[Any, ...]]:
     )
 
 
-SESSIONS = _sessions_query()
-DOSES = _doses_query()
-READINGS = _readings_query()
-ALERTS = _alerts_query()
-READY = _ready_query()
+@dataclass(frozen=True)
+class _Queries:
+    sessions: Select[*tuple[Any, ...]]
+    doses: Select[*tuple[Any, ...]]
+    readings: Select[*tuple[Any, ...]]
+    alerts: Select[*tuple[Any, ...]]
+    ready: Select[*tuple[Any, ...]]
+
+
+@cache
+def _queries() -> _Queries:
+    return _Queries(
+        _sessions_query(), _doses_query(), _readings_query(), _alerts_query(), _ready_query()
+    )
 
 
 class ClientHistoryRepository:
@@ -263,19 +275,21 @@ def _by_id_prefix(orm: OrmSession, text: str) -> list[ClientRecord]:
 
 def _sessions(orm: OrmSession, client_id: uuid.UUID) -> tuple[HistorySession, ...]:
     mine = {"client_id": client_id}
-    rows = orm.execute(SESSIONS, mine).all()
+    queries = _queries()
+    rows = orm.execute(queries.sessions, mine).all()
     if not rows:
         return ()
     routes = _routes(orm, rows)
     doses = {
-        pid: (int(n), None if mg is None else float(mg)) for pid, n, mg in orm.execute(DOSES, mine)
+        pid: (int(n), None if mg is None else float(mg))
+        for pid, n, mg in orm.execute(queries.doses, mine)
     }
     readings = {
         row[0]: tuple(None if value is None else int(value) for value in row[1:])
-        for row in orm.execute(READINGS, mine)
+        for row in orm.execute(queries.readings, mine)
     }
-    alerts = {pid: int(count) for pid, count in orm.execute(ALERTS, mine)}
-    ready = {pid: None if m is None else int(m) for pid, m in orm.execute(READY, mine)}
+    alerts = {pid: int(count) for pid, count in orm.execute(queries.alerts, mine)}
+    ready = {pid: None if m is None else int(m) for pid, m in orm.execute(queries.ready, mine)}
     no_readings = (None,) * 8
     sessions = []
     for row in rows:

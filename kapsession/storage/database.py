@@ -606,5 +606,14 @@ def _backup_time(backup: Path, stem: str) -> datetime:
     changes its mtime), else its mtime."""
     match = re.match(re.escape(stem) + r"-(\d{8}T\d{6})Z-", backup.name)
     if match is not None:
-        return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        stamp = match.group(1)  # read by hand: strptime imports _strptime (9 ms at start-up)
+        return datetime(
+            int(stamp[0:4]),
+            int(stamp[4:6]),
+            int(stamp[6:8]),
+            int(stamp[9:11]),
+            int(stamp[11:13]),
+            int(stamp[13:15]),
+            tzinfo=UTC,
+        )
     return datetime.fromtimestamp(backup.stat().st_mtime, UTC)

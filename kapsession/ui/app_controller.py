@@ -192,7 +192,7 @@ class AppController(QObject):
     def _on_acting_staff(self, staff_id: uuid.UUID | None) -> None:
         if self.live is not None:
             self.live.acting_staff_id = staff_id
-            self.notes.session_note.set_acting_staff(staff_id)
+            self.notes.set_acting_staff(staff_id)
 
     def _on_back(self) -> None:
         self._close_live()

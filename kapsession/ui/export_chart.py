@@ -1,4 +1,5 @@
-"""The vitals chart of an export, drawn by the same code as the screen's chart."""
+"""The vitals chart of an export, drawn by the same code as the screen's chart (imported when
+a chart is drawn: opening the app does without QtCharts)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from PySide6.QtGui import QImage
 
 from kapsession.domain.timeline import compute_timeline
 from kapsession.export.content import ExportContent
-from kapsession.ui.vitals_chart import PAPER_PALETTE, render_chart_image
 
 PRINT_SCALE = 3.0  # at 300 dpi, text and marks read like the screen
 
@@ -28,6 +28,8 @@ def chart_for(content: ExportContent) -> Callable[[int, int], QImage]:
     )
 
     def draw(width_px: int, height_px: int) -> QImage:
+        from kapsession.ui.vitals_chart import PAPER_PALETTE, render_chart_image
+
         return render_chart_image(
             width_px,
             height_px,

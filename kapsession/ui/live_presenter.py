@@ -12,7 +12,10 @@ data; nothing here reads the database or keeps its own guess of what changed:
   (each is drawn whole, at a cost that grows with the session, so never while out of sight);
 - `alerts_changed`: the alert banner;
 - `status_changed`: everything (ended, signed, read again);
-- the participant chosen: everything that is one participant's.
+- the participant chosen: everything that is one participant's;
+- `tab_built` (the readings table or the chart built when first shown): that tab.
+
+A tab not built yet is not filled: it is filled from the open session when it is built.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from kapsession.services.music_session import MusicSession
 from kapsession.services.session_state import EntryKind
 from kapsession.ui.checkin_form import UNSCHEDULED
 from kapsession.ui.formatting import clock_text, local_time
-from kapsession.ui.live_view import LiveView
+from kapsession.ui.live_view import CHART, READINGS, LiveView
 from kapsession.ui.timeline_strip import StripMark
 
 CHART_NOW_EVERY_S = 5  # the chart's now line moves this often (a pixel every few seconds)
@@ -79,6 +82,7 @@ class LivePresenter(QObject):
         live.entries_added.connect(self._entries_added)
         live.alerts_changed.connect(self.show_alerts)
         live.status_changed.connect(self.show_all)
+        view.tab_built.connect(self._tab_built)
         if music is not None:
             music.changed.connect(self.show_music)
             music.music_logged.connect(self._music_logged)
@@ -90,6 +94,7 @@ class LivePresenter(QObject):
         live.entries_added.disconnect(self._entries_added)
         live.alerts_changed.disconnect(self.show_alerts)
         live.status_changed.disconnect(self.show_all)
+        self.view.tab_built.disconnect(self._tab_built)
         if self.music is not None:
             self.music.changed.disconnect(self.show_music)
             self.music.music_logged.disconnect(self._music_logged)
@@ -118,7 +123,7 @@ class LivePresenter(QObject):
         urgent = by_urgency(live.state(focus).checkins)
         view.checkin_form.set_checkins(urgent, selected=most_urgent_key(urgent))
         view.checkin_form.prefill(live.last_reading(focus))
-        self.show_records()
+        self.show_records(out_of_sight_too=True)
         self.show_buttons()
 
     # on each second -------------------------------------------------------------------------
@@ -128,19 +133,27 @@ class LivePresenter(QObject):
         state = live.state(focus)
         room = live.board() if len(live.participants) > 1 else []
         view.show_state(state, room, self._marks, live.is_live, live.dose_plan)
-        if view.chart.isVisible() and round(state.elapsed_s) % CHART_NOW_EVERY_S == 0:
+        shown = view.built(CHART) and view.chart.isVisible()
+        if shown and round(state.elapsed_s) % CHART_NOW_EVERY_S == 0:
             view.chart.set_now(state)  # a hidden chart is brought up to date when shown
 
     def tab_shown(self) -> None:
         view = self.view
-        if view.readings.isVisible() and self._readings_stale:
+        if view.built(READINGS) and self._readings_stale and view.readings.isVisible():
             self._show_readings()
-        if view.chart.isVisible():
+        if view.built(CHART) and view.chart.isVisible():
             if self._chart_stale:
                 self._show_chart()
             else:
                 view.chart.set_now(self.live.state(self.focus))
         self.show_music()
+
+    def _tab_built(self, name: str) -> None:
+        """A tab built just now is empty: drawn at once from the open session."""
+        if name == READINGS:
+            self._show_readings()
+        elif name == CHART:
+            self._show_chart()
 
     def show_checkins(self) -> None:
         """A check-in's status moved: the lines of what is due and the form's list follow
@@ -163,14 +176,16 @@ class LivePresenter(QObject):
         if kind not in (EntryKind.NOTE, EntryKind.PRIVATE_NOTE):
             self.show_clock()  # the strip's marks, the board's last reading, the phase
 
-    def show_records(self) -> None:
+    def show_records(self, *, out_of_sight_too: bool = False) -> None:
         """The readings table and the chart of the participant shown: drawn now if on screen,
-        else when their tab is shown."""
+        else when their tab is shown. `out_of_sight_too`: those built but not shown are drawn
+        now as well (a session opened, or another participant chosen: no tab keeps another
+        client's readings, even out of sight)."""
         view = self.view
         self._readings_stale = self._chart_stale = True
-        if view.readings.isVisible():
+        if view.built(READINGS) and (out_of_sight_too or view.readings.isVisible()):
             self._show_readings()
-        if view.chart.isVisible():
+        if view.built(CHART) and (out_of_sight_too or view.chart.isVisible()):
             self._show_chart()
 
     def _show_readings(self) -> None:

@@ -1,10 +1,18 @@
-"""The live session screen: the clocks, the phase, what is due, the strip, and the actions."""
+"""The live session screen: the clocks, the phase, what is due, the strip, and the actions.
+
+The work areas below them are tabs. The check-in form and the music panel are built with the
+screen; the Notes tab (the note pads and the event list), the readings table, the vitals chart
+(QtCharts) and the session note page are built when first shown (or first asked for):
+`tab_built(name)` then says so, and whoever fills that tab fills it from the open session.
+`built(name)` says whether a tab is built, without building it.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
@@ -34,14 +42,22 @@ from kapsession.ui import theme
 from kapsession.ui.alerts_banner import AlertsBanner
 from kapsession.ui.checkin_form import CheckinForm
 from kapsession.ui.clock_label import LEFT_BOTTOM, LEFT_MIDDLE, RIGHT_MIDDLE, ClockLabel
-from kapsession.ui.event_list import EventList
 from kapsession.ui.formatting import clock_text, local_time, minutes_text
 from kapsession.ui.music_panel import MusicPanel
-from kapsession.ui.note_pad import NotePadWidget
 from kapsession.ui.nurse_board import NurseBoard
-from kapsession.ui.readings_table import ReadingsTable
 from kapsession.ui.timeline_strip import StripMark, TimelineStrip
-from kapsession.ui.vitals_chart import VitalsChart
+
+if TYPE_CHECKING:
+    from kapsession.ui.event_list import EventList
+    from kapsession.ui.note_pad import NotePadWidget
+    from kapsession.ui.readings_table import ReadingsTable
+    from kapsession.ui.vitals_chart import VitalsChart
+
+# the tabs built when first shown
+NOTES = "notes"
+READINGS = "readings"
+CHART = "chart"
+RECORD = "record"
 
 MARKER_SUGGESTIONS = (
     "Eye mask on",
@@ -137,6 +153,7 @@ class LiveView(QWidget):
     checkin_requested = Signal()
     stagger_requested = Signal()
     tab_shown = Signal()  # a tab came into view: bring it up to date
+    tab_built = Signal(str)  # a tab's content was just built (NOTES, READINGS, CHART, RECORD)
     discharge_requested = Signal(uuid.UUID)
     quick_marker_pressed = Signal(str)  # a quick marker's key, on the Notes tab
     export_requested = Signal()
@@ -312,10 +329,8 @@ class LiveView(QWidget):
         checkin_layout = QVBoxLayout(checkin_page)
         checkin_layout.setContentsMargins(0, 6, 0, 0)
         self.checkin_form = CheckinForm()
-        self.readings = ReadingsTable()
         checkin_layout.addWidget(self.checkin_form)
         checkin_layout.addStretch(1)
-        self.chart = VitalsChart()
         self.music = MusicPanel()
         music_page = QWidget()
         music_layout = QVBoxLayout(music_page)
@@ -323,25 +338,23 @@ class LiveView(QWidget):
         music_layout.addWidget(self.music)
         music_layout.addStretch(1)
         music_scroll = _Scrolling(music_page)  # the tallest page: it sets no minimum height
-        # the therapist's notes beside the one timeline of everything in the session
-        self.note_pad = NotePadWidget()
-        self.events = EventList()
-        self.notes_page = QSplitter(Qt.Orientation.Horizontal)
-        self.notes_page.setChildrenCollapsible(False)
-        self.notes_page.addWidget(self.note_pad)
-        self.notes_page.addWidget(self.events)
-        self.notes_page.setStretchFactor(0, 3)
-        self.notes_page.setStretchFactor(1, 2)
-        # the session note and signing: a page added by the notes controller
-        self.record_page = QWidget()
-        self.record_layout = QVBoxLayout(self.record_page)
-        self.record_layout.setContentsMargins(0, 6, 0, 0)
+        # the pages of the tabs built when first shown: empty until then
+        self._pages: dict[str, QWidget] = {}
+        self._layouts: dict[str, QVBoxLayout] = {}
+        self._built: set[str] = set()
+        self._note_pad: NotePadWidget | None = None
+        self._events: EventList | None = None
+        self._readings: ReadingsTable | None = None
+        self._chart: VitalsChart | None = None
         self.tabs.addTab(checkin_page, "Check-in  (C)")
-        self.tabs.addTab(self.notes_page, "Notes  (N)")
-        self.tabs.addTab(self.readings, "Readings  (R)")
-        self.tabs.addTab(self.chart, "Vitals chart  (G)")
+        # the therapist's notes beside the one timeline of everything in the session
+        self.notes_page = self._lazy_page(NOTES, "Notes  (N)", margin=0)
+        self._lazy_page(READINGS, "Readings  (R)", margin=0)
+        self._lazy_page(CHART, "Vitals chart  (G)", margin=0)
         self.tabs.addTab(music_scroll, "Music")
-        self.tabs.addTab(self.record_page, "Session note and signing")
+        # the session note and signing: a page the notes controller fills once it is built
+        self.record_page = self._lazy_page(RECORD, "Session note and signing", margin=6)
+        self.tabs.currentChanged.connect(lambda _i: self._build_shown())  # before the others
         self._marker_keys: list[QShortcut] = []
         self.tabs.currentChanged.connect(lambda _i: self._enable_marker_keys())
         layout.addWidget(self.tabs, 5)
@@ -374,7 +387,7 @@ class LiveView(QWidget):
         QShortcut(QKeySequence("Alt+Left"), self, self.back_requested.emit)
         QShortcut(QKeySequence("Escape"), self, self._escape)
         QShortcut(QKeySequence("C"), self, self.checkin_requested.emit)
-        QShortcut(QKeySequence("G"), self, lambda: self.tabs.setCurrentWidget(self.chart))
+        QShortcut(QKeySequence("G"), self, lambda: self.show_tab(CHART))
         QShortcut(QKeySequence("R"), self, self._show_readings)
         QShortcut(QKeySequence("A"), self, self._acknowledge)
         QShortcut(QKeySequence("V"), self, self._request_device)
@@ -385,6 +398,85 @@ class LiveView(QWidget):
         QShortcut(QKeySequence("Ctrl+Left"), self, self.music.previous_requested.emit)
         QShortcut(QKeySequence("Ctrl+Up"), self, lambda: self._nudge_volume(5))
         QShortcut(QKeySequence("Ctrl+Down"), self, lambda: self._nudge_volume(-5))
+
+    # the tabs built when first shown ---------------------------------------------------------
+    def _lazy_page(self, name: str, title: str, *, margin: int) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, margin, 0, 0)
+        self._pages[name] = page
+        self._layouts[name] = layout
+        self.tabs.addTab(page, title)
+        return page
+
+    def built(self, name: str) -> bool:
+        """Whether the tab `name` (NOTES, READINGS, CHART, RECORD) is built; builds nothing."""
+        return name in self._built
+
+    def build_tab(self, name: str) -> None:
+        """Build the tab `name` if it is not built yet, then say so (`tab_built`)."""
+        if name in self._built:
+            return
+        self._built.add(name)
+        layout = self._layouts[name]
+        if name == NOTES:
+            from kapsession.ui.event_list import EventList
+            from kapsession.ui.note_pad import NotePadWidget
+
+            self._note_pad = NotePadWidget()
+            self._events = EventList()
+            splitter = QSplitter(Qt.Orientation.Horizontal)
+            splitter.setChildrenCollapsible(False)
+            splitter.addWidget(self._note_pad)
+            splitter.addWidget(self._events)
+            splitter.setStretchFactor(0, 3)
+            splitter.setStretchFactor(1, 2)
+            layout.addWidget(splitter)
+        elif name == READINGS:
+            from kapsession.ui.readings_table import ReadingsTable
+
+            self._readings = ReadingsTable()
+            layout.addWidget(self._readings)
+        elif name == CHART:
+            from kapsession.ui.vitals_chart import VitalsChart
+
+            self._chart = VitalsChart()
+            layout.addWidget(self._chart)
+        self.tab_built.emit(name)  # RECORD: its page comes from the notes controller
+
+    def show_tab(self, name: str) -> None:
+        """Bring the tab `name` into view, built if it is not yet."""
+        self.build_tab(name)
+        self.tabs.setCurrentWidget(self._pages[name])
+
+    def _build_shown(self) -> None:
+        for name, page in self._pages.items():
+            if self.tabs.currentWidget() is page:
+                self.build_tab(name)
+
+    @property
+    def note_pad(self) -> NotePadWidget:
+        self.build_tab(NOTES)
+        assert self._note_pad is not None
+        return self._note_pad
+
+    @property
+    def events(self) -> EventList:
+        self.build_tab(NOTES)
+        assert self._events is not None
+        return self._events
+
+    @property
+    def readings(self) -> ReadingsTable:
+        self.build_tab(READINGS)
+        assert self._readings is not None
+        return self._readings
+
+    @property
+    def chart(self) -> VitalsChart:
+        self.build_tab(CHART)
+        assert self._chart is not None
+        return self._chart
 
     # filling ------------------------------------------------------------------------------
     def set_session(
@@ -520,12 +612,12 @@ class LiveView(QWidget):
 
     def show_notes(self) -> None:
         """N: the Notes tab, with the keys in the box of the session notes."""
-        self.tabs.setCurrentWidget(self.notes_page)
+        self.show_tab(NOTES)
         self.note_pad.show_pad("record")
 
     def show_private_notes(self) -> None:
         """Shift+N: the Notes tab on the private pad."""
-        self.tabs.setCurrentWidget(self.notes_page)
+        self.show_tab(NOTES)
         self.note_pad.show_pad("private")
 
     def set_record_page(self, page: QWidget) -> None:
@@ -535,7 +627,7 @@ class LiveView(QWidget):
         scroll.setWidget(page)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.record_layout.addWidget(scroll)
+        self._layouts[RECORD].addWidget(scroll)
 
     def set_quick_markers(self, markers: Sequence[QuickMarker]) -> None:
         """One key per quick marker (1-9, 0), live while the Notes tab is shown and the keys
@@ -578,7 +670,7 @@ class LiveView(QWidget):
         self.checkin_form.focus_first()
 
     def _show_readings(self) -> None:
-        self.tabs.setCurrentWidget(self.readings)
+        self.show_tab(READINGS)
         self.readings.setFocus()
 
     def _acknowledge(self) -> None:
@@ -603,7 +695,8 @@ class LiveView(QWidget):
     def _escape(self) -> None:
         """Esc takes the keys out of a text box, so single-key shortcuts work again."""
         focus = QApplication.focusWidget()
-        if focus is self.marker or focus in self.note_pad.inputs.values():
+        pad = self._note_pad
+        if focus is self.marker or (pad is not None and focus in pad.inputs.values()):
             assert focus is not None
             focus.clearFocus()
             self.setFocus()

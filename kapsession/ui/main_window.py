@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -46,6 +46,8 @@ class BusyScreen(QWidget):
 
 
 class MainWindow(QMainWindow):
+    history_back_requested = Signal()  # the history's Back (the history built when first used)
+
     def __init__(self, *, training: bool) -> None:
         super().__init__()
         title = "kapsession"
@@ -79,6 +81,7 @@ class MainWindow(QMainWindow):
             from kapsession.ui.client_history_view import ClientHistoryView
 
             self._history_view = ClientHistoryView()
+            self._history_view.back_requested.connect(self.history_back_requested)
             self.stack.addWidget(self._history_view)
         return self._history_view
 

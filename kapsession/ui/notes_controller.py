@@ -8,6 +8,10 @@ or on the pad) and the music's `music_logged`. The session's log and
 notes are read in full when it opens, when its status changes (signed, read again) and after a
 read that failed (tried again after 10 s, or at once when something new is written); never on
 a timer.
+
+The Notes tab and the session note page are built when first shown (`LiveView.tab_built`): the
+log and the pads' entries are read, and the session note shown, only once their tab is built;
+until then nothing of theirs is read or drawn.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -30,8 +34,10 @@ from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.notepad import NotePad
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_state import EntryKind
-from kapsession.ui.live_view import LiveView
-from kapsession.ui.session_note_controller import SessionNoteController
+from kapsession.ui.live_view import NOTES, RECORD, LiveView
+
+if TYPE_CHECKING:
+    from kapsession.ui.session_note_controller import SessionNoteController
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +67,9 @@ class NotesController(QObject):
         self.clock = clock
         self.templates = templates
         self._signing = notes
+        self._markers = tuple(markers)
         self._therapy_signed = False
-        self.session_note = SessionNoteController(notes, templates, clock, parent=self)
-        self.session_note.record_signed.connect(self.signed)
-        view.set_record_page(self.session_note.page)
+        self._session_note: SessionNoteController | None = None  # built with its tab
         self.pad: NotePad | None = None
         self._staff_names: dict[uuid.UUID, str] = {}
         self._log: LiveLog | None = None  # None until read (or after a read that failed)
@@ -72,16 +77,62 @@ class NotesController(QObject):
         self._private: list[PrivateNoteRecord] = []
         self._retry_at = 0.0  # monotonic seconds: when a failed read may be tried again
         self._locked: bool | None = None
-        view.note_pad.set_markers(markers)
         view.set_quick_markers(markers)
+        view.quick_marker_pressed.connect(self._marker)
+        view.tab_built.connect(self._tab_built)
+        for name in (NOTES, RECORD):
+            if view.built(name):
+                self._tab_built(name)
+
+    @property
+    def session_note(self) -> SessionNoteController:
+        """The session note page's controller (its tab built if it was not)."""
+        self.view.build_tab(RECORD)
+        assert self._session_note is not None
+        return self._session_note
+
+    def _tab_built(self, name: str) -> None:
+        if name == NOTES:
+            self._bind_pads()
+        elif name == RECORD:
+            self._build_session_note()
+
+    def _bind_pads(self) -> None:
+        """The Notes tab was built: its widgets wired, then filled if a session is open."""
+        view = self.view
         note_pad = view.note_pad
+        note_pad.set_markers(self._markers)
         note_pad.commit_requested.connect(self._commit)
         note_pad.text_edited.connect(self._edited)
         note_pad.marker_requested.connect(self._marker)
         note_pad.undo_requested.connect(self._undo)
         note_pad.amend_requested.connect(self._amend)
-        view.quick_marker_pressed.connect(self._marker)
         view.events.amend_requested.connect(self._amend_from_log)
+        if self.pad is not None:
+            self._fill_pads(self.pad)
+
+    def _fill_pads(self, pad: NotePad) -> None:
+        for name in ("record", "private"):
+            self.view.note_pad.committed(name)
+            self.view.note_pad.restore_draft(name, pad.draft(name))
+        self._undo_offered(pad.last_entry is not None)
+        self._read()
+
+    def _build_session_note(self) -> None:
+        from kapsession.ui.session_note_controller import SessionNoteController
+
+        controller = SessionNoteController(self._signing, self.templates, self.clock, parent=self)
+        controller.record_signed.connect(self.signed)
+        self.view.set_record_page(controller.page)
+        self._session_note = controller
+        if self.pad is not None:
+            controller.show_session(self.pad.live.record, self.pad.live.acting_staff_id)
+
+    def set_acting_staff(self, staff_id: uuid.UUID | None) -> None:
+        """The staff member now at the screen: the session note's author and signer, if its
+        page is built (a page built later takes the session's acting staff member)."""
+        if self._session_note is not None:
+            self._session_note.set_acting_staff(staff_id)
 
     # opening and closing ------------------------------------------------------------------
     def open(self, live: LiveSession, staff_names: dict[uuid.UUID, str]) -> None:
@@ -96,17 +147,16 @@ class NotesController(QObject):
         self.pad = pad
         self._locked = None  # a new session: lock or unlock the pad on the first read
         self._therapy_signed = False
-        for name in ("record", "private"):
-            self.view.note_pad.committed(name)
-            self.view.note_pad.restore_draft(name, pad.draft(name))
-        self.view.note_pad.set_undo(False)
-        self.session_note.show_session(live.record, live.acting_staff_id)
-        self._read()
+        if self.view.built(NOTES):
+            self._fill_pads(pad)
+        if self._session_note is not None:
+            self._session_note.show_session(live.record, live.acting_staff_id)
 
     def close(self) -> None:
         """Save what is being typed, then let go of the session."""
-        if self.session_note.session_id() is not None:
-            self.session_note.save_draft()
+        page = self._session_note
+        if page is not None and page.session_id() is not None:
+            page.save_draft()
         if self.pad is not None:
             live = self.pad.live
             live.entries_added.disconnect(self._entries_added)
@@ -120,9 +170,10 @@ class NotesController(QObject):
     # reading ------------------------------------------------------------------------------
     def _read(self) -> None:
         """Read the log, the pads' entries and the signatures in full (on opening, and to
-        recover); a failure leaves the list as it was and is tried again later."""
+        recover); a failure leaves the list as it was and is tried again later. Only once the
+        Notes tab is built: it shows what is read."""
         pad = self.pad
-        if pad is None:
+        if pad is None or not self.view.built(NOTES):
             return
         live = pad.live
         try:
@@ -145,7 +196,10 @@ class NotesController(QObject):
             self._read()
 
     def _entries_added(self, kind: str, records: tuple[Any, ...]) -> None:
-        """Records a save returned: into the event list and the pads, no read."""
+        """Records a save returned: into the event list and the pads, no read (none before
+        the Notes tab is built: they are read with the rest then)."""
+        if not self.view.built(NOTES):
+            return
         if self._log is None:  # the last read failed: something new was written, try again
             self._read()
             return
@@ -160,7 +214,7 @@ class NotesController(QObject):
     def music_logged(self, event: MusicEventRecord) -> None:
         """A music event was written: its item joins the list in time order, no read."""
         pad = self.pad
-        if pad is None or event.session_id != pad.session_id:
+        if pad is None or event.session_id != pad.session_id or not self.view.built(NOTES):
             return
         if self._log is None:
             self._read()
@@ -217,12 +271,14 @@ class NotesController(QObject):
         pad = self.pad
         if pad is None:
             return
-        self.session_note.show_session(pad.live.record, pad.live.acting_staff_id)
+        if self._session_note is not None:
+            self._session_note.show_session(pad.live.record, pad.live.acting_staff_id)
         self._read()
 
     def session_changed(self, live: LiveSession) -> None:
         """The acting staff member changed (or the session's status): the session note page."""
-        self.session_note.show_session(live.record, live.acting_staff_id)
+        if self._session_note is not None:
+            self._session_note.show_session(live.record, live.acting_staff_id)
 
     def _participants(self) -> dict[uuid.UUID, str]:
         pad = self.pad
@@ -251,6 +307,8 @@ class NotesController(QObject):
             self.pad.undo()
 
     def _undo_offered(self, available: bool) -> None:
+        if not self.view.built(NOTES):
+            return  # the pad is filled when its tab is built
         pad = self.pad
         last = None if pad is None else pad.last_entry
         self.view.note_pad.set_undo(available and last is not None, last.label if last else "")

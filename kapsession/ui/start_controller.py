@@ -45,7 +45,7 @@ class StartController(QObject):
         start.start_session_requested.connect(self._on_start_session)
         start.resume_requested.connect(self.open_requested)
         start.history_requested.connect(self._on_history)
-        window.history_view.back_requested.connect(self._on_history_back)
+        window.history_back_requested.connect(self._on_history_back)  # built when first used
 
     # the lists ----------------------------------------------------------------------------
     def refresh(self) -> None:

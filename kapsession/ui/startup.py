@@ -15,6 +15,7 @@ nurse (the data could not be opened), after which nothing else happens.
 from __future__ import annotations
 
 import builtins
+import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,6 +65,15 @@ def _plain_imports() -> Iterator[None]:
         builtins.__import__ = hooked
 
 
+def _collect_from_now_on() -> None:
+    """Turn Python's garbage collector back on after the start-up (`kapsession.__main__` held it
+    off). What the start-up made stays (modules, Qt wrappers, the mapped classes): it is moved
+    out of the collector's reach (`gc.freeze`) rather than scanned at the first collection."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 class Startup(QObject):
     painted = Signal()  # the first frame is on screen; nothing heavy is imported yet
     ready = Signal(object)  # the AppController, the start screen's lists filled
@@ -105,10 +115,9 @@ class Startup(QObject):
     def _open(self) -> None:
         with _plain_imports():  # what the window needs after its first frame
             from kapsession.services.context import open_data, upgrade
-            from kapsession.ui import (  # noqa: F401  (built by MainWindow when first used)
+            from kapsession.ui import (  # noqa: F401  (the live screen: built by the controller)
                 app_controller,
                 backup_notice,
-                client_history_view,
                 live_view,
             )
 
@@ -152,9 +161,11 @@ class Startup(QObject):
         self.controller = AppController(self.window, context, training=self.paths.training)
         self._backup = start_daily_backup(self.window, context)
         log.info("start screen ready")
+        _collect_from_now_on()
         self.ready.emit(self.controller)
 
     def _fail(self, message: str) -> None:
+        _collect_from_now_on()
         log.error("cannot open data: %s", message)
         self.failed.emit(message)
 

@@ -19,7 +19,9 @@ by then (none, as it should be); `screens`, the screens shown one after the othe
 (loading)` while the client list says it is loading, `updating` while the database is being
 updated); `busy_messages`, what the blocking screen said; `responsive_while_updating`, for each
 time it was shown, whether the UI thread went on handling events meanwhile (the update runs off
-it); `clients`, how many clients the list shows.
+it); `clients`, how many clients the list shows; `collecting_at_paint` and `collecting`, whether
+Python's garbage collector was on at the first frame (no: held off during the start-up) and
+once the window was ready (yes).
 
 It stores nothing that the same start by hand would not: `live` opens a session that is
 already live, exactly as Resume does (which writes any phase change it missed while closed).
@@ -28,6 +30,7 @@ Unset (as in every clinic), nothing here runs.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -106,6 +109,7 @@ def arm_startup(app: QApplication, window: MainWindow, mode: str, startup: Start
         seen["paints_before"] = paints.count
         seen["first_frame"] = screen_of(window)
         seen["heavy_at_paint"] = [name for name in HEAVY if name in sys.modules]
+        seen["collecting_at_paint"] = gc.isenabled()
         note_screen()
         window.stack.currentChanged.connect(lambda _index: note_screen())
 
@@ -148,6 +152,8 @@ def _report(
             busy_messages=seen.get("busy_messages", []),
             responsive_while_updating=seen.get("responsive_while_updating", []),
             clients=_client_count(window),
+            collecting_at_paint=seen.get("collecting_at_paint"),
+            collecting=gc.isenabled(),
         )
     print(json.dumps(line), flush=True)
     app.exit(0 if window.isVisible() and (mode != "live" or screen == "live") else 1)

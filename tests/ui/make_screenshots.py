@@ -27,6 +27,7 @@ from kapsession.ui.app_controller import AppController
 from kapsession.ui.discharge_dialog import DischargeDialog
 from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.formatting import local_time
+from kapsession.ui.live_view import CHART, READINGS
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.theme import apply_room_theme
 
@@ -141,9 +142,9 @@ def individual(folder: Path, data: Path) -> None:
     view.tabs.setCurrentIndex(0)
     room.controller.nurse._on_checkin_requested()  # C: the form on T+45, prefilled
     save(room.window, folder, "1-live-checkin-T45")
-    view.tabs.setCurrentWidget(view.readings)
+    view.show_tab(READINGS)
     save(room.window, folder, "2-readings")
-    view.tabs.setCurrentWidget(view.chart)
+    view.show_tab(CHART)
     save(room.window, folder, "3-vitals-chart")
     # the therapist's notes beside the event list: notes, quick markers, an amendment, an undo
     pad = room.controller.notes

@@ -23,6 +23,7 @@ from kapsession.ui import theme
 from kapsession.ui.discharge_dialog import DischargeDialog
 from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.formatting import local_time
+from kapsession.ui.live_view import CHART, READINGS
 from kapsession.ui.readings_table import COLUMN_INDEX
 from kapsession.ui.vitals_chart import BP_BAR, HR_LINE, SPO2_LINE
 
@@ -105,7 +106,7 @@ def test_a_full_set_by_keyboard_only(app: RunningApp) -> None:
     assert not form.problems.isVisible()
     # And R shows it in the readings table, G on the chart at minute 55
     app.key(Qt.Key.Key_R)
-    assert app.live_view.tabs.currentWidget() is app.live_view.readings
+    assert app.live_view.readings.isVisible()
     last = row_cells(app)[-1]
     assert (last["time"], last["checkin"], last["bp"], last["hr"], last["spo2"]) == (
         at_minute(55), "T+15", "138/86", "88", "97",
@@ -114,7 +115,7 @@ def test_a_full_set_by_keyboard_only(app: RunningApp) -> None:
     assert (last["dissociation"], last["nausea"], last["suds"]) == ("2", "3", "4")
     app.key(Qt.Key.Key_G)
     chart = app.live_view.chart
-    assert app.live_view.tabs.currentWidget() is chart
+    assert chart.isVisible()
     bars = [[(p.x(), p.y()) for p in s.points()] for s in chart.series_of(BP_BAR)]
     assert bars[-1] == [(55.0, 86.0), (55.0, 138.0)]
     assert (55.0, 88.0) in [(p.x(), p.y()) for s in chart.series_of(HR_LINE) for p in s.points()]
@@ -564,13 +565,13 @@ def chart_minutes(app: RunningApp) -> list[int]:
     """The minutes with a blood pressure bar on the chart, to the minute (its tab shown: a
     chart out of sight is drawn when it comes into view)."""
     view = app.live_view
-    view.tabs.setCurrentWidget(view.chart)
+    view.show_tab(CHART)
     return [round(s.points()[0].x()) for s in view.chart.series_of(BP_BAR)]
 
 
 def readings_bp(app: RunningApp) -> list[str]:
     """The blood pressures in the readings table, its tab shown."""
-    app.live_view.tabs.setCurrentWidget(app.live_view.readings)
+    app.live_view.show_tab(READINGS)
     return [row["bp"] for row in row_cells(app)]
 
 

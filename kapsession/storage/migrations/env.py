@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from kapsession.storage.models import Base
+from kapsession.storage.models import with_postgresql_options
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -13,7 +13,7 @@ if connection is None:  # pragma: no cover - only used through the package's own
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=with_postgresql_options(),
     render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
     compare_type=True,
 )
