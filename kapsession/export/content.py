@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from kapsession.domain.corrections import effective
 from kapsession.domain.protocol import Protocol
 from kapsession.domain.protocol_file import parse_protocol
-from kapsession.records.corrections import effective
 from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,

@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kapsession.domain.corrections import entry_states
 from kapsession.domain.vitals import READING_FIELDS
 from kapsession.export.content import ExportContent
 from kapsession.export.text import checkin_label, number_text, others_scrubber
-from kapsession.records.corrections import entry_states
 from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,

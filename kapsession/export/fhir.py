@@ -34,11 +34,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
+from kapsession.domain.corrections import Correctable, EntryState, Version, versions
 from kapsession.domain.scales import SCALES
 from kapsession.export.content import ExportContent
-from kapsession.records.corrections import Correctable, EntryState
 from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,
@@ -105,9 +105,6 @@ SYSTOLIC = VitalCode("systolic_mmhg", (("8480-6", "Systolic blood pressure"),), 
 DIASTOLIC = VitalCode("diastolic_mmhg", (("8462-4", "Diastolic blood pressure"),), "mmHg", "mm[Hg]")
 SCALE_FIELDS = ("moaas", "rass", "dissociation", "nausea", "suds")
 
-_STATUS_TEXT = {"corrected": "corrected", "withdrawn": "withdrawn (entered in error)"}
-
-
 # --- public API -------------------------------------------------------------------------------
 
 
@@ -130,34 +127,28 @@ C = TypeVar("C", bound=Correctable)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class _Version(Generic[T]):
-    """A row as it goes into the export: standing, standing after a correction, or withdrawn."""
-
-    row: T
-    state: str  # "final" | "corrected" | "withdrawn"
-    reason: str | None = None
-    changed_at: datetime | None = None
-
-
-def _versions(rows: Sequence[C]) -> list[_Version[C]]:
+def _versions(rows: Sequence[C]) -> list[Version[C]]:
     """The rows to export, in their order: standing ones, and withdrawn ones marked as such;
     rows replaced by a correction drop out (the correction carries the reason)."""
-    successor = {r.corrects_id: r for r in rows if r.corrects_id is not None}
-    out: list[_Version[C]] = []
-    for row in rows:
-        if row.voids:
-            continue  # the withdrawal itself; its target is exported as withdrawn
-        later = successor.get(row.id)
-        if later is not None:
-            if later.voids:
-                out.append(_Version(row, "withdrawn", later.correction_reason, later.recorded_at))
-            continue
-        if row.corrects_id is not None:
-            out.append(_Version(row, "corrected", row.correction_reason, row.recorded_at))
-        else:
-            out.append(_Version(row, "final"))
-    return out
+    return [v for v in versions(rows) if v.state is not EntryState.AMENDED]
+
+
+def _fhir_status(version: Version[Any]) -> str:
+    """The status FHIR gives a version: final, corrected (it corrects an earlier entry) or
+    entered-in-error (withdrawn)."""
+    if version.state is EntryState.WITHDRAWN:
+        return "entered-in-error"
+    return "corrected" if version.corrects else "final"
+
+
+def _change(version: Version[Any]) -> tuple[str, str | None, datetime] | None:
+    """What a narrative says of a version not as first written: (what, why, when); None for
+    one that is."""
+    if version.state is EntryState.WITHDRAWN and version.changed_at is not None:
+        return "withdrawn (entered in error)", version.reason, version.changed_at
+    if version.corrects:
+        return "corrected", version.correction_reason, version.row.recorded_at
+    return None
 
 
 # --- small JSON pieces ------------------------------------------------------------------------
@@ -234,12 +225,21 @@ def _items(lines: Iterable[str]) -> str:
     return "<ul>" + "".join(f"<li>{line}</li>" for line in rows) + "</ul>" if rows else ""
 
 
-def _state_note(version: _Version[Any]) -> str:
+def _state_tag(version: Version[Any]) -> str:
+    """ " [corrected: why]" or " [withdrawn (entered in error): why]" for a plain-text line; ""
+    for a version as first written."""
+    change = _change(version)
+    return "" if change is None else f" [{change[0]}: {change[1] or ''}]"
+
+
+def _state_note(version: Version[Any]) -> str:
     """The state of a corrected or withdrawn row, with the reason, for a narrative line."""
-    if version.state == "final":
+    change = _change(version)
+    if change is None:
         return ""
-    reason = f": {version.reason}" if version.reason else ""
-    return f" — <i>{_STATUS_TEXT[version.state]}{_esc(reason)}</i>"
+    what, why, _when = change
+    reason = f": {why}" if why else ""
+    return f" — <i>{what}{_esc(reason)}</i>"
 
 
 # --- reading text for narratives --------------------------------------------------------------
@@ -401,7 +401,7 @@ class _BundleBuilder:
         doses = sorted(_versions(self.c.doses), key=lambda v: (v.row.occurred_at, str(v.row.id)))
         return [self._administration(v) for v in doses]
 
-    def _administration(self, version: _Version[DoseRecord]) -> Json:
+    def _administration(self, version: Version[DoseRecord]) -> Json:
         dose = version.row
         medication = dose.medication or self.c.protocol.dosing.medication.value
         route = dose.route or self.c.protocol.dosing.route.value
@@ -409,7 +409,7 @@ class _BundleBuilder:
             "resourceType": "MedicationAdministration",
             "id": str(dose.id),
             "identifier": _entry_identifier(dose.id),
-            "status": "entered-in-error" if version.state == "withdrawn" else "completed",
+            "status": "entered-in-error" if version.state is EntryState.WITHDRAWN else "completed",
             # RxNorm codes are left out on purpose: not verified here, and a wrong code is
             # worse than text.
             "medicationCodeableConcept": {"text": medication},
@@ -442,13 +442,15 @@ class _BundleBuilder:
             }
         return resource
 
-    def _correction_notes(self, version: _Version[Any]) -> list[str]:
-        if version.state == "final" or version.changed_at is None:
+    def _correction_notes(self, version: Version[Any]) -> list[str]:
+        change = _change(version)
+        if change is None:
             return []
-        reason = version.reason or "no reason given"
-        if version.state == "corrected":
-            return [f"Corrects an earlier entry (at {_instant(version.changed_at)}): {reason}"]
-        return [f"Withdrawn as entered in error (at {_instant(version.changed_at)}): {reason}"]
+        _what, why, when = change
+        reason = why or "no reason given"
+        if version.state is EntryState.WITHDRAWN:
+            return [f"Withdrawn as entered in error (at {_instant(when)}): {reason}"]
+        return [f"Corrects an earlier entry (at {_instant(when)}): {reason}"]
 
     def observations(self) -> list[tuple[Json, list[Json]]]:
         """Each reading as a check-in Observation grouping one Observation per measurement."""
@@ -457,11 +459,9 @@ class _BundleBuilder:
         )
         return [self._reading(v) for v in readings]
 
-    def _reading(self, version: _Version[ObservationRecord]) -> tuple[Json, list[Json]]:
+    def _reading(self, version: Version[ObservationRecord]) -> tuple[Json, list[Json]]:
         row = version.row
-        status = {"final": "final", "corrected": "corrected", "withdrawn": "entered-in-error"}[
-            version.state
-        ]
+        status = _fhir_status(version)
         performer = self.staff_ref(row.recorded_by_id)
         notes = self._correction_notes(version)
         if row.is_late:
@@ -554,9 +554,7 @@ class _BundleBuilder:
         """The psychotherapy notes as a restricted DocumentReference (text/plain attachment)."""
         versions = sorted(_versions(notes), key=lambda v: (v.row.occurred_at, str(v.row.id)))
         lines = [
-            f"{_instant(v.row.occurred_at)}"
-            + (f" [{_STATUS_TEXT[v.state]}: {v.reason or ''}]" if v.state != "final" else "")
-            + f"\n{v.row.text.strip()}"
+            f"{_instant(v.row.occurred_at)}" + _state_tag(v) + f"\n{v.row.text.strip()}"
             for v in versions
         ]
         text = (
@@ -835,7 +833,7 @@ class _BundleBuilder:
                 if signature
                 else "<p><i>Not signed.</i></p>"
             )
-            state = f"<p>{_state_note(v)}</p>" if v.state != "final" else ""
+            state = f"<p>{_state_note(v)}</p>" if _change(v) is not None else ""
             section: Json = {"title": title, "text": _div(_paragraphs(note.text) + state + footer)}
             author = self.staff_ref(note.author_id)
             if author is not None:

@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from kapsession.domain.corrections import EntryState, Version, versions
 from kapsession.export.content import ExportContent
 from kapsession.export.print_style import (
     ACCENT,
@@ -32,7 +33,6 @@ from kapsession.export.print_style import (
     since_dose,
     zone_text,
 )
-from kapsession.records.corrections import Correctable, EntryState
 from kapsession.records.entries import (
     ALDRETE_ITEM_KEYS,
     LATE_ENTRY_AFTER,
@@ -79,64 +79,28 @@ td.small {{ font-size: {TABLE_PT}pt; color: {GREY}; }}
 """
 
 
-R = TypeVar("R", bound=Correctable)
-T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Marked(Generic[T]):
-    """One row as a clinical document shows it: standing, amended or withdrawn, and why."""
-
-    row: T
-    state: str = ""  # "" standing | "amended" | "withdrawn"
-    reason: str = ""
-    replaced_at: datetime | None = None  # when the correction was written
-    corrects: bool = False  # this row is itself a correction of an earlier one
-    correction_reason: str = ""
-
-
-def marked(rows: Iterable[R]) -> list[Marked[R]]:
-    """Every row but the voiding ones (their reason goes on the row they withdraw)."""
-    items = list(rows)
-    by_original = {r.corrects_id: r for r in items if r.corrects_id is not None}
-    out: list[Marked[R]] = []
-    for row in items:
-        if row.voids:
-            continue
-        correction = by_original.get(row.id)
-        state = "" if correction is None else "withdrawn" if correction.voids else "amended"
-        out.append(
-            Marked(
-                row=row,
-                state=state,
-                reason="" if correction is None else correction.correction_reason or "",
-                replaced_at=None if correction is None else correction.recorded_at,
-                corrects=row.corrects_id is not None,
-                correction_reason=row.correction_reason or "" if row.corrects_id else "",
-            )
-        )
-    return out
-
-
-def _history_note(item: Marked[Any], when: Callable[[datetime], str] = clock_time) -> str:
+def _history_note(item: Version[Any], when: Callable[[datetime], str] = clock_time) -> str:
     """What happened to an entry, in the accent colour so it is not missed: amended or
     withdrawn (when, and why), or a correction of an earlier entry (written when, and why)."""
     parts = []
-    if item.state:
-        at = f" {when(item.replaced_at)}" if item.replaced_at else ""
-        label = "Amended" if item.state == "amended" else "Withdrawn"
-        parts.append(f'<span class="flag">{label}{at}:</span> {esc(item.reason)}')
+    if item.state is not EntryState.STANDING:
+        at = f" {when(item.changed_at)}" if item.changed_at else ""
+        label = "Amended" if item.state is EntryState.AMENDED else "Withdrawn"
+        parts.append(f'<span class="flag">{label}{at}:</span> {esc(item.reason or "")}')
     if item.corrects:
         written = when(item.row.recorded_at)
         parts.append(
             f'<span class="flag">Correction, written {written}:</span> '
-            f"{esc(item.correction_reason)}"
+            f"{esc(item.correction_reason or '')}"
         )
     return "<br/>".join(parts)
 
 
-def _cell(text: str, item: Marked[Any] | None = None, css: str = "") -> str:
-    classes = " ".join(c for c in (css, "struck" if item and item.state else "") if c)
+def _cell(text: str, item: Version[Any] | None = None, css: str = "") -> str:
+    struck = item is not None and item.state is not EntryState.STANDING
+    classes = " ".join(c for c in (css, "struck" if struck else "") if c)
     attr = f' class="{classes}"' if classes else ""
     return f"<td{attr}>{text}</td>"
 
@@ -214,7 +178,7 @@ class RecordHtml:
     def who(self, staff_id: uuid.UUID | None) -> str:
         return esc(self.c.staff_name(staff_id))
 
-    def history(self, item: Marked[Any]) -> str:
+    def history(self, item: Version[Any]) -> str:
         return _history_note(item, self.when)
 
     def t(self, when: datetime) -> str:
@@ -337,7 +301,7 @@ class RecordHtml:
     def doses(self) -> str:
         c = self.c
         rows: list[tuple[datetime, str]] = []
-        for item in marked(c.doses):
+        for item in versions(c.doses):
             d = item.row
             what = "Booster" if d.kind == "booster" else "Dose"
             amount = f"{d.dose_mg:g} mg" if d.dose_mg is not None else "amount not recorded"
@@ -369,7 +333,7 @@ class RecordHtml:
                     + "</tr>",
                 )
             )
-        for event_item in marked(e for e in c.events if e.kind in _DOSE_EVENT_KINDS):
+        for event_item in versions(e for e in c.events if e.kind in _DOSE_EVENT_KINDS):
             e = event_item.row
             label = esc(e.label or e.kind.replace("_", " "))
             message = e.detail.get("message", "") if e.kind.startswith("hold_dose") else ""
@@ -418,7 +382,7 @@ class RecordHtml:
         return table + summary
 
     def vitals(self, chart_size: tuple[float, float] | None) -> str:
-        items = marked(self.c.observations)
+        items = versions(self.c.observations)
         with_vitals = [i for i in items if _has_any(i.row, _VITAL_FIELDS)]
         has_temp = any(i.row.values.get("temperature_c") is not None for i in with_vitals)
         rows = []
@@ -484,7 +448,7 @@ class RecordHtml:
             )
         return body
 
-    def _recorded(self, item: Marked[ObservationRecord]) -> str:
+    def _recorded(self, item: Version[ObservationRecord]) -> str:
         o = item.row
         parts = [self.who(o.recorded_by_id)]
         if o.is_late and not item.corrects:
@@ -496,7 +460,7 @@ class RecordHtml:
     def scales(self) -> str:
         items = [
             i
-            for i in marked(self.c.observations)
+            for i in versions(self.c.observations)
             if _has_any(i.row, _SCALE_FIELDS) or i.row.values.get("comment")
         ]
         if not items:
@@ -566,7 +530,7 @@ class RecordHtml:
         )
 
     def discharge(self) -> str:
-        items = marked(self.c.discharges)
+        items = versions(self.c.discharges)
         if not items:
             return _section("Discharge", _none("No discharge check was recorded."))
         labels = {i.key: i.label for i in self.c.protocol.discharge.checklist}
@@ -616,7 +580,7 @@ class RecordHtml:
             history = self.history(item)
             if history:
                 facts.append(("History", history))
-            style = ' class="struck"' if item.state else ""
+            style = ' class="struck"' if item.state is not EntryState.STANDING else ""
             rows = "".join(
                 f'<tr><td class="label" width="15%">{esc(k)}</td><td{style}>{v}</td></tr>'
                 for k, v in facts
@@ -647,7 +611,7 @@ class RecordHtml:
         return _section("Session note", "".join(parts))
 
     def note_entries(self) -> str:
-        items = marked(n for n in self.c.notes if n.kind == "entry")
+        items = versions(n for n in self.c.notes if n.kind == "entry")
         if not items:
             return _section("Notes during the session", _none("No notes were written."))
         rows = []
@@ -825,7 +789,7 @@ class RecordHtml:
                 title, f'<p class="small">{esc(intro)}</p>' + _none("There are none.")
             )
         rows = []
-        for item in sorted(marked(notes), key=lambda i: i.row.occurred_at):
+        for item in sorted(versions(notes), key=lambda i: i.row.occurred_at):
             n = item.row
             by = "<br/>".join(p for p in (self.who(n.author_id), self.history(item)) if p)
             rows.append(

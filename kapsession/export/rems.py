@@ -35,6 +35,7 @@ from typing import TypeVar
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 
+from kapsession.domain.corrections import effective
 from kapsession.domain.protocol import Anchor, CheckinSpec, Medication, Protocol, Route
 from kapsession.export.content import ExportContent, ExportRefused
 from kapsession.export.print_style import (
@@ -51,7 +52,6 @@ from kapsession.export.print_style import (
     pdf_bytes,
     since_dose,
 )
-from kapsession.records.corrections import effective
 from kapsession.records.entries import DoseRecord, ObservationRecord
 
 FORTY_MINUTES = 40

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Protocol, TypeVar
 
+from kapsession.domain.corrections import Correctable, EntryState, entry_states
 from kapsession.domain.scales import SCALES
 from kapsession.export.content import REDACTED, ExportContent
-from kapsession.records.corrections import Correctable, EntryState, entry_states
 from kapsession.records.entries import (
     ALDRETE_ITEM_KEYS,
     AlertRecord,

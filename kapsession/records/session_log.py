@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from kapsession.records.corrections import EntryState
+from kapsession.domain.corrections import EntryState
 from kapsession.records.entries import is_late
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kapsession.records.corrections import EntryState
+from kapsession.domain.corrections import EntryState
 from kapsession.records.entries import AlertRecord, MusicEventRecord
 from kapsession.records.session_log import LogItem, log_order
 from kapsession.services.session_state import EntryKind

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kapsession.domain.clock import Clock
+from kapsession.domain.corrections import effective
 from kapsession.domain.note_templates import NoteTemplate, Prefill
-from kapsession.records.corrections import effective
 from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from kapsession.domain.corrections import effective
 from kapsession.domain.protocol import Protocol
-from kapsession.records.corrections import effective
 from kapsession.records.entries import (
     AcknowledgementRecord,
     AlertRecord,

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
+from kapsession.domain.corrections import effective
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
-from kapsession.records.corrections import effective
 from kapsession.records.entries import (
     AcknowledgementRecord,
     AlertRecord,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from kapsession.records.corrections import effective
+from kapsession.domain.corrections import effective
 from kapsession.records.entries import ALDRETE_ITEM_KEYS, DischargeAssessmentRecord, EventRecord
 from kapsession.records.errors import AlreadyDone, StorageError
 from kapsession.storage.audit import write_audit

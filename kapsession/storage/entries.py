@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as OrmSession
 
-from kapsession.records.corrections import effective
+from kapsession.domain.corrections import effective
 from kapsession.records.entries import DoseRecord, EventRecord
 from kapsession.records.errors import EntryTimeInvalid, NotFound, RecordLocked, StorageError
 from kapsession.storage.audit import audit_correction, write_audit

@@ -13,8 +13,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from kapsession.domain.corrections import entry_states
 from kapsession.domain.vitals import Reading
-from kapsession.records.corrections import entry_states
 from kapsession.records.entries import (
     AlertRecord,
     DoseRecord,

@@ -65,7 +65,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.records.corrections import EntryState
+from kapsession.domain.corrections import EntryState
 from kapsession.records.session_log import LogItem, LogKind, filtered, log_order
 from kapsession.ui import theme
 from kapsession.ui.formatting import local_time

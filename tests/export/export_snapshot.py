@@ -6,8 +6,11 @@ the exports can be checked byte for byte (not a test; run before and after the c
 
 The demo sessions (`kapsession.services.demo.populate`) are written to a fresh database with a
 fixed clock and seeded ids (`uuid.uuid4` replaced before kapsession is imported: the records'
-ids appear in the exports), so two runs of the same code write the same files. Each session is
-exported in every format for each participant, with and without the private notes. Qt writes
+ids appear in the exports), so two runs of the same code write the same files. The one session
+the demo leaves unsigned then gets a correction of every kind (`correct`): a reading corrected
+and one withdrawn, the dose corrected, a marker withdrawn, a note amended and one withdrawn, a
+private note amended, so that the exports show amended and withdrawn entries too. Each session
+is exported in every format for each participant, with and without the private notes. Qt writes
 the time of writing and random ids into every PDF: `compare` leaves those out (the information
 dictionary's dates, the XMP metadata's dates and ids, the trailer's id) and compares the rest
 byte for byte.
@@ -26,6 +29,7 @@ import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
 FORMATS = ("pdf", "md", "csv", "fhir", "rems")
@@ -71,6 +75,7 @@ def write(out_dir: Path) -> int:
         context = open_context(resolve_paths(data_dir=Path(tmp), environ={}), clock=clock)
         try:
             sessions = populate(context.service, NOW)
+            correct(context, sessions[-1].id)
             for number, demo in enumerate(sessions, start=1):
                 for who in demo.participants:
                     for private in (False, True):
@@ -102,6 +107,57 @@ def write(out_dir: Path) -> int:
             context.close()
     print(f"wrote {written} files to {out_dir}")
     return 0
+
+
+def correct(context: Any, session_id: uuid.UUID) -> None:
+    """A correction of every kind on one (unsigned) session, written a day after it."""
+    from datetime import timedelta
+
+    from kapsession.storage.notes import NoteRepository
+
+    service = context.service
+    record = service.sessions.get(session_id)
+    at = (record.ended_at or NOW) + timedelta(hours=2)
+    nurse = record.nurse_id
+    readings = service.checkins.observations(session_id)
+    fixed = service.checkins.correct_checkin(
+        readings[1].id,
+        {"bp": "128/82", "heart_rate_bpm": "76", "spo2_pct": "97"},
+        reason="Transcribed from the wrong line of the paper chart",
+        recorded_at=at,
+        on_room_air=True,
+        by=nurse,
+    )
+    assert fixed.saved, fixed.problems
+    service.checkins.void_checkin(
+        readings[-1].id, reason="Entered for the wrong client", recorded_at=at, by=nurse
+    )
+    (dose, *_) = service.entries.doses(session_id)
+    service.checkins.correct_dose(
+        dose.id, reason="Lot number misread", recorded_at=at, lot_number="KX-2291-B", by=nurse
+    )
+    markers = [e for e in service.entries.events(session_id) if e.kind == "marker"]
+    service.entries.correct_event(
+        markers[0].id, reason="Marked in the wrong session", recorded_at=at, voids=True, by=nurse
+    )
+    notes = NoteRepository(service.database)
+    entries = notes.notes(session_id, kinds=["entry"])
+    therapist = record.therapist_id
+    notes.amend_entry(
+        entries[0].id,
+        entries[0].text + " (then quiet for a while)",
+        reason="Completed the note",
+        recorded_at=at,
+        by=therapist,
+    )
+    notes.amend_entry(
+        entries[-1].id, None, reason="Written in the wrong note", recorded_at=at, voids=True
+    )
+    private = notes.private_notes(session_id)
+    if private:
+        notes.amend_private(
+            private[0].id, private[0].text + " Revisit.", reason="Added a plan", recorded_at=at
+        )
 
 
 def _comparable(path: Path) -> bytes:

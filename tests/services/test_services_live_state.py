@@ -17,7 +17,7 @@ from typing import Any
 
 from services_support import ALL_YES, FULL_ALDRETE, START, Room, minutes, run_until
 
-from kapsession.records.corrections import EntryState
+from kapsession.domain.corrections import EntryState
 from kapsession.services.live_log import LiveLog
 from kapsession.services.live_session import LiveSession
 from kapsession.services.notepad import NotePad

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from services_support import START, Room, run_until
 
-from kapsession.records.corrections import EntryState, effective
+from kapsession.domain.corrections import EntryState, effective
 from kapsession.records.session_log import LogKind
 from kapsession.services.notepad import NotePad
 from kapsession.storage.notes import NoteRepository

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Uuid, bindparam, event, select, text
 from sqlalchemy.exc import DBAPIError
 
+from kapsession.domain.corrections import effective
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import Reading, alerts_for
-from kapsession.records.corrections import effective
 from kapsession.records.errors import AppendOnlyViolation, StorageError
 from kapsession.storage import append_only
 from kapsession.storage.checkins import CheckinRepository

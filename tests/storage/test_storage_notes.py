@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kapsession.records.corrections import effective
+from kapsession.domain.corrections import effective
 from kapsession.records.errors import StorageError
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.notes import NoteRepository

@@ -16,7 +16,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
-from kapsession.records.corrections import EntryState
+from kapsession.domain.corrections import EntryState
 from kapsession.records.session_log import LogItem, LogKind
 from kapsession.ui.event_list import (
     DETAIL_MAX_LINES,

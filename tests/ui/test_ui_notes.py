@@ -9,7 +9,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 from ui_harness import RunningApp
 
-from kapsession.records.corrections import EntryState, effective
+from kapsession.domain.corrections import EntryState, effective
 from kapsession.records.session_log import LogKind
 from kapsession.services.demo import populate
 from kapsession.storage.notes import NoteRepository

@@ -1,8 +1,15 @@
-"""How corrections stand: what a correctable row is, and where each row is in its history.
+"""How corrections stand: the one model of an entry's versions, for every kind of entry.
 
 An entry is never edited: a correction is a later row pointing at it (`corrects_id`) with a
-reason, and `voids` when it takes the entry back. Every view of the record (the event list, the
-exports) asks the same two questions of a list of rows, answered here once.
+reason, and `voids` when it takes the entry back. Every view of the record (the screens, the
+event list, every export) asks the same questions of a list of rows, answered here once, in one
+vocabulary (`EntryState`):
+
+- `versions`: every row but the voiding ones, each standing, amended (a later row replaces it)
+  or withdrawn (taken back), with the later row's reason and time; a row that itself corrects
+  an earlier one says so (`corrects`);
+- `entry_states`: the same state for every row by id (the voiding rows too: withdrawn);
+- `effective`: the rows as they stand.
 """
 
 from __future__ import annotations
@@ -10,8 +17,9 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 
 class Correctable(Protocol):
@@ -30,10 +38,48 @@ class Correctable(Protocol):
 C = TypeVar("C", bound=Correctable)
 
 
-class EntryState(enum.Enum):
+class EntryState(enum.StrEnum):
     STANDING = "standing"
     AMENDED = "amended"  # a later entry replaces this one
     WITHDRAWN = "withdrawn"  # taken back (undo, entered in error)
+
+
+@dataclass(frozen=True)
+class Version(Generic[C]):
+    """One row in its correction history."""
+
+    row: C
+    state: EntryState = EntryState.STANDING
+    reason: str | None = None  # why it was amended or withdrawn: the later row's reason
+    changed_at: datetime | None = None  # when the later row was written
+
+    @property
+    def corrects(self) -> bool:
+        """This row is itself a correction of an earlier one."""
+        return self.row.corrects_id is not None
+
+    @property
+    def correction_reason(self) -> str | None:
+        """Why this row corrects an earlier one (None when it does not)."""
+        return self.row.correction_reason if self.corrects else None
+
+
+def versions(rows: Iterable[C]) -> list[Version[C]]:
+    """Every row in its order but the voiding ones (their reason goes on the row they take
+    back), each with its state."""
+    items = list(rows)
+    later_rows = successors(items)
+    out: list[Version[C]] = []
+    for row in items:
+        if row.voids:
+            continue
+        later = later_rows.get(row.id)
+        if later is None:
+            out.append(Version(row))
+        else:
+            state = EntryState.WITHDRAWN if later.voids else EntryState.AMENDED
+            out.append(Version(row, state, later.correction_reason, later.recorded_at))
+    return out
 
 
 def successors(rows: Iterable[C]) -> dict[uuid.UUID, C]:
