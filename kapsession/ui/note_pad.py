@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapsession.domain.corrections import EntryState, Version, versions
 from kapsession.domain.quick_markers import QuickMarker
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord
 from kapsession.ui import theme
@@ -39,6 +40,7 @@ from kapsession.ui import theme
 PRIVATE_COLOUR = "#8a7aa8"  # muted violet: the private pad is never mistaken for the record
 PADS = ("record", "private")
 MARKERS_PER_ROW = 5
+SUPERSEDED_ROLE = Qt.ItemDataRole.UserRole + 1  # an entry a later one amended or withdrew
 PAD_NAMES = {"record": "Session notes", "private": "Private notes"}
 PAD_KEYS = {"record": "N", "private": "Shift+N"}
 PAD_HINTS = {
@@ -335,7 +337,7 @@ class NotePadWidget(QWidget):
         look = (len(record), len(private), tuple(participants.items()), self.pad)
         self._participants = dict(participants)
         self._entries = {"record": list(record), "private": list(private)}
-        rows = self._entries[self.pad]
+        rows: Sequence[NoteRecord | PrivateNoteRecord] = self._entries[self.pad]
         shown_before, self._shown = self._shown, look
         if (
             added
@@ -346,27 +348,21 @@ class NotePadWidget(QWidget):
             mine = [a for a in added if isinstance(a, NoteRecord) == (self.pad == "record")]
             at_bottom = self._at_bottom()
             for row in mine:
-                self.entries.add_entry(self._item(row, None))
+                self.entries.add_entry(self._item(Version(row)))
             if at_bottom:
                 self.entries.scrollToBottom()
             return
         if look == shown_before and not added:
             return
-        superseded = {r.corrects_id: r for r in rows if r.corrects_id is not None}
         at_bottom = self._at_bottom()
         self.entries.clear()
-        for row in rows:
-            if row.voids:
-                continue  # its original shows it, marked withdrawn
-            self.entries.add_entry(self._item(row, superseded.get(row.id)))
+        for version in versions(rows):  # a withdrawal shows on the entry it takes back
+            self.entries.add_entry(self._item(version))
         if at_bottom or self.entries.count() <= 1:
             self.entries.scrollToBottom()
 
-    def _item(
-        self,
-        row: NoteRecord | PrivateNoteRecord,
-        correction: NoteRecord | PrivateNoteRecord | None,
-    ) -> QListWidgetItem:
+    def _item(self, version: Version[NoteRecord | PrivateNoteRecord]) -> QListWidgetItem:
+        row = version.row
         participants = self._participants
         who = participants.get(row.participant_id) if row.participant_id else None
         head = _clock_label(row.occurred_at, row.since_dose_s, row.elapsed_s)
@@ -376,15 +372,14 @@ class NotePadWidget(QWidget):
         item = QListWidgetItem(f"{head}\n{text}")
         item.setData(Qt.ItemDataRole.UserRole, row.id)
         item.setToolTip(text)
-        if correction is not None:
-            what = "withdrawn" if correction.voids else "amended"
-            item.setText(f"{head}  — {what}: {correction.correction_reason}\n{text}")
+        if version.state is not EntryState.STANDING:
+            item.setText(f"{head}  — {version.state}: {version.reason}\n{text}")
             font = item.font()
             font.setStrikeOut(True)
             item.setFont(font)
             item.setForeground(QColor(theme.TEXT_FAINT))
-            item.setData(Qt.ItemDataRole.UserRole + 1, "superseded")
-        elif row.corrects_id is not None:
+            item.setData(SUPERSEDED_ROLE, True)
+        elif version.corrects:
             item.setText(f"{head}  (amended)\n{text}")
         return item
 
@@ -422,7 +417,7 @@ class NotePadWidget(QWidget):
         self._amend_item(self.entries.currentItem())
 
     def _amend_item(self, item: QListWidgetItem | None) -> None:
-        if item is None or item.data(Qt.ItemDataRole.UserRole + 1) == "superseded":
+        if item is None or item.data(SUPERSEDED_ROLE):
             return
         if self.inputs[self.pad].isReadOnly():
             return

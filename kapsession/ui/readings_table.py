@@ -22,18 +22,14 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from kapsession.domain.corrections import EntryState, versions
 from kapsession.domain.scales import RASS
 from kapsession.records.entries import AlertRecord, ObservationRecord
 from kapsession.ui import theme
 from kapsession.ui.formatting import local_time
 
-# Row kinds, under ROW_KIND_ROLE.
-STANDING = "standing"
-CORRECTED = "corrected"  # an original a later entry replaced
-VOIDED = "voided"  # an original a later entry marked as entered in error
-
 OBSERVATION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-ROW_KIND_ROLE = Qt.ItemDataRole.UserRole + 2
+ROW_KIND_ROLE = Qt.ItemDataRole.UserRole + 2  # the row's EntryState
 ALERT_ROLE = Qt.ItemDataRole.UserRole + 3  # the alert messages on this cell ([] when none)
 
 ALERT_BACKGROUND = "#2a2320"  # the banner's tint: a muted brick wash, not a red block
@@ -70,7 +66,7 @@ _VALUE_COLUMNS = frozenset(c.key for c in COLUMNS if c.fields)
 @dataclass(frozen=True)
 class _Row:
     record: ObservationRecord
-    kind: str  # STANDING | CORRECTED | VOIDED
+    kind: EntryState  # standing, or an original a later entry amended or withdrew
     replaced_because: str | None  # the reason of the entry that replaced this one
     cells: tuple[str, ...]
     alerts: Mapping[int, tuple[str, ...]]  # column -> alert messages
@@ -94,11 +90,11 @@ def _time_text(record: ObservationRecord) -> str:
     return shown
 
 
-def _comment_text(record: ObservationRecord, kind: str, replaced_because: str | None) -> str:
+def _comment_text(record: ObservationRecord, kind: EntryState, replaced_because: str | None) -> str:
     parts = []
-    if kind == CORRECTED:
+    if kind is EntryState.AMENDED:
         parts.append(f"corrected: {replaced_because or 'no reason given'}")
-    elif kind == VOIDED:
+    elif kind is EntryState.WITHDRAWN:
         parts.append(f"voided: {replaced_because or 'no reason given'}")
     elif record.corrects_id is not None:
         parts.append(f"correction: {record.correction_reason or 'no reason given'}")
@@ -110,7 +106,7 @@ def _comment_text(record: ObservationRecord, kind: str, replaced_because: str | 
 
 def _cells(
     record: ObservationRecord,
-    kind: str,
+    kind: EntryState,
     replaced_because: str | None,
     checkin_labels: Mapping[str, str],
     staff_names: Mapping[uuid.UUID, str],
@@ -165,21 +161,14 @@ def build_rows(
     entries: dict[uuid.UUID, ObservationRecord] = {}
     for record in (*history, *observations):
         entries.setdefault(record.id, record)
-    replaced_by = {e.corrects_id: e for e in entries.values() if e.corrects_id is not None}
+    in_time = sorted(entries.values(), key=lambda e: (e.occurred_at, e.recorded_at))
     by_field: dict[tuple[uuid.UUID, str], list[str]] = {}
     for alert in alerts:
         key = (alert.observation_id, alert.field)
         by_field.setdefault(key, []).append(_alert_text(alert, staff_names))
     rows = []
-    for record in sorted(entries.values(), key=lambda e: (e.occurred_at, e.recorded_at)):
-        successor = replaced_by.get(record.id)
-        if record.voids:
-            continue
-        if successor is not None:
-            kind = VOIDED if successor.voids else CORRECTED
-            because = successor.correction_reason
-        else:
-            kind, because = STANDING, None
+    for version in versions(in_time):
+        record, kind, because = version.row, version.state, version.reason
         cell_alerts = {
             COLUMN_INDEX[column.key]: tuple(
                 message for name in column.fields for message in by_field.get((record.id, name), ())
@@ -232,7 +221,7 @@ class ReadingsModel(QAbstractTableModel):
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
-    def row_kind(self, row: int) -> str:
+    def row_kind(self, row: int) -> EntryState:
         return self._rows[row].kind
 
     def observation_id(self, row: int) -> uuid.UUID:
@@ -247,7 +236,7 @@ class ReadingsModel(QAbstractTableModel):
         column = index.column()
         key = COLUMNS[column].key
         alerts = row.alerts.get(column, ())
-        original = row.kind != STANDING
+        original = row.kind is not EntryState.STANDING
         if role == Qt.ItemDataRole.DisplayRole:
             return row.cells[column]
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -382,7 +371,9 @@ class ReadingsTable(QTableView):
         return self._model.observation_id(index.row())
 
     def _request(self, row: int) -> None:
-        if 0 <= row < self._model.rowCount() and self._model.row_kind(row) == STANDING:
+        if not 0 <= row < self._model.rowCount():
+            return
+        if self._model.row_kind(row) is EntryState.STANDING:
             self.correction_requested.emit(self._model.observation_id(row))
 
     def _on_double_click(self, index: QModelIndex) -> None:

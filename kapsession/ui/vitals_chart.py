@@ -37,6 +37,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
+from kapsession.domain.corrections import EntryState, effective, versions
 from kapsession.domain.timeline import CheckinStatus, TimelineState
 from kapsession.records.entries import DoseRecord, ObservationRecord
 from kapsession.ui import theme
@@ -197,20 +198,17 @@ def _standing_and_originals(
     original, never standing. A voiding entry carries the original's values only to say
     "entered in error": never drawn.
     """
-    superseded = {o.corrects_id for o in (*observations, *history) if o.corrects_id is not None}
-    standing = sorted(
-        (o for o in observations if not o.voids and o.id not in superseded),
-        key=lambda o: (o.occurred_at, o.recorded_at),
-    )
-    standing_ids = {o.id for o in standing}
-    seen: set[uuid.UUID] = set()
-    originals = []
+    entries: dict[uuid.UUID, ObservationRecord] = {}
     for entry in (*history, *observations):
-        if entry.id in standing_ids or entry.id in seen or entry.voids:
-            continue
-        if entry.id in superseded:
-            seen.add(entry.id)
-            originals.append(entry)
+        entries.setdefault(entry.id, entry)
+    shown = {o.id for o in observations}
+    standing, originals = [], []
+    for version in versions(entries.values()):
+        if version.state is not EntryState.STANDING:
+            originals.append(version.row)
+        elif version.row.id in shown:
+            standing.append(version.row)
+    standing.sort(key=lambda o: (o.occurred_at, o.recorded_at))
     originals.sort(key=lambda o: (o.occurred_at, o.recorded_at))
     return standing, originals
 
@@ -735,8 +733,7 @@ class VitalsChart(QWidget):
 
 def _standing_doses(doses: Sequence[DoseRecord]) -> list[DoseRecord]:
     """Doses as they stand: corrected originals and voided entries are not drawn."""
-    superseded = {d.corrects_id for d in doses if d.corrects_id is not None}
-    return [d for d in doses if d.id not in superseded and not d.voids]
+    return effective(doses)
 
 
 def split_segments(

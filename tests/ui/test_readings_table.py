@@ -14,6 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from kapsession.domain.corrections import EntryState
 from kapsession.domain.vitals import READING_FIELDS
 from kapsession.records.entries import AlertRecord, ObservationRecord
 from kapsession.ui import theme
@@ -22,11 +23,8 @@ from kapsession.ui.readings_table import (
     ALERT_BACKGROUND,
     ALERT_ROLE,
     COLUMN_INDEX,
-    CORRECTED,
     OBSERVATION_ID_ROLE,
     ROW_KIND_ROLE,
-    STANDING,
-    VOIDED,
     ReadingsTable,
 )
 
@@ -215,7 +213,7 @@ def test_a_correction_keeps_the_original_visible_with_its_reason(table: Readings
     # Then the original stays, just above its correction, and the other reading follows
     assert [cell(table, r, "bp") for r in range(3)] == ["125/82", "152/82", "128/82"]
     kinds = [cell(table, r, "bp", ROW_KIND_ROLE) for r in range(3)]
-    assert kinds == [CORRECTED, STANDING, STANDING]
+    assert kinds == [EntryState.AMENDED, EntryState.STANDING, EntryState.STANDING]
     # And the original says why it was corrected, dimmed and struck through
     assert cell(table, 0, "comment") == "corrected: systolic mistyped"
     font: QFont = cell(table, 0, "bp", Qt.ItemDataRole.FontRole)
@@ -238,7 +236,7 @@ def test_a_voided_reading_stays_visible_and_its_void_entry_is_no_row(table: Read
     show(table, [], history=[mistaken, void])
     # Then the mistaken reading is one voided row that says why, with its own comment
     assert table.model().rowCount() == 1
-    assert cell(table, 0, "bp", ROW_KIND_ROLE) == VOIDED
+    assert cell(table, 0, "bp", ROW_KIND_ROLE) is EntryState.WITHDRAWN
     assert cell(table, 0, "comment") == "voided: wrong client · wrong chair"
 
 
