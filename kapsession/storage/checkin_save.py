@@ -23,7 +23,7 @@ from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
 from kapsession.records.entries import AlertRecord, ObservationRecord, SavedReading
 from kapsession.storage.database import DRIVER_VALUES, DriverConnection, DriverValues
-from kapsession.storage.entries import (
+from kapsession.storage.entry_rules import (
     check_entry_times,
     check_participant_owner,
     check_session_status,

@@ -27,15 +27,16 @@ from kapsession.records.entries import (
     SavedReading,
 )
 from kapsession.records.errors import AlreadyDone, NotFound, StorageError
-from kapsession.storage.audit import audit_correction, write_audit
+from kapsession.storage.audit import write_audit
 from kapsession.storage.checkin_save import (
     checkin_sql,
     client_rules,
     insert_reading,
     new_reading,
 )
+from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
-from kapsession.storage.entries import check_entry_time, open_session, refuse_if_superseded
+from kapsession.storage.entry_rules import check_entry_time, open_session
 from kapsession.storage.models import (
     Alert,
     AlertAcknowledgement,
@@ -191,56 +192,41 @@ class CheckinRepository:
         they stand inside this transaction, as for `add_observation`; without it, `alerts`.
         With `voids` (entered in error) the original's values are copied, no alert is raised
         and the entry drops out of the standing record."""
-        if not reason.strip():
-            raise StorageError("A correction needs a reason: write why the reading is corrected.")
+        why = correction_reason(
+            reason, "A correction needs a reason: write why the reading is corrected."
+        )
         with self._db.write("save the correction") as orm:
-            original = orm.get(Observation, original_id)
-            if original is None:
-                raise NotFound(f"No reading with id {original_id}.")
-            session = open_session(orm, original.session_id)
-            refuse_if_superseded(orm, Observation, original_id, "reading")
+            original, session = standing_original(orm, Observation, original_id, "reading")
             when = original.occurred_at if occurred_at is None else occurred_at
             check_entry_time(session, when, recorded_at, "reading")
-            values = (
-                {name: getattr(original, name) for name in READING_FIELDS}
-                if reading is None or voids
-                else _reading_columns(reading)
-            )
-            row = Observation(
-                session_id=original.session_id,
-                participant_id=original.participant_id,
-                checkin_key=original.checkin_key,
-                on_room_air=original.on_room_air if on_room_air is None else on_room_air,
-                recorded_by_id=by,
-                occurred_at=when,
-                recorded_at=recorded_at,
-                corrects_id=original.id,
-                correction_reason=reason.strip(),
-                voids=voids,
-                **values,
-            )
-            orm.add(row)
-            orm.flush()
+            changes: dict[str, Any] = {"occurred_at": when}
+            if reading is not None and not voids:  # a withdrawal keeps the original's values
+                changes.update(_reading_columns(reading))
+            if on_room_air is not None:
+                changes["on_room_air"] = on_room_air
             hits: tuple[AlertHit, ...] = ()
             if voids:
                 pass  # a retraction raises nothing
             elif check_alerts is None:
                 hits = tuple(alerts)
             else:
-                hits = tuple(check_alerts(_client_rules(orm, row.participant_id)))
-            alert_rows = _add_alerts(orm, row, hits, recorded_at)
-            audit_correction(
+                hits = tuple(check_alerts(_client_rules(orm, original.participant_id)))
+            alert_rows: list[Alert] = []
+
+            def raise_alerts(row: Observation) -> dict[str, Any]:
+                alert_rows.extend(_add_alerts(orm, row, hits, recorded_at))
+                return {"alerts": [str(a.id) for a in alert_rows]}
+
+            row = append_correction(
                 orm,
-                at=recorded_at,
-                staff_id=by,
-                entity="observation",
-                action="observation.correct",
-                correction_id=row.id,
-                original_id=original.id,
-                session_id=original.session_id,
-                reason=reason.strip(),
+                original,
+                changes,
+                reason=why,
+                recorded_at=recorded_at,
+                by=by,
                 voids=voids,
-                extra={"alerts": [str(a.id) for a in alert_rows]},
+                action="observation.correct",
+                with_row=raise_alerts,
             )
             return SavedReading(
                 observation_record(row), tuple(_alert_record(a, None) for a in alert_rows), hits

@@ -20,14 +20,8 @@ from kapsession.records.entries import ALDRETE_ITEM_KEYS, DischargeAssessmentRec
 from kapsession.records.errors import AlreadyDone, StorageError
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.entries import (
-    NewEvent,
-    add_event_row,
-    check_entry_time,
-    check_participant,
-    event_record,
-    open_session,
-)
+from kapsession.storage.entries import NewEvent, add_event_row, event_record
+from kapsession.storage.entry_rules import check_entry_time, check_participant, open_session
 from kapsession.storage.models import DischargeAssessment, SessionEvent
 
 DISCHARGE_EVENT = "discharge"

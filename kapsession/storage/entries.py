@@ -9,18 +9,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.domain.corrections import effective
 from kapsession.records.entries import DoseRecord, EventRecord
-from kapsession.records.errors import EntryTimeInvalid, NotFound, RecordLocked, StorageError
-from kapsession.storage.audit import audit_correction, write_audit
+from kapsession.records.errors import NotFound, StorageError
+from kapsession.storage.audit import write_audit
+from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
-from kapsession.storage.models import Dose, Observation, Participant, Session, SessionEvent
+from kapsession.storage.entry_rules import check_entry_time, check_participant, open_session
+from kapsession.storage.models import Dose, Observation, SessionEvent
 
 EVENT_KINDS = (
     "session_start",
@@ -37,9 +39,6 @@ EVENT_KINDS = (
 )
 DOSE_KINDS = ("initial", "booster")
 
-# A clock a minute fast (another device, a wall clock) is not an error; more is a typo.
-FUTURE_TOLERANCE = timedelta(minutes=1)
-
 
 @dataclass(frozen=True)
 class NewEvent:
@@ -48,79 +47,6 @@ class NewEvent:
     kind: str
     label: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
-
-
-def _hm(when: datetime) -> str:
-    return when.astimezone().strftime("%H:%M")
-
-
-def check_entry_time(
-    session: Session, occurred_at: datetime, recorded_at: datetime, what: str
-) -> None:
-    """An entry may describe the past (a late entry), never the future or before the start."""
-    check_entry_times(session.started_at, occurred_at, recorded_at, what)
-
-
-def check_entry_times(
-    started_at: datetime | None, occurred_at: datetime, recorded_at: datetime, what: str
-) -> None:
-    """`check_entry_time` for a session known only by its start (a Core row on a hot path)."""
-    if occurred_at - recorded_at > FUTURE_TOLERANCE:
-        raise EntryTimeInvalid(
-            f"The time of the {what} ({_hm(occurred_at)}) is in the future; enter the time it "
-            "happened."
-        )
-    if started_at is not None and occurred_at < started_at - FUTURE_TOLERANCE:
-        raise EntryTimeInvalid(
-            f"The time of the {what} ({_hm(occurred_at)}) is before the session started at "
-            f"{_hm(started_at)}; check the time."
-        )
-
-
-def check_session_status(session_id: uuid.UUID, status: str | None) -> None:
-    """Entries may be added to a live or completed session; `status` None: no such session."""
-    if status is None:
-        raise NotFound(f"No session with id {session_id}.")
-    if status == "signed":
-        raise RecordLocked("This session is signed and locked; only addenda can be added.")
-    if status == "planned":
-        raise StorageError("Start the session before adding entries to it.")
-
-
-def _open_session(orm: OrmSession, session_id: uuid.UUID) -> Session:
-    row = orm.get(Session, session_id)
-    check_session_status(session_id, None if row is None else row.status)
-    assert row is not None
-    return row
-
-
-def open_session(orm: OrmSession, session_id: uuid.UUID) -> Session:
-    """The session, if entries may be added to it (live or completed, not signed)."""
-    return _open_session(orm, session_id)
-
-
-def check_participant(orm: OrmSession, session_id: uuid.UUID, participant_id: uuid.UUID) -> None:
-    """Refuse a participant of another session."""
-    _check_participant(orm, session_id, participant_id)
-
-
-def refuse_if_superseded(orm: OrmSession, model: Any, original_id: uuid.UUID, what: str) -> None:
-    """A correction applies to the standing version; an older one was already corrected."""
-    if orm.scalar(select(exists().where(model.corrects_id == original_id))):
-        raise StorageError(
-            f"This {what} was already corrected; correct the newest version of it instead."
-        )
-
-
-def _check_participant(orm: OrmSession, session_id: uuid.UUID, participant_id: uuid.UUID) -> None:
-    owner = orm.scalar(select(Participant.session_id).where(Participant.id == participant_id))
-    check_participant_owner(session_id, owner)
-
-
-def check_participant_owner(session_id: uuid.UUID, owner: uuid.UUID | None) -> None:
-    """Refuse a participant whose session (`owner`, None: unknown) is not `session_id`."""
-    if owner != session_id:
-        raise StorageError("That participant is not part of this session.")
 
 
 def event_record(row: SessionEvent) -> EventRecord:
@@ -220,9 +146,9 @@ class EntryRepository:
         if kind not in EVENT_KINDS:
             raise StorageError(f"Unknown event kind {kind!r}.")
         with self._db.write("save the event") as orm:
-            _open_session(orm, session_id)
+            open_session(orm, session_id)
             if participant_id is not None:
-                _check_participant(orm, session_id, participant_id)
+                check_participant(orm, session_id, participant_id)
             row = add_event_row(
                 orm,
                 session_id,
@@ -246,39 +172,23 @@ class EntryRepository:
         by: uuid.UUID | None = None,
     ) -> EventRecord:
         """A new event replacing (or, with `voids`, retracting) the original; both are kept."""
-        if not reason.strip():
-            raise StorageError("A correction needs a reason.")
+        why = correction_reason(reason, "A correction needs a reason.")
         with self._db.write("save the correction") as orm:
-            original = orm.get(SessionEvent, original_id)
-            if original is None:
-                raise NotFound(f"No event with id {original_id}.")
-            _open_session(orm, original.session_id)
-            row = SessionEvent(
-                session_id=original.session_id,
-                participant_id=original.participant_id,
-                kind=original.kind,
-                label=original.label if label is None else label,
-                detail=dict(original.detail),
-                occurred_at=original.occurred_at if occurred_at is None else occurred_at,
-                recorded_at=recorded_at,
-                recorded_by_id=by,
-                corrects_id=original.id,
-                correction_reason=reason.strip(),
-                voids=voids,
-            )
-            orm.add(row)
-            orm.flush()
-            audit_correction(
+            original, _session = standing_original(orm, SessionEvent, original_id, "event")
+            changes: dict[str, Any] = {}
+            if label is not None:
+                changes["label"] = label
+            if occurred_at is not None:
+                changes["occurred_at"] = occurred_at
+            row = append_correction(
                 orm,
-                at=recorded_at,
-                staff_id=by,
-                entity="session_event",
-                action="event.correct",
-                correction_id=row.id,
-                original_id=original.id,
-                session_id=original.session_id,
-                reason=reason.strip(),
+                original,
+                changes,
+                reason=why,
+                recorded_at=recorded_at,
+                by=by,
                 voids=voids,
+                action="event.correct",
             )
             return event_record(row)
 
@@ -348,8 +258,8 @@ class EntryRepository:
         if kind not in DOSE_KINDS:
             raise StorageError("A dose is either the initial dose or a booster.")
         with self._db.write("save the dose") as orm:
-            session = _open_session(orm, session_id)
-            _check_participant(orm, session_id, participant_id)
+            session = open_session(orm, session_id)
+            check_participant(orm, session_id, participant_id)
             check_entry_time(session, occurred_at, recorded_at, "dose")
             row = Dose(
                 session_id=session_id,
@@ -415,53 +325,31 @@ class EntryRepository:
 
         Values not given are copied from the original.
         """
-        if not reason.strip():
-            raise StorageError("A correction needs a reason: write why the dose is corrected.")
+        why = correction_reason(
+            reason, "A correction needs a reason: write why the dose is corrected."
+        )
         with self._db.write("save the correction") as orm:
-            original = orm.get(Dose, original_id)
-            if original is None:
-                raise NotFound(f"No dose with id {original_id}.")
-            session = _open_session(orm, original.session_id)
-            refuse_if_superseded(orm, Dose, original_id, "dose")
+            original, session = standing_original(orm, Dose, original_id, "dose")
             when = original.occurred_at if occurred_at is None else occurred_at
             check_entry_time(session, when, recorded_at, "dose")
-
-            def pick(new: Any, old: Any) -> Any:
-                return old if new is None else new
-
-            row = Dose(
-                session_id=original.session_id,
-                participant_id=original.participant_id,
-                kind=original.kind,
-                medication=original.medication,
-                route=original.route,
-                dose_mg=pick(dose_mg, original.dose_mg),
-                lot_number=pick((lot_number or "").strip() or None, original.lot_number),
-                given_by_id=pick(given_by, original.given_by_id),
-                weight_kg=pick(weight_kg, original.weight_kg),
-                dose_mg_per_kg=pick(dose_mg_per_kg, original.dose_mg_per_kg),
-                device_count=pick(device_count, original.device_count),
-                recorded_by_id=by,
-                detail=dict(original.detail),
-                occurred_at=when,
-                recorded_at=recorded_at,
-                corrects_id=original.id,
-                correction_reason=reason.strip(),
-                voids=voids,
-            )
-            orm.add(row)
-            orm.flush()
-            audit_correction(
+            given = {
+                "occurred_at": when,
+                "dose_mg": dose_mg,
+                "lot_number": (lot_number or "").strip() or None,
+                "given_by_id": given_by,
+                "weight_kg": weight_kg,
+                "dose_mg_per_kg": dose_mg_per_kg,
+                "device_count": device_count,
+            }
+            row = append_correction(
                 orm,
-                at=recorded_at,
-                staff_id=by,
-                entity="dose",
-                action="dose.correct",
-                correction_id=row.id,
-                original_id=original.id,
-                session_id=original.session_id,
-                reason=reason.strip(),
+                original,
+                {name: value for name, value in given.items() if value is not None},
+                reason=why,
+                recorded_at=recorded_at,
+                by=by,
                 voids=voids,
+                action="dose.correct",
             )
             return dose_record(row)
 

@@ -11,16 +11,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.records.notes import DraftRecord, NoteRecord, PrivateNoteRecord, Sections
-from kapsession.storage.audit import audit_correction
+from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
-from kapsession.storage.entries import open_session, refuse_if_superseded
 from kapsession.storage.models import Note, NoteDraft, PrivateNote
 from kapsession.storage.note_save import NotePlace, insert_note, new_note, note_sql
 
@@ -245,53 +244,29 @@ class NoteRepository:
     ) -> Note | PrivateNote:
         """A new row replacing (or with `voids`, taking back) the standing version; both are
         kept, with the reason and the audit row."""
-        why = reason.strip()
-        if not why:
-            raise StorageError("An amendment needs a reason: write why the note is changed.")
+        why = correction_reason(
+            reason, "An amendment needs a reason: write why the note is changed."
+        )
         entity = model.__tablename__
         what = entity.replace("_", " ")
         with self._db.write("save the amendment") as orm:
-            original = cast("Note | PrivateNote | None", orm.get(model, original_id))
-            if original is None:
-                raise NotFound(f"No {what} with id {original_id}.")
+            original = orm.get(model, original_id)
             if isinstance(original, Note) and original.kind != "entry":
                 raise StorageError(
                     "Only in-session note entries are amended; add an addendum to a signed note."
                 )
-            open_session(orm, original.session_id)
-            refuse_if_superseded(orm, model, original_id, what)
-            body = original.text if voids or text is None else check_note_text(text)
-            extra = {"kind": "entry"} if isinstance(original, Note) else {}
-            row = model(
-                session_id=original.session_id,
-                participant_id=original.participant_id,
-                text=body,
-                phase_key=original.phase_key,
-                elapsed_s=original.elapsed_s,
-                since_dose_s=original.since_dose_s,
-                author_id=by,
-                occurred_at=original.occurred_at,
-                recorded_at=recorded_at,
-                corrects_id=original.id,
-                correction_reason=why,
-                voids=voids,
-                **extra,
-            )
-            orm.add(row)
-            orm.flush()
-            audit_correction(
+            original, _session = standing_original(orm, model, original_id, what)
+            text_now = {} if voids or text is None else {"text": check_note_text(text)}
+            return append_correction(
                 orm,
-                at=recorded_at,
-                staff_id=by,
-                entity=entity,
-                action=f"{entity}.amend",
-                correction_id=row.id,
-                original_id=original.id,
-                session_id=original.session_id,
+                original,
+                text_now,
                 reason=why,
+                recorded_at=recorded_at,
+                by=by,
                 voids=voids,
+                action=f"{entity}.amend",
             )
-            return row
 
     def private_notes(self, session_id: uuid.UUID) -> list[PrivateNoteRecord]:
         with self._db.read() as orm:
