@@ -32,7 +32,7 @@ from kapsession.records.errors import NotFound, StorageError
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord
 from kapsession.records.people import StaffRecord
 from kapsession.records.session_log import LogItem
-from kapsession.records.sessions import ParticipantRecord, SessionRecord
+from kapsession.records.sessions import ParticipantRecord, SessionRecord, SessionStatus
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database
@@ -78,7 +78,7 @@ class ExportContent:
     @property
     def draft(self) -> bool:
         """Not signed: the document says DRAFT on every page."""
-        return self.session.status != "signed"
+        return self.session.status is not SessionStatus.SIGNED
 
     @property
     def client_name(self) -> str:
@@ -204,7 +204,7 @@ def gather(
         raise ExportRefused(
             f"No session with id {session_id}; `kapsession sessions` lists them."
         ) from exc
-    if record.status == "planned":
+    if record.status is SessionStatus.PLANNED:
         raise ExportRefused("This session has not started; there is nothing to export yet.")
     chosen = participant_choice(record, participant)
     others = [p for p in record.participants if p.id != chosen.id]

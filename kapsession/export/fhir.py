@@ -47,6 +47,7 @@ from kapsession.records.entries import (
 )
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord
 from kapsession.records.session_log import LogItem, LogKind
+from kapsession.records.sessions import SessionStatus
 
 Json = dict[str, Any]
 
@@ -353,7 +354,7 @@ class _BundleBuilder:
 
     def encounter(self) -> Json:
         session = self.c.session
-        status = "in-progress" if session.status == "live" else "finished"
+        status = "in-progress" if session.status is SessionStatus.LIVE else "finished"
         modality = session.modality.capitalize()
         resource: Json = {
             "resourceType": "Encounter",

@@ -79,8 +79,6 @@ td.small {{ font-size: {TABLE_PT}pt; color: {GREY}; }}
 """
 
 
-
-
 def _history_note(item: Version[Any], when: Callable[[datetime], str] = clock_time) -> str:
     """What happened to an entry, in the accent colour so it is not missed: amended or
     withdrawn (when, and why), or a correction of an earlier entry (written when, and why)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kapsession.records.people import ClientRecord
+from kapsession.records.sessions import SessionStatus
 
 # PHQ-9 and GAD-7 are not captured by kapsession yet: said wherever the history is shown.
 NOT_RECORDED = (
@@ -15,7 +16,12 @@ NOT_RECORDED = (
 )
 
 # How a stored session status reads in the history ("completed" is what staff call ended).
-STATUS_LABELS = {"planned": "planned", "live": "live", "completed": "ended", "signed": "signed"}
+STATUS_LABELS = {
+    SessionStatus.PLANNED: "planned",
+    SessionStatus.LIVE: "live",
+    SessionStatus.COMPLETED: "ended",
+    SessionStatus.SIGNED: "signed",
+}
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class HistorySession:
     protocol_name: str
     route: str | None  # the protocol snapshot's dosing route (sublingual, intranasal, ...)
     modality: str  # individual | couples | group
-    status: str  # planned | live | completed | signed, as stored
+    status: SessionStatus
     dose_count: int  # standing doses (initial and boosters)
     dose_total_mg: float | None  # their sum; None: no standing dose with an amount
     baseline_systolic_mmhg: int | None  # from the first standing check-in

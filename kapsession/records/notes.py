@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from kapsession.records.sessions import SessionStatus
+
 Sections = Sequence[tuple[str, str, str]]  # (key, title, text)
 Section = tuple[str, str, str]  # one of them
 
@@ -120,7 +122,7 @@ class SignOutcome:
 class SigningState:
     """A session's signatures, addenda and what stands in the way of signing."""
 
-    status: str
+    status: SessionStatus
     signed: dict[str, SignatureRecord]  # part -> its signature
     addenda: list[tuple[NoteRecord, SignatureRecord | None]]
     open_alerts: int

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from kapsession.records.people import ClientRecord
+
+
+class SessionStatus(enum.StrEnum):
+    """Where a session is: planned, running, ended (its parts to be signed), signed and locked."""
+
+    PLANNED = "planned"
+    LIVE = "live"
+    COMPLETED = "completed"  # ended; staff call it ended
+    SIGNED = "signed"
 
 
 @dataclass(frozen=True)
@@ -23,7 +33,7 @@ class SessionRecord:
     id: uuid.UUID
     room: str
     modality: str
-    status: str
+    status: SessionStatus
     protocol_key: str
     protocol_name: str
     protocol_version: int
@@ -51,7 +61,7 @@ class SessionSummary:
     """One line of a session list."""
 
     id: uuid.UUID
-    status: str
+    status: SessionStatus
     modality: str
     protocol_key: str
     protocol_name: str

@@ -46,7 +46,7 @@ from kapsession.records.entries import (
     ObservationRecord,
 )
 from kapsession.records.errors import StorageError
-from kapsession.records.sessions import ParticipantRecord, SessionRecord
+from kapsession.records.sessions import ParticipantRecord, SessionRecord, SessionStatus
 from kapsession.services.checkin_results import (
     CheckinResult,
     DischargeResult,
@@ -177,7 +177,7 @@ class LiveSession(QObject):
 
     @property
     def is_live(self) -> bool:
-        return self._state.record.status == "live"
+        return self._state.record.status is SessionStatus.LIVE
 
     def now(self) -> datetime:
         """Session-trusted wall time (immune to wall-clock jumps while open)."""
@@ -288,7 +288,7 @@ class LiveSession(QObject):
     def _catch_up_phase_changes(self) -> None:
         """Write phase changes not yet in the record, each at the minute it happened."""
         record = self._state.record
-        if record.status != "live" or record.started_at is None:
+        if record.status is not SessionStatus.LIVE or record.started_at is None:
             return
         now = self.now()
         self._phase_retry_at = None

@@ -33,7 +33,7 @@ from kapsession.records.notes import (
     SigningState,
     SignOutcome,
 )
-from kapsession.records.sessions import SessionRecord
+from kapsession.records.sessions import SessionRecord, SessionStatus
 from kapsession.services.checkins import CheckinService
 from kapsession.services.pins import PinCheck, PinService
 from kapsession.storage.audit import AuditRepository
@@ -349,10 +349,10 @@ class SessionNoteService:
         if not wanted:
             return SignOutcome(False, "Tick what you are signing: the monitoring or therapy part.")
         state = self.state(session_id)
-        if state.status not in ("completed",):
+        if state.status != SessionStatus.COMPLETED:
             message = {
-                "live": "End the session before signing it.",
-                "signed": "This session is already signed; add an addendum instead.",
+                SessionStatus.LIVE: "End the session before signing it.",
+                SessionStatus.SIGNED: "This session is already signed; add an addendum instead.",
             }.get(state.status, "This session cannot be signed yet.")
             return SignOutcome(False, message)
         if "monitoring" in wanted and state.open_alerts:
@@ -377,7 +377,7 @@ class SessionNoteService:
         except StorageError as exc:
             return SignOutcome(False, str(exc))
         names = " and ".join({"monitoring": "monitoring", "therapy": "therapy"}[p] for p in wanted)
-        done = self.state(session_id).status == "signed"
+        done = self.state(session_id).status == SessionStatus.SIGNED
         message = f"Signed the {names} part{'s' if len(wanted) > 1 else ''}." + (
             " The session is signed and locked." if done else ""
         )

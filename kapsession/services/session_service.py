@@ -14,7 +14,7 @@ from kapsession.domain.protocol import PhaseSpec, Protocol
 from kapsession.domain.protocol_file import parse_protocol
 from kapsession.records.entries import DoseRecord, EventRecord
 from kapsession.records.people import ClientRecord, StaffRecord
-from kapsession.records.sessions import SessionRecord, SessionSummary
+from kapsession.records.sessions import SessionRecord, SessionStatus, SessionSummary
 from kapsession.services.checkins import CheckinService
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.session_state import SessionState
@@ -92,16 +92,16 @@ class SessionService:
         return self.sessions.start(record.id, at=at, by=by)
 
     def live_sessions(self) -> list[SessionSummary]:
-        return self.sessions.summaries(status="live")
+        return self.sessions.summaries(status=SessionStatus.LIVE)
 
     def ended_sessions(
         self, now: datetime, *, signed_within_days: int = 14
     ) -> list[SessionSummary]:
         """Ended sessions awaiting signature (all), then those signed within the last days
         (an addendum is usually written within days)."""
-        waiting = self.sessions.summaries(status="completed")
+        waiting = self.sessions.summaries(status=SessionStatus.COMPLETED)
         since = now - timedelta(days=signed_within_days)
-        signed = self.sessions.summaries(status="signed", ended_since=since, limit=100)
+        signed = self.sessions.summaries(status=SessionStatus.SIGNED, ended_since=since, limit=100)
         return [*waiting, *signed]
 
     def read_state(self, session_id: uuid.UUID) -> SessionState:

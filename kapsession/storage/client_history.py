@@ -40,6 +40,7 @@ from sqlalchemy.orm import aliased
 from kapsession.records.errors import NotFound
 from kapsession.records.history import ClientHistory, HistorySession
 from kapsession.records.people import ClientRecord
+from kapsession.records.sessions import SessionStatus
 from kapsession.storage.database import Database
 from kapsession.storage.models import (
     Alert,
@@ -319,7 +320,7 @@ def _sessions(orm: OrmSession, client_id: uuid.UUID) -> tuple[HistorySession, ..
                 protocol_name=row.protocol_name,
                 route=routes.get(row.protocol_sha256),
                 modality=row.modality,
-                status=row.status,
+                status=SessionStatus(row.status),
                 dose_count=dose_count,
                 dose_total_mg=dose_total,
                 baseline_systolic_mmhg=base_sys,

@@ -13,6 +13,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.records.errors import EntryTimeInvalid, NotFound, RecordLocked, StorageError
+from kapsession.records.sessions import SessionStatus
 from kapsession.storage.models import Participant, Session
 
 # A clock a minute fast (another device, a wall clock) is not an error; more is a typo.
@@ -50,9 +51,9 @@ def check_session_status(session_id: uuid.UUID, status: str | None) -> None:
     """Entries may be added to a live or completed session; `status` None: no such session."""
     if status is None:
         raise NotFound(f"No session with id {session_id}.")
-    if status == "signed":
+    if status == SessionStatus.SIGNED:
         raise RecordLocked("This session is signed and locked; only addenda can be added.")
-    if status == "planned":
+    if status == SessionStatus.PLANNED:
         raise StorageError("Start the session before adding entries to it.")
 
 

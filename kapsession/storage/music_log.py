@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import NotFound, RecordLocked, StorageError
+from kapsession.records.sessions import SessionStatus
 from kapsession.storage.database import Database
 from kapsession.storage.models import MusicEvent, Session
 
@@ -72,7 +73,7 @@ class MusicLogRepository:
             session = orm.get(Session, session_id)
             if session is None:
                 raise NotFound(f"No session with id {session_id}.")
-            if session.status == "signed":
+            if session.status == SessionStatus.SIGNED:
                 raise RecordLocked("This session is signed and locked; music is not logged.")
             row = MusicEvent(
                 session_id=session_id,

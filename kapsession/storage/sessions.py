@@ -14,7 +14,12 @@ from sqlalchemy.orm import defer, selectinload
 
 from kapsession.records.entries import EventRecord
 from kapsession.records.errors import NotFound, StorageError
-from kapsession.records.sessions import ParticipantRecord, SessionRecord, SessionSummary
+from kapsession.records.sessions import (
+    ParticipantRecord,
+    SessionRecord,
+    SessionStatus,
+    SessionSummary,
+)
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.entries import event_record
@@ -22,10 +27,10 @@ from kapsession.storage.models import Client, Course, Participant, Session, Sess
 from kapsession.storage.people import client_record
 
 MODALITIES = ("individual", "couples", "group")
-STATUSES = ("planned", "live", "completed", "signed")
+STATUSES = tuple(SessionStatus)
 _STEPS = {  # step: (status before, status after, event label)
-    "start": ("planned", "live", "Session started"),
-    "end": ("live", "completed", "Session ended"),
+    "start": (SessionStatus.PLANNED, SessionStatus.LIVE, "Session started"),
+    "end": (SessionStatus.LIVE, SessionStatus.COMPLETED, "Session ended"),
 }
 _REFUSALS = {
     "start": "This session is already {status}; it cannot start again.",
@@ -74,7 +79,7 @@ class SessionRepository:
             row = Session(
                 room=room.strip(),
                 modality=modality,
-                status="planned",
+                status=SessionStatus.PLANNED,
                 protocol_key=protocol_key,
                 protocol_name=protocol_name,
                 protocol_version=protocol_version,
@@ -236,7 +241,7 @@ class SessionRepository:
             return [
                 SessionSummary(
                     id=row.id,
-                    status=row.status,
+                    status=SessionStatus(row.status),
                     modality=row.modality,
                     protocol_key=row.protocol_key,
                     protocol_name=row.protocol_name,
@@ -289,7 +294,7 @@ def _session_record(orm: OrmSession, session_id: uuid.UUID) -> SessionRecord:
         id=row.id,
         room=row.room,
         modality=row.modality,
-        status=row.status,
+        status=SessionStatus(row.status),
         protocol_key=row.protocol_key,
         protocol_name=row.protocol_name,
         protocol_version=row.protocol_version,

@@ -31,6 +31,7 @@ from kapsession.records.notes import (
     SessionNoteText,
     SignatureRecord,
 )
+from kapsession.records.sessions import SessionStatus
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.models import (
@@ -156,9 +157,9 @@ class SignatureRepository:
             session = orm.get(Session, session_id)
             if session is None:
                 raise NotFound(f"No session with id {session_id}.")
-            if session.status == "signed":
+            if session.status == SessionStatus.SIGNED:
                 raise AlreadyDone("This session is already signed; add an addendum instead.")
-            if session.status != "completed":
+            if session.status != SessionStatus.COMPLETED:
                 raise StorageError("End the session before signing it.")
             signer = orm.get(Staff, staff_id)
             if signer is None or not signer.active:
@@ -206,7 +207,7 @@ class SignatureRepository:
                 )
                 records.append(signature_record(row))
             if signed | set(wanted) >= set(PARTS):
-                session.status = "signed"
+                session.status = SessionStatus.SIGNED
                 write_audit(
                     orm,
                     at=at,

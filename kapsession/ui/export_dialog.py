@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.records.sessions import SessionRecord
+from kapsession.records.sessions import SessionRecord, SessionStatus
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class ExportDialog(QDialog):
         self.draft = QLabel()
         self.draft.setObjectName("dim")
         self.draft.setWordWrap(True)
-        if record.status != "signed":
+        if record.status is not SessionStatus.SIGNED:
             self.draft.setText(
                 "This session is not signed yet: the export is marked DRAFT on every page."
             )

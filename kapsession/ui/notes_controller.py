@@ -28,6 +28,7 @@ from kapsession.domain.quick_markers import QuickMarker
 from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord
+from kapsession.records.sessions import SessionStatus
 from kapsession.services.live_log import LiveLog, LogChange
 from kapsession.services.live_session import LiveSession
 from kapsession.services.note_templates import NoteTemplateCatalog
@@ -261,7 +262,7 @@ class NotesController(QObject):
         if pad is None:
             return
         # the therapy part signed: the database takes no more notes but addenda
-        signed = self._therapy_signed or pad.live.record.status == "signed"
+        signed = self._therapy_signed or pad.live.record.status == SessionStatus.SIGNED
         if signed != self._locked:
             self._locked = signed
             self.view.note_pad.set_locked(LOCKED_TEXT if signed else None)

@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 
 from kapsession.domain.note_templates import NoteTemplate, NoteTemplateError
 from kapsession.records.notes import PARTS, NoteRecord, Section, SignatureRecord, SigningState
-from kapsession.records.sessions import SessionRecord
+from kapsession.records.sessions import SessionRecord, SessionStatus
 from kapsession.ui import theme
 from kapsession.ui.sign_dialog import AddendumDialog, SignDialog, part_title
 
@@ -731,10 +731,12 @@ class SessionNotePage(QWidget):
             row.show_state(state.signed.get(part), self._blocked(part, state))
         self.status_line.setText(
             {
-                "planned": "The session has not started.",
-                "live": "The session is still running.",
-                "completed": "Ended: each part is signed by the person responsible for it.",
-                "signed": "Signed and locked.",
+                SessionStatus.PLANNED: "The session has not started.",
+                SessionStatus.LIVE: "The session is still running.",
+                SessionStatus.COMPLETED: (
+                    "Ended: each part is signed by the person responsible for it."
+                ),
+                SessionStatus.SIGNED: "Signed and locked.",
             }.get(state.status, state.status)
         )
         self._show_addenda(state.addenda)
@@ -742,9 +744,9 @@ class SessionNotePage(QWidget):
     @staticmethod
     def _blocked(part: str, state: SigningState) -> str:
         """Why `part` cannot be signed now ("" if it can)."""
-        if state.status in ("live", "planned"):
+        if state.status in (SessionStatus.LIVE, SessionStatus.PLANNED):
             return "End the session to sign."
-        if state.status != "completed":
+        if state.status != SessionStatus.COMPLETED:
             return f"This session is {state.status}; it cannot be signed."
         if part == "monitoring" and state.open_alerts:
             return (

@@ -200,12 +200,14 @@ class StartView(QWidget):
 
     def show_ended_sessions(self, sessions: list[SessionSummary]) -> None:
         """Sessions awaiting signature first, then recently signed ones."""
+        from kapsession.records.sessions import SessionStatus  # not before the first frame
+
         current = self.ended_list.currentItem()
         keep = None if current is None else current.data(Qt.ItemDataRole.UserRole)
         self.ended_list.clear()
         for summary in sessions:
             when = (summary.started_at or summary.created_at).astimezone()
-            state = "signed — addenda only" if summary.status == "signed" else "to sign"
+            state = "signed — addenda only" if summary.status == SessionStatus.SIGNED else "to sign"
             item = QListWidgetItem(
                 f"{state}  ·  {', '.join(summary.participants)}  ·  {summary.protocol_name}  ·  "
                 f"{when.strftime('%a %d %b, %H:%M')}"
