@@ -78,7 +78,7 @@ class ExportContent:
     @property
     def draft(self) -> bool:
         """Not signed: the document says DRAFT on every page."""
-        return self.session.status is not SessionStatus.SIGNED
+        return self.session.status != SessionStatus.SIGNED
 
     @property
     def client_name(self) -> str:
@@ -204,7 +204,7 @@ def gather(
         raise ExportRefused(
             f"No session with id {session_id}; `kapsession sessions` lists them."
         ) from exc
-    if record.status is SessionStatus.PLANNED:
+    if record.status == SessionStatus.PLANNED:
         raise ExportRefused("This session has not started; there is nothing to export yet.")
     chosen = participant_choice(record, participant)
     others = [p for p in record.participants if p.id != chosen.id]

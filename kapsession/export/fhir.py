@@ -354,7 +354,7 @@ class _BundleBuilder:
 
     def encounter(self) -> Json:
         session = self.c.session
-        status = "in-progress" if session.status is SessionStatus.LIVE else "finished"
+        status = "in-progress" if session.status == SessionStatus.LIVE else "finished"
         modality = session.modality.capitalize()
         resource: Json = {
             "resourceType": "Encounter",

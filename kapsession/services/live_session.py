@@ -177,7 +177,7 @@ class LiveSession(QObject):
 
     @property
     def is_live(self) -> bool:
-        return self._state.record.status is SessionStatus.LIVE
+        return self._state.record.status == SessionStatus.LIVE
 
     def now(self) -> datetime:
         """Session-trusted wall time (immune to wall-clock jumps while open)."""
@@ -288,7 +288,7 @@ class LiveSession(QObject):
     def _catch_up_phase_changes(self) -> None:
         """Write phase changes not yet in the record, each at the minute it happened."""
         record = self._state.record
-        if record.status is not SessionStatus.LIVE or record.started_at is None:
+        if record.status != SessionStatus.LIVE or record.started_at is None:
             return
         now = self.now()
         self._phase_retry_at = None

@@ -106,7 +106,7 @@ class ExportDialog(QDialog):
         self.draft = QLabel()
         self.draft.setObjectName("dim")
         self.draft.setWordWrap(True)
-        if record.status is not SessionStatus.SIGNED:
+        if record.status != SessionStatus.SIGNED:
             self.draft.setText(
                 "This session is not signed yet: the export is marked DRAFT on every page."
             )

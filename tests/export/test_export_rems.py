@@ -17,6 +17,7 @@ import pytest
 
 from kapsession.export.content import ExportContent, ExportRefused, gather
 from kapsession.export.rems import rems_data, rems_pdf
+from kapsession.records.sessions import SessionStatus
 from kapsession.services.context import AppContext
 
 if TYPE_CHECKING:
@@ -201,7 +202,7 @@ def test_a_signed_session_has_no_draft_mark(
 ) -> None:
     # Given the same data as if the session were signed
     content = esketamine(demo_db)
-    signed = replace(content, session=replace(content.session, status="signed"))
+    signed = replace(content, session=replace(content.session, status=SessionStatus.SIGNED))
     # When the form is printed, then nothing says DRAFT
     text, _info = pdf_text(rems_pdf(signed), tmp_path)
     assert "DRAFT" not in text
