@@ -45,7 +45,7 @@ from kapsession.records.entries import (
     DoseRecord,
     ObservationRecord,
 )
-from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord
+from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord, SignedPart
 from kapsession.records.session_log import LogItem, LogKind
 from kapsession.records.sessions import SessionStatus
 
@@ -688,7 +688,7 @@ class _BundleBuilder:
     def _attester(self, signature: SignatureRecord) -> Json:
         # Signing the note (therapy) or an addendum takes legal responsibility for the text;
         # the nurse's monitoring signature attests the data in a professional capacity.
-        mode = "professional" if signature.part == "monitoring" else "legal"
+        mode = "professional" if signature.part == SignedPart.MONITORING else "legal"
         attester: Json = {"mode": mode, "time": _instant(signature.signed_at)}
         party = self.staff_ref(signature.staff_id, signature.signer_name)
         if party is not None:

@@ -39,6 +39,7 @@ from kapsession.records.entries import (
     AlertRecord,
     ObservationRecord,
 )
+from kapsession.records.notes import SignedPart
 from kapsession.records.session_log import LogItem, LogKind
 
 CHART_URL = "kapsession://vitals-chart"
@@ -733,7 +734,7 @@ class RecordHtml:
             )
         parts = []
         signed = {s.part for s in c.signatures}
-        missing = [p for p in ("monitoring", "therapy") if p not in signed]
+        missing = [p for p in SignedPart if p not in signed]
         if missing:
             names = " and ".join(_PART_NAMES[p].lower() for p in missing)
             plural = "s" if len(missing) > 1 else ""
@@ -907,7 +908,11 @@ _SCALE_LEGENDS = {
 }
 _TICK = "✓"
 _CROSS = '<span class="flag">✗</span>'
-_PART_NAMES = {"monitoring": "Monitoring", "therapy": "Therapy", "addendum": "Addendum"}
+_PART_NAMES: dict[str, str] = {
+    SignedPart.MONITORING: "Monitoring",
+    SignedPart.THERAPY: "Therapy",
+    "addendum": "Addendum",
+}
 _KIND_NAMES = {LogKind.CHECKIN: "Check-in", LogKind.PHASE: "Phase", LogKind.DOSE: "Dose"}
 
 

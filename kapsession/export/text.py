@@ -31,15 +31,15 @@ from kapsession.records.entries import (
     ObservationRecord,
     is_late,
 )
-from kapsession.records.notes import PARTS, NoteRecord, PrivateNoteRecord
+from kapsession.records.notes import PARTS, NoteRecord, PrivateNoteRecord, SignedPart
 from kapsession.records.session_log import LogItem, LogKind
 
 APP_NAME = "kapsession"
 DOSE_EVENT_KINDS = ("hold_dose_caution", "hold_dose_override", "device_given", "dose_plan")
 TIMELINE_NOTE_CHARS = 100  # a note in the timeline: its start; the whole note is further down
 _PART_TITLES = {
-    "monitoring": "Monitoring record",
-    "therapy": "Therapy notes",
+    SignedPart.MONITORING: "Monitoring record",
+    SignedPart.THERAPY: "Therapy notes",
     "addendum": "Addendum",
 }
 _ALDRETE_NAMES = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,14 +69,28 @@ class DraftRecord:
 
 
 # The parts of a session's record that are signed, and what each signature attests.
-PARTS = ("monitoring", "therapy")
-MEANINGS = {
-    "monitoring": "I attest that the doses, vitals, alerts and discharge recorded for this "
-    "session are complete and correct.",
-    "therapy": "I attest that the session notes and the session note are complete and correct.",
+class SignedPart(enum.StrEnum):
+    """A part of a session's record signed on its own, by the person responsible for it."""
+
+    MONITORING = "monitoring"  # the nurse's: doses, vitals, alerts and discharge
+    THERAPY = "therapy"  # the therapist's: the notes and the session note
+
+
+PARTS = tuple(SignedPart)
+MEANINGS: dict[str, str] = {
+    SignedPart.MONITORING: (
+        "I attest that the doses, vitals, alerts and discharge recorded for this session are "
+        "complete and correct."
+    ),
+    SignedPart.THERAPY: (
+        "I attest that the session notes and the session note are complete and correct."
+    ),
     "addendum": "I wrote and sign this addendum.",
 }
-PART_NAMES = {"monitoring": "monitoring record", "therapy": "therapy notes"}
+PART_NAMES: dict[str, str] = {
+    SignedPart.MONITORING: "monitoring record",
+    SignedPart.THERAPY: "therapy notes",
+}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from kapsession.audio.probe import probe_track_headers
 from kapsession.domain.discharge import AldreteObservation
 from kapsession.domain.protocol import Anchor, CheckinSpec, Protocol
 from kapsession.domain.timeline import compute_timeline, phase_changes_between
-from kapsession.records.notes import SessionNoteText
+from kapsession.records.notes import SessionNoteText, SignedPart
 from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.resources import note_templates_dir, playlists_dir
@@ -412,11 +412,14 @@ def _sign_demo_sessions(
         note = SessionNoteText(template.key, tuple(sections))
         if len(record.participants) > 1:
             signatures.sign(
-                record.id, ["monitoring"], staff_id=nurse.id, at=ended + timedelta(minutes=12)
+                record.id,
+                [SignedPart.MONITORING],
+                staff_id=nurse.id,
+                at=ended + timedelta(minutes=12),
             )
             signatures.sign(
                 record.id,
-                ["therapy"],
+                [SignedPart.THERAPY],
                 staff_id=therapist.id,
                 at=ended + timedelta(hours=2),
                 session_note=note,
@@ -424,7 +427,7 @@ def _sign_demo_sessions(
         else:
             signatures.sign(
                 record.id,
-                ["monitoring", "therapy"],
+                [SignedPart.MONITORING, SignedPart.THERAPY],
                 staff_id=therapist.id,
                 at=ended + timedelta(hours=1),
                 session_note=note,

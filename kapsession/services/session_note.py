@@ -30,6 +30,7 @@ from kapsession.records.notes import (
     NoteRecord,
     Section,
     SessionNoteText,
+    SignedPart,
     SigningState,
     SignOutcome,
 )
@@ -355,13 +356,13 @@ class SessionNoteService:
                 SessionStatus.SIGNED: "This session is already signed; add an addendum instead.",
             }.get(state.status, "This session cannot be signed yet.")
             return SignOutcome(False, message)
-        if "monitoring" in wanted and state.open_alerts:
+        if SignedPart.MONITORING in wanted and state.open_alerts:
             return SignOutcome(
                 False,
                 f"{state.open_alerts} alert(s) are not acknowledged yet. Acknowledge them "
                 "before signing the monitoring part.",
             )
-        if "therapy" in wanted and (note is None or not note.text.strip()):
+        if SignedPart.THERAPY in wanted and (note is None or not note.text.strip()):
             return SignOutcome(False, "Write the session note before signing the therapy part.")
         check = self.pins.verify(staff_id, pin, purpose="sign the session", session_id=session_id)
         if not check.ok:
@@ -372,11 +373,11 @@ class SessionNoteService:
                 wanted,
                 staff_id=staff_id,
                 at=self._clock.now(),
-                session_note=note if "therapy" in wanted else None,
+                session_note=note if SignedPart.THERAPY in wanted else None,
             )
         except StorageError as exc:
             return SignOutcome(False, str(exc))
-        names = " and ".join({"monitoring": "monitoring", "therapy": "therapy"}[p] for p in wanted)
+        names = " and ".join(SignedPart(p).value for p in wanted)
         done = self.state(session_id).status == SessionStatus.SIGNED
         message = f"Signed the {names} part{'s' if len(wanted) > 1 else ''}." + (
             " The session is signed and locked." if done else ""

@@ -39,6 +39,7 @@ from kapsession.records.errors import (
     RecordLocked,
     StorageError,
 )
+from kapsession.records.notes import SignedPart
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -124,7 +125,7 @@ def translate_error(exc: BaseException, action: str = "save") -> StorageError:
         return AppendOnlyViolation(
             "Saved entries cannot be changed or deleted. Add a correction with a reason instead."
         )
-    for part in ("monitoring", "therapy"):
+    for part in SignedPart:
         if f"the {part} part of this session is signed" in text:
             return RecordLocked(
                 f"The {part} part of this session is signed and locked. Add an addendum instead."

@@ -30,6 +30,7 @@ from kapsession.records.notes import (
     NoteRecord,
     SessionNoteText,
     SignatureRecord,
+    SignedPart,
 )
 from kapsession.records.sessions import SessionStatus
 from kapsession.storage.audit import write_audit
@@ -90,11 +91,11 @@ def _notes_but_addenda(table: Table, session_id: uuid.UUID) -> ColumnElement[boo
 # table listed here).
 DIGESTED_TABLES: Mapping[str, tuple[DigestedTables, ...]] = MappingProxyType(
     {
-        "monitoring": (
+        SignedPart.MONITORING: (
             DigestedTables((Dose, Observation, Alert, DischargeAssessment), _of_session),
             DigestedTables((AlertAcknowledgement,), _of_session_alerts),
         ),
-        "therapy": (DigestedTables((Note,), _notes_but_addenda),),
+        SignedPart.THERAPY: (DigestedTables((Note,), _notes_but_addenda),),
     }
 )
 
@@ -151,7 +152,7 @@ class SignatureRepository:
         wanted = list(dict.fromkeys(parts))
         if not wanted or any(part not in PARTS for part in wanted):
             raise StorageError(f"Choose what to sign: {' and/or '.join(PARTS)}.")
-        if session_note is not None and "therapy" not in wanted:
+        if session_note is not None and SignedPart.THERAPY not in wanted:
             raise StorageError("The session note is signed with the therapy part.")
         with self._db.write("sign the session") as orm:
             session = orm.get(Session, session_id)

@@ -27,7 +27,7 @@ from kapsession.domain.clock import Clock
 from kapsession.domain.quick_markers import QuickMarker
 from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
-from kapsession.records.notes import NoteRecord, PrivateNoteRecord
+from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignedPart
 from kapsession.records.sessions import SessionStatus
 from kapsession.services.live_log import LiveLog, LogChange
 from kapsession.services.live_session import LiveSession
@@ -187,7 +187,7 @@ class NotesController(QObject):
             self._log = None
             self._retry_at = self.clock.monotonic() + RETRY_AFTER_FAILURE_S
             return
-        self._therapy_signed = any(s.part == "therapy" for s in signed_parts)
+        self._therapy_signed = any(s.part == SignedPart.THERAPY for s in signed_parts)
         self._show_notes()
         self.show_log()
         self._show_lock()

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from kapsession.domain.clock import Clock
 from kapsession.domain.note_templates import NoteTemplate
 from kapsession.records.errors import StorageError
-from kapsession.records.notes import SessionNoteText, SigningState, SignOutcome
+from kapsession.records.notes import SessionNoteText, SignedPart, SigningState, SignOutcome
 from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.note_templates import NoteTemplateCatalog
@@ -28,7 +28,7 @@ from kapsession.ui.sign_dialog import AddendumDialog, SignDialog
 
 log = logging.getLogger(__name__)
 
-PART_ROLE = {"monitoring": "nurse", "therapy": "therapist"}
+PART_ROLE: dict[str, str] = {SignedPart.MONITORING: "nurse", SignedPart.THERAPY: "therapist"}
 
 
 class SessionNoteController(QObject):
@@ -82,7 +82,7 @@ class SessionNoteController(QObject):
         if self._record is None:
             return
         state = self._read_state()
-        signed = "therapy" in state.signed
+        signed = SignedPart.THERAPY in state.signed
         changed = signed != self.page.is_read_only()
         self.page.show_state(state, self._note(state, self._starting_key()) if changed else None)
 
@@ -96,7 +96,7 @@ class SessionNoteController(QObject):
         """The signed note (read-only) once the therapy part is signed; else the saved draft,
         else template `fill_key` filled from the record."""
         assert self._record is not None
-        if "therapy" in state.signed:
+        if SignedPart.THERAPY in state.signed:
             notes = self._notes.notes.notes(self._record.id, kinds=["session_note"])
             signed = notes[-1] if notes else None
             key = signed.template_key if signed is not None else None
@@ -183,7 +183,7 @@ class SessionNoteController(QObject):
         assert self._record is not None
         note = (
             SessionNoteText(self.page.template_key(), tuple(self.page.sections()))
-            if "therapy" in parts
+            if SignedPart.THERAPY in parts
             else None
         )
         try:
@@ -216,7 +216,9 @@ class SessionNoteController(QObject):
         monitoring, the therapist's therapy), the session's staff member in that role."""
         assert self._record is not None
         acting_id = self.page.acting_staff()
-        named = self._record.nurse_id if part == "monitoring" else self._record.therapist_id
+        named = (
+            self._record.nurse_id if part == SignedPart.MONITORING else self._record.therapist_id
+        )
         staff = {s.id: s for s in self._notes.staff.active()}
         acting = staff.get(acting_id) if acting_id is not None else None
         if acting is not None and (acting.role == PART_ROLE[part] or named not in staff):

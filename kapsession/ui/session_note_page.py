@@ -47,7 +47,14 @@ from PySide6.QtWidgets import (
 )
 
 from kapsession.domain.note_templates import NoteTemplate, NoteTemplateError
-from kapsession.records.notes import PARTS, NoteRecord, Section, SignatureRecord, SigningState
+from kapsession.records.notes import (
+    PARTS,
+    NoteRecord,
+    Section,
+    SignatureRecord,
+    SignedPart,
+    SigningState,
+)
 from kapsession.records.sessions import SessionRecord, SessionStatus
 from kapsession.ui import theme
 from kapsession.ui.sign_dialog import AddendumDialog, SignDialog, part_title
@@ -59,9 +66,9 @@ LINE_HEIGHT_PCT = 145
 COLUMN_MAX_WIDTH_PX = 760  # about 80 characters a line at 16 px
 PANEL_WIDTH_PX = 330
 PLACEHOLDER = "#807b73"  # the hints: quieter than the text, still readable on the panel
-PART_WHAT = {
-    "monitoring": "The nurse's part: doses, vitals, alerts and discharge.",
-    "therapy": "The therapist's part: the notes and this session note.",
+PART_WHAT: dict[str, str] = {
+    SignedPart.MONITORING: "The nurse's part: doses, vitals, alerts and discharge.",
+    SignedPart.THERAPY: "The therapist's part: the notes and this session note.",
 }
 
 _STYLE = f"""
@@ -748,7 +755,7 @@ class SessionNotePage(QWidget):
             return "End the session to sign."
         if state.status != SessionStatus.COMPLETED:
             return f"This session is {state.status}; it cannot be signed."
-        if part == "monitoring" and state.open_alerts:
+        if part == SignedPart.MONITORING and state.open_alerts:
             return (
                 f"{state.open_alerts} alert(s) not acknowledged yet: acknowledge them before "
                 "signing the monitoring record."
