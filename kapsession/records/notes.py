@@ -69,6 +69,20 @@ class DraftRecord:
 
 
 # The parts of a session's record that are signed, and what each signature attests.
+class Pad(enum.StrEnum):
+    """Where text is typed: the record's and the private note pads (entries, and their drafts),
+    the session note and an addendum (drafts only)."""
+
+    RECORD = "record"
+    PRIVATE = "private"
+    SESSION_NOTE = "session_note"
+    ADDENDUM = "addendum"
+
+
+# The pads a note entry is written on during the session.
+ENTRY_PADS = (Pad.RECORD, Pad.PRIVATE)
+
+
 class SignedPart(enum.StrEnum):
     """A part of a session's record signed on its own, by the person responsible for it."""
 

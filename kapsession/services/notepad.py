@@ -19,7 +19,7 @@ from datetime import datetime
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from kapsession.records.errors import StorageError
-from kapsession.records.notes import NoteRecord, PrivateNoteRecord
+from kapsession.records.notes import ENTRY_PADS, NoteRecord, Pad, PrivateNoteRecord
 from kapsession.services.live_log import LiveLog
 from kapsession.services.live_session import LiveSession
 from kapsession.services.session_state import EntryKind
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 UNDO_WINDOW_S = 10.0
 DRAFT_SAVE_MS = 400
-PADS = ("record", "private")
+PADS = ENTRY_PADS
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class NotePad(QObject):
             return False  # an empty entry is not an entry: nothing to say
         phase_key, elapsed_s, since_dose_s = self._live.clock_position(participant_id)
         now = self._live.now()
-        add = self._notes.add_entry if pad == "record" else self._notes.add_private
+        add = self._notes.add_entry if pad == Pad.RECORD else self._notes.add_private
         try:
             saved = add(
                 self.session_id,
@@ -167,10 +167,10 @@ class NotePad(QObject):
             self._live.entry_failed.emit(str(exc))
             return False
         self._pending.pop(pad, None)  # the draft was cleared with the commit
-        kind = "note" if pad == "record" else "private"
+        kind = "note" if pad == Pad.RECORD else "private"
         self._offer_undo(LastEntry(kind, saved.id, _short(text), self._monotonic()))
-        self._live.notes_added(_entry_kind(pad == "record"), (saved,))
-        what = "Note" if pad == "record" else "Private note"
+        self._live.notes_added(_entry_kind(pad == Pad.RECORD), (saved,))
+        what = "Note" if pad == Pad.RECORD else "Private note"
         self._live.entry_saved.emit(f"{what} at {_hm(now)} — saved.")
         return True
 

@@ -28,6 +28,7 @@ from kapsession.records.errors import StorageError
 from kapsession.records.notes import (
     PARTS,
     NoteRecord,
+    Pad,
     Section,
     SessionNoteText,
     SignedPart,
@@ -303,7 +304,7 @@ class SessionNoteService:
 
     # the draft --------------------------------------------------------------------------------
     def draft(self, session_id: uuid.UUID) -> tuple[str | None, list[Section]]:
-        saved = self.notes.draft(session_id, "session_note")
+        saved = self.notes.draft(session_id, Pad.SESSION_NOTE)
         if saved is None:
             return None, []
         return saved.template_key, list(saved.sections)
@@ -318,7 +319,7 @@ class SessionNoteService:
     ) -> None:
         self.notes.save_draft(
             session_id,
-            "session_note",
+            Pad.SESSION_NOTE,
             "",
             at=self._clock.now(),
             by=by,

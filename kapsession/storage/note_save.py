@@ -19,7 +19,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from kapsession.records.notes import NoteRecord, PrivateNoteRecord
+from kapsession.records.notes import NoteRecord, Pad, PrivateNoteRecord
 from kapsession.storage.checkin_save import AUDIT_COLUMNS
 from kapsession.storage.database import DRIVER_VALUES, DriverConnection, DriverValues
 from kapsession.storage.entry_rules import check_participant_owner, check_session_status
@@ -62,7 +62,7 @@ PRIVATE_NOTE_COLUMNS = (
 INSERTED_COLUMNS = MappingProxyType(
     {"note": NOTE_COLUMNS, "private_note": PRIVATE_NOTE_COLUMNS, "audit_entry": AUDIT_COLUMNS}
 )
-PADS = MappingProxyType({"note": "record", "private_note": "private"})  # table -> its pad
+PADS = MappingProxyType({"note": Pad.RECORD, "private_note": Pad.PRIVATE})  # table -> its pad
 
 # One read for a save: the session's status (no row: no such session) and whether the
 # participant, when there is one, is in it. `?` becomes each back-end's placeholder.

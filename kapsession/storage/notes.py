@@ -17,13 +17,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.records.errors import NotFound, StorageError
-from kapsession.records.notes import DraftRecord, NoteRecord, PrivateNoteRecord, Sections
+from kapsession.records.notes import DraftRecord, NoteRecord, Pad, PrivateNoteRecord, Sections
 from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
 from kapsession.storage.models import Note, NoteDraft, PrivateNote
 from kapsession.storage.note_save import NotePlace, insert_note, new_note, note_sql
 
-PADS = ("record", "private", "session_note", "addendum")
+PADS = tuple(Pad)
 
 
 def sections_json(sections: Sections) -> list[dict[str, str]]:

@@ -28,6 +28,7 @@ from kapsession.records.notes import (
     PART_NAMES,
     PARTS,
     NoteRecord,
+    Pad,
     SessionNoteText,
     SignatureRecord,
     SignedPart,
@@ -243,7 +244,7 @@ class SignatureRepository:
         )
         orm.add(row)
         orm.flush()
-        clear_draft_row(orm, session_id, "session_note")
+        clear_draft_row(orm, session_id, Pad.SESSION_NOTE)
         write_audit(
             orm,
             at=at,

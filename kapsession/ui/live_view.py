@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from kapsession.domain.quick_markers import QuickMarker
 from kapsession.domain.timeline import CheckinState, CheckinStatus, TimelineState
+from kapsession.records.notes import Pad
 from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.nurse_board import BoardRow
@@ -613,12 +614,12 @@ class LiveView(QWidget):
     def show_notes(self) -> None:
         """N: the Notes tab, with the keys in the box of the session notes."""
         self.show_tab(NOTES)
-        self.note_pad.show_pad("record")
+        self.note_pad.show_pad(Pad.RECORD)
 
     def show_private_notes(self) -> None:
         """Shift+N: the Notes tab on the private pad."""
         self.show_tab(NOTES)
-        self.note_pad.show_pad("private")
+        self.note_pad.show_pad(Pad.PRIVATE)
 
     def set_record_page(self, page: QWidget) -> None:
         """The session note page, in a scroll area: it is tall, and must not make the whole

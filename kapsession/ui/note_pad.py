@@ -34,18 +34,18 @@ from PySide6.QtWidgets import (
 
 from kapsession.domain.corrections import EntryState, Version, versions
 from kapsession.domain.quick_markers import QuickMarker
-from kapsession.records.notes import NoteRecord, PrivateNoteRecord
+from kapsession.records.notes import ENTRY_PADS, NoteRecord, Pad, PrivateNoteRecord
 from kapsession.ui import theme
 
 PRIVATE_COLOUR = "#8a7aa8"  # muted violet: the private pad is never mistaken for the record
-PADS = ("record", "private")
+PADS = ENTRY_PADS
 MARKERS_PER_ROW = 5
 SUPERSEDED_ROLE = Qt.ItemDataRole.UserRole + 1  # an entry a later one amended or withdrew
-PAD_NAMES = {"record": "Session notes", "private": "Private notes"}
-PAD_KEYS = {"record": "N", "private": "Shift+N"}
-PAD_HINTS = {
-    "record": "Type a note — Enter saves it to the record, Shift+Enter starts a new line  (N)",
-    "private": "Private note — kept apart from the record and left out of exports  (N)",
+PAD_NAMES: dict[str, str] = {Pad.RECORD: "Session notes", Pad.PRIVATE: "Private notes"}
+PAD_KEYS: dict[str, str] = {Pad.RECORD: "N", Pad.PRIVATE: "Shift+N"}
+PAD_HINTS: dict[str, str] = {
+    Pad.RECORD: "Type a note — Enter saves it to the record, Shift+Enter starts a new line  (N)",
+    Pad.PRIVATE: "Private note — kept apart from the record and left out of exports  (N)",
 }
 
 
@@ -181,8 +181,8 @@ class NotePadWidget(QWidget):
         self._shown: tuple[object, ...] | None = None
         self._participants: dict[uuid.UUID, str] = {}
         self._entries: dict[str, list[NoteRecord] | list[PrivateNoteRecord]] = {
-            "record": [],
-            "private": [],
+            Pad.RECORD: [],
+            Pad.PRIVATE: [],
         }
         # which pad, and what can be done to the entries
         self.pad_buttons = QButtonGroup(self)
@@ -216,7 +216,7 @@ class NotePadWidget(QWidget):
         self.entries.setMinimumHeight(60)
         self.entries.itemActivated.connect(self._amend_item)
         # typing
-        self.inputs = {pad: NoteInput(pad) for pad in PADS}
+        self.inputs: dict[str, NoteInput] = {pad: NoteInput(pad) for pad in PADS}
         self.stack = QStackedWidget()
         for pad in PADS:
             note_input = self.inputs[pad]
@@ -336,7 +336,7 @@ class NotePadWidget(QWidget):
         the pad shown is appended to the list, not the whole list drawn again."""
         look = (len(record), len(private), tuple(participants.items()), self.pad)
         self._participants = dict(participants)
-        self._entries = {"record": list(record), "private": list(private)}
+        self._entries = {Pad.RECORD: list(record), Pad.PRIVATE: list(private)}
         rows: Sequence[NoteRecord | PrivateNoteRecord] = self._entries[self.pad]
         shown_before, self._shown = self._shown, look
         if (
@@ -345,7 +345,7 @@ class NotePadWidget(QWidget):
             and shown_before[2:] == look[2:]
             and all(a.corrects_id is None for a in added)
         ):
-            mine = [a for a in added if isinstance(a, NoteRecord) == (self.pad == "record")]
+            mine = [a for a in added if isinstance(a, NoteRecord) == (self.pad == Pad.RECORD)]
             at_bottom = self._at_bottom()
             for row in mine:
                 self.entries.add_entry(self._item(Version(row)))
@@ -401,14 +401,14 @@ class NotePadWidget(QWidget):
     def _show_pad(self, index: int) -> None:
         pad = PADS[index]
         self.stack.setCurrentWidget(self.inputs[pad])
-        private = pad == "private"
+        private = pad == Pad.PRIVATE
         self.private_mark.setVisible(private)
         border = PRIVATE_COLOUR if private else theme.BORDER
         self.entries.setStyleSheet(f"QListWidget {{ border: 1px solid {border}; }}")
         self._shown = None
         self.show_entries(
-            self._entries["record"],  # type: ignore[arg-type]
-            self._entries["private"],  # type: ignore[arg-type]
+            self._entries[Pad.RECORD],  # type: ignore[arg-type]
+            self._entries[Pad.PRIVATE],  # type: ignore[arg-type]
             participants=self._participants,
         )
         self.inputs[pad].setFocus()
@@ -431,5 +431,5 @@ class NotePadWidget(QWidget):
                 entry_id,
                 dialog.text.toPlainText(),
                 dialog.reason.text().strip(),
-                self.pad == "private",
+                self.pad == Pad.PRIVATE,
             )

@@ -27,7 +27,7 @@ from kapsession.domain.clock import Clock
 from kapsession.domain.quick_markers import QuickMarker
 from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
-from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignedPart
+from kapsession.records.notes import ENTRY_PADS, NoteRecord, PrivateNoteRecord, SignedPart
 from kapsession.records.sessions import SessionStatus
 from kapsession.services.live_log import LiveLog, LogChange
 from kapsession.services.live_session import LiveSession
@@ -113,7 +113,7 @@ class NotesController(QObject):
             self._fill_pads(self.pad)
 
     def _fill_pads(self, pad: NotePad) -> None:
-        for name in ("record", "private"):
+        for name in ENTRY_PADS:
             self.view.note_pad.committed(name)
             self.view.note_pad.restore_draft(name, pad.draft(name))
         self._undo_offered(pad.last_entry is not None)
