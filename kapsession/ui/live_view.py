@@ -160,6 +160,16 @@ class LiveView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Its frame first, then what it holds, each added to its place: with the room's style
+        # sheet a widget given a parent is restyled with everything it already holds, so a
+        # whole screen put into a scroll area or a window once built is restyled again each
+        # time (about 20 ms of this screen's 50 ms).
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        body = QWidget()
+        self._scroll = _Scrolling(body)
+        outer.addWidget(self._scroll, 1)
         # header
         self.back_button = QPushButton("← Start")
         self.back_button.setToolTip(
@@ -309,7 +319,6 @@ class LiveView(QWidget):
         self.ended_label = QLabel()
         self.ended_label.setObjectName("banner")
         self.ended_label.hide()
-        body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(20, 8, 20, 6)
         layout.setSpacing(6)
@@ -325,6 +334,7 @@ class LiveView(QWidget):
         # the nurse's and the therapist's work areas, one at a time
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        layout.addWidget(self.tabs, 5)  # its pages are added in place
         checkin_page = QWidget()
         checkin_layout = QVBoxLayout(checkin_page)
         checkin_layout.setContentsMargins(0, 6, 0, 0)
@@ -357,7 +367,6 @@ class LiveView(QWidget):
         self.tabs.currentChanged.connect(lambda _i: self._build_shown())  # before the others
         self._marker_keys: list[QShortcut] = []
         self.tabs.currentChanged.connect(lambda _i: self._enable_marker_keys())
-        layout.addWidget(self.tabs, 5)
         self.tabs.currentChanged.connect(lambda _i: self.tab_shown.emit())
         layout.addWidget(self.ended_label)
         status = QHBoxLayout()
@@ -372,11 +381,6 @@ class LiveView(QWidget):
         footer.addLayout(actions)
         footer.addWidget(self.failure)
         footer.addLayout(status)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
-        self._scroll = _Scrolling(body)
-        outer.addWidget(self._scroll, 1)
         outer.addLayout(footer)
         QShortcut(QKeySequence("D"), self, self._request_dose)
         QShortcut(QKeySequence("N"), self, self.show_notes)

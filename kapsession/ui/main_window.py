@@ -71,7 +71,8 @@ class MainWindow(QMainWindow):
         if self._live_view is None:
             from kapsession.ui.live_view import LiveView
 
-            self._live_view = LiveView()
+            # built in its place: a screen given a parent once built is restyled again
+            self._live_view = LiveView(self.stack)
             self.stack.addWidget(self._live_view)
         return self._live_view
 
