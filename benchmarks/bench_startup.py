@@ -142,6 +142,8 @@ def main() -> int:
         def check_live(line: dict[str, object]) -> None:
             if line.get("screen") != "live" or line.get("session") != str(big.live_session_id):
                 raise SystemExit(f"startup bench: the app did not open the live session: {line}")
+            if line.get("unused_at_live") != []:
+                raise SystemExit(f"startup bench: the live window imported the exports: {line}")
 
         def live_start() -> float:
             _started, elapsed, line = run_child(app, live_env)

@@ -60,6 +60,7 @@ from kapsession.records.entries import (
     ObservationRecord,
 )
 from kapsession.records.errors import StorageError
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.checkin_results import (
     CheckinResult,
     DeviceResult,
@@ -105,20 +106,26 @@ class CheckinService:
         """The protocol snapshot and the clients, read once per session (both are fixed)."""
         facts = self._facts.get(session_id)
         if facts is None:
-            record = self.sessions.get(session_id)
-            protocol = parse_protocol(
-                record.protocol_text, f"protocol snapshot of session {record.id}"
-            )
-            facts = _SessionFacts(
-                protocol=protocol,
-                clients={p.id: p.client.id for p in record.participants},
-                checkin_keys=frozenset(c.key for c in protocol.checkins),
-            )
-            self._facts[session_id] = facts
+            facts = self._facts_of(self.sessions.get(session_id))
+        return facts
+
+    def _facts_of(self, record: SessionRecord) -> _SessionFacts:
+        protocol = parse_protocol(record.protocol_text, f"protocol snapshot of session {record.id}")
+        facts = _SessionFacts(
+            protocol=protocol,
+            clients={p.id: p.client.id for p in record.participants},
+            checkin_keys=frozenset(c.key for c in protocol.checkins),
+        )
+        self._facts[record.id] = facts
         return facts
 
     def protocol(self, session_id: uuid.UUID) -> Protocol:
         return self._session(session_id).protocol
+
+    def protocol_of(self, record: SessionRecord) -> Protocol:
+        """`protocol(record.id)`, from a record just read rather than reading it again."""
+        facts = self._facts.get(record.id)
+        return (facts or self._facts_of(record)).protocol
 
     @staticmethod
     def _client(facts: _SessionFacts, participant_id: uuid.UUID) -> uuid.UUID:

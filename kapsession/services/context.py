@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -17,7 +18,6 @@ from kapsession.paths import DATABASE_URL_ENV, Paths, ensure_writable
 from kapsession.records.errors import StorageError
 from kapsession.resources import note_templates_dir, protocols_dir
 from kapsession.services.client_history import ClientHistoryService
-from kapsession.services.exports import ExportService
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.room_settings import RoomSettings, load_room_settings
@@ -33,6 +33,9 @@ from kapsession.storage.database import (
     open_database,
 )
 
+if TYPE_CHECKING:
+    from kapsession.services.exports import ExportService
+
 log = logging.getLogger(__name__)
 
 DAILY_BACKUP_AGE = timedelta(hours=24)
@@ -44,7 +47,8 @@ NOTE_TEMPLATES_FOLDER = "note-templates"  # the clinic's own note templates, in 
 @dataclass
 class AppContext:
     """The opened data and every service over it, each built once (the GUI's controllers and
-    the commands take them from here)."""
+    the commands take them from here). The export service is built when first asked for
+    (`exports`): it imports the export modules, which a start of the app does without."""
 
     paths: Paths
     database: Database
@@ -53,9 +57,17 @@ class AppContext:
     clock: Clock
     notes: SessionNoteService  # the session note, signing and addenda
     history: ClientHistoryService
-    exports: ExportService
     templates: NoteTemplateCatalog  # built-in note templates and the clinic's own
     room: RoomSettings = field(default_factory=RoomSettings)
+    _exports: ExportService | None = field(default=None, init=False, repr=False)
+
+    @property
+    def exports(self) -> ExportService:
+        if self._exports is None:
+            from kapsession.services.exports import ExportService
+
+            self._exports = ExportService(self.database, self.clock)
+        return self._exports
 
     def close(self) -> None:
         self.database.close()
@@ -177,7 +189,6 @@ def finish_context(opened: OpenedData, *, clock: Clock | None = None) -> AppCont
         clock=clock,
         notes=SessionNoteService(database, clock, checkins=service.checkins),
         history=ClientHistoryService(database),
-        exports=ExportService(database, clock),
         templates=NoteTemplateCatalog(
             note_templates_dir(), opened.paths.data_dir / NOTE_TEMPLATES_FOLDER
         ),

@@ -71,33 +71,32 @@ class MusicSession(QObject):
         self,
         live: LiveSession,
         music_log: MusicLogRepository,
-        backend: AudioBackend,
+        backend: AudioBackend | Callable[[], AudioBackend],
         playlists_dir: Path,
         *,
         room_max_volume_pct: float = DEFAULT_ROOM_MAX_VOLUME_PCT,
         monotonic_s: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
     ) -> None:
+        """`backend`: the players' back-end, or how to open it (starting libVLC takes a
+        moment): then it is opened by `open_audio()`, or when the music is first used."""
         super().__init__(parent)
         self._live = live
         self._log = music_log
-        self._backend = backend
+        self._open_backend: Callable[[], AudioBackend] | None = None
+        self._backend: AudioBackend | None = None
+        if isinstance(backend, AudioBackend):
+            self._backend = backend
+        else:
+            self._open_backend = backend
+        self._monotonic_s = monotonic_s
+        self._crossfader: Crossfader | None = None
+        self._closed = False
         self._playlists_dir = playlists_dir
         self._room_max = max(0.0, min(room_max_volume_pct, 100.0))
         self._volume = min(DEFAULT_VOLUME_PCT, self._room_max)
-        self._fader = Crossfader(
-            backend.factory,
-            monotonic_s=monotonic_s,
-            crossfade_s=live.protocol.music.crossfade_s,
-            max_volume_pct=self._volume,
-            parent=self,
-        )
-        self._fader.track_started.connect(self._on_track_started)
-        self._fader.track_finished.connect(self._on_track_finished)
-        for player in self._fader.players:
-            # from each player, after the Crossfader's own handler: which file failed is known
-            player.error.connect(lambda message, p=player: self._on_error(message, p.source))
-            player.position_changed.connect(lambda ms, p=player: self._on_position(p, ms))
+        if self._backend is not None:
+            self.open_audio()
         self._state = "stopped"
         self.follow_phases = True
         self.transition = live.protocol.music.transition
@@ -136,27 +135,72 @@ class MusicSession(QObject):
         live.ticked.connect(self._on_live_changed)  # the phase, and the time left shown
         live.ended.connect(self._on_session_ended)
 
+    # the players ----------------------------------------------------------------------------
+    def open_audio(self) -> None:
+        """Open the back-end, if it was handed over unopened, and make the two players; then
+        say so (`changed`: the panel shows whether music can play). Once only."""
+        if self._crossfader is not None or self._closed:
+            return
+        if self._backend is None:
+            assert self._open_backend is not None
+            self._backend = self._open_backend()
+        fader = Crossfader(
+            self._backend.factory,
+            monotonic_s=self._monotonic_s,
+            crossfade_s=self._live.protocol.music.crossfade_s,
+            max_volume_pct=self._volume,
+            parent=self,
+        )
+        fader.track_started.connect(self._on_track_started)
+        fader.track_finished.connect(self._on_track_finished)
+        for player in fader.players:
+            # from each player, after the Crossfader's own handler: which file failed is known
+            player.error.connect(lambda message, p=player: self._on_error(message, p.source))
+            player.position_changed.connect(lambda ms, p=player: self._on_position(p, ms))
+        self._crossfader = fader
+        if self._open_backend is not None:
+            self.changed.emit()
+
+    @property
+    def _fader(self) -> Crossfader:
+        """The players, opened first if they are not yet (any use of the music)."""
+        if self._crossfader is None:
+            self.open_audio()
+        assert self._crossfader is not None
+        return self._crossfader
+
     # reading --------------------------------------------------------------------------------
     @property
     def available(self) -> bool:
-        return self._backend.available
+        return self._audio.available
+
+    @property
+    def _audio(self) -> AudioBackend:
+        if self._backend is None:
+            self.open_audio()
+        assert self._backend is not None
+        return self._backend
 
     @property
     def state(self) -> str:
         return self._state
 
     def now_playing(self) -> NowPlaying:
-        lead = self._fader.leading
+        """What the music does. Before the back-end is opened (`open_audio`) nothing has
+        played, and music counts as available until the back-end says otherwise."""
+        playing = self._state != "stopped"  # only ever after the back-end was opened
+        lead = self._fader.leading if playing else None
+        backend = self._backend
         window = self._live.state().current_phase
         phase_list = self._phase_playlist(self._phase_key)
         return NowPlaying(
-            available=self._backend.available,
-            problem=self._backend.problem,
+            available=backend.available if backend is not None else True,
+            problem=backend.problem if backend is not None else None,
             state=self._state,
             track_title=track_title(self._playing_entry) if self._playing_entry else None,
             playlist_name=self._current.name if self._current else None,
-            position_ms=lead.position_ms if self._state != "stopped" else 0,
-            duration_ms=lead.duration_ms if self._state != "stopped" else 0,
+            position_ms=lead.position_ms if lead is not None else 0,
+            duration_ms=lead.duration_ms if lead is not None else 0,
             volume_pct=self._volume,
             max_volume_pct=self._room_max,
             follow_phases=self.follow_phases,
@@ -298,7 +342,9 @@ class MusicSession(QObject):
             self._volume_timer.stop()
             self._log_volume()
         self._skip_timer.stop()
-        self._fader.close()
+        self._closed = True  # the players are not opened after this
+        if self._crossfader is not None:
+            self._crossfader.close()
 
     # phases ---------------------------------------------------------------------------------
     def _room_phase_key(self) -> str | None:
@@ -607,13 +653,14 @@ class MusicSession(QObject):
 
 def open_music(
     live: LiveSession,
-    backend: AudioBackend,
+    backend: AudioBackend | Callable[[], AudioBackend],
     playlists_dir: Path,
     *,
     room_max_volume_pct: float = DEFAULT_ROOM_MAX_VOLUME_PCT,
     parent: QObject | None = None,
 ) -> MusicSession:
-    """The music of an open live session, logging into the same database."""
+    """The music of an open live session, logging into the same database; `backend` as
+    `MusicSession` takes it (opened, or how to open it)."""
     return MusicSession(
         live,
         MusicLogRepository(live.database),

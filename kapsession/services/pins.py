@@ -11,14 +11,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from typing import TYPE_CHECKING
 
 from kapsession.domain.clock import Clock
 from kapsession.records.people import PIN_MAX_DIGITS, PIN_MIN_DIGITS
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.people import StaffRepository
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 REFUSAL_PAUSE_S = 1.0  # how long the dialog waits before saying a PIN was wrong
 REPEATED_FAILURES = 3  # from this many wrong tries in a row, the audit trail says so
@@ -69,7 +70,16 @@ class PinService:
         self._staff = staff
         self._audit = audit
         self._clock = clock
-        self._hasher = hasher or PasswordHasher()
+        self._given_hasher = hasher
+
+    @property
+    def _hasher(self) -> PasswordHasher:
+        """argon2 is imported when a PIN is first set or checked: the app starts without it."""
+        if self._given_hasher is None:
+            from argon2 import PasswordHasher
+
+            self._given_hasher = PasswordHasher()
+        return self._given_hasher
 
     def has_pin(self, staff_id: uuid.UUID) -> bool:
         return self._staff.pin_hash(staff_id) is not None
@@ -125,8 +135,11 @@ class PinService:
         stored = self._staff.pin_hash(staff_id)
         if stored is None:
             return PinCheck(False, "This staff member has no PIN yet. Set one first.")
+        hasher = self._hasher
+        from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
         try:
-            self._hasher.verify(stored, pin)
+            hasher.verify(stored, pin)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             failures += 1
             self._audit.add(

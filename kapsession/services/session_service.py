@@ -107,9 +107,10 @@ class SessionService:
     def read_state(self, session_id: uuid.UUID) -> SessionState:
         """The whole session as an open session keeps it: read once on opening, and again
         only to recover (after an error, or a signature made elsewhere)."""
+        record = self.sessions.get(session_id)
         return SessionState.of(
-            self.sessions.get(session_id),
-            self.checkins.protocol(session_id),
+            record,
+            self.checkins.protocol_of(record),
             events=self.entries.events(session_id, include_history=True),
             doses=self.entries.doses(session_id, include_history=True),
             observations=self.checkins.observation_history(session_id),

@@ -161,7 +161,15 @@ class ClientRepository:
 
     def search(self, text: str = "", limit: int = 500) -> list[ClientRecord]:
         """Clients whose name or record number contains `text`, by family name."""
-        query = select(Client).order_by(func.lower(Client.family_name), Client.given_name)
+        # the columns in ClientRecord's order, not mapped objects: the whole list, at every start
+        query = select(
+            Client.id,
+            Client.given_name,
+            Client.family_name,
+            Client.date_of_birth,
+            Client.record_number,
+            Client.created_at,
+        ).order_by(func.lower(Client.family_name), Client.given_name)
         words = text.split()
         for word in words:
             pattern = f"%{word.lower()}%"
@@ -173,7 +181,7 @@ class ClientRepository:
                 )
             )
         with self._db.read() as orm:
-            return [client_record(row) for row in orm.scalars(query.limit(limit))]
+            return [ClientRecord(*row) for row in orm.execute(query.limit(limit))]
 
     def current_course_id(self, client_id: uuid.UUID) -> uuid.UUID | None:
         with self._db.read() as orm:

@@ -91,7 +91,7 @@ class AppController(QObject):
         live.participant_changed.connect(lambda _p: self._on_participant_changed())
         live.tab_shown.connect(self._on_tab_shown)
         self.nurse = NurseActionsController(window, context.service, parent=self)
-        self.exports = ExportController(window, context.exports, parent=self)
+        self.exports = ExportController(window, lambda: context.exports, parent=self)
         self.music_controller = MusicController(
             live.music,
             playlists=playlists or playlists_dir(),

@@ -2,37 +2,38 @@
 
 The dialog collects the choice (format, participant, private notes, page, file); this
 controller gathers, renders, writes and audits through `ExportService` and tells the dialog
-what came of it. The PDF's vitals chart is drawn here (`export_chart.chart_for`)."""
+what came of it. The PDF's vitals chart is drawn here (`export_chart.chart_for`).
+
+The dialog, the export service and the export modules behind it are imported when Export is
+first used: the app starts without them."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from kapsession.export.content import ExportRefused
 from kapsession.paths import documents_dir
 from kapsession.records.errors import StorageError
 from kapsession.records.sessions import SessionRecord
-from kapsession.services.exports import (
-    FORMAT_NAMES,
-    SUFFIXES,
-    ExportRequest,
-    ExportResult,
-    ExportService,
-    default_file_name,
-)
 from kapsession.services.live_session import LiveSession
-from kapsession.ui.export_chart import chart_for
-from kapsession.ui.export_dialog import ExportChoice, ExportDialog, ExportFormat
 from kapsession.ui.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from kapsession.services.exports import ExportResult, ExportService
+    from kapsession.ui.export_dialog import ExportChoice, ExportDialog, ExportFormat
 
 PAGED_FORMATS = ("pdf", "rems")
 
 
 def offered_formats(*, esketamine: bool) -> list[ExportFormat]:
     """The formats a session can be exported in (the REMS form for esketamine only)."""
+    from kapsession.services.exports import FORMAT_NAMES, SUFFIXES
+    from kapsession.ui.export_dialog import ExportFormat
+
     return [
         ExportFormat(key, name, SUFFIXES[key], key in PAGED_FORMATS)
         for key, name in FORMAT_NAMES.items()
@@ -42,13 +43,22 @@ def offered_formats(*, esketamine: bool) -> list[ExportFormat]:
 
 class ExportController(QObject):
     def __init__(
-        self, window: MainWindow, exports: ExportService, *, parent: QObject | None = None
+        self,
+        window: MainWindow,
+        exports: Callable[[], ExportService],
+        *,
+        parent: QObject | None = None,
     ) -> None:
+        """`exports`: the export service, asked for when Export is first used."""
         super().__init__(parent)
         self.window = window
-        self.exports = exports
+        self._exports = exports
         self.live: LiveSession | None = None
         window.live_view.export_requested.connect(self._on_export)
+
+    @property
+    def exports(self) -> ExportService:
+        return self._exports()
 
     def open(self, live: LiveSession) -> None:
         self.live = live
@@ -80,6 +90,8 @@ class ExportController(QObject):
     ) -> ExportDialog:
         """The Export dialog for `record`, its requests answered, a file name suggested;
         `by`: who exports (the audit row's)."""
+        from kapsession.ui.export_dialog import ExportDialog
+
         dialog = ExportDialog(
             record, offered_formats(esketamine=esketamine), folder=folder, parent=parent
         )
@@ -94,6 +106,8 @@ class ExportController(QObject):
     def _suggest(
         self, dialog: ExportDialog, record: SessionRecord, key: str, participant: str
     ) -> None:
+        from kapsession.services.exports import default_file_name
+
         try:
             content = self.exports.content(record.id, participant=participant)
         except StorageError as exc:
@@ -108,6 +122,10 @@ class ExportController(QObject):
         choice: ExportChoice,
         by: uuid.UUID | None,
     ) -> None:
+        from kapsession.export.content import ExportRefused
+        from kapsession.services.exports import ExportRequest
+        from kapsession.ui.export_chart import chart_for
+
         request = ExportRequest(
             session_id=record.id,
             export_format=choice.export_format,
@@ -137,6 +155,8 @@ class ExportController(QObject):
         choice: ExportChoice,
         by: uuid.UUID | None,
     ) -> None:
+        from kapsession.export.content import ExportRefused
+
         try:
             content = self.exports.content(
                 record.id, participant=choice.participant, include_private=choice.include_private

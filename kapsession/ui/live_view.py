@@ -161,6 +161,19 @@ class LiveView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Its frame first, then what it holds, each added to its place: with the room's style
+        # sheet a widget given a parent is restyled with everything it already holds, so a
+        # whole screen put into a scroll area or a window once built is restyled again each
+        # time (about 20 ms of this screen's 50 ms).
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        body = QWidget()
+        self._scroll = _Scrolling(body)
+        outer.addWidget(self._scroll, 1)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(20, 8, 20, 6)
+        layout.setSpacing(6)
         # header
         self.back_button = QPushButton("← Start")
         self.back_button.setToolTip(
@@ -200,8 +213,12 @@ class LiveView(QWidget):
         working.setObjectName("dim")
         header.addWidget(working)
         header.addWidget(self.staff)
+        layout.addLayout(header)
+        top = QHBoxLayout()
+        layout.addLayout(top, 2)
         # clocks
         clocks = _panel()
+        top.addWidget(clocks, 5)
         clocks_layout = QGridLayout(clocks)
         clocks_layout.addWidget(_heading("Session"), 0, 0)
         clocks_layout.addWidget(_heading("Since dose"), 0, 1)
@@ -224,6 +241,7 @@ class LiveView(QWidget):
         clocks_layout.setColumnStretch(1, 2)
         # phase
         phase = _panel()
+        top.addWidget(phase, 3)
         phase_layout = QVBoxLayout(phase)
         phase_layout.addWidget(_heading("Phase"))
         self.phase_name = QLabel("—")
@@ -238,6 +256,7 @@ class LiveView(QWidget):
         phase_layout.addStretch(1)
         # check-ins
         due = _panel()
+        top.addWidget(due, 4)
         due_layout = QVBoxLayout(due)
         due_layout.addWidget(_heading("Check-ins"))
         self.checkin_lines = [QLabel() for _ in range(4)]
@@ -246,6 +265,7 @@ class LiveView(QWidget):
         due_layout.addStretch(1)
         # others in the room (couples / group)
         self.room_panel = _panel()
+        layout.addWidget(self.room_panel)
         room_layout = QVBoxLayout(self.room_panel)
         board_head = QHBoxLayout()
         board_head.addWidget(_heading("Nurse board — most urgent first"))
@@ -259,13 +279,12 @@ class LiveView(QWidget):
         room_layout.addLayout(board_head)
         self.board = NurseBoard()
         room_layout.addWidget(self.board)
-        top = QHBoxLayout()
-        top.addWidget(clocks, 5)
-        top.addWidget(phase, 3)
-        top.addWidget(due, 4)
+        self.alerts = AlertsBanner()
+        layout.addWidget(self.alerts)
         # strip
         self.strip = TimelineStrip()
         strip_panel = _panel()
+        layout.addWidget(strip_panel)
         strip_layout = QVBoxLayout(strip_panel)
         strip_head = QHBoxLayout()
         strip_head.addWidget(_heading("Timeline"))
@@ -310,22 +329,13 @@ class LiveView(QWidget):
         self.ended_label = QLabel()
         self.ended_label.setObjectName("banner")
         self.ended_label.hide()
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(20, 8, 20, 6)
-        layout.setSpacing(6)
-        layout.addLayout(header)
-        layout.addLayout(top, 2)
-        layout.addWidget(self.room_panel)
-        self.alerts = AlertsBanner()
-        layout.addWidget(self.alerts)
-        layout.addWidget(strip_panel)
         self.music_line = ClockLabel(background=theme.PANEL)  # the track's time left: every second
         self.music_line.setObjectName("dim")
         self._strip_head.addWidget(self.music_line, 0, RIGHT_MIDDLE)
         # the nurse's and the therapist's work areas, one at a time
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        layout.addWidget(self.tabs, 5)  # its pages are added in place
         checkin_page = QWidget()
         checkin_layout = QVBoxLayout(checkin_page)
         checkin_layout.setContentsMargins(0, 6, 0, 0)
@@ -358,7 +368,6 @@ class LiveView(QWidget):
         self.tabs.currentChanged.connect(lambda _i: self._build_shown())  # before the others
         self._marker_keys: list[QShortcut] = []
         self.tabs.currentChanged.connect(lambda _i: self._enable_marker_keys())
-        layout.addWidget(self.tabs, 5)
         self.tabs.currentChanged.connect(lambda _i: self.tab_shown.emit())
         layout.addWidget(self.ended_label)
         status = QHBoxLayout()
@@ -373,11 +382,6 @@ class LiveView(QWidget):
         footer.addLayout(actions)
         footer.addWidget(self.failure)
         footer.addLayout(status)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
-        self._scroll = _Scrolling(body)
-        outer.addWidget(self._scroll, 1)
         outer.addLayout(footer)
         QShortcut(QKeySequence("D"), self, self._request_dose)
         QShortcut(QKeySequence("N"), self, self.show_notes)

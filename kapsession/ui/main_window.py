@@ -55,15 +55,17 @@ class MainWindow(QMainWindow):
             title += " — TRAINING"
         self.setWindowTitle(title)
         self.resize(1280, 800)
-        self.start_view = StartView()
+        # The screens are built in their place: with the room's style sheet a widget given a
+        # parent is restyled with everything it already holds.
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.start_view = StartView(self.stack)
         self.start_view.set_training(training)
-        self.busy_screen = BusyScreen()
+        self.busy_screen = BusyScreen(self.stack)
         self._live_view: LiveView | None = None
         self._history_view: ClientHistoryView | None = None
-        self.stack = QStackedWidget()
         self.stack.addWidget(self.start_view)
         self.stack.addWidget(self.busy_screen)
-        self.setCentralWidget(self.stack)
         self.statusBar().setSizeGripEnabled(False)
 
     @property
@@ -71,7 +73,7 @@ class MainWindow(QMainWindow):
         if self._live_view is None:
             from kapsession.ui.live_view import LiveView
 
-            self._live_view = LiveView()
+            self._live_view = LiveView(self.stack)  # built in its place (above)
             self.stack.addWidget(self._live_view)
         return self._live_view
 

@@ -1,12 +1,18 @@
 """The session's music: the music panel's requests to the music session, which opens with a
-session (`open`, following its phases) and stops when the session is left (`close`)."""
+session (`open`, following its phases) and stops when the session is left (`close`).
+
+libVLC is opened once, with the first session's music, once the live screen has been painted
+(starting it takes about 40 ms, which the window does not wait for), or sooner when the music is
+used first; the music panel then shows whether music can play."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QEvent, QMetaObject, QObject, Qt, Slot
+from PySide6.QtWidgets import QWidget
 
 from kapsession.audio.backend import AudioBackend, open_backend
 from kapsession.resources import assets_dir
@@ -50,11 +56,13 @@ class MusicController(QObject):
         panel.transition_changed.connect(lambda t: self.music and self.music.set_transition(t))
 
     def open(self, live: LiveSession) -> MusicSession:
-        """The music of `live`, its playlists on the panel."""
+        """The music of `live`, its playlists on the panel. The first time, libVLC is opened
+        once the window has painted the session (or when the music is first used)."""
         self.close()
+        first = self._audio is None
         music = open_music(
             live,
-            self.audio_backend(),
+            self.audio_backend if first else self.audio_backend(),
             self.playlists,
             room_max_volume_pct=self.max_volume_pct,
             parent=self,
@@ -63,6 +71,8 @@ class MusicController(QObject):
         music.notice.connect(self.panel.show_notice)
         self.panel.set_playlists(music.playlist_names())
         self.panel.show_notice("")
+        if first:
+            _AfterPaint(self.panel.window(), music.open_audio, parent=music)
         return music
 
     def close(self) -> None:
@@ -79,3 +89,28 @@ class MusicController(QObject):
             if not self._audio.available:
                 log.warning("music disabled: %s", self._audio.problem)
         return self._audio
+
+
+class _AfterPaint(QObject):
+    """Calls `then` once `window` has been painted, after that paint is over (the frame is on
+    the screen): queued behind it; not at all once its parent is gone. No timer: a window
+    never painted (minimised) waits, and meanwhile any use of the music opens what it needs
+    itself."""
+
+    def __init__(self, window: QWidget, then: Callable[[], None], *, parent: QObject) -> None:
+        super().__init__(parent)
+        self._window = window
+        self._then = then
+        self._posted = False
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._window and event.type() == QEvent.Type.Paint and not self._posted:
+            self._posted = True
+            self._window.removeEventFilter(self)
+            QMetaObject.invokeMethod(self, "go_on", Qt.ConnectionType.QueuedConnection)
+        return False
+
+    @Slot()
+    def go_on(self) -> None:
+        self._then()

@@ -19,8 +19,6 @@ from kapsession.records.errors import StorageError
 from kapsession.services.live_session import LiveSession
 from kapsession.services.session_service import SessionService
 from kapsession.ui.checkin_form import CheckinEntry
-from kapsession.ui.discharge_dialog import DischargeDialog
-from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.formatting import local_time
 from kapsession.ui.live_presenter import by_urgency, most_urgent_key
 from kapsession.ui.main_window import MainWindow
@@ -117,6 +115,8 @@ class NurseActionsController(QObject):
         if live is None:
             return
         name = live.record.participant(participant_id).client.full_name
+        from kapsession.ui.discharge_dialog import DischargeDialog  # when first used
+
         dialog = DischargeDialog(
             name,
             live.protocol.discharge,
@@ -185,6 +185,8 @@ class NurseActionsController(QObject):
             for d in live.doses
             if d.participant_id == participant_id and d.weight_kg is not None
         ]
+        from kapsession.ui.dose_dialog import DoseDialog  # when first used
+
         dialog = DoseDialog(
             name,
             live.protocol.dosing,

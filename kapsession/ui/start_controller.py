@@ -14,7 +14,6 @@ from kapsession.records.errors import StorageError
 from kapsession.services.client_history import ClientHistoryService
 from kapsession.services.protocols import UnknownProtocol
 from kapsession.services.session_service import SessionService
-from kapsession.ui.dialogs import ClientDialog, NewSessionDialog, StaffDialog
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.messages import problem
 
@@ -91,6 +90,8 @@ class StartController(QObject):
 
     # people -------------------------------------------------------------------------------
     def _on_new_client(self) -> None:
+        from kapsession.ui.dialogs import ClientDialog  # the dialogs: when first used
+
         dialog = ClientDialog(self.window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
@@ -114,6 +115,8 @@ class StartController(QObject):
         self.window.statusBar().showMessage(f"Client {client.full_name} saved.", 8000)
 
     def _on_add_staff(self) -> None:
+        from kapsession.ui.dialogs import StaffDialog
+
         dialog = StaffDialog(self.window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
@@ -148,6 +151,8 @@ class StartController(QObject):
         if not clients:
             self._problem("No client yet", "Add the client first with New client (Ctrl+N).")
             return
+        from kapsession.ui.dialogs import NewSessionDialog
+
         dialog = NewSessionDialog(choices, clients, staff, client_id, self.room, self.window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return

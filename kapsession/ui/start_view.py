@@ -53,6 +53,11 @@ class StartView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Each part is added to the screen before it is filled: with the room's style sheet a
+        # widget given a parent is restyled with everything it already holds.
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        layout.setSpacing(14)
         title = QLabel("kapsession")
         title.setObjectName("phase")
         self.training = QLabel("TRAINING — practice data, not a clinical record")
@@ -62,8 +67,10 @@ class StartView(QWidget):
         header.addWidget(title)
         header.addWidget(self.training)
         header.addStretch(1)
+        layout.addLayout(header)
         # live sessions
         self.live_panel = _panel()
+        layout.addWidget(self.live_panel)
         live_layout = QVBoxLayout(self.live_panel)
         live_layout.addWidget(_heading("Live session — still running"))
         self.live_list = QListWidget()
@@ -77,6 +84,7 @@ class StartView(QWidget):
         live_layout.addWidget(self.resume_button, alignment=Qt.AlignmentFlag.AlignLeft)
         # ended sessions: to sign, or signed lately (for an addendum)
         self.ended_panel = _panel()
+        layout.addWidget(self.ended_panel)
         ended_layout = QVBoxLayout(self.ended_panel)
         ended_layout.addWidget(_heading("Ended sessions — session note, signing, addenda"))
         self.ended_list = QListWidget()
@@ -91,6 +99,7 @@ class StartView(QWidget):
         self.ended_panel.hide()
         # clients
         clients_panel = _panel()
+        layout.addWidget(clients_panel, 1)
         clients_layout = QVBoxLayout(clients_panel)
         clients_layout.addWidget(_heading("Clients"))
         self.search = QLineEdit()
@@ -130,13 +139,6 @@ class StartView(QWidget):
         disclaimer = QLabel(DISCLAIMER)
         disclaimer.setObjectName("notice")
         disclaimer.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 16, 24, 16)
-        layout.setSpacing(14)
-        layout.addLayout(header)
-        layout.addWidget(self.live_panel)
-        layout.addWidget(self.ended_panel)
-        layout.addWidget(clients_panel, 1)
         layout.addWidget(self.backup_problem)
         layout.addWidget(disclaimer)
         # Outside a dialog a focused button ignores Enter unless it is auto-default.

@@ -23,6 +23,10 @@ it); `clients`, how many clients the list shows; `collecting_at_paint` and `coll
 Python's garbage collector was on at the first frame (no: held off during the start-up) and
 once the window was ready (yes).
 
+`live` adds `unused_at_live`: which of the modules a live session's window does without until
+they are used (`UNTIL_USED`: the export modules and the Export dialog) were imported by the
+time it was painted (none, as it should be).
+
 It stores nothing that the same start by hand would not: `live` opens a session that is
 already live, exactly as Resume does (which writes any phase change it missed while closed).
 Unset (as in every clinic), nothing here runs.
@@ -60,6 +64,13 @@ HEAVY = (
     "PySide6.QtCharts",
     "kapsession.ui.live_view",
     "kapsession.ui.app_controller",
+)
+# What the live session's window does without until it is used: exporting.
+UNTIL_USED = (
+    "kapsession.export",
+    "kapsession.services.exports",
+    "kapsession.ui.export_dialog",
+    "kapsession.ui.export_chart",
 )
 LOADING_SCREEN = "start (loading)"
 
@@ -138,6 +149,8 @@ def _report(
         "session": session,
         "title": window.windowTitle(),
     }
+    if mode == "live":
+        line["unused_at_live"] = [name for name in UNTIL_USED if name in sys.modules]
     if mode == "paint":
         screens = list(seen.get("screens", []))
         if not screens or screens[-1] != screen:

@@ -182,7 +182,7 @@ def make_harness(room: Room, folder: Path, qtbot: QtBot) -> Iterator[MakeHarness
     def make(
         *,
         transition: str = "fade",
-        backend: AudioBackend | None = None,
+        backend: AudioBackend | Callable[[], AudioBackend] | None = None,
         room_max_volume_pct: float = DEFAULT_ROOM_MAX_VOLUME_PCT,
     ) -> Harness:
         record = room.start()
@@ -1015,6 +1015,90 @@ def test_without_libvlc_the_problem_names_the_install_command_and_play_is_silent
     h.music.play()
     assert h.music.now_playing().state == "playing"
     assert h.rows() == [row("track_start", "Arrival one")]
+
+
+# --- a back-end opened later (libVLC takes a moment to start) --------------------------------
+
+
+@dataclass
+class LaterBackend:
+    """How to open a back-end, counting how often it was asked to."""
+
+    backend: AudioBackend
+    opened: int = 0
+
+    def __call__(self) -> AudioBackend:
+        self.opened += 1
+        return self.backend
+
+
+def without_libvlc() -> AudioBackend:
+    return AudioBackend(
+        factory=NullPlayer, available=False, problem=f"Install it with: {install_hint()}"
+    )
+
+
+def test_a_back_end_handed_over_unopened_is_opened_by_open_audio_once_and_said(
+    make_harness: MakeHarness, qtbot: QtBot
+) -> None:
+    # Given music handed a way to open a back-end that turns out to have no libVLC
+    later = LaterBackend(without_libvlc())
+    h = make_harness(backend=later)
+    changes: list[None] = []
+    h.music.changed.connect(lambda: changes.append(None))
+    # Then nothing is opened yet, and until it is music counts as available, stopped
+    now = h.music.now_playing()
+    assert (later.opened, now.available, now.problem, now.state) == (0, True, None, "stopped")
+    assert (now.position_ms, now.duration_ms, now.playlist_name) == (0, 0, "arrival.m3u8")
+    # When the back-end is opened
+    h.music.open_audio()
+    # Then it was opened once, and the music says it cannot play and why
+    assert later.opened == 1
+    assert len(changes) == 1
+    now = h.music.now_playing()
+    assert not now.available
+    assert install_hint() in (now.problem or "")
+    # When it is asked again, nothing more is opened
+    h.music.open_audio()
+    assert (later.opened, len(changes)) == (1, 1)
+
+
+def test_music_used_before_its_back_end_is_opened_opens_it_first(
+    make_harness: MakeHarness, qtbot: QtBot
+) -> None:
+    # Given music whose back-end is not opened yet
+    players: list[NullPlayer] = []
+
+    def null_player() -> NullPlayer:
+        players.append(NullPlayer(tick_ms=10))
+        return players[-1]
+
+    later = LaterBackend(AudioBackend(factory=null_player, available=True))
+    h = make_harness(backend=later)
+    assert (later.opened, players) == (0, [])
+    # When the therapist presses play
+    h.music.play()
+    # Then the back-end was opened, its players made, and the phase's first track plays
+    assert later.opened == 1
+    assert len(players) == 2
+    assert [p.source for p in players if p.state is PlayerState.PLAYING] == [
+        h.folder / "music" / "arrival-one.wav"
+    ]
+    assert h.rows() == [row("track_start", "Arrival one")]
+    # And opening it afterwards changes nothing
+    h.music.open_audio()
+    assert (later.opened, len(players)) == (1, 2)
+    h.music.stop()
+
+
+def test_music_closed_before_its_back_end_is_opened_never_opens_it(
+    make_harness: MakeHarness,
+) -> None:
+    later = LaterBackend(without_libvlc())
+    h = make_harness(backend=later)
+    h.music.close()
+    h.music.open_audio()
+    assert later.opened == 0
 
 
 # --- the same faults on the real libVLC back-end --------------------------------------------

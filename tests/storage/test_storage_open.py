@@ -43,7 +43,7 @@ def test_opening_an_empty_database_migrates_it_to_head(database_url: str, backup
         # Then the schema is at the newest revision, with every table of the models
         status = db.schema_status()
         assert status.up_to_date
-        assert status.current == head_revision() == "0005"
+        assert status.current == head_revision() == "0006"
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) >= MODEL_TABLES
             assert _version(connection) == [head_revision()]
@@ -235,6 +235,49 @@ def test_downgrading_0005_gives_back_the_0004_schema_with_every_trigger(
             assert {c["name"] for c in inspect(connection).get_columns("note")} == note_columns
             assert _triggers(connection) == triggers_0004
             assert _version(connection) == ["0004"]
+    finally:
+        engine.dispose()
+
+
+def _session_indexes(connection: Connection) -> dict[str, list[str]]:
+    return {
+        str(index["name"]): [str(c) for c in index["column_names"]]
+        for index in inspect(connection).get_indexes("session")
+    }
+
+
+def test_0006_adds_the_session_status_and_end_index_and_its_downgrade_removes_it(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0005
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0005")
+        with engine.connect() as connection:
+            indexes_0005 = _session_indexes(connection)
+            triggers_0005 = _triggers(connection)
+
+        # When it is upgraded to 0006
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0006")
+        with engine.connect() as connection:
+            indexes_0006 = _session_indexes(connection)
+            triggers_0006 = _triggers(connection)
+        # Then the session table has one index more, on its status and end, and nothing else
+        # changed
+        assert set(indexes_0006) - set(indexes_0005) == {"ix_session_status_ended"}
+        assert indexes_0006["ix_session_status_ended"] == ["status", "ended_at"]
+        assert triggers_0006 == triggers_0005
+
+        # And after the downgrade the session's indexes are those of 0005 again
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0005")
+        with engine.connect() as connection:
+            assert _session_indexes(connection) == indexes_0005
+            assert _triggers(connection) == triggers_0005
+            assert _version(connection) == ["0005"]
     finally:
         engine.dispose()
 

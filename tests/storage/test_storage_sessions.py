@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from kapsession.records.errors import NotFound, StorageError
+from kapsession.storage.database import open_database
 from kapsession.storage.models import Session as SessionRow
 
 if TYPE_CHECKING:
@@ -238,3 +241,34 @@ def test_summaries_filter_by_status_and_client_newest_first(clinic: Clinic) -> N
     ]
     # And limited
     assert [s.id for s in clinic.sessions.summaries(limit=2)] == [couple.id, done.id]
+
+
+def test_the_recently_signed_sessions_are_found_through_the_status_and_end_index(
+    sqlite_path: Path, clinic_on: Any
+) -> None:
+    # Given a SQLite database with an ended session (a signed session's end comes after its
+    # protocol snapshot in the row: read from the table, every signed row's overflow pages are)
+    sqlite_path.parent.mkdir(parents=True)
+    db = open_database(f"sqlite:///{sqlite_path}", backup_dir=None)
+    try:
+        clinic = clinic_on(db)
+        clinic.new_session(status="completed")
+        statements: list[tuple[str, Any]] = []
+        event.listen(
+            db.engine,
+            "before_cursor_execute",
+            lambda _c, _cur, statement, parameters, _ctx, _many: statements.append(
+                (statement, parameters)
+            ),
+        )
+        # When the start screen's query for sessions signed since a moment runs
+        since = clinic.clock.now() - timedelta(days=14)
+        assert clinic.sessions.summaries(status="signed", ended_since=since, limit=100) == []
+        # Then SQLite finds them through the index on (status, ended_at), not the rows
+        ((statement, parameters),) = [(s, p) for s, p in statements if "coalesce" in s]
+        with db.engine.connect() as connection:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            steps = [str(row[3]) for row in plan]
+        assert any("ix_session_status_ended" in step for step in steps), steps
+    finally:
+        db.close()

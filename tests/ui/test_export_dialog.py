@@ -39,7 +39,7 @@ def _dialog(qtbot: QtBot, context: AppContext, session: DemoSession, folder: Pat
     record = context.service.sessions.get(session.id)
     window = MainWindow(training=True)
     qtbot.addWidget(window)
-    controller = ExportController(window, context.exports, parent=window)
+    controller = ExportController(window, lambda: context.exports, parent=window)
     dialog = controller.dialog(
         record,
         folder=folder,

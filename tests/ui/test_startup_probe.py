@@ -23,7 +23,7 @@ import kapsession
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
 from kapsession.services.context import open_context
-from kapsession.ui.startup_probe import MODES, PROBE_ENV, requested_mode
+from kapsession.ui.startup_probe import MODES, PROBE_ENV, UNTIL_USED, requested_mode
 
 REPO = Path(kapsession.__file__).resolve().parents[1]
 PROTOCOL = "sublingual-kap-3h"
@@ -129,6 +129,9 @@ def test_given_live_sessions_when_probed_live_then_the_newest_is_opened_on_the_l
     assert code == 0, stderr
     assert (line["probe"], line["shown"], line["screen"]) == ("live", True, "live")
     assert line["session"] == str(started[-1])
+    # ... without importing the export modules or the Export dialog: nobody exported
+    assert line["unused_at_live"] == []
+    assert "kapsession.services.exports" in UNTIL_USED
     # ... and the session is still live: the probe only looks
     context = open_context(resolve_paths(data_dir=data_dir, environ={}))
     try:
