@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+
+
+class MusicState(enum.StrEnum):
+    """What the session's music is doing."""
+
+    STOPPED = "stopped"
+    PLAYING = "playing"
+    PAUSED = "paused"
+    QUIET = "quiet"  # faded to silence, the track running on
 
 
 @dataclass(frozen=True)
@@ -11,7 +21,7 @@ class NowPlaying:
 
     available: bool
     problem: str | None
-    state: str  # stopped | playing | paused | quiet
+    state: MusicState
     track_title: str | None
     playlist_name: str | None
     position_ms: int

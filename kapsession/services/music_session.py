@@ -29,7 +29,7 @@ from kapsession.audio.playlist import Playlist, PlaylistEntry, PlaylistError, re
 from kapsession.audio.probe import probe_track_headers
 from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import StorageError
-from kapsession.records.music import NowPlaying
+from kapsession.records.music import MusicState, NowPlaying
 from kapsession.services.live_session import LiveSession
 from kapsession.storage.music_log import MusicLogRepository
 
@@ -97,7 +97,7 @@ class MusicSession(QObject):
         self._volume = min(DEFAULT_VOLUME_PCT, self._room_max)
         if self._backend is not None:
             self.open_audio()
-        self._state = "stopped"
+        self._state = MusicState.STOPPED
         self.follow_phases = True
         self.transition = live.protocol.music.transition
         self._cache: dict[str, LoadedPlaylist | None] = {}
@@ -188,7 +188,7 @@ class MusicSession(QObject):
     def now_playing(self) -> NowPlaying:
         """What the music does. Before the back-end is opened (`open_audio`) nothing has
         played, and music counts as available until the back-end says otherwise."""
-        playing = self._state != "stopped"  # only ever after the back-end was opened
+        playing = self._state != MusicState.STOPPED  # only ever after the back-end was opened
         lead = self._fader.leading if playing else None
         backend = self._backend
         window = self._live.state().current_phase
@@ -224,12 +224,12 @@ class MusicSession(QObject):
     # transport ------------------------------------------------------------------------------
     def play(self) -> None:
         """Start the phase's music, or resume after pause/quiet."""
-        if self._state in ("paused", "quiet"):
-            self._fader.resume(PAUSE_FADE_S if self._state == "paused" else QUIET_FADE_S)
-            self._set_state("playing")
+        if self._state in (MusicState.PAUSED, MusicState.QUIET):
+            self._fader.resume(PAUSE_FADE_S if self._state == MusicState.PAUSED else QUIET_FADE_S)
+            self._set_state(MusicState.PLAYING)
             self._write("resume", entry=self._playing_entry)
             return
-        if self._state == "playing":
+        if self._state == MusicState.PLAYING:
             return
         if self._current is None or not self._current.playlist.entries:
             self.notice.emit("No music for this phase: choose a playlist or a track.")
@@ -238,28 +238,28 @@ class MusicSession(QObject):
         self._start_entry(self._current, self._index, fade_s=0.0)
 
     def pause(self) -> None:
-        if self._state != "playing":
+        if self._state != MusicState.PLAYING:
             return
         self._fader.quiet(PAUSE_FADE_S)
-        self._set_state("paused")
+        self._set_state(MusicState.PAUSED)
         self._write("pause", entry=self._playing_entry)
 
     def toggle(self) -> None:
-        if self._state == "playing":
+        if self._state == MusicState.PLAYING:
             self.pause()
         else:
             self.play()
 
     def quiet(self) -> None:
         """Fade to silence over a few seconds; `play()` fades back in."""
-        if self._state != "playing":
+        if self._state != MusicState.PLAYING:
             return
         self._fader.quiet(QUIET_FADE_S)
-        self._set_state("quiet")
+        self._set_state(MusicState.QUIET)
         self._write("quiet", entry=self._playing_entry, detail={"fade_s": QUIET_FADE_S})
 
     def next(self) -> None:
-        if self._return_to is not None and self._state != "stopped":
+        if self._return_to is not None and self._state != MusicState.STOPPED:
             self._skip_to(self._return_to[1], "next", self._return_to[0])  # end a single track
             return
         if self._current is None or not self._current.playlist.entries:
@@ -277,7 +277,7 @@ class MusicSession(QObject):
         self._skip_to(target, "previous")
 
     def seek(self, position_ms: int) -> None:
-        if self._state == "stopped":
+        if self._state == MusicState.STOPPED:
             return
         self._fader.leading.seek(max(0, position_ms))
         self._write("seek", entry=self._playing_entry, position_ms=position_ms)
@@ -300,7 +300,7 @@ class MusicSession(QObject):
             return
         self._pending = None
         self._write("playlist_switch", playlist=name, detail={"chosen_by": "therapist"})
-        self._start_entry(loaded, 0, fade_s=None if self._state == "playing" else 0.0)
+        self._start_entry(loaded, 0, fade_s=None if self._state == MusicState.PLAYING else 0.0)
 
     def choose_track(self, path: Path) -> None:
         """Play one file now; afterwards the current playlist carries on."""
@@ -312,11 +312,14 @@ class MusicSession(QObject):
         )
         return_to = self._return_to  # a single track chosen during another returns to the same
         if return_to is None and self._current is not None and self._current.playlist.entries:
-            following = self._index + (0 if self._state == "stopped" else 1)
+            following = self._index + (0 if self._state == MusicState.STOPPED else 1)
             return_to = (self._current, following % len(self._current.playlist.entries))
         self._write("playlist_switch", playlist=path.name, detail={"single_track": str(path)})
         self._start_entry(
-            single, 0, fade_s=None if self._state == "playing" else 0.0, return_to=return_to
+            single,
+            0,
+            fade_s=None if self._state == MusicState.PLAYING else 0.0,
+            return_to=return_to,
         )
 
     def set_follow_phases(self, follow: bool) -> None:
@@ -329,13 +332,13 @@ class MusicSession(QObject):
             self.changed.emit()
 
     def stop(self) -> None:
-        if self._state == "stopped":
+        if self._state == MusicState.STOPPED:
             return
         self._write("stop", entry=self._playing_entry)
         self._skip_target = None
         self._fader.stop()
         self._playing_entry = None
-        self._set_state("stopped")
+        self._set_state(MusicState.STOPPED)
 
     def close(self) -> None:
         if self._volume_timer.isActive():  # a volume change still settling is logged now
@@ -361,7 +364,7 @@ class MusicSession(QObject):
         if not self.follow_phases:
             self.changed.emit()
             return
-        if self._state == "stopped":
+        if self._state == MusicState.STOPPED:
             self._current, self._index = target, 0
             self.changed.emit()
             return
@@ -371,7 +374,7 @@ class MusicSession(QObject):
             self._write("phase_transition", detail={**detail, "to_playlist": None})
             if self.transition == "fade":
                 self._fader.quiet(QUIET_FADE_S)
-                self._set_state("quiet")
+                self._set_state(MusicState.QUIET)
             else:
                 self._fader.set_next(None)
             self.changed.emit()
@@ -379,7 +382,7 @@ class MusicSession(QObject):
         if target is self._current:
             self.changed.emit()
             return
-        if self._state in ("paused", "quiet"):
+        if self._state in (MusicState.PAUSED, MusicState.QUIET):
             # silenced (by the therapist or a silent phase): the new playlist waits for play
             self._write(
                 "phase_transition", playlist=target.name, detail={**detail, "waits_for_play": True}
@@ -387,11 +390,11 @@ class MusicSession(QObject):
             self._write("track_end", entry=self._playing_entry, playlist=self._playing_playlist)
             self._playing_entry = None
             self._current, self._index, self._pending = target, 0, None
-            self._set_state("stopped")  # the fade to silence runs on; play() starts afresh
+            self._set_state(MusicState.STOPPED)  # the fade to silence runs on; play() starts afresh
             return
         if self.transition == "fade":
             self._write("phase_transition", playlist=target.name, detail=detail)
-            self._start_entry(target, 0, fade_s=None if self._state == "playing" else 0.0)
+            self._start_entry(target, 0, fade_s=None if self._state == MusicState.PLAYING else 0.0)
         else:
             self._pending = target
             self._pending_reason = f"{previous}->{key}"
@@ -405,19 +408,19 @@ class MusicSession(QObject):
         self.changed.emit()
 
     def _on_session_ended(self) -> None:
-        if self._state == "stopped":
+        if self._state == MusicState.STOPPED:
             return
         self._fader.quiet(QUIET_FADE_S)  # already silent when paused or quiet
         self._write("stop", entry=self._playing_entry, detail={"reason": "session ended"})
         self._skip_target = None
         self._playing_entry = None
-        self._set_state("stopped")
+        self._set_state(MusicState.STOPPED)
 
     # tracks ---------------------------------------------------------------------------------
     def _skip_to(self, index: int, direction: str, loaded: LoadedPlaylist | None = None) -> None:
         loaded = loaded or self._current
         assert loaded is not None
-        if self._state == "stopped":
+        if self._state == MusicState.STOPPED:
             self._current, self._index = loaded, index
             self.changed.emit()
             return
@@ -442,10 +445,10 @@ class MusicSession(QObject):
         self._return_to = return_to
         self._skip_target = None
         entry = loaded.playlist.entries[index]
-        was_playing = self._state in ("playing",)
-        if self._state in ("paused", "quiet"):
+        was_playing = self._state == MusicState.PLAYING
+        if self._state in (MusicState.PAUSED, MusicState.QUIET):
             self._fader.stop()
-        self._set_state("playing")
+        self._set_state(MusicState.PLAYING)
         if entry.path is None:
             self._on_error(f"{entry.location} is not a file on this laptop.")
             return
@@ -516,18 +519,18 @@ class MusicSession(QObject):
         self._fader.set_next(self._current.playlist.entries[following].path)
 
     def _on_track_finished(self, _path: str) -> None:
-        if self._state == "stopped":
+        if self._state == MusicState.STOPPED:
             return  # stopped and logged already (the session ended during the fade-out)
         self._write("track_end", entry=self._playing_entry, playlist=self._playing_playlist)
         self._playing_entry = None
         silent_phase = self._phase_playlist(self._phase_key) is None and self.follow_phases
-        if silent_phase or self._state != "playing":
+        if silent_phase or self._state != MusicState.PLAYING:
             # a silent phase, or the track ran out while fading to quiet: music does not restart
             if self._current is not None and self._current.playlist.entries:
                 self._index = (self._index + 1) % len(self._current.playlist.entries)
-            self._set_state("stopped")
+            self._set_state(MusicState.STOPPED)
             return
-        self._set_state("stopped")
+        self._set_state(MusicState.STOPPED)
         self.play()
 
     def _on_position(self, player: Player, position_ms: int) -> None:
@@ -561,7 +564,7 @@ class MusicSession(QObject):
             self._skip_target = None
             self._fader.stop()
             self._playing_entry = None
-            self._set_state("stopped")
+            self._set_state(MusicState.STOPPED)
             self.notice.emit(f"{message} No playable track is left in this playlist.")
             return
         self.notice.emit(f"{message} Skipped to the next track.")
@@ -570,7 +573,7 @@ class MusicSession(QObject):
 
     def _skip_broken(self) -> None:
         target, self._skip_target = self._skip_target, None
-        if target is None or self._state != "playing":
+        if target is None or self._state != MusicState.PLAYING:
             return
         loaded, index = target
         path = loaded.playlist.entries[index].path
@@ -610,7 +613,7 @@ class MusicSession(QObject):
         self._cache[name] = loaded
         return loaded
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: MusicState) -> None:
         self._state = state
         self.changed.emit()
 

@@ -27,6 +27,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from kapsession.domain.timeline import CheckinState, CheckinStatus
+from kapsession.records.music import MusicState
 from kapsession.records.people import StaffRecord
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession
@@ -258,7 +259,7 @@ class LivePresenter(QObject):
         view = self.view
         if view.music.isVisible() or not now.available:
             view.music.show_now_playing(now)
-        if now.track_title and now.state != "stopped":
+        if now.track_title and now.state != MusicState.STOPPED:
             left = clock_text(now.remaining_ms / 1000)
             view.music_line.setText(f"♪ {now.track_title} — {now.state}, {left} left")
         else:

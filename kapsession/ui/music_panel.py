@@ -16,12 +16,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kapsession.records.music import NowPlaying
+from kapsession.records.music import MusicState, NowPlaying
 from kapsession.ui import theme
 from kapsession.ui.clock_label import LEFT_MIDDLE, ClockLabel
 from kapsession.ui.formatting import clock_text
 
-STATE_WORDS = {"playing": "playing", "paused": "paused", "quiet": "quiet", "stopped": "stopped"}
+STATE_WORDS = {
+    MusicState.PLAYING: "playing",
+    MusicState.PAUSED: "paused",
+    MusicState.QUIET: "quiet",
+    MusicState.STOPPED: "stopped",
+}
 
 
 class MusicPanel(QFrame):
@@ -157,14 +162,14 @@ class MusicPanel(QFrame):
         self.detail.setText("  ·  ".join(parts))
         fit = now.playlist_fit()
         self.fit.setText(f"{now.phase_name}: {fit}" if fit and now.phase_name else fit)
-        self.play_button.setText("Pause  (P)" if now.state == "playing" else "Play  (P)")
+        self.play_button.setText("Pause  (P)" if now.state == MusicState.PLAYING else "Play  (P)")
         if not self.position.isSliderDown():  # never fight the hand that is dragging it
             self.position.blockSignals(True)
             self.position.setRange(0, max(now.duration_ms, 0))
             self.position.setValue(min(now.position_ms, max(now.duration_ms, 0)))
             self.position.blockSignals(False)
-        self.position.setEnabled(now.state != "stopped" and now.duration_ms > 0)
-        self.quiet_button.setEnabled(now.state == "playing")
+        self.position.setEnabled(now.state != MusicState.STOPPED and now.duration_ms > 0)
+        self.quiet_button.setEnabled(now.state == MusicState.PLAYING)
         self.volume.blockSignals(True)
         self.volume.setMaximum(int(now.max_volume_pct))
         self.volume.setValue(round(now.volume_pct))
