@@ -404,9 +404,10 @@ class NotePadWidget(QWidget):
         private = pad == Pad.PRIVATE
         self.private_mark.setVisible(private)
         border = PRIVATE_COLOUR if private else theme.BORDER
-        self.entries.setStyleSheet(f"QListWidget {{ border: 1px solid {border}; }}")
-        self._shown = None
-        self.show_entries(
+        style = f"QListWidget {{ border: 1px solid {border}; }}"
+        if self.entries.styleSheet() != style:  # a new style sheet restyles every entry
+            self.entries.setStyleSheet(style)
+        self.show_entries(  # draws the list again only when the pad shown changed
             self._entries[Pad.RECORD],  # type: ignore[arg-type]
             self._entries[Pad.PRIVATE],  # type: ignore[arg-type]
             participants=self._participants,

@@ -70,6 +70,30 @@ def test_n_then_typing_and_enter_commits_a_note_on_the_session_clock(
     app.leave_session()
 
 
+def test_n_again_on_the_notes_tab_keeps_the_list_as_it_is(notes_app: RunningApp) -> None:
+    # Given two notes written on the session notes' pad
+    app = notes_app
+    app.key(Qt.Key.Key_N)
+    for text in ("Settling", "Eyes closed"):
+        app.type(text)
+        app.key(ENTER)
+    entries = app.live_view.note_pad.entries
+    first = entries.item(0)
+    # When N is pressed again (Esc first, as from the live screen)
+    app.key(Qt.Key.Key_Escape)
+    app.key(Qt.Key.Key_N)
+    # Then the list is the one already drawn, not drawn again
+    assert entries.item(0) is first and entries.count() == 2
+    # And switching to the private pad and back draws each pad's own entries
+    app.key(Qt.Key.Key_Escape)
+    app.key(Qt.Key.Key_N, SHIFT)
+    assert entries.count() == 0
+    app.key(Qt.Key.Key_Escape)
+    app.key(Qt.Key.Key_N)
+    assert [entries.item(n).text().split("\n")[1] for n in range(2)] == ["Settling", "Eyes closed"]
+    app.leave_session()
+
+
 def test_enter_on_an_empty_box_saves_nothing(notes_app: RunningApp) -> None:
     app = notes_app
     app.key(Qt.Key.Key_N)
