@@ -781,7 +781,7 @@ class EventList(QWidget):
             anchor = self._anchor()
             for before, after in changes:
                 at = None if before is None else self._model.find(before)
-                if after is None or not filtered([after], kinds, self._participant_id):
+                if not filtered([after], kinds, self._participant_id):
                     if at is not None:
                         self._model.remove_rows(at, 1)
                     continue
@@ -800,9 +800,10 @@ class EventList(QWidget):
         items: list[LogItem],
         added: Sequence[LogItem],
         replaced: Sequence[tuple[LogItem, LogItem]],
-    ) -> list[tuple[LogItem | None, LogItem | None]]:
-        """The changes made to `items` (kept in log order), as (before, after) pairs."""
-        changes: list[tuple[LogItem | None, LogItem | None]] = []
+    ) -> list[tuple[LogItem | None, LogItem]]:
+        """The changes made to `items` (kept in log order), as (before, after) pairs; before is
+        None for an item new to the list."""
+        changes: list[tuple[LogItem | None, LogItem]] = []
         for before, after in replaced:
             for at in range(len(items) - 1, -1, -1):
                 if items[at] == before:
