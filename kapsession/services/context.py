@@ -24,14 +24,8 @@ from kapsession.services.room_settings import RoomSettings, load_room_settings
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
 from kapsession.storage import append_only
-from kapsession.storage.database import (
-    Database,
-    SchemaStatus,
-    backup_sqlite,
-    ensure_recent_backup,
-    migrate,
-    open_database,
-)
+from kapsession.storage.backups import backup_sqlite, ensure_recent_backup
+from kapsession.storage.database import Database, SchemaStatus, migrate, open_database
 
 if TYPE_CHECKING:
     from kapsession.services.exports import ExportService

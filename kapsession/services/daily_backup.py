@@ -27,7 +27,8 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from kapsession.services.background import run_task
-from kapsession.storage.database import Database, ensure_recent_backup
+from kapsession.storage.backups import ensure_recent_backup
+from kapsession.storage.database import Database
 
 log = logging.getLogger(__name__)
 

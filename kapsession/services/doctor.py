@@ -16,12 +16,8 @@ from kapsession.records.errors import StorageError
 from kapsession.resources import protocols_dir
 from kapsession.services.context import check_database_url
 from kapsession.services.protocols import ProtocolCatalog
-from kapsession.storage.database import (
-    Database,
-    create_database_engine,
-    list_backups,
-    sqlite_file,
-)
+from kapsession.storage.backups import list_backups
+from kapsession.storage.database import Database, create_database_engine, sqlite_file
 from kapsession.storage.sessions import SessionRepository
 
 DISK_FAIL_BYTES = 200 * 1024**2

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
 from kapsession.records.entries import AlertRecord, ObservationRecord, SavedReading
-from kapsession.storage.database import DRIVER_VALUES, DriverConnection, DriverValues
+from kapsession.storage.driver import DRIVER_VALUES, DriverConnection, DriverValues
 from kapsession.storage.entry_rules import (
     check_entry_times,
     check_participant_owner,

@@ -6,21 +6,16 @@ anything touches it; an older one is backed up, then upgraded by Alembic.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 import sqlite3
 import threading
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from operator import attrgetter
+from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
@@ -40,6 +35,8 @@ from kapsession.records.errors import (
     StorageError,
 )
 from kapsession.records.notes import SignedPart
+from kapsession.storage.backups import backup_sqlite
+from kapsession.storage.driver import DriverConnection
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -51,7 +48,6 @@ log = logging.getLogger(__name__)
 # Alembic's own head, so adding a migration without changing it fails the tests.
 HEAD_REVISION = "0006"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-BACKUPS_KEPT = 30
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -155,95 +151,6 @@ def translate_error(exc: BaseException, action: str = "save") -> StorageError:
     return StorageError(f"The database reported a problem and the {action} did not happen: {text}")
 
 
-class DriverCursor(Protocol):
-    """What the driver-level hot paths use of a DBAPI cursor (sqlite3 and psycopg alike)."""
-
-    def fetchall(self) -> list[Any]: ...
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> object: ...
-    def close(self) -> object: ...
-
-
-class DriverConnection(Protocol):
-    """What the driver-level hot paths use of a DBAPI connection (sqlite3 and psycopg alike)."""
-
-    def execute(self, sql: str, parameters: Sequence[Any], /) -> DriverCursor: ...
-    def cursor(self) -> DriverCursor: ...
-
-
-_json_text = json.JSONEncoder().encode  # json.dumps without its keyword handling
-
-
-def _aware_utc(value: datetime) -> datetime:
-    """As `UTCDateTime` does: a time without a zone cannot be placed on the session clock."""
-    if value.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware (UTC)")
-    return value.astimezone(UTC)
-
-
-def _sqlite_time(value: datetime) -> str:
-    # SQLAlchemy's SQLite DATETIME text: naive UTC, always to the microsecond.
-    return _aware_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _sqlite_read_time(value: str) -> datetime:
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def _postgres_read_time(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
-def _same_uuid(value: uuid.UUID) -> uuid.UUID:
-    return value  # psycopg sends uuid.UUID as uuid
-
-
-@dataclass(frozen=True)
-class DriverValues:
-    """One back-end's placeholder and the conversions the models' column types (`Uuid`,
-    `UTCDateTime`, `JSON`) make, for SQL sent at the driver's level (`Database.write_driver`)."""
-
-    dialect: str
-    placeholder: str  # the driver's paramstyle: sqlite3's `?`, psycopg's `%s`
-    param_uuid: Callable[[uuid.UUID], Any]
-    param_time: Callable[[datetime], Any]  # refuses a naive time (ValueError)
-    result_time: Callable[[Any], datetime]
-
-    @staticmethod
-    def param_json(value: dict[str, Any]) -> str:
-        # The text `JSON` stores on both back-ends (json.dumps; PostgreSQL casts the text).
-        return _json_text(value)
-
-    def sql(self, statement: str) -> str:
-        """`statement`, written with `?` placeholders, in this driver's paramstyle."""
-        return statement.replace("?", self.placeholder)
-
-    def insert(self, table: str, columns: Sequence[str]) -> str:
-        """An INSERT of one row naming `columns`, in this driver's paramstyle."""
-        marks = ", ".join([self.placeholder] * len(columns))
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-
-
-# Per back-end kapsession supports (`Database.dialect`).
-DRIVER_VALUES: Mapping[str, DriverValues] = MappingProxyType(
-    {
-        "sqlite": DriverValues(
-            dialect="sqlite",
-            placeholder="?",
-            param_uuid=attrgetter("hex"),  # `Uuid` on SQLite: CHAR(32), hex without dashes
-            param_time=_sqlite_time,
-            result_time=_sqlite_read_time,
-        ),
-        "postgresql": DriverValues(
-            dialect="postgresql",
-            placeholder="%s",
-            param_uuid=_same_uuid,
-            param_time=_aware_utc,
-            result_time=_postgres_read_time,
-        ),
-    }
-)
-
-
 @dataclass(frozen=True)
 class SchemaStatus:
     current: str | None  # None: an empty database
@@ -291,19 +198,6 @@ class Database:
         try:
             with self._write() as session, session.begin():
                 yield session
-        except StorageError:
-            raise
-        except (DBAPIError, sqlite3.Error) as exc:
-            log.exception("write failed: %s", action)
-            raise translate_error(exc, action) from exc
-
-    @contextmanager
-    def write_core(self, action: str = "save") -> Iterator[Connection]:
-        """`write` on a plain Core connection, for hot paths that need no ORM unit of work:
-        the same transaction (BEGIN IMMEDIATE on SQLite), durability and error messages."""
-        try:
-            with self._write_engine.begin() as connection:
-                yield connection
         except StorageError:
             raise
         except (DBAPIError, sqlite3.Error) as exc:
@@ -536,85 +430,3 @@ def migrate(database: Database) -> None:
     with database.engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
     log.info("database schema at %s", head_revision())
-
-
-def backup_sqlite(path: Path, backup_dir: Path, label: str, *, now: datetime | None = None) -> Path:
-    """Copy a live SQLite database (WAL included) consistently with SQLite's backup API."""
-    when = (now or datetime.now(UTC)).astimezone(UTC)
-    safe_label = re.sub(r"[^A-Za-z0-9_.-]", "_", label)
-    backup_dir.mkdir(parents=True, exist_ok=True)
-    target = backup_dir / f"{path.stem}-{when:%Y%m%dT%H%M%S}Z-{safe_label}.sqlite3"
-    partial = target.with_suffix(".partial")
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        copy = sqlite3.connect(partial)
-        try:
-            source.backup(copy)  # one step: a consistent snapshot, while the WAL takes writes
-        finally:
-            copy.close()
-    except BaseException:
-        _remove_partial(partial)  # a full disk gets its space back
-        raise
-    finally:
-        source.close()
-    partial.replace(target)
-    _prune_backups(backup_dir, path.stem)
-    log.info("backed up %s to %s", path, target)
-    return target
-
-
-def _remove_partial(partial: Path) -> None:
-    for leftover in (partial, partial.with_name(partial.name + "-journal")):
-        if not leftover.exists():  # unlink would fail on a read-only disk even then
-            continue
-        try:
-            leftover.unlink()
-        except OSError:
-            log.warning("cannot remove the unfinished backup %s", leftover)
-
-
-def list_backups(backup_dir: Path, stem: str) -> list[Path]:
-    """Backups of the database named `stem`, oldest first."""
-    if not backup_dir.is_dir():
-        return []
-    return sorted(backup_dir.glob(f"{stem}-*Z-*.sqlite3"))
-
-
-def _prune_backups(backup_dir: Path, stem: str) -> None:
-    backups = list_backups(backup_dir, stem)
-    for old in backups[:-BACKUPS_KEPT]:
-        old.unlink(missing_ok=True)
-
-
-def ensure_recent_backup(
-    database: Database, backup_dir: Path, *, max_age: timedelta, now: datetime | None = None
-) -> Path | None:
-    """Back up the SQLite file if the newest backup is older than `max_age`; None if not needed."""
-    path = database.file
-    if path is None or not path.exists():
-        return None
-    when = now or datetime.now(UTC)
-    backups = list_backups(backup_dir, path.stem)
-    if backups:
-        newest = _backup_time(backups[-1], path.stem)
-        if when - newest < max_age:
-            return None
-    return backup_sqlite(path, backup_dir, "daily", now=when)
-
-
-def _backup_time(backup: Path, stem: str) -> datetime:
-    """When a backup was taken: the time in its name (same clock as `now`; copying a file
-    changes its mtime), else its mtime."""
-    match = re.match(re.escape(stem) + r"-(\d{8}T\d{6})Z-", backup.name)
-    if match is not None:
-        stamp = match.group(1)  # read by hand: strptime imports _strptime (9 ms at start-up)
-        return datetime(
-            int(stamp[0:4]),
-            int(stamp[4:6]),
-            int(stamp[6:8]),
-            int(stamp[9:11]),
-            int(stamp[11:13]),
-            int(stamp[13:15]),
-            tzinfo=UTC,
-        )
-    return datetime.fromtimestamp(backup.stat().st_mtime, UTC)

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from kapsession.records.notes import NoteRecord, Pad, PrivateNoteRecord
 from kapsession.storage.checkin_save import AUDIT_COLUMNS
-from kapsession.storage.database import DRIVER_VALUES, DriverConnection, DriverValues
+from kapsession.storage.driver import DRIVER_VALUES, DriverConnection, DriverValues
 from kapsession.storage.entry_rules import check_participant_owner, check_session_status
 
 # The columns each insert writes, in the order of its values. Every column of the table is

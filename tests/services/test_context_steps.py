@@ -14,7 +14,8 @@ import pytest
 
 from kapsession.paths import Paths, resolve_paths
 from kapsession.services.context import finish_context, open_data, upgrade
-from kapsession.storage.database import HEAD_REVISION, list_backups
+from kapsession.storage.backups import list_backups
+from kapsession.storage.database import HEAD_REVISION
 
 OLD_DATABASE = Path(__file__).resolve().parents[1] / "storage" / "fixtures" / "schema-0001.sqlite3"
 

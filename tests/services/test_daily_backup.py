@@ -27,12 +27,8 @@ from kapsession.paths import Paths
 from kapsession.services.background import QUIET_NICE, running_tasks
 from kapsession.services.context import DAILY_BACKUP_AGE, AppContext, open_context
 from kapsession.services.daily_backup import CHECK_EVERY, DailyBackup, MakeBackup
-from kapsession.storage.database import (
-    Database,
-    ensure_recent_backup,
-    head_revision,
-    list_backups,
-)
+from kapsession.storage.backups import ensure_recent_backup, list_backups
+from kapsession.storage.database import Database, head_revision
 from kapsession.storage.models import Client
 
 WAIT_MS = 10_000  # a guard against a hang, never a timing assertion

@@ -27,7 +27,8 @@ from kapsession.resources import protocols_dir
 from kapsession.services import doctor
 from kapsession.services.context import open_context
 from kapsession.services.doctor import Check, Status, run_checks
-from kapsession.storage.database import head_revision, list_backups
+from kapsession.storage.backups import list_backups
+from kapsession.storage.database import head_revision
 
 __all__ = ["pulse_sink"]  # the private PulseAudio fixture, used below
 

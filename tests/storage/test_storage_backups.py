@@ -10,15 +10,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kapsession.storage.database import (
+from kapsession.storage.backups import (
     BACKUPS_KEPT,
-    Database,
     backup_sqlite,
     ensure_recent_backup,
-    head_revision,
     list_backups,
-    open_database,
 )
+from kapsession.storage.database import Database, head_revision, open_database
 
 if TYPE_CHECKING:
     from conftest import Clinic

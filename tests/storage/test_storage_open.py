@@ -10,12 +10,12 @@ from alembic import command
 from sqlalchemy import Connection, inspect, text
 
 from kapsession.storage import database as database_module
+from kapsession.storage.backups import list_backups
 from kapsession.storage.database import (
     HEAD_REVISION,
     _alembic_config,
     create_database_engine,
     head_revision,
-    list_backups,
     open_database,
 )
 from kapsession.storage.models import APPEND_ONLY_TABLES, Base

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from kapsession.records.errors import DatabaseTooNew, DatabaseUnreadable, DataDirNotWritable
-from kapsession.storage.database import list_backups, open_database
+from kapsession.storage.backups import list_backups
+from kapsession.storage.database import open_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 IS_ROOT = os.geteuid() == 0

@@ -27,8 +27,9 @@ from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import Reading, alerts_for
 from kapsession.records.notes import PARTS, SessionNoteText
 from kapsession.storage.checkins import CheckinRepository
-from kapsession.storage.database import DRIVER_VALUES, Database
+from kapsession.storage.database import Database
 from kapsession.storage.discharges import DischargeRepository
+from kapsession.storage.driver import DRIVER_VALUES
 from kapsession.storage.models import (
     Alert,
     AlertAcknowledgement,

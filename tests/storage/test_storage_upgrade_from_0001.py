@@ -16,8 +16,9 @@ from sqlalchemy import insert, text
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import Reading, alerts_for
 from kapsession.records.errors import RecordLocked
+from kapsession.storage.backups import list_backups
 from kapsession.storage.checkins import CheckinRepository
-from kapsession.storage.database import Database, head_revision, list_backups, open_database
+from kapsession.storage.database import Database, head_revision, open_database
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.models import APPEND_ONLY_TABLES, Alert, Dose
 from kapsession.storage.people import ClientRepository, StaffRepository

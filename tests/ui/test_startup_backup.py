@@ -17,7 +17,7 @@ from ui_harness import START
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
 from kapsession.services.context import open_context
-from kapsession.storage.database import list_backups
+from kapsession.storage.backups import list_backups
 
 
 @pytest.mark.slow

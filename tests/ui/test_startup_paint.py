@@ -28,7 +28,8 @@ from test_startup_probe import WAIT_S, app_env, run_probe
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
 from kapsession.services.context import open_context
-from kapsession.storage.database import HEAD_REVISION, list_backups
+from kapsession.storage.backups import list_backups
+from kapsession.storage.database import HEAD_REVISION
 from kapsession.ui.startup import CREATING, UPDATING
 from kapsession.ui.startup_probe import HEAVY, PROBE_ENV
 

@@ -29,7 +29,8 @@ from kapsession.paths import resolve_paths
 from kapsession.services.background import running_tasks
 from kapsession.services.context import DAILY_BACKUP_AGE, open_context
 from kapsession.services.daily_backup import DailyBackup, MakeBackup
-from kapsession.storage.database import Database, ensure_recent_backup, list_backups
+from kapsession.storage.backups import ensure_recent_backup, list_backups
+from kapsession.storage.database import Database
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.backup_notice import MADE_MESSAGE, BackupNotice, start_daily_backup
 from kapsession.ui.main_window import MainWindow

@@ -1,0 +1,103 @@
+"""SQL sent at the driver's level (`Database.write_driver`): what the hot paths use of a DBAPI
+connection, and each back-end's placeholder and the value conversions the models' column types
+(`Uuid`, `UTCDateTime`, `JSON`) would make."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import attrgetter
+from types import MappingProxyType
+from typing import Any, Protocol
+
+
+class DriverCursor(Protocol):
+    """What the driver-level hot paths use of a DBAPI cursor (sqlite3 and psycopg alike)."""
+
+    def fetchall(self) -> list[Any]: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> object: ...
+    def close(self) -> object: ...
+
+
+class DriverConnection(Protocol):
+    """What the driver-level hot paths use of a DBAPI connection (sqlite3 and psycopg alike)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any], /) -> DriverCursor: ...
+    def cursor(self) -> DriverCursor: ...
+
+
+_json_text = json.JSONEncoder().encode  # json.dumps without its keyword handling
+
+
+def _aware_utc(value: datetime) -> datetime:
+    """As `UTCDateTime` does: a time without a zone cannot be placed on the session clock."""
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware (UTC)")
+    return value.astimezone(UTC)
+
+
+def _sqlite_time(value: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME text: naive UTC, always to the microsecond.
+    return _aware_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_read_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _postgres_read_time(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _same_uuid(value: uuid.UUID) -> uuid.UUID:
+    return value  # psycopg sends uuid.UUID as uuid
+
+
+@dataclass(frozen=True)
+class DriverValues:
+    """One back-end's placeholder and the conversions the models' column types (`Uuid`,
+    `UTCDateTime`, `JSON`) make, for SQL sent at the driver's level (`Database.write_driver`)."""
+
+    dialect: str
+    placeholder: str  # the driver's paramstyle: sqlite3's `?`, psycopg's `%s`
+    param_uuid: Callable[[uuid.UUID], Any]
+    param_time: Callable[[datetime], Any]  # refuses a naive time (ValueError)
+    result_time: Callable[[Any], datetime]
+
+    @staticmethod
+    def param_json(value: dict[str, Any]) -> str:
+        # The text `JSON` stores on both back-ends (json.dumps; PostgreSQL casts the text).
+        return _json_text(value)
+
+    def sql(self, statement: str) -> str:
+        """`statement`, written with `?` placeholders, in this driver's paramstyle."""
+        return statement.replace("?", self.placeholder)
+
+    def insert(self, table: str, columns: Sequence[str]) -> str:
+        """An INSERT of one row naming `columns`, in this driver's paramstyle."""
+        marks = ", ".join([self.placeholder] * len(columns))
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+# Per back-end kapsession supports (`Database.dialect`).
+DRIVER_VALUES: Mapping[str, DriverValues] = MappingProxyType(
+    {
+        "sqlite": DriverValues(
+            dialect="sqlite",
+            placeholder="?",
+            param_uuid=attrgetter("hex"),  # `Uuid` on SQLite: CHAR(32), hex without dashes
+            param_time=_sqlite_time,
+            result_time=_sqlite_read_time,
+        ),
+        "postgresql": DriverValues(
+            dialect="postgresql",
+            placeholder="%s",
+            param_uuid=_same_uuid,
+            param_time=_aware_utc,
+            result_time=_postgres_read_time,
+        ),
+    }
+)
