@@ -16,62 +16,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
 from kapsession.records.entries import AlertRecord, ObservationRecord, SavedReading
-from kapsession.storage.driver import DRIVER_VALUES, DriverConnection, DriverValues
+from kapsession.storage.driver import (
+    DRIVER_VALUES,
+    DriverConnection,
+    DriverTable,
+    DriverValues,
+    audit_row,
+)
 from kapsession.storage.entry_rules import (
     check_entry_times,
     check_participant_owner,
     check_session_status,
 )
+from kapsession.storage.models import Base
 
-# The columns each insert writes, in the order of its values. Every column of the table is
-# named (a test checks it): nothing is left to a Python-side default the ORM would fill in.
-OBSERVATION_COLUMNS = (
-    "id",
-    "session_id",
-    "participant_id",
-    "checkin_key",
-    "occurred_at",
-    "recorded_at",
-    "recorded_by_id",
-    "on_room_air",
-    "corrects_id",
-    "correction_reason",
-    "voids",
-    *READING_FIELDS,
-)
-ALERT_COLUMNS = (
-    "id",
-    "session_id",
-    "participant_id",
-    "observation_id",
-    "field",
-    "op",
-    "threshold",
-    "value",
-    "label",
-    "message",
-    "raised_at",
-    "position",
-)
-AUDIT_COLUMNS = (
-    "id",
-    "occurred_at",
-    "staff_id",
-    "action",
-    "entity",
-    "entity_id",
-    "session_id",
-    "detail",
-)
-INSERTED_COLUMNS = MappingProxyType(
-    {"observation": OBSERVATION_COLUMNS, "alert": ALERT_COLUMNS, "audit_entry": AUDIT_COLUMNS}
-)
+# The tables a save writes, their columns as the models define them.
+TABLES = {table: Base.metadata.tables[table] for table in ("observation", "alert", "audit_entry")}
 
 # One read for a save: the session's status and start, whether the participant is in it, and
 # its client's active thresholds in the order they were added (one row each; one row of NULLs
@@ -96,9 +61,10 @@ class CheckinSql:
 
     dialect: str
     facts: str
-    insert_observation: str
-    insert_alert: str
-    insert_audit: str
+    observation: DriverTable
+    alert: DriverTable
+    audit: DriverTable
+    values: DriverValues
     param_uuid: Callable[[uuid.UUID], Any]
     param_time: Callable[[datetime], Any]  # refuses a naive time (ValueError)
     result_time: Callable[[Any], datetime]
@@ -109,9 +75,10 @@ def _for(values: DriverValues) -> CheckinSql:
     return CheckinSql(
         dialect=values.dialect,
         facts=values.sql(_FACTS),
-        insert_observation=values.insert("observation", OBSERVATION_COLUMNS),
-        insert_alert=values.insert("alert", ALERT_COLUMNS),
-        insert_audit=values.insert("audit_entry", AUDIT_COLUMNS),
+        observation=DriverTable(values, TABLES["observation"]),
+        alert=DriverTable(values, TABLES["alert"]),
+        audit=DriverTable(values, TABLES["audit_entry"]),
+        values=values,
         param_uuid=values.param_uuid,
         param_time=values.param_time,
         result_time=values.result_time,
@@ -135,7 +102,7 @@ class NewReading(NamedTuple):
     so that the write lock is held no longer than the statements need."""
 
     record: ObservationRecord
-    row: tuple[Any, ...]  # OBSERVATION_COLUMNS' values as the driver takes them
+    row: dict[str, Any]  # the observation's columns, as the driver takes them
     session: Any  # the session id, time written and staff member as the driver takes them
     recorded_at: Any
     by: Any
@@ -174,20 +141,20 @@ def new_reading(
     # A reading entered as it is taken has one time for both: converted once.
     occurred = recorded if occurred_at is recorded_at else sql.param_time(occurred_at)
     staff = None if by is None else sql.param_uuid(by)
-    row = (
-        sql.param_uuid(record.id),
-        session,
-        sql.param_uuid(participant_id),
-        checkin_key,
-        occurred,
-        recorded,
-        staff,
-        on_room_air,
-        None,  # corrects_id
-        None,  # correction_reason
-        False,  # voids
-        *values,
-    )
+    row = {
+        "id": sql.param_uuid(record.id),
+        "session_id": session,
+        "participant_id": sql.param_uuid(participant_id),
+        "checkin_key": checkin_key,
+        "occurred_at": occurred,
+        "recorded_at": recorded,
+        "recorded_by_id": staff,
+        "on_room_air": on_room_air,
+        "corrects_id": None,
+        "correction_reason": None,
+        "voids": False,
+        **dict(zip(READING_FIELDS, values, strict=True)),
+    }
     return NewReading(record, row, session, recorded, staff)
 
 
@@ -195,7 +162,7 @@ def client_rules(driver: DriverConnection, sql: CheckinSql, new: NewReading) -> 
     """Refuse a reading the session cannot take (as `open_session`, `check_participant` and
     `check_entry_time` do); else the participant's client's active thresholds."""
     observation = new.record
-    rows = driver.execute(sql.facts, (new.row[2], new.session)).fetchall()
+    rows = driver.execute(sql.facts, (new.row["participant_id"], new.session)).fetchall()
     first = rows[0] if rows else None
     check_session_status(observation.session_id, None if first is None else first[0])
     assert first is not None
@@ -215,22 +182,20 @@ def insert_reading(
     """The observation, its alerts and the audit row; the records are built from the values
     written (nothing is read back)."""
     observation = new.record
-    driver.execute(sql.insert_observation, new.row)
+    driver.execute(sql.observation.insert, sql.observation.row(new.row))
     alerts = _alerts(driver, sql, new, hits) if hits else ()
     detail = {"checkin": observation.checkin_key, "alerts": [str(a.id) for a in alerts]}
-    driver.execute(
-        sql.insert_audit,
-        (
-            sql.param_uuid(uuid.uuid4()),
-            new.recorded_at,
-            new.by,
-            "observation.add",
-            "observation",
-            str(observation.id),
-            new.session,
-            sql.param_json(detail),
-        ),
+    audit = audit_row(
+        sql.values,
+        at=new.recorded_at,
+        staff=new.by,
+        action="observation.add",
+        entity="observation",
+        entity_id=str(observation.id),
+        session=new.session,
+        detail=sql.param_json(detail),
     )
+    driver.execute(sql.audit.insert, sql.audit.row(audit))
     return SavedReading(observation, alerts, hits)
 
 
@@ -256,25 +221,27 @@ def _alerts(
         for hit in hits
     )
     rows = [
-        (
-            sql.param_uuid(alert.id),
-            new.session,
-            new.row[2],  # participant_id
-            new.row[0],  # observation_id
-            alert.field,
-            alert.op,
-            alert.threshold,
-            alert.value,
-            alert.label,
-            alert.message,
-            new.recorded_at,
-            position,
+        sql.alert.row(
+            {
+                "id": sql.param_uuid(alert.id),
+                "session_id": new.session,
+                "participant_id": new.row["participant_id"],
+                "observation_id": new.row["id"],
+                "field": alert.field,
+                "op": alert.op,
+                "threshold": alert.threshold,
+                "value": alert.value,
+                "label": alert.label,
+                "message": alert.message,
+                "raised_at": new.recorded_at,
+                "position": position,
+            }
         )
         for position, alert in enumerate(alerts)
     ]
     cursor = driver.cursor()
     try:
-        cursor.executemany(sql.insert_alert, rows)
+        cursor.executemany(sql.alert.insert, rows)
     finally:
         cursor.close()
     return alerts

@@ -9,9 +9,12 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
 
 
 class DriverCursor(Protocol):
@@ -101,3 +104,52 @@ DRIVER_VALUES: Mapping[str, DriverValues] = MappingProxyType(
         ),
     }
 )
+
+
+class DriverTable:
+    """One table's INSERT at the driver's level, its columns as the model's table defines them:
+    a row is given as a mapping of every column to its value (as the driver takes it), so that
+    no value is placed by position and a column the table gains is not left out silently."""
+
+    def __init__(self, values: DriverValues, table: Table) -> None:
+        self.name = table.name
+        self.columns: tuple[str, ...] = tuple(table.columns.keys())
+        self.insert = values.insert(self.name, self.columns)
+        self._names = frozenset(self.columns)
+        self._pick = itemgetter(*self.columns)
+
+    def row(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The values in the INSERT's order; a row that does not name every column of the
+        table, or names another, is refused (ValueError) before anything is sent."""
+        if values.keys() != self._names:
+            missing = sorted(self._names - values.keys())
+            unknown = sorted(values.keys() - self._names)
+            raise ValueError(f"a {self.name} row must name its columns: {missing=} {unknown=}")
+        picked: tuple[Any, ...] = self._pick(values)
+        return picked
+
+
+def audit_row(
+    values: DriverValues,
+    *,
+    at: Any,
+    staff: Any,
+    action: str,
+    entity: str,
+    entity_id: str,
+    session: Any,
+    detail: str,
+) -> dict[str, Any]:
+    """An audit row for a driver-level save (`at`, `staff`, `session` and `detail` already as
+    the driver takes them: a hot path converts each value once); the ORM's writers use
+    `audit.write_audit`."""
+    return {
+        "id": values.param_uuid(uuid.uuid4()),
+        "occurred_at": at,
+        "staff_id": staff,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "session_id": session,
+        "detail": detail,
+    }

@@ -20,48 +20,18 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from kapsession.records.notes import NoteRecord, Pad, PrivateNoteRecord
-from kapsession.storage.checkin_save import AUDIT_COLUMNS
-from kapsession.storage.driver import DRIVER_VALUES, DriverConnection, DriverValues
+from kapsession.storage.driver import (
+    DRIVER_VALUES,
+    DriverConnection,
+    DriverTable,
+    DriverValues,
+    audit_row,
+)
 from kapsession.storage.entry_rules import check_participant_owner, check_session_status
+from kapsession.storage.models import Base
 
-# The columns each insert writes, in the order of its values. Every column of the table is
-# named (a test checks it): nothing is left to a Python-side default the ORM would fill in.
-NOTE_COLUMNS = (
-    "id",
-    "session_id",
-    "participant_id",
-    "kind",
-    "text",
-    "phase_key",
-    "author_id",
-    "corrects_id",
-    "elapsed_s",
-    "since_dose_s",
-    "template_key",
-    "sections",
-    "occurred_at",
-    "recorded_at",
-    "correction_reason",
-    "voids",
-)
-PRIVATE_NOTE_COLUMNS = (
-    "id",
-    "session_id",
-    "participant_id",
-    "text",
-    "author_id",
-    "corrects_id",
-    "phase_key",
-    "elapsed_s",
-    "since_dose_s",
-    "occurred_at",
-    "recorded_at",
-    "correction_reason",
-    "voids",
-)
-INSERTED_COLUMNS = MappingProxyType(
-    {"note": NOTE_COLUMNS, "private_note": PRIVATE_NOTE_COLUMNS, "audit_entry": AUDIT_COLUMNS}
-)
+# The tables a save writes, their columns as the models define them.
+TABLES = {table: Base.metadata.tables[table] for table in ("note", "private_note", "audit_entry")}
 PADS = MappingProxyType({"note": Pad.RECORD, "private_note": Pad.PRIVATE})  # table -> its pad
 
 # One read for a save: the session's status (no row: no such session) and whether the
@@ -81,9 +51,9 @@ class NoteSql:
 
     values: DriverValues
     facts: str
-    inserts: Mapping[str, str]  # table -> its INSERT
+    tables: Mapping[str, DriverTable]  # note | private_note -> its INSERT
     clear_draft: str
-    insert_audit: str
+    audit: DriverTable
     no_detail: str  # the audit row's detail: `{}` as `JSON` stores it
 
 
@@ -91,12 +61,9 @@ def _for(values: DriverValues) -> NoteSql:
     return NoteSql(
         values=values,
         facts=values.sql(_FACTS),
-        inserts={
-            table: values.insert(table, INSERTED_COLUMNS[table])
-            for table in ("note", "private_note")
-        },
+        tables={table: DriverTable(values, TABLES[table]) for table in ("note", "private_note")},
         clear_draft=values.sql(_CLEAR_DRAFT),
-        insert_audit=values.insert("audit_entry", AUDIT_COLUMNS),
+        audit=DriverTable(values, TABLES["audit_entry"]),
         no_detail=values.param_json({}),
     )
 
@@ -128,7 +95,7 @@ class NewNote(NamedTuple):
 
     table: str  # note | private_note
     record: NoteRecord | PrivateNoteRecord
-    row: tuple[Any, ...]  # INSERTED_COLUMNS[table]'s values as the driver takes them
+    row: dict[str, Any]  # the table's columns, as the driver takes them
     session: Any  # the session id, participant, time written and author as the driver takes them
     participant: Any
     recorded_at: Any
@@ -171,24 +138,24 @@ def new_note(
             elapsed_s=place.elapsed_s,
             since_dose_s=place.since_dose_s,
         )
-        row: tuple[Any, ...] = (
-            values.param_uuid(note_id),
-            session,
-            participant,
-            "entry",
-            text,
-            place.phase_key,
-            author,
-            None,  # corrects_id
-            place.elapsed_s,
-            place.since_dose_s,
-            None,  # template_key
-            None,  # sections: SQL NULL, as the ORM leaves an unset JSON column
-            occurred,
-            recorded,
-            None,  # correction_reason
-            False,  # voids
-        )
+        row: dict[str, Any] = {
+            "id": values.param_uuid(note_id),
+            "session_id": session,
+            "participant_id": participant,
+            "kind": "entry",
+            "text": text,
+            "phase_key": place.phase_key,
+            "author_id": author,
+            "corrects_id": None,
+            "elapsed_s": place.elapsed_s,
+            "since_dose_s": place.since_dose_s,
+            "template_key": None,
+            "sections": None,  # SQL NULL, as the ORM leaves an unset JSON column
+            "occurred_at": occurred,
+            "recorded_at": recorded,
+            "correction_reason": None,
+            "voids": False,
+        }
     elif table == "private_note":
         record = PrivateNoteRecord(
             id=note_id,
@@ -202,21 +169,21 @@ def new_note(
             elapsed_s=place.elapsed_s,
             since_dose_s=place.since_dose_s,
         )
-        row = (
-            values.param_uuid(note_id),
-            session,
-            participant,
-            text,
-            author,
-            None,  # corrects_id
-            place.phase_key,
-            place.elapsed_s,
-            place.since_dose_s,
-            occurred,
-            recorded,
-            None,  # correction_reason
-            False,  # voids
-        )
+        row = {
+            "id": values.param_uuid(note_id),
+            "session_id": session,
+            "participant_id": participant,
+            "text": text,
+            "author_id": author,
+            "corrects_id": None,
+            "phase_key": place.phase_key,
+            "elapsed_s": place.elapsed_s,
+            "since_dose_s": place.since_dose_s,
+            "occurred_at": occurred,
+            "recorded_at": recorded,
+            "correction_reason": None,
+            "voids": False,
+        }
     else:
         raise ValueError(f"no driver-level save for {table!r}")
     return NewNote(table, record, row, session, participant, recorded, author)
@@ -233,18 +200,17 @@ def insert_note(driver: DriverConnection, sql: NoteSql, new: NewNote) -> None:
         # The join matched the participant only within this session.
         owner = None if rows[0][1] is None else record.session_id
         check_participant_owner(record.session_id, owner)
-    driver.execute(sql.inserts[new.table], new.row)
+    table = sql.tables[new.table]
+    driver.execute(table.insert, table.row(new.row))
     driver.execute(sql.clear_draft, (new.session, PADS[new.table]))
-    driver.execute(
-        sql.insert_audit,
-        (
-            sql.values.param_uuid(uuid.uuid4()),
-            new.recorded_at,
-            new.by,
-            f"{new.table}.add",
-            new.table,
-            str(record.id),
-            new.session,
-            sql.no_detail,
-        ),
+    audit = audit_row(
+        sql.values,
+        at=new.recorded_at,
+        staff=new.by,
+        action=f"{new.table}.add",
+        entity=new.table,
+        entity_id=str(record.id),
+        session=new.session,
+        detail=sql.no_detail,
     )
+    driver.execute(sql.audit.insert, sql.audit.row(audit))

@@ -21,9 +21,10 @@ from kapsession.records.errors import DatabaseLocked
 from kapsession.storage import database as database_module
 from kapsession.storage.alert_rules import ClientAlertRuleRepository
 from kapsession.storage.audit import AuditRepository
-from kapsession.storage.checkin_save import INSERTED_COLUMNS
+from kapsession.storage.checkin_save import TABLES
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database, open_database
+from kapsession.storage.driver import DRIVER_VALUES, DriverTable
 from kapsession.storage.models import Alert, AuditEntry, Base, Observation
 
 if TYPE_CHECKING:
@@ -74,13 +75,23 @@ def _save(clinic: Clinic, session: SessionRecord, reading: Reading, **kw: Any) -
 # --- the statements -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table", sorted(INSERTED_COLUMNS))
-def test_each_insert_names_every_column_of_its_table_once(table: str) -> None:
-    # Given the columns the driver-level insert writes, When compared with the model's table
-    columns = INSERTED_COLUMNS[table]
-    # Then none is left to a default only the ORM would fill in, and none is written twice
-    assert sorted(columns) == sorted(Base.metadata.tables[table].columns.keys())
-    assert len(set(columns)) == len(columns)
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_a_row_that_does_not_name_every_column_of_its_table_is_refused(table: str) -> None:
+    # Given the driver-level insert of a table the save writes (its columns from the model)
+    insert = DriverTable(DRIVER_VALUES["sqlite"], TABLES[table])
+    assert insert.columns == tuple(Base.metadata.tables[table].columns.keys())
+    complete = dict.fromkeys(insert.columns)
+    # When a row leaves a column out, or names one the table does not have
+    # Then it is refused before anything is sent, naming the column
+    left_out = {k: v for k, v in complete.items() if k != "id"}
+    with pytest.raises(ValueError, match="missing=\\['id'\\]"):
+        insert.row(left_out)
+    with pytest.raises(ValueError, match="unknown=\\['colour'\\]"):
+        insert.row({**complete, "colour": "red"})
+    # And a complete row comes out in the insert's column order
+    assert insert.row({c: n for n, c in enumerate(insert.columns)}) == tuple(
+        range(len(insert.columns))
+    )
 
 
 # --- the rows ------------------------------------------------------------------------------------
@@ -300,7 +311,7 @@ def test_voiding_a_reading_raises_no_alert_and_checks_no_threshold(clinic: Clini
 
 
 def _counts(db: Database) -> dict[str, int]:
-    return {table: len(_stored(db, table)) for table in INSERTED_COLUMNS}
+    return {table: len(_stored(db, table)) for table in TABLES}
 
 
 @pytest.mark.parametrize("which", ["occurred_at", "recorded_at"])
