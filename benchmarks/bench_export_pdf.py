@@ -182,8 +182,8 @@ def _write_session(room: Room, factor: int) -> None:
 
 
 def _export(room: Room, at: datetime) -> tuple[bytes, Any]:
-    from kapsession.export.content import gather
     from kapsession.export.pdf import to_pdf
+    from kapsession.services.export_content import gather
     from kapsession.ui.export_chart import chart_for
 
     content = gather(room.context.database, room.session_id, exported_at=at)

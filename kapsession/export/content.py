@@ -1,4 +1,7 @@
-"""What one export of a session holds, gathered once and scoped, for every format.
+"""What one export of a session holds, scoped once, for every format.
+
+The services read the session's rows (`services/export_content.py`, `SessionRows`); this
+module narrows them to one participant (`scoped`) and knows nothing of the database.
 
 Scope rules live here, so no format can get them wrong:
 - one document per participant: a couples or group session is exported for one participant,
@@ -28,22 +31,11 @@ from kapsession.records.entries import (
     MusicEventRecord,
     ObservationRecord,
 )
-from kapsession.records.errors import NotFound, StorageError
+from kapsession.records.errors import StorageError
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord
 from kapsession.records.people import StaffRecord
 from kapsession.records.session_log import LogItem
 from kapsession.records.sessions import ParticipantRecord, SessionRecord, SessionStatus
-from kapsession.storage.audit import AuditRepository
-from kapsession.storage.checkins import CheckinRepository
-from kapsession.storage.database import Database
-from kapsession.storage.discharges import DischargeRepository
-from kapsession.storage.entries import EntryRepository
-from kapsession.storage.music_log import MusicLogRepository
-from kapsession.storage.notes import NoteRepository
-from kapsession.storage.people import StaffRepository
-from kapsession.storage.session_log import SessionLog
-from kapsession.storage.sessions import SessionRepository
-from kapsession.storage.signatures import SignatureRepository
 
 REDACTED = "[another participant]"
 FORMATS = ("pdf", "md", "csv", "fhir", "rems")
@@ -189,24 +181,39 @@ def participant_choice(session: SessionRecord, wanted: str | None) -> Participan
     return matches[0]
 
 
-def gather(
-    database: Database,
-    session_id: uuid.UUID,
-    *,
-    participant: str | None = None,
-    include_private: bool = False,
-    exported_at: datetime | None = None,
-) -> ExportContent:
-    """Read the session and scope it to one participant (see the module's rules)."""
-    try:
-        record = SessionRepository(database).get(session_id)
-    except NotFound as exc:
-        raise ExportRefused(
-            f"No session with id {session_id}; `kapsession sessions` lists them."
-        ) from exc
+@dataclass(frozen=True)
+class SessionRows:
+    """A session's rows as the record holds them, for every participant: what `scoped`
+    narrows to one. Entries come with their corrections; `timeline` is the session's whole log
+    (`services/session_log.py`), `private_notes` None when they are not to be included."""
+
+    session: SessionRecord
+    staff: dict[uuid.UUID, StaffRecord]
+    doses: list[DoseRecord]
+    observations: list[ObservationRecord]
+    alerts: list[AlertRecord]
+    events: list[EventRecord]
+    notes: list[NoteRecord]
+    music: list[MusicEventRecord]
+    discharges: list[DischargeAssessmentRecord]
+    signatures: list[SignatureRecord]
+    signatures_verified: dict[str, bool]
+    timeline: list[LogItem]
+    private_notes: list[PrivateNoteRecord] | None = None
+
+
+def exportable(record: SessionRecord, participant: str | None) -> ParticipantRecord:
+    """The participant an export of this session is for, or why it cannot be made."""
     if record.status == SessionStatus.PLANNED:
         raise ExportRefused("This session has not started; there is nothing to export yet.")
-    chosen = participant_choice(record, participant)
+    return participant_choice(record, participant)
+
+
+def scoped(
+    rows: SessionRows, chosen: ParticipantRecord, *, exported_at: datetime | None = None
+) -> ExportContent:
+    """The session's rows scoped to one of its participants (see the module's rules)."""
+    record = rows.session
     others = [p for p in record.participants if p.id != chosen.id]
     pattern, words = _redactor(chosen, others)
     their_lines = _others_lines(others)
@@ -221,8 +228,6 @@ def gather(
     def mine(participant_id: uuid.UUID | None) -> bool:
         return participant_id not in other_ids
 
-    entries, checkins = EntryRepository(database), CheckinRepository(database)
-    notes_repo = NoteRepository(database)
     notes = [
         replace(
             n,
@@ -230,29 +235,29 @@ def gather(
             sections=tuple((k, t, clean(b)) for k, t, b in n.sections),
             correction_reason=n.correction_reason and clean(n.correction_reason),
         )
-        for n in notes_repo.notes(session_id)
+        for n in rows.notes
         if mine(n.participant_id)
     ]
     private = None
-    if include_private:
+    if rows.private_notes is not None:
         private = [
-            replace(n, text=clean(n.text))
-            for n in notes_repo.private_notes(session_id)
-            if mine(n.participant_id)
+            replace(n, text=clean(n.text)) for n in rows.private_notes if mine(n.participant_id)
         ]
     events = [
-        replace(e, label=clean(e.label))
-        for e in entries.events(session_id, include_history=True)
+        replace(
+            e,
+            label=clean(e.label),
+            detail={k: clean(v) if isinstance(v, str) else v for k, v in e.detail.items()},
+            correction_reason=e.correction_reason and clean(e.correction_reason),
+        )
+        for e in rows.events
         if mine(e.participant_id)
     ]
-    signatures = SignatureRepository(database)
-    staff = {s.id: s for s in StaffRepository(database).all()}
-    names = {s.id: s.signature_name for s in staff.values()}
     timeline = [
         replace(
             i, title=clean(i.title), detail=clean(i.detail), reason=i.reason and clean(i.reason)
         )
-        for i in SessionLog(database).items(record, names)
+        for i in rows.timeline
         if mine(i.participant_id)
     ]
     observations = [
@@ -261,17 +266,17 @@ def gather(
             values={**o.values, "comment": clean(o.values.get("comment") or "")},
             correction_reason=o.correction_reason and clean(o.correction_reason),
         )
-        for o in checkins.observations(session_id, include_history=True)
+        for o in rows.observations
         if o.participant_id == chosen.id
     ]
     doses = [
         replace(d, correction_reason=d.correction_reason and clean(d.correction_reason))
-        for d in entries.doses(session_id, include_history=True)
+        for d in rows.doses
         if d.participant_id == chosen.id
     ]
     alerts = [
         replace(a, acknowledgement_comment=clean(a.acknowledgement_comment))
-        for a in checkins.alerts(session_id)
+        for a in rows.alerts
         if a.participant_id == chosen.id
     ]
     discharges = [
@@ -281,60 +286,25 @@ def gather(
             problems=tuple(clean(p) for p in d.problems),
             correction_reason=d.correction_reason and clean(d.correction_reason),
         )
-        for d in DischargeRepository(database).assessments(session_id, include_history=True)
+        for d in rows.discharges
         if d.participant_id == chosen.id
-    ]
-    events = [
-        replace(
-            e,
-            detail={k: clean(v) if isinstance(v, str) else v for k, v in e.detail.items()},
-            correction_reason=e.correction_reason and clean(e.correction_reason),
-        )
-        for e in events
     ]
     return ExportContent(
         session=record,
         participant=chosen,
         protocol=parse_protocol(record.protocol_text, f"protocol snapshot of session {record.id}"),
-        staff=staff,
+        staff=rows.staff,
         doses=doses,
         observations=observations,
         alerts=alerts,
         events=events,
         notes=notes,
-        music=MusicLogRepository(database).for_session(session_id),
+        music=rows.music,
         discharges=discharges,
-        signatures=signatures.signatures(session_id),
-        signatures_verified=signatures.verify(session_id),
+        signatures=rows.signatures,
+        signatures_verified=rows.signatures_verified,
         timeline=timeline,
         private_notes=private,
         exported_at=exported_at,
         others_redacted=words,
-    )
-
-
-def record_export(
-    database: Database,
-    content: ExportContent,
-    *,
-    export_format: str,
-    destination: str,
-    at: datetime,
-    by: uuid.UUID | None,
-) -> None:
-    """The audit row of an export: what, for whom, where, and whether it was a draft."""
-    AuditRepository(database).add(
-        "export",
-        at=at,
-        staff_id=by,
-        entity="session",
-        entity_id=content.session.id,
-        session_id=content.session.id,
-        detail={
-            "format": export_format,
-            "participant": str(content.participant.id),
-            "destination": destination,
-            "draft": content.draft,
-            "private_notes_included": content.private_notes is not None,
-        },
     )

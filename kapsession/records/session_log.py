@@ -1,7 +1,7 @@
 """The items of a session's log: one time-ordered list of everything in a session (the event
 list beside the note pad, the timeline of the exports), and how it is filtered.
 
-Storage reads them (`kapsession.storage.session_log`); the UI and the exports show them.
+The services read them (`kapsession.services.session_log`); the UI and the exports show them.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from kapsession.domain.clock import Clock
-from kapsession.export.content import FORMATS, ExportContent, ExportRefused, gather, record_export
+from kapsession.export.content import FORMATS, ExportContent, ExportRefused
 from kapsession.export.files import check_destination, write_atomically
+from kapsession.services.export_content import gather, record_export
 from kapsession.storage.database import Database
 
 FORMAT_NAMES = {

@@ -1,6 +1,6 @@
 """The event list of an open session, kept up to date from what each save returned.
 
-Read in full once when the session opens (`storage.session_log.SessionLog`), then every record
+Read in full once when the session opens (`services.session_log.SessionLog`), then every record
 a save returns joins it through the same mapping the full read uses: a new entry is put in its
 place in time; a correction marks the entry it corrects amended or withdrawn, with the reason,
 and joins as the amendment (a withdrawal is not an item of its own, as in the full read); an
@@ -23,8 +23,7 @@ from typing import Any
 from kapsession.domain.corrections import EntryState
 from kapsession.records.entries import AlertRecord, MusicEventRecord
 from kapsession.records.session_log import LogItem, log_order
-from kapsession.services.session_state import EntryKind
-from kapsession.storage.session_log import (
+from kapsession.services.session_log import (
     alert_items,
     checkin_items,
     dose_items,
@@ -32,6 +31,7 @@ from kapsession.storage.session_log import (
     music_item,
     note_items,
 )
+from kapsession.services.session_state import EntryKind
 
 
 @dataclass(frozen=True)

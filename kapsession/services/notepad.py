@@ -22,9 +22,9 @@ from kapsession.records.errors import StorageError
 from kapsession.records.notes import ENTRY_PADS, NoteRecord, Pad, PrivateNoteRecord
 from kapsession.services.live_log import LiveLog
 from kapsession.services.live_session import LiveSession
+from kapsession.services.session_log import SessionLog
 from kapsession.services.session_state import EntryKind
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.session_log import SessionLog
 
 log = logging.getLogger(__name__)
 

@@ -38,6 +38,7 @@ from kapsession.records.notes import (
 from kapsession.records.sessions import SessionRecord, SessionStatus
 from kapsession.services.checkins import CheckinService
 from kapsession.services.pins import PinCheck, PinService
+from kapsession.services.session_log import reading_text
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.database import Database
 from kapsession.storage.discharges import DischargeRepository
@@ -45,7 +46,6 @@ from kapsession.storage.entries import EntryRepository
 from kapsession.storage.music_log import MusicLogRepository
 from kapsession.storage.notes import NoteRepository
 from kapsession.storage.people import StaffRepository
-from kapsession.storage.session_log import reading_text
 from kapsession.storage.sessions import SessionRepository
 from kapsession.storage.signatures import SignatureRepository
 

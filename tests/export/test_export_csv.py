@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kapsession.domain.vitals import READING_FIELDS
-from kapsession.export.content import ExportContent, gather
+from kapsession.export.content import ExportContent
 from kapsession.export.csv_export import (
     EVENT_COLUMNS,
     OBSERVATION_COLUMNS,
@@ -28,6 +28,7 @@ from kapsession.export.csv_export import (
 )
 from kapsession.records.session_log import LogKind
 from kapsession.services.context import AppContext
+from kapsession.services.export_content import gather
 from kapsession.storage.notes import NoteRepository
 
 SESSIONS = [(0, 0), (1, 0), (2, 0), (3, 0), (3, 1), (4, 0), (5, 0), (6, 0)]

@@ -20,12 +20,13 @@ from fhir.resources.R4B.bundle import Bundle
 
 from kapsession.domain.clock import FakeClock
 from kapsession.domain.vitals import Reading
-from kapsession.export.content import ExportContent, gather
+from kapsession.export.content import ExportContent
 from kapsession.export.fhir import to_fhir_bundle, to_fhir_json
 from kapsession.paths import resolve_paths
 from kapsession.records.entries import ObservationRecord
 from kapsession.services.context import AppContext, open_context
 from kapsession.services.demo import DemoSession, populate
+from kapsession.services.export_content import gather
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.entries import EntryRepository
 

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from kapsession.domain.timeline import compute_timeline
-from kapsession.export.content import ExportContent, ExportRefused, gather
+from kapsession.export.content import ExportContent, ExportRefused
 from kapsession.export.pdf import print_ready, to_pdf
 from kapsession.services.context import AppContext
+from kapsession.services.export_content import gather
 from kapsession.storage.notes import NoteRepository
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from PySide6.QtCore import QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import QImage, QPainter, QTextDocument
 
 from kapsession.export import pdf
-from kapsession.export.content import gather
 from kapsession.export.print_style import geometry
+from kapsession.services.export_content import gather
 
 if TYPE_CHECKING:
     from conftest import DemoData  # the `demo_db` fixture's value (tests/export/conftest.py)

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kapsession.export.content import ExportContent, ExportRefused, gather
+from kapsession.export.content import ExportContent, ExportRefused
 from kapsession.export.rems import rems_data, rems_pdf
 from kapsession.records.sessions import SessionStatus
 from kapsession.services.context import AppContext
+from kapsession.services.export_content import gather
 
 if TYPE_CHECKING:
     from conftest import DemoData  # the `demo_db` fixture's value (tests/export/conftest.py)

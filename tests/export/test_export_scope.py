@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from kapsession.domain.clock import FakeClock
-from kapsession.export.content import ExportRefused, gather
+from kapsession.export.content import ExportRefused
 from kapsession.export.files import write_atomically
 from kapsession.paths import resolve_paths
 from kapsession.services.context import AppContext, open_context
 from kapsession.services.demo import DemoSession, populate
+from kapsession.services.export_content import gather
 from kapsession.services.exports import ExportRequest, ExportService
 from kapsession.storage.audit import AuditRepository
 

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from kapsession.domain.protocol import Anchor
-from kapsession.export.content import ExportContent, gather
+from kapsession.export.content import ExportContent
 from kapsession.export.text import to_markdown, to_plain_text
 from kapsession.services.context import AppContext
+from kapsession.services.export_content import gather
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.notes import NoteRepository
 

@@ -10,8 +10,8 @@ from services_support import START, Room, run_until
 from kapsession.domain.corrections import EntryState, effective
 from kapsession.records.session_log import LogKind
 from kapsession.services.notepad import NotePad
+from kapsession.services.session_log import SessionLog
 from kapsession.storage.notes import NoteRepository
-from kapsession.storage.session_log import SessionLog
 
 
 class Monotonic:

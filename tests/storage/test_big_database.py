@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from kapsession.export.content import gather
 from kapsession.resources import protocols_dir
+from kapsession.services.export_content import gather
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.session_service import SessionService
 from kapsession.storage.client_history import ClientHistoryRepository

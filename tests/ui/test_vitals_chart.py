@@ -21,10 +21,10 @@ from kapsession.domain.protocol import Protocol
 from kapsession.domain.protocol_file import load_protocol
 from kapsession.domain.timeline import TimelineState, compute_timeline
 from kapsession.domain.vitals import READING_FIELDS
-from kapsession.export.content import gather
 from kapsession.records.entries import DoseRecord, ObservationRecord
 from kapsession.resources import protocols_dir
 from kapsession.services.demo import populate
+from kapsession.services.export_content import gather
 from kapsession.ui import theme
 from kapsession.ui.export_chart import chart_for
 from kapsession.ui.vitals_chart import (

@@ -1,5 +1,6 @@
 """One list of everything in a session, in time order: the event list beside the note pad, and
-the timeline of the exports (a read model over the record's tables).
+the timeline of the exports (a read model over the record's tables, and the display strings
+of its items: storage returns records and knows no wording).
 
 Phases, doses, check-ins, alerts and their acknowledgements, notes, markers, music, discharge
 and the session's start and end, each as a `LogItem` with the participant it concerns, so the
@@ -22,7 +23,7 @@ from kapsession.records.entries import (
     MusicEventRecord,
     ObservationRecord,
 )
-from kapsession.records.notes import NoteRecord
+from kapsession.records.notes import NoteRecord, SignatureRecord
 from kapsession.records.session_log import LogItem, LogKind, log_order
 from kapsession.records.sessions import SessionRecord
 from kapsession.storage.checkins import CheckinRepository
@@ -245,6 +246,42 @@ def music_items(events: Iterable[MusicEventRecord]) -> list[LogItem]:
     return [music_item(m) for m in events]
 
 
+def log_items(
+    *,
+    events: Iterable[EventRecord],
+    doses: Iterable[DoseRecord],
+    observations: Iterable[ObservationRecord],
+    alerts: Iterable[AlertRecord],
+    notes: Iterable[NoteRecord],
+    music: Iterable[MusicEventRecord],
+    signatures: Iterable[SignatureRecord],
+    staff_names: dict[uuid.UUID, str],
+) -> list[LogItem]:
+    """A session's whole log from its rows (entries with their corrections), in time order."""
+    items = [
+        *event_items(events),
+        *dose_items(doses),
+        *checkin_items(observations),
+        *alert_items(alerts, staff_names),
+        *note_items(notes, staff_names),
+        *music_items(music),
+    ]
+    for signature in signatures:
+        if signature.part == "addendum":
+            continue  # the addendum note itself is in the list
+        items.append(
+            LogItem(
+                at=signature.signed_at,
+                recorded_at=signature.signed_at,
+                kind=LogKind.SESSION,
+                title=f"Signed ({signature.part}) — {signature.signer_name}",
+                entry_id=signature.id,
+            )
+        )
+    items.sort(key=log_order)
+    return items
+
+
 class SessionLog:
     """Reads a session's whole log from the database (one read per source)."""
 
@@ -257,25 +294,13 @@ class SessionLog:
 
     def items(self, record: SessionRecord, staff_names: dict[uuid.UUID, str]) -> list[LogItem]:
         session_id = record.id
-        items = [
-            *event_items(self._entries.events(session_id, include_history=True)),
-            *dose_items(self._entries.doses(session_id, include_history=True)),
-            *checkin_items(self._checkins.observations(session_id, include_history=True)),
-            *alert_items(self._checkins.alerts(session_id), staff_names),
-            *note_items(self._notes.notes(session_id), staff_names),
-            *music_items(self._music.for_session(session_id)),
-        ]
-        for signature in self._signatures.signatures(session_id):
-            if signature.part == "addendum":
-                continue  # the addendum note itself is in the list
-            items.append(
-                LogItem(
-                    at=signature.signed_at,
-                    recorded_at=signature.signed_at,
-                    kind=LogKind.SESSION,
-                    title=f"Signed ({signature.part}) — {signature.signer_name}",
-                    entry_id=signature.id,
-                )
-            )
-        items.sort(key=log_order)
-        return items
+        return log_items(
+            events=self._entries.events(session_id, include_history=True),
+            doses=self._entries.doses(session_id, include_history=True),
+            observations=self._checkins.observations(session_id, include_history=True),
+            alerts=self._checkins.alerts(session_id),
+            notes=self._notes.notes(session_id),
+            music=self._music.for_session(session_id),
+            signatures=self._signatures.signatures(session_id),
+            staff_names=staff_names,
+        )
