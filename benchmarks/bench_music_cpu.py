@@ -165,7 +165,7 @@ def run_app(options: list[str], play_s: float) -> int:
             playlists=playlists,
         )
         window.show()
-        controller.start_session(
+        controller.start.start_session(
             protocol_key="sublingual-kap-3h",
             client_ids=(client.id,),
             modality="individual",

@@ -111,26 +111,6 @@ class AppController(QObject):
     def refresh_start(self) -> None:
         self.start.refresh()
 
-    def start_session(
-        self,
-        *,
-        protocol_key: str,
-        client_ids: tuple[uuid.UUID, ...],
-        modality: str,
-        room: str = "",
-        therapist_id: uuid.UUID | None = None,
-        nurse_id: uuid.UUID | None = None,
-    ) -> None:
-        """Start a session now and open it (a message if it cannot start)."""
-        self.start.start_session(
-            protocol_key=protocol_key,
-            client_ids=client_ids,
-            modality=modality,
-            room=room,
-            therapist_id=therapist_id,
-            nurse_id=nurse_id,
-        )
-
     # the open session ---------------------------------------------------------------------
     def open_session(self, session_id: uuid.UUID) -> None:
         self._close_live()

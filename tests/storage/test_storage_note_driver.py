@@ -16,8 +16,7 @@ from kapsession.records.errors import NotFound, RecordLocked, StorageError
 from kapsession.records.notes import SessionNoteText
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.driver import DRIVER_VALUES, DriverTable
-from kapsession.storage.models import Base, Note, NoteDraft, PrivateNote
+from kapsession.storage.models import Note, NoteDraft, PrivateNote
 from kapsession.storage.note_save import PADS
 from kapsession.storage.note_save import TABLES as SAVED_TABLES
 from kapsession.storage.notes import NoteRepository
@@ -126,25 +125,6 @@ def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 # --- the statements -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("table", sorted(SAVED_TABLES))
-def test_a_row_that_does_not_name_every_column_of_its_table_is_refused(table: str) -> None:
-    # Given the driver-level insert of a table the save writes (its columns from the model)
-    insert = DriverTable(DRIVER_VALUES["sqlite"], SAVED_TABLES[table])
-    assert insert.columns == tuple(Base.metadata.tables[table].columns.keys())
-    complete = dict.fromkeys(insert.columns)
-    # When a row leaves a column out, or names one the table does not have
-    # Then it is refused before anything is sent, naming the column
-    left_out = {k: v for k, v in complete.items() if k != "id"}
-    with pytest.raises(ValueError, match="missing=\\['id'\\]"):
-        insert.row(left_out)
-    with pytest.raises(ValueError, match="unknown=\\['colour'\\]"):
-        insert.row({**complete, "colour": "red"})
-    # And a complete row comes out in the insert's column order
-    assert insert.row({c: n for n, c in enumerate(insert.columns)}) == tuple(
-        range(len(insert.columns))
-    )
 
 
 # --- the rows ------------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ class Room:
         for name in names:
             given, family = name.split(" ", 1)
             clients.append(service.add_client(given, family, at=START).id)
-        self.controller.start_session(
+        self.controller.start.start_session(
             protocol_key=PROTOCOL,
             client_ids=tuple(clients),
             modality=modality,

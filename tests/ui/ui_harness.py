@@ -383,7 +383,7 @@ class RunningApp:
         for name in client_names:
             given, family = name.split(" ", 1)
             ids.append(service.add_client(given, family, at=self.clock.now()).id)
-        self.controller.start_session(
+        self.controller.start.start_session(
             protocol_key=protocol_key,
             client_ids=tuple(ids),
             modality=modality,
