@@ -23,7 +23,6 @@ from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.room_settings import RoomSettings, load_room_settings
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
-from kapsession.storage import append_only
 from kapsession.storage.backups import backup_sqlite, ensure_recent_backup
 from kapsession.storage.database import Database, SchemaStatus, migrate, open_database
 
@@ -117,7 +116,6 @@ def open_data(paths: Paths) -> OpenedData:
     written by a newer kapsession, or one that is not kapsession's, is refused here
     (StorageError/NotWritable with a message). Quick: no backup and no upgrade yet."""
     ensure_writable(paths.data_dir)
-    append_only.install()
     check_database_url(paths.database_url)
     database = open_database(paths.database_url, backup_dir=paths.backup_dir, upgrade=False)
     try:

@@ -36,6 +36,11 @@ class SessionService:
         self.audit = AuditRepository(database)
         self.checkins = CheckinService(database)  # the nurse's use cases
 
+    def prepare_writes(self) -> None:
+        """Load what the writes other than a check-in or a note need (SQLAlchemy's ORM and the
+        mapped classes), so that the first of them does not wait for it."""
+        self.database.prepare_orm()
+
     # people -------------------------------------------------------------------------------
     def add_client(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -23,10 +24,14 @@ from kapsession.records.entries import ClientAlertRuleRecord
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.models import Client, ClientAlertRule
+
+if TYPE_CHECKING:
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 
-def _record(row: ClientAlertRule) -> ClientAlertRuleRecord:
+def _record(row: models.ClientAlertRule) -> ClientAlertRuleRecord:
     return ClientAlertRuleRecord(
         id=row.id,
         client_id=row.client_id,
@@ -49,13 +54,14 @@ class ClientAlertRuleRepository:
     ) -> ClientAlertRuleRecord:
         """A threshold for one client. Raises AlertOverrideInvalid naming what to fix."""
         with self._db.write("save the alert threshold") as orm:
-            if orm.get(Client, client_id) is None:
+            if orm.get(models.Client, client_id) is None:
                 raise NotFound(f"No client with id {client_id}.")
             active = [
                 _record(row).rule
                 for row in orm.scalars(
-                    select(ClientAlertRule).where(
-                        ClientAlertRule.client_id == client_id, ClientAlertRule.retired_at.is_(None)
+                    select(models.ClientAlertRule).where(
+                        models.ClientAlertRule.client_id == client_id,
+                        models.ClientAlertRule.retired_at.is_(None),
                     )
                 )
             ]
@@ -71,7 +77,7 @@ class ClientAlertRuleRepository:
                     ]
                 )
             effective_alert_rules((), [*active, rule])  # checks field, value and label
-            row = ClientAlertRule(
+            row = models.ClientAlertRule(
                 client_id=client_id,
                 field=rule.field,
                 op=rule.op.value,
@@ -101,7 +107,7 @@ class ClientAlertRuleRepository:
     ) -> ClientAlertRuleRecord:
         """Stop using a threshold from `at` on; the rule stays on file."""
         with self._db.write("retire the alert threshold") as orm:
-            row = orm.get(ClientAlertRule, rule_id)
+            row = orm.get(models.ClientAlertRule, rule_id)
             if row is None:
                 raise NotFound(f"No client alert threshold with id {rule_id}.")
             if row.retired_at is not None:
@@ -123,12 +129,12 @@ class ClientAlertRuleRepository:
         self, client_id: uuid.UUID, *, include_retired: bool = False
     ) -> list[ClientAlertRuleRecord]:
         query = (
-            select(ClientAlertRule)
-            .where(ClientAlertRule.client_id == client_id)
-            .order_by(ClientAlertRule.created_at, ClientAlertRule.id)
+            select(models.ClientAlertRule)
+            .where(models.ClientAlertRule.client_id == client_id)
+            .order_by(models.ClientAlertRule.created_at, models.ClientAlertRule.id)
         )
         if not include_retired:
-            query = query.where(ClientAlertRule.retired_at.is_(None))
+            query = query.where(models.ClientAlertRule.retired_at.is_(None))
         with self._db.read() as orm:
             return [_record(row) for row in orm.scalars(query)]
 

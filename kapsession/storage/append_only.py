@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from kapsession.records.errors import AppendOnlyViolation
-from kapsession.storage.models import APPEND_ONLY_TABLES
+from kapsession.storage.schema import APPEND_ONLY_TABLES
 
 
 def _refuse_changes(session: Session, _context: Any, _instances: Any) -> None:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.records.entries import AuditRecord
 from kapsession.storage.database import Database
-from kapsession.storage.models import AuditEntry
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 
 def write_audit(
@@ -27,7 +32,7 @@ def write_audit(
 ) -> None:
     """Add an audit row inside the caller's transaction, so it commits with the change."""
     orm.add(
-        AuditEntry(
+        models.AuditEntry(
             occurred_at=at,
             staff_id=staff_id,
             action=action,
@@ -100,9 +105,11 @@ class AuditRepository:
         """A staff member's latest audit rows of the given actions, newest first."""
         with self._db.read() as orm:
             rows = orm.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.staff_id == staff_id, AuditEntry.action.in_(actions))
-                .order_by(AuditEntry.occurred_at.desc())
+                select(models.AuditEntry)
+                .where(
+                    models.AuditEntry.staff_id == staff_id, models.AuditEntry.action.in_(actions)
+                )
+                .order_by(models.AuditEntry.occurred_at.desc())
                 .limit(limit)
             )
             return [_record(row) for row in rows]
@@ -110,21 +117,23 @@ class AuditRepository:
     def for_session(self, session_id: uuid.UUID) -> list[AuditRecord]:
         with self._db.read() as orm:
             rows = orm.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.session_id == session_id)
-                .order_by(AuditEntry.occurred_at, AuditEntry.id)
+                select(models.AuditEntry)
+                .where(models.AuditEntry.session_id == session_id)
+                .order_by(models.AuditEntry.occurred_at, models.AuditEntry.id)
             )
             return [_record(row) for row in rows]
 
     def all(self, limit: int = 1000) -> list[AuditRecord]:
         with self._db.read() as orm:
             rows = orm.scalars(
-                select(AuditEntry).order_by(AuditEntry.occurred_at.desc()).limit(limit)
+                select(models.AuditEntry)
+                .order_by(models.AuditEntry.occurred_at.desc())
+                .limit(limit)
             )
             return [_record(row) for row in rows]
 
 
-def _record(row: AuditEntry) -> AuditRecord:
+def _record(row: models.AuditEntry) -> AuditRecord:
     return AuditRecord(
         id=row.id,
         occurred_at=row.occurred_at,

@@ -33,10 +33,10 @@ from kapsession.storage.entry_rules import (
     check_participant_owner,
     check_session_status,
 )
-from kapsession.storage.models import Base
+from kapsession.storage.schema import metadata
 
 # The tables a save writes, their columns as the models define them.
-TABLES = {table: Base.metadata.tables[table] for table in ("observation", "alert", "audit_entry")}
+TABLES = {table: metadata.tables[table] for table in ("observation", "alert", "audit_entry")}
 
 # One read for a save: the session's status and start, whether the participant is in it, and
 # its client's active thresholds in the order they were added (one row each; one row of NULLs

@@ -11,11 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.domain.corrections import effective
 from kapsession.domain.protocol import AlertRule, Comparison
@@ -27,6 +26,7 @@ from kapsession.records.entries import (
     SavedReading,
 )
 from kapsession.records.errors import AlreadyDone, NotFound, StorageError
+from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.checkin_save import (
     checkin_sql,
@@ -36,15 +36,15 @@ from kapsession.storage.checkin_save import (
 )
 from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
+from kapsession.storage.entries import in_time_order
 from kapsession.storage.entry_rules import check_entry_time, open_session
-from kapsession.storage.models import (
-    Alert,
-    AlertAcknowledgement,
-    ClientAlertRule,
-    Observation,
-    Participant,
-    Staff,
-)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 BASELINE_KEY = "baseline"
 
@@ -52,7 +52,7 @@ BASELINE_KEY = "baseline"
 AlertCheck = Callable[[Sequence[AlertRule]], Sequence[AlertHit]]
 
 
-def observation_record(row: Observation) -> ObservationRecord:
+def observation_record(row: models.Observation | Row[Any]) -> ObservationRecord:
     return ObservationRecord(
         id=row.id,
         session_id=row.session_id,
@@ -70,7 +70,9 @@ def observation_record(row: Observation) -> ObservationRecord:
 
 
 def _alert_record(
-    row: Alert, ack: AlertAcknowledgement | None, corrected: bool = False
+    row: models.Alert | Row[Any],
+    ack: models.AlertAcknowledgement | Row[Any] | None,
+    corrected: bool = False,
 ) -> AlertRecord:
     return AlertRecord(
         id=row.id,
@@ -96,10 +98,10 @@ def _reading_columns(reading: Reading) -> dict[str, Any]:
 
 
 def _add_alerts(
-    orm: OrmSession, observation: Observation, hits: Sequence[AlertHit], raised_at: datetime
-) -> list[Alert]:
+    orm: OrmSession, observation: models.Observation, hits: Sequence[AlertHit], raised_at: datetime
+) -> list[models.Alert]:
     rows = [
-        Alert(
+        models.Alert(
             session_id=observation.session_id,
             participant_id=observation.participant_id,
             observation_id=observation.id,
@@ -121,11 +123,11 @@ def _add_alerts(
 
 def _client_rules(orm: OrmSession, participant_id: uuid.UUID) -> list[AlertRule]:
     """The active thresholds of the participant's client, in the order they were added."""
-    rule = ClientAlertRule
+    rule = models.ClientAlertRule
     rows = orm.execute(
         select(rule.field, rule.op, rule.value, rule.label)
-        .join(Participant, Participant.client_id == rule.client_id)
-        .where(Participant.id == participant_id, rule.retired_at.is_(None))
+        .join(models.Participant, models.Participant.client_id == rule.client_id)
+        .where(models.Participant.id == participant_id, rule.retired_at.is_(None))
         .order_by(rule.created_at, rule.id)
     )
     return [AlertRule(field, Comparison(op), value, label) for field, op, value, label in rows]
@@ -196,7 +198,7 @@ class CheckinRepository:
             reason, "A correction needs a reason: write why the reading is corrected."
         )
         with self._db.write("save the correction") as orm:
-            original, session = standing_original(orm, Observation, original_id, "reading")
+            original, session = standing_original(orm, models.Observation, original_id, "reading")
             when = original.occurred_at if occurred_at is None else occurred_at
             check_entry_time(session, when, recorded_at, "reading")
             changes: dict[str, Any] = {"occurred_at": when}
@@ -211,9 +213,9 @@ class CheckinRepository:
                 hits = tuple(alerts)
             else:
                 hits = tuple(check_alerts(_client_rules(orm, original.participant_id)))
-            alert_rows: list[Alert] = []
+            alert_rows: list[models.Alert] = []
 
-            def raise_alerts(row: Observation) -> dict[str, Any]:
+            def raise_alerts(row: models.Observation) -> dict[str, Any]:
                 alert_rows.extend(_add_alerts(orm, row, hits, recorded_at))
                 return {"alerts": [str(a.id) for a in alert_rows]}
 
@@ -233,11 +235,14 @@ class CheckinRepository:
             )
 
     def observation(self, observation_id: uuid.UUID) -> ObservationRecord:
-        with self._db.read() as orm:
-            row = orm.get(Observation, observation_id)
-            if row is None:
-                raise NotFound(f"No reading with id {observation_id}.")
-            return observation_record(row)
+        observation = schema.observation
+        with self._db.rows() as rows:
+            row = rows.execute(
+                select(observation).where(observation.c.id == observation_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"No reading with id {observation_id}.")
+        return observation_record(row)
 
     def observations(
         self,
@@ -247,15 +252,11 @@ class CheckinRepository:
         include_history: bool = False,
     ) -> list[ObservationRecord]:
         """Readings in time order; with `include_history`, corrected and voided ones too."""
-        query = (
-            select(Observation)
-            .where(Observation.session_id == session_id)
-            .order_by(Observation.occurred_at, Observation.recorded_at)
-        )
+        query = in_time_order(schema.observation, session_id)
         if participant_id is not None:
-            query = query.where(Observation.participant_id == participant_id)
-        with self._db.read() as orm:
-            records = [observation_record(row) for row in orm.scalars(query)]
+            query = query.where(schema.observation.c.participant_id == participant_id)
+        with self._db.rows() as rows:
+            records = [observation_record(row) for row in rows.execute(query)]
         return records if include_history else effective(records)
 
     def baseline(
@@ -280,28 +281,43 @@ class CheckinRepository:
         open_only: bool = False,
     ) -> list[AlertRecord]:
         """Alerts in the order they were raised, each with its acknowledgement if any."""
+        alert, acknowledgement, observation = (
+            schema.alert,
+            schema.alert_acknowledgement,
+            schema.observation,
+        )
         query = (
-            select(Alert, AlertAcknowledgement)
-            .outerjoin(AlertAcknowledgement, AlertAcknowledgement.alert_id == Alert.id)
-            .where(Alert.session_id == session_id)
-            .order_by(Alert.raised_at, Alert.observation_id, Alert.position)
+            select(alert)
+            .where(alert.c.session_id == session_id)
+            .order_by(alert.c.raised_at, alert.c.observation_id, alert.c.position)
         )
         if participant_id is not None:
-            query = query.where(Alert.participant_id == participant_id)
-        if open_only:
-            query = query.where(AlertAcknowledgement.id.is_(None))
-        with self._db.read() as orm:
-            rows = orm.execute(query).all()
+            query = query.where(alert.c.participant_id == participant_id)
+        with self._db.rows() as rows:
+            raised = rows.execute(query).all()
+            seen = {
+                ack.alert_id: ack
+                for ack in rows.execute(
+                    select(acknowledgement).where(
+                        acknowledgement.c.alert_id.in_(
+                            select(alert.c.id).where(alert.c.session_id == session_id)
+                        )
+                    )
+                )
+            }
             changed = set(
-                orm.scalars(
-                    select(Observation.corrects_id).where(
-                        Observation.session_id == session_id, Observation.corrects_id.is_not(None)
+                rows.scalars(
+                    select(observation.c.corrects_id).where(
+                        observation.c.session_id == session_id,
+                        observation.c.corrects_id.is_not(None),
                     )
                 )
             )
-            return [
-                _alert_record(alert, ack, alert.observation_id in changed) for alert, ack in rows
-            ]
+        return [
+            _alert_record(row, seen.get(row.id), row.observation_id in changed)
+            for row in raised
+            if not (open_only and row.id in seen)
+        ]
 
     def open_alerts(
         self, session_id: uuid.UUID, participant_id: uuid.UUID | None = None
@@ -321,18 +337,20 @@ class CheckinRepository:
         if staff_id is None:
             raise StorageError("Choose who is acknowledging the alert; it is recorded by name.")
         with self._db.write("acknowledge the alert") as orm:
-            alert = orm.get(Alert, alert_id)
+            alert = orm.get(models.Alert, alert_id)
             if alert is None:
                 raise NotFound(f"No alert with id {alert_id}.")
             open_session(orm, alert.session_id)
-            if orm.get(Staff, staff_id) is None:
+            if orm.get(models.Staff, staff_id) is None:
                 raise NotFound(f"No staff member with id {staff_id}.")
             done = orm.scalar(
-                select(AlertAcknowledgement).where(AlertAcknowledgement.alert_id == alert_id)
+                select(models.AlertAcknowledgement).where(
+                    models.AlertAcknowledgement.alert_id == alert_id
+                )
             )
             if done is not None:
                 raise AlreadyDone(_already_acknowledged(done))
-            row = AlertAcknowledgement(
+            row = models.AlertAcknowledgement(
                 alert_id=alert_id, acknowledged_at=at, staff_id=staff_id, comment=comment.strip()
             )
             orm.add(row)
@@ -359,6 +377,6 @@ class CheckinRepository:
             )
 
 
-def _already_acknowledged(done: AlertAcknowledgement) -> str:
+def _already_acknowledged(done: models.AlertAcknowledgement) -> str:
     when = done.acknowledged_at.astimezone().strftime("%H:%M")
     return f"This alert was already acknowledged at {when}; nothing more to do."

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -34,25 +34,20 @@ from sqlalchemy import (
     not_,
     select,
 )
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import aliased
 
 from kapsession.records.errors import NotFound
 from kapsession.records.history import ClientHistory, HistorySession
 from kapsession.records.people import ClientRecord
 from kapsession.records.sessions import SessionStatus
 from kapsession.storage.database import Database
-from kapsession.storage.models import (
-    Alert,
-    Client,
-    Course,
-    DischargeAssessment,
-    Dose,
-    Observation,
-    Participant,
-    Session,
-)
 from kapsession.storage.people import ClientRepository, client_record
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 FIND_HINT = "`kapsession history` takes a record number, a name or the first characters of an id."
 # protocol snapshot digest -> its dosing route: a digest names one exact text, so this never
@@ -71,21 +66,23 @@ def _route_of(protocol_text: str) -> str | None:
 
 
 def _client() -> Any:
-    return bindparam("client_id", type_=Participant.client_id.type)
+    return bindparam("client_id", type_=models.Participant.client_id.type)
 
 
 def _mine(model: Any) -> ColumnElement[bool]:
     """Join condition: `model`'s row belongs to one of the client's participant rows."""
     return and_(
-        Participant.session_id == model.session_id,
-        Participant.id == model.participant_id,
-        Participant.client_id == _client(),
+        models.Participant.session_id == model.session_id,
+        models.Participant.id == model.participant_id,
+        models.Participant.client_id == _client(),
     )
 
 
 def _standing(model: Any) -> ColumnElement[bool]:
     """`model`'s row stands: not a void, and no row of the client's sessions corrects it."""
-    later, theirs = aliased(model), aliased(Participant)
+    from sqlalchemy.orm import aliased  # the ORM is imported once a history is read
+
+    later, theirs = aliased(model), aliased(models.Participant)
     corrected = (
         select(later.corrects_id)
         .join(theirs, theirs.session_id == later.session_id)
@@ -95,39 +92,41 @@ def _standing(model: Any) -> ColumnElement[bool]:
 
 
 def _sessions_query() -> Select[*tuple[Any, ...]]:
-    number = func.count(Participant.id).over(
-        partition_by=Participant.course_id, order_by=Session.created_at
+    number = func.count(models.Participant.id).over(
+        partition_by=models.Participant.course_id, order_by=models.Session.created_at
     )
     return (
         select(
-            Participant.id.label("participant_id"),
-            Participant.course_id,
-            Course.title.label("course_title"),
+            models.Participant.id.label("participant_id"),
+            models.Participant.course_id,
+            models.Course.title.label("course_title"),
             number.label("number"),
-            Session.id.label("session_id"),
-            Session.created_at,
-            Session.started_at,
-            Session.ended_at,
-            Session.protocol_key,
-            Session.protocol_name,
-            Session.protocol_sha256,
-            Session.modality,
-            Session.status,
+            models.Session.id.label("session_id"),
+            models.Session.created_at,
+            models.Session.started_at,
+            models.Session.ended_at,
+            models.Session.protocol_key,
+            models.Session.protocol_name,
+            models.Session.protocol_sha256,
+            models.Session.modality,
+            models.Session.status,
         )
-        .join(Session, Session.id == Participant.session_id)
-        .outerjoin(Course, Course.id == Participant.course_id)
-        .where(Participant.client_id == _client())
-        .order_by(Session.created_at, Session.id)
+        .join(models.Session, models.Session.id == models.Participant.session_id)
+        .outerjoin(models.Course, models.Course.id == models.Participant.course_id)
+        .where(models.Participant.client_id == _client())
+        .order_by(models.Session.created_at, models.Session.id)
     )
 
 
 def _doses_query() -> Select[*tuple[Any, ...]]:
     """Participant -> standing doses and their total mg."""
     return (
-        select(Dose.participant_id, func.count(Dose.id), func.sum(Dose.dose_mg))
-        .join(Participant, _mine(Dose))
-        .where(_standing(Dose))
-        .group_by(Dose.participant_id)
+        select(
+            models.Dose.participant_id, func.count(models.Dose.id), func.sum(models.Dose.dose_mg)
+        )
+        .join(models.Participant, _mine(models.Dose))
+        .where(_standing(models.Dose))
+        .group_by(models.Dose.participant_id)
     )
 
 
@@ -135,21 +134,25 @@ def _readings_query() -> Select[*tuple[Any, ...]]:
     """Participant -> baseline systolic, diastolic, HR, SpO2 (the first standing check-in),
     peak systolic, peak diastolic, lowest SpO2, highest dissociation (all standing check-ins)."""
     order = func.row_number().over(
-        partition_by=Observation.participant_id,
-        order_by=(Observation.occurred_at, Observation.recorded_at, Observation.id),
+        partition_by=models.Observation.participant_id,
+        order_by=(
+            models.Observation.occurred_at,
+            models.Observation.recorded_at,
+            models.Observation.id,
+        ),
     )
     standing = (
         select(
-            Observation.participant_id,
-            Observation.systolic_mmhg,
-            Observation.diastolic_mmhg,
-            Observation.heart_rate_bpm,
-            Observation.spo2_pct,
-            Observation.dissociation,
+            models.Observation.participant_id,
+            models.Observation.systolic_mmhg,
+            models.Observation.diastolic_mmhg,
+            models.Observation.heart_rate_bpm,
+            models.Observation.spo2_pct,
+            models.Observation.dissociation,
             order.label("position"),
         )
-        .join(Participant, _mine(Observation))
-        .where(_standing(Observation))
+        .join(models.Participant, _mine(models.Observation))
+        .where(_standing(models.Observation))
         .subquery()
     )
     first = standing.c.position == 1
@@ -173,16 +176,16 @@ def _readings_query() -> Select[*tuple[Any, ...]]:
 def _alerts_query() -> Select[*tuple[Any, ...]]:
     """Participant -> alerts raised (alerts are never withdrawn, so all of them)."""
     return (
-        select(Alert.participant_id, func.count(Alert.id))
-        .join(Participant, _mine(Alert))
-        .group_by(Alert.participant_id)
+        select(models.Alert.participant_id, func.count(models.Alert.id))
+        .join(models.Participant, _mine(models.Alert))
+        .group_by(models.Alert.participant_id)
     )
 
 
 def _ready_query() -> Select[*tuple[Any, ...]]:
     """Participant -> minutes from the first dose to ready-to-leave, from the latest standing
     discharge check (None when it was not ready, e.g. discharged on an override)."""
-    assessment = DischargeAssessment
+    assessment = models.DischargeAssessment
     order = func.row_number().over(
         partition_by=assessment.participant_id,
         order_by=(
@@ -197,7 +200,7 @@ def _ready_query() -> Select[*tuple[Any, ...]]:
             assessment.ready_minutes_after_first_dose,
             order.label("position"),
         )
-        .join(Participant, _mine(assessment))
+        .join(models.Participant, _mine(assessment))
         .where(_standing(assessment))
         .subquery()
     )
@@ -229,7 +232,7 @@ class ClientHistoryRepository:
     def history(self, client_id: uuid.UUID) -> ClientHistory:
         """The client and every session of theirs (all courses), oldest first."""
         with self._db.read() as orm:
-            client = orm.get(Client, client_id)
+            client = orm.get(models.Client, client_id)
             if client is None:
                 raise NotFound(f"No client with id {client_id}. {FIND_HINT}")
             sessions = _sessions(orm, client_id)
@@ -242,7 +245,9 @@ class ClientHistoryRepository:
             raise NotFound(f"Say which client. {FIND_HINT}")
         with self._db.read() as orm:
             exact = orm.scalars(
-                select(Client).where(func.lower(Client.record_number) == wanted.lower()).limit(2)
+                select(models.Client)
+                .where(func.lower(models.Client.record_number) == wanted.lower())
+                .limit(2)
             ).all()
             if len(exact) == 1:
                 return client_record(exact[0])
@@ -269,8 +274,8 @@ def _by_id_prefix(orm: OrmSession, text: str) -> list[ClientRecord]:
     wanted = text.lower().replace("-", "")
     if len(wanted) < 4 or not all(c in string.hexdigits for c in wanted):
         return []
-    hex_id = func.lower(func.replace(cast(Client.id, String), "-", ""))
-    rows = orm.scalars(select(Client).where(hex_id.like(f"{wanted}%")).limit(2))
+    hex_id = func.lower(func.replace(cast(models.Client.id, String), "-", ""))
+    rows = orm.scalars(select(models.Client).where(hex_id.like(f"{wanted}%")).limit(2))
     return [client_record(row) for row in rows]
 
 
@@ -346,8 +351,8 @@ def _routes(orm: OrmSession, rows: Sequence[Any]) -> dict[str, str | None]:
             one_session.setdefault(row.protocol_sha256, row.session_id)
     if one_session:
         texts = orm.execute(
-            select(Session.protocol_sha256, Session.protocol_text).where(
-                Session.id.in_(one_session.values())
+            select(models.Session.protocol_sha256, models.Session.protocol_text).where(
+                models.Session.id.in_(one_session.values())
             )
         )
         for digest, text in texts:

@@ -15,15 +15,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.storage.audit import audit_correction
 from kapsession.storage.entry_rules import open_session, refuse_if_superseded
-from kapsession.storage.models import Session
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 
 class _EntryRow(Protocol):
@@ -56,7 +61,7 @@ def correction_reason(reason: str, message: str) -> str:
 
 def standing_original(
     orm: OrmSession, model: type[E], original_id: uuid.UUID, what: str
-) -> tuple[E, Session]:
+) -> tuple[E, models.Session]:
     """The entry to correct and its session: refused when there is no such entry, when its
     session takes no more entries (signed), or when it was already corrected (a correction
     applies to the standing version)."""

@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool, PoolProxiedConnection
 
 from kapsession.records.errors import (
@@ -40,6 +38,8 @@ from kapsession.storage.driver import DriverConnection
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session as OrmSession
+    from sqlalchemy.orm import sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -163,14 +163,15 @@ class SchemaStatus:
 
 
 class Database:
-    """An open, migrated database. Hands out short ORM sessions to repositories."""
+    """An open, migrated database. Hands out short transactions to repositories: Core
+    connections (`rows`), ORM sessions (`read`, `write`: SQLAlchemy's ORM is imported the first
+    time one is asked for) and driver connections (`write_driver`)."""
 
     def __init__(self, url: str, engine: Engine) -> None:
         self.url = url
         self.engine = engine
-        self._read = sessionmaker(engine, expire_on_commit=False)
         self._write_engine = engine.execution_options(kapsession_write=True)
-        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._sessions: tuple[sessionmaker[OrmSession], sessionmaker[OrmSession]] | None = None
         # What a driver raises, beside what SQLAlchemy raises (write_driver bypasses its wrapping).
         self._driver_errors: tuple[type[Exception], ...] = (
             DBAPIError,
@@ -192,11 +193,29 @@ class Database:
     def file(self) -> Path | None:
         return sqlite_file(self.url)
 
+    def _session_makers(self) -> tuple[sessionmaker[OrmSession], sessionmaker[OrmSession]]:
+        """The ORM's session factories for reading and for writing, made when first needed."""
+        if self._sessions is None:
+            from sqlalchemy.orm import sessionmaker
+
+            from kapsession.storage.lazy import load_orm
+
+            load_orm()  # the mapped classes, before a session can meet them
+            self._sessions = (
+                sessionmaker(self.engine, expire_on_commit=False),
+                sessionmaker(self._write_engine, expire_on_commit=False),
+            )
+        return self._sessions
+
+    def prepare_orm(self) -> None:
+        """Load the ORM and its mapped classes now rather than at the first ORM session."""
+        self._session_makers()
+
     @contextmanager
     def write(self, action: str = "save") -> Iterator[OrmSession]:
         """One transaction, committed (durably) when the block ends, or nothing at all."""
         try:
-            with self._write() as session, session.begin():
+            with self._session_makers()[1]() as session, session.begin():
                 yield session
         except StorageError:
             raise
@@ -271,9 +290,23 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[OrmSession]:
+        """An ORM session over one read transaction."""
         try:
-            with self._read() as session, session.begin():
+            with self._session_makers()[0]() as session, session.begin():
                 yield session
+        except StorageError:
+            raise
+        except (DBAPIError, sqlite3.Error) as exc:
+            log.exception("read failed")
+            raise translate_error(exc, "read") from exc
+
+    @contextmanager
+    def rows(self) -> Iterator[Connection]:
+        """A Core connection over one read transaction: for the reads a live session's window
+        makes, which need neither the ORM nor its mapped classes (`schema.py`'s tables)."""
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
         except StorageError:
             raise
         except (DBAPIError, sqlite3.Error) as exc:

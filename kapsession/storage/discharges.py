@@ -10,10 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.domain.corrections import effective
 from kapsession.records.entries import ALDRETE_ITEM_KEYS, DischargeAssessmentRecord, EventRecord
@@ -22,12 +21,18 @@ from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.entries import NewEvent, add_event_row, event_record
 from kapsession.storage.entry_rules import check_entry_time, check_participant, open_session
-from kapsession.storage.models import DischargeAssessment, SessionEvent
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 DISCHARGE_EVENT = "discharge"
 
 
-def _record(row: DischargeAssessment) -> DischargeAssessmentRecord:
+def _record(row: models.DischargeAssessment) -> DischargeAssessmentRecord:
     return DischargeAssessmentRecord(
         id=row.id,
         session_id=row.session_id,
@@ -51,12 +56,15 @@ def _record(row: DischargeAssessment) -> DischargeAssessmentRecord:
     )
 
 
-def _standing_discharges(orm: OrmSession, session_id: uuid.UUID) -> list[SessionEvent]:
+def _standing_discharges(orm: OrmSession, session_id: uuid.UUID) -> list[models.SessionEvent]:
     rows = list(
         orm.scalars(
-            select(SessionEvent)
-            .where(SessionEvent.session_id == session_id, SessionEvent.kind == DISCHARGE_EVENT)
-            .order_by(SessionEvent.occurred_at)
+            select(models.SessionEvent)
+            .where(
+                models.SessionEvent.session_id == session_id,
+                models.SessionEvent.kind == DISCHARGE_EVENT,
+            )
+            .order_by(models.SessionEvent.occurred_at)
         )
     )
     standing_ids = {record.id for record in effective(event_record(row) for row in rows)}
@@ -107,7 +115,7 @@ class DischargeRepository:
                         f"This participant was already discharged at {when}. To change that, "
                         "correct the discharge entry."
                     )
-            row = DischargeAssessment(
+            row = models.DischargeAssessment(
                 session_id=session_id,
                 participant_id=participant_id,
                 observation_id=observation_id,
@@ -161,9 +169,11 @@ class DischargeRepository:
     ) -> list[DischargeAssessmentRecord]:
         with self._db.read() as orm:
             rows = orm.scalars(
-                select(DischargeAssessment)
-                .where(DischargeAssessment.session_id == session_id)
-                .order_by(DischargeAssessment.occurred_at, DischargeAssessment.recorded_at)
+                select(models.DischargeAssessment)
+                .where(models.DischargeAssessment.session_id == session_id)
+                .order_by(
+                    models.DischargeAssessment.occurred_at, models.DischargeAssessment.recorded_at
+                )
             )
             records = [_record(row) for row in rows]
         return records if include_history else effective(records)

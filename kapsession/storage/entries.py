@@ -10,19 +10,25 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy import Row, Select, Table, select
 
 from kapsession.domain.corrections import effective
 from kapsession.records.entries import DoseRecord, EventRecord
 from kapsession.records.errors import NotFound, StorageError
+from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
 from kapsession.storage.entry_rules import check_entry_time, check_participant, open_session
-from kapsession.storage.models import Dose, Observation, SessionEvent
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 EVENT_KINDS = (
     "session_start",
@@ -49,7 +55,17 @@ class NewEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def event_record(row: SessionEvent) -> EventRecord:
+def in_time_order(table: Table, session_id: uuid.UUID) -> Select[Any]:
+    """The session's entries of a table in time order (when they happened, then when they
+    were written)."""
+    return (
+        select(table)
+        .where(table.c.session_id == session_id)
+        .order_by(table.c.occurred_at, table.c.recorded_at)
+    )
+
+
+def event_record(row: models.SessionEvent | Row[Any]) -> EventRecord:
     return EventRecord(
         id=row.id,
         session_id=row.session_id,
@@ -66,7 +82,7 @@ def event_record(row: SessionEvent) -> EventRecord:
     )
 
 
-def dose_record(row: Dose) -> DoseRecord:
+def dose_record(row: models.Dose | Row[Any]) -> DoseRecord:
     return DoseRecord(
         id=row.id,
         session_id=row.session_id,
@@ -99,11 +115,11 @@ def add_event_row(
     recorded_at: datetime,
     participant_id: uuid.UUID | None,
     by: uuid.UUID | None,
-) -> SessionEvent:
+) -> models.SessionEvent:
     """An event row and its audit row inside the caller's transaction."""
     if event.kind not in EVENT_KINDS:
         raise StorageError(f"Unknown event kind {event.kind!r}.")
-    row = SessionEvent(
+    row = models.SessionEvent(
         session_id=session_id,
         participant_id=participant_id,
         kind=event.kind,
@@ -174,7 +190,7 @@ class EntryRepository:
         """A new event replacing (or, with `voids`, retracting) the original; both are kept."""
         why = correction_reason(reason, "A correction needs a reason.")
         with self._db.write("save the correction") as orm:
-            original, _session = standing_original(orm, SessionEvent, original_id, "event")
+            original, _session = standing_original(orm, models.SessionEvent, original_id, "event")
             changes: dict[str, Any] = {}
             if label is not None:
                 changes["label"] = label
@@ -261,7 +277,7 @@ class EntryRepository:
             session = open_session(orm, session_id)
             check_participant(orm, session_id, participant_id)
             check_entry_time(session, occurred_at, recorded_at, "dose")
-            row = Dose(
+            row = models.Dose(
                 session_id=session_id,
                 participant_id=participant_id,
                 kind=kind,
@@ -329,7 +345,7 @@ class EntryRepository:
             reason, "A correction needs a reason: write why the dose is corrected."
         )
         with self._db.write("save the correction") as orm:
-            original, session = standing_original(orm, Dose, original_id, "dose")
+            original, session = standing_original(orm, models.Dose, original_id, "dose")
             when = original.occurred_at if occurred_at is None else occurred_at
             check_entry_time(session, when, recorded_at, "dose")
             given = {
@@ -355,30 +371,25 @@ class EntryRepository:
 
     def events(self, session_id: uuid.UUID, *, include_history: bool = False) -> list[EventRecord]:
         """Session events in time order; with `include_history`, corrected originals too."""
-        with self._db.read() as orm:
-            rows = orm.scalars(
-                select(SessionEvent)
-                .where(SessionEvent.session_id == session_id)
-                .order_by(SessionEvent.occurred_at, SessionEvent.recorded_at)
-            )
-            records = [event_record(row) for row in rows]
+        with self._db.rows() as rows:
+            records = [
+                event_record(row)
+                for row in rows.execute(in_time_order(schema.session_event, session_id))
+            ]
         return records if include_history else effective(records)
 
     def dose(self, dose_id: uuid.UUID) -> DoseRecord:
-        with self._db.read() as orm:
-            row = orm.get(Dose, dose_id)
-            if row is None:
-                raise NotFound(f"No dose with id {dose_id}.")
-            return dose_record(row)
+        with self._db.rows() as rows:
+            row = rows.execute(select(schema.dose).where(schema.dose.c.id == dose_id)).first()
+        if row is None:
+            raise NotFound(f"No dose with id {dose_id}.")
+        return dose_record(row)
 
     def doses(self, session_id: uuid.UUID, *, include_history: bool = False) -> list[DoseRecord]:
-        with self._db.read() as orm:
-            rows = orm.scalars(
-                select(Dose)
-                .where(Dose.session_id == session_id)
-                .order_by(Dose.occurred_at, Dose.recorded_at)
-            )
-            records = [dose_record(row) for row in rows]
+        with self._db.rows() as rows:
+            records = [
+                dose_record(row) for row in rows.execute(in_time_order(schema.dose, session_id))
+            ]
         return records if include_history else effective(records)
 
     def first_doses(self, session_id: uuid.UUID) -> dict[uuid.UUID, datetime]:
@@ -391,15 +402,16 @@ class EntryRepository:
 
     def done_checkins(self, session_id: uuid.UUID) -> dict[uuid.UUID, set[str]]:
         """Check-in keys with a standing observation, per participant."""
-        with self._db.read() as orm:
-            rows = orm.execute(
+        observation = schema.observation
+        with self._db.rows() as connection:
+            rows = connection.execute(
                 select(
-                    Observation.id,
-                    Observation.participant_id,
-                    Observation.checkin_key,
-                    Observation.corrects_id,
-                    Observation.voids,
-                ).where(Observation.session_id == session_id)
+                    observation.c.id,
+                    observation.c.participant_id,
+                    observation.c.checkin_key,
+                    observation.c.corrects_id,
+                    observation.c.voids,
+                ).where(observation.c.session_id == session_id)
             ).all()
         superseded = {r.corrects_id for r in rows if r.corrects_id is not None}
         done: dict[uuid.UUID, set[str]] = {}

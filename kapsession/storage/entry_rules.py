@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.records.errors import EntryTimeInvalid, NotFound, RecordLocked, StorageError
 from kapsession.records.sessions import SessionStatus
-from kapsession.storage.models import Participant, Session
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 # A clock a minute fast (another device, a wall clock) is not an error; more is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=1)
@@ -25,7 +30,7 @@ def _hm(when: datetime) -> str:
 
 
 def check_entry_time(
-    session: Session, occurred_at: datetime, recorded_at: datetime, what: str
+    session: models.Session, occurred_at: datetime, recorded_at: datetime, what: str
 ) -> None:
     """An entry may describe the past (a late entry), never the future or before the start."""
     check_entry_times(session.started_at, occurred_at, recorded_at, what)
@@ -57,9 +62,9 @@ def check_session_status(session_id: uuid.UUID, status: str | None) -> None:
         raise StorageError("Start the session before adding entries to it.")
 
 
-def open_session(orm: OrmSession, session_id: uuid.UUID) -> Session:
+def open_session(orm: OrmSession, session_id: uuid.UUID) -> models.Session:
     """The session, if entries may be added to it (live or completed, not signed)."""
-    row = orm.get(Session, session_id)
+    row = orm.get(models.Session, session_id)
     check_session_status(session_id, None if row is None else row.status)
     assert row is not None
     return row
@@ -75,7 +80,9 @@ def refuse_if_superseded(orm: OrmSession, model: Any, original_id: uuid.UUID, wh
 
 def check_participant(orm: OrmSession, session_id: uuid.UUID, participant_id: uuid.UUID) -> None:
     """Refuse a participant of another session."""
-    owner = orm.scalar(select(Participant.session_id).where(Participant.id == participant_id))
+    owner = orm.scalar(
+        select(models.Participant.session_id).where(models.Participant.id == participant_id)
+    )
     check_participant_owner(session_id, owner)
 
 

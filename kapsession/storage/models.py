@@ -1,83 +1,56 @@
-"""The database schema as typed SQLAlchemy 2 models.
+"""The ORM's classes, mapped onto the Core tables of `schema.py`: what the writes that are not on
+the hot path (doses, events, corrections, discharges, signatures, people) and the exports'
+readers use.
 
-Clinical rows (doses, observations, alerts and their acknowledgements, discharge assessments,
-notes, private notes, session events, music events, audit entries) are append-only: a correction
-is a new row whose `corrects_id` points at the original, with a reason. The database refuses
-UPDATE and DELETE on those tables (triggers created by the migrations), and the ORM refuses them
-too (`append_only.py`).
+The columns, their types, defaults and indexes are the tables' (`schema.py`); a class names its
+columns again only as typed attributes, and adds its relationships. Importing this module loads
+SQLAlchemy's ORM (a tenth of a second at start-up): the app imports it after its window is up
+(`kapsession.storage.lazy_models`), the live session's reads use the tables alone. The ORM
+refuses changes to append-only rows (`append_only.py`) as the database does.
 
 No `from __future__ import annotations` here: with it every `Mapped[...]` annotation is a string
-that SQLAlchemy evaluates when it maps the class, a sixth of this module's import (7 ms of the
-app's start). A class named before it is defined is quoted (`Mapped[list["Course"]]`).
+that SQLAlchemy evaluates when it maps the class. A class named before it is defined is quoted
+(`Mapped[list["Course"]]`).
 """
 
 import uuid
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    UniqueConstraint,
-    Uuid,
-)
-from sqlalchemy import text as text_clause
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
-from kapsession.storage.types import UTCDateTime
+from kapsession.storage import schema
+from kapsession.storage.schema import APPEND_ONLY_TABLES, new_id, with_postgresql_options
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-SIGNED_ONCE = "part <> 'addendum'"  # a part is signed once; addenda as often as needed
+__all__ = ["APPEND_ONLY_TABLES", "Base", "new_id", "with_postgresql_options"]
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
-    }
-
-
-def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+    metadata = schema.metadata
 
 
 class Staff(Base):
     __tablename__ = "staff"
+    __table__ = schema.staff
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    display_name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[str] = mapped_column(String(20))  # therapist | nurse | prescriber | lead
-    credentials: Mapped[str] = mapped_column(String(60), default="")
-    pin_hash: Mapped[str | None] = mapped_column(String(200))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    id: Mapped[uuid.UUID]
+    display_name: Mapped[str]
+    role: Mapped[str]  # therapist | nurse | prescriber | lead
+    credentials: Mapped[str]
+    pin_hash: Mapped[str | None]
+    active: Mapped[bool]
     created_at: Mapped[datetime]
 
 
 class Client(Base):
     __tablename__ = "client"
+    __table__ = schema.client
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    given_name: Mapped[str] = mapped_column(String(120))
-    family_name: Mapped[str] = mapped_column(String(120))
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
-    record_number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    id: Mapped[uuid.UUID]
+    given_name: Mapped[str]
+    family_name: Mapped[str]
+    date_of_birth: Mapped[date | None]
+    record_number: Mapped[str | None]
     created_at: Mapped[datetime]
 
     courses: Mapped[list["Course"]] = relationship(back_populates="client")
@@ -87,11 +60,12 @@ class Course(Base):
     """A course of treatment: typically six dosing sessions over four to six weeks."""
 
     __tablename__ = "course"
+    __table__ = schema.course
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
-    title: Mapped[str] = mapped_column(String(120))
-    planned_sessions: Mapped[int] = mapped_column(Integer, default=6)
+    id: Mapped[uuid.UUID]
+    client_id: Mapped[uuid.UUID]
+    title: Mapped[str]
+    planned_sessions: Mapped[int]
     started_on: Mapped[date]
     created_at: Mapped[datetime]
 
@@ -102,21 +76,20 @@ class Session(Base):
     """One dosing session in one room, with its own clock and a snapshot of its protocol."""
 
     __tablename__ = "session"
-    # the start screen's recently signed sessions: their ends read from the index (0006)
-    __table_args__ = (Index("ix_session_status_ended", "status", "ended_at"),)
+    __table__ = schema.session
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    room: Mapped[str] = mapped_column(String(60), default="")
-    modality: Mapped[str] = mapped_column(String(20))  # individual | couples | group
-    status: Mapped[str] = mapped_column(String(20), index=True)  # planned|live|completed|signed
-    protocol_key: Mapped[str] = mapped_column(String(80))
-    protocol_name: Mapped[str] = mapped_column(String(200))
-    protocol_version: Mapped[int] = mapped_column(Integer)
-    protocol_text: Mapped[str] = mapped_column(Text)  # the exact TOML the session started with
-    protocol_sha256: Mapped[str] = mapped_column(String(64))
-    therapist_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    nurse_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    created_at: Mapped[datetime] = mapped_column(index=True)
+    id: Mapped[uuid.UUID]
+    room: Mapped[str]
+    modality: Mapped[str]  # individual | couples | group
+    status: Mapped[str]  # planned|live|completed|signed
+    protocol_key: Mapped[str]
+    protocol_name: Mapped[str]
+    protocol_version: Mapped[int]
+    protocol_text: Mapped[str]  # the exact TOML the session started with
+    protocol_sha256: Mapped[str]
+    therapist_id: Mapped[uuid.UUID | None]
+    nurse_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
 
@@ -129,13 +102,13 @@ class Participant(Base):
     """A client taking part in a session; couples and group sessions have several."""
 
     __tablename__ = "participant"
-    __table_args__ = (UniqueConstraint("session_id", "client_id"),)
+    __table__ = schema.participant
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"), index=True)
-    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
-    course_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("course.id"))
-    position: Mapped[int] = mapped_column(Integer)
+    id: Mapped[uuid.UUID]
+    session_id: Mapped[uuid.UUID]
+    client_id: Mapped[uuid.UUID]
+    course_id: Mapped[uuid.UUID | None]
+    position: Mapped[int]
     created_at: Mapped[datetime]
 
     session: Mapped[Session] = relationship(back_populates="participants")
@@ -145,107 +118,108 @@ class Participant(Base):
 class _ClinicalEntry:
     """Columns every append-only clinical row has."""
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    id: Mapped[uuid.UUID]
     occurred_at: Mapped[datetime]  # the time the entry describes
     recorded_at: Mapped[datetime]  # the time it was written (differs for a late entry)
-    correction_reason: Mapped[str | None] = mapped_column(Text)
-    voids: Mapped[bool] = mapped_column(Boolean, default=False)  # correction: entered in error
+    correction_reason: Mapped[str | None]
+    voids: Mapped[bool]  # correction: entered in error
 
 
 class SessionEvent(_ClinicalEntry, Base):
     """Something that happened on the session clock: start, phase change, marker, end ..."""
 
     __tablename__ = "session_event"
-    __table_args__ = (Index("ix_session_event_session_time", "session_id", "occurred_at"),)
+    __table__ = schema.session_event
 
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
-    participant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("participant.id"))
-    kind: Mapped[str] = mapped_column(String(40))
-    label: Mapped[str] = mapped_column(Text, default="")
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("session_event.id"))
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID | None]
+    kind: Mapped[str]
+    label: Mapped[str]
+    detail: Mapped[dict[str, Any]]
+    recorded_by_id: Mapped[uuid.UUID | None]
+    corrects_id: Mapped[uuid.UUID | None]
 
 
 class Dose(_ClinicalEntry, Base):
     """A dose given to one participant. The first one anchors T0 of their timeline."""
 
     __tablename__ = "dose"
-    __table_args__ = (Index("ix_dose_session_time", "session_id", "occurred_at"),)
+    __table__ = schema.dose
 
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
-    participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participant.id"))
-    kind: Mapped[str] = mapped_column(String(20), default="initial")  # initial | booster
-    medication: Mapped[str | None] = mapped_column(String(40))
-    route: Mapped[str | None] = mapped_column(String(40))
-    dose_mg: Mapped[float | None] = mapped_column(Float)
-    lot_number: Mapped[str | None] = mapped_column(String(60))
-    weight_kg: Mapped[float | None] = mapped_column(Float)  # the weight a mg/kg dose used
-    dose_mg_per_kg: Mapped[float | None] = mapped_column(Float)
-    device_count: Mapped[int | None] = mapped_column(Integer)  # intranasal: devices in the dose
-    given_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dose.id"))
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID]
+    kind: Mapped[str]  # initial | booster
+    medication: Mapped[str | None]
+    route: Mapped[str | None]
+    dose_mg: Mapped[float | None]
+    lot_number: Mapped[str | None]
+    weight_kg: Mapped[float | None]  # the weight a mg/kg dose used
+    dose_mg_per_kg: Mapped[float | None]
+    device_count: Mapped[int | None]  # intranasal: devices in the dose
+    given_by_id: Mapped[uuid.UUID | None]
+    recorded_by_id: Mapped[uuid.UUID | None]
+    detail: Mapped[dict[str, Any]]
+    corrects_id: Mapped[uuid.UUID | None]
 
 
 class Observation(_ClinicalEntry, Base):
     """A check-in reading for one participant: vitals and scales, any of them optional."""
 
     __tablename__ = "observation"
-    __table_args__ = (Index("ix_observation_session_time", "session_id", "occurred_at"),)
+    __table__ = schema.observation
 
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
-    participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participant.id"))
-    checkin_key: Mapped[str | None] = mapped_column(String(60))
-    systolic_mmhg: Mapped[int | None] = mapped_column(Integer)
-    diastolic_mmhg: Mapped[int | None] = mapped_column(Integer)
-    heart_rate_bpm: Mapped[int | None] = mapped_column(Integer)
-    spo2_pct: Mapped[int | None] = mapped_column(Integer)
-    resp_rate_per_min: Mapped[int | None] = mapped_column(Integer)
-    temperature_c: Mapped[float | None] = mapped_column(Float)
-    moaas: Mapped[int | None] = mapped_column(Integer)
-    rass: Mapped[int | None] = mapped_column(Integer)
-    dissociation: Mapped[int | None] = mapped_column(Integer)
-    nausea: Mapped[int | None] = mapped_column(Integer)
-    emesis: Mapped[bool | None] = mapped_column(Boolean)
-    suds: Mapped[int | None] = mapped_column(Integer)
-    comment: Mapped[str] = mapped_column(Text, default="")
-    on_room_air: Mapped[bool | None] = mapped_column(Boolean)  # False: on supplemental oxygen
-    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("observation.id"))
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID]
+    checkin_key: Mapped[str | None]
+    systolic_mmhg: Mapped[int | None]
+    diastolic_mmhg: Mapped[int | None]
+    heart_rate_bpm: Mapped[int | None]
+    spo2_pct: Mapped[int | None]
+    resp_rate_per_min: Mapped[int | None]
+    temperature_c: Mapped[float | None]
+    moaas: Mapped[int | None]
+    rass: Mapped[int | None]
+    dissociation: Mapped[int | None]
+    nausea: Mapped[int | None]
+    emesis: Mapped[bool | None]
+    suds: Mapped[int | None]
+    comment: Mapped[str]
+    on_room_air: Mapped[bool | None]  # False: on supplemental oxygen
+    recorded_by_id: Mapped[uuid.UUID | None]
+    corrects_id: Mapped[uuid.UUID | None]
 
 
 class Alert(Base):
     """A saved reading that met an alert rule; open until a staff member acknowledges it."""
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_session_time", "session_id", "raised_at"),)
+    __table__ = schema.alert
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
-    participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participant.id"))
-    observation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("observation.id"), index=True)
-    field: Mapped[str] = mapped_column(String(40))  # a Reading attribute, e.g. "systolic_mmhg"
-    op: Mapped[str] = mapped_column(String(4))  # < <= > >=
-    threshold: Mapped[float] = mapped_column(Float)
-    value: Mapped[float] = mapped_column(Float)
-    label: Mapped[str] = mapped_column(Text, default="")  # the rule's label
-    message: Mapped[str] = mapped_column(Text)
+    id: Mapped[uuid.UUID]
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID]
+    observation_id: Mapped[uuid.UUID]
+    field: Mapped[str]  # a Reading attribute, e.g. "systolic_mmhg"
+    op: Mapped[str]  # < <= > >=
+    threshold: Mapped[float]
+    value: Mapped[float]
+    label: Mapped[str]  # the rule's label
+    message: Mapped[str]
     raised_at: Mapped[datetime]
-    position: Mapped[int] = mapped_column(Integer, default=0)  # rule order within its reading
+    position: Mapped[int]  # rule order within its reading
 
 
 class AlertAcknowledgement(Base):
     """Who saw an alert and when; an alert is acknowledged once."""
 
     __tablename__ = "alert_acknowledgement"
+    __table__ = schema.alert_acknowledgement
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alert.id"), unique=True)
+    id: Mapped[uuid.UUID]
+    alert_id: Mapped[uuid.UUID]
     acknowledged_at: Mapped[datetime]
-    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
-    comment: Mapped[str] = mapped_column(Text, default="")
+    staff_id: Mapped[uuid.UUID]
+    comment: Mapped[str]
 
 
 class ClientAlertRule(Base):
@@ -255,15 +229,16 @@ class ClientAlertRule(Base):
     """
 
     __tablename__ = "client_alert_rule"
+    __table__ = schema.client_alert_rule
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client.id"), index=True)
-    field: Mapped[str] = mapped_column(String(40))
-    op: Mapped[str] = mapped_column(String(4))
-    value: Mapped[float] = mapped_column(Float)
-    label: Mapped[str] = mapped_column(Text)
+    id: Mapped[uuid.UUID]
+    client_id: Mapped[uuid.UUID]
+    field: Mapped[str]
+    op: Mapped[str]
+    value: Mapped[float]
+    label: Mapped[str]
     created_at: Mapped[datetime]
-    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    created_by_id: Mapped[uuid.UUID | None]
     retired_at: Mapped[datetime | None]
 
 
@@ -271,62 +246,63 @@ class DischargeAssessment(_ClinicalEntry, Base):
     """The discharge check of one participant as recorded: Aldrete items, checklist, verdict."""
 
     __tablename__ = "discharge_assessment"
-    __table_args__ = (Index("ix_discharge_assessment_session_time", "session_id", "occurred_at"),)
+    __table__ = schema.discharge_assessment
 
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
-    participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participant.id"))
-    observation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("observation.id"))
-    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    aldrete_activity: Mapped[int | None] = mapped_column(Integer)
-    aldrete_breathing: Mapped[int | None] = mapped_column(Integer)
-    aldrete_circulation: Mapped[int | None] = mapped_column(Integer)
-    aldrete_consciousness: Mapped[int | None] = mapped_column(Integer)
-    aldrete_spo2: Mapped[int | None] = mapped_column(Integer)
-    aldrete_total: Mapped[int] = mapped_column(Integer)
-    on_room_air: Mapped[bool] = mapped_column(Boolean)
-    checklist: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {item key: answered yes}
-    ready: Mapped[bool] = mapped_column(Boolean)  # every item passed
-    ready_minutes_after_first_dose: Mapped[int | None] = mapped_column(Integer)
-    problems: Mapped[list[str]] = mapped_column(JSON, default=list)  # what did not pass
-    override_reason: Mapped[str | None] = mapped_column(Text)
-    override_by: Mapped[str | None] = mapped_column(String(120))  # the clinician who decided
-    corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("discharge_assessment.id"))
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID]
+    observation_id: Mapped[uuid.UUID | None]
+    recorded_by_id: Mapped[uuid.UUID | None]
+    aldrete_activity: Mapped[int | None]
+    aldrete_breathing: Mapped[int | None]
+    aldrete_circulation: Mapped[int | None]
+    aldrete_consciousness: Mapped[int | None]
+    aldrete_spo2: Mapped[int | None]
+    aldrete_total: Mapped[int]
+    on_room_air: Mapped[bool]
+    checklist: Mapped[dict[str, Any]]  # {item key: answered yes}
+    ready: Mapped[bool]  # every item passed
+    ready_minutes_after_first_dose: Mapped[int | None]
+    problems: Mapped[list[str]]  # what did not pass
+    override_reason: Mapped[str | None]
+    override_by: Mapped[str | None]  # the clinician who decided
+    corrects_id: Mapped[uuid.UUID | None]
 
 
 class Note(_ClinicalEntry, Base):
     """A therapist's timestamped note entry, session note or addendum: part of the record."""
 
     __tablename__ = "note"
-    __table_args__ = (Index("ix_note_session_time", "session_id", "occurred_at"),)
+    __table__ = schema.note
 
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
-    participant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("participant.id"))
-    kind: Mapped[str] = mapped_column(String(20), default="entry")  # entry|session_note|addendum
-    text: Mapped[str] = mapped_column(Text)
-    phase_key: Mapped[str | None] = mapped_column(String(60))
-    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("note.id"))
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID | None]
+    kind: Mapped[str]  # entry|session_note|addendum
+    text: Mapped[str]
+    phase_key: Mapped[str | None]
+    author_id: Mapped[uuid.UUID | None]
+    corrects_id: Mapped[uuid.UUID | None]
     # where the entry sits on the session clock, as shown when it was written
-    elapsed_s: Mapped[int | None] = mapped_column(Integer)
-    since_dose_s: Mapped[int | None] = mapped_column(Integer)
+    elapsed_s: Mapped[int | None]
+    since_dose_s: Mapped[int | None]
     # a session note: its template and the text of each section, in the template's order
-    template_key: Mapped[str | None] = mapped_column(String(60))
-    sections: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    template_key: Mapped[str | None]
+    sections: Mapped[list[dict[str, str]] | None]
 
 
 class PrivateNote(_ClinicalEntry, Base):
     """Psychotherapy notes (HIPAA 164.501): apart from the record, out of exports by default."""
 
     __tablename__ = "private_note"
+    __table__ = schema.private_note
 
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"), index=True)
-    participant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("participant.id"))
-    text: Mapped[str] = mapped_column(Text)
-    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("private_note.id"))
-    phase_key: Mapped[str | None] = mapped_column(String(60))
-    elapsed_s: Mapped[int | None] = mapped_column(Integer)
-    since_dose_s: Mapped[int | None] = mapped_column(Integer)
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID | None]
+    text: Mapped[str]
+    author_id: Mapped[uuid.UUID | None]
+    corrects_id: Mapped[uuid.UUID | None]
+    phase_key: Mapped[str | None]
+    elapsed_s: Mapped[int | None]
+    since_dose_s: Mapped[int | None]
 
 
 class NoteDraft(Base):
@@ -337,15 +313,15 @@ class NoteDraft(Base):
     """
 
     __tablename__ = "note_draft"
-    __table_args__ = (UniqueConstraint("session_id", "pad"),)
+    __table__ = schema.note_draft
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
-    pad: Mapped[str] = mapped_column(String(20))  # record | private | session_note | addendum
-    text: Mapped[str] = mapped_column(Text, default="")
-    sections: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
-    template_key: Mapped[str | None] = mapped_column(String(60))
-    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    id: Mapped[uuid.UUID]
+    session_id: Mapped[uuid.UUID]
+    pad: Mapped[str]  # record | private | session_note | addendum
+    text: Mapped[str]
+    sections: Mapped[list[dict[str, str]] | None]
+    template_key: Mapped[str | None]
+    author_id: Mapped[uuid.UUID | None]
     updated_at: Mapped[datetime]
 
 
@@ -358,86 +334,51 @@ class Signature(Base):
     """
 
     __tablename__ = "signature"
-    __table_args__ = (
-        Index(
-            "uq_signature_session_part",
-            "session_id",
-            "part",
-            unique=True,
-            sqlite_where=text_clause(SIGNED_ONCE),
-            # postgresql_where: added by with_postgresql_options()
-        ),
-    )
+    __table__ = schema.signature
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"), index=True)
-    part: Mapped[str] = mapped_column(String(20))  # monitoring | therapy | addendum
-    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
-    signer_name: Mapped[str] = mapped_column(String(200))  # name and credentials as signed
-    signer_role: Mapped[str] = mapped_column(String(20))
+    id: Mapped[uuid.UUID]
+    session_id: Mapped[uuid.UUID]
+    part: Mapped[str]  # monitoring | therapy | addendum
+    staff_id: Mapped[uuid.UUID]
+    signer_name: Mapped[str]  # name and credentials as signed
+    signer_role: Mapped[str]
     signed_at: Mapped[datetime]
-    meaning: Mapped[str] = mapped_column(Text)  # what the signer attests, in words
-    content_sha256: Mapped[str] = mapped_column(String(64))
-    note_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("note.id"))  # the addendum
+    meaning: Mapped[str]  # what the signer attests, in words
+    content_sha256: Mapped[str]
+    note_id: Mapped[uuid.UUID | None]  # the addendum
 
 
 class MusicEvent(Base):
     """What played when: track start/end, skip, pause, volume, playlist and phase transitions."""
 
     __tablename__ = "music_event"
-    __table_args__ = (Index("ix_music_event_session_time", "session_id", "occurred_at"),)
+    __table__ = schema.music_event
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session.id"))
-    kind: Mapped[str] = mapped_column(String(40))
+    id: Mapped[uuid.UUID]
+    session_id: Mapped[uuid.UUID]
+    kind: Mapped[str]
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
-    track_path: Mapped[str | None] = mapped_column(Text)
-    track_title: Mapped[str | None] = mapped_column(Text)
-    playlist: Mapped[str | None] = mapped_column(Text)
-    position_ms: Mapped[int | None] = mapped_column(Integer)
-    volume_pct: Mapped[float | None] = mapped_column(Float)
-    phase_key: Mapped[str | None] = mapped_column(String(60))
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    track_path: Mapped[str | None]
+    track_title: Mapped[str | None]
+    playlist: Mapped[str | None]
+    position_ms: Mapped[int | None]
+    volume_pct: Mapped[float | None]
+    phase_key: Mapped[str | None]
+    detail: Mapped[dict[str, Any]]
 
 
 class AuditEntry(Base):
     """Who did what to the record, and when. Written with every change, sign-off and export."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_session_time", "session_id", "occurred_at"),)
+    __table__ = schema.audit_entry
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    id: Mapped[uuid.UUID]
     occurred_at: Mapped[datetime]
-    staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    action: Mapped[str] = mapped_column(String(60))
-    entity: Mapped[str] = mapped_column(String(40))
-    entity_id: Mapped[str | None] = mapped_column(String(40))
-    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("session.id"))
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-
-APPEND_ONLY_TABLES: tuple[str, ...] = (
-    "session_event",
-    "dose",
-    "observation",
-    "note",
-    "private_note",
-    "music_event",
-    "audit_entry",
-    "alert",
-    "alert_acknowledgement",
-    "discharge_assessment",
-    "signature",
-)
-
-
-def with_postgresql_options() -> MetaData:
-    """The models' metadata with their PostgreSQL-only options (the WHERE of the partial unique
-    index on signatures), for the migrations. Not named in the classes: naming a PostgreSQL
-    option loads SQLAlchemy's PostgreSQL dialect, which opening a SQLite database does without
-    (about 20 ms of every start)."""
-    indexes = Base.metadata.tables[Signature.__tablename__].indexes
-    index = next(i for i in indexes if i.name == "uq_signature_session_part")
-    index.dialect_options["postgresql"]["where"] = text_clause(SIGNED_ONCE)
-    return Base.metadata
+    staff_id: Mapped[uuid.UUID | None]
+    action: Mapped[str]
+    entity: Mapped[str]
+    entity_id: Mapped[str | None]
+    session_id: Mapped[uuid.UUID | None]
+    detail: Mapped[dict[str, Any]]

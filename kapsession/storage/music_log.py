@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row
 
 from kapsession.records.entries import MusicEventRecord
 from kapsession.records.errors import NotFound, RecordLocked, StorageError
 from kapsession.records.sessions import SessionStatus
+from kapsession.storage import schema
 from kapsession.storage.database import Database
-from kapsession.storage.models import MusicEvent, Session
+from kapsession.storage.entries import in_time_order
+
+if TYPE_CHECKING:
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 MUSIC_EVENT_KINDS = (
     "track_start",
@@ -30,7 +36,7 @@ MUSIC_EVENT_KINDS = (
 )
 
 
-def _record(row: MusicEvent) -> MusicEventRecord:
+def _record(row: models.MusicEvent | Row[Any]) -> MusicEventRecord:
     return MusicEventRecord(
         id=row.id,
         session_id=row.session_id,
@@ -70,12 +76,12 @@ class MusicLogRepository:
         if kind not in MUSIC_EVENT_KINDS:
             raise StorageError(f"Unknown music event kind {kind!r}.")
         with self._db.write("log the music") as orm:
-            session = orm.get(Session, session_id)
+            session = orm.get(models.Session, session_id)
             if session is None:
                 raise NotFound(f"No session with id {session_id}.")
             if session.status == SessionStatus.SIGNED:
                 raise RecordLocked("This session is signed and locked; music is not logged.")
-            row = MusicEvent(
+            row = models.MusicEvent(
                 session_id=session_id,
                 kind=kind,
                 occurred_at=occurred_at,
@@ -93,10 +99,7 @@ class MusicLogRepository:
             return _record(row)
 
     def for_session(self, session_id: uuid.UUID) -> list[MusicEventRecord]:
-        with self._db.read() as orm:
-            rows = orm.scalars(
-                select(MusicEvent)
-                .where(MusicEvent.session_id == session_id)
-                .order_by(MusicEvent.occurred_at, MusicEvent.recorded_at)
-            )
-            return [_record(row) for row in rows]
+        with self._db.rows() as rows:
+            return [
+                _record(row) for row in rows.execute(in_time_order(schema.music_event, session_id))
+            ]

@@ -28,10 +28,10 @@ from kapsession.storage.driver import (
     audit_row,
 )
 from kapsession.storage.entry_rules import check_participant_owner, check_session_status
-from kapsession.storage.models import Base
+from kapsession.storage.schema import metadata
 
 # The tables a save writes, their columns as the models define them.
-TABLES = {table: Base.metadata.tables[table] for table in ("note", "private_note", "audit_entry")}
+TABLES = {table: metadata.tables[table] for table in ("note", "private_note", "audit_entry")}
 PADS = MappingProxyType({"note": Pad.RECORD, "private_note": Pad.PRIVATE})  # table -> its pad
 
 # One read for a save: the session's status (no row: no such session) and whether the

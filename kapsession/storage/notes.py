@@ -11,17 +11,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.records.notes import DraftRecord, NoteRecord, Pad, PrivateNoteRecord, Sections
 from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
-from kapsession.storage.models import Note, NoteDraft, PrivateNote
 from kapsession.storage.note_save import NotePlace, insert_note, new_note, note_sql
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 PADS = tuple(Pad)
 
@@ -34,7 +39,7 @@ def sections_tuple(data: list[dict[str, str]] | None) -> tuple[tuple[str, str, s
     return tuple((s["key"], s["title"], s["text"]) for s in data or ())
 
 
-def note_record(row: Note) -> NoteRecord:
+def note_record(row: models.Note) -> NoteRecord:
     return NoteRecord(
         id=row.id,
         session_id=row.session_id,
@@ -55,7 +60,7 @@ def note_record(row: Note) -> NoteRecord:
     )
 
 
-def private_note_record(row: PrivateNote) -> PrivateNoteRecord:
+def private_note_record(row: models.PrivateNote) -> PrivateNoteRecord:
     return PrivateNoteRecord(
         id=row.id,
         session_id=row.session_id,
@@ -73,7 +78,7 @@ def private_note_record(row: PrivateNote) -> PrivateNoteRecord:
     )
 
 
-def _draft_record(row: NoteDraft) -> DraftRecord:
+def _draft_record(row: models.NoteDraft) -> DraftRecord:
     return DraftRecord(
         session_id=row.session_id,
         pad=row.pad,
@@ -93,7 +98,11 @@ def check_note_text(text: str) -> str:
 
 
 def clear_draft_row(orm: OrmSession, session_id: uuid.UUID, pad: str) -> None:
-    orm.execute(delete(NoteDraft).where(NoteDraft.session_id == session_id, NoteDraft.pad == pad))
+    orm.execute(
+        delete(models.NoteDraft).where(
+            models.NoteDraft.session_id == session_id, models.NoteDraft.pad == pad
+        )
+    )
 
 
 def _check_pad(pad: str) -> None:
@@ -138,24 +147,30 @@ class NoteRepository:
         """An amendment replacing the entry's text (or, with `voids`, taking it back); the
         original stays in the record, shown as amended, with the reason."""
         row = self._amend(
-            Note, original_id, text, reason=reason, recorded_at=recorded_at, voids=voids, by=by
+            models.Note,
+            original_id,
+            text,
+            reason=reason,
+            recorded_at=recorded_at,
+            voids=voids,
+            by=by,
         )
-        assert isinstance(row, Note)
+        assert isinstance(row, models.Note)
         return note_record(row)
 
     def notes(self, session_id: uuid.UUID, kinds: Sequence[str] = ()) -> list[NoteRecord]:
         """Every note row of the session in time order, amended ones included (see
         `entries.effective` for the standing ones)."""
         with self._db.read() as orm:
-            query = select(Note).where(Note.session_id == session_id)
+            query = select(models.Note).where(models.Note.session_id == session_id)
             if kinds:
-                query = query.where(Note.kind.in_(kinds))
-            rows = orm.scalars(query.order_by(Note.occurred_at, Note.recorded_at))
+                query = query.where(models.Note.kind.in_(kinds))
+            rows = orm.scalars(query.order_by(models.Note.occurred_at, models.Note.recorded_at))
             return [note_record(row) for row in rows]
 
     def note(self, note_id: uuid.UUID) -> NoteRecord:
         with self._db.read() as orm:
-            row = orm.get(Note, note_id)
+            row = orm.get(models.Note, note_id)
             if row is None:
                 raise NotFound(f"No note with id {note_id}.")
             return note_record(row)
@@ -192,7 +207,7 @@ class NoteRepository:
         by: uuid.UUID | None = None,
     ) -> PrivateNoteRecord:
         row = self._amend(
-            PrivateNote,
+            models.PrivateNote,
             original_id,
             text,
             reason=reason,
@@ -200,7 +215,7 @@ class NoteRepository:
             voids=voids,
             by=by,
         )
-        assert isinstance(row, PrivateNote)
+        assert isinstance(row, models.PrivateNote)
         return private_note_record(row)
 
     def _add(
@@ -233,7 +248,7 @@ class NoteRepository:
 
     def _amend(
         self,
-        model: type[Note] | type[PrivateNote],
+        model: type[models.Note] | type[models.PrivateNote],
         original_id: uuid.UUID,
         text: str | None,
         *,
@@ -241,7 +256,7 @@ class NoteRepository:
         recorded_at: datetime,
         voids: bool,
         by: uuid.UUID | None,
-    ) -> Note | PrivateNote:
+    ) -> models.Note | models.PrivateNote:
         """A new row replacing (or with `voids`, taking back) the standing version; both are
         kept, with the reason and the audit row."""
         why = correction_reason(
@@ -251,7 +266,7 @@ class NoteRepository:
         what = entity.replace("_", " ")
         with self._db.write("save the amendment") as orm:
             original = orm.get(model, original_id)
-            if isinstance(original, Note) and original.kind != "entry":
+            if isinstance(original, models.Note) and original.kind != "entry":
                 raise StorageError(
                     "Only in-session note entries are amended; add an addendum to a signed note."
                 )
@@ -271,9 +286,9 @@ class NoteRepository:
     def private_notes(self, session_id: uuid.UUID) -> list[PrivateNoteRecord]:
         with self._db.read() as orm:
             rows = orm.scalars(
-                select(PrivateNote)
-                .where(PrivateNote.session_id == session_id)
-                .order_by(PrivateNote.occurred_at, PrivateNote.recorded_at)
+                select(models.PrivateNote)
+                .where(models.PrivateNote.session_id == session_id)
+                .order_by(models.PrivateNote.occurred_at, models.PrivateNote.recorded_at)
             )
             return [private_note_record(row) for row in rows]
 
@@ -293,7 +308,9 @@ class NoteRepository:
         _check_pad(pad)
         with self._db.write("save the draft") as orm:
             row = orm.scalar(
-                select(NoteDraft).where(NoteDraft.session_id == session_id, NoteDraft.pad == pad)
+                select(models.NoteDraft).where(
+                    models.NoteDraft.session_id == session_id, models.NoteDraft.pad == pad
+                )
             )
             empty = not text and not any(body for _k, _t, body in sections or ())
             if empty:
@@ -308,7 +325,7 @@ class NoteRepository:
                 "updated_at": at,
             }
             if row is None:
-                orm.add(NoteDraft(session_id=session_id, pad=pad, **values))
+                orm.add(models.NoteDraft(session_id=session_id, pad=pad, **values))
             else:
                 for name, value in values.items():
                     setattr(row, name, value)
@@ -317,7 +334,9 @@ class NoteRepository:
         _check_pad(pad)
         with self._db.read() as orm:
             row = orm.scalar(
-                select(NoteDraft).where(NoteDraft.session_id == session_id, NoteDraft.pad == pad)
+                select(models.NoteDraft).where(
+                    models.NoteDraft.session_id == session_id, models.NoteDraft.pad == pad
+                )
             )
             return None if row is None else _draft_record(row)
 

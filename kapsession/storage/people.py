@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
+from sqlalchemy.engine import Connection
 
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.records.people import ClientRecord, StaffRecord
+from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.models import Client, Course, Staff
+
+if TYPE_CHECKING:
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 STAFF_ROLES = ("therapist", "nurse", "prescriber", "lead")
 
 
-def staff_record(row: Staff) -> StaffRecord:
+def staff_record(row: models.Staff | Row[Any]) -> StaffRecord:
     return StaffRecord(
         id=row.id,
         display_name=row.display_name,
@@ -26,7 +34,15 @@ def staff_record(row: Staff) -> StaffRecord:
     )
 
 
-def client_record(row: Client) -> ClientRecord:
+def clients_by_id(rows: Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ClientRecord]:
+    """The clients with these ids, read through the table."""
+    if not ids:
+        return {}
+    found = rows.execute(select(schema.client).where(schema.client.c.id.in_(set(ids))))
+    return {row.id: client_record(row) for row in found}
+
+
+def client_record(row: models.Client | Row[Any]) -> ClientRecord:
     return ClientRecord(
         id=row.id,
         given_name=row.given_name,
@@ -56,7 +72,7 @@ class StaffRepository:
         if role not in STAFF_ROLES:
             raise StorageError(f"Role must be one of {', '.join(STAFF_ROLES)}, not {role!r}.")
         with self._db.write("save the staff member") as orm:
-            row = Staff(
+            row = models.Staff(
                 display_name=name, role=role, credentials=credentials.strip(), created_at=at
             )
             orm.add(row)
@@ -73,38 +89,37 @@ class StaffRepository:
             return staff_record(row)
 
     def active(self) -> list[StaffRecord]:
-        with self._db.read() as orm:
-            rows = orm.scalars(
-                select(Staff).where(Staff.active.is_(True)).order_by(Staff.display_name)
-            )
-            return [staff_record(row) for row in rows]
+        staff = schema.staff
+        query = select(staff).where(staff.c.active.is_(True)).order_by(staff.c.display_name)
+        with self._db.rows() as rows:
+            return [staff_record(row) for row in rows.execute(query)]
 
     def all(self) -> list[StaffRecord]:
         """Everyone who ever worked here, active or not (old records name them)."""
-        with self._db.read() as orm:
-            return [staff_record(row) for row in orm.scalars(select(Staff))]
+        with self._db.rows() as rows:
+            return [staff_record(row) for row in rows.execute(select(schema.staff))]
 
     def get(self, staff_id: uuid.UUID) -> StaffRecord:
-        with self._db.read() as orm:
-            row = orm.get(Staff, staff_id)
-            if row is None:
-                raise NotFound(f"No staff member with id {staff_id}.")
-            return staff_record(row)
+        return staff_record(self._staff_row(staff_id))
 
     def pin_hash(self, staff_id: uuid.UUID) -> str | None:
         """The stored hash of the staff member's signing PIN (None: no PIN set yet)."""
-        with self._db.read() as orm:
-            row = orm.get(Staff, staff_id)
-            if row is None:
-                raise NotFound(f"No staff member with id {staff_id}.")
-            return row.pin_hash
+        pin_hash: str | None = self._staff_row(staff_id).pin_hash
+        return pin_hash
+
+    def _staff_row(self, staff_id: uuid.UUID) -> Row[Any]:
+        with self._db.rows() as rows:
+            row = rows.execute(select(schema.staff).where(schema.staff.c.id == staff_id)).first()
+        if row is None:
+            raise NotFound(f"No staff member with id {staff_id}.")
+        return row
 
     def set_pin_hash(
         self, staff_id: uuid.UUID, pin_hash: str, *, at: datetime, by: uuid.UUID | None
     ) -> None:
         """Store a new PIN hash (the PIN itself is never stored), with its audit row."""
         with self._db.write("save the PIN") as orm:
-            row = orm.get(Staff, staff_id)
+            row = orm.get(models.Staff, staff_id)
             if row is None:
                 raise NotFound(f"No staff member with id {staff_id}.")
             action = "staff.pin_change" if row.pin_hash else "staff.pin_set"
@@ -132,12 +147,12 @@ class ClientRepository:
         number = (record_number or "").strip() or None
         with self._db.write("save the client") as orm:
             if number is not None and orm.scalar(
-                select(Client.id).where(Client.record_number == number)
+                select(models.Client.id).where(models.Client.record_number == number)
             ):
                 raise StorageError(
                     f"Record number {number} already belongs to another client; check it."
                 )
-            row = Client(
+            row = models.Client(
                 given_name=given,
                 family_name=family,
                 date_of_birth=date_of_birth,
@@ -146,48 +161,47 @@ class ClientRepository:
             )
             orm.add(row)
             orm.flush()
-            orm.add(Course(client_id=row.id, title="Course 1", started_on=at.date(), created_at=at))
+            orm.add(
+                models.Course(
+                    client_id=row.id, title="Course 1", started_on=at.date(), created_at=at
+                )
+            )
             write_audit(
                 orm, at=at, staff_id=by, action="client.add", entity="client", entity_id=row.id
             )
             return client_record(row)
 
     def get(self, client_id: uuid.UUID) -> ClientRecord:
-        with self._db.read() as orm:
-            row = orm.get(Client, client_id)
-            if row is None:
-                raise NotFound(f"No client with id {client_id}.")
-            return client_record(row)
+        with self._db.rows() as rows:
+            found = clients_by_id(rows, [client_id])
+        if client_id not in found:
+            raise NotFound(f"No client with id {client_id}.")
+        return found[client_id]
 
     def search(self, text: str = "", limit: int = 500) -> list[ClientRecord]:
         """Clients whose name or record number contains `text`, by family name."""
-        # the columns in ClientRecord's order, not mapped objects: the whole list, at every start
-        query = select(
-            Client.id,
-            Client.given_name,
-            Client.family_name,
-            Client.date_of_birth,
-            Client.record_number,
-            Client.created_at,
-        ).order_by(func.lower(Client.family_name), Client.given_name)
+        client = schema.client
+        query = select(client).order_by(func.lower(client.c.family_name), client.c.given_name)
         words = text.split()
         for word in words:
             pattern = f"%{word.lower()}%"
             query = query.where(
                 or_(
-                    func.lower(Client.given_name).like(pattern),
-                    func.lower(Client.family_name).like(pattern),
-                    func.lower(func.coalesce(Client.record_number, "")).like(pattern),
+                    func.lower(client.c.given_name).like(pattern),
+                    func.lower(client.c.family_name).like(pattern),
+                    func.lower(func.coalesce(client.c.record_number, "")).like(pattern),
                 )
             )
-        with self._db.read() as orm:
-            return [ClientRecord(*row) for row in orm.execute(query.limit(limit))]
+        with self._db.rows() as rows:
+            return [client_record(row) for row in rows.execute(query.limit(limit))]
 
     def current_course_id(self, client_id: uuid.UUID) -> uuid.UUID | None:
-        with self._db.read() as orm:
-            return orm.scalar(
-                select(Course.id)
-                .where(Course.client_id == client_id)
-                .order_by(Course.started_on.desc(), Course.created_at.desc())
+        course = schema.course
+        with self._db.rows() as rows:
+            course_id: uuid.UUID | None = rows.scalar(
+                select(course.c.id)
+                .where(course.c.client_id == client_id)
+                .order_by(course.c.started_on.desc(), course.c.created_at.desc())
                 .limit(1)
             )
+        return course_id

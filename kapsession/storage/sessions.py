@@ -7,10 +7,10 @@ import string
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.engine import Connection
 
 from kapsession.records.entries import EventRecord
 from kapsession.records.errors import NotFound, StorageError
@@ -20,11 +20,18 @@ from kapsession.records.sessions import (
     SessionStatus,
     SessionSummary,
 )
+from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.entries import event_record
-from kapsession.storage.models import Client, Course, Participant, Session, SessionEvent
-from kapsession.storage.people import client_record
+from kapsession.storage.people import clients_by_id
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
 
 MODALITIES = ("individual", "couples", "group")
 STATUSES = tuple(SessionStatus)
@@ -76,7 +83,7 @@ class SessionRepository:
         if problem:
             raise StorageError(problem)
         with self._db.write("create the session") as orm:
-            row = Session(
+            row = models.Session(
                 room=room.strip(),
                 modality=modality,
                 status=SessionStatus.PLANNED,
@@ -92,16 +99,16 @@ class SessionRepository:
             orm.add(row)
             orm.flush()
             for position, client_id in enumerate(client_ids):
-                if orm.get(Client, client_id) is None:
+                if orm.get(models.Client, client_id) is None:
                     raise NotFound(f"No client with id {client_id}.")
                 course_id = orm.scalar(
-                    select(Course.id)
-                    .where(Course.client_id == client_id)
-                    .order_by(Course.started_on.desc(), Course.created_at.desc())
+                    select(models.Course.id)
+                    .where(models.Course.client_id == client_id)
+                    .order_by(models.Course.started_on.desc(), models.Course.created_at.desc())
                     .limit(1)
                 )
                 orm.add(
-                    Participant(
+                    models.Participant(
                         session_id=row.id,
                         client_id=client_id,
                         course_id=course_id,
@@ -120,7 +127,7 @@ class SessionRepository:
                 detail={"protocol": protocol_key, "modality": modality},
             )
             orm.flush()
-            return _session_record(orm, row.id)
+            return _session_record(orm.connection(), row.id)
 
     def start(self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None) -> SessionRecord:
         """planned -> live: the session clock starts at `at`."""
@@ -155,7 +162,7 @@ class SessionRepository:
                 row.started_at = at
             else:
                 row.ended_at = at
-            event = SessionEvent(
+            event = models.SessionEvent(
                 session_id=row.id,
                 kind=f"session_{step}",
                 label=label,
@@ -175,11 +182,11 @@ class SessionRepository:
                 session_id=row.id,
             )
             orm.flush()
-            return _session_record(orm, row.id), event_record(event)
+            return _session_record(orm.connection(), row.id), event_record(event)
 
     def get(self, session_id: uuid.UUID) -> SessionRecord:
-        with self._db.read() as orm:
-            return _session_record(orm, session_id)
+        with self._db.rows() as rows:
+            return _session_record(rows, session_id)
 
     def find(self, text: str) -> SessionRecord:
         """A session by its id or an unambiguous start of it (as printed by `sessions`)."""
@@ -193,19 +200,21 @@ class SessionRepository:
         if not all(c in string.hexdigits for c in wanted):  # else `_` and `%` act as LIKE wildcards
             raise NotFound(f"No session id starts with {text!r}. `kapsession sessions` lists them.")
         with self._db.read() as orm:
-            hex_id = func.lower(func.replace(cast(Session.id, String), "-", ""))
-            ids = list(orm.scalars(select(Session.id).where(hex_id.like(f"{wanted}%")).limit(2)))
+            hex_id = func.lower(func.replace(cast(models.Session.id, String), "-", ""))
+            ids = list(
+                orm.scalars(select(models.Session.id).where(hex_id.like(f"{wanted}%")).limit(2))
+            )
             if not ids:
                 raise NotFound(
                     f"No session id starts with {text!r}. `kapsession sessions` lists them."
                 )
             if len(ids) > 1:
                 raise NotFound(f"More than one session id starts with {text!r}; give more of it.")
-            return _session_record(orm, ids[0])
+            return _session_record(orm.connection(), ids[0])
 
     def count(self) -> int:
         with self._db.read() as orm:
-            return orm.scalar(select(func.count(Session.id))) or 0
+            return orm.scalar(select(func.count(models.Session.id))) or 0
 
     def summaries(
         self,
@@ -217,74 +226,100 @@ class SessionRepository:
     ) -> list[SessionSummary]:
         """Newest first; `ended_since` keeps sessions that ended (or, never ended, were made)
         at or after that time."""
+        session, participant = schema.session, schema.participant
         query = (
-            select(Session)
             # a summary never needs the protocol snapshot (kilobytes a session)
-            .options(
-                defer(Session.protocol_text),
-                selectinload(Session.participants).selectinload(Participant.client),
-            )
-            .order_by(Session.created_at.desc())
+            select(*(c for c in session.c if c.key != "protocol_text"))
+            .order_by(session.c.created_at.desc())
             .limit(limit)
         )
         if status is not None:
-            query = query.where(Session.status == status)
+            query = query.where(session.c.status == status)
         if ended_since is not None:
-            query = query.where(func.coalesce(Session.ended_at, Session.created_at) >= ended_since)
+            query = query.where(
+                func.coalesce(session.c.ended_at, session.c.created_at) >= ended_since
+            )
         if client_id is not None:
             query = query.where(
-                Session.id.in_(
-                    select(Participant.session_id).where(Participant.client_id == client_id)
+                session.c.id.in_(
+                    select(participant.c.session_id).where(participant.c.client_id == client_id)
                 )
             )
-        with self._db.read() as orm:
-            return [
-                SessionSummary(
-                    id=row.id,
-                    status=SessionStatus(row.status),
-                    modality=row.modality,
-                    protocol_key=row.protocol_key,
-                    protocol_name=row.protocol_name,
-                    room=row.room,
-                    created_at=row.created_at,
-                    started_at=row.started_at,
-                    ended_at=row.ended_at,
-                    participants=tuple(
-                        f"{p.client.given_name} {p.client.family_name}" for p in row.participants
-                    ),
-                )
-                for row in orm.scalars(query)
-            ]
+        with self._db.rows() as rows:
+            found = rows.execute(query).all()
+            names = _participant_names(rows, [row.id for row in found])
+        return [
+            SessionSummary(
+                id=row.id,
+                status=SessionStatus(row.status),
+                modality=row.modality,
+                protocol_key=row.protocol_key,
+                protocol_name=row.protocol_name,
+                room=row.room,
+                created_at=row.created_at,
+                started_at=row.started_at,
+                ended_at=row.ended_at,
+                participants=tuple(names.get(row.id, ())),
+            )
+            for row in found
+        ]
 
 
-def _get(orm: OrmSession, session_id: uuid.UUID) -> Session:
-    row = orm.get(Session, session_id)
+def _participant_names(
+    rows: Connection, session_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Each session's participants' names, in their order."""
+    participant, client = schema.participant, schema.client
+    names: dict[uuid.UUID, list[str]] = {}
+    if not session_ids:
+        return names
+    query = (
+        select(participant.c.session_id, client.c.given_name, client.c.family_name)
+        .join(client, client.c.id == participant.c.client_id)
+        .where(participant.c.session_id.in_(session_ids))
+        .order_by(participant.c.session_id, participant.c.position)
+    )
+    for row in rows.execute(query):
+        names.setdefault(row.session_id, []).append(f"{row.given_name} {row.family_name}")
+    return names
+
+
+def _get(orm: OrmSession, session_id: uuid.UUID) -> models.Session:
+    row = orm.get(models.Session, session_id)
     if row is None:
         raise NotFound(f"No session with id {session_id}. `kapsession sessions` lists them.")
     return row
 
 
-def _session_record(orm: OrmSession, session_id: uuid.UUID) -> SessionRecord:
-    row = orm.scalar(
-        select(Session)
-        .where(Session.id == session_id)
-        .options(selectinload(Session.participants).selectinload(Participant.client))
-    )
+def _session_record(rows: Connection, session_id: uuid.UUID) -> SessionRecord:
+    """The session with its participants, read through the tables (a write passes its ORM
+    session's connection: what it has flushed is read back)."""
+    session, participant = schema.session, schema.participant
+    row = rows.execute(select(session).where(session.c.id == session_id)).one_or_none()
     if row is None:
         raise NotFound(f"No session with id {session_id}. `kapsession sessions` lists them.")
+    taking_part = rows.execute(
+        select(participant)
+        .where(participant.c.session_id == session_id)
+        .order_by(participant.c.position)
+    ).all()
+    clients = clients_by_id(rows, [p.client_id for p in taking_part])
     participants = []
-    for p in row.participants:
+    for p in taking_part:
         number = None
         if p.course_id is not None:
-            number = orm.scalar(
-                select(func.count(Participant.id))
-                .join(Session, Session.id == Participant.session_id)
-                .where(Participant.course_id == p.course_id, Session.created_at <= row.created_at)
+            number = rows.scalar(
+                select(func.count(participant.c.id))
+                .join(session, session.c.id == participant.c.session_id)
+                .where(
+                    participant.c.course_id == p.course_id,
+                    session.c.created_at <= row.created_at,
+                )
             )
         participants.append(
             ParticipantRecord(
                 id=p.id,
-                client=client_record(p.client),
+                client=clients[p.client_id],
                 position=p.position,
                 course_id=p.course_id,
                 session_number=number,

@@ -17,10 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Table, func, select
-from sqlalchemy.orm import Session as OrmSession
 
 from kapsession.records.errors import AlreadyDone, NotFound, StorageError
 from kapsession.records.notes import (
@@ -34,24 +33,20 @@ from kapsession.records.notes import (
     SignedPart,
 )
 from kapsession.records.sessions import SessionStatus
+from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.models import (
-    Alert,
-    AlertAcknowledgement,
-    Base,
-    DischargeAssessment,
-    Dose,
-    Note,
-    Observation,
-    Session,
-    Signature,
-    Staff,
-)
 from kapsession.storage.notes import check_note_text, clear_draft_row, note_record, sections_json
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
 
-def signature_record(row: Signature) -> SignatureRecord:
+    from kapsession.storage import models
+else:
+    from kapsession.storage.lazy import models
+
+
+def signature_record(row: models.Signature) -> SignatureRecord:
     return SignatureRecord(
         id=row.id,
         session_id=row.session_id,
@@ -70,7 +65,7 @@ def signature_record(row: Signature) -> SignatureRecord:
 class DigestedTables:
     """Tables whose rows of a session are hashed together, into one SHA-256, and which rows."""
 
-    models: tuple[type[Base], ...]
+    tables: tuple[Table, ...]
     rows: Callable[[Table, uuid.UUID], ColumnElement[bool]]  # (table, session id) -> condition
 
 
@@ -79,7 +74,8 @@ def _of_session(table: Table, session_id: uuid.UUID) -> ColumnElement[bool]:
 
 
 def _of_session_alerts(table: Table, session_id: uuid.UUID) -> ColumnElement[bool]:
-    return table.c.alert_id.in_(select(Alert.id).where(Alert.session_id == session_id))
+    alert = schema.alert
+    return table.c.alert_id.in_(select(alert.c.id).where(alert.c.session_id == session_id))
 
 
 def _notes_but_addenda(table: Table, session_id: uuid.UUID) -> ColumnElement[bool]:
@@ -93,10 +89,13 @@ def _notes_but_addenda(table: Table, session_id: uuid.UUID) -> ColumnElement[boo
 DIGESTED_TABLES: Mapping[str, tuple[DigestedTables, ...]] = MappingProxyType(
     {
         SignedPart.MONITORING: (
-            DigestedTables((Dose, Observation, Alert, DischargeAssessment), _of_session),
-            DigestedTables((AlertAcknowledgement,), _of_session_alerts),
+            DigestedTables(
+                (schema.dose, schema.observation, schema.alert, schema.discharge_assessment),
+                _of_session,
+            ),
+            DigestedTables((schema.alert_acknowledgement,), _of_session_alerts),
         ),
-        SignedPart.THERAPY: (DigestedTables((Note,), _notes_but_addenda),),
+        SignedPart.THERAPY: (DigestedTables((schema.note,), _notes_but_addenda),),
     }
 )
 
@@ -104,8 +103,7 @@ DIGESTED_TABLES: Mapping[str, tuple[DigestedTables, ...]] = MappingProxyType(
 def _rows_digest(orm: OrmSession, tables: DigestedTables, session_id: uuid.UUID) -> str:
     """A digest of every column of the rows, in a fixed order, the same on every back-end."""
     digest = hashlib.sha256()
-    for model in tables.models:
-        table = cast(Table, model.__table__)
+    for table in tables.tables:
         query = select(table).where(tables.rows(table, session_id)).order_by(table.c.id)
         for row in orm.execute(query).mappings():
             line = json.dumps(
@@ -156,20 +154,20 @@ class SignatureRepository:
         if session_note is not None and SignedPart.THERAPY not in wanted:
             raise StorageError("The session note is signed with the therapy part.")
         with self._db.write("sign the session") as orm:
-            session = orm.get(Session, session_id)
+            session = orm.get(models.Session, session_id)
             if session is None:
                 raise NotFound(f"No session with id {session_id}.")
             if session.status == SessionStatus.SIGNED:
                 raise AlreadyDone("This session is already signed; add an addendum instead.")
             if session.status != SessionStatus.COMPLETED:
                 raise StorageError("End the session before signing it.")
-            signer = orm.get(Staff, staff_id)
+            signer = orm.get(models.Staff, staff_id)
             if signer is None or not signer.active:
                 raise NotFound("This staff member is unknown or no longer active.")
             signed = set(
                 orm.scalars(
-                    select(Signature.part).where(
-                        Signature.session_id == session_id, Signature.part.in_(PARTS)
+                    select(models.Signature.part).where(
+                        models.Signature.session_id == session_id, models.Signature.part.in_(PARTS)
                     )
                 )
             )
@@ -185,7 +183,7 @@ class SignatureRepository:
             )
             records = []
             for part in wanted:
-                row = Signature(
+                row = models.Signature(
                     session_id=session_id,
                     part=part,
                     staff_id=staff_id,
@@ -232,7 +230,7 @@ class SignatureRepository:
     ) -> None:
         if not note.text.strip():
             raise StorageError("The session note is empty: write it before signing.")
-        row = Note(
+        row = models.Note(
             session_id=session_id,
             kind="session_note",
             text=note.text,
@@ -263,22 +261,22 @@ class SignatureRepository:
         audit row in one transaction."""
         body = check_note_text(text)
         with self._db.write("save the addendum") as orm:
-            session = orm.get(Session, session_id)
+            session = orm.get(models.Session, session_id)
             if session is None:
                 raise NotFound(f"No session with id {session_id}.")
             signed_parts = orm.scalar(
                 select(func.count()).where(
-                    Signature.session_id == session_id, Signature.part.in_(PARTS)
+                    models.Signature.session_id == session_id, models.Signature.part.in_(PARTS)
                 )
             )
             if not signed_parts:
                 raise StorageError(
                     "Addenda are for signed records; before signing, add or amend a note."
                 )
-            signer = orm.get(Staff, staff_id)
+            signer = orm.get(models.Staff, staff_id)
             if signer is None or not signer.active:
                 raise NotFound("This staff member is unknown or no longer active.")
-            note = Note(
+            note = models.Note(
                 session_id=session_id,
                 kind="addendum",
                 text=body,
@@ -296,7 +294,7 @@ class SignatureRepository:
             digest = hashlib.sha256(
                 json.dumps({"id": note.id.hex, "text": body}, sort_keys=True).encode("utf-8")
             ).hexdigest()
-            signature = Signature(
+            signature = models.Signature(
                 session_id=session_id,
                 part="addendum",
                 staff_id=staff_id,
@@ -325,9 +323,9 @@ class SignatureRepository:
     def signatures(self, session_id: uuid.UUID) -> list[SignatureRecord]:
         with self._db.read() as orm:
             rows = orm.scalars(
-                select(Signature)
-                .where(Signature.session_id == session_id)
-                .order_by(Signature.signed_at, Signature.id)
+                select(models.Signature)
+                .where(models.Signature.session_id == session_id)
+                .order_by(models.Signature.signed_at, models.Signature.id)
             )
             return [signature_record(row) for row in rows]
 
@@ -335,8 +333,8 @@ class SignatureRepository:
         """For each signed part: whether the record still holds exactly what was signed."""
         with self._db.read() as orm:
             rows = orm.scalars(
-                select(Signature).where(
-                    Signature.session_id == session_id, Signature.part.in_(PARTS)
+                select(models.Signature).where(
+                    models.Signature.session_id == session_id, models.Signature.part.in_(PARTS)
                 )
             )
             return {

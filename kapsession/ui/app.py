@@ -12,7 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLockFile
+from PySide6.QtCore import QLockFile, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -164,6 +164,7 @@ def run_gui(context: AppContext, *, training: bool) -> int:
     probe = startup_probe.requested_mode()
     if probe is not None:
         startup_probe.arm(app, window, probe, controller)
+    QTimer.singleShot(0, controller.after_start)
     code = app.exec()
     if controller.live is not None:
         controller.live.stop()

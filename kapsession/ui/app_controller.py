@@ -100,7 +100,15 @@ class AppController(QObject):
             parent=self,
         )
         self.refresh_start()
+
+    def after_start(self) -> None:
+        """What the start screen does without at first, done once it is on screen (and after
+        whatever was asked of it first): the clinic's protocol files checked, their problems
+        in the status bar; the ORM's mapped classes loaded, so that the first dose, marker or
+        correction does not wait for them (a tenth of a second). The live session's window
+        reads without them (`storage.schema`)."""
         self.start.report_protocol_problems()
+        self.service.prepare_writes()
 
     @property
     def music(self) -> MusicSession | None:

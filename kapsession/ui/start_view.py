@@ -108,6 +108,7 @@ class StartView(QWidget):
         self.search.textChanged.connect(self.search_changed)
         self.search.returnPressed.connect(self._focus_clients)
         self.client_list = QListWidget()
+        self.client_list.setUniformItemSizes(True)  # one line each: no item measured alone
         self.client_list.setAccessibleName("Clients")
         self.client_list.itemActivated.connect(lambda _item: self._start_for_current())
         self.empty_hint = QLabel("No clients yet. Add one with New client (Ctrl+N).")

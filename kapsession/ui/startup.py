@@ -163,6 +163,8 @@ class Startup(QObject):
         log.info("start screen ready")
         _collect_from_now_on()
         self.ready.emit(self.controller)
+        # after what the ready window was asked to show first (queued by ready's receivers)
+        QTimer.singleShot(0, self.controller.after_start)
 
     def _fail(self, message: str) -> None:
         _collect_from_now_on()

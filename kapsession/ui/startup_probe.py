@@ -24,8 +24,8 @@ Python's garbage collector was on at the first frame (no: held off during the st
 once the window was ready (yes).
 
 `live` adds `unused_at_live`: which of the modules a live session's window does without until
-they are used (`UNTIL_USED`: the export modules and the Export dialog) were imported by the
-time it was painted (none, as it should be).
+they are used (`UNTIL_USED`: SQLAlchemy's ORM and the mapped classes, the export modules and the
+Export dialog) were imported by the time it was painted (none, as it should be).
 
 It stores nothing that the same start by hand would not: `live` opens a session that is
 already live, exactly as Resume does (which writes any phase change it missed while closed).
@@ -65,8 +65,12 @@ HEAVY = (
     "kapsession.ui.live_view",
     "kapsession.ui.app_controller",
 )
-# What the live session's window does without until it is used: exporting.
+# What the live session's window does without until it is used: exporting; SQLAlchemy's ORM and
+# the mapped classes (its reads go through the tables; the ORM is loaded once the start is over,
+# `AppController.after_start`, which runs after the probe has opened the session).
 UNTIL_USED = (
+    "sqlalchemy.orm",
+    "kapsession.storage.models",
     "kapsession.export",
     "kapsession.services.exports",
     "kapsession.ui.export_dialog",

@@ -33,7 +33,6 @@ from kapsession.storage.driver import DRIVER_VALUES
 from kapsession.storage.models import (
     Alert,
     AlertAcknowledgement,
-    Base,
     Client,
     DischargeAssessment,
     Dose,
@@ -64,14 +63,13 @@ NOTE = SessionNoteText("kap", (("intention", "Intention", "To grieve my brother"
 
 # Every table a part's digest reads, with how the digest picks the session's rows of it.
 TABLES = [
-    (part, model, tables)
+    (part, table, tables)
     for part, groups in DIGESTED_TABLES.items()
     for tables in groups
-    for model in tables.models
+    for table in tables.tables
 ]
 CASES = [
-    pytest.param(part, model, tables, id=f"{part}-{model.__tablename__}")
-    for part, model, tables in TABLES
+    pytest.param(part, table, tables, id=f"{part}-{table.name}") for part, table, tables in TABLES
 ]
 
 
@@ -126,10 +124,9 @@ def _signed_session(clinic: Clinic) -> uuid.UUID:
 
 
 def _rows(
-    db: Database, model: type[Base], tables: DigestedTables, session_id: uuid.UUID
+    db: Database, table: Table, tables: DigestedTables, session_id: uuid.UUID
 ) -> list[dict[str, Any]]:
-    """The session's rows of `model` that the part's digest reads, in the digest's order."""
-    table = cast(Table, model.__table__)
+    """The session's rows of `table` that the part's digest reads, in the digest's order."""
     query = select(table).where(tables.rows(table, session_id)).order_by(table.c.id)
     with db.read() as orm:
         return [dict(row) for row in orm.execute(query).mappings()]
@@ -137,9 +134,9 @@ def _rows(
 
 def _rows_of(db: Database, part: str, table: str, session_id: uuid.UUID) -> list[dict[str, Any]]:
     """The rows of `table` that `part`'s digest reads."""
-    for each, model, tables in TABLES:
-        if each == part and model.__tablename__ == table:
-            return _rows(db, model, tables, session_id)
+    for each, digested, tables in TABLES:
+        if each == part and digested.name == table:
+            return _rows(db, digested, tables, session_id)
     raise AssertionError(f"the {part} part's digest does not read {table}")
 
 
@@ -218,9 +215,8 @@ def _free_reference(
 
 
 def _tamper(
-    db: Database, part: str, model: type[Base], row: dict[str, Any], how: str, session_id: uuid.UUID
+    db: Database, part: str, table: Table, row: dict[str, Any], how: str, session_id: uuid.UUID
 ) -> None:
-    table = cast(Table, model.__table__)
     driver = DRIVER_VALUES[db.dialect]
     row_id = driver.param_uuid(row["id"])
     params: tuple[Any, ...]
@@ -251,33 +247,33 @@ def _tamper(
 
 def test_every_part_is_digested() -> None:
     assert list(DIGESTED_TABLES) == list(PARTS)
-    assert all(tables.models for groups in DIGESTED_TABLES.values() for tables in groups)
+    assert all(tables.tables for groups in DIGESTED_TABLES.values() for tables in groups)
 
 
-@pytest.mark.parametrize(("part", "model", "tables"), CASES)
+@pytest.mark.parametrize(("part", "table", "tables"), CASES)
 def test_the_signed_session_has_rows_in_every_table_the_digests_read(
-    clinic: Clinic, part: str, model: type[Base], tables: DigestedTables
+    clinic: Clinic, part: str, table: Table, tables: DigestedTables
 ) -> None:
     # A table without rows here would be tampered with by nothing: build the session with one.
     session_id = _signed_session(clinic)
-    assert _rows(clinic.db, model, tables, session_id), (
-        f"_signed_session writes no {model.__tablename__} row the {part} digest reads"
+    assert _rows(clinic.db, table, tables, session_id), (
+        f"_signed_session writes no {table.name} row the {part} digest reads"
     )
 
 
 @pytest.mark.parametrize("how", ["change", "delete", "insert"])
-@pytest.mark.parametrize(("part", "model", "tables"), CASES)
+@pytest.mark.parametrize(("part", "table", "tables"), CASES)
 def test_a_tampered_signed_part_no_longer_verifies_and_the_other_still_does(
-    clinic: Clinic, part: str, model: type[Base], tables: DigestedTables, how: str
+    clinic: Clinic, part: str, table: Table, tables: DigestedTables, how: str
 ) -> None:
     # Given a session with both parts signed, both verifying
     session_id = _signed_session(clinic)
     signatures = SignatureRepository(clinic.db)
     assert signatures.verify(session_id) == dict.fromkeys(PARTS, True)
-    rows = _rows(clinic.db, model, tables, session_id)
-    assert rows, f"_signed_session writes no {model.__tablename__} row the {part} digest reads"
+    rows = _rows(clinic.db, table, tables, session_id)
+    assert rows, f"_signed_session writes no {table.name} row the {part} digest reads"
     # When an attacker, past the triggers, changes, deletes or adds a row the part's digest reads
-    _tamper(clinic.db, part, model, rows[0], how, session_id)
+    _tamper(clinic.db, part, table, rows[0], how, session_id)
     # Then that part no longer verifies, and the other part still does
     assert signatures.verify(session_id) == {each: each != part for each in PARTS}
 

@@ -82,6 +82,7 @@ def make_app(
         controller = AppController(window, context, training=training)
         window.show()
         qtbot.waitExposed(window)
+        controller.after_start()  # as the app does once its window is up
         app = RunningApp(qtbot, context, clock, window, controller, modal_guard)
         app.ready()
         return app

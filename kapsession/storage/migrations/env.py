@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from kapsession.storage.models import with_postgresql_options
+from kapsession.storage.schema import with_postgresql_options
 
 config = context.config
 connection = config.attributes.get("connection")
