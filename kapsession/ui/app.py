@@ -163,7 +163,7 @@ def run_gui(context: AppContext, *, training: bool) -> int:
     backup = start_daily_backup(window, context)
     probe = startup_probe.requested_mode()
     if probe is not None:
-        startup_probe.arm(app, window, probe, controller)
+        startup_probe.arm(app, window, probe)
     QTimer.singleShot(0, controller.after_start)
     code = app.exec()
     if controller.live is not None:

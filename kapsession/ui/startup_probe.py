@@ -41,7 +41,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kapsession.ui.main_window import MainWindow
@@ -94,10 +94,10 @@ def screen_of(window: MainWindow) -> str:
     return LOADING_SCREEN if screen == "start" and window.start_view.loading else screen
 
 
-def arm(app: QApplication, window: MainWindow, mode: str, controller: AppController) -> None:
+def arm(app: QApplication, window: MainWindow, mode: str) -> None:
     """Over a window that is ready: once the event loop runs, (for `live`) open the live
     session, paint, report, quit."""
-    QTimer.singleShot(0, lambda: _report(app, window, mode, controller, {}))
+    QTimer.singleShot(0, lambda: _report(app, window, mode, {}))
 
 
 def arm_startup(app: QApplication, window: MainWindow, mode: str, startup: Startup) -> None:
@@ -128,8 +128,8 @@ def arm_startup(app: QApplication, window: MainWindow, mode: str, startup: Start
         note_screen()
         window.stack.currentChanged.connect(lambda _index: note_screen())
 
-    def ready(controller: AppController) -> None:
-        QTimer.singleShot(0, lambda: _report(app, window, mode, controller, seen))
+    def ready(_controller: AppController) -> None:
+        QTimer.singleShot(0, lambda: _report(app, window, mode, seen))
 
     startup.painted.connect(painted)
     startup.ready.connect(ready)
@@ -139,10 +139,9 @@ def _report(
     app: QApplication,
     window: MainWindow,
     mode: str,
-    controller: AppController,
     seen: dict[str, Any],
 ) -> None:
-    session = _open_newest_live(controller) if mode == "live" else None
+    session = _open_newest_live(window) if mode == "live" else None
     window.repaint()  # painted at least once, whatever the platform's expose timing
     filled_at = time.monotonic()
     screen = screen_of(window)
@@ -195,9 +194,12 @@ def _client_count(window: MainWindow) -> int:
     return 0 if window.start_view.loading else clients.count()
 
 
-def _open_newest_live(controller: AppController) -> str | None:
-    live = controller.service.live_sessions()
-    if not live:
+def _open_newest_live(window: MainWindow) -> str | None:
+    """Resume the session the start screen lists first (the newest live one), as the nurse
+    would: its Resume button."""
+    start = window.start_view
+    item = start.live_list.currentItem()
+    if item is None or not start.resume_button.isVisible():
         return None
-    controller.open_session(live[0].id)
-    return str(live[0].id)
+    start.resume_button.click()
+    return str(item.data(Qt.ItemDataRole.UserRole))
