@@ -6,9 +6,11 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 
 from kapsession.records.entries import AuditRecord
+from kapsession.storage import schema
 from kapsession.storage.database import Database
 
 if TYPE_CHECKING:
@@ -33,6 +35,32 @@ def write_audit(
     """Add an audit row inside the caller's transaction, so it commits with the change."""
     orm.add(
         models.AuditEntry(
+            occurred_at=at,
+            staff_id=staff_id,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            session_id=session_id,
+            detail=detail or {},
+        )
+    )
+
+
+def insert_audit(
+    rows: Connection,
+    *,
+    at: datetime,
+    staff_id: uuid.UUID | None,
+    action: str,
+    entity: str,
+    entity_id: uuid.UUID | str | None,
+    session_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """`write_audit` for a writer on a Core connection (`Database.write_rows`)."""
+    rows.execute(
+        insert(schema.audit_entry).values(
+            id=uuid.uuid4(),
             occurred_at=at,
             staff_id=staff_id,
             action=action,

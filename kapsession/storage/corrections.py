@@ -21,14 +21,13 @@ from sqlalchemy import inspect
 
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.storage.audit import audit_correction
-from kapsession.storage.entry_rules import open_session, refuse_if_superseded
+from kapsession.storage.entry_rules import SessionFacts, open_session, refuse_if_superseded
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session as OrmSession
 
-    from kapsession.storage import models
 else:
-    from kapsession.storage.lazy import models
+    pass
 
 
 class _EntryRow(Protocol):
@@ -61,7 +60,7 @@ def correction_reason(reason: str, message: str) -> str:
 
 def standing_original(
     orm: OrmSession, model: type[E], original_id: uuid.UUID, what: str
-) -> tuple[E, models.Session]:
+) -> tuple[E, SessionFacts]:
     """The entry to correct and its session: refused when there is no such entry, when its
     session takes no more entries (signed), or when it was already corrected (a correction
     applies to the standing version)."""

@@ -301,6 +301,19 @@ class Database:
             raise translate_error(exc, "read") from exc
 
     @contextmanager
+    def write_rows(self, action: str = "save") -> Iterator[Connection]:
+        """`write` on a Core connection: for the entries written through the tables
+        (`schema.py`) without the ORM, as a live session's events are."""
+        try:
+            with self._write_engine.begin() as connection:
+                yield connection
+        except StorageError:
+            raise
+        except (DBAPIError, sqlite3.Error) as exc:
+            log.exception("write failed: %s", action)
+            raise translate_error(exc, action) from exc
+
+    @contextmanager
     def rows(self) -> Iterator[Connection]:
         """A Core connection over one read transaction: for the reads a live session's window
         makes, which need neither the ORM nor its mapped classes (`schema.py`'s tables)."""

@@ -108,9 +108,9 @@ class DischargeRepository:
             session = open_session(orm, session_id)
             check_participant(orm, session_id, participant_id)
             check_entry_time(session, occurred_at, recorded_at, "discharge")
-            for event in _standing_discharges(orm, session_id):
-                if event.participant_id == participant_id:
-                    when = event.occurred_at.astimezone().strftime("%H:%M")
+            for earlier in _standing_discharges(orm, session_id):
+                if earlier.participant_id == participant_id:
+                    when = earlier.occurred_at.astimezone().strftime("%H:%M")
                     raise AlreadyDone(
                         f"This participant was already discharged at {when}. To change that, "
                         "correct the discharge entry."
@@ -153,8 +153,9 @@ class DischargeRepository:
             if row.override_reason is not None:
                 detail["override_reason"] = row.override_reason
                 detail["override_by"] = row.override_by
+            orm.flush()  # the assessment's rows before the event's
             event = add_event_row(
-                orm,
+                orm.connection(),
                 session_id,
                 NewEvent(DISCHARGE_EVENT, label, detail),
                 occurred_at=occurred_at,
@@ -162,7 +163,7 @@ class DischargeRepository:
                 participant_id=participant_id,
                 by=by,
             )
-            return _record(row), event_record(event)
+            return _record(row), event
 
     def assessments(
         self, session_id: uuid.UUID, *, include_history: bool = False

@@ -12,20 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, Select, Table, select
+from sqlalchemy import Row, Select, Table, insert, select
+from sqlalchemy.engine import Connection
 
 from kapsession.domain.corrections import effective
 from kapsession.records.entries import DoseRecord, EventRecord
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.storage import schema
-from kapsession.storage.audit import write_audit
+from kapsession.storage.audit import insert_audit, write_audit
 from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
 from kapsession.storage.entry_rules import check_entry_time, check_participant, open_session
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session as OrmSession
-
     from kapsession.storage import models
 else:
     from kapsession.storage.lazy import models
@@ -107,7 +106,7 @@ def dose_record(row: models.Dose | Row[Any]) -> DoseRecord:
 
 
 def add_event_row(
-    orm: OrmSession,
+    rows: Connection,
     session_id: uuid.UUID,
     event: NewEvent,
     *,
@@ -115,32 +114,49 @@ def add_event_row(
     recorded_at: datetime,
     participant_id: uuid.UUID | None,
     by: uuid.UUID | None,
-) -> models.SessionEvent:
-    """An event row and its audit row inside the caller's transaction."""
+) -> EventRecord:
+    """An event row and its audit row inside the caller's transaction, written through the
+    tables; the record is made from the values written. A caller inside an ORM transaction
+    flushes first and passes its connection, so that the rows keep the order they were made in."""
     if event.kind not in EVENT_KINDS:
         raise StorageError(f"Unknown event kind {event.kind!r}.")
-    row = models.SessionEvent(
+    record = EventRecord(
+        id=uuid.uuid4(),
         session_id=session_id,
         participant_id=participant_id,
         kind=event.kind,
         label=event.label,
-        detail=dict(event.detail),
         occurred_at=occurred_at,
         recorded_at=recorded_at,
         recorded_by_id=by,
+        detail=dict(event.detail),
     )
-    orm.add(row)
-    orm.flush()
-    write_audit(
-        orm,
+    rows.execute(
+        insert(schema.session_event).values(
+            id=record.id,
+            session_id=session_id,
+            participant_id=participant_id,
+            kind=record.kind,
+            label=record.label,
+            detail=record.detail,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            recorded_by_id=by,
+            corrects_id=None,
+            correction_reason=None,
+            voids=False,
+        )
+    )
+    insert_audit(
+        rows,
         at=recorded_at,
         staff_id=by,
         action=f"event.{event.kind}",
         entity="session_event",
-        entity_id=row.id,
+        entity_id=record.id,
         session_id=session_id,
     )
-    return row
+    return record
 
 
 class EntryRepository:
@@ -161,12 +177,12 @@ class EntryRepository:
     ) -> EventRecord:
         if kind not in EVENT_KINDS:
             raise StorageError(f"Unknown event kind {kind!r}.")
-        with self._db.write("save the event") as orm:
-            open_session(orm, session_id)
+        with self._db.write_rows("save the event") as rows:
+            open_session(rows, session_id)
             if participant_id is not None:
-                check_participant(orm, session_id, participant_id)
-            row = add_event_row(
-                orm,
+                check_participant(rows, session_id, participant_id)
+            return add_event_row(
+                rows,
                 session_id,
                 NewEvent(kind, label, detail or {}),
                 occurred_at=occurred_at,
@@ -174,7 +190,6 @@ class EntryRepository:
                 participant_id=participant_id,
                 by=by,
             )
-            return event_record(row)
 
     def correct_event(
         self,
@@ -305,17 +320,16 @@ class EntryRepository:
                 entity_id=row.id,
                 session_id=session_id,
             )
+            orm.flush()  # the dose's audit row before the events' rows
             events = tuple(
-                event_record(
-                    add_event_row(
-                        orm,
-                        session_id,
-                        NewEvent(event.kind, event.label, {**event.detail, "dose_id": str(row.id)}),
-                        occurred_at=occurred_at,
-                        recorded_at=recorded_at,
-                        participant_id=participant_id,
-                        by=by,
-                    )
+                add_event_row(
+                    orm.connection(),
+                    session_id,
+                    NewEvent(event.kind, event.label, {**event.detail, "dose_id": str(row.id)}),
+                    occurred_at=occurred_at,
+                    recorded_at=recorded_at,
+                    participant_id=participant_id,
+                    by=by,
                 )
                 for event in with_events
             )

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import exists, select
+from sqlalchemy import Row, exists, select
+from sqlalchemy.engine import Connection
 
 from kapsession.records.errors import EntryTimeInvalid, NotFound, RecordLocked, StorageError
 from kapsession.records.sessions import SessionStatus
+from kapsession.storage import schema
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session as OrmSession
 
-    from kapsession.storage import models
 else:
-    from kapsession.storage.lazy import models
+    pass
 
 # A clock a minute fast (another device, a wall clock) is not an error; more is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=1)
@@ -29,8 +30,13 @@ def _hm(when: datetime) -> str:
     return when.astimezone().strftime("%H:%M")
 
 
+class _Started(Protocol):
+    @property
+    def started_at(self) -> datetime | None: ...
+
+
 def check_entry_time(
-    session: models.Session, occurred_at: datetime, recorded_at: datetime, what: str
+    session: _Started, occurred_at: datetime, recorded_at: datetime, what: str
 ) -> None:
     """An entry may describe the past (a late entry), never the future or before the start."""
     check_entry_times(session.started_at, occurred_at, recorded_at, what)
@@ -62,9 +68,18 @@ def check_session_status(session_id: uuid.UUID, status: str | None) -> None:
         raise StorageError("Start the session before adding entries to it.")
 
 
-def open_session(orm: OrmSession, session_id: uuid.UUID) -> models.Session:
-    """The session, if entries may be added to it (live or completed, not signed)."""
-    row = orm.get(models.Session, session_id)
+SessionFacts = Row[Any, Any, Any]  # a session's id, status and start
+
+
+def open_session(rows: Connection | OrmSession, session_id: uuid.UUID) -> SessionFacts:
+    """The session's status and start, if entries may be added to it (live or completed, not
+    signed). Read through the table, from an ORM session or a Core connection alike."""
+    session = schema.session
+    row = rows.execute(
+        select(session.c.id, session.c.status, session.c.started_at).where(
+            session.c.id == session_id
+        )
+    ).first()
     check_session_status(session_id, None if row is None else row.status)
     assert row is not None
     return row
@@ -78,11 +93,14 @@ def refuse_if_superseded(orm: OrmSession, model: Any, original_id: uuid.UUID, wh
         )
 
 
-def check_participant(orm: OrmSession, session_id: uuid.UUID, participant_id: uuid.UUID) -> None:
+def check_participant(
+    rows: Connection | OrmSession, session_id: uuid.UUID, participant_id: uuid.UUID
+) -> None:
     """Refuse a participant of another session."""
-    owner = orm.scalar(
-        select(models.Participant.session_id).where(models.Participant.id == participant_id)
-    )
+    participant = schema.participant
+    owner = rows.execute(
+        select(participant.c.session_id).where(participant.c.id == participant_id)
+    ).scalar()
     check_participant_owner(session_id, owner)
 
 
