@@ -39,33 +39,6 @@ def write_audit(
     )
 
 
-def audit_correction(
-    orm: OrmSession,
-    *,
-    at: datetime,
-    staff_id: uuid.UUID | None,
-    entity: str,
-    action: str,
-    correction_id: uuid.UUID,
-    original_id: uuid.UUID,
-    session_id: uuid.UUID,
-    reason: str,
-    voids: bool,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """The audit row of a correction: which entry it corrects, why, and whether it retracts."""
-    write_audit(
-        orm,
-        at=at,
-        staff_id=staff_id,
-        action=action,
-        entity=entity,
-        entity_id=correction_id,
-        session_id=session_id,
-        detail={"corrects": str(original_id), "reason": reason, "voids": voids, **(extra or {})},
-    )
-
-
 class AuditRepository:
     def __init__(self, database: Database) -> None:
         self._db = database

@@ -194,13 +194,15 @@ class Database:
 
     @contextmanager
     def write(self, action: str = "save") -> Iterator[OrmSession]:
-        """One transaction, committed (durably) when the block ends, or nothing at all."""
+        """One transaction, committed (durably) when the block ends, or nothing at all. What is
+        sent at the driver's level on its connection (a correction) fails with the driver's
+        own errors, translated as well."""
         try:
             with self._write() as session, session.begin():
                 yield session
         except StorageError:
             raise
-        except (DBAPIError, sqlite3.Error) as exc:
+        except self._driver_errors as exc:
             log.exception("write failed: %s", action)
             raise translate_error(exc, action) from exc
 

@@ -13,8 +13,12 @@ from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Uuid
+
+from kapsession.storage.types import UTCDateTime
+
 if TYPE_CHECKING:
-    from sqlalchemy import Table
+    from sqlalchemy import Column, Table
 
 
 class DriverCursor(Protocol):
@@ -71,7 +75,7 @@ class DriverValues:
     result_time: Callable[[Any], datetime]
 
     @staticmethod
-    def param_json(value: dict[str, Any]) -> str:
+    def param_json(value: dict[str, Any] | list[Any]) -> str:
         # The text `JSON` stores on both back-ends (json.dumps; PostgreSQL casts the text).
         return _json_text(value)
 
@@ -106,6 +110,28 @@ DRIVER_VALUES: Mapping[str, DriverValues] = MappingProxyType(
 )
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _column_conversion(values: DriverValues, column: Column[Any]) -> Callable[[Any], Any]:
+    """What the column's type makes of a Python value (not None) for the driver."""
+    kind = column.type
+    if isinstance(kind, Uuid):
+        return values.param_uuid
+    if isinstance(kind, UTCDateTime):
+        return values.param_time
+    if isinstance(kind, JSON):
+        return values.param_json
+    if isinstance(kind, String | Integer | Float | Boolean):
+        return _as_is  # the drivers take these as they are, as SQLAlchemy hands them over
+
+    def unconverted(_value: Any) -> Any:
+        raise TypeError(f"no driver-level conversion for {column.table.name}.{column.name}")
+
+    return unconverted
+
+
 class DriverTable:
     """One table's INSERT at the driver's level, its columns as the model's table defines them:
     a row is given as a mapping of every column to its value (as the driver takes it), so that
@@ -117,6 +143,7 @@ class DriverTable:
         self.insert = values.insert(self.name, self.columns)
         self._names = frozenset(self.columns)
         self._pick = itemgetter(*self.columns)
+        self._convert = {column.key: _column_conversion(values, column) for column in table.columns}
 
     def row(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The values in the INSERT's order; a row that does not name every column of the
@@ -127,6 +154,17 @@ class DriverTable:
             raise ValueError(f"a {self.name} row must name its columns: {missing=} {unknown=}")
         picked: tuple[Any, ...] = self._pick(values)
         return picked
+
+    def converted(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Python values (as the ORM takes them) as the driver takes them, each converted as
+        its column's type would, for a writer that is not a hot path (a correction: a hot path
+        converts each value once, by hand). None is SQL NULL, in a JSON column too, as the hot
+        paths write it (the ORM would store JSON `null` there)."""
+        convert = self._convert
+        return {
+            name: value if value is None else convert.get(name, _as_is)(value)
+            for name, value in values.items()
+        }
 
 
 def audit_row(
