@@ -129,7 +129,7 @@ class SessionService:
         by: uuid.UUID | None = None,
     ) -> DoseRecord:
         """Record that a dose was given at `at`. The first one anchors T0."""
-        return self.entries.add_dose(
+        dose, _events = self.entries.add_dose(
             session_id,
             participant_id,
             occurred_at=at,
@@ -140,6 +140,7 @@ class SessionService:
             given_by=by,
             by=by,
         )
+        return dose
 
     def add_marker(
         self,

@@ -211,50 +211,10 @@ class EntryRepository:
         detail: dict[str, Any] | None = None,
         with_events: Sequence[NewEvent] = (),
         by: uuid.UUID | None = None,
-    ) -> DoseRecord:
-        """A dose given at `occurred_at` (in the past for a late entry), with `with_events`
-        (a hold-dose caution or override) in the same transaction: all saved, or none."""
-        dose, _events = self.add_dose_with_events(
-            session_id,
-            participant_id,
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            kind=kind,
-            medication=medication,
-            route=route,
-            dose_mg=dose_mg,
-            lot_number=lot_number,
-            given_by=given_by,
-            weight_kg=weight_kg,
-            dose_mg_per_kg=dose_mg_per_kg,
-            device_count=device_count,
-            detail=detail,
-            with_events=with_events,
-            by=by,
-        )
-        return dose
-
-    def add_dose_with_events(
-        self,
-        session_id: uuid.UUID,
-        participant_id: uuid.UUID,
-        *,
-        occurred_at: datetime,
-        recorded_at: datetime,
-        kind: str = "initial",
-        medication: str | None = None,
-        route: str | None = None,
-        dose_mg: float | None = None,
-        lot_number: str | None = None,
-        given_by: uuid.UUID | None = None,
-        weight_kg: float | None = None,
-        dose_mg_per_kg: float | None = None,
-        device_count: int | None = None,
-        detail: dict[str, Any] | None = None,
-        with_events: Sequence[NewEvent] = (),
-        by: uuid.UUID | None = None,
     ) -> tuple[DoseRecord, tuple[EventRecord, ...]]:
-        """`add_dose`, returning the events written with the dose as well."""
+        """A dose given at `occurred_at` (in the past for a late entry), with `with_events`
+        (a hold-dose caution or override) in the same transaction: all saved, or none. Returned:
+        the dose and the events written with it."""
         if kind not in DOSE_KINDS:
             raise StorageError("A dose is either the initial dose or a booster.")
         with self._db.write("save the dose") as orm:

@@ -40,7 +40,7 @@ def test_each_change_writes_an_audit_row_with_action_staff_and_session(clinic: C
         session.id, "marker", occurred_at=at, recorded_at=at, label="Eyes closed", by=therapist
     )
     at = clinic.now()
-    dose = clinic.entries.add_dose(
+    dose, _events = clinic.entries.add_dose(
         session.id, session.participants[0].id, occurred_at=at, recorded_at=at, by=nurse
     )
     at = clinic.now()

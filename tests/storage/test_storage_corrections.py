@@ -75,7 +75,7 @@ def correct_marker(clinic: Clinic, original: uuid.UUID, reason: str) -> Any:
 
 def add_dose(clinic: Clinic, session: Any) -> uuid.UUID:
     at = clinic.now()
-    dose, _events = clinic.entries.add_dose_with_events(
+    dose, _events = clinic.entries.add_dose(
         session.id,
         session.participants[0].id,
         occurred_at=at,
