@@ -273,20 +273,20 @@ def stored(db: Database, table: str) -> dict[str, dict[str, Any]]:
     return {str(row["id"]).replace("-", ""): row for row in rows}
 
 
-def correction_id(correction: Any) -> uuid.UUID:
-    found: uuid.UUID = getattr(correction, "id", None) or correction.observation.id
-    return found
+def corrected(clinic: Clinic, kind: Kind) -> tuple[uuid.UUID, uuid.UUID]:
+    """An entry of this kind in a new live session, corrected: its id and the correction's."""
+    original_id = kind.add(clinic, clinic.new_session())
+    correction = kind.correct(clinic, original_id, "Wrong line of the chart")
+    fixed_id: uuid.UUID = getattr(correction, "id", None) or correction.observation.id
+    return original_id, fixed_id
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 def test_a_correction_is_stored_in_the_form_of_the_entry_it_corrects(
     clinic: Clinic, kind: Kind
 ) -> None:
-    # Given an entry of this kind (a reading or a note saved by its hot path)
-    session = clinic.new_session()
-    original_id = kind.add(clinic, session)
-    # When it is corrected
-    fixed_id = correction_id(kind.correct(clinic, original_id, "Wrong line of the chart"))
+    # Given an entry of this kind (a reading or a note saved by its hot path); When it is corrected
+    original_id, fixed_id = corrected(clinic, kind)
     # Then, read raw, every column it copies holds the original's stored value in the same form
     rows = stored(clinic.db, kind.model.__tablename__)
     original, fixed = rows[original_id.hex], rows[fixed_id.hex]
@@ -301,9 +301,7 @@ def test_a_correction_and_its_audit_row_are_stored_as_the_orm_stores_them(
     clinic: Clinic, kind: Kind
 ) -> None:
     # Given an entry of this kind, corrected
-    session = clinic.new_session()
-    original_id = kind.add(clinic, session)
-    fixed_id = correction_id(kind.correct(clinic, original_id, "Wrong line of the chart"))
+    _original_id, fixed_id = corrected(clinic, kind)
     values = columns(clinic, kind.model, fixed_id)
     with clinic.db.read() as orm:
         audit = orm.scalars(select(AuditEntry).where(AuditEntry.entity_id == str(fixed_id))).one()
