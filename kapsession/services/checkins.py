@@ -352,7 +352,7 @@ class CheckinService:
             if not may_dose(check, override):
                 return DoseResult(hold_dose=check, entered=entered)
             events.extend(_hold_dose_events(check, override, baseline))
-        dose, saved_events = self.entries.add_dose_with_events(
+        dose, saved_events = self.entries.add_dose(
             session_id,
             participant_id,
             occurred_at=occurred_at,

@@ -134,7 +134,7 @@ class SessionService:
         by: uuid.UUID | None = None,
     ) -> DoseRecord:
         """Record that a dose was given at `at`. The first one anchors T0."""
-        return self.entries.add_dose(
+        dose, _events = self.entries.add_dose(
             session_id,
             participant_id,
             occurred_at=at,
@@ -145,6 +145,7 @@ class SessionService:
             given_by=by,
             by=by,
         )
+        return dose
 
     def add_marker(
         self,

@@ -6,11 +6,9 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import select
 
 from kapsession.records.entries import AuditRecord
-from kapsession.storage import schema
 from kapsession.storage.database import Database
 
 if TYPE_CHECKING:
@@ -43,59 +41,6 @@ def write_audit(
             session_id=session_id,
             detail=detail or {},
         )
-    )
-
-
-def insert_audit(
-    rows: Connection,
-    *,
-    at: datetime,
-    staff_id: uuid.UUID | None,
-    action: str,
-    entity: str,
-    entity_id: uuid.UUID | str | None,
-    session_id: uuid.UUID | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """`write_audit` for a writer on a Core connection (`Database.write_rows`)."""
-    rows.execute(
-        insert(schema.audit_entry).values(
-            id=uuid.uuid4(),
-            occurred_at=at,
-            staff_id=staff_id,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            session_id=session_id,
-            detail=detail or {},
-        )
-    )
-
-
-def audit_correction(
-    orm: OrmSession,
-    *,
-    at: datetime,
-    staff_id: uuid.UUID | None,
-    entity: str,
-    action: str,
-    correction_id: uuid.UUID,
-    original_id: uuid.UUID,
-    session_id: uuid.UUID,
-    reason: str,
-    voids: bool,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """The audit row of a correction: which entry it corrects, why, and whether it retracts."""
-    write_audit(
-        orm,
-        at=at,
-        staff_id=staff_id,
-        action=action,
-        entity=entity,
-        entity_id=correction_id,
-        session_id=session_id,
-        detail={"corrects": str(original_id), "reason": reason, "voids": voids, **(extra or {})},
     )
 
 

@@ -3,8 +3,10 @@
 An entry is never changed. Its correction is a new row of the same table (`corrects_id` pointing
 at it, the reason, `voids` when it takes the entry back), made from the original's columns as
 the table defines them with the changed values put over them, written in the same transaction
-as its audit row. What each kind of entry adds (a reading's alerts, a dose's entry time) its
-repository does around these two steps:
+as its audit row. Both are sent at the driver's level through the writer the hot saves use
+(`DriverTable`, `audit_row`), so an entry table has one writer for new rows and corrections.
+What each kind of entry adds (a reading's alerts, a dose's entry time) its repository does
+around these two steps:
 
     original = standing_original(orm, Dose, original_id, "dose")
     row = append_correction(orm, original, changes, reason=..., recorded_at=..., by=..., ...)
@@ -17,17 +19,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import inspect
-
 from kapsession.records.errors import NotFound, StorageError
-from kapsession.storage.audit import audit_correction
+from kapsession.storage.driver import driver_of, insert_audit, table_writer
 from kapsession.storage.entry_rules import SessionFacts, open_session, refuse_if_superseded
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session as OrmSession
-
-else:
-    pass
 
 
 class _EntryRow(Protocol):
@@ -84,43 +81,52 @@ def append_correction(
     action: str,
     with_row: Callable[[E], dict[str, Any]] | None = None,
 ) -> E:
-    """The correction row, flushed, and its audit row: every column of the original's table
-    copied from it (a dict or list copied, not shared), `changes` over them, then who wrote it,
-    when, why, and whether it takes the original back. `with_row`: what else is written with
-    the new row (a reading's alerts) before the audit row, which its answer joins."""
+    """The correction row and its audit row, written in `orm`'s transaction at the driver's
+    level: every column of the original's table copied from it (a dict or list copied, not
+    shared), `changes` over them, then who wrote it, when, why, and whether it takes the
+    original back. `with_row`: what else is written with the new row (a reading's alerts)
+    before the audit row, which its answer joins. Returned: the row as written, an instance of
+    the table's class that is not in the ORM session (nothing is read back)."""
     model = type(original)
-    make: Callable[..., E] = model  # the table's ORM class: its columns as keywords
-    mapper = inspect(model)
+    entity = model.__tablename__
+    orm.flush()  # what the caller added goes first
+    connection = orm.connection()
+    dialect = connection.dialect.name
+    table = table_writer(dialect, entity)
     values: dict[str, Any] = {}
-    for column in mapper.column_attrs:
-        if column.key in _OWN:
+    for name in table.columns:
+        if name in _OWN:
             continue
-        value = getattr(original, column.key)
-        values[column.key] = value.copy() if isinstance(value, dict | list) else value
+        value = getattr(original, name)
+        values[name] = value.copy() if isinstance(value, dict | list) else value
     values.update(changes)
-    author = "author_id" if "author_id" in mapper.column_attrs else "recorded_by_id"
-    row = make(
-        **values,
-        **{author: by},
-        recorded_at=recorded_at,
-        corrects_id=original.id,
-        correction_reason=reason,
-        voids=voids,
+    author = "author_id" if "author_id" in table.columns else "recorded_by_id"
+    values.update(
+        {
+            "id": uuid.uuid4(),
+            author: by,
+            "recorded_at": recorded_at,
+            "corrects_id": original.id,
+            "correction_reason": reason,
+            "voids": voids,
+        }
     )
-    orm.add(row)
-    orm.flush()
+    driver = driver_of(connection)
+    driver.execute(table.insert, table.row(table.converted(values)))
+    make: Callable[..., E] = model  # the table's ORM class: its columns as keywords
+    row = make(**values)
     extra = None if with_row is None else with_row(row)
-    audit_correction(
-        orm,
+    orm.flush()  # what `with_row` added goes before the audit row
+    detail = {"corrects": str(original.id), "reason": reason, "voids": voids, **(extra or {})}
+    insert_audit(
+        driver,
+        dialect,
         at=recorded_at,
         staff_id=by,
-        entity=model.__tablename__,
         action=action,
-        correction_id=row.id,
-        original_id=original.id,
+        entity=entity,
+        entity_id=row.id,
         session_id=original.session_id,
-        reason=reason,
-        voids=voids,
-        extra=extra,
+        detail=detail,
     )
     return row

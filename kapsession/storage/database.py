@@ -213,13 +213,15 @@ class Database:
 
     @contextmanager
     def write(self, action: str = "save") -> Iterator[OrmSession]:
-        """One transaction, committed (durably) when the block ends, or nothing at all."""
+        """One transaction, committed (durably) when the block ends, or nothing at all. What is
+        sent at the driver's level on its connection (a correction) fails with the driver's
+        own errors, translated as well."""
         try:
             with self._session_makers()[1]() as session, session.begin():
                 yield session
         except StorageError:
             raise
-        except (DBAPIError, sqlite3.Error) as exc:
+        except self._driver_errors as exc:
             log.exception("write failed: %s", action)
             raise translate_error(exc, action) from exc
 
@@ -302,14 +304,14 @@ class Database:
 
     @contextmanager
     def write_rows(self, action: str = "save") -> Iterator[Connection]:
-        """`write` on a Core connection: for the entries written through the tables
-        (`schema.py`) without the ORM, as a live session's events are."""
+        """`write` on a Core connection: for the writers that need no ORM (a live session's
+        events, sent at the driver's level on it); the driver's own errors are translated."""
         try:
             with self._write_engine.begin() as connection:
                 yield connection
         except StorageError:
             raise
-        except (DBAPIError, sqlite3.Error) as exc:
+        except self._driver_errors as exc:
             log.exception("write failed: %s", action)
             raise translate_error(exc, action) from exc
 

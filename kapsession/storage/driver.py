@@ -9,12 +9,19 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Uuid
+
+from kapsession.storage.schema import metadata
+from kapsession.storage.types import UTCDateTime
+
 if TYPE_CHECKING:
-    from sqlalchemy import Table
+    from sqlalchemy import Column, Table
+    from sqlalchemy.engine import Connection
 
 
 class DriverCursor(Protocol):
@@ -71,7 +78,7 @@ class DriverValues:
     result_time: Callable[[Any], datetime]
 
     @staticmethod
-    def param_json(value: dict[str, Any]) -> str:
+    def param_json(value: dict[str, Any] | list[Any]) -> str:
         # The text `JSON` stores on both back-ends (json.dumps; PostgreSQL casts the text).
         return _json_text(value)
 
@@ -106,6 +113,28 @@ DRIVER_VALUES: Mapping[str, DriverValues] = MappingProxyType(
 )
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _column_conversion(values: DriverValues, column: Column[Any]) -> Callable[[Any], Any]:
+    """What the column's type makes of a Python value (not None) for the driver."""
+    kind = column.type
+    if isinstance(kind, Uuid):
+        return values.param_uuid
+    if isinstance(kind, UTCDateTime):
+        return values.param_time
+    if isinstance(kind, JSON):
+        return values.param_json
+    if isinstance(kind, String | Integer | Float | Boolean):
+        return _as_is  # the drivers take these as they are, as SQLAlchemy hands them over
+
+    def unconverted(_value: Any) -> Any:
+        raise TypeError(f"no driver-level conversion for {column.table.name}.{column.name}")
+
+    return unconverted
+
+
 class DriverTable:
     """One table's INSERT at the driver's level, its columns as the model's table defines them:
     a row is given as a mapping of every column to its value (as the driver takes it), so that
@@ -117,6 +146,7 @@ class DriverTable:
         self.insert = values.insert(self.name, self.columns)
         self._names = frozenset(self.columns)
         self._pick = itemgetter(*self.columns)
+        self._convert = {column.key: _column_conversion(values, column) for column in table.columns}
 
     def row(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The values in the INSERT's order; a row that does not name every column of the
@@ -127,6 +157,17 @@ class DriverTable:
             raise ValueError(f"a {self.name} row must name its columns: {missing=} {unknown=}")
         picked: tuple[Any, ...] = self._pick(values)
         return picked
+
+    def converted(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Python values (as the ORM takes them) as the driver takes them, each converted as
+        its column's type would, for a writer that is not a hot path (a correction: a hot path
+        converts each value once, by hand). None is SQL NULL, in a JSON column too, as the hot
+        paths write it (the ORM would store JSON `null` there)."""
+        convert = self._convert
+        return {
+            name: value if value is None else convert.get(name, _as_is)(value)
+            for name, value in values.items()
+        }
 
 
 def audit_row(
@@ -153,3 +194,46 @@ def audit_row(
         "session_id": session,
         "detail": detail,
     }
+
+
+@cache
+def table_writer(dialect: str, table: str) -> DriverTable:
+    """The driver-level INSERT of one of the schema's tables, for one back-end."""
+    return DriverTable(DRIVER_VALUES[dialect], metadata.tables[table])
+
+
+def driver_of(connection: Connection) -> DriverConnection:
+    """The DBAPI connection under a SQLAlchemy connection in a transaction (a Core one, or an
+    ORM session's), for a writer that sends its rows at the driver's level within it."""
+    driver: DriverConnection | None = connection.connection.driver_connection
+    assert driver is not None  # a connection in a transaction always has one
+    return driver
+
+
+def insert_audit(
+    driver: DriverConnection,
+    dialect: str,
+    *,
+    at: datetime,
+    staff_id: uuid.UUID | None,
+    action: str,
+    entity: str,
+    entity_id: uuid.UUID | str,
+    session_id: uuid.UUID | None,
+    detail: dict[str, Any],
+) -> None:
+    """The audit row of a driver-level write that is not a hot path (an event, a correction),
+    its values converted here; the hot paths convert theirs once and use `audit_row`."""
+    sent = DRIVER_VALUES[dialect]
+    audit = table_writer(dialect, "audit_entry")
+    row = audit_row(
+        sent,
+        at=sent.param_time(at),
+        staff=None if staff_id is None else sent.param_uuid(staff_id),
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        session=None if session_id is None else sent.param_uuid(session_id),
+        detail=sent.param_json(detail),
+    )
+    driver.execute(audit.insert, audit.row(row))

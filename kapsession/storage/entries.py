@@ -12,16 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, Select, Table, insert, select
+from sqlalchemy import Row, Select, Table, select
 from sqlalchemy.engine import Connection
 
 from kapsession.domain.corrections import effective
 from kapsession.records.entries import DoseRecord, EventRecord
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.storage import schema
-from kapsession.storage.audit import insert_audit, write_audit
+from kapsession.storage.audit import write_audit
 from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
+from kapsession.storage.driver import driver_of, insert_audit, table_writer
 from kapsession.storage.entry_rules import check_entry_time, check_participant, open_session
 
 if TYPE_CHECKING:
@@ -115,9 +116,10 @@ def add_event_row(
     participant_id: uuid.UUID | None,
     by: uuid.UUID | None,
 ) -> EventRecord:
-    """An event row and its audit row inside the caller's transaction, written through the
-    tables; the record is made from the values written. A caller inside an ORM transaction
-    flushes first and passes its connection, so that the rows keep the order they were made in."""
+    """An event row and its audit row inside the caller's transaction, sent at the driver's
+    level as its corrections are (`corrections.append_correction`); the record is made from the
+    values written. A caller inside an ORM transaction flushes first and passes its connection,
+    so that the rows keep the order they were made in."""
     if event.kind not in EVENT_KINDS:
         raise StorageError(f"Unknown event kind {event.kind!r}.")
     record = EventRecord(
@@ -131,30 +133,34 @@ def add_event_row(
         recorded_by_id=by,
         detail=dict(event.detail),
     )
-    rows.execute(
-        insert(schema.session_event).values(
-            id=record.id,
-            session_id=session_id,
-            participant_id=participant_id,
-            kind=record.kind,
-            label=record.label,
-            detail=record.detail,
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            recorded_by_id=by,
-            corrects_id=None,
-            correction_reason=None,
-            voids=False,
-        )
-    )
+    dialect = rows.dialect.name
+    table = table_writer(dialect, "session_event")
+    row = {
+        "id": record.id,
+        "session_id": session_id,
+        "participant_id": participant_id,
+        "kind": record.kind,
+        "label": record.label,
+        "detail": record.detail,
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
+        "recorded_by_id": by,
+        "corrects_id": None,
+        "correction_reason": None,
+        "voids": False,
+    }
+    driver = driver_of(rows)
+    driver.execute(table.insert, table.row(table.converted(row)))
     insert_audit(
-        rows,
+        driver,
+        dialect,
         at=recorded_at,
         staff_id=by,
         action=f"event.{event.kind}",
         entity="session_event",
         entity_id=record.id,
         session_id=session_id,
+        detail={},
     )
     return record
 
@@ -242,50 +248,10 @@ class EntryRepository:
         detail: dict[str, Any] | None = None,
         with_events: Sequence[NewEvent] = (),
         by: uuid.UUID | None = None,
-    ) -> DoseRecord:
-        """A dose given at `occurred_at` (in the past for a late entry), with `with_events`
-        (a hold-dose caution or override) in the same transaction: all saved, or none."""
-        dose, _events = self.add_dose_with_events(
-            session_id,
-            participant_id,
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            kind=kind,
-            medication=medication,
-            route=route,
-            dose_mg=dose_mg,
-            lot_number=lot_number,
-            given_by=given_by,
-            weight_kg=weight_kg,
-            dose_mg_per_kg=dose_mg_per_kg,
-            device_count=device_count,
-            detail=detail,
-            with_events=with_events,
-            by=by,
-        )
-        return dose
-
-    def add_dose_with_events(
-        self,
-        session_id: uuid.UUID,
-        participant_id: uuid.UUID,
-        *,
-        occurred_at: datetime,
-        recorded_at: datetime,
-        kind: str = "initial",
-        medication: str | None = None,
-        route: str | None = None,
-        dose_mg: float | None = None,
-        lot_number: str | None = None,
-        given_by: uuid.UUID | None = None,
-        weight_kg: float | None = None,
-        dose_mg_per_kg: float | None = None,
-        device_count: int | None = None,
-        detail: dict[str, Any] | None = None,
-        with_events: Sequence[NewEvent] = (),
-        by: uuid.UUID | None = None,
     ) -> tuple[DoseRecord, tuple[EventRecord, ...]]:
-        """`add_dose`, returning the events written with the dose as well."""
+        """A dose given at `occurred_at` (in the past for a late entry), with `with_events`
+        (a hold-dose caution or override) in the same transaction: all saved, or none. Returned:
+        the dose and the events written with it."""
         if kind not in DOSE_KINDS:
             raise StorageError("A dose is either the initial dose or a booster.")
         with self._db.write("save the dose") as orm:

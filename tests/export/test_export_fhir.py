@@ -87,7 +87,7 @@ def _correct_the_unsigned_session(context: AppContext, session_id: uuid.UUID) ->
     checkins.correct_observation(voided.id, None, reason=VOID_REASON, recorded_at=NOW, voids=True)
     (dose,) = entries.doses(session_id)
     entries.correct_dose(dose.id, reason=LOT_REASON, recorded_at=NOW, lot_number="SPR-5521B")
-    booster = entries.add_dose(
+    booster, _events = entries.add_dose(
         session_id,
         dose.participant_id,
         occurred_at=dose.occurred_at + timedelta(minutes=30),

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from services_support import START, Room, run_until
-from sqlalchemy import event
 
 from kapsession.storage import database as storage_database
+from kapsession.storage import entries as entries_module
 
 DOSE_AT = START + timedelta(minutes=39)
 LOCKED_MESSAGE = "busy in another program"
@@ -141,7 +142,28 @@ def test_a_dose_for_someone_not_in_the_session_is_refused(room: Room) -> None:
     assert room.service.entries.doses(other.id) == []
 
 
-def test_a_catch_up_that_fails_half_way_never_writes_a_phase_twice(room: Room) -> None:
+class _FailingSecondPhaseChange:
+    """A DBAPI connection that passes everything on, but refuses the second phase change it is
+    sent as a locked database would (events are written at the driver's level)."""
+
+    def __init__(self, driver: Any, writes: dict[str, int]) -> None:
+        self._driver = driver
+        self._writes = writes
+
+    def execute(self, sql: str, parameters: Any) -> Any:
+        if sql.startswith("INSERT INTO session_event ") and "phase_change" in parameters:
+            self._writes["phase_change"] += 1
+            if self._writes["phase_change"] == 2:
+                raise sqlite3.OperationalError("database is locked")
+        return self._driver.execute(sql, parameters)
+
+    def cursor(self) -> Any:
+        return self._driver.cursor()
+
+
+def test_a_catch_up_that_fails_half_way_never_writes_a_phase_twice(
+    room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a couples session, both in onset (dosed two minutes apart)
     record = room.start(room.client("Jonah", "Okafor"), room.client("Lena", "Okafor"))
     pj, pl = (p.id for p in record.participants)
@@ -153,21 +175,16 @@ def test_a_catch_up_that_fails_half_way_never_writes_a_phase_twice(room: Room) -
     run_until(live, room.clock, DOSE_AT + timedelta(minutes=20))
     # ... and a database that accepts one more phase change, then fails on the next
     writes = {"phase_change": 0}
-
-    def fail_second_phase_change(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO session_event ") and "phase_change" in str(parameters):
-            writes["phase_change"] += 1
-            if writes["phase_change"] == 2:
-                raise sqlite3.OperationalError("database is locked")
-
-    engine = room.context.database.engine
-    event.listen(engine, "before_cursor_execute", fail_second_phase_change)
-    try:
+    real_driver_of = entries_module.driver_of
+    with monkeypatch.context() as failing:
+        failing.setattr(
+            entries_module,
+            "driver_of",
+            lambda connection: _FailingSecondPhaseChange(real_driver_of(connection), writes),
+        )
         # When the laptop sleeps through both peaks and wakes: Jonah's is saved, Lena's fails
         room.clock.advance(10 * 60)
         live.tick()
-    finally:
-        event.remove(engine, "before_cursor_execute", fail_second_phase_change)
     assert len(signals.failed) == 1 and LOCKED_MESSAGE in signals.failed[0]
     # When the clock ticks on with the database working again
     run_until(live, room.clock, DOSE_AT + timedelta(minutes=31), step_s=5)

@@ -4,26 +4,58 @@ A long couples session is scripted through the live session and its note pad, wi
 of entry: staggered doses (one with a hold-dose caution), boosters, scheduled and unscheduled
 check-ins, alerts and their acknowledgement, a corrected reading whose alert then says so, a
 voided reading, markers and a withdrawn one, notes with an amendment and an undo, private
-notes, phase changes on the way, both discharges and the end. At the end, the state the live
-session kept and the event list the notes side kept are compared with what a fresh read of the
-database gives: every row, the standing views and what the screen derives from them.
+notes, phase changes on the way, music following the phases and played with by hand, both
+discharges and the end. At the end, the state the live session kept and the event list the notes
+side kept are compared with what a fresh read of the database gives: every row, the standing
+views and what the screen derives from them.
+
+The music runs on silent `NullPlayer`s whose clock stands still, so no track ends by itself:
+every music event is one a phase change or the script causes, written as the session runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from services_support import ALL_YES, FULL_ALDRETE, START, Room, minutes, run_until
+from support.audio_files import silent_wav
 
+from kapsession.audio.backend import AudioBackend
+from kapsession.audio.null_player import NullPlayer
 from kapsession.domain.corrections import EntryState
+from kapsession.records.session_log import LogKind
 from kapsession.services.live_log import LiveLog
 from kapsession.services.live_session import LiveSession
+from kapsession.services.music_session import MusicSession
 from kapsession.services.notepad import NotePad
 from kapsession.services.session_state import EntryKind, SessionState
+from kapsession.storage.music_log import MusicLogRepository
 
 CALM = {"heart_rate_bpm": "72", "spo2_pct": "98", "resp_rate_per_min": "14", "moaas": "5"}
+MUSIC_PHASES = ("arrival", "intention", "onset", "reentry", "integration")  # peak: silence
+
+
+@pytest.fixture
+def playlists(tmp_path: Path) -> Path:
+    """A playlist of two short silent tracks for most of the protocol's phases, and one to
+    choose by hand."""
+    folder = tmp_path / "playlists"
+    for name in (*MUSIC_PHASES, "calm"):
+        for n in ("one", "two"):
+            silent_wav(folder / "music" / f"{name}-{n}.wav", 30)
+        lines = ["#EXTM3U"]
+        for n in ("one", "two"):
+            lines += [f"#EXTINF:-1,{name.capitalize()} {n}", f"music/{name}-{n}.wav"]
+        (folder / f"{name}.m3u8").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def still_music_clock() -> float:
+    return 100.0
 
 
 def state_view(state: SessionState) -> dict[str, Any]:
@@ -46,7 +78,9 @@ def state_view(state: SessionState) -> dict[str, Any]:
 
 
 def scripted_session(
-    room: Room, on_open: Callable[[LiveSession, NotePad], None] | None = None
+    room: Room,
+    playlists: Path,
+    on_open: Callable[[LiveSession, NotePad, MusicSession], None] | None = None,
 ) -> tuple[LiveSession, NotePad, list[tuple[str, tuple[Any, ...]]]]:
     maya, jonas = room.client("Maya", "Fischer"), room.client("Jonas", "Weber")
     record = room.start(maya, jonas)
@@ -55,9 +89,19 @@ def scripted_session(
     announced: list[tuple[str, tuple[Any, ...]]] = []
     live.entries_added.connect(lambda kind, records: announced.append((kind, records)))
     pad = NotePad(live)
+    silent = AudioBackend(factory=lambda: NullPlayer(monotonic_s=still_music_clock), available=True)
+    music = MusicSession(
+        live,
+        MusicLogRepository(room.context.database),
+        silent,
+        playlists,
+        monotonic_s=still_music_clock,
+    )
+    music.set_transition("fade")  # a phase's playlist starts with the phase
     if on_open is not None:
-        on_open(live, pad)
+        on_open(live, pad, music)
     first, second = (p.id for p in record.participants)
+    music.play()
 
     for pid, bp in ((first, "124/80"), (second, "150/95")):  # the second: a caution
         saved = live.save_checkin(pid, {**CALM, "bp": bp}, checkin_key="baseline")
@@ -69,6 +113,9 @@ def scripted_session(
     run_until(live, room.clock, START + minutes(45))
     dosed = live.record_dose(second, "200 mg")
     assert dosed is not None and dosed.saved and dosed.events  # the hold-dose caution
+    music.next()
+    music.pause()
+    music.play()
     marker = live.add_marker("Tearful, then laughing", first)
     assert marker is not None
     assert live.withdraw_marker(marker.id, "Wrong participant")
@@ -94,6 +141,7 @@ def scripted_session(
     assert result is not None and result.saved
     note = next(n for n in pad.entries() if n.participant_id == second)
     assert pad.amend(note.id, "Quiet, even breathing.", "Clearer wording")
+    music.choose_playlist("calm.m3u8")
     pad.commit("record", "Written for the wrong client", first)
     assert pad.undo()
     run_until(live, room.clock, START + minutes(175))
@@ -104,13 +152,14 @@ def scripted_session(
         assert discharged is not None and discharged.saved, discharged
     run_until(live, room.clock, START + minutes(182))
     assert live.end_session()
+    music.close()
     assert signals.failed == [], signals.failed
     return live, pad, announced
 
 
-def test_the_state_kept_from_saves_is_what_a_fresh_read_gives(room: Room) -> None:
+def test_the_state_kept_from_saves_is_what_a_fresh_read_gives(room: Room, playlists: Path) -> None:
     # Given a long session run through the live session, every save applied to its state
-    live, _pad, announced = scripted_session(room)
+    live, _pad, announced = scripted_session(room, playlists)
     kept = live._state
     # When the session is read afresh from the database
     fresh = room.service.read_state(live.record.id)
@@ -124,23 +173,27 @@ def test_the_state_kept_from_saves_is_what_a_fresh_read_gives(room: Room) -> Non
     assert any(a.reading_corrected for a in kept.alerts)
 
 
-def test_the_event_list_kept_from_saves_is_what_a_fresh_read_gives(room: Room) -> None:
+def test_the_event_list_kept_from_saves_is_what_a_fresh_read_gives(
+    room: Room, playlists: Path
+) -> None:
     # Given another session in the database, to be left out
     other = room.start(room.client("Ann", "Early"))
     room.service.checkins.save_checkin(
         other.id, other.participants[0].id, {**CALM, "bp": "120/80"}, occurred_at=START,
         recorded_at=START,
     )  # fmt: skip
-    # And the long session, its event list read when it opened and fed every entry saved
+    # And the long session, its event list read when it opened and fed every entry saved and
+    # every music event written, as the notes side is
     names = {room.therapist.id: room.therapist.display_name, room.nurse.id: "Nurse Tom"}
     logs: list[LiveLog] = []
 
-    def read_log(live: LiveSession, pad: NotePad) -> None:
+    def read_log(live: LiveSession, pad: NotePad, music: MusicSession) -> None:
         log = pad.read_log(names)
         live.entries_added.connect(log.add)
+        music.music_logged.connect(log.add_music)
         logs.append(log)
 
-    _live, pad, _announced = scripted_session(room, read_log)
+    _live, pad, _announced = scripted_session(room, playlists, read_log)
     (kept,) = logs
     # When it is read in full afresh
     fresh = pad.read_log(names)
@@ -150,3 +203,6 @@ def test_the_event_list_kept_from_saves_is_what_a_fresh_read_gives(room: Room) -
     ]
     assert len(kept.items) > 60
     assert {i.state for i in kept.items} == set(EntryState)
+    # And the music was in it, with the phases and by hand
+    music = [i.title for i in kept.items if i.kind is LogKind.MUSIC]
+    assert len(music) >= 12, music

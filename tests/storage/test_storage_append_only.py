@@ -55,7 +55,7 @@ def _one_row_in_every_append_only_table(clinic: Clinic) -> dict[str, uuid.UUID]:
         ).id,
         "dose": clinic.entries.add_dose(
             session.id, participant, occurred_at=at, recorded_at=at, dose_mg=200.0, by=by
-        ).id,
+        )[0].id,
     }
     common: dict[str, Any] = {"session_id": session.id, "occurred_at": at, "recorded_at": at}
     rows = {

@@ -419,7 +419,7 @@ def test_a_dose_with_its_details_is_corrected_by_a_new_row(clinic: Clinic) -> No
     session = clinic.new_session()
     pid = session.participants[0].id
     at = clinic.now(advance_s=3600)
-    dose = clinic.entries.add_dose(
+    dose, _events = clinic.entries.add_dose(
         session.id,
         pid,
         occurred_at=at - timedelta(minutes=10),
@@ -472,8 +472,8 @@ def test_a_dose_and_its_hold_dose_event_are_saved_together_or_not_at_all(
         )
     # Then the dose is not saved either
     assert clinic.entries.doses(session.id) == []
-    # And with a real event both are saved, the event pointing at the dose
-    dose = clinic.entries.add_dose(
+    # And with a real event both are saved, the event pointing at the dose, and both returned
+    dose, events = clinic.entries.add_dose(
         session.id,
         pid,
         occurred_at=at,
@@ -481,6 +481,7 @@ def test_a_dose_and_its_hold_dose_event_are_saved_together_or_not_at_all(
         with_events=[NewEvent("hold_dose_override", "Dosed anyway", {"reason": "recheck 158/96"})],
     )
     (event,) = [e for e in clinic.entries.events(session.id) if e.kind == "hold_dose_override"]
+    assert events == (event,) and clinic.entries.doses(session.id) == [dose]
     assert event.detail == {"reason": "recheck 158/96", "dose_id": str(dose.id)}
     assert (event.participant_id, event.occurred_at) == (pid, at)
 

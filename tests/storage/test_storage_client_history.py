@@ -89,14 +89,15 @@ class Room:
             d for d in self.clinic.entries.doses(session.id) if d.participant_id == participant
         ]
         kind = "booster" if given else "initial"
-        return self.clinic.entries.add_dose(
+        dose, _events = self.clinic.entries.add_dose(
             session.id,
             participant,
             occurred_at=at,
             recorded_at=at,
             kind=kind,
             dose_mg=dose_mg,
-        ).id
+        )
+        return dose.id
 
     def discharge(self, session: SessionRecord, position: int, ready_minutes: int | None) -> None:
         at = self.clinic.now(60)
