@@ -19,13 +19,13 @@ from kapsession.export.print_style import (
     PX_PER_INCH,
     WRITER_DPI,
     Decoration,
-    day_text,
     font,
     geometry,
     pdf_bytes,
     require_gui_application,
 )
 from kapsession.export.record_html import CHART_URL, STYLESHEET, RecordHtml
+from kapsession.export.times import day_text
 
 ChartCallback = Callable[[int, int], QImage]
 CHART_ASPECT = 0.36  # height / width of the chart on the page

@@ -25,10 +25,12 @@ from kapsession.export.print_style import (
     LIGHT_GREY,
     RULE,
     TABLE_PT,
+    esc,
+)
+from kapsession.export.times import (
     clock_time,
     date_time_text,
     day_text,
-    esc,
     local,
     since_dose,
     zone_text,

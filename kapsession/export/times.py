@@ -1,0 +1,92 @@
+"""How the exports write times: local clock times, days, the zone, and minutes from the first
+dose. Plain Python (no Qt), for every format."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, tzinfo
+
+from kapsession.export.content import ExportContent
+
+
+def local(when: datetime, tz: tzinfo | None = None) -> datetime:
+    """`when` in `tz`, the computer's zone by default."""
+    return when.astimezone(tz)
+
+
+def clock_time(when: datetime | None) -> str:
+    """14:05 in local time; an empty cell without a time."""
+    return "" if when is None else local(when).strftime("%H:%M")
+
+
+def day_text(when: datetime | None) -> str:
+    """Mon 21 Dec 2026"""
+    if when is None:
+        return ""
+    moment = local(when)
+    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+
+
+def date_time_text(when: datetime | None) -> str:
+    """21 Dec 2026, 14:05"""
+    if when is None:
+        return ""
+    moment = local(when)
+    return f"{moment.day} {moment:%b %Y}, {moment:%H:%M}"
+
+
+def zone_text(when: datetime) -> str:
+    """The local zone the times are written in, e.g. "UTC+01:00 (CET)"."""
+    moment = local(when)
+    offset = moment.strftime("%z")
+    sign, hours, minutes = offset[:1] or "+", offset[1:3] or "00", offset[3:5] or "00"
+    name = moment.tzname() or ""
+    label = f"UTC{sign}{hours}:{minutes}"
+    return label if not name or name.startswith(("UTC", "+", "-")) else f"{label} ({name})"
+
+
+def since_dose(when: datetime, first_dose_at: datetime | None) -> str:
+    """T+40 or T−12: whole minutes from the first dose, as the session clock counts them."""
+    if first_dose_at is None:
+        return ""
+    seconds = (when - first_dose_at).total_seconds()
+    minutes = int(seconds // 60) if seconds >= 0 else -int(-seconds // 60)
+    return f"T+{minutes}" if seconds >= 0 else f"T−{-minutes}"
+
+
+class SessionTimes:
+    """One session's times in `tz` (the computer's zone by default), as the note for the EHR
+    writes them: "14:05" on the session's day, with the date otherwise."""
+
+    def __init__(self, content: ExportContent, tz: tzinfo | None) -> None:
+        self._tz = tz
+        self.start = content.session.started_at or content.session.created_at
+        self.day = self.local(self.start).date()
+        self.first_dose = content.first_dose_at
+
+    def local(self, at: datetime) -> datetime:
+        return local(at, self._tz)
+
+    def hm(self, at: datetime) -> str:
+        here = self.local(at)
+        return f"{here:%H:%M}" if here.date() == self.day else f"{here:%Y-%m-%d %H:%M}"
+
+    def since_dose(self, at: datetime) -> str:
+        """Minutes from the first dose, as on the session clock: "T+32", "T−10"."""
+        if self.first_dose is None:
+            return ""
+        since_s = (at - self.first_dose).total_seconds()
+        if since_s >= 0:
+            return f"T+{math.floor(since_s / 60)}"
+        return f"T−{math.ceil(-since_s / 60)}"
+
+    def zone(self) -> str:
+        here = self.local(self.start)
+        offset = here.utcoffset()
+        minutes = 0 if offset is None else round(offset.total_seconds() / 60)
+        sign = "+" if minutes >= 0 else "-"
+        utc = (
+            "UTC" if minutes == 0 else f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        )
+        name = here.tzname() or ""
+        return utc if not name or name.startswith("UTC") else f"{name}, {utc}"
