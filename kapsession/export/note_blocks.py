@@ -5,12 +5,11 @@ says why; the row that withdraws it is not listed again."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
-from kapsession.domain.corrections import Correctable, EntryState, entry_states
+from kapsession.domain.corrections import EntryState, Version
 from kapsession.domain.scales import SCALES
 from kapsession.export.content import ExportContent
 from kapsession.export.document import (
@@ -30,20 +29,13 @@ from kapsession.export.document import (
     Section,
     Table,
 )
-from kapsession.export.record_rows import (
-    checkin_label,
-    number_text,
-    ordered,
-    others_scrubber,
-    phase_name,
-)
+from kapsession.export.record_rows import RecordRows, checkin_label, number_text, phase_name
 from kapsession.export.times import SessionTimes
 from kapsession.records.entries import (
     ALDRETE_ITEM_KEYS,
     AlertRecord,
     DischargeAssessmentRecord,
     DoseRecord,
-    EventRecord,
     ObservationRecord,
     is_late,
 )
@@ -69,7 +61,7 @@ _ALDRETE_NAMES = {
 
 def note_document(content: ExportContent, tz: tzinfo | None = None) -> Document:
     """The record of one participant's session as a note for the EHR."""
-    build = _Note(content, tz)
+    build = _Note(RecordRows(content, tz))
     blocks = [
         *build.header(),
         build.doses(),
@@ -115,32 +107,26 @@ def _status(state: EntryState, reason: str | None, scrub: Callable[[str], str]) 
 class _Note:
     """Builds the blocks of one session's note, section by section."""
 
-    def __init__(self, content: ExportContent, tz: tzinfo | None) -> None:
-        self.c = content
-        self.t = SessionTimes(content, tz)
-        self.scrub = others_scrubber(content)
+    def __init__(self, rows: RecordRows) -> None:
+        self.rows = rows
+        self.c = rows.content
+        self.t = rows.times
+        self.scrub = rows.scrub
 
-    def record_status(
-        self,
-        row: Correctable,
-        states: dict[uuid.UUID, tuple[EntryState, str | None]],
-        originals: dict[uuid.UUID, datetime],
-        occurred_at: datetime,
-        recorded_at: datetime,
-    ) -> str:
-        """What the record says about a row: amended/withdrawn and why, a correction, late."""
+    def record_status(self, item: Version[Any]) -> str:
+        """What the record says about an entry: amended/withdrawn and why, a correction, late."""
         parts = []
-        state, reason = states[row.id]
-        text = _status(state, reason, self.scrub)
+        text = _status(item.state, item.reason, self.scrub)
         if text:
             parts.append(text)
-        if row.corrects_id is not None:
-            before = originals.get(row.corrects_id)
+        if item.corrects:
+            before = self.rows.replaced_at(item)
             when = f" of {self.t.hm(before)}" if before is not None else ""
-            why = self.scrub(row.correction_reason or "no reason given")
+            why = self.scrub(item.correction_reason or "no reason given")
             parts.append(f"correction of the entry{when} — {why}")
-        if is_late(occurred_at, recorded_at):
-            parts.append(f"late entry, written {self.t.hm(recorded_at)}")
+        row = item.row
+        if is_late(row.occurred_at, row.recorded_at):
+            parts.append(f"late entry, written {self.t.hm(row.recorded_at)}")
         return "; ".join(parts)
 
     # sections -------------------------------------------------------------------------------
@@ -194,12 +180,9 @@ class _Note:
 
     def doses(self) -> Section:
         c, t = self.c, self.t
-        states = entry_states(c.doses)
-        originals = {d.id: d.occurred_at for d in c.doses}
         rows = []
-        for d in ordered(c.doses):
-            if d.voids:
-                continue  # the withdrawal shows on the dose it takes back
+        for item in self.rows.doses:
+            d = item.row
             rows.append(
                 (
                     t.hm(d.occurred_at),
@@ -210,7 +193,7 @@ class _Note:
                     d.lot_number or "",
                     c.staff_name(d.given_by_id),
                     _dose_details(d),
-                    self.record_status(d, states, originals, d.occurred_at, d.recorded_at),
+                    self.record_status(item),
                 )
             )
         blocks: list[Block] = []
@@ -219,38 +202,31 @@ class _Note:
             blocks.append(_table((*headers, "Details", "Record"), rows))
         else:
             blocks.append(_text("No dose recorded."))
-        events = [e for e in c.events if e.kind in DOSE_EVENT_KINDS]
-        lines = self.event_lines(events)
+        lines = self.event_lines()
         if lines:
             blocks.append(Lines(tuple(lines)))
         return Section("Doses", tuple(blocks))
 
-    def event_lines(self, events: Sequence[EventRecord]) -> list[str]:
-        states = entry_states(events)
-        originals = {e.id: e.occurred_at for e in events}
+    def event_lines(self) -> list[str]:
         lines = []
-        for e in ordered(events):
-            if e.voids:
-                continue
+        for item in self.rows.events(DOSE_EVENT_KINDS):
+            e = item.row
             text = f"{self.t.hm(e.occurred_at)} {e.label or e.kind}"
             extra = [str(e.detail[k]) for k in ("message",) if e.detail.get(k)]
             if e.detail.get("staff"):
                 extra.append(f"authorised by {e.detail['staff']}")
             if extra:
                 text += f" ({self.scrub('; '.join(extra))})"
-            status = self.record_status(e, states, originals, e.occurred_at, e.recorded_at)
+            status = self.record_status(item)
             lines.append(f"{text} [{status}]" if status else text)
         return lines
 
     def vitals(self) -> Section:
         c, t = self.c, self.t
         title = "Vital signs and observations"
-        states = entry_states(c.observations)
-        originals = {o.id: o.occurred_at for o in c.observations}
         rows = []
-        for o in ordered(c.observations):
-            if o.voids:
-                continue
+        for item in self.rows.observations:
+            o = item.row
             v = o.values
             bp = (
                 f"{v['systolic_mmhg']}/{v['diastolic_mmhg']}"
@@ -269,7 +245,7 @@ class _Note:
                     _num_or_blank(v["temperature_c"]),
                     _num_or_blank(v["moaas"]),
                     self.scrub(_other_values(o)),
-                    self.record_status(o, states, originals, o.occurred_at, o.recorded_at),
+                    self.record_status(item),
                 )
             )
         if not rows:
@@ -284,10 +260,10 @@ class _Note:
 
     def alerts(self) -> Section:
         c, t = self.c, self.t
-        if not c.alerts:
+        if not self.rows.alerts:
             return Section("Alerts", (_text("No alerts."),))
         rows = []
-        for a in sorted(c.alerts, key=lambda a: a.raised_at):
+        for a in self.rows.alerts:
             message = a.message + (
                 "; the reading was corrected since" if a.reading_corrected else ""
             )
@@ -304,18 +280,15 @@ class _Note:
         return Section("Alerts", (_table(headers, rows, 2),))
 
     def discharge(self) -> Section:
-        c, t = self.c, self.t
-        shown = [d for d in ordered(c.discharges) if not d.voids]
+        shown = self.rows.discharges
         if not shown:
             return Section("Discharge", (_text("No discharge check recorded."),))
-        states = entry_states(c.discharges)
-        originals = {d.id: d.occurred_at for d in c.discharges}
         blocks: list[Block] = []
-        for d in shown:
+        for item in shown:
             if len(shown) > 1:
-                blocks.append(Heading(3, f"Discharge check at {t.hm(d.occurred_at)}"))
-            status = self.record_status(d, states, originals, d.occurred_at, d.recorded_at)
-            blocks.append(_fields(self.discharge_fields(d, status)))
+                blocks.append(Heading(3, f"Discharge check at {self.t.hm(item.row.occurred_at)}"))
+            status = self.record_status(item)
+            blocks.append(_fields(self.discharge_fields(item.row, status)))
         return Section("Discharge", tuple(blocks))
 
     def discharge_fields(self, d: DischargeAssessmentRecord, status: str) -> list[tuple[str, str]]:
@@ -393,24 +366,22 @@ class _Note:
 
     def note_entries(self) -> Section:
         title = "Notes during the session"
-        entries = self.c.note_entries
+        entries = self.rows.note_entries
         if not entries:
             return Section(title, (_text("No notes."),))
         return Section(title, tuple(self.entries(entries)))
 
-    def entries(self, notes: Sequence[NoteRecord | PrivateNoteRecord]) -> list[Entry]:
+    def entries(
+        self, notes: Sequence[Version[NoteRecord] | Version[PrivateNoteRecord]]
+    ) -> list[Entry]:
         c, t = self.c, self.t
-        states = entry_states(notes)
-        originals = {n.id: n.occurred_at for n in notes}
         out = []
-        for n in ordered(notes):
-            if n.voids:
-                continue
+        for item in notes:
+            n = item.row
             head = [t.hm(n.occurred_at), t.since_dose(n.occurred_at), phase_name(c, n.phase_key)]
             author = c.staff_name(n.author_id)
             text = " · ".join(h for h in head if h) + (f" — {author}" if author else "")
-            status = self.record_status(n, states, originals, n.occurred_at, n.recorded_at)
-            out.append(Entry(text, status, n.text, states[n.id][0]))
+            out.append(Entry(text, self.record_status(item), n.text, item.state))
         return out
 
     def addenda(self) -> list[Section]:
@@ -435,7 +406,7 @@ class _Note:
         c, t = self.c, self.t
         rows = []
         signed_parts = {s.part for s in c.signatures}
-        for s in sorted(c.signatures, key=lambda s: s.signed_at):
+        for s in self.rows.signatures:
             verified = c.signatures_verified.get(s.part)
             holds = {
                 True: "yes",
@@ -459,7 +430,7 @@ class _Note:
         return Section("Signatures", (_table(headers, rows),))
 
     def private_notes(self) -> list[Section]:
-        notes = self.c.private_notes
+        notes = self.rows.private_notes
         if notes is None:
             return []
         blocks: list[Block] = [

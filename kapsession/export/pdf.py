@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage, QPainter, QTextCursor, QTextDocument
 
 from kapsession.export.content import ExportContent
 from kapsession.export.document_html import STYLESHEET, html
-from kapsession.export.print_blocks import CHART_URL, print_document
+from kapsession.export.print_record import CHART_URL, print_document
 from kapsession.export.print_style import (
     BODY_PT,
     PX_PER_INCH,

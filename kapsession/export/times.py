@@ -14,30 +14,30 @@ def local(when: datetime, tz: tzinfo | None = None) -> datetime:
     return when.astimezone(tz)
 
 
-def clock_time(when: datetime | None) -> str:
+def clock_time(when: datetime | None, tz: tzinfo | None = None) -> str:
     """14:05 in local time; an empty cell without a time."""
-    return "" if when is None else local(when).strftime("%H:%M")
+    return "" if when is None else local(when, tz).strftime("%H:%M")
 
 
-def day_text(when: datetime | None) -> str:
+def day_text(when: datetime | None, tz: tzinfo | None = None) -> str:
     """Mon 21 Dec 2026"""
     if when is None:
         return ""
-    moment = local(when)
+    moment = local(when, tz)
     return f"{moment:%a} {moment.day} {moment:%b %Y}"
 
 
-def date_time_text(when: datetime | None) -> str:
+def date_time_text(when: datetime | None, tz: tzinfo | None = None) -> str:
     """21 Dec 2026, 14:05"""
     if when is None:
         return ""
-    moment = local(when)
+    moment = local(when, tz)
     return f"{moment.day} {moment:%b %Y}, {moment:%H:%M}"
 
 
-def zone_text(when: datetime) -> str:
+def zone_text(when: datetime, tz: tzinfo | None = None) -> str:
     """The local zone the times are written in, e.g. "UTC+01:00 (CET)"."""
-    moment = local(when)
+    moment = local(when, tz)
     offset = moment.strftime("%z")
     sign, hours, minutes = offset[:1] or "+", offset[1:3] or "00", offset[3:5] or "00"
     name = moment.tzname() or ""
@@ -55,21 +55,36 @@ def since_dose(when: datetime, first_dose_at: datetime | None) -> str:
 
 
 class SessionTimes:
-    """One session's times in `tz` (the computer's zone by default), as the note for the EHR
-    writes them: "14:05" on the session's day, with the date otherwise."""
+    """One session's times in `tz` (the computer's zone by default), for every layout: the
+    note for the EHR writes "14:05" on the session's day and "2026-11-27 14:05" otherwise
+    (`hm`), print "14:05" and "27 Nov 14:05" (`when`)."""
 
     def __init__(self, content: ExportContent, tz: tzinfo | None) -> None:
-        self._tz = tz
+        self.tz = tz
         self.start = content.session.started_at or content.session.created_at
+        self.end = content.session.ended_at
         self.day = self.local(self.start).date()
         self.first_dose = content.first_dose_at
 
     def local(self, at: datetime) -> datetime:
-        return local(at, self._tz)
+        return local(at, self.tz)
 
     def hm(self, at: datetime) -> str:
         here = self.local(at)
         return f"{here:%H:%M}" if here.date() == self.day else f"{here:%Y-%m-%d %H:%M}"
+
+    def when(self, at: datetime) -> str:
+        here = self.local(at)
+        return f"{here:%H:%M}" if here.date() == self.day else f"{here.day} {here:%b %H:%M}"
+
+    def clock(self, at: datetime | None) -> str:
+        return clock_time(at, self.tz)
+
+    def day_text(self, at: datetime | None) -> str:
+        return day_text(at, self.tz)
+
+    def date_time(self, at: datetime | None) -> str:
+        return date_time_text(at, self.tz)
 
     def since_dose(self, at: datetime) -> str:
         """Minutes from the first dose, as on the session clock: "T+32", "T−10"."""
@@ -81,6 +96,7 @@ class SessionTimes:
         return f"T−{math.ceil(-since_s / 60)}"
 
     def zone(self) -> str:
+        """The zone as the note for the EHR names it: "CET, UTC+01:00"."""
         here = self.local(self.start)
         offset = here.utcoffset()
         minutes = 0 if offset is None else round(offset.total_seconds() / 60)
@@ -90,3 +106,7 @@ class SessionTimes:
         )
         name = here.tzname() or ""
         return utc if not name or name.startswith("UTC") else f"{name}, {utc}"
+
+    def zone_text(self) -> str:
+        """The zone as print names it: "UTC+01:00 (CET)"."""
+        return zone_text(self.start, self.tz)
