@@ -46,12 +46,14 @@ def zone_text(when: datetime, tz: tzinfo | None = None) -> str:
 
 
 def since_dose(when: datetime, first_dose_at: datetime | None) -> str:
-    """T+40 or T−12: whole minutes from the first dose, as the session clock counts them."""
+    """Whole minutes from the first dose as the session clock counts them, every format alike:
+    T+40 from 40:00 to 40:59 after it, T−41 from 41:00 to 40:01 before it."""
     if first_dose_at is None:
         return ""
     seconds = (when - first_dose_at).total_seconds()
-    minutes = int(seconds // 60) if seconds >= 0 else -int(-seconds // 60)
-    return f"T+{minutes}" if seconds >= 0 else f"T−{-minutes}"
+    if seconds >= 0:
+        return f"T+{math.floor(seconds / 60)}"
+    return f"T−{math.ceil(-seconds / 60)}"
 
 
 class SessionTimes:
@@ -88,12 +90,7 @@ class SessionTimes:
 
     def since_dose(self, at: datetime) -> str:
         """Minutes from the first dose, as on the session clock: "T+32", "T−10"."""
-        if self.first_dose is None:
-            return ""
-        since_s = (at - self.first_dose).total_seconds()
-        if since_s >= 0:
-            return f"T+{math.floor(since_s / 60)}"
-        return f"T−{math.ceil(-since_s / 60)}"
+        return since_dose(at, self.first_dose)
 
     def zone(self) -> str:
         """The zone as the note for the EHR names it: "CET, UTC+01:00"."""
