@@ -1,14 +1,16 @@
 """The session record as a document: the blocks Markdown, plain text and the PDF's HTML are
 written from.
 
-The builders turn an `ExportContent` into blocks (`note_blocks.py`: the note for the EHR,
-`print_blocks.py`: the printed record), the renderers write blocks out and never look at the
-content (`document_text.py`: Markdown and plain text, `document_html.py`: the PDF's HTML).
-Blocks hold text, never markup: what a format shows its own way is data here, and each
-renderer decides how it looks — emphasis (`Emphasis.ALERT`: the accent colour in print), a
-column's width and alignment, a row's correction state (`EntryState`: an amended or withdrawn
-row is struck through in print). What a renderer has no means for, it leaves out: a figure or
-a page break in Markdown, emphasis in the note for the EHR.
+ExportContent → `RecordRows` (`record_rows.py`: the record walked once, every entry in order
+with its correction state) → blocks, in one of two layouts: the note for the EHR
+(`note_blocks.py`) and the printed record (`print_record.py` with `print_blocks.py`) → a
+renderer, which never looks at the content: `document_text.py` (Markdown and plain text, both
+from the note's blocks) and `document_html.py` (the PDF's HTML). Blocks hold text, never
+markup: what a format shows its own way is data here, and each renderer decides how it looks —
+emphasis (`Emphasis.ALERT`: the accent colour in print), a column's width and alignment, a
+row's correction state (`EntryState`: an amended or withdrawn row is struck through in print).
+What a renderer has no means for, it leaves out: a figure or a page break in Markdown,
+emphasis in the note for the EHR.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The printed look shared by the PDF record and the REMS form: palette, page geometry, times,
-and the painter that puts a running header, footer and DRAFT mark on every page.
+"""The printed look shared by the PDF record and the REMS form: palette, page geometry, fonts
+and the painter that puts a running header, footer and DRAFT mark on every page (how times
+are written is `times.py`'s, for every format).
 
 Pages are painted at the writer's resolution with the painter scaled to 96 units per inch,
 the unit QTextDocument lays out in, so layout and drawing share one coordinate system.
@@ -7,7 +8,6 @@ the unit QTextDocument lays out in, so layout and drawing share one coordinate s
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -123,10 +123,6 @@ def paint_font(point_size: float, *, bold: bool = False) -> QFont:
     """A font for drawing on the PDF painter scaled to layout units: the writer resolves point
     sizes at its own resolution, so the size is given in layout units instead."""
     return font(point_size * PX_PER_INCH / WRITER_DPI, bold=bold)
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 # --- painting pages -----------------------------------------------------------------------------
