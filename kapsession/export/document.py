@@ -34,7 +34,7 @@ class Emphasis(enum.StrEnum):
     KICKER = "kicker"  # the small line above the title
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """Text with an emphasis; spans nest (a struck entry with a muted detail inside)."""
 
@@ -42,7 +42,7 @@ class Span:
     emphasis: Emphasis
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Break:
     """A line break inside a paragraph or a cell."""
 
@@ -94,14 +94,14 @@ class Align(enum.StrEnum):
     CENTER = "center"  # scores
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     title: str
     width: int | None = None  # percent of the table's width; None: what is left
     align: Align = Align.START
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     text: Text
     emphasis: tuple[Emphasis, ...] = ()
@@ -109,13 +109,13 @@ class Cell:
     strike: bool = True  # struck through when the row's entry is amended or withdrawn
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     cells: tuple[Cell, ...]
     state: EntryState = EntryState.STANDING
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Field:
     label: str
     value: Text
@@ -124,13 +124,13 @@ class Field:
 # --- blocks -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading:
     level: int  # 1: the document's title; 3: a part of a section
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     """A titled part of the record. `table_head`: the title (and `intro`) are header rows of
     the first block, a table, so in print they repeat over every page the table runs onto."""
@@ -141,21 +141,21 @@ class Section:
     table_head: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Notice:
     """What must not be missed (a draft): a quote in Markdown, the accent colour in print."""
 
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paragraph:
     text: Text
     emphasis: Emphasis | None = None
     gap_before: bool = False  # a little more space above it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fields:
     """Labelled values, `per_row` pairs on a line in print with `widths` (percent, label and
     value of each pair in turn); `state`: the entry they describe, struck when taken back."""
@@ -166,7 +166,7 @@ class Fields:
     state: EntryState = EntryState.STANDING
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Table:
     """Rows under column titles. `lead`: in plain text these first cells name the row and the
     others follow as "Title: value"."""
@@ -176,7 +176,7 @@ class Table:
     lead: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """A note: written by us (`head`: time, place in the session, author), what the record
     says about it (`status`: amended, withdrawn, late) and the text exactly as written."""
@@ -187,14 +187,14 @@ class Entry:
     state: EntryState = EntryState.STANDING
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lines:
     """One-line items: a list in Markdown."""
 
     lines: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Figure:
     """An image the renderer knows by `source` (the vitals chart), `width` × `height` layout
     units, its caption above it."""
@@ -205,17 +205,17 @@ class Figure:
     caption: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Gap:
     """A little space between two blocks of one section."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageBreak:
     """What follows starts a page (in print)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     """The line between the record and its footer."""
 
@@ -226,6 +226,6 @@ Block: TypeAlias = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     blocks: tuple[Block, ...]

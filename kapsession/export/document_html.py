@@ -10,6 +10,7 @@ withdrawn entry is struck through, but for its cells that say why (`Cell.strike`
 
 from __future__ import annotations
 
+import functools
 import html as html_text
 
 from kapsession.domain.corrections import EntryState
@@ -17,7 +18,6 @@ from kapsession.export.document import (
     Align,
     Block,
     Break,
-    Cell,
     Column,
     Document,
     Emphasis,
@@ -103,6 +103,8 @@ def html(document: Document) -> str:
 
 
 def inline(text: Text) -> str:
+    if len(text) == 1 and isinstance(text[0], str):
+        return esc(text[0])  # most cells: one piece of plain text
     out = []
     for part in text:
         if isinstance(part, str):
@@ -196,18 +198,22 @@ def _th(column: Column) -> str:
 def _row(columns: tuple[Column, ...], row: Row) -> str:
     cells = []
     index = 0
+    standing = row.state is EntryState.STANDING
     for cell in row.cells:
-        align = _ALIGN_CLASSES[columns[index].align] if index < len(columns) else ""
-        cells.append(_td(cell, align, row.state))
+        align = columns[index].align if index < len(columns) else Align.START
+        struck = cell.strike and not standing
+        cells.append(f"<td{_td_attributes(cell.span, align, cell.emphasis, struck)}>")
+        cells.append(inline(cell.text))
+        cells.append("</td>")
         index += cell.span
     return "<tr>" + "".join(cells) + "</tr>"
 
 
-def _td(cell: Cell, align: str, state: EntryState) -> str:
-    struck = "struck" if cell.strike and state is not EntryState.STANDING else ""
-    css = _class(align, *(_CLASSES[e] for e in cell.emphasis), struck)
-    span = f' colspan="{cell.span}"' if cell.span > 1 else ""
-    return f"<td{span}{css}>{inline(cell.text)}</td>"
+@functools.cache
+def _td_attributes(span: int, align: Align, emphasis: tuple[Emphasis, ...], struck: bool) -> str:
+    classes = [_ALIGN_CLASSES[align], *(_CLASSES[e] for e in emphasis), "struck" if struck else ""]
+    colspan = f' colspan="{span}"' if span > 1 else ""
+    return colspan + _class(*classes)
 
 
 def _fields(fields: Fields) -> str:

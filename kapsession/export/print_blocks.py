@@ -75,6 +75,7 @@ _SCALE_LEGENDS = {
     "nausea": "Nausea 0–10",
     "suds": "SUDS 0–10 (distress)",
 }
+_SMALL = (Emphasis.SMALL,)
 _TICK = "✓"
 _CROSS = span(Emphasis.ALERT, "✗")
 
@@ -85,17 +86,17 @@ def muted(text: str) -> Paragraph:
 
 
 def cell(text: Text | str, *emphasis: Emphasis, strike: bool = True) -> Cell:
-    return Cell((text,) if isinstance(text, str) else text, emphasis, strike=strike)
+    return Cell((text,) if isinstance(text, str) else text, emphasis, 1, strike)
 
 
 def note_cell(text: Text) -> Cell:
     """What the record says about the row: small, and never struck through."""
-    return Cell(text, (Emphasis.SMALL,), strike=False)
+    return Cell(text, _SMALL, 1, False)
 
 
 def texts(*parts: Inline) -> Text:
     """The parts that are not empty."""
-    return tuple(p for p in parts if p != "")
+    return tuple([p for p in parts if p != ""])
 
 
 def number(value: float | None) -> str:

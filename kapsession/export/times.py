@@ -16,7 +16,10 @@ def local(when: datetime, tz: tzinfo | None = None) -> datetime:
 
 def clock_time(when: datetime | None, tz: tzinfo | None = None) -> str:
     """14:05 in local time; an empty cell without a time."""
-    return "" if when is None else local(when, tz).strftime("%H:%M")
+    if when is None:
+        return ""
+    moment = local(when, tz)
+    return f"{moment.hour:02d}:{moment.minute:02d}"  # strftime imports `time` on every call
 
 
 def day_text(when: datetime | None, tz: tzinfo | None = None) -> str:
@@ -73,11 +76,13 @@ class SessionTimes:
 
     def hm(self, at: datetime) -> str:
         here = self.local(at)
-        return f"{here:%H:%M}" if here.date() == self.day else f"{here:%Y-%m-%d %H:%M}"
+        clock = f"{here.hour:02d}:{here.minute:02d}"
+        return clock if here.date() == self.day else f"{here:%Y-%m-%d} {clock}"
 
     def when(self, at: datetime) -> str:
         here = self.local(at)
-        return f"{here:%H:%M}" if here.date() == self.day else f"{here.day} {here:%b %H:%M}"
+        clock = f"{here.hour:02d}:{here.minute:02d}"
+        return clock if here.date() == self.day else f"{here.day} {here:%b} {clock}"
 
     def clock(self, at: datetime | None) -> str:
         return clock_time(at, self.tz)
