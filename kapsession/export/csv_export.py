@@ -25,7 +25,7 @@ from typing import Any
 from kapsession.domain.corrections import entry_states
 from kapsession.domain.vitals import READING_FIELDS
 from kapsession.export.content import ExportContent
-from kapsession.export.text import checkin_label, number_text, others_scrubber
+from kapsession.export.record_rows import checkin_label, number_text, others_scrubber
 from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,

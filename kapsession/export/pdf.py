@@ -14,18 +14,19 @@ from PySide6.QtCore import QRectF, QSizeF, QUrl
 from PySide6.QtGui import QImage, QPainter, QTextCursor, QTextDocument
 
 from kapsession.export.content import ExportContent
+from kapsession.export.document_html import STYLESHEET, html
+from kapsession.export.print_record import CHART_URL, print_document
 from kapsession.export.print_style import (
     BODY_PT,
     PX_PER_INCH,
     WRITER_DPI,
     Decoration,
-    day_text,
     font,
     geometry,
     pdf_bytes,
     require_gui_application,
 )
-from kapsession.export.record_html import CHART_URL, STYLESHEET, RecordHtml
+from kapsession.export.times import day_text
 
 ChartCallback = Callable[[int, int], QImage]
 CHART_ASPECT = 0.36  # height / width of the chart on the page
@@ -107,7 +108,7 @@ def record_document(
         width = page_size.width()
         chart_size = (width, width * chart.height() / max(chart.width(), 1))
         document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(CHART_URL), chart)
-    _lay_out_once(document, RecordHtml(content, clinic).html(chart_size))
+    _lay_out_once(document, html(print_document(content, clinic, chart_size)))
     return document
 
 

@@ -1,5 +1,6 @@
-"""The printed look shared by the PDF record and the REMS form: palette, page geometry, times,
-and the painter that puts a running header, footer and DRAFT mark on every page.
+"""The printed look shared by the PDF record and the REMS form: palette, page geometry, fonts
+and the painter that puts a running header, footer and DRAFT mark on every page (how times
+are written is `times.py`'s, for every format).
 
 Pages are painted at the writer's resolution with the painter scaled to 96 units per inch,
 the unit QTextDocument lays out in, so layout and drawing share one coordinate system.
@@ -7,10 +8,8 @@ the unit QTextDocument lays out in, so layout and drawing share one coordinate s
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -124,57 +123,6 @@ def paint_font(point_size: float, *, bold: bool = False) -> QFont:
     """A font for drawing on the PDF painter scaled to layout units: the writer resolves point
     sizes at its own resolution, so the size is given in layout units instead."""
     return font(point_size * PX_PER_INCH / WRITER_DPI, bold=bold)
-
-
-# --- times --------------------------------------------------------------------------------------
-
-
-def local(when: datetime) -> datetime:
-    return when.astimezone()
-
-
-def clock_time(when: datetime | None) -> str:
-    """14:05 in local time; an empty cell without a time."""
-    return "" if when is None else local(when).strftime("%H:%M")
-
-
-def day_text(when: datetime | None) -> str:
-    """Mon 21 Dec 2026"""
-    if when is None:
-        return ""
-    moment = local(when)
-    return f"{moment:%a} {moment.day} {moment:%b %Y}"
-
-
-def date_time_text(when: datetime | None) -> str:
-    """21 Dec 2026, 14:05"""
-    if when is None:
-        return ""
-    moment = local(when)
-    return f"{moment.day} {moment:%b %Y}, {moment:%H:%M}"
-
-
-def zone_text(when: datetime) -> str:
-    """The local zone the times are written in, e.g. "UTC+01:00 (CET)"."""
-    moment = local(when)
-    offset = moment.strftime("%z")
-    sign, hours, minutes = offset[:1] or "+", offset[1:3] or "00", offset[3:5] or "00"
-    name = moment.tzname() or ""
-    label = f"UTC{sign}{hours}:{minutes}"
-    return label if not name or name.startswith(("UTC", "+", "-")) else f"{label} ({name})"
-
-
-def since_dose(when: datetime, first_dose_at: datetime | None) -> str:
-    """T+40 or T−12: whole minutes from the first dose, as the session clock counts them."""
-    if first_dose_at is None:
-        return ""
-    seconds = (when - first_dose_at).total_seconds()
-    minutes = int(seconds // 60) if seconds >= 0 else -int(-seconds // 60)
-    return f"T+{minutes}" if seconds >= 0 else f"T−{-minutes}"
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 # --- painting pages -----------------------------------------------------------------------------

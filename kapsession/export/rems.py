@@ -45,13 +45,11 @@ from kapsession.export.print_style import (
     INK,
     LIGHT_GREY,
     Decoration,
-    clock_time,
-    day_text,
     geometry,
     paint_font,
     pdf_bytes,
-    since_dose,
 )
+from kapsession.export.times import clock_time, day_text, since_dose
 from kapsession.records.entries import DoseRecord, ObservationRecord
 
 FORTY_MINUTES = 40

@@ -1,0 +1,309 @@
+"""The session record as printed (the PDF), in filing order: the monitoring part
+(`print_blocks.py`), then the session note, the notes, the timeline, the music, the
+signatures and addenda, and the private notes on a page of their own when included."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from kapsession.domain.corrections import EntryState
+from kapsession.export.content import ExportContent
+from kapsession.export.document import (
+    BREAK,
+    Align,
+    Block,
+    Column,
+    Document,
+    Emphasis,
+    Heading,
+    Inline,
+    Notice,
+    PageBreak,
+    Paragraph,
+    Row,
+    Section,
+    Table,
+    Text,
+    joined,
+    lines,
+    span,
+)
+from kapsession.export.print_blocks import (
+    CHART_URL,
+    PrintRows,
+    alerts,
+    cell,
+    discharge,
+    doses,
+    header,
+    muted,
+    note_cell,
+    scales,
+    texts,
+    vitals,
+)
+from kapsession.export.record_rows import RecordRows, music_played, phase_name
+from kapsession.records.entries import LATE_ENTRY_AFTER
+from kapsession.records.notes import SignedPart
+from kapsession.records.session_log import LogItem, LogKind
+
+__all__ = ["CHART_URL", "print_document"]
+
+TIMELINE_NOTE_CHARS = 140  # a note in the timeline is cut here; the notes section has it whole
+_PART_NAMES: dict[str, str] = {
+    SignedPart.MONITORING: "Monitoring",
+    SignedPart.THERAPY: "Therapy",
+    "addendum": "Addendum",
+}
+_KIND_NAMES = {LogKind.CHECKIN: "Check-in", LogKind.PHASE: "Phase", LogKind.DOSE: "Dose"}
+
+
+def print_document(
+    content: ExportContent,
+    clinic: str = "",
+    chart_size: tuple[float, float] | None = None,
+    *,
+    tz: tzinfo | None = None,
+) -> Document:
+    """The record of one participant's session as printed; `chart_size`: the vitals chart's
+    size in layout units (`CHART_URL`), None without a chart; times in `tz`, the computer's
+    zone by default."""
+    pr = PrintRows(RecordRows(content, tz))
+    blocks: list[Block] = [
+        *header(pr, clinic),
+        doses(pr),
+        vitals(pr, chart_size),
+        scales(pr),
+        alerts(pr),
+        discharge(pr),
+        session_note(pr),
+        note_entries(pr),
+        timeline(pr),
+        music(pr),
+        signatures(pr),
+    ]
+    if content.private_notes is not None:
+        blocks += private_notes(pr)
+    return Document(tuple(blocks))
+
+
+# --- the therapy part ---------------------------------------------------------------------------
+def session_note(pr: PrintRows) -> Section:
+    note = pr.c.session_note
+    if note is None:
+        return Section("Session note", (muted("The session note has not been written yet."),))
+    meta = " · ".join(
+        p
+        for p in (
+            f"Template: {note.template_key.upper()}" if note.template_key else "",
+            f"written by {pr.who(note.author_id)}" if note.author_id else "",
+            pr.times.date_time(note.recorded_at),
+        )
+        if p
+    )
+    blocks: list[Block] = [Paragraph(texts(meta), Emphasis.SMALL)]
+    if note.sections:
+        for _key, title, body in note.sections:
+            text = lines(body.strip()) if body.strip() else (span(Emphasis.MUTED, "—"),)
+            blocks += [Heading(3, title), Paragraph(text)]
+    else:
+        blocks.append(Paragraph(lines(note.text.strip())))
+    return Section("Session note", tuple(blocks))
+
+
+def note_entries(pr: PrintRows) -> Section:
+    title = "Notes during the session"
+    items = pr.rows.note_entries
+    if not items:
+        return Section(title, (muted("No notes were written."),))
+    rows = []
+    for item in items:
+        n = item.row
+        late = (
+            f"late entry, written {pr.times.clock(n.recorded_at)}"
+            if n.recorded_at - n.occurred_at > LATE_ENTRY_AFTER and not item.corrects
+            else ""
+        )
+        by = joined([texts(pr.who(n.author_id)), texts(late), pr.history(item)])
+        cells = (
+            cell(pr.when(n.occurred_at)),
+            cell(pr.t(n.occurred_at)),
+            cell(phase_name(pr.c, n.phase_key), Emphasis.SMALL),
+            cell(lines(n.text.strip())),
+            note_cell(by),
+        )
+        rows.append(Row(cells, item.state))
+    columns = (
+        Column("Time", 7),
+        Column("T+", 7),
+        Column("Phase", 13),
+        Column("Note", 48),
+        Column("By"),
+    )
+    return Section(title, (Table(columns, tuple(rows)),), table_head=True)
+
+
+def timeline(pr: PrintRows) -> Section:
+    # Notes are in full under "Notes during the session" and track ends are the lengths
+    # under "Music played": listing them here again would double the document.
+    ends = {m.id for m in pr.c.music if m.kind == "track_end"}
+    entries = {n.id for n in pr.c.notes if n.kind == "entry"}
+    items = [
+        i
+        for i in pr.c.timeline
+        if not (i.kind is LogKind.MUSIC and i.entry_id in ends)
+        and not (i.kind is LogKind.NOTE and i.entry_id in entries)
+    ]
+    if not items:
+        return Section("Event timeline", (muted("Nothing was recorded."),))
+    columns = (Column("Time", 7), Column("T+", 7), Column("Kind", 10), Column("Entry"))
+    table = Table(columns, tuple(_timeline_row(pr, i) for i in items))
+    intro = (
+        "Everything recorded, in time order, music included. The notes are under "
+        "Notes during the session and how long each track played under Music played. "
+        "Amended and withdrawn entries stay, with the reason."
+    )
+    return Section("Event timeline", (table,), intro=(intro,), table_head=True)
+
+
+def _timeline_row(pr: PrintRows, item: LogItem) -> Row:
+    detail = item.detail
+    if item.kind is LogKind.NOTE and len(detail) > TIMELINE_NOTE_CHARS:
+        detail = detail[: TIMELINE_NOTE_CHARS - 1].rstrip() + "…"
+    text: Text = (item.title,)
+    if detail:
+        text += (" ", span(Emphasis.MUTED, f"— {detail}"))
+    if item.state is not EntryState.STANDING:
+        label = "Amended" if item.state is EntryState.AMENDED else "Withdrawn"
+        text = (
+            span(Emphasis.STRUCK, *text),
+            BREAK,
+            span(Emphasis.ALERT, f"{label}:"),
+            f" {item.reason or ''}",
+        )
+    if item.late:
+        text += (" ", span(Emphasis.SMALL, f"(written {pr.times.clock(item.recorded_at)})"))
+    faint = (Emphasis.FAINT,) if item.kind is LogKind.MUSIC else ()
+    kind = (Emphasis.SMALL, Emphasis.ALERT) if item.kind is LogKind.ALERT else (Emphasis.SMALL,)
+    cells = (
+        cell(pr.when(item.at), *faint),
+        cell(pr.t(item.at), *faint),
+        cell(_KIND_NAMES.get(item.kind, item.kind.label), *kind),
+        cell(text, *faint),
+    )
+    return Row(cells)
+
+
+def music(pr: PrintRows) -> Section:
+    played = music_played(pr.c.music)
+    if not played:
+        return Section("Music played", (muted("No music was played."),))
+    rows = []
+    for track in played:
+        how = "skipped" if track.skipped else "stopped" if track.stopped else ""
+        minutes, seconds = divmod(round(track.played_s), 60)
+        cells = (
+            cell(pr.when(track.started_at)),
+            cell(pr.t(track.started_at)),
+            cell(phase_name(pr.c, track.phase_key), Emphasis.SMALL),
+            cell(track.title),
+            cell(track.playlist, Emphasis.SMALL),
+            cell(f"{minutes}:{seconds:02d}"),
+            cell(how, Emphasis.SMALL),
+        )
+        rows.append(Row(cells))
+    columns = (
+        Column("Started", 7),
+        Column("T+", 7),
+        Column("Phase", 15),
+        Column("Track", 36),
+        Column("Playlist", 17),
+        Column("Played", 8, Align.END),
+        Column(""),
+    )
+    return Section("Music played", (Table(columns, tuple(rows)),), table_head=True)
+
+
+def signatures(pr: PrintRows) -> Section:
+    c = pr.c
+    rows = []
+    for s in pr.rows.signatures:
+        verified = c.signatures_verified.get(s.part)
+        check: Inline
+        if verified is None:
+            check = span(Emphasis.MUTED, "—")
+        elif verified:
+            check = "✓ record unchanged since signing"
+        else:
+            check = span(Emphasis.ALERT, "✗ the record changed after signing")
+        cells = (
+            cell((span(Emphasis.STRONG, _PART_NAMES.get(s.part, s.part)),)),
+            cell((s.signer_name, BREAK, span(Emphasis.SMALL, s.signer_role))),
+            cell(pr.times.date_time(s.signed_at)),
+            cell(s.meaning, Emphasis.SMALL),
+            cell((check,), Emphasis.SMALL),
+        )
+        rows.append(Row(cells))
+    blocks: list[Block] = []
+    signed = {s.part for s in c.signatures}
+    missing = [p for p in SignedPart if p not in signed]
+    if missing:
+        names = " and ".join(_PART_NAMES[p].lower() for p in missing)
+        plural = "s" if len(missing) > 1 else ""
+        blocks.append(
+            Notice(
+                f"Not signed: the {names} part{plural}. This document is a draft, not the "
+                "final record."
+            )
+        )
+    if rows:
+        columns = (
+            Column("Part", 12),
+            Column("Signed by", 21),
+            Column("Signed at", 17),
+            Column("Meaning", 30),
+            Column("Verified"),
+        )
+        blocks.append(Table(columns, tuple(rows)))
+    for addendum in sorted(c.addenda, key=lambda n: n.recorded_at):
+        signature = next((s for s in c.signatures if s.note_id == addendum.id), None)
+        by: Text
+        if signature is not None:
+            by = (f"Signed by {signature.signer_name}, {pr.times.date_time(signature.signed_at)}",)
+        else:
+            by = (
+                f"Written by {pr.who(addendum.author_id)}, "
+                f"{pr.times.date_time(addendum.recorded_at)}; ",
+                span(Emphasis.ALERT, "not signed"),
+            )
+        blocks += [
+            Heading(3, f"Addendum, {pr.times.date_time(addendum.recorded_at)}"),
+            Paragraph(lines(addendum.text.strip())),
+            Paragraph(by, Emphasis.SMALL),
+        ]
+    return Section("Signatures and addenda", tuple(blocks))
+
+
+def private_notes(pr: PrintRows) -> list[Block]:
+    notes = pr.rows.private_notes or []
+    intro = (
+        "Psychotherapy notes are kept apart from the session record (HIPAA 45 CFR "
+        "§164.501). They are in this document only because the person who exported it "
+        "chose to include them.",
+    )
+    title = "Psychotherapy notes (private)"
+    if not notes:
+        return [PageBreak(), Section(title, (muted("There are none."),), intro=intro)]
+    rows = []
+    for item in notes:
+        n = item.row
+        cells = (
+            cell(pr.when(n.occurred_at)),
+            cell(pr.t(n.occurred_at)),
+            cell(lines(n.text.strip())),
+            note_cell(joined([texts(pr.who(n.author_id)), pr.history(item)])),
+        )
+        rows.append(Row(cells, item.state))
+    columns = (Column("Time", 7), Column("T+", 7), Column("Note", 64), Column("By"))
+    table = Table(columns, tuple(rows))
+    return [PageBreak(), Section(title, (table,), intro=intro, table_head=True)]
