@@ -3,6 +3,7 @@ the audit trail, as plain, immutable records."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,12 +21,35 @@ def is_late(occurred_at: datetime, recorded_at: datetime) -> bool:
     return recorded_at - occurred_at > LATE_ENTRY_AFTER
 
 
+class EventKind(enum.StrEnum):
+    """What a session event records (`session_event.kind`)."""
+
+    SESSION_START = "session_start"
+    PHASE_CHANGE = "phase_change"
+    MARKER = "marker"
+    CHECKIN = "checkin"
+    ALERT = "alert"
+    SESSION_END = "session_end"
+    HOLD_DOSE_CAUTION = "hold_dose_caution"  # the baseline BP was above the caution limit
+    HOLD_DOSE_OVERRIDE = "hold_dose_override"  # dosed despite a block (or no baseline)
+    DEVICE_GIVEN = "device_given"  # intranasal: a device after the first of a dose
+    DOSE_PLAN = "dose_plan"  # staggered dosing: the planned dose time of each participant
+    DISCHARGE = "discharge"  # the participant left; the assessment is in discharge_assessment
+
+
+class DoseKind(enum.StrEnum):
+    """A dose is the first of the session (T0) or a booster (`dose.kind`)."""
+
+    INITIAL = "initial"
+    BOOSTER = "booster"
+
+
 @dataclass(frozen=True)
 class EventRecord:
     id: uuid.UUID
     session_id: uuid.UUID
     participant_id: uuid.UUID | None
-    kind: str
+    kind: EventKind
     label: str
     occurred_at: datetime
     recorded_at: datetime
@@ -41,7 +65,7 @@ class DoseRecord:
     id: uuid.UUID
     session_id: uuid.UUID
     participant_id: uuid.UUID
-    kind: str
+    kind: DoseKind
     occurred_at: datetime
     recorded_at: datetime
     medication: str | None

@@ -14,6 +14,14 @@ Sections = Sequence[tuple[str, str, str]]  # (key, title, text)
 Section = tuple[str, str, str]  # one of them
 
 
+class NoteKind(enum.StrEnum):
+    """A note of the record (`note.kind`)."""
+
+    ENTRY = "entry"  # typed during the session, on its clock
+    SESSION_NOTE = "session_note"  # the structured note written at the end
+    ADDENDUM = "addendum"  # added after signing
+
+
 @dataclass(frozen=True)
 class NoteRecord:
     """A note of the record: an in-session entry, the session note, or an addendum."""
@@ -21,7 +29,7 @@ class NoteRecord:
     id: uuid.UUID
     session_id: uuid.UUID
     participant_id: uuid.UUID | None
-    kind: str  # entry | session_note | addendum
+    kind: NoteKind
     text: str
     occurred_at: datetime
     recorded_at: datetime

@@ -16,7 +16,7 @@ from sqlalchemy import Row, Select, Table, select
 from sqlalchemy.engine import Connection
 
 from kapsession.domain.corrections import effective
-from kapsession.records.entries import DoseRecord, EventRecord
+from kapsession.records.entries import DoseKind, DoseRecord, EventKind, EventRecord
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
@@ -30,20 +30,8 @@ if TYPE_CHECKING:
 else:
     from kapsession.storage.lazy import models
 
-EVENT_KINDS = (
-    "session_start",
-    "phase_change",
-    "marker",
-    "checkin",
-    "alert",
-    "session_end",
-    "hold_dose_caution",  # the baseline BP was above the caution limit; the dose went ahead
-    "hold_dose_override",  # dosed despite a block (or no baseline), with the reason
-    "device_given",  # intranasal: a device after the first of a dose
-    "dose_plan",  # staggered dosing: the planned dose time of each participant
-    "discharge",  # the participant left; the assessment is in discharge_assessment
-)
-DOSE_KINDS = ("initial", "booster")
+EVENT_KINDS = tuple(EventKind)
+DOSE_KINDS = tuple(DoseKind)
 
 
 @dataclass(frozen=True)
@@ -70,7 +58,7 @@ def event_record(row: models.SessionEvent | Row[Any]) -> EventRecord:
         id=row.id,
         session_id=row.session_id,
         participant_id=row.participant_id,
-        kind=row.kind,
+        kind=EventKind(row.kind),
         label=row.label,
         occurred_at=row.occurred_at,
         recorded_at=row.recorded_at,
@@ -87,7 +75,7 @@ def dose_record(row: models.Dose | Row[Any]) -> DoseRecord:
         id=row.id,
         session_id=row.session_id,
         participant_id=row.participant_id,
-        kind=row.kind,
+        kind=DoseKind(row.kind),
         occurred_at=row.occurred_at,
         recorded_at=row.recorded_at,
         medication=row.medication,
@@ -126,7 +114,7 @@ def add_event_row(
         id=uuid.uuid4(),
         session_id=session_id,
         participant_id=participant_id,
-        kind=event.kind,
+        kind=EventKind(event.kind),
         label=event.label,
         occurred_at=occurred_at,
         recorded_at=recorded_at,
@@ -139,7 +127,7 @@ def add_event_row(
         "id": record.id,
         "session_id": session_id,
         "participant_id": participant_id,
-        "kind": record.kind,
+        "kind": record.kind.value,
         "label": record.label,
         "detail": record.detail,
         "occurred_at": occurred_at,

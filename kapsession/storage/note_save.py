@@ -19,7 +19,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from kapsession.records.notes import NoteRecord, Pad, PrivateNoteRecord
+from kapsession.records.notes import NoteKind, NoteRecord, Pad, PrivateNoteRecord
 from kapsession.storage.driver import (
     DRIVER_VALUES,
     DriverConnection,
@@ -129,7 +129,7 @@ def new_note(
             id=note_id,
             session_id=session_id,
             participant_id=place.participant_id,
-            kind="entry",
+            kind=NoteKind.ENTRY,
             text=text,
             occurred_at=occurred_at,
             recorded_at=recorded_at,

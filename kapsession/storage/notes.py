@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 
 from kapsession.records.errors import NotFound, StorageError
-from kapsession.records.notes import DraftRecord, NoteRecord, Pad, PrivateNoteRecord, Sections
+from kapsession.records.notes import (
+    DraftRecord,
+    NoteKind,
+    NoteRecord,
+    Pad,
+    PrivateNoteRecord,
+    Sections,
+)
 from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
 from kapsession.storage.note_save import NotePlace, insert_note, new_note, note_sql
@@ -44,7 +51,7 @@ def note_record(row: models.Note) -> NoteRecord:
         id=row.id,
         session_id=row.session_id,
         participant_id=row.participant_id,
-        kind=row.kind,
+        kind=NoteKind(row.kind),
         text=row.text,
         occurred_at=row.occurred_at,
         recorded_at=row.recorded_at,
