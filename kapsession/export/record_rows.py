@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Protocol, TypeVar
 
-from kapsession.domain.corrections import Version, versions
+from kapsession.domain.corrections import Correctable, Version, versions
 from kapsession.export.content import REDACTED, ExportContent
 from kapsession.export.times import SessionTimes
 from kapsession.records.entries import (
@@ -129,19 +129,11 @@ def music_played(events: Sequence[Any]) -> list[PlayedTrack]:
     return tracks
 
 
-class _Entry(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def corrects_id(self) -> uuid.UUID | None: ...
-    @property
-    def correction_reason(self) -> str | None: ...
-    @property
-    def voids(self) -> bool: ...
+class _Entry(Correctable, Protocol):
+    """An entry a document lists: correctable, and placed on the session clock."""
+
     @property
     def occurred_at(self) -> datetime: ...
-    @property
-    def recorded_at(self) -> datetime: ...
 
 
 _E = TypeVar("_E", bound=_Entry)

@@ -216,14 +216,8 @@ class Database:
         """One transaction, committed (durably) when the block ends, or nothing at all. What is
         sent at the driver's level on its connection (a correction) fails with the driver's
         own errors, translated as well."""
-        try:
-            with self._session_makers()[1]() as session, session.begin():
-                yield session
-        except StorageError:
-            raise
-        except self._driver_errors as exc:
-            log.exception("write failed: %s", action)
-            raise translate_error(exc, action) from exc
+        with self._translated(action), self._session_makers()[1]() as session, session.begin():
+            yield session
 
     @contextmanager
     def write_driver(self, action: str = "save") -> Iterator[DriverConnection]:
@@ -231,7 +225,7 @@ class Database:
         SQLAlchemy's cost per statement would outweigh the statements (the check-in save): the
         same transaction (BEGIN IMMEDIATE on SQLite), durability and error messages. The caller
         sends SQL in the driver's paramstyle with values converted as the column types would."""
-        try:
+        with self._translated(action):
             pooled, pools = self._take_writer()
             committed = False
             try:
@@ -248,11 +242,6 @@ class Database:
                 committed = True
             finally:
                 self._release_writer(pooled, pools, committed)
-        except StorageError:
-            raise
-        except self._driver_errors as exc:
-            log.exception("write failed: %s", action)
-            raise translate_error(exc, action) from exc
 
     def _take_writer(self) -> tuple[PoolProxiedConnection, int]:
         """The connection kept from the last driver-level save, else one from the pool; and
@@ -293,40 +282,35 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[OrmSession]:
         """An ORM session over one read transaction."""
-        try:
-            with self._session_makers()[0]() as session, session.begin():
-                yield session
-        except StorageError:
-            raise
-        except (DBAPIError, sqlite3.Error) as exc:
-            log.exception("read failed")
-            raise translate_error(exc, "read") from exc
+        with self._translated("read"), self._session_makers()[0]() as session, session.begin():
+            yield session
 
     @contextmanager
     def write_rows(self, action: str = "save") -> Iterator[Connection]:
         """`write` on a Core connection: for the writers that need no ORM (a live session's
         events, sent at the driver's level on it); the driver's own errors are translated."""
-        try:
-            with self._write_engine.begin() as connection:
-                yield connection
-        except StorageError:
-            raise
-        except self._driver_errors as exc:
-            log.exception("write failed: %s", action)
-            raise translate_error(exc, action) from exc
+        with self._translated(action), self._write_engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def rows(self) -> Iterator[Connection]:
         """A Core connection over one read transaction: for the reads a live session's window
         makes, which need neither the ORM nor its mapped classes (`schema.py`'s tables)."""
+        with self._translated("read"), self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def _translated(self, action: str) -> Iterator[None]:
+        """A database error inside the block (SQLAlchemy's, or the driver's own from SQL sent
+        at its level) as the StorageError a nurse reads; `action`: what failed ("save the
+        dose", "read"), logged with its traceback."""
         try:
-            with self.engine.connect() as connection, connection.begin():
-                yield connection
+            yield
         except StorageError:
             raise
-        except (DBAPIError, sqlite3.Error) as exc:
-            log.exception("read failed")
-            raise translate_error(exc, "read") from exc
+        except self._driver_errors as exc:
+            log.exception("%s failed", action)
+            raise translate_error(exc, action) from exc
 
     def schema_status(self) -> SchemaStatus:
         with self.engine.connect() as connection:
