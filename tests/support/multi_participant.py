@@ -154,6 +154,11 @@ class ParticipantData:
     def alert_reading(self) -> ReadingValues:
         return next(r for r in self.readings if r.alert)
 
+    @property
+    def alert_message(self) -> str:
+        """Their alert as the app words it (the start of it: "Systolic BP 184 mmHg")."""
+        return f"Systolic BP {self.alert_reading.systolic} mmHg"
+
 
 @dataclass(frozen=True)
 class SessionData:
