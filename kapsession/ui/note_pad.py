@@ -454,6 +454,10 @@ class NotePadWidget(QWidget):
         if original is None:
             return
         dialog = AmendDialog(original.text, self)
+        pid = original.participant_id
+        whose = None if pid is None else self._participants.get(pid)
+        if whose:
+            dialog.setWindowTitle(f"Amend note — {whose}")
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.amend_requested.emit(
                 entry_id,

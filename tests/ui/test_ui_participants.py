@@ -23,6 +23,7 @@ from kapsession.domain.clock import FakeClock
 from kapsession.storage.notes import NoteRepository
 from kapsession.ui.discharge_dialog import DischargeDialog
 from kapsession.ui.dose_dialog import DoseDialog
+from kapsession.ui.note_pad import AmendDialog
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -198,6 +199,16 @@ def test_a_draft_is_shown_and_saved_for_the_participant_it_was_typed_for(
     assert {r.participant_id for r in rows if r.text == text} == {second.participant_id}
     # And the empty box is the selected participant's again
     assert view.note_pad.whose.text() == f"{whose} for {first.full_name}"
+    # And amending the saved note names whose note it is
+    (saved,) = [r for r in rows if r.text == text]
+    titles: list[str] = []
+    entries = view.note_pad.entries
+    app.tab_to(entries)
+    app.key(Qt.Key.Key_End)  # the newest entry
+    assert entries.currentItem().data(Qt.ItemDataRole.UserRole) == saved.id
+    with app.answering(_cancel_naming(titles, AmendDialog)):
+        app.key(Qt.Key.Key_Return)
+    assert titles == [f"Amend note — {second.given_name}"]
     app.leave_session()
 
 
