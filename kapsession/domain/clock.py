@@ -90,3 +90,11 @@ class ScaledClock:
 
     def monotonic(self) -> float:
         return self._mono0 + (self._base.monotonic() - self._mono0) * self.speed
+
+    def resume_from(self, wall: datetime) -> None:
+        """Training resumed: the wall time goes on from `wall` when that is later than the
+        clock's own (fast time the training record already reached), never back; the
+        monotonic reading is untouched."""
+        ahead = wall - self.now()
+        if ahead > timedelta(0):
+            self._wall0 += ahead

@@ -74,6 +74,7 @@ class DraftRecord:
     author_id: uuid.UUID | None = None
     template_key: str | None = None
     sections: tuple[tuple[str, str, str], ...] = ()
+    participant_id: uuid.UUID | None = None  # whose note it is (None: the room, or not known)
 
 
 # The parts of a session's record that are signed, and what each signature attests.

@@ -23,6 +23,11 @@ class ClientHistoryService:
         """The client and all their sessions (every course), oldest first."""
         return self._history.history(client_id)
 
+    def last_protocol_key(self, client_id: uuid.UUID) -> str | None:
+        """The protocol of the client's most recently started session: what a new session of
+        theirs starts with unless changed (None: they have had none)."""
+        return self._history.last_protocol_key(client_id)
+
     def find_client(self, text: str) -> ClientRecord:
         """A client by record number, name or the first characters of their id (NotFound
         says what matched, or that nothing did)."""

@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from kapsession.audio.playlist import PlaylistEntry, PlaylistError, read_playlist
 from kapsession.audio.probe import probe_track_headers
+from kapsession.domain.clock import Clock, ScaledClock
 from kapsession.domain.discharge import AldreteObservation
 from kapsession.domain.protocol import Anchor, CheckinSpec, Protocol
 from kapsession.domain.timeline import compute_timeline, phase_changes_between
@@ -34,7 +37,9 @@ from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.pins import PinService
 from kapsession.services.session_note import SessionNoteService, prefilled_sections
 from kapsession.services.session_service import SessionService, session_protocol
+from kapsession.storage import schema
 from kapsession.storage.audit import AuditRepository
+from kapsession.storage.database import Database
 from kapsession.storage.music_log import MusicLogRepository
 from kapsession.storage.notes import NoteRepository
 from kapsession.storage.signatures import SignatureRepository
@@ -91,6 +96,29 @@ class DemoSession:
             "route": self.route,
             "modality": self.modality,
         }
+
+
+def resume_training_clock(database: Database, clock: Clock) -> datetime | None:
+    """`kapsession demo --speed N` started again: its clock goes on from the latest time the
+    training record holds (an entry, an event, the music, a draft), not from the real time, so a
+    session resumed keeps the time it had reached (at 60x an hour of training passes in a real
+    minute; started again from the real time, the clock would run back to before its entries).
+    The latest time, or None when the clock runs at real speed or the record is empty."""
+    if not isinstance(clock, ScaledClock):
+        return None
+    latest = [
+        func.max(schema.audit_entry.c.occurred_at),
+        func.max(schema.session_event.c.recorded_at),
+        func.max(schema.music_event.c.recorded_at),
+        func.max(schema.note_draft.c.updated_at),
+    ]
+    with database.rows() as rows:
+        times = [rows.execute(select(column)).scalar() for column in latest]
+    found: list[datetime] = [t for t in times if t is not None]
+    if not found:
+        return None
+    clock.resume_from(max(found))
+    return max(found)
 
 
 def ensure_demo_people(

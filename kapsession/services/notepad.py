@@ -3,6 +3,9 @@
 An entry is committed the moment Enter is pressed, with where it sits on the session clock.
 What is being typed is saved as a draft at most `DRAFT_SAVE_MS` after it changes, so a crash
 loses less than a second of typing; the draft comes back when the session is opened again.
+The text on a pad is one participant's note: the one selected when its first character was
+typed. It stays theirs, in its draft too, until it is committed for them or the box is emptied,
+whoever is selected meanwhile or when a draft comes back after a crash (`owner`).
 The last entry can be taken back for `UNDO_WINDOW_S`: the record then shows it as withdrawn
 (a voiding correction), never as if it had not been written.
 """
@@ -31,6 +34,14 @@ log = logging.getLogger(__name__)
 UNDO_WINDOW_S = 10.0
 DRAFT_SAVE_MS = 400
 PADS = ENTRY_PADS
+
+
+@dataclass(frozen=True)
+class PadText:
+    """What is on a pad: the text and whose note it is (None: not bound to anyone yet)."""
+
+    text: str
+    participant_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,7 @@ class NotePad(QObject):
         self._undo_window_s = undo_window_s
         self._last: LastEntry | None = None
         self._pending: dict[str, str] = {}  # pad -> text not yet saved as its draft
+        self._owners: dict[str, uuid.UUID | None] = {}  # pad -> whose its text is, while it has one
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(draft_save_ms)
@@ -104,21 +116,39 @@ class NotePad(QObject):
             self._log.items(self._live.record, staff_names), self._live.all_alerts, staff_names
         )
 
-    def draft(self, pad: str) -> str:
-        """The text last typed on `pad` and not committed (what to put back on screen)."""
+    def draft(self, pad: str) -> PadText:
+        """The text last typed on `pad` and not committed, and whose note it is (what to put
+        back on screen). A stored draft names its participant; one saved before drafts did
+        (migration 0009, several participants) is bound to whoever is selected when typing
+        goes on, as it was."""
         if pad in self._pending:
-            return self._pending[pad]
+            return PadText(self._pending[pad], self._owners.get(pad))
         try:
             saved = self._notes.draft(self.session_id, pad)
         except StorageError as exc:
             log.warning("draft of %s not read: %s", pad, exc)
-            return ""
-        return "" if saved is None else saved.text
+            return PadText("")
+        if saved is None or not saved.text:
+            return PadText("")
+        if saved.participant_id is not None:
+            self._owners[pad] = saved.participant_id
+        return PadText(saved.text, saved.participant_id)
+
+    def owner(self, pad: str, selected: uuid.UUID | None) -> uuid.UUID | None:
+        """Whose note the text on `pad` is: the participant it was started for, or, while the
+        pad is empty, the participant `selected` (whom the next text will be for)."""
+        return self._owners.get(pad, selected)
 
     # typing ---------------------------------------------------------------------------------
-    def text_changed(self, pad: str, text: str) -> None:
+    def text_changed(self, pad: str, text: str, selected: uuid.UUID | None = None) -> None:
         """The text on `pad` changed: it is saved as the draft within DRAFT_SAVE_MS. The timer
-        is not restarted by further typing, so steady typing is saved steadily too."""
+        is not restarted by further typing, so steady typing is saved steadily too. The first
+        text on an empty pad is the note of the participant `selected` now; emptied, the pad
+        belongs to nobody again."""
+        if not text:
+            self._owners.pop(pad, None)
+        elif pad not in self._owners:
+            self._owners[pad] = selected
         self._pending[pad] = text
         if not self._draft_timer.isActive():
             self._draft_timer.start()
@@ -130,7 +160,12 @@ class NotePad(QObject):
         for pad, text in list(self._pending.items()):
             try:
                 self._notes.save_draft(
-                    self.session_id, pad, text, at=self._live.now(), by=self._live.acting_staff_id
+                    self.session_id,
+                    pad,
+                    text,
+                    at=self._live.now(),
+                    by=self._live.acting_staff_id,
+                    participant_id=self._owners.get(pad) if text else None,
                 )
             except StorageError as exc:
                 ok = False
@@ -141,13 +176,15 @@ class NotePad(QObject):
         return ok
 
     # committing -----------------------------------------------------------------------------
-    def commit(self, pad: str, text: str, participant_id: uuid.UUID | None) -> bool:
-        """Commit `text` as an entry of `pad`; False (and the reason on the live session's
-        `entry_failed`) when it was not saved, so the text stays on screen."""
+    def commit(self, pad: str, text: str, selected: uuid.UUID | None) -> bool:
+        """Commit `text` as an entry of `pad`, for the participant whose note it is (`owner`:
+        the one it was started for, else `selected`); False (and the reason on the live
+        session's `entry_failed`) when it was not saved, so the text stays on screen."""
         if pad not in PADS:
             raise ValueError(f"unknown pad {pad!r}")
         if not text.strip():
             return False  # an empty entry is not an entry: nothing to say
+        participant_id = self.owner(pad, selected)
         phase_key, elapsed_s, since_dose_s = self._live.clock_position(participant_id)
         now = self._live.now()
         add = self._notes.add_entry if pad == Pad.RECORD else self._notes.add_private
@@ -167,6 +204,7 @@ class NotePad(QObject):
             self._live.entry_failed.emit(str(exc))
             return False
         self._pending.pop(pad, None)  # the draft was cleared with the commit
+        self._owners.pop(pad, None)
         kind = "note" if pad == Pad.RECORD else "private"
         self._offer_undo(LastEntry(kind, saved.id, _short(text), self._monotonic()))
         self._live.notes_added(_entry_kind(pad == Pad.RECORD), (saved,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -83,6 +83,24 @@ def board_rows(
         return (0, _URGENCY[checkin.status], checkin.due_at.timestamp(), row.participant.position)
 
     return sorted(rows, key=order)
+
+
+def checkin_target(rows: Sequence[BoardRow], selected: uuid.UUID | None) -> uuid.UUID | None:
+    """Whom a new check-in (C) is for: the participant the board lists first when their
+    check-in is due or overdue (the most urgent in the room, whoever is selected), unless the
+    selected participant's is just as urgent (as late, since the same time); else the
+    participant `selected` (an extra check-in of the one on screen), else the board's first."""
+    first = rows[0] if rows else None
+    if first is None:
+        return selected
+    pressing = (CheckinStatus.DUE, CheckinStatus.OVERDUE)
+    checkin = first.next_checkin  # (a discharged participant has none)
+    if checkin is not None and checkin.status in pressing:
+        mine = next((r for r in rows if r.participant.id == selected), None)
+        theirs = None if mine is None else mine.next_checkin
+        if theirs is None or (theirs.status, theirs.due_at) != (checkin.status, checkin.due_at):
+            return first.participant.id
+    return selected if selected is not None else first.participant.id
 
 
 def staggered_dose_times(

@@ -39,6 +39,7 @@ from kapsession.records.errors import NotFound
 from kapsession.records.history import ClientHistory, HistorySession
 from kapsession.records.people import ClientRecord
 from kapsession.records.sessions import SessionStatus
+from kapsession.storage import schema
 from kapsession.storage.database import Database
 from kapsession.storage.people import ClientRepository, client_record
 
@@ -237,6 +238,19 @@ class ClientHistoryRepository:
                 raise NotFound(f"No client with id {client_id}. {FIND_HINT}")
             sessions = _sessions(orm, client_id)
             return ClientHistory(client=client_record(client), sessions=sessions)
+
+    def last_protocol_key(self, client_id: uuid.UUID) -> str | None:
+        """The protocol of the client's most recently started session (None: none started).
+        Read through the tables: the new-session dialog asks it from the start screen."""
+        session, participant = schema.session, schema.participant
+        with self._db.rows() as rows:
+            return rows.execute(
+                select(session.c.protocol_key)
+                .join(participant, participant.c.session_id == session.c.id)
+                .where(participant.c.client_id == client_id, session.c.started_at.is_not(None))
+                .order_by(session.c.started_at.desc(), session.c.created_at.desc())
+                .limit(1)
+            ).scalar()
 
     def find_client(self, text: str) -> ClientRecord:
         """One client by exact record number, else by name words or the start of the id."""

@@ -318,6 +318,7 @@ class NoteDraft(Base):
     id: Mapped[uuid.UUID]
     session_id: Mapped[uuid.UUID]
     pad: Mapped[str]  # record | private | session_note | addendum
+    participant_id: Mapped[uuid.UUID | None]  # whose note (record and private pads)
     text: Mapped[str]
     sections: Mapped[list[dict[str, str]] | None]
     template_key: Mapped[str | None]

@@ -26,6 +26,7 @@ from kapsession.records.notes import (
 )
 from kapsession.storage.corrections import append_correction, correction_reason, standing_original
 from kapsession.storage.database import Database
+from kapsession.storage.entry_rules import check_participant
 from kapsession.storage.note_save import NotePlace, insert_note, new_note, note_sql
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ def _draft_record(row: models.NoteDraft) -> DraftRecord:
         author_id=row.author_id,
         template_key=row.template_key,
         sections=sections_tuple(row.sections),
+        participant_id=row.participant_id,
     )
 
 
@@ -310,10 +312,14 @@ class NoteRepository:
         by: uuid.UUID | None = None,
         sections: Sections | None = None,
         template_key: str | None = None,
+        participant_id: uuid.UUID | None = None,
     ) -> None:
-        """Keep what is being typed on `pad`; an empty pad has no draft."""
+        """Keep what is being typed on `pad`, with whose note it is (`participant_id`, a
+        participant of the session; None: the whole room); an empty pad has no draft."""
         _check_pad(pad)
         with self._db.write("save the draft") as orm:
+            if participant_id is not None:
+                check_participant(orm, session_id, participant_id)
             row = orm.scalar(
                 select(models.NoteDraft).where(
                     models.NoteDraft.session_id == session_id, models.NoteDraft.pad == pad
@@ -328,6 +334,7 @@ class NoteRepository:
                 "text": text,
                 "sections": None if sections is None else sections_json(sections),
                 "template_key": template_key,
+                "participant_id": participant_id,
                 "author_id": by,
                 "updated_at": at,
             }

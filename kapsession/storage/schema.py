@@ -330,12 +330,15 @@ private_note = Table(
 # Text being typed and not yet committed: saved every second so a crash loses at most that.
 # Not part of the record (working state, overwritten as the text changes); one row per session
 # and pad (record | private | session_note | addendum), cleared when the text is committed.
+# `participant_id`: whose note the text is (record and private pads; migration 0009), so a draft
+# restored after a crash is committed for them, whoever is selected then.
 note_draft = Table(
     "note_draft",
     metadata,
     Column("id", Uuid(), primary_key=True, default=new_id),
     Column("session_id", Uuid(), ForeignKey("session.id"), nullable=False),
     Column("pad", String(20), nullable=False),
+    Column("participant_id", Uuid(), ForeignKey("participant.id")),
     Column("text", Text(), default="", nullable=False),
     Column("sections", JSON()),
     Column("template_key", String(60)),

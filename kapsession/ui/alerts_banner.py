@@ -51,8 +51,11 @@ class AlertsBanner(QFrame):
         if more > 0:
             lines.append(f"… and {more} more")
         self.text.setText("ALERT — needs acknowledging<br>" + "<br>".join(lines))
+        whose = names.get(self._alerts[0].participant_id, "")  # the alert A acknowledges
         self.button.setText(
-            "Acknowledge  (A)" if len(self._alerts) == 1 else "Acknowledge oldest  (A)"
+            ("Acknowledge" if len(self._alerts) == 1 else "Acknowledge oldest")
+            + (f" — {whose}" if whose else "")
+            + "  (A)"
         )
         self.show()
 

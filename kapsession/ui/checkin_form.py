@@ -64,7 +64,7 @@ class CheckinForm(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
-        heading = QLabel("CHECK-IN")
+        self.heading = heading = QLabel("CHECK-IN")  # and whose: `set_participant`
         heading.setObjectName("heading")
         self.checkin = QComboBox()
         self.checkin.setAccessibleName("Which check-in")
@@ -126,6 +126,11 @@ class CheckinForm(QFrame):
             QWidget.setTabOrder(first, second)
 
     # filling ------------------------------------------------------------------------------
+    def set_participant(self, name: str) -> None:
+        """Name the participant the check-in is saved for."""
+        self.heading.setText(f"CHECK-IN — {name}" if name else "CHECK-IN")
+        self.setAccessibleName(f"Check-in for {name}" if name else "Check-in")
+
     def set_checkins(self, checkins: Sequence[CheckinState], selected: str | None) -> None:
         """The protocol's check-ins, not yet done first, and "unscheduled". `selected` None
         keeps the choice, unless that check-in is done now: then the most urgent one left."""

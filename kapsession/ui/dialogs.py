@@ -204,6 +204,12 @@ class NewSessionDialog(QDialog):
         layout.addWidget(_buttons(self, "Start session"))
         self._show_description()
 
+    def choose_protocol(self, key: str | None) -> None:
+        """Start on the protocol `key` (the client's last one), if it is offered."""
+        index = -1 if key is None else self.protocol.findData(key)
+        if index >= 0:
+            self.protocol.setCurrentIndex(index)
+
     @staticmethod
     def _staff_combo(staff: list[StaffRecord], role: str) -> QComboBox:
         combo = QComboBox()

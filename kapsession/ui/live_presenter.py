@@ -121,6 +121,7 @@ class LivePresenter(QObject):
         from their last reading, so nothing typed for one is saved for the other), readings,
         chart and buttons."""
         live, view, focus = self.live, self.view, self.focus
+        view.checkin_form.set_participant(live.record.participant(focus).client.full_name)
         urgent = by_urgency(live.state(focus).checkins)
         view.checkin_form.set_checkins(urgent, selected=most_urgent_key(urgent))
         view.checkin_form.prefill(live.last_reading(focus))

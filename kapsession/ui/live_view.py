@@ -519,6 +519,7 @@ class LiveView(QWidget):
                 self.staff.setCurrentIndex(self.staff.count() - 1)
         self.staff.blockSignals(False)
         self.training.setVisible(training)
+        self.tabs.setCurrentIndex(0)  # a session opens on the check-in, not where the last one was
         self.failure.hide()
         self.saved.clear()
         self.marker.clear()

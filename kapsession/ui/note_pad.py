@@ -43,6 +43,7 @@ MARKERS_PER_ROW = 5
 SUPERSEDED_ROLE = Qt.ItemDataRole.UserRole + 1  # an entry a later one amended or withdrew
 PAD_NAMES: dict[str, str] = {Pad.RECORD: "Session notes", Pad.PRIVATE: "Private notes"}
 PAD_KEYS: dict[str, str] = {Pad.RECORD: "N", Pad.PRIVATE: "Shift+N"}
+PAD_WHOSE: dict[str, str] = {Pad.RECORD: "Note for {}", Pad.PRIVATE: "Private note for {}"}
 PAD_HINTS: dict[str, str] = {
     Pad.RECORD: "Type a note — Enter saves it to the record, Shift+Enter starts a new line  (N)",
     Pad.PRIVATE: "Private note — kept apart from the record and left out of exports  (N)",
@@ -227,6 +228,12 @@ class NotePadWidget(QWidget):
             note_input.undo_entry.connect(self.undo_requested)
             self.stack.addWidget(note_input)
         self.stack.setMaximumHeight(88)  # about three lines: what was written gets the rest
+        # whose note the box holds: in a couples or group session nothing typed for one
+        # participant may be saved for another
+        self.whose = QLabel()
+        self.whose.setObjectName("whose")
+        self.whose.setAccessibleName("Whose note")
+        self._whose: dict[str, str] = {}
         self.locked = QLabel()
         self.locked.setObjectName("dim")
         self.locked.setWordWrap(True)
@@ -244,6 +251,7 @@ class NotePadWidget(QWidget):
         layout.setSpacing(6)
         layout.addLayout(top)
         layout.addWidget(self.entries, 1)
+        layout.addWidget(self.whose)
         layout.addWidget(self.stack)
         layout.addWidget(self.locked)
         layout.addWidget(self.marker_box)
@@ -300,6 +308,24 @@ class NotePadWidget(QWidget):
             note_input.setPlainText(text)
             note_input.blockSignals(False)
             note_input.moveCursor(note_input.textCursor().MoveOperation.End)
+
+    def set_whose(self, pad: str, name: str) -> None:
+        """Name the participant whose note the box of `pad` holds (or will hold)."""
+        if self._whose.get(pad) == name:
+            return
+        self._whose[pad] = name
+        self.inputs[pad].setAccessibleName(PAD_WHOSE[pad].format(name) if name else PAD_NAMES[pad])
+        if pad == self.pad:
+            self._show_whose()
+
+    def _show_whose(self) -> None:
+        name = self._whose.get(self.pad, "")
+        self.whose.setText(PAD_WHOSE[self.pad].format(name) if name else "")
+        self.whose.setVisible(bool(name))
+        colour = PRIVATE_COLOUR if self.pad == Pad.PRIVATE else theme.TEXT
+        style = f"color: {colour}; font-weight: bold;"
+        if self.whose.styleSheet() != style:
+            self.whose.setStyleSheet(style)
 
     def committed(self, pad: str) -> None:
         """The entry was saved: empty the box (its draft went with the commit)."""
@@ -403,6 +429,7 @@ class NotePadWidget(QWidget):
         self.stack.setCurrentWidget(self.inputs[pad])
         private = pad == Pad.PRIVATE
         self.private_mark.setVisible(private)
+        self._show_whose()
         border = PRIVATE_COLOUR if private else theme.BORDER
         style = f"QListWidget {{ border: 1px solid {border}; }}"
         if self.entries.styleSheet() != style:  # a new style sheet restyles every entry
@@ -427,6 +454,10 @@ class NotePadWidget(QWidget):
         if original is None:
             return
         dialog = AmendDialog(original.text, self)
+        pid = original.participant_id
+        whose = None if pid is None else self._participants.get(pid)
+        if whose:
+            dialog.setWindowTitle(f"Amend note — {whose}")
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.amend_requested.emit(
                 entry_id,

@@ -81,6 +81,7 @@ class NotesController(QObject):
         view.set_quick_markers(markers)
         view.quick_marker_pressed.connect(self._marker)
         view.tab_built.connect(self._tab_built)
+        view.participant_changed.connect(lambda _p: self._show_whose())
         for name in (NOTES, RECORD):
             if view.built(name):
                 self._tab_built(name)
@@ -115,9 +116,22 @@ class NotesController(QObject):
     def _fill_pads(self, pad: NotePad) -> None:
         for name in ENTRY_PADS:
             self.view.note_pad.committed(name)
-            self.view.note_pad.restore_draft(name, pad.draft(name))
+            self.view.note_pad.restore_draft(name, pad.draft(name).text)
+        self._show_whose()
         self._undo_offered(pad.last_entry is not None)
         self._read()
+
+    def _show_whose(self) -> None:
+        """Name on each pad the participant whose note its text is: the one a draft was typed
+        for, else the one selected (whom the next note is for)."""
+        pad = self.pad
+        if pad is None or not self.view.built(NOTES):
+            return
+        names = {p.id: p.client.full_name for p in pad.live.participants}
+        selected = self.view.current_participant()
+        for name in ENTRY_PADS:
+            owner = pad.owner(name, selected)
+            self.view.note_pad.set_whose(name, names.get(owner, "") if owner else "")
 
     def _build_session_note(self) -> None:
         from kapsession.ui.session_note_controller import SessionNoteController
@@ -294,10 +308,13 @@ class NotesController(QObject):
             return
         if pad.commit(pad_name, text, self.view.current_participant()):
             self.view.note_pad.committed(pad_name)
+            self._show_whose()
 
     def _edited(self, pad_name: str, text: str) -> None:
         if self.pad is not None:
-            self.pad.text_changed(pad_name, text)
+            self.pad.text_changed(pad_name, text, self.view.current_participant())
+            if not text:
+                self._show_whose()  # emptied: the pad follows the selection again
 
     def _marker(self, label: str) -> None:
         if self.pad is not None:

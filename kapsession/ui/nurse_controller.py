@@ -17,6 +17,7 @@ from kapsession.domain.hold_dose import HoldDoseOverride, HoldDoseResult, check_
 from kapsession.domain.vitals import FieldProblem
 from kapsession.records.errors import StorageError
 from kapsession.services.live_session import LiveSession
+from kapsession.services.nurse_board import checkin_target
 from kapsession.services.session_service import SessionService
 from kapsession.ui.checkin_form import CheckinEntry
 from kapsession.ui.formatting import local_time
@@ -55,12 +56,16 @@ class NurseActionsController(QObject):
 
     # check-ins and alerts -----------------------------------------------------------------
     def _on_checkin_requested(self) -> None:
-        """C: the most urgent check-in chosen, the form filled from the last reading."""
+        """C: the form for the participant the nurse board lists as most urgent (shown and
+        named on the form; `checkin_target`), their most urgent check-in chosen, the form
+        filled from their last reading."""
         live = self.live
         if live is None:
             return
         view = self.window.live_view
-        focus = view.current_participant() or live.participants[0].id
+        focus = checkin_target(live.board(), view.current_participant()) or live.participants[0].id
+        if focus != view.current_participant():
+            view.participant.setCurrentIndex(view.participant.findData(focus))
         urgent = by_urgency(live.state(focus).checkins)
         view.checkin_form.set_checkins(urgent, selected=most_urgent_key(urgent))
         view.checkin_form.prefill(live.last_reading(focus))

@@ -154,6 +154,7 @@ class StartController(QObject):
         from kapsession.ui.dialogs import NewSessionDialog
 
         dialog = NewSessionDialog(choices, clients, staff, client_id, self.room, self.window)
+        dialog.choose_protocol(self._last_protocol(client_id))
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         value = dialog.value()
@@ -167,6 +168,15 @@ class StartController(QObject):
             therapist_id=value.therapist_id,
             nurse_id=value.nurse_id,
         )
+
+    def _last_protocol(self, client_id: uuid.UUID | None) -> str | None:
+        """The protocol of the client's last session (None: no client, none, or not read)."""
+        if client_id is None:
+            return None
+        try:
+            return self.history.last_protocol_key(client_id)
+        except StorageError:
+            return None  # the dialog offers its first protocol; nothing is lost
 
     def start_session(
         self,

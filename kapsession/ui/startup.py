@@ -149,9 +149,10 @@ class Startup(QObject):
         context = finish_context(opened, clock=self.clock)
         self.context = context
         if self.demo:
-            from kapsession.services.demo import ensure_demo_people
+            from kapsession.services.demo import ensure_demo_people, resume_training_clock
 
             try:
+                resume_training_clock(context.database, context.clock)
                 ensure_demo_people(context.service, context.clock.now())
             except StorageError as exc:
                 self._fail(str(exc))

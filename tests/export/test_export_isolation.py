@@ -275,6 +275,7 @@ def leaks(document: Export, other: ParticipantData, export_format: str) -> list[
             other.lot_number,
             *other.shared_texts,
             *other.private_notes,
+            other.alert_message,
         )
         if document.says(word)
     ]
@@ -300,7 +301,17 @@ def leaks(document: Export, other: ParticipantData, export_format: str) -> list[
 
 
 # What each format shows of the participant's own record (`missing` checks these).
-RECORD = {"identity", "texts", "acknowledgement", "overrides", "lot", "dose", "bp", "pulse"}
+RECORD = {
+    "identity",
+    "texts",
+    "alert",
+    "acknowledgement",
+    "overrides",
+    "lot",
+    "dose",
+    "bp",
+    "pulse",
+}
 OWN = {
     "pdf": RECORD | {"private"},
     "md": RECORD | {"private"},
@@ -310,7 +321,7 @@ OWN = {
     "csv": RECORD - {"identity", "overrides"} | {"ids", "dose override", "private"},
     "fhir": RECORD | {"ids", "private"},
     # The form: who, the lot, the three REMS pressures and the adverse events.
-    "rems": {"identity", "acknowledgement", "overrides", "lot", "bp"},
+    "rems": {"identity", "alert", "acknowledgement", "overrides", "lot", "bp"},
 }
 
 
@@ -324,6 +335,7 @@ def missing(document: Export, own: ParticipantData, export_format: str) -> list[
             absent.append(f"date of birth {own.date_of_birth}")
     texts = {
         "texts": (*own.notes, *own.markers, *(r.comment for r in own.readings if r.comment)),
+        "alert": (own.alert_message,),
         "acknowledgement": (own.acknowledgement,),
         "overrides": (own.override_reason, own.discharge_override),
         "dose override": (own.override_reason,),

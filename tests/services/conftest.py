@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from services_support import START, Room
 from support.multi_participant import (  # noqa: F401  (fixtures for the tests here)
+    live_multi_participant,
     multi_participant,
     multi_participant_copy,
 )

@@ -91,8 +91,8 @@ def test_a_draft_comes_back_for_a_new_pad_on_the_same_session(room: Room) -> Non
     pad.text_changed("private", "Reminds me of")
     pad.save_drafts()
     live, _ = room.open_live(pad.session_id)
-    assert NotePad(live).draft("private") == "Reminds me of"
-    assert NotePad(live).draft("record") == ""
+    assert NotePad(live).draft("private").text == "Reminds me of"
+    assert NotePad(live).draft("record").text == ""
 
 
 def test_undo_within_the_window_withdraws_the_entry_visibly(room: Room) -> None:

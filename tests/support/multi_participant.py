@@ -20,7 +20,11 @@ devices, discharges and the end, `NotePad` for notes, private notes and quick ma
 description of what was written. The fixtures at the end build it once per test run:
 `multi_participant` (read it through `.context`, a copy of the pristine folder that tests
 may only read or audit) and `multi_participant_copy` (a context on this test's own copy).
-tests/export/conftest.py and tests/services/conftest.py import them.
+`build_live(folder, key)` plays the couples or group session only up to `LIVE_AFTER_START` and
+leaves it live, for what only a running session shows (the forms, the note pad, the nurse
+board); the `live_multi_participant` fixture builds both once per run, and a test opens its own
+copy (`open_live_copy`, or `copy_live` for the window's data folder).
+tests/export/conftest.py, tests/services/conftest.py and tests/ui/conftest.py import them.
 """
 
 from __future__ import annotations
@@ -149,6 +153,11 @@ class ParticipantData:
     @property
     def alert_reading(self) -> ReadingValues:
         return next(r for r in self.readings if r.alert)
+
+    @property
+    def alert_message(self) -> str:
+        """Their alert as the app words it (the start of it: "Systolic BP 184 mmHg")."""
+        return f"Systolic BP {self.alert_reading.systolic} mmHg"
 
 
 @dataclass(frozen=True)
@@ -395,14 +404,20 @@ class _Session:
         if outcome is None or outcome is False or self.failures:
             raise RuntimeError(f"{self.plan.key}: entry refused at {when}: {self.failures}")
 
-    def play(self) -> tuple[ParticipantData, ...]:
-        """Every participant's entries, made in time order across the room; then the end."""
+    def play(self, until: datetime | None = None) -> tuple[ParticipantData, ...]:
+        """Every participant's entries, made in time order across the room; then the end. With
+        `until`, only the entries due by then: the clock is left there, the session live."""
         made = tuple(self._describe(index) for index in range(len(self.record.participants)))
         steps = [step for participant in made for step in self._steps(participant)]
         for when, staff, action in sorted(steps, key=lambda s: s[0]):  # stable: ties keep order
-            self.at(when, staff, action)
-        end = max(when for when, _staff, _action in steps) + timedelta(minutes=5)
-        self.at(end, self.therapist, self.live.end_session)
+            if until is None or when <= until:
+                self.at(when, staff, action)
+        if until is None:
+            end = max(when for when, _staff, _action in steps) + timedelta(minutes=5)
+            self.at(end, self.therapist, self.live.end_session)
+        else:
+            self.clock.advance((until - self.clock.now()).total_seconds())
+            self.live.tick()
         self.pad.stop()
         self.live.stop()
         return made
@@ -586,20 +601,26 @@ class _Session:
         return notes.state(self.record.id).status == "signed"
 
 
+def _team(context: AppContext, clock: FakeClock) -> tuple[StaffRecord, StaffRecord]:
+    """The builder's therapist and nurse, each with the signing PIN."""
+    service = context.service
+    therapist = service.add_staff(
+        "Dr. Hana Whitlock", "therapist", at=clock.now(), credentials="PsyD"
+    )
+    nurse = service.add_staff("Jude Ferreira", "nurse", at=clock.now(), credentials="RN")
+    pins = SessionNoteService(context.database, clock).pins
+    for member in (therapist, nurse):
+        pins.set_pin(member.id, PIN, PIN)
+    return therapist, nurse
+
+
 def build_multi_participant(folder: Path, *, start: datetime = BUILT_AT) -> MultiParticipantData:
     """Write the three sessions into a new data folder (a QApplication must exist: the live
     session and the note pad are Qt objects)."""
     clock = FakeClock(start)
     context = open_context(resolve_paths(data_dir=folder, environ={}), clock=clock)
     try:
-        service = context.service
-        therapist = service.add_staff(
-            "Dr. Hana Whitlock", "therapist", at=clock.now(), credentials="PsyD"
-        )
-        nurse = service.add_staff("Jude Ferreira", "nurse", at=clock.now(), credentials="RN")
-        pins = SessionNoteService(context.database, clock).pins
-        for member in (therapist, nurse):
-            pins.set_pin(member.id, PIN, PIN)
+        therapist, nurse = _team(context, clock)
         sessions = []
         for plan in PLANS:
             offset = plan.start - BUILT_AT
@@ -621,6 +642,73 @@ def build_multi_participant(folder: Path, *, start: datetime = BUILT_AT) -> Mult
         return MultiParticipantData(folder, tuple(sessions), clock.now(), therapist, nurse)
     finally:
         context.close()
+
+
+# --- the same sessions, still running -----------------------------------------------------------
+
+# Where a live session is left: 59 minutes after its start, with the protocol's dose at 40 and
+# each participant dosed 5 minutes after the one before, every participant has their baseline,
+# dose, first marker and first note; the first participant's T+15 check-in is done, the second's
+# falls due a minute later (T+15 at 60 minutes), the third's (group) at 65. No alert yet.
+LIVE_AFTER_START = timedelta(minutes=59)
+
+
+@dataclass(frozen=True)
+class LiveData:
+    """One session of `PLANS` played up to `now` and left live, in its own data folder (copy
+    it before writing: `open_live_copy`). `session` describes the whole plan; what is written
+    is what fell due by `now` (`written`)."""
+
+    folder: Path
+    session: SessionData
+    now: datetime
+    therapist: StaffRecord
+    nurse: StaffRecord
+
+    def written(self, participant: ParticipantData) -> tuple[ReadingValues, ...]:
+        """The participant's check-ins saved by `now`."""
+        start = self.now - LIVE_AFTER_START
+        return tuple(
+            r
+            for r in participant.readings
+            if (
+                start + timedelta(minutes=5 + 2 * participant.position)
+                if r.minutes_after_dose < 0
+                else participant.dose_at + timedelta(minutes=r.minutes_after_dose)
+            )
+            <= self.now
+        )
+
+
+def build_live(folder: Path, key: str, *, start: datetime = BUILT_AT) -> LiveData:
+    """Write one of the shared sessions (`key`: couples, group or esketamine) into a new data
+    folder, played up to `LIVE_AFTER_START` and left live."""
+    plan = next(p for p in PLANS if p.key == key)
+    clock = FakeClock(start)
+    context = open_context(resolve_paths(data_dir=folder, environ={}), clock=clock)
+    try:
+        therapist, nurse = _team(context, clock)
+        played = _Session(context, clock, plan, therapist, nurse)
+        assert played.record.started_at is not None
+        participants = played.play(until=played.record.started_at + LIVE_AFTER_START)
+        session = SessionData(
+            key, played.record.id, plan.protocol_key, plan.modality, False, participants
+        )
+        return LiveData(folder, session, clock.now(), therapist, nurse)
+    finally:
+        context.close()
+
+
+def copy_live(data: LiveData, folder: Path) -> Path:
+    """A fresh copy of the live session's pristine folder: the data folder to open."""
+    shutil.copytree(data.folder, folder)
+    return folder
+
+
+def open_live_copy(data: LiveData, folder: Path) -> AppContext:
+    """A context on a fresh copy of the live session's folder, its clock where it was left."""
+    copy_live(data, folder)
+    return open_context(resolve_paths(data_dir=folder, environ={}), clock=FakeClock(data.now))
 
 
 def open_copy(data: MultiParticipantData, folder: Path) -> AppContext:
@@ -653,6 +741,24 @@ def multi_participant(
         yield replace(built, context=context)
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def live_multi_participant(
+    qapp: object, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, LiveData]:
+    """The couples and group sessions left live (`LIVE_AFTER_START`), each in its own pristine
+    folder, built once per test run: copy one (`copy_live`, `open_live_copy`) to use it."""
+    run = tmp_path_factory.getbasetemp()
+    if run not in _LIVE:
+        _LIVE[run] = {
+            key: build_live(tmp_path_factory.mktemp(f"live-{key}") / "data", key)
+            for key in ("couples", "group")
+        }
+    return _LIVE[run]
+
+
+_LIVE: dict[Path, dict[str, LiveData]] = {}  # per test run, whichever conftest asks first
 
 
 @pytest.fixture

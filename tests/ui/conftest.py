@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
+from support.multi_participant import (  # noqa: F401  (fixtures for the tests here)
+    live_multi_participant,
+    multi_participant,
+)
 from ui_harness import (
     START,
     MakeApp,
