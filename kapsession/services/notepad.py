@@ -119,7 +119,7 @@ class NotePad(QObject):
     def draft(self, pad: str) -> PadText:
         """The text last typed on `pad` and not committed, and whose note it is (what to put
         back on screen). A stored draft names its participant; one saved before drafts did
-        (migration 0009, several participants) is bound to whoever is selected when typing
+        (migration 0007, several participants) is bound to whoever is selected when typing
         goes on, as it was."""
         if pad in self._pending:
             return PadText(self._pending[pad], self._owners.get(pad))

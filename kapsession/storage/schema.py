@@ -330,7 +330,7 @@ private_note = Table(
 # Text being typed and not yet committed: saved every second so a crash loses at most that.
 # Not part of the record (working state, overwritten as the text changes); one row per session
 # and pad (record | private | session_note | addendum), cleared when the text is committed.
-# `participant_id`: whose note the text is (record and private pads; migration 0009), so a draft
+# `participant_id`: whose note the text is (record and private pads; migration 0007), so a draft
 # restored after a crash is committed for them, whoever is selected then.
 note_draft = Table(
     "note_draft",

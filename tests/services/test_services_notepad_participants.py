@@ -127,7 +127,7 @@ def test_an_emptied_pad_is_the_next_selected_participants(
 def test_a_draft_saved_before_drafts_named_their_participant_follows_the_selection(
     shared: tuple[LiveData, AppContext],
 ) -> None:
-    # Given a draft stored without a participant (as before migration 0009)
+    # Given a draft stored without a participant (as before migration 0007)
     data, context = shared
     notes = NoteRepository(context.database)
     notes.save_draft(data.session.session_id, "record", "Old draft", at=context.clock.now())

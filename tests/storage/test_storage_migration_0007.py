@@ -1,4 +1,4 @@
-"""Migration 0009: a note draft names its participant. Drafts saved before it keep their meaning:
+"""Migration 0007: a note draft names its participant. Drafts saved before it keep their meaning:
 an individual session's note drafts are its one participant's; a couples session's and the
 session note's stay without one. SQLite and PostgreSQL."""
 
@@ -108,7 +108,7 @@ def _drafts(connection: Connection) -> dict[tuple[uuid.UUID, str], tuple[str, uu
     return {(r.session_id, r.pad): (r.text, r.participant_id) for r in rows}
 
 
-def test_0009_gives_old_drafts_their_participant_where_it_is_known_and_downgrades_back(
+def test_0007_gives_old_drafts_their_participant_where_it_is_known_and_downgrades_back(
     database_url: str, sqlite_path: Path
 ) -> None:
     # Given a database at 0006 with drafts of an individual and a couples session
@@ -125,9 +125,9 @@ def test_0009_gives_old_drafts_their_participant_where_it_is_known_and_downgrade
             _draft(connection, alone, "session_note", "Intention")
             _draft(connection, couple, "record", "One of them laughs")
 
-        # When it is upgraded to 0009
+        # When it is upgraded to 0007
         with engine.begin() as connection:
-            command.upgrade(_alembic_config(connection), "0009")
+            command.upgrade(_alembic_config(connection), "0007")
 
         # Then the individual session's note drafts are its participant's, and the couples
         # session's and the session note's name nobody; every text is kept

@@ -9,7 +9,7 @@ participant's; in a session with several the participant is not known and stays 
 then follows the participant selected, as before, and names them). Session note and addendum
 drafts belong to the whole session: NULL.
 
-Revision ID: 0009
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-08
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
