@@ -23,7 +23,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -141,14 +141,8 @@ class TimelineState:
         return tuple(pending[: max(limit, 0)])
 
     def open_slot(self) -> CheckinState | None:
-        """The slot a reading taken now counts for: of the check-ins not done whose window is
-        open, the most urgent (overdue, then due, then upcoming; each by due time). None: a
-        reading now is unscheduled."""
-        pending = [c for c in self.checkins if c.status is not CheckinStatus.DONE]
-        open_now = sorted(
-            (c for c in pending if c.window_open), key=lambda c: (_URGENCY[c.status], c.due_at)
-        )
-        return open_now[0] if open_now else None
+        """The slot a reading taken now counts for (see `slot_at`); None: unscheduled."""
+        return slot_at(self.checkins, self.now)
 
     def phase_at(self, when: datetime) -> PhaseWindow | None:
         """The phase window holding at `when` in this state's plan; None outside the phases.
@@ -163,6 +157,21 @@ class TimelineState:
             if window.begins_at <= when < window.ends_at:
                 return window
         return None
+
+
+def slot_at(checkins: Iterable[CheckinState], when: datetime) -> CheckinState | None:
+    """The slot a reading taken at `when` counts for: of the check-ins not done whose window
+    holds `when`, the most urgent at that time (overdue, then due, then upcoming; each by due
+    time). None: the reading is unscheduled."""
+    when = _utc("when", when)
+
+    def urgency(checkin: CheckinState) -> tuple[int, datetime]:
+        if when >= checkin.overdue_at:
+            return 0, checkin.due_at
+        return (1 if when >= checkin.due_at else 2), checkin.due_at
+
+    taking = [c for c in checkins if c.status is not CheckinStatus.DONE and c.takes(when)]
+    return min(taking, key=urgency, default=None)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from kapsession.domain.protocol import (
     Protocol,
     Route,
 )
-from kapsession.domain.timeline import CheckinStatus, TimelineState, compute_timeline
+from kapsession.domain.timeline import CheckinStatus, TimelineState, compute_timeline, slot_at
 from kapsession.domain.vitals import Reading
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
@@ -164,6 +164,21 @@ def test_a_checkin_can_have_its_own_window() -> None:
     assert window_of(at(0, protocol=protocol), "t60") == (58.0, 80.0)
     assert window_of(at(0, protocol=protocol), "t15") == (10.0, 25.0)
     assert offered(at(57, protocol=protocol)) is None
+
+
+def test_a_reading_taken_earlier_counts_for_the_slot_open_when_it_was_taken() -> None:
+    # Given T+27: T+15's slot closed at T+25 (not done), T+30's is open
+    state = at(27)
+    assert offered(state) == "t30"
+    # When a reading taken at T+16 is written up now
+    # Then it counts for T+15, whose window held T+16
+    late = slot_at(state.checkins, DOSE + timedelta(minutes=16))
+    assert late is not None and late.spec.key == "t15"
+    # And one taken before the dose, with the baseline not done, counts for the baseline
+    before = slot_at(at(27, done=frozenset()).checkins, DOSE - timedelta(minutes=10))
+    assert before is not None and before.spec.key == "baseline"
+    # And one taken at T+2 counts for none
+    assert slot_at(state.checkins, DOSE + timedelta(minutes=2)) is None
 
 
 def test_takes_tells_whether_a_time_is_in_the_slots_window() -> None:
