@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -61,7 +61,7 @@ UNSCHEDULED = "__unscheduled__"
 BP_FIELDS = ("systolic_mmhg", "diastolic_mmhg")
 # The reference under the systolic box is the blood pressure ("142/88"); diastolic has none.
 REFERENCE_FIELDS = tuple(key for key, _label, _hint in FIELDS if key != "diastolic_mmhg")
-REFERENCE_STYLE = f"color: {theme.TEXT_DIM}; font-size: 12px; font-style: italic;"
+REFERENCE_PX = 12  # the references' text: smaller than the fields', and in italics
 _STATUS_WORDS = {
     CheckinStatus.DUE: "due now",
     CheckinStatus.OVERDUE: "overdue",
@@ -92,20 +92,18 @@ def references_of(
     """The newest standing value of each measure for the participant, by form field (the blood
     pressure under systolic). `observations`: standing readings in time order."""
     found: dict[str, Reference] = {}
+    wanted = list(REFERENCE_FIELDS)
     for observation in reversed(observations):
         if observation.participant_id != participant_id:
             continue
         values = observation.values
-        for key in REFERENCE_FIELDS:
-            if key in found:
-                continue
+        for key in [k for k in wanted if values.get(k) is not None]:
+            text = _text(values[key])
             if key == "systolic_mmhg":
-                if observation.has_bp:
-                    text = f"{values['systolic_mmhg']}/{values['diastolic_mmhg']}"
-                    found[key] = Reference(text, observation.occurred_at)
-            elif values.get(key) is not None:
-                found[key] = Reference(_text(values[key]), observation.occurred_at)
-        if len(found) == len(REFERENCE_FIELDS):
+                text = f"{text}/{_text(values['diastolic_mmhg'])}"
+            found[key] = Reference(text, observation.occurred_at)
+            wanted.remove(key)
+        if not wanted:
             break
     return found
 
@@ -159,6 +157,44 @@ def slot_text(state: CheckinState, now: datetime) -> str:
     return f"{label} — at {local_time(state.due_at)}, open from {local_time(state.opens_at)}"
 
 
+class _ReferenceRow(QWidget):
+    """The previous values, under their fields (the blood pressure under both of its boxes),
+    painted by one widget: ten labels would each cost a style-sheet paint on every save."""
+
+    def __init__(self, boxes: Mapping[str, QWidget], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._boxes = boxes
+        self.texts: dict[str, str] = {}
+        self.setAccessibleName("Previous values, not entries")
+        self.setFixedHeight(2 * QFontMetrics(self._font()).lineSpacing() + 2)  # two lines each
+
+    def _font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPixelSize(REFERENCE_PX)
+        font.setItalic(True)
+        return font
+
+    def set_texts(self, texts: Mapping[str, str]) -> None:
+        if texts != self.texts:
+            self.texts = dict(texts)
+            self.setAccessibleDescription("; ".join(self.texts.values()))
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setFont(self._font())
+        painter.setPen(QColor(theme.TEXT_DIM))
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        for key, text in self.texts.items():
+            if not text:
+                continue
+            first = self._boxes[key].geometry()
+            last = self._boxes["diastolic_mmhg"].geometry() if key in BP_FIELDS else first
+            area = QRect(first.left() - self.x(), 0, last.right() - first.left() + 1, self.height())
+            painter.drawText(area, int(flags), text)
+        painter.end()
+
+
 class _Field(QLineEdit):
     """A number box. Enter is not handled here: a line edit passes the key on to its parent,
     and the form saves once (connecting returnPressed as well would save twice)."""
@@ -204,7 +240,7 @@ class CheckinForm(QFrame):
         grid.setHorizontalSpacing(10)
         self.fields: dict[str, QLineEdit] = {}
         self.captions: dict[str, QLabel] = {}
-        self.references: dict[str, QLabel] = {}
+        self.references = _ReferenceRow(self.fields)
         for column, (key, label, hint) in enumerate(FIELDS):
             caption = QLabel(label)
             caption.setObjectName("dim")
@@ -217,15 +253,7 @@ class CheckinForm(QFrame):
             self.captions[key] = caption
             grid.addWidget(caption, 0, column)
             grid.addWidget(box, 1, column)
-            if key in REFERENCE_FIELDS:
-                reference = QLabel()
-                reference.setStyleSheet(REFERENCE_STYLE)
-                reference.setWordWrap(True)
-                reference.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-                reference.setAccessibleName(f"Last {label}")
-                self.references[key] = reference
-                span = 2 if key == "systolic_mmhg" else 1  # the blood pressure, under both boxes
-                grid.addWidget(reference, 2, column, 1, span)
+        grid.addWidget(self.references, 2, 0, 1, len(FIELDS))
         self.emesis = QCheckBox("Emesis")
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Comment (optional)")
@@ -286,7 +314,7 @@ class CheckinForm(QFrame):
         self.emesis.setChecked(False)
         self.comment.clear()
         self.taken_at.clear()
-        self.hint.clear()
+        self.hint.setText("")  # (clear() would lay the form out again even when empty)
         self._references = dict(references)
         self._chosen = None
         self._minute = None
@@ -343,7 +371,8 @@ class CheckinForm(QFrame):
         return "Unscheduled check-in" if state is None else state.spec.label
 
     def reference_text(self, key: str) -> str:
-        return self.references[key].text() if key in self.references else ""
+        """The previous value shown under a field ("last 142/88, 12 min ago"), or ""."""
+        return self.references.texts.get(key, "")
 
     # internals ----------------------------------------------------------------------------
     def _reading_time(self) -> datetime | None:
@@ -418,12 +447,13 @@ class CheckinForm(QFrame):
 
     def _show_references(self) -> None:
         now = self._now
-        for key, label in self.references.items():
-            reference = self._references.get(key)
-            if reference is None or now is None:
-                label.clear()
-                continue
-            label.setText(f"last {reference.text}, {age_text(reference.taken_at, now)}")
+        self.references.set_texts(
+            {
+                key: f"last {reference.text}, {age_text(reference.taken_at, now)}"
+                for key, reference in self._references.items()
+                if now is not None
+            }
+        )
 
     def _mark_fields(self, bad: set[str] | tuple[()]) -> None:
         for key, box in (*self.fields.items(), ("taken_at", self.taken_at)):

@@ -735,7 +735,7 @@ def test_choosing_another_participant_starts_the_form_from_their_own_reading(
     app.choose(view.participant, "Jonas Weber")
     # Then the form holds nothing of Maya's, not even as a reference, and is on his baseline
     assert [box.text() for box in form.fields.values()] == [""] * len(form.fields)
-    assert [form.reference_text(k) for k in form.references] == [""] * len(form.references)
+    assert form.references.texts == {}
     assert form.checkin.currentData() == "baseline"
     # When only his blood pressure is typed (no C) and Enter pressed, and the question that
     # names him is answered
