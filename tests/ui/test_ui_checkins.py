@@ -22,7 +22,7 @@ from ui_harness import press as press_key
 
 from kapsession.domain.scales import MOAAS
 from kapsession.ui import theme
-from kapsession.ui.checkin_form import UNSCHEDULED
+from kapsession.ui.checkin_form import FIELDS, UNSCHEDULED
 from kapsession.ui.discharge_dialog import DischargeDialog
 from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.formatting import local_time
@@ -199,6 +199,14 @@ def test_the_references_show_each_measures_own_last_value_and_age(app: RunningAp
     # Then each reference is its measure's newest value, with its own age
     assert form.reference_text("heart_rate_bpm") == "last 88, 5 min ago"
     assert form.reference_text("systolic_mmhg") == "last 122/78, 20 min ago"
+    assert form.references.texts == {
+        "systolic_mmhg": "last 122/78, 20 min ago",
+        "heart_rate_bpm": "last 88, 5 min ago",
+        **{
+            key: f"last {text}, 20 min ago"
+            for (key, _label, _hint), text in zip(FIELDS[3:], BASELINE_SET[3:], strict=True)
+        },
+    }
     # And the ages follow the clock while the form is open
     app.advance(60)
     assert form.reference_text("heart_rate_bpm") == "last 88, 6 min ago"
