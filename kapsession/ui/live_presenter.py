@@ -32,7 +32,6 @@ from kapsession.records.people import StaffRecord
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession
 from kapsession.services.session_state import EntryKind
-from kapsession.ui.checkin_form import references_of
 from kapsession.ui.formatting import clock_text, local_time
 from kapsession.ui.live_view import CHART, READINGS, LiveView
 from kapsession.ui.timeline_strip import StripMark
@@ -116,7 +115,7 @@ class LivePresenter(QObject):
         live, view, focus = self.live, self.view, self.focus
         now = live.now()
         view.checkin_form.set_checkins(by_urgency(live.state(focus).checkins), now)
-        view.checkin_form.start_entry(references_of(live.observations, focus), now)
+        view.checkin_form.start_entry(live.observations, focus, now)
         self.show_records(out_of_sight_too=True)
         self.show_buttons()
 

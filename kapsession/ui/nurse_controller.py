@@ -19,7 +19,7 @@ from kapsession.records.errors import StorageError
 from kapsession.services.checkin_results import CheckinResult
 from kapsession.services.live_session import LiveSession
 from kapsession.services.session_service import SessionService
-from kapsession.ui.checkin_form import CheckinEntry, references_of, taken_at_time
+from kapsession.ui.checkin_form import CheckinEntry, taken_at_time
 from kapsession.ui.formatting import local_time
 from kapsession.ui.live_presenter import by_urgency
 from kapsession.ui.main_window import MainWindow
@@ -78,7 +78,7 @@ class NurseActionsController(QObject):
         form = self.window.live_view.checkin_form
         now = live.now()
         form.set_checkins(by_urgency(live.state(focus).checkins), now)
-        form.start_entry(references_of(live.observations, focus), now)
+        form.start_entry(live.observations, focus, now)
 
     def _on_checkin_save(self, entry: CheckinEntry) -> None:
         live = self.live

@@ -766,6 +766,37 @@ def test_choosing_another_participant_starts_the_form_from_their_own_reading(
     app.leave_session()
 
 
+def test_on_room_air_is_each_participants_own(app: RunningApp) -> None:
+    # Given a couples session, and Maya's baseline typed with "on room air" unticked (oxygen)
+    app.start_session("Maya Fischer", "Jonas Weber", modality="couples")
+    view, form = app.live_view, app.live_view.checkin_form
+    maya, jonas = app.session().participants
+    app.advance(10 * 60)
+    app.key(Qt.Key.Key_C)
+    app.tab_to(form.room_air)
+    app.key(Qt.Key.Key_Space)
+    assert not form.room_air.isChecked()
+    app.tab_to(form.fields["systolic_mmhg"])
+    for index, text in enumerate(BASELINE_SET):
+        if index:
+            app.key(TAB)
+        app.type(text)
+    app.key(ENTER)
+    (reading,) = app.observations()
+    assert (reading.participant_id, reading.on_room_air) == (maya.id, False)
+    # Then her next check-in starts on oxygen still
+    app.key(Qt.Key.Key_C)
+    assert not form.room_air.isChecked()
+    # When Jonas is chosen, his starts on room air (nothing recorded for him yet)
+    app.choose(view.participant, "Jonas Weber")
+    assert form.room_air.isChecked()
+    assert jonas.id != maya.id
+    # And back on Maya, hers is on oxygen again
+    app.choose(view.participant, "Maya Fischer")
+    assert not form.room_air.isChecked()
+    app.leave_session()
+
+
 def test_an_override_without_a_name_under_working_as_is_refused(app: RunningApp) -> None:
     # Given a couples session 130 minutes after the doses, nobody chosen under "Working as"
     app.add_staff("Ruth Okafor")
