@@ -306,11 +306,18 @@ class CheckinForm(QFrame):
         self.checkin.blockSignals(False)
         self._follow_slot()
 
-    def start_entry(self, references: Mapping[str, Reference], now: datetime) -> None:
-        """Start a new check-in: every field empty, the previous values shown beside them as
-        references, the check-in chosen by the clock again."""
+    def start_entry(
+        self, observations: Sequence[ObservationRecord], participant_id: uuid.UUID, now: datetime
+    ) -> None:
+        """Start a new check-in for a participant: every field empty, their previous values
+        (from `observations`, standing readings in time order) shown beside them as references,
+        the check-in chosen by the clock again. "On room air" is the participant's own as last
+        recorded (oxygen stays on until it is taken off), else ticked."""
         for box in self.fields.values():
             box.clear()
+        last = next((o for o in reversed(observations) if o.participant_id == participant_id), None)
+        self.room_air.setChecked(last is None or last.on_room_air is not False)
+        references = references_of(observations, participant_id)
         self.emesis.setChecked(False)
         self.comment.clear()
         self.taken_at.clear()
