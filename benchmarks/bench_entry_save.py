@@ -80,8 +80,8 @@ INSERT_OBSERVATION = (
     "INSERT INTO observation (id, session_id, participant_id, checkin_key, occurred_at, "
     "recorded_at, recorded_by_id, on_room_air, corrects_id, correction_reason, voids, "
     "systolic_mmhg, diastolic_mmhg, heart_rate_bpm, spo2_pct, resp_rate_per_min, "
-    "temperature_c, moaas, rass, dissociation, nausea, suds, emesis, comment) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "temperature_c, moaas, rass, dissociation, nausea, suds, emesis, comment, not_taken) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_AUDIT = (
     "INSERT INTO audit_entry (id, occurred_at, staff_id, action, entity, entity_id, "
@@ -200,6 +200,7 @@ class CheckinRawSaves:
             row_id, audit_id = uuid.uuid4(), uuid.uuid4().hex
             observation = (row_id.hex, session, participant, None, now, now, None, None, None)
             observation += (None, 0, 128, 82, 74, 98, 14, None, 5, None, None, None, 3, None, "")
+            observation += ("[]",)
             audit = (audit_id, now, None, "observation.add", "observation", str(row_id))
             audit += (session, '{"checkin": null, "alerts": []}')
             start = time.perf_counter()

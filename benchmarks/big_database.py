@@ -65,6 +65,7 @@ from kapsession.services.music_session import track_title
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.storage.database import open_database
 from kapsession.storage.models import Base
+from kapsession.storage.signatures import ADDED_LATER
 from kapsession.storage.types import UTCDateTime
 
 Hex = str  # an id as 32 hex digits, as `Uuid` stores it on SQLite (and `_plain` digests it)
@@ -338,6 +339,7 @@ DEFAULTS["private_note"]["voids"] = False
 for _name in ("session_event", "dose", "music_event", "audit_entry"):
     DEFAULTS[_name]["detail"] = {}
 DEFAULTS["observation"]["comment"] = ""
+DEFAULTS["observation"]["not_taken"] = []
 MEASURES = {  # a protocol check-in's `measures` name -> the Reading fields it fills
     "bp": ("systolic_mmhg", "diastolic_mmhg"),
     "hr": ("heart_rate_bpm",),
@@ -1305,7 +1307,10 @@ def _rows_digest(table: str, rows: Iterable[dict[str, Any]]) -> str:
 
 
 def _update(digest: Any, table: str, rows: Iterable[dict[str, Any]]) -> None:
+    later = {column: value for (name, column), value in ADDED_LATER.items() if name == table}
     for row in sorted(rows, key=itemgetter("id")):
+        if later:  # left out while they hold their old rows' value, as `_rows_digest` does
+            row = {k: v for k, v in row.items() if k not in later or v != later[k]}
         digest.update(_digest_line({"table": table, **row}).encode("utf-8"))
         digest.update(b"\n")
 

@@ -7,8 +7,46 @@ validates the TOML form; a session keeps the exact text it was started with.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
+
+# What a check-in can ask for (`measures`, `required`), with the reading fields each one fills
+# and its short name on the screen ("not taken: BP, SpO2").
+MEASURE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "bp": ("systolic_mmhg", "diastolic_mmhg"),
+        "hr": ("heart_rate_bpm",),
+        "spo2": ("spo2_pct",),
+        "rr": ("resp_rate_per_min",),
+        "temp": ("temperature_c",),
+        "moaas": ("moaas",),
+        "rass": ("rass",),
+        "dissociation": ("dissociation",),
+        "nausea": ("nausea",),
+        "suds": ("suds",),
+    }
+)
+MEASURES: tuple[str, ...] = tuple(MEASURE_FIELDS)
+MEASURE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "bp": "BP",
+        "hr": "HR",
+        "spo2": "SpO2",
+        "rr": "RR",
+        "temp": "Temp",
+        "moaas": "MOAA/S",
+        "rass": "RASS",
+        "dissociation": "Dissociation",
+        "nausea": "Nausea",
+        "suds": "SUDS",
+    }
+)
+
+# How long before and after its due time a check-in's slot takes a reading, when the protocol
+# does not say (`slot_window_min`); issue 15.
+DEFAULT_SLOT_WINDOW_MIN = 5.0
 
 
 class Anchor(StrEnum):
@@ -75,6 +113,13 @@ class CheckinSpec:
     grace_min: float  # due from `at`, overdue after `at + grace_min`
     measures: tuple[str, ...] = ()  # observation fields expected, e.g. ("bp", "hr", "spo2")
     rems: bool = False  # one of the SPRAVATO REMS blood pressure readings
+    required: tuple[str, ...] | None = None  # measures a full check-in has; None: all `measures`
+    slot_window_min: float | None = None  # None: the protocol's `slot_window_min`
+
+    @property
+    def required_measures(self) -> tuple[str, ...]:
+        """What a check-in saved for this slot must hold, or be confirmed as not taken."""
+        return self.measures if self.required is None else self.required
 
 
 @dataclass(frozen=True)
@@ -145,6 +190,12 @@ class Protocol:
     hold_dose: HoldDoseRule
     discharge: DischargeCriteria
     music: MusicSpec
+    slot_window_min: float = DEFAULT_SLOT_WINDOW_MIN  # each check-in's, unless it has its own
+
+    def slot_window(self, checkin: CheckinSpec) -> float:
+        """Minutes before and after its due time that `checkin`'s slot takes a reading."""
+        own = checkin.slot_window_min
+        return self.slot_window_min if own is None else own
 
     def phase(self, key: str) -> PhaseSpec:
         for phase in self.phases:

@@ -17,6 +17,8 @@ from typing import TypeVar
 
 from kapsession.domain.clinic_file import ClinicFileError, load_toml, read_text, show
 from kapsession.domain.protocol import (
+    DEFAULT_SLOT_WINDOW_MIN,
+    MEASURES,
     AlertRule,
     Anchor,
     CheckinSpec,
@@ -41,10 +43,10 @@ PROTOCOL_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 ITEM_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")  # phase, check-in, checklist keys
 _OFFSET_PATTERN = re.compile(r"\s*(start|dose)\s*([+-])\s*(\d+(?:\.\d+)?)\s*")
 
-MEASURES = ("bp", "hr", "spo2", "rr", "temp", "moaas", "rass", "dissociation", "nausea", "suds")
 MUSIC_TRANSITIONS = frozenset({"track_end", "fade"})
 MAX_CROSSFADE_S = 12.0
 MAX_MINUTES = 24 * 60.0  # no offset, grace or duration in a session reaches a day
+MAX_SLOT_WINDOW_MIN = 120.0  # a check-in slot open for hours would take every reading
 
 # Alert fields with the range a threshold can sensibly take (plausibility, not clinical advice).
 ALERT_FIELDS: dict[str, tuple[float, float, str]] = {
@@ -82,6 +84,8 @@ _EXAMPLES: dict[str, str] = {
     "at": '"dose+40"',
     "grace_min": "5",
     "measures": '["bp", "hr", "spo2"]',
+    "required": '["bp", "spo2"]',
+    "slot_window_min": "5",
     "rems": "false",
     "field": '"systolic_mmhg"',
     "op": '">="',
@@ -394,6 +398,7 @@ _TOP_KEYS = (
     "name",
     "version",
     "description",
+    "slot_window_min",
     "dosing",
     "phases",
     "checkins",
@@ -412,7 +417,16 @@ _DOSING_KEYS = (
     "booster_window",
 )
 _PHASE_KEYS = ("key", "name", "begins", "ends", "playlist")
-_CHECKIN_KEYS = ("key", "label", "at", "grace_min", "measures", "rems")
+_CHECKIN_KEYS = (
+    "key",
+    "label",
+    "at",
+    "grace_min",
+    "measures",
+    "required",
+    "slot_window_min",
+    "rems",
+)
 _ALERT_KEYS = ("field", "op", "value", "label")
 _HOLD_KEYS = (
     "block_systolic_above",
@@ -444,6 +458,7 @@ class _ProtocolReader:
         name = top.text("name")
         version = int(top.number("version", minimum=1, maximum=1_000_000, whole=True))
         description = top.text("description", non_empty=False).strip()
+        slot_window_min = self._slot_window(top)
         dosing = self._dosing(top.table("dosing", _DOSING_KEYS))
         projection = _Projection(dosing.planned_dose_after_start_min)
         phases = self._phases(top, projection)
@@ -467,6 +482,7 @@ class _ProtocolReader:
             hold_dose=hold_dose,
             discharge=discharge,
             music=music,
+            slot_window_min=DEFAULT_SLOT_WINDOW_MIN if slot_window_min is None else slot_window_min,
         )
 
     def _check_schema(self) -> None:
@@ -608,7 +624,11 @@ class _ProtocolReader:
             grace_min = table.number("grace_min", minimum=0, maximum=MAX_MINUTES)
             measures = self._measures(table) if table.has("measures") else ()
             rems = table.boolean("rems", default=False)
-            checkins.append(CheckinSpec(key, label, at, grace_min, measures, rems))
+            required = self._required(table, measures) if table.has("required") else None
+            window = self._slot_window(table)
+            checkins.append(
+                CheckinSpec(key, label, at, grace_min, measures, rems, required, window)
+            )
         _unique(checkins, lambda c: c.key, lambda i: f"checkins[{i}].key")
         previous: CheckinSpec | None = None
         for index, checkin in enumerate(checkins):
@@ -646,6 +666,37 @@ class _ProtocolReader:
                 raise _Invalid(field, f'"{measure}" is listed twice; list each measure once')
             measures.append(measure)
         return tuple(measures)
+
+    @staticmethod
+    def _required(table: _Table, measures: tuple[str, ...]) -> tuple[str, ...]:
+        """The measures a full check-in holds: some of its `measures`, each once."""
+        required: list[str] = []
+        listed = ", ".join(f'"{m}"' for m in measures) if measures else "none"
+        for field, measure in table.text_list("required"):
+            if measure not in MEASURES:
+                known = ", ".join(MEASURES)
+                raise _Invalid(field, f'"{measure}" is not a known measure; use one of {known}')
+            if measure not in measures:
+                raise _Invalid(
+                    field,
+                    f'"{measure}" is not one of this check-in\'s measures ({listed}); a '
+                    "required measure must be listed in measures too",
+                )
+            if measure in required:
+                raise _Invalid(field, f'"{measure}" is listed twice; list each measure once')
+            required.append(measure)
+        return tuple(required)
+
+    @staticmethod
+    def _slot_window(table: _Table) -> float | None:
+        """Minutes around a check-in's due time that its slot takes readings; None: not set."""
+        return table.optional_number(
+            "slot_window_min",
+            minimum=0,
+            maximum=MAX_SLOT_WINDOW_MIN,
+            unit=" minutes",
+            above_minimum=False,
+        )
 
     @staticmethod
     def _alerts(top: _Table) -> tuple[AlertRule, ...]:

@@ -13,11 +13,17 @@ Rules:
   projected T0, so a protocol written relative to the dose still moves through its pre-dose part.
 - A phase lasts from its `begins` until the next phase begins; the last one ends at its `ends`,
   the planned end. A phase that an early dose skips gets an empty window, so windows always tile.
+- A check-in's slot takes readings in a window around its due time: from `slot_window_min`
+  (the protocol's, or the check-in's own) before it until that long after it, but never closing
+  before the slot has been overdue for one more grace period (a slot due at T+15 with a grace of
+  5 minutes is open from T+10 to T+25). A slot due before the first dose closes when the dose is
+  given (a reading after the dose is no baseline); a slot that waits for the dose has no window
+  yet. A reading outside every open window is unscheduled and uses up no slot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -85,13 +91,23 @@ class PhaseWindow:
 
 @dataclass(frozen=True)
 class CheckinState:
-    """One scheduled check-in: due from `due_at`, overdue from `overdue_at`."""
+    """One scheduled check-in: due from `due_at`, overdue from `overdue_at`; its slot takes a
+    reading from `opens_at` until `closes_at` (None: it waits for the dose, no window yet)."""
 
     spec: CheckinSpec
     due_at: datetime
     overdue_at: datetime
     status: CheckinStatus
     projected: bool
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    window_open: bool = False  # at the timeline's `now`
+
+    def takes(self, when: datetime) -> bool:
+        """Whether a reading taken at `when` falls in this slot's window."""
+        if self.opens_at is None or self.closes_at is None:
+            return False
+        return self.opens_at <= when < self.closes_at
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,10 @@ class TimelineState:
         pending.sort(key=lambda c: (_URGENCY[c.status], c.due_at))
         return tuple(pending[: max(limit, 0)])
 
+    def open_slot(self) -> CheckinState | None:
+        """The slot a reading taken now counts for (see `slot_at`); None: unscheduled."""
+        return slot_at(self.checkins, self.now)
+
     def phase_at(self, when: datetime) -> PhaseWindow | None:
         """The phase window holding at `when` in this state's plan; None outside the phases.
 
@@ -137,6 +157,21 @@ class TimelineState:
             if window.begins_at <= when < window.ends_at:
                 return window
         return None
+
+
+def slot_at(checkins: Iterable[CheckinState], when: datetime) -> CheckinState | None:
+    """The slot a reading taken at `when` counts for: of the check-ins not done whose window
+    holds `when`, the most urgent at that time (overdue, then due, then upcoming; each by due
+    time). None: the reading is unscheduled."""
+    when = _utc("when", when)
+
+    def urgency(checkin: CheckinState) -> tuple[int, datetime]:
+        if when >= checkin.overdue_at:
+            return 0, checkin.due_at
+        return (1 if when >= checkin.due_at else 2), checkin.due_at
+
+    taking = [c for c in checkins if c.status is not CheckinStatus.DONE and c.takes(when)]
+    return min(taking, key=urgency, default=None)
 
 
 @dataclass(frozen=True)
@@ -236,11 +271,27 @@ def _phase_windows(protocol: Protocol, anchors: _Anchors) -> tuple[PhaseWindow, 
     return tuple(windows)
 
 
+def _slot_window(
+    spec: CheckinSpec, anchors: _Anchors, due_at: datetime, overdue_at: datetime, window_min: float
+) -> tuple[datetime | None, datetime | None]:
+    """When the slot takes readings (see the module's rules); (None, None) while it waits for
+    the dose."""
+    if anchors.waits_for_dose(spec.at):
+        return None, None
+    window = timedelta(minutes=window_min)
+    opens_at = due_at - window
+    closes_at = max(due_at + window, overdue_at + timedelta(minutes=spec.grace_min))
+    if anchors.dosed and due_at < anchors.dose_at:
+        closes_at = max(opens_at, min(closes_at, anchors.dose_at))
+    return opens_at, closes_at
+
+
 def _checkin_state(
-    spec: CheckinSpec, anchors: _Anchors, now: datetime, done: Collection[str]
+    spec: CheckinSpec, anchors: _Anchors, now: datetime, done: Collection[str], window_min: float
 ) -> CheckinState:
     due_at = anchors.at(spec.at)
     overdue_at = due_at + timedelta(minutes=spec.grace_min)
+    opens_at, closes_at = _slot_window(spec, anchors, due_at, overdue_at, window_min)
     if spec.key in done:
         status = CheckinStatus.DONE
     elif anchors.waits_for_dose(spec.at) or now < due_at:
@@ -255,6 +306,9 @@ def _checkin_state(
         overdue_at=overdue_at,
         status=status,
         projected=not anchors.dosed and spec.at.anchor is Anchor.DOSE,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        window_open=opens_at is not None and closes_at is not None and opens_at <= now < closes_at,
     )
 
 
@@ -301,7 +355,10 @@ def compute_timeline(
         phase_index=phase_index,
         time_in_phase_s=None if current is None else (now - current.begins_at).total_seconds(),
         time_left_in_phase_s=None if current is None else (current.ends_at - now).total_seconds(),
-        checkins=tuple(_checkin_state(c, anchors, now, done_checkins) for c in protocol.checkins),
+        checkins=tuple(
+            _checkin_state(c, anchors, now, done_checkins, protocol.slot_window(c))
+            for c in protocol.checkins
+        ),
         planned_end_at=planned_end_at,
         ended_at=ended,
         past_planned_end=now >= planned_end_at,

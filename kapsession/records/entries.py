@@ -103,6 +103,7 @@ class ObservationRecord:
     corrects_id: uuid.UUID | None = None
     correction_reason: str | None = None
     voids: bool = False
+    not_taken: tuple[str, ...] = ()  # required measures not taken (a partial check-in)
 
     @property
     def reading(self) -> Reading:

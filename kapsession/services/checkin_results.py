@@ -20,16 +20,24 @@ from kapsession.records.entries import (
 
 @dataclass(frozen=True)
 class CheckinResult:
-    """A check-in as saved with the alerts it raised, or the problems that kept it unsaved."""
+    """A check-in as saved with the alerts it raised, or the problems that kept it unsaved, or
+    (nothing saved, no problem) the required measures left empty that the nurse must confirm
+    as not taken before it is saved as a partial check-in."""
 
     observation: ObservationRecord | None = None
     alerts: tuple[AlertRecord, ...] = ()
     hits: tuple[AlertHit, ...] = ()
     problems: tuple[FieldProblem, ...] = ()
+    not_taken: tuple[str, ...] = ()  # required measures left empty (saved: as recorded)
 
     @property
     def saved(self) -> bool:
         return self.observation is not None
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Nothing saved yet: the check-in is partial, and the nurse is to confirm it."""
+        return self.observation is None and not self.problems and bool(self.not_taken)
 
     @property
     def message(self) -> str:

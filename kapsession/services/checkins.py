@@ -39,6 +39,7 @@ from kapsession.domain.hold_dose import (
     check_hold_dose,
     may_dose,
 )
+from kapsession.domain.measures import not_taken as measures_not_taken
 from kapsession.domain.protocol import AlertRule, Medication, Protocol, Route
 from kapsession.domain.protocol_file import parse_protocol
 from kapsession.domain.timeline import TimelineState
@@ -84,6 +85,14 @@ class _SessionFacts:
     protocol: Protocol
     clients: Mapping[uuid.UUID, uuid.UUID]  # participant -> client
     checkin_keys: frozenset[str]  # the protocol's check-ins
+    required: Mapping[str, tuple[str, ...]]  # check-in -> the measures a full one holds
+
+    def not_taken(self, checkin_key: str | None, reading: Reading) -> tuple[str, ...]:
+        """The measures the check-in requires that the reading leaves empty; none for an
+        unscheduled reading (no check-in asks for anything then)."""
+        if checkin_key is None:
+            return ()
+        return measures_not_taken(self.required.get(checkin_key, ()), reading)
 
 
 def _time(when: datetime) -> str:
@@ -115,6 +124,7 @@ class CheckinService:
             protocol=protocol,
             clients={p.id: p.client.id for p in record.participants},
             checkin_keys=frozenset(c.key for c in protocol.checkins),
+            required={c.key: c.required_measures for c in protocol.checkins},
         )
         self._facts[record.id] = facts
         return facts
@@ -192,16 +202,25 @@ class CheckinService:
         checkin_key: str | None = None,
         on_room_air: bool | None = None,
         by: uuid.UUID | None = None,
+        ask_before_partial: bool = False,
     ) -> CheckinResult:
         """Parse what was typed, check it against the alert thresholds (with the client's own)
         and save the reading with its alerts at once. A reading that cannot be real is not
-        saved: its problems come back, each naming the field and the accepted range."""
+        saved: its problems come back, each naming the field and the accepted range.
+
+        The measures its check-in requires that were left empty are recorded as not taken (a
+        partial check-in). With `ask_before_partial` such a check-in is not saved: they come
+        back (`needs_confirmation`) for the nurse to confirm, and the same save without it
+        records them."""
         facts = self._session(session_id)
         self._client(facts, participant_id)  # a stranger is refused before the typing is judged
         parsed = self._parse(facts, raw, checkin_key)
         if not isinstance(parsed, Reading):
             return CheckinResult(problems=tuple(parsed))
         reading = parsed
+        not_taken = facts.not_taken(checkin_key, reading)
+        if not_taken and ask_before_partial:
+            return CheckinResult(not_taken=not_taken)
 
         def check_alerts(client_rules: Sequence[AlertRule]) -> list[AlertHit]:
             # Called inside the save's transaction with the thresholds in force right then.
@@ -217,8 +236,9 @@ class CheckinService:
             on_room_air=on_room_air,
             check_alerts=check_alerts,
             by=by,
+            not_taken=not_taken,
         )
-        return CheckinResult(saved.observation, saved.alerts, saved.hits)
+        return CheckinResult(saved.observation, saved.alerts, saved.hits, not_taken=not_taken)
 
     def correct_checkin(
         self,
@@ -250,6 +270,7 @@ class CheckinService:
             # Inside the correction's transaction, with the thresholds in force right then.
             return alerts_for(reading, effective_alert_rules(facts.protocol.alerts, client_rules))
 
+        not_taken = facts.not_taken(original.checkin_key, reading)
         saved = self.checkins.correct_observation(
             original_id,
             reading,
@@ -259,8 +280,9 @@ class CheckinService:
             on_room_air=on_room_air,
             check_alerts=check_alerts,
             by=by,
+            not_taken=not_taken,
         )
-        return CheckinResult(saved.observation, saved.alerts, saved.hits)
+        return CheckinResult(saved.observation, saved.alerts, saved.hits, not_taken=not_taken)
 
     def void_checkin(
         self, original_id: uuid.UUID, *, reason: str, recorded_at: datetime, by: uuid.UUID | None

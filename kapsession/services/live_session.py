@@ -31,6 +31,7 @@ from kapsession.domain.discharge import (
 )
 from kapsession.domain.dosing import DoseUnit
 from kapsession.domain.hold_dose import HoldDoseOverride
+from kapsession.domain.measures import measure_names
 from kapsession.domain.protocol import Protocol
 from kapsession.domain.timeline import (
     CheckinStatus,
@@ -71,7 +72,7 @@ class LiveSession(QObject):
     ticked = Signal()  # a new second of session time: the clocks moved
     entries_added = Signal(str, tuple)  # an EntryKind, the records as saved
     alerts_changed = Signal()  # an alert was raised or acknowledged
-    checkins_changed = Signal()  # a check-in's status changed (due, overdue, done)
+    checkins_changed = Signal()  # a check-in's status changed (due, overdue, done), or its window
     phase_changed = Signal()  # a participant's phase changed
     status_changed = Signal()  # ended, signed, or read again
     entry_saved = Signal(str)  # a short, calm confirmation for the status line
@@ -97,7 +98,7 @@ class LiveSession(QObject):
         self._state: SessionState = service.read_state(session_id)
         self.acting_staff_id: uuid.UUID | None = self._state.record.therapist_id
         self._states: dict[uuid.UUID, TimelineState] = {}
-        self._checkin_statuses: dict[uuid.UUID, tuple[tuple[str, CheckinStatus], ...]] = {}
+        self._checkin_statuses: dict[uuid.UUID, tuple[tuple[str, CheckinStatus, bool], ...]] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.tick)
@@ -226,7 +227,7 @@ class LiveSession(QObject):
 
     def _recompute(self) -> None:
         """The clocks of every participant now; `checkins_changed` when a check-in's status
-        moved (due, overdue, done) since the last time."""
+        moved (due, overdue, done) or its slot's window opened or closed since the last time."""
         state = self._state
         record = state.record
         assert record.started_at is not None, "a live session has a start time"
@@ -244,7 +245,7 @@ class LiveSession(QObject):
             for p in record.participants
         }
         statuses = {
-            pid: tuple((c.spec.key, c.status) for c in timeline.checkins)
+            pid: tuple((c.spec.key, c.status, c.window_open) for c in timeline.checkins)
             for pid, timeline in self._states.items()
         }
         if statuses != self._checkin_statuses:
@@ -442,10 +443,12 @@ class LiveSession(QObject):
         checkin_key: str | None = None,
         occurred_at: datetime | None = None,
         on_room_air: bool | None = None,
+        ask_before_partial: bool = False,
     ) -> CheckinResult | None:
         """Save a check-in taken now (or at `occurred_at`, a late entry). Returns the result,
         whose `problems` name each field to fix when nothing was saved; None when the database
-        refused (the reason is in `entry_failed`)."""
+        refused (the reason is in `entry_failed`). With `ask_before_partial`, a check-in missing
+        a required measure is not saved: the result names them (`needs_confirmation`)."""
         now = self.now()
         try:
             result = self._service.checkins.save_checkin(
@@ -457,10 +460,13 @@ class LiveSession(QObject):
                 checkin_key=checkin_key,
                 on_room_air=on_room_air,
                 by=self.acting_staff_id,
+                ask_before_partial=ask_before_partial,
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
             return None
+        if result.needs_confirmation:
+            return result
         if not result.saved:
             self.entry_failed.emit(f"Check-in NOT saved. {result.message}")
             return result
@@ -472,14 +478,15 @@ class LiveSession(QObject):
             "" if not alerts else f" {alerts} alert{'s' if alerts > 1 else ''} to acknowledge."
         )
         self._add_observation(result.observation, result.alerts)
+        partial = f" Not taken: {measure_names(result.not_taken)}." if result.not_taken else ""
         self.entry_saved.emit(
-            f"{label} for {self._name(participant_id)} at {when} — saved.{flagged}"
+            f"{label} for {self._name(participant_id)} at {when} — saved.{partial}{flagged}"
         )
         return result
 
     def _checkin_label(self, checkin_key: str | None) -> str:
         if checkin_key is None:
-            return "Check-in"
+            return "Unscheduled check-in"
         try:
             return f"Check-in {self.protocol.checkin(checkin_key).label}"
         except KeyError:

@@ -68,7 +68,7 @@ class CheckinSql:
     param_uuid: Callable[[uuid.UUID], Any]
     param_time: Callable[[datetime], Any]  # refuses a naive time (ValueError)
     result_time: Callable[[Any], datetime]
-    param_json: Callable[[dict[str, Any]], str]
+    param_json: Callable[[dict[str, Any] | list[Any]], str]
 
 
 def _for(values: DriverValues) -> CheckinSql:
@@ -109,6 +109,7 @@ class NewReading(NamedTuple):
 
 
 _reading_values = attrgetter(*READING_FIELDS)
+_NOTHING_MISSING = "[]"  # the stored JSON of a complete check-in, as `JSON` writes it
 
 
 def new_reading(
@@ -122,8 +123,10 @@ def new_reading(
     checkin_key: str | None,
     on_room_air: bool | None,
     by: uuid.UUID | None,
+    not_taken: tuple[str, ...] = (),
 ) -> NewReading:
-    """The observation to insert; a naive time is refused here, before anything is sent."""
+    """The observation to insert; a naive time is refused here, before anything is sent.
+    `not_taken`: the measures its check-in required that were not taken."""
     values = _reading_values(reading)
     record = ObservationRecord(
         id=uuid.uuid4(),
@@ -135,6 +138,7 @@ def new_reading(
         recorded_by_id=by,
         values=dict(zip(READING_FIELDS, values, strict=True)),
         on_room_air=on_room_air,
+        not_taken=not_taken,
     )
     session = sql.param_uuid(session_id)
     recorded = sql.param_time(recorded_at)
@@ -153,6 +157,7 @@ def new_reading(
         "corrects_id": None,
         "correction_reason": None,
         "voids": False,
+        "not_taken": sql.param_json(list(not_taken)) if not_taken else _NOTHING_MISSING,
         **dict(zip(READING_FIELDS, values, strict=True)),
     }
     return NewReading(record, row, session, recorded, staff)
@@ -184,7 +189,12 @@ def insert_reading(
     observation = new.record
     driver.execute(sql.observation.insert, sql.observation.row(new.row))
     alerts = _alerts(driver, sql, new, hits) if hits else ()
-    detail = {"checkin": observation.checkin_key, "alerts": [str(a.id) for a in alerts]}
+    detail: dict[str, Any] = {
+        "checkin": observation.checkin_key,
+        "alerts": [str(a.id) for a in alerts],
+    }
+    if observation.not_taken:
+        detail["not_taken"] = list(observation.not_taken)
     audit = audit_row(
         sql.values,
         at=new.recorded_at,

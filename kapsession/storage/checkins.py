@@ -66,6 +66,7 @@ def observation_record(row: models.Observation | Row[Any]) -> ObservationRecord:
         corrects_id=row.corrects_id,
         correction_reason=row.correction_reason,
         voids=row.voids,
+        not_taken=tuple(row.not_taken or ()),
     )
 
 
@@ -150,9 +151,11 @@ class CheckinRepository:
         alerts: Sequence[AlertHit] = (),
         check_alerts: AlertCheck | None = None,
         by: uuid.UUID | None = None,
+        not_taken: Sequence[str] = (),
     ) -> SavedReading:
         """Save a reading taken at `occurred_at` (the past for a late entry) with the alerts it
-        raised and its audit row, in one transaction.
+        raised and its audit row, in one transaction. `not_taken`: the measures its check-in
+        required that were not taken (a partial check-in), as the protocol names them.
 
         With `check_alerts`, the alerts are what it returns for the client's thresholds as they
         stand inside this transaction (a threshold changed on another laptop a moment ago
@@ -169,6 +172,7 @@ class CheckinRepository:
             checkin_key=checkin_key,
             on_room_air=on_room_air,
             by=by,
+            not_taken=tuple(not_taken),
         )
         with self._db.write_driver("save the reading") as driver:
             rules = client_rules(driver, sql, new)
@@ -188,12 +192,14 @@ class CheckinRepository:
         alerts: Sequence[AlertHit] = (),
         check_alerts: AlertCheck | None = None,
         by: uuid.UUID | None = None,
+        not_taken: Sequence[str] | None = None,
     ) -> SavedReading:
         """A new reading replacing the original (kept, and shown as corrected), with the alerts
         the corrected values raise: what `check_alerts` returns for the client's thresholds as
         they stand inside this transaction, as for `add_observation`; without it, `alerts`.
         With `voids` (entered in error) the original's values are copied, no alert is raised
-        and the entry drops out of the standing record."""
+        and the entry drops out of the standing record. `not_taken`: the required measures the
+        corrected values leave empty (None: the original's)."""
         why = correction_reason(
             reason, "A correction needs a reason: write why the reading is corrected."
         )
@@ -204,6 +210,8 @@ class CheckinRepository:
             changes: dict[str, Any] = {"occurred_at": when}
             if reading is not None and not voids:  # a withdrawal keeps the original's values
                 changes.update(_reading_columns(reading))
+                if not_taken is not None:
+                    changes["not_taken"] = list(not_taken)
             if on_room_air is not None:
                 changes["on_room_air"] = on_room_air
             hits: tuple[AlertHit, ...] = ()

@@ -187,6 +187,7 @@ class Observation(_ClinicalEntry, Base):
     on_room_air: Mapped[bool | None]  # False: on supplemental oxygen
     recorded_by_id: Mapped[uuid.UUID | None]
     corrects_id: Mapped[uuid.UUID | None]
+    not_taken: Mapped[list[str]]  # required measures not taken: ["bp", "spo2"]
 
 
 class Alert(Base):

@@ -200,6 +200,9 @@ observation = Table(
     Column("recorded_at", UTCDateTime(), nullable=False),
     Column("correction_reason", Text()),
     Column("voids", Boolean(), default=False, nullable=False),
+    # The measures its check-in required that were not taken (a partial check-in), as the
+    # protocol names them: ["bp", "spo2"]; [] for a complete one, and for rows before 0008.
+    Column("not_taken", JSON(), default=list, server_default=text("'[]'"), nullable=False),
     Index("ix_observation_session_time", "session_id", "occurred_at"),
 )
 

@@ -1,13 +1,25 @@
-"""Quick check-in entry: prefilled with the previous reading, Tab through, Enter saves."""
+"""Quick check-in entry: every field starts empty, Tab through, Enter saves.
+
+A reading holds only what was measured at this check-in. Beside each field the participant's
+previous value of that measure shows as a reference with its age ("last 142/88, 12 min ago"):
+dim and in italics, outside the box, and never saved unless typed again.
+
+The check-in a reading counts for is the slot whose window holds the time it was taken (now,
+or the "taken at" time of a late entry), else Unscheduled; the nurse may choose another slot or
+Unscheduled in the list (Shift+Tab from the first field, then the arrow keys), and that choice
+stands until the form starts again.
+"""
 
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,11 +33,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapsession.domain.measures import measure_names
+from kapsession.domain.protocol import MEASURE_FIELDS
 from kapsession.domain.scales import DISSOCIATION, MOAAS, RASS, Scale
-from kapsession.domain.timeline import CheckinState, CheckinStatus
+from kapsession.domain.timeline import CheckinState, CheckinStatus, slot_at
 from kapsession.domain.vitals import FieldProblem
 from kapsession.records.entries import ObservationRecord
 from kapsession.ui import theme
+from kapsession.ui.formatting import local_time
 
 # (field key, label, width hint, placeholder); the order is the Tab order
 FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -43,14 +58,141 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
 )
 SCALE_HINTS: Mapping[str, Scale] = {"moaas": MOAAS, "rass": RASS, "dissociation": DISSOCIATION}
 UNSCHEDULED = "__unscheduled__"
+BP_FIELDS = ("systolic_mmhg", "diastolic_mmhg")
+# The reference under the systolic box is the blood pressure ("142/88"); diastolic has none.
+REFERENCE_FIELDS = tuple(key for key, _label, _hint in FIELDS if key != "diastolic_mmhg")
+REFERENCE_PX = 12  # the references' text: smaller than the fields', and in italics
+_STATUS_WORDS = {
+    CheckinStatus.DUE: "due now",
+    CheckinStatus.OVERDUE: "overdue",
+    CheckinStatus.DONE: "done",
+}
 
 
 @dataclass(frozen=True)
 class CheckinEntry:
     raw: dict[str, str]  # field -> typed text, as parse_reading takes it
-    checkin_key: str | None
+    checkin_key: str | None  # None: unscheduled
     taken_at_text: str  # "" = now, else HH:MM (a late entry)
     on_room_air: bool
+    checkin_label: str = "Unscheduled check-in"  # as the list shows the chosen check-in
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A measure's previous standing value, as the reference beside its field."""
+
+    text: str  # "142/88", "96", "-1"
+    taken_at: datetime
+
+
+def references_of(
+    observations: Sequence[ObservationRecord], participant_id: uuid.UUID
+) -> dict[str, Reference]:
+    """The newest standing value of each measure for the participant, by form field (the blood
+    pressure under systolic). `observations`: standing readings in time order."""
+    found: dict[str, Reference] = {}
+    wanted = list(REFERENCE_FIELDS)
+    for observation in reversed(observations):
+        if observation.participant_id != participant_id:
+            continue
+        values = observation.values
+        for key in [k for k in wanted if values.get(k) is not None]:
+            text = _text(values[key])
+            if key == "systolic_mmhg":
+                text = f"{text}/{_text(values['diastolic_mmhg'])}"
+            found[key] = Reference(text, observation.occurred_at)
+            wanted.remove(key)
+        if not wanted:
+            break
+    return found
+
+
+def age_text(since: datetime, now: datetime) -> str:
+    """How long ago, as the reference says it: "just now", "12 min ago", "1 h 05 min ago"."""
+    minutes = int((now - since).total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    return f"{minutes // 60} h {minutes % 60:02d} min ago"
+
+
+def taken_at_time(text: str, now: datetime) -> datetime | None:
+    """ "" -> None (now); "HH:MM" -> that minute today, local time; a late entry, never future."""
+    if not text:
+        return None
+    cleaned = text.replace(".", ":").replace("h", ":")
+    try:
+        hours_text, minutes_text = cleaned.split(":")
+        hours, minutes = int(hours_text), int(minutes_text)
+    except ValueError:
+        raise ValueError(f"Write the time as HH:MM, e.g. 14:35, not '{text}'.") from None
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
+        raise ValueError(f"{text} is not a time of day; write HH:MM, e.g. 14:35.")
+    local_now = now.astimezone()
+    when = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    if when > local_now + timedelta(minutes=1):
+        raise ValueError(
+            f"{text} is later than now ({local_now:%H:%M}); a check-in can only be entered for a "
+            "time that has passed."
+        )
+    return when
+
+
+def slot_text(state: CheckinState, now: datetime) -> str:
+    """One check-in in the list, by its label: "T+15 — due now", "T+30 — at 15:10"."""
+    label = state.spec.label
+    if state.status is CheckinStatus.DONE:
+        return f"{label} — done"
+    if state.opens_at is None:
+        return f"{label} — after the dose"
+    if state.status is CheckinStatus.OVERDUE and not state.window_open:
+        assert state.closes_at is not None
+        return f"{label} — overdue, its window closed at {local_time(state.closes_at)}"
+    if state.status in _STATUS_WORDS:
+        return f"{label} — {_STATUS_WORDS[state.status]}"
+    if state.window_open:
+        return f"{label} — due at {local_time(state.due_at)}"
+    return f"{label} — at {local_time(state.due_at)}, open from {local_time(state.opens_at)}"
+
+
+class _ReferenceRow(QWidget):
+    """The previous values, under their fields (the blood pressure under both of its boxes),
+    painted by one widget: ten labels would each cost a style-sheet paint on every save."""
+
+    def __init__(self, boxes: Mapping[str, QWidget], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._boxes = boxes
+        self.texts: dict[str, str] = {}
+        self.setAccessibleName("Previous values, not entries")
+        self.setFixedHeight(2 * QFontMetrics(self._font()).lineSpacing() + 2)  # two lines each
+
+    def _font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPixelSize(REFERENCE_PX)
+        font.setItalic(True)
+        return font
+
+    def set_texts(self, texts: Mapping[str, str]) -> None:
+        if texts != self.texts:
+            self.texts = dict(texts)
+            self.setAccessibleDescription("; ".join(self.texts.values()))
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setFont(self._font())
+        painter.setPen(QColor(theme.TEXT_DIM))
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        for key, text in self.texts.items():
+            if not text:
+                continue
+            first = self._boxes[key].geometry()
+            last = self._boxes["diastolic_mmhg"].geometry() if key in BP_FIELDS else first
+            area = QRect(first.left() - self.x(), 0, last.right() - first.left() + 1, self.height())
+            painter.drawText(area, int(flags), text)
+        painter.end()
 
 
 class _Field(QLineEdit):
@@ -64,14 +206,22 @@ class CheckinForm(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
+        self._states: tuple[CheckinState, ...] = ()
+        self._now: datetime | None = None
+        self._references: dict[str, Reference] = {}
+        self._chosen: str | None = None  # the nurse's own choice of check-in, until restarted
+        self._minute: int | None = None  # the minute the references' ages were written for
+        self._captions_for: str | None = UNSCHEDULED  # the check-in the captions show
         self.heading = heading = QLabel("CHECK-IN")  # and whose: `set_participant`
         heading.setObjectName("heading")
         self.checkin = QComboBox()
         self.checkin.setAccessibleName("Which check-in")
+        self.checkin.activated.connect(self._slot_chosen)
         self.taken_at = QLineEdit()
         self.taken_at.setPlaceholderText("now")
         self.taken_at.setAccessibleName("Taken at (HH:MM), blank for now")
         self.taken_at.setMaximumWidth(90)
+        self.taken_at.textChanged.connect(lambda _text: self._follow_slot())
         self.room_air = QCheckBox("on room air")
         self.room_air.setChecked(True)
         top = QHBoxLayout()
@@ -82,9 +232,15 @@ class CheckinForm(QFrame):
         top.addWidget(taken)
         top.addWidget(self.taken_at)
         top.addWidget(self.room_air)
+        self.slot_note = QLabel()
+        self.slot_note.setObjectName("dim")
+        self.slot_note.setWordWrap(True)
+        self.slot_note.hide()
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
         self.fields: dict[str, QLineEdit] = {}
+        self.captions: dict[str, QLabel] = {}
+        self.references = _ReferenceRow(self.fields)
         for column, (key, label, hint) in enumerate(FIELDS):
             caption = QLabel(label)
             caption.setObjectName("dim")
@@ -94,8 +250,10 @@ class CheckinForm(QFrame):
             box.setMinimumWidth(62)
             box.textChanged.connect(lambda _t, k=key: self._field_changed(k))
             self.fields[key] = box
+            self.captions[key] = caption
             grid.addWidget(caption, 0, column)
             grid.addWidget(box, 1, column)
+        grid.addWidget(self.references, 2, 0, 1, len(FIELDS))
         self.emesis = QCheckBox("Emesis")
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Comment (optional)")
@@ -116,6 +274,7 @@ class CheckinForm(QFrame):
         bottom.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.slot_note)
         layout.addLayout(grid)
         layout.addLayout(bottom)
         layout.addWidget(self.hint)
@@ -131,44 +290,67 @@ class CheckinForm(QFrame):
         self.heading.setText(f"CHECK-IN — {name}" if name else "CHECK-IN")
         self.setAccessibleName(f"Check-in for {name}" if name else "Check-in")
 
-    def set_checkins(self, checkins: Sequence[CheckinState], selected: str | None) -> None:
-        """The protocol's check-ins, not yet done first, and "unscheduled". `selected` None
-        keeps the choice, unless that check-in is done now: then the most urgent one left."""
-        current = selected if selected is not None else self.checkin.currentData()
-        done = {c.spec.key for c in checkins if c.status is CheckinStatus.DONE}
-        if selected is None and current in done:
-            pending = [c.spec.key for c in checkins if c.spec.key not in done]
-            current = pending[0] if pending else UNSCHEDULED
+    def set_checkins(self, checkins: Sequence[CheckinState], now: datetime | None = None) -> None:
+        """The protocol's check-ins in this order (the most urgent first), then Unscheduled.
+        The one chosen is the nurse's own choice if they made one and it is not done now;
+        else the slot whose window holds the time the reading was taken, else Unscheduled."""
+        self._states = tuple(checkins)
+        if now is not None:
+            self._now = now
+        if self._chosen is not None and self._chosen != UNSCHEDULED:
+            done = {c.spec.key for c in checkins if c.status is CheckinStatus.DONE}
+            if self._chosen in done or all(c.spec.key != self._chosen for c in checkins):
+                self._chosen = None
+        when = self._now
         self.checkin.blockSignals(True)
         self.checkin.clear()
-        words = {
-            CheckinStatus.DUE: "due now",
-            CheckinStatus.OVERDUE: "overdue",
-            CheckinStatus.UPCOMING: "upcoming",
-            CheckinStatus.DONE: "done",
-        }
-        for state in checkins:
-            self.checkin.addItem(f"{state.spec.label} — {words[state.status]}", state.spec.key)
+        for state in self._states:
+            text = slot_text(state, when) if when is not None else state.spec.label
+            self.checkin.addItem(text, state.spec.key)
         self.checkin.addItem("Unscheduled check-in", UNSCHEDULED)
-        index = self.checkin.findData(current)
-        self.checkin.setCurrentIndex(max(index, 0))
         self.checkin.blockSignals(False)
+        self._follow_slot()
 
-    def prefill(self, previous: ObservationRecord | None) -> None:
-        """Start from the previous reading: most values change little between check-ins."""
-        for key, box in self.fields.items():
-            value = previous.values.get(key) if previous is not None else None
-            box.setText("" if value is None else _text(value))
+    def start_entry(
+        self, observations: Sequence[ObservationRecord], participant_id: uuid.UUID, now: datetime
+    ) -> None:
+        """Start a new check-in for a participant: every field empty, their previous values
+        (from `observations`, standing readings in time order) shown beside them as references,
+        the check-in chosen by the clock again. "On room air" is the participant's own as last
+        recorded (oxygen stays on until it is taken off), else ticked."""
+        for box in self.fields.values():
+            box.clear()
+        last = next((o for o in reversed(observations) if o.participant_id == participant_id), None)
+        self.room_air.setChecked(last is None or last.on_room_air is not False)
+        references = references_of(observations, participant_id)
         self.emesis.setChecked(False)
         self.comment.clear()
         self.taken_at.clear()
-        if previous is not None and previous.on_room_air is not None:
-            self.room_air.setChecked(previous.on_room_air)
+        self.hint.setText("")  # (clear() would lay the form out again even when empty)
+        self._references = dict(references)
+        self._chosen = None
+        self._minute = None
+        self.set_now(now)
         self.problems.hide()
         self._mark_fields(())
 
+    def set_now(self, now: datetime) -> None:
+        """The time moved on: the references' ages, and the check-in the clock offers."""
+        self._now = now
+        minute = int(now.timestamp() // 60)
+        if minute != self._minute:
+            self._minute = minute
+            self._show_references()
+        self._follow_slot()
+
     def focus_first(self) -> None:
         box = self.fields["systolic_mmhg"]
+        box.setFocus()
+        box.selectAll()
+
+    def focus_measure(self, measure: str) -> None:
+        """The first field of a measure the check-in asked for (after "not now" to a partial)."""
+        box = self.fields[MEASURE_FIELDS[measure][0]]
         box.setFocus()
         box.selectAll()
 
@@ -178,6 +360,8 @@ class CheckinForm(QFrame):
         self._mark_fields({p.field for p in problems})
         for problem in problems:
             box = self.taken_at if problem.field == "taken_at" else self.fields.get(problem.field)
+            if box is None and problem.field in ("reading", "bp"):
+                box = self.fields["systolic_mmhg"]
             if box is not None:
                 box.setFocus()
                 box.selectAll()
@@ -187,10 +371,105 @@ class CheckinForm(QFrame):
         self.problems.hide()
         self._mark_fields(())
 
+    # what is shown ------------------------------------------------------------------------
+    def chosen_key(self) -> str | None:
+        """The check-in the reading will count for; None: unscheduled."""
+        key = self.checkin.currentData()
+        return None if key in (None, UNSCHEDULED) else str(key)
+
+    def chosen_label(self) -> str:
+        key = self.chosen_key()
+        state = next((s for s in self._states if s.spec.key == key), None)
+        return "Unscheduled check-in" if state is None else state.spec.label
+
+    def reference_text(self, key: str) -> str:
+        """The previous value shown under a field ("last 142/88, 12 min ago"), or ""."""
+        return self.references.texts.get(key, "")
+
     # internals ----------------------------------------------------------------------------
+    def _reading_time(self) -> datetime | None:
+        """When the reading was taken: the "taken at" time if it is one, else now."""
+        if self._now is None:
+            return None
+        try:
+            return taken_at_time(self.taken_at.text().strip(), self._now) or self._now
+        except ValueError:
+            return self._now
+
+    def _offered(self) -> str:
+        when = self._reading_time()
+        slot = None if when is None else slot_at(self._states, when)
+        return UNSCHEDULED if slot is None else slot.spec.key
+
+    def _follow_slot(self) -> None:
+        """Show the nurse's choice, else the slot the clock offers."""
+        wanted = self._chosen if self._chosen is not None else self._offered()
+        index = self.checkin.findData(wanted)
+        if index >= 0 and index != self.checkin.currentIndex():
+            self.checkin.setCurrentIndex(index)
+        self._show_slot()
+
+    def _slot_chosen(self, index: int) -> None:
+        """The nurse chose a check-in in the list (keys or mouse): it stands until restarted."""
+        chosen = self.checkin.itemData(index)
+        self._chosen = None if chosen == self._offered() else str(chosen)
+        self._show_slot()
+
+    def _show_slot(self) -> None:
+        """What the chosen check-in asks for (its captions in full colour), and a word when the
+        reading is unscheduled or chosen outside its slot's window."""
+        key = self.chosen_key()
+        state = next((s for s in self._states if s.spec.key == key), None)
+        if key != self._captions_for:
+            self._captions_for = key
+            asked = () if state is None else state.spec.measures
+            asked_fields = {name for measure in asked for name in MEASURE_FIELDS[measure]}
+            for field, caption in self.captions.items():
+                caption.setObjectName("" if field in asked_fields else "dim")
+                caption.style().unpolish(caption)
+                caption.style().polish(caption)
+        when = self._reading_time()
+        note = ""
+        if when is None:
+            pass
+        elif state is None:
+            note = (
+                "No check-in is open at this time: the reading is unscheduled and uses up no slot."
+            )
+            later = [
+                s
+                for s in self._states
+                if s.status is not CheckinStatus.DONE
+                and s.opens_at is not None
+                and s.opens_at > when
+            ]
+            if later:
+                first = min(later, key=lambda s: s.due_at)
+                note += f" Next: {first.spec.label} at {local_time(first.due_at)}."
+        else:
+            note = _asks_for(state)
+            if not state.takes(when):
+                note += (
+                    f" Its slot is not open at this time; the reading is recorded as "
+                    f"{state.spec.label} all the same."
+                )
+        if note != self.slot_note.text():
+            self.slot_note.setText(note)
+            self.slot_note.setVisible(bool(note))
+
+    def _show_references(self) -> None:
+        now = self._now
+        self.references.set_texts(
+            {
+                key: f"last {reference.text}, {age_text(reference.taken_at, now)}"
+                for key, reference in self._references.items()
+                if now is not None
+            }
+        )
+
     def _mark_fields(self, bad: set[str] | tuple[()]) -> None:
         for key, box in (*self.fields.items(), ("taken_at", self.taken_at)):
-            wrong = key in bad or ("bp" in bad and key in ("systolic_mmhg", "diastolic_mmhg"))
+            wrong = key in bad or ("bp" in bad and key in BP_FIELDS)
             box.setStyleSheet(f"border: 2px solid {theme.OVERDUE};" if wrong else "")
 
     def _field_changed(self, key: str) -> None:
@@ -212,13 +491,14 @@ class CheckinForm(QFrame):
             raw["emesis"] = "yes"
         if self.comment.text().strip():
             raw["comment"] = self.comment.text()
-        key = self.checkin.currentData()
+        self._follow_slot()  # the slot for the time the reading was taken, as typed now
         self.save_requested.emit(
             CheckinEntry(
                 raw=raw,
-                checkin_key=None if key in (None, UNSCHEDULED) else str(key),
+                checkin_key=self.chosen_key(),
                 taken_at_text=self.taken_at.text().strip(),
                 on_room_air=self.room_air.isChecked(),
+                checkin_label=self.chosen_label(),
             )
         )
 
@@ -227,6 +507,18 @@ class CheckinForm(QFrame):
             self._submit()
             return
         super().keyPressEvent(event)
+
+
+def _asks_for(state: CheckinState) -> str:
+    """ "T+45 asks for HR, SpO2, MOAA/S, Nausea." (and which are required, when not all)."""
+    spec = state.spec
+    if not spec.measures:
+        return f"{spec.label} asks for no particular measure."
+    text = f"{spec.label} asks for {measure_names(spec.measures)}"
+    required = spec.required_measures
+    if set(required) != set(spec.measures):
+        text += f"; required: {measure_names(required) if required else 'none'}"
+    return text + "."
 
 
 def _text(value: object) -> str:

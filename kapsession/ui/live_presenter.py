@@ -32,7 +32,6 @@ from kapsession.records.people import StaffRecord
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession
 from kapsession.services.session_state import EntryKind
-from kapsession.ui.checkin_form import UNSCHEDULED
 from kapsession.ui.formatting import clock_text, local_time
 from kapsession.ui.live_view import CHART, READINGS, LiveView
 from kapsession.ui.timeline_strip import StripMark
@@ -51,13 +50,6 @@ _URGENCY = {
 def by_urgency(checkins: Sequence[CheckinState]) -> list[CheckinState]:
     """Overdue, then due, then upcoming, then done; each in schedule order."""
     return sorted(checkins, key=lambda c: (_URGENCY[c.status], c.due_at))
-
-
-def most_urgent_key(urgent: Sequence[CheckinState]) -> str:
-    """The check-in to enter next: the most urgent one not done, else an unscheduled one."""
-    if urgent and urgent[0].status is not CheckinStatus.DONE:
-        return urgent[0].spec.key
-    return UNSCHEDULED
 
 
 class LivePresenter(QObject):
@@ -117,14 +109,14 @@ class LivePresenter(QObject):
         self.show_music()
 
     def show_participant_entries(self) -> None:
-        """What is one participant's: their check-ins (the most urgent chosen, the form filled
-        from their last reading, so nothing typed for one is saved for the other), readings,
+        """What is one participant's: their check-ins (the form started again, empty, with their
+        previous values beside it, so nothing typed for one is saved for the other), readings,
         chart and buttons."""
         live, view, focus = self.live, self.view, self.focus
         view.checkin_form.set_participant(live.record.participant(focus).client.full_name)
-        urgent = by_urgency(live.state(focus).checkins)
-        view.checkin_form.set_checkins(urgent, selected=most_urgent_key(urgent))
-        view.checkin_form.prefill(live.last_reading(focus))
+        now = live.now()
+        view.checkin_form.set_checkins(by_urgency(live.state(focus).checkins), now)
+        view.checkin_form.start_entry(live.observations, focus, now)
         self.show_records(out_of_sight_too=True)
         self.show_buttons()
 
@@ -158,10 +150,10 @@ class LivePresenter(QObject):
             self._show_chart()
 
     def show_checkins(self) -> None:
-        """A check-in's status moved: the lines of what is due and the form's list follow
-        (the form keeps what is chosen)."""
+        """A check-in's status moved, or its window: the lines of what is due and the form's
+        list follow (the form keeps what the nurse chose)."""
         self.view.checkin_form.set_checkins(
-            by_urgency(self.live.state(self.focus).checkins), selected=None
+            by_urgency(self.live.state(self.focus).checkins), self.live.now()
         )
         self.show_clock()
 

@@ -7,21 +7,22 @@ becomes one call of the live session, which saves the entry and says what change
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QInputDialog
 
 from kapsession.domain.discharge import DischargeOverride
 from kapsession.domain.hold_dose import HoldDoseOverride, HoldDoseResult, check_hold_dose
+from kapsession.domain.measures import measure_names
 from kapsession.domain.vitals import FieldProblem
 from kapsession.records.errors import StorageError
+from kapsession.services.checkin_results import CheckinResult
 from kapsession.services.live_session import LiveSession
 from kapsession.services.nurse_board import checkin_target
 from kapsession.services.session_service import SessionService
-from kapsession.ui.checkin_form import CheckinEntry
+from kapsession.ui.checkin_form import CheckinEntry, taken_at_time
 from kapsession.ui.formatting import local_time
-from kapsession.ui.live_presenter import by_urgency, most_urgent_key
+from kapsession.ui.live_presenter import by_urgency
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.messages import ask, problem
 
@@ -50,15 +51,23 @@ class NurseActionsController(QObject):
         """`staff_names`: display names by id, for who decided an override."""
         self.live = live
         self._staff_names = dict(staff_names)
+        live.ticked.connect(self._tick)
 
     def close(self) -> None:
+        if self.live is not None:
+            self.live.ticked.disconnect(self._tick)
         self.live = None
+
+    def _tick(self) -> None:
+        """The check-in form's clock: the references' ages, the slot open now."""
+        if self.live is not None:
+            self.window.live_view.checkin_form.set_now(self.live.now())
 
     # check-ins and alerts -----------------------------------------------------------------
     def _on_checkin_requested(self) -> None:
-        """C: the form for the participant the nurse board lists as most urgent (shown and
-        named on the form; `checkin_target`), their most urgent check-in chosen, the form
-        filled from their last reading."""
+        """C: a new check-in for the participant the nurse board lists as most urgent (shown
+        and named on the form; `checkin_target`), every field empty, their previous values
+        beside them, the slot open now chosen (else Unscheduled)."""
         live = self.live
         if live is None:
             return
@@ -66,10 +75,14 @@ class NurseActionsController(QObject):
         focus = checkin_target(live.board(), view.current_participant()) or live.participants[0].id
         if focus != view.current_participant():
             view.participant.setCurrentIndex(view.participant.findData(focus))
-        urgent = by_urgency(live.state(focus).checkins)
-        view.checkin_form.set_checkins(urgent, selected=most_urgent_key(urgent))
-        view.checkin_form.prefill(live.last_reading(focus))
+        self._start_checkin(live, focus)
         view.focus_checkin()
+
+    def _start_checkin(self, live: LiveSession, focus: uuid.UUID) -> None:
+        form = self.window.live_view.checkin_form
+        now = live.now()
+        form.set_checkins(by_urgency(live.state(focus).checkins), now)
+        form.start_entry(live.observations, focus, now)
 
     def _on_checkin_save(self, entry: CheckinEntry) -> None:
         live = self.live
@@ -78,25 +91,49 @@ class NurseActionsController(QObject):
         view = self.window.live_view
         focus = view.current_participant() or live.participants[0].id
         try:
-            taken_at = _time_today(entry.taken_at_text, live.now())
+            taken_at = taken_at_time(entry.taken_at_text, live.now())
         except ValueError as exc:
             view.checkin_form.show_problems([FieldProblem("taken_at", str(exc))])
             return
-        result = live.save_checkin(
-            focus,
-            entry.raw,
-            checkin_key=entry.checkin_key,
-            occurred_at=taken_at,
-            on_room_air=entry.on_room_air,
-        )
+
+        def save(ask_before_partial: bool) -> CheckinResult | None:
+            return live.save_checkin(
+                focus,
+                entry.raw,
+                checkin_key=entry.checkin_key,
+                occurred_at=taken_at,
+                on_room_air=entry.on_room_air,
+                ask_before_partial=ask_before_partial,
+            )
+
+        result = save(ask_before_partial=True)
+        if result is not None and result.needs_confirmation:
+            if not self._partial_confirmed(live, focus, entry, result.not_taken):
+                view.checkin_form.focus_measure(result.not_taken[0])
+                return
+            result = save(ask_before_partial=False)
         if result is None:
             return  # the database refused; the banner says why and the form keeps the values
         if not result.saved:
             view.checkin_form.show_problems(list(result.problems))
             return
-        view.checkin_form.prefill(result.observation)
+        self._start_checkin(live, focus)  # the reading just saved is the new reference
         view.setFocus()  # the form is done: D, M, C and the other keys act on the screen again
-        view.checkin_form.set_checkins(by_urgency(live.state(focus).checkins), selected=None)
+
+    def _partial_confirmed(
+        self, live: LiveSession, focus: uuid.UUID, entry: CheckinEntry, not_taken: tuple[str, ...]
+    ) -> bool:
+        """Ask before a check-in is saved without measures its check-in requires."""
+        names = measure_names(not_taken)
+        name = live.record.participant(focus).client.full_name
+        verb = "was" if len(not_taken) == 1 else "were"
+        return ask(
+            self.window,
+            f"Partial check-in — {name}",
+            f"{entry.checkin_label} asks for {names}, which {verb} not entered.\n\n"
+            f"Record this check-in with {names} marked as not taken? Cancel goes back to the "
+            "form to type them.",
+        )
 
     def _on_acknowledge(self, alert_id: uuid.UUID) -> None:
         """A: the acting staff member saw the alert. Who it was is part of the record, so
@@ -269,25 +306,3 @@ class NurseActionsController(QObject):
 
     def _problem(self, title: str, text: str) -> None:
         problem(self.window, title, text)
-
-
-def _time_today(text: str, now: datetime) -> datetime | None:
-    """ "" -> None (now); "HH:MM" -> that minute today, local time; a late entry, never future."""
-    if not text:
-        return None
-    cleaned = text.replace(".", ":").replace("h", ":")
-    try:
-        hours_text, minutes_text = cleaned.split(":")
-        hours, minutes = int(hours_text), int(minutes_text)
-    except ValueError:
-        raise ValueError(f"Write the time as HH:MM, e.g. 14:35, not '{text}'.") from None
-    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
-        raise ValueError(f"{text} is not a time of day; write HH:MM, e.g. 14:35.")
-    local_now = now.astimezone()
-    when = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
-    if when > local_now + timedelta(minutes=1):
-        raise ValueError(
-            f"{text} is later than now ({local_now:%H:%M}); a check-in can only be entered for a "
-            "time that has passed."
-        )
-    return when

@@ -2,7 +2,8 @@
 
 A correction never hides what it replaced: the original stays as a dimmed, struck-through row
 saying "corrected: reason" (or "voided: reason"), and the correcting row names its reason. A
-late entry shows the time it describes and the time it was entered.
+late entry shows the time it describes and the time it was entered. A partial check-in says
+which of the measures its check-in required were not taken ("not taken: BP, SpO2").
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from kapsession.domain.corrections import EntryState, versions
+from kapsession.domain.measures import measure_names
 from kapsession.domain.scales import RASS
 from kapsession.records.entries import AlertRecord, ObservationRecord
 from kapsession.ui import theme
@@ -98,6 +100,8 @@ def _comment_text(record: ObservationRecord, kind: EntryState, replaced_because:
         parts.append(f"voided: {replaced_because or 'no reason given'}")
     elif record.corrects_id is not None:
         parts.append(f"correction: {record.correction_reason or 'no reason given'}")
+    if record.not_taken:
+        parts.append(f"not taken: {measure_names(record.not_taken)}")
     comment = str(record.values.get("comment") or "").strip()
     if comment:
         parts.append(comment)

@@ -96,6 +96,7 @@ def checkin_json(observation: ObservationRecord) -> str:
         else str(observation.recorded_by_id),
         "on_room_air": observation.on_room_air,
         "values": observation.values,
+        "not_taken": list(observation.not_taken),
     }
     return json.dumps(fields, sort_keys=True)
 
@@ -147,6 +148,12 @@ def dose_200(dialog: QWidget) -> None:
         fail(f"expected the dose dialog, got {dialog.windowTitle()!r}")
     QTest.keyClicks(focused(), "200")  # the focus starts in the dose field
     QTest.keyClick(focused(), Qt.Key.Key_Return)
+
+
+def partial_confirmed(dialog: QWidget) -> None:
+    if not dialog.windowTitle().startswith("Partial check-in — "):
+        fail(f"expected the partial check-in question, got {dialog.windowTitle()!r}")
+    QTest.keyClick(focused(), Qt.Key.Key_Return)  # record the rest as not taken
 
 
 def press_answered(
@@ -210,12 +217,14 @@ class Driver(WindowDriver):
             assert controller.live is not None
             say(f"SESSION {controller.live.record.id}")
             participant = controller.live.participants[0].id
-            # the baseline blood pressure by keyboard (the hold-dose rule reads it): C, Tab, Enter
+            # the baseline blood pressure by keyboard (the hold-dose rule reads it): C, Tab,
+            # Enter, and Enter again to record the baseline's other measures as not taken
             QTest.keyClick(take_keys(window), Qt.Key.Key_C)
             QTest.keyClicks(focused(), "124")
             QTest.keyClick(focused(), Qt.Key.Key_Tab)
             QTest.keyClicks(focused(), "80")
-            QTest.keyClick(focused(), Qt.Key.Key_Return)
+            no_modifier = Qt.KeyboardModifier.NoModifier
+            press_answered(window, Qt.Key.Key_Return, no_modifier, Answer(partial_confirmed))
             if len(controller.live.observations) != 1:
                 fail(f"the baseline check-in was not saved: {controller.live.observations}")
             say(f"CHECKIN {checkin_json(controller.live.observations[0])}")

@@ -107,6 +107,7 @@ def checkin_record(fields: dict[str, Any]) -> ObservationRecord:
         recorded_by_id=None if by is None else uuid.UUID(by),
         values=fields["values"],
         on_room_air=fields["on_room_air"],
+        not_taken=tuple(fields["not_taken"]),
     )
 
 
@@ -212,10 +213,12 @@ def check_checkin(stored: list[ObservationRecord], reported: Reported) -> None:
         assert reported.participant_id is None  # the child doses only after the check-in
         assert len(stored) <= 1
         return
-    # The app showed what was typed (C, 124 Tab 80 Enter): the baseline, on room air
+    # The app showed what was typed (C, 124 Tab 80 Enter, Enter): the baseline, on room air,
+    # with the baseline's other measures recorded as not taken
     typed = {name: getattr(BASELINE_TYPED, name) for name in READING_FIELDS}
     assert reported.checkin.values == typed
     assert (reported.checkin.checkin_key, reported.checkin.on_room_air) == ("baseline", True)
+    assert reported.checkin.not_taken == ("hr", "spo2", "rr", "suds")
     assert reported.checkin.session_id == reported.session_id
     # And it is in the database, exactly as shown, alone
     assert stored == [reported.checkin]

@@ -403,6 +403,83 @@ def test_a_voided_reading_leaves_the_record_but_not_the_history(clinic: Clinic) 
     assert clinic.entries.done_checkins(session.id) == {}
 
 
+# --- a partial check-in ---------------------------------------------------------------------------
+
+
+def _stored_not_taken(db: Database, observation_id: uuid.UUID) -> str:
+    """The column as the database holds it, as text."""
+    statement = text("SELECT CAST(not_taken AS TEXT) FROM observation WHERE id = :id").bindparams(
+        bindparam("id", observation_id, type_=Uuid())
+    )
+    with db.engine.connect() as connection:
+        return str(connection.execute(statement).scalar_one())
+
+
+def test_a_partial_reading_keeps_the_measures_not_taken(clinic: Clinic) -> None:
+    # Given T+40 taken without blood pressure and SpO2, and a complete reading after it
+    session = clinic.new_session()
+    at = clinic.now()
+    checkins = CheckinRepository(clinic.db)
+    partial = checkins.add_observation(
+        session.id,
+        session.participants[0].id,
+        Reading(heart_rate_bpm=88),
+        occurred_at=at,
+        recorded_at=at,
+        checkin_key="t40",
+        not_taken=("bp", "spo2"),
+        by=clinic.therapist.id,
+    )
+    complete = _save(clinic, session, CALM, key="t45")
+    # Then the saved record says which were not taken, and reads back the same
+    assert partial.observation.not_taken == ("bp", "spo2")
+    assert complete.observation.not_taken == ()
+    assert checkins.observations(session.id) == [partial.observation, complete.observation]
+    assert checkins.observation(partial.observation.id) == partial.observation
+    # And the column holds the JSON the ORM would write ([] for a complete reading)
+    assert _stored_not_taken(clinic.db, partial.observation.id) == '["bp", "spo2"]'
+    assert _stored_not_taken(clinic.db, complete.observation.id) == "[]"
+    # And the audit row names them too
+    (added, _) = [
+        e for e in AuditRepository(clinic.db).for_session(session.id) if e.entity == "observation"
+    ]
+    assert added.detail["not_taken"] == ["bp", "spo2"]
+
+
+def test_a_correction_says_what_its_values_leave_not_taken(clinic: Clinic) -> None:
+    # Given T+40 saved without blood pressure and SpO2
+    session = clinic.new_session()
+    at = clinic.now()
+    checkins = CheckinRepository(clinic.db)
+    original = checkins.add_observation(
+        session.id,
+        session.participants[0].id,
+        Reading(heart_rate_bpm=88),
+        occurred_at=at,
+        recorded_at=at,
+        checkin_key="t40",
+        not_taken=("bp", "spo2"),
+    )
+    # When it is corrected with the blood pressure that had been taken after all
+    fixed = checkins.correct_observation(
+        original.observation.id,
+        Reading(systolic_mmhg=150, diastolic_mmhg=92, heart_rate_bpm=88),
+        reason="BP was on the monitor",
+        recorded_at=clinic.now(),
+        not_taken=("spo2",),
+    )
+    # Then the standing reading lacks only SpO2; the original keeps what it said
+    (standing,) = checkins.observations(session.id)
+    assert standing.not_taken == ("spo2",) == fixed.observation.not_taken
+    history = checkins.observations(session.id, include_history=True)
+    assert [o.not_taken for o in history] == [("bp", "spo2"), ("spo2",)]
+    # And a withdrawal copies the original's, as it copies its values
+    void = checkins.correct_observation(
+        fixed.observation.id, None, reason="wrong client", recorded_at=clinic.now(), voids=True
+    )
+    assert void.observation.not_taken == ("spo2",)
+
+
 @pytest.mark.parametrize("reason", ["", "  "])
 def test_a_correction_without_a_reason_writes_nothing(clinic: Clinic, reason: str) -> None:
     session = clinic.new_session()

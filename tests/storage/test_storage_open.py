@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from alembic import command
 from sqlalchemy import Connection, inspect, text
 
+from kapsession.domain.vitals import Reading
 from kapsession.storage import database as database_module
 from kapsession.storage.backups import list_backups
+from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import (
     HEAD_REVISION,
+    Database,
     _alembic_config,
     create_database_engine,
     head_revision,
     open_database,
 )
 from kapsession.storage.models import APPEND_ONLY_TABLES, Base
+
+if TYPE_CHECKING:
+    from conftest import Clinic
 
 MODEL_TABLES = set(Base.metadata.tables)
 
@@ -43,7 +52,7 @@ def test_opening_an_empty_database_migrates_it_to_head(database_url: str, backup
         # Then the schema is at the newest revision, with every table of the models
         status = db.schema_status()
         assert status.up_to_date
-        assert status.current == head_revision() == "0007"
+        assert status.current == head_revision() == "0008"
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) >= MODEL_TABLES
             assert _version(connection) == [head_revision()]
@@ -280,6 +289,56 @@ def test_0006_adds_the_session_status_and_end_index_and_its_downgrade_removes_it
             assert _version(connection) == ["0005"]
     finally:
         engine.dispose()
+
+
+def test_0008_gives_earlier_readings_no_measures_not_taken_and_keeps_the_triggers(
+    database_url: str, backup_dir: Path, clinic_on: Callable[[Database], Clinic]
+) -> None:
+    # Given a database with a complete reading, taken down to 0007 (before `not_taken`)
+    db = open_database(database_url, backup_dir=backup_dir)
+    try:
+        clinic = clinic_on(db)
+        session = clinic.new_session()
+        at = clinic.now()
+        CheckinRepository(db).add_observation(
+            session.id,
+            session.participants[0].id,
+            Reading(systolic_mmhg=124, diastolic_mmhg=80),
+            occurred_at=at,
+            recorded_at=at,
+        )
+    finally:
+        db.close()
+    engine = create_database_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            triggers_0008 = _triggers(connection)
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0007")
+        with engine.connect() as connection:
+            columns_0007 = {c["name"] for c in inspect(connection).get_columns("observation")}
+            # Then the downgrade took the column away and put every trigger back
+            assert "not_taken" not in columns_0007
+            assert _triggers(connection) == triggers_0008
+
+        # When it is upgraded to 0008 again
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0008")
+        with engine.connect() as connection:
+            # Then the earlier reading holds an empty list, written by the column's default
+            stored = connection.execute(text("SELECT not_taken FROM observation")).scalars().all()
+            assert [json.loads(v) if isinstance(v, str) else v for v in stored] == [[]]
+            assert _triggers(connection) == triggers_0008
+    finally:
+        engine.dispose()
+    # And the repositories read it as a reading with nothing left untaken
+    db = open_database(database_url, backup_dir=backup_dir)
+    try:
+        (reading,) = CheckinRepository(db).observations(session.id)
+        assert reading.not_taken == ()
+        assert reading.values["systolic_mmhg"] == 124
+    finally:
+        db.close()
 
 
 def test_the_head_revision_constant_is_alembics_head() -> None:

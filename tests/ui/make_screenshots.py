@@ -110,7 +110,8 @@ def save(widget: QWidget, folder: Path, name: str) -> None:
 
 
 def individual(folder: Path, data: Path) -> None:
-    """Maya at T+45: baseline, dose at minute 40, T+15, T+30, T+40 over 180 (an open alert)."""
+    """Maya at T+45: baseline, dose at minute 40, an unscheduled recheck, T+15, T+30, T+40 over
+    180 (an open alert) without MOAA/S (a partial check-in)."""
     room = Room(data)
     (maya,) = room.start(("Maya Fischer",), "individual")
     room.at(6)
@@ -122,6 +123,8 @@ def individual(folder: Path, data: Path) -> None:
     room.dose(maya, "200")
     room.at(42)
     room.live.add_marker("Eye mask on", maya)
+    room.at(44)
+    room.reading(maya, None, systolic_mmhg="146", diastolic_mmhg="88")  # no slot open: unscheduled
     room.at(55)
     room.reading(
         maya, "t15", systolic_mmhg="138", diastolic_mmhg="86", heart_rate_bpm="84",
@@ -135,12 +138,12 @@ def individual(folder: Path, data: Path) -> None:
     room.at(80)
     room.reading(
         maya, "t40", systolic_mmhg="184", diastolic_mmhg="104", heart_rate_bpm="96",
-        spo2_pct="95", moaas="3",
+        spo2_pct="95",
     )  # fmt: skip
     room.at(85)
     view = room.window.live_view
     view.tabs.setCurrentIndex(0)
-    room.controller.nurse._on_checkin_requested()  # C: the form on T+45, prefilled
+    room.controller.nurse._on_checkin_requested()  # C: the form on T+45, empty, with references
     save(room.window, folder, "1-live-checkin-T45")
     view.show_tab(READINGS)
     save(room.window, folder, "2-readings")

@@ -12,14 +12,17 @@ from ui_harness import (
     START,
     ModalHandler,
     RunningApp,
+    confirm_partial,
     fill_dose,
     focus_widget,
     key,
     type_text,
 )
+from ui_harness import press as press_key
 
 from kapsession.domain.scales import MOAAS
 from kapsession.ui import theme
+from kapsession.ui.checkin_form import FIELDS, UNSCHEDULED
 from kapsession.ui.discharge_dialog import DischargeDialog
 from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.formatting import local_time
@@ -70,14 +73,19 @@ def test_a_full_set_by_keyboard_only(app: RunningApp) -> None:
     before = app.observations()
     # When C is pressed
     app.key(Qt.Key.Key_C)
-    # Then the form is on the most urgent check-in, every field holds the previous reading,
-    # and the focus waits in systolic with its text selected
+    # Then the form is on T+15, whose slot is open, every field is empty, the baseline's
+    # values are shown beside them as references with their age, and the focus waits in
+    # systolic
     assert form.checkin.currentData() == "t15"
-    assert [box.text() for box in form.fields.values()] == [
-        "122", "78", "72", "98", "14", "36.6", "5", "0", "0", "0", "3",
-    ]  # fmt: skip
+    assert form.checkin.currentText() == "T+15 — due now"
+    assert [box.text() for box in form.fields.values()] == [""] * len(form.fields)
+    assert [form.reference_text(k) for k in ("systolic_mmhg", "heart_rate_bpm", "suds")] == [
+        "last 122/78, 15 min ago",
+        "last 72, 15 min ago",
+        "last 3, 15 min ago",
+    ]
     systolic = form.fields["systolic_mmhg"]
-    assert app.ready() is systolic and systolic.selectedText() == "122"
+    assert app.ready() is systolic
     # When every value is typed with Tab between them
     for index, text in enumerate(FULL_SET):
         if index:
@@ -102,7 +110,11 @@ def test_a_full_set_by_keyboard_only(app: RunningApp) -> None:
     lines = [line.text() for line in app.live_view.checkin_lines if line.isVisible()]
     assert not any(line.startswith("T+15 ") for line in lines), lines
     assert form.checkin.itemText(form.checkin.findData("t15")) == "T+15 — done"
-    assert form.checkin.currentData() == "t30"  # the next one, not the one just saved
+    # And the form starts again: empty, with what was just saved as the references, and no
+    # slot open now (T+30's opens at T+25), so Unscheduled is offered
+    assert [box.text() for box in form.fields.values()] == [""] * len(form.fields)
+    assert form.reference_text("systolic_mmhg") == "last 138/86, just now"
+    assert form.checkin.currentData() == UNSCHEDULED
     assert not form.problems.isVisible()
     # And R shows it in the readings table, G on the chart at minute 55
     app.key(Qt.Key.Key_R)
@@ -120,6 +132,224 @@ def test_a_full_set_by_keyboard_only(app: RunningApp) -> None:
     assert bars[-1] == [(55.0, 86.0), (55.0, 138.0)]
     assert (55.0, 88.0) in [(p.x(), p.y()) for s in chart.series_of(HR_LINE) for p in s.points()]
     assert (55.0, 97.0) in [(p.x(), p.y()) for s in chart.series_of(SPO2_LINE) for p in s.points()]
+    app.leave_session()
+
+
+def test_c_then_enter_on_an_empty_form_saves_nothing_and_says_why(app: RunningApp) -> None:
+    # Given a session dosed at minute 40 after a full baseline, now at T+15
+    dosed_at_40(app, "Maya Fischer")
+    app.advance(15 * 60)
+    form = app.live_view.checkin_form
+    before = app.observations()
+    # When C then Enter are pressed, nothing typed
+    app.key(Qt.Key.Key_C)
+    app.key(ENTER)
+    # Then nothing is saved; the form says why and keeps the focus in its first field
+    assert app.observations() == before
+    assert form.problems.isVisible()
+    assert form.problems.text() == (
+        "Not saved. Nothing was entered; type at least one value to save."
+    )
+    assert app.ready() is form.fields["systolic_mmhg"]
+    # And the baseline's values stay references beside the fields, not entries
+    assert [box.text() for box in form.fields.values()] == [""] * len(form.fields)
+    assert form.reference_text("systolic_mmhg") == "last 122/78, 15 min ago"
+    app.leave_session()
+
+
+def test_a_second_check_in_right_after_a_first_does_not_save_the_firsts_values(
+    app: RunningApp,
+) -> None:
+    # Given T+15 just saved with a full set
+    dosed_at_40(app, "Maya Fischer")
+    app.advance(15 * 60)
+    app.checkin_by_keyboard(*FULL_SET)
+    form = app.live_view.checkin_form
+    saved = app.observations()
+    app.advance(60)
+    # When C then Enter are pressed again at once
+    app.key(Qt.Key.Key_C)
+    app.key(ENTER)
+    # Then no second reading is saved: the first's values are only shown as references
+    assert app.observations() == saved
+    assert "Nothing was entered" in form.problems.text()
+    assert form.reference_text("systolic_mmhg") == "last 138/86, 1 min ago"
+    # When only the heart rate is typed there and saved (unscheduled: no slot is open)
+    assert app.ready() is form.fields["systolic_mmhg"]
+    app.key(TAB)
+    app.key(TAB)
+    app.type("92")
+    app.key(ENTER)
+    # Then the new reading holds the heart rate alone; nothing of the first is copied into it
+    (second,) = app.observations()[len(saved) :]
+    assert second.checkin_key is None and second.not_taken == ()
+    assert {k: v for k, v in second.values.items() if v not in (None, "")} == {"heart_rate_bpm": 92}
+    app.leave_session()
+
+
+def test_the_references_show_each_measures_own_last_value_and_age(app: RunningApp) -> None:
+    # Given a full baseline at minute 40 and the dose, then at T+15 a reading of HR alone
+    dosed_at_40(app, "Maya Fischer")
+    app.advance(15 * 60)
+    app.checkin_by_keyboard("", "", "88")
+    form = app.live_view.checkin_form
+    # When C is pressed 5 minutes later
+    app.advance(5 * 60)
+    app.key(Qt.Key.Key_C)
+    # Then each reference is its measure's newest value, with its own age
+    assert form.reference_text("heart_rate_bpm") == "last 88, 5 min ago"
+    assert form.reference_text("systolic_mmhg") == "last 122/78, 20 min ago"
+    assert form.references.texts == {
+        "systolic_mmhg": "last 122/78, 20 min ago",
+        "heart_rate_bpm": "last 88, 5 min ago",
+        **{
+            key: f"last {text}, 20 min ago"
+            for (key, _label, _hint), text in zip(FIELDS[3:], BASELINE_SET[3:], strict=True)
+        },
+    }
+    # And the ages follow the clock while the form is open
+    app.advance(60)
+    assert form.reference_text("heart_rate_bpm") == "last 88, 6 min ago"
+    app.leave_session()
+
+
+def test_a_partial_check_in_asks_first_and_the_table_says_what_was_not_taken(
+    app: RunningApp,
+) -> None:
+    # Given T+15 (BP, HR, SpO2 and MOAA/S) due
+    dosed_at_40(app, "Maya Fischer")
+    app.advance(15 * 60)
+    form = app.live_view.checkin_form
+    before = app.observations()
+    # When only the heart rate is typed and Enter pressed, and the question is declined (Esc)
+    with app.answering(press_key(Qt.Key.Key_Escape)) as asked:
+        app.checkin_by_keyboard("", "", "88", confirm=False)
+    # Then it named the participant, the check-in and what was not entered; nothing is saved;
+    # the form keeps the heart rate and waits in the first measure left empty
+    assert [a.title for a in asked] == ["Partial check-in — Maya Fischer"]
+    assert asked[0].text.startswith("T+15 asks for BP, SpO2, MOAA/S, which were not entered.")
+    assert app.observations() == before
+    assert form.fields["heart_rate_bpm"].text() == "88"
+    assert app.ready() is form.fields["systolic_mmhg"]
+    # When Enter is pressed again and the question answered with Enter
+    with app.answering(confirm_partial):
+        app.key(ENTER)
+    # Then T+15 is saved with BP, SpO2 and MOAA/S recorded as not taken
+    (reading,) = app.observations()[len(before) :]
+    assert (reading.checkin_key, reading.not_taken) == ("t15", ("bp", "spo2", "moaas"))
+    assert reading.values["heart_rate_bpm"] == 88 and reading.values["systolic_mmhg"] is None
+    # And the readings table says so on its row
+    app.key(Qt.Key.Key_R)
+    last = row_cells(app)[-1]
+    assert (last["checkin"], last["hr"], last["bp"]) == ("T+15", "88", "")
+    assert last["comment"] == "not taken: BP, SpO2, MOAA/S"
+    app.leave_session()
+
+
+def test_a_recheck_right_after_the_dose_is_unscheduled_and_leaves_t15_due(
+    app: RunningApp,
+) -> None:
+    # Given the dose given two minutes ago (T+15's slot opens at T+10)
+    dosed_at_40(app, "Maya Fischer")
+    app.advance(2 * 60)
+    form = app.live_view.checkin_form
+    # When C is pressed
+    app.key(Qt.Key.Key_C)
+    # Then Unscheduled is offered, and the form says why and when the next slot is
+    assert form.checkin.currentData() == UNSCHEDULED
+    assert form.checkin.currentText() == "Unscheduled check-in"
+    assert form.slot_note.text() == (
+        "No check-in is open at this time: the reading is unscheduled and uses up no slot. "
+        f"Next: T+15 at {at_minute(55)}."
+    )
+    # When a blood pressure is typed and saved
+    app.type("150")
+    app.key(TAB)
+    app.type("92")
+    app.key(ENTER)
+    # Then it is saved without a check-in, with no question asked, and T+15 is still to come
+    (recheck,) = [o for o in app.observations() if o.values["systolic_mmhg"] == 150]
+    assert (recheck.checkin_key, recheck.not_taken) == (None, ())
+    lines = [line.text() for line in app.live_view.checkin_lines if line.isVisible()]
+    assert lines[0].startswith("T+15 — in 13 min"), lines
+    # And at T+15 the form offers T+15, by its label
+    app.advance(13 * 60)
+    app.key(Qt.Key.Key_C)
+    assert (form.checkin.currentData(), form.checkin.currentText()) == ("t15", "T+15 — due now")
+    assert form.slot_note.text() == "T+15 asks for BP, HR, SpO2, MOAA/S."
+    app.leave_session()
+
+
+def choose_slot(app: RunningApp, text: str) -> None:
+    """From the first field, Shift+Tab twice to the check-in list, then the arrow keys."""
+    form = app.live_view.checkin_form
+    assert app.ready() is form.fields["systolic_mmhg"]
+    app.key(TAB, Qt.KeyboardModifier.ShiftModifier)
+    app.key(TAB, Qt.KeyboardModifier.ShiftModifier)
+    assert app.ready() is form.checkin
+    wanted = form.checkin.findText(text)
+    assert wanted >= 0, [form.checkin.itemText(i) for i in range(form.checkin.count())]
+    while form.checkin.currentIndex() != wanted:
+        app.key(Qt.Key.Key_Down if form.checkin.currentIndex() < wanted else Qt.Key.Key_Up)
+    app.key(TAB)
+    app.key(TAB)
+    assert app.ready() is form.fields["systolic_mmhg"]
+
+
+def test_the_nurse_chooses_another_check_in_or_unscheduled_by_keyboard(app: RunningApp) -> None:
+    # Given the dose given 8 minutes ago: no slot is open, T+15 opens at T+10
+    dosed_at_40(app, "Maya Fischer")
+    app.advance(8 * 60)
+    form = app.live_view.checkin_form
+    # When C, then T+15 chosen in the list by keyboard, and a full T+15 typed
+    app.key(Qt.Key.Key_C)
+    choose_slot(app, f"T+15 — at {at_minute(55)}, open from {at_minute(50)}")
+    # Then the choice stands while the clock moves, and the form says it is outside the slot
+    app.advance(1)
+    assert form.checkin.currentData() == "t15"
+    assert form.slot_note.text().endswith(
+        "Its slot is not open at this time; the reading is recorded as T+15 all the same."
+    )
+    for index, text in enumerate(("132", "84", "80", "97", "", "", "4")):
+        if index:
+            app.key(TAB)
+        app.type(text)
+    app.key(ENTER)
+    # Then it is recorded as T+15, complete: no question
+    (t15,) = [o for o in app.observations() if o.checkin_key == "t15"]
+    assert t15.values["systolic_mmhg"] == 132 and t15.not_taken == ()
+    # When at T+30, with T+30's slot open, Unscheduled is chosen instead and a BP saved
+    app.advance(22 * 60)
+    app.key(Qt.Key.Key_C)
+    assert form.checkin.currentData() == "t30"
+    choose_slot(app, "Unscheduled check-in")
+    app.type("151")
+    app.key(TAB)
+    app.type("91")
+    app.key(ENTER)
+    # Then that reading uses no slot (and no question was asked), and T+30 is still due
+    assert (app.observations()[-1].checkin_key, app.observations()[-1].not_taken) == (None, ())
+    assert app.observations()[-1].values["systolic_mmhg"] == 151
+    lines = [line.text() for line in app.live_view.checkin_lines if line.isVisible()]
+    assert lines[0] == "T+30 — due now", lines
+    app.leave_session()
+
+
+def test_a_late_entry_counts_for_the_slot_open_when_it_was_taken(app: RunningApp) -> None:
+    # Given T+27: T+15's slot closed at T+25, T+30's is open
+    dosed_at_40(app, "Maya Fischer")
+    app.advance(27 * 60)
+    form = app.live_view.checkin_form
+    app.key(Qt.Key.Key_C)
+    assert form.checkin.currentData() == "t30"
+    # When a full T+15 taken at T+16 is written up now, "taken at" set to then
+    app.checkin_by_keyboard("132", "84", "80", "97", "", "", "4", taken_at=at_minute(56))
+    # Then it counts for T+15, taken at T+16 and written now; T+30 is still to do
+    (late,) = [o for o in app.observations() if o.values["systolic_mmhg"] == 132]
+    assert late.checkin_key == "t15"
+    assert late.occurred_at == START + timedelta(minutes=56)
+    assert late.recorded_at == app.clock.now()
+    assert form.checkin.currentData() == "t30"
     app.leave_session()
 
 
@@ -176,9 +406,10 @@ def test_an_impossible_value_is_refused_and_named_until_fixed(
     assert [k for k, b in form.fields.items() if MARKED in b.styleSheet()] == [field]
     assert app.ready() is box and box.selectedText() == box.text()
     assert app.live_view.failure.isVisible() and message in app.live_view.failure.text()
-    # When the value is typed over and Enter pressed
+    # When the value is typed over and Enter pressed (and the rest confirmed as not taken)
     app.type(fix)
-    app.key(ENTER)
+    with app.answering(confirm_partial):
+        app.key(ENTER)
     # Then the reading is saved once, the banner and the mark are gone
     (reading,) = app.observations()
     assert reading.values[field] == int(fix)
@@ -277,7 +508,8 @@ def test_a_taken_at_time_that_is_not_past_is_refused(
     # When the box is emptied (blank = now) and Enter pressed, the reading is saved now
     assert form.taken_at.selectedText() == taken_at
     app.key(Qt.Key.Key_Backspace)
-    app.key(ENTER)
+    with app.answering(confirm_partial):
+        app.key(ENTER)
     (reading,) = app.observations()
     assert reading.occurred_at == app.clock.now()
     assert MARKED not in form.taken_at.styleSheet()
@@ -506,27 +738,60 @@ def test_choosing_another_participant_starts_the_form_from_their_own_reading(
     maya, jonas = app.session().participants
     app.advance(10 * 60)
     app.checkin_by_keyboard(*BASELINE_SET)
-    assert form.fields["heart_rate_bpm"].text() == "72"  # the form holds her reading
+    assert form.reference_text("heart_rate_bpm") == "last 72, just now"  # hers, as a reference
     # When Jonas is chosen in the participant list
     app.choose(view.participant, "Jonas Weber")
-    # Then the form holds nothing of Maya's, and is on his most urgent check-in
+    # Then the form holds nothing of Maya's, not even as a reference, and is on his baseline
     assert [box.text() for box in form.fields.values()] == [""] * len(form.fields)
+    assert form.references.texts == {}
     assert form.checkin.currentData() == "baseline"
-    # When only his blood pressure is typed (no C) and Enter pressed
+    # When only his blood pressure is typed (no C) and Enter pressed, and the question that
+    # names him is answered
     app.tab_to(form.fields["systolic_mmhg"])
     app.type("118")
     app.key(TAB)
     app.type("76")
-    app.key(ENTER)
+    with app.answering(confirm_partial) as asked:
+        app.key(ENTER)
+    assert [a.title for a in asked] == ["Partial check-in — Jonas Weber"]
     # Then his reading holds his values and none of hers
     (reading,) = [o for o in app.observations() if o.participant_id == jonas.id]
     assert (reading.values["systolic_mmhg"], reading.values["diastolic_mmhg"]) == (118, 76)
     assert reading.values["heart_rate_bpm"] is None and reading.values["suds"] is None
     assert reading.checkin_key == "baseline"
-    # And back on Maya, the form is hers again
+    # And back on Maya, the references are hers again
     app.choose(view.participant, "Maya Fischer")
-    assert form.fields["heart_rate_bpm"].text() == "72"
+    assert form.reference_text("heart_rate_bpm") == "last 72, just now"
     assert maya.id != jonas.id
+    app.leave_session()
+
+
+def test_on_room_air_is_each_participants_own(app: RunningApp) -> None:
+    # Given a couples session, and Maya's baseline typed with "on room air" unticked (oxygen)
+    app.start_session("Maya Fischer", "Jonas Weber", modality="couples")
+    view, form = app.live_view, app.live_view.checkin_form
+    maya, jonas = app.session().participants
+    app.advance(10 * 60)
+    app.key(Qt.Key.Key_C)
+    app.tab_to(form.room_air)
+    app.key(Qt.Key.Key_Space)
+    assert not form.room_air.isChecked()
+    app.tab_to(form.fields["systolic_mmhg"])
+    for index, text in enumerate(BASELINE_SET):
+        if index:
+            app.key(TAB)
+        app.type(text)
+    app.key(ENTER)
+    (reading,) = app.observations()
+    assert (reading.participant_id, reading.on_room_air) == (maya.id, False)
+    # When C is pressed, the board's most urgent is Jonas (his baseline is due): his form
+    # starts on room air (nothing recorded for him yet)
+    app.key(Qt.Key.Key_C)
+    assert view.current_participant() == jonas.id
+    assert form.room_air.isChecked()
+    # And on Maya, hers starts on oxygen still
+    app.choose(view.participant, "Maya Fischer")
+    assert not form.room_air.isChecked()
     app.leave_session()
 
 

@@ -140,6 +140,22 @@ class ModalGuard(QObject):
             raise error
         assert not missing, f"{missing} expected dialog(s) never opened; saw {answered}"
 
+    @contextmanager
+    def answering_if_opened(self, handler: ModalHandler) -> Iterator[list[Answered]]:
+        """Answer one dialog if it opens during the block; none opening is fine (a question
+        that depends on what was typed, such as a partial check-in's)."""
+        first = len(self.answered)
+        self._handlers.append(handler)
+        answered: list[Answered] = []
+        try:
+            yield answered
+        finally:
+            self._handlers.clear()
+            answered.extend(self.answered[first:])
+        if self.errors:
+            error, self.errors = self.errors[0], []
+            raise error
+
 
 def press(
     which: Qt.Key, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
@@ -150,6 +166,12 @@ def press(
         key(which, modifiers)
 
     return handler
+
+
+def confirm_partial(dialog: QWidget) -> None:
+    """An answer to "Partial check-in — <name>": Enter records it with what was not taken."""
+    assert dialog.windowTitle().startswith("Partial check-in — "), describe(dialog)
+    key(Qt.Key.Key_Return)
 
 
 def tab_in_dialog_to(target: QWidget, *, limit: int = 30) -> None:
@@ -280,11 +302,15 @@ class RunningApp:
         while combo.currentIndex() != wanted:
             self.key(Qt.Key.Key_Down if combo.currentIndex() < wanted else Qt.Key.Key_Up)
 
-    def checkin_by_keyboard(self, *values: str, taken_at: str | None = None) -> None:
-        """C opens the form on the most urgent check-in; type each value in form order
-        (systolic, diastolic, HR, SpO2, RR, temp, MOAA/S, RASS, dissociation, nausea, SUDS),
-        Tab between them, Enter saves. `taken_at` (Shift+Tab from systolic) makes a late entry.
-        """
+    def checkin_by_keyboard(
+        self, *values: str, taken_at: str | None = None, confirm: bool = True
+    ) -> list[Answered]:
+        """C opens the form, empty, on the check-in whose slot is open now (else Unscheduled);
+        type each value in form order (systolic, diastolic, HR, SpO2, RR, temp, MOAA/S, RASS,
+        dissociation, nausea, SUDS), Tab between them, Enter saves. `taken_at` (Shift+Tab from
+        systolic) makes a late entry. When a measure the check-in requires is left empty, the
+        question that follows is answered with Enter (recorded as not taken) unless `confirm`
+        is False; returns the questions answered."""
         self.key(Qt.Key.Key_C)
         assert self.ready() is self.live_view.checkin_form.fields["systolic_mmhg"]
         if taken_at is not None:
@@ -296,17 +322,24 @@ class RunningApp:
             if index:
                 self.key(Qt.Key.Key_Tab)
             self.type(text)  # the field's text is selected on arrival: typing replaces it
-        self.key(Qt.Key.Key_Return)
+        if not confirm:
+            self.key(Qt.Key.Key_Return)
+            return []
+        with self.guard.answering_if_opened(confirm_partial) as answered:
+            self.key(Qt.Key.Key_Return)
+        return answered
 
     def baseline_by_keyboard(self, systolic: str = "122", diastolic: str = "78") -> None:
-        """C opens the check-in form on the most urgent check-in (the baseline before the dose);
-        type the blood pressure, Enter saves. The hold-dose rule needs a baseline."""
+        """C opens the check-in form on the check-in open now (the baseline before the dose);
+        type the blood pressure, Enter saves, and Enter records the rest as not taken. The
+        hold-dose rule needs a baseline."""
         before = len(self.observations())
         self.key(Qt.Key.Key_C)
         self.type(systolic)
         self.key(Qt.Key.Key_Tab)
         self.type(diastolic)
-        self.key(Qt.Key.Key_Return)
+        with self.guard.answering_if_opened(confirm_partial):
+            self.key(Qt.Key.Key_Return)
         assert len(self.observations()) == before + 1, self.live_view.checkin_form.problems.text()
 
     def dose_by_keyboard(
