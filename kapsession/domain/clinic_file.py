@@ -71,9 +71,11 @@ def _kind(mode: int) -> str:
 
 
 def _too_large(size: int, max_bytes: int) -> str:
+    shown, limit = _size_text(size), _size_text(max_bytes)
+    if shown == limit:  # just over: the bytes tell them apart
+        shown, limit = f"{size:,} bytes", f"{max_bytes:,} bytes"
     return (
-        f"is {_size_text(size)}, larger than this kind of file can be (at most "
-        f"{_size_text(max_bytes)}); is it the right file?"
+        f"is {shown}, larger than this kind of file can be (at most {limit}); is it the right file?"
     )
 
 

@@ -13,6 +13,7 @@ root and `mount` needed), a device node is made with mknod (root).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ import pytest
 from support.filesystems import full_folder, read_only_folder
 from support.real_tools import unavailable
 
+from kapsession import cli
 from kapsession.audio.libvlc import AudioUnavailable, load_libvlc
 
 EXIT_PROBLEM = 1
@@ -560,13 +562,8 @@ def training_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     individual session there (Maya Fischer's first)."""
     folder = tmp_path_factory.mktemp("training")
     home = folder / "home"
-    result = subprocess.run(
-        [*KAPSESSION, "--data-dir", str(folder / "data"), "demo", "--populate", "--json"],
-        env={**child_env(home), "QT_QPA_PLATFORM": "offscreen"},
-        capture_output=True,
-        text=True,
-        timeout=DONE_S,
-        check=False,
+    result = kapsession(
+        "--data-dir", str(folder / "data"), "demo", "--populate", "--json", home=home
     )
     assert result.returncode == 0, result.stderr
     made = json.loads(result.stdout)
@@ -587,6 +584,18 @@ def child_env(home: Path) -> dict[str, str]:
         XDG_CONFIG_HOME=str(home / ".config"),
     )
     return env
+
+
+def kapsession(*argv: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m kapsession ARGV` with a home of its own."""
+    return subprocess.run(
+        [*KAPSESSION, *argv],
+        env=child_env(home),
+        capture_output=True,
+        text=True,
+        timeout=DONE_S,
+        check=False,
+    )
 
 
 def needed(what: str) -> None:
@@ -683,28 +692,54 @@ def test_force_replaces_a_regular_file_and_a_link_to_one_leaving_its_target(
     old.write_text("keep?", encoding="utf-8")
     target.write_text("the target", encoding="utf-8")
     link.symlink_to(target)
-    env = child_env(tmp_path / "home")
+    home = tmp_path / "home"
     exported = ("export", session, "--format", "md", "--out")
     for out in (old, link):
         # When each is exported over with --force
-        result = subprocess.run(
-            [
-                *KAPSESSION,
-                "--data-dir",
-                str(data_dir),
-                "--training",
-                *exported,
-                str(out),
-                "--force",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=DONE_S,
-            check=False,
+        result = kapsession(
+            "--data-dir", str(data_dir), "--training", *exported, str(out), "--force", home=home
         )
         # Then it is replaced by the record
         assert result.returncode == 0, result.stderr
         assert not out.is_symlink() and "Maya Fischer" in out.read_text(encoding="utf-8")
     # ... and the link's target is as it was
     assert target.read_text(encoding="utf-8") == "the target"
+
+
+def test_a_long_file_name_the_disk_takes_is_written(
+    tmp_path: Path, training_data: tuple[Path, str]
+) -> None:
+    # Given a file name of 253 characters (a disk takes 255), longer than leaves room for the
+    # temporary file's own name beside it
+    data_dir, session = training_data
+    out = tmp_path / ("n" * 250 + ".md")
+    # When the record is exported to it
+    result = kapsession(
+        *("--data-dir", str(data_dir), "--training", "export", session),
+        *("--format", "md", "--out", str(out)),
+        home=tmp_path / "home",
+    )
+    # Then it is written, and nothing else is left beside it
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == [out.name]
+
+
+def test_an_error_nobody_foresaw_is_one_line_naming_the_log_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a command whose output goes to a stream already closed (a ValueError when written,
+    # which no command expects)
+    args = cli.parse(["--data-dir", str(tmp_path / "data"), "playlist", "check", "gone.m3u"])
+    paths = cli.paths_for(args)
+    closed = io.StringIO()
+    closed.close()
+    # When it runs
+    code = cli.run(args, paths, out=closed)
+    # Then it exits 1 with one line saying so and where the details are, its stack logged
+    assert code == EXIT_PROBLEM
+    assert capsys.readouterr().err == (
+        "kapsession: the command stopped on an unexpected error (ValueError: I/O operation on "
+        f"closed file). Nothing more was done; the details are in {paths.log_file}. Please "
+        "report it\n"
+    )
+    assert [r.exc_info[0] for r in caplog.records if r.exc_info] == [ValueError]

@@ -93,7 +93,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], None], str]] = {
     "5-gb-sparse": (five_gb_sparse, "is 5.0 GB, larger than this kind of file can be"),
     "just-over-1-mb": (
         just_over_the_limit,
-        "larger than this kind of file can be (at most 1.0 MB)",
+        "is 1,000,002 bytes, larger than this kind of file can be (at most 1,000,000 bytes)",
     ),
     "lists-3000-deep": (lists_3000_deep, "nested far too deeply"),
     "inline-tables-3000-deep": (inline_tables_3000_deep, "nested far too deeply"),
@@ -185,3 +185,15 @@ def test_a_huge_protocol_file_is_reported_and_the_others_still_offered(tmp_path:
         "huge.toml: is 5.0 GB, larger than this kind of file can be (at most 1.0 MB); is it "
         "the right file?"
     ]
+
+
+def test_text_larger_than_a_clinic_file_is_refused_wherever_it_comes_from() -> None:
+    # Given the text of a clinic file larger than one can be, not read from a file
+    text = "# padding\n" * (MAX_CLINIC_FILE_BYTES // 10) + "a = 1\n"
+    # When it is parsed / Then it is refused, naming its source
+    with pytest.raises(ClinicFileError) as refused:
+        load_toml(text, "stored.toml", ClinicFileError, hints={}, what="protocol")
+    assert str(refused.value) == (
+        "stored.toml: is 1,000,006 bytes, larger than this kind of file can be (at most "
+        "1,000,000 bytes); is it the right file?"
+    )
