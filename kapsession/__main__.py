@@ -34,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = cli.run(args, paths)
         # Flush here, not at interpreter exit: output still in the buffer would otherwise meet
         # a reader that has gone away during shutdown, where the error can no longer be caught.
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None when started with standard output closed
+            sys.stdout.flush()
         return code
     except BrokenPipeError:
         # The reader of the output went away (`kapsession sessions | head`): nothing is wrong

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import logging
+import math
+import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO, cast
 
 from kapsession import __version__
 from kapsession.domain.clock import Clock, ScaledClock, SystemClock
@@ -25,8 +28,65 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
-EXIT_PROBLEM = 1
-EXIT_USAGE = 2
+EXIT_PROBLEM = 1  # the command could not do its work, or found a problem; stderr says what
+EXIT_USAGE = 2  # the command line is wrong (argparse's usage message)
+
+MAX_LIMIT = 1_000_000
+MAX_SPEED = 600.0
+MAX_SOUND_CHECK_S = 60.0
+
+
+# --- what each value on the command line may be (argparse answers a mistake with exit 2) ---
+
+
+def _is_text(value: str) -> bool:
+    """Bytes that are not UTF-8 reach Python as lone surrogates: they cannot be looked up,
+    stored, logged or printed, so a value holding them is refused where it is read."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text(value: str) -> str:
+    """A name, id, URL or path as typed: not empty, and text."""
+    if not value:
+        raise argparse.ArgumentTypeError("is empty; give a value or leave the option out")
+    if not _is_text(value):
+        raise argparse.ArgumentTypeError(
+            "is not UTF-8 text; type it again (or rename the file) in plain characters"
+        )
+    return value
+
+
+def _limit(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"give a whole number from 1 to {MAX_LIMIT}, e.g. --limit 50"
+        )
+    return number
+
+
+def _number(high: float, example: str) -> Callable[[str], float]:
+    """A finite number above 0 and at most `high` (nan, inf and 1e999 are refused)."""
+
+    def number(value: str) -> float:
+        try:
+            found = float(value)
+        except ValueError:
+            found = math.nan
+        if not (math.isfinite(found) and 0 < found <= high):
+            raise argparse.ArgumentTypeError(
+                f"give a number above 0 and at most {high:g}, e.g. {example}"
+            )
+        return found
+
+    return number
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -34,12 +94,14 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     parser.add_argument(
         "--data-dir",
         default=default,
+        type=_text,
         metavar="DIR",
         help="folder for the database, backups and logs (env KAPSESSION_DATA_DIR)",
     )
     parser.add_argument(
         "--database-url",
         default=default,
+        type=_text,
         metavar="URL",
         help="SQLAlchemy URL of a clinic database server (env KAPSESSION_DATABASE_URL)",
     )
@@ -78,12 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument(
         "--status", choices=("planned", "live", "completed", "signed"), help="only this status"
     )
-    sessions.add_argument("--limit", type=int, default=200, help="at most this many (200)")
+    sessions.add_argument(
+        "--limit", type=_limit, default=200, help=f"at most this many (200; 1 to {MAX_LIMIT})"
+    )
     doctor = command("doctor", "check this laptop: data folder, database, backups, disk, protocols")
     doctor.add_argument("--json", action="store_true", help="print JSON")
     demo = command("demo", "training mode on the separate training database")
     demo.add_argument(
-        "--speed", type=float, default=1.0, metavar="N", help="run the session clock N times faster"
+        "--speed",
+        type=_number(MAX_SPEED, "--speed 10"),
+        default=1.0,
+        metavar="N",
+        help=f"run the session clock N times faster (at most {MAX_SPEED:g})",
     )
     demo.add_argument(
         "--populate", action="store_true", help="write realistic past sessions, print their ids"
@@ -100,25 +168,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _global_options(check, suppress=True)
     check.add_argument("--json", action="store_true", help="print JSON")
-    check.add_argument("files", nargs="+", metavar="FILE", help="M3U, M3U8, PLS or XSPF files")
+    check.add_argument(
+        "files", nargs="+", type=_text, metavar="FILE", help="M3U, M3U8, PLS or XSPF files"
+    )
     sound = command("sound-check", "play a few seconds of a track, quietly, to test the sound")
     sound.add_argument(
-        "file", nargs="?", metavar="FILE", help="the track (default: a bundled demo track)"
+        "file",
+        nargs="?",
+        type=_text,
+        metavar="FILE",
+        help="the track (default: a bundled demo track)",
     )
-    sound.add_argument("--seconds", type=float, default=2.0, help="how long to play (2)")
     sound.add_argument(
-        "--aout", metavar="NAME", help="libVLC sound output, e.g. pulse, alsa or adummy"
+        "--seconds",
+        type=_number(MAX_SOUND_CHECK_S, "--seconds 2"),
+        default=2.0,
+        help=f"how long to play (2; at most {MAX_SOUND_CHECK_S:g})",
+    )
+    sound.add_argument(
+        "--aout",
+        type=_text,
+        metavar="NAME",
+        help="libVLC sound output, e.g. pulse, alsa or adummy",
     )
     sound.add_argument("--json", action="store_true", help="print JSON")
     export = command("export", "write a session's record as PDF, Markdown, CSV, FHIR or REMS data")
     export.add_argument(
-        "session", metavar="SESSION", help="the session id (or its first characters)"
+        "session", type=_text, metavar="SESSION", help="the session id (or its first characters)"
     )
     export.add_argument(
         "--format", required=True, choices=("pdf", "md", "csv", "fhir", "rems"), dest="format"
     )
-    export.add_argument("--out", required=True, metavar="PATH", help="the file to write")
-    export.add_argument("--force", action="store_true", help="overwrite an existing file")
+    export.add_argument(
+        "--out", required=True, type=_text, metavar="PATH", help="the file to write"
+    )
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing file (a regular file only: never a folder, device or pipe)",
+    )
     export.add_argument(
         "--include-private",
         action="store_true",
@@ -126,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--participant",
+        type=_text,
         metavar="NAME|ID",
         help="whose document, in a couples or group session (required there)",
     )
@@ -133,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     history = command("history", "a client's sessions over all their courses, oldest first")
     history.add_argument(
         "client",
+        type=_text,
         metavar="CLIENT",
         help="the client's record number, name, or the first characters of their id",
     )
@@ -165,7 +255,7 @@ def _gui_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
             if not words:
                 return None
             value = words.pop(0)
-        if not value or value.startswith("-"):
+        if not value or value.startswith("-") or not _is_text(value):
             return None
         values[_GUI_VALUES[name]] = value
     return argparse.Namespace(**values, **flags, command="gui")
@@ -180,8 +270,6 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         args.command = "gui"
     if args.command == "demo":
         args.training = True
-        if args.speed <= 0 or args.speed > 600:
-            build_parser().error("--speed must be between 0 and 600")
     return args
 
 
@@ -193,46 +281,64 @@ def paths_for(args: argparse.Namespace) -> Paths:
 
 def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> int:
     """Run a command; the GUI (`gui`, `demo` without --populate) opens its own data once its
-    window is shown (`kapsession.ui.app.start_gui`)."""
-    out = sys.stdout if out is None else out  # the current one, not the one at import
+    window is shown (`kapsession.ui.app.start_gui`).
+
+    A command that cannot do its work says why and what to do in one line on stderr and exits
+    EXIT_PROBLEM, whatever stopped it: an error nobody foresaw too (its stack goes to the log
+    file), never a traceback."""
     gui = args.command == "gui" or (args.command == "demo" and not args.populate)
-    if not gui:
-        gc.enable()  # held off for the start-up only (__main__)
-    if args.command == "doctor":
-        return _doctor(paths, args.json, out)
-    if args.command == "sound-check":
-        from pathlib import Path
-
-        from kapsession.services.sound_check import sound_check
-
-        played = sound_check(
-            Path(args.file).expanduser() if args.file else None,
-            seconds=args.seconds,
-            aout=args.aout,
-            as_json=args.json,
-            out=out,
-        )
-        return EXIT_OK if played else EXIT_PROBLEM
-    if args.command == "playlist":
-        from kapsession.services.playlist_report import check_playlists
-
-        return check_playlists(args.files, as_json=args.json, out=out)
-    clock: Clock = SystemClock()
-    if args.command == "demo" and args.speed != 1.0 and not args.populate:
-        clock = ScaledClock(SystemClock(), args.speed)
     if gui:
+        clock: Clock = SystemClock()
+        if args.command == "demo" and args.speed != 1.0:
+            clock = ScaledClock(SystemClock(), args.speed)
         # The window first; the data, its upgrade and the day's backup behind it.
         from kapsession.ui.app import start_gui
 
         return start_gui(paths, clock=clock, demo=args.command == "demo")
+    gc.enable()  # held off for the start-up only (__main__)
+    # the current stdout, not the one at import
+    output = _Output(sys.stdout if out is None else out)
+    try:
+        code = _command(args, paths, cast(TextIO, output))
+        output.flush()
+        return code
+    except OutputFailed as exc:
+        _discard_stdout()
+        return problem(f"the output could not be written: {exc}")
+    except BrokenPipeError:
+        raise  # the reader went away: __main__ ends quietly
+    except Exception as exc:
+        log.exception("the command %s stopped on an unexpected error", args.command)
+        return problem(
+            f"the command stopped on an unexpected error ({type(exc).__name__}: {exc}). "
+            f"Nothing more was done; the details are in {paths.log_file}. Please report it"
+        )
+
+
+def problem(message: str) -> int:
+    """Say on stderr, in one line, what went wrong and what to do; EXIT_PROBLEM."""
+    print(f"kapsession: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_PROBLEM
+
+
+def _command(args: argparse.Namespace, paths: Paths, out: TextIO) -> int:
+    if args.command == "doctor":
+        return _doctor(paths, args.json, out)
+    if args.command == "sound-check":
+        return _sound_check(args, out)
+    if args.command == "playlist":
+        from kapsession.services.playlist_report import check_playlists
+
+        if check_playlists(args.files, as_json=args.json, out=out) == EXIT_OK:
+            return EXIT_OK
+        return problem("a playlist has problems; the report names each one and what to do about it")
     from kapsession.services.context import open_context
 
     try:
-        context = open_context(paths, clock=clock)
+        context = open_context(paths, clock=SystemClock())
     except (StorageError, NotWritable) as exc:
         log.error("cannot open data: %s", exc)
-        print(f"kapsession: {exc}", file=sys.stderr)
-        return EXIT_PROBLEM
+        return problem(str(exc))
     try:
         if args.command == "sessions":
             return _sessions(context, args, out)
@@ -244,10 +350,77 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
             return _history(context, args, out)
         raise AssertionError(f"unhandled command {args.command}")
     except StorageError as exc:
-        print(f"kapsession: {exc}", file=sys.stderr)
-        return EXIT_PROBLEM
+        return problem(str(exc))
     finally:
         context.close()
+
+
+class OutputFailed(Exception):
+    """The command's output could not be written (a full disk, a closed standard output)."""
+
+
+class _Output(io.TextIOBase):
+    """The command's output: a failed write raises OutputFailed (a reader gone away stays a
+    BrokenPipeError)."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if self._stream is None:
+            raise OutputFailed("standard output is closed; give the command somewhere to print")
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputFailed(_output_problem(exc)) from exc
+
+    def flush(self) -> None:
+        if self._stream is None:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputFailed(_output_problem(exc)) from exc
+
+
+def _output_problem(exc: OSError) -> str:
+    return (
+        f"{exc.strerror or exc}; nothing more was printed. Free some space on the disk it "
+        "goes to, or send it elsewhere"
+    )
+
+
+def _discard_stdout() -> None:
+    """What is left in stdout's buffer goes to /dev/null: Python's last flush cannot fail."""
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
+
+
+def _sound_check(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from kapsession.services.sound_check import sound_check
+
+    result = sound_check(
+        Path(args.file).expanduser() if args.file else None,
+        seconds=args.seconds,
+        aout=args.aout,
+        as_json=args.json,
+        out=out,
+    )
+    if result.played:
+        return EXIT_OK
+    return problem(f"the sound check failed: {result.problem}")
 
 
 def _sessions(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
@@ -320,8 +493,7 @@ def _export(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
             chart_for=chart,
         )
     except ExportRefused as exc:
-        print(f"kapsession: {exc}", file=sys.stderr)
-        return EXIT_PROBLEM
+        return problem(str(exc))
     draft = " (DRAFT: the session is not signed)" if result.draft else ""
     for path in result.files:
         out.write(f"wrote {path} for {result.participant}{draft}\n")
@@ -357,7 +529,10 @@ def _doctor(paths: Paths, as_json: bool, out: TextIO) -> int:
         for c in checks:
             out.write(f"[{marks[c.status]}] {c.name}: {c.detail}\n")
         out.write("Problems found.\n" if failed else "Ready.\n")
-    return EXIT_PROBLEM if failed else EXIT_OK
+    if not failed:
+        return EXIT_OK
+    names = ", ".join(c.name for c in checks if c.status is Status.FAIL)
+    return problem(f"not ready: {names}; each check in the report says what to do")
 
 
 def _populate(context: AppContext, as_json: bool, out: TextIO) -> int:

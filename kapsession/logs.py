@@ -27,14 +27,29 @@ def setup_logging(log_file: Path | None, *, verbose: bool = False) -> None:
         return
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-        )
+        handler = _LogFile(log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     except OSError as exc:
         logging.getLogger(__name__).warning("cannot write the log file %s: %s", log_file, exc)
         return
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(handler)
+
+
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file. When it cannot be written (a full disk) that is said once on stderr, in
+    one line, and the app goes on without it: not logging's own traceback for every record."""
+
+    _failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        problem = sys.exc_info()[1]
+        if not isinstance(problem, OSError):
+            super().handleError(record)  # a mistake in a log call: logging's own report
+            return
+        if not self._failed:
+            self._failed = True
+            reason = problem.strerror or problem
+            sys.stderr.write(f"WARNING: cannot write the log file {self.baseFilename}: {reason}\n")
 
 
 class _NoStackFormatter(logging.Formatter):

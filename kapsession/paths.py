@@ -7,6 +7,7 @@ database is a separate file, so practice never mixes with clinical data.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,17 +92,32 @@ class NotWritable(Exception):
 
 
 def ensure_writable(folder: Path) -> None:
-    """Create `folder` if needed and prove a file can be written there."""
+    """Create `folder` if needed and prove a file can be written there (the proof removed,
+    whether the write worked or not)."""
+    probe = folder / f".write-test-{os.getpid()}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"ok")
-        probe.unlink()
+        try:
+            probe.write_bytes(b"ok")
+        finally:
+            probe.unlink(missing_ok=True)
     except OSError as exc:
-        raise NotWritable(
-            f"The folder {folder} cannot be written ({exc.strerror or exc}). Choose another "
-            f"with --data-dir (or {DATA_DIR_ENV}), or ask IT to fix its permissions."
-        ) from exc
+        raise NotWritable(_not_writable(folder, exc)) from exc
+
+
+def _not_writable(folder: Path, exc: OSError) -> str:
+    choose = f"choose another folder with --data-dir (or {DATA_DIR_ENV})"
+    choose_first = f"C{choose[1:]}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        reason, advice = "its disk is full", f"Free some space on it, or {choose}"
+    elif exc.errno == errno.ENAMETOOLONG:
+        reason, advice = "its name is too long for the disk", choose_first
+    elif exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        reason, advice = "a file has its name, or part of it", choose_first
+    else:
+        reason = exc.strerror or str(exc)
+        advice = f"Ask IT to fix its permissions, or {choose}"
+    return f"The folder {folder} cannot be written ({reason}). {advice}."
 
 
 def documents_dir() -> Path:

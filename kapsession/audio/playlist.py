@@ -27,6 +27,11 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import unquote
 
+from kapsession.domain.clinic_file import UnusableFile, read_regular_file
+
+MAX_PLAYLIST_BYTES = 4_000_000  # 4 MB: an M3U of 2,000 tracks with titles is about 300 KB
+MAX_PLAYLIST_ENTRIES = 2_000  # about 100 hours of music; a session plays a few hours
+
 
 class PlaylistFormat(StrEnum):
     M3U = "m3u"
@@ -61,6 +66,9 @@ class Playlist:
     source: Path
     entries: tuple[PlaylistEntry, ...]
     format: PlaylistFormat = PlaylistFormat.M3U
+    # what was left out, for a person: entries naming a playlist (itself or another) rather
+    # than a track, and the tracks past MAX_PLAYLIST_ENTRIES
+    left_out: tuple[str, ...] = ()
 
     @property
     def declared_duration_ms(self) -> int:
@@ -79,23 +87,75 @@ _PLS_KEY = re.compile(r"^(file|title|length)(\d+)$", re.IGNORECASE)
 
 
 def read_playlist(path: Path) -> Playlist:
-    """Read the playlist at `path`; PlaylistError (with file and line) if it cannot be read."""
+    """Read the playlist at `path`; PlaylistError (with file and line) if it cannot be read.
+
+    Bounded: only a regular file of at most MAX_PLAYLIST_BYTES is read; an entry naming a
+    playlist (this one or another) is left out, as are the tracks past MAX_PLAYLIST_ENTRIES,
+    and `left_out` says so."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_PLAYLIST_BYTES)
+    except UnusableFile as exc:
+        raise PlaylistError(path, None, str(exc)) from None
     except OSError as exc:
         raise PlaylistError(
             path, None, f"cannot be read ({exc.strerror or exc}); check that the file exists"
         ) from exc
     playlist_format = _detect_format(path, raw)
+    cut_at: int | None = None
     if playlist_format is PlaylistFormat.XSPF:
-        entries = _parse_xspf(path, raw)
+        entries, cut_at = _parse_xspf(path, raw)
     else:
         lines = _LINE_END.split(_decode(path, raw, strict_utf8=path.suffix.lower() == ".m3u8"))
         if playlist_format is PlaylistFormat.PLS:
-            entries = _parse_pls(path, lines)
+            entries, cut_at = _parse_pls(path, lines)
         else:
-            entries = _parse_m3u(path, lines)
-    return Playlist(path, tuple(entries), playlist_format)
+            entries, cut_at = _parse_m3u(path, lines)
+    tracks, left_out = _without_playlists(path, entries)
+    if cut_at is not None:
+        left_out.append(
+            f"lists more than {MAX_PLAYLIST_ENTRIES} tracks; those from line {cut_at} on are "
+            "left out (split it into shorter playlists)"
+        )
+    return Playlist(path, tuple(tracks), playlist_format, tuple(left_out))
+
+
+def _without_playlists(
+    source: Path, entries: list[PlaylistEntry]
+) -> tuple[list[PlaylistEntry], list[str]]:
+    """The entries that may be tracks, and what was said of those naming a playlist: played,
+    a playlist inside a playlist (or the playlist itself) would never end."""
+    itself = os.path.normcase(os.path.abspath(source))
+    tracks: list[PlaylistEntry] = []
+    own: list[int] = []
+    others: list[int] = []
+    for entry in entries:
+        if entry.path is None:
+            tracks.append(entry)
+        elif os.path.normcase(os.path.abspath(entry.path)) == itself:
+            own.append(entry.line)
+        elif entry.path.suffix.lower() in SUPPORTED_SUFFIXES:
+            others.append(entry.line)
+        else:
+            tracks.append(entry)
+    said = []
+    if own:
+        verb = "lists" if len(own) == 1 else "list"
+        said.append(f"{_lines(own)} {verb} this playlist itself; left out")
+    if others:
+        verb = "names" if len(others) == 1 else "name"
+        said.append(
+            f"{_lines(others)} {verb} another playlist, not a track; left out (list its "
+            "tracks instead)"
+        )
+    return tracks, said
+
+
+def _lines(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return f"line {numbers[0]}"
+    shown = ", ".join(str(n) for n in numbers[:3])
+    more = f" and {len(numbers) - 3} more" if len(numbers) > 3 else ""
+    return f"lines {shown}{more}"
 
 
 # --- format and text -----------------------------------------------------------------------
@@ -214,7 +274,8 @@ def _file_uri_path(rest: str, base_dir: Path) -> Path | None:
 # --- M3U / M3U8 ----------------------------------------------------------------------------
 
 
-def _parse_m3u(source: Path, lines: list[str]) -> list[PlaylistEntry]:
+def _parse_m3u(source: Path, lines: list[str]) -> tuple[list[PlaylistEntry], int | None]:
+    """The entries, and the line where they were cut off (None when all were read)."""
     entries: list[PlaylistEntry] = []
     title: str | None = None
     duration_ms: int | None = None
@@ -226,11 +287,13 @@ def _parse_m3u(source: Path, lines: list[str]) -> list[PlaylistEntry]:
             if line[:8].upper() == "#EXTINF:":
                 duration_ms, title = _parse_extinf(source, number, line[8:])
             continue  # #EXTM3U, #EXTGRP, #PLAYLIST and plain comments
+        if len(entries) == MAX_PLAYLIST_ENTRIES:
+            return entries, number
         entries.append(
             PlaylistEntry(line, resolve_location(line, source.parent), title, duration_ms, number)
         )
         title, duration_ms = None, None
-    return entries
+    return entries, None
 
 
 def _parse_extinf(source: Path, line: int, body: str) -> tuple[int | None, str | None]:
@@ -251,8 +314,10 @@ def _parse_extinf(source: Path, line: int, body: str) -> tuple[int | None, str |
 # --- PLS -----------------------------------------------------------------------------------
 
 
-def _parse_pls(source: Path, lines: list[str]) -> list[PlaylistEntry]:
+def _parse_pls(source: Path, lines: list[str]) -> tuple[list[PlaylistEntry], int | None]:
+    """The entries, and the first line left out past MAX_PLAYLIST_ENTRIES (or None)."""
     files: dict[int, tuple[str, int]] = {}
+    cut_at: int | None = None
     titles: dict[int, tuple[str, int]] = {}
     lengths: dict[int, int | None] = {}
     seen_header = False
@@ -278,6 +343,9 @@ def _parse_pls(source: Path, lines: list[str]) -> list[PlaylistEntry]:
         kind, index = match.group(1).lower(), int(match.group(2))
         value = value.strip()
         if kind == "file":
+            if index not in files and len(files) == MAX_PLAYLIST_ENTRIES:
+                cut_at = number if cut_at is None else cut_at
+                continue
             files[index] = (value, number)
         elif kind == "title":
             titles[index] = (value, number)
@@ -286,9 +354,9 @@ def _parse_pls(source: Path, lines: list[str]) -> list[PlaylistEntry]:
     if not seen_header:
         raise PlaylistError(source, 1, "is empty; a PLS playlist starts with [playlist]")
     for index, (_, number) in titles.items():
-        if index not in files:
+        if index not in files and cut_at is None:
             raise PlaylistError(source, number, f"Title{index} has no File{index} line")
-    return [
+    entries = [
         PlaylistEntry(
             location,
             resolve_location(location, source.parent),
@@ -298,6 +366,7 @@ def _parse_pls(source: Path, lines: list[str]) -> list[PlaylistEntry]:
         )
         for index, (location, number) in sorted(files.items())
     ]
+    return entries, cut_at
 
 
 def _pls_length_ms(source: Path, line: int, value: str) -> int | None:
@@ -321,8 +390,18 @@ class _XspfTrack:
     duration: tuple[str, int] | None = None  # (text, line)
 
 
-def _parse_xspf(source: Path, raw: bytes) -> list[PlaylistEntry]:
+class _CutOff(Exception):
+    """An XSPF track past MAX_PLAYLIST_ENTRIES: the reading stops there."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _parse_xspf(source: Path, raw: bytes) -> tuple[list[PlaylistEntry], int | None]:
+    """The entries, and the line of the first track left out (or None)."""
     parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    cut_at: int | None = None
     stack: list[str] = []
     tracks: list[_XspfTrack] = []
     text: list[str] = []
@@ -336,6 +415,8 @@ def _parse_xspf(source: Path, raw: bytes) -> list[PlaylistEntry]:
                 source, parser.CurrentLineNumber, f"is XML but not XSPF (found <{local}>)"
             )
         if local == "track" and stack[-1:] == ["trackList"]:
+            if len(tracks) == MAX_PLAYLIST_ENTRIES:
+                raise _CutOff(parser.CurrentLineNumber)
             tracks.append(_XspfTrack(parser.CurrentLineNumber))
         stack.append(local)
         text.clear()
@@ -359,6 +440,8 @@ def _parse_xspf(source: Path, raw: bytes) -> list[PlaylistEntry]:
     parser.CharacterDataHandler = text.append
     try:
         parser.Parse(raw, True)
+    except _CutOff as cut:
+        cut_at = cut.line
     except xml.parsers.expat.ExpatError as exc:
         problem = xml.parsers.expat.ErrorString(exc.code) if exc.code else str(exc)
         raise PlaylistError(source, exc.lineno, f"is not well-formed XML ({problem})") from exc
@@ -375,7 +458,7 @@ def _parse_xspf(source: Path, raw: bytes) -> list[PlaylistEntry]:
                 track.line,
             )
         )
-    return entries
+    return entries, cut_at
 
 
 def _xspf_duration_ms(source: Path, duration: tuple[str, int] | None) -> int | None:

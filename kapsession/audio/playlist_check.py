@@ -52,8 +52,8 @@ class PlaylistCheck:
 
     @property
     def ok(self) -> bool:
-        """At least one track, and every track playable."""
-        return bool(self.entries) and not self.problems
+        """At least one track, every track playable, and nothing left out."""
+        return bool(self.entries) and not self.problems and not self.playlist.left_out
 
 
 def check_playlist(

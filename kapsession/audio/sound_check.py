@@ -47,13 +47,33 @@ def play_briefly(
     """Play `path` until its position has moved `seconds`; `played` when it did."""
     output = aout or "default"
     options: Sequence[str] = (f"--aout={aout}",) if aout else ()
-    if not path.is_file():
-        return SoundCheck(path, False, 0, None, None, None, output, f"{path} does not exist")
+    missing = _not_playable(path)
+    if missing is not None:
+        return SoundCheck(path, False, 0, None, None, None, output, missing)
     try:
         instance = load_libvlc(options)
     except AudioUnavailable as exc:
         return SoundCheck(path, False, 0, None, None, None, output, str(exc))
     import vlc
+
+    if aout:
+        # libVLC plays through another output when it has none of that name
+        names = [
+            device["name"].decode(errors="replace")
+            for device in instance.audio_output_enumerate_devices()
+        ]
+        if aout not in names:
+            instance.release()
+            return SoundCheck(
+                path,
+                False,
+                0,
+                None,
+                None,
+                None,
+                output,
+                f'libVLC has no sound output "{aout}"; choose one of: {", ".join(names)}',
+            )
 
     version = vlc.libvlc_get_version().decode(errors="replace")
     library = loaded_library_path(vlc)
@@ -112,6 +132,18 @@ def play_briefly(
         player.release()
         media.release()
         instance.release()
+
+
+def _not_playable(path: Path) -> str | None:
+    """Why `path` cannot be played (what to do included), or None when it is a file."""
+    try:
+        if path.is_file():
+            return None
+        if path.exists():
+            return f"{path} is not a file; give an audio file (or none, for the bundled track)"
+    except OSError as exc:  # e.g. a name too long for the disk
+        return f"{path} cannot be read ({exc.strerror or exc}); check the file name"
+    return f"{path} does not exist; check the file name (or give none, for the bundled track)"
 
 
 def _start_s(path: Path, seconds: float) -> float:

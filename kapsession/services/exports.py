@@ -7,6 +7,7 @@ Each format's module is imported when it is first used, so opening the app loads
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,6 +132,11 @@ class ExportService:
             )
         if request.page not in ("A4", "Letter"):
             raise ExportRefused('The page size is "A4" or "Letter".')
+        if os.path.isdir(request.out):  # CSV writes beside the name given: a folder too
+            raise ExportRefused(
+                f"{request.out} is a folder; give a file name to write, e.g. "
+                f"{request.out / ('record' + SUFFIXES[request.export_format])}."
+            )
         for path in self._targets(request):
             check_destination(path, force=request.force)  # before any work is done
         content = self.content(

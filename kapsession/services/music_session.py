@@ -604,6 +604,9 @@ class MusicSession(QObject):
             self.notice.emit(f"Playlist {name} cannot be read ({exc}).")
             loaded = None
         else:
+            for said in playlist.left_out:
+                log.warning("playlist %s: %s", path, said)
+                self.notice.emit(f"Playlist {name}: {said}.")
             durations = tuple(
                 (probe_track_headers(e.path).duration_ms if e.path else None)
                 or e.declared_duration_ms

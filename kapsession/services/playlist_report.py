@@ -25,6 +25,7 @@ def _as_dict(check: PlaylistCheck) -> dict[str, Any]:
         "format": str(check.playlist.format),
         "ok": check.ok,
         "total_duration_ms": check.total_duration_ms,
+        "left_out": list(check.playlist.left_out),
         "entries": [
             {
                 "line": e.entry.line,
@@ -69,8 +70,11 @@ def check_playlists(files: list[str], *, as_json: bool, out: TextIO) -> int:
                 out.write(f"  {'PROBLEM':>8}  line {e.entry.line}: {e.message}\n")
         if not check.entries:
             out.write("  the playlist lists no tracks\n")
+        for said in check.playlist.left_out:
+            out.write(f"  {'LEFT OUT':>8}  {said}\n")
         total = _duration_text(check.total_duration_ms)
-        verdict = "ok" if check.ok else f"{len(check.problems) or 'no'} problem(s)"
+        count = len(check.problems) + len(check.playlist.left_out)
+        verdict = "ok" if check.ok else f"{count or 'no'} problem(s)"
         out.write(f"  total {total}  —  {verdict}\n\n")
     if as_json:
         json.dump(results, out, indent=2)  # always a list, one object per file

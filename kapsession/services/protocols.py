@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from kapsession.domain.clinic_file import read_text
 from kapsession.domain.protocol_file import ProtocolError, list_protocol_files, parse_protocol
 from kapsession.records.protocols import ProtocolChoice
 
@@ -32,31 +33,12 @@ class ProtocolCatalog:
             )
             return choices, problems
         for path in list_protocol_files(self.folder):
-            try:
-                text = path.read_text(encoding="utf-8")
+            try:  # bounded like every clinic file (read_text): a regular file, its size
+                text = read_text(path, ProtocolError)
                 choices.append(ProtocolChoice(parse_protocol(text, path.name), path, text))
             except ProtocolError as exc:
                 log.warning("protocol file skipped: %s", exc)
                 problems.append(exc)
-            except UnicodeDecodeError as exc:
-                line = exc.object[: exc.start].count(b"\n") + 1
-                problems.append(
-                    ProtocolError(
-                        path.name,
-                        line,
-                        None,
-                        "is not UTF-8 text; save the file as UTF-8 in a plain text editor",
-                    )
-                )
-            except OSError as exc:
-                problems.append(
-                    ProtocolError(
-                        path.name,
-                        None,
-                        None,
-                        f"cannot be read ({exc.strerror or exc}); check the file's permissions",
-                    )
-                )
         seen: set[str] = set()
         unique: list[ProtocolChoice] = []
         for choice in choices:

@@ -8,9 +8,10 @@ never stops a session.
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from kapsession.domain.clinic_file import ClinicFileError, load_toml, read_text
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +29,24 @@ class RoomSettingsError(ValueError):
     """room.toml cannot be used; the message says where and what to write."""
 
 
+class _RoomFileError(ClinicFileError):
+    """What the shared clinic file reading says of room.toml (then a RoomSettingsError)."""
+
+
 def read_room_settings(path: Path) -> RoomSettings:
     """The settings in `path`; RoomSettingsError with file and field when they are wrong."""
     if not path.exists():
         return RoomSettings()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RoomSettingsError(f"{path.name}: {exc}") from exc
+    try:  # bounded like every clinic file: a regular file, its size, its nesting
+        data = load_toml(
+            read_text(path, _RoomFileError),
+            path.name,
+            _RoomFileError,
+            hints={},
+            what="room settings file",
+        )
+    except _RoomFileError as exc:
+        raise RoomSettingsError(str(exc)) from None
     room = data.get("room", {})
     if not isinstance(room, dict) or set(data) - {"room"}:
         raise RoomSettingsError(f"{path.name}: write the settings under a [room] table only")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import TextIO
 
-from kapsession.audio.sound_check import play_briefly
+from kapsession.audio.sound_check import SoundCheck, play_briefly
 from kapsession.resources import assets_dir
 
 DEFAULT_TRACK = "music/arrival-warm-pad.ogg"  # a soft pad from the bundled demo music
@@ -18,8 +18,9 @@ def default_track() -> Path:
 
 def sound_check(
     file: Path | None, *, seconds: float, aout: str | None, as_json: bool, out: TextIO
-) -> bool:
-    """Play and report; True when the track played."""
+) -> SoundCheck:
+    """Play and report what played (as text only when it played: the command says what went
+    wrong on stderr)."""
     result = play_briefly(file or default_track(), seconds=seconds, aout=aout)
     if as_json:
         json.dump(
@@ -43,6 +44,4 @@ def sound_check(
             f"{result.output} sound output with libVLC {result.libvlc_version} "
             f"({result.libvlc_path}).\n"
         )
-    else:
-        out.write(f"Sound check failed: {result.problem}\n")
-    return result.played
+    return result

@@ -183,11 +183,15 @@ def test_given_a_missing_track_when_the_command_runs_then_it_exits_1_naming_it(
             *(["--json"] if as_json else []),
         ]
     )
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert code == 1
     if as_json:
         report = json.loads(out)
         assert report["ok"] is False
         assert str(missing) in report["problem"]
     else:
-        assert out == f"Sound check failed: {missing} does not exist\n"
+        assert out == ""
+    assert err == (
+        f"kapsession: the sound check failed: {missing} does not exist; check the file name "
+        "(or give none, for the bundled track)\n"
+    )

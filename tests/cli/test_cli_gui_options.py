@@ -55,7 +55,6 @@ def test_a_start_of_the_gui_gets_what_the_parser_gives_without_building_it(
         ["gui", "--data-dir", "/data/kap"],
         ["--data-d", "/data/kap"],  # an abbreviation, as argparse allows
         ["--verb"],
-        ["--data-dir=", "--training"],
         ["-vv"],
         ["--training", "sessions"],
         ["--data-dir", "/data/kap", "demo"],
@@ -68,7 +67,14 @@ def test_anything_else_is_read_by_the_parser(argv: list[str]) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--data-dir"], ["--data-dir", "-x"], ["--data", "/x"], ["--bogus"], ["--training=yes"]],
+    [
+        ["--data-dir"],
+        ["--data-dir", "-x"],
+        ["--data", "/x"],
+        ["--bogus"],
+        ["--training=yes"],
+        ["--data-dir=", "--training"],
+    ],
     ids=" ".join,
 )
 def test_a_mistake_is_answered_by_the_parser(

@@ -241,7 +241,7 @@ def test_a_bad_entry_fails_the_check_naming_its_line_and_the_problem(
     ("name", "content", "words"),
     [
         pytest.param("nowhere.m3u8", None, ["nowhere.m3u8", "cannot be read"], id="missing"),
-        pytest.param("folder.m3u8", "<dir>", ["folder.m3u8", "cannot be read"], id="a-folder"),
+        pytest.param("folder.m3u8", "<dir>", ["folder.m3u8", "is a folder"], id="a-folder"),
         pytest.param(
             "headless.pls", b"File1=a.wav\n", ["headless.pls", "line 1"], id="pls-no-header"
         ),

@@ -457,7 +457,8 @@ def test_read_reports_a_file_it_cannot_read_as_a_template_error(tmp_path: Path, 
     with pytest.raises(NoteTemplateError) as caught:
         read_note_template(path)
     assert (caught.value.source, caught.value.line) == ("gone.toml", None)
-    assert "cannot be read" in caught.value.message
+    expected = "is a folder, not a file" if make == "folder" else "cannot be read"
+    assert expected in caught.value.message
 
 
 def test_list_keeps_only_toml_files_sorted(tmp_path: Path) -> None:

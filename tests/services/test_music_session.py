@@ -774,6 +774,20 @@ def test_choose_playlist_that_cannot_be_read_gives_a_notice(
     assert h.music.now_playing().track_title == "Arrival one"
 
 
+def test_choose_playlist_that_lists_itself_plays_its_track_and_says_what_was_left_out(
+    make_harness: MakeHarness, qtbot: QtBot, folder: Path
+) -> None:
+    # Given a playlist listing one track, then itself
+    (folder / "loop.m3u").write_text("music/calm-one.wav\nloop.m3u\n", encoding="utf-8")
+    h = make_harness()
+    start_playing(qtbot, h)
+    # When the therapist chooses it
+    h.music.choose_playlist("loop.m3u")
+    # Then its track plays, and a notice says the line listing the playlist was left out
+    assert h.music.now_playing().playlist_name == "loop.m3u"
+    assert h.notices == ["Playlist loop.m3u: line 2 lists this playlist itself; left out."]
+
+
 @pytest.mark.parametrize("how", ["track-ends", "next-pressed"])
 def test_choose_track_plays_it_then_the_playlist_carries_on(
     make_harness: MakeHarness, qtbot: QtBot, tmp_path: Path, how: str
