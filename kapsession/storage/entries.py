@@ -42,6 +42,7 @@ EVENT_KINDS = (
     "device_given",  # intranasal: a device after the first of a dose
     "dose_plan",  # staggered dosing: the planned dose time of each participant
     "discharge",  # the participant left; the assessment is in discharge_assessment
+    "handover",  # another staff member took a place on the team (detail: role, from, to)
 )
 DOSE_KINDS = ("initial", "booster")
 

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
+from support.team import usual_staff
 
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
@@ -375,19 +376,23 @@ class RunningApp:
         modality: str = "individual",
         protocol_key: str = PROTOCOL_KEY,
         therapist_id: uuid.UUID | None = None,
+        monitor_id: uuid.UUID | None = None,
     ) -> SessionRecord:
-        """Add the clients and start a session through the controller (not the keyboard);
-        `therapist_id` is the staff member the live screen starts "working as"."""
+        """Add the clients and start a session through the controller (not the keyboard), with
+        its team: `therapist_id` and `monitor_id` (the monitoring clinician), else the first
+        active therapist and nurse on the staff list (added when there is none)."""
         service = self.context.service
         ids = []
         for name in client_names:
             given, family = name.split(" ", 1)
             ids.append(service.add_client(given, family, at=self.clock.now()).id)
+        therapist, nurse = usual_staff(service, self.clock.now())
         self.controller.start.start_session(
             protocol_key=protocol_key,
             client_ids=tuple(ids),
             modality=modality,
-            therapist_id=therapist_id,
+            therapist_id=therapist_id or therapist.id,
+            nurse_id=monitor_id or nurse.id,
         )
         return self.session()
 
