@@ -138,7 +138,9 @@ class SessionService:
             TeamRole.PRESCRIBER: record.prescriber_id,
             TeamRole.MONITORING: record.monitor_of(participant_id),
         }[place]
-        if current == staff_id and (place is not TeamRole.MONITORING or participant_id):
+        own = any(p.monitor_id is not None for p in record.participants)
+        everyone = place is TeamRole.MONITORING and participant_id is None
+        if current == staff_id and not (everyone and own):
             who = incoming.signature_name if incoming is not None else "Nobody"
             raise StorageError(
                 f"{who} is already the {TEAM_ROLE_NAMES[place]}; nothing was handed over."

@@ -38,10 +38,14 @@ def check_place(rules: RoleRules, place: TeamRole, member: StaffRecord | None) -
         allowed = role_list(rules.allowed(place))
         role = ROLE_NAMES[member.role].lower()
         raise NotAllowed(
-            f"{member.signature_name} cannot be the {title}: that is a {allowed} (the clinic's "
-            f"role rules, clinic.toml), and {member.display_name} is on the staff list as "
-            f"{role}. Choose someone else."
+            f"{member.signature_name} cannot be the {title}: the {title} is {_a(allowed)} "
+            f"(the clinic's role rules, clinic.toml); {member.display_name} is on the staff "
+            f"list as {_a(role)}. Choose someone else."
         )
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 def check_team(rules: RoleRules, team: TeamChoice, staff: Mapping[uuid.UUID, StaffRecord]) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.engine import Connection
 
-from kapsession.domain.roles import TeamRole
+from kapsession.domain.roles import TEAM_ROLE_NAMES, TeamRole
 from kapsession.records.entries import EventRecord
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.records.sessions import (
@@ -95,9 +95,9 @@ class SessionRepository:
         problem = _participant_count_problem(modality, len(client_ids))
         if problem:
             raise StorageError(problem)
-        own = {c: s for c, s in (monitors or {}).items() if s != nurse_id}
-        if set(own) - set(client_ids):
+        if set(monitors or {}) - set(client_ids):
             raise StorageError("A monitoring clinician was named for a client not in the session.")
+        own = {c: s for c, s in (monitors or {}).items() if s != nurse_id}
         with self._db.write("create the session") as orm:
             row = models.Session(
                 room=room.strip(),
@@ -218,7 +218,9 @@ class SessionRepository:
         in one transaction. The monitoring of one participant (`participant_id`), or of everyone
         (None: each participant's own clinician is cleared too)."""
         if staff_id is None and place is not TeamRole.PRESCRIBER:
-            raise StorageError(f"A session always has a {place.value}; name who takes over.")
+            raise StorageError(
+                f"A session always has a {TEAM_ROLE_NAMES[place]}; name who takes over."
+            )
         if participant_id is not None and place is not TeamRole.MONITORING:
             raise StorageError("Only the monitoring is handed over one participant at a time.")
         session, participant = schema.session, schema.participant
@@ -258,7 +260,7 @@ class SessionRepository:
                     )
             if unchanged:
                 raise StorageError(
-                    f"Nothing to hand over: this is already the session's {place.value}."
+                    f"Nothing to hand over: this is already the session's {TEAM_ROLE_NAMES[place]}."
                 )
             event = add_event_row(
                 rows,

@@ -3,6 +3,7 @@ the controller saves them."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -198,7 +199,7 @@ class NewSessionDialog(QDialog):
         self.per_participant.setAccessibleName("Monitoring per participant")
         self.per_participant.toggled.connect(self._show_monitors)
         self.monitors_form = QFormLayout()
-        self._monitor_combos: dict[uuid.UUID, QComboBox] = {}
+        self._monitor_combos: dict[uuid.UUID, tuple[str, QComboBox]] = {}
         self.modality.currentIndexChanged.connect(self._show_monitors)
         self.clients.itemSelectionChanged.connect(self._show_monitors)
         form = QFormLayout()
@@ -263,7 +264,14 @@ class NewSessionDialog(QDialog):
             combo.setCurrentIndex(max(0, combo.findData(self.nurse.currentData())))
             combo.setAccessibleName(f"Monitoring clinician of {name}")
             self.monitors_form.addRow(f"— of {name}", combo)
-            self._monitor_combos[client_id] = combo
+            self._monitor_combos[client_id] = (name, combo)
+        chain = [self.per_participant, *self.monitor_combos().values(), self.prescriber]
+        for before, after in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after)  # each in its place, not after the buttons
+
+    def monitor_combos(self) -> dict[str, QComboBox]:
+        """Each chosen client's own monitoring clinician, by name (when asked for)."""
+        return {name: combo for name, combo in self._monitor_combos.values()}
 
     def _show_description(self) -> None:
         index = self.protocol.currentIndex()
@@ -290,7 +298,7 @@ class NewSessionDialog(QDialog):
             problem = self._missing(TeamRole.THERAPIST, "therapist", self.therapist)
         elif self.nurse.currentData() is None:
             problem = self._missing(TeamRole.MONITORING, "monitoring clinician", self.nurse)
-        elif any(combo.currentData() is None for combo in self._monitor_combos.values()):
+        elif any(combo.currentData() is None for combo in self.monitor_combos().values()):
             problem = "Choose the monitoring clinician of each client (or untick the box)."
         if problem:
             self.problem.setText(problem)
@@ -304,7 +312,9 @@ class NewSessionDialog(QDialog):
             therapist_id=self.therapist.currentData(),
             nurse_id=self.nurse.currentData(),
             prescriber_id=self.prescriber.currentData(),
-            monitors={cid: combo.currentData() for cid, combo in self._monitor_combos.items()},
+            monitors={
+                cid: combo.currentData() for cid, (_n, combo) in self._monitor_combos.items()
+            },
         )
 
     def _missing(self, place: TeamRole, title: str, combo: QComboBox) -> str:
