@@ -10,6 +10,7 @@ from services_support import ALL_YES, FULL_ALDRETE, START, Room, minutes
 from kapsession.domain.roles import TeamRole
 from kapsession.records.errors import NotAllowed, StorageError
 from kapsession.records.notes import SessionNoteText
+from kapsession.records.session_log import LogKind
 from kapsession.services.demo import populate
 from kapsession.services.notepad import NotePad
 from kapsession.services.pins import SWITCH_PURPOSE
@@ -243,6 +244,14 @@ def test_a_handover_during_the_session_changes_who_the_entries_go_to(room: Room)
     by = {o.participant_id: o.recorded_by_id for o in live.observations}
     assert by == {maya.id: room.nurse.id, jonas.id: nadia.id}
     assert live.record == room.service.sessions.get(record.id)
+    # And the session's event list shows it
+    names = {s.id: s.signature_name for s in room.service.staff.all()}
+    pad = NotePad(live)
+    items = pad.read_log(names).items
+    pad.stop()
+    assert [(i.kind, i.title) for i in items if i.entry_id == event.id] == [
+        (LogKind.SESSION, event.label)
+    ]
 
 
 def test_a_handover_to_someone_not_allowed_the_place_is_refused(room: Room) -> None:

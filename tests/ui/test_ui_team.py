@@ -268,6 +268,9 @@ def test_a_handover_to_a_role_not_allowed_the_place_is_refused_before_the_pin(
     assert said and said[0].startswith("Nadia Brook, RN cannot be the therapist")
     assert said[0].endswith("Nothing was handed over.")
     assert app.events("handover") == []
+    # And her PIN was not even asked for
+    audit = AuditRepository(app.context.database).for_session(app.session().id)
+    assert [a.action for a in audit if a.action.startswith("pin.")] == []
     app.leave_session()
 
 
