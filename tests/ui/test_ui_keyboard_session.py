@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QListWidget
-from support.team import usual_staff
 from ui_harness import (
     PROTOCOL_KEY,
     START,
@@ -51,7 +50,7 @@ def choose_sublingual_and_start(dialog: object) -> None:
 def start_by_keyboard(app: RunningApp, given: str = "Maya", family: str = "Fischer") -> None:
     """The room's therapist and nurse on the staff list (the dialog names them as the team),
     a client made with Ctrl+N, and the session started with Ctrl+Return, S, Enter."""
-    usual_staff(app.context.service, app.clock.now())
+    app.usual_staff()
     with app.answering(fill_client(given, family)):
         app.key(Qt.Key.Key_N, CTRL)
     with app.answering(choose_sublingual_and_start):

@@ -21,7 +21,6 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
-from support.team import usual_staff
 
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
@@ -370,6 +369,17 @@ class RunningApp:
             name, role, at=self.clock.now(), credentials=credentials
         )
 
+    def usual_staff(self) -> tuple[StaffRecord, StaffRecord]:
+        """The first active therapist and nurse on the staff list, added when there is none
+        (a session starts only with both on its team)."""
+        staff = self.context.service.staff.active()
+        therapist = next((s for s in staff if s.role == "therapist"), None)
+        nurse = next((s for s in staff if s.role == "nurse"), None)
+        return (
+            therapist or self.add_staff("Sam Lee", "therapist", "PsyD"),
+            nurse or self.add_staff("Ruth Okafor", "nurse", "RN"),
+        )
+
     def start_session(
         self,
         *client_names: str,
@@ -386,7 +396,7 @@ class RunningApp:
         for name in client_names:
             given, family = name.split(" ", 1)
             ids.append(service.add_client(given, family, at=self.clock.now()).id)
-        therapist, nurse = usual_staff(service, self.clock.now())
+        therapist, nurse = self.usual_staff()
         self.controller.start.start_session(
             protocol_key=protocol_key,
             client_ids=tuple(ids),
