@@ -195,7 +195,7 @@ class NewSessionDialog(QDialog):
         self.prescriber = self._staff_combo(staff, roles, TeamRole.PRESCRIBER, None)
         self.prescriber.setItemText(0, "— none —")
         self.prescriber.setAccessibleName("Prescriber on site")
-        self.per_participant = QCheckBox("A monitoring clinician of their own for each client")
+        self.per_participant = QCheckBox("One for each client")
         self.per_participant.setAccessibleName("Monitoring per participant")
         self.per_participant.toggled.connect(self._show_monitors)
         self.monitors_form = QFormLayout()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -26,7 +27,9 @@ from kapsession.services.session_service import SessionService
 from kapsession.services.session_team import check_place, team_text
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.team_bar import HANDOVER_KEY, SWITCH_KEY
-from kapsession.ui.team_dialogs import HandoverDialog, SwitchPersonDialog
+
+if TYPE_CHECKING:
+    from kapsession.ui.team_dialogs import HandoverDialog, SwitchPersonDialog
 
 HANDOVER_PURPOSE = "take over on the session's team"
 
@@ -87,6 +90,8 @@ class TeamController(QObject):
         live = self.live
         if live is None:
             return
+        from kapsession.ui.team_dialogs import SwitchPersonDialog  # when first used
+
         staff = self.service.staff.active()
         dialog = SwitchPersonDialog(
             staff, live.at_keyboard, self._with_pin(staff), parent=self.window
@@ -133,6 +138,8 @@ class TeamController(QObject):
             ]
         places.append(("Prescriber on site", TeamRole.PRESCRIBER, None))
         staff = self.service.staff.active()
+        from kapsession.ui.team_dialogs import HandoverDialog  # when first used
+
         dialog = HandoverDialog(staff, places, self._with_pin(staff), parent=self.window)
         dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
         dialog.handover_requested.connect(
