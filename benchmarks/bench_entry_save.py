@@ -130,6 +130,7 @@ def _live_session(folder: Path) -> Room:
     context = open_context(resolve_paths(data_dir=folder, environ={}), clock=clock)
     service = context.service
     therapist = service.add_staff("Dr. Ruth Adeyemi", "therapist", at=clock.now())
+    nurse = service.add_staff("Tom Becker", "nurse", at=clock.now())
     client = service.add_client("Bench", "Client", at=clock.now())
     record = service.start_session(
         protocol_key="sublingual-kap-3h",
@@ -137,6 +138,7 @@ def _live_session(folder: Path) -> Room:
         modality="individual",
         at=clock.now(),
         therapist_id=therapist.id,
+        nurse_id=nurse.id,
     )
     return Room(context, clock, record.id, record.participants[0].id, therapist.id)
 

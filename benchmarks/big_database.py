@@ -1240,7 +1240,7 @@ class _SessionWriter:
             "monitoring": _combined(_monitoring_digest(self.monitoring)),
             "therapy": _combined(_rows_digest("note", self.therapy)),
         }
-        signers = {"monitoring": (nurse if shared else therapist, monitoring_at)}
+        signers = {"monitoring": (nurse, monitoring_at)}  # the role rules: the nurse monitors
         signers["therapy"] = (therapist, therapy_at)
         for part in ("monitoring", "therapy"):
             signer, at = signers[part]

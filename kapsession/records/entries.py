@@ -35,6 +35,7 @@ class EventKind(enum.StrEnum):
     DEVICE_GIVEN = "device_given"  # intranasal: a device after the first of a dose
     DOSE_PLAN = "dose_plan"  # staggered dosing: the planned dose time of each participant
     DISCHARGE = "discharge"  # the participant left; the assessment is in discharge_assessment
+    HANDOVER = "handover"  # another staff member took a place on the team (detail: role, from, to)
 
 
 class DoseKind(enum.StrEnum):

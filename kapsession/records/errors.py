@@ -45,3 +45,8 @@ class EntryTimeInvalid(StorageError):
 
 class AlreadyDone(StorageError):
     """The thing was already done once (an alert acknowledged, a participant discharged)."""
+
+
+class NotAllowed(StorageError):
+    """The staff member's role, or their place on the session's team, does not allow this (the
+    clinic's role rules: signing a part, joining a team)."""

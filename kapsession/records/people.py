@@ -6,6 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kapsession.domain.roles import StaffRole
+
+__all__ = ["PIN_MAX_DIGITS", "PIN_MIN_DIGITS", "ClientRecord", "StaffRecord", "StaffRole"]
+
 # A staff member's signing PIN: this many digits, numbers only.
 PIN_MIN_DIGITS = 4
 PIN_MAX_DIGITS = 12
@@ -15,7 +19,7 @@ PIN_MAX_DIGITS = 12
 class StaffRecord:
     id: uuid.UUID
     display_name: str
-    role: str
+    role: StaffRole
     credentials: str
     active: bool
 

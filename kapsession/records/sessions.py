@@ -26,6 +26,7 @@ class ParticipantRecord:
     position: int
     course_id: uuid.UUID | None
     session_number: int | None  # this session's number in the client's course
+    monitor_id: uuid.UUID | None = None  # their own monitoring clinician; None: the session's
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,20 @@ class SessionRecord:
     protocol_name: str
     protocol_version: int
     protocol_text: str
-    therapist_id: uuid.UUID | None
-    nurse_id: uuid.UUID | None
+    therapist_id: uuid.UUID | None  # the session's therapist now (after any handover)
+    nurse_id: uuid.UUID | None  # its monitoring clinician now, of those without their own
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
     participants: tuple[ParticipantRecord, ...]
+    prescriber_id: uuid.UUID | None = None  # the prescriber on site, if one is named
+
+    def monitor_of(self, participant_id: uuid.UUID | None) -> uuid.UUID | None:
+        """The participant's monitoring clinician (None: the session's, for everyone)."""
+        for participant in self.participants:
+            if participant.id == participant_id and participant.monitor_id is not None:
+                return participant.monitor_id
+        return self.nurse_id
 
     @property
     def participant_names(self) -> str:

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from kapsession.domain.clinic_rules import ClinicRules
 from kapsession.domain.clock import Clock, SystemClock
 from kapsession.paths import DATABASE_URL_ENV, Paths, ensure_writable
 from kapsession.records.errors import StorageError
-from kapsession.resources import note_templates_dir, protocols_dir
+from kapsession.resources import assets_dir, note_templates_dir, protocols_dir
 from kapsession.services.client_history import ClientHistoryService
+from kapsession.services.clinic_rules import CLINIC_FILE_NAME, load_clinic_rules
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.room_settings import RoomSettings, load_room_settings
@@ -52,6 +54,8 @@ class AppContext:
     history: ClientHistoryService
     templates: NoteTemplateCatalog  # built-in note templates and the clinic's own
     room: RoomSettings = field(default_factory=RoomSettings)
+    clinic: ClinicRules = field(default_factory=ClinicRules)  # the clinic's clinic.toml
+    clinic_problem: str | None = None  # what is wrong with it (its defaults apply meanwhile)
     _exports: ExportService | None = field(default=None, init=False, repr=False)
 
     @property
@@ -172,19 +176,24 @@ def finish_context(opened: OpenedData, *, clock: Clock | None = None) -> AppCont
     catalog = ProtocolCatalog(protocols_dir())
     database = opened.database
     clock = clock or SystemClock()
-    service = SessionService(database, catalog)
+    clinic, clinic_problem = load_clinic_rules(
+        assets_dir() / CLINIC_FILE_NAME, opened.paths.data_dir
+    )
+    service = SessionService(database, catalog, clinic.roles)
     return AppContext(
         paths=opened.paths,
         database=database,
         catalog=catalog,
         service=service,
         clock=clock,
-        notes=SessionNoteService(database, clock, checkins=service.checkins),
+        notes=SessionNoteService(database, clock, checkins=service.checkins, roles=clinic.roles),
         history=ClientHistoryService(database),
         templates=NoteTemplateCatalog(
             note_templates_dir(), opened.paths.data_dir / NOTE_TEMPLATES_FOLDER
         ),
         room=load_room_settings(opened.paths.data_dir),
+        clinic=clinic,
+        clinic_problem=clinic_problem,
     )
 
 

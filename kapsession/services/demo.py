@@ -5,9 +5,11 @@ cases as a real one, with past times, so what the screens and exports show is wh
 session would have stored: the baseline and every scheduled check-in (blood pressure rising to
 a peak around T+40 and settling again), the dose with its details, an alert acknowledged by the
 nurse, the discharge check and the discharge; the therapist's notes, markers and a private
-note; a session note from the clinic's template, signed (the couples session by the nurse and
-the therapist separately) and, for the first session, a signed addendum. The most recent
-session is left unsigned, ready to practise signing. Demo staff sign with PIN `DEMO_PIN`.
+note; a session note from the clinic's template, signed as the role rules ask (the monitoring
+part by the nurse, the therapy part by the therapist) and, for the first session, a signed
+addendum. The esketamine session names the prescriber on site (the REMS asks for one). The most
+recent session is left unsigned, ready to practise signing. Demo staff sign with PIN
+`DEMO_PIN`.
 """
 
 from __future__ import annotations
@@ -156,6 +158,7 @@ class _Plan:
     alert_at: str | None = None  # a check-in whose blood pressure crosses the alert threshold
     baseline_bp: tuple[int, int] | None = None  # the first participant's, when it matters
     late_checkin: str | None = None  # a check-in the nurse writes up a quarter of an hour late
+    prescriber: StaffRecord | None = None  # the prescriber on site, when one is named
 
 
 # What each `measures` name of a protocol check-in is in a Reading (the "bp" box is one).
@@ -180,6 +183,7 @@ def populate(service: SessionService, now: datetime, *, seed: int = 7) -> list[D
     staff, clients = ensure_demo_people(service, now)
     therapist = next(s for s in staff if s.role == "therapist")
     nurse = next(s for s in staff if s.role == "nurse")
+    prescriber = next(s for s in staff if s.role == "prescriber")
     maya, jonah, lena, sam, noor = clients
     sublingual = "sublingual-kap-3h"
     plans = [
@@ -203,7 +207,15 @@ def populate(service: SessionService, now: datetime, *, seed: int = 7) -> list[D
             baseline_bp=(146, 88),  # above 140/90: a hold-dose caution goes on the record
         ),
         _Plan("iv-infusion", "individual", [noor], 7, (("0.5 mg/kg", "68 kg"),)),
-        _Plan("intranasal-esketamine", "individual", [sam], 3, (("56 mg", ""),), alert_at="t40"),
+        _Plan(
+            "intranasal-esketamine",
+            "individual",
+            [sam],
+            3,
+            (("56 mg", ""),),
+            alert_at="t40",
+            prescriber=prescriber,
+        ),
     ]
     made = []
     records = []
@@ -307,6 +319,7 @@ def _play_session(
         room="Room 2",
         therapist_id=therapist.id,
         nurse_id=nurse.id,
+        prescriber_id=plan.prescriber.id if plan.prescriber is not None else None,
         by=therapist.id,
     )
     protocol = session_protocol(record)
@@ -427,39 +440,31 @@ def _sign_demo_sessions(
     therapist: StaffRecord,
     nurse: StaffRecord,
 ) -> None:
-    """Sign all but the most recent session with a session note from the default template;
-    a shared session is signed in two parts; the first one gets a signed addendum."""
+    """Sign all but the most recent session with a session note from the default template:
+    the monitoring part by the nurse, the therapy part by the therapist (the role rules); the
+    first one gets a signed addendum."""
     catalog = NoteTemplateCatalog(note_templates_dir(), None)
     template = catalog.get(catalog.default_key)
     note_service = SessionNoteService(service.database, _NoClock())
-    signatures = SignatureRepository(service.database)
+    signatures = SignatureRepository(service.database, service.roles)
     for index, record in enumerate(records[:-1]):
         ended = record.ended_at or record.created_at
         sections = prefilled_sections(template, note_service.facts(record.id))
         sections = [(k, t, body or _DEMO_SECTION_TEXT.get(k, "")) for k, t, body in sections]
         note = SessionNoteText(template.key, tuple(sections))
-        if len(record.participants) > 1:
-            signatures.sign(
-                record.id,
-                [SignedPart.MONITORING],
-                staff_id=nurse.id,
-                at=ended + timedelta(minutes=12),
-            )
-            signatures.sign(
-                record.id,
-                [SignedPart.THERAPY],
-                staff_id=therapist.id,
-                at=ended + timedelta(hours=2),
-                session_note=note,
-            )
-        else:
-            signatures.sign(
-                record.id,
-                [SignedPart.MONITORING, SignedPart.THERAPY],
-                staff_id=therapist.id,
-                at=ended + timedelta(hours=1),
-                session_note=note,
-            )
+        signatures.sign(
+            record.id,
+            [SignedPart.MONITORING],
+            staff_id=nurse.id,
+            at=ended + timedelta(minutes=12),
+        )
+        signatures.sign(
+            record.id,
+            [SignedPart.THERAPY],
+            staff_id=therapist.id,
+            at=ended + timedelta(hours=2 if len(record.participants) > 1 else 1),
+            session_note=note,
+        )
         if index == 0:
             signatures.add_addendum(
                 record.id, ADDENDUM, staff_id=therapist.id, at=ended + timedelta(days=1)

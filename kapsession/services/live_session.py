@@ -33,6 +33,7 @@ from kapsession.domain.dosing import DoseUnit
 from kapsession.domain.hold_dose import HoldDoseOverride
 from kapsession.domain.measures import measure_names
 from kapsession.domain.protocol import Protocol
+from kapsession.domain.roles import TeamRole
 from kapsession.domain.timeline import (
     CheckinStatus,
     ClockReference,
@@ -75,6 +76,7 @@ class LiveSession(QObject):
     checkins_changed = Signal()  # a check-in's status changed (due, overdue, done), or its window
     phase_changed = Signal()  # a participant's phase changed
     status_changed = Signal()  # ended, signed, or read again
+    team_changed = Signal()  # a handover, or another person at the keyboard
     entry_saved = Signal(str)  # a short, calm confirmation for the status line
     entry_failed = Signal(str)  # what went wrong and what to do; the entry was not saved
     ended = Signal()
@@ -96,7 +98,9 @@ class LiveSession(QObject):
         self._ticked_second: int | None = None
         self._phase_retry_at: datetime | None = None  # set while a phase change is unsaved
         self._state: SessionState = service.read_state(session_id)
-        self.acting_staff_id: uuid.UUID | None = self._state.record.therapist_id
+        # Who switched in at the keyboard with their PIN; None: each entry is recorded as the
+        # team member whose work it is (`nurse_author`, `acting_staff_id`).
+        self._at_keyboard: uuid.UUID | None = None
         self._states: dict[uuid.UUID, TimelineState] = {}
         self._checkin_statuses: dict[uuid.UUID, tuple[tuple[str, CheckinStatus, bool], ...]] = {}
         self._timer = QTimer(self)
@@ -104,6 +108,52 @@ class LiveSession(QObject):
         self._timer.timeout.connect(self.tick)
         self._catch_up_phase_changes()
         self._recompute()
+
+    # who acts -----------------------------------------------------------------------------
+    @property
+    def at_keyboard(self) -> uuid.UUID | None:
+        """The person who switched in at the keyboard (their PIN checked), or None."""
+        return self._at_keyboard
+
+    def switch_to(self, staff_id: uuid.UUID | None) -> None:
+        """From now on every entry is recorded as `staff_id` (their PIN was checked by the
+        caller); None: back to each entry's team member."""
+        self._at_keyboard = staff_id
+        self.team_changed.emit()
+
+    @property
+    def acting_staff_id(self) -> uuid.UUID | None:
+        """Who a note, a marker, the end or an export is recorded as: the person at the
+        keyboard, else the session's therapist."""
+        return self._at_keyboard or self._state.record.therapist_id
+
+    def nurse_author(self, participant_id: uuid.UUID | None = None) -> uuid.UUID | None:
+        """Who a nurse's entry (check-in, dose, acknowledgement, discharge) for the participant
+        is recorded as: the person at the keyboard, else their monitoring clinician."""
+        return self._at_keyboard or self._state.record.monitor_of(participant_id)
+
+    def hand_over(
+        self,
+        place: TeamRole,
+        staff_id: uuid.UUID | None,
+        *,
+        participant_id: uuid.UUID | None = None,
+        by: uuid.UUID | None,
+    ) -> bool:
+        """`staff_id` takes `place` on the team now: recorded, and the team shown changes."""
+        now = self.now()
+        try:
+            record, event = self._service.hand_over(
+                self.record, place, staff_id, at=now, participant_id=participant_id, by=by
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return False
+        self._state.set_record(record)
+        self._add_events((event,))
+        self.team_changed.emit()
+        self.entry_saved.emit(f"{event.label} — saved at {_local_hm(now)}.")
+        return True
 
     # reading ------------------------------------------------------------------------------
     @property
@@ -360,7 +410,7 @@ class LiveSession(QObject):
                 recorded_at=now,
                 protocol=self.protocol,
                 kind="initial" if first else "booster",
-                by=self.acting_staff_id,
+                by=self.nurse_author(participant_id),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -429,6 +479,14 @@ class LiveSession(QObject):
         return _phase_key(state), elapsed, since
 
     # the nurse's entries ----------------------------------------------------------------------
+    def _reading_participant(self, observation_id: uuid.UUID) -> uuid.UUID | None:
+        found = [o for o in self._state.observations.all if o.id == observation_id]
+        return found[0].participant_id if found else None
+
+    def _alert_participant(self, alert_id: uuid.UUID) -> uuid.UUID | None:
+        found = [a for a in self._state.alerts if a.id == alert_id]
+        return found[0].participant_id if found else None
+
     def _name(self, participant_id: uuid.UUID) -> str:
         try:
             return self.record.participant(participant_id).client.given_name
@@ -459,7 +517,7 @@ class LiveSession(QObject):
                 recorded_at=now,
                 checkin_key=checkin_key,
                 on_room_air=on_room_air,
-                by=self.acting_staff_id,
+                by=self.nurse_author(participant_id),
                 ask_before_partial=ask_before_partial,
             )
         except StorageError as exc:
@@ -508,7 +566,7 @@ class LiveSession(QObject):
                 reason=reason,
                 recorded_at=self.now(),
                 occurred_at=occurred_at,
-                by=self.acting_staff_id,
+                by=self.nurse_author(self._reading_participant(original_id)),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -522,16 +580,19 @@ class LiveSession(QObject):
         return result
 
     def acknowledge_alert(self, alert_id: uuid.UUID, comment: str = "") -> bool:
-        """The acting staff member saw the alert; recorded with their name and the time."""
-        if self.acting_staff_id is None:
+        """The participant's monitoring clinician (or the person at the keyboard) saw the
+        alert; recorded with their name and the time."""
+        by = self.nurse_author(self._alert_participant(alert_id))
+        if by is None:
             self.entry_failed.emit(
-                "Choose who you are (the staff list) before acknowledging the alert."
+                "The alert was NOT acknowledged: this session names no monitoring clinician. "
+                "Press Ctrl+W and switch to yourself, then acknowledge it."
             )
             return False
         now = self.now()
         try:
             acknowledgement = self._service.checkins.acknowledge_alert(
-                alert_id, by=self.acting_staff_id, at=now, comment=comment
+                alert_id, by=by, at=now, comment=comment
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -574,9 +635,9 @@ class LiveSession(QObject):
                 weight_text=weight_text,
                 unit=unit,
                 lot_number=lot_number,
-                given_by=given_by or self.acting_staff_id,
+                given_by=given_by or self.nurse_author(participant_id),
                 override=override,
-                by=self.acting_staff_id,
+                by=self.nurse_author(participant_id),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -609,7 +670,7 @@ class LiveSession(QObject):
                 participant_id,
                 occurred_at=given_at,
                 recorded_at=now,
-                by=self.acting_staff_id,
+                by=self.nurse_author(participant_id),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -662,7 +723,7 @@ class LiveSession(QObject):
                 occurred_at=now,
                 recorded_at=now,
                 override=override,
-                by=self.acting_staff_id,
+                by=self.nurse_author(participant_id),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -690,7 +751,7 @@ class LiveSession(QObject):
                 stagger_min=stagger_min,
                 at=self.now(),
                 first_at=first_at,
-                by=self.acting_staff_id,
+                by=self.nurse_author(),
             )
         except (StorageError, ValueError) as exc:
             self.entry_failed.emit(str(exc))

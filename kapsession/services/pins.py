@@ -27,6 +27,7 @@ MAX_WAIT_S = 60.0
 # What ends a run of wrong tries: a right PIN (every use of one is audited) or a new PIN.
 SUCCESS_ACTIONS = ("pin.accepted", "staff.pin_set", "staff.pin_change")
 FAILURE_ACTION = "pin.refused"
+SWITCH_PURPOSE = "switch the person at the keyboard"
 
 
 class PinProblem(ValueError):
@@ -118,8 +119,10 @@ class PinService:
         *,
         purpose: str,
         session_id: uuid.UUID | None = None,
+        not_done: str = "Nothing was signed.",
     ) -> PinCheck:
-        """Whether `pin` is this staff member's; every answer is audited."""
+        """Whether `pin` is this staff member's; every answer is audited. `not_done`: what a
+        refusal says did not happen."""
         now = self._clock.now()
         failures, latest = self.failures_in_a_row(staff_id)
         wait = wait_after(failures)
@@ -162,7 +165,7 @@ class PinService:
                     detail={"purpose": purpose, "failures_in_a_row": failures},
                 )
             retry = wait_after(failures)
-            message = "That PIN is not right. Nothing was signed."
+            message = f"That PIN is not right. {not_done}"
             if retry:
                 message += f" Wait {retry:.0f} s before the next try."
             return PinCheck(False, message, pause_s=REFUSAL_PAUSE_S, retry_in_s=retry)
@@ -176,3 +179,14 @@ class PinService:
             detail={"purpose": purpose},
         )
         return PinCheck(True)
+
+    def check_switch(self, staff_id: uuid.UUID, pin: str, *, session_id: uuid.UUID) -> PinCheck:
+        """The PIN of the person switching in at the keyboard (audited like any PIN: who
+        switched in, when, in which session)."""
+        return self.verify(
+            staff_id,
+            pin,
+            purpose=SWITCH_PURPOSE,
+            session_id=session_id,
+            not_done="The person at the keyboard was not changed.",
+        )

@@ -43,6 +43,7 @@ _EVENT_KINDS = {
     "device_given": LogKind.DOSE,
     "dose_plan": LogKind.DOSE,
     "discharge": LogKind.DISCHARGE,
+    "handover": LogKind.SESSION,
 }
 _MUSIC_TITLES = {
     "track_start": "Track started",

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules
 from kapsession.domain.clock import Clock
 from kapsession.domain.corrections import effective
 from kapsession.domain.note_templates import NoteTemplate, Prefill
@@ -265,13 +266,15 @@ class SessionNoteService:
         pins: PinService | None = None,
         *,
         checkins: CheckinService | None = None,
+        roles: RoleRules = DEFAULT_ROLE_RULES,
     ) -> None:
-        """`checkins`: the app's one CheckinService (its protocol cache shared); else its own."""
+        """`checkins`: the app's one CheckinService (its protocol cache shared); else its own.
+        `roles`: the clinic's role rules (who may sign the monitoring part)."""
         self._db = database
         self._clock = clock
         self.staff = StaffRepository(database)
         self.notes = NoteRepository(database)
-        self.signatures = SignatureRepository(database)
+        self.signatures = SignatureRepository(database, roles)
         self._sessions = SessionRepository(database)
         self._entries = EntryRepository(database)
         self._checkins = checkins or CheckinService(database)

@@ -7,17 +7,21 @@ session's trusted clock), so a test can run a whole session on a fake clock.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
+from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules
 from kapsession.domain.protocol import PhaseSpec, Protocol
 from kapsession.domain.protocol_file import parse_protocol
+from kapsession.domain.roles import TEAM_ROLE_NAMES, TeamRole
 from kapsession.records.entries import DoseRecord, EventRecord
+from kapsession.records.errors import StorageError
 from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.records.sessions import SessionRecord, SessionStatus, SessionSummary
 from kapsession.services.checkins import CheckinService
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.session_state import SessionState
+from kapsession.services.session_team import TeamChoice, check_place, check_team, handover_label
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.database import Database
 from kapsession.storage.entries import EntryRepository
@@ -26,9 +30,13 @@ from kapsession.storage.sessions import SessionRepository
 
 
 class SessionService:
-    def __init__(self, database: Database, catalog: ProtocolCatalog) -> None:
+    def __init__(
+        self, database: Database, catalog: ProtocolCatalog, roles: RoleRules = DEFAULT_ROLE_RULES
+    ) -> None:
+        """`roles`: the clinic's role rules (clinic.toml): who may take which place on a team."""
         self.database = database
         self.catalog = catalog
+        self.roles = roles
         self.staff = StaffRepository(database)
         self.clients = ClientRepository(database)
         self.sessions = SessionRepository(database)
@@ -77,9 +85,18 @@ class SessionService:
         room: str = "",
         therapist_id: uuid.UUID | None = None,
         nurse_id: uuid.UUID | None = None,
+        prescriber_id: uuid.UUID | None = None,
+        monitors: Mapping[uuid.UUID, uuid.UUID] | None = None,
         by: uuid.UUID | None = None,
     ) -> SessionRecord:
-        """Create the session with a snapshot of its protocol and start its clock at `at`."""
+        """Create the session with a snapshot of its protocol and start its clock at `at`.
+
+        Its team: the therapist and the monitoring clinician (`nurse_id`, of everyone but the
+        clients `monitors` gives one of their own) are required, the prescriber on site is
+        optional; each must be allowed their place by the clinic's role rules. Nothing is saved
+        otherwise (StorageError, NotAllowed)."""
+        team = TeamChoice(therapist_id, nurse_id, prescriber_id, dict(monitors or {}))
+        check_team(self.roles, team, {s.id: s for s in self.staff.all()})
         choice = self.catalog.get(protocol_key)
         record = self.sessions.create(
             protocol_key=choice.key,
@@ -92,9 +109,51 @@ class SessionService:
             room=room,
             therapist_id=therapist_id,
             nurse_id=nurse_id,
+            prescriber_id=prescriber_id,
+            monitors=team.monitors,
             by=by,
         )
         return self.sessions.start(record.id, at=at, by=by)
+
+    def hand_over(
+        self,
+        record: SessionRecord,
+        place: TeamRole,
+        staff_id: uuid.UUID | None,
+        *,
+        at: datetime,
+        participant_id: uuid.UUID | None = None,
+        by: uuid.UUID | None,
+    ) -> tuple[SessionRecord, EventRecord]:
+        """`staff_id` takes `place` on the session's team from `at` (the monitoring of one
+        participant, or of everyone); None: the prescriber is no longer on site. Recorded as a
+        `handover` event with who and when; the session as it now stands is returned with it.
+        The newcomer must be allowed the place (NotAllowed)."""
+        staff = {s.id: s for s in self.staff.all()}
+        incoming = None if staff_id is None else staff.get(staff_id)
+        if staff_id is not None or place is not TeamRole.PRESCRIBER:
+            check_place(self.roles, place, incoming)
+        current = {
+            TeamRole.THERAPIST: record.therapist_id,
+            TeamRole.PRESCRIBER: record.prescriber_id,
+            TeamRole.MONITORING: record.monitor_of(participant_id),
+        }[place]
+        own = any(p.monitor_id is not None for p in record.participants)
+        everyone = place is TeamRole.MONITORING and participant_id is None
+        if current == staff_id and not (everyone and own):
+            who = incoming.signature_name if incoming is not None else "Nobody"
+            raise StorageError(
+                f"{who} is already the {TEAM_ROLE_NAMES[place]}; nothing was handed over."
+            )
+        name = ""
+        if participant_id is not None and len(record.participants) > 1:
+            name = record.participant(participant_id).client.full_name
+        label = handover_label(
+            place, incoming, staff.get(current) if current is not None else None, name
+        )
+        return self.sessions.hand_over(
+            record.id, place, staff_id, at=at, label=label, participant_id=participant_id, by=by
+        )
 
     def live_sessions(self) -> list[SessionSummary]:
         return self.sessions.summaries(status=SessionStatus.LIVE)

@@ -35,7 +35,7 @@ class Staff(Base):
 
     id: Mapped[uuid.UUID]
     display_name: Mapped[str]
-    role: Mapped[str]  # therapist | nurse | prescriber | lead
+    role: Mapped[str]  # a StaffRole: therapist, nurse, prescriber, physician, lead ... (0009)
     credentials: Mapped[str]
     pin_hash: Mapped[str | None]
     active: Mapped[bool]
@@ -92,6 +92,7 @@ class Session(Base):
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    prescriber_id: Mapped[uuid.UUID | None]  # the prescriber on site (0009)
 
     participants: Mapped[list["Participant"]] = relationship(
         back_populates="session", order_by="Participant.position"
@@ -110,6 +111,7 @@ class Participant(Base):
     course_id: Mapped[uuid.UUID | None]
     position: Mapped[int]
     created_at: Mapped[datetime]
+    monitor_id: Mapped[uuid.UUID | None]  # their own monitoring clinician (0009)
 
     session: Mapped[Session] = relationship(back_populates="participants")
     client: Mapped[Client] = relationship()

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, func, or_, select
 from sqlalchemy.engine import Connection
 
+from kapsession.domain.clinic_rules import role_list
 from kapsession.records.errors import NotFound, StorageError
-from kapsession.records.people import ClientRecord, StaffRecord
+from kapsession.records.people import ClientRecord, StaffRecord, StaffRole
 from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
@@ -21,14 +22,14 @@ if TYPE_CHECKING:
 else:
     from kapsession.storage.lazy import models
 
-STAFF_ROLES = ("therapist", "nurse", "prescriber", "lead")
+STAFF_ROLES = tuple(StaffRole)
 
 
 def staff_record(row: models.Staff | Row[Any]) -> StaffRecord:
     return StaffRecord(
         id=row.id,
         display_name=row.display_name,
-        role=row.role,
+        role=StaffRole(row.role),
         credentials=row.credentials,
         active=row.active,
     )
@@ -70,7 +71,7 @@ class StaffRepository:
         if not name:
             raise StorageError("A staff member needs a name.")
         if role not in STAFF_ROLES:
-            raise StorageError(f"Role must be one of {', '.join(STAFF_ROLES)}, not {role!r}.")
+            raise StorageError(f"The role must be {role_list(STAFF_ROLES)}, not {role!r}.")
         with self._db.write("save the staff member") as orm:
             row = models.Staff(
                 display_name=name, role=role, credentials=credentials.strip(), created_at=at

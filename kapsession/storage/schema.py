@@ -54,7 +54,8 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-# People who work in the room; `role` is therapist, nurse, prescriber or lead.
+# People who work in the room; `role` is a `domain.roles.StaffRole` (therapist, nurse, prescriber,
+# physician, lead, administrator or other: migration 0009).
 staff = Table(
     "staff",
     metadata,
@@ -92,7 +93,10 @@ course = Table(
 
 # One dosing session in one room, with its own clock and a snapshot of its protocol
 # (`protocol_text`: the exact TOML it started with). The start screen's recently signed sessions
-# read their ends from ix_session_status_ended (0006).
+# read their ends from ix_session_status_ended (0006). Its team as it stands (0009): the
+# therapist, the monitoring clinician (`nurse_id`: of every participant without their own
+# `participant.monitor_id`) and the prescriber on site; a handover changes them and is a
+# `handover` event of the session.
 session = Table(
     "session",
     metadata,
@@ -110,6 +114,7 @@ session = Table(
     Column("created_at", UTCDateTime(), nullable=False, index=True),
     Column("started_at", UTCDateTime()),
     Column("ended_at", UTCDateTime()),
+    Column("prescriber_id", Uuid(), ForeignKey("staff.id")),
     Index("ix_session_status_ended", "status", "ended_at"),
 )
 
@@ -123,6 +128,7 @@ participant = Table(
     Column("course_id", Uuid(), ForeignKey("course.id")),
     Column("position", Integer(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("monitor_id", Uuid(), ForeignKey("staff.id")),
     UniqueConstraint("session_id", "client_id"),
 )
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import string
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.engine import Connection
 
+from kapsession.domain.roles import TEAM_ROLE_NAMES, TeamRole
 from kapsession.records.entries import EventRecord
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.records.sessions import (
@@ -23,7 +24,8 @@ from kapsession.records.sessions import (
 from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
-from kapsession.storage.entries import event_record
+from kapsession.storage.entries import NewEvent, add_event_row, event_record
+from kapsession.storage.entry_rules import check_participant, open_session
 from kapsession.storage.people import clients_by_id
 
 if TYPE_CHECKING:
@@ -42,6 +44,13 @@ _STEPS = {  # step: (status before, status after, event label)
 _REFUSALS = {
     "start": "This session is already {status}; it cannot start again.",
     "end": "Only a live session can be ended; this one is {status}.",
+}
+
+
+_TEAM_COLUMNS = {  # the session's column of each place on the team
+    TeamRole.THERAPIST: "therapist_id",
+    TeamRole.MONITORING: "nurse_id",
+    TeamRole.PRESCRIBER: "prescriber_id",
 }
 
 
@@ -74,14 +83,21 @@ class SessionRepository:
         room: str = "",
         therapist_id: uuid.UUID | None = None,
         nurse_id: uuid.UUID | None = None,
+        prescriber_id: uuid.UUID | None = None,
+        monitors: Mapping[uuid.UUID, uuid.UUID] | None = None,
         by: uuid.UUID | None = None,
     ) -> SessionRecord:
-        """A planned session with its participants and the exact protocol text it will follow."""
+        """A planned session with its participants and the exact protocol text it will follow;
+        its team: `nurse_id` monitors every participant but those `monitors` gives one of their
+        own (client id -> staff id)."""
         if len(set(client_ids)) != len(client_ids):
             raise StorageError("The same client was added twice to the session.")
         problem = _participant_count_problem(modality, len(client_ids))
         if problem:
             raise StorageError(problem)
+        if set(monitors or {}) - set(client_ids):
+            raise StorageError("A monitoring clinician was named for a client not in the session.")
+        own = {c: s for c, s in (monitors or {}).items() if s != nurse_id}
         with self._db.write("create the session") as orm:
             row = models.Session(
                 room=room.strip(),
@@ -94,6 +110,7 @@ class SessionRepository:
                 protocol_sha256=hashlib.sha256(protocol_text.encode()).hexdigest(),
                 therapist_id=therapist_id,
                 nurse_id=nurse_id,
+                prescriber_id=prescriber_id,
                 created_at=at,
             )
             orm.add(row)
@@ -114,6 +131,7 @@ class SessionRepository:
                         course_id=course_id,
                         position=position,
                         created_at=at,
+                        monitor_id=own.get(client_id),
                     )
                 )
             write_audit(
@@ -183,6 +201,85 @@ class SessionRepository:
             )
             orm.flush()
             return _session_record(orm.connection(), row.id), event_record(event)
+
+    def hand_over(
+        self,
+        session_id: uuid.UUID,
+        place: TeamRole,
+        staff_id: uuid.UUID | None,
+        *,
+        at: datetime,
+        label: str,
+        participant_id: uuid.UUID | None = None,
+        by: uuid.UUID | None,
+    ) -> tuple[SessionRecord, EventRecord]:
+        """Another staff member takes `place` on the team from `at` (a prescriber: None, no one
+        on site any more): the team changes and a `handover` event with who and when is written,
+        in one transaction. The monitoring of one participant (`participant_id`), or of everyone
+        (None: each participant's own clinician is cleared too)."""
+        if staff_id is None and place is not TeamRole.PRESCRIBER:
+            raise StorageError(
+                f"A session always has a {TEAM_ROLE_NAMES[place]}; name who takes over."
+            )
+        if participant_id is not None and place is not TeamRole.MONITORING:
+            raise StorageError("Only the monitoring is handed over one participant at a time.")
+        session, participant = schema.session, schema.participant
+        with self._db.write_rows("record the handover") as rows:
+            open_session(rows, session_id)
+            row = rows.execute(select(session).where(session.c.id == session_id)).one()
+            own = {
+                found.id: found.monitor_id
+                for found in rows.execute(
+                    select(participant.c.id, participant.c.monitor_id).where(
+                        participant.c.session_id == session_id
+                    )
+                )
+            }
+            if participant_id is not None:
+                check_participant(rows, session_id, participant_id)
+                before = own[participant_id] or row.nurse_id
+                unchanged = before == staff_id
+                rows.execute(
+                    update(participant)
+                    .where(participant.c.id == participant_id)
+                    .values(monitor_id=None if staff_id == row.nurse_id else staff_id)
+                )
+            else:
+                column = _TEAM_COLUMNS[place]
+                before = getattr(row, column)
+                unchanged = before == staff_id
+                rows.execute(
+                    update(session).where(session.c.id == session_id).values({column: staff_id})
+                )
+                if place is TeamRole.MONITORING and any(own.values()):
+                    unchanged = False
+                    rows.execute(
+                        update(participant)
+                        .where(participant.c.session_id == session_id)
+                        .values(monitor_id=None)
+                    )
+            if unchanged:
+                raise StorageError(
+                    f"Nothing to hand over: this is already the session's {TEAM_ROLE_NAMES[place]}."
+                )
+            event = add_event_row(
+                rows,
+                session_id,
+                NewEvent(
+                    "handover",
+                    label,
+                    {
+                        "role": place.value,
+                        "from": None if before is None else str(before),
+                        "to": None if staff_id is None else str(staff_id),
+                    },
+                ),
+                occurred_at=at,
+                recorded_at=at,
+                participant_id=participant_id,
+                by=by,
+            )
+            return _session_record(rows, session_id), event
 
     def get(self, session_id: uuid.UUID) -> SessionRecord:
         with self._db.rows() as rows:
@@ -323,6 +420,7 @@ def _session_record(rows: Connection, session_id: uuid.UUID) -> SessionRecord:
                 position=p.position,
                 course_id=p.course_id,
                 session_number=number,
+                monitor_id=p.monitor_id,
             )
         )
     return SessionRecord(
@@ -340,4 +438,5 @@ def _session_record(rows: Connection, session_id: uuid.UUID) -> SessionRecord:
         started_at=row.started_at,
         ended_at=row.ended_at,
         participants=tuple(participants),
+        prescriber_id=row.prescriber_id,
     )

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Table, func, select
 
-from kapsession.records.errors import AlreadyDone, NotFound, StorageError
+from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules, role_list
+from kapsession.domain.roles import ROLE_NAMES, StaffRole, TeamRole
+from kapsession.records.errors import AlreadyDone, NotAllowed, NotFound, StorageError
 from kapsession.records.notes import (
     MEANINGS,
     PART_NAMES,
@@ -137,13 +139,23 @@ def part_digest(orm: OrmSession, session_id: uuid.UUID, part: str) -> str:
     return "".join(_rows_digest(orm, tables, session_id) for tables in DIGESTED_TABLES[part])
 
 
+def _signer_name(signer: models.Staff) -> str:
+    return (
+        f"{signer.display_name}, {signer.credentials}"
+        if signer.credentials
+        else signer.display_name
+    )
+
+
 def _combined(digest: str) -> str:
     return hashlib.sha256(digest.encode("ascii")).hexdigest()
 
 
 class SignatureRepository:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, roles: RoleRules = DEFAULT_ROLE_RULES) -> None:
+        """`roles`: the clinic's role rules (clinic.toml): who may sign the monitoring part."""
         self._db = database
+        self._roles = roles
 
     def sign(
         self,
@@ -155,7 +167,9 @@ class SignatureRepository:
         session_note: SessionNoteText | None = None,
     ) -> list[SignatureRecord]:
         """Sign `parts` of a completed session as `staff_id`, with the session note (therapy),
-        all in one transaction; the session is signed once every part is."""
+        all in one transaction; the session is signed once every part is. The monitoring part
+        only by a role allowed to monitor, the therapy part only by the session's therapist as
+        its team names them now (`NotAllowed` otherwise)."""
         wanted = list(dict.fromkeys(parts))
         if not wanted or any(part not in PARTS for part in wanted):
             raise StorageError(f"Choose what to sign: {' and/or '.join(PARTS)}.")
@@ -172,6 +186,7 @@ class SignatureRepository:
             signer = orm.get(models.Staff, staff_id)
             if signer is None or not signer.active:
                 raise NotFound("This staff member is unknown or no longer active.")
+            self._check_roles(orm, session, signer, wanted)
             signed = set(
                 orm.scalars(
                     select(models.Signature.part).where(
@@ -184,11 +199,7 @@ class SignatureRepository:
                     raise AlreadyDone(f"The {PART_NAMES[part]} of this session is already signed.")
             if session_note is not None:
                 self._add_session_note(orm, session_id, session_note, staff_id=staff_id, at=at)
-            name = (
-                f"{signer.display_name}, {signer.credentials}"
-                if signer.credentials
-                else (signer.display_name)
-            )
+            name = _signer_name(signer)
             records = []
             for part in wanted:
                 row = models.Signature(
@@ -226,6 +237,32 @@ class SignatureRepository:
                     session_id=session_id,
                 )
             return records
+
+    def _check_roles(
+        self, orm: OrmSession, session: models.Session, signer: models.Staff, parts: list[str]
+    ) -> None:
+        name = _signer_name(signer)
+        if SignedPart.MONITORING in parts and not self._roles.may(TeamRole.MONITORING, signer.role):
+            role = ROLE_NAMES.get(StaffRole(signer.role), signer.role).lower()
+            allowed = role_list(self._roles.may_monitor)
+            raise NotAllowed(
+                f"{name} ({role}) may not sign the monitoring part: the clinic's role rules "
+                f"give it to a {allowed}. Nothing was signed; the monitoring clinician signs it."
+            )
+        if SignedPart.THERAPY in parts and session.therapist_id != signer.id:
+            if session.therapist_id is None:
+                raise NotAllowed(
+                    "This session names no therapist, so its therapy part cannot be signed yet. "
+                    "Nothing was signed; record who the therapist is (Team, on the live screen) "
+                    "first."
+                )
+            therapist = orm.get(models.Staff, session.therapist_id)
+            who = _signer_name(therapist) if therapist is not None else "its therapist"
+            raise NotAllowed(
+                f"The therapy part is signed by the session's therapist, {who}; {name} is not "
+                "the therapist of this session. Nothing was signed. If another therapist took "
+                "over, record the handover first."
+            )
 
     def _add_session_note(
         self,
@@ -294,11 +331,7 @@ class SignatureRepository:
             )
             orm.add(note)
             orm.flush()
-            name = (
-                f"{signer.display_name}, {signer.credentials}"
-                if signer.credentials
-                else (signer.display_name)
-            )
+            name = _signer_name(signer)
             digest = hashlib.sha256(
                 json.dumps({"id": note.id.hex, "text": body}, sort_keys=True).encode("utf-8")
             ).hexdigest()

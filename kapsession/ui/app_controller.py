@@ -38,6 +38,7 @@ from kapsession.ui.music_controller import MusicController
 from kapsession.ui.notes_controller import NotesController
 from kapsession.ui.nurse_controller import NurseActionsController
 from kapsession.ui.start_controller import StartController
+from kapsession.ui.team_controller import TeamController
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ class AppController(QObject):
         )
         if marker_problem:
             window.statusBar().showMessage(marker_problem)
+        if context.clinic_problem:
+            window.statusBar().showMessage(context.clinic_problem)
         self.notes = NotesController(
             window.live_view,
             context.notes,
@@ -87,10 +90,10 @@ class AppController(QObject):
         self.start.open_requested.connect(self.open_session)
         live = window.live_view
         live.back_requested.connect(self._on_back)
-        live.acting_staff_changed.connect(self._on_acting_staff)
         live.participant_changed.connect(lambda _p: self._on_participant_changed())
         live.tab_shown.connect(self._on_tab_shown)
         self.nurse = NurseActionsController(window, context.service, parent=self)
+        self.team = TeamController(window, context.service, context.notes.pins, parent=self)
         self.exports = ExportController(window, lambda: context.exports, parent=self)
         self.music_controller = MusicController(
             live.music,
@@ -136,7 +139,9 @@ class AppController(QObject):
         live.entry_failed.connect(view.show_failure)
         self.nurse.open(live, {s.id: s.display_name for s in staff})
         self.exports.open(live)
-        view.set_session(live.record, staff, live.acting_staff_id, self.training)
+        view.set_session(live.record, self.training)
+        self.team.open(live)
+        live.team_changed.connect(lambda: self.notes.set_acting_staff(live.acting_staff_id))
         self.presenter = LivePresenter(view, live, music, staff, parent=self)
         self.notes.open(live, {s.id: s.signature_name for s in staff})
         live.ended.connect(lambda: self.notes.session_changed(live))
@@ -161,6 +166,7 @@ class AppController(QObject):
             self.presenter = None
         self.music_controller.close()
         self.nurse.close()
+        self.team.close()
         self.exports.close()
         if self.live is not None:
             self.live.stop()
@@ -176,11 +182,6 @@ class AppController(QObject):
     def _on_tab_shown(self) -> None:
         if self.presenter is not None:
             self.presenter.tab_shown()
-
-    def _on_acting_staff(self, staff_id: uuid.UUID | None) -> None:
-        if self.live is not None:
-            self.live.acting_staff_id = staff_id
-            self.notes.set_acting_staff(staff_id)
 
     def _on_back(self) -> None:
         self._close_live()

@@ -3,12 +3,14 @@ the controller saves them."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -22,15 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules, role_list
+from kapsession.domain.roles import ROLE_NAMES, TeamRole
 from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.records.protocols import ProtocolChoice
 
-ROLES = (
-    ("therapist", "Therapist"),
-    ("nurse", "Nurse / NP"),
-    ("prescriber", "Prescriber"),
-    ("lead", "Clinic lead"),
-)
+ROLES = tuple((role.value, name) for role, name in ROLE_NAMES.items())  # the staff dialog's
 
 
 def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
@@ -135,11 +134,16 @@ class NewSession:
     client_ids: tuple[uuid.UUID, ...]
     room: str
     therapist_id: uuid.UUID | None
-    nurse_id: uuid.UUID | None
+    nurse_id: uuid.UUID | None  # the monitoring clinician (of everyone but `monitors`' clients)
+    prescriber_id: uuid.UUID | None = None
+    monitors: dict[uuid.UUID, uuid.UUID] | None = None  # client id -> their own monitoring
 
 
 class NewSessionDialog(QDialog):
-    """Protocol, modality, participants, room and staff for a session that starts now."""
+    """Protocol, modality, participants, room and the team for a session that starts now: the
+    therapist and the monitoring clinician (one for all, or one per participant), and the
+    prescriber on site if there is one. Each list offers the staff the clinic's role rules allow
+    in that place."""
 
     def __init__(
         self,
@@ -149,6 +153,7 @@ class NewSessionDialog(QDialog):
         first_client: uuid.UUID | None,
         room: str,
         parent: QWidget | None = None,
+        roles: RoleRules = DEFAULT_ROLE_RULES,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Start a dosing session")
@@ -181,8 +186,22 @@ class NewSessionDialog(QDialog):
                 item.setSelected(True)
                 self.clients.setCurrentItem(item)
         self.room = QLineEdit(room)
-        self.therapist = self._staff_combo(staff, "therapist")
-        self.nurse = self._staff_combo(staff, "nurse")
+        self._roles = roles
+        self._staff = staff
+        self.therapist = self._staff_combo(staff, roles, TeamRole.THERAPIST, "therapist")
+        self.therapist.setAccessibleName("Therapist")
+        self.nurse = self._staff_combo(staff, roles, TeamRole.MONITORING, "nurse")
+        self.nurse.setAccessibleName("Monitoring clinician")
+        self.prescriber = self._staff_combo(staff, roles, TeamRole.PRESCRIBER, None)
+        self.prescriber.setItemText(0, "— none —")
+        self.prescriber.setAccessibleName("Prescriber on site")
+        self.per_participant = QCheckBox("One for each client")
+        self.per_participant.setAccessibleName("Monitoring per participant")
+        self.per_participant.toggled.connect(self._show_monitors)
+        self.monitors_form = QFormLayout()
+        self._monitor_combos: dict[uuid.UUID, tuple[str, QComboBox]] = {}
+        self.modality.currentIndexChanged.connect(self._show_monitors)
+        self.clients.itemSelectionChanged.connect(self._show_monitors)
         form = QFormLayout()
         form.addRow("Protocol", self.protocol)
         form.addRow("", self.description)
@@ -190,7 +209,10 @@ class NewSessionDialog(QDialog):
         form.addRow("Clients", self.clients)
         form.addRow("Room", self.room)
         form.addRow("Therapist", self.therapist)
-        form.addRow("Nurse", self.nurse)
+        form.addRow("Monitoring clinician", self.nurse)
+        form.addRow("", self.per_participant)
+        form.addRow(self.monitors_form)
+        form.addRow("Prescriber on site", self.prescriber)
         self.problem = QLabel()
         self.problem.setObjectName("banner")
         self.problem.setWordWrap(True)
@@ -203,6 +225,7 @@ class NewSessionDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(_buttons(self, "Start session"))
         self._show_description()
+        self._show_monitors()
 
     def choose_protocol(self, key: str | None) -> None:
         """Start on the protocol `key` (the client's last one), if it is offered."""
@@ -211,14 +234,50 @@ class NewSessionDialog(QDialog):
             self.protocol.setCurrentIndex(index)
 
     @staticmethod
-    def _staff_combo(staff: list[StaffRecord], role: str) -> QComboBox:
+    def _staff_combo(
+        staff: list[StaffRecord], roles: RoleRules, place: TeamRole, preferred: str | None
+    ) -> QComboBox:
+        """The staff allowed in `place`; the first of the `preferred` role chosen."""
         combo = QComboBox()
-        combo.addItem("— not recorded —", None)
+        combo.addItem("— choose —", None)
         for member in staff:
-            combo.addItem(member.signature_name, member.id)
-            if member.role == role and combo.currentIndex() == 0:
-                combo.setCurrentIndex(combo.count() - 1)
+            if roles.may(place, member.role):
+                combo.addItem(member.signature_name, member.id)
+                if member.role == preferred and combo.currentIndex() == 0:
+                    combo.setCurrentIndex(combo.count() - 1)
         return combo
+
+    def _show_monitors(self) -> None:
+        """In a couples or group session, a monitoring clinician per chosen client if asked."""
+        shared = self.modality.currentData() != "individual"
+        self.per_participant.setVisible(shared)
+        chosen = [
+            (item.data(Qt.ItemDataRole.UserRole), item.text())
+            for item in self.clients.selectedItems()
+        ]
+        wanted = (
+            [cid for cid, _name in chosen] if shared and self.per_participant.isChecked() else []
+        )
+        if list(self._monitor_combos) == wanted:
+            return
+        while self.monitors_form.rowCount():
+            self.monitors_form.removeRow(0)
+        self._monitor_combos = {}
+        for client_id, name in chosen:
+            if client_id not in wanted:
+                continue
+            combo = self._staff_combo(self._staff, self._roles, TeamRole.MONITORING, None)
+            combo.setCurrentIndex(max(0, combo.findData(self.nurse.currentData())))
+            combo.setAccessibleName(f"Monitoring clinician of {name}")
+            self.monitors_form.addRow(f"— of {name}", combo)
+            self._monitor_combos[client_id] = (name, combo)
+        chain = [self.per_participant, *self.monitor_combos().values(), self.prescriber]
+        for before, after in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after)  # each in its place, not after the buttons
+
+    def monitor_combos(self) -> dict[str, QComboBox]:
+        """Each chosen client's own monitoring clinician, by name (when asked for)."""
+        return {name: combo for name, combo in self._monitor_combos.values()}
 
     def _show_description(self) -> None:
         index = self.protocol.currentIndex()
@@ -241,6 +300,12 @@ class NewSessionDialog(QDialog):
             problem = "A couples session has exactly two clients."
         elif modality == "group" and len(ids) < 2:
             problem = "A group session needs at least two clients."
+        elif self.therapist.currentData() is None:
+            problem = self._missing(TeamRole.THERAPIST, "therapist", self.therapist)
+        elif self.nurse.currentData() is None:
+            problem = self._missing(TeamRole.MONITORING, "monitoring clinician", self.nurse)
+        elif any(combo.currentData() is None for combo in self.monitor_combos().values()):
+            problem = "Choose the monitoring clinician of each client (or untick the box)."
         if problem:
             self.problem.setText(problem)
             self.problem.show()
@@ -252,6 +317,20 @@ class NewSessionDialog(QDialog):
             room=self.room.text().strip(),
             therapist_id=self.therapist.currentData(),
             nurse_id=self.nurse.currentData(),
+            prescriber_id=self.prescriber.currentData(),
+            monitors={
+                cid: combo.currentData() for cid, (_n, combo) in self._monitor_combos.items()
+            },
+        )
+
+    def _missing(self, place: TeamRole, title: str, combo: QComboBox) -> str:
+        combo.setFocus()
+        if combo.count() > 1:
+            return f"Choose the session's {title}: a session cannot start without one."
+        allowed = role_list(self._roles.allowed(place))
+        return (
+            f"No one on the staff list may be the {title} (a {allowed}, by the clinic's role "
+            "rules). Add them with Add staff, then start the session."
         )
 
     def accept(self) -> None:

@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 from kapsession.domain.quick_markers import QuickMarker
 from kapsession.domain.timeline import CheckinState, CheckinStatus, TimelineState
 from kapsession.records.notes import Pad
-from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.nurse_board import BoardRow
 from kapsession.ui import theme
@@ -46,6 +45,7 @@ from kapsession.ui.clock_label import LEFT_BOTTOM, LEFT_MIDDLE, RIGHT_MIDDLE, Cl
 from kapsession.ui.formatting import clock_text, local_time, minutes_text
 from kapsession.ui.music_panel import MusicPanel
 from kapsession.ui.nurse_board import NurseBoard
+from kapsession.ui.team_bar import TeamBar
 from kapsession.ui.timeline_strip import StripMark, TimelineStrip
 
 if TYPE_CHECKING:
@@ -148,7 +148,6 @@ class LiveView(QWidget):
     dose_requested = Signal(uuid.UUID)
     marker_requested = Signal(str, object)  # text, participant id or None
     end_requested = Signal()
-    acting_staff_changed = Signal(object)  # staff id or None
     participant_changed = Signal(object)
     device_requested = Signal(uuid.UUID)
     checkin_requested = Signal()
@@ -187,11 +186,6 @@ class LiveView(QWidget):
         self.participant.currentIndexChanged.connect(
             lambda _i: self.participant_changed.emit(self.participant.currentData())
         )
-        self.staff = QComboBox()
-        self.staff.setAccessibleName("Working as")
-        self.staff.currentIndexChanged.connect(
-            lambda _i: self.acting_staff_changed.emit(self.staff.currentData())
-        )
         self.training = QLabel("TRAINING")
         self.training.setObjectName("training")
         self.training.hide()
@@ -209,11 +203,9 @@ class LiveView(QWidget):
         )
         self.export_button.clicked.connect(self.export_requested)
         header.addWidget(self.export_button)
-        working = QLabel("Working as")
-        working.setObjectName("dim")
-        header.addWidget(working)
-        header.addWidget(self.staff)
         layout.addLayout(header)
+        self.team_bar = TeamBar()  # who is at the keyboard, and the team (the team controller)
+        layout.addWidget(self.team_bar)
         top = QHBoxLayout()
         layout.addLayout(top, 2)
         # clocks
@@ -484,13 +476,7 @@ class LiveView(QWidget):
         return self._chart
 
     # filling ------------------------------------------------------------------------------
-    def set_session(
-        self,
-        record: SessionRecord,
-        staff: list[StaffRecord],
-        acting: uuid.UUID | None,
-        training: bool,
-    ) -> None:
+    def set_session(self, record: SessionRecord, training: bool) -> None:
         parts = [record.protocol_name, record.modality.capitalize()]
         if record.room:
             parts.append(record.room)
@@ -510,14 +496,6 @@ class LiveView(QWidget):
         self.participant.setVisible(several)
         self.participant_label.setVisible(several)
         self.room_panel.setVisible(several)
-        self.staff.blockSignals(True)
-        self.staff.clear()
-        self.staff.addItem("— not recorded —", None)
-        for member in staff:
-            self.staff.addItem(member.signature_name, member.id)
-            if member.id == acting:
-                self.staff.setCurrentIndex(self.staff.count() - 1)
-        self.staff.blockSignals(False)
         self.training.setVisible(training)
         self.tabs.setCurrentIndex(0)  # a session opens on the check-in, not where the last one was
         self.failure.hide()

@@ -136,20 +136,10 @@ class NurseActionsController(QObject):
         )
 
     def _on_acknowledge(self, alert_id: uuid.UUID) -> None:
-        """A: the acting staff member saw the alert. Who it was is part of the record, so
-        without a name under "Working as" nothing is saved and the list gets the focus."""
-        live = self.live
-        if live is None:
-            return
-        view = self.window.live_view
-        if live.acting_staff_id is None:
-            view.show_failure(
-                "The alert was NOT acknowledged: choose your name under “Working as” (top "
-                "right; the arrow keys choose), then press A again."
-            )
-            view.staff.setFocus()
-            return
-        live.acknowledge_alert(alert_id)
+        """A: the participant's monitoring clinician (or whoever switched in at the keyboard)
+        saw the alert; the live session records who and when."""
+        if self.live is not None:
+            self.live.acknowledge_alert(alert_id)
 
     # discharge ----------------------------------------------------------------------------
     def _on_discharge(self, participant_id: uuid.UUID) -> None:
@@ -168,17 +158,17 @@ class NurseActionsController(QObject):
         while dialog.exec() == QDialog.DialogCode.Accepted:
             observation, checklist, reason = dialog.value()
             override = None
-            if reason and not self._acting_name():
-                # who decided is part of an override, and is chosen on the live screen
+            if reason and not self._acting_name(participant_id):
+                # who decided is part of an override: the monitoring clinician, or who switched in
                 self.window.live_view.show_failure(
-                    "Discharge NOT recorded: an override is recorded with who decided. Choose "
-                    "your name under “Working as” (top right), then press Ctrl+D again."
+                    "Discharge NOT recorded: an override is recorded with who decided, and this "
+                    "session names no monitoring clinician. Press Ctrl+W and switch to yourself, "
+                    "then press Ctrl+D again."
                 )
-                self.window.live_view.staff.setFocus()
                 return
             if reason:
                 try:
-                    override = DischargeOverride(reason, self._acting_name())
+                    override = DischargeOverride(reason, self._acting_name(participant_id))
                 except ValueError as exc:
                     self._problem("Discharge not recorded", str(exc))
                     continue
@@ -189,11 +179,11 @@ class NurseActionsController(QObject):
                 return
             dialog.show_result_problems(result)
 
-    def _acting_name(self) -> str:
+    def _acting_name(self, participant_id: uuid.UUID) -> str:
+        """Who a nurse's decision for the participant is recorded as, by name."""
         live = self.live
-        if live is None or live.acting_staff_id is None:
-            return ""
-        return self._staff_names.get(live.acting_staff_id, "")
+        author = None if live is None else live.nurse_author(participant_id)
+        return "" if author is None else self._staff_names.get(author, "")
 
     # doses --------------------------------------------------------------------------------
     def _on_stagger(self) -> None:
@@ -233,7 +223,7 @@ class NurseActionsController(QObject):
             name,
             live.protocol.dosing,
             self.service.staff.active(),
-            live.acting_staff_id,
+            live.nurse_author(participant_id),
             first_dose=live.first_dose_at(participant_id) is None,
             now_text=local_time(at),
             last_weight_kg=weights[-1] if weights else None,
@@ -251,7 +241,9 @@ class NurseActionsController(QObject):
             override = None
             if reason:
                 try:
-                    override = HoldDoseOverride(reason, self._acting_name() or "not recorded")
+                    override = HoldDoseOverride(
+                        reason, self._acting_name(participant_id) or "not recorded"
+                    )
                 except ValueError as exc:
                     self._problem("Dose not recorded", str(exc))
                     continue

@@ -153,7 +153,9 @@ class StartController(QObject):
             return
         from kapsession.ui.dialogs import NewSessionDialog
 
-        dialog = NewSessionDialog(choices, clients, staff, client_id, self.room, self.window)
+        dialog = NewSessionDialog(
+            choices, clients, staff, client_id, self.room, self.window, self.service.roles
+        )
         dialog.choose_protocol(self._last_protocol(client_id))
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
@@ -167,6 +169,8 @@ class StartController(QObject):
             room=value.room,
             therapist_id=value.therapist_id,
             nurse_id=value.nurse_id,
+            prescriber_id=value.prescriber_id,
+            monitors=value.monitors,
         )
 
     def _last_protocol(self, client_id: uuid.UUID | None) -> str | None:
@@ -187,6 +191,8 @@ class StartController(QObject):
         room: str = "",
         therapist_id: uuid.UUID | None = None,
         nurse_id: uuid.UUID | None = None,
+        prescriber_id: uuid.UUID | None = None,
+        monitors: dict[uuid.UUID, uuid.UUID] | None = None,
     ) -> None:
         """Start the session on the clock's now, then ask for it to be opened."""
         self.room = room or self.room
@@ -199,6 +205,8 @@ class StartController(QObject):
                 room=room,
                 therapist_id=therapist_id,
                 nurse_id=nurse_id,
+                prescriber_id=prescriber_id,
+                monitors=monitors,
                 by=therapist_id,
             )
         except (StorageError, UnknownProtocol) as exc:

@@ -28,6 +28,7 @@ CONTROLLERS = {
     "start_controller",
     "startup",
     "startup_probe",
+    "team_controller",
 }
 
 

@@ -85,6 +85,7 @@ def test_given_a_live_session_when_the_phase_changes_then_the_music_crossfades_s
     context = open_context(resolve_paths(data_dir=tmp_path / "data", environ={}), clock=clock)
     service = context.service
     therapist = service.add_staff("Dr. Ruth Adeyemi", "therapist", at=clock.now())
+    nurse = service.add_staff("Tom Becker", "nurse", at=clock.now())
     client = service.add_client("Maya", "Fischer", at=clock.now(), by=therapist.id)
     record = service.start_session(
         protocol_key="sublingual-kap-3h",
@@ -92,6 +93,7 @@ def test_given_a_live_session_when_the_phase_changes_then_the_music_crossfades_s
         modality="individual",
         at=clock.now(),
         therapist_id=therapist.id,
+        nurse_id=nurse.id,
         by=therapist.id,
     )
     live = LiveSession(service, record.id, clock)

@@ -63,11 +63,15 @@ class Child:
         self.context = context
         service = context.service
         client = service.add_client("Maya", "Fischer", at=context.clock.now())
+        therapist = service.add_staff("Sam Lee", "therapist", at=context.clock.now())
+        nurse = service.add_staff("Ruth Okafor", "nurse", at=context.clock.now())
         record = service.start_session(
             protocol_key=PROTOCOL_KEY,
             client_ids=(client.id,),
             modality="individual",
             at=context.clock.now(),
+            therapist_id=therapist.id,
+            nurse_id=nurse.id,
         )
         self.live = LiveSession(service, record.id, context.clock)
         assert self.live.record.started_at is not None

@@ -164,6 +164,17 @@ def press_answered(
         fail(f"no dialog opened for {key!r}")
 
 
+def ensure_team(controller: AppController) -> None:
+    """The room's therapist and nurse on the staff list: the new session names them as its
+    team (a session cannot start without one)."""
+    service, now = controller.service, controller.clock.now()
+    roles = {s.role for s in service.staff.active()}
+    if "therapist" not in roles:
+        service.add_staff("Sam Lee", "therapist", at=now, credentials="PsyD")
+    if "nurse" not in roles:
+        service.add_staff("Ruth Okafor", "nurse", at=now, credentials="RN")
+
+
 class WindowDriver:
     """Waits for the app's window to be shown and ready (its data opened: the controller is
     there), then drives it; any surprise is an ERROR line."""
@@ -211,6 +222,7 @@ class Driver(WindowDriver):
             if client_id is None:
                 fail("the client was not saved")
             say(f"CLIENT {client_id}")
+            ensure_team(controller)
             press_answered(window, Qt.Key.Key_Return, CTRL, Answer(new_session))
             if controller.live is None:
                 fail("the session did not start")

@@ -40,7 +40,8 @@ def _prepare(path: Path) -> tuple[uuid.UUID, list[uuid.UUID]]:
     """Ended sessions with a dose, a note and a session-note draft each."""
     database = open_database(f"sqlite:///{path}", backup_dir=path.parent / "backups")
     clock = FakeClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
-    staff = StaffRepository(database).add("Dr. Ruth Okafor", "therapist", at=clock.now())
+    # a physician: the role rules let them monitor and be the therapist, so they sign both parts
+    staff = StaffRepository(database).add("Dr. Ruth Okafor", "physician", at=clock.now())
     client = ClientRepository(database).add("Maya", "Fischer", at=clock.now())
     sessions, entries, notes = (
         SessionRepository(database),
@@ -57,6 +58,8 @@ def _prepare(path: Path) -> tuple[uuid.UUID, list[uuid.UUID]]:
             modality="individual",
             client_ids=[client.id],
             at=clock.now(),
+            therapist_id=staff.id,
+            nurse_id=staff.id,
         )
         clock.advance(60)
         sessions.start(record.id, at=clock.now(), by=staff.id)

@@ -22,6 +22,7 @@ from kill_child import (
     CTRL,
     Answer,
     WindowDriver,
+    ensure_team,
     fail,
     focused,
     new_client,
@@ -64,6 +65,7 @@ class Driver(WindowDriver):
         assert controller is not None
         take_keys(window)
         press_answered(window, Qt.Key.Key_N, CTRL, Answer(new_client))
+        ensure_team(controller)
         press_answered(window, Qt.Key.Key_Return, CTRL, Answer(new_session))
         if controller.live is None:
             fail("the session did not start")

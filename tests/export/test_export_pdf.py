@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from support.team import team
 
 from kapsession.domain.timeline import compute_timeline
 from kapsession.export.content import ExportContent, ExportRefused
@@ -313,7 +314,11 @@ def test_a_session_just_started_prints_with_nothing_to_show(
     # Given a session started a minute ago: no dose, reading, note, music or signature yet
     client = next(c for c in demo_copy.service.clients.search("DEMO-0001"))
     record = demo_copy.service.start_session(
-        protocol_key="sublingual-kap-3h", client_ids=[client.id], modality="individual", at=NOW
+        protocol_key="sublingual-kap-3h",
+        client_ids=[client.id],
+        modality="individual",
+        at=NOW,
+        **team(demo_copy.service, NOW),
     )
     content = gather(demo_copy.database, record.id, exported_at=NOW + timedelta(minutes=1))
     # When it is printed, chart included

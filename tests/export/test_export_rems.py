@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from support.team import team
 
 from kapsession.export.content import ExportContent, ExportRefused
 from kapsession.export.rems import rems_data, rems_pdf
@@ -237,6 +238,7 @@ def test_a_session_without_a_dose_leaves_the_answers_blank(
         client_ids=[client.id],
         modality="individual",
         at=NOW,
+        **team(demo_copy.service, NOW),
     )
     content = gather(demo_copy.database, record.id, exported_at=NOW + timedelta(minutes=1))
     # When its REMS data is taken, then nothing is made up: no dose, minutes or pressures

@@ -60,12 +60,16 @@ def open_and_close(paths: Paths, *, sessions: int = 0) -> None:
     try:
         if sessions:
             client = ctx.service.add_client("Maya", "Fischer", at=clock.now())
+            therapist = ctx.service.add_staff("Sam Lee", "therapist", at=clock.now())
+            nurse = ctx.service.add_staff("Ruth Okafor", "nurse", at=clock.now())
         for _ in range(sessions):
             ctx.service.start_session(
                 protocol_key=SUBLINGUAL,
                 client_ids=[client.id],
                 modality="individual",
                 at=clock.now(),
+                therapist_id=therapist.id,
+                nurse_id=nurse.id,
             )
     finally:
         ctx.close()

@@ -99,7 +99,7 @@ def test_a_whole_sublingual_session_writes_each_phase_once_at_its_boundary(room:
     (dose,) = room.service.entries.doses(record.id)
     assert (dose.kind, dose.occurred_at, dose.recorded_at) == ("initial", DOSE_AT, DOSE_AT)
     assert (dose.medication, dose.route) == ("ketamine", "sublingual")
-    assert dose.given_by_id == room.therapist.id == dose.recorded_by_id
+    assert dose.given_by_id == room.nurse.id == dose.recorded_by_id  # the monitoring clinician
     markers = room.events(record.id, "marker")
     assert [(m.label, m.occurred_at, m.participant_id) for m in markers] == [
         ("Eye mask on", DOSE_AT + minutes(3), participant.id),

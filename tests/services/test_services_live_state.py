@@ -4,10 +4,11 @@ A long couples session is scripted through the live session and its note pad, wi
 of entry: staggered doses (one with a hold-dose caution), boosters, scheduled and unscheduled
 check-ins, alerts and their acknowledgement, a corrected reading whose alert then says so, a
 voided reading, markers and a withdrawn one, notes with an amendment and an undo, private
-notes, phase changes on the way, music following the phases and played with by hand, both
-discharges and the end. At the end, the state the live session kept and the event list the notes
-side kept are compared with what a fresh read of the database gives: every row, the standing
-views and what the screen derives from them.
+notes, phase changes on the way, music following the phases and played with by hand, a
+handover of one participant's monitoring to another nurse, both discharges and the end. At the
+end, the state the live session kept and the event list the notes side kept are compared with
+what a fresh read of the database gives: every row, the standing views and what the screen
+derives from them.
 
 The music runs on silent `NullPlayer`s whose clock stands still, so no track ends by itself:
 every music event is one a phase change or the script causes, written as the session runs.
@@ -27,6 +28,7 @@ from support.audio_files import silent_wav
 from kapsession.audio.backend import AudioBackend
 from kapsession.audio.null_player import NullPlayer
 from kapsession.domain.corrections import EntryState
+from kapsession.domain.roles import TeamRole
 from kapsession.records.session_log import LogKind
 from kapsession.services.live_log import LiveLog
 from kapsession.services.live_session import LiveSession
@@ -85,7 +87,6 @@ def scripted_session(
     maya, jonas = room.client("Maya", "Fischer"), room.client("Jonas", "Weber")
     record = room.start(maya, jonas)
     live, signals = room.open_live(record.id)
-    live.acting_staff_id = room.nurse.id
     announced: list[tuple[str, tuple[Any, ...]]] = []
     live.entries_added.connect(lambda kind, records: announced.append((kind, records)))
     pad = NotePad(live)
@@ -133,6 +134,8 @@ def scripted_session(
         )
         pad.commit("private", f"Transference theme again ({step}).", first)
         pad.text_changed("record", "half a thought")
+    relief = room.service.add_staff("Nadia Brook", "nurse", at=room.clock.now(), credentials="RN")
+    assert live.hand_over(TeamRole.MONITORING, relief.id, participant_id=second, by=relief.id)
     alert = next(a for a in live.open_alerts if a.participant_id == first)
     assert live.acknowledge_alert(alert.id, "Rechecked after rest")
     readings = [o for o in live.observations if o.participant_id == first]

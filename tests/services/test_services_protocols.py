@@ -145,6 +145,8 @@ def test_a_started_session_keeps_its_protocol_when_the_file_is_edited(
         client_ids=[client.id],
         modality="individual",
         at=room.clock.now(),
+        therapist_id=room.therapist.id,
+        nurse_id=room.nurse.id,
     )
     # When the clinic edits the file afterwards (a longer onset, a new version)
     path = folder / "sublingual-kap-3h.toml"
@@ -167,6 +169,8 @@ def test_a_started_session_keeps_its_protocol_when_the_file_is_edited(
         client_ids=[client.id],
         modality="individual",
         at=room.clock.now(),
+        therapist_id=room.therapist.id,
+        nurse_id=room.nurse.id,
     )
     assert session_protocol(later).phase("peak").begins.minutes == 30
     path.unlink()

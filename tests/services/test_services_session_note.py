@@ -99,6 +99,7 @@ def test_the_monitoring_part_waits_for_open_alerts(training: AppContext) -> None
         modality="individual",
         at=NOW,
         therapist_id=staff["therapist"].id,
+        nurse_id=staff["nurse"].id,
     )
     at = NOW + timedelta(minutes=5)
     saved = service.checkins.save_checkin(
@@ -123,7 +124,12 @@ def test_a_live_session_is_not_signed(training: AppContext) -> None:
     service = training.service
     client = service.clients.search("DEMO-")[0]
     record = service.start_session(
-        protocol_key="sublingual-kap-3h", client_ids=[client.id], modality="individual", at=NOW
+        protocol_key="sublingual-kap-3h",
+        client_ids=[client.id],
+        modality="individual",
+        at=NOW,
+        therapist_id=staff["therapist"].id,
+        nurse_id=staff["nurse"].id,
     )
     result = notes.sign(record.id, staff["nurse"].id, DEMO_PIN, ["monitoring"], None)
     assert not result.ok and "End the session" in result.message

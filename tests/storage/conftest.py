@@ -236,7 +236,8 @@ class Clinic:
 def make_clinic(db: Database) -> Clinic:
     clock = FakeClock(START)
     staff = StaffRepository(db)
-    therapist = staff.add("Dr. Ruth Okafor", "therapist", at=clock.now(), credentials="PsyD")
+    # a physician: the role rules let them monitor and be the therapist, so they sign both parts
+    therapist = staff.add("Dr. Ruth Okafor", "physician", at=clock.now(), credentials="MD")
     return Clinic(
         db=db,
         clock=clock,

@@ -52,7 +52,7 @@ def test_opening_an_empty_database_migrates_it_to_head(database_url: str, backup
         # Then the schema is at the newest revision, with every table of the models
         status = db.schema_status()
         assert status.up_to_date
-        assert status.current == head_revision() == "0008"
+        assert status.current == head_revision() == "0009"
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) >= MODEL_TABLES
             assert _version(connection) == [head_revision()]
@@ -339,6 +339,95 @@ def test_0008_gives_earlier_readings_no_measures_not_taken_and_keeps_the_trigger
         assert reading.values["systolic_mmhg"] == 124
     finally:
         db.close()
+
+
+def _columns(connection: Connection, table: str) -> list[str]:
+    return [str(c["name"]) for c in inspect(connection).get_columns(table)]
+
+
+def test_0009_adds_the_team_columns_and_keeps_every_role_and_its_downgrade_removes_them(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0008 with today's roles, one role kapsession never wrote, and a
+    # session with its therapist and nurse
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    staff = {"therapist": 1, "nurse": 2, "prescriber": 3, "lead": 4, "psychologist": 5}
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0008")
+            for role, number in staff.items():
+                connection.execute(
+                    text(
+                        "INSERT INTO staff (id, display_name, role, credentials, active, "
+                        "created_at) VALUES (:id, :name, :role, '', :active, :at)"
+                    ),
+                    {"id": _id(connection, number), "name": role.title(), "role": role,
+                     "active": True, "at": "2026-11-26 14:00:00"},
+                )  # fmt: skip
+            connection.execute(
+                text(
+                    "INSERT INTO session (id, room, modality, status, protocol_key, "
+                    "protocol_name, protocol_version, protocol_text, protocol_sha256, "
+                    "therapist_id, nurse_id, created_at) VALUES (:id, '', 'individual', "
+                    "'planned', 'k', 'K', 1, '', '', :therapist, :nurse, :at)"
+                ),
+                {"id": _id(connection, 9), "therapist": _id(connection, 1),
+                 "nurse": _id(connection, 2), "at": "2026-11-26 14:00:00"},
+            )  # fmt: skip
+        with engine.connect() as connection:
+            session_0008 = _columns(connection, "session")
+            participant_0008 = _columns(connection, "participant")
+            triggers_0008 = _triggers(connection)
+
+        # When it is upgraded to 0009
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0009")
+        with engine.connect() as connection:
+            # Then the session has a prescriber on site and a participant a monitoring
+            # clinician of their own, empty for what was there; the team named stays
+            assert _columns(connection, "session") == [*session_0008, "prescriber_id"]
+            assert _columns(connection, "participant") == [*participant_0008, "monitor_id"]
+            row = connection.execute(
+                text("SELECT therapist_id, nurse_id, prescriber_id FROM session")
+            ).one()
+            assert row[2] is None and None not in row[:2]
+            # And today's roles are kept; the one outside the list is "other"
+            roles = dict(connection.execute(text("SELECT display_name, role FROM staff")).all())
+            assert roles == {
+                "Therapist": "therapist",
+                "Nurse": "nurse",
+                "Prescriber": "prescriber",
+                "Lead": "lead",
+                "Psychologist": "other",
+            }
+            # And the new columns point at staff members
+            targets = {
+                (fk["constrained_columns"][0], fk["referred_table"])
+                for table in ("session", "participant")
+                for fk in inspect(connection).get_foreign_keys(table)
+            }
+            assert {("prescriber_id", "staff"), ("monitor_id", "staff")} <= targets
+            assert _triggers(connection) == triggers_0008
+
+        # When it is downgraded again, Then the columns are gone and every trigger is there
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0008")
+        with engine.connect() as connection:
+            assert _columns(connection, "session") == session_0008
+            assert _columns(connection, "participant") == participant_0008
+            assert _triggers(connection) == triggers_0008
+            assert _version(connection) == ["0008"]
+    finally:
+        engine.dispose()
+
+
+def _id(connection: Connection, number: int) -> str:
+    """A UUID as each back-end stores it (SQLite: 32 hex digits; PostgreSQL: uuid)."""
+    value = f"{number:032x}"
+    if connection.dialect.name == "sqlite":
+        return value
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 
 
 def test_the_head_revision_constant_is_alembics_head() -> None:

@@ -57,12 +57,15 @@ def _live_session_with_a_reading_and_an_alert(data_dir: Path) -> str:
     try:
         service = context.service
         nurse = service.add_staff("Tom Becker", "nurse", at=START)
+        therapist = service.add_staff("Dr. Ruth Adeyemi", "therapist", at=START)
         client = service.add_client("Maya", "Fischer", at=START)
         record = service.start_session(
             protocol_key="sublingual-kap-3h",
             client_ids=[client.id],
             modality="individual",
             at=START,
+            therapist_id=therapist.id,
+            nurse_id=nurse.id,
         )
         protocol = service.read_state(record.id).protocol
         participant = record.participants[0].id

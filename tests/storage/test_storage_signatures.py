@@ -79,7 +79,7 @@ def test_signing_both_parts_signs_the_session_with_the_note_and_audit(clinic: Cl
     )
     # Then both signatures carry the signer as they were, and a digest of what was signed
     assert [s.part for s in signed] == ["monitoring", "therapy"]
-    assert {s.signer_name for s in signed} == {"Dr. Ruth Okafor, PsyD"}
+    assert {s.signer_name for s in signed} == {"Dr. Ruth Okafor, MD"}
     assert all(len(s.content_sha256) == 64 for s in signed)
     assert clinic.sessions.get(session.id).status == "signed"
     # And the session note is in the record with its sections
@@ -122,7 +122,7 @@ def test_nurse_and_therapist_sign_their_parts_separately(clinic: Clinic) -> None
     assert clinic.sessions.get(session.id).status == "signed"
     assert {(s.part, s.signer_name) for s in signatures.signatures(session.id)} == {
         ("monitoring", "Sam Lee, RN"),
-        ("therapy", "Dr. Ruth Okafor, PsyD"),
+        ("therapy", "Dr. Ruth Okafor, MD"),
     }
 
 

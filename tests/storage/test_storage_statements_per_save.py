@@ -80,17 +80,18 @@ def live(qapp: object, database: Database) -> Iterator[tuple[LiveSession, NotePa
     clock = FakeClock(START)
     service = SessionService(database, ProtocolCatalog(protocols_dir()))
     nurse = service.add_staff("Tom Becker", "nurse", at=START, credentials="RN")
+    therapist = service.add_staff("Dr. Ruth Adeyemi", "therapist", at=START, credentials="PsyD")
     client = service.add_client("Maya", "Fischer", at=START)
     record = service.start_session(
         protocol_key="sublingual-kap-3h",
         client_ids=[client.id],
         modality="individual",
         at=START,
-        therapist_id=nurse.id,
+        therapist_id=therapist.id,
+        nurse_id=nurse.id,
         by=nurse.id,
     )
     session = LiveSession(service, record.id, clock)
-    session.acting_staff_id = nurse.id
     pad = NotePad(session)
     pid = record.participants[0].id
     assert session.save_checkin(pid, READING, checkin_key="baseline") is not None

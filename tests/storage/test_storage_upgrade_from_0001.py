@@ -255,6 +255,7 @@ def test_upgraded_rows_read_back_through_the_repositories(upgraded: Database) ->
     assert session.modality == "individual"
     assert session.room == "Room 2"
     assert session.therapist_id == STAFF_ID
+    assert session.prescriber_id is None  # 0009: no prescriber named, as before
     assert session.started_at == datetime(2026, 10, 1, 15, 0, tzinfo=UTC)
     assert session.ended_at == datetime(2026, 10, 1, 18, 0, tzinfo=UTC)
     (participant,) = session.participants
@@ -263,6 +264,7 @@ def test_upgraded_rows_read_back_through_the_repositories(upgraded: Database) ->
     assert participant.session_number == 1
     assert participant.client.full_name == "Maya Fischer"
     assert participant.client.record_number == "MRN-0001"
+    assert participant.monitor_id is None  # 0009: monitored by the session's clinician
     assert [(e.id, e.kind, e.label) for e in events] == [
         (EVENT_ID, "session_start", "Session started")
     ]
@@ -277,7 +279,8 @@ def test_upgraded_rows_read_back_through_the_repositories(upgraded: Database) ->
     assert dose.given_by_id == STAFF_ID
     assert first == {PARTICIPANT_ID: datetime(2026, 10, 1, 15, 40, tzinfo=UTC)}
     assert [c.id for c in ClientRepository(upgraded).search("fischer")] == [CLIENT_ID]
-    assert StaffRepository(upgraded).get(STAFF_ID).signature_name == "Dr. Ruth Okafor, PsyD"
+    staff = StaffRepository(upgraded).get(STAFF_ID)
+    assert (staff.signature_name, staff.role) == ("Dr. Ruth Okafor, PsyD", "therapist")
 
 
 def test_the_0002_signed_lock_applies_to_upgraded_sessions(upgraded: Database) -> None:

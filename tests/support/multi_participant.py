@@ -399,7 +399,7 @@ class _Session:
         if when > self.clock.now():
             self.clock.advance((when - self.clock.now()).total_seconds())
         self.live.tick()
-        self.live.acting_staff_id = staff.id
+        self.live.switch_to(staff.id)  # as if each switched in at the keyboard (Ctrl+W)
         outcome = action()
         if outcome is None or outcome is False or self.failures:
             raise RuntimeError(f"{self.plan.key}: entry refused at {when}: {self.failures}")
@@ -592,8 +592,8 @@ class _Session:
         self.clock.advance(30 * 60)
         if self.plan.sign == "split":
             signings = [(self.nurse, ["monitoring"]), (self.therapist, ["therapy"])]
-        else:
-            signings = [(self.therapist, ["monitoring", "therapy"])]
+        else:  # the role rules: the therapist may not sign the monitoring part
+            signings = [(self.nurse, ["monitoring"]), (self.therapist, ["therapy"])]
         for staff, parts in signings:
             outcome = notes.sign(self.record.id, staff.id, PIN, parts, note)
             if not outcome.ok:

@@ -70,8 +70,6 @@ class Room:
             therapist_id=self.therapist.id,
             nurse_id=self.nurse.id,
         )
-        staff = self.window.live_view.staff  # "Working as": the nurse (this sets the session's)
-        staff.setCurrentIndex(staff.findText(self.nurse.signature_name))
         return [p.id for p in self.live.participants]
 
     def at(self, minute: float) -> None:

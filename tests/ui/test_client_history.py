@@ -12,6 +12,7 @@ from types import ModuleType
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
+from support.team import team
 from ui_harness import PROTOCOL_KEY, START, MakeApp, RunningApp
 
 from kapsession.records.history import NOT_RECORDED
@@ -30,7 +31,11 @@ def _past_session(app: RunningApp, client_id: uuid.UUID, dose: str, peak: str) -
     reading, ended."""
     service, clock = app.context.service, app.clock
     record = service.start_session(
-        protocol_key=PROTOCOL_KEY, client_ids=[client_id], modality="individual", at=clock.now()
+        protocol_key=PROTOCOL_KEY,
+        client_ids=[client_id],
+        modality="individual",
+        at=clock.now(),
+        **team(service, clock.now()),
     )
     participant = record.participants[0].id
 

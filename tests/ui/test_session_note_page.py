@@ -16,6 +16,7 @@ from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
+from support.team import team
 from ui_harness import WAIT_MS, ModalGuard, data_dir_context, focus_widget, key, type_text
 
 from kapsession.domain.clock import FakeClock
@@ -449,7 +450,11 @@ def test_a_live_session_is_signed_only_after_it_ends(room: Room) -> None:
     service = room.context.service
     client = service.clients.search("DEMO-")[0]
     record = service.start_session(
-        protocol_key="sublingual-kap-3h", client_ids=[client.id], modality="individual", at=NOW
+        protocol_key="sublingual-kap-3h",
+        client_ids=[client.id],
+        modality="individual",
+        at=NOW,
+        **team(service, NOW),
     )
     page = room.page(record)
     for row in page.parts.values():

@@ -48,6 +48,9 @@ def choose_sublingual_and_start(dialog: object) -> None:
 
 
 def start_by_keyboard(app: RunningApp, given: str = "Maya", family: str = "Fischer") -> None:
+    """The room's therapist and nurse on the staff list (the dialog names them as the team),
+    a client made with Ctrl+N, and the session started with Ctrl+Return, S, Enter."""
+    app.usual_staff()
     with app.answering(fill_client(given, family)):
         app.key(Qt.Key.Key_N, CTRL)
     with app.answering(choose_sublingual_and_start):

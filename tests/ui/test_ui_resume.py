@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support.team import team
 from ui_harness import START, MakeApp, RunningApp, data_dir_context, running_timers
 
 from kapsession.domain.clock import FakeClock
@@ -37,6 +38,7 @@ def seed_live_session(data_dir: Path, *, dose: bool) -> uuid.UUID:
             modality="individual",
             at=START,
             room="Room 2",
+            **team(service, START),
         )
         if dose:
             service.give_dose(

@@ -402,25 +402,40 @@ class RunningApp:
             name, role, at=self.clock.now(), credentials=credentials
         )
 
+    def usual_staff(self) -> tuple[StaffRecord, StaffRecord]:
+        """The first active therapist and nurse on the staff list, added when there is none
+        (a session starts only with both on its team)."""
+        staff = self.context.service.staff.active()
+        therapist = next((s for s in staff if s.role == "therapist"), None)
+        nurse = next((s for s in staff if s.role == "nurse"), None)
+        return (
+            therapist or self.add_staff("Sam Lee", "therapist", "PsyD"),
+            nurse or self.add_staff("Ruth Okafor", "nurse", "RN"),
+        )
+
     def start_session(
         self,
         *client_names: str,
         modality: str = "individual",
         protocol_key: str = PROTOCOL_KEY,
         therapist_id: uuid.UUID | None = None,
+        monitor_id: uuid.UUID | None = None,
     ) -> SessionRecord:
-        """Add the clients and start a session through the controller (not the keyboard);
-        `therapist_id` is the staff member the live screen starts "working as"."""
+        """Add the clients and start a session through the controller (not the keyboard), with
+        its team: `therapist_id` and `monitor_id` (the monitoring clinician), else the first
+        active therapist and nurse on the staff list (added when there is none)."""
         service = self.context.service
         ids = []
         for name in client_names:
             given, family = name.split(" ", 1)
             ids.append(service.add_client(given, family, at=self.clock.now()).id)
+        therapist, nurse = self.usual_staff()
         self.controller.start.start_session(
             protocol_key=protocol_key,
             client_ids=tuple(ids),
             modality=modality,
-            therapist_id=therapist_id,
+            therapist_id=therapist_id or therapist.id,
+            nurse_id=monitor_id or nurse.id,
         )
         return self.session()
 

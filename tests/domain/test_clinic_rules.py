@@ -1,0 +1,189 @@
+"""The clinic's rules (clinic.toml): the shipped file is the defaults; every mistake names its
+line and field; a clinic's own rules are read as written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clinic_file_fuzz import assert_only_file_errors, assignment_lines, toml_values, with_value
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kapsession.domain.clinic_rules import (
+    DEFAULT_CLINIC_RULES,
+    DEFAULT_ROLE_RULES,
+    ClinicRulesError,
+    parse_clinic_rules,
+    read_clinic_rules,
+)
+from kapsession.domain.roles import StaffRole, TeamRole
+
+SHIPPED = Path(__file__).parents[2] / "assets" / "clinic.toml"
+R = StaffRole
+
+VALID = """\
+# The clinic's rules
+schema = 1
+
+[roles]
+may_monitor = ["nurse", "physician"]
+may_be_therapist = ["therapist", "prescriber"]
+may_prescribe = ["physician"]
+"""
+VALID_LINES = VALID.splitlines()
+
+
+def edited(old: str, new: str) -> str:
+    """VALID with `old` (which must occur exactly once) replaced by `new`."""
+    assert VALID.count(old) == 1, f"test setup: {old!r} must occur once in VALID"
+    return VALID.replace(old, new)
+
+
+def test_the_shipped_file_holds_the_default_rules() -> None:
+    # Given the clinic.toml kapsession writes on first start / When it is read
+    rules = read_clinic_rules(SHIPPED)
+    # Then it is exactly the built-in rules
+    assert rules == DEFAULT_CLINIC_RULES
+    roles = rules.roles
+    assert roles.may_monitor == {R.NURSE, R.PRESCRIBER, R.PHYSICIAN}
+    assert roles.may_be_therapist == {R.THERAPIST, R.PHYSICIAN}
+    assert roles.may_prescribe == {R.PRESCRIBER, R.PHYSICIAN}
+    # And each default is written beside its key with where it comes from
+    text = SHIPPED.read_text(encoding="utf-8")
+    for key in ("may_monitor", "may_be_therapist", "may_prescribe"):
+        before = text[: text.index(f"\n{key} = ")]
+        assert "Default: [" in before.rsplit("\n\n", 1)[-1], key
+
+
+def test_a_clinics_own_rules_are_read_as_written() -> None:
+    # Given a clinic whose prescribers also give the therapy
+    rules = parse_clinic_rules(VALID, "clinic.toml").roles
+    # Then each place takes exactly the roles listed
+    assert rules.allowed(TeamRole.MONITORING) == {R.NURSE, R.PHYSICIAN}
+    assert rules.allowed(TeamRole.THERAPIST) == {R.THERAPIST, R.PRESCRIBER}
+    assert rules.allowed(TeamRole.PRESCRIBER) == {R.PHYSICIAN}
+    assert rules.may(TeamRole.THERAPIST, "prescriber")
+    assert not rules.may(TeamRole.MONITORING, "prescriber")
+
+
+def test_a_rule_left_out_keeps_its_default() -> None:
+    # Given a file with the schema and one rule only
+    text = 'schema = 1\n[roles]\nmay_prescribe = ["physician"]\n'
+    rules = parse_clinic_rules(text, "clinic.toml").roles
+    # Then the others are the defaults, and a file with no [roles] is all defaults
+    assert rules.may_monitor == DEFAULT_ROLE_RULES.may_monitor
+    assert rules.may_be_therapist == DEFAULT_ROLE_RULES.may_be_therapist
+    assert rules.may_prescribe == {R.PHYSICIAN}
+    assert parse_clinic_rules("schema = 1\n", "clinic.toml") == DEFAULT_CLINIC_RULES
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "words"),
+    [
+        (edited("schema = 1\n", ""), 1, "schema", "is missing; the file must start with schema"),
+        (edited("schema = 1", 'schema = "1"'), 2, "schema", 'number 1 (no quotes), not "1"'),
+        (edited("schema = 1", "schema = 2"), 2, "schema", "schema 2 is not known"),
+        (edited("[roles]", "[role]"), 4, "role", 'unknown field "role"; clinic.toml holds'),
+        ('schema = 1\nroles = "nurse"\n', 2, "roles", "must be a table"),
+        (
+            edited("may_monitor =", "may_monitr ="),
+            5,
+            "roles.may_monitr",
+            '(did you mean "may_monitor"?)',
+        ),
+        (
+            edited('may_monitor = ["nurse", "physician"]', 'may_monitor = "nurse"'),
+            5,
+            "roles.may_monitor",
+            'must be a list of roles in square brackets, e.g. may_monitor = ["nurse", '
+            '"prescriber", "physician"], not "nurse"',
+        ),
+        (
+            edited('may_monitor = ["nurse", "physician"]', "may_monitor = []"),
+            5,
+            "roles.may_monitor",
+            "is empty, so nobody could monitor a session or sign its monitoring part",
+        ),
+        (
+            edited('may_prescribe = ["physician"]', "may_prescribe = [3]"),
+            7,
+            "roles.may_prescribe[0]",
+            "must be a role in double quotes, not 3",
+        ),
+        (
+            edited('may_monitor = ["nurse", "physician"]', 'may_monitor = ["nurse", "RN"]'),
+            5,
+            "roles.may_monitor[1]",
+            '"RN" is not a staff role; use therapist, nurse, prescriber, physician, lead, '
+            "administrator or other",
+        ),
+        (
+            edited('["therapist", "prescriber"]', '["therapist", "physican"]'),
+            6,
+            "roles.may_be_therapist[1]",
+            '(did you mean "physician"?)',
+        ),
+        (
+            edited('may_prescribe = ["physician"]', 'may_prescribe = [\n  "physician",\n'),
+            8,
+            None,
+            "is not valid TOML",
+        ),
+        (
+            edited('["nurse", "physician"]', '["nurse",\n  "nurse"]'),
+            6,
+            "roles.may_monitor[1]",
+            '"nurse" is listed twice; keep one',
+        ),
+    ],
+    ids=[
+        "no-schema",
+        "schema-quoted",
+        "schema-newer",
+        "unknown-table",
+        "roles-not-a-table",
+        "misspelt-rule",
+        "rule-not-a-list",
+        "rule-empty",
+        "role-not-text",
+        "unknown-role",
+        "misspelt-role",
+        "toml-syntax",
+        "role-twice",
+    ],
+)
+def test_every_mistake_names_its_line_and_field(
+    text: str, line: int, field: str | None, words: str
+) -> None:
+    # Given a clinic file with one mistake / When it is read
+    with pytest.raises(ClinicRulesError) as raised:
+        parse_clinic_rules(text, "clinic.toml")
+    # Then the error says where, and what to write instead
+    problem = raised.value
+    assert (problem.source, problem.line, problem.field) == ("clinic.toml", line, field)
+    assert words in problem.message, problem.message
+    assert str(problem).startswith(f"clinic.toml, line {line}")
+
+
+def test_a_file_that_cannot_be_read_says_so(tmp_path: Path) -> None:
+    # Given a clinic file that is not UTF-8 text
+    path = tmp_path / "clinic.toml"
+    path.write_bytes(b'schema = 1\n[roles]\nmay_monitor = ["nurse\xff"]\n')
+    # When it is read, Then the problem names the file and the line
+    with pytest.raises(ClinicRulesError) as raised:
+        read_clinic_rules(path)
+    assert (raised.value.source, raised.value.line) == ("clinic.toml", 3)
+    assert "is not UTF-8 text" in raised.value.message
+
+
+@given(index=st.sampled_from(assignment_lines(VALID_LINES)), value=toml_values(*R))
+def test_any_value_anywhere_is_read_or_refused_with_a_line(index: int, value: str) -> None:
+    assert_only_file_errors(
+        parse_clinic_rules, ClinicRulesError, with_value(VALID_LINES, index, value)
+    )
+
+
+@given(st.text())
+def test_any_text_is_read_or_refused_with_a_line(text: str) -> None:
+    assert_only_file_errors(parse_clinic_rules, ClinicRulesError, text)
