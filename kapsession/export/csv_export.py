@@ -50,6 +50,7 @@ OBSERVATION_COLUMNS: tuple[str, ...] = (
     "checkin_label",
     *READING_FIELDS,  # systolic_mmhg … temperature_c, the scales, emesis, comment
     "on_room_air",
+    "not_taken",  # a partial check-in: the measures it asked for that were not taken ("bp;spo2")
     "recorded_by",
     "state",
     "corrects_id",
@@ -150,6 +151,7 @@ def observations_csv(content: ExportContent) -> str:
             "checkin_label": checkin_label(content, o.checkin_key),
             **values,
             "on_room_air": o.on_room_air,
+            "not_taken": ";".join(o.not_taken),
             "recorded_by": content.staff_name(o.recorded_by_id),
             "state": states[o.id][0].value,
             "corrects_id": o.corrects_id,

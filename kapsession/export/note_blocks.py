@@ -10,6 +10,7 @@ from datetime import tzinfo
 from typing import Any
 
 from kapsession.domain.corrections import EntryState, Version
+from kapsession.domain.measures import measure_names
 from kapsession.domain.scales import SCALES
 from kapsession.export.content import ExportContent
 from kapsession.export.document import (
@@ -484,6 +485,8 @@ def _other_values(o: ObservationRecord) -> str:
         parts.append("on supplemental oxygen")
     if v["comment"]:
         parts.append(f"“{v['comment']}”")
+    if o.not_taken:
+        parts.append(f"not taken: {measure_names(o.not_taken)}")
     return "; ".join(parts)
 
 

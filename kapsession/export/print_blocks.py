@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from kapsession.domain.corrections import EntryState, Version
+from kapsession.domain.measures import measure_names
 from kapsession.export.document import (
     BREAK,
     Align,
@@ -320,7 +321,7 @@ def vitals(pr: PrintRows, chart_size: tuple[float, float] | None) -> Section:
         cells = [
             cell(pr.when(o.occurred_at)),
             cell(pr.t(o.occurred_at)),
-            cell(pr.checkin_label(o.checkin_key)),
+            cell((pr.checkin_label(o.checkin_key), *_not_taken(o))),
             cell(bp),
             cell(pr.value(o, "heart_rate_bpm", number(v.get("heart_rate_bpm")))),
             cell(spo2),
@@ -509,3 +510,10 @@ def discharge(pr: PrintRows) -> Section:
         fields = tuple(Field(label, value) for label, value in facts)
         blocks.append(Fields(fields, widths=(15, None), state=item.state))
     return Section("Discharge", tuple(blocks))
+
+
+def _not_taken(o: ObservationRecord) -> Text:
+    """Under a partial check-in's name, the measures it asked for that were not taken."""
+    if not o.not_taken:
+        return ()
+    return (BREAK, span(Emphasis.SMALL, f"not taken: {measure_names(o.not_taken)}"))
