@@ -92,11 +92,15 @@ class Startup(QObject):
         self._opened: OpenedData | None = None
         self._backup: DailyBackup | None = None
         self._began = False
+        self._paint_wait = QTimer(self)  # a window never exposed paints nothing: go on anyway
+        self._paint_wait.setSingleShot(True)
+        self._paint_wait.setInterval(PAINT_WAIT_MS)
+        self._paint_wait.timeout.connect(self._go_on)
 
     def begin(self) -> None:
-        """Open the data once the window's first frame is painted."""
+        """Open the data once the window's first frame is painted (or after PAINT_WAIT_MS)."""
         self.window.installEventFilter(self)
-        QTimer.singleShot(PAINT_WAIT_MS, self._go_on)
+        self._paint_wait.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Paint:
@@ -108,6 +112,7 @@ class Startup(QObject):
         if self._began:
             return
         self._began = True
+        self._paint_wait.stop()
         self.window.removeEventFilter(self)
         self.painted.emit()
         self._open()

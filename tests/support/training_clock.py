@@ -23,11 +23,15 @@ def fast_hour_of_training(paths: Paths) -> tuple[uuid.UUID, datetime]:
     try:
         service = context.service
         client = service.add_client("Maya", "Fischer", at=fast.now())
+        therapist = service.add_staff("Dr. Ruth Adeyemi", "therapist", at=fast.now())
+        nurse = service.add_staff("Tom Becker", "nurse", at=fast.now())
         record = service.start_session(
             protocol_key="sublingual-kap-3h",
             client_ids=[client.id],
             modality="individual",
             at=fast.now(),
+            therapist_id=therapist.id,
+            nurse_id=nurse.id,
         )
         live = LiveSession(service, record.id, fast)
         base.advance(60)
