@@ -58,6 +58,7 @@ def _couples_session(data_dir: Path) -> uuid.UUID:
         service = context.service
         now = context.clock.now()
         therapist = service.add_staff("Dr. Hana Whitlock", "therapist", at=now)
+        nurse = service.add_staff("Tom Becker", "nurse", at=now)
         clients = add_people(service, "couples", at=now, by=therapist.id)
         record = service.start_session(
             protocol_key="sublingual-kap-3h",
@@ -65,6 +66,7 @@ def _couples_session(data_dir: Path) -> uuid.UUID:
             modality="couples",
             at=now,
             therapist_id=therapist.id,
+            nurse_id=nurse.id,
             by=therapist.id,
         )
         return record.id

@@ -21,7 +21,7 @@ from kapsession.storage.notes import NoteRepository
 
 def _open(context: AppContext, data: LiveData) -> NotePad:
     live = LiveSession(context.service, data.session.session_id, context.clock)
-    live.acting_staff_id = data.therapist.id
+    assert live.acting_staff_id == data.therapist.id  # notes go to the session's therapist
     return NotePad(live)
 
 

@@ -38,7 +38,7 @@ def test_a_test_that_leaves_the_session_clock_ticking_fails(tmp_path: Path) -> N
         shutil.copy(HERE / name, tmp_path / name)
     (tmp_path / "test_leaky.py").write_text(LEAKY_TEST, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAPSESSION_")}
-    env["PYTHONPATH"] = str(REPO_ROOT)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "tests")])  # support/
     env["QT_QPA_PLATFORM"] = "offscreen"
     # When pytest runs it
     result = subprocess.run(
