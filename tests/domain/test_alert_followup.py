@@ -209,3 +209,13 @@ def test_the_due_list_without_rechecks_is_the_protocols_schedule() -> None:
     timeline = compute_timeline(PROTOCOL, started_at=START, now=at(70), first_dose_at=at(40))
     due = (*timeline.checkins, recheck.state(at(70)))
     assert scheduled(due) == timeline.checkins
+
+
+def test_of_two_alerts_on_one_measure_the_sooner_recheck_stands() -> None:
+    # Given 190/100 that met a client's own systolic > 175 (recheck after the default 10) and
+    # the protocol's systolic >= 180 (after 5)
+    high = reading(30, systolic_mmhg=190, diastolic_mmhg=100)
+    alerts = alerts_of(high, ("systolic_mmhg", ">"), SYS)
+    # Then the one BP recheck falls due after 5 minutes
+    (recheck,) = rechecks(PROTOCOL, START, alerts, [high])
+    assert recheck.due_at == at(35)
