@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from kapsession.domain.alert_followup import Recheck, rechecks
 from kapsession.domain.corrections import effective
 from kapsession.domain.protocol import Protocol
 from kapsession.records.entries import (
@@ -94,6 +95,7 @@ class SessionState:
     done_checkins: dict[uuid.UUID, set[str]] = dataclasses.field(default_factory=dict)
     discharged: dict[uuid.UUID, datetime] = dataclasses.field(default_factory=dict)
     dose_plan: dict[uuid.UUID, datetime] = dataclasses.field(default_factory=dict)
+    rechecks: tuple[Recheck, ...] = ()  # what the alerts ask to measure again, by due time
 
     @classmethod
     def of(
@@ -118,6 +120,7 @@ class SessionState:
         state._derive_doses()
         state._derive_checkins()
         state._derive_events()
+        state._derive_rechecks()
         return state
 
     # what the screen reads ----------------------------------------------------------------
@@ -171,6 +174,7 @@ class SessionState:
         for alert in alerts:
             bisect.insort_right(self.alerts, alert, key=_alert_order)
             changed.append(alert)
+        self._derive_rechecks()
         return tuple(changed)
 
     def acknowledge(self, acknowledgement: AcknowledgementRecord) -> AlertRecord | None:
@@ -182,6 +186,7 @@ class SessionState:
                     acknowledged_at=acknowledgement.acknowledged_at,
                     acknowledged_by_id=acknowledgement.staff_id,
                     acknowledgement_comment=acknowledgement.comment,
+                    acknowledgement_action=acknowledgement.action,
                 )
                 self.alerts[index] = done
                 return done
@@ -201,6 +206,15 @@ class SessionState:
             if observation.checkin_key:
                 done.setdefault(observation.participant_id, set()).add(observation.checkin_key)
         self.done_checkins = done
+
+    def _derive_rechecks(self) -> None:
+        """The rechecks the alerts ask for, done or not, from the alerts and the standing
+        readings (a reading can do one, its correction undo it)."""
+        started_at = self.record.started_at
+        if started_at is None or not self.alerts:
+            self.rechecks = ()
+            return
+        self.rechecks = rechecks(self.protocol, started_at, self.alerts, self.observations.standing)
 
     def _derive_events(self) -> None:
         standing = self.events.standing

@@ -247,20 +247,22 @@ def test_an_alert_stays_open_until_a_staff_member_acknowledges_it(room: Room) ->
     # When nobody is acting, Then it cannot be acknowledged
     live.acting_staff_id = None
     room.clock.advance(60)
-    assert live.acknowledge_alert(alert.id) is False
+    assert live.acknowledge_alert(alert.id, "rechecked") is False
     assert "Choose who you are" in signals.failed[-1]
     assert [a.id for a in live.open_alerts] == [alert.id]
     # When the nurse acknowledges it, Then it closes with her name and the time
     live.acting_staff_id = room.nurse.id
-    assert live.acknowledge_alert(alert.id, "recheck in 5 min")
+    assert live.acknowledge_alert(alert.id, "rechecked", "recheck in 5 min")
     assert live.open_alerts == []
     (closed,) = service(room).checkins.alerts(record.id)
     assert (closed.acknowledged_by_id, closed.acknowledged_at) == (room.nurse.id, room.clock.now())
     assert closed.acknowledgement_comment == "recheck in 5 min"
     # And a second acknowledgement is refused
     with pytest.raises(AlreadyDone):
-        service(room).acknowledge_alert(alert.id, by=room.therapist.id, at=room.clock.now())
-    assert live.acknowledge_alert(alert.id) is False
+        service(room).acknowledge_alert(
+            alert.id, by=room.therapist.id, at=room.clock.now(), action="rechecked"
+        )
+    assert live.acknowledge_alert(alert.id, "rechecked") is False
 
 
 # --- corrections and late entries -------------------------------------------------------------
