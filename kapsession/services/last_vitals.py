@@ -13,9 +13,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from kapsession.domain.alert_followup import alerted_value_text
-from kapsession.domain.protocol import MEASURE_FIELDS, MEASURE_LABELS, MEASURES, CautionRule
-from kapsession.domain.vitals import ValueState, value_state, worst_state
+from kapsession.domain.protocol import (
+    MEASURE_FIELDS,
+    MEASURE_LABELS,
+    MEASURE_OF_FIELD,
+    MEASURES,
+    CautionRule,
+    Protocol,
+)
+from kapsession.domain.vitals import PLAUSIBLE_RANGES, ValueState, value_state, worst_state
 from kapsession.records.entries import AlertRecord, ObservationRecord
 
 
@@ -25,10 +31,32 @@ class LastVital:
 
     measure: str  # "bp", "hr", … (the protocol's measure names)
     label: str  # "BP", "HR", …
-    value_text: str  # "182/104 mmHg", "96 %", "2"
+    value_text: str  # "182/104", "96", "2"
+    unit: str  # "mmHg", "%", "/min"; "" for scores
     taken_at: datetime
     state: ValueState
     observation_id: uuid.UUID
+
+    @property
+    def display(self) -> str:
+        """The value with its unit: "182/104 mmHg", "96 %", "14/min", "2"."""
+        if not self.unit:
+            return self.value_text
+        joiner = "" if self.unit.startswith("/") else " "
+        return f"{self.value_text}{joiner}{self.unit}"
+
+
+# The vital signs, always in the tile when measured; other measures when the protocol watches
+# them (an alert or a caution on them).
+VITAL_SIGNS: tuple[str, ...] = ("bp", "hr", "spo2", "rr", "temp")
+
+
+def watched_measures(protocol: Protocol) -> tuple[str, ...]:
+    """The measures the last vitals show, in the protocol's order of measures: the vital
+    signs, and every measure an alert or a caution of the protocol is on (MOAA/S…)."""
+    fields = [rule.field for rule in protocol.alerts] + [rule.field for rule in protocol.cautions]
+    ruled = {MEASURE_OF_FIELD[field] for field in fields if field in MEASURE_OF_FIELD}
+    return tuple(m for m in MEASURES if m in VITAL_SIGNS or m in ruled)
 
 
 def last_vitals(
@@ -36,12 +64,13 @@ def last_vitals(
     alerts: Iterable[AlertRecord],
     participant_id: uuid.UUID,
     cautions: Sequence[CautionRule],
+    measures: Sequence[str] = MEASURES,
 ) -> tuple[LastVital, ...]:
-    """Each measure the participant has a standing value of, in the protocol's order of
-    measures. `observations`: standing readings in time order."""
+    """Each of `measures` the participant has a standing value of, in that order.
+    `observations`: standing readings in time order."""
     alerted = {(a.observation_id, a.field) for a in alerts if a.participant_id == participant_id}
     newest: dict[str, ObservationRecord] = {}
-    wanted = set(MEASURES)
+    wanted = set(measures)
     for observation in reversed(observations):
         if observation.participant_id != participant_id:
             continue
@@ -52,7 +81,7 @@ def last_vitals(
         if not wanted:
             break
     found: list[LastVital] = []
-    for measure in MEASURES:
+    for measure in measures:
         if measure not in newest:
             continue
         observation = newest[measure]
@@ -63,18 +92,28 @@ def last_vitals(
             else value_state(field, observation.values[field], cautions=cautions)
             for field in fields
         )
-        text = alerted_value_text(measure, observation.values)
         found.append(
             LastVital(
                 measure=measure,
                 label=MEASURE_LABELS[measure],
-                value_text=f"{text} mmHg" if measure == "bp" else text,
+                value_text=_value_text(measure, observation.values),
+                unit=PLAUSIBLE_RANGES[fields[0]].unit,
                 taken_at=observation.occurred_at,
                 state=state,
                 observation_id=observation.id,
             )
         )
     return tuple(found)
+
+
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _value_text(measure: str, values: dict[str, object]) -> str:
+    if measure == "bp":
+        return f"{_number(values['systolic_mmhg'])}/{_number(values['diastolic_mmhg'])}"
+    return _number(values[MEASURE_FIELDS[measure][0]])
 
 
 def _taken(measure: str, values: dict[str, object]) -> bool:

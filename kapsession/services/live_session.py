@@ -58,7 +58,7 @@ from kapsession.services.checkin_results import (
     IntranasalStatus,
 )
 from kapsession.services.checkins import intranasal_status_of
-from kapsession.services.last_vitals import LastVital, last_vitals
+from kapsession.services.last_vitals import LastVital, last_vitals, watched_measures
 from kapsession.services.nurse_board import BoardRow, board_rows
 from kapsession.services.session_service import SessionService
 from kapsession.services.session_state import EntryKind, SessionState
@@ -171,10 +171,15 @@ class LiveSession(QObject):
         return self._state.last_reading(participant_id)
 
     def last_vitals(self, participant_id: uuid.UUID) -> tuple[LastVital, ...]:
-        """The newest standing value of each measure of the participant, with its state."""
+        """The newest standing value of each vital sign of the participant, and of each
+        measure the protocol has an alert or a caution on, with its state."""
         state = self._state
         return last_vitals(
-            state.observations.standing, state.alerts, participant_id, self.protocol.cautions
+            state.observations.standing,
+            state.alerts,
+            participant_id,
+            self.protocol.cautions,
+            watched_measures(self.protocol),
         )
 
     @property

@@ -132,7 +132,8 @@ def test_acknowledging_records_what_was_done_and_says_so(room: Room) -> None:
 
 def test_the_last_vitals_are_each_measures_newest_value_with_its_state(room: Room) -> None:
     live, first, second = dosed_couple(room)
-    # Given (after the baseline) a full reading, then HR 104 and SpO2 96 alone, then 190/115 for the first
+    # Given (after the baseline) a full reading, then HR 104 and SpO2 96 alone, then 190/115
+    # for the first
     run_until(live, room.clock, START + minutes(45))
     for raw in (
         {**CALM, "bp": "128/82", "resp_rate_per_min": "14"},
@@ -145,27 +146,20 @@ def test_the_last_vitals_are_each_measures_newest_value_with_its_state(room: Roo
     live.save_checkin(second, {"heart_rate_bpm": "131"})
     # When the first's last vitals are asked for
     vitals = {v.measure: v for v in live.last_vitals(first)}
-    # Then each measure shows its newest value, when it was taken, and its state
-    assert {m: (v.value_text, v.state) for m, v in vitals.items()} == {
+    # Then each vital sign, and each measure the protocol watches, shows its newest value, when
+    # it was taken, and its state (SUDS, in the baseline, is no vital sign and has no alert)
+    assert {m: (v.display, v.state) for m, v in vitals.items()} == {
         "bp": ("190/115 mmHg", ValueState.ALERT),
         "hr": ("104 bpm", ValueState.CAUTION),
         "spo2": ("96 %", ValueState.NORMAL),
         "rr": ("14/min", ValueState.NORMAL),
         "moaas": ("5", ValueState.NORMAL),
-        "suds": ("3", ValueState.NORMAL),  # from the baseline
     }
     assert vitals["hr"].taken_at == START + minutes(46)
     assert vitals["rr"].taken_at == START + minutes(45)
-    assert [v.label for v in live.last_vitals(first)] == [
-        "BP",
-        "HR",
-        "SpO2",
-        "RR",
-        "MOAA/S",
-        "SUDS",
-    ]
+    assert [v.label for v in live.last_vitals(first)] == ["BP", "HR", "SpO2", "RR", "MOAA/S"]
     # And the second's are theirs alone: their baseline, and their HR over the alert
-    theirs = {v.measure: (v.value_text, v.state) for v in live.last_vitals(second)}
+    theirs = {v.measure: (v.display, v.state) for v in live.last_vitals(second)}
     assert theirs["hr"] == ("131 bpm", ValueState.ALERT)
     assert theirs["bp"] == ("124/80 mmHg", ValueState.NORMAL)
 
