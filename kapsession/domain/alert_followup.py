@@ -14,6 +14,7 @@ corrected or withdrawn asks for nothing: the corrected reading's own alerts ask 
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -152,6 +153,16 @@ class Recheck:
     spec: CheckinSpec  # its line in the due list: key "recheck:…", label, the measure
     due_at: datetime
     done_at: datetime | None  # when the reading that rechecked it was taken
+    alerted_at: datetime  # when the reading that raised the alert was taken
+
+    def done_by(self, reading: ReadingLike) -> bool:
+        """Whether a standing reading rechecks it: the participant's, taken after the alerting
+        reading, with the measure."""
+        return (
+            reading.participant_id == self.participant_id
+            and reading.occurred_at > self.alerted_at
+            and _is_taken(self.measure, reading.values)
+        )
 
     @property
     def overdue_at(self) -> datetime:
@@ -231,7 +242,7 @@ def rechecks(
     found: list[Recheck] = []
     for (observation_id, measure), (due_at, alert) in due.items():
         alerting = standing[observation_id]
-        done_at = next(
+        done_at = min(
             (
                 r.occurred_at
                 for r in readings
@@ -239,7 +250,7 @@ def rechecks(
                 and r.occurred_at > alerting.occurred_at
                 and _is_taken(measure, r.values)
             ),
-            None,
+            default=None,
         )
         label = (
             f"Recheck {MEASURE_LABELS[measure]} "
@@ -252,6 +263,44 @@ def rechecks(
             grace_min=RECHECK_GRACE_MIN,
             measures=(measure,),
         )
-        found.append(Recheck(alert.participant_id, observation_id, measure, spec, due_at, done_at))
-    found.sort(key=lambda r: (r.due_at, r.spec.key))
-    return tuple(found)
+        found.append(
+            Recheck(
+                alert.participant_id,
+                observation_id,
+                measure,
+                spec,
+                due_at,
+                done_at,
+                alerting.occurred_at,
+            )
+        )
+    return _in_order(found)
+
+
+def _in_order(found: Iterable[Recheck]) -> tuple[Recheck, ...]:
+    return tuple(sorted(found, key=lambda r: (r.due_at, r.spec.key)))
+
+
+def after_new_reading(
+    protocol: SessionProtocol,
+    started_at: datetime,
+    known: Sequence[Recheck],
+    reading: ReadingLike,
+    alerts: Iterable[AlertLike],
+    readings: Sequence[ReadingLike],
+) -> tuple[Recheck, ...]:
+    """The rechecks once a new reading (not a correction) stands, with the alerts it raised:
+    what `rechecks` gives for all of them, without looking at every reading again. The
+    reading does every recheck it follows (the earliest such reading is the one that did it),
+    and its alerts ask for theirs. `readings`: the standing readings, the new one among them."""
+    updated = [
+        dataclasses.replace(recheck, done_at=reading.occurred_at)
+        if recheck.done_by(reading)
+        and (recheck.done_at is None or reading.occurred_at < recheck.done_at)
+        else recheck
+        for recheck in known
+    ]
+    raised = list(alerts)
+    if not raised:
+        return tuple(updated)
+    return _in_order([*updated, *rechecks(protocol, started_at, raised, readings)])

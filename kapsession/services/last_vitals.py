@@ -9,7 +9,7 @@ protocol holds it, else NORMAL. A blood pressure is as bad as its worse half.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,26 +60,15 @@ def watched_measures(protocol: Protocol) -> tuple[str, ...]:
 
 
 def last_vitals(
-    observations: Sequence[ObservationRecord],
+    newest: Mapping[str, ObservationRecord],
     alerts: Iterable[AlertRecord],
-    participant_id: uuid.UUID,
     cautions: Sequence[CautionRule],
     measures: Sequence[str] = MEASURES,
 ) -> tuple[LastVital, ...]:
-    """Each of `measures` the participant has a standing value of, in that order.
-    `observations`: standing readings in time order."""
-    alerted = {(a.observation_id, a.field) for a in alerts if a.participant_id == participant_id}
-    newest: dict[str, ObservationRecord] = {}
-    wanted = set(measures)
-    for observation in reversed(observations):
-        if observation.participant_id != participant_id:
-            continue
-        values = observation.values
-        for measure in [m for m in wanted if _taken(m, values)]:
-            newest[measure] = observation
-            wanted.discard(measure)
-        if not wanted:
-            break
+    """Each of `measures` in `newest` (one participant's newest standing reading of each
+    measure), in that order, with its state; `alerts`: the session's."""
+    readings = {newest[m].id for m in measures if m in newest}
+    alerted = {(a.observation_id, a.field) for a in alerts if a.observation_id in readings}
     found: list[LastVital] = []
     for measure in measures:
         if measure not in newest:
@@ -114,7 +103,3 @@ def _value_text(measure: str, values: dict[str, object]) -> str:
     if measure == "bp":
         return f"{_number(values['systolic_mmhg'])}/{_number(values['diastolic_mmhg'])}"
     return _number(values[MEASURE_FIELDS[measure][0]])
-
-
-def _taken(measure: str, values: dict[str, object]) -> bool:
-    return all(values.get(name) is not None for name in MEASURE_FIELDS[measure])

@@ -175,9 +175,8 @@ class LiveSession(QObject):
         measure the protocol has an alert or a caution on, with its state."""
         state = self._state
         return last_vitals(
-            state.observations.standing,
+            state.newest.get(participant_id, {}),
             state.alerts,
-            participant_id,
             self.protocol.cautions,
             watched_measures(self.protocol),
         )

@@ -92,9 +92,9 @@ class VitalCell(QWidget):
         self.state.setVisible(bool(word))
         _set_state(self.value, vital.state)
         _set_state(self.state, vital.state)
-        self.setAccessibleName(
-            f"{vital.label} {vital.display}" + (f", {word.lower()}" if word else "")
-        )
+        name = f"{vital.label} {vital.display}" + (f", {word.lower()}" if word else "")
+        if name != self.accessibleName():
+            self.setAccessibleName(name)
         self.set_now(now)
 
     def set_now(self, now: datetime) -> None:

@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kapsession.domain.alert_followup import (
     CHOSEN_ACTIONS,
     RECHECK_GRACE_MIN,
     AlertAction,
+    after_new_reading,
     describe_follow_up,
     follow_up_problem,
     is_recheck,
@@ -219,3 +222,47 @@ def test_of_two_alerts_on_one_measure_the_sooner_recheck_stands() -> None:
     # Then the one BP recheck falls due after 5 minutes
     (recheck,) = rechecks(PROTOCOL, START, alerts, [high])
     assert recheck.due_at == at(35)
+
+
+SAVES = st.lists(
+    st.tuples(
+        st.sampled_from([ANNA, BEN]),
+        st.integers(min_value=0, max_value=120),  # minute taken (late entries too)
+        st.booleans(),  # a blood pressure
+        st.booleans(),  # a heart rate
+        st.booleans(),  # the BP over its alert
+        st.booleans(),  # the HR over its alert
+    ),
+    max_size=25,
+)
+
+
+@given(SAVES)
+@settings(max_examples=200)
+def test_rechecks_kept_reading_by_reading_are_those_worked_out_afresh(
+    saves: list[tuple[uuid.UUID, int, bool, bool, bool, bool]],
+) -> None:
+    # Given readings saved one after another (in any order of the times they were taken),
+    # each raising its alerts, the rechecks kept up to date from each new reading
+    standing: list[Obs] = []
+    alerts: list[Alert] = []
+    kept: tuple = ()
+    for saved_at, (who, minute, has_bp, has_hr, bp_high, hr_high) in enumerate(saves):
+        values: dict[str, Any] = {}
+        if has_bp:
+            values.update(systolic_mmhg=190 if bp_high else 120, diastolic_mmhg=80)
+        if has_hr:
+            values["heart_rate_bpm"] = 130 if hr_high else 70
+        new = reading(minute, who, **values)
+        standing.append(new)
+        standing.sort(key=lambda o: o.occurred_at)  # stable: equal times keep saving order
+        raised = [
+            Alert(new.id, who, field, op, at(max(minute, saved_at)))
+            for field, op, high in (("systolic_mmhg", ">=", has_bp and bp_high),
+                                    ("heart_rate_bpm", ">", has_hr and hr_high))
+            if high
+        ]  # fmt: skip
+        alerts.extend(raised)
+        kept = after_new_reading(PROTOCOL, START, kept, new, raised, standing)
+        # Then after every reading they are what a fresh look at every reading gives
+        assert kept == rechecks(PROTOCOL, START, alerts, standing)

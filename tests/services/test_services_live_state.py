@@ -76,6 +76,7 @@ def state_view(state: SessionState) -> dict[str, Any]:
         "discharged": state.discharged,
         "dose plan": state.dose_plan,
         "rechecks": state.rechecks,
+        "newest of each measure": state.newest,
     }
 
 
