@@ -11,6 +11,7 @@ from kapsession.domain.timeline import CheckinStatus
 from kapsession.domain.vitals import ValueState
 from kapsession.services.live_session import LiveSession
 from kapsession.services.nurse_board import checkin_target
+from kapsession.services.session_log import alert_items
 from kapsession.services.session_state import EntryKind
 
 CALM = {"heart_rate_bpm": "72", "spo2_pct": "98", "moaas": "5"}
@@ -128,6 +129,12 @@ def test_acknowledging_records_what_was_done_and_says_so(room: Room) -> None:
     assert stored == closed
     assert added[-1] == (EntryKind.ALERT, (closed,))
     assert saved[-1].endswith("— saved. Intervention: Clonidine 0.1 mg by mouth.")
+    # And the event list says what was done beside the acknowledgement
+    (_raised, acknowledged) = alert_items([closed], {room.nurse.id: "Tom Becker"})
+    assert acknowledged.title == "Alert acknowledged by Tom Becker"
+    assert acknowledged.detail == (
+        "Systolic BP 180 or higher — Intervention: Clonidine 0.1 mg by mouth"
+    )
 
 
 def test_the_last_vitals_are_each_measures_newest_value_with_its_state(room: Room) -> None:
