@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QLabel, QWidget
+from pytestqt.qtbot import QtBot
 from ui_harness import START, RunningApp, fill_dose, focus_widget, key, type_text
 
 from kapsession.domain.alert_followup import AlertAction
@@ -45,6 +46,12 @@ def checkin_lines(app: RunningApp) -> list[str]:
     return [line.text() for line in app.live_view.checkin_lines if line.isVisible()]
 
 
+def offers_a_recheck(app: RunningApp) -> bool:
+    """Whether the check-in form's list offers a recheck (it offers the protocol's check-ins)."""
+    offered = app.live_view.checkin_form.checkin
+    return any(offered.itemText(i).startswith("Recheck") for i in range(offered.count()))
+
+
 def cells(app: RunningApp) -> dict[str, VitalCell]:
     return {cell.label.text(): cell for cell in app.live_view.last_vitals.shown()}
 
@@ -61,13 +68,13 @@ def test_an_alert_puts_a_recheck_in_the_check_ins_and_a_reading_clears_it(
     recheck = "Recheck BP (alert 190/115)"
     assert f"{recheck} — in 5 min ({at_minute(60)})" in checkin_lines(app)
     # And the check-in form still offers only the protocol's check-ins
-    offered = app.live_view.checkin_form.checkin
-    assert not any(offered.itemText(i).startswith("Recheck") for i in range(offered.count()))
-    # When its time comes, Then it is due now, in the due colour
+    assert not offers_a_recheck(app)
+    # When its time comes, Then it is due now, in the due colour (the form still as it was)
     app.advance(5 * 60)
     line = next(label for label in app.live_view.checkin_lines if label.text().startswith(recheck))
     assert line.text() == f"{recheck} — due now"
     assert theme.DUE in line.styleSheet()
+    assert not offers_a_recheck(app)
     # When a blood pressure alone is typed (C, 150 Tab 92, Enter; an unscheduled reading)
     app.checkin_by_keyboard("150", "92")
     (*_, latest) = app.observations()
@@ -245,4 +252,28 @@ def test_in_a_couples_session_the_tile_follows_the_participant_shown(app: Runnin
     view.participant.setCurrentIndex(0)
     assert view.last_vitals.whose.text() == "Maya Fischer"
     assert [c.text() for c in view.last_vitals.shown()] == ["HR 131 bpm ALERT just now"]
+    # And her HR recheck is among her check-ins, not offered on the form
+    assert any(t.startswith("Recheck HR (alert 131 bpm)") for t in checkin_lines(app))
+    assert not offers_a_recheck(app)
     app.leave_session()
+
+
+def test_the_arrow_keys_choose_the_action_too(qtbot: QtBot) -> None:
+    # Given the dialog for Maya's alert, the keys on the choice, nothing chosen yet
+    dialog = AcknowledgeDialog("Maya Fischer", ["14:55  Systolic BP 186 mmHg — at or above 180"])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: focus_widget() is dialog.choice)
+    assert dialog.value() == (None, "")
+    # When Down is pressed three times, Then the third action is chosen and the text asks for it
+    for _ in range(3):
+        key(Qt.Key.Key_Down)
+    assert dialog.value() == (AlertAction.PRESCRIBER_INFORMED, "")
+    assert dialog.text_label.text() == "Who was told, and what they said (optional)"
+    # When Up is pressed, Then the intervention, whose text is required
+    key(Qt.Key.Key_Up)
+    assert dialog.value()[0] is AlertAction.INTERVENTION
+    assert dialog.text_label.text() == "What was given or done (required)"
+    dialog.reject()
