@@ -148,7 +148,12 @@ class AlertRule:
 @dataclass(frozen=True)
 class CautionRule:
     """An amber caution, short of an alert, when `field op value` holds, e.g. heart_rate_bpm
-    > 100: shown beside the value, never acknowledged, no recheck."""
+    > 100: shown beside the value, never acknowledged, no recheck.
+
+    A `[[cautions]]` section of its own rather than a key of an alert rule: a band may stand
+    where the protocol has no alert, a client's own alert threshold (which replaces the
+    protocol's rule) leaves the band as the protocol set it, and the file checks each band
+    against every alert of its field and direction."""
 
     field: str
     op: Comparison
