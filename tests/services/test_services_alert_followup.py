@@ -77,8 +77,10 @@ def test_an_alert_raises_a_recheck_that_a_reading_of_its_measure_clears(room: Ro
     result = live.save_checkin(second, {"bp": "152/94"})
     assert result is not None and result.saved and result.observation is not None
     assert result.observation.checkin_key is None
-    # Then the recheck is done and off the board
-    assert rechecks_of(live, second) == [("Recheck BP (alert 190/115)", CheckinStatus.DONE)]
+    # Then the recheck is done: it leaves the due list and the board
+    assert rechecks_of(live, second) == []
+    (done,) = live.rechecks
+    assert done.done_at == result.observation.occurred_at
     row = next(r for r in live.board() if r.participant.id == second)
     assert row.next_checkin is None or not is_recheck(row.next_checkin)
     # And a fresh read of the session agrees
