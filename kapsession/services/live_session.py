@@ -756,10 +756,11 @@ class LiveSession(QObject):
 
 def with_rechecks(timeline: TimelineState, rechecks: Sequence[Recheck]) -> TimelineState:
     """The clock with the participant's rechecks after alerts in its due list, beside the
-    protocol's check-ins (each as it stands at the clock's `now`)."""
-    if not rechecks:
+    protocol's check-ins (each as it stands at the clock's `now`). A recheck a reading has
+    done leaves the list: it was never a slot of the schedule."""
+    due = tuple(recheck.state(timeline.now) for recheck in rechecks if recheck.done_at is None)
+    if not due:
         return timeline
-    due = tuple(recheck.state(timeline.now) for recheck in rechecks)
     return dataclasses.replace(timeline, checkins=timeline.checkins + due)
 
 
