@@ -308,7 +308,11 @@ def write_full_sessions(
         saved = checkin(at, keys[(index + 1) % len(keys)], reading(alert))
         for hit in saved.alerts:
             service.checkins.acknowledge_alert(
-                hit.id, by=nurse.id, at=at + timedelta(minutes=2), comment="Rechecked manually"
+                hit.id,
+                by=nurse.id,
+                at=at + timedelta(minutes=2),
+                action="rechecked",
+                comment="Rechecked manually",
             )
 
     notes = NoteRepository(service.database)

@@ -29,6 +29,10 @@ MEASURE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 MEASURES: tuple[str, ...] = tuple(MEASURE_FIELDS)
+# The measure each reading field belongs to: an alert on "diastolic_mmhg" asks for a BP recheck.
+MEASURE_OF_FIELD: Mapping[str, str] = MappingProxyType(
+    {field: measure for measure, fields in MEASURE_FIELDS.items() for field in fields}
+)
 MEASURE_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "bp": "BP",
@@ -47,6 +51,10 @@ MEASURE_LABELS: Mapping[str, str] = MappingProxyType(
 # How long before and after its due time a check-in's slot takes a reading, when the protocol
 # does not say (`slot_window_min`); issue 15.
 DEFAULT_SLOT_WINDOW_MIN = 5.0
+
+# How long after an alert a recheck of its measure falls due, when the alert rule does not say
+# (`recheck_after_min`); issue 15.
+DEFAULT_RECHECK_AFTER_MIN = 10.0
 
 
 class Anchor(StrEnum):
@@ -124,7 +132,28 @@ class CheckinSpec:
 
 @dataclass(frozen=True)
 class AlertRule:
-    """Flag a saved reading when `field op value` holds, e.g. systolic_mmhg >= 180."""
+    """Flag a saved reading when `field op value` holds, e.g. systolic_mmhg >= 180; a recheck
+    of the measure falls due `recheck_after_min` after the alert."""
+
+    field: str
+    op: Comparison
+    value: float
+    label: str
+    recheck_after_min: float = DEFAULT_RECHECK_AFTER_MIN
+
+    def triggered_by(self, reading: float) -> bool:
+        return self.op.holds(reading, self.value)
+
+
+@dataclass(frozen=True)
+class CautionRule:
+    """An amber caution, short of an alert, when `field op value` holds, e.g. heart_rate_bpm
+    > 100: shown beside the value, never acknowledged, no recheck.
+
+    A `[[cautions]]` section of its own rather than a key of an alert rule: a band may stand
+    where the protocol has no alert, a client's own alert threshold (which replaces the
+    protocol's rule) leaves the band as the protocol set it, and the file checks each band
+    against every alert of its field and direction."""
 
     field: str
     op: Comparison
@@ -191,6 +220,16 @@ class Protocol:
     discharge: DischargeCriteria
     music: MusicSpec
     slot_window_min: float = DEFAULT_SLOT_WINDOW_MIN  # each check-in's, unless it has its own
+    cautions: tuple[CautionRule, ...] = ()  # none unless the file lists them (issue 15)
+
+    def recheck_after(self, field: str, op: str) -> float:
+        """Minutes after an alert on `field op …` that its recheck falls due: the protocol's
+        rule of that field and comparison says (a client's own threshold replacing it keeps
+        it), else the default."""
+        for rule in self.alerts:
+            if rule.field == field and rule.op.value == op:
+                return rule.recheck_after_min
+        return DEFAULT_RECHECK_AFTER_MIN
 
     def slot_window(self, checkin: CheckinSpec) -> float:
         """Minutes before and after its due time that `checkin`'s slot takes a reading."""

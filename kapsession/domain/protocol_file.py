@@ -17,10 +17,12 @@ from typing import TypeVar
 
 from kapsession.domain.clinic_file import ClinicFileError, load_toml, read_text, show
 from kapsession.domain.protocol import (
+    DEFAULT_RECHECK_AFTER_MIN,
     DEFAULT_SLOT_WINDOW_MIN,
     MEASURES,
     AlertRule,
     Anchor,
+    CautionRule,
     CheckinSpec,
     ChecklistItem,
     Comparison,
@@ -47,6 +49,7 @@ MUSIC_TRANSITIONS = frozenset({"track_end", "fade"})
 MAX_CROSSFADE_S = 12.0
 MAX_MINUTES = 24 * 60.0  # no offset, grace or duration in a session reaches a day
 MAX_SLOT_WINDOW_MIN = 120.0  # a check-in slot open for hours would take every reading
+MAX_RECHECK_AFTER_MIN = 120.0  # a recheck hours after an alert is no follow-up
 
 # Alert fields with the range a threshold can sensibly take (plausibility, not clinical advice).
 ALERT_FIELDS: dict[str, tuple[float, float, str]] = {
@@ -90,6 +93,7 @@ _EXAMPLES: dict[str, str] = {
     "field": '"systolic_mmhg"',
     "op": '">="',
     "value": "180",
+    "recheck_after_min": "10",
     "block_systolic_above": "160",
     "block_diastolic_above": "100",
     "caution_systolic_above": "140",
@@ -109,6 +113,7 @@ _TABLE_EXAMPLES: dict[str, str] = {
     "phases": "at least one [[phases]] table",
     "checkins": "[[checkins]] tables (or checkins = [] for none)",
     "alerts": "[[alerts]] tables (or alerts = [] for none)",
+    "cautions": "[[cautions]] tables (or leave them out for none)",
     "hold_dose": "a [hold_dose] table",
     "discharge": "a [discharge] table",
     "checklist": "[[discharge.checklist]] tables (or checklist = [] for none)",
@@ -403,6 +408,7 @@ _TOP_KEYS = (
     "phases",
     "checkins",
     "alerts",
+    "cautions",
     "hold_dose",
     "discharge",
     "music",
@@ -427,7 +433,9 @@ _CHECKIN_KEYS = (
     "slot_window_min",
     "rems",
 )
-_ALERT_KEYS = ("field", "op", "value", "label")
+_ALERT_KEYS = ("field", "op", "value", "label", "recheck_after_min")
+_CAUTION_KEYS = ("field", "op", "value", "label")
+_UPWARD = (Comparison.GT, Comparison.GE)
 _HOLD_KEYS = (
     "block_systolic_above",
     "block_diastolic_above",
@@ -465,6 +473,7 @@ class _ProtocolReader:
         session_end_min = projection.minutes(phases[-1].ends)
         checkins = self._checkins(top, projection, session_end_min)
         alerts = self._alerts(top)
+        cautions = self._cautions(top, alerts) if top.has("cautions") else ()
         hold_dose = self._hold_dose(top.table("hold_dose", _HOLD_KEYS))
         discharge = self._discharge(top.table("discharge", _DISCHARGE_KEYS))
         music = self._music(top.table("music", _MUSIC_KEYS))
@@ -483,6 +492,7 @@ class _ProtocolReader:
             discharge=discharge,
             music=music,
             slot_window_min=DEFAULT_SLOT_WINDOW_MIN if slot_window_min is None else slot_window_min,
+            cautions=cautions,
         )
 
     def _check_schema(self) -> None:
@@ -699,27 +709,70 @@ class _ProtocolReader:
         )
 
     @staticmethod
-    def _alerts(top: _Table) -> tuple[AlertRule, ...]:
+    def _rule(table: _Table) -> tuple[str, Comparison, float, str]:
+        """The field, comparison, threshold and label of an alert or a caution."""
+        field = table.text("field")
+        if field not in ALERT_FIELDS:
+            known = ", ".join(ALERT_FIELDS)
+            raise _Invalid(
+                table.field("field"), f'"{field}" is not a known reading; use one of {known}'
+            )
+        op_text = table.text("op")
+        ops = [c.value for c in Comparison]
+        if op_text not in ops:
+            raise _Invalid(
+                table.field("op"),
+                f'"{op_text}" is not a comparison; use one of ' + ", ".join(ops),
+            )
+        minimum, maximum, unit = ALERT_FIELDS[field]
+        value = table.number("value", minimum=minimum, maximum=maximum, unit=unit)
+        label = table.text("label")
+        return field, Comparison(op_text), value, label
+
+    @classmethod
+    def _alerts(cls, top: _Table) -> tuple[AlertRule, ...]:
         alerts: list[AlertRule] = []
         for table in top.tables("alerts", _ALERT_KEYS):
-            field = table.text("field")
-            if field not in ALERT_FIELDS:
-                known = ", ".join(ALERT_FIELDS)
-                raise _Invalid(
-                    table.field("field"), f'"{field}" is not a known reading; use one of {known}'
-                )
-            op_text = table.text("op")
-            ops = [c.value for c in Comparison]
-            if op_text not in ops:
-                raise _Invalid(
-                    table.field("op"),
-                    f'"{op_text}" is not a comparison; use one of ' + ", ".join(ops),
-                )
-            minimum, maximum, unit = ALERT_FIELDS[field]
-            value = table.number("value", minimum=minimum, maximum=maximum, unit=unit)
-            label = table.text("label")
-            alerts.append(AlertRule(field, Comparison(op_text), value, label))
+            field, op, value, label = cls._rule(table)
+            recheck = table.optional_number(
+                "recheck_after_min",
+                minimum=0,
+                maximum=MAX_RECHECK_AFTER_MIN,
+                unit=" minutes",
+                above_minimum=True,
+            )
+            after = DEFAULT_RECHECK_AFTER_MIN if recheck is None else recheck
+            alerts.append(AlertRule(field, op, value, label, after))
         return tuple(alerts)
+
+    @classmethod
+    def _cautions(cls, top: _Table, alerts: tuple[AlertRule, ...]) -> tuple[CautionRule, ...]:
+        """Amber bands short of the alerts: each warns before any alert of its field and
+        direction would, and no field and comparison is set twice."""
+        cautions: list[CautionRule] = []
+        for index, table in enumerate(top.tables("cautions", _CAUTION_KEYS)):
+            field, op, value, label = cls._rule(table)
+            for earlier in cautions:
+                if (earlier.field, earlier.op) == (field, op):
+                    raise _Invalid(
+                        table.field("op"),
+                        f"a caution on {field} {op.value} is already set above; keep one",
+                    )
+            upward = op in _UPWARD
+            for alert in alerts:
+                if alert.field != field or (alert.op in _UPWARD) != upward:
+                    continue
+                beyond = value >= alert.value if upward else value <= alert.value
+                if beyond:
+                    side = "below" if upward else "above"
+                    raise _Invalid(
+                        f"cautions[{index}].value",
+                        f'{_num(value)} is not {side} the alert "{alert.label}" '
+                        f"({field} {alert.op.value} {_num(alert.value)}); a caution warns "
+                        f"before the alert, so its value must be {side} {_num(alert.value)}",
+                    )
+            cautions.append(CautionRule(field, op, value, label))
+        return tuple(cautions)
 
     @staticmethod
     def _hold_dose(table: _Table) -> HoldDoseRule:

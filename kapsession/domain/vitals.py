@@ -7,6 +7,8 @@ with per-client overrides from the prescriber's "vital sign parameters".
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import math
 import re
 import unicodedata
@@ -14,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from types import MappingProxyType
 
-from kapsession.domain.protocol import AlertRule, Comparison
+from kapsession.domain.protocol import AlertRule, CautionRule, Comparison
 from kapsession.domain.scales import SCALES, Scale
 
 
@@ -486,7 +488,7 @@ class AlertHit:
     message: str  # e.g. "Systolic BP 184 mmHg — at or above 180"
 
 
-def alert_message(rule: AlertRule, value: float) -> str:
+def alert_message(rule: AlertRule | CautionRule, value: float) -> str:
     field = rule.field
     label = _SHORT_LABELS.get(field, FIELD_LABELS[field])
     if field in SCALES:
@@ -528,7 +530,8 @@ def effective_alert_rules(
     """The protocol's alert rules with one client's thresholds applied.
 
     Shape: `client_overrides` is a list of AlertRule, like the protocol's. An override replaces
-    the protocol rule with the same (field, op), in its place; one with a (field, op) the
+    the protocol rule's threshold and label with the same (field, op), in its place (the
+    protocol's `recheck_after_min` stays); one with a (field, op) the
     protocol does not have is added at the end. So `heart_rate_bpm > 110` replaces
     `heart_rate_bpm > 120`, but `heart_rate_bpm >= 110` is a second rule beside it.
     Overrides are checked like protocol thresholds: a known field, a value a reading can take,
@@ -543,7 +546,9 @@ def effective_alert_rules(
         if identity not in by_identity:
             merged.append(rule)
         elif identity not in used:  # a protocol listing the same rule twice keeps one
-            merged.append(by_identity[identity])
+            # the client's threshold, the protocol's follow-up
+            own = by_identity[identity]
+            merged.append(dataclasses.replace(own, recheck_after_min=rule.recheck_after_min))
             used.add(identity)
     merged.extend(rule for rule in client_overrides if (rule.field, rule.op) not in used)
     return tuple(merged)
@@ -590,3 +595,54 @@ def _check_overrides(overrides: Sequence[AlertRule]) -> None:
         seen.add(identity)
     if problems:
         raise AlertOverrideInvalid(problems)
+
+
+# --- caution and alert states -----------------------------------------------------------------
+
+
+class ValueState(enum.StrEnum):
+    """Where a value stands against the protocol: within limits, in the amber caution band
+    (no acknowledgement), or over an alert threshold."""
+
+    NORMAL = "normal"
+    CAUTION = "caution"
+    ALERT = "alert"
+
+
+_STATE_RANK = {ValueState.NORMAL: 0, ValueState.CAUTION: 1, ValueState.ALERT: 2}
+
+
+def value_state(
+    field: str,
+    value: float,
+    *,
+    alerts: Sequence[AlertRule] = (),
+    cautions: Sequence[CautionRule] = (),
+) -> ValueState:
+    """The state of one value of `field`: ALERT when an alert rule of the field holds, else
+    CAUTION when a caution rule does, else NORMAL."""
+    if any(rule.field == field and rule.triggered_by(value) for rule in alerts):
+        return ValueState.ALERT
+    if any(rule.field == field and rule.triggered_by(value) for rule in cautions):
+        return ValueState.CAUTION
+    return ValueState.NORMAL
+
+
+def worst_state(states: Iterable[ValueState]) -> ValueState:
+    """The most pressing of several states (a blood pressure is as bad as its worse half)."""
+    return max(states, key=_STATE_RANK.__getitem__, default=ValueState.NORMAL)
+
+
+def cautions_for(
+    reading: Reading, cautions: Sequence[CautionRule], *, alerted: Iterable[str] = ()
+) -> list[str]:
+    """What a reading's values in the caution band say ("Heart rate 104 bpm — above 100"),
+    in rule order; unmeasured fields meet none, and a field `alerted` (it raised an alert)
+    is said by its alert."""
+    skip = frozenset(alerted)
+    said: list[str] = []
+    for rule in cautions:
+        value = reading.value_of(rule.field)
+        if rule.field not in skip and value is not None and rule.triggered_by(value):
+            said.append(alert_message(rule, value))
+    return said

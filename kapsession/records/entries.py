@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from kapsession.domain.alert_followup import AlertAction, describe_follow_up
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
 
@@ -139,12 +140,23 @@ class AlertRecord:
     raised_at: datetime
     acknowledged_at: datetime | None = None
     acknowledged_by_id: uuid.UUID | None = None
-    acknowledgement_comment: str = ""
+    acknowledgement_comment: str = ""  # the intervention, the reason for no action, or a note
     reading_corrected: bool = False  # the reading behind it was corrected or voided since
+    # What was done (an `AlertAction`: "rechecked", "intervention", "prescriber_informed",
+    # "no_action"; "not_recorded" for acknowledgements before it was asked); "" while open.
+    acknowledgement_action: str = ""
 
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+    @property
+    def follow_up(self) -> str:
+        """What was done, as the screen says it ("Intervention: clonidine 0.1 mg"); "" while
+        open."""
+        if self.acknowledged_at is None:
+            return ""
+        return describe_follow_up(self.acknowledgement_action, self.acknowledgement_comment)
 
 
 @dataclass(frozen=True)
@@ -162,7 +174,8 @@ class AcknowledgementRecord:
     alert_id: uuid.UUID
     acknowledged_at: datetime
     staff_id: uuid.UUID
-    comment: str
+    comment: str  # the intervention given, the reason for no action, or a note
+    action: str = AlertAction.NOT_RECORDED  # an `AlertAction`
 
 
 @dataclass(frozen=True)

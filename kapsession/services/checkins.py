@@ -303,10 +303,20 @@ class CheckinService:
         return CheckinResult(saved.observation)
 
     def acknowledge_alert(
-        self, alert_id: uuid.UUID, *, by: uuid.UUID | None, at: datetime, comment: str = ""
+        self,
+        alert_id: uuid.UUID,
+        *,
+        by: uuid.UUID | None,
+        at: datetime,
+        action: str | None = None,
+        comment: str = "",
     ) -> AcknowledgementRecord:
-        """A staff member saw the alert (required); recorded once, with who and when."""
-        return self.checkins.acknowledge(alert_id, staff_id=by, at=at, comment=comment)
+        """A staff member saw the alert (required) and says what was done (`action`, an
+        `AlertAction`, required; `comment` the intervention, the reason for no action (both
+        required), or a note); recorded once, with who and when."""
+        return self.checkins.acknowledge(
+            alert_id, staff_id=by, at=at, action=action, comment=comment
+        )
 
     def observations(
         self, session_id: uuid.UUID, participant_id: uuid.UUID | None = None

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from kapsession.audio.playlist import PlaylistEntry, PlaylistError, read_playlist
 from kapsession.audio.probe import probe_track_headers
+from kapsession.domain.alert_followup import AlertAction
 from kapsession.domain.clock import Clock, ScaledClock
 from kapsession.domain.discharge import AldreteObservation
 from kapsession.domain.protocol import Anchor, CheckinSpec, Protocol
@@ -372,6 +373,7 @@ def _play_session(
                     alert.id,
                     by=nurse.id,
                     at=alert.raised_at + timedelta(minutes=rng.randint(1, 3)),
+                    action=AlertAction.RECHECKED,
                     comment="Rechecked manually, client comfortable; recheck at the next check-in",
                 )
         last_at = max(at for _, at in schedule)

@@ -15,14 +15,16 @@ boundaries crossed while the app was not running are written on opening, as late
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from kapsession.domain.alert_followup import Recheck
 from kapsession.domain.clock import Clock
 from kapsession.domain.discharge import (
     AldreteObservation,
@@ -41,6 +43,7 @@ from kapsession.domain.timeline import (
     compute_timeline,
     phase_changes_between,
 )
+from kapsession.domain.vitals import cautions_for
 from kapsession.records.entries import (
     AlertRecord,
     DoseRecord,
@@ -56,6 +59,7 @@ from kapsession.services.checkin_results import (
     IntranasalStatus,
 )
 from kapsession.services.checkins import intranasal_status_of
+from kapsession.services.last_vitals import LastVital, last_vitals, watched_measures
 from kapsession.services.nurse_board import BoardRow, board_rows
 from kapsession.services.session_service import SessionService
 from kapsession.services.session_state import EntryKind, SessionState
@@ -216,6 +220,22 @@ class LiveSession(QObject):
         """The participant's latest standing reading (what C prefills)."""
         return self._state.last_reading(participant_id)
 
+    def last_vitals(self, participant_id: uuid.UUID) -> tuple[LastVital, ...]:
+        """The newest standing value of each vital sign of the participant, and of each
+        measure the protocol has an alert or a caution on, with its state."""
+        state = self._state
+        return last_vitals(
+            state.newest.get(participant_id, {}),
+            state.alerts,
+            self.protocol.cautions,
+            watched_measures(self.protocol),
+        )
+
+    @property
+    def rechecks(self) -> tuple[Recheck, ...]:
+        """Every recheck the alerts asked for, done or not, by due time."""
+        return self._state.rechecks
+
     def board(self) -> list[BoardRow]:
         """The nurse board: every participant by the next check-in due, overdue first."""
         return board_rows(
@@ -283,14 +303,17 @@ class LiveSession(QObject):
         assert record.started_at is not None, "a live session has a start time"
         now = self.now()
         self._states = {
-            p.id: compute_timeline(
-                self.protocol,
-                started_at=record.started_at,
-                now=now,
-                first_dose_at=state.first_doses.get(p.id),
-                done_checkins=state.done_checkins.get(p.id, set()),
-                ended_at=record.ended_at,
-                planned_dose_at=state.dose_plan.get(p.id),
+            p.id: with_rechecks(
+                compute_timeline(
+                    self.protocol,
+                    started_at=record.started_at,
+                    now=now,
+                    first_dose_at=state.first_doses.get(p.id),
+                    done_checkins=state.done_checkins.get(p.id, set()),
+                    ended_at=record.ended_at,
+                    planned_dose_at=state.dose_plan.get(p.id),
+                ),
+                [r for r in state.rechecks if r.participant_id == p.id],
             )
             for p in record.participants
         }
@@ -537,8 +560,15 @@ class LiveSession(QObject):
         )
         self._add_observation(result.observation, result.alerts)
         partial = f" Not taken: {measure_names(result.not_taken)}." if result.not_taken else ""
+        cautions = cautions_for(
+            result.observation.reading,
+            self.protocol.cautions,
+            alerted={alert.field for alert in result.alerts},
+        )
+        caution = f" Caution: {'; '.join(cautions)}." if cautions else ""
         self.entry_saved.emit(
-            f"{label} for {self._name(participant_id)} at {when} — saved.{partial}{flagged}"
+            f"{label} for {self._name(participant_id)} at {when} — saved."
+            f"{partial}{caution}{flagged}"
         )
         return result
 
@@ -579,9 +609,10 @@ class LiveSession(QObject):
         self.entry_saved.emit("Reading corrected — saved; the original stays on the record.")
         return result
 
-    def acknowledge_alert(self, alert_id: uuid.UUID, comment: str = "") -> bool:
-        """The participant's monitoring clinician (or the person at the keyboard) saw the
-        alert; recorded with their name and the time."""
+    def acknowledge_alert(self, alert_id: uuid.UUID, action: str | None, comment: str = "") -> bool:
+        """The participant's monitoring clinician (or the person at the keyboard) saw the alert
+        and says what was done (`action`, an `AlertAction`; `comment` the intervention, the
+        reason for no action, or a note); recorded with their name and the time."""
         by = self.nurse_author(self._alert_participant(alert_id))
         if by is None:
             self.entry_failed.emit(
@@ -592,7 +623,7 @@ class LiveSession(QObject):
         now = self.now()
         try:
             acknowledgement = self._service.checkins.acknowledge_alert(
-                alert_id, by=by, at=now, comment=comment
+                alert_id, by=by, at=now, action=action, comment=comment
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -601,7 +632,8 @@ class LiveSession(QObject):
         if done is not None:
             self.entries_added.emit(EntryKind.ALERT, (done,))
         self.alerts_changed.emit()
-        self.entry_saved.emit(f"Alert acknowledged at {_local_hm(now)} — saved.")
+        what = "" if done is None else f" {done.follow_up}."
+        self.entry_saved.emit(f"Alert acknowledged at {_local_hm(now)} — saved.{what}")
         return True
 
     def record_dose(
@@ -780,6 +812,16 @@ class LiveSession(QObject):
         self.ticked.emit()
         self.ended.emit()
         return True
+
+
+def with_rechecks(timeline: TimelineState, rechecks: Sequence[Recheck]) -> TimelineState:
+    """The clock with the participant's rechecks after alerts in its due list, beside the
+    protocol's check-ins (each as it stands at the clock's `now`). A recheck a reading has
+    done leaves the list: it was never a slot of the schedule."""
+    due = tuple(recheck.state(timeline.now) for recheck in rechecks if recheck.done_at is None)
+    if not due:
+        return timeline
+    return dataclasses.replace(timeline, checkins=timeline.checkins + due)
 
 
 def state_owner(live: LiveSession, participant_id: uuid.UUID | None) -> uuid.UUID:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from kapsession.domain.alert_followup import AlertAction
 from kapsession.domain.corrections import entry_states
 from kapsession.domain.vitals import Reading
 from kapsession.records.entries import (
@@ -181,6 +182,8 @@ def alert_items(alerts: Iterable[AlertRecord], names: dict[uuid.UUID, str]) -> l
         if a.acknowledged_at is not None:
             who = names.get(a.acknowledged_by_id) if a.acknowledged_by_id else None
             comment = f" — “{a.acknowledgement_comment}”" if a.acknowledgement_comment else ""
+            if a.acknowledgement_action not in ("", AlertAction.NOT_RECORDED):
+                comment = f" — {a.follow_up}"  # what was done (issue 15)
             items.append(
                 LogItem(
                     at=a.acknowledged_at,

@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from kapsession.domain.alert_followup import Recheck, after_new_reading, rechecks
 from kapsession.domain.corrections import effective
-from kapsession.domain.protocol import Protocol
+from kapsession.domain.protocol import MEASURE_FIELDS, Protocol
 from kapsession.records.entries import (
     AcknowledgementRecord,
     AlertRecord,
@@ -94,6 +95,9 @@ class SessionState:
     done_checkins: dict[uuid.UUID, set[str]] = dataclasses.field(default_factory=dict)
     discharged: dict[uuid.UUID, datetime] = dataclasses.field(default_factory=dict)
     dose_plan: dict[uuid.UUID, datetime] = dataclasses.field(default_factory=dict)
+    rechecks: tuple[Recheck, ...] = ()  # what the alerts ask to measure again, by due time
+    # each participant's newest standing reading of each measure (the last vitals)
+    newest: dict[uuid.UUID, dict[str, ObservationRecord]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(
@@ -118,6 +122,8 @@ class SessionState:
         state._derive_doses()
         state._derive_checkins()
         state._derive_events()
+        state._derive_rechecks()
+        state._derive_newest()
         return state
 
     # what the screen reads ----------------------------------------------------------------
@@ -168,9 +174,16 @@ class SessionState:
                 if alert.observation_id == observation.corrects_id and not alert.reading_corrected:
                     self.alerts[index] = dataclasses.replace(alert, reading_corrected=True)
                     changed.append(self.alerts[index])
-        for alert in alerts:
+        raised = tuple(alerts)
+        for alert in raised:
             bisect.insort_right(self.alerts, alert, key=_alert_order)
             changed.append(alert)
+        if replaced is None and observation.corrects_id is None:
+            self._add_newest(observation)
+            self._recheck_after(observation, raised)
+        else:  # a correction: what it replaced may have been the newest, or done a recheck
+            self._derive_newest()
+            self._derive_rechecks()
         return tuple(changed)
 
     def acknowledge(self, acknowledgement: AcknowledgementRecord) -> AlertRecord | None:
@@ -182,6 +195,7 @@ class SessionState:
                     acknowledged_at=acknowledgement.acknowledged_at,
                     acknowledged_by_id=acknowledgement.staff_id,
                     acknowledgement_comment=acknowledgement.comment,
+                    acknowledgement_action=acknowledgement.action,
                 )
                 self.alerts[index] = done
                 return done
@@ -201,6 +215,46 @@ class SessionState:
             if observation.checkin_key:
                 done.setdefault(observation.participant_id, set()).add(observation.checkin_key)
         self.done_checkins = done
+
+    def _derive_newest(self) -> None:
+        self.newest = {}
+        for observation in self.observations.standing:
+            self._add_newest(observation)
+
+    def _add_newest(self, observation: ObservationRecord) -> None:
+        """A standing reading newer than (or as new as) those kept is each measure's newest."""
+        own = self.newest.setdefault(observation.participant_id, {})
+        values = observation.values
+        for measure, fields in MEASURE_FIELDS.items():
+            if all(values.get(name) is not None for name in fields):
+                kept = own.get(measure)
+                if kept is None or _order(kept) <= _order(observation):
+                    own[measure] = observation
+
+    def _recheck_after(
+        self, observation: ObservationRecord, raised: tuple[AlertRecord, ...]
+    ) -> None:
+        """A new reading (not a correction): the rechecks it does, and those its alerts ask."""
+        started_at = self.record.started_at
+        if started_at is None or not (self.rechecks or raised):
+            return
+        self.rechecks = after_new_reading(
+            self.protocol,
+            started_at,
+            self.rechecks,
+            observation,
+            raised,
+            self.observations.standing,
+        )
+
+    def _derive_rechecks(self) -> None:
+        """The rechecks the alerts ask for, done or not, from the alerts and the standing
+        readings (a reading can do one, its correction undo it)."""
+        started_at = self.record.started_at
+        if started_at is None or not self.alerts:
+            self.rechecks = ()
+            return
+        self.rechecks = rechecks(self.protocol, started_at, self.alerts, self.observations.standing)
 
     def _derive_events(self) -> None:
         standing = self.events.standing

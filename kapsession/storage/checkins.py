@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 
+from kapsession.domain.alert_followup import follow_up_problem
 from kapsession.domain.corrections import effective
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import READING_FIELDS, AlertHit, Reading
@@ -91,6 +92,7 @@ def _alert_record(
         acknowledged_by_id=None if ack is None else ack.staff_id,
         acknowledgement_comment="" if ack is None else ack.comment,
         reading_corrected=corrected,
+        acknowledgement_action="" if ack is None else ack.action,
     )
 
 
@@ -339,11 +341,19 @@ class CheckinRepository:
         *,
         staff_id: uuid.UUID | None,
         at: datetime,
+        action: str | None = None,
         comment: str = "",
     ) -> AcknowledgementRecord:
-        """A staff member has seen the alert; recorded once, with who and when."""
+        """A staff member has seen the alert and says what was done (`action`, an
+        `AlertAction`; `comment` the intervention given, the reason for no action, or a note);
+        recorded once, with who and when. Without an action, or with no action and no reason,
+        nothing is stored."""
         if staff_id is None:
             raise StorageError("Choose who is acknowledging the alert; it is recorded by name.")
+        problem = follow_up_problem(action, comment)
+        if problem is not None:
+            raise StorageError(f"The alert was NOT acknowledged. {problem}")
+        assert action is not None
         with self._db.write("acknowledge the alert") as orm:
             alert = orm.get(models.Alert, alert_id)
             if alert is None:
@@ -359,13 +369,20 @@ class CheckinRepository:
             if done is not None:
                 raise AlreadyDone(_already_acknowledged(done))
             row = models.AlertAcknowledgement(
-                alert_id=alert_id, acknowledged_at=at, staff_id=staff_id, comment=comment.strip()
+                alert_id=alert_id,
+                acknowledged_at=at,
+                staff_id=staff_id,
+                comment=comment.strip(),
+                action=str(action),
             )
             orm.add(row)
             try:
                 orm.flush()
             except IntegrityError as exc:  # acknowledged from another window a moment ago
                 raise AlreadyDone("This alert was just acknowledged by someone else.") from exc
+            detail: dict[str, Any] = {"action": row.action}
+            if row.comment:
+                detail["comment"] = row.comment
             write_audit(
                 orm,
                 at=at,
@@ -374,7 +391,7 @@ class CheckinRepository:
                 entity="alert",
                 entity_id=alert_id,
                 session_id=alert.session_id,
-                detail={"comment": row.comment} if row.comment else {},
+                detail=detail,
             )
             return AcknowledgementRecord(
                 id=row.id,
@@ -382,6 +399,7 @@ class CheckinRepository:
                 acknowledged_at=at,
                 staff_id=staff_id,
                 comment=row.comment,
+                action=row.action,
             )
 
 

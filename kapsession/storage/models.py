@@ -213,7 +213,7 @@ class Alert(Base):
 
 
 class AlertAcknowledgement(Base):
-    """Who saw an alert and when; an alert is acknowledged once."""
+    """Who saw an alert, when, and what was done; an alert is acknowledged once."""
 
     __tablename__ = "alert_acknowledgement"
     __table__ = schema.alert_acknowledgement
@@ -222,7 +222,8 @@ class AlertAcknowledgement(Base):
     alert_id: Mapped[uuid.UUID]
     acknowledged_at: Mapped[datetime]
     staff_id: Mapped[uuid.UUID]
-    comment: Mapped[str]
+    comment: Mapped[str]  # the intervention given, the reason for no action, or a note
+    action: Mapped[str]  # an AlertAction; "not_recorded" for acknowledgements before 0010
 
 
 class ClientAlertRule(Base):

@@ -232,7 +232,9 @@ alert = Table(
     Index("ix_alert_session_time", "session_id", "raised_at"),
 )
 
-# Who saw an alert and when; an alert is acknowledged once.
+# Who saw an alert, when, and what was done (`action`: rechecked, intervention,
+# prescriber_informed, no_action; "not_recorded" for rows before 0010); the intervention given
+# or the reason for no action is its `comment`. An alert is acknowledged once.
 alert_acknowledgement = Table(
     "alert_acknowledgement",
     metadata,
@@ -241,6 +243,7 @@ alert_acknowledgement = Table(
     Column("acknowledged_at", UTCDateTime(), nullable=False),
     Column("staff_id", Uuid(), ForeignKey("staff.id"), nullable=False),
     Column("comment", Text(), default="", nullable=False),
+    Column("action", String(24), server_default=text("'not_recorded'"), nullable=False),
 )
 
 # A prescriber's threshold for one client, replacing or adding to the protocol's alerts.

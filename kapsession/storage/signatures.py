@@ -104,7 +104,9 @@ DIGESTED_TABLES: Mapping[str, tuple[DigestedTables, ...]] = MappingProxyType(
 
 # Columns added after signatures existed, with the value their migration gave older rows: a row
 # holding it is digested without the column, so a record signed before the column verifies.
-ADDED_LATER: Mapping[tuple[str, str], Any] = MappingProxyType({("observation", "not_taken"): []})
+ADDED_LATER: Mapping[tuple[str, str], Any] = MappingProxyType(
+    {("observation", "not_taken"): [], ("alert_acknowledgement", "action"): "not_recorded"}
+)
 
 
 def _rows_digest(orm: OrmSession, tables: DigestedTables, session_id: uuid.UUID) -> str:

@@ -6,8 +6,9 @@ data; nothing here reads the database or keeps its own guess of what changed:
 - `ticked` (a new second): the clocks, the phase, the timeline strip, the nurse board, the
   music line; the chart's now line every 5 s while the chart is shown;
 - `checkins_changed`: the check-ins offered on the form (their status moved);
-- `entries_added`: the readings table and the chart (readings, doses, alerts), the strip's
-  marks and the recent line (doses, markers), the device and discharge buttons;
+- `entries_added`: the readings table and the chart (readings, doses, alerts), the last
+  vitals tile (readings, alerts), the strip's marks and the recent line (doses, markers), the
+  device and discharge buttons;
 - a tab shown: the readings table or the chart, when it changed while its tab was not shown
   (each is drawn whole, at a cost that grows with the session, so never while out of sight);
 - `alerts_changed`: the alert banner;
@@ -26,6 +27,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
+from kapsession.domain.alert_followup import scheduled
 from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.records.music import MusicState
 from kapsession.records.people import StaffRecord
@@ -115,9 +117,10 @@ class LivePresenter(QObject):
         live, view, focus = self.live, self.view, self.focus
         view.checkin_form.set_participant(live.record.participant(focus).client.full_name)
         now = live.now()
-        view.checkin_form.set_checkins(by_urgency(live.state(focus).checkins), now)
+        view.checkin_form.set_checkins(by_urgency(scheduled(live.state(focus).checkins)), now)
         view.checkin_form.start_entry(live.observations, focus, now)
         self.show_records(out_of_sight_too=True)
+        self.show_last_vitals()
         self.show_buttons()
 
     # on each second -------------------------------------------------------------------------
@@ -127,6 +130,7 @@ class LivePresenter(QObject):
         state = live.state(focus)
         room = live.board() if len(live.participants) > 1 else []
         view.show_state(state, room, self._marks, live.is_live, live.dose_plan)
+        view.last_vitals.set_now(state.now)
         shown = view.built(CHART) and view.chart.isVisible()
         if shown and round(state.elapsed_s) % CHART_NOW_EVERY_S == 0:
             view.chart.set_now(state)  # a hidden chart is brought up to date when shown
@@ -150,10 +154,11 @@ class LivePresenter(QObject):
             self._show_chart()
 
     def show_checkins(self) -> None:
-        """A check-in's status moved, or its window: the lines of what is due and the form's
-        list follow (the form keeps what the nurse chose)."""
+        """A check-in's status moved, or its window, or a recheck after an alert came or went:
+        the lines of what is due and the form's list (the protocol's check-ins, without the
+        rechecks) follow; the form keeps what the nurse chose."""
         self.view.checkin_form.set_checkins(
-            by_urgency(self.live.state(self.focus).checkins), self.live.now()
+            by_urgency(scheduled(self.live.state(self.focus).checkins)), self.live.now()
         )
         self.show_clock()
 
@@ -163,6 +168,8 @@ class LivePresenter(QObject):
         records_shown = kind in (EntryKind.OBSERVATION, EntryKind.DOSE, EntryKind.ALERT)
         if records_shown and any(getattr(r, "participant_id", None) == focus for r in records):
             self.show_records()
+            if kind != EntryKind.DOSE:
+                self.show_last_vitals()
         if kind in (EntryKind.DOSE, EntryKind.EVENT):
             self._update_marks()
             self.show_recent()
@@ -202,6 +209,14 @@ class LivePresenter(QObject):
             [o for o in live.observation_history if o.participant_id == focus],
         )
         self._chart_stale = False
+
+    def show_last_vitals(self) -> None:
+        """The tile of the participant shown: their newest values, with their states."""
+        live, focus = self.live, self.focus
+        whose = live.record.participant(focus).client.full_name
+        self.view.last_vitals.show_vitals(
+            live.last_vitals(focus), live.now(), whose if len(live.participants) > 1 else ""
+        )
 
     def show_buttons(self) -> None:
         live, view, focus = self.live, self.view, self.focus

@@ -43,6 +43,7 @@ from kapsession.ui.alerts_banner import AlertsBanner
 from kapsession.ui.checkin_form import CheckinForm
 from kapsession.ui.clock_label import LEFT_BOTTOM, LEFT_MIDDLE, RIGHT_MIDDLE, ClockLabel
 from kapsession.ui.formatting import clock_text, local_time, minutes_text
+from kapsession.ui.last_vitals import LastVitalsTile
 from kapsession.ui.music_panel import MusicPanel
 from kapsession.ui.nurse_board import NurseBoard
 from kapsession.ui.team_bar import TeamBar
@@ -255,6 +256,9 @@ class LiveView(QWidget):
         for line in self.checkin_lines:
             due_layout.addWidget(line)
         due_layout.addStretch(1)
+        # the shown participant's newest values, with their caution and alert states
+        self.last_vitals = LastVitalsTile()
+        layout.addWidget(self.last_vitals)
         # others in the room (couples / group)
         self.room_panel = _panel()
         layout.addWidget(self.room_panel)

@@ -11,6 +11,7 @@ import uuid
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QInputDialog
 
+from kapsession.domain.alert_followup import scheduled
 from kapsession.domain.discharge import DischargeOverride
 from kapsession.domain.hold_dose import HoldDoseOverride, HoldDoseResult, check_hold_dose
 from kapsession.domain.measures import measure_names
@@ -81,7 +82,7 @@ class NurseActionsController(QObject):
     def _start_checkin(self, live: LiveSession, focus: uuid.UUID) -> None:
         form = self.window.live_view.checkin_form
         now = live.now()
-        form.set_checkins(by_urgency(live.state(focus).checkins), now)
+        form.set_checkins(by_urgency(scheduled(live.state(focus).checkins)), now)
         form.start_entry(live.observations, focus, now)
 
     def _on_checkin_save(self, entry: CheckinEntry) -> None:
@@ -137,9 +138,28 @@ class NurseActionsController(QObject):
 
     def _on_acknowledge(self, alert_id: uuid.UUID) -> None:
         """A: the participant's monitoring clinician (or whoever switched in at the keyboard)
-        saw the alert; the live session records who and when."""
-        if self.live is not None:
-            self.live.acknowledge_alert(alert_id)
+        saw the alert and says what was done (the dialog names the participant); the live
+        session records who and when. The open alerts of the same reading (190/115: systolic
+        and diastolic) are acknowledged together, with the same action."""
+        live = self.live
+        if live is None:
+            return
+        alert = next((a for a in live.open_alerts if a.id == alert_id), None)
+        if alert is None:
+            return
+        together = [a for a in live.open_alerts if a.observation_id == alert.observation_id]
+        name = live.record.participant(alert.participant_id).client.full_name
+        from kapsession.ui.ack_dialog import AcknowledgeDialog  # when first used
+
+        dialog = AcknowledgeDialog(
+            name, [f"{local_time(a.raised_at)}  {a.message}" for a in together], self.window
+        )
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        action, text = dialog.value()
+        for each in together:
+            if not live.acknowledge_alert(each.id, action, text):
+                return  # the live screen says why; what was saved stays saved
 
     # discharge ----------------------------------------------------------------------------
     def _on_discharge(self, participant_id: uuid.UUID) -> None:

@@ -146,7 +146,8 @@ def _alert_text(alert: AlertRecord, staff_names: Mapping[uuid.UUID, str]) -> str
         return f"{alert.message} — not yet acknowledged"
     who = staff_names.get(alert.acknowledged_by_id, "") if alert.acknowledged_by_id else ""
     by = f" by {who}" if who else ""
-    return f"{alert.message} — acknowledged {local_time(alert.acknowledged_at)}{by}"
+    done = f": {alert.follow_up}" if alert.acknowledgement_action else ""
+    return f"{alert.message} — acknowledged {local_time(alert.acknowledged_at)}{by}{done}"
 
 
 def build_rows(

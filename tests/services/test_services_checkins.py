@@ -247,15 +247,17 @@ def test_an_alert_stays_open_until_a_staff_member_acknowledges_it(room: Room) ->
     room.clock.advance(60)
     assert [a.id for a in live.open_alerts] == [alert.id]
     # When it is acknowledged, Then it closes with the monitoring nurse's name and the time
-    assert live.acknowledge_alert(alert.id, "recheck in 5 min")
+    assert live.acknowledge_alert(alert.id, "rechecked", "recheck in 5 min")
     assert live.open_alerts == []
     (closed,) = service(room).checkins.alerts(record.id)
     assert (closed.acknowledged_by_id, closed.acknowledged_at) == (room.nurse.id, room.clock.now())
     assert closed.acknowledgement_comment == "recheck in 5 min"
     # And a second acknowledgement is refused
     with pytest.raises(AlreadyDone):
-        service(room).acknowledge_alert(alert.id, by=room.therapist.id, at=room.clock.now())
-    assert live.acknowledge_alert(alert.id) is False
+        service(room).acknowledge_alert(
+            alert.id, by=room.therapist.id, at=room.clock.now(), action="rechecked"
+        )
+    assert live.acknowledge_alert(alert.id, "rechecked") is False
 
 
 # --- corrections and late entries -------------------------------------------------------------

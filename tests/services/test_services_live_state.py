@@ -27,6 +27,7 @@ from support.audio_files import silent_wav
 
 from kapsession.audio.backend import AudioBackend
 from kapsession.audio.null_player import NullPlayer
+from kapsession.domain.alert_followup import is_recheck, scheduled
 from kapsession.domain.corrections import EntryState
 from kapsession.domain.roles import TeamRole
 from kapsession.records.session_log import LogKind
@@ -76,6 +77,8 @@ def state_view(state: SessionState) -> dict[str, Any]:
         "done check-ins": state.done_checkins,
         "discharged": state.discharged,
         "dose plan": state.dose_plan,
+        "rechecks": state.rechecks,
+        "newest of each measure": state.newest,
     }
 
 
@@ -124,11 +127,20 @@ def scripted_session(
     for step in range(1, 10):
         run_until(live, room.clock, START + minutes(45 + 10 * step))
         for pid in (first, second):
-            due = [c for c in live.state(pid).checkins if c.status.value in ("due", "overdue")]
+            slots = scheduled(live.state(pid).checkins)
+            due = [c for c in slots if c.status.value in ("due", "overdue")]
             key = due[0].spec.key if due else None
             bp = "192/110" if (step, pid) == (2, first) else f"{120 + step}/{78 + step}"
-            result = live.save_checkin(pid, {**CALM, "bp": bp}, checkin_key=key)
+            hr = "130" if (step, pid) == (5, first) else CALM["heart_rate_bpm"]
+            raw = {**CALM, "bp": bp, "heart_rate_bpm": hr}
+            result = live.save_checkin(pid, raw, checkin_key=key)
             assert result is not None and result.saved, result
+        if step == 5:  # the HR alert asks for a recheck, which the next reading does
+            pending = [c for c in live.state(first).checkins if is_recheck(c)]
+            assert [(c.spec.label, c.status.value) for c in pending][-1] == (
+                "Recheck HR (alert 130 bpm)",
+                "upcoming",
+            )
         pad.commit(
             "record", f"Quiet breathing; the music is in its long middle part ({step}).", second
         )
@@ -137,7 +149,7 @@ def scripted_session(
     relief = room.service.add_staff("Nadia Brook", "nurse", at=room.clock.now(), credentials="RN")
     assert live.hand_over(TeamRole.MONITORING, relief.id, participant_id=second, by=relief.id)
     alert = next(a for a in live.open_alerts if a.participant_id == first)
-    assert live.acknowledge_alert(alert.id, "Rechecked after rest")
+    assert live.acknowledge_alert(alert.id, "intervention", "Rested, lights dimmed")
     readings = [o for o in live.observations if o.participant_id == first]
     corrected = next(o for o in readings if o.id == alert.observation_id)
     result = live.correct_checkin(corrected.id, {**CALM, "bp": "162/100"}, "Cuff too small")
@@ -174,6 +186,9 @@ def test_the_state_kept_from_saves_is_what_a_fresh_read_gives(room: Room, playli
     assert len(kept.observations.all) >= 22 and len(kept.events.all) >= 15
     assert {kind for kind, _records in announced} == set(EntryKind)
     assert any(a.reading_corrected for a in kept.alerts)
+    assert [(r.spec.label, r.done_at is not None) for r in kept.rechecks] == [
+        ("Recheck HR (alert 130 bpm)", True)
+    ]
 
 
 def test_the_event_list_kept_from_saves_is_what_a_fresh_read_gives(

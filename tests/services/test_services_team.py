@@ -124,7 +124,7 @@ def test_nurse_entries_go_to_the_monitoring_clinician_and_notes_to_the_therapist
     saved = live.save_checkin(pid, {**CALM, "bp": "186/100"})
     assert saved is not None and saved.saved
     (alert,) = live.open_alerts
-    assert live.acknowledge_alert(alert.id)
+    assert live.acknowledge_alert(alert.id, "rechecked")
     pad.commit("record", "Settled", pid)
     marker = live.add_marker("Eye mask on", pid)
     room.clock.advance(120 * 60)
@@ -194,11 +194,11 @@ def test_an_old_session_without_a_monitoring_clinician_asks_who_acknowledges(
     assert saved is not None and saved.saved
     (alert,) = live.open_alerts
     # When the alert is acknowledged with nobody named or switched in, Then it is refused
-    assert not live.acknowledge_alert(alert.id)
+    assert not live.acknowledge_alert(alert.id, "rechecked")
     assert "Press Ctrl+W and switch to yourself" in signals.failed[-1]
     # And once the nurse switched in, it is hers
     live.switch_to(room.nurse.id)
-    assert live.acknowledge_alert(alert.id)
+    assert live.acknowledge_alert(alert.id, "rechecked")
     assert room.service.checkins.alerts(record.id)[0].acknowledged_by_id == room.nurse.id
 
 

@@ -98,7 +98,7 @@ def _one_row_in_every_append_only_table(clinic: Clinic) -> dict[str, uuid.UUID]:
     ids["alert"] = alert.id
     ids["alert_acknowledgement"] = (
         CheckinRepository(clinic.db)
-        .acknowledge(alert.id, staff_id=by, at=at, comment="rechecked")
+        .acknowledge(alert.id, staff_id=by, at=at, action="rechecked", comment="rechecked")
         .id
     )
     ids["discharge_assessment"] = (

@@ -263,7 +263,7 @@ def test_an_alert_is_acknowledged_once_by_a_named_staff_member(clinic: Clinic) -
 
     # When the nurse acknowledges the first, without a comment
     at = clinic.now()
-    ack = checkins.acknowledge(first.id, staff_id=nurse.id, at=at)
+    ack = checkins.acknowledge(first.id, staff_id=nurse.id, at=at, action="rechecked")
 
     # Then it is closed with who and when, and only the second stays open
     assert (ack.alert_id, ack.staff_id, ack.acknowledged_at, ack.comment) == (
@@ -284,7 +284,9 @@ def test_an_alert_is_acknowledged_once_by_a_named_staff_member(clinic: Clinic) -
 
     # When it is acknowledged again, Then that is refused, saying when it was done
     with pytest.raises(AlreadyDone, match="already acknowledged at"):
-        checkins.acknowledge(first.id, staff_id=clinic.therapist.id, at=clinic.now())
+        checkins.acknowledge(
+            first.id, staff_id=clinic.therapist.id, at=clinic.now(), action="rechecked"
+        )
     # And the first acknowledgement stands, alone
     assert _count(clinic.db, "alert_acknowledgement") == 1
     closed = next(a for a in checkins.alerts(session.id) if a.id == first.id)
@@ -292,7 +294,11 @@ def test_an_alert_is_acknowledged_once_by_a_named_staff_member(clinic: Clinic) -
 
     # When the second is acknowledged with a comment, Then the comment is kept, trimmed
     ack = checkins.acknowledge(
-        second.id, staff_id=nurse.id, at=clinic.now(), comment="  rechecked: 150/95  "
+        second.id,
+        staff_id=nurse.id,
+        at=clinic.now(),
+        action="rechecked",
+        comment="  rechecked: 150/95  ",
     )
     assert ack.comment == "rechecked: 150/95"
     assert checkins.open_alerts(session.id) == []
@@ -305,9 +311,11 @@ def test_acknowledging_needs_a_staff_member_who_exists(clinic: Clinic) -> None:
     with pytest.raises(StorageError, match="Choose who"):
         checkins.acknowledge(alert.id, staff_id=None, at=clinic.now())
     with pytest.raises(NotFound, match="staff"):
-        checkins.acknowledge(alert.id, staff_id=uuid.uuid4(), at=clinic.now())
+        checkins.acknowledge(alert.id, staff_id=uuid.uuid4(), at=clinic.now(), action="rechecked")
     with pytest.raises(NotFound, match="alert"):
-        checkins.acknowledge(uuid.uuid4(), staff_id=clinic.therapist.id, at=clinic.now())
+        checkins.acknowledge(
+            uuid.uuid4(), staff_id=clinic.therapist.id, at=clinic.now(), action="rechecked"
+        )
     assert len(checkins.open_alerts(session.id)) == 2
 
 
@@ -317,7 +325,7 @@ def test_the_database_refuses_a_second_acknowledgement_written_behind_the_reposi
     session = clinic.new_session()
     (alert, _) = _save(clinic, session, HIGH).alerts
     CheckinRepository(clinic.db).acknowledge(
-        alert.id, staff_id=clinic.therapist.id, at=clinic.now()
+        alert.id, staff_id=clinic.therapist.id, at=clinic.now(), action="rechecked"
     )
     with pytest.raises(DBAPIError), clinic.db.engine.begin() as connection:
         connection.execute(
@@ -791,7 +799,9 @@ def test_the_repositories_refuse_check_ins_acknowledgements_and_discharge_once_s
     with pytest.raises(RecordLocked, match="addend"):
         _save(clinic, session, CALM)
     with pytest.raises(RecordLocked, match="addend"):
-        checkins.acknowledge(alert.id, staff_id=clinic.therapist.id, at=clinic.now())
+        checkins.acknowledge(
+            alert.id, staff_id=clinic.therapist.id, at=clinic.now(), action="rechecked"
+        )
     with pytest.raises(RecordLocked, match="addend"):
         _discharge(clinic, session)
     (observation,) = checkins.observations(session.id)
@@ -814,7 +824,7 @@ def test_the_new_clinical_tables_refuse_raw_updates(
     session = clinic.new_session()
     (alert, _) = _save(clinic, session, HIGH).alerts
     CheckinRepository(clinic.db).acknowledge(
-        alert.id, staff_id=clinic.therapist.id, at=clinic.now()
+        alert.id, staff_id=clinic.therapist.id, at=clinic.now(), action="rechecked"
     )
     _discharge(clinic, session)
     with pytest.raises(DBAPIError, match="append-only"), clinic.db.engine.begin() as connection:

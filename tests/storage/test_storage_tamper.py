@@ -94,7 +94,9 @@ def _signed_session(clinic: Clinic) -> uuid.UUID:
         by=clinic.therapist.id,
     )
     assert len(saved.alerts) == 2
-    checkins.acknowledge(saved.alerts[0].id, staff_id=clinic.therapist.id, at=clinic.now())
+    checkins.acknowledge(
+        saved.alerts[0].id, staff_id=clinic.therapist.id, at=clinic.now(), action="rechecked"
+    )
     at = clinic.now()
     NoteRepository(clinic.db).add_entry(session.id, "Settled", occurred_at=at, recorded_at=at)
     at = clinic.now()

@@ -552,7 +552,7 @@ class _Session:
                 raise RuntimeError(f"unexpected alerts for {reading}: {result.alerts}")
             for alert in result.alerts:
                 self.clock.advance(90)
-                if not self.live.acknowledge_alert(alert.id, acknowledgement):
+                if not self.live.acknowledge_alert(alert.id, "rechecked", acknowledgement):
                     return None
             return result
 

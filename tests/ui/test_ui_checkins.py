@@ -442,9 +442,10 @@ def test_an_alert_stays_until_a_staff_member_acknowledges_it(app: RunningApp) ->
         app.advance(60)
         assert "ALERT — needs acknowledging" in open_alert_text(app)
         assert "Systolic BP 184 mmHg" in open_alert_text(app)
-    # When A is pressed
+    # When A is pressed, then 1 (rechecked) and Enter in the dialog
     app.advance(30)
-    app.key(Qt.Key.Key_A)
+    with app.answering(lambda _dialog: (key(Qt.Key.Key_1), key(ENTER))):
+        app.key(Qt.Key.Key_A)
     # Then the acknowledgement is stored with who and when, and the banner goes
     (acknowledged,) = app.alerts()
     assert acknowledged.acknowledged_by_id == nurse.id

@@ -102,7 +102,8 @@ def test_without_a_switch_the_entries_go_to_the_team_as_the_bar_says(app: Runnin
     assert app.live_view.team_bar.keyboard.isVisible()
     # When a reading over the alert line is saved, acknowledged with A, and a note is written
     app.checkin_by_keyboard("184", "96", "80", "97")
-    app.key(Qt.Key.Key_A)
+    with app.answering(lambda _dialog: (key(Qt.Key.Key_1), key(ENTER))):  # rechecked
+        app.key(Qt.Key.Key_A)
     app.key(Qt.Key.Key_N)
     app.type("Settled on the mat")
     app.key(ENTER)
