@@ -39,7 +39,7 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
     try:
         info = os.fstat(handle)
         if not stat.S_ISREG(info.st_mode):
-            raise UnusableFile(f"is {_kind(info.st_mode)}, not a file; replace it with a file")
+            raise UnusableFile(f"is {file_kind(info.st_mode)}, not a file; replace it with a file")
         if info.st_size > max_bytes:
             raise UnusableFile(_too_large(info.st_size, max_bytes))
         chunks = []
@@ -58,7 +58,14 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
         os.close(handle)
 
 
-def _kind(mode: int) -> str:
+REGULAR_FILE = "a file"
+
+
+def file_kind(mode: int) -> str:
+    """What a file system entry is, in words ("a file", "a folder", "a device" ...), from its
+    `st_mode`: for messages that say why a path cannot be read or written."""
+    if stat.S_ISREG(mode):
+        return REGULAR_FILE
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):

@@ -14,9 +14,10 @@ import stat
 import tempfile
 from pathlib import Path
 
+from kapsession.domain.clinic_file import REGULAR_FILE, file_kind
 from kapsession.export.content import ExportRefused
 
-FILE = "a file"
+FILE = REGULAR_FILE
 
 
 def check_destination(path: Path, *, force: bool) -> None:
@@ -86,27 +87,13 @@ def _what_is_at(path: Path) -> str | None:
     except OSError as exc:  # a name too long, a file where a folder should be
         raise ExportRefused(_cannot_write(path, exc)) from exc
     if not stat.S_ISLNK(mode):
-        return _kind(mode)
+        return file_kind(mode)
     try:
         target = path.stat().st_mode
     except OSError:
         return "a link to nothing"
-    kind = _kind(target)
+    kind = file_kind(target)
     return kind if kind == FILE else f"a link to {kind}"
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISREG(mode):
-        return FILE
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISFIFO(mode):
-        return "a pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def _cannot_write(path: Path, exc: OSError) -> str:
