@@ -17,8 +17,13 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
+
+from kapsession.domain.toml_lines import TomlLineMap
+
+T = TypeVar("T")
 
 MAX_CLINIC_FILE_BYTES = 1_000_000  # 1 MB; the largest protocol is about 9 KB
 MAX_NESTING = 10  # tables and lists inside each other; the clinic files need 4
@@ -134,6 +139,37 @@ def read_text(path: Path, error: type[ClinicFileError]) -> str:
         raise error(
             source, line, None, "is not UTF-8 text; save the file as UTF-8 in a plain text editor"
         ) from exc
+
+
+class Invalid(Exception):
+    """One validation problem of a clinic file's content, before its line number is looked up
+    (`parse_toml_file` looks it up and raises the file's own error)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.field = field
+        self.message = message
+
+
+def parse_toml_file(
+    text: str,
+    source: str,
+    error: type[ClinicFileError],
+    read: Callable[[dict[str, object]], T],
+    *,
+    hints: Mapping[str, str],
+    what: str,
+) -> T:
+    """A clinic file's text (a byte-order mark some Windows editors add left out), parsed
+    (`load_toml`) and validated by `read`; an `Invalid` it raises becomes `error` with the line
+    of the field named."""
+    text = text.removeprefix("\ufeff")
+    data = load_toml(text, source, error, hints=hints, what=what)
+    try:
+        return read(data)
+    except Invalid as invalid:
+        line = TomlLineMap(text).line_of(invalid.field)
+        raise error(source, line, invalid.field, invalid.message) from None
 
 
 def load_toml(

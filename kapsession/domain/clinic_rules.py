@@ -14,9 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kapsession.domain.clinic_file import ClinicFileError, load_toml, read_text, show
+from kapsession.domain.clinic_file import (
+    ClinicFileError,
+    Invalid,
+    parse_toml_file,
+    read_text,
+    show,
+)
 from kapsession.domain.roles import StaffRole, TeamRole
-from kapsession.domain.toml_lines import TomlLineMap, join_path
+from kapsession.domain.toml_lines import join_path
 
 SCHEMA_VERSION = 1
 
@@ -97,27 +103,14 @@ def read_clinic_rules(path: Path) -> ClinicRules:
 
 def parse_clinic_rules(text: str, source: str) -> ClinicRules:
     """Validate the text of a clinic file; `source` names it in errors."""
-    text = text.removeprefix("\ufeff")
-    data = load_toml(text, source, ClinicRulesError, hints=_TOML_HINTS, what="clinic file")
-    try:
-        return _read(data)
-    except _Invalid as invalid:
-        line = TomlLineMap(text).line_of(invalid.field)
-        raise ClinicRulesError(source, line, invalid.field, invalid.message) from None
+    return parse_toml_file(
+        text, source, ClinicRulesError, _read, hints=_TOML_HINTS, what="clinic file"
+    )
 
 
-class _Invalid(Exception):
-    """One validation problem, before its line number is looked up."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(field, message)
-        self.field = field
-        self.message = message
-
-
-def _unknown(path: str, name: str, known: tuple[str, ...], holds: str) -> _Invalid:
+def _unknown(path: str, name: str, known: tuple[str, ...], holds: str) -> Invalid:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return _Invalid(
+    return Invalid(
         join_path(path, name),
         f'unknown field "{name}"; {holds}' + (f' (did you mean "{close[0]}"?)' if close else ""),
     )
@@ -130,7 +123,7 @@ def _read(data: dict[str, object]) -> ClinicRules:
     _check_schema(data)
     roles = data.get("roles", {})
     if not isinstance(roles, dict):
-        raise _Invalid(
+        raise Invalid(
             "roles", f"must be a table, written [roles] on a line of its own, not {show(roles)}"
         )
     for name in roles:
@@ -153,14 +146,14 @@ def _read(data: dict[str, object]) -> ClinicRules:
 
 def _check_schema(data: dict[str, object]) -> None:
     if "schema" not in data:
-        raise _Invalid("schema", f"is missing; the file must start with schema = {SCHEMA_VERSION}")
+        raise Invalid("schema", f"is missing; the file must start with schema = {SCHEMA_VERSION}")
     schema = data["schema"]
     if isinstance(schema, bool) or not isinstance(schema, int):
-        raise _Invalid(
+        raise Invalid(
             "schema", f"must be the number {SCHEMA_VERSION} (no quotes), not {show(schema)}"
         )
     if schema != SCHEMA_VERSION:
-        raise _Invalid(
+        raise Invalid(
             "schema",
             f"clinic file schema {schema} is not known to this version of kapsession, which "
             f"reads schema {SCHEMA_VERSION}; use a matching kapsession or rewrite the file",
@@ -177,12 +170,12 @@ def _roles(
     example = f"{name} = {_example(default)}"
     value = table[name]
     if not isinstance(value, list):
-        raise _Invalid(
+        raise Invalid(
             path,
             f"must be a list of roles in square brackets, e.g. {example}, not {show(value)}",
         )
     if not value:
-        raise _Invalid(
+        raise Invalid(
             path,
             f"is empty, so nobody could {what}; name at least one role, e.g. {example}",
         )
@@ -190,19 +183,19 @@ def _roles(
     for index, item in enumerate(value):
         item_path = f"{path}[{index}]"
         if not isinstance(item, str):
-            raise _Invalid(item_path, f"must be a role in double quotes, not {show(item)}")
+            raise Invalid(item_path, f"must be a role in double quotes, not {show(item)}")
         try:
             role = StaffRole(item.strip())
         except ValueError:
             known = [r.value for r in StaffRole]
             close = difflib.get_close_matches(item.strip().lower(), known, n=1, cutoff=0.6)
-            raise _Invalid(
+            raise Invalid(
                 item_path,
                 f'"{item}" is not a staff role; use {role_list(known)}'
                 + (f' (did you mean "{close[0]}"?)' if close else ""),
             ) from None
         if role in chosen:
-            raise _Invalid(item_path, f'"{role.value}" is listed twice; keep one')
+            raise Invalid(item_path, f'"{role.value}" is listed twice; keep one')
         chosen.append(role)
     return frozenset(chosen)
 

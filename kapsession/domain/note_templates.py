@@ -15,8 +15,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from kapsession.domain.clinic_file import ClinicFileError, load_toml, read_text, show
-from kapsession.domain.toml_lines import TomlLineMap, join_path
+from kapsession.domain.clinic_file import (
+    ClinicFileError,
+    Invalid,
+    parse_toml_file,
+    read_text,
+    show,
+)
+from kapsession.domain.toml_lines import join_path
 
 NOTE_TEMPLATE_SUFFIX = ".toml"
 DEFAULT_NOTE_TEMPLATE_KEY = "kap"
@@ -122,13 +128,9 @@ def list_note_template_files(folder: Path) -> list[Path]:
 
 def parse_note_template(text: str, source: str) -> NoteTemplate:
     """Validate the text of a template file; `source` names it in error messages."""
-    text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
-    data = load_toml(text, source, NoteTemplateError, hints=_TOML_HINTS, what="template")
-    try:
-        return _read_template(data)
-    except _Invalid as invalid:
-        line = TomlLineMap(text).line_of(invalid.field)
-        raise NoteTemplateError(source, line, invalid.field, invalid.message) from None
+    return parse_toml_file(
+        text, source, NoteTemplateError, _read_template, hints=_TOML_HINTS, what="template"
+    )
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -143,15 +145,6 @@ _EXAMPLES = {
     "hint": '"What to write here"',
     "description": '"What this template is for"',
 }
-
-
-class _Invalid(Exception):
-    """One validation problem, before its line number is looked up."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(field, message)
-        self.field = field
-        self.message = message
 
 
 class _Fields:
@@ -169,7 +162,7 @@ class _Fields:
                     if close
                     else "allowed here: " + ", ".join(allowed_names)
                 )
-                raise _Invalid(self.field(name), f'unknown field "{name}"; {advice}')
+                raise Invalid(self.field(name), f'unknown field "{name}"; {advice}')
 
     def field(self, name: str) -> str:
         return join_path(self.path, name)
@@ -185,27 +178,27 @@ class _Fields:
             in_section = self.path.endswith("]")
             where = "this [[section]] table" if in_section else f"the [{self.path}] table"
             example = '"plan"' if in_section and name == "key" else _EXAMPLES[name]
-            raise _Invalid(
+            raise Invalid(
                 self.field(name), f"is missing; add a line like {name} = {example} to {where}"
             )
         value = self.data[name]
         if not isinstance(value, str):
-            raise _Invalid(
+            raise Invalid(
                 self.field(name),
                 f"must be text in double quotes, e.g. {name} = {_EXAMPLES[name]}, "
                 f"not {show(value)}",
             )
         if required and not value.strip():
-            raise _Invalid(self.field(name), "is empty; write the text people should see")
+            raise Invalid(self.field(name), "is empty; write the text people should see")
         return value.strip()
 
     def line_of_text(self, name: str, *, max_chars: int) -> str:
         """A required text shown as one line: a title or a name."""
         value = self.text(name)
         if "\n" in value or "\r" in value:
-            raise _Invalid(self.field(name), "must fit on one line; remove the line break")
+            raise Invalid(self.field(name), "must fit on one line; remove the line break")
         if len(value) > max_chars:
-            raise _Invalid(
+            raise Invalid(
                 self.field(name),
                 f"is {len(value)} characters long; keep it to {max_chars} characters or fewer",
             )
@@ -214,7 +207,7 @@ class _Fields:
     def key(self) -> str:
         value = self.text("key")
         if not KEY_PATTERN.fullmatch(value):
-            raise _Invalid(
+            raise Invalid(
                 self.field("key"),
                 f'"{value}" is not a valid key; use lower-case letters, digits, "-" and "_" '
                 'only, e.g. "kap" or "client_words"',
@@ -225,13 +218,13 @@ class _Fields:
 def _read_template(data: dict[str, object]) -> NoteTemplate:
     for name in data:
         if name in _TEMPLATE_FIELDS:
-            raise _Invalid(
+            raise Invalid(
                 name, "must be inside the [template] table; add a [template] line above it"
             )
     _Fields(data, "", _TOP_FIELDS)
     template_table = _template_table(data)
     if "section" in template_table:
-        raise _Invalid(
+        raise Invalid(
             "template.section",
             "is inside the [template] table; write each section as its own [[section]] table "
             "after the template's fields",
@@ -247,13 +240,13 @@ def _read_template(data: dict[str, object]) -> NoteTemplate:
 
 def _template_table(data: dict[str, object]) -> dict[str, object]:
     if "template" not in data:
-        raise _Invalid(
+        raise Invalid(
             "template",
             "is missing; start the file with a [template] table holding key, name and version",
         )
     value = data["template"]
     if not isinstance(value, dict):
-        raise _Invalid(
+        raise Invalid(
             "template",
             f"must be a table written [template] on a line of its own, not {show(value)}",
         )
@@ -263,14 +256,14 @@ def _template_table(data: dict[str, object]) -> dict[str, object]:
 def _version(head: _Fields) -> int:
     field = head.field("version")
     if not head.has("version"):
-        raise _Invalid(field, "is missing; add a line like version = 1 to the [template] table")
+        raise Invalid(field, "is missing; add a line like version = 1 to the [template] table")
     value = head.data["version"]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Invalid(
+        raise Invalid(
             field, f"must be a whole number without quotes, e.g. version = 1, not {show(value)}"
         )
     if not 1 <= value <= MAX_VERSION:
-        raise _Invalid(
+        raise Invalid(
             field,
             f"{value} is out of range; use a whole number from 1 to {MAX_VERSION} and raise it "
             "when you change the template",
@@ -280,20 +273,20 @@ def _version(head: _Fields) -> int:
 
 def _sections(data: dict[str, object]) -> tuple[NoteSection, ...]:
     if "section" not in data:
-        raise _Invalid(
+        raise Invalid(
             "section", "is missing; add at least one [[section]] table with a key and a title"
         )
     value = data["section"]
     if isinstance(value, dict):
-        raise _Invalid(
+        raise Invalid(
             "section", "must be written [[section]] with two square brackets, one per section"
         )
     if not isinstance(value, list):
-        raise _Invalid("section", f"must be [[section]] tables, not {show(value)}")
+        raise Invalid("section", f"must be [[section]] tables, not {show(value)}")
     if not value:
-        raise _Invalid("section", "has no sections; add at least one [[section]] table")
+        raise Invalid("section", "has no sections; add at least one [[section]] table")
     if len(value) > MAX_SECTIONS:
-        raise _Invalid(
+        raise Invalid(
             f"section[{MAX_SECTIONS}]",
             f"is section {MAX_SECTIONS + 1}; a template holds at most {MAX_SECTIONS} sections, "
             "so merge or remove some",
@@ -303,11 +296,11 @@ def _sections(data: dict[str, object]) -> tuple[NoteSection, ...]:
     for index, item in enumerate(value):
         path = f"section[{index}]"
         if not isinstance(item, dict):
-            raise _Invalid(path, f"must be a table with a key and a title, not {show(item)}")
+            raise Invalid(path, f"must be a table with a key and a title, not {show(item)}")
         fields = _Fields(item, path, _SECTION_FIELDS)
         key = fields.key()
         if key in titles_by_key:
-            raise _Invalid(
+            raise Invalid(
                 fields.field("key"),
                 f'"{key}" is already the key of the section "{titles_by_key[key]}" above; '
                 "every section needs its own key",
@@ -330,7 +323,7 @@ def _prefills(fields: _Fields) -> tuple[Prefill, ...]:
     if isinstance(value, str):
         return () if not value.strip() else (_prefill(value, field),)
     if not isinstance(value, list):
-        raise _Invalid(
+        raise Invalid(
             field,
             'must be text in double quotes, e.g. prefill = "vitals", or a list like '
             f'prefill = ["doses", "vitals"], not {show(value)}',
@@ -339,12 +332,12 @@ def _prefills(fields: _Fields) -> tuple[Prefill, ...]:
     for index, item in enumerate(value):
         item_field = f"{field}[{index}]"
         if not isinstance(item, str):
-            raise _Invalid(
+            raise Invalid(
                 item_field, f'must be text in double quotes, e.g. "vitals", not {show(item)}'
             )
         prefill = _prefill(item, item_field)
         if prefill in prefills:
-            raise _Invalid(item_field, f'"{item}" is listed twice; list each source once')
+            raise Invalid(item_field, f'"{item}" is listed twice; list each source once')
         prefills.append(prefill)
     return tuple(prefills)
 
@@ -355,5 +348,5 @@ def _prefill(value: str, field: str) -> Prefill:
         close = difflib.get_close_matches(text, PREFILL_SOURCES, n=1, cutoff=0.6)
         guess = f' (did you mean "{close[0]}"?)' if close else ""
         listed = ", ".join(f'"{source}"' for source in PREFILL_SOURCES)
-        raise _Invalid(field, f'"{value}" is not a part of the record{guess}; use one of {listed}')
+        raise Invalid(field, f'"{value}" is not a part of the record{guess}; use one of {listed}')
     return Prefill(text)

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from kapsession.domain.clinic_file import ClinicFileError, load_toml, read_text, show
+from kapsession.domain.clinic_file import (
+    ClinicFileError,
+    Invalid,
+    parse_toml_file,
+    read_text,
+    show,
+)
 from kapsession.domain.protocol import (
     DEFAULT_RECHECK_AFTER_MIN,
     DEFAULT_SLOT_WINDOW_MIN,
@@ -36,7 +42,7 @@ from kapsession.domain.protocol import (
     Protocol,
     Route,
 )
-from kapsession.domain.toml_lines import TomlLineMap, join_path
+from kapsession.domain.toml_lines import join_path
 
 SCHEMA_VERSION = 1
 PROTOCOL_SUFFIX = ".toml"
@@ -158,22 +164,14 @@ def list_protocol_files(folder: Path) -> list[Path]:
 
 def parse_protocol(text: str, source: str) -> Protocol:
     """Validate the text of a protocol file; `source` names it in error messages."""
-    text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
-    data = load_toml(text, source, ProtocolError, hints=_TOML_HINTS, what="protocol")
-    try:
-        return _ProtocolReader(data).protocol()
-    except _Invalid as invalid:
-        line = TomlLineMap(text).line_of(invalid.field)
-        raise ProtocolError(source, line, invalid.field, invalid.message) from None
-
-
-class _Invalid(Exception):
-    """One validation problem, before its line number is looked up."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(field, message)
-        self.field = field
-        self.message = message
+    return parse_toml_file(
+        text,
+        source,
+        ProtocolError,
+        lambda data: _ProtocolReader(data).protocol(),
+        hints=_TOML_HINTS,
+        what="protocol",
+    )
 
 
 def _num(value: float) -> str:
@@ -195,7 +193,7 @@ class _Table:
                     if close
                     else "allowed here: " + ", ".join(allowed_keys)
                 )
-                raise _Invalid(self.field(name), f'unknown key "{name}"; {advice}')
+                raise Invalid(self.field(name), f'unknown key "{name}"; {advice}')
 
     def field(self, name: str) -> str:
         return join_path(self.path, name)
@@ -206,12 +204,12 @@ class _Table:
     def get(self, name: str) -> object:
         if name not in self.data:
             if name in _TABLE_EXAMPLES:
-                raise _Invalid(self.field(name), f"is missing; add {_TABLE_EXAMPLES[name]}")
+                raise Invalid(self.field(name), f"is missing; add {_TABLE_EXAMPLES[name]}")
             example = _EXAMPLES.get(name, "...")
             where = f"the [{self.path}] table" if self.path else "the top of the file"
             if self.path.endswith("]"):
                 where = "this table"
-            raise _Invalid(
+            raise Invalid(
                 self.field(name), f"is missing; add a line like {name} = {example} to {where}"
             )
         return self.data[name]
@@ -219,7 +217,7 @@ class _Table:
     def table(self, name: str, allowed: Iterable[str]) -> _Table:
         value = self.get(name)
         if not isinstance(value, dict):
-            raise _Invalid(
+            raise Invalid(
                 self.field(name), f"must be a table like [{self.field(name)}], not {show(value)}"
             )
         return _Table(value, self.field(name), allowed)
@@ -227,7 +225,7 @@ class _Table:
     def tables(self, name: str, allowed: Iterable[str]) -> list[_Table]:
         value = self.get(name)
         if not isinstance(value, list):
-            raise _Invalid(
+            raise Invalid(
                 self.field(name),
                 f"must be a list of [[{self.field(name)}]] tables, not {show(value)}",
             )
@@ -236,7 +234,7 @@ class _Table:
         for index, item in enumerate(value):
             item_path = f"{self.field(name)}[{index}]"
             if not isinstance(item, dict):
-                raise _Invalid(item_path, f"must be a table, not {show(item)}")
+                raise Invalid(item_path, f"must be a table, not {show(item)}")
             tables.append(_Table(item, item_path, allowed_keys))
         return tables
 
@@ -274,12 +272,12 @@ class _Table:
         value = self.get(name)
         if not isinstance(value, str):
             example = _EXAMPLES.get(name, '"..."')
-            raise _Invalid(
+            raise Invalid(
                 self.field(name),
                 f"must be text in double quotes, e.g. {name} = {example}, not {show(value)}",
             )
         if non_empty and not value.strip():
-            raise _Invalid(self.field(name), "is empty; write the name or label people should see")
+            raise Invalid(self.field(name), "is empty; write the name or label people should see")
         return value.strip() if non_empty else value
 
     def key(self, pattern: re.Pattern[str] = ITEM_KEY_PATTERN) -> str:
@@ -288,7 +286,7 @@ class _Table:
             kinds = "lower-case letters, digits and hyphens"
             if pattern is ITEM_KEY_PATTERN:
                 kinds = "lower-case letters, digits, hyphens and underscores"
-            raise _Invalid(
+            raise Invalid(
                 self.field("key"),
                 f'"{value}" is not a valid key; use {kinds} only, starting with a letter or '
                 'digit, e.g. "peak" or "pre-discharge"',
@@ -300,7 +298,7 @@ class _Table:
         value = self.text(name)
         if value not in options:
             listed = " | ".join(f'"{option}"' for option in options)
-            raise _Invalid(self.field(name), f'"{value}" is not one of {listed}')
+            raise Invalid(self.field(name), f'"{value}" is not one of {listed}')
         return value
 
     def offset(self, name: str) -> Offset:
@@ -311,9 +309,7 @@ class _Table:
             return default
         value = self.data[name]
         if not isinstance(value, bool):
-            raise _Invalid(
-                self.field(name), f"must be true or false (no quotes), not {show(value)}"
-            )
+            raise Invalid(self.field(name), f"must be true or false (no quotes), not {show(value)}")
         return value
 
     def text_list(self, name: str) -> list[tuple[str, str]]:
@@ -321,12 +317,12 @@ class _Table:
         value = self.get(name)
         if not isinstance(value, list):
             example = _EXAMPLES.get(name, '["..."]')
-            raise _Invalid(self.field(name), f"must be a list like {example}, not {show(value)}")
+            raise Invalid(self.field(name), f"must be a list like {example}, not {show(value)}")
         items: list[tuple[str, str]] = []
         for index, item in enumerate(value):
             item_field = f"{self.field(name)}[{index}]"
             if not isinstance(item, str):
-                raise _Invalid(item_field, f"must be text in double quotes, not {show(item)}")
+                raise Invalid(item_field, f"must be text in double quotes, not {show(item)}")
             items.append((item_field, item))
         return items
 
@@ -344,31 +340,31 @@ def _number(
 ) -> float:
     example = _EXAMPLES.get(name, "10")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Invalid(field, f"must be a number (no quotes), e.g. {example}, not {show(value)}")
+        raise Invalid(field, f"must be a number (no quotes), e.g. {example}, not {show(value)}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise _Invalid(field, f"must be an ordinary number, e.g. {example}, not {show(value)}")
+        raise Invalid(field, f"must be an ordinary number, e.g. {example}, not {show(value)}")
     too_low = value <= minimum if above_minimum else value < minimum
     if too_low or value > maximum:
         lower = f"above {_num(minimum)}" if above_minimum else f"from {_num(minimum)}"
-        raise _Invalid(
+        raise Invalid(
             field, f"{show(value)}{unit} is out of range; it must be {lower} to {_num(maximum)}"
         )
     if whole and value != int(value):
-        raise _Invalid(field, f"{show(value)} must be a whole number, e.g. {example}")
+        raise Invalid(field, f"{show(value)} must be a whole number, e.g. {example}")
     return float(value) + 0.0
 
 
 def _offset(value: object, field: str) -> Offset:
     hint = 'write e.g. "dose+40" or "start+20"'
     if not isinstance(value, str):
-        raise _Invalid(field, f"{show(value)} is not an offset; {hint} (in double quotes)")
+        raise Invalid(field, f"{show(value)} is not an offset; {hint} (in double quotes)")
     match = _OFFSET_PATTERN.fullmatch(value)
     if match is None:
-        raise _Invalid(field, f'"{value}" is not an offset; {hint}')
+        raise Invalid(field, f'"{value}" is not an offset; {hint}')
     anchor, sign, digits = match.groups()
     minutes = float(digits)
     if minutes > MAX_MINUTES:
-        raise _Invalid(field, f'"{value}" is more than a day away; {hint}')
+        raise Invalid(field, f'"{value}" is more than a day away; {hint}')
     if sign == "-":
         minutes = -minutes
     return Offset(Anchor(anchor), minutes + 0.0)
@@ -379,7 +375,7 @@ def _unique(items: list[_T], key_of: Callable[[_T], str], field_of: Callable[[in
     for index, item in enumerate(items):
         key = key_of(item)
         if key in seen:
-            raise _Invalid(
+            raise Invalid(
                 field_of(index),
                 f'"{key}" is already used by an earlier entry; every key must be different',
             )
@@ -454,7 +450,7 @@ _MUSIC_KEYS = ("transition", "crossfade_s")
 
 
 class _ProtocolReader:
-    """Turns parsed TOML into a `Protocol`, raising `_Invalid` at the first problem."""
+    """Turns parsed TOML into a `Protocol`, raising `Invalid` at the first problem."""
 
     def __init__(self, data: dict[str, object]) -> None:
         self._data = data
@@ -497,16 +493,16 @@ class _ProtocolReader:
 
     def _check_schema(self) -> None:
         if "schema" not in self._data:
-            raise _Invalid(
+            raise Invalid(
                 "schema", f"is missing; the file must start with schema = {SCHEMA_VERSION}"
             )
         schema = self._data["schema"]
         if isinstance(schema, bool) or not isinstance(schema, int):
-            raise _Invalid(
+            raise Invalid(
                 "schema", f"must be the number {SCHEMA_VERSION} (no quotes), not {show(schema)}"
             )
         if schema != SCHEMA_VERSION:
-            raise _Invalid(
+            raise Invalid(
                 "schema",
                 f"protocol schema {schema} is not known to this version of kapsession, which "
                 f"reads schema {SCHEMA_VERSION}; use a matching kapsession or rewrite the file",
@@ -526,7 +522,7 @@ class _ProtocolReader:
         if medication is Medication.ESKETAMINE and route is Route.INTRANASAL:
             for name in ("device_mg", "device_spacing_min"):
                 if not table.has(name):
-                    raise _Invalid(
+                    raise Invalid(
                         table.field(name),
                         f"is missing; intranasal esketamine needs {name} = {_EXAMPLES[name]} "
                         "(mg per device and minutes between devices)",
@@ -548,7 +544,7 @@ class _ProtocolReader:
         field = table.field("booster_window")
         value = table.get("booster_window")
         if not isinstance(value, list) or len(value) != 2:
-            raise _Invalid(
+            raise Invalid(
                 field,
                 'must be two offsets, when it opens and when it closes, e.g. ["dose+30", '
                 f'"dose+45"], not {show(value)}',
@@ -558,7 +554,7 @@ class _ProtocolReader:
     def _phases(self, top: _Table, projection: _Projection) -> tuple[PhaseSpec, ...]:
         tables = top.tables("phases", _PHASE_KEYS)
         if not tables:
-            raise _Invalid("phases", "is empty; add at least one [[phases]] table")
+            raise Invalid("phases", "is empty; add at least one [[phases]] table")
         phases: list[PhaseSpec] = []
         for table in tables:
             key = table.key()
@@ -573,18 +569,18 @@ class _ProtocolReader:
             begins_min = projection.minutes(phase.begins)
             ends_min = projection.minutes(phase.ends)
             if previous is None and begins_min != 0:
-                raise _Invalid(
+                raise Invalid(
                     f"phases[{index}].begins",
                     f'the first phase begins at "{phase.begins}" but must begin when the session '
                     'starts; write "start+0"',
                 )
             if previous is not None and phase.begins != previous.ends:
-                raise _Invalid(
+                raise Invalid(
                     f"phases[{index}].begins",
                     self._gap_message(phase, previous, projection),
                 )
             if ends_min <= begins_min:
-                raise _Invalid(
+                raise Invalid(
                     f"phases[{index}].ends",
                     f'"{phase.ends}" is not after "{phase.begins}" when the dose is given at its '
                     f"planned time (start+{_num(projection.planned_dose_min)}); a phase must "
@@ -612,11 +608,11 @@ class _ProtocolReader:
     def _playlist(table: _Table) -> str:
         value = table.text("playlist", non_empty=False)
         if not value.strip():
-            raise _Invalid(
+            raise Invalid(
                 table.field("playlist"), "is empty; leave out the playlist line for silence"
             )
         if "/" in value or "\\" in value or value.strip() in (".", ".."):
-            raise _Invalid(
+            raise Invalid(
                 table.field("playlist"),
                 f'"{value}" must be a file name in the playlists folder, without a folder, '
                 'e.g. "onset.m3u8"',
@@ -644,19 +640,19 @@ class _ProtocolReader:
         for index, checkin in enumerate(checkins):
             at_min = projection.minutes(checkin.at)
             if at_min < 0:
-                raise _Invalid(
+                raise Invalid(
                     f"checkins[{index}].at",
                     f'"{checkin.at}" is before the session starts when the dose is given at its '
                     "planned time; move it later",
                 )
             if at_min > session_end_min:
-                raise _Invalid(
+                raise Invalid(
                     f"checkins[{index}].at",
                     f'"{checkin.at}" is after the session ends (the last phase ends); move it '
                     "earlier or lengthen the last phase",
                 )
             if previous is not None and at_min < projection.minutes(previous.at):
-                raise _Invalid(
+                raise Invalid(
                     f"checkins[{index}].at",
                     f'"{checkin.at}" comes before the previous check-in "{previous.key}" '
                     f'("{previous.at}") when the dose is given at its planned time; list '
@@ -671,9 +667,9 @@ class _ProtocolReader:
         for field, measure in table.text_list("measures"):
             if measure not in MEASURES:
                 known = ", ".join(MEASURES)
-                raise _Invalid(field, f'"{measure}" is not a known measure; use one of {known}')
+                raise Invalid(field, f'"{measure}" is not a known measure; use one of {known}')
             if measure in measures:
-                raise _Invalid(field, f'"{measure}" is listed twice; list each measure once')
+                raise Invalid(field, f'"{measure}" is listed twice; list each measure once')
             measures.append(measure)
         return tuple(measures)
 
@@ -685,15 +681,15 @@ class _ProtocolReader:
         for field, measure in table.text_list("required"):
             if measure not in MEASURES:
                 known = ", ".join(MEASURES)
-                raise _Invalid(field, f'"{measure}" is not a known measure; use one of {known}')
+                raise Invalid(field, f'"{measure}" is not a known measure; use one of {known}')
             if measure not in measures:
-                raise _Invalid(
+                raise Invalid(
                     field,
                     f'"{measure}" is not one of this check-in\'s measures ({listed}); a '
                     "required measure must be listed in measures too",
                 )
             if measure in required:
-                raise _Invalid(field, f'"{measure}" is listed twice; list each measure once')
+                raise Invalid(field, f'"{measure}" is listed twice; list each measure once')
             required.append(measure)
         return tuple(required)
 
@@ -714,13 +710,13 @@ class _ProtocolReader:
         field = table.text("field")
         if field not in ALERT_FIELDS:
             known = ", ".join(ALERT_FIELDS)
-            raise _Invalid(
+            raise Invalid(
                 table.field("field"), f'"{field}" is not a known reading; use one of {known}'
             )
         op_text = table.text("op")
         ops = [c.value for c in Comparison]
         if op_text not in ops:
-            raise _Invalid(
+            raise Invalid(
                 table.field("op"),
                 f'"{op_text}" is not a comparison; use one of ' + ", ".join(ops),
             )
@@ -754,7 +750,7 @@ class _ProtocolReader:
             field, op, value, label = cls._rule(table)
             for earlier in cautions:
                 if (earlier.field, earlier.op) == (field, op):
-                    raise _Invalid(
+                    raise Invalid(
                         table.field("op"),
                         f"a caution on {field} {op.value} is already set above; keep one",
                     )
@@ -765,7 +761,7 @@ class _ProtocolReader:
                 beyond = value >= alert.value if upward else value <= alert.value
                 if beyond:
                     side = "below" if upward else "above"
-                    raise _Invalid(
+                    raise Invalid(
                         f"cautions[{index}].value",
                         f'{_num(value)} is not {side} the alert "{alert.label}" '
                         f"({field} {alert.op.value} {_num(alert.value)}); a caution warns "
@@ -793,7 +789,7 @@ class _ProtocolReader:
                 limits[f"{kind}_diastolic_above"],
             )
             if diastolic >= systolic:
-                raise _Invalid(
+                raise Invalid(
                     table.field(f"{kind}_diastolic_above"),
                     f"{_num(diastolic)} mmHg is not below the systolic limit "
                     f"{_num(systolic)} mmHg; are the two swapped?",
@@ -801,7 +797,7 @@ class _ProtocolReader:
         for side in ("systolic", "diastolic"):
             caution, block = limits[f"caution_{side}_above"], limits[f"block_{side}_above"]
             if caution > block:
-                raise _Invalid(
+                raise Invalid(
                     table.field(f"caution_{side}_above"),
                     f"{_num(caution)} mmHg is above the block limit block_{side}_above = "
                     f"{_num(block)}; the caution limit must not be higher than the block limit",
@@ -836,14 +832,14 @@ class _ProtocolReader:
         opens, closes = dosing.booster_window
         field = "dosing.booster_window"
         if projection.minutes(opens) < projection.planned_dose_min:
-            raise _Invalid(
+            raise Invalid(
                 f"{field}[0]",
                 f'"{opens}" is before the first dose; a booster window opens after it',
             )
         if projection.minutes(closes) <= projection.minutes(opens):
-            raise _Invalid(f"{field}[1]", f'"{closes}" must be later than "{opens}"')
+            raise Invalid(f"{field}[1]", f'"{closes}" must be later than "{opens}"')
         if projection.minutes(closes) > session_end_min:
-            raise _Invalid(
+            raise Invalid(
                 f"{field}[1]",
                 f'"{closes}" is after the session ends; close the booster window before the last '
                 "phase ends",
@@ -858,7 +854,7 @@ class _ProtocolReader:
     ) -> None:
         after_dose_min = session_end_min - projection.planned_dose_min
         if after_dose_min < discharge.min_minutes_after_first_dose:
-            raise _Invalid(
+            raise Invalid(
                 "discharge.min_minutes_after_first_dose",
                 f"{_num(discharge.min_minutes_after_first_dose)} minutes of monitoring after the "
                 f'first dose do not fit: the session ends at "{last_phase.ends}" '

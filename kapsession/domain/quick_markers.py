@@ -11,8 +11,14 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from kapsession.domain.clinic_file import ClinicFileError, load_toml, read_text, show
-from kapsession.domain.toml_lines import TomlLineMap, join_path
+from kapsession.domain.clinic_file import (
+    ClinicFileError,
+    Invalid,
+    parse_toml_file,
+    read_text,
+    show,
+)
+from kapsession.domain.toml_lines import join_path
 
 MARKER_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")  # keyboard order
 MAX_LABEL_CHARS = 40
@@ -62,44 +68,31 @@ def read_quick_markers(path: Path) -> tuple[QuickMarker, ...]:
 
 def parse_quick_markers(text: str, source: str) -> tuple[QuickMarker, ...]:
     """Validate the text of a markers file, keeping the file's order; `source` names it."""
-    text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
-    data = load_toml(text, source, QuickMarkerError, hints=_TOML_HINTS, what="markers file")
-    try:
-        return _read_markers(data)
-    except _Invalid as invalid:
-        line = TomlLineMap(text).line_of(invalid.field)
-        raise QuickMarkerError(source, line, invalid.field, invalid.message) from None
-
-
-class _Invalid(Exception):
-    """One validation problem, before its line number is looked up."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(field, message)
-        self.field = field
-        self.message = message
+    return parse_toml_file(
+        text, source, QuickMarkerError, _read_markers, hints=_TOML_HINTS, what="markers file"
+    )
 
 
 def _read_markers(data: dict[str, object]) -> tuple[QuickMarker, ...]:
     for name in data:
         if name != "marker":
-            raise _Invalid(name, f'unknown field "{name}"; this file holds only [[marker]] tables')
+            raise Invalid(name, f'unknown field "{name}"; this file holds only [[marker]] tables')
     if "marker" not in data:
-        raise _Invalid(
+        raise Invalid(
             "marker",
             'is missing; add [[marker]] tables, each with key = "1" and label = "Eye mask on"',
         )
     value = data["marker"]
     if isinstance(value, dict):
-        raise _Invalid(
+        raise Invalid(
             "marker", "must be written [[marker]] with two square brackets, one per marker"
         )
     if not isinstance(value, list):
-        raise _Invalid("marker", f"must be [[marker]] tables, not {show(value)}")
+        raise Invalid("marker", f"must be [[marker]] tables, not {show(value)}")
     if not value:
-        raise _Invalid("marker", "has no markers; add at least one [[marker]] table")
+        raise Invalid("marker", "has no markers; add at least one [[marker]] table")
     if len(value) > len(MARKER_KEYS):
-        raise _Invalid(
+        raise Invalid(
             f"marker[{len(MARKER_KEYS)}]",
             f"is marker {len(MARKER_KEYS) + 1}; there are only {len(MARKER_KEYS)} keys "
             "(1 to 9 and 0), so remove one",
@@ -108,7 +101,7 @@ def _read_markers(data: dict[str, object]) -> tuple[QuickMarker, ...]:
     for index, item in enumerate(value):
         path = f"marker[{index}]"
         if not isinstance(item, dict):
-            raise _Invalid(path, f"must be a table with a key and a label, not {show(item)}")
+            raise Invalid(path, f"must be a table with a key and a label, not {show(item)}")
         markers.append(_read_marker(item, path, markers))
     return tuple(markers)
 
@@ -118,36 +111,36 @@ def _read_marker(item: dict[str, object], path: str, earlier: list[QuickMarker])
         if name not in _MARKER_FIELDS:
             close = difflib.get_close_matches(name, _MARKER_FIELDS, n=1, cutoff=0.6)
             meant = close[0] if close else "label" if name in ("name", "text", "title") else None
-            raise _Invalid(
+            raise Invalid(
                 join_path(path, name),
                 f'unknown field "{name}"; a marker has only key and label'
                 + (f' (did you mean "{meant}"?)' if meant else ""),
             )
     key = _text(item, path, "key")
     if key not in MARKER_KEYS:
-        raise _Invalid(
+        raise Invalid(
             join_path(path, "key"),
             f'"{key}" is not a marker key; use a single digit in double quotes, "1" to "9" or "0"',
         )
     for marker in earlier:
         if marker.key == key:
-            raise _Invalid(
+            raise Invalid(
                 join_path(path, "key"),
                 f'"{key}" is already the key of "{marker.label}" above; give each marker its '
                 "own digit",
             )
     label = _text(item, path, "label")
     if "\n" in label or "\r" in label:
-        raise _Invalid(join_path(path, "label"), "must fit on one line; remove the line break")
+        raise Invalid(join_path(path, "label"), "must fit on one line; remove the line break")
     if len(label) > MAX_LABEL_CHARS:
-        raise _Invalid(
+        raise Invalid(
             join_path(path, "label"),
             f"is {len(label)} characters long; keep it to {MAX_LABEL_CHARS} characters or fewer "
             "so it fits on its button",
         )
     for marker in earlier:
         if marker.label.casefold() == label.casefold():
-            raise _Invalid(
+            raise Invalid(
                 join_path(path, "label"),
                 f'"{label}" is already the label of key "{marker.key}"; every label must be '
                 "different",
@@ -158,16 +151,16 @@ def _read_marker(item: dict[str, object], path: str, earlier: list[QuickMarker])
 def _text(item: dict[str, object], path: str, name: str) -> str:
     field = join_path(path, name)
     if name not in item:
-        raise _Invalid(
+        raise Invalid(
             field,
             f"is missing; add a line like {name} = {_EXAMPLES[name]} to this [[marker]] table",
         )
     value = item[name]
     if not isinstance(value, str):
-        raise _Invalid(
+        raise Invalid(
             field,
             f"must be text in double quotes, e.g. {name} = {_EXAMPLES[name]}, not {show(value)}",
         )
     if not value.strip():
-        raise _Invalid(field, f"is empty; write the {name} in the quotes")
+        raise Invalid(field, f"is empty; write the {name} in the quotes")
     return value.strip()
