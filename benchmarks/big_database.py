@@ -1021,6 +1021,7 @@ class _SessionWriter:
                 alert_id=alert["id"],
                 acknowledged_at=raised + timedelta(minutes=self.rng.randint(1, 3)),
                 staff_id=self.nurse["id"],
+                action="rechecked",
                 comment="Rechecked manually, client comfortable; recheck at the next check-in",
             )
             self.monitoring.append(("alert_acknowledgement", acknowledged))
