@@ -129,9 +129,14 @@ def _live_session(folder: Path) -> Room:
     clock = FakeClock(START)
     context = open_context(resolve_paths(data_dir=folder, environ={}), clock=clock)
     service = context.service
+    from kapsession.domain.dose_order import usual_order
+    from kapsession.services.session_service import OrderEntry
+
     therapist = service.add_staff("Dr. Ruth Adeyemi", "therapist", at=clock.now())
     nurse = service.add_staff("Tom Becker", "nurse", at=clock.now())
+    prescriber = service.add_staff("Jun Park", "prescriber", at=clock.now())
     client = service.add_client("Bench", "Client", at=clock.now())
+    dosing = service.catalog.get("sublingual-kap-3h").protocol.dosing
     record = service.start_session(
         protocol_key="sublingual-kap-3h",
         client_ids=[client.id],
@@ -139,6 +144,12 @@ def _live_session(folder: Path) -> Room:
         at=clock.now(),
         therapist_id=therapist.id,
         nurse_id=nurse.id,
+        order=OrderEntry(usual_order(dosing), prescriber.id),  # a dose is given on an order
+    )
+    checklist = service.pre_dose.checklist()  # and after the screening (issue 17)
+    passing = {item.key: item.passes for item in checklist.items}
+    service.pre_dose.record_screening(
+        record.id, record.participants[0].id, checklist, passing, at=clock.now(), by=nurse.id
     )
     return Room(context, clock, record.id, record.participants[0].id, therapist.id)
 
@@ -233,8 +244,11 @@ class NoteAppSaves:
 
         self.room = room = _live_session(folder)
         self.live = LiveSession(room.context.service, room.session, room.clock)
+        baseline = {"bp": "122/78", "heart_rate_bpm": "72", "spo2_pct": "98"}
+        assert self.live.save_checkin(room.participant, baseline, checkin_key="baseline")
         room.clock.advance(20 * 60)
-        assert self.live.give_dose(room.participant)
+        dosed = self.live.record_dose(room.participant, "200 mg")  # the checked path
+        assert dosed is not None and dosed.saved
         self.pad = NotePad(self.live)
 
     def run(self, count: int) -> list[float]:

@@ -783,6 +783,7 @@ class _SessionWriter:
             protocol_version=self.protocol.version,
             protocol_text=plan.protocol.text,
             protocol_sha256=plan.protocol.sha256,
+            session_type=self.protocol.session_type.value,
             therapist_id=self.therapist["id"],
             nurse_id=self.nurse["id"],
             created_at=start,

@@ -192,6 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="libVLC sound output, e.g. pulse, alsa or adummy",
     )
     sound.add_argument("--json", action="store_true", help="print JSON")
+    backup = command("backup", "make a checked backup of the database now")
+    backup.add_argument("--json", action="store_true", help="print JSON")
+    restore = command(
+        "restore",
+        "put a backup in the place of the database (checked first; the replaced file is kept)",
+    )
+    restore.add_argument(
+        "backup", type=_text, metavar="BACKUP", help="the backup file (`doctor` names the newest)"
+    )
+    restore.add_argument("--json", action="store_true", help="print JSON")
     export = command("export", "write a session's record as PDF, Markdown, CSV, FHIR or REMS data")
     export.add_argument(
         "session", type=_text, metavar="SESSION", help="the session id (or its first characters)"
@@ -227,6 +237,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="the client's record number, name, or the first characters of their id",
     )
     history.add_argument("--json", action="store_true", help="print JSON")
+    summary = command(
+        "course-summary",
+        "write a client's course summary (plan, sessions, doses, questionnaires, chart) as PDF "
+        "or Markdown, or their questionnaires as a FHIR bundle",
+    )
+    summary.add_argument(
+        "client",
+        type=_text,
+        metavar="CLIENT",
+        help="the client's record number, name, or the first characters of their id",
+    )
+    summary.add_argument("--format", required=True, choices=("pdf", "md", "fhir"))
+    summary.add_argument(
+        "--out", required=True, type=_text, metavar="PATH", help="the file to write"
+    )
+    summary.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing file (a regular file only: never a folder, device or pipe)",
+    )
+    summary.add_argument("--page", choices=("A4", "Letter"), default="A4", help="PDF page size")
     return parser
 
 
@@ -326,6 +357,8 @@ def _command(args: argparse.Namespace, paths: Paths, out: TextIO) -> int:
         return _doctor(paths, args.json, out)
     if args.command == "sound-check":
         return _sound_check(args, out)
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args, paths, out)
     if args.command == "playlist":
         from kapsession.services.playlist_report import check_playlists
 
@@ -348,6 +381,8 @@ def _command(args: argparse.Namespace, paths: Paths, out: TextIO) -> int:
             return _export(context, args, out)
         if args.command == "history":
             return _history(context, args, out)
+        if args.command == "course-summary":
+            return _course_summary(context, args, out)
         raise AssertionError(f"unhandled command {args.command}")
     except StorageError as exc:
         return problem(str(exc))
@@ -508,6 +543,65 @@ def _history(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _course_summary(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+    """A client's course summary (issue 17). The PDF's chart needs Qt's painting (offscreen)."""
+    from pathlib import Path
+
+    from kapsession.services.course_summary import CourseChartFor, CourseSummaryService
+
+    chart: CourseChartFor | None = None
+    if args.format == "pdf":
+        from kapsession.ui.app import headless_application
+        from kapsession.ui.course_chart import course_chart_for
+
+        headless_application()
+        chart = course_chart_for
+    service = CourseSummaryService(context.database, SystemClock())
+    client = service.find_client(args.client)
+    written = service.export(
+        client.id,
+        args.format,
+        Path(args.out).expanduser(),
+        force=args.force,
+        page=args.page,
+        chart_for=chart,
+    )
+    out.write(f"wrote {written.path}: the course summary of {written.client}\n")
+    return EXIT_OK
+
+
+def _backup_or_restore(args: argparse.Namespace, paths: Paths, out: TextIO) -> int:
+    """`backup` and `restore`: without opening the database as the app does (a damaged one
+    must be restorable; a restore must not run any migration)."""
+    import sqlite3
+    from pathlib import Path
+
+    from kapsession.services.backups import backup_now, restore
+
+    try:
+        if args.command == "backup":
+            made = backup_now(paths)
+            answer: dict[str, object] = {"ok": True, "backup": str(made)}
+            text = f"Backed up to {made} (checked).\n"
+        else:
+            done = restore(paths, Path(args.backup))
+            replaced = str(done.replaced) if done.replaced is not None else None
+            answer = {"ok": True, "database": str(done.database), "replaced": replaced}
+            text = f"Restored {done.database} from {done.backup} (checked)."
+            text += f" The replaced database is kept as {replaced}.\n" if replaced else "\n"
+    except StorageError as exc:  # refused, or a damaged database or backup: said as it is
+        return problem(str(exc))
+    except (OSError, sqlite3.Error) as exc:
+        log.exception("the %s command failed", args.command)
+        return problem(f"the {args.command} failed: {exc}. Nothing was removed")
+    if args.json:
+        json.dump(answer, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(text)
+    return EXIT_OK
+
+
 def _doctor(paths: Paths, as_json: bool, out: TextIO) -> int:
     from kapsession.services.doctor import Status, run_checks
 
@@ -536,9 +630,10 @@ def _doctor(paths: Paths, as_json: bool, out: TextIO) -> int:
 
 
 def _populate(context: AppContext, as_json: bool, out: TextIO) -> int:
-    from kapsession.services.demo import populate
+    from kapsession.services.demo import write_demo
 
-    made = populate(context.service, context.clock.now())
+    written = write_demo(context.service, context.clock.now())
+    made = written.course + written.sessions  # oldest first: the course lies before the others
     if as_json:
         json.dump([m.as_dict() for m in made], out, indent=2)
         out.write("\n")

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from kapsession.paths import make_private, make_private_dir
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -26,7 +28,7 @@ def setup_logging(log_file: Path | None, *, verbose: bool = False) -> None:
     if log_file is None:
         return
     try:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(log_file.parent)
         handler = _LogFile(log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     except OSError as exc:
         logging.getLogger(__name__).warning("cannot write the log file %s: %s", log_file, exc)
@@ -40,6 +42,12 @@ class _LogFile(logging.handlers.RotatingFileHandler):
     one line, and the app goes on without it: not logging's own traceback for every record."""
 
     _failed = False
+
+    def _open(self):  # type: ignore[no-untyped-def]  # logging's own, untyped
+        """The file, its user's alone whatever the umask (a rotated one keeps its mode)."""
+        stream = super()._open()
+        make_private(Path(self.baseFilename))
+        return stream
 
     def handleError(self, record: logging.LogRecord) -> None:
         problem = sys.exc_info()[1]

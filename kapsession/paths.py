@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,11 @@ class Paths:
     @property
     def backup_dir(self) -> Path:
         return self.data_dir / "backups"
+
+    @property
+    def lock_file(self) -> Path:
+        """The app's lock (one window on the same data; a restore waits for none)."""
+        return self.data_dir / ("training.lock" if self.training else "app.lock")
 
     @property
     def log_file(self) -> Path:
@@ -91,12 +97,55 @@ class NotWritable(Exception):
     """A folder kapsession needs cannot be created or written."""
 
 
+# The data folder and everything kapsession writes in it are its user's alone, whatever the
+# umask: another local user must not read client names, notes or PIN hashes.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private(path: Path) -> bool:
+    """Take group's and others' rights from `path` (a folder keeps its owner's, a file its
+    owner's read and write); True when it had any. A missing path is left alone."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return False
+    if not stat.S_IMODE(mode) & 0o077:
+        return False
+    wanted = PRIVATE_DIR_MODE if stat.S_ISDIR(mode) else PRIVATE_FILE_MODE
+    path.chmod(stat.S_IMODE(mode) & wanted)
+    return True
+
+
+def make_private_dir(folder: Path) -> None:
+    """Create `folder` (and its parents) if needed, the folder itself private (0700 less what
+    the umask takes); one already there is made private by `tighten_data`."""
+    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+
+
+def tighten_data(paths: Paths) -> list[Path]:
+    """Make the data folder, its backups, drafts and logs and every file in them private (an
+    older kapsession left them as the umask made them); the paths changed, for `doctor` and
+    the log."""
+    folders = [paths.data_dir, paths.backup_dir, paths.drafts_dir, paths.log_dir]
+    changed = []
+    for folder in dict.fromkeys(folders):
+        if not folder.is_dir():
+            continue
+        if make_private(folder):
+            changed.append(folder)
+        for item in sorted(folder.iterdir()):
+            if item.is_file() and not item.is_symlink() and make_private(item):
+                changed.append(item)
+    return changed
+
+
 def ensure_writable(folder: Path) -> None:
-    """Create `folder` if needed and prove a file can be written there (the proof removed,
-    whether the write worked or not)."""
+    """Create `folder` if needed (private: `make_private_dir`) and prove a file can be
+    written there (the proof removed, whether the write worked or not)."""
     probe = folder / f".write-test-{os.getpid()}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)
         try:
             probe.write_bytes(b"ok")
         finally:

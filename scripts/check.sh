@@ -2,7 +2,9 @@
 # The checks behind `make lint` and `make test`, in order, stopping at the first failure.
 #
 #   scripts/check.sh lint                  ruff check, ruff format --check, mypy, lint-imports
-#   scripts/check.sh test [PYTEST ARGS]    the same, then pytest against a private PostgreSQL
+#   scripts/check.sh test [PYTEST ARGS]    the same, then pytest against a private PostgreSQL,
+#                                          in KAPSESSION_TEST_WORKERS pytest-xdist workers (2;
+#                                          auto: one per core; 0: this one process)
 #
 # `test` starts scripts/test-postgres.sh and stops it again on any exit, unless
 # KAPSESSION_TEST_POSTGRES_URL is already set (then that server is used). pytest's exit 5
@@ -47,8 +49,20 @@ fi
 echo "    KAPSESSION_TEST_POSTGRES_URL=$KAPSESSION_TEST_POSTGRES_URL"
 
 export QT_QPA_PLATFORM=offscreen
+# Two pytest-xdist workers by default (KAPSESSION_TEST_WORKERS=N, auto for one per core, 0 for
+# one process), each test file kept on one worker (a file's module fixtures, such as the bundle
+# build, are made once). The whole run has a time limit (KAPSESSION_TEST_TIME_LIMIT_S, an hour):
+# a worker that dies can leave xdist waiting for ever, and a run that never ends must fail, not
+# hang (--foreground: Ctrl+C in a terminal still reaches pytest). The slowest tests are listed
+# at the end.
 status=0
-step python -m pytest "$@" || status=$?
+step timeout --foreground --kill-after=60 "${KAPSESSION_TEST_TIME_LIMIT_S:-3600}" \
+    python -m pytest -n "${KAPSESSION_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@" ||
+    status=$?
+if [[ $status -eq 124 || $status -eq 137 ]]; then
+    echo "check: pytest did not finish within ${KAPSESSION_TEST_TIME_LIMIT_S:-3600} s; stopped." >&2
+    exit 1
+fi
 if [[ $status -eq 5 ]]; then
     echo "check: pytest collected no tests; that counts as a failure." >&2
     exit 1

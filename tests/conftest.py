@@ -20,12 +20,18 @@ missing component (a server, a tool, a sound output) that CI must install. Under
 skip whose reason is not on ALLOWED_UNDER_CI is reported as a failure; so is any xfail (a rule
 known broken but kept green; the suite has none). Locally skips stay skips.
 (tests/support/real_tools.py `unavailable` already fails under CI; this catches every skip.)
+
+Python's cycle collector runs on the GUI thread only, as in the app
+(kapsession/ui/gui_thread_gc.py): pytest-qt's QApplication gets the same collector, and since
+most tests never run an event loop, the collections that are due also run after each test, on
+the main thread.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Generator
 
 import pytest
@@ -108,3 +114,27 @@ def pytest_make_collect_report(
     report = yield
     _refuse_skip(report)
     return report
+
+
+@pytest.fixture(scope="session")
+def qapp(qapp: object) -> object:
+    """pytest-qt's QApplication, with the app's cycle collector on the GUI thread."""
+    from kapsession.ui.gui_thread_gc import collect_on_gui_thread
+
+    collect_on_gui_thread(qapp)  # type: ignore[arg-type]
+    return qapp
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """The cycle collections due, on the main thread (see the module's docstring)."""
+    if "kapsession.ui.gui_thread_gc" not in sys.modules:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    from kapsession.ui.gui_thread_gc import GuiThreadCollector
+
+    app = QApplication.instance()
+    collector = app.findChild(GuiThreadCollector) if app is not None else None
+    if isinstance(collector, GuiThreadCollector):
+        collector.collect_due()

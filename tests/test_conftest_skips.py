@@ -84,3 +84,29 @@ def test_under_ci_a_skip_not_on_the_allow_list_fails(
             "*skipped under CI=true*: could not import 'kapsession_no_such_module'*",
         ]
     )
+
+
+def test_under_ci_a_skip_fails_in_parallel_workers_too(
+    skipping_suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the same suite, run under CI=true in two worker processes, as `make test` runs
+    monkeypatch.setenv("CI", "true")
+    # When it runs
+    result = skipping_suite.runpytest_subprocess("-p", "no:randomly", "-n", "2")
+    # Then the run fails: the module skipped at collection fails it as a collection error
+    assert result.ret != pytest.ExitCode.OK
+    result.stdout.fnmatch_lines_random(
+        ["*skipped under CI=true*: could not import 'kapsession_no_such_module'*"]
+    )
+    # And without that module, the skips inside the tests fail in the workers, as in one process
+    (skipping_suite.path / "test_skipped_module.py").unlink()
+    result = skipping_suite.runpytest_subprocess("-p", "no:randomly", "-n", "2")
+    result.assert_outcomes(passed=1, skipped=1, failed=2, errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines_random(
+        [
+            "*skipped under CI=true at *test_skipping.py:*: x",
+            "*skipped under CI=true*: no sound card here",
+            "*skipped under CI=true*: xfail: a known bug",
+        ]
+    )

@@ -1,4 +1,5 @@
-"""The clinic's rules (`clinic.toml` in the data folder): for now, who may do what by role.
+"""The clinic's rules (`clinic.toml` in the data folder): who may do what by role, and the
+rescue medications a nurse may record as an intervention (`[[rescue_medications]]`).
 
 Which staff roles may be a session's monitoring clinician (and sign the monitoring part of its
 record), its therapist (and sign the therapy part), and its prescriber on site. A clinic lead
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kapsession.domain.adverse_events import RescueMedication
 from kapsession.domain.clinic_file import (
     ClinicFileError,
     Invalid,
@@ -21,6 +23,7 @@ from kapsession.domain.clinic_file import (
     read_text,
     show,
 )
+from kapsession.domain.consent import DEFAULT_VALID_DAYS
 from kapsession.domain.roles import StaffRole, TeamRole
 from kapsession.domain.toml_lines import join_path
 
@@ -34,7 +37,7 @@ _TOML_HINTS: dict[str, str] = {
     "Invalid statement": "each line must look like field = value or [roles]; check for a stray "
     "word",
 }
-_TOP_FIELDS = ("schema", "roles")
+_TOP_FIELDS = ("schema", "roles", "rescue_medications", "consent")
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,36 @@ _ROLE_FIELDS = {  # each field of [roles], and what it allows
 }
 
 
+# The rescue medications offered when an intervention is recorded, with their usual dose and
+# route (the nurse may change both). The defaults, and why (assets/clinic.toml says the same):
+# ondansetron 4 mg oral (ODT) for nausea or vomiting, clonidine 0.1 mg oral for a high blood
+# pressure, lorazepam 1 mg oral for severe agitation (clinical-sources.md §1.3, "Emesis and other
+# PRN interventions": a clinic consent's oral ondansetron, clonidine and lorazepam; the
+# esketamine clinic's PRN clonidine 0.1 mg); midazolam 2 mg IM for agitation (§1.3: "for
+# agitation ... benzodiazepine"; the dose is a common starting dose, not from a source) and
+# labetalol 10 mg IV for hypertension (not in the sources: a common starting dose). A clinic's
+# prescriber sets its own list.
+DEFAULT_RESCUE_MEDICATIONS: tuple[RescueMedication, ...] = (
+    RescueMedication("ondansetron", 4.0, "mg", "oral (ODT)", "nausea or vomiting"),
+    RescueMedication("clonidine", 0.1, "mg", "oral", "high blood pressure"),
+    RescueMedication("lorazepam", 1.0, "mg", "oral", "severe agitation or anxiety"),
+    RescueMedication("midazolam", 2.0, "mg", "intramuscular", "agitation"),
+    RescueMedication("labetalol", 10.0, "mg", "intravenous", "hypertension"),
+)
+RESCUE_UNITS = ("mg", "mcg", "mL")
+_RESCUE_FIELDS = ("name", "dose", "unit", "route", "use")
+_RESCUE_EXAMPLE = (
+    '[[rescue_medications]] then name = "ondansetron", dose = 4, unit = "mg", '
+    'route = "oral (ODT)" on lines of their own'
+)
+
+
 @dataclass(frozen=True)
 class ClinicRules:
     roles: RoleRules = field(default=DEFAULT_ROLE_RULES)
+    rescue_medications: tuple[RescueMedication, ...] = DEFAULT_RESCUE_MEDICATIONS
+    # how long a consent holds from the day it was signed (issue 17); None: no expiry
+    consent_valid_days: int | None = DEFAULT_VALID_DAYS
 
 
 DEFAULT_CLINIC_RULES = ClinicRules()
@@ -119,7 +149,12 @@ def _unknown(path: str, name: str, known: tuple[str, ...], holds: str) -> Invali
 def _read(data: dict[str, object]) -> ClinicRules:
     for name in data:
         if name not in _TOP_FIELDS:
-            raise _unknown("", name, _TOP_FIELDS, "clinic.toml holds schema and a [roles] table")
+            raise _unknown(
+                "",
+                name,
+                _TOP_FIELDS,
+                "clinic.toml holds schema, a [roles] table, [[rescue_medications]] and [consent]",
+            )
     _check_schema(data)
     roles = data.get("roles", {})
     if not isinstance(roles, dict):
@@ -140,8 +175,94 @@ def _read(data: dict[str, object]) -> ClinicRules:
             may_monitor=_roles(roles, "may_monitor", default.may_monitor),
             may_be_therapist=_roles(roles, "may_be_therapist", default.may_be_therapist),
             may_prescribe=_roles(roles, "may_prescribe", default.may_prescribe),
-        )
+        ),
+        _rescue_medications(data),
+        _consent_valid_days(data),
     )
+
+
+def _consent_valid_days(data: dict[str, object]) -> int | None:
+    """`[consent] valid_days`: days a consent holds from the day it was signed (0: no
+    expiry); the default when the file has none (issue 17)."""
+    table = data.get("consent", {})
+    if not isinstance(table, dict):
+        raise Invalid(
+            "consent", f"must be a table, written [consent] on a line of its own, not {show(table)}"
+        )
+    for name in table:
+        if name != "valid_days":
+            raise _unknown("consent", name, ("valid_days",), "[consent] holds valid_days")
+    if "valid_days" not in table:
+        return DEFAULT_VALID_DAYS
+    days = table["valid_days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
+        raise Invalid(
+            "consent.valid_days",
+            "must be a whole number of days from 0 (no expiry) to 3650, e.g. valid_days = 365, "
+            f"not {show(days)}",
+        )
+    return days or None
+
+
+def _rescue_medications(data: dict[str, object]) -> tuple[RescueMedication, ...]:
+    """The clinic's `[[rescue_medications]]`, each with its name, usual dose, unit and route;
+    the defaults when the file has none."""
+    if "rescue_medications" not in data:
+        return DEFAULT_RESCUE_MEDICATIONS
+    value = data["rescue_medications"]
+    if not isinstance(value, list):
+        raise Invalid(
+            "rescue_medications",
+            f"must be tables, each written {_RESCUE_EXAMPLE}, not {show(value)}",
+        )
+    chosen: list[RescueMedication] = []
+    for index, item in enumerate(value):
+        path = f"rescue_medications[{index}]"
+        if not isinstance(item, dict):
+            raise Invalid(path, f"must be a table, written {_RESCUE_EXAMPLE}, not {show(item)}")
+        for name in item:
+            if name not in _RESCUE_FIELDS:
+                raise _unknown(
+                    path,
+                    name,
+                    _RESCUE_FIELDS,
+                    "a rescue medication holds name, dose, unit, route and use",
+                )
+        name = _text(item, path, "name", 'name = "ondansetron"')
+        if any(m.name.casefold() == name.casefold() for m in chosen):
+            raise Invalid(join_path(path, "name"), f'"{name}" is listed twice; keep one')
+        dose = item.get("dose")
+        dose_path = join_path(path, "dose")
+        if dose is None:
+            raise Invalid(dose_path, "is missing; write the usual dose as a number, e.g. dose = 4")
+        if isinstance(dose, bool) or not isinstance(dose, int | float):
+            raise Invalid(
+                dose_path, f"must be a number (no quotes), e.g. dose = 4, not {show(dose)}"
+            )
+        if not 0 < dose <= 1000:
+            raise Invalid(dose_path, f"must be above 0 (and at most 1000), not {show(dose)}")
+        unit = _text(item, path, "unit", 'unit = "mg"')
+        if unit not in RESCUE_UNITS:
+            raise Invalid(
+                join_path(path, "unit"),
+                f'"{unit}" is not a unit kapsession knows; use "mg", "mcg" or "mL"',
+            )
+        route = _text(item, path, "route", 'route = "oral"')
+        use = item.get("use", "")
+        if not isinstance(use, str):
+            raise Invalid(join_path(path, "use"), f"must be text in double quotes, not {show(use)}")
+        chosen.append(RescueMedication(name, float(dose), unit, route, use.strip()))
+    return tuple(chosen)
+
+
+def _text(table: dict[str, object], path: str, name: str, example: str) -> str:
+    where = join_path(path, name)
+    if name not in table:
+        raise Invalid(where, f"is missing; write it, e.g. {example}")
+    value = table[name]
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(where, f"must be text in double quotes, e.g. {example}, not {show(value)}")
+    return value.strip()
 
 
 def _check_schema(data: dict[str, object]) -> None:

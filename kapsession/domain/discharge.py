@@ -3,13 +3,16 @@
 Modified Aldrete (Aldrete 1995; clinical-sources §4): five items scored 0–2, activity,
 breathing, circulation, consciousness and SpO2. The nurse scores activity, breathing and
 consciousness; circulation and SpO2 are computed from the current reading. The pass mark, the
-circulation percentage, the SpO2 limit, the checklist and the minimum time after the first dose
-(120 minutes for esketamine, SPRAVATO REMS) all come from the protocol's DischargeCriteria.
+circulation percentage, the SpO2 limit, the checklist and the two minimum times, after the first
+dose (120 minutes for esketamine, SPRAVATO REMS) and after the last dose or booster (60 minutes,
+"observe >= 60 min after the final dose", clinical-sources §4), all come from the protocol's
+DischargeCriteria. Both minimums must be met; an infusion still running is never the last dose.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +28,11 @@ ALDRETE_CIRCULATION_ZERO_FROM_PCT = 50
 ALDRETE_SPO2_WITH_OXYGEN_ABOVE_PCT = 90
 ALDRETE_ITEM_MAX = 2
 
-MINIMUM_TIME_KEY = "minimum-time"
+MINIMUM_TIME_KEY = "minimum-time"  # after the first dose
+MINIMUM_TIME_LAST_DOSE_KEY = "minimum-time-after-last-dose"
+INFUSION_RUNNING_KEY = "infusion-running"
+# What the REMS form's "ready if there was no minimum monitoring time" leaves aside.
+_TIME_KEYS = frozenset({MINIMUM_TIME_KEY, MINIMUM_TIME_LAST_DOSE_KEY})
 ALDRETE_KEY = "aldrete"
 CHECKLIST_KEY_PREFIX = "checklist."
 
@@ -231,7 +238,8 @@ class DischargeEvaluation:
     problems: tuple[DischargeProblem, ...]
     evaluated_at: datetime
     first_dose_at: datetime | None
-    earliest_discharge_at: datetime | None  # None when no minimum time applies
+    earliest_discharge_at: datetime | None  # the later of the two minimums; None: none applies
+    last_dose_at: datetime | None = None  # the last dose or booster (an infusion's end)
 
     @property
     def ready(self) -> bool:
@@ -245,7 +253,7 @@ class DischargeEvaluation:
         The SPRAVATO REMS form asks when the client would have been ready "if there was not a
         2-hour minimum monitoring requirement": this is that readiness.
         """
-        return all(problem.key == MINIMUM_TIME_KEY for problem in self.problems)
+        return all(problem.key in _TIME_KEYS for problem in self.problems)
 
     @property
     def ready_minutes_after_first_dose(self) -> int | None:
@@ -259,6 +267,12 @@ def earliest_discharge_at(first_dose_at: datetime, criteria: DischargeCriteria) 
     """The first moment the minimum monitoring time allows discharge (inclusive)."""
     first = _aware("first_dose_at", first_dose_at)
     return first + timedelta(minutes=criteria.min_minutes_after_first_dose)
+
+
+def earliest_after_last_dose_at(last_dose_at: datetime, criteria: DischargeCriteria) -> datetime:
+    """The first moment the minimum time after the last dose or booster allows discharge."""
+    last = _aware("last_dose_at", last_dose_at)
+    return last + timedelta(minutes=criteria.min_minutes_after_last_dose)
 
 
 def ready_minutes_after_first_dose(ready_at: datetime, first_dose_at: datetime) -> int:
@@ -286,11 +300,15 @@ def evaluate_discharge(
     checklist_answers: Mapping[str, bool | None],
     first_dose_at: datetime | None,
     now: datetime,
+    last_dose_at: datetime | None = None,
+    infusion_running: bool = False,
 ) -> DischargeEvaluation:
     """Check everything the protocol asks before the client may leave, naming each failure.
 
     `checklist_answers` maps the protocol's checklist keys to yes (True), no (False) or not
-    answered (None or absent). With no dose given, the minimum time does not apply.
+    answered (None or absent). With no dose given, the minimum times do not apply. The time
+    after the last dose counts from `last_dose_at` (a booster, the end of an infusion), and from
+    the first dose when no later one is given; `infusion_running`: the drug still goes in.
     """
     now = _aware("now", now)
     unknown = sorted(set(checklist_answers) - {item.key for item in criteria.checklist})
@@ -324,9 +342,23 @@ def evaluate_discharge(
         else:
             continue
         problems.append(DischargeProblem(CHECKLIST_KEY_PREFIX + item.key, message))
+    if first_dose_at is None:
+        return DischargeEvaluation(score, tuple(problems), now, None, None)
+    first_dose_at = _aware("first_dose_at", first_dose_at)
+    last = first_dose_at
+    if last_dose_at is not None:
+        last = max(_aware("last_dose_at", last_dose_at), first_dose_at)
     earliest: datetime | None = None
-    if first_dose_at is not None and criteria.min_minutes_after_first_dose > 0:
-        first_dose_at = _aware("first_dose_at", first_dose_at)
+    if infusion_running:
+        problems.append(
+            DischargeProblem(
+                INFUSION_RUNNING_KEY,
+                "The infusion is still running or paused; stop it (I) before discharge. The "
+                f"{criteria.min_minutes_after_last_dose:g} minutes of observation count from "
+                "its end.",
+            )
+        )
+    if criteria.min_minutes_after_first_dose > 0:
         earliest = earliest_discharge_at(first_dose_at, criteria)
         if now < earliest:
             problems.append(
@@ -337,9 +369,78 @@ def evaluate_discharge(
                     f"{_minutes_text(earliest - now)}.",
                 )
             )
-    elif first_dose_at is not None:
-        first_dose_at = _aware("first_dose_at", first_dose_at)
-    return DischargeEvaluation(score, tuple(problems), now, first_dose_at, earliest)
+    if criteria.min_minutes_after_last_dose > 0:
+        after_last = earliest_after_last_dose_at(last, criteria)
+        earliest = after_last if earliest is None else max(earliest, after_last)
+        if now < after_last and not infusion_running:
+            what = "first dose" if last == first_dose_at else "last dose"
+            problems.append(
+                DischargeProblem(
+                    MINIMUM_TIME_LAST_DOSE_KEY,
+                    f"Observe at least {criteria.min_minutes_after_last_dose:g} minutes after "
+                    f"the final dose (the {what}, at {_hm(last)}); discharge is possible in "
+                    f"{_minutes_text(after_last - now)}.",
+                )
+            )
+    return DischargeEvaluation(score, tuple(problems), now, first_dose_at, earliest, last)
+
+
+def _hm(when: datetime) -> str:
+    return when.astimezone().strftime("%H:%M")
+
+
+# What only the prescriber may override (clinical-sources §4): the minimum monitoring times, an
+# infusion still running, and sedation or dissociation not confirmed resolved. The rest of the
+# check (the Aldrete score, the other checklist items) the monitoring clinician may override.
+PRESCRIBER_CHECKLIST_KEYS = frozenset({"sedation-resolved", "dissociation-resolved"})
+_PRESCRIBER_KEYS = (
+    _TIME_KEYS
+    | {INFUSION_RUNNING_KEY}
+    | {CHECKLIST_KEY_PREFIX + key for key in PRESCRIBER_CHECKLIST_KEYS}
+)
+
+
+def needs_prescriber(evaluation: DischargeEvaluation) -> tuple[DischargeProblem, ...]:
+    """The failing items only the prescriber's override lets the client leave with."""
+    return tuple(p for p in evaluation.problems if p.key in _PRESCRIBER_KEYS)
+
+
+@dataclass(frozen=True)
+class TimeShortfall:
+    """A minimum monitoring time not waited: the rule, its minimum, what it counts from and
+    when, and the whole minutes actually waited."""
+
+    rule: str  # MINIMUM_TIME_KEY or MINIMUM_TIME_LAST_DOSE_KEY
+    minimum_min: float
+    counted_from: str  # "the first dose" | "the last dose"
+    anchor_at: datetime
+    waited_min: int
+
+    def text(self) -> str:
+        return (
+            f"{self.waited_min} min after {self.counted_from} ({_hm(self.anchor_at)}); the "
+            f"protocol's minimum is {self.minimum_min:g} min"
+        )
+
+
+def time_shortfalls(
+    evaluation: DischargeEvaluation, criteria: DischargeCriteria
+) -> tuple[TimeShortfall, ...]:
+    """Each minimum time the discharge comes before, with the time actually waited."""
+    first, now = evaluation.first_dose_at, evaluation.evaluated_at
+    if first is None:
+        return ()
+    last = evaluation.last_dose_at or first
+    found: list[TimeShortfall] = []
+    keys = {p.key for p in evaluation.problems}
+    for rule, minimum, what, anchor in (
+        (MINIMUM_TIME_KEY, criteria.min_minutes_after_first_dose, "the first dose", first),
+        (MINIMUM_TIME_LAST_DOSE_KEY, criteria.min_minutes_after_last_dose, "the last dose", last),
+    ):
+        if rule in keys:
+            waited = math.floor(max(now - anchor, timedelta(0)) / timedelta(minutes=1))
+            found.append(TimeShortfall(rule, minimum, what, anchor, waited))
+    return tuple(found)
 
 
 class DischargeOverrideInvalid(ValueError):
@@ -356,7 +457,8 @@ class DischargeOverride:
     """The decision to let the client leave although the check does not pass: why, and who."""
 
     reason: str
-    staff: str
+    staff: str  # who decided, by name (the prescriber's, for a prescriber's override)
+    prescriber_id: uuid.UUID | None = None  # a prescriber decided, their PIN checked
 
     def __post_init__(self) -> None:
         reason = self.reason.strip() if isinstance(self.reason, str) else ""
@@ -376,5 +478,10 @@ class DischargeOverride:
 
 
 def may_discharge(evaluation: DischargeEvaluation, override: DischargeOverride | None) -> bool:
-    """Whether discharge may be recorded: the check passes, or an override says why not."""
-    return evaluation.ready or override is not None
+    """Whether discharge may be recorded: the check passes, or an override says why not; the
+    prescriber's override where an item only the prescriber may override fails."""
+    if evaluation.ready:
+        return True
+    if override is None:
+        return False
+    return override.prescriber_id is not None or not needs_prescriber(evaluation)

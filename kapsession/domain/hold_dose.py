@@ -56,8 +56,11 @@ def _over(
     return parts
 
 
-def check_hold_dose(baseline: Reading | None, rule: HoldDoseRule) -> HoldDoseResult:
-    """Compare the baseline blood pressure with the protocol's hold-dose limits."""
+def check_hold_dose(
+    baseline: Reading | None, rule: HoldDoseRule, *, what: str = "baseline"
+) -> HoldDoseResult:
+    """Compare the baseline blood pressure with the protocol's hold-dose limits (before a
+    booster, `what` = "newest": the newest blood pressure, issue 16)."""
     if baseline is None or baseline.systolic_mmhg is None or baseline.diastolic_mmhg is None:
         return HoldDoseResult(
             HoldDoseLevel.NO_BASELINE,
@@ -71,7 +74,7 @@ def check_hold_dose(baseline: Reading | None, rule: HoldDoseRule) -> HoldDoseRes
         limit = _limit(rule.block_systolic_above, rule.block_diastolic_above)
         return HoldDoseResult(
             HoldDoseLevel.BLOCK,
-            f"Hold the dose: baseline blood pressure {bp} is above the hold-dose limit {limit} "
+            f"Hold the dose: {what} blood pressure {bp} is above the hold-dose limit {limit} "
             f"({' and '.join(block)}). Recheck it, or record an override with the reason to "
             "dose anyway.",
             systolic,
@@ -82,7 +85,7 @@ def check_hold_dose(baseline: Reading | None, rule: HoldDoseRule) -> HoldDoseRes
         limit = _limit(rule.caution_systolic_above, rule.caution_diastolic_above)
         return HoldDoseResult(
             HoldDoseLevel.CAUTION,
-            f"Caution: baseline blood pressure {bp} is above {limit} ({' and '.join(caution)}). "
+            f"Caution: {what} blood pressure {bp} is above {limit} ({' and '.join(caution)}). "
             "Ketamine raises blood pressure for a short time; weigh that against the benefit "
             "before dosing.",
             systolic,
@@ -90,7 +93,7 @@ def check_hold_dose(baseline: Reading | None, rule: HoldDoseRule) -> HoldDoseRes
         )
     return HoldDoseResult(
         HoldDoseLevel.OK,
-        f"Baseline blood pressure {bp} is within the hold-dose limits.",
+        f"{what.capitalize()} blood pressure {bp} is within the hold-dose limits.",
         systolic,
         diastolic,
     )

@@ -83,6 +83,28 @@ class Route(StrEnum):
     INTRANASAL = "intranasal"
 
 
+class SessionType(StrEnum):
+    """What kind of session of a course a protocol is the template of (issue 17): only a dosing
+    session gives a dose; the others run on the session clock alone."""
+
+    CONSULTATION = "consultation"
+    PREPARATION = "preparation"
+    DOSING = "dosing"
+    INTEGRATION = "integration"
+    FOLLOW_UP = "follow-up"
+
+
+SESSION_TYPE_NAMES: Mapping[SessionType, str] = MappingProxyType(
+    {
+        SessionType.CONSULTATION: "Consultation",
+        SessionType.PREPARATION: "Preparation",
+        SessionType.DOSING: "Dosing",
+        SessionType.INTEGRATION: "Integration",
+        SessionType.FOLLOW_UP: "Follow-up",
+    }
+)
+
+
 class Medication(StrEnum):
     KETAMINE = "ketamine"
     ESKETAMINE = "esketamine"
@@ -172,6 +194,8 @@ class HoldDoseRule:
     block_diastolic_above: float
     caution_systolic_above: float  # above either caution limit: a caution is shown
     caution_diastolic_above: float
+    # a booster is checked on the newest blood pressure, which must be this recent (issue 16)
+    booster_bp_max_age_min: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -187,6 +211,63 @@ class DischargeCriteria:
     spo2_min_pct: float
     min_minutes_after_first_dose: float  # 120 for esketamine (REMS); 0 when not required
     checklist: tuple[ChecklistItem, ...]
+    # From the last dose or booster (the end of an infusion); the protocol reader's default is
+    # 60 ("observe >= 60 min after the final dose", clinical-sources §4); 0: no minimum.
+    min_minutes_after_last_dose: float = 0.0
+
+
+@dataclass(frozen=True)
+class DoseLimits:
+    """The protocol's dose limits (`[dosing.limits]`, issue 16): a dose beyond one needs the
+    prescriber's override. None or empty: no such limit. `usual_*` prefill a new order."""
+
+    min_mg: float | None = None  # the first dose's lowest
+    max_mg: float | None = None  # any single dose's highest
+    min_mg_per_kg: float | None = None
+    max_mg_per_kg: float | None = None
+    allowed_mg: tuple[float, ...] = ()  # the only first doses (esketamine: 56 or 84 mg)
+    max_session_mg: float | None = None  # every dose of the session together
+    max_boosters: int = 0  # boosters a session may have (inside `booster_window`)
+    usual_mg: float | None = None
+    usual_mg_per_kg: float | None = None
+    usual_booster_mg: float | None = None
+
+
+# The defaults when a protocol (or an earlier session's snapshot) does not set a limit, by
+# medication and route: clinical-sources §2. A protocol file states each one in its comments.
+DEFAULT_DOSE_LIMITS: Mapping[tuple[Medication, Route], DoseLimits] = MappingProxyType(
+    {
+        # 28 mg devices; 56 mg (2) or 84 mg (3) as one dose; the label's maximum 84 mg
+        (Medication.ESKETAMINE, Route.INTRANASAL): DoseLimits(
+            max_mg=84, allowed_mg=(56, 84), max_session_mg=84, usual_mg=56
+        ),
+        # CTP/Wolfson general range 100–400 mg
+        (Medication.KETAMINE, Route.SUBLINGUAL): DoseLimits(
+            min_mg=100,
+            max_mg=400,
+            max_session_mg=400,
+            max_boosters=1,
+            usual_mg=200,
+            usual_booster_mg=100,
+        ),
+        # training study 0.5–0.75 mg/kg, at most 60 mg
+        (Medication.KETAMINE, Route.INTRAMUSCULAR): DoseLimits(
+            max_mg=60,
+            min_mg_per_kg=0.5,
+            max_mg_per_kg=0.75,
+            max_session_mg=60,
+            usual_mg_per_kg=0.5,
+        ),
+        # 0.5 mg/kg over 40 min standard; 0.5–2 mg/kg in KAP clinics
+        (Medication.KETAMINE, Route.INTRAVENOUS): DoseLimits(
+            min_mg_per_kg=0.5, max_mg_per_kg=2, usual_mg_per_kg=0.5
+        ),
+    }
+)
+
+
+def default_dose_limits(medication: Medication, route: Route) -> DoseLimits:
+    return DEFAULT_DOSE_LIMITS.get((medication, route), DoseLimits())
 
 
 @dataclass(frozen=True)
@@ -198,6 +279,12 @@ class DosingSpec:
     device_mg: float | None = None  # intranasal esketamine: mg per device
     device_spacing_min: float | None = None
     booster_window: tuple[Offset, Offset] | None = None
+    limits: DoseLimits = DoseLimits()  # issue 16: `[dosing.limits]`, else the route's defaults
+
+    @property
+    def boosters_allowed(self) -> int:
+        """How many boosters a session of this protocol may have: none without a window."""
+        return 0 if self.booster_window is None else self.limits.max_boosters
 
 
 @dataclass(frozen=True)
@@ -221,6 +308,14 @@ class Protocol:
     music: MusicSpec
     slot_window_min: float = DEFAULT_SLOT_WINDOW_MIN  # each check-in's, unless it has its own
     cautions: tuple[CautionRule, ...] = ()  # none unless the file lists them (issue 15)
+    # issue 17: a template of another session type has no dose, so no T+; its `dosing`,
+    # `hold_dose` and `discharge` are the reader's inert stand-ins (`gives_dose` False)
+    session_type: SessionType = SessionType.DOSING
+
+    @property
+    def gives_dose(self) -> bool:
+        """Whether a session of this protocol gives a dose (only a dosing session does)."""
+        return self.session_type is SessionType.DOSING
 
     def recheck_after(self, field: str, op: str) -> float:
         """Minutes after an alert on `field op …` that its recheck falls due: the protocol's

@@ -7,6 +7,7 @@ write instead. tomllib gives no line numbers for values: `toml_lines.TomlLineMap
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
@@ -33,6 +34,7 @@ from kapsession.domain.protocol import (
     ChecklistItem,
     Comparison,
     DischargeCriteria,
+    DoseLimits,
     DosingSpec,
     HoldDoseRule,
     Medication,
@@ -41,6 +43,8 @@ from kapsession.domain.protocol import (
     PhaseSpec,
     Protocol,
     Route,
+    SessionType,
+    default_dose_limits,
 )
 from kapsession.domain.toml_lines import join_path
 
@@ -54,6 +58,27 @@ _OFFSET_PATTERN = re.compile(r"\s*(start|dose)\s*([+-])\s*(\d+(?:\.\d+)?)\s*")
 MUSIC_TRANSITIONS = frozenset({"track_end", "fade"})
 MAX_CROSSFADE_S = 12.0
 MAX_MINUTES = 24 * 60.0  # no offset, grace or duration in a session reaches a day
+# Observe at least this long after the final dose (ED low-dose ketamine protocol,
+# clinical-sources §4), unless the protocol says min_minutes_after_last_dose (issue 16).
+DEFAULT_MIN_MINUTES_AFTER_LAST_DOSE = 60.0
+# Every discharge checklist asks these (clinical-sources §4: "MOAA/S 5 or RASS 0",
+# "CADSS/dissociation resolved"); a file, or an earlier session's snapshot, without one gets it
+# first in its list with this label (issue 16).
+REQUIRED_CHECKLIST = (
+    ChecklistItem("sedation-resolved", "Sedation resolved: awake, responds normally (MOAA/S 5)"),
+    ChecklistItem(
+        "dissociation-resolved", "Dissociation resolved: back to their usual sense of self"
+    ),
+)
+
+
+def with_required_checklist(items: Iterable[ChecklistItem]) -> tuple[ChecklistItem, ...]:
+    """The checklist with the items every protocol asks, those the file lacks put first."""
+    listed = tuple(items)
+    keys = {item.key for item in listed}
+    return tuple(item for item in REQUIRED_CHECKLIST if item.key not in keys) + listed
+
+
 MAX_SLOT_WINDOW_MIN = 120.0  # a check-in slot open for hours would take every reading
 MAX_RECHECK_AFTER_MIN = 120.0  # a recheck hours after an alert is no follow-up
 
@@ -86,6 +111,18 @@ _EXAMPLES: dict[str, str] = {
     "device_mg": "28",
     "device_spacing_min": "5",
     "booster_window": '["dose+30", "dose+45"]',
+    "limits": "a [dosing.limits] table",
+    "min_mg": "100",
+    "max_mg": "400",
+    "min_mg_per_kg": "0.5",
+    "max_mg_per_kg": "0.75",
+    "allowed_mg": "[56, 84]",
+    "max_session_mg": "400",
+    "max_boosters": "1",
+    "usual_mg": "200",
+    "usual_mg_per_kg": "0.5",
+    "usual_booster_mg": "100",
+    "booster_bp_max_age_min": "15",
     "begins": '"dose+0"',
     "ends": '"dose+25"',
     "playlist": '"onset.m3u8"',
@@ -108,9 +145,11 @@ _EXAMPLES: dict[str, str] = {
     "bp_within_pct_of_baseline": "20",
     "spo2_min_pct": "92",
     "min_minutes_after_first_dose": "0",
+    "min_minutes_after_last_dose": "60",
     "checklist": '[{ key = "escort", label = "Escort present" }]',
     "transition": '"track_end"',
     "crossfade_s": "6",
+    "session_type": '"dosing"',
 }
 
 # Tables and lists of tables: how to tell the reader to add one.
@@ -408,6 +447,7 @@ _TOP_KEYS = (
     "hold_dose",
     "discharge",
     "music",
+    "session_type",
 )
 _DOSING_KEYS = (
     "medication",
@@ -417,7 +457,23 @@ _DOSING_KEYS = (
     "device_mg",
     "device_spacing_min",
     "booster_window",
+    "limits",
 )
+_LIMIT_KEYS = (
+    "min_mg",
+    "max_mg",
+    "min_mg_per_kg",
+    "max_mg_per_kg",
+    "allowed_mg",
+    "max_session_mg",
+    "max_boosters",
+    "usual_mg",
+    "usual_mg_per_kg",
+    "usual_booster_mg",
+)
+MAX_DOSE_MG = 1000.0  # plausibility of a limit, not a clinical limit
+MAX_DOSE_MG_PER_KG = 10.0
+MAX_BOOSTERS = 10
 _PHASE_KEYS = ("key", "name", "begins", "ends", "playlist")
 _CHECKIN_KEYS = (
     "key",
@@ -438,15 +494,59 @@ _HOLD_KEYS = (
     "caution_systolic_above",
     "caution_diastolic_above",
 )
+_HOLD_OPTIONAL_KEYS = ("booster_bp_max_age_min",)
 _DISCHARGE_KEYS = (
     "aldrete_pass_min",
     "bp_within_pct_of_baseline",
     "spo2_min_pct",
     "min_minutes_after_first_dose",
+    "min_minutes_after_last_dose",
     "checklist",
 )
 _CHECKLIST_KEYS = ("key", "label")
 _MUSIC_KEYS = ("transition", "crossfade_s")
+
+
+# A template without a dose (issue 17) has none of these; the reader fills them with inert
+# stand-ins that no part of the app acts on, since `Protocol.gives_dose` is False: no dose is
+# offered (`LiveSession.dose_availability`) or saved (`check_dose`), the dose is never "due"
+# within a session (planned a day after the start), no blood pressure holds anything.
+NO_DOSE = DosingSpec(
+    medication=Medication.KETAMINE,
+    route=Route.SUBLINGUAL,
+    planned_dose_after_start_min=MAX_MINUTES,
+    limits=DoseLimits(),
+)
+NO_HOLD_DOSE = HoldDoseRule(math.inf, math.inf, math.inf, math.inf)
+NO_DISCHARGE = DischargeCriteria(
+    aldrete_pass_min=0,
+    bp_within_pct_of_baseline=100.0,
+    spo2_min_pct=0.0,
+    min_minutes_after_first_dose=0.0,
+    checklist=(),
+    min_minutes_after_last_dose=0.0,
+)
+
+
+def _session_type(top: _Table) -> SessionType:
+    """`session_type` (issue 17): optional, "dosing" when left out, so every protocol written
+    before it, and every session's stored snapshot, keeps its meaning."""
+    if not top.has("session_type"):
+        return SessionType.DOSING
+    return SessionType(top.choice("session_type", (t.value for t in SessionType)))
+
+
+def _start_only(table: _Table, name: str, what: str, field: str) -> None:
+    """An offset of a session without a dose counts from the start."""
+    if not table.has(name):
+        return  # its own reader says it is missing
+    offset = _offset(table.get(name), field)
+    if offset.anchor is Anchor.DOSE:
+        raise Invalid(
+            field,
+            f'"{offset}" counts from the dose, but {what} has none; write it from the start, '
+            f'e.g. "start+{_num(max(offset.minutes, 0))}"',
+        )
 
 
 class _ProtocolReader:
@@ -458,6 +558,9 @@ class _ProtocolReader:
     def protocol(self) -> Protocol:
         self._check_schema()
         top = _Table(self._data, "", _TOP_KEYS)
+        session_type = _session_type(top)
+        if session_type is not SessionType.DOSING:
+            return self._without_dose(top, session_type)
         key = top.key(PROTOCOL_KEY_PATTERN)
         name = top.text("name")
         version = int(top.number("version", minimum=1, maximum=1_000_000, whole=True))
@@ -470,7 +573,7 @@ class _ProtocolReader:
         checkins = self._checkins(top, projection, session_end_min)
         alerts = self._alerts(top)
         cautions = self._cautions(top, alerts) if top.has("cautions") else ()
-        hold_dose = self._hold_dose(top.table("hold_dose", _HOLD_KEYS))
+        hold_dose = self._hold_dose(top.table("hold_dose", _HOLD_KEYS + _HOLD_OPTIONAL_KEYS))
         discharge = self._discharge(top.table("discharge", _DISCHARGE_KEYS))
         music = self._music(top.table("music", _MUSIC_KEYS))
         self._check_booster(dosing, projection, session_end_min)
@@ -489,6 +592,51 @@ class _ProtocolReader:
             music=music,
             slot_window_min=DEFAULT_SLOT_WINDOW_MIN if slot_window_min is None else slot_window_min,
             cautions=cautions,
+        )
+
+    def _without_dose(self, top: _Table, session_type: SessionType) -> Protocol:
+        """A template of a session without a dose (issue 17): phases (and check-ins, alerts,
+        if it has any) on the session clock only; no [dosing], [hold_dose] or [discharge]."""
+        what = f"a {session_type.value} session"
+        for table in ("dosing", "hold_dose", "discharge"):
+            if top.has(table):
+                raise Invalid(
+                    table,
+                    f"{what} gives no dose, so it has no [{table}]; remove the table, or write "
+                    'session_type = "dosing"',
+                )
+        for index, item in enumerate(top.tables("phases", _PHASE_KEYS)):
+            for name in ("begins", "ends"):
+                _start_only(item, name, what, f"phases[{index}].{name}")
+        if top.has("checkins"):
+            for index, item in enumerate(top.tables("checkins", _CHECKIN_KEYS)):
+                _start_only(item, "at", what, f"checkins[{index}].at")
+        key = top.key(PROTOCOL_KEY_PATTERN)
+        name = top.text("name")
+        version = int(top.number("version", minimum=1, maximum=1_000_000, whole=True))
+        description = top.text("description", non_empty=False).strip()
+        slot_window_min = self._slot_window(top)
+        projection = _Projection(0.0)
+        phases = self._phases(top, projection)
+        session_end_min = projection.minutes(phases[-1].ends)
+        checkins = self._checkins(top, projection, session_end_min) if top.has("checkins") else ()
+        alerts = self._alerts(top) if top.has("alerts") else ()
+        cautions = self._cautions(top, alerts) if top.has("cautions") else ()
+        return Protocol(
+            key=key,
+            name=name,
+            version=version,
+            description=description,
+            dosing=NO_DOSE,
+            phases=phases,
+            checkins=checkins,
+            alerts=alerts,
+            hold_dose=NO_HOLD_DOSE,
+            discharge=NO_DISCHARGE,
+            music=self._music(top.table("music", _MUSIC_KEYS)),
+            slot_window_min=DEFAULT_SLOT_WINDOW_MIN if slot_window_min is None else slot_window_min,
+            cautions=cautions,
+            session_type=session_type,
         )
 
     def _check_schema(self) -> None:
@@ -530,6 +678,12 @@ class _ProtocolReader:
         booster: tuple[Offset, Offset] | None = None
         if table.has("booster_window"):
             booster = self._booster_window(table)
+        defaults = default_dose_limits(medication, route)
+        limits = defaults
+        if table.has("limits"):
+            limits = _dose_limits(
+                table.table("limits", _LIMIT_KEYS), defaults, booster is not None, device_mg
+            )
         return DosingSpec(
             medication=medication,
             route=route,
@@ -538,6 +692,7 @@ class _ProtocolReader:
             device_mg=device_mg,
             device_spacing_min=spacing,
             booster_window=booster,
+            limits=limits,
         )
 
     def _booster_window(self, table: _Table) -> tuple[Offset, Offset]:
@@ -802,7 +957,12 @@ class _ProtocolReader:
                     f"{_num(caution)} mmHg is above the block limit block_{side}_above = "
                     f"{_num(block)}; the caution limit must not be higher than the block limit",
                 )
-        return HoldDoseRule(**limits)
+        bp_age = table.optional_number(
+            "booster_bp_max_age_min", minimum=0, maximum=120, unit=" minutes", above_minimum=True
+        )
+        if bp_age is None:
+            return HoldDoseRule(**limits)
+        return HoldDoseRule(**limits, booster_bp_max_age_min=bp_age)
 
     @staticmethod
     def _discharge(table: _Table) -> DischargeCriteria:
@@ -812,12 +972,22 @@ class _ProtocolReader:
         )
         spo2 = table.number("spo2_min_pct", minimum=70, maximum=100, unit=" %")
         min_minutes = table.number("min_minutes_after_first_dose", minimum=0, maximum=MAX_MINUTES)
+        after_last = table.optional_number(
+            "min_minutes_after_last_dose", minimum=0, maximum=MAX_MINUTES, above_minimum=False
+        )
         items = [
             ChecklistItem(item.key(), item.text("label"))
             for item in table.tables("checklist", _CHECKLIST_KEYS)
         ]
         _unique(items, lambda c: c.key, lambda i: f"discharge.checklist[{i}].key")
-        return DischargeCriteria(aldrete, bp_pct, spo2, min_minutes, tuple(items))
+        return DischargeCriteria(
+            aldrete,
+            bp_pct,
+            spo2,
+            min_minutes,
+            with_required_checklist(items),
+            DEFAULT_MIN_MINUTES_AFTER_LAST_DOSE if after_last is None else after_last,
+        )
 
     @staticmethod
     def _music(table: _Table) -> MusicSpec:
@@ -853,6 +1023,13 @@ class _ProtocolReader:
         session_end_min: float,
     ) -> None:
         after_dose_min = session_end_min - projection.planned_dose_min
+        if after_dose_min < discharge.min_minutes_after_last_dose:
+            raise Invalid(
+                "discharge.min_minutes_after_last_dose",
+                f"{_num(discharge.min_minutes_after_last_dose)} minutes of observation after the "
+                f'dose do not fit: the session ends at "{last_phase.ends}" '
+                f"({_num(after_dose_min)} minutes after the planned dose); lengthen the last phase",
+            )
         if after_dose_min < discharge.min_minutes_after_first_dose:
             raise Invalid(
                 "discharge.min_minutes_after_first_dose",
@@ -860,3 +1037,134 @@ class _ProtocolReader:
                 f'first dose do not fit: the session ends at "{last_phase.ends}" '
                 f"({_num(after_dose_min)} minutes after the planned dose); lengthen the last phase",
             )
+
+
+def _dose_limits(
+    table: _Table, defaults: DoseLimits, has_booster_window: bool, device_mg: float | None
+) -> DoseLimits:
+    """`[dosing.limits]`: each key left out keeps the route's default (clinical-sources §2)."""
+
+    def mg(name: str, default: float | None) -> float | None:
+        value = table.optional_number(
+            name, minimum=0, maximum=MAX_DOSE_MG, unit=" mg", above_minimum=True
+        )
+        return default if value is None else value
+
+    def per_kg(name: str, default: float | None) -> float | None:
+        value = table.optional_number(
+            name, minimum=0, maximum=MAX_DOSE_MG_PER_KG, unit=" mg/kg", above_minimum=True
+        )
+        return default if value is None else value
+
+    limits = DoseLimits(
+        min_mg=mg("min_mg", defaults.min_mg),
+        max_mg=mg("max_mg", defaults.max_mg),
+        min_mg_per_kg=per_kg("min_mg_per_kg", defaults.min_mg_per_kg),
+        max_mg_per_kg=per_kg("max_mg_per_kg", defaults.max_mg_per_kg),
+        allowed_mg=_allowed_mg(table, defaults.allowed_mg, device_mg),
+        max_session_mg=mg("max_session_mg", defaults.max_session_mg),
+        max_boosters=defaults.max_boosters,
+        usual_mg=mg("usual_mg", defaults.usual_mg),
+        usual_mg_per_kg=per_kg("usual_mg_per_kg", defaults.usual_mg_per_kg),
+        usual_booster_mg=mg("usual_booster_mg", defaults.usual_booster_mg),
+    )
+    if table.has("max_boosters"):
+        boosters = int(table.number("max_boosters", minimum=0, maximum=MAX_BOOSTERS, whole=True))
+        if boosters and not has_booster_window:
+            raise Invalid(
+                table.field("max_boosters"),
+                f"{boosters} boosters need a booster_window in [dosing]; add one, e.g. "
+                f"booster_window = {_EXAMPLES['booster_window']}, or write max_boosters = 0",
+            )
+        limits = dataclasses.replace(limits, max_boosters=boosters)
+    _check_range(table, "min_mg", limits.min_mg, "max_mg", limits.max_mg, " mg")
+    _check_range(
+        table,
+        "min_mg_per_kg",
+        limits.min_mg_per_kg,
+        "max_mg_per_kg",
+        limits.max_mg_per_kg,
+        " mg/kg",
+    )
+    for name, value, low, high, unit in (
+        ("usual_mg", limits.usual_mg, limits.min_mg, limits.max_mg, " mg"),
+        (
+            "usual_mg_per_kg",
+            limits.usual_mg_per_kg,
+            limits.min_mg_per_kg,
+            limits.max_mg_per_kg,
+            " mg/kg",
+        ),
+        ("usual_booster_mg", limits.usual_booster_mg, None, limits.max_mg, " mg"),
+    ):
+        if value is None:
+            continue
+        if (low is not None and value < low) or (high is not None and value > high):
+            lowest = "" if low is None else f"{_num(low)}"
+            raise Invalid(
+                table.field(name),
+                f"{_num(value)}{unit} is outside the limits {lowest}–{_num(high or 0)}{unit}; "
+                "the usual dose must be one the limits allow",
+            )
+    for index, value in enumerate(limits.allowed_mg):
+        if limits.max_mg is not None and value > limits.max_mg:
+            raise Invalid(
+                f"{table.field('allowed_mg')}[{index}]",
+                f"{_num(value)} mg is above max_mg = {_num(limits.max_mg)}; raise max_mg or "
+                "remove it",
+            )
+    if (
+        limits.max_session_mg is not None
+        and limits.max_mg is not None
+        and limits.max_session_mg < limits.max_mg
+    ):
+        raise Invalid(
+            table.field("max_session_mg"),
+            f"{_num(limits.max_session_mg)} mg is below max_mg = {_num(limits.max_mg)}: one dose "
+            "could not be given; the session maximum must be at least max_mg",
+        )
+    return limits
+
+
+def _allowed_mg(
+    table: _Table, default: tuple[float, ...], device_mg: float | None
+) -> tuple[float, ...]:
+    if not table.has("allowed_mg"):
+        return default
+    field = table.field("allowed_mg")
+    value = table.get("allowed_mg")
+    if not isinstance(value, list):
+        raise Invalid(field, f"must be a list of doses in mg, e.g. [56, 84], not {show(value)}")
+    doses: list[float] = []
+    for index, item in enumerate(value):
+        item_field = f"{field}[{index}]"
+        dose = _number(
+            item,
+            item_field,
+            "allowed_mg",
+            minimum=0,
+            maximum=MAX_DOSE_MG,
+            unit=" mg",
+            above_minimum=True,
+        )
+        if device_mg is not None and (dose / device_mg) != int(dose / device_mg):
+            raise Invalid(
+                item_field,
+                f"{_num(dose)} mg is not a whole number of {_num(device_mg)} mg devices",
+            )
+        if dose in doses:
+            raise Invalid(item_field, f"{_num(dose)} mg is listed twice; list each dose once")
+        doses.append(dose)
+    return tuple(doses)
+
+
+def _check_range(
+    table: _Table, low_name: str, low: float | None, high_name: str, high: float | None, unit: str
+) -> None:
+    if low is not None and high is not None and low > high:
+        name = low_name if table.has(low_name) else high_name
+        raise Invalid(
+            table.field(name),
+            f"{low_name} = {_num(low)}{unit} is above {high_name} = {_num(high)}{unit}; the "
+            "lowest dose must not be above the highest",
+        )

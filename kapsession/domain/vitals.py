@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from types import MappingProxyType
 
+from kapsession.domain.entry_text import text_problem
 from kapsession.domain.protocol import AlertRule, CautionRule, Comparison
 from kapsession.domain.scales import SCALES, Scale
 
@@ -428,6 +429,9 @@ def parse_reading(raw: Mapping[str, str]) -> Reading:
         values["systolic_mmhg"], values["diastolic_mmhg"] = systolic, diastolic
     emesis = collector.yes_no("emesis", raw.get("emesis", ""))
     comment = raw.get("comment", "").strip()
+    comment_problem = text_problem(comment, "comment")
+    if comment_problem is not None:
+        collector.add("comment", comment_problem)
     _check_bp_if_clean(collector, values, sys_field, dia_field)
     if collector.problems:
         raise ReadingInvalid(collector.problems)

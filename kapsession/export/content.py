@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from kapsession.domain.corrections import effective
 from kapsession.domain.protocol import Protocol
 from kapsession.domain.protocol_file import parse_protocol
+from kapsession.records.adverse import AdverseEventRecord, InterventionRecord, SubstanceRecord
 from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,
@@ -32,13 +34,25 @@ from kapsession.records.entries import (
     ObservationRecord,
 )
 from kapsession.records.errors import StorageError
+from kapsession.records.measures import MeasureRecord
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord
+from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.people import StaffRecord
 from kapsession.records.session_log import LogItem
 from kapsession.records.sessions import ParticipantRecord, SessionRecord, SessionStatus
 
 REDACTED = "[another participant]"
 FORMATS = ("pdf", "md", "csv", "fhir", "rems")
+
+
+@dataclass(frozen=True)
+class FollowedSession:
+    """The dosing session an integration session follows (issue 17), as its export names it."""
+
+    id: uuid.UUID
+    held_at: datetime  # started (or, not started, created)
+    protocol_name: str
+    protocol_version: int
 
 
 class ExportRefused(StorageError):
@@ -66,6 +80,24 @@ class ExportContent:
     private_notes: list[PrivateNoteRecord] | None = None  # None: not included
     exported_at: datetime | None = None
     others_redacted: tuple[str, ...] = field(default=(), repr=False)
+    orders: list[DoseOrderRecord] = field(default_factory=list)  # with corrections (issue 16)
+
+    @property
+    def standing_order(self) -> DoseOrderRecord | None:
+        """The participant's order as it stands; None: no order recorded."""
+        standing = effective(self.orders)
+        return standing[-1] if standing else None
+
+    # issue 16: adverse events, interventions, the doses' controlled-substance counts (theirs
+    # only, with corrections)
+    adverse_events: list[AdverseEventRecord] = field(default_factory=list)
+    interventions: list[InterventionRecord] = field(default_factory=list)
+    substance_counts: list[SubstanceRecord] = field(default_factory=list)
+    # issue 17: the client's outcome measures of the session (given in it, or outside any
+    # session on its day; `services.export_content.session_measures`), every version
+    measures: list[MeasureRecord] = field(default_factory=list)
+    # issue 17: an integration session's dosing session (None: not an integration session)
+    follows: FollowedSession | None = None
 
     @property
     def draft(self) -> bool:
@@ -90,6 +122,18 @@ class ExportContent:
         return effective(self.observations)
 
     @property
+    def standing_adverse_events(self) -> list[AdverseEventRecord]:
+        return effective(self.adverse_events)
+
+    @property
+    def standing_interventions(self) -> list[InterventionRecord]:
+        return effective(self.interventions)
+
+    @property
+    def standing_substance_counts(self) -> list[SubstanceRecord]:
+        return effective(self.substance_counts)
+
+    @property
     def standing_discharges(self) -> list[DischargeAssessmentRecord]:
         return effective(self.discharges)
 
@@ -105,7 +149,7 @@ class ExportContent:
 
     @property
     def note_entries(self) -> list[NoteRecord]:
-        return [n for n in self.notes if n.kind == "entry"]
+        return [n for n in self.notes if n.kind in ("entry", "intention")]  # intention: 17
 
     @property
     def addenda(self) -> list[NoteRecord]:
@@ -188,6 +232,7 @@ class SessionRows:
     (`services/session_log.py`), `private_notes` None when they are not to be included."""
 
     session: SessionRecord
+    protocol: Protocol
     staff: dict[uuid.UUID, StaffRecord]
     doses: list[DoseRecord]
     observations: list[ObservationRecord]
@@ -200,6 +245,17 @@ class SessionRows:
     signatures_verified: dict[str, bool]
     timeline: list[LogItem]
     private_notes: list[PrivateNoteRecord] | None = None
+    orders: list[DoseOrderRecord] = field(default_factory=list)  # issue 16
+    adverse_events: list[AdverseEventRecord] = field(default_factory=list)  # issue 16
+    interventions: list[InterventionRecord] = field(default_factory=list)
+    substance_counts: list[SubstanceRecord] = field(default_factory=list)
+    measures: list[MeasureRecord] = field(default_factory=list)  # issue 17: every participant's
+    followed: dict[uuid.UUID, FollowedSession] = field(default_factory=dict)  # by session id (17)
+
+
+def session_protocol(record: SessionRecord) -> Protocol:
+    """The protocol the session ran under: the snapshot it keeps, not today's file."""
+    return parse_protocol(record.protocol_text, f"protocol snapshot of session {record.id}")
 
 
 def exportable(record: SessionRecord, participant: str | None) -> ParticipantRecord:
@@ -207,6 +263,15 @@ def exportable(record: SessionRecord, participant: str | None) -> ParticipantRec
     if record.status == SessionStatus.PLANNED:
         raise ExportRefused("This session has not started; there is nothing to export yet.")
     return participant_choice(record, participant)
+
+
+def _cleaned_override(detail: dict[str, Any], clean: Callable[[str], str]) -> dict[str, Any]:
+    """A dose's detail with its prescriber's override (who, why) redacted like any text."""
+    override = detail.get("order_override")
+    if not isinstance(override, dict):
+        return detail
+    words = {k: clean(v) if isinstance(v, str) else v for k, v in override.items()}
+    return {**detail, "order_override": words}
 
 
 def scoped(
@@ -270,7 +335,11 @@ def scoped(
         if o.participant_id == chosen.id
     ]
     doses = [
-        replace(d, correction_reason=d.correction_reason and clean(d.correction_reason))
+        replace(
+            d,
+            correction_reason=d.correction_reason and clean(d.correction_reason),
+            detail=_cleaned_override(d.detail, clean),
+        )
         for d in rows.doses
         if d.participant_id == chosen.id
     ]
@@ -289,10 +358,38 @@ def scoped(
         for d in rows.discharges
         if d.participant_id == chosen.id
     ]
+    adverse_events = [
+        replace(
+            a,
+            other=clean(a.other),
+            actions=clean(a.actions),
+            correction_reason=a.correction_reason and clean(a.correction_reason),
+        )
+        for a in rows.adverse_events
+        if a.participant_id == chosen.id
+    ]
+    interventions = [
+        replace(
+            i,
+            text=clean(i.text),
+            correction_reason=i.correction_reason and clean(i.correction_reason),
+        )
+        for i in rows.interventions
+        if i.participant_id == chosen.id
+    ]
+    counts = [
+        replace(
+            c,
+            comment=clean(c.comment),
+            correction_reason=c.correction_reason and clean(c.correction_reason),
+        )
+        for c in rows.substance_counts
+        if c.participant_id == chosen.id
+    ]
     return ExportContent(
         session=record,
         participant=chosen,
-        protocol=parse_protocol(record.protocol_text, f"protocol snapshot of session {record.id}"),
+        protocol=rows.protocol,
         staff=rows.staff,
         doses=doses,
         observations=observations,
@@ -307,4 +404,14 @@ def scoped(
         private_notes=private,
         exported_at=exported_at,
         others_redacted=words,
+        orders=[o for o in rows.orders if o.participant_id == chosen.id],
+        adverse_events=adverse_events,
+        interventions=interventions,
+        substance_counts=counts,
+        measures=[m for m in rows.measures if m.client_id == chosen.client.id],  # issue 17
+        follows=(
+            None
+            if chosen.follows_session_id is None
+            else rows.followed.get(chosen.follows_session_id)
+        ),
     )

@@ -9,7 +9,10 @@ format in every row, so spreadsheet and pandas parsers read the whole column ali
 Booleans are `true`/`false`, a value not taken is empty. Every row says `record_status`
 (`draft` or `signed`): CSV has no place for a DRAFT banner that every reader keeps.
 Corrections are rows of their own (`corrects_id`, `correction_reason`, `voids`), the original
-is kept with its `state`. Text is written exactly (the csv module quotes what needs quoting).
+is kept with its `state`. Text is written exactly (the csv module quotes what needs quoting),
+except that a text cell beginning with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+single quote in front (`'=1+2`), so that a spreadsheet shows it rather than running it as a
+formula (OWASP's CSV injection advice); numbers are numbers (`-1.5` stays `-1.5`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from kapsession.domain.corrections import entry_states
 from kapsession.domain.vitals import READING_FIELDS
 from kapsession.export.content import ExportContent
+from kapsession.export.order_blocks import order_line
 from kapsession.export.record_rows import checkin_label, number_text, others_scrubber
 from kapsession.records.entries import (
     AlertRecord,
@@ -109,7 +113,16 @@ def cell(value: Any) -> str:
         return number_text(value)
     if isinstance(value, datetime):
         return iso_utc(value)
-    return str(value)
+    return text_cell(str(value))
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(text: str) -> str:
+    """A text as a CSV cell no spreadsheet runs: a leading formula character quoted with `'`."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _write(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
@@ -185,6 +198,14 @@ class _Sources:
             for r in rows
             if r.corrects_id is not None
         }
+        # issue 16: adverse events, interventions, controlled-substance counts
+        self.adverse = {a.id: a for a in content.adverse_events}
+        self.interventions = {i.id: i for i in content.interventions}
+        self.counts = {c.id: c for c in content.substance_counts}
+        for added in (content.adverse_events, content.interventions, content.substance_counts):
+            self.corrections.update(
+                {r.id: r.correction_reason for r in added if r.corrects_id is not None}
+            )
         self.acknowledged: dict[tuple[datetime, uuid.UUID | None], AlertRecord] = {
             (a.acknowledged_at, a.participant_id): a
             for a in content.alerts
@@ -245,6 +266,34 @@ def _item_values(
         }
     if key in sources.events:
         return _event_values(content, sources, sources.events[key], scrub)
+    return _adverse_values(content, sources, key)
+
+
+def _adverse_values(content: ExportContent, sources: _Sources, key: uuid.UUID) -> dict[str, Any]:
+    """An adverse event, an intervention or a controlled-substance count (issue 16): its kind
+    (`adverse_event:emesis`, `intervention:rescue_medication`), who, and the medication."""
+    name = content.staff_name
+    if key in sources.adverse:
+        a = sources.adverse[key]
+        return {"event_type": f"adverse_event:{a.kind}", "staff": name(a.recorded_by_id)}
+    if key in sources.interventions:
+        i = sources.interventions[key]
+        return {
+            "event_type": f"intervention:{i.kind}",
+            "staff": name(i.given_by_id),
+            "medication": i.medication,
+            "route": i.route,
+            "dose_mg": i.dose if i.unit == "mg" else None,
+            "lot_number": i.lot_number,
+        }
+    if key in sources.counts:
+        c = sources.counts[key]
+        return {
+            "event_type": "controlled_substance",
+            "staff": name(c.recorded_by_id),
+            "medication": c.medication,
+            "dose_mg": c.given_mg,
+        }
     return {}
 
 
@@ -252,6 +301,10 @@ def _event_values(
     content: ExportContent, sources: _Sources, e: EventRecord, scrub: Callable[[str], str]
 ) -> dict[str, Any]:
     values: dict[str, Any] = {"event_type": e.kind, "staff": content.staff_name(e.recorded_by_id)}
+    if e.kind in ("hold_dose_override", "dose_override", "discharge_deviation"):  # (16)
+        values["event_type"] = f"protocol_deviation:{e.kind}"
+    if e.kind == "consent_override":  # issue 17: started without current consent
+        values["event_type"] = f"protocol_deviation:{e.kind}"
     if e.kind == "discharge":
         assessment_id = e.detail.get("assessment_id")
         found = [d for d in sources.discharges.values() if str(d.id) == assessment_id]
@@ -297,13 +350,46 @@ def _private_rows(
     return rows
 
 
+def _order_rows(content: ExportContent) -> list[dict[str, Any]]:
+    """The prescriber's order (issue 16), every version: kind `order`, at the time it was
+    given, by whom in `staff`, the whole order in `detail`."""
+    states = entry_states(content.orders)
+    rows = []
+    for o in content.orders:
+        state, reason = states[o.id]
+        rows.append(
+            {
+                "participant_id": o.participant_id,
+                "entry_id": o.id,
+                "occurred_at": o.occurred_at,
+                "recorded_at": o.recorded_at,
+                "kind": "order",
+                "event_type": "dose_order",
+                "title": "Prescriber's order" + (" (verbal)" if o.order.verbal else ""),
+                "detail": order_line(content, o, None),
+                "state": state.value,
+                "reason": reason or o.correction_reason,
+                "is_correction": o.corrects_id is not None,
+                "staff": content.staff_name(o.ordered_by_id),
+                "medication": o.order.medication.value,
+                "route": o.order.route.value,
+                "dose_mg": o.order.dose_mg,
+                "dose_mg_per_kg": o.order.dose_mg_per_kg,
+            }
+        )
+    return rows
+
+
 def events_csv(content: ExportContent) -> str:
     """Every item of the timeline (phases, doses, check-ins, alerts and acknowledgements,
     notes, markers, music, discharge, signatures), and the private notes if included."""
     scrub = others_scrubber(content)
     sources = _Sources(content)
     rows: list[dict[str, Any]] = []
+    orders = {o.id for o in content.orders}  # their rows, with the order's columns: below
     for item in content.timeline:
+        if item.entry_id in orders:
+            continue
         row: dict[str, Any] = {
             "participant_id": item.participant_id,
             "entry_id": item.entry_id,
@@ -324,6 +410,7 @@ def events_csv(content: ExportContent) -> str:
         rows.append({**row, **extra})
     if content.private_notes is not None:
         rows.extend(_private_rows(content, content.private_notes))
+    rows.extend(_order_rows(content))
     rows.sort(key=lambda r: (r["occurred_at"], r["recorded_at"]))
     for row in rows:
         row["record_status"] = _status(content)

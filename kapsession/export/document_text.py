@@ -1,10 +1,13 @@
 """A document as Markdown and as plain text (the note for the EHR).
 
-What staff wrote is kept exactly. In Markdown only what would break the document is escaped:
-`|` in a table cell (a line break there becomes `<br>`), a line of a note that would start a
-heading, a code fence or a horizontal rule, and `<` before a letter (an HTML tag would hide
-text); lines of a note end in two spaces so they stay lines when rendered. Emphasis, figures,
-gaps and page breaks are print's: both formats leave them out.
+What staff wrote is kept exactly. In Markdown only what would break the document or bring
+something live into it is escaped with a backslash (rendered, the text reads as written): `\\`
+itself, `|` (a table cell's end, or a table made in a note; a line break in a cell becomes
+`<br>`), a line of a note that would start a heading, a code fence or a horizontal rule, `<`
+before a letter (an HTML tag would hide text, an autolink would be live), `[` and `]` (links
+and images), and what a GitHub-style renderer links by itself: the `:` of `https://`, the `.`
+of `www.` and `@` (e-mail addresses); lines of a note end in two spaces so they stay lines
+when rendered. Emphasis, figures, gaps and page breaks are print's: both formats leave them out.
 """
 
 from __future__ import annotations
@@ -33,6 +36,14 @@ _MD_BLOCK_START = re.compile(
     r"^( {0,3})(?=#{1,6}(?:[ \t]|$)|`{3,}|~{3,}|=+[ \t]*$|-+[ \t]*$|(?:[*_-][ \t]*){3,}$)"
 )
 _MD_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+# Links and images, a table's columns, and what GFM links by itself (URLs, www., e-mail).
+_MD_LIVE = re.compile(r"[\[\]|@]|(?<=[A-Za-z]):(?=//)|(?<=\bwww)\.", re.IGNORECASE)
+
+
+def _md_text(text: str) -> str:
+    """Staff's text with nothing in it that renders as a tag, link, image or table."""
+    tags = _MD_TAG_START.sub(r"\\<", text.replace("\\", "\\\\"))  # a typed \ is a \
+    return _MD_LIVE.sub(lambda m: "\\" + m.group(), tags)
 
 
 def markdown(document: Document) -> str:
@@ -50,12 +61,11 @@ def _joined(blocks: Iterable[str]) -> str:
 # --- Markdown -----------------------------------------------------------------------------------
 def _md_inline(text: str) -> str:
     """Text inside a line we write (a list item, a field): tags escaped, breaks kept."""
-    return _MD_TAG_START.sub(r"\\<", text).replace("\r\n", "\n").replace("\n", "  \n  ")
+    return _md_text(text).replace("\r\n", "\n").replace("\n", "  \n  ")
 
 
 def _md_cell(text: str) -> str:
-    escaped = _MD_TAG_START.sub(r"\\<", text).replace("|", r"\|")
-    return re.sub(r"\r\n|\r|\n", "<br>", escaped)
+    return re.sub(r"\r\n|\r|\n", "<br>", _md_text(text))
 
 
 def _md_block(text: str) -> str:
@@ -63,7 +73,7 @@ def _md_block(text: str) -> str:
     text_lines = text.split("\n")
     out = []
     for index, line in enumerate(text_lines):
-        line = _MD_BLOCK_START.sub(lambda m: m.group(1) + "\\", _MD_TAG_START.sub(r"\\<", line))
+        line = _MD_BLOCK_START.sub(lambda m: m.group(1) + "\\", _md_text(line))
         following = index + 1 < len(text_lines) and text_lines[index + 1].strip()
         out.append(line + "  " if line.strip() and following else line)
     return "\n".join(out)

@@ -31,21 +31,45 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from kapsession.domain.corrections import Correctable, EntryState, Version, versions
+from kapsession.domain.adverse_events import (
+    DISPLAYS,
+    FHIR_SYSTEMS,
+    InterventionKind,
+    Outcome,
+    Seriousness,
+    Severity,
+)
+from kapsession.domain.corrections import Correctable, EntryState, Version, effective, versions
+from kapsession.domain.dose_periods import Hold, Infusion
+from kapsession.domain.protocol import SESSION_TYPE_NAMES
+from kapsession.domain.questionnaires import InstrumentKey
 from kapsession.domain.scales import SCALES
 from kapsession.export.content import ExportContent
+from kapsession.export.deviation_blocks import deviation_text, discharge_deviation
+from kapsession.export.order_blocks import (
+    NO_ORDER_NO_DOSE,
+    NO_ORDER_OVERRIDES,
+    countersignature,
+    order_line,
+    override_lines,
+)
+from kapsession.records.adverse import InterventionRecord, chain_ids, standing_of
+from kapsession.records.course_summary import CourseSummary
+from kapsession.records.dose_periods import holds_of, infusions_of
 from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,
     DoseRecord,
     ObservationRecord,
 )
+from kapsession.records.measures import MeasureRecord
 from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord, SignedPart
+from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.session_log import LogItem, LogKind
 from kapsession.records.sessions import SessionStatus
 
@@ -161,6 +185,25 @@ def _derived_id(base: uuid.UUID, name: str) -> str:
 
 def _url(resource_id: str) -> str:
     return f"urn:uuid:{resource_id}"
+
+
+def dose_periods_of(c: ExportContent, dose: DoseRecord) -> tuple[Hold | None, Infusion | None]:
+    """A standing dose's sublingual hold and its IV infusion (each None where it has none)."""
+    doses = effective(c.doses)
+    events = effective(c.events)
+    hold = next(
+        (h for d, h in holds_of(c.protocol, doses, events, dose.participant_id) if d.id == dose.id),
+        None,
+    )
+    infusion = next(
+        (
+            i
+            for d, i in infusions_of(c.protocol, doses, events, dose.participant_id)
+            if d.id == dose.id
+        ),
+        None,
+    )
+    return hold, infusion
 
 
 def _instant(when: datetime) -> str:
@@ -296,6 +339,8 @@ class _BundleBuilder:
         self.encounter_id = str(content.participant.id)
         self.composition_id = _derived_id(content.participant.id, "session-record")
         self._practitioners: dict[uuid.UUID, Json] = {}
+        self._requests: list[Json] = []
+        self._measures: list[tuple[Json, Json | None]] = []  # issue 17
 
     # references ----------------------------------------------------------------------------
 
@@ -366,7 +411,8 @@ class _BundleBuilder:
             ),
             "type": [
                 {
-                    "text": f"{modality} ketamine-assisted psychotherapy session — "
+                    "text": f"{modality} ketamine-assisted psychotherapy session "
+                    f"({SESSION_TYPE_NAMES[self.c.protocol.session_type].lower()}) — "
                     f"{self.c.protocol.name}"
                 }
             ],
@@ -404,8 +450,11 @@ class _BundleBuilder:
 
     def _administration(self, version: Version[DoseRecord]) -> Json:
         dose = version.row
-        medication = dose.medication or self.c.protocol.dosing.medication.value
-        route = dose.route or self.c.protocol.dosing.route.value
+        # the protocol's medication only where it gives a dose: a protocol of another type
+        # keeps stand-in dosing sections that plan nothing (issue 17)
+        dosing = self.c.protocol.dosing if self.c.protocol.gives_dose else None
+        medication = dose.medication or (dosing.medication.value if dosing else "not recorded")
+        route = dose.route or (dosing.route.value if dosing else "not recorded")
         resource: Json = {
             "resourceType": "MedicationAdministration",
             "id": str(dose.id),
@@ -434,14 +483,112 @@ class _BundleBuilder:
         if dose.is_late:
             notes.append(f"Entered late, at {_instant(dose.recorded_at)}.")
         notes += self._correction_notes(version)
+        override = dose.detail.get("order_override")
+        if isinstance(override, dict):
+            notes.append(
+                f"Given outside the order, overridden by {override.get('by', '')}: "
+                f"{override.get('reason', '')}."
+            )
+        given = dose.dose_mg
+        hold, infusion = dose_periods_of(self.c, dose)
+        if hold is not None:  # sublingual: how long it was held, then spat out or swallowed
+            notes.append(hold.describe() + ".")
+        if infusion is not None:  # IV: a period, with its pauses and the total given
+            notes.append(infusion.describe() + ".")
+            period = {"start": _instant(infusion.started_at)}
+            if infusion.stopped_at is not None:
+                period["end"] = _instant(infusion.stopped_at)
+                given = infusion.given_mg
+            del resource["effectiveDateTime"]
+            resource["effectivePeriod"] = period
+            if infusion.stopped_at is None:
+                resource["status"] = "in-progress"
+        notes += self._substance_notes(dose)  # the controlled-substance count (issue 16)
         resource["note"] = [{"text": text} for text in notes]
-        if dose.dose_mg is not None:  # a dosage needs a dose (mad-1)
+        order = self.c.standing_order
+        if order is not None:  # the order it was given under (issue 16)
+            resource["request"] = {"reference": _url(str(order.id))}
+        if given is not None:  # a dosage needs a dose (mad-1)
             resource["dosage"] = {
-                "text": f"{_number(dose.dose_mg)} mg {route}",
+                "text": f"{_number(given)} mg {route}",
                 "route": {"text": route},
-                "dose": _quantity(dose.dose_mg, "mg", "mg"),
+                "dose": _quantity(given, "mg", "mg"),
             }
+            rate = None if infusion is None else infusion.rate_mg_per_h()
+            if rate is not None:
+                resource["dosage"]["rateQuantity"] = _quantity(round(rate, 1), "mg/h", "mg/h")
         return resource
+
+    def medication_requests(self) -> list[Json]:
+        """The prescriber's order (issue 16), each version a MedicationRequest: the standing
+        one active, one corrected away cancelled, one taken back entered in error."""
+        return [
+            self._request(v)
+            for v in sorted(
+                _versions(self.c.orders), key=lambda v: (v.row.recorded_at, str(v.row.id))
+            )
+        ]
+
+    def _request(self, version: Version[DoseOrderRecord]) -> Json:
+        record = version.row
+        order = record.order
+        status = {
+            EntryState.STANDING: "active",
+            EntryState.WITHDRAWN: "entered-in-error",
+        }.get(version.state, "cancelled")
+        if order.dose_mg_per_kg is not None:
+            dose = {"value": _number(order.dose_mg_per_kg), "unit": "mg/kg",
+                    "system": UCUM, "code": "mg/kg"}  # fmt: skip
+        else:
+            dose = _quantity(order.dose_mg or 0.0, "mg", "mg")
+        resource: Json = {
+            "resourceType": "MedicationRequest",
+            "id": str(record.id),
+            "identifier": _entry_identifier(record.id),
+            "status": status,
+            "intent": "order",
+            "medicationCodeableConcept": {"text": order.medication.value},
+            "subject": self.patient_ref,
+            "encounter": self.encounter_ref,
+            "authoredOn": _instant(record.occurred_at),
+            "dosageInstruction": [
+                {
+                    "text": order.summary(),
+                    "route": {"text": order.route.value},
+                    "doseAndRate": [{"doseQuantity": dose}],
+                }
+            ],
+        }
+        requester = self.staff_ref(record.ordered_by_id)
+        if requester is not None:
+            resource["requester"] = requester
+        if order.max_total_mg is not None:
+            resource["dosageInstruction"][0]["maxDosePerPeriod"] = {
+                "numerator": _quantity(order.max_total_mg, "mg", "mg"),
+                "denominator": {"value": 1, "unit": "session"},
+            }
+        notes = []
+        if order.verbal:
+            notes.append(f"Verbal order, {countersignature(self.c, record, None)}.")
+        notes += self._correction_notes(version)
+        if notes:
+            resource["note"] = [{"text": text} for text in notes]
+        return resource
+
+    def _order_section(self) -> Json:
+        order = self.c.standing_order
+        overrides = override_lines(self.c, None)
+        text = (
+            f"<p>{_esc(NO_ORDER_OVERRIDES if overrides else NO_ORDER_NO_DOSE)}</p>"
+            if order is None
+            else _items([_esc(order_line(self.c, order, None))])
+        )
+        if overrides:
+            text += _items(_esc(line) for line in overrides)
+        section: Json = {"title": "Prescriber's order", "text": _div(text)}
+        if self._requests:
+            section["entry"] = [{"reference": _url(r["id"])} for r in self._requests]
+        return section
 
     def _correction_notes(self, version: Version[Any]) -> list[str]:
         change = _change(version)
@@ -603,6 +750,8 @@ class _BundleBuilder:
         times += [t for t in (c.session.started_at, c.session.ended_at) if t is not None]
         for rows in (c.doses, c.observations, c.notes, c.discharges, c.events):
             times += [r.recorded_at for r in rows]
+        for added in (c.adverse_events, c.interventions, c.substance_counts):  # issue 16
+            times += [r.recorded_at for r in added]
         times += [s.signed_at for s in c.signatures]
         if c.private_notes:
             times += [n.recorded_at for n in c.private_notes]
@@ -664,8 +813,11 @@ class _BundleBuilder:
         sections = self._note_sections()
         sections += self._entries_section()
         sections.append(self._doses_section(administrations))
+        sections.append(self._order_section())
         sections.append(self._readings_section(groups))
         sections += self._alerts_section(c.alerts)
+        sections += self._adverse_section()  # issue 16
+        sections += self._session_measures_section()  # issue 17
         sections += self._discharge_section(c.standing_discharges)
         sections.append(self._timeline_section(c.timeline))
         sections += self._addenda_sections()
@@ -720,7 +872,8 @@ class _BundleBuilder:
         if not entries:
             return []
         lines = [
-            f"{_hm(v.row.occurred_at)} {_esc(v.row.text.strip())}"
+            f"{_hm(v.row.occurred_at)} {'Intention: ' if v.row.kind == 'intention' else ''}"
+            f"{_esc(v.row.text.strip())}"
             f"{_author_suffix(self.c, v.row.author_id)}{_state_note(v)}"
             for v in entries
         ]
@@ -800,6 +953,9 @@ class _BundleBuilder:
             if d.override_reason:
                 line += f". Discharged on the decision of {d.override_by or 'staff'}: "
                 line += d.override_reason
+            deviation = discharge_deviation(self.c, d)
+            if deviation is not None:  # issue 16: the prescriber's override, a deviation
+                line += f". Protocol deviation: {deviation_text(deviation, None)}"
             lines.append(_esc(line))
         return [{"title": "Discharge assessment", "text": _div(_items(lines))}]
 
@@ -858,20 +1014,204 @@ class _BundleBuilder:
 
     # the bundle ----------------------------------------------------------------------------
 
+    # adverse events, interventions, controlled-substance counts (issue 16) -----------------
+
+    def _suspect(self, onset: datetime) -> Json | None:
+        """The ketamine administration an adverse event follows: the last standing dose given
+        before its onset (else the first one)."""
+        doses = sorted(effective(self.c.doses), key=lambda d: d.occurred_at)
+        before = [d for d in doses if d.occurred_at <= onset]
+        chosen = before[-1] if before else (doses[0] if doses else None)
+        if chosen is None:
+            return None
+        return {"instance": {"reference": _url(str(chosen.id))}}
+
+    def _given_for(self, event_ids: set[uuid.UUID]) -> list[InterventionRecord]:
+        return [i for i in effective(self.c.interventions) if i.adverse_event_id in event_ids]
+
+    def adverse_events(self) -> list[Json]:
+        """Each standing adverse event as an AdverseEvent (R4 has no status: one withdrawn as
+        entered in error is left out), graded with the FHIR code systems, the ketamine
+        administration as its suspect."""
+        resources = []
+        rows = self.c.adverse_events
+        for a in sorted(effective(rows), key=lambda a: (a.occurred_at, str(a.id))):
+            given = self._given_for(chain_ids(rows, a.id))
+            lines = [f"{_hm(a.occurred_at)} {a.title} ({a.grading})"]
+            if a.resolved_at is not None:
+                lines.append(f"Resolved at {_hm(a.resolved_at)}.")
+            if a.actions:
+                lines.append(f"Actions taken: {a.actions}")
+            lines += [f"Intervention {_hm(i.occurred_at)}: {i.title}" for i in given]
+            if a.corrects_id is not None:
+                lines.append(f"Updated: {a.correction_reason or 'no reason given'}")
+            resource: Json = {
+                "resourceType": "AdverseEvent",
+                "id": str(a.id),
+                "text": _div("".join(f"<p>{_esc(line)}</p>" for line in lines)),
+                "identifier": _entry_identifier(a.id)[0],
+                "actuality": "actual",
+                "event": {"text": a.title},
+                "subject": self.patient_ref,
+                "encounter": self.encounter_ref,
+                "date": _instant(a.occurred_at),
+                "recordedDate": _instant(a.recorded_at),
+                "seriousness": _graded(Seriousness, a.seriousness),
+                "severity": _graded(Severity, a.severity),
+                "outcome": _graded(Outcome, a.outcome),
+            }
+            recorder = self.staff_ref(a.recorded_by_id)
+            if recorder is not None:
+                resource["recorder"] = recorder
+            suspect = self._suspect(a.occurred_at)
+            if suspect is not None:
+                resource["suspectEntity"] = [suspect]
+            resources.append(resource)
+        return resources
+
+    def interventions(self) -> list[Json]:
+        """A rescue medication as a MedicationAdministration, anything else (oxygen,
+        repositioning, the prescriber called) as a Procedure; corrections as doses have them."""
+        rows = sorted(
+            _versions(self.c.interventions), key=lambda v: (v.row.occurred_at, str(v.row.id))
+        )
+        events = self.c.adverse_events
+        resources = []
+        for version in rows:
+            i = version.row
+            withdrawn = version.state is EntryState.WITHDRAWN
+            notes = []
+            if i.lot_number:
+                notes.append(f"Lot number {i.lot_number}.")
+            if i.text:
+                notes.append(i.text)
+            if i.adverse_event_id is not None:
+                event = standing_of(events, i.adverse_event_id)
+                if event is not None:
+                    notes.append(
+                        f"For the adverse event {event.title} (onset {_hm(event.occurred_at)})."
+                    )
+            notes += self._correction_notes(version)
+            performer = self.staff_ref(i.given_by_id)
+            resource: Json
+            if i.kind == InterventionKind.RESCUE_MEDICATION:
+                resource = {
+                    "resourceType": "MedicationAdministration",
+                    "id": str(i.id),
+                    "identifier": _entry_identifier(i.id),
+                    "status": "entered-in-error" if withdrawn else "completed",
+                    "medicationCodeableConcept": {"text": i.medication or "rescue medication"},
+                    "subject": self.patient_ref,
+                    "context": self.encounter_ref,
+                    "effectiveDateTime": _instant(i.occurred_at),
+                }
+                if performer is not None:
+                    resource["performer"] = [{"actor": performer}]
+                if notes:
+                    resource["note"] = [{"text": text} for text in notes]
+                if i.dose is not None:
+                    unit = i.unit or "mg"
+                    resource["dosage"] = {
+                        "text": f"{_number(i.dose)} {unit} {i.route or ''}".strip(),
+                        "route": {"text": i.route or ""},
+                        "dose": _quantity(i.dose, unit, _UCUM_UNITS.get(unit, unit)),
+                    }
+            else:
+                resource = {
+                    "resourceType": "Procedure",
+                    "id": str(i.id),
+                    "identifier": _entry_identifier(i.id),
+                    "status": "entered-in-error" if withdrawn else "completed",
+                    "code": {"text": i.title},
+                    "subject": self.patient_ref,
+                    "encounter": self.encounter_ref,
+                    "performedDateTime": _instant(i.occurred_at),
+                }
+                if performer is not None:
+                    resource["performer"] = [{"actor": performer}]
+                if notes:
+                    resource["note"] = [{"text": text} for text in notes]
+            resources.append(resource)
+        return resources
+
+    def _adverse_section(self) -> list[Json]:
+        """The adverse events and interventions, in the Composition, with their resources."""
+        events = sorted(effective(self.c.adverse_events), key=lambda a: a.occurred_at)
+        given = sorted(_versions(self.c.interventions), key=lambda v: v.row.occurred_at)
+        if not events and not given:
+            return []
+        lines = [
+            _esc(f"{_hm(a.occurred_at)} Adverse event: {a.title} ({a.grading})") for a in events
+        ]
+        lines += [
+            _esc(f"{_hm(v.row.occurred_at)} Intervention: {v.row.title}") + _state_note(v)
+            for v in given
+        ]
+        return [
+            {
+                "title": "Adverse events and interventions",
+                "text": _div(_items(lines)),
+                "entry": [{"reference": _url(str(a.id))} for a in events]
+                + [{"reference": _url(str(v.row.id))} for v in given],
+            }
+        ]
+
+    def _substance_notes(self, dose: DoseRecord) -> list[str]:
+        """The dose's controlled-substance count (Schedule III): drawn, given, wasted, and who
+        witnessed the waste."""
+        ids = chain_ids(self.c.doses, dose.id)
+        notes = []
+        for count in effective(self.c.substance_counts):
+            if count.dose_id not in ids:
+                continue
+            text = (
+                f"Controlled substance (Schedule III): drawn {_number(count.drawn_mg)} mg, "
+                f"given {_number(count.given_mg)} mg, wasted {_number(count.wasted_mg)} mg"
+            )
+            if count.wasted_mg > 0:
+                witness = self.c.staff_name(count.witness_id) or "a second staff member"
+                text += f", waste witnessed by {witness}"
+            notes.append(text + ".")
+        return notes
+
+    # outcome measures (issue 17) ---------------------------------------------------------
+
+    def session_measures(self) -> list[tuple[Json, Json | None]]:
+        """The client's measures of this session (`ExportContent.measures`: given in it, or
+        outside any session on its day), each pointing at this encounter when given in it."""
+
+        def encounter(record: MeasureRecord) -> Json | None:
+            return self.encounter_ref if record.session_id == self.c.session.id else None
+
+        def staff(record: MeasureRecord) -> Json | None:
+            return self.staff_ref(record.recorded_by_id, record.recorded_by)
+
+        return measure_resources(self.c.measures, _MeasureRefs(self.patient_ref, encounter, staff))
+
+    def _session_measures_section(self) -> list[Json]:
+        if not self.c.measures:
+            return []
+        return [_measures_section(self._measures, _measure_lines(self.c.measures))]
+
     def build(self) -> Json:
         c = self.c
         patient, encounter = self.patient(), self.encounter()
+        self._requests = self.medication_requests()  # issue 16: the prescriber's order
         administrations = self.medication_administrations()
         readings = self.observations()
         groups = [group for group, _members in readings]
+        self._measures = self.session_measures()  # issue 17
         # Included but none written for this participant: nothing to carry, nothing to label.
         private_document = self.private_notes_document(c.private_notes) if c.private_notes else None
         composition = self.composition(administrations, groups, private_document)
         resources: list[Json] = [composition, patient, encounter]
         resources += _ordered_practitioners(self._practitioners, c)
         resources += administrations
+        resources += self._requests
         for group, members in readings:
             resources += [group, *members]
+        resources += self.adverse_events() + self.interventions()  # issue 16
+        resources += [r for pair in self._measures for r in pair if r is not None]  # issue 17
         if private_document is not None:
             resources.append(private_document)
         entries = [{"fullUrl": _url(r["id"]), "resource": r} for r in resources]
@@ -919,3 +1259,237 @@ def _utc_offset(content: ExportContent) -> str:
     when = content.session.started_at or content.session.created_at
     offset = when.astimezone().strftime("%z")
     return f"{offset[:3]}:{offset[3:]}" if offset else "+00:00"
+
+
+_UCUM_UNITS = {"mg": "mg", "mcg": "ug", "mL": "mL"}
+
+
+def _graded(vocabulary: type[Severity | Seriousness | Outcome], code: str) -> Json:
+    """A FHIR AdverseEvent grading: the code of its code system, one to one (issue 16)."""
+    display = DISPLAYS.get(code, code)
+    return {"coding": [_coding(FHIR_SYSTEMS[vocabulary], code, display)], "text": display}
+
+
+# --- outcome measures (issue 17) ---------------------------------------------------------------
+# Each administration of PHQ-9, GAD-7 or PCL-5 is a QuestionnaireResponse with its item answers
+# and, only when complete, an Observation of its total (derived from the response). PHQ-9 and
+# GAD-7 carry their LOINC panel and total codes (clinical-sources.md §8); PCL-5 has no LOINC
+# code found here, so it is coded in our local scale system (`SCALE_SYSTEM`), said in the text.
+# An incomplete administration is `in-progress` with its unanswered items left without an
+# answer, and has no total Observation: it was not scored, and no value is made up for it.
+# Corrections as for readings: the standing version (`amended` / `corrected` when it corrects
+# one), a withdrawn one `entered-in-error`, the versions it replaced left out.
+
+
+@dataclass(frozen=True)
+class MeasureCodes:
+    questionnaire: str  # the canonical URL of the form
+    panel: tuple[str, str, str]  # system, code, display
+    total: tuple[str, str, str]
+
+
+MEASURE_CODES: dict[str, MeasureCodes] = {
+    InstrumentKey.PHQ9.value: MeasureCodes(
+        "http://loinc.org/q/44249-1",
+        (LOINC, "44249-1", "PHQ-9 quick depression assessment panel [Reported.PHQ]"),
+        (LOINC, "44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"),
+    ),
+    InstrumentKey.GAD7.value: MeasureCodes(
+        "http://loinc.org/q/69737-5",
+        (LOINC, "69737-5", "Generalized anxiety disorder 7 item (GAD-7)"),
+        (LOINC, "70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score [Reported]"),
+    ),
+    InstrumentKey.PCL5.value: MeasureCodes(
+        "urn:kapsession:questionnaire:pcl5",
+        (SCALE_SYSTEM, "pcl5", "PTSD Checklist for DSM-5 (PCL-5), local code"),
+        (SCALE_SYSTEM, "pcl5-total", "PCL-5 total score, local code"),
+    ),
+}
+MEASURE_SECTION_TITLE = "Outcome measures (questionnaires)"
+
+
+@dataclass(frozen=True)
+class _MeasureRefs:
+    """How the measures' resources point at the client, the session and staff."""
+
+    patient: Json
+    encounter: Callable[[MeasureRecord], Json | None]
+    staff: Callable[[MeasureRecord], Json | None]
+
+
+def _measure_status(version: Version[MeasureRecord]) -> tuple[str, str]:
+    """(the QuestionnaireResponse's status, the total Observation's status)."""
+    if version.state is EntryState.WITHDRAWN:
+        return "entered-in-error", "entered-in-error"
+    if not version.row.complete:
+        return "in-progress", ""
+    if version.corrects:
+        return "amended", "corrected"
+    return "completed", "final"
+
+
+def _measure_notes(version: Version[MeasureRecord]) -> list[str]:
+    change = _change(version)
+    if change is None:
+        return []
+    _what, why, when = change
+    reason = why or "no reason given"
+    if version.state is EntryState.WITHDRAWN:
+        return [f"Withdrawn as entered in error (at {_instant(when)}): {reason}"]
+    return [f"Corrects an earlier entry (at {_instant(when)}): {reason}"]
+
+
+def measure_line(record: MeasureRecord) -> str:
+    """An administration in one line: "PHQ-9 14 (moderate)" or "… incomplete (…), not scored"."""
+    scored = record.score()
+    text = scored.summary()
+    if not scored.complete:
+        text += ", not scored"
+    if scored.needs_decision:
+        items = ", ".join(str(i) for i in scored.flags)
+        text += f"; item {items} answered above zero"
+    return text
+
+
+def measure_resources(
+    rows: Sequence[MeasureRecord], refs: _MeasureRefs
+) -> list[tuple[Json, Json | None]]:
+    """Each administration's QuestionnaireResponse and its total Observation (None while
+    incomplete), oldest first."""
+    found = sorted(_versions(rows), key=lambda v: (v.row.occurred_at, str(v.row.id)))
+    return [_measure_pair(v, refs) for v in found]
+
+
+def _measure_pair(version: Version[MeasureRecord], refs: _MeasureRefs) -> tuple[Json, Json | None]:
+    record = version.row
+    form = record.instrument
+    codes = MEASURE_CODES[record.instrument_key]
+    scored = record.score()
+    response_status, total_status = _measure_status(version)
+    notes = _measure_notes(version)
+    narrative = [_esc(f"{form.title}: {measure_line(record)}.")] + [_esc(n) for n in notes]
+    if codes.panel[0] == SCALE_SYSTEM:
+        narrative.append("Coded in the clinic's local code system: no LOINC code is used.")
+    items: list[Json] = []
+    for item, answer in zip(form.items, record.answers, strict=False):
+        entry: Json = {"linkId": str(item.number), "text": item.text}
+        if answer is not None:  # an unanswered item stays without an answer, never 0
+            entry["answer"] = [{"valueInteger": answer}]
+        items.append(entry)
+    response: Json = {
+        "resourceType": "QuestionnaireResponse",
+        "id": str(record.id),
+        "text": _div("".join(f"<p>{line}</p>" for line in narrative)),
+        "identifier": _entry_identifier(record.id)[0],
+        "questionnaire": codes.questionnaire,
+        "status": response_status,
+        "subject": refs.patient,
+    }
+    encounter = refs.encounter(record)
+    if encounter is not None:
+        response["encounter"] = encounter
+    response["authored"] = _instant(record.occurred_at)
+    author = refs.staff(record)
+    if author is not None:
+        response["author"] = author
+    if record.entry_mode == "client_screen":
+        response["source"] = refs.patient  # the client answered on the screen
+    response["item"] = items
+    if not total_status or scored.total is None:
+        return response, None
+    system, code, display = codes.total
+    observation: Json = {
+        "resourceType": "Observation",
+        "id": _derived_id(record.id, "total"),
+        "identifier": _entry_identifier(record.id, "total"),
+        "status": total_status,
+        "category": _category("survey", "Survey"),
+        "code": {"coding": [_coding(system, code, display)], "text": f"{form.name} total score"},
+        "subject": refs.patient,
+    }
+    if encounter is not None:
+        observation["encounter"] = encounter
+    observation["effectiveDateTime"] = _instant(record.occurred_at)
+    observation["issued"] = _instant(record.recorded_at)
+    if author is not None:
+        observation["performer"] = [author]
+    observation["valueInteger"] = scored.total
+    if scored.band is not None:
+        observation["interpretation"] = [{"text": scored.band.label}]
+    flagged = (
+        [f"Item {', '.join(str(i) for i in scored.flags)} answered above zero: the prescriber "
+         "decides before the next dose."]
+        if scored.needs_decision
+        else []
+    )  # fmt: skip
+    if flagged + notes:
+        observation["note"] = [{"text": text} for text in flagged + notes]
+    observation["derivedFrom"] = [{"reference": _url(response["id"])}]
+    return response, observation
+
+
+def _measures_section(pairs: Sequence[tuple[Json, Json | None]], lines: Sequence[str]) -> Json:
+    section: Json = {
+        "title": MEASURE_SECTION_TITLE,
+        "text": _div(_items(_esc(line) for line in lines) or "<p>No measures recorded.</p>"),
+    }
+    entries = [r for pair in pairs for r in pair if r is not None]
+    if entries:
+        section["entry"] = [{"reference": _url(r["id"])} for r in entries]
+    return section
+
+
+def _measure_lines(rows: Sequence[MeasureRecord]) -> list[str]:
+    found = sorted(_versions(rows), key=lambda v: (v.row.occurred_at, str(v.row.id)))
+    return [
+        f"{v.row.occurred_at.astimezone():%Y-%m-%d %H:%M} {measure_line(v.row)}" + _state_tag(v)
+        for v in found
+    ]
+
+
+def measures_bundle(summary: CourseSummary) -> Json:
+    """Every administration of the client's measures (the course summary's FHIR export) as a
+    `collection` Bundle: the Patient, then each QuestionnaireResponse and its total
+    Observation. A session is pointed at by its identifier (the Encounter is in that
+    session's own record, not here)."""
+    client = summary.history.client
+    patient: Json = {"resourceType": "Patient", "id": str(client.id)}
+    if client.record_number:
+        patient["identifier"] = [{"system": RECORD_NUMBER_SYSTEM, "value": client.record_number}]
+    name: Json = {"use": "official", "text": client.full_name}
+    if client.family_name:
+        name["family"] = client.family_name
+    if client.given_name:
+        name["given"] = [client.given_name]
+    patient["name"] = [name]
+    if client.date_of_birth is not None:
+        patient["birthDate"] = client.date_of_birth.isoformat()
+    patient_ref = {"reference": _url(patient["id"]), "display": client.full_name}
+
+    def encounter(record: MeasureRecord) -> Json | None:
+        if record.session_id is None:
+            return None
+        return {"identifier": {"system": SESSION_SYSTEM, "value": str(record.session_id)}}
+
+    def staff(record: MeasureRecord) -> Json | None:
+        return {"display": record.recorded_by} if record.recorded_by else None
+
+    pairs = measure_resources(summary.measure_versions, _MeasureRefs(patient_ref, encounter, staff))
+    resources = [patient] + [r for pair in pairs for r in pair if r is not None]
+    entries = [{"fullUrl": _url(r["id"]), "resource": r} for r in resources]
+    digest = hashlib.sha256(
+        json.dumps(entries, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
+    bundle_id = str(uuid.uuid5(_ID_NAMESPACE, f"measures:{digest}"))
+    return {
+        "resourceType": "Bundle",
+        "id": bundle_id,
+        "identifier": {"system": URI_IDENTIFIER, "value": _url(bundle_id)},
+        "type": "collection",
+        "timestamp": _instant(summary.made_at),
+        "entry": entries,
+    }
+
+
+def measures_bundle_json(summary: CourseSummary) -> str:
+    return json.dumps(measures_bundle(summary), ensure_ascii=False, indent=2) + "\n"

@@ -12,7 +12,9 @@ from typing import Any
 from kapsession.domain.corrections import EntryState, Version
 from kapsession.domain.measures import measure_names
 from kapsession.domain.scales import SCALES
+from kapsession.export.adverse_blocks import adverse_sections
 from kapsession.export.content import ExportContent
+from kapsession.export.deviation_blocks import deviation_text, discharge_deviation
 from kapsession.export.document import (
     Block,
     Cell,
@@ -30,7 +32,11 @@ from kapsession.export.document import (
     Section,
     Table,
 )
+from kapsession.export.escort_blocks import with_escort
+from kapsession.export.order_blocks import order_section
 from kapsession.export.record_rows import RecordRows, checkin_label, number_text, phase_name
+from kapsession.export.screening_blocks import screening_sections
+from kapsession.export.session_kind import medication_and_route, session_kind
 from kapsession.export.times import SessionTimes
 from kapsession.records.entries import (
     ALDRETE_ITEM_KEYS,
@@ -65,9 +71,12 @@ def note_document(content: ExportContent, tz: tzinfo | None = None) -> Document:
     build = _Note(RecordRows(content, tz))
     blocks = [
         *build.header(),
+        order_section(content, tz),  # issue 16
+        *screening_sections(content, tz),  # issue 17
         build.doses(),
         build.vitals(),
         build.alerts(),
+        *adverse_sections(build.rows),  # issue 16
         build.discharge(),
         build.session_note(),
         build.note_entries(),
@@ -148,7 +157,6 @@ class _Note:
         when = f"{t.day.isoformat()} ({t.day:%A})"
         if started is not None:
             when += f", {t.hm(started)}–{end}"
-        dosing = c.protocol.dosing
         modality = session.modality
         if len(session.participants) > 1:
             modality += (
@@ -166,8 +174,9 @@ class _Note:
             ("Session date", when),
             ("Times", f"local time ({t.zone()})"),
             ("Session in the course", str(number) if number is not None else "not in a course"),
+            ("Session type", session_kind(c, lambda at: t.local(at).date().isoformat())),
             ("Protocol", f"{session.protocol_name} (version {session.protocol_version})"),
-            ("Medication and route", f"{dosing.medication.value}, {dosing.route.value}"),
+            ("Medication and route", medication_and_route(c)),  # issue 17: none without a dose
             ("Modality", modality),
             ("Room", session.room or "not recorded"),
             ("Therapist", c.staff_name(session.therapist_id) or "not recorded"),
@@ -283,14 +292,16 @@ class _Note:
     def discharge(self) -> Section:
         shown = self.rows.discharges
         if not shown:
-            return Section("Discharge", (_text("No discharge check recorded."),))
+            return with_escort(
+                Section("Discharge", (_text("No discharge check recorded."),)), self.c
+            )
         blocks: list[Block] = []
         for item in shown:
             if len(shown) > 1:
                 blocks.append(Heading(3, f"Discharge check at {self.t.hm(item.row.occurred_at)}"))
             status = self.record_status(item)
             blocks.append(_fields(self.discharge_fields(item.row, status)))
-        return Section("Discharge", tuple(blocks))
+        return with_escort(Section("Discharge", tuple(blocks)), self.c)
 
     def discharge_fields(self, d: DischargeAssessmentRecord, status: str) -> list[tuple[str, str]]:
         c, t = self.c, self.t
@@ -325,6 +336,9 @@ class _Note:
         if d.override_reason:
             who = f" (by {self.scrub(d.override_by)})" if d.override_by else ""
             fields.append(("Discharged despite the check", self.scrub(d.override_reason) + who))
+        deviation = discharge_deviation(c, d)
+        if deviation is not None:  # issue 16: before the minimum time, the prescriber's override
+            fields.append(("Protocol deviation", self.scrub(deviation_text(deviation, t.tz))))
         return fields
 
     def timeline(self) -> Section:
@@ -380,6 +394,8 @@ class _Note:
         for item in notes:
             n = item.row
             head = [t.hm(n.occurred_at), t.since_dose(n.occurred_at), phase_name(c, n.phase_key)]
+            if getattr(n, "kind", None) == "intention":  # issue 17: the client's intention
+                head.append("Intention")
             author = c.staff_name(n.author_id)
             text = " · ".join(h for h in head if h) + (f" — {author}" if author else "")
             out.append(Entry(text, self.record_status(item), n.text, item.state))
@@ -506,15 +522,12 @@ def _condensed(text: str) -> str:
 
 
 def _timeline_title(content: ExportContent, item: LogItem) -> str:
-    """The timeline's title, with what the content knows besides: the protocol's check-in
-    label, who wrote a note, who acknowledged an alert."""
+    """The timeline's title, with what the content knows besides: who wrote a note, who
+    acknowledged an alert. (A reading's title already names its check-in by the protocol's
+    label, as the live screen does.)"""
     title = item.title
     if item.kind is LogKind.MARKER:
         return f"Marker: {title}"
-    if item.kind is LogKind.CHECKIN and item.entry_id is not None:
-        found = [o for o in content.observations if o.id == item.entry_id]
-        if found:
-            return f"Check-in ({checkin_label(content, found[0].checkin_key)})"
     if item.kind is LogKind.NOTE and item.entry_id is not None and " — " not in title:
         notes = [n for n in content.notes if n.id == item.entry_id]
         author = content.staff_name(notes[0].author_id) if notes else ""

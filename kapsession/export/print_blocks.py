@@ -17,6 +17,8 @@ from typing import Any
 
 from kapsession.domain.corrections import EntryState, Version
 from kapsession.domain.measures import measure_names
+from kapsession.export.content import ExportContent
+from kapsession.export.deviation_blocks import deviation_text, discharge_deviation
 from kapsession.export.document import (
     BREAK,
     Align,
@@ -38,7 +40,9 @@ from kapsession.export.document import (
     joined,
     span,
 )
+from kapsession.export.escort_blocks import with_escort
 from kapsession.export.record_rows import RecordRows
+from kapsession.export.session_kind import medication_and_route, session_kind
 from kapsession.export.times import since_dose
 from kapsession.records.entries import ALDRETE_ITEM_KEYS, ObservationRecord
 
@@ -183,7 +187,6 @@ def header(pr: PrintRows, clinic: str) -> list[Block]:
         times += f"–{pr.times.clock(pr.times.end)}"
     clinic = clinic.strip()
     place = " · ".join(p for p in (clinic, session.room if session.room != clinic else "") if p)
-    dosing = c.protocol.dosing
     number = c.participant.session_number
     course = f"{_ordinal(number)} session of the course" if number else "Session"
     modality = session.modality.replace("_", " ")
@@ -200,8 +203,8 @@ def header(pr: PrintRows, clinic: str) -> list[Block]:
         ("Therapist", (pr.who(session.therapist_id) or "—",)),
         ("Protocol", (f"{c.protocol.name}, version {session.protocol_version}",)),
         ("Nurse", (pr.who(session.nurse_id) or "—",)),
-        ("Medication", (f"{dosing.medication.value.capitalize()}, {dosing.route.value}",)),
-        ("", ()),
+        ("Medication", (_medication(c),)),
+        ("Type", (session_kind(c, pr.times.day_text),)),  # issue 17
         ("Status", (status,)),
     ]
     exported = f"Exported {pr.times.date_time(c.exported_at)}. " if c.exported_at else ""
@@ -220,6 +223,22 @@ def header(pr: PrintRows, clinic: str) -> list[Block]:
             gap_before=True,
         ),
     ]
+
+
+def _medication(c: ExportContent) -> str:
+    """ "Ketamine, sublingual"; for a session that gives no dose, says so (issue 17)."""
+    text = medication_and_route(c)
+    return text[0].upper() + text[1:]
+
+
+def _order_override(detail: dict[str, Any]) -> Text:
+    """Under a dose given outside the order or a protocol limit: the prescriber's override,
+    who and why (issue 16)."""
+    override = detail.get("order_override")
+    if not isinstance(override, dict):
+        return ()
+    text = f"Prescriber's override: {override.get('by', '')} — {override.get('reason', '')}"
+    return (span(Emphasis.ALERT, text),)
 
 
 def doses(pr: PrintRows) -> Section:
@@ -250,7 +269,7 @@ def doses(pr: PrintRows) -> Section:
             cell(" · ".join(extra)),
             cell(d.lot_number or ""),
             cell(pr.who(d.given_by_id)),
-            note_cell(joined([pr.history(item), late])),
+            note_cell(joined([_order_override(d.detail), pr.history(item), late])),
         )
         rows.append((d.occurred_at, Row(cells, item.state)))
     for event_item in pr.rows.events(_DOSE_EVENT_KINDS):
@@ -455,7 +474,7 @@ def alerts(pr: PrintRows) -> Section:
 def discharge(pr: PrintRows) -> Section:
     items = pr.rows.discharges
     if not items:
-        return Section("Discharge", (muted("No discharge check was recorded."),))
+        return with_escort(Section("Discharge", (muted("No discharge check was recorded."),)), pr.c)
     labels = {i.key: i.label for i in pr.c.protocol.discharge.checklist}
     criteria = pr.c.protocol.discharge
     blocks: list[Block] = []
@@ -501,6 +520,10 @@ def discharge(pr: PrintRows) -> Section:
         if d.override_reason:
             who = f" ({d.override_by})" if d.override_by else ""
             facts.append(("Override", texts(span(Emphasis.ALERT, d.override_reason), who)))
+        deviation = discharge_deviation(pr.c, d)
+        if deviation is not None:  # issue 16: before the minimum time, the prescriber's override
+            text = deviation_text(deviation, pr.times.tz)
+            facts.append(("Protocol deviation", (span(Emphasis.ALERT, text),)))
         facts.append(("Recorded by", (pr.who(d.recorded_by_id) or "—",)))
         history = pr.history(item)
         if history:
@@ -509,7 +532,7 @@ def discharge(pr: PrintRows) -> Section:
             blocks.append(Gap())
         fields = tuple(Field(label, value) for label, value in facts)
         blocks.append(Fields(fields, widths=(15, None), state=item.state))
-    return Section("Discharge", tuple(blocks))
+    return with_escort(Section("Discharge", tuple(blocks)), pr.c)
 
 
 def _not_taken(o: ObservationRecord) -> Text:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from kapsession.domain.corrections import EntryState
+from kapsession.export.adverse_blocks import adverse_sections
 from kapsession.export.content import ExportContent
 from kapsession.export.document import (
     BREAK,
@@ -28,6 +29,7 @@ from kapsession.export.document import (
     lines,
     span,
 )
+from kapsession.export.order_blocks import order_section
 from kapsession.export.print_blocks import (
     CHART_URL,
     PrintRows,
@@ -43,8 +45,9 @@ from kapsession.export.print_blocks import (
     vitals,
 )
 from kapsession.export.record_rows import RecordRows, music_played, phase_name
+from kapsession.export.screening_blocks import screening_sections
 from kapsession.records.entries import LATE_ENTRY_AFTER
-from kapsession.records.notes import SignedPart
+from kapsession.records.notes import NoteKind, NoteRecord, SignedPart
 from kapsession.records.session_log import LogItem, LogKind
 
 __all__ = ["CHART_URL", "print_document"]
@@ -71,13 +74,17 @@ def print_document(
     pr = PrintRows(RecordRows(content, tz))
     blocks: list[Block] = [
         *header(pr, clinic),
+        order_section(content, tz),  # issue 16
+        *screening_sections(content, tz),  # issue 17
         doses(pr),
         vitals(pr, chart_size),
         scales(pr),
         alerts(pr),
+        *adverse_sections(pr.rows),  # issue 16
         discharge(pr),
         session_note(pr),
         note_entries(pr),
+        *long_notes(pr),
         timeline(pr),
         music(pr),
         signatures(pr),
@@ -128,8 +135,8 @@ def note_entries(pr: PrintRows) -> Section:
         cells = (
             cell(pr.when(n.occurred_at)),
             cell(pr.t(n.occurred_at)),
-            cell(phase_name(pr.c, n.phase_key), Emphasis.SMALL),
-            cell(lines(n.text.strip())),
+            cell(_note_kind(pr, n), Emphasis.SMALL),
+            cell(_in_cell(n.text.strip())),
             note_cell(by),
         )
         rows.append(Row(cells, item.state))
@@ -143,11 +150,61 @@ def note_entries(pr: PrintRows) -> Section:
     return Section(title, (Table(columns, tuple(rows)),), table_head=True)
 
 
+def _note_kind(pr: PrintRows, note: NoteRecord) -> str:
+    """The phase column: the note's phase, and "Intention" for the client's intention (17)."""
+    phase = phase_name(pr.c, note.phase_key)
+    if note.kind != NoteKind.INTENTION:
+        return phase
+    return " · ".join(p for p in ("Intention", phase) if p)
+
+
+# A note longer than this is printed in full after the notes' table, a paragraph for each of
+# its lines (a long line cut into paragraphs of at most `_PIECE_CHARS`), and its row says so.
+# Qt finds what to paint on a page through checkpoints of the document's top level only: a
+# table cell, or a paragraph, running over many pages was painted through from its start on
+# every page, so a note's time grew with the square of its length (a 2 MB note 29 s).
+LONG_NOTE_CHARS = 3_000
+_PIECE_CHARS = 1_000
+
+
+def _in_cell(text: str) -> Text:
+    if len(text) <= LONG_NOTE_CHARS:
+        return lines(text)
+    return texts(f"A long note ({len(text):,} characters), printed in full after this table.")
+
+
+def long_notes(pr: PrintRows) -> list[Block]:
+    """The notes too long for their cell, in full: top-level paragraphs after the table."""
+    blocks: list[Block] = []
+    for item in pr.rows.note_entries:
+        n = item.row
+        text = n.text.strip()
+        if len(text) <= LONG_NOTE_CHARS:
+            continue
+        head = " · ".join(p for p in (pr.when(n.occurred_at), pr.t(n.occurred_at)) if p)
+        who = pr.who(n.author_id)
+        blocks.append(Heading(2, f"Note of {head}{f', by {who}' if who else ''}, in full"))
+        blocks += [Paragraph((piece,)) for piece in _pieces(text)]
+    return blocks
+
+
+def _pieces(text: str) -> list[str]:
+    """The note's lines, each cut at a space into pieces of at most `_PIECE_CHARS`."""
+    out = []
+    for line in text.split("\n"):
+        while len(line) > _PIECE_CHARS:
+            cut = line.rfind(" ", _PIECE_CHARS // 2, _PIECE_CHARS) + 1 or _PIECE_CHARS
+            out.append(line[:cut])
+            line = line[cut:]
+        out.append(line)
+    return out
+
+
 def timeline(pr: PrintRows) -> Section:
     # Notes are in full under "Notes during the session" and track ends are the lengths
     # under "Music played": listing them here again would double the document.
     ends = {m.id for m in pr.c.music if m.kind == "track_end"}
-    entries = {n.id for n in pr.c.notes if n.kind == "entry"}
+    entries = {n.id for n in pr.c.note_entries}  # with intentions (issue 17)
     items = [
         i
         for i in pr.c.timeline

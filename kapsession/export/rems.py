@@ -19,8 +19,11 @@ How each answer is taken from the record (`RULES`, printed at the foot of the fo
 - Sedation: MOAA/S below 5 or RASS below 0 at any check-in. Dissociation: a level above 0.
   Respiratory depression: a respiratory-rate or SpO2 alert, a reading meeting the protocol's RR
   or SpO2 rules, or oxygen given. Resolved: the first later check-in back to normal.
-- Adverse events: every alert (with its acknowledgement), emesis, a hold-dose override and a
-  discharge override.
+- Adverse events: the adverse events recorded as such (key E: kind, severity, seriousness,
+  outcome, onset and resolution), each with the interventions given for it (issue 16). An alert
+  or a reading is not an adverse event unless the team recorded one.
+- Protocol deviations, listed apart and never as adverse events: a dose given despite the
+  hold-dose check (its override) and a discharge despite the discharge check.
 """
 
 from __future__ import annotations
@@ -36,8 +39,20 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 
 from kapsession.domain.corrections import effective
-from kapsession.domain.protocol import Anchor, CheckinSpec, Medication, Protocol, Route
+from kapsession.domain.protocol import (
+    SESSION_TYPE_NAMES,
+    Anchor,
+    CheckinSpec,
+    Medication,
+    Protocol,
+    Route,
+)
 from kapsession.export.content import ExportContent, ExportRefused
+from kapsession.export.deviation_blocks import (
+    deviation_text,
+    discharge_deviation,
+    discharge_withdrawn,
+)
 from kapsession.export.print_style import (
     ACCENT,
     FILL,
@@ -50,6 +65,7 @@ from kapsession.export.print_style import (
     pdf_bytes,
 )
 from kapsession.export.times import clock_time, day_text, since_dose
+from kapsession.records.adverse import chain_ids
 from kapsession.records.entries import DoseRecord, ObservationRecord
 
 FORTY_MINUTES = 40
@@ -66,7 +82,8 @@ RULES = (
     "alert and none of the protocol's alert rules met (before dosing also within the hold-dose "
     "limits). Sedation: MOAA/S below 5 or RASS below 0. Dissociation: level above 0. "
     "Respiratory depression: an RR or SpO₂ alert or rule met, or oxygen given. Adverse events: "
-    "alerts, emesis, hold-dose and discharge overrides."
+    "those recorded as adverse events, with their interventions. Protocol deviations (hold-dose "
+    "and discharge overrides) are listed apart, not as adverse events."
 )
 
 T = TypeVar("T")
@@ -136,12 +153,19 @@ class RemsData:
     respiratory_depression: RemsFinding
     adverse_events: tuple[str, ...]
     draft: bool
+    deviations: tuple[str, ...] = ()  # hold-dose and discharge overrides (issue 16)
 
 
 def rems_data(content: ExportContent) -> RemsData:
     """The REMS answers of one participant's intranasal esketamine session (rules above)."""
     protocol = content.protocol
     dosing = protocol.dosing
+    if not protocol.gives_dose:  # issue 17: its dosing section is a stand-in, no dose given
+        kind = SESSION_TYPE_NAMES[protocol.session_type].lower()
+        raise ExportRefused(
+            f"The SPRAVATO REMS form is for a dosing session; this is a {kind} session, which "
+            "gives no dose. Export it as pdf, md, csv or fhir instead."
+        )
     if dosing.medication is not Medication.ESKETAMINE or dosing.route is not Route.INTRANASAL:
         raise ExportRefused(
             "The SPRAVATO REMS form is only for intranasal esketamine sessions; this session "
@@ -211,6 +235,7 @@ def rems_data(content: ExportContent) -> RemsData:
         ),
         adverse_events=_adverse_events(content, t0),
         draft=content.draft,
+        deviations=_deviations(content, t0),
     )
 
 
@@ -434,34 +459,51 @@ def _moment(when: datetime, t0: datetime | None) -> str:
 
 
 def _adverse_events(content: ExportContent, t0: datetime | None) -> tuple[str, ...]:
-    events: list[tuple[datetime, str]] = []
-    for a in content.alerts:
-        line = f"{_moment(a.raised_at, t0)}: {a.message}"
-        if a.acknowledged_at is not None:
-            who = content.staff_name(a.acknowledged_by_id)
-            line += f"; acknowledged {clock_time(a.acknowledged_at)}"
-            line += f" by {who}" if who else ""
-            if a.acknowledgement_comment:
-                line += f" ({a.acknowledgement_comment})"
-        else:
-            line += "; not acknowledged"
-        events.append((a.raised_at, line))
-    for o in content.standing_observations:
-        if o.values.get("emesis"):
-            events.append((o.occurred_at, f"{_moment(o.occurred_at, t0)}: emesis"))
-    for e in effective(content.events):
-        if e.kind == "hold_dose_override":
-            events.append((e.occurred_at, f"{_moment(e.occurred_at, t0)}: {e.label}"))
+    """The adverse events recorded as such (issue 16), each with its grading, outcome and the
+    interventions given for it; never an alert, a reading or an override by itself."""
+    interventions = content.standing_interventions
+    lines: list[tuple[datetime, str]] = []
+    for a in content.standing_adverse_events:
+        line = f"{_moment(a.occurred_at, t0)}: {a.title} ({a.grading}"
+        if a.resolved_at is not None:
+            line += f" at {_moment(a.resolved_at, t0)}"
+        line += ")"
+        ids = chain_ids(content.adverse_events, a.id)
+        given = [i.title for i in interventions if i.adverse_event_id in ids]
+        if given:
+            line += f"; given: {', '.join(given)}"
+        if a.actions:
+            line += f"; {a.actions}"
+        lines.append((a.occurred_at, line))
+    return tuple(text for _at, text in sorted(lines, key=lambda e: e[0]))
+
+
+def _deviations(content: ExportContent, t0: datetime | None) -> tuple[str, ...]:
+    """Protocol deviations: a dose given despite the hold-dose check or outside the order or the
+    protocol's limits (the prescriber's override), a discharge despite the discharge check.
+    Recorded and exported as deviations, not adverse events."""
+    found: list[tuple[datetime, str]] = []
+    for e in effective(content.events):  # a withdrawn dose's deviations are withdrawn with it
+        if e.kind in ("hold_dose_override", "dose_override"):
+            found.append((e.occurred_at, f"{_moment(e.occurred_at, t0)}: {e.label}"))
+        if e.kind == "consent_override":  # issue 17: started without current consent
+            found.append((e.occurred_at, f"{_moment(e.occurred_at, t0)}: {e.label}"))
     for d in content.standing_discharges:
-        if d.override_reason:
-            events.append(
+        if discharge_withdrawn(content, d):
+            continue  # its event taken back as entered in error: no discharge, no deviation
+        deviation = discharge_deviation(content, d)
+        if deviation is not None:  # before the minimum time: the prescriber's override
+            text = deviation_text(deviation, None)
+            found.append((d.occurred_at, f"{_moment(d.occurred_at, t0)}: {text}"))
+        elif d.override_reason:
+            found.append(
                 (
                     d.occurred_at,
                     f"{_moment(d.occurred_at, t0)}: discharged despite the discharge check: "
                     f"{d.override_reason}",
                 )
             )
-    return tuple(text for _at, text in sorted(events, key=lambda e: e[0]))
+    return tuple(text for _at, text in sorted(found, key=lambda e: e[0]))
 
 
 # --- the one-page form -------------------------------------------------------------------------
@@ -842,6 +884,10 @@ class _Form:
         if shown < len(events):
             more = f"and {len(events) - shown} more: see the session record"
             self.y += self._text(indent, self.y - 3, width, more, paint_font(7.5), ACCENT)
+        if d.deviations and self.y < bottom - 12:  # not adverse events: listed apart (16)
+            text = "Protocol deviations (not adverse events): " + "; ".join(d.deviations)
+            if self.y + self._measure(width, text, paint_font(7.5)) <= bottom:
+                self.y += self._text(indent, self.y + 2, width, text, paint_font(7.5), GREY)
 
     def _sign_off_height(self) -> float:
         return 12 + 40 + 4 + 4 + self._measure(self.body.width(), RULES, paint_font(6.5))

@@ -37,6 +37,29 @@ class EventKind(enum.StrEnum):
     DOSE_PLAN = "dose_plan"  # staggered dosing: the planned dose time of each participant
     DISCHARGE = "discharge"  # the participant left; the assessment is in discharge_assessment
     HANDOVER = "handover"  # another staff member took a place on the team (detail: role, from, to)
+    # issue 16: a dose outside the order or a protocol limit, overridden by the prescriber
+    # (detail: by, reason, deviations); a verbal order countersigned (detail: order_id)
+    DOSE_OVERRIDE = "dose_override"
+    ORDER_COUNTERSIGNED = "order_countersigned"
+    # a dose that lasts (issue 16): detail names the dose (dose_id)
+    HOLD_OUTCOME = "hold_outcome"  # sublingual: the hold ended, spat out or swallowed (outcome)
+    INFUSION_PAUSE = "infusion_pause"  # IV: the infusion paused
+    INFUSION_RESUME = "infusion_resume"
+    INFUSION_STOP = "infusion_stop"  # IV: the infusion stopped (total_mg given)
+    # a discharge before the minimum time (or with sedation or dissociation not resolved) on
+    # the prescriber's override: a protocol deviation (detail: by, reason, shortfalls, summary)
+    DISCHARGE_DEVIATION = "discharge_deviation"
+    # issue 17: who takes the participant home (detail: name, relationship, phone, none)
+    ESCORT = "escort"
+    # issue 17: the screening before a participant's first dose (detail: the checklist's
+    # version, each question with its answer and whether it passed); the prescriber's decision,
+    # proceed or hold, on a failed screening or a PHQ-9 item 9 above zero (detail: gate,
+    # subject_id, decision, reason, by, prescriber_id); a session started without the client's
+    # current KAP treatment consent on the prescriber's override: a protocol deviation
+    # (detail: why, reason, by, prescriber_id)
+    SCREENING = "screening"
+    DOSE_GATE_DECISION = "dose_gate_decision"
+    CONSENT_OVERRIDE = "consent_override"
 
 
 class DoseKind(enum.StrEnum):

@@ -50,3 +50,8 @@ class AlreadyDone(StorageError):
 class NotAllowed(StorageError):
     """The staff member's role, or their place on the session's team, does not allow this (the
     clinic's role rules: signing a part, joining a team)."""
+
+
+class TextRefused(StorageError):
+    """A text holds a character that cannot be stored (NUL, half of a broken character, a
+    control character: `domain.entry_text`), or a note is too long; nothing was saved."""

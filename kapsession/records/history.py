@@ -6,14 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from kapsession.records.measures import MeasureRecord
 from kapsession.records.people import ClientRecord
 from kapsession.records.sessions import SessionStatus
-
-# PHQ-9 and GAD-7 are not captured by kapsession yet: said wherever the history is shown.
-NOT_RECORDED = (
-    "PHQ-9 and GAD-7 are not recorded in kapsession yet, so they are not shown here; "
-    "see the clinic's questionnaires."
-)
 
 # How a stored session status reads in the history ("completed" is what staff call ended).
 STATUS_LABELS = {
@@ -74,6 +69,10 @@ class ClientHistory:
 
     client: ClientRecord
     sessions: tuple[HistorySession, ...]
+    # the outcome measures as they stand (issue 17), oldest first; () when none were read
+    measures: tuple[MeasureRecord, ...] = ()
+    # every version of them, the corrected and withdrawn ones too (the earlier values shown)
+    measure_versions: tuple[MeasureRecord, ...] = ()
 
     @property
     def courses(self) -> int:

@@ -20,6 +20,7 @@ class NoteKind(enum.StrEnum):
     ENTRY = "entry"  # typed during the session, on its clock
     SESSION_NOTE = "session_note"  # the structured note written at the end
     ADDENDUM = "addendum"  # added after signing
+    INTENTION = "intention"  # the client's intention, set in a preparation session (issue 17)
 
 
 @dataclass(frozen=True)

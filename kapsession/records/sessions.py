@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from kapsession.domain.protocol import SessionType
 from kapsession.records.people import ClientRecord
 
 
@@ -27,6 +28,7 @@ class ParticipantRecord:
     course_id: uuid.UUID | None
     session_number: int | None  # this session's number in the client's course
     monitor_id: uuid.UUID | None = None  # their own monitoring clinician; None: the session's
+    follows_session_id: uuid.UUID | None = None  # integration: the dosing session (issue 17)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class SessionRecord:
     ended_at: datetime | None
     participants: tuple[ParticipantRecord, ...]
     prescriber_id: uuid.UUID | None = None  # the prescriber on site, if one is named
+    session_type: SessionType = SessionType.DOSING  # issue 17: its protocol's type
 
     def monitor_of(self, participant_id: uuid.UUID | None) -> uuid.UUID | None:
         """The participant's monitoring clinician (None: the session's, for everyone)."""

@@ -19,11 +19,13 @@ cut off when the interpreter stops) and drops work not yet started.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
@@ -37,36 +39,44 @@ OnDone = Callable[[Any], None]
 OnFailed = Callable[[Exception], None]
 
 
-class _Delivery(QObject):
-    """Carries one task's outcome back to the thread that started it.
+@dataclass
+class _Task:
+    """What the starting thread keeps of one task until its outcome arrives."""
 
-    It lives on that thread; its signals are emitted on the pool's thread, so Qt queues the
-    connected slots to the starting thread's event loop."""
+    work: Work
+    on_done: OnDone
+    on_failed: OnFailed
 
-    done = Signal(object)
-    failed = Signal(object)
 
-    def __init__(self, on_done: OnDone, on_failed: OnFailed) -> None:
+class _Dispatcher(QObject):
+    """Brings tasks' outcomes back to the thread that started them.
+
+    One per starting thread, living there; `finished` is emitted on a pool thread, so Qt queues
+    the call of `_finish` to the starting thread's event loop. That thread keeps each task's
+    work and callbacks (`tasks`) and is handed the outcome alone in a box: the pool thread never
+    holds the last reference to anything, so nothing the caller made (a widget a callback
+    refers to, an exception's frames) is ever freed on a pool thread, where Qt objects must not
+    be destroyed."""
+
+    finished = Signal(object, object)  # task number, [(succeeded, result or exception)]
+
+    def __init__(self) -> None:
         super().__init__()
-        self._on_done = on_done
-        self._on_failed = on_failed
-        self.done.connect(self._deliver_done)
-        self.failed.connect(self._deliver_failed)
+        self.tasks: dict[int, _Task] = {}
+        self.finished.connect(self._finish)
 
-    @Slot(object)
-    def _deliver_done(self, result: object) -> None:
-        _pending.discard(self)
-        self._on_done(result)
-
-    @Slot(object)
-    def _deliver_failed(self, exc: object) -> None:
-        _pending.discard(self)
-        assert isinstance(exc, Exception)
-        self._on_failed(exc)
+    @Slot(object, object)
+    def _finish(self, number: int, box: list[tuple[bool, Any]]) -> None:
+        task = self.tasks.pop(number)
+        succeeded, outcome = box.pop()
+        if succeeded:
+            task.on_done(outcome)
+        else:
+            task.on_failed(outcome)
 
 
-# Deliveries whose task has not reported yet: kept alive here until their outcome arrives.
-_pending: set[_Delivery] = set()
+_dispatchers: dict[int, _Dispatcher] = {}  # by the starting thread's identity
+_numbers = itertools.count()
 
 
 def _log_failure(exc: Exception) -> None:
@@ -115,18 +125,28 @@ def run_task(
     """Run `work()` on a pool thread; `on_done(result)` or `on_failed(exc)` follow on this
     thread. Without `on_failed`, a failure is logged with its stack. `quiet`: at the lowest
     priority, on the quiet pool. `pool`: another pool than the app's (tests)."""
-    delivery = _Delivery(on_done or (lambda _result: None), on_failed or _log_failure)
-    _pending.add(delivery)
+    dispatcher = _dispatchers.get(threading.get_ident())
+    if dispatcher is None:
+        dispatcher = _dispatchers[threading.get_ident()] = _Dispatcher()
+    number = next(_numbers)
+    dispatcher.tasks[number] = _Task(
+        work, on_done or (lambda _result: None), on_failed or _log_failure
+    )
+    handed = [work]  # the pool thread's only reference to it, given up before the outcome goes
 
     def run() -> None:
         if quiet:
             _lower_this_threads_priority()
+        task_work = handed.pop()
+        outcome: tuple[bool, Any]
         try:
-            result = work()
+            outcome = (True, task_work())
         except Exception as exc:  # every failure goes back to the caller's thread
-            delivery.failed.emit(exc)
-        else:
-            delivery.done.emit(result)
+            outcome = (False, exc)
+        del task_work
+        box = [outcome]
+        del outcome
+        dispatcher.finished.emit(number, box)
 
     if pool is None:
         pool = quiet_pool() if quiet else QThreadPool.globalInstance()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kapsession.domain.discharge import DischargeEvaluation
+from kapsession.domain.dose_order import DoseCheck
 from kapsession.domain.dosing import DoseInput
 from kapsession.domain.hold_dose import HoldDoseResult
 from kapsession.domain.vitals import AlertHit, FieldProblem
@@ -79,10 +80,22 @@ class DoseResult:
     intranasal: IntranasalStatus | None = None
     spit_due_at: datetime | None = None  # sublingual: when to spit or swallow
     events: tuple[EventRecord, ...] = ()  # saved with the dose (a hold-dose caution)
+    order_check: DoseCheck | None = None  # the dose against the order and the protocol's limits
 
     @property
     def saved(self) -> bool:
         return self.dose is not None
+
+    @property
+    def needs_order_override(self) -> bool:
+        """Nothing saved: the dose differs from the order or passes a protocol limit, and only
+        the prescriber's override (their PIN and a reason) lets it be recorded."""
+        return (
+            self.dose is None
+            and not self.problems
+            and self.order_check is not None
+            and self.order_check.needs_override
+        )
 
     @property
     def needs_override(self) -> bool:
@@ -97,6 +110,8 @@ class DoseResult:
     def message(self) -> str:
         if self.problems:
             return " ".join(problem.message for problem in self.problems)
+        if self.needs_order_override and self.order_check is not None:
+            return self.order_check.message
         return "" if self.hold_dose is None else self.hold_dose.message
 
 
@@ -107,6 +122,8 @@ class DischargeResult:
     evaluation: DischargeEvaluation
     assessment: DischargeAssessmentRecord | None = None
     event: EventRecord | None = None  # the discharge event saved with the assessment
+    # saved with it: the protocol deviation of a discharge on the prescriber's override
+    deviations: tuple[EventRecord, ...] = ()
 
     @property
     def saved(self) -> bool:

@@ -15,13 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules
 from kapsession.domain.discharge import (
     AldreteObservation,
     DischargeEvaluation,
     DischargeOverride,
     may_discharge,
+    needs_prescriber,
+    time_shortfalls,
 )
 from kapsession.domain.discharge import evaluate_discharge as evaluate_discharge_rules
+from kapsession.domain.dose_order import (
+    DoseCheck,
+    DoseKind,
+    DoseOrder,
+    PrescriberOverride,
+    SessionDoses,
+    check_corrected_dose,
+    check_dose,
+)
 from kapsession.domain.dosing import (
     DoseInput,
     DoseInvalid,
@@ -40,8 +52,16 @@ from kapsession.domain.hold_dose import (
     may_dose,
 )
 from kapsession.domain.measures import not_taken as measures_not_taken
-from kapsession.domain.protocol import AlertRule, Medication, Protocol, Route
+from kapsession.domain.protocol import (
+    SESSION_TYPE_NAMES,
+    AlertRule,
+    DischargeCriteria,
+    Medication,
+    Protocol,
+    Route,
+)
 from kapsession.domain.protocol_file import parse_protocol
+from kapsession.domain.roles import TeamRole
 from kapsession.domain.timeline import TimelineState
 from kapsession.domain.vitals import (
     AlertHit,
@@ -60,7 +80,8 @@ from kapsession.records.entries import (
     EventRecord,
     ObservationRecord,
 )
-from kapsession.records.errors import StorageError
+from kapsession.records.errors import NotAllowed, StorageError
+from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.checkin_results import (
     CheckinResult,
@@ -69,12 +90,15 @@ from kapsession.services.checkin_results import (
     DoseResult,
     IntranasalStatus,
 )
+from kapsession.services.dose_periods import last_dose_end
 from kapsession.services.nurse_board import BoardRow, board_rows, staggered_dose_times
 from kapsession.storage.alert_rules import ClientAlertRuleRepository
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database
 from kapsession.storage.discharges import DischargeRepository
+from kapsession.storage.dose_orders import DoseOrderRepository
 from kapsession.storage.entries import EntryRepository, NewEvent
+from kapsession.storage.people import StaffRepository
 from kapsession.storage.sessions import SessionRepository
 
 
@@ -103,7 +127,11 @@ def _time(when: datetime) -> str:
 
 
 class CheckinService:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, roles: RoleRules = DEFAULT_ROLE_RULES) -> None:
+        """`roles`: the clinic's role rules: who may override a dose as the prescriber."""
+        self.roles = roles
+        self.orders = DoseOrderRepository(database)
+        self._staff = StaffRepository(database)
         self.sessions = SessionRepository(database)
         self.entries = EntryRepository(database)
         self.checkins = CheckinRepository(database)
@@ -357,14 +385,23 @@ class CheckinService:
         lot_number: str = "",
         given_by: uuid.UUID | None = None,
         override: HoldDoseOverride | None = None,
+        order_override: PrescriberOverride | None = None,
         by: uuid.UUID | None = None,
     ) -> DoseResult:
-        """Record a dose from what was typed. Before the first dose the hold-dose check runs on
-        the baseline: a caution is recorded with the dose; a block (or no baseline) refuses the
-        dose unless `override` says why and who, which is then recorded with it.
+        """Record a dose from what was typed. Before every dose the hold-dose check runs (the
+        first dose: on the baseline; a booster: on the newest blood pressure, no older than
+        the protocol's `booster_bp_max_age_min`): a caution is recorded with the dose; a block
+        (or no baseline) refuses the dose unless `override` says why and who, which is then
+        recorded with it. The dose is checked against the prescriber's order and the protocol's
+        limits (issue 16): what no override allows (a booster the protocol does not offer now,
+        anything after discharge or the end) comes back as a problem; a deviation refuses the
+        dose unless `order_override` (the prescriber, their PIN checked by the caller, and a
+        reason) is given, which is recorded with the dose and as a `dose_override` event.
         """
         facts = self._session(session_id)
         self._client(facts, participant_id)
+        if not facts.protocol.gives_dose:  # issue 17: a session of another type has no dose
+            return DoseResult(problems=(FieldProblem("dose", no_dose_reason(facts.protocol)),))
         dosing = facts.protocol.dosing
         try:
             entered = parse_dose_input(
@@ -373,7 +410,24 @@ class CheckinService:
             devices = self._devices(facts.protocol, entered.dose_mg)
         except DoseInvalid as invalid:
             return DoseResult(problems=tuple(invalid.problems))
-        first = not any(d.participant_id == participant_id for d in self.entries.doses(session_id))
+        standing = [d for d in self.entries.doses(session_id) if d.participant_id == participant_id]
+        first = not standing
+        kind = DoseKind.INITIAL if first else DoseKind.BOOSTER
+        order_check = check_dose(
+            entered,
+            kind=kind,
+            dosing=dosing,
+            order=self._standing_order(session_id, participant_id),
+            so_far=self._doses_so_far(session_id, participant_id, standing),
+            at=occurred_at,
+        )
+        if order_check.refusals:
+            problems = tuple(FieldProblem("dose", text) for text in order_check.refusals)
+            return DoseResult(problems=problems, entered=entered, order_check=order_check)
+        if order_check.deviations:
+            if order_override is None:
+                return DoseResult(entered=entered, order_check=order_check)
+            self._check_prescriber(order_override.staff_id)
         events: list[NewEvent] = []
         check: HoldDoseResult | None = None
         if first:
@@ -381,9 +435,23 @@ class CheckinService:
             check = check_hold_dose(
                 None if baseline is None else baseline.reading, facts.protocol.hold_dose
             )
-            if not may_dose(check, override):
-                return DoseResult(hold_dose=check, entered=entered)
-            events.extend(_hold_dose_events(check, override, baseline))
+        else:
+            baseline = self.checkins.baseline(session_id, participant_id, before=occurred_at)
+            stale = stale_bp(baseline, occurred_at, facts.protocol.hold_dose.booster_bp_max_age_min)
+            if stale is not None:
+                return DoseResult(problems=(FieldProblem("dose", stale),), entered=entered)
+            assert baseline is not None
+            check = check_hold_dose(baseline.reading, facts.protocol.hold_dose, what="newest")
+        if not may_dose(check, override):
+            return DoseResult(hold_dose=check, entered=entered, order_check=order_check)
+        events.extend(_hold_dose_events(check, override, baseline))
+        detail: dict[str, Any] = {
+            "entered_amount": entered.entered_amount,
+            "entered_unit": entered.entered_unit.value,
+        }
+        if order_check.deviations and order_override is not None:
+            detail["order_override"] = _override_detail(order_check, order_override)
+            events.append(_order_override_event(order_check, order_override))
         dose, saved_events = self.entries.add_dose(
             session_id,
             participant_id,
@@ -398,10 +466,7 @@ class CheckinService:
             weight_kg=entered.weight_kg,
             dose_mg_per_kg=entered.dose_mg_per_kg,
             device_count=devices,
-            detail={
-                "entered_amount": entered.entered_amount,
-                "entered_unit": entered.entered_unit.value,
-            },
+            detail=detail,
             with_events=events,
             by=by,
         )
@@ -415,7 +480,47 @@ class CheckinService:
             intranasal=self.intranasal_status(session_id, participant_id),
             spit_due_at=spit,
             events=saved_events,
+            order_check=order_check,
         )
+
+    # the order (issue 16) ---------------------------------------------------------------------
+    def _standing_order(self, session_id: uuid.UUID, participant_id: uuid.UUID) -> DoseOrder | None:
+        """The participant's order as it stands; None for a session without one."""
+        record = self.standing_order(session_id, participant_id)
+        return None if record is None else record.order
+
+    def standing_order(
+        self, session_id: uuid.UUID, participant_id: uuid.UUID
+    ) -> DoseOrderRecord | None:
+        mine = [o for o in self.orders.orders(session_id) if o.participant_id == participant_id]
+        return mine[-1] if mine else None
+
+    def _doses_so_far(
+        self, session_id: uuid.UUID, participant_id: uuid.UUID, standing: Sequence[DoseRecord]
+    ) -> SessionDoses:
+        record = self.sessions.get(session_id)
+        discharged = [
+            e.occurred_at
+            for e in self.entries.events(session_id)
+            if e.kind == "discharge" and e.participant_id == participant_id
+        ]
+        return SessionDoses(
+            first_dose_at=min((d.occurred_at for d in standing), default=None),
+            given_mg=tuple(d.dose_mg for d in standing if d.dose_mg is not None),
+            boosters_given=sum(1 for d in standing if d.kind == "booster"),
+            discharged_at=min(discharged, default=None),
+            ended_at=record.ended_at,
+            session_started_at=record.started_at,
+        )
+
+    def _check_prescriber(self, staff_id: uuid.UUID) -> None:
+        """Only a staff member whose role may prescribe overrides the order."""
+        member = next((s for s in self._staff.all() if s.id == staff_id), None)
+        if member is None or not self.roles.may(TeamRole.PRESCRIBER, member.role):
+            raise NotAllowed(
+                "Only a prescriber (a role the clinic's rules let prescribe) can override the "
+                "order; the dose was NOT saved."
+            )
 
     @staticmethod
     def _devices(protocol: Protocol, dose_mg: float) -> int | None:
@@ -435,9 +540,17 @@ class CheckinService:
         unit: DoseUnit | None = None,
         lot_number: str | None = None,
         occurred_at: datetime | None = None,
+        order_override: PrescriberOverride | None = None,
         by: uuid.UUID | None = None,
     ) -> DoseResult:
-        """A corrected dose (amount, lot, time) replacing the original, which stays on record."""
+        """A corrected dose (amount, lot, time) replacing the original, which stays on record.
+
+        A correction records what was actually given, so it is never refused for being outside
+        the order or the protocol's limits, but a new amount or time is checked as a new dose
+        is (`check_corrected_dose`, against the other standing doses): outside them, the
+        correction needs the prescriber's override (`order_override`, their PIN checked by the
+        caller), recorded with it as a new dose's is (the version's detail and a
+        `dose_override` event naming it)."""
         original = self.entries.dose(original_id)
         protocol = self.protocol(original.session_id)
         problems: list[FieldProblem] = []
@@ -457,7 +570,24 @@ class CheckinService:
             )
         if problems:
             return DoseResult(problems=tuple(problems))
-        dose = self.entries.correct_dose(
+        order_check = None
+        if entered is not None or occurred_at is not None:
+            order_check = self._check_correction(original, entered, occurred_at, protocol)
+        if order_check is not None and order_check.refusals:
+            refused = tuple(FieldProblem("dose", text) for text in order_check.refusals)
+            return DoseResult(problems=refused, entered=entered, order_check=order_check)
+        detail = None
+        events: list[NewEvent] = []
+        if order_check is not None and order_check.deviations:
+            if order_override is None:
+                return DoseResult(entered=entered, order_check=order_check)
+            self._check_prescriber(order_override.staff_id)
+            detail = {
+                **original.detail,
+                "order_override": _override_detail(order_check, order_override),
+            }
+            events.append(_order_override_event(order_check, order_override))
+        dose, saved_events = self.entries.correct_dose_with_events(
             original_id,
             reason=reason,
             recorded_at=recorded_at,
@@ -467,9 +597,39 @@ class CheckinService:
             dose_mg_per_kg=None if entered is None else entered.dose_mg_per_kg,
             device_count=devices,
             lot_number=lot_number,
+            detail=detail,
+            with_events=events,
             by=by,
         )
-        return DoseResult(dose=dose, entered=entered)
+        return DoseResult(dose=dose, entered=entered, events=saved_events, order_check=order_check)
+
+    def _check_correction(
+        self,
+        original: DoseRecord,
+        entered: DoseInput | None,
+        occurred_at: datetime | None,
+        protocol: Protocol,
+    ) -> DoseCheck | None:
+        """The corrected dose against the order and the protocol's limits, beside the
+        participant's other standing doses; None when it cannot be (no amount recorded)."""
+        if entered is None:
+            if original.dose_mg is None:
+                return None
+            entered = _as_entered(original, protocol)
+        session_id, participant_id = original.session_id, original.participant_id
+        others = [
+            d
+            for d in self.entries.doses(session_id)
+            if d.participant_id == participant_id and d.id != original.id
+        ]
+        return check_corrected_dose(
+            entered,
+            kind=DoseKind(original.kind),
+            dosing=protocol.dosing,
+            order=self._standing_order(session_id, participant_id),
+            so_far=self._doses_so_far(session_id, participant_id, others),
+            at=original.occurred_at if occurred_at is None else occurred_at,
+        )
 
     def record_device(
         self,
@@ -564,6 +724,12 @@ class CheckinService:
         first = self.entries.first_doses(session_id).get(participant_id)
         current = self._current_reading(session_id, participant_id, observation_id)
         baseline = self.checkins.baseline(session_id, participant_id, before=first)
+        last, infusing = last_dose_end(
+            facts.protocol,
+            self.entries.doses(session_id),
+            self.entries.events(session_id),
+            participant_id,
+        )
         evaluation = evaluate_discharge_rules(
             criteria=facts.protocol.discharge,
             current=Reading() if current is None else current.reading,
@@ -572,6 +738,8 @@ class CheckinService:
             checklist_answers=checklist,
             first_dose_at=first,
             now=now,
+            last_dose_at=last,
+            infusion_running=infusing,
         )
         return evaluation, current
 
@@ -596,7 +764,13 @@ class CheckinService:
         if not may_discharge(evaluation, override):
             return DischargeResult(evaluation)
         used = None if evaluation.ready else override
-        assessment, event = self.discharges.record(
+        deviations: list[NewEvent] = []
+        if used is not None and used.prescriber_id is not None:
+            self._check_discharge_prescriber(used.prescriber_id)
+            if needs_prescriber(evaluation):
+                criteria = self.protocol(session_id).discharge
+                deviations.append(_discharge_deviation_event(evaluation, criteria, used))
+        assessment, event, added = self.discharges.record(
             session_id,
             participant_id,
             occurred_at=occurred_at,
@@ -613,8 +787,18 @@ class CheckinService:
             override_by=None if used is None else used.staff,
             label="Discharged" if used is None else "Discharged (check overridden)",
             by=by,
+            with_events=deviations,
         )
-        return DischargeResult(evaluation, assessment, event)
+        return DischargeResult(evaluation, assessment, event, added)
+
+    def _check_discharge_prescriber(self, staff_id: uuid.UUID) -> None:
+        """Only a staff member whose role may prescribe gives the prescriber's override."""
+        member = next((s for s in self._staff.all() if s.id == staff_id), None)
+        if member is None or not self.roles.may(TeamRole.PRESCRIBER, member.role):
+            raise NotAllowed(
+                "Only a prescriber (a role the clinic's rules let prescribe) can let the client "
+                "leave before the minimum time; the discharge was NOT saved."
+            )
 
     def discharged(self, session_id: uuid.UUID) -> dict[uuid.UUID, datetime]:
         return self.discharges.discharged(session_id)
@@ -700,6 +884,89 @@ def intranasal_status_of(
     )
 
 
+def stale_bp(newest: ObservationRecord | None, at: datetime, max_age_min: float) -> str | None:
+    """Why a booster waits for a blood pressure: none yet, or the newest is too old."""
+    if newest is None:
+        return (
+            f"Take a blood pressure before the booster: none is recorded (it must be at most "
+            f"{max_age_min:g} min old). Press C for a check-in."
+        )
+    age_min = (at - newest.occurred_at).total_seconds() / 60
+    if age_min > max_age_min:
+        return (
+            f"Take a blood pressure before the booster: the newest, at "
+            f"{_time(newest.occurred_at)}, is {age_min:.0f} min old and must be at most "
+            f"{max_age_min:g} min old. Press C for a check-in."
+        )
+    return None
+
+
+def _as_entered(dose: DoseRecord, protocol: Protocol) -> DoseInput:
+    """A saved dose as it was entered (its time corrected, its amount kept), to check again."""
+    assert dose.dose_mg is not None
+    unit_text = dose.detail.get("entered_unit")
+    per_kg = unit_text == DoseUnit.MG_PER_KG.value and dose.dose_mg_per_kg is not None
+    return DoseInput(
+        route=protocol.dosing.route,
+        entered_amount=dose.dose_mg_per_kg if per_kg and dose.dose_mg_per_kg else dose.dose_mg,
+        entered_unit=DoseUnit.MG_PER_KG if per_kg else DoseUnit.MG,
+        dose_mg=dose.dose_mg,
+        weight_kg=dose.weight_kg,
+    )
+
+
+def _override_detail(check: DoseCheck, override: PrescriberOverride) -> dict[str, Any]:
+    return {
+        "by_id": str(override.staff_id),
+        "by": override.name,
+        "reason": override.reason,
+        "deviations": [{"rule": d.rule, "message": d.message} for d in check.deviations],
+    }
+
+
+def _discharge_deviation_event(
+    evaluation: DischargeEvaluation, criteria: DischargeCriteria, override: DischargeOverride
+) -> NewEvent:
+    """The protocol deviation a discharge on the prescriber's override is recorded with: the
+    minimum not waited and the time actually waited, what else only the prescriber may pass,
+    who decided and why."""
+    shortfalls = time_shortfalls(evaluation, criteria)
+    timed = {s.rule for s in shortfalls}
+    other = [p.message.rstrip(".") for p in needs_prescriber(evaluation) if p.key not in timed]
+    summary = "; ".join([*(s.text() for s in shortfalls), *other])
+    before = "before the minimum time" if shortfalls else "before the check allows"
+    return NewEvent(
+        "discharge_deviation",
+        f"Discharged {before}, on the prescriber's override by {override.staff}: "
+        f"{override.reason} ({summary})",
+        {
+            "by_id": str(override.prescriber_id),
+            "by": override.staff,
+            "reason": override.reason,
+            "summary": summary,
+            "shortfalls": [
+                {
+                    "rule": s.rule,
+                    "minimum_min": s.minimum_min,
+                    "counted_from": s.counted_from,
+                    "anchor_at": s.anchor_at.isoformat(),
+                    "waited_min": s.waited_min,
+                }
+                for s in shortfalls
+            ],
+            "other": other,  # what else only the prescriber may pass (sedation not resolved)
+        },
+    )
+
+
+def _order_override_event(check: DoseCheck, override: PrescriberOverride) -> NewEvent:
+    return NewEvent(
+        "dose_override",
+        f"Dose outside the order, overridden by {override.name}: {override.reason}",
+        _override_detail(check, override),
+    )
+
+
 def _hold_dose_events(
     check: HoldDoseResult, override: HoldDoseOverride | None, baseline: ObservationRecord | None
 ) -> list[NewEvent]:
@@ -722,3 +989,12 @@ def _hold_dose_events(
     if check.level is HoldDoseLevel.CAUTION:
         return [NewEvent("hold_dose_caution", "Hold-dose caution", detail)]
     return []
+
+
+def no_dose_reason(protocol: Protocol) -> str:
+    """Why a session of a type without a dose (issue 17) takes none."""
+    kind = SESSION_TYPE_NAMES[protocol.session_type].lower()
+    return (
+        f"This is a {kind} session: it gives no dose and runs on the session clock only. "
+        "Start a dosing session for a dose."
+    )

@@ -15,7 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from kapsession.domain.clinic_rules import ClinicRules
 from kapsession.domain.clock import Clock, SystemClock
-from kapsession.paths import DATABASE_URL_ENV, Paths, ensure_writable
+from kapsession.paths import DATABASE_URL_ENV, Paths, ensure_writable, tighten_data
 from kapsession.records.errors import StorageError
 from kapsession.resources import assets_dir, note_templates_dir, protocols_dir
 from kapsession.services.client_history import ClientHistoryService
@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DAILY_BACKUP_AGE = timedelta(hours=24)
+# A backup is made when the newest is older than this: at a start, and while the app stays
+# open (checked every hour). Issue 19: every 4 hours, so a damage is caught with a recent copy.
+BACKUP_INTERVAL = timedelta(hours=4)
 
 
 NOTE_TEMPLATES_FOLDER = "note-templates"  # the clinic's own note templates, in the data folder
@@ -87,7 +89,7 @@ def open_context(
             opened = upgrade(opened)
         if daily_backup:
             try:
-                ensure_recent_backup(opened.database, paths.backup_dir, max_age=DAILY_BACKUP_AGE)
+                ensure_recent_backup(opened.database, paths.backup_dir, max_age=BACKUP_INTERVAL)
             except (OSError, sqlite3.Error, StorageError) as exc:  # it must not stop the command
                 log.warning("daily backup failed: %s", exc)
         return finish_context(opened, clock=clock)
@@ -120,6 +122,9 @@ def open_data(paths: Paths) -> OpenedData:
     written by a newer kapsession, or one that is not kapsession's, is refused here
     (StorageError/NotWritable with a message). Quick: no backup and no upgrade yet."""
     ensure_writable(paths.data_dir)
+    tightened = tighten_data(paths)
+    if tightened:
+        log.info("made %d files and folders of the data folder private", len(tightened))
     check_database_url(paths.database_url)
     database = open_database(paths.database_url, backup_dir=paths.backup_dir, upgrade=False)
     try:
@@ -179,7 +184,9 @@ def finish_context(opened: OpenedData, *, clock: Clock | None = None) -> AppCont
     clinic, clinic_problem = load_clinic_rules(
         assets_dir() / CLINIC_FILE_NAME, opened.paths.data_dir
     )
-    service = SessionService(database, catalog, clinic.roles)
+    service = SessionService(
+        database, catalog, clinic.roles, consent_valid_days=clinic.consent_valid_days
+    )
     return AppContext(
         paths=opened.paths,
         database=database,

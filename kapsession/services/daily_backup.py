@@ -27,7 +27,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from kapsession.services.background import run_task
-from kapsession.storage.backups import ensure_recent_backup
+from kapsession.storage.backups import DamagedDatabase, NotEnoughSpace, ensure_recent_backup
 from kapsession.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,12 @@ class DailyBackup(QObject):
 
 def failure_message(exc: BaseException, backup_dir: Path) -> str:
     """What the start screen says when the day's backup failed: the reason, and what to do."""
+    if isinstance(exc, DamagedDatabase):
+        return (
+            f"The database failed its integrity check while being backed up ({exc}). Entries "
+            "still save, but tell IT today: after the session, `kapsession doctor` names the "
+            "newest good backup and `kapsession restore` puts it back (the damaged file is kept)."
+        )
     return (
         f"Today's backup could not be made: {_reason(exc, backup_dir)}. "
         "The session is saved; tell IT."
@@ -129,18 +135,20 @@ def failure_message(exc: BaseException, backup_dir: Path) -> str:
 
 def _reason(exc: BaseException, backup_dir: Path) -> str:
     text = str(exc)
-    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (
-        isinstance(exc, sqlite3.Error) and "disk is full" in text
-    ):
-        return f"the disk of the backup folder {backup_dir} is full"
     if backup_dir.exists() and not backup_dir.is_dir():
         return f"{backup_dir} is a file where the backup folder should be"
     if isinstance(exc, OSError) and not backup_dir.is_dir():
         return f"the backup folder {backup_dir} cannot be created ({exc.strerror or text})"
     if isinstance(exc, OSError) and exc.errno == errno.EROFS:
         return f"the backup folder {backup_dir} is on a read-only disk"
-    if backup_dir.is_dir() and not _writable(backup_dir):
+    if backup_dir.is_dir() and not _writable(backup_dir):  # before its free space: none counts
         return f"the backup folder {backup_dir} cannot be written (no permission)"
+    if isinstance(exc, NotEnoughSpace):
+        return f"the disk of the backup folder {backup_dir} is full ({exc.room})"
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (
+        isinstance(exc, sqlite3.Error) and "disk is full" in text
+    ):
+        return f"the disk of the backup folder {backup_dir} is full"
     if isinstance(exc, OSError) and exc.strerror:
         where = f" ({exc.filename})" if exc.filename else ""
         return f"{exc.strerror}{where}"

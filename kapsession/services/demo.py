@@ -14,10 +14,11 @@ recent session is left unsigned, ready to practise signing. Demo staff sign with
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,21 +26,41 @@ from sqlalchemy import func, select
 
 from kapsession.audio.playlist import PlaylistEntry, PlaylistError, read_playlist
 from kapsession.audio.probe import probe_track_headers
+from kapsession.domain.adverse_events import (
+    AdverseEventKind,
+    InterventionKind,
+    Outcome,
+    Seriousness,
+    Severity,
+    check_adverse_event,
+    check_intervention,
+    check_substance_count,
+)
 from kapsession.domain.alert_followup import AlertAction
+from kapsession.domain.clinic_rules import DEFAULT_RESCUE_MEDICATIONS
 from kapsession.domain.clock import Clock, ScaledClock
+from kapsession.domain.consent import Consent, ConsentKind
+from kapsession.domain.course_plan import CoursePlan
 from kapsession.domain.discharge import AldreteObservation
-from kapsession.domain.protocol import Anchor, CheckinSpec, Protocol
+from kapsession.domain.dose_order import DoseOrder, OrderSource, usual_order
+from kapsession.domain.dose_periods import HoldOutcome, InfusionAction
+from kapsession.domain.protocol import Anchor, CheckinSpec, Medication, Protocol, Route, SessionType
+from kapsession.domain.questionnaires import InstrumentKey
 from kapsession.domain.timeline import compute_timeline, phase_changes_between
+from kapsession.records.entries import DoseRecord
 from kapsession.records.notes import SessionNoteText, SignedPart
+from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.resources import note_templates_dir, playlists_dir
 from kapsession.services.checkin_results import CheckinResult
+from kapsession.services.course import NextSession
+from kapsession.services.dose_periods import holds_dose, infuses
 from kapsession.services.music_session import track_title
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.pins import PinService
 from kapsession.services.session_note import SessionNoteService, prefilled_sections
-from kapsession.services.session_service import SessionService, session_protocol
+from kapsession.services.session_service import OrderEntry, SessionService, session_protocol
 from kapsession.storage import schema
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.database import Database
@@ -143,8 +164,20 @@ def ensure_demo_people(
         client = by_number.get(number)
         if client is None:
             client = service.add_client(given, family, at=now, record_number=number)
+            _demo_consent(service, client, staff, now)
         clients.append(client)
     return staff, clients
+
+
+def _demo_consent(
+    service: SessionService, client: ClientRecord, staff: list[StaffRecord], now: datetime
+) -> None:
+    """A demo client's KAP treatment consent, signed a year ago less a month (issue 17): a
+    dosing session starts only with it."""
+    nurse = next((s for s in staff if s.role == "nurse"), staff[0])
+    signed = (now - timedelta(days=330)).astimezone().date()
+    consent = Consent(ConsentKind.KAP_TREATMENT, True, signed, "2026-01", nurse.id)
+    service.consents.save(client.id, consent, at=now, by=nurse.id)
 
 
 @dataclass(frozen=True)
@@ -160,6 +193,11 @@ class _Plan:
     baseline_bp: tuple[int, int] | None = None  # the first participant's, when it matters
     late_checkin: str | None = None  # a check-in the nurse writes up a quarter of an hour late
     prescriber: StaffRecord | None = None  # the prescriber on site, when one is named
+    # issue 16: nausea turning to emesis, ondansetron given, and the dose's count with a waste
+    adverse_event: bool = False
+    # issue 17: the order the session starts with (the course's standing order), else the
+    # demo gives each participant's order at the start
+    order: OrderEntry | None = None
 
 
 # What each `measures` name of a protocol check-in is in a Reading (the "bp" box is one).
@@ -178,8 +216,23 @@ MEASURE_FIELDS = {
 LOTS = ("KT-24117", "KT-24203", "SPR-5521A", "KI-0931", "KV-2290")
 
 
+@dataclass(frozen=True)
+class DemoWritten:
+    """What the demo wrote: its sessions (as `populate` returns them) and, apart, the course
+    client's full course (issue 17), oldest first; empty when an earlier run wrote it."""
+
+    sessions: list[DemoSession]
+    course: list[DemoSession]
+
+
 def populate(service: SessionService, now: datetime, *, seed: int = 7) -> list[DemoSession]:
-    """Write completed past sessions: a course for Maya, a couples session, and others."""
+    """Write completed past sessions: a course for Maya, a couples session, and others; and
+    the course client's full course once (`write_demo` tells its sessions)."""
+    return write_demo(service, now, seed=seed).sessions
+
+
+def write_demo(service: SessionService, now: datetime, *, seed: int = 7) -> DemoWritten:
+    """`populate`, with the course client's sessions told apart."""
     rng = random.Random(seed)
     staff, clients = ensure_demo_people(service, now)
     therapist = next(s for s in staff if s.role == "therapist")
@@ -190,7 +243,7 @@ def populate(service: SessionService, now: datetime, *, seed: int = 7) -> list[D
     plans = [
         _Plan(sublingual, "individual", [maya], 35, (("200 mg", "64 kg"),)),
         _Plan(sublingual, "individual", [maya], 28, (("3 mg/kg", "64 kg"),), alert_at="t40"),
-        _Plan(sublingual, "individual", [maya], 21, (("250 mg", "63.5 kg"),)),
+        _Plan(sublingual, "individual", [maya], 21, (("250 mg", "63.5 kg"),), adverse_event=True),
         _Plan(
             sublingual,
             "couples",
@@ -204,7 +257,7 @@ def populate(service: SessionService, now: datetime, *, seed: int = 7) -> list[D
             "individual",
             [sam],
             10,
-            (("0.75 mg/kg", "81 kg"),),
+            (("0.75 mg/kg", "80 kg"),),  # 60 mg: the protocol's limit
             baseline_bp=(146, 88),  # above 140/90: a hold-dose caution goes on the record
         ),
         _Plan("iv-infusion", "individual", [noor], 7, (("0.5 mg/kg", "68 kg"),)),
@@ -224,21 +277,29 @@ def populate(service: SessionService, now: datetime, *, seed: int = 7) -> list[D
         start = (now - timedelta(days=plan.days_ago)).replace(
             hour=9 + rng.randint(0, 4), minute=rng.choice((0, 15, 30)), second=0, microsecond=0
         )
-        record = _play_session(service, plan, start, therapist, nurse, rng)
+        record = _play_session(service, plan, start, therapist, nurse, rng, prescriber)
         records.append(record)
-        protocol = session_protocol(record)
-        made.append(
-            DemoSession(
-                id=record.id,
-                client=plan.people[0].full_name,
-                participants=tuple(p.full_name for p in plan.people),
-                protocol=protocol.key,
-                route=protocol.dosing.route.value,
-                modality=plan.modality,
-            )
-        )
+        made.append(_demo_session(record))
     _sign_demo_sessions(service, records, therapist, nurse)
-    return made
+    course: list[SessionRecord] = []
+    course_client = _new_course_client(service, now)
+    if course_client is not None:  # written once, like the demo's people
+        course = _demo_course(service, course_client, now, therapist, nurse, prescriber, seed)
+        _sign_course(service, course, therapist, nurse)
+    return DemoWritten(made, [_demo_session(record) for record in course])
+
+
+def _demo_session(record: SessionRecord) -> DemoSession:
+    protocol = session_protocol(record)
+    names = tuple(p.client.full_name for p in record.participants)
+    return DemoSession(
+        id=record.id,
+        client=names[0],
+        participants=names,
+        protocol=protocol.key,
+        route=protocol.dosing.route.value if protocol.gives_dose else "",  # "": no dose
+        modality=record.modality,
+    )
 
 
 @dataclass
@@ -304,6 +365,68 @@ def _checkin_time(
     return base + timedelta(minutes=spec.at.minutes + rng.uniform(0.0, 2.0))
 
 
+def _demo_orders(
+    service: SessionService,
+    plan: _Plan,
+    record: SessionRecord,
+    prescriber: StaffRecord,
+    therapist: StaffRecord,
+) -> list[DoseOrderRecord]:
+    """Each participant's order as the dose that was given (issue 16), given at the start
+    (before any dose: a dose without an order needs the prescriber's override); the IV one a
+    verbal order (`_countersign_demo_orders`)."""
+    dosing = session_protocol(record).dosing
+    saved = []
+    for participant, (dose_text, _weight) in zip(record.participants, plan.doses, strict=True):
+        amount = float(dose_text.split()[0])
+        per_kg = dose_text.endswith("mg/kg")
+        order = replace(
+            usual_order(dosing),
+            dose_mg=None if per_kg else amount,
+            dose_mg_per_kg=amount if per_kg else None,
+            verbal=dosing.route is Route.INTRAVENOUS,
+        )
+        assert record.started_at is not None
+        at = record.started_at + timedelta(minutes=1)
+        saved.append(service.checkins.orders.add(
+            record.id, participant.id, order, ordered_by=prescriber.id,
+            ordered_at=record.started_at, recorded_at=at, by=therapist.id,
+        ))  # fmt: skip
+    return saved
+
+
+def _countersign_demo_orders(
+    service: SessionService,
+    record: SessionRecord,
+    orders: list[DoseOrderRecord],
+    prescriber: StaffRecord,
+) -> None:
+    """A verbal order countersigned by the prescriber before the end."""
+    assert record.ended_at is not None
+    for saved in orders:
+        if saved.order.verbal:
+            signed_at = record.ended_at - timedelta(minutes=5)  # before the end
+            service.entries.add_event(
+                record.id, "order_countersigned", occurred_at=signed_at,
+                recorded_at=signed_at, label=f"Verbal order countersigned by "
+                f"{prescriber.signature_name}", participant_id=saved.participant_id,
+                detail={"order_id": str(saved.id), "by": prescriber.signature_name},
+                by=prescriber.id,
+            )  # fmt: skip
+
+
+def _demo_screening(
+    service: SessionService, record: SessionRecord, at: datetime, nurse: StaffRecord
+) -> None:
+    """Every participant's screening before the dose, every item passed (issue 17)."""
+    checklist = service.pre_dose.checklist()
+    answers = {item.key: item.passes for item in checklist.items}
+    for participant in record.participants:
+        service.pre_dose.record_screening(
+            record.id, participant.id, checklist, answers, at=at, by=nurse.id
+        )
+
+
 def _play_session(
     service: SessionService,
     plan: _Plan,
@@ -311,6 +434,7 @@ def _play_session(
     therapist: StaffRecord,
     nurse: StaffRecord,
     rng: random.Random,
+    prescriber: StaffRecord,
 ) -> SessionRecord:
     record = service.start_session(
         protocol_key=plan.protocol_key,
@@ -321,8 +445,11 @@ def _play_session(
         therapist_id=therapist.id,
         nurse_id=nurse.id,
         prescriber_id=plan.prescriber.id if plan.prescriber is not None else None,
+        order=plan.order,
         by=therapist.id,
     )
+    orders = [] if plan.order else _demo_orders(service, plan, record, prescriber, therapist)
+    _demo_screening(service, record, start, nurse)  # issue 17: before the first dose
     protocol = session_protocol(record)
     checkins = service.checkins
     planned = protocol.dosing.planned_dose_after_start_min
@@ -362,6 +489,7 @@ def _play_session(
                 recorded_at=device_at + timedelta(seconds=15),
                 by=nurse.id,
             ).status
+        _dose_period(service, record, protocol, participant.id, dose_at, nurse, index)
         for spec, at in after:
             raw = body.raw(spec, (at - dose_at) / timedelta(minutes=1), rng)
             if spec.key == plan.alert_at and index == 0:
@@ -376,6 +504,8 @@ def _play_session(
                     action=AlertAction.RECHECKED,
                     comment="Rechecked manually, client comfortable; recheck at the next check-in",
                 )
+        if plan.adverse_event and index == 0:
+            _adverse_event(service, result.dose, nurse, therapist)
         last_at = max(at for _, at in schedule)
         discharged_at = last_at + timedelta(minutes=rng.randint(3, 6))
         discharge = checkins.record_discharge(
@@ -398,7 +528,84 @@ def _play_session(
     _phases_and_markers(service, record, protocol, start, doses, end, therapist, rng)
     _music_log(service, record, protocol, start, min(doses.values()), end, rng)
     _notes(service, record, protocol, start, doses, end, therapist)
-    return service.end_session(record.id, at=end, by=therapist.id)
+    ended = service.end_session(record.id, at=end, by=therapist.id)
+    _countersign_demo_orders(service, ended, orders, prescriber)
+    return ended
+
+
+def _dose_period(
+    service: SessionService,
+    record: SessionRecord,
+    protocol: Protocol,
+    participant_id: uuid.UUID,
+    dose_at: datetime,
+    nurse: StaffRecord,
+    index: int,
+) -> None:
+    """A sublingual hold's end (spat out; the second of a couple swallowed) or an infusion
+    paused for 3 minutes and stopped at 43 minutes (issue 16). No random draws: the other
+    sessions' data stay as they were."""
+    periods = service.dose_periods
+
+    def late(at: datetime) -> datetime:
+        return at + timedelta(seconds=20)
+
+    if holds_dose(protocol) and protocol.dosing.hold_min:
+        at = dose_at + timedelta(minutes=protocol.dosing.hold_min + 1)
+        outcome = HoldOutcome.SWALLOW if index == 1 else HoldOutcome.SPIT
+        periods.record_hold_outcome(
+            record.id, participant_id, outcome, occurred_at=at, recorded_at=late(at), by=nurse.id
+        )
+    elif infuses(protocol):
+        for minutes, action in (
+            (18, InfusionAction.PAUSE),
+            (21, InfusionAction.RESUME),
+            (43, InfusionAction.STOP),
+        ):
+            at = dose_at + timedelta(minutes=minutes)
+            periods.record_infusion_action(
+                record.id, participant_id, action, occurred_at=at, recorded_at=late(at), by=nurse.id
+            )
+
+
+def _adverse_event(
+    service: SessionService, dose: DoseRecord, nurse: StaffRecord, witness: StaffRecord
+) -> None:
+    """Issue 16 in the demo: nausea from T+25 turning to emesis, ondansetron 4 mg ODT at T+28,
+    resolved at T+50 (an update of the entry); the dose's count, 50 mg wasted and witnessed."""
+    repo = service.adverse
+    onset = dose.occurred_at + timedelta(minutes=25)
+    event = check_adverse_event(
+        kind=AdverseEventKind.EMESIS, other="", severity=Severity.MODERATE,
+        seriousness=Seriousness.NON_SERIOUS, outcome=Outcome.ONGOING, onset_at=onset,
+        resolved_at=None, actions="Nausea, then vomited once; bowl, head turned to the side",
+        now=onset,
+    )  # fmt: skip
+    saved = repo.add_adverse_event(
+        dose.session_id, dose.participant_id, event, recorded_at=onset + timedelta(minutes=2),
+        by=nurse.id,
+    )  # fmt: skip
+    given_at = dose.occurred_at + timedelta(minutes=28)
+    ondansetron = check_intervention(
+        kind=InterventionKind.RESCUE_MEDICATION, given_at=given_at, now=given_at,
+        medications=DEFAULT_RESCUE_MEDICATIONS, medication="ondansetron", dose_text="4",
+        lot_number="ON-2291",
+    )  # fmt: skip
+    repo.add_intervention(
+        dose.session_id, dose.participant_id, ondansetron, recorded_at=given_at,
+        given_by=nurse.id, adverse_event_id=saved.id, by=nurse.id,
+    )  # fmt: skip
+    resolved_at = dose.occurred_at + timedelta(minutes=50)
+    resolved = dataclasses.replace(event, outcome=Outcome.RESOLVED, resolved_at=resolved_at)
+    repo.correct_adverse_event(
+        saved.id, resolved, reason="Resolved: no further vomiting, sipping water",
+        recorded_at=resolved_at + timedelta(minutes=1), by=nurse.id,
+    )  # fmt: skip
+    repo.add_substance_count(
+        dose.id, check_substance_count("300", "250", "50"), witness_id=witness.id,
+        comment="Two 150 mg troches dispensed; 50 mg wasted", recorded_at=dose.recorded_at,
+        by=nurse.id,
+    )  # fmt: skip
 
 
 def _notes(
@@ -671,3 +878,202 @@ def _phases_and_markers(
                     participant_id=participant.id,
                     by=therapist.id,
                 )
+
+
+# The full course (issue 17) of a client of its own, written long before the other demo
+# sessions: a consultation, a preparation with the client's intention, six weekly dosing
+# sessions on the course's standing order, each followed two days later by its integration.
+DEMO_COURSE_CLIENT = ("Ava", "Lindqvist", "DEMO-0006")
+COURSE_INDICATION = "Treatment-resistant depression (F33.2): two antidepressant trials failed"
+COURSE_ORDER = DoseOrder(Medication.KETAMINE, Route.SUBLINGUAL, 200, None, 1, 100, (30, 45), 300)
+COURSE_INTENTION = "To stop bracing for the worst, and to feel the ground under my feet again."
+COURSE_DAYS_AGO = 120  # the consultation; the preparation a week later, then dosing weekly
+# (PHQ-9, GAD-7) at the consultation, then before each dosing session: a response from the
+# fourth session on, remission (PHQ-9 below 10) by the sixth; item 9 always "not at all"
+COURSE_MEASURES = ((19, 16), (18, 15), (16, 13), (14, 12), (11, 9), (9, 8), (7, 6))
+
+
+def _new_course_client(service: SessionService, now: datetime) -> ClientRecord | None:
+    """The course's client, added now; None when an earlier populate added them (and their
+    course) already."""
+    given, family, number = DEMO_COURSE_CLIENT
+    if any(c.record_number == number for c in service.clients.search(number)):
+        return None
+    return service.add_client(given, family, at=now, record_number=number)
+
+
+def _demo_course(
+    service: SessionService,
+    client: ClientRecord,
+    now: datetime,
+    therapist: StaffRecord,
+    nurse: StaffRecord,
+    prescriber: StaffRecord,
+    seed: int,
+) -> list[SessionRecord]:
+    """Each session the course offers next, started as the start screen starts it (its
+    template, its integration link, the standing order), until the follow-up is due."""
+    rng = random.Random(seed + 1)  # its own draws: the other sessions' data stay as they were
+    course = service.course
+    first = (now - timedelta(days=COURSE_DAYS_AGO)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    measures = iter(COURSE_MEASURES)
+    made: list[SessionRecord] = []
+    dosing = 0
+    while (offered := course.next_session(client.id)) is not None:
+        kind = offered.step.session_type
+        if kind is SessionType.FOLLOW_UP:
+            break
+        assert offered.protocol_key is not None
+        if kind is SessionType.DOSING:
+            start = first + timedelta(days=14 + 7 * dosing, hours=-1)
+            dosing += 1
+            order = None
+            if offered.order is not None and offered.ordered_by is not None:
+                order = OrderEntry(
+                    offered.order, offered.ordered_by, source=OrderSource.COURSE_PLAN
+                )
+            plan = _Plan(
+                offered.protocol_key, "individual", [client], 0, (("200 mg", "71 kg"),), order=order
+            )
+            record = _play_session(service, plan, start, therapist, nurse, rng, prescriber)
+            _course_measures(service, record, next(measures), nurse, rng)
+        else:
+            days = {SessionType.CONSULTATION: 0, SessionType.PREPARATION: 7}.get(kind)
+            start = first + timedelta(days=14 + 7 * (dosing - 1) + 2, hours=5)
+            if days is not None:
+                start = first + timedelta(days=days)
+            record, end = _course_talk(service, client, offered, start, therapist, nurse)
+            if kind is SessionType.CONSULTATION:
+                _course_measures(service, record, next(measures), nurse, rng)
+                _course_consultation(service, client, end, nurse, prescriber)
+            elif kind is SessionType.PREPARATION:
+                course.add_intention(
+                    record.id, record.participants[0].id, COURSE_INTENTION,
+                    at=start + timedelta(minutes=20), by=therapist.id,
+                )  # fmt: skip
+            record = service.end_session(record.id, at=end, by=therapist.id)
+        made.append(record)
+    return made
+
+
+def _course_talk(
+    service: SessionService,
+    client: ClientRecord,
+    offered: NextSession,
+    start: datetime,
+    therapist: StaffRecord,
+    nurse: StaffRecord,
+) -> tuple[SessionRecord, datetime]:
+    """A session without a dose, started, with its template's phases on the session clock;
+    and when it ends (its last phase's end)."""
+    assert offered.protocol_key is not None
+    follows = offered.follows_session_id
+    record = service.start_session(
+        protocol_key=offered.protocol_key,
+        client_ids=[client.id],
+        modality="individual",
+        at=start,
+        room="Room 1",
+        therapist_id=therapist.id,
+        nurse_id=nurse.id,
+        follows=None if follows is None else {client.id: follows},
+        by=therapist.id,
+    )
+    protocol = session_protocol(record)
+    end = start + timedelta(minutes=protocol.phases[-1].ends.minutes)
+    for at, phase in phase_changes_between(
+        protocol, started_at=start, first_dose_at=None, after=start - timedelta(microseconds=1),
+        upto=end,
+    ):  # fmt: skip
+        service.record_phase_change(record.id, phase, at=at, recorded_at=at, participant_id=None)
+    return record, end
+
+
+def _course_consultation(
+    service: SessionService,
+    client: ClientRecord,
+    end: datetime,
+    nurse: StaffRecord,
+    prescriber: StaffRecord,
+) -> None:
+    """What the consultation settles at its end: the client's consents (KAP treatment, touch)
+    and the course plan with the prescriber's standing order."""
+    at = end - timedelta(minutes=5)
+    signed = at.astimezone().date()
+    for kind in (ConsentKind.KAP_TREATMENT, ConsentKind.TOUCH):
+        consent = Consent(kind, True, signed, "2026-01", nurse.id)
+        service.consents.save(client.id, consent, at=at, by=nurse.id)
+    plan = CoursePlan(
+        indication=COURSE_INDICATION,
+        dosing_sessions=len(COURSE_MEASURES) - 1,
+        medication=Medication.KETAMINE,
+        route=Route.SUBLINGUAL,
+        standing_order=COURSE_ORDER,
+        ordered_by=prescriber.id,
+    )
+    service.course.save_plan(client.id, plan, at=at, by=prescriber.id, based_on=None)
+
+
+def _course_measures(
+    service: SessionService,
+    record: SessionRecord,
+    totals: tuple[int, int],
+    nurse: StaffRecord,
+    rng: random.Random,
+) -> None:
+    """The client's PHQ-9 and GAD-7 on paper at the start of the session, entered by the
+    nurse; item answers spread to give `totals`, PHQ-9 item 9 answered 0."""
+    assert record.started_at is not None
+    client_id = record.participants[0].client.id
+    given = record.started_at + timedelta(minutes=2)
+    for key, items, total in (
+        (InstrumentKey.PHQ9, 8, totals[0]),
+        (InstrumentKey.GAD7, 7, totals[1]),
+    ):
+        answers = [total // items + (1 if i < total % items else 0) for i in range(items)]
+        rng.shuffle(answers)
+        numbered: dict[int, int | None] = {n: a for n, a in enumerate(answers, start=1)}
+        if key is InstrumentKey.PHQ9:
+            numbered[9] = 0
+        service.measures.save(
+            client_id, key, numbered, administered_at=given, at=given + timedelta(minutes=3),
+            by=nurse.id, session_id=record.id,
+        )  # fmt: skip
+
+
+def _sign_course(
+    service: SessionService,
+    records: list[SessionRecord],
+    therapist: StaffRecord,
+    nurse: StaffRecord,
+) -> None:
+    """Sign each session of the course as `_sign_demo_sessions` does, with the course's own
+    words in the session note."""
+    catalog = NoteTemplateCatalog(note_templates_dir(), None)
+    template = catalog.get(catalog.default_key)
+    note_service = SessionNoteService(service.database, _NoClock())
+    signatures = SignatureRepository(service.database, service.roles)
+    for record in records:
+        ended = record.ended_at or record.created_at
+        sections = prefilled_sections(template, note_service.facts(record.id))
+        sections = [(k, t, body or _COURSE_SECTION_TEXT.get(k, "")) for k, t, body in sections]
+        note = SessionNoteText(template.key, tuple(sections))
+        signatures.sign(
+            record.id, [SignedPart.MONITORING], staff_id=nurse.id, at=ended + timedelta(minutes=10)
+        )
+        signatures.sign(
+            record.id,
+            [SignedPart.THERAPY],
+            staff_id=therapist.id,
+            at=ended + timedelta(hours=1),
+            session_note=note,
+        )
+
+
+_COURSE_SECTION_TEXT = {
+    "client_words": "\u201cI can feel my feet on the floor.\u201d",
+    "themes": "Bracing for the worst; the body as somewhere safe to land.",
+    "plan": "Next session of the course as planned; PHQ-9 and GAD-7 before each dosing session.",
+}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -11,12 +10,12 @@ from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError
 
-from kapsession.paths import NotWritable, Paths, ensure_writable
+from kapsession.paths import NotWritable, Paths, ensure_writable, tighten_data
 from kapsession.records.errors import StorageError
 from kapsession.resources import protocols_dir
 from kapsession.services.context import check_database_url
 from kapsession.services.protocols import ProtocolCatalog
-from kapsession.storage.backups import list_backups
+from kapsession.storage.backups import database_damage, list_backups, newest_good_backup
 from kapsession.storage.database import Database, create_database_engine, sqlite_file
 from kapsession.storage.sessions import SessionRepository
 
@@ -50,6 +49,7 @@ def run_checks(paths: Paths, *, now: datetime | None = None) -> list[Check]:
     checks.append(_protocols())
     checks.append(_room(paths))
     checks.extend(_audio())
+    checks.append(_private(paths))
     return checks
 
 
@@ -67,6 +67,22 @@ def _log_dir(paths: Paths) -> Check:
     except NotWritable as exc:
         return Check("log folder", Status.WARN, str(exc))
     return Check("log folder", Status.OK, f"logging to {paths.log_file}")
+
+
+def _private(paths: Paths) -> Check:
+    """The data folder and its files made their user's alone; what had to be is named."""
+    try:
+        tightened = tighten_data(paths)
+    except OSError as exc:
+        return Check("file permissions", Status.WARN, f"cannot make the data private: {exc}")
+    if not tightened:
+        return Check("file permissions", Status.OK, "the data folder and its files are private")
+    names = ", ".join(str(p) for p in tightened[:5]) + (" …" if len(tightened) > 5 else "")
+    return Check(
+        "file permissions",
+        Status.WARN,
+        f"other users could read {len(tightened)} files or folders; made private now: {names}",
+    )
 
 
 def _disk(paths: Paths) -> Check:
@@ -109,13 +125,16 @@ def _database(paths: Paths) -> tuple[Check, int | None]:
     except Exception as exc:  # a server that is down, a damaged file: report, never crash
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         advice = (
-            "restore the latest backup with IT's help, or use another --data-dir"
+            _restore_advice(path, paths)
             if path is not None
             else "check that the database server is running and that the URL is right"
         )
         return Check(name, Status.FAIL, f"{where} cannot be opened ({reason}); {advice}"), None
     finally:
         database.close()
+    damage = database_damage(path) if path is not None else None
+    if path is not None and damage is not None:
+        return Check(name, Status.FAIL, _damaged(path, damage, paths)), count
     if not status.up_to_date:
         return Check(
             name,
@@ -124,6 +143,25 @@ def _database(paths: Paths) -> tuple[Check, int | None]:
             "the next start (a backup is made first)",
         ), count
     return Check(name, Status.OK, f"{where}: schema {status.head}, {count} sessions"), count
+
+
+def _damaged(path: Path, damage: str, paths: Paths) -> str:
+    """The database failed SQLite's check: what, and the backup to restore."""
+    return (
+        f"{path} is damaged: SQLite's check found {damage}. Record on paper until it is "
+        f"restored; {_restore_advice(path, paths)}"
+    )
+
+
+def _restore_advice(path: Path, paths: Paths) -> str:
+    """The newest backup that passes its check now, and how to put it back."""
+    good = newest_good_backup(paths.backup_dir, path.stem)
+    if good is None:
+        return f"no good backup in {paths.backup_dir}: ask IT to recover the file"
+    return (
+        f"the newest good backup is {good}: close kapsession, then `kapsession restore {good}` "
+        "(the file it replaces is kept)"
+    )
 
 
 def _backups(paths: Paths, session_count: int | None, now: datetime) -> Check:
@@ -143,7 +181,7 @@ def _backups(paths: Paths, session_count: int | None, now: datetime) -> Check:
     newest = backups[-1]
     age_days = (now.timestamp() - newest.stat().st_mtime) / 86400
     text = f"{len(backups)} in {paths.backup_dir}, newest {age_days:.1f} days old"
-    damage = backup_damage(newest)
+    damage = database_damage(newest)
     if damage is not None:
         return Check(
             "backups",
@@ -154,31 +192,6 @@ def _backups(paths: Paths, session_count: int | None, now: datetime) -> Check:
     if age_days > BACKUP_WARN_DAYS:
         return Check("backups", Status.WARN, text + "; start kapsession to make a fresh one")
     return Check("backups", Status.OK, text)
-
-
-def backup_damage(backup: Path) -> str | None:
-    """What is wrong with a backup file, or None when SQLite's quick_check says "ok".
-
-    Opened read-only and immutable: nothing is written beside it (no -wal or -shm file).
-    """
-    uri = f"{backup.absolute().as_uri()}?mode=ro&immutable=1"
-    try:
-        connection = sqlite3.connect(uri, uri=True)
-    except sqlite3.Error as exc:
-        return str(exc)
-    try:
-        answers = [str(row[0]) for row in connection.execute("PRAGMA quick_check")]
-        if answers != ["ok"]:
-            lines = [line for a in answers for line in a.splitlines() if not line.startswith("*")]
-            return "; ".join(lines[:3])
-        tables = connection.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
-        ).fetchone()[0]
-    except sqlite3.Error as exc:
-        return str(exc)
-    finally:
-        connection.close()
-    return None if tables else "it holds no kapsession database"
 
 
 def _protocols() -> Check:

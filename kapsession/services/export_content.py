@@ -10,17 +10,29 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from kapsession.export.content import ExportContent, ExportRefused, SessionRows, exportable, scoped
+from kapsession.export.content import (
+    ExportContent,
+    ExportRefused,
+    FollowedSession,
+    SessionRows,
+    exportable,
+    scoped,
+    session_protocol,
+)
 from kapsession.records.errors import NotFound
+from kapsession.records.measures import MeasureRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.session_log import log_items
+from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database
 from kapsession.storage.discharges import DischargeRepository
+from kapsession.storage.dose_orders import DoseOrderRepository
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.music_log import MusicLogRepository
 from kapsession.storage.notes import NoteRepository
+from kapsession.storage.outcome_measures import OutcomeMeasureRepository
 from kapsession.storage.people import StaffRepository
 from kapsession.storage.sessions import SessionRepository
 from kapsession.storage.signatures import SignatureRepository
@@ -59,6 +71,12 @@ def _rows(database: Database, record: SessionRecord, *, include_private: bool) -
     notes = notes_repo.notes(session_id)
     music = MusicLogRepository(database).for_session(session_id)
     signatures = signatures_repo.signatures(session_id)
+    protocol = session_protocol(record)
+    adverse = AdverseEventRepository(database)  # issue 16
+    adverse_events = adverse.adverse_events(session_id)
+    interventions = adverse.interventions(session_id)
+    counts = adverse.substance_counts(session_id)
+    orders = DoseOrderRepository(database).orders(session_id, include_history=True)
     timeline = log_items(
         events=events,
         doses=doses,
@@ -68,9 +86,15 @@ def _rows(database: Database, record: SessionRecord, *, include_private: bool) -
         music=music,
         signatures=signatures,
         staff_names={s.id: s.signature_name for s in staff.values()},
+        checkin_labels={c.key: c.label for c in protocol.checkins},
+        adverse_events=adverse_events,
+        interventions=interventions,
+        substance_counts=counts,
+        orders=orders,
     )
     return SessionRows(
         session=record,
+        protocol=protocol,
         staff=staff,
         doses=doses,
         observations=observations,
@@ -83,7 +107,60 @@ def _rows(database: Database, record: SessionRecord, *, include_private: bool) -
         signatures_verified=signatures_repo.verify(session_id),
         timeline=timeline,
         private_notes=notes_repo.private_notes(session_id) if include_private else None,
+        orders=orders,
+        adverse_events=adverse_events,
+        interventions=interventions,
+        substance_counts=counts,
+        measures=session_measures(database, record),  # issue 17
+        followed=followed_sessions(database, record),
     )
+
+
+def followed_sessions(
+    database: Database, record: SessionRecord
+) -> dict[uuid.UUID, FollowedSession]:
+    """The dosing sessions the participants of an integration session follow (issue 17)."""
+    found: dict[uuid.UUID, FollowedSession] = {}
+    repository = SessionRepository(database)
+    for participant in record.participants:
+        followed_id = participant.follows_session_id
+        if followed_id is None or followed_id in found:
+            continue
+        followed = repository.get(followed_id)
+        found[followed_id] = FollowedSession(
+            id=followed.id,
+            held_at=followed.started_at or followed.created_at,
+            protocol_name=followed.protocol_name,
+            protocol_version=followed.protocol_version,
+        )
+    return found
+
+
+def session_measures(database: Database, record: SessionRecord) -> list[MeasureRecord]:
+    """The outcome measures a session's export carries (issue 17), every version: each
+    participant's administrations given in the session, and those given outside any session
+    on the session's day (local time: a form filled in the waiting room and entered without
+    the session). An administration goes with all its versions, by where and when its newest
+    version says it was given."""
+    day = (record.started_at or record.created_at).astimezone().date()
+    repository = OutcomeMeasureRepository(database)
+    found: list[MeasureRecord] = []
+    for participant in record.participants:
+        rows = repository.history(participant.client.id)
+        by_id = {r.id: r for r in rows}
+        chains: dict[uuid.UUID, list[MeasureRecord]] = {}
+        for row in rows:
+            first = row
+            while first.corrects_id is not None and first.corrects_id in by_id:
+                first = by_id[first.corrects_id]
+            chains.setdefault(first.id, []).append(row)
+        for chain in chains.values():
+            newest = max(chain, key=lambda r: r.recorded_at)
+            if newest.session_id == record.id or (
+                newest.session_id is None and newest.occurred_at.astimezone().date() == day
+            ):
+                found += chain
+    return sorted(found, key=lambda r: (r.occurred_at, r.recorded_at))
 
 
 def record_export(

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TextIO
 
-from kapsession.records.history import NOT_RECORDED
+from kapsession.records.measures import MEASURE_COLUMNS, MeasureRecord, measure_cells, over_time
 from kapsession.services.client_history import ClientHistoryService
 from kapsession.storage.database import Database
 
@@ -40,6 +40,11 @@ def write_history(database: Database, client_text: str, *, as_json: bool, out: T
     service = ClientHistoryService(database)
     history = service.history(service.find_client(client_text).id)
     client = history.client
+    measures = [
+        line
+        for lines in over_time(history.measures, history.measure_versions).values()
+        for line in lines
+    ]
     if as_json:
         sessions = []
         for session in history.sessions:
@@ -55,7 +60,30 @@ def write_history(database: Database, client_text: str, *, as_json: bool, out: T
                 },
                 "courses": history.courses,
                 "sessions": sessions,
-                "not_recorded": NOT_RECORDED,
+                "measures": [
+                    {
+                        "id": str(line.record.id),
+                        "instrument": line.record.instrument_key,
+                        "administered_at": _plain_json(line.record.occurred_at),
+                        "session_id": _plain_json(line.record.session_id),
+                        "answers": list(line.record.answers),
+                        "total": line.score.total,
+                        "band": line.score.band.label if line.score.band else None,
+                        "missing_items": list(line.score.missing),
+                        "change": None
+                        if line.change is None
+                        else {"difference": line.change.difference, "label": line.change.label},
+                        "entered_by": line.first.recorded_by or None,
+                        "entry_mode": line.first.entry_mode,
+                        "corrected": line.record.corrects_id is not None,
+                        "corrected_by": line.record.recorded_by or None
+                        if line.record.corrects_id is not None
+                        else None,
+                        "correction_reason": line.record.correction_reason,
+                        "versions": [_version_json(version) for version in line.earlier],
+                    }
+                    for line in measures
+                ],
             },
             out,
             indent=2,
@@ -103,7 +131,27 @@ def write_history(database: Database, client_text: str, *, as_json: bool, out: T
             for cell, (_t, w) in zip(cells, _HISTORY_COLUMNS, strict=True)
         )
         out.write(line.rstrip() + "\n")
-    out.write(f"{NOT_RECORDED}\n")
+    if not measures:
+        out.write("No questionnaires recorded.\n")
+        return
+    out.write("\nQuestionnaires, oldest first\n")
+    out.write("  ".join(title.upper() for title in MEASURE_COLUMNS) + "\n")
+    for measure in measures:
+        out.write("  ".join(measure_cells(measure, none="-")) + "\n")
+
+
+def _version_json(version: MeasureRecord) -> dict[str, object]:
+    """An earlier version of a corrected questionnaire, as it was written."""
+    return {
+        "id": str(version.id),
+        "administered_at": _plain_json(version.occurred_at),
+        "answers": list(version.answers),
+        "total": version.total,
+        "band": version.band,
+        "recorded_at": _plain_json(version.recorded_at),
+        "recorded_by": version.recorded_by or None,
+        "correction_reason": version.correction_reason,
+    }
 
 
 def _plain_json(value: object) -> object:

@@ -16,20 +16,27 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kapsession.domain.corrections import EntryState
-from kapsession.records.entries import AlertRecord, MusicEventRecord
+from kapsession.records.entries import AlertRecord, EventRecord, MusicEventRecord
+from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.session_log import LogItem, log_order
 from kapsession.services.session_log import (
+    COUNTERSIGNED,
+    adverse_event_items,
     alert_items,
     checkin_items,
     dose_items,
     event_items,
+    intervention_items,
     music_item,
     note_items,
+    order_detail,
+    order_items,
+    substance_items,
 )
 from kapsession.services.session_state import EntryKind
 
@@ -54,9 +61,15 @@ class LiveLog:
         items: Iterable[LogItem],
         alerts: Iterable[AlertRecord],
         staff_names: dict[uuid.UUID, str],
+        checkin_labels: Mapping[str, str] | None = None,
+        orders: Iterable[DoseOrderRecord] = (),
     ) -> None:
+        """`checkin_labels`: as the full read was given them (`SessionLog.items`); `orders`:
+        the orders read with them (a countersignature changes how its order's item reads)."""
         self.items: list[LogItem] = sorted(items, key=log_order)
+        self._orders = {o.id: o for o in orders}
         self._names = dict(staff_names)
+        self._checkin_labels = None if checkin_labels is None else dict(checkin_labels)
         self._acknowledged = {a.id for a in alerts if a.acknowledged_at is not None}
         self._corrected = {a.id for a in alerts if a.reading_corrected}
 
@@ -76,7 +89,28 @@ class LiveLog:
         added = self._items_of(EntryKind(kind), records)
         for item in added:
             self._insert(item)
+        if kind == EntryKind.ORDER:
+            self._orders.update((o.id, o) for o in records)
+        elif kind == EntryKind.EVENT:
+            replaced += self._countersigned(records)
         return LogChange(tuple(added), tuple(replaced))
+
+    def _countersigned(self, events: Sequence[EventRecord]) -> list[tuple[LogItem, LogItem]]:
+        """A verbal order's item once it is countersigned: who and when, in its detail."""
+        replaced = []
+        for event in events:
+            if event.kind != COUNTERSIGNED or event.corrects_id is not None:
+                continue
+            order = self._orders.get(uuid.UUID(str(event.detail.get("order_id"))))
+            index = None if order is None else self._find(order.id)
+            if order is None or index is None:
+                continue
+            before = self.items[index]
+            self.items[index] = dataclasses.replace(
+                before, detail=order_detail(order, event, self._names)
+            )
+            replaced.append((before, self.items[index]))
+        return replaced
 
     def _items_of(self, kind: EntryKind, records: Sequence[Any]) -> list[LogItem]:
         if kind is EntryKind.EVENT:
@@ -84,9 +118,17 @@ class LiveLog:
         if kind is EntryKind.DOSE:
             return dose_items(records)
         if kind is EntryKind.OBSERVATION:
-            return checkin_items(records)
+            return checkin_items(records, self._checkin_labels)
         if kind is EntryKind.NOTE:
             return note_items(records, self._names)
+        if kind is EntryKind.ADVERSE_EVENT:
+            return adverse_event_items(records)
+        if kind is EntryKind.INTERVENTION:
+            return intervention_items(records, self._names)
+        if kind is EntryKind.SUBSTANCE:
+            return substance_items(records, self._names)
+        if kind is EntryKind.ORDER:  # a new order, or a new version of one: not countersigned
+            return order_items(records, (), self._names)
         raise ValueError(f"the event list has no items for {kind!r}")
 
     def add_music(self, event: MusicEventRecord) -> LogChange:

@@ -19,23 +19,50 @@ import dataclasses
 import logging
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from kapsession.domain.adverse_events import (
+    EntryInvalid,
+    EntryProblem,
+    RescueMedication,
+    check_adverse_event,
+    check_intervention,
+    check_substance_count,
+    witness_problem,
+)
 from kapsession.domain.alert_followup import Recheck
 from kapsession.domain.clock import Clock
 from kapsession.domain.discharge import (
     AldreteObservation,
     DischargeEvaluation,
     DischargeOverride,
+    needs_prescriber,
+)
+from kapsession.domain.dose_order import (
+    DoseOrder,
+    PrescriberOverride,
+    SessionDoses,
+    booster_available,
+)
+from kapsession.domain.dose_periods import (
+    DosePeriodInvalid,
+    Hold,
+    HoldOutcome,
+    Infusion,
+    InfusionAction,
 )
 from kapsession.domain.dosing import DoseUnit
+from kapsession.domain.escort import KIND as ESCORT
+from kapsession.domain.escort import Escort, standing_escort
 from kapsession.domain.hold_dose import HoldDoseOverride
 from kapsession.domain.measures import measure_names
 from kapsession.domain.protocol import Protocol
 from kapsession.domain.roles import TeamRole
+from kapsession.domain.screening import Checklist, failed_questions
 from kapsession.domain.timeline import (
     CheckinStatus,
     ClockReference,
@@ -44,6 +71,7 @@ from kapsession.domain.timeline import (
     phase_changes_between,
 )
 from kapsession.domain.vitals import cautions_for
+from kapsession.records.adverse import AdverseEventRecord, InterventionRecord, SubstanceRecord
 from kapsession.records.entries import (
     AlertRecord,
     DoseRecord,
@@ -51,6 +79,9 @@ from kapsession.records.entries import (
     ObservationRecord,
 )
 from kapsession.records.errors import StorageError
+from kapsession.records.measures import MeasureRecord
+from kapsession.records.orders import DoseOrderRecord
+from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import ParticipantRecord, SessionRecord, SessionStatus
 from kapsession.services.checkin_results import (
     CheckinResult,
@@ -58,10 +89,14 @@ from kapsession.services.checkin_results import (
     DoseResult,
     IntranasalStatus,
 )
-from kapsession.services.checkins import intranasal_status_of
+from kapsession.services.checkins import intranasal_status_of, no_dose_reason, stale_bp
+from kapsession.services.dose_gates import Decision, DoseBlock, dose_blocks, newest_screening
+from kapsession.services.dose_periods import current_hold, current_infusion
+from kapsession.services.entry_result import EntryResult
 from kapsession.services.last_vitals import LastVital, last_vitals, watched_measures
 from kapsession.services.nurse_board import BoardRow, board_rows
-from kapsession.services.session_service import SessionService
+from kapsession.services.pins import PinService
+from kapsession.services.session_service import OrderEntry, SessionService
 from kapsession.services.session_state import EntryKind, SessionState
 from kapsession.storage.database import Database
 
@@ -303,17 +338,20 @@ class LiveSession(QObject):
         assert record.started_at is not None, "a live session has a start time"
         now = self.now()
         self._states = {
-            p.id: with_rechecks(
-                compute_timeline(
-                    self.protocol,
-                    started_at=record.started_at,
-                    now=now,
-                    first_dose_at=state.first_doses.get(p.id),
-                    done_checkins=state.done_checkins.get(p.id, set()),
-                    ended_at=record.ended_at,
-                    planned_dose_at=state.dose_plan.get(p.id),
+            p.id: after_discharge(
+                with_rechecks(
+                    compute_timeline(
+                        self.protocol,
+                        started_at=record.started_at,
+                        now=now,
+                        first_dose_at=state.first_doses.get(p.id),
+                        done_checkins=state.done_checkins.get(p.id, set()),
+                        ended_at=record.ended_at,
+                        planned_dose_at=state.dose_plan.get(p.id),
+                    ),
+                    [r for r in state.rechecks if r.participant_id == p.id],
                 ),
-                [r for r in state.rechecks if r.participant_id == p.id],
+                state.discharged.get(p.id),
             )
             for p in record.participants
         }
@@ -417,34 +455,6 @@ class LiveSession(QObject):
             self.phase_changed.emit()
         self.ticked.emit()
 
-    def give_dose(self, participant_id: uuid.UUID, *, at: datetime | None = None) -> bool:
-        """The dose was given now, or at `at` (the moment D was pressed, when a confirmation
-        came between): anchors T0 for this participant if it is their first."""
-        if self._refuse_after_end("dose"):
-            return False
-        now = self.now()
-        given_at = now if at is None else min(at, now)
-        first = participant_id not in self._state.first_doses
-        try:
-            dose = self._service.give_dose(
-                self.record.id,
-                participant_id,
-                at=given_at,
-                recorded_at=now,
-                protocol=self.protocol,
-                kind="initial" if first else "booster",
-                by=self.nurse_author(participant_id),
-            )
-        except StorageError as exc:
-            self.entry_failed.emit(str(exc))
-            return False
-        self._add_doses((dose,))
-        self._dosed()
-        name = self.record.participant(participant_id).client.given_name
-        what = "Dose" if first else "Booster"
-        self.entry_saved.emit(f"{what} given to {name} at {_local_hm(given_at)} — saved.")
-        return True
-
     def add_marker(self, label: str, participant_id: uuid.UUID | None = None) -> EventRecord | None:
         """The marker as saved, or None (the reason went out on `entry_failed`)."""
         if self._refuse_after_end("marker"):
@@ -481,6 +491,54 @@ class LiveSession(QObject):
             return False
         self._add_events((withdrawal,))
         return True
+
+    # the escort for the day (issue 17) --------------------------------------------------------
+    def escort(self, participant_id: uuid.UUID) -> Escort | None:
+        """The participant's escort as it stands (None: not recorded)."""
+        return standing_escort(self.events, participant_id)
+
+    def record_escort(
+        self, participant_id: uuid.UUID, escort: Escort, reason: str = ""
+    ) -> EventRecord | None:
+        """The participant's escort, recorded by the person at the keyboard; when one is
+        recorded already, a correction of it (`reason` required, the earlier one kept). None
+        when refused (the reason went out on `entry_failed`)."""
+        if self._refuse_after_end("escort"):
+            return None
+        now = self.now()
+        standing = [
+            e for e in self.events if e.kind == ESCORT and e.participant_id == participant_id
+        ]
+        try:
+            if standing:
+                saved = self._service.entries.correct_event(
+                    standing[-1].id,
+                    reason=reason,
+                    recorded_at=now,
+                    label=escort.label(),
+                    occurred_at=now,
+                    detail=escort.detail(),
+                    by=self.acting_staff_id,
+                )
+            else:
+                saved = self._service.entries.add_event(
+                    self.record.id,
+                    ESCORT,
+                    occurred_at=now,
+                    recorded_at=now,
+                    label=escort.label(),
+                    participant_id=participant_id,
+                    detail=escort.detail(),
+                    by=self.acting_staff_id,
+                )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        self._add_events((saved,))
+        self.entry_saved.emit(
+            f"{self._name(participant_id)}: escort today {escort.text()} — saved."
+        )
+        return saved
 
     def clock_position(
         self, participant_id: uuid.UUID | None
@@ -609,6 +667,28 @@ class LiveSession(QObject):
         self.entry_saved.emit("Reading corrected — saved; the original stays on the record.")
         return result
 
+    def withdraw_checkin(self, original_id: uuid.UUID, reason: str) -> CheckinResult | None:
+        """A reading entered in error, taken back: it stays on the record, marked withdrawn
+        with the reason, and its alerts say their reading was corrected."""
+        try:
+            result = self._service.checkins.void_checkin(
+                original_id,
+                reason=reason,
+                recorded_at=self.now(),
+                by=self.nurse_author(self._reading_participant(original_id)),
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        if not result.saved:
+            return result
+        assert result.observation is not None
+        self._add_observation(result.observation, ())
+        self.entry_saved.emit(
+            "Reading withdrawn — saved; it stays on the record, marked withdrawn."
+        )
+        return result
+
     def acknowledge_alert(self, alert_id: uuid.UUID, action: str | None, comment: str = "") -> bool:
         """The participant's monitoring clinician (or the person at the keyboard) saw the alert
         and says what was done (`action`, an `AlertAction`; `comment` the intervention, the
@@ -647,6 +727,7 @@ class LiveSession(QObject):
         given_by: uuid.UUID | None = None,
         at: datetime | None = None,
         override: HoldDoseOverride | None = None,
+        order_override: PrescriberOverride | None = None,
     ) -> DoseResult | None:
         """A dose with its details (mg or mg/kg, lot, who gave it), given now or at `at`.
 
@@ -654,6 +735,10 @@ class LiveSession(QObject):
         a `HoldDoseOverride`; a caution is saved with the dose. None when the database refused.
         """
         if self._refuse_after_end("dose"):
+            return None
+        blocks = self.dose_blocks(participant_id)
+        if blocks:  # issue 17: the screening and the prescriber's decisions come first
+            self.entry_failed.emit(f"Dose NOT saved. {blocks[0].text}")
             return None
         now = self.now()
         given_at = now if at is None else min(at, now)
@@ -669,6 +754,7 @@ class LiveSession(QObject):
                 lot_number=lot_number,
                 given_by=given_by or self.nurse_author(participant_id),
                 override=override,
+                order_override=order_override,
                 by=self.nurse_author(participant_id),
             )
         except StorageError as exc:
@@ -687,6 +773,306 @@ class LiveSession(QObject):
             " — saved."
         )
         return result
+
+    def _dose_participant(self, dose_id: uuid.UUID) -> uuid.UUID | None:
+        return self._participant_of(self._state.doses.all, dose_id)
+
+    def correct_dose(
+        self,
+        original_id: uuid.UUID,
+        reason: str,
+        *,
+        dose_text: str | None = None,
+        weight_text: str = "",
+        lot_number: str | None = None,
+        occurred_at: datetime | None = None,
+        order_override: PrescriberOverride | None = None,
+    ) -> DoseResult | None:
+        """A saved dose corrected (its amount, lot or time); the original stays on the record.
+        The result's `problems` name each field to fix; `needs_order_override`: outside the
+        order or the protocol's limits, it is saved with the prescriber's override only (as a
+        new dose is); None when the database refused."""
+        try:
+            result = self._service.checkins.correct_dose(
+                original_id,
+                reason=reason,
+                recorded_at=self.now(),
+                dose_text=dose_text,
+                weight_text=weight_text,
+                lot_number=lot_number,
+                occurred_at=occurred_at,
+                order_override=order_override,
+                by=self.nurse_author(self._dose_participant(original_id)),
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        if result.dose is None:
+            return result
+        self._add_doses((result.dose,))
+        self._add_events(result.events)
+        self._dosed()
+        self.entry_saved.emit("Dose corrected — saved; the original stays on the record.")
+        return result
+
+    def withdraw_dose(self, original_id: uuid.UUID, reason: str) -> bool:
+        """A dose entered in error, taken back: it stays on the record, marked withdrawn, and so
+        do the deviations recorded with it (the prescriber's override, a hold-dose override)."""
+        try:
+            withdrawal, deviations = self._service.entries.correct_dose_with_events(
+                original_id,
+                reason=reason,
+                recorded_at=self.now(),
+                voids=True,
+                by=self.nurse_author(self._dose_participant(original_id)),
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return False
+        self._add_doses((withdrawal,))
+        self._add_events(deviations)  # its deviations, withdrawn with it
+        self._dosed()
+        self.entry_saved.emit("Dose withdrawn — saved; it stays on the record, marked withdrawn.")
+        return True
+
+    # the prescriber's order (issue 16) --------------------------------------------------------
+    def order_of(self, participant_id: uuid.UUID) -> DoseOrderRecord | None:
+        """The participant's order as it stands; None: no order recorded (an older session)."""
+        return self._state.order_of(participant_id)
+
+    def awaiting_countersignature(self, participant_id: uuid.UUID) -> DoseOrderRecord | None:
+        """The participant's verbal order not yet countersigned, or None."""
+        order = self.order_of(participant_id)
+        if order is None or not order.order.verbal or order.id in self._state.countersigned:
+            return None
+        return order
+
+    # before the first dose (issue 17) -------------------------------------------------------
+    def dose_blocks(self, participant_id: uuid.UUID) -> list[DoseBlock]:
+        """What the participant's first dose waits for (`dose_gates`): the screening, the
+        prescriber's decision on a failed one or on PHQ-9 item 9; empty after the first dose."""
+        record = self.record
+        participant = next((p for p in record.participants if p.id == participant_id), None)
+        if participant is None or self.first_dose_at(participant_id) is not None:
+            return []  # not one of this session's: the dose's own checks refuse it
+        return dose_blocks(
+            participant_id=participant_id,
+            client_id=participant.client.id,
+            session_id=record.id,
+            started_at=record.started_at,
+            events=self._state.events.standing,
+            measures=self._state.measures,
+        )
+
+    def screening_of(self, participant_id: uuid.UUID) -> EventRecord | None:
+        """The participant's screening as it stands (the newest), or None."""
+        return newest_screening(self._state.events.standing, participant_id)
+
+    def screening_checklist(self) -> Checklist:
+        """The clinic's screening checklist now (ScreeningFileError: the file's mistake)."""
+        return self._service.pre_dose.checklist()
+
+    def record_screening(
+        self,
+        participant_id: uuid.UUID,
+        checklist: Checklist,
+        answers: Mapping[str, str],
+        *,
+        replaces: uuid.UUID | None = None,
+        reason: str = "",
+    ) -> EventRecord | None:
+        """The participant's screening answers, saved now (with `replaces`: answered again, a
+        correction with the reason); None when refused (said on `entry_failed`)."""
+        if self._refuse_after_end("screening"):
+            return None
+        try:
+            saved = self._service.pre_dose.record_screening(
+                self.record.id,
+                participant_id,
+                checklist,
+                answers,
+                at=self.now(),
+                by=self.nurse_author(participant_id),
+                replaces=replaces,
+                reason=reason,
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        self._add_events((saved,))
+        failed = failed_questions(saved.detail)
+        name = self._name(participant_id)
+        if failed:
+            self.entry_saved.emit(
+                f"Screening for {name} — saved; {len(failed)} failed: the prescriber decides "
+                "before the dose (B)."
+            )
+        else:
+            self.entry_saved.emit(f"Screening for {name} — saved; every item passed.")
+        self.ticked.emit()
+        return saved
+
+    def record_dose_decision(
+        self,
+        participant_id: uuid.UUID,
+        block: DoseBlock,
+        decision: Decision,
+        *,
+        prescriber_id: uuid.UUID,
+        reason: str,
+    ) -> EventRecord | None:
+        """The prescriber's proceed or hold on what `block` waits for (their PIN checked by
+        the caller); None when refused (said on `entry_failed`)."""
+        try:
+            saved = self._service.pre_dose.record_decision(
+                self.record.id,
+                participant_id,
+                block.gate,
+                block.subject_id,
+                decision,
+                prescriber_id=prescriber_id,
+                reason=reason,
+                at=self.now(),
+                by=self.acting_staff_id or prescriber_id,
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        self._add_events((saved,))
+        self.entry_saved.emit(f"{saved.label} — saved.")
+        self.ticked.emit()
+        return saved
+
+    def withdraw_pre_dose_entry(self, event_id: uuid.UUID, reason: str) -> bool:
+        """A screening or a decision entered in error, taken back with the reason."""
+        try:
+            withdrawal = self._service.entries.correct_event(
+                event_id, reason=reason, recorded_at=self.now(), voids=True, by=self.acting_staff_id
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return False
+        self._add_events((withdrawal,))
+        self.ticked.emit()
+        return True
+
+    def measures_saved(self, measures: Iterable[MeasureRecord]) -> None:
+        """Outcome measures of a participant saved elsewhere while the session is open (a
+        questionnaire screen): the PHQ-9 item 9 rule follows them without reading again."""
+        clients = {p.client.id for p in self.record.participants}
+        self._state.measures.extend(m for m in measures if m.client_id in clients)
+        self.ticked.emit()
+
+    def dose_availability(self, participant_id: uuid.UUID) -> tuple[bool, str]:
+        """Whether D may record a dose for the participant now, and why not: the first dose
+        until discharge or the end; then a booster only as the protocol allows (its window,
+        its count); never after discharge or the end; never in a session without a dose. Issue
+        17: the first dose waits for what `dose_blocks` says."""
+        if not self.protocol.gives_dose:  # issue 17: consultation, preparation, integration ...
+            return False, no_dose_reason(self.protocol)
+        blocks = self.dose_blocks(participant_id)
+        if blocks and self.is_live and self.discharged.get(participant_id) is None:
+            return False, blocks[0].text
+        standing = [d for d in self.doses if d.participant_id == participant_id]
+        so_far = SessionDoses(
+            first_dose_at=self.first_dose_at(participant_id),
+            given_mg=tuple(d.dose_mg for d in standing if d.dose_mg is not None),
+            boosters_given=sum(1 for d in standing if d.kind == "booster"),
+            discharged_at=self.discharged.get(participant_id),
+            ended_at=self.record.ended_at,
+            session_started_at=self.record.started_at,
+        )
+        return booster_available(self.protocol.dosing, so_far, self.now())
+
+    def booster_bp_wait(self, participant_id: uuid.UUID) -> str | None:
+        """Why a booster now must wait for a blood pressure: none taken, or the newest older
+        than the protocol's `booster_bp_max_age_min`; None when it need not (or no first dose
+        yet: the first dose is checked on the baseline)."""
+        if self.first_dose_at(participant_id) is None:
+            return None
+        when = self.now()
+        taken = [
+            o
+            for o in self.observations
+            if o.participant_id == participant_id and o.has_bp and o.occurred_at <= when
+        ]
+        newest = max(taken, key=lambda o: (o.occurred_at, o.recorded_at), default=None)
+        return stale_bp(newest, when, self.protocol.hold_dose.booster_bp_max_age_min)
+
+    def record_order(self, participant_id: uuid.UUID, entry: OrderEntry) -> DoseOrderRecord | None:
+        """An order given during the session (a session without one, or a new one)."""
+        now = self.now()
+        try:
+            order = self._service.record_order(
+                self.record, participant_id, entry, at=now, by=self.acting_staff_id
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        self._state.add_orders((order,))  # the order line follows on the next tick
+        self.entries_added.emit(EntryKind.ORDER, (order,))
+        self.entry_saved.emit(f"Order for {self._name(participant_id)} — saved.")
+        return order
+
+    @property
+    def orders(self) -> list[DoseOrderRecord]:
+        """The standing orders of every participant."""
+        return self._state.orders.standing
+
+    @property
+    def order_history(self) -> list[DoseOrderRecord]:
+        """Every version of every order, corrected and withdrawn ones included."""
+        return self._state.orders.all
+
+    def prescribers(self) -> list[StaffRecord]:
+        """The active staff whose role may prescribe (the clinic's rules)."""
+        return self._service.prescribers()
+
+    def correct_order(
+        self,
+        original_id: uuid.UUID,
+        reason: str,
+        *,
+        prescriber_id: uuid.UUID,
+        order: DoseOrder | None = None,
+        voids: bool = False,
+    ) -> DoseOrderRecord | None:
+        """The prescriber corrects an order (`order`, the order as it should read), or takes
+        it back as entered in error (`voids`); their PIN checked by the caller. The order line
+        and the dose check follow the version saved at once. None: refused (`entry_failed`)."""
+        try:
+            saved = self._service.correct_order(
+                self.record,
+                original_id,
+                order,
+                reason=reason,
+                prescriber_id=prescriber_id,
+                voids=voids,
+                at=self.now(),
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return None
+        self._state.add_orders((saved,))
+        self.entries_added.emit(EntryKind.ORDER, (saved,))
+        what = "withdrawn" if voids else "corrected"
+        self.entry_saved.emit(
+            f"Order for {self._name(saved.participant_id)} {what} — saved; the earlier version "
+            "stays on the record."
+        )
+        return saved
+
+    def countersign_order(self, order: DoseOrderRecord, staff_id: uuid.UUID) -> bool:
+        """The prescriber countersigned the verbal order (their PIN checked by the caller)."""
+        now = self.now()
+        try:
+            event = self._service.countersign_order(self.record, order, staff_id, at=now)
+        except StorageError as exc:
+            self.entry_failed.emit(str(exc))
+            return False
+        self._add_events((event,))
+        self.entry_saved.emit(f"Verbal order countersigned at {_local_hm(now)} — saved.")
+        return True
 
     def record_device(
         self, participant_id: uuid.UUID, *, at: datetime | None = None
@@ -719,6 +1105,118 @@ class LiveSession(QObject):
     def intranasal_status(self, participant_id: uuid.UUID) -> IntranasalStatus | None:
         """The devices of an esketamine dose, from the session in memory."""
         return intranasal_status_of(self.protocol, self.doses, self.events, participant_id)
+
+    # doses that last (issue 16) ------------------------------------------------------------
+    def hold(self, participant_id: uuid.UUID) -> Hold | None:
+        """The sublingual hold of the participant's latest dose (None: no such dose)."""
+        return current_hold(self.protocol, self.doses, self.events, participant_id)
+
+    def infusion(self, participant_id: uuid.UUID) -> Infusion | None:
+        """The infusion of the participant's latest IV dose (None: no such dose)."""
+        return current_infusion(self.protocol, self.doses, self.events, participant_id)
+
+    def record_hold_outcome(
+        self, participant_id: uuid.UUID, outcome: HoldOutcome, *, at: datetime | None = None
+    ) -> EventRecord | None:
+        """The client spat out or swallowed the held dose now (or at `at`, when H was
+        pressed); None when refused (the reason goes out on `entry_failed`)."""
+        periods = self._service.dose_periods
+        event = self._save_dose_period(
+            "end of the hold",
+            participant_id,
+            at,
+            lambda when, now, by: periods.record_hold_outcome(
+                self.record.id, participant_id, outcome, occurred_at=when, recorded_at=now, by=by
+            ),
+        )
+        if event is not None:
+            self.entry_saved.emit(
+                f"{event.label} — {self._name(participant_id)} at {_local_hm(event.occurred_at)}"
+                " — saved."
+            )
+        return event
+
+    def record_infusion_action(
+        self,
+        participant_id: uuid.UUID,
+        action: InfusionAction,
+        *,
+        total_mg: float | None = None,
+        at: datetime | None = None,
+    ) -> EventRecord | None:
+        """Pause, resume or stop the participant's infusion now (or at `at`); a stop with the
+        total given. None when refused (the reason goes out on `entry_failed`)."""
+        periods = self._service.dose_periods
+        event = self._save_dose_period(
+            "infusion entry",
+            participant_id,
+            at,
+            lambda when, now, by: periods.record_infusion_action(
+                self.record.id,
+                participant_id,
+                action,
+                occurred_at=when,
+                recorded_at=now,
+                total_mg=total_mg,
+                by=by,
+            ),
+        )
+        if event is not None:
+            self.ticked.emit()
+            self.entry_saved.emit(f"{event.label} — {self._name(participant_id)} — saved.")
+        return event
+
+    def _save_dose_period(
+        self,
+        what: str,
+        participant_id: uuid.UUID,
+        at: datetime | None,
+        save: Callable[[datetime, datetime, uuid.UUID | None], EventRecord],
+    ) -> EventRecord | None:
+        """A hold's end or an infusion's action, at `at` (never later than now) and by the
+        participant's nurse, kept in the state; None when refused (said on `entry_failed`)."""
+        if self._refuse_after_end(what):
+            return None
+        now = self.now()
+        when = now if at is None else min(at, now)
+        try:
+            event = save(when, now, self.nurse_author(participant_id))
+        except (DosePeriodInvalid, StorageError) as exc:
+            self.entry_failed.emit(f"NOT saved. {exc}")
+            return None
+        self._add_events((event,))
+        return event
+
+    def correct_dose_period(
+        self,
+        event_id: uuid.UUID,
+        reason: str,
+        *,
+        occurred_at: datetime | None = None,
+        voids: bool = False,
+    ) -> EventRecord | None:
+        """A hold's end or an infusion's action at another time, or withdrawn (`voids`); the
+        original stays on the record. None when refused (said on `entry_failed`)."""
+        owner = self._participant_of(self._state.events.all, event_id)
+        try:
+            event = self._service.dose_periods.correct(
+                self.record.id,
+                event_id,
+                reason=reason,
+                recorded_at=self.now(),
+                occurred_at=occurred_at,
+                voids=voids,
+                by=self.nurse_author(owner),
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(f"NOT saved. {exc}")
+            return None
+        self._add_events((event,))
+        self.ticked.emit()
+        self.entry_saved.emit(
+            f"{'Withdrawn' if voids else 'Corrected'} — saved; the original stays on the record."
+        )
+        return event
 
     def evaluate_discharge(
         self,
@@ -762,13 +1260,18 @@ class LiveSession(QObject):
             return None
         if not result.saved:
             problems = " ".join(p.message for p in result.evaluation.problems)
+            who = (
+                "the prescriber's override (their PIN and the reason)"
+                if needs_prescriber(result.evaluation)
+                else "an override with the reason"
+            )
             self.entry_failed.emit(
                 f"Discharge NOT saved: the check does not pass. {problems} To discharge "
-                "anyway, record an override with the reason."
+                f"anyway, record {who}."
             )
             return result
         assert result.event is not None
-        self._add_events((result.event,))
+        self._add_events((result.event, *result.deviations))
         self._recompute()
         self.entry_saved.emit(
             f"{self._name(participant_id)} discharged at {_local_hm(now)} — saved."
@@ -813,6 +1316,252 @@ class LiveSession(QObject):
         self.ended.emit()
         return True
 
+    # adverse events, interventions, controlled-substance counts (issue 16) ------------------
+    @property
+    def adverse_events(self) -> list[AdverseEventRecord]:
+        """The standing adverse events, in time order."""
+        return self._state.adverse_events.standing
+
+    @property
+    def interventions(self) -> list[InterventionRecord]:
+        return self._state.interventions.standing
+
+    @property
+    def substance_counts(self) -> list[SubstanceRecord]:
+        return self._state.substance_counts.standing
+
+    @property
+    def dose_history(self) -> list[DoseRecord]:
+        """Every dose row, corrected and withdrawn versions included."""
+        return self._state.doses.all
+
+    def _add_adverse(
+        self,
+        kind: EntryKind,
+        record: AdverseEventRecord | InterventionRecord | SubstanceRecord,
+    ) -> None:
+        self._state.add_adverse(kind, (record,))
+        self.entries_added.emit(kind, (record,))
+
+    def _participant_of(self, rows: Sequence[Any], entry_id: uuid.UUID) -> uuid.UUID | None:
+        found = [row.participant_id for row in rows if row.id == entry_id]
+        return found[0] if found else None
+
+    def record_adverse_event(
+        self,
+        participant_id: uuid.UUID,
+        *,
+        kind: str,
+        other: str = "",
+        severity: str,
+        seriousness: str,
+        outcome: str,
+        onset_at: datetime,
+        resolved_at: datetime | None = None,
+        actions: str = "",
+        alert_id: uuid.UUID | None = None,
+    ) -> EntryResult[AdverseEventRecord]:
+        """An adverse event of the participant, saved the moment it is entered; the result's
+        `problems` name every field to fix when nothing was saved."""
+        now = self.now()
+        try:
+            entry = check_adverse_event(
+                kind=kind, other=other, severity=severity, seriousness=seriousness,
+                outcome=outcome, onset_at=onset_at, resolved_at=resolved_at, actions=actions,
+                now=now, alert_id=alert_id,
+            )  # fmt: skip
+            record = self._service.adverse.add_adverse_event(
+                self.record.id,
+                participant_id,
+                entry,
+                recorded_at=now,
+                by=self.nurse_author(participant_id),
+            )
+        except EntryInvalid as exc:
+            return EntryResult(problems=exc.problems)
+        except StorageError as exc:
+            self.entry_failed.emit(f"Adverse event NOT saved. {exc}")
+            return EntryResult(message=str(exc))
+        self._add_adverse(EntryKind.ADVERSE_EVENT, record)
+        self.entry_saved.emit(
+            f"Adverse event ({record.title.lower()}) for {self._name(participant_id)} at "
+            f"{_local_hm(record.occurred_at)} — saved."
+        )
+        return EntryResult(record)
+
+    def update_adverse_event(
+        self,
+        original_id: uuid.UUID,
+        reason: str,
+        *,
+        kind: str,
+        other: str = "",
+        severity: str,
+        seriousness: str,
+        outcome: str,
+        onset_at: datetime,
+        resolved_at: datetime | None = None,
+        actions: str = "",
+        alert_id: uuid.UUID | None = None,
+    ) -> EntryResult[AdverseEventRecord]:
+        """The adverse event as it stands now (it resolved, its outcome): a correction, the
+        original kept beside it."""
+        now = self.now()
+        owner = self._participant_of(self._state.adverse_events.all, original_id)
+        try:
+            entry = check_adverse_event(
+                kind=kind, other=other, severity=severity, seriousness=seriousness,
+                outcome=outcome, onset_at=onset_at, resolved_at=resolved_at, actions=actions,
+                now=now, alert_id=alert_id,
+            )  # fmt: skip
+            record = self._service.adverse.correct_adverse_event(
+                original_id, entry, reason=reason, recorded_at=now, by=self.nurse_author(owner)
+            )
+        except EntryInvalid as exc:
+            return EntryResult(problems=exc.problems)
+        except StorageError as exc:
+            self.entry_failed.emit(f"Update NOT saved. {exc}")
+            return EntryResult(message=str(exc))
+        self._add_adverse(EntryKind.ADVERSE_EVENT, record)
+        self.entry_saved.emit(
+            "Adverse event updated — saved; the earlier entry stays on the record."
+        )
+        return EntryResult(record)
+
+    def withdraw_entry(self, kind: EntryKind, original_id: uuid.UUID, reason: str) -> bool:
+        """An adverse event, intervention or count entered in error, taken back (it stays on
+        the record, marked withdrawn, with the reason)."""
+        repository = self._service.adverse
+        history = self._state.adverse_history(kind)
+        by = self.nurse_author(self._participant_of(history.all, original_id))
+        now = self.now()
+        record: AdverseEventRecord | InterventionRecord | SubstanceRecord
+        try:
+            if kind is EntryKind.ADVERSE_EVENT:
+                record = repository.correct_adverse_event(
+                    original_id, None, reason=reason, recorded_at=now, voids=True, by=by
+                )
+            elif kind is EntryKind.INTERVENTION:
+                record = repository.correct_intervention(
+                    original_id, None, reason=reason, recorded_at=now, voids=True, by=by
+                )
+            else:
+                record = repository.correct_substance_count(
+                    original_id, None, witness_id=None, reason=reason, recorded_at=now,
+                    voids=True, by=by,
+                )  # fmt: skip
+        except StorageError as exc:
+            self.entry_failed.emit(f"NOT withdrawn. {exc}")
+            return False
+        self._add_adverse(kind, record)
+        self.entry_saved.emit("Withdrawn — saved; the entry stays on the record, marked withdrawn.")
+        return True
+
+    def record_intervention(
+        self,
+        participant_id: uuid.UUID,
+        *,
+        kind: str,
+        given_at: datetime | None = None,
+        medications: tuple[RescueMedication, ...] = (),
+        medication: str = "",
+        dose_text: str = "",
+        route: str = "",
+        lot_number: str = "",
+        flow_text: str = "",
+        device: str = "",
+        text: str = "",
+        given_by: uuid.UUID | None = None,
+        adverse_event_id: uuid.UUID | None = None,
+        alert_id: uuid.UUID | None = None,
+    ) -> EntryResult[InterventionRecord]:
+        """An intervention for the participant (oxygen, a rescue medication of the clinic's
+        list `medications`, repositioning, the prescriber called, other), optionally for an
+        adverse event or an alert."""
+        now = self.now()
+        author = self.nurse_author(participant_id)
+        try:
+            entry = check_intervention(
+                kind=kind, given_at=now if given_at is None else given_at, now=now,
+                medications=medications, medication=medication, dose_text=dose_text,
+                route=route, lot_number=lot_number, flow_text=flow_text, device=device,
+                text=text,
+            )  # fmt: skip
+            record = self._service.adverse.add_intervention(
+                self.record.id,
+                participant_id,
+                entry,
+                recorded_at=now,
+                given_by=given_by or author,
+                adverse_event_id=adverse_event_id,
+                alert_id=alert_id,
+                by=author,
+            )
+        except EntryInvalid as exc:
+            return EntryResult(problems=exc.problems)
+        except StorageError as exc:
+            self.entry_failed.emit(f"Intervention NOT saved. {exc}")
+            return EntryResult(message=str(exc))
+        self._add_adverse(EntryKind.INTERVENTION, record)
+        self.entry_saved.emit(
+            f"Intervention ({record.title}) for {self._name(participant_id)} at "
+            f"{_local_hm(record.occurred_at)} — saved."
+        )
+        return EntryResult(record)
+
+    def record_substance_count(
+        self,
+        dose_id: uuid.UUID,
+        *,
+        drawn_text: str,
+        given_text: str,
+        wasted_text: str,
+        witness_id: uuid.UUID | None,
+        witness_pin: str,
+        pins: PinService,
+        comment: str = "",
+    ) -> EntryResult[SubstanceRecord]:
+        """A dose's controlled-substance count (Schedule III): mg drawn or dispensed, given and
+        wasted. A waste is witnessed by a second staff member, who enters their PIN; the count
+        is recorded by the participant's monitoring clinician (or who switched in)."""
+        dose = next((d for d in self._state.doses.all if d.id == dose_id), None)
+        if dose is None:
+            return EntryResult(message="No such dose in this session.")
+        author = self.nurse_author(dose.participant_id)
+        try:
+            count = check_substance_count(drawn_text, given_text, wasted_text)
+        except EntryInvalid as exc:
+            return EntryResult(problems=exc.problems)
+        problem = witness_problem(author, witness_id, count.wasted_mg)
+        if problem is not None:
+            return EntryResult(problems=(EntryProblem("witness", problem),))
+        if count.needs_witness:
+            assert witness_id is not None
+            check = pins.verify(
+                witness_id,
+                witness_pin,
+                purpose="witness a controlled-substance waste",
+                session_id=self.record.id,
+                not_done="The count was not recorded.",
+            )
+            if not check.ok:
+                return EntryResult(problems=(EntryProblem("pin", check.message),))
+        try:
+            record = self._service.adverse.add_substance_count(
+                dose_id,
+                count,
+                witness_id=witness_id,
+                comment=comment,
+                recorded_at=self.now(),
+                by=author,
+            )
+        except StorageError as exc:
+            self.entry_failed.emit(f"Count NOT saved. {exc}")
+            return EntryResult(message=str(exc))
+        self._add_adverse(EntryKind.SUBSTANCE, record)
+        self.entry_saved.emit(f"{record.title} — saved.")
+        return EntryResult(record)
+
 
 def with_rechecks(timeline: TimelineState, rechecks: Sequence[Recheck]) -> TimelineState:
     """The clock with the participant's rechecks after alerts in its due list, beside the
@@ -822,6 +1571,16 @@ def with_rechecks(timeline: TimelineState, rechecks: Sequence[Recheck]) -> Timel
     if not due:
         return timeline
     return dataclasses.replace(timeline, checkins=timeline.checkins + due)
+
+
+def after_discharge(timeline: TimelineState, discharged_at: datetime | None) -> TimelineState:
+    """A discharged participant's clock: nothing falls due for them any more. The check-ins
+    not done and the rechecks leave its list (the tile, the nurse board, the check-in form);
+    those done stay, for the record."""
+    if discharged_at is None:
+        return timeline
+    done = tuple(c for c in timeline.checkins if c.status is CheckinStatus.DONE)
+    return dataclasses.replace(timeline, checkins=done)
 
 
 def state_owner(live: LiveSession, participant_id: uuid.UUID | None) -> uuid.UUID:

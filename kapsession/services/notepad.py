@@ -112,8 +112,13 @@ class NotePad(QObject):
         """The session's whole log, read from every table of the record (never private notes),
         in time order: what the event list beside the pad shows. Read once when the session
         opens (and to recover); `LiveLog.add` keeps it up to date from then on."""
+        labels = {c.key: c.label for c in self._live.protocol.checkins}
         return LiveLog(
-            self._log.items(self._live.record, staff_names), self._live.all_alerts, staff_names
+            self._log.items(self._live.record, staff_names, labels),
+            self._live.all_alerts,
+            staff_names,
+            labels,
+            self._live.order_history,
         )
 
     def draft(self, pad: str) -> PadText:

@@ -2,21 +2,29 @@
 the timeline of the exports (a read model over the record's tables, and the display strings
 of its items: storage returns records and knows no wording).
 
-Phases, doses, check-ins, alerts and their acknowledgements, notes, markers, music, discharge
-and the session's start and end, each as a `LogItem` with the participant it concerns, so the
-list can be filtered by kind and participant. Amended and withdrawn entries stay in the list,
-marked, with the reason: the record is append-only and the list shows it so.
+Phases, the prescriber's orders, doses, check-ins, alerts and their acknowledgements, notes,
+markers, music, discharge and the session's start and end, each as a `LogItem` with the
+participant it concerns, so the list can be filtered by kind and participant. Amended and
+withdrawn entries stay in the list, marked, with the reason: the record is append-only and the
+list shows it so.
 Private notes are not part of the record and are never in this list.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from kapsession.domain.alert_followup import AlertAction
-from kapsession.domain.corrections import entry_states
+from kapsession.domain.corrections import effective, entry_states
 from kapsession.domain.vitals import Reading
+from kapsession.records.adverse import (
+    AdverseEventRecord,
+    InterventionRecord,
+    SubstanceRecord,
+)
 from kapsession.records.entries import (
     AlertRecord,
     DoseRecord,
@@ -25,10 +33,13 @@ from kapsession.records.entries import (
     ObservationRecord,
 )
 from kapsession.records.notes import NoteRecord, SignatureRecord
+from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.session_log import LogItem, LogKind, log_order
 from kapsession.records.sessions import SessionRecord
+from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database
+from kapsession.storage.dose_orders import DoseOrderRepository
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.music_log import MusicLogRepository
 from kapsession.storage.notes import NoteRepository
@@ -45,7 +56,20 @@ _EVENT_KINDS = {
     "dose_plan": LogKind.DOSE,
     "discharge": LogKind.DISCHARGE,
     "handover": LogKind.SESSION,
+    "dose_override": LogKind.DOSE,
+    "order_countersigned": LogKind.DOSE,
+    "hold_outcome": LogKind.DOSE,  # the sublingual hold ended: spat out or swallowed
+    "infusion_pause": LogKind.DOSE,
+    "infusion_resume": LogKind.DOSE,
+    "infusion_stop": LogKind.DOSE,  # its label: the infusion's period and total
+    "discharge_deviation": LogKind.DISCHARGE,  # a discharge on the prescriber's override
+    "escort": LogKind.DISCHARGE,  # who takes the participant home (issue 17)
+    "screening": LogKind.DOSE,  # issue 17: the screening before the first dose
+    "dose_gate_decision": LogKind.DOSE,  # the prescriber's proceed or hold
+    "consent_override": LogKind.SESSION,  # started without current consent
 }
+# protocol deviations, never adverse events (16): any override by the prescriber or the nurse
+_DEVIATIONS = ("hold_dose_override", "dose_override", "discharge_deviation", "consent_override")
 _MUSIC_TITLES = {
     "track_start": "Track started",
     "track_end": "Track ended",
@@ -96,6 +120,8 @@ def event_items(events: Iterable[EventRecord]) -> list[LogItem]:
         if kind is None or e.voids:
             continue
         title = f"Phase: {e.label}" if e.kind == "phase_change" else e.label or e.kind
+        if e.kind in _DEVIATIONS:
+            title = f"Protocol deviation: {title}"
         items.append(
             LogItem(
                 at=e.occurred_at,
@@ -140,20 +166,30 @@ def dose_items(doses: Iterable[DoseRecord]) -> list[LogItem]:
     return items
 
 
-def checkin_items(history: Iterable[ObservationRecord]) -> list[LogItem]:
+def checkin_title(key: str | None, labels: Mapping[str, str] | None) -> str:
+    """A reading's title: its check-in by the protocol's label ("Check-in T+30"), or
+    "Unscheduled check-in". Without the labels, the key as the exports still write it."""
+    if labels is None:
+        return f"Check-in ({key.replace('_', ' ') if key else 'unscheduled'})"
+    return f"Check-in {labels.get(key, key)}" if key else "Unscheduled check-in"
+
+
+def checkin_items(
+    history: Iterable[ObservationRecord], labels: Mapping[str, str] | None = None
+) -> list[LogItem]:
+    """`labels`: the protocol's check-in labels by key (what the screens show)."""
     rows = list(history)
     states = entry_states(rows)
     items = []
     for o in rows:
         if o.voids:
             continue
-        label = o.checkin_key.replace("_", " ") if o.checkin_key else "unscheduled"
         items.append(
             LogItem(
                 at=o.occurred_at,
                 recorded_at=o.recorded_at,
                 kind=LogKind.CHECKIN,
-                title=f"Check-in ({label})",
+                title=checkin_title(o.checkin_key, labels),
                 detail=reading_text(o.reading),
                 participant_id=o.participant_id,
                 entry_id=o.id,
@@ -205,14 +241,17 @@ def note_items(notes: Iterable[NoteRecord], names: dict[uuid.UUID, str]) -> list
         if n.voids:
             continue
         author = names.get(n.author_id) if n.author_id else None
-        title = {"entry": "Note", "session_note": "Session note", "addendum": "Addendum"}.get(
-            n.kind, "Note"
-        )
+        title = {
+            "entry": "Note",
+            "session_note": "Session note",
+            "addendum": "Addendum",
+            "intention": "Intention",  # issue 17: set in a preparation session
+        }.get(n.kind, "Note")
         if n.corrects_id is not None:
             title = "Note (amended)"
         items.append(
             LogItem(
-                at=n.recorded_at if n.kind != "entry" else n.occurred_at,
+                at=n.recorded_at if n.kind not in ("entry", "intention") else n.occurred_at,
                 recorded_at=n.recorded_at,
                 kind=LogKind.NOTE,
                 title=f"{title}{f' — {author}' if author else ''}",
@@ -250,6 +289,190 @@ def music_items(events: Iterable[MusicEventRecord]) -> list[LogItem]:
     return [music_item(m) for m in events]
 
 
+def _local_hm(when: datetime) -> str:
+    return when.astimezone().strftime("%H:%M")
+
+
+def adverse_event_detail(a: AdverseEventRecord) -> str:
+    """ "moderate · non-serious · resolved 10:52 — ondansetron given"."""
+    parts = [a.grading]
+    if a.resolved_at is not None:
+        parts[0] += f" {_local_hm(a.resolved_at)}"
+    if a.actions:
+        parts.append(a.actions)
+    return " — ".join(parts)
+
+
+def adverse_event_items(rows: Iterable[AdverseEventRecord]) -> list[LogItem]:
+    """Adverse events, with the alerts (an adverse event is a safety entry: listed with them)."""
+    listed = list(rows)
+    states = entry_states(listed)
+    items = []
+    for a in listed:
+        if a.voids:
+            continue
+        items.append(
+            LogItem(
+                at=a.occurred_at,
+                recorded_at=a.recorded_at,
+                kind=LogKind.ALERT,
+                title=f"Adverse event: {a.title}",
+                detail=adverse_event_detail(a),
+                participant_id=a.participant_id,
+                entry_id=a.id,
+                state=states[a.id][0],
+                reason=states[a.id][1],
+                corrects=a.corrects_id is not None,
+            )
+        )
+    return items
+
+
+def intervention_detail(i: InterventionRecord, names: Mapping[uuid.UUID, str]) -> str:
+    parts = []
+    if i.lot_number:
+        parts.append(f"lot {i.lot_number}")
+    given_by = names.get(i.given_by_id) if i.given_by_id else None
+    if given_by:
+        parts.append(f"given by {given_by}")
+    if i.text:
+        parts.append(i.text)
+    return " · ".join(parts)
+
+
+def intervention_items(
+    rows: Iterable[InterventionRecord], names: Mapping[uuid.UUID, str]
+) -> list[LogItem]:
+    listed = list(rows)
+    states = entry_states(listed)
+    items = []
+    for i in listed:
+        if i.voids:
+            continue
+        items.append(
+            LogItem(
+                at=i.occurred_at,
+                recorded_at=i.recorded_at,
+                kind=LogKind.ALERT,
+                title=f"Intervention: {i.title}",
+                detail=intervention_detail(i, names),
+                participant_id=i.participant_id,
+                entry_id=i.id,
+                state=states[i.id][0],
+                reason=states[i.id][1],
+                corrects=i.corrects_id is not None,
+            )
+        )
+    return items
+
+
+def substance_detail(c: SubstanceRecord, names: Mapping[uuid.UUID, str]) -> str:
+    if c.wasted_mg <= 0:
+        return "nothing wasted"
+    witness = names.get(c.witness_id) if c.witness_id else None
+    return f"waste witnessed by {witness or 'a second staff member'}"
+
+
+def substance_items(
+    rows: Iterable[SubstanceRecord], names: Mapping[uuid.UUID, str]
+) -> list[LogItem]:
+    """Each dose's controlled-substance count, with the doses."""
+    listed = list(rows)
+    states = entry_states(listed)
+    items = []
+    for c in listed:
+        if c.voids:
+            continue
+        items.append(
+            LogItem(
+                at=c.occurred_at,
+                recorded_at=c.recorded_at,
+                kind=LogKind.DOSE,
+                title=c.title,
+                detail=substance_detail(c, names),
+                participant_id=c.participant_id,
+                entry_id=c.id,
+                state=states[c.id][0],
+                reason=states[c.id][1],
+                corrects=c.corrects_id is not None,
+            )
+        )
+    return items
+
+
+COUNTERSIGNED = "order_countersigned"
+
+
+def countersignatures(events: Iterable[EventRecord]) -> dict[str, EventRecord]:
+    """The standing countersignatures of verbal orders, by the order's id (as text)."""
+    return {
+        str(e.detail.get("order_id")): e
+        for e in effective(list(events))
+        if e.kind == COUNTERSIGNED and e.detail.get("order_id")
+    }
+
+
+def order_detail(
+    order: DoseOrderRecord,
+    countersigned: EventRecord | None,
+    names: Mapping[uuid.UUID, str],
+) -> str:
+    """ "ordered by Dr Ada Lee · verbal — awaiting countersignature", or "… · verbal,
+    countersigned by Dr Ada Lee at 14:05"; a correction names why."""
+    parts = [f"ordered by {names.get(order.ordered_by_id, 'unknown')}"]
+    if order.order.verbal:
+        if countersigned is None:
+            parts.append("verbal — awaiting countersignature")
+        else:
+            who = countersigned.detail.get("by") or names.get(
+                countersigned.recorded_by_id or order.ordered_by_id, "the prescriber"
+            )
+            parts.append(
+                f"verbal, countersigned by {who} at {_local_hm(countersigned.occurred_at)}"
+            )
+    return " · ".join(parts)
+
+
+def order_item(
+    order: DoseOrderRecord,
+    countersigned: EventRecord | None,
+    names: Mapping[uuid.UUID, str],
+) -> LogItem:
+    """One version of the prescriber's order, with the doses: what was ordered, by whom,
+    and how a verbal order stands."""
+    plain = dataclasses.replace(order.order, verbal=False)  # the detail says it was verbal
+    return LogItem(
+        at=order.occurred_at,
+        recorded_at=order.recorded_at,
+        kind=LogKind.DOSE,
+        title=f"Prescriber's order: {plain.summary()}",
+        detail=order_detail(order, countersigned, names),
+        participant_id=order.participant_id,
+        entry_id=order.id,
+        corrects=order.corrects_id is not None,
+    )
+
+
+def order_items(
+    orders: Iterable[DoseOrderRecord],
+    events: Iterable[EventRecord],
+    names: Mapping[uuid.UUID, str],
+) -> list[LogItem]:
+    """Every version of the participants' orders (a withdrawal is no item of its own)."""
+    rows = list(orders)
+    states = entry_states(rows)
+    signed = countersignatures(events)
+    return [
+        dataclasses.replace(
+            order_item(o, signed.get(str(o.id)), names),
+            state=states[o.id][0],
+            reason=states[o.id][1],
+        )
+        for o in rows
+        if not o.voids
+    ]
+
+
 def log_items(
     *,
     events: Iterable[EventRecord],
@@ -260,12 +483,23 @@ def log_items(
     music: Iterable[MusicEventRecord],
     signatures: Iterable[SignatureRecord],
     staff_names: dict[uuid.UUID, str],
+    checkin_labels: Mapping[str, str] | None = None,
+    adverse_events: Iterable[AdverseEventRecord] = (),
+    interventions: Iterable[InterventionRecord] = (),
+    substance_counts: Iterable[SubstanceRecord] = (),
+    orders: Iterable[DoseOrderRecord] = (),
 ) -> list[LogItem]:
-    """A session's whole log from its rows (entries with their corrections), in time order."""
+    """A session's whole log from its rows (entries with their corrections), in time order.
+    `checkin_labels`: the protocol's check-in labels by key, for the readings' titles."""
+    events = list(events)
     items = [
+        *order_items(orders, events, staff_names),
+        *adverse_event_items(adverse_events),
+        *intervention_items(interventions, staff_names),
+        *substance_items(substance_counts, staff_names),
         *event_items(events),
         *dose_items(doses),
-        *checkin_items(observations),
+        *checkin_items(observations, checkin_labels),
         *alert_items(alerts, staff_names),
         *note_items(notes, staff_names),
         *music_items(music),
@@ -295,8 +529,15 @@ class SessionLog:
         self._notes = NoteRepository(database)
         self._music = MusicLogRepository(database)
         self._signatures = SignatureRepository(database)
+        self._adverse = AdverseEventRepository(database)
+        self._orders = DoseOrderRepository(database)
 
-    def items(self, record: SessionRecord, staff_names: dict[uuid.UUID, str]) -> list[LogItem]:
+    def items(
+        self,
+        record: SessionRecord,
+        staff_names: dict[uuid.UUID, str],
+        checkin_labels: Mapping[str, str] | None = None,
+    ) -> list[LogItem]:
         session_id = record.id
         return log_items(
             events=self._entries.events(session_id, include_history=True),
@@ -307,4 +548,9 @@ class SessionLog:
             music=self._music.for_session(session_id),
             signatures=self._signatures.signatures(session_id),
             staff_names=staff_names,
+            checkin_labels=checkin_labels,
+            adverse_events=self._adverse.adverse_events(session_id),
+            interventions=self._adverse.interventions(session_id),
+            substance_counts=self._adverse.substance_counts(session_id),
+            orders=self._orders.orders(session_id, include_history=True),
         )

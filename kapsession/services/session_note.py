@@ -9,6 +9,7 @@ transaction (storage/signatures.py): it happened completely or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,12 @@ from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules
 from kapsession.domain.clock import Clock
 from kapsession.domain.corrections import effective
 from kapsession.domain.note_templates import NoteTemplate, Prefill
+from kapsession.records.adverse import (
+    AdverseEventRecord,
+    InterventionRecord,
+    SubstanceRecord,
+    chain_ids,
+)
 from kapsession.records.entries import (
     AlertRecord,
     DischargeAssessmentRecord,
@@ -36,13 +43,18 @@ from kapsession.records.notes import (
     SigningState,
     SignOutcome,
 )
+from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.sessions import SessionRecord, SessionStatus
 from kapsession.services.checkins import CheckinService
+from kapsession.services.countersign import awaiting, countersign
 from kapsession.services.pins import PinCheck, PinService
 from kapsession.services.session_log import reading_text
+from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.audit import AuditRepository
+from kapsession.storage.course_plans import CourseRepository
 from kapsession.storage.database import Database
 from kapsession.storage.discharges import DischargeRepository
+from kapsession.storage.dose_orders import DoseOrderRepository
 from kapsession.storage.entries import EntryRepository
 from kapsession.storage.music_log import MusicLogRepository
 from kapsession.storage.notes import NoteRepository
@@ -76,6 +88,15 @@ class RecordFacts:
     playlists: list[str]
     discharges: list[DischargeAssessmentRecord]
     staff_names: dict[uuid.UUID, str]
+    # issue 16, standing: adverse events (and every version, for the interventions' links),
+    # interventions, the doses' controlled-substance counts
+    adverse_events: list[AdverseEventRecord] = dataclasses.field(default_factory=list)
+    adverse_history: list[AdverseEventRecord] = dataclasses.field(default_factory=list)
+    interventions: list[InterventionRecord] = dataclasses.field(default_factory=list)
+    substance_counts: list[SubstanceRecord] = dataclasses.field(default_factory=list)
+    # issue 17: each participant's intentions from preparation in their course, as they stand
+    # (participant id of this session, text), set up to the end of this session
+    course_intentions: list[tuple[uuid.UUID, str]] = dataclasses.field(default_factory=list)
 
     def name(self, participant_id: uuid.UUID | None) -> str:
         if participant_id is None or len(self.session.participants) < 2:
@@ -99,6 +120,10 @@ def _intention(f: RecordFacts) -> str:
         f"{f.name(n.participant_id)}{n.text}"
         for n in f.notes
         if n.phase_key == "intention" or n.text.lower().startswith("intention")
+    ]
+    lines += [
+        f"{f.name(participant_id)}Intention from preparation: {text}"
+        for participant_id, text in f.course_intentions
     ]
     return "\n".join(lines)
 
@@ -132,6 +157,13 @@ def _doses(f: RecordFacts) -> str:
         lines.append(
             f"{f.name(d.participant_id)}{what}{medication} {amount}{route} at "
             f"{_hm(d.occurred_at)}{devices}{lot}."
+        )
+    for c in f.substance_counts:  # issue 16: Schedule III
+        witness = f.staff_names.get(c.witness_id) if c.witness_id else None
+        waste = f", waste witnessed by {witness}" if c.wasted_mg > 0 and witness else ""
+        lines.append(
+            f"{f.name(c.participant_id)}Controlled substance: drawn {c.drawn_mg:g} mg, given "
+            f"{c.given_mg:g} mg, wasted {c.wasted_mg:g} mg{waste}."
         )
     return "\n".join(lines) or "No dose recorded."
 
@@ -190,7 +222,32 @@ def _alerts(f: RecordFacts) -> str:
             if a.acknowledgement_comment:
                 outcome += f" — {a.acknowledgement_comment}"
         lines.append(f"{f.name(a.participant_id)}Alert {_hm(a.raised_at)}: {a.message}; {outcome}.")
-    return "\n".join(lines) or "No alerts."
+    return "\n".join([*(lines or ["No alerts."]), *_adverse_lines(f)])
+
+
+def _adverse_lines(f: RecordFacts) -> list[str]:
+    """The adverse events with what was given for them, and interventions for none (issue 16)."""
+    lines = []
+    linked: set[uuid.UUID] = set()
+    for a in f.adverse_events:
+        ids = chain_ids(f.adverse_history, a.id)
+        given = [i for i in f.interventions if i.adverse_event_id in ids]
+        linked |= {i.id for i in given}
+        resolved = f" at {_hm(a.resolved_at)}" if a.resolved_at is not None else ""
+        line = f"{f.name(a.participant_id)}Adverse event {_hm(a.occurred_at)}: {a.title} "
+        line += f"({a.grading}{resolved})"
+        if a.actions:
+            line += f"; {a.actions}"
+        if given:
+            line += "; given: " + ", ".join(f"{i.title} at {_hm(i.occurred_at)}" for i in given)
+        lines.append(line + ".")
+    for i in f.interventions:
+        if i.id not in linked:
+            text = f" — {i.text}" if i.text else ""
+            lines.append(
+                f"{f.name(i.participant_id)}Intervention {_hm(i.occurred_at)}: {i.title}{text}."
+            )
+    return lines
 
 
 def _markers(f: RecordFacts) -> str:
@@ -275,11 +332,15 @@ class SessionNoteService:
         self.staff = StaffRepository(database)
         self.notes = NoteRepository(database)
         self.signatures = SignatureRepository(database, roles)
+        self._roles = roles
+        self._orders = DoseOrderRepository(database)
         self._sessions = SessionRepository(database)
         self._entries = EntryRepository(database)
         self._checkins = checkins or CheckinService(database)
         self._music = MusicLogRepository(database)
         self._discharges = DischargeRepository(database)
+        self._adverse = AdverseEventRepository(database)
+        self._course = CourseRepository(database)  # intentions from preparation (issue 17)
         self.pins = pins or PinService(self.staff, AuditRepository(database), clock)
 
     def staff_names(self) -> dict[uuid.UUID, str]:
@@ -289,8 +350,10 @@ class SessionNoteService:
         music = self._music.for_session(session_id)
         tracks = [m.track_title or m.track_path or "" for m in music if m.kind == "track_start"]
         playlists = list(dict.fromkeys(m.playlist for m in music if m.playlist))
+        adverse_history = self._adverse.adverse_events(session_id)
+        session = self._sessions.get(session_id)
         return RecordFacts(
-            session=self._sessions.get(session_id),
+            session=session,
             doses=self._entries.doses(session_id),
             observations=self._checkins.observations(session_id),
             alerts=self._checkins.alerts(session_id),
@@ -300,7 +363,27 @@ class SessionNoteService:
             playlists=playlists,
             discharges=self._discharges.assessments(session_id),
             staff_names=self.staff_names(),
+            adverse_events=effective(adverse_history),
+            adverse_history=adverse_history,
+            interventions=effective(self._adverse.interventions(session_id)),
+            substance_counts=effective(self._adverse.substance_counts(session_id)),
+            course_intentions=self._course_intentions(session),
         )
+
+    def _course_intentions(self, session: SessionRecord) -> list[tuple[uuid.UUID, str]]:
+        """Each participant's intentions from preparation in their course (issue 17), those
+        set before this session ended."""
+        until = session.ended_at or self._clock.now()
+        found: list[tuple[uuid.UUID, str]] = []
+        for participant in session.participants:
+            if participant.course_id is None:
+                continue
+            found += [
+                (participant.id, intention.text)
+                for intention in self._course.intentions(participant.course_id)
+                if intention.occurred_at <= until
+            ]
+        return found
 
     def prefill(self, session_id: uuid.UUID, template: NoteTemplate) -> list[Section]:
         return prefilled_sections(template, self.facts(session_id))
@@ -366,6 +449,10 @@ class SessionNoteService:
                 f"{state.open_alerts} alert(s) are not acknowledged yet. Acknowledge them "
                 "before signing the monitoring part.",
             )
+        if SignedPart.MONITORING in wanted:
+            waiting = self.awaiting_countersignature(session_id)
+            if waiting:
+                return SignOutcome(False, self.countersign_needed(waiting))
         if SignedPart.THERAPY in wanted and (note is None or not note.text.strip()):
             return SignOutcome(False, "Write the session note before signing the therapy part.")
         check = self.pins.verify(staff_id, pin, purpose="sign the session", session_id=session_id)
@@ -387,6 +474,57 @@ class SessionNoteService:
             " The session is signed and locked." if done else ""
         )
         return SignOutcome(True, message, signatures=tuple(records))
+
+    # verbal orders (issue 16) ---------------------------------------------------------------
+    def awaiting_countersignature(self, session_id: uuid.UUID) -> list[DoseOrderRecord]:
+        """The session's verbal orders not countersigned yet: the monitoring part waits."""
+        return awaiting(self._orders.orders(session_id), self._entries.events(session_id))
+
+    def countersign_needed(self, waiting: Sequence[DoseOrderRecord]) -> str:
+        names = {s.id: s.signature_name for s in self.staff.all()}
+        who = list(dict.fromkeys(names.get(o.ordered_by_id, "the prescriber") for o in waiting))
+        orders = "; ".join(o.order.summary() for o in waiting)
+        many = len(waiting) > 1
+        return (
+            f"The monitoring part cannot be signed yet: the verbal order{'s' if many else ''} "
+            f"({orders}) {'are' if many else 'is'} not countersigned. {' and '.join(who)}, who "
+            f"gave {'them' if many else 'it'}, must countersign first: their PIN here, or "
+            "Countersign on the live screen."
+        )
+
+    def countersign_orders(
+        self, session_id: uuid.UUID, staff_id: uuid.UUID, pin: str
+    ) -> SignOutcome:
+        """The prescriber countersigns, where the monitoring part is signed, each of their
+        verbal orders still awaiting it: their PIN first, then one event per order."""
+        waiting = [
+            o for o in self.awaiting_countersignature(session_id) if o.ordered_by_id == staff_id
+        ]
+        if not waiting:
+            return SignOutcome(False, "No verbal order of theirs awaits a countersignature.")
+        check = self.pins.verify(
+            staff_id,
+            pin,
+            purpose="countersign a verbal order",
+            session_id=session_id,
+            not_done="The order was not countersigned and nothing was signed.",
+        )
+        if not check.ok:
+            return _refused(check)
+        for order in waiting:
+            try:
+                countersign(
+                    self.staff,
+                    self._roles,
+                    self._entries,
+                    session_id,
+                    order,
+                    staff_id,
+                    at=self._clock.now(),
+                )
+            except StorageError as exc:
+                return SignOutcome(False, str(exc))
+        return SignOutcome(True, "Verbal order countersigned.")
 
     def add_addendum(
         self, session_id: uuid.UUID, staff_id: uuid.UUID, pin: str, text: str

@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 from kapsession.domain.alert_followup import Recheck, after_new_reading, rechecks
 from kapsession.domain.corrections import effective
 from kapsession.domain.protocol import MEASURE_FIELDS, Protocol
+from kapsession.records.adverse import AdverseEventRecord, InterventionRecord, SubstanceRecord
 from kapsession.records.entries import (
     AcknowledgementRecord,
     AlertRecord,
@@ -30,11 +31,14 @@ from kapsession.records.entries import (
     EventRecord,
     ObservationRecord,
 )
+from kapsession.records.measures import MeasureRecord
+from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.nurse_board import dose_plan
 
 DISCHARGE = "discharge"
 DOSE_PLAN = "dose_plan"
+COUNTERSIGNED = "order_countersigned"
 
 
 class EntryKind(enum.StrEnum):
@@ -46,12 +50,33 @@ class EntryKind(enum.StrEnum):
     ALERT = "alert"  # alerts as they now stand: raised, acknowledged, or their reading corrected
     NOTE = "note"
     PRIVATE_NOTE = "private_note"
+    ADVERSE_EVENT = "adverse_event"  # issue 16: adverse events, interventions, the counts
+    INTERVENTION = "intervention"
+    SUBSTANCE = "controlled_substance"
+    ORDER = "order"  # the prescriber's order: recorded in the room, or corrected (issue 16)
 
 
-R = TypeVar("R", EventRecord, DoseRecord, ObservationRecord)
+R = TypeVar(
+    "R",
+    EventRecord,
+    DoseRecord,
+    ObservationRecord,
+    DoseOrderRecord,
+    AdverseEventRecord,
+    InterventionRecord,
+    SubstanceRecord,
+)
 
 
-def _order(row: EventRecord | DoseRecord | ObservationRecord) -> tuple[datetime, datetime]:
+def _order(
+    row: EventRecord
+    | DoseRecord
+    | ObservationRecord
+    | DoseOrderRecord
+    | AdverseEventRecord
+    | InterventionRecord
+    | SubstanceRecord,
+) -> tuple[datetime, datetime]:
     return row.occurred_at, row.recorded_at
 
 
@@ -98,6 +123,22 @@ class SessionState:
     rechecks: tuple[Recheck, ...] = ()  # what the alerts ask to measure again, by due time
     # each participant's newest standing reading of each measure (the last vitals)
     newest: dict[uuid.UUID, dict[str, ObservationRecord]] = dataclasses.field(default_factory=dict)
+    # the prescriber's orders (issue 16; none in a session started before them), and the
+    # verbal ones countersigned (their ids)
+    orders: History[DoseOrderRecord] = dataclasses.field(default_factory=lambda: History(()))
+    countersigned: set[uuid.UUID] = dataclasses.field(default_factory=set)
+    # issue 16: adverse events, interventions and the doses' controlled-substance counts
+    adverse_events: History[AdverseEventRecord] = dataclasses.field(
+        default_factory=lambda: History(())
+    )
+    interventions: History[InterventionRecord] = dataclasses.field(
+        default_factory=lambda: History(())
+    )
+    substance_counts: History[SubstanceRecord] = dataclasses.field(
+        default_factory=lambda: History(())
+    )
+    # issue 17: the participants' outcome measures, every version (for the PHQ-9 item 9 rule)
+    measures: list[MeasureRecord] = dataclasses.field(default_factory=list)
 
     @classmethod
     def of(
@@ -109,6 +150,11 @@ class SessionState:
         doses: Iterable[DoseRecord],
         observations: Iterable[ObservationRecord],
         alerts: Iterable[AlertRecord],
+        orders: Iterable[DoseOrderRecord] = (),
+        adverse_events: Iterable[AdverseEventRecord] = (),
+        interventions: Iterable[InterventionRecord] = (),
+        substance_counts: Iterable[SubstanceRecord] = (),
+        measures: Iterable[MeasureRecord] = (),
     ) -> SessionState:
         """The state of rows read from the database (every version of each row)."""
         state = cls(
@@ -118,6 +164,11 @@ class SessionState:
             doses=History(doses),
             observations=History(observations),
             alerts=sorted(alerts, key=_alert_order),
+            orders=History(orders),
+            adverse_events=History(adverse_events),
+            interventions=History(interventions),
+            substance_counts=History(substance_counts),
+            measures=list(measures),
         )
         state._derive_doses()
         state._derive_checkins()
@@ -130,6 +181,17 @@ class SessionState:
     @property
     def open_alerts(self) -> list[AlertRecord]:
         return [a for a in self.alerts if a.is_open]
+
+    def order_of(self, participant_id: uuid.UUID) -> DoseOrderRecord | None:
+        """The participant's order as it stands; None: no order recorded."""
+        for order in reversed(self.orders.standing):
+            if order.participant_id == participant_id:
+                return order
+        return None
+
+    def add_orders(self, orders: Iterable[DoseOrderRecord]) -> None:
+        for order in orders:
+            self.orders.add(order)
 
     def last_reading(self, participant_id: uuid.UUID) -> ObservationRecord | None:
         """The participant's latest standing reading."""
@@ -147,7 +209,7 @@ class SessionState:
         for event in events:
             self.events.add(event)
             kinds.add(event.kind)
-        if kinds & {DISCHARGE, DOSE_PLAN}:
+        if kinds & {DISCHARGE, DOSE_PLAN, COUNTERSIGNED}:
             self._derive_events()
 
     def add_doses(self, doses: Iterable[DoseRecord]) -> None:
@@ -185,6 +247,24 @@ class SessionState:
             self._derive_newest()
             self._derive_rechecks()
         return tuple(changed)
+
+    def add_adverse(
+        self,
+        kind: EntryKind,
+        records: Iterable[AdverseEventRecord | InterventionRecord | SubstanceRecord],
+    ) -> None:
+        """Saved adverse events, interventions or counts (`kind` says which)."""
+        for record in records:
+            self.adverse_history(kind).add(record)  # type: ignore[arg-type]
+
+    def adverse_history(
+        self, kind: EntryKind
+    ) -> History[AdverseEventRecord] | History[InterventionRecord] | History[SubstanceRecord]:
+        if kind is EntryKind.ADVERSE_EVENT:
+            return self.adverse_events
+        if kind is EntryKind.INTERVENTION:
+            return self.interventions
+        return self.substance_counts
 
     def acknowledge(self, acknowledgement: AcknowledgementRecord) -> AlertRecord | None:
         """The alert as acknowledged, or None if this session has no such alert."""
@@ -264,3 +344,8 @@ class SessionState:
             if e.kind == DISCHARGE and e.participant_id is not None
         }
         self.dose_plan = dose_plan(standing)
+        self.countersigned = {
+            uuid.UUID(str(e.detail["order_id"]))
+            for e in standing
+            if e.kind == COUNTERSIGNED and e.detail.get("order_id")
+        }

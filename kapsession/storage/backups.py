@@ -1,14 +1,33 @@
-"""Backups of a SQLite database: a consistent copy with SQLite's backup API, the daily one, and
-the thirty kept."""
+"""Backups of a SQLite database: a consistent copy with SQLite's backup API, checked before it
+counts; the recent one; those kept; and putting one back (`restore_backup`).
+
+A backup is made as `<name>.partial`, checked with SQLite's `integrity_check` and for a
+kapsession schema, and only then named `*.sqlite3`: every backup the folder lists passed its
+check when it was made, so pruning after a good backup never removes the last good one, and a
+damaged database (whose copy fails the check) neither adds a backup nor prunes one
+(`DamagedDatabase`). Before copying, the free space is checked (`NotEnoughSpace`): a full disk
+never leaves a partial file.
+
+Kept (`keep`): the `BACKUPS_KEPT` newest, and the newest of each of the last `WEEKS_KEPT` weeks
+(ISO weeks, by the time in the name), so that a damage noticed late still has a good copy from
+before it.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import re
+import shutil
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kapsession.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, make_private
+from kapsession.records.errors import StorageError
 
 if TYPE_CHECKING:
     from kapsession.storage.database import Database
@@ -16,24 +35,54 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BACKUPS_KEPT = 30
+WEEKS_KEPT = 12
+SPACE_MARGIN_BYTES = 16 * 1024**2  # beyond the database's own size, for the copy's journal
+
+
+class DamagedDatabase(StorageError):
+    """A copy failed its integrity check: the database (or the backup) itself is damaged."""
+
+
+class NotEnoughSpace(OSError):
+    """Too little free space in the backup folder for a copy of the database."""
+
+    def __init__(self, folder: Path, needed: int, free: int) -> None:
+        self.room = f"about {_mb(needed)} needed, {_mb(free)} free"
+        super().__init__(
+            errno.ENOSPC, f"not enough free space in {folder} for a backup: {self.room}"
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024**2:,.0f} MB"
 
 
 def backup_sqlite(path: Path, backup_dir: Path, label: str, *, now: datetime | None = None) -> Path:
-    """Copy a live SQLite database (WAL included) consistently with SQLite's backup API."""
+    """Copy a live SQLite database (WAL included) consistently with SQLite's backup API, check
+    the copy, then prune. Raises `NotEnoughSpace` before copying when the disk is too full, and
+    `DamagedDatabase` (keeping no copy, pruning nothing) when the copy fails its check."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
     safe_label = re.sub(r"[^A-Za-z0-9_.-]", "_", label)
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    backup_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    _check_space(path, backup_dir)
     target = backup_dir / f"{path.stem}-{when:%Y%m%dT%H%M%S}Z-{safe_label}.sqlite3"
     partial = target.with_suffix(".partial")
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        _make_private_file(backup_dir, partial)
         copy = sqlite3.connect(partial)
         try:
             source.backup(copy)  # one step: a consistent snapshot, while the WAL takes writes
         finally:
             copy.close()
+        damage = database_damage(partial, full=True)
+        if damage is not None:
+            raise DamagedDatabase(
+                f"the database {path} fails its integrity check ({damage}); no backup was made "
+                "and none was removed"
+            )
     except BaseException:
-        _remove_partial(partial)  # a full disk gets its space back
+        _remove_partial(partial)  # a full disk gets its space back; a bad copy is not kept
         raise
     finally:
         source.close()
@@ -41,6 +90,58 @@ def backup_sqlite(path: Path, backup_dir: Path, label: str, *, now: datetime | N
     _prune_backups(backup_dir, path.stem)
     log.info("backed up %s to %s", path, target)
     return target
+
+
+def _check_space(path: Path, backup_dir: Path) -> None:
+    size = sum(f.stat().st_size for f in _database_files(path) if f.exists())
+    needed = size + SPACE_MARGIN_BYTES
+    free = shutil.disk_usage(backup_dir).free
+    if free < needed:
+        raise NotEnoughSpace(backup_dir, needed, free)
+
+
+def _database_files(path: Path) -> list[Path]:
+    """The database file and the write-ahead log and shared-memory files beside it."""
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def database_damage(path: Path, *, full: bool = False) -> str | None:
+    """What is wrong with a kapsession SQLite file, or None: SQLite's `quick_check` (or, with
+    `full`, `integrity_check`, which also compares every index with its table), then a
+    kapsession schema. Opened read-only: a closed file (a backup) immutable, so nothing is
+    written beside it; a live one (with its write-ahead log) as it stands."""
+    live = path.with_name(path.name + "-wal").exists()
+    mode = "mode=ro" if live else "mode=ro&immutable=1"
+    try:
+        connection = sqlite3.connect(f"{path.absolute().as_uri()}?{mode}", uri=True)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        pragma = "integrity_check" if full else "quick_check"
+        answers = [str(row[0]) for row in connection.execute(f"PRAGMA {pragma}")]
+        if answers != ["ok"]:
+            lines = [line for a in answers for line in a.splitlines() if not line.startswith("*")]
+            return "; ".join(lines[:3])
+        tables = connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()[0]
+    except sqlite3.Error as exc:
+        return str(exc)
+    finally:
+        connection.close()
+    return None if tables else "it holds no kapsession database"
+
+
+def _make_private_file(backup_dir: Path, partial: Path) -> None:
+    """The folder private, and the copy's file made empty and its user's alone whatever the
+    umask, before SQLite opens it. Where that cannot be done (a read-only or full disk) SQLite
+    is left to fail on the file and say why, as it always did."""
+    try:
+        make_private(backup_dir)
+        os.close(os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, PRIVATE_FILE_MODE))
+        make_private(partial)
+    except OSError:
+        pass
 
 
 def _remove_partial(partial: Path) -> None:
@@ -62,8 +163,99 @@ def list_backups(backup_dir: Path, stem: str) -> list[Path]:
 
 def _prune_backups(backup_dir: Path, stem: str) -> None:
     backups = list_backups(backup_dir, stem)
-    for old in backups[:-BACKUPS_KEPT]:
-        old.unlink(missing_ok=True)
+    kept = set(keep(backups, stem))
+    for old in backups:
+        if old not in kept:
+            old.unlink(missing_ok=True)
+
+
+def keep(backups: Sequence[Path], stem: str) -> list[Path]:
+    """Which of `backups` (oldest first) are kept: the `BACKUPS_KEPT` newest, and the newest of
+    each of the `WEEKS_KEPT` ISO weeks up to the newest backup's."""
+    if not backups:
+        return []
+    kept = list(backups[-BACKUPS_KEPT:])
+    times = {b: _backup_time(b, stem) for b in backups}
+    newest_week = _week_start(times[backups[-1]])
+    oldest_week = newest_week - timedelta(weeks=WEEKS_KEPT - 1)
+    newest_of_week: dict[datetime, Path] = {}
+    for backup in backups:  # oldest first: the last one seen in a week is its newest
+        week = _week_start(times[backup])
+        if week >= oldest_week:
+            newest_of_week[week] = backup
+    return sorted(set(kept) | set(newest_of_week.values()), key=lambda b: (times[b], b.name))
+
+
+def _week_start(at: datetime) -> datetime:
+    """Monday 00:00 UTC of `at`'s ISO week."""
+    day = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def newest_good_backup(backup_dir: Path, stem: str) -> Path | None:
+    """The newest backup that passes a full check now (a newer one may have been damaged
+    since it was made)."""
+    for backup in reversed(list_backups(backup_dir, stem)):
+        if database_damage(backup, full=True) is None:
+            return backup
+    return None
+
+
+REPLACED_FOLDER = "replaced"  # in the backup folder: databases a restore put aside
+
+
+def restore_backup(backup: Path, path: Path, backup_dir: Path, *, now: datetime) -> Path | None:
+    """Put `backup` in the place of the database at `path`, checked: the backup passes a full
+    check first (else `DamagedDatabase`, nothing changed); the database and its write-ahead log
+    are moved aside, never deleted, into `<backup_dir>/replaced/` (returned; None when there was
+    no database); the copy is written beside `path` and renamed into place, then checked.
+
+    The caller makes sure no app has the database open."""
+    damage = database_damage(backup, full=True)
+    if damage is not None:
+        raise DamagedDatabase(
+            f"the backup {backup} fails its check ({damage}); nothing was changed"
+        )
+    when = now.astimezone(UTC)
+    aside: Path | None = None
+    if path.exists() or path.with_name(path.name + "-wal").exists():
+        folder = backup_dir / REPLACED_FOLDER
+        folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        aside = folder / f"{path.stem}-{when:%Y%m%dT%H%M%S}Z{path.suffix}"
+        for current, kept in zip(_database_files(path), _database_files(aside), strict=True):
+            if current.exists():
+                _move(current, kept)
+    partial = path.with_name(path.name + ".partial")
+    source = sqlite3.connect(f"{backup.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        _make_private_file(path.parent, partial)
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    except BaseException:
+        _remove_partial(partial)
+        raise
+    finally:
+        source.close()
+    partial.replace(path)
+    damage = database_damage(path, full=True)
+    if damage is not None:  # the disk under the copy: say so, the backup is still there
+        raise DamagedDatabase(f"the restored copy {path} fails its check ({damage})")
+    log.info("restored %s from %s; the replaced database is %s", path, backup, aside)
+    return aside
+
+
+def _move(current: Path, target: Path) -> None:
+    """Rename, or copy then remove where the folders are on different disks."""
+    try:
+        current.replace(target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.copy2(current, target)
+        current.unlink()
 
 
 def ensure_recent_backup(

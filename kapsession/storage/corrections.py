@@ -112,7 +112,8 @@ def append_correction(
         }
     )
     driver = driver_of(connection)
-    driver.execute(table.insert, table.row(table.converted(values)))
+    copied = values.keys() - changes.keys() - _OWN  # stored before: not checked again
+    driver.execute(table.insert, table.row(table.converted(values), copied))
     make: Callable[..., E] = model  # the table's ORM class: its columns as keywords
     row = make(**values)
     extra = None if with_row is None else with_row(row)

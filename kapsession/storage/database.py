@@ -10,6 +10,7 @@ import logging
 import os
 import sqlite3
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, PoolProxiedConnection
 
+from kapsession.paths import PRIVATE_FILE_MODE, make_private
 from kapsession.records.errors import (
     AppendOnlyViolation,
     DatabaseLocked,
@@ -35,6 +37,7 @@ from kapsession.records.errors import (
 from kapsession.records.notes import SignedPart
 from kapsession.storage.backups import backup_sqlite
 from kapsession.storage.driver import DriverConnection
+from kapsession.storage.entry_text import guard_writes
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -46,7 +49,7 @@ log = logging.getLogger(__name__)
 # The newest migration. A database already there opens without importing Alembic (about a
 # fifth of a second at every start); tests/storage/test_storage_open.py checks this against
 # Alembic's own head, so adding a migration without changing it fails the tests.
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0016"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
 
@@ -104,14 +107,41 @@ def _on_sqlite_begin(connection: Connection) -> None:
 
 
 def create_database_engine(url: str) -> Engine:
-    """An engine with kapsession's settings: WAL, synchronous=FULL and foreign keys on SQLite."""
+    """An engine with kapsession's settings: WAL, synchronous=FULL and foreign keys on SQLite.
+    A failed statement's error never carries its parameters (names, notes, search text: they
+    would reach the log with its stack), only the SQL (`hide_parameters`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        )
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def driver_message(exc: BaseException) -> str:
+    """The database's own message without what it quotes from the row: only its first line
+    (PostgreSQL adds DETAIL, HINT and CONTEXT lines that repeat the values, e.g. a duplicate
+    record number)."""
+    lines = str(getattr(exc, "orig", exc)).strip().splitlines()
+    return lines[0].strip() if lines else type(exc).__name__
+
+
+def log_failure(action: str, exc: BaseException) -> None:
+    """`action` failed: its stack, the error's type, the database's first line and the SQL
+    (without its parameters: `hide_parameters`) to the log, never the values of the row."""
+    statement = getattr(exc, "statement", None)
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(
+        "%s failed: %s: %s%s\nTraceback (most recent call last):\n%s",
+        action,
+        type(getattr(exc, "orig", exc)).__name__,
+        driver_message(exc),
+        f"\n[SQL: {statement}]" if statement else "",
+        stack.rstrip(),
+    )
 
 
 def translate_error(exc: BaseException, action: str = "save") -> StorageError:
@@ -148,7 +178,9 @@ def translate_error(exc: BaseException, action: str = "save") -> StorageError:
             "The session database file cannot be read. Nothing was changed; run "
             "`kapsession doctor` and restore from a backup if needed."
         )
-    return StorageError(f"The database reported a problem and the {action} did not happen: {text}")
+    return StorageError(
+        f"The database reported a problem and the {action} did not happen: {driver_message(exc)}"
+    )
 
 
 @dataclass(frozen=True)
@@ -184,6 +216,7 @@ class Database:
         self._writer_lock = threading.Lock()
         self._writer_pools = 0  # engine.dispose() calls: a connection taken before is not kept
         event.listen(engine, "engine_disposed", self._drop_writer)
+        guard_writes(engine)  # every text a write sends meets domain.entry_text's rule
 
     @property
     def dialect(self) -> str:
@@ -309,7 +342,7 @@ class Database:
         except StorageError:
             raise
         except self._driver_errors as exc:
-            log.exception("%s failed", action)
+            log_failure(action, exc)
             raise translate_error(exc, action) from exc
 
     def schema_status(self) -> SchemaStatus:
@@ -383,7 +416,12 @@ def open_database(
     # Read the schema version on a plain connection first: the engine's WAL pragma would rewrite
     # the header of a SQLite file that is then refused as not ours or too new.
     probe = (
-        create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        create_engine(
+            url,
+            poolclass=NullPool,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+            hide_parameters=True,
+        )
         if path is not None
         else engine
     )
@@ -434,6 +472,9 @@ def _check_sqlite_file(path: Path) -> None:
             f"The data folder {folder} cannot be written (no permission). Nothing was changed. "
             "Ask IT to fix its permissions, or choose another folder with --data-dir."
         )
+    if not path.exists():
+        _create_private(path)  # a new database: empty until its schema is written
+        return
     if path.exists():
         try:
             with path.open("rb") as handle:
@@ -443,7 +484,14 @@ def _check_sqlite_file(path: Path) -> None:
                 f"The session database {path} cannot be read ({exc.strerror}). Nothing was "
                 "changed. Ask IT to check the file's permissions."
             ) from exc
-        if header and header != b"SQLite format 3\x00":
+        if not header:  # opened, it would silently become a new, empty record
+            raise DatabaseUnreadable(
+                f"The session database {path} is empty (0 bytes): it was cut off or damaged. "
+                "It was left untouched and no new database was made in its place. Restore the "
+                "newest backup (`kapsession restore BACKUP`; `kapsession doctor` names it), or "
+                "if this laptop has never recorded a session, delete the empty file."
+            )
+        if header != b"SQLite format 3\x00":
             raise DatabaseUnreadable(
                 f"{path} is not a SQLite database (damaged or a different file). It was left "
                 "untouched. Restore the latest backup with IT's help, or use another --data-dir."
@@ -453,6 +501,16 @@ def _check_sqlite_file(path: Path) -> None:
                 f"The session database {path} is read-only (no permission to write). Nothing "
                 "was changed. Ask IT to fix the file's permissions."
             )
+
+
+def _create_private(path: Path) -> None:
+    """The new database file, empty and its user's alone whatever the umask (SQLite gives its
+    WAL and shared-memory files the database's own mode)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
+    except OSError:
+        return  # SQLite says why when it tries (a read-only folder was refused already)
+    make_private(path)
 
 
 def migrate(database: Database) -> None:

@@ -94,9 +94,10 @@ class DischargeRepository:
         override_by: str | None = None,
         label: str = "Discharged",
         by: uuid.UUID | None = None,
-    ) -> tuple[DischargeAssessmentRecord, EventRecord]:
-        """Save the assessment and the discharge event (both returned); refused if already
-        discharged."""
+        with_events: Sequence[NewEvent] = (),
+    ) -> tuple[DischargeAssessmentRecord, EventRecord, tuple[EventRecord, ...]]:
+        """Save the assessment and the discharge event, and `with_events` (a protocol
+        deviation) after it, all returned; refused if already discharged."""
         unknown = set(aldrete) - set(ALDRETE_ITEM_KEYS)
         if unknown:
             raise StorageError(f"Unknown Aldrete items {sorted(unknown)}; this is a program error.")
@@ -163,7 +164,22 @@ class DischargeRepository:
                 participant_id=participant_id,
                 by=by,
             )
-            return _record(row), event
+            added = tuple(
+                add_event_row(
+                    orm.connection(),
+                    session_id,
+                    # the deviation names its discharge: withdrawn with it (entries.py)
+                    NewEvent(
+                        extra.kind, extra.label, {**extra.detail, "discharge_id": str(event.id)}
+                    ),
+                    occurred_at=occurred_at,
+                    recorded_at=recorded_at,
+                    participant_id=participant_id,
+                    by=by,
+                )
+                for extra in with_events
+            )
+            return _record(row), event, added
 
     def assessments(
         self, session_id: uuid.UUID, *, include_history: bool = False

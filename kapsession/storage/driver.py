@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import JSON, Boolean, Float, Integer, String, Uuid
 
+from kapsession.storage.entry_text import refuse_unstorable
 from kapsession.storage.schema import metadata
 from kapsession.storage.types import UTCDateTime
 
@@ -148,13 +149,16 @@ class DriverTable:
         self._pick = itemgetter(*self.columns)
         self._convert = {column.key: _column_conversion(values, column) for column in table.columns}
 
-    def row(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    def row(self, values: Mapping[str, Any], copied: Collection[str] = ()) -> tuple[Any, ...]:
         """The values in the INSERT's order; a row that does not name every column of the
-        table, or names another, is refused (ValueError) before anything is sent."""
+        table, or names another, is refused (ValueError) before anything is sent, and so is a
+        text the entry rule refuses (TextRefused: `storage.entry_text`), but for the columns
+        `copied` unchanged from a row already stored (a correction's)."""
         if values.keys() != self._names:
             missing = sorted(self._names - values.keys())
             unknown = sorted(values.keys() - self._names)
             raise ValueError(f"a {self.name} row must name its columns: {missing=} {unknown=}")
+        refuse_unstorable(item for item in values.items() if item[0] not in copied)
         picked: tuple[Any, ...] = self._pick(values)
         return picked
 

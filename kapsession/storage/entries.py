@@ -7,7 +7,7 @@ Corrections are new rows pointing at the original; `effective()` gives the curre
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -153,6 +153,74 @@ def add_event_row(
     return record
 
 
+# The deviations recorded with a dose (detail: dose_id): withdrawn when the dose is.
+DOSE_DEVIATIONS = ("dose_override", "hold_dose_override")
+
+
+def _chain_ids(orm: Any, dose: models.Dose) -> set[str]:
+    """The ids of every version of a dose up to `dose`, as its events name them."""
+    ids = {str(dose.id)}
+    earlier = dose.corrects_id
+    while earlier is not None:
+        ids.add(str(earlier))
+        row = orm.get(models.Dose, earlier)
+        earlier = None if row is None else row.corrects_id
+    return ids
+
+
+def withdraw_deviations(
+    orm: Any,
+    session_id: uuid.UUID,
+    kinds: Sequence[str],
+    belongs: Callable[[models.SessionEvent], bool],
+    *,
+    reason: str,
+    recorded_at: datetime,
+    by: uuid.UUID | None,
+) -> tuple[EventRecord, ...]:
+    """In the caller's transaction: the standing events of `kinds` that `belongs` to the entry
+    being withdrawn, each withdrawn with it (a voiding correction with `reason`), returned."""
+    rows = list(
+        orm.scalars(
+            select(models.SessionEvent)
+            .where(
+                models.SessionEvent.session_id == session_id,
+                models.SessionEvent.kind.in_(kinds),
+            )
+            .order_by(models.SessionEvent.occurred_at, models.SessionEvent.recorded_at)
+        )
+    )
+    standing = {e.id for e in effective(event_record(row) for row in rows)}
+    return tuple(
+        event_record(
+            append_correction(
+                orm,
+                row,
+                {},
+                reason=reason,
+                recorded_at=recorded_at,
+                by=by,
+                voids=True,
+                action="event.correct",
+            )
+        )
+        for row in rows
+        if row.id in standing and belongs(row)
+    )
+
+
+def _of_discharge(event: models.SessionEvent, discharge: models.SessionEvent) -> bool:
+    """The deviation was recorded with this discharge: it names it (`discharge_id`), or,
+    written before it did, it is the participant's at the same moment."""
+    named = event.detail.get("discharge_id")
+    if named is not None:
+        return bool(named == str(discharge.id))
+    return (
+        event.participant_id == discharge.participant_id
+        and event.occurred_at == discharge.occurred_at
+    )
+
+
 class EntryRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -195,8 +263,36 @@ class EntryRepository:
         occurred_at: datetime | None = None,
         voids: bool = False,
         by: uuid.UUID | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> EventRecord:
-        """A new event replacing (or, with `voids`, retracting) the original; both are kept."""
+        """A new event replacing (or, with `voids`, retracting) the original; both are kept.
+        `detail`: what the event holds, changed (a screening answered again, issue 17)."""
+        event, _withdrawn = self.correct_event_with_events(
+            original_id,
+            reason=reason,
+            recorded_at=recorded_at,
+            label=label,
+            occurred_at=occurred_at,
+            voids=voids,
+            by=by,
+            detail=detail,
+        )
+        return event
+
+    def correct_event_with_events(
+        self,
+        original_id: uuid.UUID,
+        *,
+        reason: str,
+        recorded_at: datetime,
+        label: str | None = None,
+        occurred_at: datetime | None = None,
+        voids: bool = False,
+        by: uuid.UUID | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> tuple[EventRecord, tuple[EventRecord, ...]]:
+        """`correct_event`, and what goes with it in the same transaction: a discharge
+        withdrawn takes its protocol deviation (`discharge_deviation`) with it."""
         why = correction_reason(reason, "A correction needs a reason.")
         with self._db.write("save the correction") as orm:
             original, _session = standing_original(orm, models.SessionEvent, original_id, "event")
@@ -205,6 +301,8 @@ class EntryRepository:
                 changes["label"] = label
             if occurred_at is not None:
                 changes["occurred_at"] = occurred_at
+            if detail is not None:  # an escort or a screening corrected (issue 17)
+                changes["detail"] = detail
             row = append_correction(
                 orm,
                 original,
@@ -215,7 +313,18 @@ class EntryRepository:
                 voids=voids,
                 action="event.correct",
             )
-            return event_record(row)
+            withdrawn: tuple[EventRecord, ...] = ()
+            if voids and original.kind == EventKind.DISCHARGE.value:
+                withdrawn = withdraw_deviations(
+                    orm,
+                    original.session_id,
+                    (EventKind.DISCHARGE_DEVIATION.value,),
+                    lambda e: _of_discharge(e, original),
+                    reason=f"Withdrawn with its discharge: {why}",
+                    recorded_at=recorded_at,
+                    by=by,
+                )
+            return event_record(row), withdrawn
 
     def add_dose(
         self,
@@ -309,6 +418,45 @@ class EntryRepository:
 
         Values not given are copied from the original.
         """
+        dose, _events = self.correct_dose_with_events(
+            original_id,
+            reason=reason,
+            recorded_at=recorded_at,
+            occurred_at=occurred_at,
+            dose_mg=dose_mg,
+            lot_number=lot_number,
+            weight_kg=weight_kg,
+            dose_mg_per_kg=dose_mg_per_kg,
+            device_count=device_count,
+            given_by=given_by,
+            voids=voids,
+            by=by,
+        )
+        return dose
+
+    def correct_dose_with_events(
+        self,
+        original_id: uuid.UUID,
+        *,
+        reason: str,
+        recorded_at: datetime,
+        occurred_at: datetime | None = None,
+        dose_mg: float | None = None,
+        lot_number: str | None = None,
+        weight_kg: float | None = None,
+        dose_mg_per_kg: float | None = None,
+        device_count: int | None = None,
+        given_by: uuid.UUID | None = None,
+        detail: dict[str, Any] | None = None,
+        with_events: Sequence[NewEvent] = (),
+        voids: bool = False,
+        by: uuid.UUID | None = None,
+    ) -> tuple[DoseRecord, tuple[EventRecord, ...]]:
+        """`correct_dose`, and the events written with it in the same transaction, returned
+        with it: `with_events` (the prescriber's override of a corrected dose, naming the new
+        version), or, when the dose is withdrawn, the withdrawal of its deviations
+        (`DOSE_DEVIATIONS`: they go with the dose they were recorded for). `detail`: the new
+        version's detail, when it changes."""
         why = correction_reason(
             reason, "A correction needs a reason: write why the dose is corrected."
         )
@@ -325,17 +473,44 @@ class EntryRepository:
                 "dose_mg_per_kg": dose_mg_per_kg,
                 "device_count": device_count,
             }
+            changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+            if detail is not None:
+                changes["detail"] = detail
             row = append_correction(
                 orm,
                 original,
-                {name: value for name, value in given.items() if value is not None},
+                changes,
                 reason=why,
                 recorded_at=recorded_at,
                 by=by,
                 voids=voids,
                 action="dose.correct",
             )
-            return dose_record(row)
+            if voids:
+                chain = _chain_ids(orm, original)
+                events = withdraw_deviations(
+                    orm,
+                    original.session_id,
+                    DOSE_DEVIATIONS,
+                    lambda e: e.detail.get("dose_id") in chain,
+                    reason=f"Withdrawn with its dose: {why}",
+                    recorded_at=recorded_at,
+                    by=by,
+                )
+            else:
+                events = tuple(
+                    add_event_row(
+                        orm.connection(),
+                        original.session_id,
+                        NewEvent(event.kind, event.label, {**event.detail, "dose_id": str(row.id)}),
+                        occurred_at=row.occurred_at,
+                        recorded_at=recorded_at,
+                        participant_id=row.participant_id,
+                        by=by,
+                    )
+                    for event in with_events
+                )
+            return dose_record(row), events
 
     def events(self, session_id: uuid.UUID, *, include_history: bool = False) -> list[EventRecord]:
         """Session events in time order; with `include_history`, corrected originals too."""

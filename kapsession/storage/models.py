@@ -56,6 +56,62 @@ class Client(Base):
     courses: Mapped[list["Course"]] = relationship(back_populates="client")
 
 
+class ClientProfileVersion(Base):
+    """A saved version of a client's profile (0013); the newest is the profile as it stands."""
+
+    __tablename__ = "client_profile"
+    __table__ = schema.client_profile
+
+    id: Mapped[uuid.UUID]
+    client_id: Mapped[uuid.UUID]
+    preferred_name: Mapped[str]
+    sex: Mapped[str | None]  # FHIR administrative gender
+    gender_identity: Mapped[str]
+    record_system: Mapped[str]
+    phone: Mapped[str]
+    email: Mapped[str]
+    address: Mapped[str]
+    emergency_name: Mapped[str]
+    emergency_phone: Mapped[str]
+    emergency_relationship: Mapped[str]
+    referring_clinician: Mapped[str]
+    allergies: Mapped[list[dict[str, str]] | None]  # None: not recorded; []: none known
+    medications: Mapped[list[dict[str, Any]] | None]  # None: not recorded; []: none
+    weight_kg: Mapped[float | None]
+    weight_measured_on: Mapped[date | None]
+    diagnoses: Mapped[list[dict[str, str]]]
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[uuid.UUID]
+    replaces_id: Mapped[uuid.UUID | None]
+    reason: Mapped[str | None]
+
+
+class CoursePlanVersion(Base):
+    """A saved version of a course's plan (0016); the newest is the plan as it stands."""
+
+    __tablename__ = "course_plan"
+    __table__ = schema.course_plan
+
+    id: Mapped[uuid.UUID]
+    course_id: Mapped[uuid.UUID]
+    indication: Mapped[str]
+    dosing_sessions: Mapped[int]
+    medication: Mapped[str]
+    route: Mapped[str]
+    order_dose_mg: Mapped[float | None]
+    order_dose_mg_per_kg: Mapped[float | None]
+    order_boosters: Mapped[int | None]
+    order_booster_mg: Mapped[float | None]
+    order_booster_from_min: Mapped[float | None]
+    order_booster_to_min: Mapped[float | None]
+    order_max_total_mg: Mapped[float | None]
+    ordered_by_id: Mapped[uuid.UUID | None]
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[uuid.UUID]
+    replaces_id: Mapped[uuid.UUID | None]
+    reason: Mapped[str | None]
+
+
 class Course(Base):
     """A course of treatment: typically six dosing sessions over four to six weeks."""
 
@@ -93,9 +149,12 @@ class Session(Base):
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     prescriber_id: Mapped[uuid.UUID | None]  # the prescriber on site (0009)
+    session_type: Mapped[str]  # a SessionType (0016): dosing for every earlier session
 
     participants: Mapped[list["Participant"]] = relationship(
-        back_populates="session", order_by="Participant.position"
+        back_populates="session",
+        order_by="Participant.position",
+        foreign_keys="Participant.session_id",  # not follows_session_id (0016)
     )
 
 
@@ -112,8 +171,11 @@ class Participant(Base):
     position: Mapped[int]
     created_at: Mapped[datetime]
     monitor_id: Mapped[uuid.UUID | None]  # their own monitoring clinician (0009)
+    follows_session_id: Mapped[uuid.UUID | None]  # integration: the dosing session (0016)
 
-    session: Mapped[Session] = relationship(back_populates="participants")
+    session: Mapped[Session] = relationship(
+        back_populates="participants", foreign_keys="Participant.session_id"
+    )
     client: Mapped[Client] = relationship()
 
 
@@ -161,6 +223,30 @@ class Dose(_ClinicalEntry, Base):
     given_by_id: Mapped[uuid.UUID | None]
     recorded_by_id: Mapped[uuid.UUID | None]
     detail: Mapped[dict[str, Any]]
+    corrects_id: Mapped[uuid.UUID | None]
+
+
+class DoseOrder(_ClinicalEntry, Base):
+    """The prescriber's order for one participant's session (issue 16)."""
+
+    __tablename__ = "dose_order"
+    __table__ = schema.dose_order
+
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID]
+    medication: Mapped[str]
+    route: Mapped[str]
+    dose_mg: Mapped[float | None]
+    dose_mg_per_kg: Mapped[float | None]
+    boosters: Mapped[int]
+    booster_mg: Mapped[float | None]
+    booster_window_from_min: Mapped[float | None]
+    booster_window_to_min: Mapped[float | None]
+    max_total_mg: Mapped[float | None]
+    ordered_by_id: Mapped[uuid.UUID]
+    verbal: Mapped[bool]
+    source: Mapped[str]
+    recorded_by_id: Mapped[uuid.UUID | None]
     corrects_id: Mapped[uuid.UUID | None]
 
 
@@ -270,6 +356,108 @@ class DischargeAssessment(_ClinicalEntry, Base):
     override_reason: Mapped[str | None]
     override_by: Mapped[str | None]  # the clinician who decided
     corrects_id: Mapped[uuid.UUID | None]
+
+
+class AdverseEvent(_ClinicalEntry, Base):
+    """An adverse event of one participant (0012)."""
+
+    __tablename__ = "adverse_event"
+    __table__ = schema.adverse_event
+
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID]
+    kind: Mapped[str]  # an AdverseEventKind
+    other: Mapped[str]
+    severity: Mapped[str]  # FHIR adverse-event-severity
+    seriousness: Mapped[str]  # FHIR adverse-event-seriousness
+    outcome: Mapped[str]  # FHIR adverse-event-outcome
+    resolved_at: Mapped[datetime | None]
+    alert_id: Mapped[uuid.UUID | None]
+    actions: Mapped[str]
+    recorded_by_id: Mapped[uuid.UUID | None]
+    corrects_id: Mapped[uuid.UUID | None]
+
+
+class Intervention(_ClinicalEntry, Base):
+    """An intervention for one participant: oxygen, a rescue medication ... (0012)."""
+
+    __tablename__ = "intervention"
+    __table__ = schema.intervention
+
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID]
+    kind: Mapped[str]  # an InterventionKind
+    medication: Mapped[str | None]
+    dose: Mapped[float | None]
+    unit: Mapped[str | None]
+    route: Mapped[str | None]
+    lot_number: Mapped[str | None]
+    flow_l_min: Mapped[float | None]
+    device: Mapped[str | None]
+    text: Mapped[str]
+    given_by_id: Mapped[uuid.UUID | None]
+    adverse_event_id: Mapped[uuid.UUID | None]
+    alert_id: Mapped[uuid.UUID | None]
+    recorded_by_id: Mapped[uuid.UUID | None]
+    corrects_id: Mapped[uuid.UUID | None]
+
+
+class ControlledSubstance(_ClinicalEntry, Base):
+    """The controlled-substance count of one dose: drawn, given, wasted, the witness (0012)."""
+
+    __tablename__ = "controlled_substance"
+    __table__ = schema.controlled_substance
+
+    session_id: Mapped[uuid.UUID]
+    participant_id: Mapped[uuid.UUID]
+    dose_id: Mapped[uuid.UUID]
+    medication: Mapped[str | None]
+    drawn_mg: Mapped[float]
+    given_mg: Mapped[float]
+    wasted_mg: Mapped[float]
+    witness_id: Mapped[uuid.UUID | None]
+    comment: Mapped[str]
+    recorded_by_id: Mapped[uuid.UUID | None]
+    corrects_id: Mapped[uuid.UUID | None]
+
+
+class OutcomeMeasure(_ClinicalEntry, Base):
+    """One administration of PHQ-9, GAD-7 or PCL-5 for a client (0014)."""
+
+    __tablename__ = "outcome_measure"
+    __table__ = schema.outcome_measure
+
+    client_id: Mapped[uuid.UUID]
+    session_id: Mapped[uuid.UUID | None]  # None: given outside a session
+    instrument: Mapped[str]  # an InstrumentKey
+    answers: Mapped[list[int | None]]  # item 1 first; None: not answered
+    total: Mapped[int | None]  # None: incomplete
+    band: Mapped[str | None]
+    entry_mode: Mapped[str]  # an EntryMode
+    recorded_by_id: Mapped[uuid.UUID | None]
+    corrects_id: Mapped[uuid.UUID | None]
+
+
+class Consent(Base):
+    """A version of a client's KAP treatment or touch consent (0015)."""
+
+    __tablename__ = "consent"
+    __table__ = schema.consent
+
+    id: Mapped[uuid.UUID]
+    client_id: Mapped[uuid.UUID]
+    kind: Mapped[str]  # a ConsentKind
+    given: Mapped[bool]
+    signed_on: Mapped[date]
+    form_version: Mapped[str]
+    witness_id: Mapped[uuid.UUID]
+    expires_on: Mapped[date | None]
+    withdrawn_on: Mapped[date | None]
+    recorded_by_id: Mapped[uuid.UUID]
+    corrects_id: Mapped[uuid.UUID | None]
+    recorded_at: Mapped[datetime]
+    correction_reason: Mapped[str | None]
+    voids: Mapped[bool]
 
 
 class Note(_ClinicalEntry, Base):

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
-from kapsession.records.errors import NotFound, StorageError
+from kapsession.domain.entry_text import note_length_problem
+from kapsession.records.errors import NotFound, StorageError, TextRefused
 from kapsession.records.notes import (
     DraftRecord,
     NoteKind,
@@ -100,9 +101,13 @@ def _draft_record(row: models.NoteDraft) -> DraftRecord:
 
 
 def check_note_text(text: str) -> str:
-    """The text as typed, if there is something in it: kept exactly, never trimmed inside."""
+    """The text as typed, if there is something in it and it is not too long
+    (`domain.entry_text.NOTE_MAX_CHARS`): kept exactly, never trimmed inside."""
     if not text.strip():
         raise StorageError("The note is empty: type something before saving it.")
+    too_long = note_length_problem(text)
+    if too_long is not None:
+        raise TextRefused(too_long)
     return text
 
 
@@ -275,7 +280,7 @@ class NoteRepository:
         what = entity.replace("_", " ")
         with self._db.write("save the amendment") as orm:
             original = orm.get(model, original_id)
-            if isinstance(original, models.Note) and original.kind != "entry":
+            if isinstance(original, models.Note) and original.kind not in ("entry", "intention"):
                 raise StorageError(
                     "Only in-session note entries are amended; add an addendum to a signed note."
                 )

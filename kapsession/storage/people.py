@@ -185,12 +185,15 @@ class ClientRepository:
         query = select(client).order_by(func.lower(client.c.family_name), client.c.given_name)
         words = text.split()
         for word in words:
-            pattern = f"%{word.lower()}%"
+            # autoescape: a typed % or _ is that character, not LIKE's wildcard.
+            wanted = word.lower()
             query = query.where(
                 or_(
-                    func.lower(client.c.given_name).like(pattern),
-                    func.lower(client.c.family_name).like(pattern),
-                    func.lower(func.coalesce(client.c.record_number, "")).like(pattern),
+                    func.lower(client.c.given_name).contains(wanted, autoescape=True),
+                    func.lower(client.c.family_name).contains(wanted, autoescape=True),
+                    func.lower(func.coalesce(client.c.record_number, "")).contains(
+                        wanted, autoescape=True
+                    ),
                 )
             )
         with self._db.rows() as rows:

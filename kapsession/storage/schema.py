@@ -115,6 +115,15 @@ session = Table(
     Column("started_at", UTCDateTime()),
     Column("ended_at", UTCDateTime()),
     Column("prescriber_id", Uuid(), ForeignKey("staff.id")),
+    # issue 17 (0016): consultation | preparation | dosing | integration | follow-up, the type
+    # of its protocol; every earlier session is a dosing session
+    Column(
+        "session_type",
+        String(20),
+        default="dosing",
+        server_default=text("'dosing'"),
+        nullable=False,
+    ),
     Index("ix_session_status_ended", "status", "ended_at"),
 )
 
@@ -129,6 +138,8 @@ participant = Table(
     Column("position", Integer(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("monitor_id", Uuid(), ForeignKey("staff.id")),
+    # issue 17 (0016): in an integration session, the dosing session it follows
+    Column("follows_session_id", Uuid(), ForeignKey("session.id")),
     UniqueConstraint("session_id", "client_id"),
 )
 
@@ -175,6 +186,38 @@ dose = Table(
     Column("correction_reason", Text()),
     Column("voids", Boolean(), default=False, nullable=False),
     Index("ix_dose_session_time", "session_id", "occurred_at"),
+)
+
+# The prescriber's order for one participant's dosing session (migration 0011, issue 16): the
+# dose (mg or mg/kg), the boosters it allows (how many, each one's mg, the window in minutes
+# after the first dose), the session's maximum, who ordered it and when (`occurred_at`), and
+# whether it was a verbal order (countersigned later: an `order_countersigned` event). `source`:
+# session_start | course_plan. An entry like the others: corrected by a new row.
+dose_order = Table(
+    "dose_order",
+    metadata,
+    Column("session_id", Uuid(), ForeignKey("session.id"), nullable=False),
+    Column("participant_id", Uuid(), ForeignKey("participant.id"), nullable=False),
+    Column("medication", String(40), nullable=False),
+    Column("route", String(40), nullable=False),
+    Column("dose_mg", Float()),
+    Column("dose_mg_per_kg", Float()),
+    Column("boosters", Integer(), default=0, nullable=False),
+    Column("booster_mg", Float()),
+    Column("booster_window_from_min", Float()),
+    Column("booster_window_to_min", Float()),
+    Column("max_total_mg", Float()),
+    Column("ordered_by_id", Uuid(), ForeignKey("staff.id"), nullable=False),
+    Column("verbal", Boolean(), default=False, nullable=False),
+    Column("source", String(20), default="session_start", nullable=False),
+    Column("recorded_by_id", Uuid(), ForeignKey("staff.id")),
+    Column("corrects_id", Uuid(), ForeignKey("dose_order.id")),
+    Column("id", Uuid(), primary_key=True, default=new_id),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("correction_reason", Text()),
+    Column("voids", Boolean(), default=False, nullable=False),
+    Index("ix_dose_order_session_time", "session_id", "occurred_at"),
 )
 
 # A check-in reading for one participant: vitals and scales, any of them optional.
@@ -419,6 +462,204 @@ audit_entry = Table(
     Index("ix_audit_entry_session_time", "session_id", "occurred_at"),
 )
 
+# An adverse event of one participant (issue 16): `kind` an `AdverseEventKind` ("other" with
+# what it was in `other`), `severity`, `seriousness` and `outcome` the FHIR R4 AdverseEvent codes,
+# `occurred_at` its onset, `resolved_at` when it resolved, the alert it follows (`alert_id`) and
+# what was done (`actions`). Updated later (resolution, outcome) by a correction.
+adverse_event = Table(
+    "adverse_event",
+    metadata,
+    Column("session_id", Uuid(), ForeignKey("session.id"), nullable=False),
+    Column("participant_id", Uuid(), ForeignKey("participant.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("other", Text(), default="", nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("seriousness", String(20), nullable=False),
+    Column("outcome", String(30), nullable=False),
+    Column("resolved_at", UTCDateTime()),
+    Column("alert_id", Uuid(), ForeignKey("alert.id")),
+    Column("actions", Text(), default="", nullable=False),
+    Column("recorded_by_id", Uuid(), ForeignKey("staff.id")),
+    Column("corrects_id", Uuid(), ForeignKey("adverse_event.id")),
+    Column("id", Uuid(), primary_key=True, default=new_id),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("correction_reason", Text()),
+    Column("voids", Boolean(), default=False, nullable=False),
+    Index("ix_adverse_event_session_time", "session_id", "occurred_at"),
+)
+
+# An intervention for one participant (issue 16): `kind` oxygen (`flow_l_min`, `device`),
+# rescue_medication (`medication` of the clinic's list, `dose` in `unit`, `route`, `lot_number`,
+# `given_by_id`), repositioning, prescriber_called or other (`text`: what was done or said);
+# optionally for an adverse event (`adverse_event_id`: the version it was entered against) or an
+# alert.
+intervention = Table(
+    "intervention",
+    metadata,
+    Column("session_id", Uuid(), ForeignKey("session.id"), nullable=False),
+    Column("participant_id", Uuid(), ForeignKey("participant.id"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("medication", String(80)),
+    Column("dose", Float()),
+    Column("unit", String(10)),
+    Column("route", String(60)),
+    Column("lot_number", String(60)),
+    Column("flow_l_min", Float()),
+    Column("device", String(60)),
+    Column("text", Text(), default="", nullable=False),
+    Column("given_by_id", Uuid(), ForeignKey("staff.id")),
+    Column("adverse_event_id", Uuid(), ForeignKey("adverse_event.id")),
+    Column("alert_id", Uuid(), ForeignKey("alert.id")),
+    Column("recorded_by_id", Uuid(), ForeignKey("staff.id")),
+    Column("corrects_id", Uuid(), ForeignKey("intervention.id")),
+    Column("id", Uuid(), primary_key=True, default=new_id),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("correction_reason", Text()),
+    Column("voids", Boolean(), default=False, nullable=False),
+    Index("ix_intervention_session_time", "session_id", "occurred_at"),
+)
+
+# The controlled-substance count of one dose (Schedule III; issue 16): mg drawn or dispensed,
+# given and wasted; a waste witnessed by a second staff member (`witness_id`, their PIN checked
+# when it was recorded). `dose_id`: the version of the dose it was entered against.
+controlled_substance = Table(
+    "controlled_substance",
+    metadata,
+    Column("session_id", Uuid(), ForeignKey("session.id"), nullable=False),
+    Column("participant_id", Uuid(), ForeignKey("participant.id"), nullable=False),
+    Column("dose_id", Uuid(), ForeignKey("dose.id"), nullable=False),
+    Column("medication", String(40)),
+    Column("drawn_mg", Float(), nullable=False),
+    Column("given_mg", Float(), nullable=False),
+    Column("wasted_mg", Float(), nullable=False),
+    Column("witness_id", Uuid(), ForeignKey("staff.id")),
+    Column("comment", Text(), default="", nullable=False),
+    Column("recorded_by_id", Uuid(), ForeignKey("staff.id")),
+    Column("corrects_id", Uuid(), ForeignKey("controlled_substance.id")),
+    Column("id", Uuid(), primary_key=True, default=new_id),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("correction_reason", Text()),
+    Column("voids", Boolean(), default=False, nullable=False),
+    Index("ix_controlled_substance_session_time", "session_id", "occurred_at"),
+)
+
+# A version of a client's profile (issue 17, migration 0013): one row per save, never changed;
+# the newest is the profile as it stands, the others its history. Lists are JSON: `allergies`
+# and `medications` NULL for "not recorded", [] for "none"; `replaces_id` the version it
+# replaced, with the `reason`. A client without a row has nothing recorded.
+client_profile = Table(
+    "client_profile",
+    metadata,
+    Column("id", Uuid(), primary_key=True, default=new_id),
+    Column("client_id", Uuid(), ForeignKey("client.id"), nullable=False),
+    Column("preferred_name", Text(), default="", nullable=False),
+    Column("sex", String(10)),  # FHIR administrative gender; NULL: not recorded
+    Column("gender_identity", Text(), default="", nullable=False),
+    Column("record_system", Text(), default="", nullable=False),
+    Column("phone", Text(), default="", nullable=False),
+    Column("email", Text(), default="", nullable=False),
+    Column("address", Text(), default="", nullable=False),
+    Column("emergency_name", Text(), default="", nullable=False),
+    Column("emergency_phone", Text(), default="", nullable=False),
+    Column("emergency_relationship", Text(), default="", nullable=False),
+    Column("referring_clinician", Text(), default="", nullable=False),
+    Column("allergies", JSON(none_as_null=True)),
+    Column("medications", JSON(none_as_null=True)),
+    Column("weight_kg", Float()),
+    Column("weight_measured_on", Date()),
+    Column("diagnoses", JSON(), default=list, nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("recorded_by_id", Uuid(), ForeignKey("staff.id"), nullable=False),
+    Column("replaces_id", Uuid(), ForeignKey("client_profile.id"), unique=True),
+    Column("reason", Text()),
+    Index("ix_client_profile_client_time", "client_id", "recorded_at"),
+)
+
+# One administration of an outcome measure (issue 17, migration 0014): PHQ-9, GAD-7 or PCL-5
+# (`instrument`, a `domain.questionnaires.InstrumentKey`) for a client, in a session
+# (`session_id`; NULL: outside one), when it was administered (`occurred_at`), who entered it
+# and how (`entry_mode`: staff_paper | client_screen). `answers` is a JSON list, item 1 first,
+# null for an unanswered item (never 0); `total` and `band` as scored when entered, NULL while
+# an item is unanswered. A clinical entry: corrected or withdrawn by a new row with a reason.
+outcome_measure = Table(
+    "outcome_measure",
+    metadata,
+    Column("client_id", Uuid(), ForeignKey("client.id"), nullable=False),
+    Column("session_id", Uuid(), ForeignKey("session.id")),
+    Column("instrument", String(10), nullable=False),
+    Column("answers", JSON(), nullable=False),
+    Column("total", Integer()),
+    Column("band", String(60)),
+    Column("entry_mode", String(20), nullable=False),
+    Column("recorded_by_id", Uuid(), ForeignKey("staff.id")),
+    Column("corrects_id", Uuid(), ForeignKey("outcome_measure.id")),
+    Column("id", Uuid(), primary_key=True, default=new_id),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("correction_reason", Text()),
+    Column("voids", Boolean(), default=False, nullable=False),
+    Index("ix_outcome_measure_client_time", "client_id", "occurred_at"),
+    Index("ix_outcome_measure_session_time", "session_id", "occurred_at"),
+)
+
+# A client's consent (issue 17, migration 0015): the KAP treatment consent or the touch
+# consent (`kind`), given or declined (`given`), the day it was signed, the version of the
+# clinic's form, the staff member who witnessed it, and when it expires (NULL: the clinic's
+# rule, clinic.toml `[consent] valid_days`) or was withdrawn by the client (`withdrawn_on`, a
+# new version of the row). Append-only: corrected by a new row naming it (`corrects_id`) with
+# a reason; `voids` takes back one entered in error.
+consent = Table(
+    "consent",
+    metadata,
+    Column("client_id", Uuid(), ForeignKey("client.id"), nullable=False),
+    Column("kind", String(20), nullable=False),  # kap_treatment | touch
+    Column("given", Boolean(), nullable=False),
+    Column("signed_on", Date(), nullable=False),
+    Column("form_version", Text(), nullable=False),
+    Column("witness_id", Uuid(), ForeignKey("staff.id"), nullable=False),
+    Column("expires_on", Date()),
+    Column("withdrawn_on", Date()),
+    Column("recorded_by_id", Uuid(), ForeignKey("staff.id"), nullable=False),
+    Column("corrects_id", Uuid(), ForeignKey("consent.id")),
+    Column("id", Uuid(), primary_key=True, default=new_id),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("correction_reason", Text()),
+    Column("voids", Boolean(), default=False, nullable=False),
+    Index("ix_consent_client_time", "client_id", "recorded_at"),
+)
+
+# A version of a course's plan (issue 17, migration 0016): one row per save, never changed; the
+# newest is the plan as it stands. The indication, how many dosing sessions, the medication and
+# route, and the prescriber's standing order (`order_*`, NULL without one; `ordered_by_id` its
+# prescriber), offered as a new dosing session's order. `replaces_id` the version it replaced,
+# with the `reason`. A course without a row has no plan recorded.
+course_plan = Table(
+    "course_plan",
+    metadata,
+    Column("id", Uuid(), primary_key=True, default=new_id),
+    Column("course_id", Uuid(), ForeignKey("course.id"), nullable=False),
+    Column("indication", Text(), nullable=False),
+    Column("dosing_sessions", Integer(), nullable=False),
+    Column("medication", String(40), nullable=False),
+    Column("route", String(40), nullable=False),
+    Column("order_dose_mg", Float()),
+    Column("order_dose_mg_per_kg", Float()),
+    Column("order_boosters", Integer()),
+    Column("order_booster_mg", Float()),
+    Column("order_booster_from_min", Float()),
+    Column("order_booster_to_min", Float()),
+    Column("order_max_total_mg", Float()),
+    Column("ordered_by_id", Uuid(), ForeignKey("staff.id")),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("recorded_by_id", Uuid(), ForeignKey("staff.id"), nullable=False),
+    Column("replaces_id", Uuid(), ForeignKey("course_plan.id"), unique=True),
+    Column("reason", Text()),
+    Index("ix_course_plan_course_time", "course_id", "recorded_at"),
+)
+
 APPEND_ONLY_TABLES: tuple[str, ...] = (
     "session_event",
     "dose",
@@ -431,6 +672,14 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "alert_acknowledgement",
     "discharge_assessment",
     "signature",
+    "dose_order",
+    "adverse_event",
+    "intervention",
+    "controlled_substance",
+    "client_profile",
+    "outcome_measure",
+    "consent",
+    "course_plan",
 )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.engine import Connection
 
+from kapsession.domain.protocol import SessionType
 from kapsession.domain.roles import TEAM_ROLE_NAMES, TeamRole
 from kapsession.records.entries import EventRecord
 from kapsession.records.errors import NotFound, StorageError
@@ -86,10 +87,14 @@ class SessionRepository:
         prescriber_id: uuid.UUID | None = None,
         monitors: Mapping[uuid.UUID, uuid.UUID] | None = None,
         by: uuid.UUID | None = None,
+        session_type: SessionType = SessionType.DOSING,
+        follows: Mapping[uuid.UUID, uuid.UUID] | None = None,
     ) -> SessionRecord:
         """A planned session with its participants and the exact protocol text it will follow;
         its team: `nurse_id` monitors every participant but those `monitors` gives one of their
-        own (client id -> staff id)."""
+        own (client id -> staff id). Issue 17: its `session_type` (its protocol's), and for an
+        integration session the dosing session each client's follows (`follows`, client id ->
+        session id: a dosing session that client took part in)."""
         if len(set(client_ids)) != len(client_ids):
             raise StorageError("The same client was added twice to the session.")
         problem = _participant_count_problem(modality, len(client_ids))
@@ -112,9 +117,11 @@ class SessionRepository:
                 nurse_id=nurse_id,
                 prescriber_id=prescriber_id,
                 created_at=at,
+                session_type=session_type.value,
             )
             orm.add(row)
             orm.flush()
+            _check_follows(orm, session_type, follows or {}, client_ids)
             for position, client_id in enumerate(client_ids):
                 if orm.get(models.Client, client_id) is None:
                     raise NotFound(f"No client with id {client_id}.")
@@ -132,6 +139,7 @@ class SessionRepository:
                         position=position,
                         created_at=at,
                         monitor_id=own.get(client_id),
+                        follows_session_id=(follows or {}).get(client_id),
                     )
                 )
             write_audit(
@@ -388,6 +396,34 @@ def _get(orm: OrmSession, session_id: uuid.UUID) -> models.Session:
     return row
 
 
+def _check_follows(
+    orm: OrmSession,
+    session_type: SessionType,
+    follows: Mapping[uuid.UUID, uuid.UUID],
+    client_ids: Sequence[uuid.UUID],
+) -> None:
+    """An integration session follows, for each client named, a dosing session they took part
+    in (issue 17); no other session follows one."""
+    if not follows:
+        return
+    if session_type is not SessionType.INTEGRATION:
+        raise StorageError("Only an integration session follows a dosing session.")
+    session, participant = schema.session, schema.participant
+    for client_id, followed in follows.items():
+        if client_id not in client_ids:
+            raise StorageError("The session followed was named for a client not in the session.")
+        found = orm.execute(
+            select(session.c.session_type)
+            .join(participant, participant.c.session_id == session.c.id)
+            .where(session.c.id == followed, participant.c.client_id == client_id)
+        ).one_or_none()
+        if found is None or found.session_type != SessionType.DOSING.value:
+            raise StorageError(
+                "An integration session follows one of the client's own dosing sessions; "
+                "choose one of theirs."
+            )
+
+
 def _session_record(rows: Connection, session_id: uuid.UUID) -> SessionRecord:
     """The session with its participants, read through the tables (a write passes its ORM
     session's connection: what it has flushed is read back)."""
@@ -421,6 +457,7 @@ def _session_record(rows: Connection, session_id: uuid.UUID) -> SessionRecord:
                 course_id=p.course_id,
                 session_number=number,
                 monitor_id=p.monitor_id,
+                follows_session_id=p.follows_session_id,
             )
         )
     return SessionRecord(
@@ -439,4 +476,5 @@ def _session_record(rows: Connection, session_id: uuid.UUID) -> SessionRecord:
         ended_at=row.ended_at,
         participants=tuple(participants),
         prescriber_id=row.prescriber_id,
+        session_type=SessionType(row.session_type),
     )

@@ -92,7 +92,18 @@ DIGESTED_TABLES: Mapping[str, tuple[DigestedTables, ...]] = MappingProxyType(
     {
         SignedPart.MONITORING: (
             DigestedTables(
-                (schema.dose, schema.observation, schema.alert, schema.discharge_assessment),
+                (
+                    schema.dose,
+                    schema.observation,
+                    schema.alert,
+                    schema.discharge_assessment,
+                    schema.dose_order,  # issue 16: none in a session before it, same digest
+                    # issue 16 (0012); a session without them digests as before
+                    schema.adverse_event,
+                    schema.intervention,
+                    schema.controlled_substance,
+                    schema.outcome_measure,  # issue 17 (0014): those given in the session
+                ),
                 _of_session,
             ),
             DigestedTables((schema.alert_acknowledgement,), _of_session_alerts),

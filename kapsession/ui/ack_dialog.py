@@ -2,8 +2,13 @@
 alert, and asks for the action (rechecked, intervention, prescriber informed, no action) with
 its text: what was given or done for an intervention, the reason for no action (both required).
 
-Keyboard: the choice is one Tab stop, 1 to 4 or the arrow keys choose; Tab to the text; Enter
-records, Esc cancels. It emits nothing: the controller reads `value()` after it was accepted.
+"Rechecked" takes the recheck's values (BP, HR, SpO2 and the alert's own measure: the alert's
+measure required), which the controller saves as an unscheduled check-in of the participant,
+so that the alert rules apply to it, and names in the acknowledgement (issue 16).
+
+Keyboard: the choice is one Tab stop, 1 to 4 or the arrow keys choose; Tab to the recheck's
+values (when rechecked), then the text; Enter records, Esc cancels. It emits nothing: the
+controller reads `value()` and `recheck_values()` after it was accepted.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
+    QFormLayout,
     QFrame,
     QLabel,
     QLineEdit,
@@ -41,7 +47,7 @@ CHOICES: Mapping[AlertAction, str] = {
 }
 TEXT_ASKS: Mapping[AlertAction | None, str] = {
     None: "Note (optional)",
-    AlertAction.RECHECKED: "Note (optional), e.g. the value on recheck",
+    AlertAction.RECHECKED: "Note (optional)",
     AlertAction.INTERVENTION: "What was given or done (required)",
     AlertAction.PRESCRIBER_INFORMED: "Who was told, and what they said (optional)",
     AlertAction.NO_ACTION: "Why no action (required)",
@@ -126,7 +132,12 @@ class AcknowledgeDialog(QDialog):
         participant_name: str,
         alert_lines: Sequence[str],
         parent: QWidget | None = None,
+        *,
+        recheck_measures: Sequence[tuple[str, str]] = (),
+        required: Sequence[str] = (),
     ) -> None:
+        """`recheck_measures`: (raw key, label) of each value a recheck takes ("bp", "BP
+        (systolic/diastolic)"); `required`: the raw keys the alert's own measure needs."""
         super().__init__(parent)
         self.setWindowTitle(f"Acknowledge alert — {participant_name}")
         self.setStyleSheet(_STYLE)
@@ -149,6 +160,18 @@ class AcknowledgeDialog(QDialog):
         self.problem.setObjectName("banner")
         self.problem.setWordWrap(True)
         self.problem.hide()
+        self.recheck = QFrame()  # the recheck's values, shown when "Rechecked" is chosen
+        recheck_form = QFormLayout(self.recheck)
+        recheck_form.setContentsMargins(0, 0, 0, 0)
+        self.recheck_fields: dict[str, QLineEdit] = {}
+        self._required = tuple(required)
+        for raw_key, label in recheck_measures:
+            field = QLineEdit()
+            field.setAccessibleName(f"Recheck {label}")
+            field.setMaxLength(12)
+            self.recheck_fields[raw_key] = field
+            recheck_form.addRow(f"Recheck {label}", field)
+        self.recheck.hide()
         self.buttons = _buttons(self, "Record acknowledgement")
         layout = QVBoxLayout(self)
         layout.addWidget(who)
@@ -156,6 +179,7 @@ class AcknowledgeDialog(QDialog):
         layout.addSpacing(6)
         layout.addWidget(ask)
         layout.addWidget(self.choice)
+        layout.addWidget(self.recheck)
         layout.addWidget(self.text_label)
         layout.addWidget(self.text)
         layout.addWidget(self.problem)
@@ -166,6 +190,13 @@ class AcknowledgeDialog(QDialog):
     def value(self) -> tuple[AlertAction | None, str]:
         """The action chosen (None: none yet) and the text, trimmed."""
         return self.choice.action(), self.text.text().strip()
+
+    def recheck_values(self) -> dict[str, str]:
+        """What was typed for the recheck, by raw key (empty fields left out); {} unless the
+        action is "Rechecked"."""
+        if self.choice.action() is not AlertAction.RECHECKED:
+            return {}
+        return {k: f.text().strip() for k, f in self.recheck_fields.items() if f.text().strip()}
 
     def show_problem(self, message: str) -> None:
         self.problem.setText(message)
@@ -180,8 +211,21 @@ class AcknowledgeDialog(QDialog):
             self.show_problem(problem)
             (self.choice if action is None else self.text).setFocus()
             return
+        missing = [k for k in self._required if k not in self.recheck_values()]
+        if action is AlertAction.RECHECKED and self.recheck_fields and missing:
+            labels = [
+                self.recheck_fields[k].accessibleName().removeprefix("Recheck ") for k in missing
+            ]
+            self.show_problem(
+                f"Type the recheck's {' and '.join(labels)}: it is saved as a reading."
+            )
+            self.recheck_fields[missing[0]].setFocus()
+            return
         super().accept()
 
     def _chosen(self) -> None:
         self.text_label.setText(TEXT_ASKS[self.choice.action()])
+        self.recheck.setVisible(
+            self.choice.action() is AlertAction.RECHECKED and bool(self.recheck_fields)
+        )
         self.problem.hide()

@@ -19,10 +19,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from kapsession import APP_NAME, __version__
 from kapsession.domain.clock import Clock
 from kapsession.logs import set_error_presenter
-from kapsession.paths import NotWritable, Paths, ensure_writable
+from kapsession.paths import NotWritable, Paths, ensure_writable, make_private
 from kapsession.resources import icons_dir
 from kapsession.services.background import finish_tasks
 from kapsession.ui import startup_probe
+from kapsession.ui.gui_thread_gc import collect_on_gui_thread
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.startup import Startup
 from kapsession.ui.theme import apply_room_theme
@@ -45,6 +46,7 @@ def application() -> QApplication:
     app.setDesktopFileName(APP_NAME)  # matches kapsession.desktop, for the desktop's taskbar
     app.setWindowIcon(QIcon(str(icons_dir() / "kapsession-256.png")))
     apply_room_theme(app)
+    collect_on_gui_thread(app)
     return app
 
 
@@ -81,10 +83,10 @@ def show_startup_problem(message: str) -> None:
 def take_lock(paths: Paths) -> QLockFile | None:
     """The data folder's lock (one window on the same data), or None when another app holds it:
     that has been said to the nurse."""
-    name = "training.lock" if paths.training else "app.lock"
-    lock = QLockFile(str(paths.data_dir / name))
+    lock = QLockFile(str(paths.lock_file))
     lock.setStaleLockTime(0)  # a lock left by a killed app is recognised by its process id
     if lock.tryLock(100):
+        make_private(paths.lock_file)  # Qt makes it as the umask says
         return lock
     QMessageBox.information(
         None,
@@ -166,8 +168,7 @@ def run_gui(context: AppContext, *, training: bool) -> int:
         startup_probe.arm(app, window, probe)
     QTimer.singleShot(0, controller.after_start)
     code = app.exec()
-    if controller.live is not None:
-        controller.live.stop()
+    controller.shutdown()
     backup.stop()
     finish_tasks()  # a backup being made is finished, not cut off
     lock.unlock()

@@ -9,6 +9,8 @@ opens a session and hands the live session to each of them, and lets go of it ag
 - `ExportController` (export_controller.py): the Export dialog.
 - `NotesController` (notes_controller.py): the note pad, the event list, the session note and
   signing.
+- `CorrectionsController` (corrections_controller.py): Enter on a reading or an entry of the
+  event list corrects it or withdraws it, with a reason.
 - `LivePresenter` (live_presenter.py): draws the live screen from the live session's signals.
 
 Every service comes from the context (`services/context.py`, built once); the views only emit
@@ -30,8 +32,13 @@ from kapsession.services.context import AppContext
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession
 from kapsession.services.quick_markers import MARKERS_FILE_NAME, load_quick_markers
+from kapsession.ui.adverse_controller import AdverseEventsController
+from kapsession.ui.client_questionnaire_controller import ClientQuestionnaireController
+from kapsession.ui.corrections_controller import CorrectionsController
+from kapsession.ui.course_controller import CourseLiveController
 from kapsession.ui.export_controller import ExportController
 from kapsession.ui.live_presenter import LivePresenter
+from kapsession.ui.live_profile_controller import LiveProfileController
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.messages import problem
 from kapsession.ui.music_controller import MusicController
@@ -86,15 +93,32 @@ class AppController(QObject):
             self.clock,
             room=context.room.name,
             parent=self,
+            pins=context.notes.pins,  # the prescriber's override of a missing consent (17)
         )
         self.start.open_requested.connect(self.open_session)
         live = window.live_view
         live.back_requested.connect(self._on_back)
         live.participant_changed.connect(lambda _p: self._on_participant_changed())
         live.tab_shown.connect(self._on_tab_shown)
-        self.nurse = NurseActionsController(window, context.service, parent=self)
+        self.nurse = NurseActionsController(
+            window, context.service, parent=self, pins=context.notes.pins
+        )
         self.team = TeamController(window, context.service, context.notes.pins, parent=self)
+        self.adverse = AdverseEventsController(
+            window,
+            context.service,
+            context.notes.pins,
+            context.clinic.rescue_medications,
+            parent=self,
+        )
         self.exports = ExportController(window, lambda: context.exports, parent=self)
+        self.corrections = CorrectionsController(window, context.notes, parent=self)
+        self.course = CourseLiveController(live, context.service, parent=self)  # issue 17
+        # the client fills a questionnaire on the screen (issue 17): F, Shift+Q
+        self.questionnaire = ClientQuestionnaireController(
+            window, context.service, context.notes.pins, self.clock, parent=self
+        )
+        self.profile = LiveProfileController(window, context.service.profiles, parent=self)
         self.music_controller = MusicController(
             live.music,
             playlists=playlists or playlists_dir(),
@@ -138,9 +162,17 @@ class AppController(QObject):
         live.entry_saved.connect(view.show_saved)
         live.entry_failed.connect(view.show_failure)
         self.nurse.open(live, {s.id: s.display_name for s in staff})
+        self.adverse.open(live)
+        self.corrections.open(live)
+        self.questionnaire.open(live)
+        # a measure saved while the session is open (the client's screen, F) reaches its
+        # PHQ-9 item 9 rule at once (issue 17)
+        self.service.measures.watchers.append(live.measures_saved)
         self.exports.open(live)
         view.set_session(live.record, self.training)
+        self.profile.open(live)  # the participant shown is set: their profile line
         self.team.open(live)
+        self.course.open(live)
         live.team_changed.connect(lambda: self.notes.set_acting_staff(live.acting_staff_id))
         self.presenter = LivePresenter(view, live, music, staff, parent=self)
         self.notes.open(live, {s.id: s.signature_name for s in staff})
@@ -151,6 +183,11 @@ class AppController(QObject):
 
     def close_session(self) -> None:
         """Leave the open session (its drafts saved); the start screen is not shown."""
+        self._close_live()
+
+    def shutdown(self) -> None:
+        """At exit, after the event loop: what is being typed is saved as its draft (the last
+        keys before quitting are within the draft interval), then the session clock stops."""
         self._close_live()
 
     def _session_status_changed(self) -> None:
@@ -166,9 +203,17 @@ class AppController(QObject):
             self.presenter = None
         self.music_controller.close()
         self.nurse.close()
+        self.adverse.close()
+        self.course.close()
+        self.corrections.close()
+        self.questionnaire.close()
+        self.profile.close()
         self.team.close()
         self.exports.close()
         if self.live is not None:
+            watchers = self.service.measures.watchers
+            if self.live.measures_saved in watchers:
+                watchers.remove(self.live.measures_saved)
             self.live.stop()
             self.live.deleteLater()
             self.live = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer
 
-from kapsession.services.context import DAILY_BACKUP_AGE, AppContext
+from kapsession.services.context import BACKUP_INTERVAL, AppContext
 from kapsession.services.daily_backup import DailyBackup
 from kapsession.ui.main_window import MainWindow
 
@@ -40,7 +40,7 @@ def start_daily_backup(window: MainWindow, context: AppContext) -> DailyBackup:
     """Once the event loop runs (the window shown), make the day's backup in the background,
     and again whenever it falls due while the app stays open."""
     backup = DailyBackup(
-        context.database, context.paths.backup_dir, max_age=DAILY_BACKUP_AGE, parent=window
+        context.database, context.paths.backup_dir, max_age=BACKUP_INTERVAL, parent=window
     )
     BackupNotice(window, backup)
     QTimer.singleShot(0, backup.start)

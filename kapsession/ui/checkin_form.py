@@ -12,15 +12,17 @@ stands until the form starts again.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFrame,
@@ -35,11 +37,11 @@ from PySide6.QtWidgets import (
 
 from kapsession.domain.measures import measure_names
 from kapsession.domain.protocol import MEASURE_FIELDS
-from kapsession.domain.scales import DISSOCIATION, MOAAS, RASS, Scale
+from kapsession.domain.scales import SCALES
 from kapsession.domain.timeline import CheckinState, CheckinStatus, slot_at
-from kapsession.domain.vitals import FieldProblem
+from kapsession.domain.vitals import FIELD_LABELS, PLAUSIBLE_RANGES, FieldProblem
 from kapsession.records.entries import ObservationRecord
-from kapsession.ui import theme
+from kapsession.ui import keymap, theme
 from kapsession.ui.formatting import local_time
 
 # (field key, label, width hint, placeholder); the order is the Tab order
@@ -56,12 +58,12 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("nausea", "Nausea", "0–10"),
     ("suds", "SUDS", "0–10"),
 )
-SCALE_HINTS: Mapping[str, Scale] = {"moaas": MOAAS, "rass": RASS, "dissociation": DISSOCIATION}
 UNSCHEDULED = "__unscheduled__"
 BP_FIELDS = ("systolic_mmhg", "diastolic_mmhg")
 # The reference under the systolic box is the blood pressure ("142/88"); diastolic has none.
 REFERENCE_FIELDS = tuple(key for key, _label, _hint in FIELDS if key != "diastolic_mmhg")
 REFERENCE_PX = 12  # the references' text: smaller than the fields', and in italics
+LOW_BUTTON = "QPushButton { padding: 6px 14px; }"  # Save: the form stays low on a laptop
 _STATUS_WORDS = {
     CheckinStatus.DUE: "due now",
     CheckinStatus.OVERDUE: "overdue",
@@ -197,7 +199,36 @@ class _ReferenceRow(QWidget):
 
 class _Field(QLineEdit):
     """A number box. Enter is not handled here: a line edit passes the key on to its parent,
-    and the form saves once (connecting returnPressed as well would save twice)."""
+    and the form saves once (connecting returnPressed as well would save twice). A letter
+    cannot be typed in it: the screen's single-letter keys act here (keymap)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        keymap.mark(self, keymap.Field.NUMERIC)
+
+
+def field_help(key: str, text: str = "") -> str:
+    """The help line for a measure's box: its range, or for a score what the score typed
+    means."""
+    scale = SCALES.get(key)
+    if scale is None:
+        return f"{FIELD_LABELS[key]}: {PLAUSIBLE_RANGES[key].describe()}."
+    try:
+        value = int(text.strip().replace("−", "-").lstrip("+"))
+    except ValueError:
+        value = None
+    anchor = None if value is None else scale.anchor(value)
+    if anchor is not None and value is not None:
+        return f"{scale.name} {scale.format_value(value)}: {anchor}"
+    return f"{scale.name}: a score from {scale.range_text}; what it means shows here."
+
+
+TAKEN_AT_HELP = (
+    "Taken at: the time the reading was taken, as HH:MM; blank is now. A late entry keeps both "
+    "times."
+)
+SLOT_HELP = "Which check-in the reading counts for: the arrow keys choose another, or Unscheduled."
+COMMENT_HELP = "Comment: what the numbers do not say (optional)."
 
 
 class CheckinForm(QFrame):
@@ -221,6 +252,7 @@ class CheckinForm(QFrame):
         self.taken_at.setPlaceholderText("now")
         self.taken_at.setAccessibleName("Taken at (HH:MM), blank for now")
         self.taken_at.setMaximumWidth(90)
+        keymap.mark(self.taken_at, keymap.Field.NUMERIC)  # a time: digits and ":"
         self.taken_at.textChanged.connect(lambda _text: self._follow_slot())
         self.room_air = QCheckBox("on room air")
         self.room_air.setChecked(True)
@@ -261,9 +293,10 @@ class CheckinForm(QFrame):
         self.save_button = QPushButton("Save check-in  (Enter)")
         self.save_button.setObjectName("primary")
         self.save_button.clicked.connect(self._submit)
-        self.hint = QLabel()
+        self.hint = QLabel()  # what the field with the keys takes (`_describe_focus`)
         self.hint.setObjectName("dim")
         self.hint.setWordWrap(True)
+        self.hint.setAccessibleName("Help for the field")
         self.problems = QLabel()
         self.problems.setObjectName("banner")
         self.problems.setWordWrap(True)
@@ -272,17 +305,38 @@ class CheckinForm(QFrame):
         bottom.addWidget(self.emesis)
         bottom.addWidget(self.comment, 1)
         bottom.addWidget(self.save_button)
+        self.setStyleSheet(LOW_BUTTON)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 4, 10, 4)
+        layout.setSpacing(2)
+        # what the check-in asks for, and beside it what the field with the keys takes: one
+        # line of the laptop's height for both
+        notes = QHBoxLayout()
+        notes.addWidget(self.slot_note, 1)
+        notes.addWidget(self.hint, 1)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addLayout(top)
-        layout.addWidget(self.slot_note)
+        layout.addLayout(notes)
         layout.addLayout(grid)
         layout.addLayout(bottom)
-        layout.addWidget(self.hint)
         layout.addWidget(self.problems)
         order: list[QWidget] = [self.checkin, self.taken_at, *self.fields.values()]
         order += [self.emesis, self.comment, self.save_button]
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
+        self._help: dict[QWidget, Callable[[], str]] = {
+            self.checkin: lambda: SLOT_HELP,
+            self.taken_at: lambda: TAKEN_AT_HELP,
+            self.comment: lambda: COMMENT_HELP,
+            self.emesis: lambda: "Emesis: Space ticks it if the participant vomited.",
+            self.room_air: lambda: "On room air: Space unticks it while oxygen is given.",
+            self.save_button: lambda: "Enter saves the check-in.",
+        }
+        for key in self.fields:
+            self._help[self.fields[key]] = functools.partial(self._measure_help, key)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._describe_focus)
 
     # filling ------------------------------------------------------------------------------
     def set_participant(self, name: str) -> None:
@@ -326,13 +380,22 @@ class CheckinForm(QFrame):
         self.emesis.setChecked(False)
         self.comment.clear()
         self.taken_at.clear()
-        self.hint.setText("")  # (clear() would lay the form out again even when empty)
+        self._show_help("")  # (clear() would lay the form out again even when empty)
+        self._describe_focus(None, QApplication.focusWidget())
         self._references = dict(references)
         self._chosen = None
         self._minute = None
         self.set_now(now)
         self.problems.hide()
         self._mark_fields(())
+
+    def update_references(
+        self, observations: Sequence[ObservationRecord], participant_id: uuid.UUID
+    ) -> None:
+        """A reading saved elsewhere (a recheck typed in an acknowledgement, another screen):
+        the previous values shown beside the fields follow it; what is typed stays."""
+        self._references = dict(references_of(observations, participant_id))
+        self._show_references()
 
     def set_now(self, now: datetime) -> None:
         """The time moved on: the references' ages, and the check-in the clock offers."""
@@ -347,6 +410,19 @@ class CheckinForm(QFrame):
         box = self.fields["systolic_mmhg"]
         box.setFocus()
         box.selectAll()
+
+    def has_entry(self) -> bool:
+        """Whether anything was typed or ticked since the form started."""
+        typed = [box.text().strip() for box in (*self.fields.values(), self.comment)]
+        return any(typed) or bool(self.taken_at.text().strip()) or self.emesis.isChecked()
+
+    def focus_resume(self) -> None:
+        """Back into a form left half-filled: the first empty measure, nothing typed lost."""
+        empty = [box for box in self.fields.values() if not box.text().strip()]
+        box = empty[0] if empty else self.fields["systolic_mmhg"]
+        box.setFocus()
+        box.deselect()
+        box.end(False)
 
     def focus_measure(self, measure: str) -> None:
         """The first field of a measure the check-in asked for (after "not now" to a partial)."""
@@ -473,17 +549,22 @@ class CheckinForm(QFrame):
             box.setStyleSheet(f"border: 2px solid {theme.OVERDUE};" if wrong else "")
 
     def _field_changed(self, key: str) -> None:
-        scale = SCALE_HINTS.get(key)
-        if scale is None:
-            return
-        text = self.fields[key].text().strip().replace("−", "-").lstrip("+")
-        try:
-            value = int(text)
-        except ValueError:
-            self.hint.clear()
-            return
-        anchor = scale.anchor(value)
-        self.hint.setText(f"{scale.name} {value}: {anchor}" if anchor else "")
+        """A score typed: the help line says what it means."""
+        box = self.fields[key]
+        if box.hasFocus():
+            self._show_help(field_help(key, box.text()))
+
+    def _measure_help(self, key: str) -> str:
+        return field_help(key, self.fields[key].text())
+
+    def _describe_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """The help line describes the field of the form that has the keys, if one has."""
+        describe = None if new is None else self._help.get(new)
+        self._show_help("" if describe is None else describe())
+
+    def _show_help(self, text: str) -> None:
+        if self.hint.text() != text:
+            self.hint.setText(text)
 
     def _submit(self) -> None:
         raw = {key: box.text() for key, box in self.fields.items() if box.text().strip()}

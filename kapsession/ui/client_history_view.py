@@ -1,5 +1,7 @@
 """A client's course history: every session in a table, and the dose and peak blood pressure
-over the sessions in a small trend chart. Read-only; Esc or Back returns to the start screen.
+over the sessions in a small trend chart; below them the outcome measures (PHQ-9, GAD-7,
+PCL-5) over time, each with its change from the previous scored one. Read-only; Esc or Back
+returns to the start screen.
 
 The table is a `QTableView` over a model whose texts are made once per history, so a long
 history (a hundred sessions and more) opens at once; only the visible rows are ever drawn.
@@ -28,6 +30,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QKeyEvent,
     QKeySequence,
     QPainter,
     QPen,
@@ -39,12 +42,24 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from kapsession.records.history import NOT_RECORDED, ClientHistory, HistorySession
+from kapsession.records.course_summary import course_chart
+from kapsession.records.history import ClientHistory, HistorySession
+from kapsession.records.measures import (
+    MEASURE_COLUMNS,
+    MeasureLine,
+    MeasureRecord,
+    measure_cells,
+    over_time,
+    version_line,
+)
 from kapsession.ui import theme
+from kapsession.ui.course_chart import CourseChartView
 from kapsession.ui.readings_table import TABLE_STYLE
 from kapsession.ui.vitals_chart import BP_COLOUR, DOSE_COLOUR, SCREEN_PALETTE, value_axis
 
@@ -287,10 +302,104 @@ def _fit(axis: QValueAxis, low: float, high: float) -> None:
     axis.setRange(low, step * math.ceil(high / step))
 
 
+NO_MEASURES = "No questionnaires recorded yet: Q on the client list enters one from paper."
+MEASURES_HINT = "Enter on a questionnaire corrects it or withdraws it (a reason is required)."
+MEASURE_ROWS_SHOWN = 5  # the rest scroll: the sessions keep the room
+
+
+class MeasuresTable(QTableWidget):
+    """The client's questionnaires as they stand: each instrument's administrations, oldest
+    first, grouped PHQ-9, GAD-7, PCL-5. Enter (or a double click) on one asks to correct or
+    withdraw it; a corrected one names its earlier values, and its tooltip each earlier
+    version in full."""
+
+    correction_requested = Signal(object)  # the MeasureRecord as it stands
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, len(MEASURE_COLUMNS), parent)
+        self.lines: list[MeasureLine] = []
+        self.cellDoubleClicked.connect(lambda row, _column: self._ask_correction(row))
+        self.setHorizontalHeaderLabels(MEASURE_COLUMNS)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setTabKeyNavigation(False)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setShowGrid(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(28)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setHighlightSections(False)
+        self.setStyleSheet(TABLE_STYLE)
+        self.setAccessibleName("Questionnaires")
+        self._incomplete = QBrush(QColor(theme.DUE))
+
+    def show_lines(self, lines: Sequence[MeasureLine]) -> None:
+        self.lines = list(lines)
+        self.setRowCount(len(lines))
+        for row, line in enumerate(lines):
+            tip = _versions_tip(line)
+            for column, text in enumerate(measure_cells(line)):
+                item = QTableWidgetItem(text)
+                if line.score.total is None and column in (2, 3):
+                    item.setForeground(self._incomplete)
+                if tip:
+                    item.setToolTip(tip)
+                self.setItem(row, column, item)
+        self.resizeColumnsToContents()
+        header = self.horizontalHeader().height() + 2 * self.frameWidth()
+        shown = min(max(len(lines), 1), MEASURE_ROWS_SHOWN)
+        self.setFixedHeight(header + shown * self.verticalHeader().defaultSectionSize())
+        if lines:
+            self.selectRow(len(lines) - 1)
+
+    def select_record(self, record_id: uuid.UUID) -> bool:
+        """The row of the administration that now stands where `record_id` did, or that one."""
+        for row, line in enumerate(self.lines):
+            ids = {line.record.id, *(version.id for version in line.earlier)}
+            if record_id in ids:
+                self.selectRow(row)
+                return True
+        return False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            self._ask_correction(self.currentRow())
+            return
+        super().keyPressEvent(event)
+
+    def _ask_correction(self, row: int) -> None:
+        if 0 <= row < len(self.lines):
+            record: MeasureRecord = self.lines[row].record
+            self.correction_requested.emit(record)
+
+    def cells(self) -> list[list[str]]:
+        texts = []
+        for row in range(self.rowCount()):
+            items = (self.item(row, column) for column in range(self.columnCount()))
+            texts.append(["" if item is None else item.text() for item in items])
+        return texts
+
+
+def _versions_tip(line: MeasureLine) -> str:
+    """A corrected administration's earlier versions, oldest first, and why it changed."""
+    if line.record.corrects_id is None:
+        return ""
+    texts = [f"Earlier: {version_line(version)}" for version in line.earlier]
+    texts.append(f"Now: {version_line(line.record)}")
+    if line.record.correction_reason:
+        texts.append(f"Reason: {line.record.correction_reason}")
+    return "\n".join(texts)
+
+
 class ClientHistoryView(QWidget):
     """The client's course: header, sessions table, trend chart. Esc or Back leaves."""
 
     back_requested = Signal()
+    summary_requested = Signal(uuid.UUID)  # the client's course summary to export (issue 17)
+    # Enter on a questionnaire: the MeasureRecord to correct or withdraw
+    measure_correction_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -307,25 +416,47 @@ class ClientHistoryView(QWidget):
         names.addWidget(self.title)
         names.addWidget(self.subtitle)
         header.addLayout(names, 1)
+        self.summary_button = QPushButton("Course summary…  (Ctrl+Shift+E)")
+        self.summary_button.setAutoDefault(True)
+        self.summary_button.clicked.connect(self._ask_summary)
+        header.addWidget(self.summary_button, alignment=Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.back_button, alignment=Qt.AlignmentFlag.AlignTop)
         self.table = HistoryTable()
         self.chart = TrendChart()
         self.empty = QLabel("No sessions yet for this client.")
         self.empty.setObjectName("dim")
-        self.not_recorded = QLabel(NOT_RECORDED)
-        self.not_recorded.setObjectName("notice")
-        self.not_recorded.setWordWrap(True)
+        self.measures = MeasuresTable()
+        self.measures.correction_requested.connect(self.measure_correction_requested)
+        self.no_measures = QLabel(NO_MEASURES)
+        self.no_measures.setObjectName("dim")
+        self.measures_hint = QLabel(MEASURES_HINT)
+        self.measures_hint.setObjectName("dim")
+        self.measures.setAccessibleDescription(MEASURES_HINT)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 24, 16)
         layout.setSpacing(12)
         layout.addLayout(header)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.chart)
-        layout.addWidget(self.not_recorded)
+        # the in-session trends and, beside them, the questionnaires over the course (issue 17)
+        self.course_chart = CourseChartView()
+        self.course_chart.setMinimumHeight(self.chart.minimumHeight())
+        self.course_chart.setMaximumHeight(self.chart.maximumHeight())
+        charts = QHBoxLayout()
+        charts.setSpacing(12)
+        charts.addWidget(self.chart, 1)
+        charts.addWidget(self.course_chart, 1)
+        layout.addLayout(charts)
+        layout.addWidget(self.measures)
+        layout.addWidget(self.measures_hint)
+        layout.addWidget(self.no_measures)
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.back_requested.emit)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.setTabOrder(self.table, self.back_button)
+        summary = QShortcut(QKeySequence("Ctrl+Shift+E"), self, self._ask_summary)
+        summary.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.setTabOrder(self.table, self.measures)
+        self.setTabOrder(self.measures, self.back_button)
+        self.setTabOrder(self.back_button, self.summary_button)  # Back stays one Tab away
 
     def show_history(self, history: ClientHistory) -> None:
         client = history.client
@@ -343,6 +474,20 @@ class ClientHistoryView(QWidget):
         self.chart.setVisible(bool(history.sessions))
         self.table.show_sessions(history.sessions)
         self.chart.show_sessions(history.sessions)
+        lines = [
+            line
+            for found in over_time(history.measures, history.measure_versions).values()
+            for line in found
+        ]
+        self.measures.show_lines(lines)
+        self.measures.setVisible(bool(lines))
+        self.measures_hint.setVisible(bool(lines))
+        self.no_measures.setVisible(not lines)
+        self.course_chart.show_chart(course_chart(history))
+
+    def _ask_summary(self) -> None:
+        if self.client_id is not None:
+            self.summary_requested.emit(self.client_id)
 
     def focus_table(self) -> None:
         (self.table if self.table.isVisible() else self.back_button).setFocus()

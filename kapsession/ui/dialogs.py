@@ -20,14 +20,17 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules, role_list
+from kapsession.domain.dose_order import DoseOrder
 from kapsession.domain.roles import ROLE_NAMES, TeamRole
 from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.records.protocols import ProtocolChoice
+from kapsession.ui.order_fields import OrderFields
 
 ROLES = tuple((role.value, name) for role, name in ROLE_NAMES.items())  # the staff dialog's
 
@@ -41,6 +44,41 @@ def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
     box.accepted.connect(dialog.accept)
     box.rejected.connect(dialog.reject)
     return box
+
+
+def fit_height(dialog: QDialog, scrolled: QScrollArea | None = None) -> None:
+    """Grow the dialog to show every wrapped line: Qt sizes a window without asking its
+    word-wrapped labels how tall they are at the window's width. With `scrolled` (the part
+    that scrolls when the screen is too short), as tall as what it holds, at most the screen."""
+    layout = dialog.layout()
+    if layout is None:
+        return
+    layout.activate()
+    height = layout.totalHeightForWidth(dialog.width())
+    if height < 0:  # nothing in the layout wraps: its height does not depend on the width
+        height = layout.totalSizeHint().height()
+    inner = scrolled.widget() if scrolled is not None else None
+    if scrolled is not None and inner is not None:  # what it holds, unscrolled
+        wanted = inner.heightForWidth(scrolled.viewport().width())
+        wanted = wanted if wanted > 0 else inner.sizeHint().height()
+        height += max(0, wanted - scrolled.sizeHint().height())
+        screen = dialog.screen()
+        if screen is not None:
+            height = min(height, screen.availableGeometry().height() - 40)
+    if height > dialog.height():
+        dialog.resize(dialog.width(), height)
+        _keep_on_screen(dialog)
+
+
+def _keep_on_screen(dialog: QDialog) -> None:
+    """A dialog grown downwards past the screen's bottom edge moves up, its top kept on it."""
+    screen = dialog.screen()
+    if screen is None or not dialog.isVisible():
+        return
+    available = screen.availableGeometry()
+    below = dialog.frameGeometry().bottom() - available.bottom()
+    if below > 0:
+        dialog.move(dialog.x(), max(available.top(), dialog.y() - below))
 
 
 @dataclass(frozen=True)
@@ -137,6 +175,12 @@ class NewSession:
     nurse_id: uuid.UUID | None  # the monitoring clinician (of everyone but `monitors`' clients)
     prescriber_id: uuid.UUID | None = None
     monitors: dict[uuid.UUID, uuid.UUID] | None = None  # client id -> their own monitoring
+    order: DoseOrder | None = None  # the prescriber's order (issue 16), for each participant
+    ordered_by: uuid.UUID | None = None
+    # issue 17: the dosing session an integration session follows (the first client's), and
+    # whether the order is the course's standing order as offered
+    follows_session_id: uuid.UUID | None = None
+    order_from_plan: bool = False
 
 
 class NewSessionDialog(QDialog):
@@ -156,7 +200,7 @@ class NewSessionDialog(QDialog):
         roles: RoleRules = DEFAULT_ROLE_RULES,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Start a dosing session")
+        self.setWindowTitle("Start a session")
         self.setMinimumWidth(560)
         self.protocol = QComboBox()
         for choice in protocols:
@@ -202,6 +246,13 @@ class NewSessionDialog(QDialog):
         self._monitor_combos: dict[uuid.UUID, tuple[str, QComboBox]] = {}
         self.modality.currentIndexChanged.connect(self._show_monitors)
         self.clients.itemSelectionChanged.connect(self._show_monitors)
+        self.order = OrderFields(
+            [s for s in staff if roles.may(TeamRole.PRESCRIBER, s.role)]
+        )  # issue 17: the course plan's order will prefill it
+        self.prescriber.currentIndexChanged.connect(
+            lambda _i: self.order.follow_prescriber(self.prescriber.currentData())
+        )
+        self.protocol.currentIndexChanged.connect(self._show_order)
         form = QFormLayout()
         form.addRow("Protocol", self.protocol)
         form.addRow("", self.description)
@@ -213,6 +264,13 @@ class NewSessionDialog(QDialog):
         form.addRow("", self.per_participant)
         form.addRow(self.monitors_form)
         form.addRow("Prescriber on site", self.prescriber)
+        form.addRow("Order", self.order)
+        # issue 17: which dosing session an integration session follows (`offer_course`)
+        self.follows = QComboBox()
+        self.follows.setAccessibleName("Follows the dosing session")
+        form.addRow("Follows", self.follows)
+        self._form = form
+        self._plan_order: tuple[DoseOrder, uuid.UUID] | None = None
         self.problem = QLabel()
         self.problem.setObjectName("banner")
         self.problem.setWordWrap(True)
@@ -226,6 +284,47 @@ class NewSessionDialog(QDialog):
         layout.addWidget(_buttons(self, "Start session"))
         self._show_description()
         self._show_monitors()
+        self._show_order()
+
+    def _show_order(self) -> None:
+        """The chosen protocol's usual order, prefilled (the course's standing order when one
+        was offered and fits it); no order for a session without a dose (issue 17)."""
+        index = self.protocol.currentIndex()
+        if not 0 <= index < len(self._protocols):
+            return
+        protocol = self._protocols[index].protocol
+        self._form.setRowVisible(self.order, protocol.gives_dose)
+        self._form.setRowVisible(self.follows, protocol.session_type.value == "integration")
+        if not protocol.gives_dose:
+            return
+        self.order.set_protocol(protocol.dosing)
+        plan = self._plan_order
+        dosing = protocol.dosing
+        if plan is not None and (plan[0].medication, plan[0].route) == (
+            dosing.medication,
+            dosing.route,
+        ):
+            self.order.set_order(*plan)
+
+    def offer_course(
+        self,
+        protocol_key: str | None,
+        *,
+        order: tuple[DoseOrder, uuid.UUID] | None = None,
+        dosing_sessions: list[tuple[uuid.UUID, str]] | None = None,
+        follows: uuid.UUID | None = None,
+    ) -> None:
+        """Issue 17, "next in course": its template chosen, the course's standing order offered
+        as the order (still confirmed by who ordered it), and the client's dosing sessions an
+        integration session may follow, `follows` chosen."""
+        self._plan_order = order
+        self.follows.clear()
+        for session_id, label in dosing_sessions or []:
+            self.follows.addItem(label, session_id)
+        if follows is not None:
+            self.follows.setCurrentIndex(max(0, self.follows.findData(follows)))
+        self.choose_protocol(protocol_key)
+        self._show_order()
 
     def choose_protocol(self, key: str | None) -> None:
         """Start on the protocol `key` (the client's last one), if it is offered."""
@@ -271,7 +370,12 @@ class NewSessionDialog(QDialog):
             combo.setAccessibleName(f"Monitoring clinician of {name}")
             self.monitors_form.addRow(f"— of {name}", combo)
             self._monitor_combos[client_id] = (name, combo)
-        chain = [self.per_participant, *self.monitor_combos().values(), self.prescriber]
+        chain = [
+            self.per_participant,
+            *self.monitor_combos().values(),
+            self.prescriber,
+            self.order.dose,
+        ]
         for before, after in itertools.pairwise(chain):
             QWidget.setTabOrder(before, after)  # each in its place, not after the buttons
 
@@ -306,6 +410,15 @@ class NewSessionDialog(QDialog):
             problem = self._missing(TeamRole.MONITORING, "monitoring clinician", self.nurse)
         elif any(combo.currentData() is None for combo in self.monitor_combos().values()):
             problem = "Choose the monitoring clinician of each client (or untick the box)."
+        order, ordered_by, order_problems = self.order.value()
+        index = self.protocol.currentIndex()
+        chosen = self._protocols[index].protocol if 0 <= index < len(self._protocols) else None
+        if chosen is not None and not chosen.gives_dose:  # issue 17: no order, no dose
+            order, ordered_by, order_problems = None, None, []
+        integration = chosen is not None and chosen.session_type.value == "integration"
+        if problem is None and order_problems:
+            problem = " ".join(p.message for p in order_problems)
+            self.order.dose.setFocus()
         if problem:
             self.problem.setText(problem)
             self.problem.show()
@@ -321,6 +434,14 @@ class NewSessionDialog(QDialog):
             monitors={
                 cid: combo.currentData() for cid, (_n, combo) in self._monitor_combos.items()
             },
+            order=order,
+            ordered_by=ordered_by,
+            follows_session_id=self.follows.currentData() if integration else None,
+            order_from_plan=(
+                self._plan_order is not None
+                and order is not None
+                and (order, ordered_by) == self._plan_order
+            ),
         )
 
     def _missing(self, place: TeamRole, title: str, combo: QComboBox) -> str:

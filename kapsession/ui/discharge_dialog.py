@@ -1,23 +1,27 @@
 """The discharge check: the nurse scores the modified Aldrete and ticks the clinic checklist
 while a live panel shows what still fails, when the client may leave, and asks for a reason to
-discharge anyway. It emits values; the controller records the discharge."""
+discharge anyway. Discharge asks once more, naming the client and the time, before the dialog
+hands back its values; the controller records the discharge."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QKeyEvent, QMouseEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent, QMouseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QRadioButton,
     QScrollArea,
     QVBoxLayout,
@@ -32,11 +36,13 @@ from kapsession.domain.discharge import (
     AldreteItem,
     AldreteObservation,
     DischargeEvaluation,
+    needs_prescriber,
 )
 from kapsession.domain.protocol import DischargeCriteria
+from kapsession.records.people import StaffRecord
 from kapsession.services.checkin_results import DischargeResult
 from kapsession.ui import theme
-from kapsession.ui.dialogs import _buttons
+from kapsession.ui.dialogs import _buttons, fit_height
 from kapsession.ui.formatting import local_time
 
 EvaluateDischarge = Callable[[AldreteObservation, Mapping[str, bool | None]], DischargeEvaluation]
@@ -82,6 +88,9 @@ QLabel#notReady {{ color: {theme.DUE}; font-size: 19px; }}
 """
 
 
+FAILING_MAX_PX = 110  # the failing list's height before it scrolls (about five lines)
+
+
 class DischargeEntry(NamedTuple):
     """What the nurse scored and ticked, and the override reason when not ready."""
 
@@ -101,21 +110,6 @@ def _restyle(label: QLabel, name: str) -> None:
         label.setObjectName(name)
         label.style().unpolish(label)
         label.style().polish(label)
-
-
-def _fit_height(dialog: QDialog) -> None:
-    """Grow the dialog to show every wrapped line: Qt sizes a window without asking its
-    word-wrapped labels how tall they are at the window's width."""
-    layout = dialog.layout()
-    if layout is None:
-        return
-    layout.activate()
-    height = layout.totalHeightForWidth(dialog.width())
-    screen = dialog.screen()
-    if screen is not None:  # on a small screen the failing list scrolls instead
-        height = min(height, screen.availableGeometry().height() - 40)
-    if height > dialog.height():
-        dialog.resize(dialog.width(), height)
 
 
 class AldreteChoice(QFrame):
@@ -215,10 +209,17 @@ class DischargeDialog(QDialog):
         criteria: DischargeCriteria,
         evaluate: EvaluateDischarge,
         parent: QWidget | None = None,
+        *,
+        prescribers: Sequence[StaffRecord] = (),
+        prescriber_id: uuid.UUID | None = None,
     ) -> None:
+        """`prescribers`: who may give the prescriber's override (before the minimum time, or
+        with sedation or dissociation not resolved); `prescriber_id`: the one chosen first."""
         super().__init__(parent)
         self._criteria = criteria
         self._evaluate = evaluate
+        self._name = participant_name
+        self.confirm_box: QMessageBox | None = None  # while the last question is asked
         self.setWindowTitle(f"Discharge — {participant_name}")
         self.setMinimumWidth(1040)
         self.setStyleSheet(_EXTRA_STYLE)
@@ -258,6 +259,7 @@ class DischargeDialog(QDialog):
         self.timing = QLabel()
         self.timing.setObjectName("dim")
         self.timing.setWordWrap(True)
+        self.timing.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         panel = QFrame()
         panel.setObjectName("panel")
         check = QVBoxLayout(panel)
@@ -295,9 +297,27 @@ class DischargeDialog(QDialog):
         self.override_reason_edit.setPlaceholderText(
             "why the client leaves although the check does not pass"
         )
+        # the prescriber's override: who, their PIN (the reason is the field above)
+        self.prescriber = QComboBox()
+        self.prescriber.setAccessibleName("Prescriber overriding")
+        for member in prescribers:
+            self.prescriber.addItem(member.signature_name, member.id)
+        ids = [self.prescriber.itemData(i) for i in range(self.prescriber.count())]
+        if prescriber_id in ids:
+            self.prescriber.setCurrentIndex(ids.index(prescriber_id))
+        self.prescriber_pin = QLineEdit()
+        self.prescriber_pin.setAccessibleName("Prescriber's PIN")
+        self.prescriber_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.prescriber_pin.setMaximumWidth(140)
+        self.prescriber_label = QLabel("Prescriber")
+        self.prescriber_pin_label = QLabel("PIN")
         override_row = QHBoxLayout()
         override_row.addWidget(self.override_label)
         override_row.addWidget(self.override_reason_edit, 1)
+        override_row.addWidget(self.prescriber_label)
+        override_row.addWidget(self.prescriber)
+        override_row.addWidget(self.prescriber_pin_label)
+        override_row.addWidget(self.prescriber_pin)
         self.override_hint = QLabel()
         self.override_hint.setObjectName("dim")
         self.override_hint.setWordWrap(True)
@@ -314,7 +334,20 @@ class DischargeDialog(QDialog):
         title = QLabel(participant_name)
         title.setObjectName("name")
         layout.addWidget(title)
-        layout.addLayout(columns, 1)
+        # The two columns scroll on a screen too short for them (a 720-pixel laptop with every
+        # checklist item): the override and the buttons below always stay in view.
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addLayout(columns)
+        self.body = QScrollArea()
+        self.body.setObjectName("failing")  # transparent, with the thin scroll bar
+        self.body.setWidget(body)
+        self.body.setWidgetResizable(True)
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        self.body.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.body.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.body, 1)
         layout.addLayout(override_row)
         layout.addWidget(self.problem)
         bottom = QHBoxLayout()
@@ -327,6 +360,7 @@ class DischargeDialog(QDialog):
         for box in (self.room_air, *self.checklist.values()):
             box.toggled.connect(self.refresh)
         self.override_reason_edit.textChanged.connect(self._update_button)
+        self.prescriber_pin.textChanged.connect(self._update_button)
         self.refresh_timer = QTimer(self)
         self.refresh_timer.setInterval(REFRESH_MS)
         self.refresh_timer.timeout.connect(self.refresh)
@@ -359,6 +393,28 @@ class DischargeDialog(QDialog):
             None if self._evaluation.ready or not reason else reason,
         )
 
+    def prescriber_needed(self) -> bool:
+        """Something fails that only the prescriber's override lets the client leave with."""
+        return bool(needs_prescriber(self._evaluation))
+
+    def prescriber_override(self) -> tuple[uuid.UUID, str, str, str] | None:
+        """The prescriber's override as typed: (staff id, name, PIN, reason); None when it is
+        not asked for."""
+        if not self.prescriber_needed() or self.prescriber.currentData() is None:
+            return None
+        return (
+            self.prescriber.currentData(),
+            self.prescriber.currentText(),
+            self.prescriber_pin.text(),
+            self.override_reason_edit.text().strip(),
+        )
+
+    def show_override_refused(self, message: str) -> None:
+        """The prescriber's PIN was not accepted: say so, the PIN emptied for another try."""
+        self.prescriber_pin.clear()
+        self._show_banner(f"Discharge was NOT recorded. {message}")
+        self.prescriber_pin.setFocus()
+
     def refresh(self) -> None:
         """Re-run the check with what is entered now."""
         self._evaluation = self._evaluate(self.observation(), self.answers())
@@ -379,22 +435,96 @@ class DischargeDialog(QDialog):
         if result.evaluation.ready:
             self._show_banner("Discharge was NOT recorded. The check passes now; discharge again.")
             return
-        self._show_banner(
-            "Discharge was NOT recorded: the check does not pass now. To discharge anyway, "
-            "write the reason for the override."
-        )
+        if self.prescriber_needed():
+            self._show_banner(
+                "Discharge was NOT recorded: the check does not pass now. Only the prescriber's "
+                "override (their PIN and the reason) lets the client leave now."
+            )
+        else:
+            self._show_banner(
+                "Discharge was NOT recorded: the check does not pass now. To discharge anyway, "
+                "write the reason for the override."
+            )
         self.override_reason_edit.setFocus()
 
     def accept(self) -> None:
         self.refresh()
+        if not self._evaluation.ready and self.prescriber_needed():
+            missing = self._prescriber_missing()
+            if missing is not None:
+                self._show_banner(missing[0])
+                missing[1].setFocus()
+                return
         if self._evaluation.ready or self.override_reason_edit.text().strip():
-            super().accept()
+            if self.confirm():
+                super().accept()
             return
         self._show_banner(
             "Not ready to leave: the items on the right still fail. Fix them, or write the "
             "reason for discharging anyway in “Override — reason”."
         )
         self.override_reason_edit.setFocus()
+
+    def _prescriber_missing(self) -> tuple[str, QWidget] | None:
+        """What the prescriber's override still lacks, and the field to type it in."""
+        what = "; ".join(p.message.rstrip(".") for p in needs_prescriber(self._evaluation))
+        if self.prescriber.currentData() is None:
+            return (
+                f"Not ready to leave ({what}). Only the prescriber can let the client leave now, "
+                "and no prescriber is on the staff list: the discharge waits.",
+                self.override_reason_edit,
+            )
+        if not self.override_reason_edit.text().strip():
+            return (
+                f"Not ready to leave ({what}). Only the prescriber's override lets the client "
+                "leave now: the prescriber writes the reason and types their PIN.",
+                self.override_reason_edit,
+            )
+        if not self.prescriber_pin.text():
+            return ("The prescriber types their PIN to override.", self.prescriber_pin)
+        return None
+
+    def confirm(self) -> bool:
+        """The last step: "Record discharge at 15:10 for Ben Ortiz?" with what it rests on.
+        "Record discharge" (Enter) goes on; "Go back" (Escape) returns to the check, nothing
+        recorded."""
+        evaluation = self._evaluation
+        at = local_time(evaluation.evaluated_at)
+        reason = self.override_reason_edit.text().strip()
+        if evaluation.ready:
+            basis = "Every item of the discharge check passes."
+        elif self.prescriber_needed():
+            count = len(evaluation.problems)
+            basis = (
+                f"PRESCRIBER'S OVERRIDE by {self.prescriber.currentText()}: {count} "
+                f"item{'s' if count != 1 else ''} of the check still "
+                f"fail{'s' if count == 1 else ''}, recorded as a protocol deviation. "
+                f"Reason: {reason}"
+            )
+        else:
+            count = len(evaluation.problems)
+            basis = (
+                f"OVERRIDE: {count} item{'s' if count != 1 else ''} of the check still "
+                f"fail{'s' if count == 1 else ''}. Reason: {reason}"
+            )
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            f"Record discharge — {self._name}",
+            f"Record discharge at {at} for {self._name}?",
+            parent=self,
+        )
+        box.setInformativeText(
+            f"{basis}\n\nAfter this no check-in falls due for {self._name} and no dose can be "
+            "given. A mistaken discharge is corrected on the record, never deleted."
+        )
+        self.confirm_box = box
+        record = box.addButton("Record discharge", QMessageBox.ButtonRole.AcceptRole)
+        back = box.addButton("Go back", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(record)
+        box.setEscapeButton(back)
+        box.exec()
+        self.confirm_box = None
+        return box.clickedButton() is record
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter while Discharge is off would do nothing at all: say why instead, and put the
@@ -426,24 +556,37 @@ class DischargeDialog(QDialog):
             self.status.setText(f"Not ready yet — {count} item{'s' if count != 1 else ''}")
             self.failing.setText("\n".join(f"•  {p.message}" for p in evaluation.problems))
         self.timing.setText(self._timing_text(evaluation))
-        # Room for the whole list up to about ten lines; beyond that it scrolls.
+        # Room for the whole list up to about five lines; beyond that it scrolls, so that the
+        # dialog with every checklist item keeps its buttons on a 720-pixel screen.
         width = max(self.failing_box.viewport().width(), 360)
-        self.failing_box.setMinimumHeight(min(self.failing.heightForWidth(width), 210))
+        self.failing_box.setMinimumHeight(min(self.failing.heightForWidth(width), FAILING_MAX_PX))
+        self._fit_timing()
         if evaluation.ready:
             self.problem.hide()
         self._update_button()
-        _fit_height(self)
+        fit_height(self, self.body)
 
     def _timing_text(self, evaluation: DischargeEvaluation) -> str:
         first = evaluation.first_dose_at
         if first is None:
             return "No dose recorded for this client, so no minimum monitoring time applies."
         lines = [f"First dose at {local_time(first)}."]
+        last = evaluation.last_dose_at
+        if last is not None and last != first:
+            lines.append(f"Last dose ended at {local_time(last)}.")
         earliest = evaluation.earliest_discharge_at
         if earliest is not None:
+            minimums = []
+            if self._criteria.min_minutes_after_first_dose > 0:
+                minimums.append(
+                    f"{self._criteria.min_minutes_after_first_dose:g} min after the first dose"
+                )
+            if self._criteria.min_minutes_after_last_dose > 0:
+                minimums.append(
+                    f"{self._criteria.min_minutes_after_last_dose:g} min after the last dose"
+                )
             lines.append(
-                f"Earliest discharge {local_time(earliest)}: at least "
-                f"{self._criteria.min_minutes_after_first_dose:g} min after the first dose."
+                f"Earliest discharge {local_time(earliest)}: at least {' and '.join(minimums)}."
             )
         minutes = evaluation.ready_minutes_after_first_dose
         if minutes is not None and evaluation.ready:
@@ -458,8 +601,32 @@ class DischargeDialog(QDialog):
     def _update_button(self) -> None:
         ready = self._evaluation.ready
         reason = bool(self.override_reason_edit.text().strip())
+        prescriber = not ready and self.prescriber_needed()
         for widget in (self.override_label, self.override_reason_edit, self.override_hint):
             widget.setVisible(not ready)
+        prescriber_row: tuple[QWidget, ...] = (
+            self.prescriber_label,
+            self.prescriber,
+            self.prescriber_pin_label,
+            self.prescriber_pin,
+        )
+        for each in prescriber_row:
+            each.setVisible(prescriber)
+        if prescriber:
+            self.override_label.setText("Prescriber's override — reason")
+            self.override_reason_edit.setPlaceholderText("why the prescriber lets the client leave")
+            self.discharge_button.setText("Discharge with the prescriber's override")
+            self.discharge_button.setEnabled(reason and bool(self.prescriber_pin.text()))
+            self.override_hint.setText(
+                "Before the minimum time, or with sedation or dissociation not resolved, only "
+                "the prescriber can let the client leave: their reason and PIN. It is recorded "
+                "as a protocol deviation."
+            )
+            return
+        self.override_label.setText("Override — reason")
+        self.override_reason_edit.setPlaceholderText(
+            "why the client leaves although the check does not pass"
+        )
         self.discharge_button.setText("Discharge" if ready else "Discharge with override")
         self.discharge_button.setEnabled(ready or reason)
         self.override_hint.setText(
@@ -471,14 +638,24 @@ class DischargeDialog(QDialog):
     def _show_banner(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.show()
-        _fit_height(self)
+        fit_height(self, self.body)
 
     # the half-minute re-check runs only while the dialog is on screen ------------------------
+    def _fit_timing(self) -> None:
+        """The timing line as tall as its wrapped lines at its width (a word-wrapped label is
+        otherwise given its one-width height and draws over the list above it)."""
+        width = self.timing.width() if self.timing.width() > 50 else 360
+        self.timing.setMinimumHeight(self.timing.heightForWidth(width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_timing()
+
     def showEvent(self, event: QShowEvent) -> None:
         self.refresh()
         self.refresh_timer.start()
         super().showEvent(event)
-        _fit_height(self)
+        fit_height(self, self.body)
 
     def hideEvent(self, event: QHideEvent) -> None:
         self.refresh_timer.stop()

@@ -9,21 +9,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from kapsession.domain.dose_order import NO_ORDER, DoseCheck
 from kapsession.domain.dosing import (
     DoseInput,
     DoseInvalid,
@@ -37,7 +40,7 @@ from kapsession.domain.vitals import FieldProblem
 from kapsession.records.people import StaffRecord
 from kapsession.services.checkin_results import DoseResult
 from kapsession.ui import theme
-from kapsession.ui.dialogs import _buttons
+from kapsession.ui.dialogs import _buttons, fit_height
 
 MEDICATION_NAMES = {
     Medication.KETAMINE: "Ketamine (racemic)",
@@ -60,6 +63,16 @@ QLabel#previewProblem {{ color: {theme.DUE}; }}
 QLabel#kind {{ font-size: 19px; }}
 QLabel#info {{ background: {theme.PANEL}; border: 1px solid {theme.BORDER}; border-radius: 6px;
     padding: 8px 12px; color: {theme.TEXT}; }}
+QLabel#noOrder {{ background: {theme.PANEL}; border: 1px solid {theme.DUE}; border-radius: 6px;
+    padding: 8px 12px; color: {theme.DUE}; }}
+QScrollArea#doseBody, QScrollArea#doseBody > QWidget > QWidget {{ background: transparent; }}
+QScrollArea#doseBody QScrollBar:vertical {{ background: transparent; width: 8px; margin: 0; }}
+QScrollArea#doseBody QScrollBar::handle:vertical {{ background: {theme.BORDER};
+    border-radius: 4px; min-height: 24px; }}
+QScrollArea#doseBody QScrollBar::add-line, QScrollArea#doseBody QScrollBar::sub-line {{
+    height: 0; }}
+QScrollArea#doseBody QScrollBar::add-page, QScrollArea#doseBody QScrollBar::sub-page {{
+    background: transparent; }}
 """
 
 
@@ -106,25 +119,19 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def _fit_height(dialog: QDialog) -> None:
-    """Grow the dialog to show every wrapped line: Qt sizes a window without asking its
-    word-wrapped labels how tall they are at the window's width."""
-    layout = dialog.layout()
-    if layout is None:
-        return
-    layout.activate()
-    height = layout.totalHeightForWidth(dialog.width())
-    if height > dialog.height():
-        dialog.resize(dialog.width(), height)
-
-
 class DoseDialog(QDialog):
     """Record a dose for one participant. Enter saves when everything typed is valid.
 
     The controller runs it in a loop, so a refusal keeps what was typed:
     `while dialog.exec(): result = live.record_dose(...); if saved: break;
     dialog.show_result_problems(result)`.
+
+    A participant without an order (issue 16): the dialog says so and offers "Record the
+    order…" (`order_requested`; the controller answers with `order_recorded`), or the
+    prescriber's override once the dose is refused for it.
     """
+
+    order_requested = Signal()  # "Record the order…": the prescriber's order, in the room
 
     def __init__(
         self,
@@ -137,9 +144,15 @@ class DoseDialog(QDialog):
         now_text: str,
         last_weight_kg: float | None,
         parent: QWidget | None = None,
+        order_text: str | None = None,
+        prescribers: Sequence[StaffRecord] = (),
     ) -> None:
+        """`order_text`: the prescriber's order in one line (None: no order recorded: the
+        prescriber gives it, or overrides, before the dose); `prescribers`: who may override
+        it (issue 16)."""
         super().__init__(parent)
         self._dosing = dosing
+        self._order_override_needed = False
         self._now_minute = clock_minute(now_text)
         self._override_needed = False
         kind = "Initial dose" if first_dose else "Booster"
@@ -209,6 +222,39 @@ class DoseDialog(QDialog):
         self.time_note.setWordWrap(True)
         self.time_note.hide()
 
+        self.order_line = QLabel(
+            f"Order: {order_text}"
+            if order_text
+            else f"No order recorded for {participant_name} — the prescriber gives it before "
+            "the dose: record the order (their PIN, or a verbal order they countersign later), "
+            "or the prescriber overrides when you save."
+        )
+        self.order_line.setObjectName("info" if order_text else "noOrder")
+        self.order_line.setWordWrap(True)
+        self.order_line.setAccessibleName("The prescriber's order")
+        self.record_order_button = QPushButton("Record the order…")
+        self.record_order_button.setAccessibleName("Record the order")
+        self.record_order_button.setToolTip(
+            "The prescriber's order for this participant: their PIN, or a verbal order"
+        )
+        self.record_order_button.clicked.connect(self.order_requested)
+        self.record_order_button.setVisible(not order_text)
+        order_row = QHBoxLayout()
+        order_row.addWidget(self.order_line, 1)
+        order_row.addWidget(self.record_order_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        # the prescriber's override of the order or a protocol limit: who, their PIN, why
+        self.prescriber = QComboBox()
+        self.prescriber.setAccessibleName("Prescriber overriding")
+        for member in prescribers:
+            self.prescriber.addItem(member.signature_name, member.id)
+        self.prescriber_pin = QLineEdit()
+        self.prescriber_pin.setAccessibleName("Prescriber's PIN")
+        self.prescriber_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.prescriber_pin.setMaximumWidth(160)
+        self.order_reason = QLineEdit()
+        self.order_reason.setAccessibleName("Prescriber's reason")
+        self.order_reason.setPlaceholderText("why the prescriber orders this dose")
+
         self.override_reason_edit = QLineEdit()
         self.override_reason_edit.setAccessibleName("Override reason")
         self.override_reason_edit.setPlaceholderText("why the dose is given despite the check")
@@ -225,6 +271,11 @@ class DoseDialog(QDialog):
         self.form.addRow("", self.time_note)
         self.form.addRow("Override reason", self.override_reason_edit)
         self.form.setRowVisible(self.override_reason_edit, False)
+        self.form.addRow("Prescriber", self.prescriber)
+        self.form.addRow("Prescriber's PIN", self.prescriber_pin)
+        self.form.addRow("Prescriber's reason", self.order_reason)
+        for row in (self.prescriber, self.prescriber_pin, self.order_reason):
+            self.form.setRowVisible(row, False)
         self.form.setRowVisible(self.weight, not self._intranasal)
 
         self.route_note = QLabel(self._route_text())
@@ -250,11 +301,32 @@ class DoseDialog(QDialog):
         layout.setSpacing(12)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.addWidget(name)
-        layout.addWidget(self.kind)
-        layout.addWidget(self.hold_block)
-        layout.addWidget(self.hold_info)
-        layout.addLayout(self.form)
-        layout.addWidget(self.route_note)
+        # What lies between the name and the buttons scrolls on a screen too short for it (a
+        # 720-pixel laptop with the overrides shown): the problem and the buttons stay in view.
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setSpacing(12)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(self.kind)
+        body_layout.addLayout(order_row)
+        self.order_block = QLabel()  # outside the order or a limit: the prescriber's override
+        self.order_block.setObjectName("banner")
+        self.order_block.setWordWrap(True)
+        self.order_block.hide()
+        body_layout.addWidget(self.order_block)
+        body_layout.addWidget(self.hold_block)
+        body_layout.addWidget(self.hold_info)
+        body_layout.addLayout(self.form)
+        body_layout.addWidget(self.route_note)
+        body_layout.addStretch(1)
+        self.body = QScrollArea()
+        self.body.setObjectName("doseBody")  # transparent, with a thin scroll bar
+        self.body.setWidget(body)
+        self.body.setWidgetResizable(True)
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        self.body.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.body.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
 
@@ -264,7 +336,8 @@ class DoseDialog(QDialog):
         self.given_at.textChanged.connect(self._update_time_note)
         self._unit_changed()
         self._update_time_note()
-        self.dose.setFocus()
+        # without an order the first thing to do is to record it (Tab: on to the dose)
+        (self.record_order_button if not order_text else self.dose).setFocus()
 
     # what the controller uses ---------------------------------------------------------------
     def value(self) -> DoseEntry | None:
@@ -286,6 +359,27 @@ class DoseDialog(QDialog):
                     "pressure.",
                 )
             )
+        if self._order_override_needed:
+            if self.prescriber.currentData() is None:
+                problems.append(
+                    FieldProblem(
+                        "prescriber",
+                        "No prescriber is on the staff list to override the order; the dose "
+                        "cannot be saved as entered.",
+                    )
+                )
+            elif not self.prescriber_pin.text():
+                problems.append(
+                    FieldProblem("prescriber_pin", "The prescriber types their PIN to override.")
+                )
+            if not self.order_reason.text().strip():
+                problems.append(
+                    FieldProblem(
+                        "order_reason",
+                        "Prescriber's reason: write why this dose is given outside the order; "
+                        "it goes into the record.",
+                    )
+                )
         if problems:
             self._show_problems(problems)
             return None
@@ -307,6 +401,67 @@ class DoseDialog(QDialog):
             return None
         return self.override_reason_edit.text().strip() or None
 
+    def prescriber_override(self) -> tuple[uuid.UUID, str, str, str] | None:
+        """The prescriber's override as typed: (staff id, name, PIN, reason); None when no
+        override is asked for."""
+        if not self._order_override_needed or self.prescriber.currentData() is None:
+            return None
+        return (
+            self.prescriber.currentData(),
+            self.prescriber.currentText(),
+            self.prescriber_pin.text(),
+            self.order_reason.text().strip(),
+        )
+
+    def show_override_refused(self, message: str) -> None:
+        """The prescriber's PIN was not accepted: say so, the PIN field emptied for a retry."""
+        self.prescriber_pin.clear()
+        self._show_banner(f"The dose was NOT saved. {message}")
+        self._focus(self.prescriber_pin)
+
+    def order_recorded(self, order_text: str) -> None:
+        """The order was recorded from here: shown, and the dose is checked against it when
+        saved (an override asked for without it is asked no more)."""
+        self.order_line.setText(f"Order: {order_text}")
+        self.order_line.setObjectName("info")
+        self.order_line.style().unpolish(self.order_line)
+        self.order_line.style().polish(self.order_line)
+        self.record_order_button.hide()
+        if self._order_override_needed:
+            self._order_override_needed = False
+            self.order_block.hide()
+            for row in (self.prescriber, self.prescriber_pin, self.order_reason):
+                self.form.setRowVisible(row, False)
+            self.prescriber_pin.clear()
+            held = self._override_needed  # the hold-dose override still asked for
+            self.save_button.setText("Save dose with override" if held else "Save dose")
+        self.problem.hide()
+        self._focus(self.dose)
+        fit_height(self, self.body)
+
+    def _ask_for_prescriber(self, check: DoseCheck) -> None:
+        self._order_override_needed = True
+        if any(d.rule == NO_ORDER for d in check.deviations):
+            others = "".join(f"\n• {d.message}" for d in check.deviations if d.rule != NO_ORDER)
+            also = f"\nThe dose is also outside the protocol's limits:{others}" if others else ""
+            self.order_block.setText(
+                "No order recorded: the prescriber gives it before the dose. Record the order "
+                "(Record the order…: their PIN, or a verbal order they countersign later), or "
+                f"the prescriber overrides below with their PIN and a reason.{also}\nOr press "
+                "Escape."
+            )
+        else:
+            lines = "\n".join(f"• {d.message}" for d in check.deviations)
+            self.order_block.setText(
+                f"Outside the order or the protocol's limits:\n{lines}\nOnly the prescriber's "
+                "override (their PIN and a reason) lets this dose be saved; or press Escape."
+            )
+        self.order_block.show()
+        for row in (self.prescriber, self.prescriber_pin, self.order_reason):
+            self.form.setRowVisible(row, True)
+        self.save_button.setText("Save with the prescriber's override")
+        self._focus(self.prescriber)
+
     def show_result_problems(self, result: DoseResult | None) -> None:
         """Show why the service did not save the dose; the typed values stay for a retry.
 
@@ -321,13 +476,15 @@ class DoseDialog(QDialog):
             return
         if result.problems:
             self._show_problems(result.problems)
+        if result.needs_order_override and result.order_check is not None:
+            self._ask_for_prescriber(result.order_check)
         hold = result.hold_dose
         if result.needs_override and hold is not None:
             self._ask_for_override(hold)
         elif hold is not None and hold.level is HoldDoseLevel.CAUTION:
             self.hold_info.setText(hold.message)
             self.hold_info.show()
-        _fit_height(self)
+        fit_height(self, self.body)
 
     def show_hold_dose(self, check: HoldDoseResult) -> None:
         """The hold-dose check on the baseline as it stands when the form opens, so the nurse
@@ -338,7 +495,7 @@ class DoseDialog(QDialog):
         elif check.level is HoldDoseLevel.CAUTION:
             self.hold_info.setText(check.message)
             self.hold_info.show()
-        _fit_height(self)
+        fit_height(self, self.body)
 
     def accept(self) -> None:
         if self.value() is not None:
@@ -346,7 +503,7 @@ class DoseDialog(QDialog):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        _fit_height(self)
+        fit_height(self, self.body)
 
     # building blocks ------------------------------------------------------------------------
     @property
@@ -365,8 +522,8 @@ class DoseDialog(QDialog):
         dosing = self._dosing
         if dosing.route is Route.SUBLINGUAL and dosing.hold_min:
             return (
-                f"When you save, the spit timer starts: hold {_num(dosing.hold_min)} min, then "
-                "spit or swallow."
+                f"When you save, the hold counts down on the live screen: hold "
+                f"{_num(dosing.hold_min)} min, then press H when the client spits or swallows."
             )
         if self._intranasal and dosing.device_mg:
             rest = (
@@ -470,7 +627,7 @@ class DoseDialog(QDialog):
                 "and the time written."
             )
         self.time_note.setVisible(bool(problem or late))
-        _fit_height(self)
+        fit_height(self, self.body)
 
     def _ask_for_override(self, hold: HoldDoseResult, *, take_focus: bool = True) -> None:
         self._override_needed = True
@@ -480,7 +637,7 @@ class DoseDialog(QDialog):
         self.form.setRowVisible(self.override_reason_edit, True)
         self.save_button.setText("Save dose with override")
         if take_focus:
-            self.override_reason_edit.setFocus()
+            self._focus(self.override_reason_edit)
 
     def _show_problems(self, problems: Sequence[FieldProblem]) -> None:
         """Every problem in the banner; the focus goes to the first field to fix."""
@@ -490,15 +647,24 @@ class DoseDialog(QDialog):
             "weight_kg": self.weight,
             "given_at": self.given_at,
             "override_reason": self.override_reason_edit,
+            "prescriber": self.prescriber,
+            "prescriber_pin": self.prescriber_pin,
+            "order_reason": self.order_reason,
         }
         for problem in problems:
             edit = fields.get(problem.field)
             if edit is not None:
-                edit.setFocus()
-                edit.selectAll()
+                self._focus(edit)
+                if isinstance(edit, QLineEdit):
+                    edit.selectAll()
                 break
+
+    def _focus(self, widget: QWidget) -> None:
+        """Focus `widget` and scroll it into view once the rows just shown are laid out."""
+        widget.setFocus()
+        QTimer.singleShot(0, self, lambda: self.body.ensureWidgetVisible(widget))
 
     def _show_banner(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.show()
-        _fit_height(self)
+        fit_height(self, self.body)

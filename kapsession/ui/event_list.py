@@ -91,6 +91,20 @@ KIND_TAGS: Mapping[LogKind, str] = {
     LogKind.MUSIC: "Music",
     LogKind.DISCHARGE: "Discharge",
 }
+# Adverse events and interventions are listed with the alerts (safety entries, one chip) but
+# tagged as what they are; the session log titles them "Adverse event: …", "Intervention: …".
+SAFETY_TAGS = (("Adverse event: ", "Adverse event"), ("Intervention: ", "Intervention"))
+
+
+def kind_tag(item: LogItem) -> str:
+    """The tag on a row: its kind's, or for an adverse event or intervention its own."""
+    if item.kind is LogKind.ALERT:
+        for prefix, tag in SAFETY_TAGS:
+            if item.title.startswith(prefix):
+                return tag
+    return KIND_TAGS.get(item.kind, item.kind.value)
+
+
 KIND_COLOURS: Mapping[LogKind, str] = {
     LogKind.SESSION: theme.TEXT_DIM,
     LogKind.PHASE: theme.ACCENT,
@@ -218,7 +232,7 @@ def build_row(
         item=item,
         wall=local_time(item.at),
         session=session_time_text(item.at, first_dose_at=first_dose_at, started_at=started_at),
-        tag=KIND_TAGS.get(item.kind, item.kind.value),
+        tag=kind_tag(item),
         name=name,
         detail=_preview(item.detail),
         status=status_text(item),
@@ -680,8 +694,8 @@ class EventList(QWidget):
         self._view.setObjectName("eventList")
         self._view.setAccessibleName("Session events")
         self._view.setAccessibleDescription(
-            "Everything in the session in time order, newest last. Enter on a note amends it; "
-            "End jumps to now."
+            "Everything in the session in time order, newest last. Enter on a note amends it, "
+            "on another entry corrects or withdraws it; End jumps to now."
         )
         self._view.setModel(self._model)
         self._view.setItemDelegate(delegate)

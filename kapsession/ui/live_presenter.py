@@ -31,6 +31,7 @@ from kapsession.domain.alert_followup import scheduled
 from kapsession.domain.timeline import CheckinState, CheckinStatus
 from kapsession.records.music import MusicState
 from kapsession.records.people import StaffRecord
+from kapsession.services.dose_periods import DOSE_PERIOD_EVENTS
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession
 from kapsession.services.session_state import EntryKind
@@ -129,8 +130,11 @@ class LivePresenter(QObject):
         focus = self.focus
         state = live.state(focus)
         room = live.board() if len(live.participants) > 1 else []
-        view.show_state(state, room, self._marks, live.is_live, live.dose_plan)
+        view.show_state(
+            state, room, self._marks, live.is_live, live.dose_plan, live.discharged.get(focus)
+        )
         view.last_vitals.set_now(state.now)
+        view.show_dose_periods(live.hold(focus), live.infusion(focus), state.now)
         shown = view.built(CHART) and view.chart.isVisible()
         if shown and round(state.elapsed_s) % CHART_NOW_EVERY_S == 0:
             view.chart.set_now(state)  # a hidden chart is brought up to date when shown
@@ -170,6 +174,8 @@ class LivePresenter(QObject):
             self.show_records()
             if kind != EntryKind.DOSE:
                 self.show_last_vitals()
+            if kind == EntryKind.OBSERVATION:
+                self.view.checkin_form.update_references(self.live.observations, focus)
         if kind in (EntryKind.DOSE, EntryKind.EVENT):
             self._update_marks()
             self.show_recent()
@@ -234,6 +240,7 @@ class LivePresenter(QObject):
         live = self.live
         items = [(d.occurred_at, "Dose" if d.kind == "initial" else "Booster") for d in live.doses]
         items += [(e.occurred_at, e.label) for e in live.events if e.kind == "marker"]
+        items += [(e.occurred_at, e.label) for e in live.events if e.kind in DOSE_PERIOD_EVENTS]
         items.sort()
         self.view.show_recent([f"{local_time(at)} {label}" for at, label in items[-RECENT_SHOWN:]])
 
@@ -251,6 +258,11 @@ class LivePresenter(QObject):
             StripMark(at=e.occurred_at, kind="marker", label=e.label)
             for e in live.events
             if e.kind == "marker" and e.participant_id in (None, focus)
+        ]
+        marks += [  # a hold's end, an infusion's pause, resume and stop
+            StripMark(at=e.occurred_at, kind="marker", label=e.label)
+            for e in live.events
+            if e.kind in DOSE_PERIOD_EVENTS and e.participant_id == focus
         ]
         self._marks = marks
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -23,6 +24,18 @@ from kapsession.ui.start_view import StartView
 if TYPE_CHECKING:
     from kapsession.ui.client_history_view import ClientHistoryView
     from kapsession.ui.live_view import LiveView
+
+
+PREFERRED_SIZE = QSize(1280, 800)  # the window on a screen with room for it
+FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's title bar and borders round the window
+
+
+def fits_preferred(available: QSize) -> bool:
+    """Whether a window of the preferred size, with its frame, fits the screen's free area."""
+    return (
+        available.width() >= PREFERRED_SIZE.width() + FRAME_ALLOWANCE.width()
+        and available.height() >= PREFERRED_SIZE.height() + FRAME_ALLOWANCE.height()
+    )
 
 
 class BusyScreen(QWidget):
@@ -54,7 +67,7 @@ class MainWindow(QMainWindow):
         if training:
             title += " — TRAINING"
         self.setWindowTitle(title)
-        self.resize(1280, 800)
+        self.fit_to_screen()
         # The screens are built in their place: with the room's style sheet a widget given a
         # parent is restyled with everything it already holds.
         self.stack = QStackedWidget()
@@ -67,6 +80,21 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.start_view)
         self.stack.addWidget(self.busy_screen)
         self.statusBar().setSizeGripEnabled(False)
+
+    def fit_to_screen(self) -> None:
+        """Open inside the screen's free area (without the desktop's panels): on a room laptop
+        (1366x768, 1280x720) the whole of it, maximised; on a larger screen at the size the
+        screens are laid out for."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(PREFERRED_SIZE)
+            return
+        available = screen.availableGeometry()
+        if fits_preferred(available.size()):
+            self.resize(PREFERRED_SIZE)
+            return
+        self.setGeometry(available)  # without a window manager (a kiosk) that is all
+        self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
 
     @property
     def live_view(self) -> LiveView:

@@ -21,5 +21,7 @@ def ask(parent: QWidget, title: str, text: str) -> bool:
 
 
 def problem(parent: QWidget, title: str, text: str) -> None:
-    log.warning("%s: %s", title, text)
+    """Tell staff what stopped an action. Only the title reaches the log: the text may name
+    a client or quote what was typed (the failure itself is logged where it happened)."""
+    log.warning("problem shown: %s", title)
     QMessageBox.warning(parent, title, text)

@@ -35,18 +35,23 @@ from PySide6.QtWidgets import (
 from kapsession.domain.corrections import EntryState, Version, versions
 from kapsession.domain.quick_markers import QuickMarker
 from kapsession.records.notes import ENTRY_PADS, NoteRecord, Pad, PrivateNoteRecord
-from kapsession.ui import theme
+from kapsession.ui import keymap, theme
 
 PRIVATE_COLOUR = "#8a7aa8"  # muted violet: the private pad is never mistaken for the record
 PADS = ENTRY_PADS
 MARKERS_PER_ROW = 5
 SUPERSEDED_ROLE = Qt.ItemDataRole.UserRole + 1  # an entry a later one amended or withdrew
 PAD_NAMES: dict[str, str] = {Pad.RECORD: "Session notes", Pad.PRIVATE: "Private notes"}
-PAD_KEYS: dict[str, str] = {Pad.RECORD: "N", Pad.PRIVATE: "Shift+N"}
+PAD_KEYS: dict[str, str] = {
+    Pad.RECORD: keymap.key("notes").sequence,
+    Pad.PRIVATE: keymap.key("private_notes").sequence,
+}
 PAD_WHOSE: dict[str, str] = {Pad.RECORD: "Note for {}", Pad.PRIVATE: "Private note for {}"}
 PAD_HINTS: dict[str, str] = {
-    Pad.RECORD: "Type a note — Enter saves it to the record, Shift+Enter starts a new line  (N)",
-    Pad.PRIVATE: "Private note — kept apart from the record and left out of exports  (N)",
+    Pad.RECORD: "Type a note — Enter saves it to the record, Shift+Enter starts a new line  "
+    f"({PAD_KEYS[Pad.RECORD]})",
+    Pad.PRIVATE: "Private note — kept apart from the record and left out of exports  "
+    f"({PAD_KEYS[Pad.PRIVATE]})",
 }
 
 
@@ -97,7 +102,7 @@ class NoteInput(QPlainTextEdit):
         self.setPlaceholderText(PAD_HINTS[pad])
         self.setTabChangesFocus(True)
         self.setAccessibleName(PAD_NAMES[pad])
-        self.setMinimumHeight(52)
+        self.setMinimumHeight(44)  # two lines; on a laptop the live screen has no more
         self.setMaximumHeight(120)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -197,10 +202,9 @@ class NotePadWidget(QWidget):
             top.addWidget(button)
         self.pad_buttons.button(0).setChecked(True)
         self.pad_buttons.idClicked.connect(self._show_pad)
-        self.private_mark = QLabel("PRIVATE — not in the record, not exported")
+        self.private_mark = QLabel("— PRIVATE, not in the record, not exported")
         self.private_mark.setStyleSheet(f"color: {PRIVATE_COLOUR}; font-weight: bold;")
-        self.private_mark.hide()
-        top.addWidget(self.private_mark)
+        self.private_mark.hide()  # beside whose note it is (the row of buttons is full)
         top.addStretch(1)
         self.undo_button = QPushButton("Undo last entry  (Ctrl+Z)")
         self.undo_button.setToolTip("Take back the entry just saved; the record shows it withdrawn")
@@ -214,7 +218,7 @@ class NotePadWidget(QWidget):
         # what was written
         self.entries = NoteEntries()
         self.entries.setAccessibleName("Notes written")
-        self.entries.setMinimumHeight(60)
+        self.entries.setMinimumHeight(36)  # a laptop's live screen: the list scrolls
         self.entries.itemActivated.connect(self._amend_item)
         # typing
         self.inputs: dict[str, NoteInput] = {pad: NoteInput(pad) for pad in PADS}
@@ -244,20 +248,24 @@ class NotePadWidget(QWidget):
         self.marker_box.setToolTip("Quick markers: press the number (on the Notes tab)")
         self.marker_grid = QGridLayout(self.marker_box)
         self.marker_grid.setContentsMargins(0, 0, 0, 0)
-        self.marker_grid.setSpacing(6)
+        self.marker_grid.setSpacing(4)
         self.marker_buttons: list[QPushButton] = []
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)
-        layout.setSpacing(6)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(4)
+        whose_row = QHBoxLayout()
+        whose_row.addWidget(self.whose)
+        whose_row.addWidget(self.private_mark, 1)
         layout.addLayout(top)
         layout.addWidget(self.entries, 1)
-        layout.addWidget(self.whose)
+        layout.addLayout(whose_row)
         layout.addWidget(self.stack)
         layout.addWidget(self.locked)
         layout.addWidget(self.marker_box)
         self.setStyleSheet(
-            f"QPushButton#padSwitch:checked {{ background: #2c3a47; border: 1px solid "
-            f"{theme.ACCENT}; }}"
+            "QPushButton#padSwitch:checked { background: #2c3a47; border: 1px solid #3f5468; }"
+            f"QPushButton#padSwitch:focus {{ border: 2px solid {theme.FOCUS}; }}"
+            "QPushButton { padding: 5px 12px; }"  # the row of pads: low, as the screen's header
             "QWidget#quickMarkers QPushButton { padding: 4px 8px; font-size: 13px; "
             "text-align: left; }"
         )

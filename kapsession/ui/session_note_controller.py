@@ -24,7 +24,7 @@ from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.pins import PinProblem
 from kapsession.services.session_note import SessionNoteService
 from kapsession.ui.session_note_page import NoteDraft, NoteToShow, SessionNotePage
-from kapsession.ui.sign_dialog import AddendumDialog, SignDialog
+from kapsession.ui.sign_dialog import AddendumDialog, CountersignAsk, SignDialog
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +142,11 @@ class SessionNoteController(QObject):
             self._with_pin(staff),
             session_title=self.page.session_title(),
             parent=self.page,
+            countersign=self._countersign_ask(unsigned),
         )
         dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
         dialog.sign_requested.connect(
-            lambda staff_id, pin, parts: dialog.answer(self._sign(staff_id, pin, parts))
+            lambda staff_id, pin, parts: dialog.answer(self._sign(staff_id, pin, parts, dialog))
         )
         self.page.show_dialog(dialog)
 
@@ -179,8 +180,46 @@ class SessionNoteController(QObject):
             return
         dialog.pin_set(staff_id)
 
-    def _sign(self, staff_id: uuid.UUID, pin: str, parts: list[str]) -> SignOutcome:
+    def _countersign_ask(self, unsigned: Sequence[str]) -> CountersignAsk | None:
+        """A verbal order awaiting its countersignature, when the monitoring part is to sign:
+        who must countersign, and why signing waits for it (issue 16)."""
+        if self._record is None or SignedPart.MONITORING not in unsigned:
+            return None
+        waiting = self._notes.awaiting_countersignature(self._record.id)
+        if not waiting:
+            return None
+        prescriber = waiting[0].ordered_by_id
+        names = {s.id: s.signature_name for s in self._notes.staff.all()}
+        message = self._notes.countersign_needed(waiting)
+        return CountersignAsk(prescriber, names.get(prescriber, "The prescriber"), message)
+
+    def _countersign_first(self, dialog: SignDialog) -> SignOutcome | None:
+        """The prescriber's countersignature typed in the signing dialog, written before the
+        monitoring part is signed; the refusal if their PIN is wrong, else None."""
         assert self._record is not None
+        pin, asked = dialog.countersign_pin_text(), dialog.countersign
+        if not pin or asked is None:
+            return None  # nothing typed: signing says who must countersign
+        try:
+            done = self._notes.countersign_orders(self._record.id, asked.staff_id, pin)
+        except StorageError as exc:
+            log.exception("countersigning failed")
+            return SignOutcome(False, f"Nothing was signed: {exc}")
+        if not done.ok:
+            dialog.countersign_refused()
+            return done
+        dialog.countersigned()
+        self._after_signing()  # the live screen reads the countersignature
+        return None
+
+    def _sign(
+        self, staff_id: uuid.UUID, pin: str, parts: list[str], dialog: SignDialog | None = None
+    ) -> SignOutcome:
+        assert self._record is not None
+        if dialog is not None and SignedPart.MONITORING in parts:
+            refused = self._countersign_first(dialog)
+            if refused is not None:
+                return refused
         note = (
             SessionNoteText(self.page.template_key(), tuple(self.page.sections()))
             if SignedPart.THERAPY in parts

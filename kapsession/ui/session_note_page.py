@@ -331,6 +331,7 @@ class SessionNotePage(QWidget):
         self.title.setObjectName("pageTitle")
         self.subtitle = QLabel()
         self.subtitle.setObjectName("dim")
+        self.subtitle.setWordWrap(True)  # a group's names, on a laptop's width
         self.saved_label = QLabel()
         self.saved_label.setObjectName("saved")
         self.template_combo = QComboBox()
@@ -439,10 +440,20 @@ class SessionNotePage(QWidget):
         side.addStretch(1)
         side.addWidget(self.saved_label)
 
+        # the signatures panel scrolls on its own when the tab is lower than it: the page asks
+        # for no more height than the live screen has left on a laptop
+        panel_scroll = QScrollArea()
+        panel_scroll.setObjectName("noteScroll")
+        panel_scroll.setWidgetResizable(True)
+        panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        panel_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        panel_scroll.setWidget(panel)
+        panel_scroll.setFixedWidth(PANEL_WIDTH_PX + 12)  # and its scroll bar's room
         body = QHBoxLayout()
         body.setSpacing(16)
         body.addWidget(self.note_scroll, 1)
-        body.addWidget(panel)
+        body.addWidget(panel_scroll)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(12)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Collection, Sequence
+from typing import NamedTuple
 
 from PySide6.QtCore import QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QRegularExpressionValidator, QShortcut, QShowEvent
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -34,7 +36,7 @@ from PySide6.QtWidgets import (
 from kapsession.records.notes import MEANINGS, PART_NAMES, PARTS, SignOutcome
 from kapsession.records.people import PIN_MAX_DIGITS, PIN_MIN_DIGITS, StaffRecord
 from kapsession.ui import theme
-from kapsession.ui.dialogs import _buttons
+from kapsession.ui.dialogs import _buttons, fit_height
 
 PIN_RULE = f"{PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits"
 
@@ -65,18 +67,6 @@ def _pin_field(accessible_name: str) -> QLineEdit:
     )
     field.setMaximumWidth(220)
     return field
-
-
-def _fit_height(dialog: QDialog) -> None:
-    """Grow the dialog to show every wrapped line (Qt sizes a window without asking its
-    word-wrapped labels how tall they are at the window's width)."""
-    layout = dialog.layout()
-    if layout is None:
-        return
-    layout.activate()
-    height = layout.totalHeightForWidth(dialog.width())
-    if height > dialog.height():
-        dialog.resize(dialog.width(), height)
 
 
 class _PinDialog(QDialog):
@@ -317,7 +307,7 @@ class _PinDialog(QDialog):
                 f"{self.signer.currentText()} has no signing PIN yet. Choose one ({PIN_RULE}) "
                 "and type it twice: it signs now, and from now on."
             )
-        _fit_height(self)
+        fit_height(self)
 
     def _set_form_enabled(self, enabled: bool) -> None:
         for index in range(self.body.count()):
@@ -331,16 +321,27 @@ class _PinDialog(QDialog):
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
         self.message.show()
-        _fit_height(self)
+        fit_height(self)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        _fit_height(self)
+        fit_height(self)
         self._first_field().setFocus()
 
 
+class CountersignAsk(NamedTuple):
+    """A verbal order not countersigned yet (issue 16): the prescriber who must countersign
+    before the monitoring part is signed, and what the dialog says about it."""
+
+    staff_id: uuid.UUID
+    name: str
+    message: str
+
+
 class SignDialog(_PinDialog):
-    """Sign one or both parts of a completed session: who, what (with what it attests), PIN."""
+    """Sign one or both parts of a completed session: who, what (with what it attests), PIN.
+    With a verbal order not countersigned, the prescriber who gave it can countersign here
+    (their PIN) before the monitoring part is signed."""
 
     sign_requested = Signal(object, str, list)  # staff id, PIN, parts; answered by answer()
 
@@ -354,8 +355,11 @@ class SignDialog(_PinDialog):
         *,
         session_title: str = "",
         parent: QWidget | None = None,
+        countersign: CountersignAsk | None = None,
     ) -> None:
         super().__init__("Sign the session record", staff, signer_id, with_pin, "Sign", parent)
+        self.countersign = countersign
+        self._countersign_refused = False
         heading = QLabel("Sign the session record")
         heading.setObjectName("dialogTitle")
         self.body.addWidget(heading)
@@ -376,14 +380,67 @@ class SignDialog(_PinDialog):
             self.body.addWidget(box)
             self.body.addWidget(meaning)
             self.part_boxes[part] = box
-        self._chain_tabs(*self.part_boxes.values())
+        self.countersign_note = QLabel()
+        self.countersign_note.setObjectName("newPin")
+        self.countersign_note.setWordWrap(True)
+        self.countersign_pin = _pin_field("Prescriber's PIN to countersign")
+        self.countersign_row = QWidget()
+        row = QHBoxLayout(self.countersign_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel(f"{countersign.name if countersign else ''} — PIN"))
+        row.addWidget(self.countersign_pin)
+        row.addStretch(1)
+        if countersign is not None:
+            self.countersign_note.setText(countersign.message)
+            self.body.addWidget(self.countersign_note)
+            self.body.addWidget(self.countersign_row)
+        self._chain_tabs(*self.part_boxes.values(), self.countersign_pin)
+        self._show_countersign()
+        monitoring = self.part_boxes.get("monitoring")
+        if monitoring is not None:
+            monitoring.toggled.connect(self._show_countersign)
 
     def parts(self) -> list[str]:
         return [part for part, box in self.part_boxes.items() if box.isChecked()]
 
+    def countersign_pin_text(self) -> str | None:
+        """The prescriber's PIN typed to countersign now; None when no countersignature is
+        asked for here (none pending, or the monitoring part not ticked)."""
+        if self.countersign is None or "monitoring" not in self.parts():
+            return None
+        return self.countersign_pin.text()
+
+    def countersigned(self) -> None:
+        """The verbal order is countersigned: the block goes."""
+        self.countersign = None
+        self._show_countersign()
+
+    def countersign_refused(self) -> None:
+        """The prescriber's PIN was not accepted: emptied, the focus back in it."""
+        self.countersign_pin.clear()
+        self._countersign_refused = True
+
+    def _show_countersign(self) -> None:
+        shown = self.countersign is not None and "monitoring" in self.parts()
+        self.countersign_note.setVisible(shown)
+        self.countersign_row.setVisible(shown)
+        fit_height(self)
+
+    def _first_field(self) -> QWidget:
+        if self._countersign_refused and self.countersign is not None:
+            self._countersign_refused = False
+            return self.countersign_pin
+        return super()._first_field()
+
     def _check(self) -> str | None:
         if not self.parts():
             return "Tick what you are signing."
+        if self.countersign_pin_text() == "" and self.countersign is not None:
+            self.countersign_pin.setFocus()
+            return (
+                f"Nothing was signed: {self.countersign.name} must countersign the verbal order "
+                "first, with their PIN in the field above (or Countersign on the live screen)."
+            )
         return None
 
     def _submit(self, staff_id: uuid.UUID, pin: str) -> SignOutcome:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -48,6 +48,13 @@ class StartView(QWidget):
     new_client_requested = Signal()
     start_session_requested = Signal(object)  # uuid.UUID of the selected client, or None
     history_requested = Signal(uuid.UUID)  # the selected client's course history
+    profile_requested = Signal(uuid.UUID)  # the selected client's profile (issue 17)
+    measure_requested = Signal(uuid.UUID)  # a questionnaire from paper for them (issue 17)
+    course_requested = Signal(uuid.UUID)  # their course: plan and sessions (issue 17, O)
+    next_in_course_requested = Signal(uuid.UUID)  # start the session due next (issue 17, J)
+    client_questionnaire_requested = Signal(uuid.UUID)  # the client fills one on the screen
+    consent_requested = Signal(uuid.UUID)  # the selected client's consents (issue 17)
+    client_selected = Signal(uuid.UUID)  # a client chosen in the list: their consent line (17)
     add_staff_requested = Signal()
     search_changed = Signal(str)
 
@@ -123,15 +130,84 @@ class StartView(QWidget):
         self.staff_button.clicked.connect(self.add_staff_requested)
         self.history_button = QPushButton("History  (H)")
         self.history_button.clicked.connect(self._history_for_current)
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.history_button)
-        buttons.addWidget(self.new_client_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.staff_button)
+        self.profile_button = QPushButton("Profile…  (P)")
+        self.profile_button.setAutoDefault(True)
+        self.profile_button.clicked.connect(self._profile_for_current)
+        profile = QShortcut(QKeySequence(Qt.Key.Key_P), self.client_list, self._profile_for_current)
+        profile.setContext(Qt.ShortcutContext.WidgetShortcut)  # P types a P everywhere else
+        self.measure_button = QPushButton("Questionnaire…  (Q)")
+        self.measure_button.setAutoDefault(True)
+        self.measure_button.clicked.connect(self._measure_for_current)
+        measure = QShortcut(QKeySequence(Qt.Key.Key_Q), self.client_list, self._measure_for_current)
+        measure.setContext(Qt.ShortcutContext.WidgetShortcut)  # Q types a Q everywhere else
+        # issue 17: the client's course (O) and the session due next in it (J)
+        self.course_button = QPushButton("Course…  (O)")
+        self.course_button.setAutoDefault(True)
+        self.course_button.clicked.connect(lambda: self._emit_for_current(self.course_requested))
+        course = QShortcut(
+            QKeySequence(Qt.Key.Key_O),
+            self.client_list,
+            lambda: self._emit_for_current(self.course_requested),
+        )
+        course.setContext(Qt.ShortcutContext.WidgetShortcut)  # O types an O everywhere else
+        self.next_button = QPushButton("Next in course…  (J)")
+        self.next_button.setAutoDefault(True)
+        self.next_button.clicked.connect(
+            lambda: self._emit_for_current(self.next_in_course_requested)
+        )
+        following = QShortcut(
+            QKeySequence(Qt.Key.Key_J),
+            self.client_list,
+            lambda: self._emit_for_current(self.next_in_course_requested),
+        )
+        following.setContext(Qt.ShortcutContext.WidgetShortcut)  # J types a J everywhere else
+        self.client_measure_button = QPushButton("On the screen…  (Shift+Q)")
+        self.client_measure_button.setToolTip(
+            "The client fills a questionnaire on the full screen; leaving it needs a staff PIN"
+        )
+        self.client_measure_button.setAutoDefault(True)
+        self.client_measure_button.clicked.connect(self._client_measure_for_current)
+        client_measure = QShortcut(
+            QKeySequence("Shift+Q"), self.client_list, self._client_measure_for_current
+        )
+        client_measure.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.consent_button = QPushButton("Consent…  (K)")  # issue 17
+        self.consent_button.setAutoDefault(True)
+        self.consent_button.clicked.connect(self._consent_for_current)
+        consent = QShortcut(QKeySequence(Qt.Key.Key_K), self.client_list, self._consent_for_current)
+        consent.setContext(Qt.ShortcutContext.WidgetShortcut)  # K types a K everywhere else
         clients_layout.addWidget(self.search)
         clients_layout.addWidget(self.client_list, 1)
+        # the selected client's consents (issue 17): whether a dosing session may start
+        self.consent_line = QLabel()
+        self.consent_line.setAccessibleName("Consent")
+        self.consent_line.setWordWrap(True)
+        self.consent_line.hide()
+        self.client_list.currentItemChanged.connect(self._client_changed)
+        clients_layout.addWidget(self.consent_line)
         clients_layout.addWidget(self.empty_hint)
+        # Two rows, to fit a 1280-pixel screen: the sessions, then the client's own record.
+        for button in (
+            self.start_button,
+            self.next_button,
+            self.history_button,
+            self.course_button,
+        ):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.new_client_button)
+        buttons.addWidget(self.staff_button)
+        record_buttons = QHBoxLayout()
+        for button in (
+            self.profile_button,
+            self.consent_button,
+            self.measure_button,
+            self.client_measure_button,
+        ):
+            record_buttons.addWidget(button)
+        record_buttons.addStretch(1)
         clients_layout.addLayout(buttons)
+        clients_layout.addLayout(record_buttons)
         self.backup_problem = QLabel()
         self.backup_problem.setObjectName("notice")
         self.backup_problem.setAccessibleName("Backup problem")
@@ -266,6 +342,46 @@ class StartView(QWidget):
         client = self.selected_client()
         if client is not None:
             self.history_requested.emit(client)
+
+    def _profile_for_current(self) -> None:
+        client = self.selected_client()
+        if client is not None:
+            self.profile_requested.emit(client)
+
+    def _emit_for_current(self, signal: SignalInstance) -> None:
+        client = self.selected_client()
+        if client is not None:
+            signal.emit(client)
+
+    def _consent_for_current(self) -> None:
+        client = self.selected_client()
+        if client is not None:
+            self.consent_requested.emit(client)
+
+    def _client_changed(self, item: QListWidgetItem | None, _previous: object) -> None:
+        data = None if item is None else item.data(Qt.ItemDataRole.UserRole)
+        if isinstance(data, uuid.UUID):
+            self.client_selected.emit(data)
+        else:
+            self.consent_line.hide()
+
+    def show_consent_line(self, text: str, *, warn: bool) -> None:
+        """The selected client's consent line (issue 17); `warn`: no current KAP consent."""
+        self.consent_line.setText(text)
+        self.consent_line.setObjectName("notice" if warn else "dim")
+        self.consent_line.style().unpolish(self.consent_line)  # the new name's colours
+        self.consent_line.style().polish(self.consent_line)
+        self.consent_line.show()
+
+    def _measure_for_current(self) -> None:
+        client = self.selected_client()
+        if client is not None:
+            self.measure_requested.emit(client)
+
+    def _client_measure_for_current(self) -> None:
+        client = self.selected_client()
+        if client is not None:
+            self.client_questionnaire_requested.emit(client)
 
     def _resume_item(self, item: QListWidgetItem) -> None:
         self.resume_requested.emit(item.data(Qt.ItemDataRole.UserRole))

@@ -15,18 +15,18 @@ nurse (the data could not be opened), after which nothing else happens.
 from __future__ import annotations
 
 import builtins
-import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 
 from kapsession.domain.clock import Clock
 from kapsession.paths import NotWritable, Paths
 from kapsession.records.errors import StorageError
 from kapsession.services.background import run_task
+from kapsession.ui.gui_thread_gc import start_collecting
 from kapsession.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
@@ -66,12 +66,13 @@ def _plain_imports() -> Iterator[None]:
 
 
 def _collect_from_now_on() -> None:
-    """Turn Python's garbage collector back on after the start-up (`kapsession.__main__` held it
-    off). What the start-up made stays (modules, Qt wrappers, the mapped classes): it is moved
-    out of the collector's reach (`gc.freeze`) rather than scanned at the first collection."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
+    """Turn Python's garbage collection back on after the start-up (`kapsession.__main__` held
+    it off), on the GUI thread (`gui_thread_gc`). What the start-up made stays (modules, Qt
+    wrappers, the mapped classes): it is moved out of the collector's reach (`gc.freeze`)
+    rather than scanned at the first collection."""
+    app = QCoreApplication.instance()
+    if app is not None:
+        start_collecting(app)
 
 
 class Startup(QObject):
@@ -178,9 +179,10 @@ class Startup(QObject):
         self.failed.emit(message)
 
     def stop(self) -> None:
-        """At exit, after the event loop: stop the session clock and the backup's checks."""
-        if self.controller is not None and self.controller.live is not None:
-            self.controller.live.stop()
+        """At exit, after the event loop: save what is being typed, stop the session clock and
+        the backup's checks."""
+        if self.controller is not None:
+            self.controller.shutdown()
         if self._backup is not None:
             self._backup.stop()
 

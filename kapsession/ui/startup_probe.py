@@ -20,8 +20,9 @@ by then (none, as it should be); `screens`, the screens shown one after the othe
 updated); `busy_messages`, what the blocking screen said; `responsive_while_updating`, for each
 time it was shown, whether the UI thread went on handling events meanwhile (the update runs off
 it); `clients`, how many clients the list shows; `collecting_at_paint` and `collecting`, whether
-Python's garbage collector was on at the first frame (no: held off during the start-up) and
-once the window was ready (yes).
+Python's garbage collection was on at the first frame (no: held off during the start-up) and
+once the window was ready (yes: on the GUI thread, `gui_thread_gc`); `collecting_on_any_thread`,
+whether Python's own automatic collection was on then (no: it would run on any thread).
 
 `live` adds `unused_at_live`: which of the modules a live session's window does without until
 they are used (`UNTIL_USED`: SQLAlchemy's ORM and the mapped classes, the export modules and the
@@ -44,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from kapsession.ui.gui_thread_gc import collecting
 from kapsession.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
@@ -124,7 +126,7 @@ def arm_startup(app: QApplication, window: MainWindow, mode: str, startup: Start
         seen["paints_before"] = paints.count
         seen["first_frame"] = screen_of(window)
         seen["heavy_at_paint"] = [name for name in HEAVY if name in sys.modules]
-        seen["collecting_at_paint"] = gc.isenabled()
+        seen["collecting_at_paint"] = collecting(app)
         note_screen()
         window.stack.currentChanged.connect(lambda _index: note_screen())
 
@@ -169,7 +171,8 @@ def _report(
             responsive_while_updating=seen.get("responsive_while_updating", []),
             clients=_client_count(window),
             collecting_at_paint=seen.get("collecting_at_paint"),
-            collecting=gc.isenabled(),
+            collecting=collecting(app),
+            collecting_on_any_thread=gc.isenabled(),
         )
     print(json.dumps(line), flush=True)
     app.exit(0 if window.isVisible() and (mode != "live" or screen == "live") else 1)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-SWITCH_KEY = "Ctrl+W"
-HANDOVER_KEY = "Ctrl+Shift+W"
+from kapsession.ui import keymap
 
 
 class TeamBar(QWidget):
@@ -24,7 +23,7 @@ class TeamBar(QWidget):
         self.keyboard = QLabel()
         self.keyboard.setAccessibleName("At the keyboard")
         self.keyboard.setTextFormat(Qt.TextFormat.PlainText)
-        self.switch_button = QPushButton(f"Switch person ({SWITCH_KEY})")
+        self.switch_button = QPushButton(f"Switch person {keymap.label('switch_person')}")
         self.switch_button.setAccessibleName("Switch the person at the keyboard")
         self.switch_button.setToolTip(
             "Say who is at the keyboard (their PIN): every entry is then recorded as theirs"
@@ -35,7 +34,7 @@ class TeamBar(QWidget):
         self.team.setAccessibleName("Session team")
         self.team.setTextFormat(Qt.TextFormat.PlainText)
         self.team.setWordWrap(True)
-        self.handover_button = QPushButton(f"Hand over ({HANDOVER_KEY})")
+        self.handover_button = QPushButton(f"Hand over {keymap.label('hand_over')}")
         self.handover_button.setToolTip(
             "Another therapist, monitoring clinician or prescriber takes over (their PIN)"
         )

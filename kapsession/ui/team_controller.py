@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QKeySequence, QShortcut
 
 from kapsession.domain.roles import TeamRole
 from kapsession.records.errors import StorageError
@@ -26,7 +25,6 @@ from kapsession.services.pins import PinCheck, PinProblem, PinService
 from kapsession.services.session_service import SessionService
 from kapsession.services.session_team import check_place, team_text
 from kapsession.ui.main_window import MainWindow
-from kapsession.ui.team_bar import HANDOVER_KEY, SWITCH_KEY
 
 if TYPE_CHECKING:
     from kapsession.ui.team_dialogs import HandoverDialog, SwitchPersonDialog
@@ -50,9 +48,7 @@ class TeamController(QObject):
         self.live: LiveSession | None = None
         view = window.live_view
         view.team_bar.switch_requested.connect(self.switch_person)
-        view.team_bar.handover_requested.connect(self.hand_over)
-        QShortcut(QKeySequence(SWITCH_KEY), view, self.switch_person)
-        QShortcut(QKeySequence(HANDOVER_KEY), view, self.hand_over)
+        view.team_bar.handover_requested.connect(self.hand_over)  # and its key (keymap)
 
     def open(self, live: LiveSession) -> None:
         self.live = live

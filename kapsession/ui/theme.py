@@ -13,6 +13,9 @@ TEXT = "#d9d4ca"
 TEXT_DIM = "#8e8a82"
 TEXT_FAINT = "#5f5c57"
 ACCENT = "#7f9cb8"  # quiet blue for focus and selection
+# The keys' place: every control that has them shows this ring, the highlighted ones too
+# (an object name's rule, #primary, outranks a plain :focus one, so each is named).
+FOCUS = ACCENT
 DUE = "#c9a25a"  # muted amber: a check-in is due
 OVERDUE = "#c9705d"  # muted brick: overdue or an alert, never pure red
 DONE = "#7d9e86"  # grey-green: done
@@ -30,6 +33,7 @@ QLabel#heading {{ color: {TEXT_DIM}; font-size: 13px; letter-spacing: 1px; }}
 QLabel#clock {{ font-size: 54px; font-weight: 300; }}
 QLabel#doseClock {{ font-size: 36px; font-weight: 300; color: {TEXT}; }}
 QLabel#phase {{ font-size: 26px; }}
+QLabel#phaseName {{ font-size: 20px; }}
 QLabel#training {{ background: {TRAINING}; color: #f2eefa; font-weight: bold;
     padding: 4px 12px; border-radius: 4px; }}
 QLabel#banner {{ background: #2a2320; color: {TEXT}; border: 1px solid {OVERDUE};
@@ -38,14 +42,19 @@ QLabel#notice {{ color: {TEXT_DIM}; font-size: 13px; }}
 QPushButton {{ background: {PANEL_RAISED}; border: 1px solid {BORDER}; border-radius: 6px;
     padding: 9px 16px; color: {TEXT}; }}
 QPushButton:hover {{ border-color: {ACCENT}; }}
-QPushButton:focus {{ border: 2px solid {ACCENT}; }}
 QPushButton:disabled {{ color: {TEXT_FAINT}; }}
 QPushButton#primary {{ background: #2c3a47; border-color: #3f5468; }}
+QPushButton:focus, QPushButton#primary:focus, QPushButton#booster:focus {{
+    border: 2px solid {FOCUS}; }}
 QLineEdit, QComboBox, QListWidget, QPlainTextEdit, QDateEdit, QSpinBox {{
     background: {PANEL}; border: 1px solid {BORDER}; border-radius: 6px; padding: 6px;
     selection-background-color: #34495e; selection-color: {TEXT}; }}
-QLineEdit:focus, QComboBox:focus, QListWidget:focus, QPlainTextEdit:focus {{
-    border: 2px solid {ACCENT}; }}
+QLineEdit:focus, QComboBox:focus, QListWidget:focus, QPlainTextEdit:focus, QDateEdit:focus,
+QSpinBox:focus, QTextEdit:focus, QTableView:focus, QListView:focus {{
+    border: 2px solid {FOCUS}; }}
+QTabBar::tab:focus {{ color: {FOCUS}; text-decoration: underline; }}
+QSlider {{ border: 1px solid transparent; border-radius: 4px; }}
+QSlider:focus {{ border-color: {FOCUS}; }}
 QListWidget::item {{ padding: 8px; border-radius: 4px; }}
 QListWidget::item:selected {{ background: #2c3a47; }}
 QCheckBox {{ background: transparent; spacing: 8px; }}

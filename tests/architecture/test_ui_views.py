@@ -15,11 +15,17 @@ CONTRACT_PREFIX = "Views hold no services"
 # composer and the start-up that opens the data.
 CONTROLLERS = {
     "__init__",
+    "adverse_controller",
     "app",
     "app_controller",
     "backup_notice",
+    "client_questionnaire_controller",
+    "corrections_controller",
+    "course_controller",
+    "course_summary_controller",
     "export_controller",
     "live_presenter",
+    "live_profile_controller",
     "messages",
     "music_controller",
     "notes_controller",

@@ -24,6 +24,7 @@ CHECK_NAMES = [
     "room settings",
     "libVLC",
     "audio output",
+    "file permissions",
 ]
 DEMO_KEYS = {"id", "client", "participants", "protocol", "route", "modality"}
 
@@ -55,15 +56,24 @@ def test_sessions_on_an_empty_database(run_cli, parse_json, data_dir: Path, wher
     assert f"database schema at {head_revision()}" in log
 
 
+ROUTES = ("sublingual", "intramuscular", "intravenous", "intranasal")
+
+
 def test_demo_populate_writes_only_the_training_database(run_cli, parse_json, data_dir) -> None:
     # When the training database is populated
     made = parse_json(run_cli("demo", "--populate", "--json"))
-    # Then it prints each session it wrote
-    assert len(made) >= 5
+    # Then it prints each session it wrote, oldest first: the course client's full course too
+    assert len(made) >= 5 + 14
+    assert [s["protocol"] for s in made[:4]] == [
+        "consultation", "preparation", "sublingual-kap-3h", "integration",
+    ]  # fmt: skip
     for session in made:
         assert set(session) == DEMO_KEYS
         assert session["participants"][0] == session["client"]
-        assert session["route"] in ("sublingual", "intramuscular", "intravenous", "intranasal")
+        if session["protocol"] in ("consultation", "preparation", "integration"):
+            assert session["route"] == ""  # the demo course's sessions without a dose
+        else:
+            assert session["route"] in ROUTES
     assert {s["modality"] for s in made} == {"individual", "couples"}
     # ... and they are the sessions of the training database: all ended, all but the latest
     # signed (the latest waits for its signature, to practise signing)

@@ -33,7 +33,7 @@ def _by(demo: list[dict[str, object]], **match: str) -> str:
 def test_each_format_is_written_from_the_command_line(
     run_cli, demo, tmp_path: Path, fmt: str
 ) -> None:
-    session = _by(demo, protocol="sublingual-kap-3h", modality="individual")
+    session = _by(demo, protocol="sublingual-kap-3h", client="Maya Fischer")
     out = tmp_path / f"record.{fmt}"
     result = export(run_cli, session[:8], "--format", fmt, "--out", str(out))
     assert result.returncode == 0, result.stderr

@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kapsession.records.history import NOT_RECORDED
+from kapsession.paths import resolve_paths
+from kapsession.services.context import open_context
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +55,28 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
 
     populated = run("demo", "--populate")
     assert populated.returncode == 0, populated.stderr
+    add_maya_phq9s(data)
     return lambda *args: run("history", *args)
+
+
+def add_maya_phq9s(data: Path) -> None:
+    """Two PHQ-9s of Maya Fischer's entered from paper, 18 then 8 (a response), and a GAD-7 with
+    item 4 unanswered."""
+    context = open_context(resolve_paths(data_dir=data, training=True, environ={}))
+    try:
+        service = context.service
+        (maya,) = [c for c in service.clients.search("Fischer") if c.given_name == "Maya"]
+        nurse = service.staff.active()[0]
+        first = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+        for weeks, answers in ((0, [2] * 9), (4, [1] * 8 + [0])):
+            at = first + timedelta(weeks=weeks)
+            service.measures.save(
+                maya.id, "phq9", dict(enumerate(answers, 1)), administered_at=at, at=at, by=nurse.id
+            )
+        gad = dict(enumerate([1, 1, 1, None, 1, 1, 1], 1))
+        service.measures.save(maya.id, "gad7", gad, administered_at=first, at=first, by=nurse.id)
+    finally:
+        context.close()
 
 
 def _json(result: subprocess.CompletedProcess[str]) -> Any:
@@ -64,18 +87,24 @@ def _json(result: subprocess.CompletedProcess[str]) -> Any:
 def test_the_table_lists_the_clients_sessions_oldest_first(history: History) -> None:
     # When Maya's history is asked for by record number
     result = history("DEMO-0001")
-    # Then it names her, lists her three signed sessions under a header, and says that
-    # PHQ-9/GAD-7 are not recorded
+    # Then it names her, lists her three signed sessions under a header, then her
+    # questionnaires
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "Maya Fischer  DEMO-0001  3 sessions in 1 course, oldest first"
     assert lines[1].split()[:4] == ["DATE", "COURSE", "NO", "PROTOCOL"]
-    rows = lines[2:-1]
+    rows = lines[2:5]
     assert len(rows) == 3
     assert [row.split()[3] for row in rows] == ["1", "2", "3"]  # "Course 1" takes two words
     assert all("Sublingual KAP, 3 hours" in row and " signed " in row for row in rows)
     assert sorted(row[:10] for row in rows) == [row[:10] for row in rows]
-    assert lines[-1] == NOT_RECORDED
+    assert lines[5:7] == ["", "Questionnaires, oldest first"]
+    assert lines[7].split()[:2] == ["QUESTIONNAIRE", "DATE"]
+    measures = lines[8:]
+    assert len(measures) == 3
+    assert measures[0].startswith("PHQ-9  2026-11-02  18  moderately severe  -  ")
+    assert measures[1].startswith("PHQ-9  2026-11-30  8  mild  -10 from 18: response  ")
+    assert measures[2].startswith("GAD-7  2026-11-02  incomplete  item 4 unanswered  -  ")
     assert "Traceback" not in result.stderr
 
 
@@ -86,7 +115,11 @@ def test_json_has_every_figure_of_every_session(history: History) -> None:
     assert made["client"]["name"] == "Maya Fischer"
     assert made["client"]["record_number"] == "DEMO-0001"
     assert made["courses"] == 1
-    assert made["not_recorded"] == NOT_RECORDED
+    phq = [m for m in made["measures"] if m["instrument"] == "phq9"]
+    assert [(m["total"], m["band"]) for m in phq] == [(18, "moderately severe"), (8, "mild")]
+    assert phq[1]["change"] == {"difference": -10, "label": "response"}
+    (gad,) = [m for m in made["measures"] if m["instrument"] == "gad7"]
+    assert gad["total"] is None and gad["missing_items"] == [4] and gad["answers"][3] is None
     sessions = made["sessions"]
     assert [s["session_number"] for s in sessions] == [1, 2, 3]
     assert [s["started_at"] for s in sessions] == sorted(s["started_at"] for s in sessions)

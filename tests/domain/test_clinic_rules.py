@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from kapsession.domain.clinic_rules import (
     DEFAULT_CLINIC_RULES,
+    DEFAULT_RESCUE_MEDICATIONS,
     DEFAULT_ROLE_RULES,
     ClinicRulesError,
     parse_clinic_rules,
@@ -187,3 +188,65 @@ def test_any_value_anywhere_is_read_or_refused_with_a_line(index: int, value: st
 @given(st.text())
 def test_any_text_is_read_or_refused_with_a_line(text: str) -> None:
     assert_only_file_errors(parse_clinic_rules, ClinicRulesError, text)
+
+
+RESCUE = """\
+schema = 1
+
+[[rescue_medications]]
+name = "ondansetron"
+dose = 8
+unit = "mg"
+route = "intravenous"
+
+[[rescue_medications]]
+name = "clonidine"
+dose = 0.1
+unit = "mg"
+route = "oral"
+use = "high blood pressure"
+"""
+
+
+def test_the_clinics_rescue_medications_are_read_as_written() -> None:
+    # Given a clinic's own list of two rescue medications
+    rules = parse_clinic_rules(RESCUE, "clinic.toml")
+    # Then those two are offered, with their usual dose and route; the roles keep their defaults
+    assert [(m.name, m.usual) for m in rules.rescue_medications] == [
+        ("ondansetron", "8 mg intravenous"),
+        ("clonidine", "0.1 mg oral"),
+    ]
+    assert rules.roles == DEFAULT_ROLE_RULES
+    # And a file without a list offers the defaults, the shipped file's list
+    assert parse_clinic_rules("schema = 1\n", "clinic.toml").rescue_medications == (
+        DEFAULT_RESCUE_MEDICATIONS
+    )
+    assert [m.name for m in DEFAULT_RESCUE_MEDICATIONS] == [
+        "ondansetron", "clonidine", "lorazepam", "midazolam", "labetalol",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field", "words"),
+    [
+        ("dose = 0.1", 'dose = "0.1"', 11, "rescue_medications[1].dose", "must be a number"),
+        ("dose = 8", "dose = 0", 5, "rescue_medications[0].dose", "must be above 0"),
+        ('unit = "mg"\nroute = "oral"', 'unit = "tabs"\nroute = "oral"', 12,
+         "rescue_medications[1].unit", '"tabs" is not a unit'),
+        ('name = "clonidine"', 'name = "Ondansetron"', 10, "rescue_medications[1].name",
+         "listed twice"),
+        ('route = "intravenous"\n', "", 3, "rescue_medications[0].route", "is missing"),
+        ('use = "high blood pressure"', 'usage = "BP"', 14, "rescue_medications[1].usage",
+         'unknown field "usage"'),
+    ],
+)  # fmt: skip
+def test_a_mistake_in_the_rescue_list_names_its_line_and_field(
+    old: str, new: str, line: int, field: str, words: str
+) -> None:
+    # Given the list with one mistake / When it is read
+    assert RESCUE.count(old) == 1
+    with pytest.raises(ClinicRulesError) as exc:
+        parse_clinic_rules(RESCUE.replace(old, new), "clinic.toml")
+    # Then the error names the line and the field, and says what to write
+    assert (exc.value.line, exc.value.field) == (line, field)
+    assert words in exc.value.message

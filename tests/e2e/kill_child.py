@@ -34,6 +34,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kapsession.__main__ import main as kapsession_main
+from kapsession.domain.consent import Consent, ConsentKind
 from kapsession.records.entries import ObservationRecord
 from kapsession.ui.app import application
 from kapsession.ui.app_controller import AppController
@@ -166,13 +167,24 @@ def press_answered(
 
 def ensure_team(controller: AppController) -> None:
     """The room's therapist and nurse on the staff list: the new session names them as its
-    team (a session cannot start without one)."""
+    team (a session cannot start without one); and a prescriber, whose order the new session
+    gives (the protocol's usual one: no dose without an order)."""
     service, now = controller.service, controller.clock.now()
     roles = {s.role for s in service.staff.active()}
     if "therapist" not in roles:
         service.add_staff("Sam Lee", "therapist", at=now, credentials="PsyD")
     if "nurse" not in roles:
         service.add_staff("Ruth Okafor", "nurse", at=now, credentials="RN")
+    if "prescriber" not in roles:
+        service.add_staff("Jun Park", "prescriber", at=now, credentials="MD")
+    # issue 17: each client's KAP treatment consent (a dosing session starts only with it)
+    nurse = next(s for s in service.staff.active() if s.role == "nurse")
+    for client in service.clients.search(""):
+        if not service.consents.status(client.id, now).current:
+            signed = Consent(
+                ConsentKind.KAP_TREATMENT, True, now.astimezone().date(), "v1", nurse.id
+            )
+            service.consents.save(client.id, signed, at=now, by=nurse.id)
 
 
 class WindowDriver:
@@ -229,6 +241,10 @@ class Driver(WindowDriver):
             assert controller.live is not None
             say(f"SESSION {controller.live.record.id}")
             participant = controller.live.participants[0].id
+            checklist = controller.live.screening_checklist()  # the dose waits for it (17)
+            passing = {item.key: item.passes for item in checklist.items}
+            if controller.live.record_screening(participant, checklist, passing) is None:
+                fail("the screening was not saved")
             # the baseline blood pressure by keyboard (the hold-dose rule reads it): C, Tab,
             # Enter, and Enter again to record the baseline's other measures as not taken
             QTest.keyClick(take_keys(window), Qt.Key.Key_C)

@@ -320,8 +320,9 @@ OWN = {
     # an override's reason (it shows only in the signed session note's text).
     "csv": RECORD - {"identity", "overrides"} | {"ids", "dose override", "private"},
     "fhir": RECORD | {"ids", "private"},
-    # The form: who, the lot, the three REMS pressures and the adverse events.
-    "rems": {"identity", "alert", "acknowledgement", "overrides", "lot", "bp"},
+    # The form: who, the lot, the three REMS pressures, the adverse events recorded as such
+    # (none here: an alert is not one by itself, issue 16) and the deviations (overrides).
+    "rems": {"identity", "overrides", "lot", "bp"},
 }
 
 

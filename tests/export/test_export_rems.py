@@ -18,6 +18,8 @@ from support.team import team
 
 from kapsession.export.content import ExportContent, ExportRefused
 from kapsession.export.rems import rems_data, rems_pdf
+from kapsession.records.adverse import AdverseEventRecord, InterventionRecord
+from kapsession.records.entries import EventKind, EventRecord
 from kapsession.records.sessions import SessionStatus
 from kapsession.services.context import AppContext
 from kapsession.services.export_content import gather
@@ -106,11 +108,12 @@ def test_the_demo_esketamine_answers_match_the_records(qapp: object, demo_db: De
         systolic, diastolic, at = reading(content, key)
         assert (bp.systolic_mmhg, bp.diastolic_mmhg, bp.at) == (systolic, diastolic, at)
         assert bp.source.startswith("check-in")
-    # the demo's 40-minute BP raised an alert: an adverse event; the others are acceptable
+    # the demo's 40-minute BP raised an alert; the others are acceptable
     assert data.bp_at_40.systolic_mmhg is not None and data.bp_at_40.systolic_mmhg >= 180
     assert data.vitals_acceptable_before is True and data.vitals_acceptable_after is True
-    assert len(data.adverse_events) == len(content.alerts) == 1
-    assert content.alerts[0].message in data.adverse_events[0]
+    # an alert is not an adverse event unless the team recorded one (issue 16): none here
+    assert len(content.alerts) == 1 and content.adverse_events == []
+    assert data.adverse_events == () and data.deviations == ()
     # sedation (MOAA/S 4) and dissociation were seen and resolved; no respiratory depression
     assert data.sedation.present and "MOAA/S 4" in data.sedation.detail
     assert data.dissociation.present and data.dissociation.resolved_at is not None
@@ -213,14 +216,13 @@ def test_a_signed_session_has_no_draft_mark(
 def test_many_adverse_events_still_fit_on_one_page(
     qapp: object, demo_db: DemoData, tmp_path: Path
 ) -> None:
-    # Given forty alerts in the session
+    # Given forty adverse events in the session
     content = esketamine(demo_db)
     alert = content.alerts[0]
-    alerts = [
-        replace(alert, id=uuid.uuid4(), raised_at=alert.raised_at + timedelta(minutes=i))
-        for i in range(40)
+    events = [
+        _hypertension(content, alert.raised_at + timedelta(minutes=i), alert.id) for i in range(40)
     ]
-    busy = replace(content, alerts=alerts)
+    busy = replace(content, adverse_events=events)
     assert len(rems_data(busy).adverse_events) == 40
     # When the form is printed, then it stays one page and counts what it could not list
     text, info = pdf_text(rems_pdf(busy, page="Letter"), tmp_path)
@@ -252,3 +254,51 @@ def test_a_session_without_a_dose_leaves_the_answers_blank(
     # and the form is still one page, asking for the blanks by hand
     text, info = pdf_text(rems_pdf(content), tmp_path)
     assert pages(info) == 1 and "complete by hand" in text
+
+
+def _hypertension(content: ExportContent, at: datetime, alert_id: uuid.UUID) -> AdverseEventRecord:
+    return AdverseEventRecord(
+        id=uuid.uuid4(), session_id=content.session.id, participant_id=content.participant.id,
+        kind="hypertension", other="", severity="moderate", seriousness="non-serious",
+        outcome="resolved", occurred_at=at, recorded_at=at, resolved_at=at + timedelta(minutes=20),
+        alert_id=alert_id, actions="rested, lights dimmed", recorded_by_id=None,
+    )  # fmt: skip
+
+
+def test_the_adverse_events_are_the_recorded_ones_and_an_override_is_a_deviation(
+    demo_db: DemoData,
+) -> None:
+    # Given the esketamine session with an adverse event after its alert, clonidine given for
+    # it, and a dose given despite the hold-dose check
+    content = esketamine(demo_db)
+    alert = content.alerts[0]
+    event = _hypertension(content, alert.raised_at + timedelta(minutes=2), alert.id)
+    given = InterventionRecord(
+        id=uuid.uuid4(), session_id=event.session_id, participant_id=event.participant_id,
+        kind="rescue_medication", occurred_at=event.occurred_at, recorded_at=event.occurred_at,
+        medication="clonidine", dose=0.1, unit="mg", route="oral", lot_number=None,
+        flow_l_min=None, device=None, text="", given_by_id=None, adverse_event_id=event.id,
+        alert_id=None, recorded_by_id=None,
+    )  # fmt: skip
+    dose = content.standing_doses[0]
+    override = EventRecord(
+        id=uuid.uuid4(), session_id=dose.session_id, participant_id=dose.participant_id,
+        kind=EventKind.HOLD_DOSE_OVERRIDE, label="Dosed despite BP 162/98: prescriber agreed",
+        occurred_at=dose.occurred_at, recorded_at=dose.occurred_at, recorded_by_id=None,
+    )  # fmt: skip
+    changed = replace(
+        content,
+        adverse_events=[event],
+        interventions=[given],
+        events=[*content.events, override],
+    )
+    # When its REMS data is taken
+    data = rems_data(changed)
+    # Then the adverse event is listed with its grading and what was given for it
+    (line,) = data.adverse_events
+    assert "Hypertension (moderate · non-serious · resolved at T+" in line
+    assert "given: Clonidine 0.1 mg oral" in line
+    # And the hold-dose override is a protocol deviation, never an adverse event
+    assert not any("162/98" in text for text in data.adverse_events)
+    (deviation,) = data.deviations
+    assert deviation.endswith(f": {override.label}")

@@ -8,16 +8,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from support.team import pass_screening, usual_order, usual_prescriber
 
 from kapsession.domain.clock import FakeClock
 from kapsession.domain.discharge import AldreteObservation
+from kapsession.domain.dose_order import DoseOrder
 from kapsession.domain.protocol import Anchor, Offset
 from kapsession.records.entries import EventRecord
 from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.context import AppContext
 from kapsession.services.live_session import LiveSession
-from kapsession.services.session_service import SessionService
+from kapsession.services.session_service import OrderEntry, SessionService
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 SUBLINGUAL = "sublingual-kap-3h"
@@ -25,6 +29,8 @@ ESKETAMINE = "intranasal-esketamine"
 
 # The discharge checklist all answered yes, and a full Aldrete score (ready to leave).
 ALL_YES = {
+    "sedation-resolved": True,
+    "dissociation-resolved": True,
     "oriented": True,
     "steady-gait": True,
     "nausea-controlled": True,
@@ -75,9 +81,19 @@ class Room:
         *clients: ClientRecord,
         protocol_key: str = SUBLINGUAL,
         modality: str | None = None,
+        order: DoseOrder | Literal["usual"] | None = "usual",
+        screening: Literal["passed"] | None = "passed",
     ) -> SessionRecord:
+        """A session started now with the room's team; `order`: each participant's order (the
+        protocol's usual one, given by the usual prescriber; None: started without one);
+        `screening`: every participant's screening before the dose, passed (None: none)."""
         chosen = list(clients) or [self.client()]
-        return self.service.start_session(
+        entry = None
+        if order == "usual":
+            entry = usual_order(self.service, protocol_key, self.clock.now())
+        elif order is not None:
+            entry = OrderEntry(order, usual_prescriber(self.service, self.clock.now()).id)
+        started = self.service.start_session(
             protocol_key=protocol_key,
             client_ids=[c.id for c in chosen],
             modality=modality or ("individual" if len(chosen) == 1 else "couples"),
@@ -85,8 +101,16 @@ class Room:
             room="Room 2",
             therapist_id=self.therapist.id,
             nurse_id=self.nurse.id,
+            order=entry,
             by=self.therapist.id,
         )
+        if screening == "passed":
+            pass_screening(self.service, started, self.clock.now())
+        return started
+
+    def usual_order(self, protocol_key: str = SUBLINGUAL, **changes: object) -> DoseOrder:
+        """The protocol's usual order with `changes`, e.g. `dose_mg=300` for a test's dose."""
+        return usual_order(self.service, protocol_key, self.clock.now(), **changes).order
 
     def phase_changes(
         self, session_id: uuid.UUID, participant_id: uuid.UUID | None = None

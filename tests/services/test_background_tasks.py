@@ -64,6 +64,56 @@ def test_a_failure_arrives_on_the_callers_thread_or_is_logged_with_its_stack(
     assert record.exc_info is not None and record.exc_info[0] is OSError
 
 
+class Traced:
+    """A callable, or a result, that notes the thread on which it is freed."""
+
+    def __init__(self, name: str, freed_on: dict[str, str]) -> None:
+        self.name = name
+        self._freed_on = freed_on
+
+    def __call__(self, *_args: object) -> Traced:
+        return Traced(f"result of {self.name}", self._freed_on)
+
+    def __del__(self) -> None:
+        self._freed_on[self.name] = threading.current_thread().name
+
+
+def test_nothing_the_caller_made_is_freed_on_the_pool_thread(qtbot: QtBot) -> None:
+    """A callback may hold the last reference to a widget: freed on a pool thread, the widget
+    would be destroyed there, which Qt does not allow."""
+    # Given work, its callback and its result that note where they are freed, and that only
+    # the task refers to
+    freed_on: dict[str, str] = {}
+    arrived: list[str] = []
+
+    def done(result: Traced) -> None:
+        arrived.append(result.name)
+
+    run_task(Traced("work", freed_on), on_done=Traced("on_done", freed_on))
+    run_task(Traced("other work", freed_on), on_done=done)
+
+    def failing_work() -> None:
+        held = Traced("held by the failing work", freed_on)  # kept by the exception's frames
+        raise OSError(28, f"No space left on device ({held.name})")
+
+    run_task(failing_work, on_failed=lambda exc: arrived.append(type(exc).__name__))
+    del failing_work
+    # When the tasks have run and their outcomes arrived
+    qtbot.waitUntil(lambda: len(arrived) == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(freed_on) == 7, timeout=WAIT_MS)
+    # Then each was freed on the caller's thread
+    caller = threading.current_thread().name
+    assert freed_on == {
+        "work": caller,
+        "on_done": caller,
+        "result of on_done": caller,  # what the callback returned, dropped by the task
+        "result of work": caller,
+        "other work": caller,
+        "result of other work": caller,
+        "held by the failing work": caller,
+    }
+
+
 def test_at_exit_running_work_is_finished_and_work_not_yet_started_is_dropped() -> None:
     # Given a pool of one thread: a task running (held until released from another thread,
     # a little later) and a task waiting behind it

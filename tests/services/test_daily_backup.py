@@ -25,7 +25,7 @@ from kapsession import cli
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import Paths
 from kapsession.services.background import QUIET_NICE, running_tasks
-from kapsession.services.context import DAILY_BACKUP_AGE, AppContext, open_context
+from kapsession.services.context import BACKUP_INTERVAL, AppContext, open_context
 from kapsession.services.daily_backup import CHECK_EVERY, DailyBackup, MakeBackup
 from kapsession.storage.backups import ensure_recent_backup, list_backups
 from kapsession.storage.database import Database, head_revision
@@ -78,7 +78,7 @@ def daily_backup(
     return DailyBackup(
         context.database,
         context.paths.backup_dir,
-        max_age=DAILY_BACKUP_AGE,
+        max_age=BACKUP_INTERVAL,
         now=clock.now,
         make_backup=make_backup,
         check_every=check_every,
@@ -183,7 +183,7 @@ def test_a_window_left_open_past_the_backup_age_makes_the_next_backup(
         assert len(list_backups(gui_context.paths.backup_dir, "kapsession")) == 1
         # When the app stays open past the backup age
         with qtbot.waitSignal(backup.made, timeout=WAIT_MS) as made:
-            clock.advance(DAILY_BACKUP_AGE.total_seconds() + 60)
+            clock.advance(BACKUP_INTERVAL.total_seconds() + 60)
     finally:
         backup.stop()
     # Then the next check makes the next day's backup

@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 from services_support import START, Room
 from sqlalchemy import select, text
 from support.audio_files import silent_wav
+from support.dosing import dose_now
 
 from kapsession.audio.backend import AudioBackend, open_backend
 from kapsession.audio.libvlc import install_hint
@@ -39,7 +40,7 @@ from kapsession.services.music_session import (
 from kapsession.storage.models import MusicEvent
 from kapsession.storage.music_log import MusicLogRepository
 
-WAIT_MS = 5000  # generous: NullPlayer and Crossfader timers tick every 10-50 ms
+WAIT_MS = 15_000  # a guard against a hang, not a timing check (timers of 10-800 ms)
 CROSSFADE_S = 6.0  # the sublingual protocol's crossfade
 INTENTION_AT = START + timedelta(minutes=20)  # arrival -> intention (sublingual protocol)
 DOSE_AT = START + timedelta(minutes=40)
@@ -643,7 +644,7 @@ def test_with_follow_phases_off_the_music_stays(
 
 def give_dose_and_reach_integration(h: Harness) -> None:
     h.session_to(DOSE_AT)
-    assert h.live.give_dose(h.record.participants[0].id)
+    assert dose_now(h.live, h.record.participants[0].id)
     h.session_to(DISCHARGE_AT - timedelta(minutes=1))
     assert h.live.state().current_phase.spec.key == "integration"
 

@@ -5,6 +5,7 @@ vitals say where each value stands. All kept from what the saves return (no relo
 from __future__ import annotations
 
 from services_support import START, Room, minutes, run_until
+from support.dosing import dose_now
 
 from kapsession.domain.alert_followup import AlertAction, is_recheck, scheduled
 from kapsession.domain.timeline import CheckinStatus
@@ -35,7 +36,7 @@ def dosed_couple(room: Room) -> tuple[LiveSession, object, object]:
         assert saved is not None and saved.saved
     run_until(live, room.clock, START + minutes(40))
     for pid in (first, second):
-        live.give_dose(pid)
+        dose_now(live, pid)
     return live, first, second
 
 

@@ -79,8 +79,8 @@ def observation_count(room: Room, record: SessionRecord) -> int:
 
 
 def test_a_full_schedule_of_check_ins_through_the_live_session(room: Room) -> None:
-    # Given a live sublingual session and its protocol's schedule
-    record = room.start()
+    # Given a live sublingual session and its protocol's schedule, ordered at 192 mg
+    record = room.start(order=room.usual_order(dose_mg=192))
     pid = record.participants[0].id
     live, signals = room.open_live(record.id)
     schedule = live.protocol.checkins
@@ -369,10 +369,12 @@ def test_a_blocked_first_dose_needs_an_override_recorded_with_it(
     assert event.detail["level"] == level.value
     assert event.detail["dose_id"] == str(result.dose.id)
     assert live.first_dose_at(pid) == result.dose.occurred_at
-    # And a booster later is not checked again
+    # And a booster later is checked again (issue 16), on a blood pressure taken for it
     room.clock.advance(35 * 60)
+    assert live.save_checkin(pid, {**CALM, "bp": "132/84"}) is not None
     booster = live.record_dose(pid, "100 mg")
-    assert booster is not None and booster.saved and booster.hold_dose is None
+    assert booster is not None and booster.saved and booster.hold_dose is not None
+    assert booster.hold_dose.level is HoldDoseLevel.OK
     assert booster.dose is not None and booster.dose.kind == "booster"
 
 
@@ -436,9 +438,10 @@ def test_an_esketamine_dose_is_devices_five_minutes_apart_and_rems_runs_from_the
         )
 
 
-@pytest.mark.parametrize(("text", "devices"), [("28", 1), ("84 mg", 3)])
+@pytest.mark.parametrize(("text", "devices"), [("56", 2), ("84 mg", 3)])
 def test_esketamine_device_counts(room: Room, text: str, devices: int) -> None:
-    record = room.start(protocol_key=ESKETAMINE)
+    ordered = room.usual_order(ESKETAMINE, dose_mg=float(text.split()[0]))
+    record = room.start(protocol_key=ESKETAMINE, order=ordered)
     save(room, record, CALM, key="baseline")
     result = dose(room, record, text)
     assert result.dose is not None and result.dose.device_count == devices
@@ -515,6 +518,7 @@ def test_discharge_is_refused_while_an_item_fails_then_overridden_with_a_reason(
 
 ESKETAMINE_CHECKLIST = {
     "sedation-resolved": True,
+    "dissociation-resolved": True,
     "oriented": True,
     "steady-gait": True,
     "nausea-controlled": True,
@@ -558,7 +562,10 @@ def test_ready_minutes_after_the_first_device_for_the_rems_form(
         assert not result.saved
         assert [p.key for p in result.evaluation.problems] == [MINIMUM_TIME_KEY]
         assert result.evaluation.clinically_ready
-        override = DischargeOverride("Leaving against advice, prescriber informed", "Dr. Moreau")
+        moreau = room.service.add_staff("Dr. Moreau", "prescriber", at=now)
+        override = DischargeOverride(
+            "Leaving against advice", "Dr. Moreau", prescriber_id=moreau.id
+        )
         result = checkins.record_discharge(record.id, pid, override=override, **kwargs)
     # Then the minute they were ready is recorded from the first device
     assert result.assessment is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services_support import START, Room, boundary_at, minutes, run_until
+from support.dosing import dose_now
 
 from kapsession.domain.timeline import CheckinStatus
 
@@ -22,9 +23,9 @@ def test_staggered_doses_give_each_participant_their_own_clock(room: Room) -> No
 
     # When Jonah is dosed at T-2 and Lena seven minutes later, then the room runs to the end
     run_until(live, room.clock, JONAH_DOSE)
-    assert live.give_dose(pj)
+    assert dose_now(live, pj)
     run_until(live, room.clock, LENA_DOSE)
-    assert live.give_dose(pl)
+    assert dose_now(live, pl)
     run_until(live, room.clock, JONAH_DOSE + minutes(15) + timedelta(seconds=30))
 
     # Then each has their own T0 and is at their own point on the same room clock
@@ -61,10 +62,8 @@ def test_staggered_doses_give_each_participant_their_own_clock(room: Room) -> No
         (pj, JONAH_DOSE, "initial"),
         (pl, LENA_DOSE, "initial"),
     ]
-    assert [m.split(" at ")[0] for m in signals.saved[:2]] == [
-        "Dose given to Jonah",
-        "Dose given to Lena",
-    ]
+    dosed = [m.split(" at ")[0] for m in signals.saved if " given to " in m]
+    assert dosed == ["Dose 200 mg given to Jonah", "Dose 200 mg given to Lena"]
 
 
 def test_a_booster_does_not_move_t0(room: Room) -> None:
@@ -73,13 +72,13 @@ def test_a_booster_does_not_move_t0(room: Room) -> None:
     pj = record.participants[0].id
     live, signals = room.open_live(record.id)
     run_until(live, room.clock, JONAH_DOSE)
-    live.give_dose(pj)
+    dose_now(live, pj)
     # When he is given a booster 35 minutes later
     run_until(live, room.clock, JONAH_DOSE + minutes(35))
-    assert live.give_dose(pj)
+    assert dose_now(live, pj)
     # Then it is saved as a booster and his clock still counts from the first dose
     assert [d.kind for d in live.doses] == ["initial", "booster"]
     assert live.first_dose_at(pj) == JONAH_DOSE
     assert live.state(pj).since_dose_s == 35 * 60
-    assert signals.saved[-1].startswith("Booster given to Jonah at ")
+    assert signals.saved[-1].startswith("Booster 100 mg given to Jonah at ")
     assert len(room.phase_changes(record.id, pj)) == 4  # arrival, intention, onset, peak

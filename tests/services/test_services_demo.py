@@ -10,10 +10,21 @@ import pytest
 from services_support import START
 
 from kapsession.domain.clock import FakeClock
-from kapsession.domain.protocol import Anchor
+from kapsession.domain.dose_order import OrderSource
+from kapsession.domain.protocol import Anchor, Medication, Route, SessionType
 from kapsession.paths import resolve_paths
 from kapsession.services.context import AppContext, open_context
-from kapsession.services.demo import DEMO_CLIENTS, DEMO_PIN, DEMO_STAFF, populate
+from kapsession.services.demo import (
+    COURSE_INDICATION,
+    COURSE_INTENTION,
+    COURSE_ORDER,
+    DEMO_CLIENTS,
+    DEMO_COURSE_CLIENT,
+    DEMO_PIN,
+    DEMO_STAFF,
+    populate,
+    write_demo,
+)
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import session_protocol
 from kapsession.storage.notes import NoteRepository
@@ -142,8 +153,12 @@ def test_populating_twice_adds_sessions_but_never_duplicates_people(
         name for name, _, _ in DEMO_STAFF
     )
     clients = service.clients.search("DEMO-")
-    assert sorted(c.record_number for c in clients) == sorted(n for _, _, n in DEMO_CLIENTS)
-    assert service.sessions.count() == len(first) + len(second)
+    numbers = [n for _, _, n in (*DEMO_CLIENTS, DEMO_COURSE_CLIENT)]
+    assert sorted(c.record_number for c in clients) == sorted(numbers)
+    # (the course client's course is written once, with them)
+    (ava,) = service.clients.search(DEMO_COURSE_CLIENT[2])
+    course = len(service.course.overview(ava.id).sessions)
+    assert service.sessions.count() == len(first) + len(second) + course == 7 + 7 + 14
     assert {m.id for m in first}.isdisjoint(m.id for m in second)
 
 
@@ -247,3 +262,71 @@ def test_populated_sessions_carry_a_realistic_music_log(training: AppContext) ->
         starts = [e for e in events if e.kind == "track_start"]
         assert all(e.track_title and e.playlist and e.phase_key for e in starts)
         assert all(e.detail.get("duration_ms", 0) > 60_000 for e in starts)
+
+
+def test_populate_writes_a_full_course_for_its_course_client(training: AppContext) -> None:
+    # When the training database is populated
+    written = write_demo(training.service, NOW)
+    made = written.sessions
+    # Then the course client's course ran in its order: a consultation, a preparation, then six
+    # dosing sessions, each followed by its integration session, all completed in the past
+    service = training.service
+    (ava,) = service.clients.search(DEMO_COURSE_CLIENT[2])
+    overview = service.course.overview(ava.id)
+    sessions = overview.sessions
+    dosing, integration = SessionType.DOSING, SessionType.INTEGRATION
+    assert [s.session_type for s in sessions] == [
+        SessionType.CONSULTATION,
+        SessionType.PREPARATION,
+        *[dosing, integration] * 6,
+    ]
+    assert [c.id for c in written.course] == [s.session_id for s in sessions]
+    for row, demo in zip(sessions, written.course, strict=True):
+        record = service.sessions.get(row.session_id)
+        assert record.status == "signed"
+        assert (demo.client, demo.protocol) == (ava.full_name, record.protocol_key)
+        assert demo.route == ("sublingual" if row.session_type is dosing else "")
+        assert record.started_at is not None and record.ended_at is not None
+        assert record.started_at < record.ended_at < NOW
+    starts = [service.sessions.get(s.session_id).started_at for s in sessions]
+    assert starts == sorted(starts)
+    for index in range(3, len(sessions), 2):
+        assert sessions[index].follows_session_id == sessions[index - 1].session_id
+    # ... written before the other demo sessions, which keep their places in what populate made
+    earliest = min(service.sessions.get(m.id).started_at for m in made)  # type: ignore[type-var]
+    assert starts[-1] < earliest  # type: ignore[operator]
+    assert ava.full_name not in {m.client for m in made}
+    # ... each dosing session gave one dose on the course's standing order, after a screening
+    dosing_ids = [s.session_id for s in sessions if s.session_type is dosing]
+    for session_id in dosing_ids:
+        (dose,) = service.entries.doses(session_id)
+        assert dose.dose_mg == 200.0
+        orders = service.checkins.orders.orders(session_id)
+        assert [(o.order, o.source) for o in orders] == [(COURSE_ORDER, OrderSource.COURSE_PLAN)]
+        kinds = [e.kind for e in service.entries.events(session_id)]
+        assert "discharge" in kinds and kinds[-1] == "session_end"
+    # ... under the plan (its indication, six dosing sessions, sublingual ketamine, the
+    # prescriber's standing order) and with the intention set in preparation
+    assert overview.plan is not None
+    plan = overview.plan.plan
+    prescriber = next(s for s in service.staff.active() if s.role == "prescriber")
+    assert (plan.indication, plan.dosing_sessions) == (COURSE_INDICATION, 6)
+    assert (plan.medication, plan.route) == (Medication.KETAMINE, Route.SUBLINGUAL)
+    assert (plan.standing_order, plan.ordered_by) == (COURSE_ORDER, prescriber.id)
+    assert [(i.text, i.session_id) for i in overview.intentions] == [
+        (COURSE_INTENTION, sessions[1].session_id)
+    ]
+    # ... a PHQ-9 and GAD-7 with a total at the consultation and at each dosing session, falling
+    measures = service.measures.history(ava.id)
+    totals = {}
+    for key in ("phq9", "gad7"):
+        given = [m for m in measures if m.instrument_key == key]
+        assert [m.session_id for m in given] == [sessions[0].session_id, *dosing_ids]
+        totals[key] = [m.total for m in given]
+        assert all(m.answers[8] == 0 for m in given if key == "phq9")  # item 9: not at all
+    assert totals["phq9"] == [19, 18, 16, 14, 11, 9, 7]
+    assert totals["gad7"] == [16, 15, 13, 12, 9, 8, 6]
+    # ... and "next in course" now offers the follow-up
+    offered = service.course.next_session(ava.id)
+    assert offered is not None and offered.step.session_type is SessionType.FOLLOW_UP
+    assert offered.protocol_key == "follow-up"

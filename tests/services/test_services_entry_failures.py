@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from services_support import START, Room, run_until
+from support.dosing import dose_now, take_bp
 
 from kapsession.storage import database as storage_database
 from kapsession.storage import entries as entries_module
@@ -53,10 +54,12 @@ def test_a_dose_that_cannot_be_saved_is_reported_and_not_anchored(room: Room) ->
     record = room.start()
     pid = record.participants[0].id
     live, signals = room.open_live(record.id)
+    take_bp(live, pid)  # the baseline the dose is checked on
+    signals.saved.clear()
     run_until(live, room.clock, DOSE_AT)
     # When the dose is entered while another program holds the database
     with another_program_writing(db_file(room)):
-        ok = live.give_dose(pid)
+        ok = dose_now(live, pid)
     # Then the nurse is told what happened and what to do, and nothing was saved
     assert ok is False
     assert len(signals.failed) == 1
@@ -68,7 +71,7 @@ def test_a_dose_that_cannot_be_saved_is_reported_and_not_anchored(room: Room) ->
     assert state.dose_projected and state.current_phase.spec.key == "intention"
     assert [e.detail["phase"] for e in room.phase_changes(record.id)] == ["arrival", "intention"]
     # When it is entered again once the database is free
-    assert live.give_dose(pid)
+    assert dose_now(live, pid)
     # Then it is saved and anchors T0
     assert [d.occurred_at for d in room.service.entries.doses(record.id)] == [DOSE_AT]
     assert live.state().current_phase.spec.key == "onset"
@@ -101,7 +104,7 @@ def test_a_phase_change_that_cannot_be_saved_is_written_once_the_database_is_fre
     record = room.start()
     live, signals = room.open_live(record.id)
     run_until(live, room.clock, DOSE_AT)
-    live.give_dose(record.participants[0].id)
+    dose_now(live, record.participants[0].id)
     run_until(live, room.clock, DOSE_AT + timedelta(minutes=24))
     # When the peak begins while another program holds the database
     with another_program_writing(db_file(room)):
@@ -135,7 +138,7 @@ def test_a_dose_for_someone_not_in_the_session_is_refused(room: Room) -> None:
     live, signals = room.open_live(record.id)
     # When a dose is entered for a participant of the other session (or an unknown id)
     for stranger in (other.participants[0].id, uuid.uuid4()):
-        assert live.give_dose(stranger) is False
+        assert live.record_dose(stranger, "200 mg") is None
     # Then it is refused, each time with the reason, and nothing is saved
     assert signals.failed == ["That participant is not part of this session."] * 2
     assert room.service.entries.doses(record.id) == []
@@ -169,9 +172,9 @@ def test_a_catch_up_that_fails_half_way_never_writes_a_phase_twice(
     pj, pl = (p.id for p in record.participants)
     live, signals = room.open_live(record.id)
     run_until(live, room.clock, DOSE_AT)
-    live.give_dose(pj)
+    dose_now(live, pj)
     run_until(live, room.clock, DOSE_AT + timedelta(minutes=2))
-    live.give_dose(pl)
+    dose_now(live, pl)
     run_until(live, room.clock, DOSE_AT + timedelta(minutes=20))
     # ... and a database that accepts one more phase change, then fails on the next
     writes = {"phase_change": 0}

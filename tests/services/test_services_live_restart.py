@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from services_support import START, Room, boundary_at, minutes, run_until
+from support.dosing import dose_now
 
 DOSE_AT = START + timedelta(minutes=39)
 
@@ -30,7 +31,7 @@ def test_reopening_catches_up_on_the_phases_missed_while_closed(
     pid = record.participants[0].id
     first, _ = room.open_live(record.id)
     run_until(first, room.clock, DOSE_AT)
-    assert first.give_dose(pid)
+    assert dose_now(first, pid)
     before = room.phase_changes(record.id)
     first.stop()
     del first
@@ -96,7 +97,7 @@ def test_a_wall_clock_jump_while_open_changes_nothing(
     pid = record.participants[0].id
     live, _ = room.open_live(record.id)
     run_until(live, room.clock, DOSE_AT)
-    live.give_dose(pid)
+    dose_now(live, pid)
     run_until(live, room.clock, DOSE_AT + minutes(10))
     before_state = live.state()
     before_changes = room.phase_changes(record.id)
@@ -127,7 +128,7 @@ def test_a_suspend_moves_the_clock_and_writes_the_phases_it_slept_through(room: 
     pid = record.participants[0].id
     live, _ = room.open_live(record.id)
     run_until(live, room.clock, DOSE_AT)
-    live.give_dose(pid)
+    dose_now(live, pid)
     run_until(live, room.clock, DOSE_AT + minutes(10))
 
     # When the lid is closed for 55 minutes (wall and monotonic both move on)

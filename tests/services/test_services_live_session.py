@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from services_support import START, Room, boundary_at, minutes, run_until
+from support.dosing import dose_now
 
 from kapsession.domain.clock import ScaledClock
 from kapsession.services.live_session import LiveSession
@@ -37,7 +38,7 @@ def test_check_ins_follow_the_clock_and_the_dose(room: Room, at, expected) -> No
     live, _ = room.open_live(record.id)
     run_until(live, room.clock, min(at, DOSE_AT), STEP_S)
     if at > DOSE_AT:
-        live.give_dose(record.participants[0].id)
+        dose_now(live, record.participants[0].id)
     # When the clock reaches `at`
     run_until(live, room.clock, at, STEP_S)
     # Then each check-in has the expected status, due from its own anchor
@@ -63,7 +64,7 @@ def test_a_whole_sublingual_session_writes_each_phase_once_at_its_boundary(room:
     run_until(live, room.clock, DOSE_AT, STEP_S)
     assert live.state().current_phase.spec.key == "intention"
     assert live.state().dose_projected
-    assert live.give_dose(participant.id)
+    assert dose_now(live, participant.id)
     run_until(live, room.clock, DOSE_AT + minutes(3), STEP_S)
     assert live.add_marker("  Eye mask on ", participant.id)
     run_until(live, room.clock, DOSE_AT + minutes(18), STEP_S)
@@ -106,8 +107,9 @@ def test_a_whole_sublingual_session_writes_each_phase_once_at_its_boundary(room:
         ("Music request", DOSE_AT + minutes(18), None),
     ]
     assert signals.failed == []
-    assert signals.saved[0].startswith("Dose given to Maya at ")
-    assert signals.saved[1].startswith("Marker “Eye mask on” at ")
+    assert signals.saved[0].startswith("Check-in Baseline vitals for Maya at ")  # the BP first
+    assert signals.saved[1].startswith("Dose 200 mg given to Maya at ")
+    assert signals.saved[2].startswith("Marker “Eye mask on” at ")
     assert signals.changed >= 189 * 60 / STEP_S  # every new second of session time redraws
 
     # When the session is ended
@@ -127,7 +129,7 @@ def test_a_whole_sublingual_session_writes_each_phase_once_at_its_boundary(room:
 @pytest.mark.parametrize(
     ("entry", "what"),
     [
-        pytest.param(lambda live, pid: live.give_dose(pid), "dose", id="dose"),
+        pytest.param(lambda live, pid: dose_now(live, pid), "dose", id="dose"),
         pytest.param(lambda live, pid: live.add_marker("Spoke", pid), "marker", id="marker"),
         pytest.param(lambda live, pid: live.end_session(), "ended", id="end-again"),
     ],
@@ -138,7 +140,7 @@ def test_an_ended_session_takes_no_more_live_entries(room: Room, entry, what) ->
     pid = record.participants[0].id
     live, signals = room.open_live(record.id)
     run_until(live, room.clock, START + minutes(40))
-    live.give_dose(pid)
+    dose_now(live, pid)
     run_until(live, room.clock, START + minutes(60))
     live.end_session()
     doses_before = room.service.entries.doses(record.id)
@@ -164,7 +166,7 @@ def test_training_speed_runs_the_same_session_sixty_times_faster(room: Room) -> 
     # When 39 real seconds pass, the dose is given, and 2.5 real minutes more pass
     room.clock.advance(39)
     live.tick()
-    assert live.give_dose(record.participants[0].id)
+    assert dose_now(live, record.participants[0].id)
     for _ in range(150):
         room.clock.advance(1)
         live.tick()

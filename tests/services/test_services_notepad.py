@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from services_support import START, Room, run_until
+from support.dosing import dose_now
 
 from kapsession.domain.corrections import EntryState, effective
 from kapsession.records.session_log import LogKind
@@ -38,7 +39,7 @@ def test_an_entry_carries_its_place_on_the_session_clock(room: Room) -> None:
     live = pad.live
     participant = live.participants[0].id
     run_until(live, room.clock, START + timedelta(minutes=20))
-    assert live.give_dose(participant)
+    assert dose_now(live, participant)
     run_until(live, room.clock, START + timedelta(minutes=52, seconds=30))
     # When the therapist commits a note
     assert pad.commit("record", "Eyes closed, smiling", participant)

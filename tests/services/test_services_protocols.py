@@ -18,6 +18,11 @@ SHIPPED = {
     "intramuscular-kap": "intramuscular-kap.toml",
     "iv-infusion": "iv-infusion.toml",
     "intranasal-esketamine": "intranasal-esketamine.toml",
+    # issue 17: templates of sessions without a dose
+    "consultation": "consultation.toml",
+    "preparation": "preparation.toml",
+    "integration": "integration.toml",
+    "follow-up": "follow-up.toml",
 }
 SUBLINGUAL_TEXT = (protocols_dir() / "sublingual-kap-3h.toml").read_text(encoding="utf-8")
 
@@ -42,7 +47,8 @@ def test_the_shipped_protocols_are_all_offered_with_their_exact_text() -> None:
     assert [c.protocol.name for c in choices] == sorted(c.protocol.name for c in choices)
     for choice in choices:
         assert choice.text == choice.path.read_text(encoding="utf-8")
-        assert choice.protocol.phases and choice.protocol.checkins
+        assert choice.protocol.phases
+        assert choice.protocol.checkins or not choice.protocol.gives_dose
 
 
 @pytest.mark.parametrize(
@@ -151,7 +157,7 @@ def test_a_started_session_keeps_its_protocol_when_the_file_is_edited(
     # When the clinic edits the file afterwards (a longer onset, a new version)
     path = folder / "sublingual-kap-3h.toml"
     edited = (
-        SUBLINGUAL_TEXT.replace("version = 1", "version = 2")
+        SUBLINGUAL_TEXT.replace("version = 2", "version = 3")
         .replace('ends = "dose+25"', 'ends = "dose+30"', 1)
         .replace('begins = "dose+25"', 'begins = "dose+30"', 1)
     )
@@ -162,7 +168,7 @@ def test_a_started_session_keeps_its_protocol_when_the_file_is_edited(
     assert record.protocol_text == SUBLINGUAL_TEXT
     assert session_protocol(record) == parse_protocol(SUBLINGUAL_TEXT, "original")
     assert session_protocol(record).phase("peak").begins.minutes == 25
-    assert (record.protocol_version, service.read_state(record.id).protocol.version) == (1, 1)
+    assert (record.protocol_version, service.read_state(record.id).protocol.version) == (2, 2)
     # ... even once the file is gone, while a new session gets the edited one
     later = service.start_session(
         protocol_key="sublingual-kap-3h",
@@ -174,4 +180,4 @@ def test_a_started_session_keeps_its_protocol_when_the_file_is_edited(
     )
     assert session_protocol(later).phase("peak").begins.minutes == 30
     path.unlink()
-    assert session_protocol(service.sessions.get(started.id)).version == 1
+    assert session_protocol(service.sessions.get(started.id)).version == 2

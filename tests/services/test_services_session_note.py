@@ -140,3 +140,23 @@ def test_the_session_note_draft_round_trips(training: AppContext) -> None:
     sections = [("intention", "Intention", "Grief"), ("plan", "Plan", "")]
     notes.save_draft(session_id, "soap", sections, by=staff["therapist"].id)
     assert notes.draft(session_id) == ("soap", sections)
+
+
+def test_the_prefill_names_the_adverse_event_what_was_given_and_the_count(
+    training: AppContext,
+) -> None:
+    # Given the demo, whose third session of Maya had an emesis with ondansetron (issue 16)
+    made = populate(training.service, NOW)
+    session_id = [s for s in made if s.client == "Maya Fischer"][2].id
+    notes = SessionNoteService(training.service.database, training.clock)
+    # When the KAP note is prefilled
+    sections = notes.prefill(session_id, NoteTemplateCatalog(note_templates_dir()).get("kap"))
+    text = "\n".join(body for _k, _t, body in sections)
+    # Then the adverse event stands as updated (resolved), with what was given for it
+    assert "Emesis (moderate · non-serious · resolved at" in text
+    assert "given: Ondansetron 4 mg oral (ODT) at" in text
+    assert "ongoing" not in text  # the first version was updated: only the standing one
+    # And the dose's controlled-substance count, the waste witnessed
+    assert "Controlled substance: drawn 300 mg, given 250 mg, wasted 50 mg, waste witnessed by" in (
+        text
+    )

@@ -7,6 +7,7 @@ under CI=true, so a CI run can never pass without having run them.
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
 import shutil
@@ -62,6 +63,61 @@ def _script(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@contextmanager
+def _private_server_lock() -> Iterator[Path]:
+    """Held while this process starts, joins or leaves the private server: pytest-xdist workers
+    share it. Yields the file listing the processes using a server one of them started."""
+    folder = Path(os.environ.get("KAPSESSION_PG_DIR", "/tmp/kapsession-pg"))
+    lock_path = folder.with_name(folder.name + ".lock")
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield folder.with_name(folder.name + ".users")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _users(path: Path) -> set[int]:
+    """The processes still using the server this run started (dead ones dropped)."""
+    alive = set()
+    for line in path.read_text().split() if path.exists() else ():
+        try:
+            os.kill(int(line), 0)
+        except (ProcessLookupError, ValueError):
+            continue
+        alive.add(int(line))
+    return alive
+
+
+def _start_private_server() -> bool:
+    """Start scripts/test-postgres.sh unless it runs; True when this run started it (this
+    process or another worker of it, which then stops it when the last one leaves)."""
+    with _private_server_lock() as users_file:
+        users = _users(users_file)
+        if _script("status").returncode == 0 and not users:
+            return False  # somebody else's server: theirs to stop
+        if not users:
+            result = _script("start")
+            if result.returncode != 0:
+                _postgres_unavailable(
+                    f"{PG_URL_ENV} is not set and scripts/test-postgres.sh start failed: "
+                    f"{result.stderr.strip()[-800:]}"
+                )
+        users_file.write_text(" ".join(map(str, users | {os.getpid()})))
+        return True
+
+
+def _leave_private_server() -> None:
+    """Stop the server this run started once no other process uses it."""
+    with _private_server_lock() as users_file:
+        users = _users(users_file) - {os.getpid()}
+        if users:
+            users_file.write_text(" ".join(map(str, users)))
+            return
+        users_file.unlink(missing_ok=True)
+        _script("stop")
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     """A URL on which this run may CREATE and DROP databases."""
@@ -72,15 +128,7 @@ def postgres_admin_url() -> Iterator[str]:
     if not url:
         if not (REPO_ROOT / "scripts" / "test-postgres.sh").exists():
             _postgres_unavailable(f"{PG_URL_ENV} is unset and scripts/test-postgres.sh is missing")
-        running = _script("status").returncode == 0
-        if not running:
-            result = _script("start")
-            if result.returncode != 0:
-                _postgres_unavailable(
-                    f"{PG_URL_ENV} is not set and scripts/test-postgres.sh start failed: "
-                    f"{result.stderr.strip()[-800:]}"
-                )
-            started_here = True
+        started_here = _start_private_server()
         url = _script("url").stdout.strip()
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
@@ -88,13 +136,13 @@ def postgres_admin_url() -> Iterator[str]:
             connection.execute(text("SELECT 1"))
     except Exception as exc:
         if started_here:
-            _script("stop")
+            _leave_private_server()
         _postgres_unavailable(f"cannot connect to {make_url(url)!r}: {exc}")
     finally:
         engine.dispose()
     yield url
     if started_here:
-        _script("stop")
+        _leave_private_server()
 
 
 @contextmanager

@@ -12,13 +12,29 @@ import pytest
 from sqlalchemy import Uuid, bindparam, event, select, text
 from sqlalchemy.exc import DBAPIError
 
+from kapsession.domain.adverse_events import (
+    check_adverse_event,
+    check_intervention,
+    check_substance_count,
+)
+from kapsession.domain.client_profile import ClientProfile
+from kapsession.domain.consent import Consent, ConsentKind
 from kapsession.domain.corrections import effective
-from kapsession.domain.protocol import AlertRule, Comparison
+from kapsession.domain.course_plan import CoursePlan
+from kapsession.domain.dose_order import DoseOrder
+from kapsession.domain.protocol import AlertRule, Comparison, Medication, Route
+from kapsession.domain.questionnaires import PHQ9, score
 from kapsession.domain.vitals import Reading, alerts_for
 from kapsession.records.errors import AppendOnlyViolation, StorageError
+from kapsession.records.measures import EntryMode
 from kapsession.storage import append_only
+from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.checkins import CheckinRepository
+from kapsession.storage.client_profiles import ClientProfileRepository
+from kapsession.storage.consents import ConsentRepository
+from kapsession.storage.course_plans import CourseRepository
 from kapsession.storage.discharges import DischargeRepository
+from kapsession.storage.dose_orders import DoseOrderRepository
 from kapsession.storage.models import (
     APPEND_ONLY_TABLES,
     AuditEntry,
@@ -29,6 +45,7 @@ from kapsession.storage.models import (
     PrivateNote,
     Signature,
 )
+from kapsession.storage.outcome_measures import OutcomeMeasureRepository
 
 if TYPE_CHECKING:
     from conftest import Clinic
@@ -39,6 +56,9 @@ TIME_COLUMN = {
     "alert": "raised_at",
     "alert_acknowledgement": "acknowledged_at",
     "signature": "signed_at",
+    "client_profile": "recorded_at",
+    "consent": "recorded_at",
+    "course_plan": "recorded_at",
 }
 HIGH_SBP = AlertRule("systolic_mmhg", Comparison.GE, 180, "Systolic BP 180 or higher")
 
@@ -121,8 +141,113 @@ def _one_row_in_every_append_only_table(clinic: Clinic) -> dict[str, uuid.UUID]:
         )[0]
         .id
     )
+    ids.update(_adverse_rows(clinic, session.id, participant, ids["dose"], alert.id))
+    at = clinic.now()
+    ids["dose_order"] = (
+        DoseOrderRepository(clinic.db)
+        .add(
+            session.id,
+            participant,
+            DoseOrder(Medication.KETAMINE, Route.SUBLINGUAL, 200.0, None, max_total_mg=300.0),
+            ordered_by=clinic.therapist.id,
+            ordered_at=at,
+            recorded_at=at,
+        )
+        .id
+    )
+    ids["client_profile"] = _profile_version(clinic)
+    ids["outcome_measure"] = (
+        OutcomeMeasureRepository(clinic.db)
+        .add(
+            session.participants[0].client.id,
+            score(PHQ9, {1: 2}),  # incomplete: the other items unanswered
+            administered_at=at,
+            recorded_at=at,
+            mode=EntryMode.STAFF_PAPER,
+            by=by,
+            session_id=session.id,
+        )
+        .id
+    )
+    ids["consent"] = (
+        ConsentRepository(clinic.db)
+        .add(
+            session.participants[0].client.id,
+            Consent(ConsentKind.KAP_TREATMENT, True, at.date(), "v3", by),
+            recorded_at=at,
+            by=by,
+        )
+        .id
+    )
+    course_id = session.participants[0].course_id
+    assert course_id is not None
+    ids["course_plan"] = (
+        CourseRepository(clinic.db)
+        .save_plan(
+            course_id,
+            CoursePlan("Depression", 6, Medication.KETAMINE, Route.SUBLINGUAL),
+            at=at,
+            by=by,
+            replaces=None,
+        )
+        .id
+    )
     assert set(ids) == set(APPEND_ONLY_TABLES)
     return ids
+
+
+def _profile_version(clinic: Clinic) -> uuid.UUID:
+    """A version of a client's profile (issue 17)."""
+    client = clinic.add_client("Ben", "Ortiz")
+    saved = ClientProfileRepository(clinic.db).save(
+        client.id, ClientProfile(preferred_name="Benny"), at=clinic.now(),
+        by=clinic.therapist.id, replaces=None,
+    )  # fmt: skip
+    assert saved.version is not None
+    return saved.version.id
+
+
+def _adverse_rows(
+    clinic: Clinic,
+    session_id: uuid.UUID,
+    participant: uuid.UUID,
+    dose_id: uuid.UUID,
+    alert_id: uuid.UUID,
+) -> dict[str, uuid.UUID]:
+    """An adverse event, an intervention and a dose's count (issue 16)."""
+    repo = AdverseEventRepository(clinic.db)
+    at = clinic.now()
+    event = repo.add_adverse_event(
+        session_id,
+        participant,
+        check_adverse_event(
+            kind="emesis", other="", severity="mild", seriousness="non-serious",
+            outcome="ongoing", onset_at=at, resolved_at=None, actions="", now=at,
+            alert_id=alert_id,
+        ),
+        recorded_at=at,
+        by=None,
+    )  # fmt: skip
+    intervention = repo.add_intervention(
+        session_id,
+        participant,
+        check_intervention(kind="repositioning", given_at=at, now=at),
+        recorded_at=at,
+        given_by=None,
+        by=None,
+    )
+    count = repo.add_substance_count(
+        dose_id,
+        check_substance_count("200", "200", "0"),
+        witness_id=None,
+        recorded_at=at,
+        by=None,
+    )
+    return {
+        "adverse_event": event.id,
+        "intervention": intervention.id,
+        "controlled_substance": count.id,
+    }
 
 
 def _snapshot(clinic: Clinic, table: str, row_id: uuid.UUID) -> dict[str, Any] | None:

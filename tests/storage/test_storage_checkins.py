@@ -671,10 +671,11 @@ def _discharge(clinic: Clinic, session: SessionRecord, **overrides: Any) -> Any:
         "by": clinic.therapist.id,
     }
     values.update(overrides)
-    assessment, event = DischargeRepository(clinic.db).record(
+    assessment, event, deviations = DischargeRepository(clinic.db).record(
         session.id, session.participants[0].id, **values
     )
     assert event.kind == "discharge" and event.detail["assessment_id"] == str(assessment.id)
+    assert deviations == ()  # none asked for
     return assessment
 
 

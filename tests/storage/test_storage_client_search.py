@@ -30,3 +30,20 @@ def test_search_lists_whole_client_records_by_family_name_and_matches_each_word(
     assert [c.id for c in clinic.clients.search("fischer 00017")] == [maya.id]
     assert [c.id for c in clinic.clients.search("kap-0001")] == [ana.id, maya.id]
     assert clinic.clients.search("nobody") == []
+
+
+def test_search_takes_percent_and_underscore_as_the_characters_typed(clinic: Clinic) -> None:
+    # Given clients, one of whom has a % and an _ in their names or record number
+    plain = clinic.add_client("Jon", "Berg", record_number="KAP-00001")
+    odd = clinic.add_client("A_na", "100%-Fischer", record_number="KAP_7")
+    clinic.add_client("Maya", "Fischer")
+    # When staff search for "%" or "_" (or a word holding them), Then only the client whose
+    # name or record number holds that character is listed, not every client
+    assert [c.id for c in clinic.clients.search("%")] == [odd.id]
+    assert [c.id for c in clinic.clients.search("_")] == [odd.id]
+    assert [c.id for c in clinic.clients.search("a_n")] == [odd.id]
+    assert [c.id for c in clinic.clients.search("kap_")] == [odd.id]
+    assert clinic.clients.search("0%-f") == [clinic.clients.get(odd.id)]
+    # And the escape character itself is an ordinary character too
+    assert clinic.clients.search("/") == []
+    assert [c.id for c in clinic.clients.search("kap-0")] == [plain.id]

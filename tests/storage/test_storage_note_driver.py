@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import delete
 
+from kapsession.domain.entry_text import NOTE_MAX_CHARS
 from kapsession.records.errors import NotFound, RecordLocked, StorageError
 from kapsession.records.notes import SessionNoteText
 from kapsession.storage.audit import write_audit
@@ -174,7 +175,7 @@ def test_rows_saved_at_driver_level_are_stored_as_the_orm_stores_them(
 
 
 @pytest.mark.parametrize(
-    "text", ["Calm.  Breathing slow.\n\t", "x" * 200_000, "\u05d4\u05d5\u05d0 ok"]
+    "text", ["Calm.  Breathing slow.\n\t", "x" * NOTE_MAX_CHARS, "\u05d4\u05d5\u05d0 ok"]
 )
 def test_the_text_is_stored_exactly_as_typed(clinic: Clinic, text: str) -> None:
     session = clinic.new_session()

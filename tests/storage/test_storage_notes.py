@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from kapsession.domain.corrections import effective
+from kapsession.domain.entry_text import NOTE_MAX_CHARS
 from kapsession.records.errors import StorageError
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.notes import NoteRepository
@@ -19,7 +20,7 @@ KEPT_EXACTLY = [
     pytest.param("Said: \u201cI am the ocean\u201d \U0001f30a\U0001f64f\u2764\ufe0f", id="emoji"),
     pytest.param("\u05d4\u05d5\u05d0 \u05d0\u05de\u05e8 \u05e9\u05dc\u05d5\u05dd", id="hebrew"),
     pytest.param("\u0642\u0627\u0644 \u0625\u0646\u0647 \u0628\u062e\u064a\u0631 ok", id="arabic"),
-    pytest.param("x" * 200_000, id="very-long"),
+    pytest.param("x" * NOTE_MAX_CHARS, id="very-long"),  # the longest a note may be
     pytest.param("a\u200fb\u202ec\u2066d\u2069 \u00e9\u0301", id="bidi-controls"),
 ]
 

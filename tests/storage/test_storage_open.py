@@ -14,6 +14,7 @@ from sqlalchemy import Connection, inspect, text
 
 from kapsession.domain.vitals import Reading
 from kapsession.storage import database as database_module
+from kapsession.storage import schema
 from kapsession.storage.backups import list_backups
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import (
@@ -30,6 +31,16 @@ if TYPE_CHECKING:
     from conftest import Clinic
 
 MODEL_TABLES = set(Base.metadata.tables)
+LATER_TABLES = (  # 0011, 0012, 0013, 0014, 0015, 0016
+    "dose_order",
+    "adverse_event",
+    "intervention",
+    "controlled_substance",
+    "client_profile",
+    "outcome_measure",
+    "consent",
+    "course_plan",
+)
 
 
 def _triggers(connection: Connection) -> set[str]:
@@ -52,7 +63,7 @@ def test_opening_an_empty_database_migrates_it_to_head(database_url: str, backup
         # Then the schema is at the newest revision, with every table of the models
         status = db.schema_status()
         assert status.up_to_date
-        assert status.current == head_revision() == "0010"
+        assert status.current == head_revision() == "0016"
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) >= MODEL_TABLES
             assert _version(connection) == [head_revision()]
@@ -311,8 +322,12 @@ def test_0008_gives_earlier_readings_no_measures_not_taken_and_keeps_the_trigger
         db.close()
     engine = create_database_engine(database_url)
     try:
+        with engine.begin() as connection:  # the later revisions' tables have their own triggers
+            command.downgrade(_alembic_config(connection), "0008")
         with engine.connect() as connection:
-            triggers_0008 = _triggers(connection)
+            triggers_0008 = {  # without those of later revisions' tables (0011's and 0012's)
+                name for name in _triggers(connection) if not name.startswith(LATER_TABLES)
+            }
         with engine.begin() as connection:
             command.downgrade(_alembic_config(connection), "0007")
         with engine.connect() as connection:
@@ -422,6 +437,259 @@ def test_0009_adds_the_team_columns_and_keeps_every_role_and_its_downgrade_remov
         engine.dispose()
 
 
+def test_0013_adds_the_client_profile_append_only_and_its_downgrade_removes_it(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0012 with a client and a staff member
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0012")
+            connection.execute(
+                text(
+                    "INSERT INTO staff (id, display_name, role, credentials, active, created_at) "
+                    "VALUES (:id, 'Tom Becker', 'nurse', '', :active, :at)"
+                ),
+                {"id": _id(connection, 1), "active": True, "at": "2026-12-11 09:00:00"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO client (id, given_name, family_name, created_at) "
+                    "VALUES (:id, 'Maya', 'Fischer', :at)"
+                ),
+                {"id": _id(connection, 5), "at": "2026-12-11 09:00:00"},
+            )
+        with engine.connect() as connection:
+            tables_0012 = set(inspect(connection).get_table_names())
+            triggers_0012 = _triggers(connection)
+
+        # When it is upgraded to 0013
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0013")
+        with engine.connect() as connection:
+            # Then the profile table is there, empty: the client has nothing recorded
+            assert set(inspect(connection).get_table_names()) == tables_0012 | {"client_profile"}
+            assert connection.execute(text("SELECT count(*) FROM client_profile")).scalar() == 0
+            assert {name for name in _triggers(connection) - triggers_0012} == (
+                {"client_profile_append_only"}
+                if connection.dialect.name == "postgresql"
+                else {"client_profile_no_update", "client_profile_no_delete"}
+            )
+            targets = {
+                (fk["constrained_columns"][0], fk["referred_table"])
+                for fk in inspect(connection).get_foreign_keys("client_profile")
+            }
+            assert targets == {
+                ("client_id", "client"),
+                ("recorded_by_id", "staff"),
+                ("replaces_id", "client_profile"),
+            }
+        # And a version written to it is never changed or deleted
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO client_profile (id, client_id, preferred_name, gender_identity, "
+                    "record_system, phone, email, address, emergency_name, emergency_phone, "
+                    "emergency_relationship, referring_clinician, diagnoses, recorded_at, "
+                    "recorded_by_id) VALUES (:id, :c, 'Mo', '', '', '', '', '', '', '', '', '', "
+                    "'[]', :at, :by)"
+                ),
+                {"id": _id(connection, 20), "c": _id(connection, 5), "by": _id(connection, 1),
+                 "at": "2026-12-11 09:01:00"},
+            )  # fmt: skip
+        for statement in (
+            "UPDATE client_profile SET preferred_name = 'M'",
+            "DELETE FROM client_profile",
+        ):
+            with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+                connection.execute(text(statement))
+
+        # When it is downgraded again, Then the table and its triggers are gone, the client stays
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0012")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables_0012
+            assert _triggers(connection) == triggers_0012
+            assert _version(connection) == ["0012"]
+            assert connection.execute(text("SELECT count(*) FROM client")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_0014_adds_outcome_measures_append_only_and_locked_with_a_signed_session(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0013 with a staff member, a client and a session of theirs signed
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0013")
+            at = "2026-12-12 09:00:00"
+            connection.execute(
+                text(
+                    "INSERT INTO staff (id, display_name, role, credentials, active, created_at) "
+                    "VALUES (:id, 'Tom Becker', 'nurse', '', :active, :at)"
+                ),
+                {"id": _id(connection, 1), "active": True, "at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO client (id, given_name, family_name, created_at) "
+                    "VALUES (:id, 'Maya', 'Fischer', :at)"
+                ),
+                {"id": _id(connection, 5), "at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO session (id, room, modality, status, protocol_key, "
+                    "protocol_name, protocol_version, protocol_text, protocol_sha256, "
+                    "created_at) VALUES (:id, '', 'individual', 'signed', 'k', 'K', 1, '', '', "
+                    ":at)"
+                ),
+                {"id": _id(connection, 9), "at": at},
+            )
+        with engine.connect() as connection:
+            tables_0013 = set(inspect(connection).get_table_names())
+            triggers_0013 = _triggers(connection)
+
+        # When it is upgraded to 0014
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0014")
+        with engine.connect() as connection:
+            # Then the measures' table is there, empty, with the guards of an entry's table
+            assert set(inspect(connection).get_table_names()) == tables_0013 | {"outcome_measure"}
+            assert connection.execute(text("SELECT count(*) FROM outcome_measure")).scalar() == 0
+            locks = {"outcome_measure_signed_lock", "outcome_measure_monitoring_lock"}
+            assert _triggers(connection) - triggers_0013 == locks | (
+                {"outcome_measure_append_only"}
+                if connection.dialect.name == "postgresql"
+                else {"outcome_measure_no_update", "outcome_measure_no_delete"}
+            )
+            targets = {
+                (fk["constrained_columns"][0], fk["referred_table"])
+                for fk in inspect(connection).get_foreign_keys("outcome_measure")
+            }
+            assert targets == {
+                ("client_id", "client"),
+                ("session_id", "session"),
+                ("recorded_by_id", "staff"),
+                ("corrects_id", "outcome_measure"),
+            }
+        insert = (
+            "INSERT INTO outcome_measure (id, client_id, session_id, instrument, answers, "
+            "entry_mode, recorded_by_id, occurred_at, recorded_at, voids) VALUES (:id, :c, "
+            "{session}, 'phq9', '[1, null, 0, 0, 0, 0, 0, 0, 0]', 'staff_paper', :by, :at, "
+            ":at, :voids)"
+        )
+        # And an administration outside a session is written, and never changed or deleted
+        with engine.begin() as connection:
+            connection.execute(
+                text(insert.format(session="NULL")),
+                {"id": _id(connection, 20), "c": _id(connection, 5), "by": _id(connection, 1),
+                 "at": "2026-12-12 09:01:00", "voids": False},
+            )  # fmt: skip
+        for statement in ("UPDATE outcome_measure SET total = 1", "DELETE FROM outcome_measure"):
+            with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+                connection.execute(text(statement))
+        # And one given in the signed session is refused
+        with pytest.raises(Exception, match="signed"), engine.begin() as connection:
+            connection.execute(
+                text(insert.format(session=":s")),
+                {"id": _id(connection, 21), "c": _id(connection, 5), "by": _id(connection, 1),
+                 "s": _id(connection, 9), "at": "2026-12-12 09:02:00", "voids": False},
+            )  # fmt: skip
+
+        # When it is downgraded again, Then the table and its triggers are gone, the rest stays
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0013")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables_0013
+            assert _triggers(connection) == triggers_0013
+            assert _version(connection) == ["0013"]
+            assert connection.execute(text("SELECT count(*) FROM client")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_0015_adds_consents_append_only_and_its_downgrade_removes_them(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0014 with a staff member and a client
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0014")
+            at = "2026-12-07 09:00:00"
+            connection.execute(
+                text(
+                    "INSERT INTO staff (id, display_name, role, credentials, active, created_at) "
+                    "VALUES (:id, 'Tom Becker', 'nurse', '', :active, :at)"
+                ),
+                {"id": _id(connection, 1), "active": True, "at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO client (id, given_name, family_name, created_at) "
+                    "VALUES (:id, 'Maya', 'Fischer', :at)"
+                ),
+                {"id": _id(connection, 5), "at": at},
+            )
+        with engine.connect() as connection:
+            tables_0014 = set(inspect(connection).get_table_names())
+            triggers_0014 = _triggers(connection)
+
+        # When it is upgraded to 0015
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0015")
+        with engine.connect() as connection:
+            # Then the consents' table is there, empty (no client has one recorded), guarded
+            assert set(inspect(connection).get_table_names()) == tables_0014 | {"consent"}
+            assert connection.execute(text("SELECT count(*) FROM consent")).scalar() == 0
+            assert _triggers(connection) - triggers_0014 == (
+                {"consent_append_only"}
+                if connection.dialect.name == "postgresql"
+                else {"consent_no_update", "consent_no_delete"}
+            )
+            targets = {
+                (fk["constrained_columns"][0], fk["referred_table"])
+                for fk in inspect(connection).get_foreign_keys("consent")
+            }
+            assert targets == {
+                ("client_id", "client"),
+                ("witness_id", "staff"),
+                ("recorded_by_id", "staff"),
+                ("corrects_id", "consent"),
+            }
+        # And a consent is written, and never changed or deleted
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO consent (id, client_id, kind, given, signed_on, form_version, "
+                    "witness_id, recorded_by_id, recorded_at, voids) VALUES (:id, :c, "
+                    "'kap_treatment', :yes, '2026-12-01', 'v3', :by, :by, :at, :no)"
+                ),
+                {"id": _id(connection, 20), "c": _id(connection, 5), "by": _id(connection, 1),
+                 "yes": True, "no": False, "at": "2026-12-07 09:01:00"},
+            )  # fmt: skip
+        for statement in ("UPDATE consent SET form_version = 'v4'", "DELETE FROM consent"):
+            with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+                connection.execute(text(statement))
+
+        # When it is downgraded again, Then the table and its triggers are gone, the rest stays
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0014")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables_0014
+            assert _triggers(connection) == triggers_0014
+            assert _version(connection) == ["0014"]
+            assert connection.execute(text("SELECT count(*) FROM client")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
 def _id(connection: Connection, number: int) -> str:
     """A UUID as each back-end stores it (SQLite: 32 hex digits; PostgreSQL: uuid)."""
     value = f"{number:032x}"
@@ -434,3 +702,241 @@ def test_the_head_revision_constant_is_alembics_head() -> None:
     # Given the migration files, When Alembic reads their head, Then the constant that lets a
     # current database open without Alembic names the same revision
     assert head_revision() == HEAD_REVISION
+
+
+def test_0011_adds_the_order_table_append_only_and_its_downgrade_removes_it(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0010 with a running session (started before orders existed)
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0010")
+            connection.execute(
+                text(
+                    "INSERT INTO staff (id, display_name, role, credentials, active, created_at) "
+                    "VALUES (:id, 'Dr Lee', 'prescriber', '', :active, :at)"
+                ),
+                {"id": _id(connection, 1), "active": True, "at": "2026-12-11 09:00:00"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO session (id, room, modality, status, protocol_key, "
+                    "protocol_name, protocol_version, protocol_text, protocol_sha256, "
+                    "created_at) VALUES (:id, '', 'individual', 'live', 'k', 'K', 1, '', '', :at)"
+                ),
+                {"id": _id(connection, 9), "at": "2026-12-11 09:00:00"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO client (id, given_name, family_name, created_at) "
+                    "VALUES (:id, 'Maya', 'Fischer', :at)"
+                ),
+                {"id": _id(connection, 5), "at": "2026-12-11 09:00:00"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO participant (id, session_id, client_id, position, created_at) "
+                    "VALUES (:id, :s, :c, 0, :at)"
+                ),
+                {
+                    "id": _id(connection, 6),
+                    "s": _id(connection, 9),
+                    "c": _id(connection, 5),
+                    "at": "2026-12-11 09:00:00",
+                },
+            )
+        with engine.connect() as connection:
+            tables_0010 = set(inspect(connection).get_table_names())
+            triggers_0010 = _triggers(connection)
+
+        # When it is upgraded to 0011
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0011")
+        with engine.connect() as connection:
+            # Then the order table is there, empty: the running session has no order
+            assert set(inspect(connection).get_table_names()) == tables_0010 | {"dose_order"}
+            assert connection.execute(text("SELECT count(*) FROM dose_order")).scalar() == 0
+            assert len(_triggers(connection) - triggers_0010) >= 2
+        # And an order written to it is never changed or deleted
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO dose_order (id, session_id, participant_id, medication, route, "
+                    "dose_mg, boosters, ordered_by_id, verbal, source, occurred_at, recorded_at, "
+                    "voids) VALUES (:id, :s, :p, 'ketamine', 'sublingual', 200, 0, :by, :no, "
+                    "'session_start', :at, :at, :no)"
+                ),
+                {"id": _id(connection, 20), "s": _id(connection, 9), "p": _id(connection, 6),
+                 "by": _id(connection, 1), "no": False, "at": "2026-12-11 09:01:00"},
+            )  # fmt: skip
+        for statement in ("UPDATE dose_order SET dose_mg = 400", "DELETE FROM dose_order"):
+            with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+                connection.execute(text(statement))
+
+        # When it is downgraded again, Then the table and its triggers are gone
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0010")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables_0010
+            assert _triggers(connection) == triggers_0010
+            assert _version(connection) == ["0010"]
+    finally:
+        engine.dispose()
+
+
+def test_0012_adds_the_adverse_event_tables_with_their_guards_and_its_downgrade_removes_them(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0011
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    new_tables = {"adverse_event", "intervention", "controlled_substance"}
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0011")
+        with engine.connect() as connection:
+            tables_0011 = set(inspect(connection).get_table_names())
+            triggers_0011 = _triggers(connection)
+        # When it is upgraded to 0012
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0012")
+        with engine.connect() as connection:
+            # Then the three tables are there, nothing else changed
+            assert set(inspect(connection).get_table_names()) == tables_0011 | new_tables
+            # And each is append-only and refuses rows once the session or its monitoring
+            # part is signed, as doses and readings do
+            added = _triggers(connection) - triggers_0011
+            for table in new_tables:
+                names = {name for name in added if name.startswith(table)}
+                assert any("signed_lock" in name for name in names), table
+                assert any("monitoring_lock" in name for name in names), table
+                assert any("append_only" in name or "no_update" in name for name in names)
+            # And a count points at its dose, an intervention at its adverse event
+            targets = {
+                (table, fk["constrained_columns"][0], fk["referred_table"])
+                for table in new_tables
+                for fk in inspect(connection).get_foreign_keys(table)
+            }
+            assert ("controlled_substance", "dose_id", "dose") in targets
+            assert ("intervention", "adverse_event_id", "adverse_event") in targets
+            assert ("adverse_event", "alert_id", "alert") in targets
+        # When it is downgraded again, Then the tables and their triggers are gone
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0011")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables_0011
+            assert _triggers(connection) == triggers_0011
+            assert _version(connection) == ["0011"]
+    finally:
+        engine.dispose()
+
+
+def test_0016_adds_the_course_plan_and_session_types_keeping_earlier_sessions_dosing(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0015 with a staff member, a client, their course and a session of
+    # theirs with its participant (every session then was a dosing session)
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0015")
+            at = "2026-12-13 09:00:00"
+            connection.execute(
+                text(
+                    "INSERT INTO staff (id, display_name, role, credentials, active, created_at) "
+                    "VALUES (:id, 'Dr Lee', 'prescriber', '', :active, :at)"
+                ),
+                {"id": _id(connection, 1), "active": True, "at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO client (id, given_name, family_name, created_at) "
+                    "VALUES (:id, 'Maya', 'Fischer', :at)"
+                ),
+                {"id": _id(connection, 5), "at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO course (id, client_id, title, planned_sessions, started_on, "
+                    "created_at) VALUES (:id, :c, 'Course 1', 6, '2026-12-13', :at)"
+                ),
+                {"id": _id(connection, 7), "c": _id(connection, 5), "at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO session (id, room, modality, status, protocol_key, "
+                    "protocol_name, protocol_version, protocol_text, protocol_sha256, "
+                    "created_at) VALUES (:id, '', 'individual', 'signed', 'k', 'K', 1, '', '', "
+                    ":at)"
+                ),
+                {"id": _id(connection, 9), "at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO participant (id, session_id, client_id, course_id, position, "
+                    "created_at) VALUES (:id, :s, :c, :course, 0, :at)"
+                ),
+                {"id": _id(connection, 6), "s": _id(connection, 9), "c": _id(connection, 5),
+                 "course": _id(connection, 7), "at": at},
+            )  # fmt: skip
+        with engine.connect() as connection:
+            tables_0015 = set(inspect(connection).get_table_names())
+            triggers_0015 = _triggers(connection)
+            session_0015 = _columns(connection, "session")
+            participant_0015 = _columns(connection, "participant")
+
+        # When it is upgraded to 0016
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0016")
+        with engine.connect() as connection:
+            # Then the plan's table is there, empty, append-only like the client profile
+            assert set(inspect(connection).get_table_names()) == tables_0015 | {"course_plan"}
+            assert connection.execute(text("SELECT count(*) FROM course_plan")).scalar() == 0
+            assert _triggers(connection) - triggers_0015 == (
+                {"course_plan_append_only"}
+                if connection.dialect.name == "postgresql"
+                else {"course_plan_no_update", "course_plan_no_delete"}
+            )
+            # And the columns are schema.py's, the session's type and the integration link
+            assert _columns(connection, "course_plan") == list(schema.course_plan.c.keys())
+            assert _columns(connection, "session") == [*session_0015, "session_type"]
+            assert _columns(connection, "participant") == [*participant_0015, "follows_session_id"]
+            # And the earlier session is a dosing session, following nothing
+            assert connection.execute(text("SELECT session_type FROM session")).scalar() == "dosing"
+            follows = connection.execute(text("SELECT follows_session_id FROM participant"))
+            assert follows.scalar() is None
+            targets = {
+                (fk["constrained_columns"][0], fk["referred_table"])
+                for fk in inspect(connection).get_foreign_keys("participant")
+            }
+            assert ("follows_session_id", "session") in targets
+        # And a plan written is never changed or deleted
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO course_plan (id, course_id, indication, dosing_sessions, "
+                    "medication, route, recorded_at, recorded_by_id) VALUES (:id, :course, "
+                    "'Depression', 6, 'ketamine', 'sublingual', :at, :by)"
+                ),
+                {"id": _id(connection, 20), "course": _id(connection, 7),
+                 "at": "2026-12-13 09:01:00", "by": _id(connection, 1)},
+            )  # fmt: skip
+        for statement in ("UPDATE course_plan SET dosing_sessions = 8", "DELETE FROM course_plan"):
+            with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+                connection.execute(text(statement))
+
+        # When it is downgraded again, Then the table, its triggers and the columns are gone
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0015")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables_0015
+            assert _triggers(connection) == triggers_0015
+            assert _columns(connection, "session") == session_0015
+            assert _columns(connection, "participant") == participant_0015
+            assert _version(connection) == ["0015"]
+            assert connection.execute(text("SELECT count(*) FROM session")).scalar() == 1
+    finally:
+        engine.dispose()

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from support.team import pass_screening, usual_order
 
 from kapsession.domain.clock import FakeClock
 from kapsession.resources import protocols_dir
@@ -89,8 +90,10 @@ def live(qapp: object, database: Database) -> Iterator[tuple[LiveSession, NotePa
         at=START,
         therapist_id=therapist.id,
         nurse_id=nurse.id,
+        order=usual_order(service, "sublingual-kap-3h", START),  # the dose below is its dose
         by=nurse.id,
     )
+    pass_screening(service, record, START)  # the first dose waits for it (issue 17)
     session = LiveSession(service, record.id, clock)
     pad = NotePad(session)
     pid = record.participants[0].id

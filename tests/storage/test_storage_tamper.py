@@ -23,12 +23,22 @@ import pytest
 from sqlalchemy import Table, Text, UniqueConstraint, select
 from sqlalchemy.engine import make_url
 
-from kapsession.domain.protocol import AlertRule, Comparison
+from kapsession.domain.adverse_events import (
+    check_adverse_event,
+    check_intervention,
+    check_substance_count,
+)
+from kapsession.domain.dose_order import DoseOrder
+from kapsession.domain.protocol import AlertRule, Comparison, Medication, Route
+from kapsession.domain.questionnaires import PHQ9, score
 from kapsession.domain.vitals import Reading, alerts_for
+from kapsession.records.measures import EntryMode
 from kapsession.records.notes import PARTS, SessionNoteText
+from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database
 from kapsession.storage.discharges import DischargeRepository
+from kapsession.storage.dose_orders import DoseOrderRepository
 from kapsession.storage.driver import DRIVER_VALUES
 from kapsession.storage.models import (
     Alert,
@@ -44,6 +54,7 @@ from kapsession.storage.models import (
     Staff,
 )
 from kapsession.storage.notes import NoteRepository
+from kapsession.storage.outcome_measures import OutcomeMeasureRepository
 from kapsession.storage.signatures import (
     DIGESTED_TABLES,
     DigestedTables,
@@ -80,6 +91,14 @@ def _signed_session(clinic: Clinic) -> uuid.UUID:
     participant = session.participants[0].id
     at = clinic.now()
     clinic.entries.add_dose(session.id, participant, occurred_at=at, recorded_at=at, dose_mg=200.0)
+    DoseOrderRepository(clinic.db).add(
+        session.id,
+        participant,
+        DoseOrder(Medication.KETAMINE, Route.SUBLINGUAL, 200.0, None, max_total_mg=300.0),
+        ordered_by=clinic.therapist.id,
+        ordered_at=at,
+        recorded_at=at,
+    )
     checkins = CheckinRepository(clinic.db)
     at = clinic.now()
     saved = checkins.add_observation(
@@ -114,6 +133,17 @@ def _signed_session(clinic: Clinic) -> uuid.UUID:
         problems=[],
         by=clinic.therapist.id,
     )
+    _adverse_rows(clinic, session.id, participant, saved.alerts[0].id)
+    at = clinic.now()  # a PHQ-9 given in the session (issue 17)
+    OutcomeMeasureRepository(clinic.db).add(
+        session.participants[0].client.id,
+        score(PHQ9, dict.fromkeys(range(1, 10), 1)),
+        administered_at=at,
+        recorded_at=at,
+        mode=EntryMode.STAFF_PAPER,
+        by=clinic.therapist.id,
+        session_id=session.id,
+    )
     clinic.sessions.end(session.id, at=clinic.now(), by=clinic.therapist.id)
     signatures = SignatureRepository(clinic.db)
     signatures.sign(
@@ -123,6 +153,43 @@ def _signed_session(clinic: Clinic) -> uuid.UUID:
         session.id, "Phoned next day", staff_id=clinic.therapist.id, at=clinic.now()
     )
     return session.id
+
+
+def _adverse_rows(
+    clinic: Clinic, session_id: uuid.UUID, participant: uuid.UUID, alert_id: uuid.UUID
+) -> None:
+    """An adverse event after the alert, ondansetron for it, and the dose's count (issue 16)."""
+    repo = AdverseEventRepository(clinic.db)
+    at = clinic.now()
+    event = repo.add_adverse_event(
+        session_id,
+        participant,
+        check_adverse_event(
+            kind="hypertension", other="", severity="moderate", seriousness="non-serious",
+            outcome="ongoing", onset_at=at, resolved_at=None, actions="", now=at,
+            alert_id=alert_id,
+        ),
+        recorded_at=at,
+        by=clinic.therapist.id,
+    )  # fmt: skip
+    at = clinic.now()
+    repo.add_intervention(
+        session_id,
+        participant,
+        check_intervention(kind="repositioning", given_at=at, now=at),
+        recorded_at=at,
+        given_by=None,
+        adverse_event_id=event.id,
+        by=clinic.therapist.id,
+    )
+    (dose,) = clinic.entries.doses(session_id)
+    repo.add_substance_count(
+        dose.id,
+        check_substance_count("200", "200", "0"),
+        witness_id=None,
+        recorded_at=clinic.now(),
+        by=clinic.therapist.id,
+    )
 
 
 def _rows(

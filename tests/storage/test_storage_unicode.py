@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
     from kapsession.records.sessions import SessionRecord
 
-# Every Unicode character but surrogates (not encodable) and NUL (PostgreSQL text refuses it).
-CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
+# Every Unicode character staff may enter: all but surrogates, NUL and the other control
+# characters except tab and line breaks (refused at entry: domain/entry_text.py,
+# tests/services/test_services_entry_text.py).
+CHARACTERS = st.characters(exclude_categories=["Cs", "Cc"]) | st.sampled_from("\t\n\r")
 NAMES = st.text(CHARACTERS, min_size=1, max_size=120).map(str.strip).filter(bool)
 
 SETTINGS = settings(

@@ -161,6 +161,10 @@ def test_upgrading_keeps_every_row_and_reaches_head(
                 stored = {row[0] for row in _rows(old_file, {table: ["not_taken"]})[table]}
                 assert stored <= {"[]"}
                 added.remove("not_taken")
+            if table == "session":  # every earlier session was a dosing session (0016)
+                stored = {row[0] for row in _rows(old_file, {table: ["session_type"]})[table]}
+                assert stored <= {"dosing"}
+                added.remove("session_type")
             values = {value for row in _rows(old_file, {table: added})[table] for value in row}
             assert values <= {None}, (table, added)
     assert {n for n in new_columns["dose"] if n not in old_columns["dose"]} == {
@@ -186,7 +190,8 @@ def test_every_append_only_table_of_the_upgraded_file_has_its_guards(upgraded: D
         )
     for table in APPEND_ONLY_TABLES:
         assert {f"{table}_no_update", f"{table}_no_delete"} <= triggers, table
-        if table not in ("audit_entry", "signature"):
+        # a profile, a consent and a course plan belong to a client, not to a session
+        if table not in ("audit_entry", "signature", "client_profile", "consent", "course_plan"):
             assert f"{table}_signed_lock" in triggers, table
 
 

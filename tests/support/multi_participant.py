@@ -2,13 +2,13 @@
 intranasal esketamine couples session, played through the app's own services on a fake clock
 into a real SQLite data folder.
 
-Every participant has a distinctive name, record number and date of birth, and their own
-dose, check-ins (baseline and later ones with values no other participant of the session
-has), an alert with its acknowledgement, record notes, a private note, markers and a
-discharge. The first participant's baseline is in the hold-dose caution band, the second's
-over the block limit (dosed with an override), the third's within the limits. Every text a
-participant's entries carry holds their `code`, an invented word found nowhere else, so
-"does another participant's data show?" is a search for that word.
+Every participant has a distinctive name, record number and date of birth, and their own dose
+(the prescriber's order for them is that dose), check-ins (baseline and later ones with values
+no other participant of the session has), an alert with its acknowledgement, record notes, a
+private note, markers and a discharge. The first participant's baseline is in the hold-dose
+caution band, the second's over the block limit (dosed with an override), the third's within
+the limits. Every text a participant's entries carry holds their `code`, an invented word found
+nowhere else, so "does another participant's data show?" is a search for that word.
 The couples and group sessions are signed (with the session note the app prefills); the
 esketamine session is left unsigned, a draft.
 
@@ -53,6 +53,7 @@ from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.notepad import NotePad
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
+from support.team import pass_screening, usual_order
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the app
 
@@ -388,6 +389,18 @@ class _Session:
             nurse_id=nurse.id,
             by=therapist.id,
         )
+        for participant, (_text, dose_mg, _weight) in zip(
+            self.record.participants, plan.doses, strict=True
+        ):  # each participant's order: the dose they are given, no booster, nothing more
+            # (no number in it is another participant's: the exports are searched for those)
+            order = usual_order(
+                service, plan.protocol_key, clock.now(), dose_mg=dose_mg, boosters=0,
+                booster_mg=None, booster_window_min=None, max_total_mg=dose_mg,
+            )  # fmt: skip
+            service.record_order(
+                self.record, participant.id, order, at=clock.now(), by=therapist.id
+            )
+        pass_screening(service, self.record, clock.now())  # the first dose waits for it (17)
         self.live = LiveSession(service, self.record.id, clock)
         self.pad = NotePad(self.live)
         self.failures: list[str] = []

@@ -134,7 +134,9 @@ def _tail(log: Path) -> str:
 @contextmanager
 def record_sink(sink: PulseSink, path: Path, *, rate_hz: int) -> Iterator[Path]:
     """Record what reaches `sink` (its monitor) into `path` while the block runs: raw signed
-    16-bit mono samples at `rate_hz`, with a short capture latency."""
+    16-bit mono samples at `rate_hz`, with a short capture latency. The block starts once the
+    recorder is connected (its first samples written), not merely started: under load it used
+    to join after the sound had begun."""
     parec = require_tool("parec", "pulseaudio-utils")
     with path.open("wb") as out:
         recorder = subprocess.Popen(
@@ -146,7 +148,23 @@ def record_sink(sink: PulseSink, path: Path, *, rate_hz: int) -> Iterator[Path]:
             env=sink.env,
         )
     try:
+        _wait_until_recording(recorder, path)
         yield path
     finally:
         recorder.terminate()
         recorder.wait(timeout=10)
+
+
+RECORDER_START_S = 15.0
+
+
+def _wait_until_recording(recorder: subprocess.Popen[bytes], path: Path) -> None:
+    """Until the recorder has written its first samples (a monitor sends silence while
+    nothing plays), or fail saying why."""
+    deadline = time.monotonic() + RECORDER_START_S
+    while path.stat().st_size == 0:
+        if recorder.poll() is not None:
+            raise AssertionError(f"parec exited with {recorder.returncode} before recording")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"parec wrote nothing in {RECORDER_START_S:.0f} s")
+        time.sleep(0.02)

@@ -1,18 +1,24 @@
 """UI test fixtures: offscreen Qt, the app over a real data folder, a modal-dialog guard, and a
-check that no test leaves a timer running."""
+check that no test leaves a timer running (tests/support/qt_timers.py)."""
 
 from __future__ import annotations
 
 import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the QApplication is made
-
-from collections.abc import Iterator
 from pathlib import Path
 
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the QApplication is made
+if os.environ["QT_QPA_PLATFORM"] == "offscreen":
+    # the room laptop's screen (1366x768), which the window fills as it opens; offscreen's
+    # own is 800x800
+    laptop = Path(__file__).with_name("laptop-screen.json")
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={laptop}"
+
+from collections.abc import Iterator
+
 import pytest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support import qt_timers
 from support.multi_participant import (  # noqa: F401  (fixtures for the tests here)
     live_multi_participant,
     multi_participant,
@@ -23,7 +29,6 @@ from ui_harness import (
     ModalGuard,
     RunningApp,
     data_dir_context,
-    running_timers,
 )
 
 from kapsession.domain.clock import FakeClock
@@ -33,26 +38,18 @@ from kapsession.ui.main_window import MainWindow
 from kapsession.ui.theme import apply_room_theme
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The timer check as a plugin of the whole run, not of this folder alone: the test before
+    a UI test may come from any folder, and is checked after its teardown."""
+    if not config.pluginmanager.has_plugin(qt_timers.__name__):
+        config.pluginmanager.register(qt_timers, qt_timers.__name__)
+
+
 @pytest.fixture(autouse=True)
-def no_timer_left_running(qtbot: QtBot) -> Iterator[None]:
-    """Fail the test if it leaves a QTimer running (a session clock still ticking).
-
-    pytest-qt closes and deletes the test's widgets (and with them their timers) before
-    fixtures are torn down, so the check runs just before that: pytest-qt calls it first
-    because this empty widget is registered before any other.
-    """
-    left: list[str] = []
-
-    def check(_sentinel: QWidget) -> None:
-        for timer in running_timers():
-            timer.stop()
-            left.append(type(timer.parent()).__name__)
-
-    sentinel = QWidget()
-    qtbot.addWidget(sentinel, before_close_func=check)
-    yield
-    if left:
-        pytest.fail(f"the test left {len(left)} QTimer(s) running, owned by: {', '.join(left)}")
+def no_timer_left_running(qt_timer_check: object) -> None:
+    """Fail the test if it leaves a QTimer running (a session clock still ticking): checked
+    before pytest-qt closes the test's widgets and again after the teardown; a timer an earlier
+    test left is blamed on that test (tests/support/qt_timers.py)."""
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,11 @@
 """Screenshots of the nurse's screens for a look by eye (not a test).
 
 Builds an individual session at T+45 (readings, an open alert) and a group of three with
-staggered doses, each over its own throw-away data folder and fake clock, and saves 1366x768
-grabs of the live screen, the readings, the chart, the nurse board and the dose and discharge
-dialogs to /tmp/shots (or the folder given):
+staggered doses (one client's reading over the alert limit), each over its own throw-away data
+folder and fake clock, and saves grabs of the live screen (the check-in as C opens it, the
+readings, the chart, the notes, the session note), the nurse board and the dose and discharge
+dialogs at the room laptop's sizes, 1366x768 and 1280x720 (the window as it opens on such a
+screen), to /tmp/shots/<size>/ (or the folder given):
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/ui/make_screenshots.py [/tmp/shots]
 """
@@ -16,13 +18,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kapsession.domain.clock import FakeClock
+from kapsession.domain.consent import Consent, ConsentKind
+from kapsession.domain.dose_order import usual_order
 from kapsession.domain.hold_dose import check_hold_dose
 from kapsession.paths import resolve_paths
 from kapsession.services.context import AppContext, open_context
 from kapsession.services.live_session import LiveSession
+from kapsession.services.session_service import OrderEntry
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.discharge_dialog import DischargeDialog
 from kapsession.ui.dose_dialog import DoseDialog
@@ -32,23 +38,25 @@ from kapsession.ui.main_window import MainWindow
 from kapsession.ui.theme import apply_room_theme
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
-SIZE = (1366, 768)
+SIZES = ((1366, 768), (1280, 720))
 PROTOCOL = "sublingual-kap-3h"
 
 
 class Room:
     """One window and controller over its own data folder and fake clock."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, size: tuple[int, int]) -> None:
         self.clock = FakeClock(START)
         paths = resolve_paths(data_dir=folder, training=False, environ={})
         self.context: AppContext = open_context(paths, clock=self.clock)
         service = self.context.service
         self.nurse = service.add_staff("Ruth Okafor", "nurse", at=START, credentials="RN")
         self.therapist = service.add_staff("Sam Lee", "therapist", at=START, credentials="PsyD")
+        self.prescriber = service.add_staff("Jun Park", "prescriber", at=START, credentials="MD")
         self.window = MainWindow(training=False)
         self.controller = AppController(self.window, self.context, training=False)
-        self.window.resize(*SIZE)
+        self.window.setWindowState(Qt.WindowState.WindowNoState)  # at the size asked, not the
+        self.window.resize(*size)  # offscreen platform's screen
         self.window.show()
 
     @property
@@ -62,6 +70,9 @@ class Room:
         for name in names:
             given, family = name.split(" ", 1)
             clients.append(service.add_client(given, family, at=START).id)
+        for client_id in clients:  # a dosing session needs the client's consent (issue 17)
+            signed = Consent(ConsentKind.KAP_TREATMENT, True, START.date(), "v1", self.nurse.id)
+            service.consents.save(client_id, signed, at=START, by=self.nurse.id)
         self.controller.start.start_session(
             protocol_key=PROTOCOL,
             client_ids=tuple(clients),
@@ -69,7 +80,14 @@ class Room:
             room="Room 2",
             therapist_id=self.therapist.id,
             nurse_id=self.nurse.id,
+            order=OrderEntry(
+                usual_order(service.catalog.get(PROTOCOL).protocol.dosing), self.prescriber.id
+            ),
         )
+        checklist = self.live.screening_checklist()  # the first doses wait for it (issue 17)
+        for participant in self.live.participants:
+            passing = {item.key: item.passes for item in checklist.items}
+            self.live.record_screening(participant.id, checklist, passing)
         return [p.id for p in self.live.participants]
 
     def at(self, minute: float) -> None:
@@ -107,10 +125,10 @@ def save(widget: QWidget, folder: Path, name: str) -> None:
     print(f"{path}  {widget.width()}x{widget.height()}")
 
 
-def individual(folder: Path, data: Path) -> None:
+def individual(folder: Path, data: Path, size: tuple[int, int]) -> None:
     """Maya at T+45: baseline, dose at minute 40, an unscheduled recheck, T+15, T+30, T+40 over
     180 (an open alert) without MOAA/S (a partial check-in)."""
-    room = Room(data)
+    room = Room(data, size)
     (maya,) = room.start(("Maya Fischer",), "individual")
     room.at(6)
     room.reading(
@@ -187,9 +205,9 @@ def individual(folder: Path, data: Path) -> None:
     room.close()
 
 
-def group(folder: Path, data: Path) -> None:
+def group(folder: Path, data: Path, size: tuple[int, int]) -> None:
     """Three clients, doses staggered 5 minutes apart, at minute 67: one overdue, one due."""
-    room = Room(data)
+    room = Room(data, size)
     ids = room.start(("Maya Fischer", "Jonas Weber", "Lea Braun"), "group")
     room.live.plan_staggered_doses(5.0)
     room.at(30)
@@ -216,6 +234,11 @@ def group(folder: Path, data: Path) -> None:
     view = room.window.live_view
     view.tabs.setCurrentIndex(0)
     save(room.window, folder, "4-nurse-board-group")
+    room.controller.nurse._on_checkin_requested()  # C: the most urgent on the board, named
+    save(room.window, folder, "4b-group-checkin")
+    view.show_private_notes()
+    save(room.window, folder, "4c-group-private-notes")
+    view.tabs.setCurrentIndex(0)
     # the dose dialog as D opens it for a client without a baseline BP: the hold-dose block
     dialog = DoseDialog(
         "Lea Braun",
@@ -226,12 +249,30 @@ def group(folder: Path, data: Path) -> None:
         now_text=local_time(room.live.now()),
         last_weight_kg=None,
         parent=room.window,
+        order_text=room.controller.nurse._order_text(ids[0]),
+        prescribers=[room.prescriber],
     )
     dialog.show_hold_dose(check_hold_dose(None, room.live.protocol.hold_dose))
     dialog.dose.setText("200")
     dialog.weight.setText("68")
     dialog.show()
     save(dialog, folder, "5-dose-dialog-hold-block")
+    dialog.close()
+    # the dose dialog for a client without an order: it says so and offers to record it
+    dialog = DoseDialog(
+        "Lea Braun",
+        room.live.protocol.dosing,
+        [room.nurse, room.therapist, room.prescriber],
+        room.nurse.id,
+        first_dose=True,
+        now_text=local_time(room.live.now()),
+        last_weight_kg=None,
+        parent=room.window,
+        order_text=None,
+        prescribers=[room.prescriber],
+    )
+    dialog.show()
+    save(dialog, folder, "5b-dose-dialog-no-order")
     dialog.close()
     room.close()
 
@@ -243,8 +284,11 @@ def main() -> None:
     assert isinstance(app, QApplication)
     apply_room_theme(app)
     with tempfile.TemporaryDirectory() as data:
-        individual(folder, Path(data) / "individual")
-        group(folder, Path(data) / "group")
+        for size in SIZES:
+            shots = folder / f"{size[0]}x{size[1]}"
+            shots.mkdir(exist_ok=True)
+            individual(shots, Path(data) / f"individual-{size[0]}", size)
+            group(shots, Path(data) / f"group-{size[0]}", size)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,10 @@ from types import ModuleType
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
-from support.team import team
+from support.team import team, usual_order
 from ui_harness import PROTOCOL_KEY, START, MakeApp, RunningApp
 
-from kapsession.records.history import NOT_RECORDED
-from kapsession.ui.client_history_view import COLUMNS
+from kapsession.ui.client_history_view import COLUMNS, NO_MEASURES
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +35,7 @@ def _past_session(app: RunningApp, client_id: uuid.UUID, dose: str, peak: str) -
         modality="individual",
         at=clock.now(),
         **team(service, clock.now()),
+        order=usual_order(service, PROTOCOL_KEY, clock.now(), dose_mg=float(dose.split()[0])),
     )
     participant = record.participants[0].id
 
@@ -104,10 +104,11 @@ def test_h_on_the_client_list_shows_the_clients_sessions(app: RunningApp, maya: 
     # And the trend has a dose and a peak systolic point per session
     assert [p.y() for p in view.chart.dose.points()] == [200.0, 250.0, 300.0]
     assert [p.y() for p in view.chart.systolic.points()] == [150.0, 184.0, 160.0]
-    # And the table has the keys, on the newest session; PHQ-9/GAD-7 are said to be absent
+    # And the table has the keys, on the newest session; no questionnaire is said to be recorded
     assert app.ready() is view.table
     assert view.table.currentIndex().row() == 2
-    assert view.not_recorded.text() == NOT_RECORDED and view.not_recorded.isVisible()
+    assert view.no_measures.text() == NO_MEASURES and view.no_measures.isVisible()
+    assert not view.measures.isVisible()
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from ui_harness import ModalGuard, focus_widget, key, type_text
 
+from kapsession.domain.dose_order import NO_ORDER, Deviation, DoseCheck
 from kapsession.domain.dosing import DoseUnit
 from kapsession.domain.hold_dose import HoldDoseLevel, check_hold_dose
 from kapsession.domain.protocol import Protocol
@@ -30,9 +31,12 @@ ESKETAMINE = load_protocol(PROTOCOLS / "intranasal-esketamine.toml")
 INTRAMUSCULAR = load_protocol(PROTOCOLS / "intramuscular-kap.toml")
 NURSE = StaffRecord(uuid.uuid4(), "Ruth Okafor", "nurse", "RN", True)
 THERAPIST = StaffRecord(uuid.uuid4(), "Sam Lee", "therapist", "PsyD", True)
-STAFF = [THERAPIST, NURSE]
+PRESCRIBER = StaffRecord(uuid.uuid4(), "Ada Lee", "prescriber", "MD", True)
+STAFF = [THERAPIST, NURSE, PRESCRIBER]
+ORDER_TEXT = "200 mg SL · booster ≤1 × 100 mg at T+30–45 · max 400 mg — Ada Lee, MD"
 TAB, ENTER, SPACE, DOWN = Qt.Key.Key_Tab, Qt.Key.Key_Return, Qt.Key.Key_Space, Qt.Key.Key_Down
 OpenDialog = Callable[..., DoseDialog]  # the open_dialog fixture
+NO_ORDER_CHECK = Deviation(NO_ORDER, "No order is recorded: the prescriber gives the order.")
 
 
 @pytest.fixture
@@ -46,6 +50,7 @@ def open_dialog(qtbot: QtBot) -> Iterator[OpenDialog]:
         first_dose: bool = True,
         now_text: str = "14:40",
         last_weight_kg: float | None = None,
+        order_text: str | None = ORDER_TEXT,
     ) -> DoseDialog:
         dialog = DoseDialog(
             "Anna Berg",
@@ -55,12 +60,15 @@ def open_dialog(qtbot: QtBot) -> Iterator[OpenDialog]:
             first_dose=first_dose,
             now_text=now_text,
             last_weight_kg=last_weight_kg,
+            order_text=order_text,
+            prescribers=[PRESCRIBER],
         )
         qtbot.addWidget(dialog)
         dialog.show()
         qtbot.waitExposed(dialog)
         dialog.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.dose)
+        first = dialog.dose if order_text else dialog.record_order_button
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is first)
         opened.append(dialog)
         return dialog
 
@@ -368,8 +376,18 @@ def test_esketamine_presets_give_the_dose_and_the_device_count(
 @pytest.mark.parametrize(
     ("protocol", "first_dose", "kind", "route_note"),
     [
-        (SUBLINGUAL, True, "Initial dose — it starts T0", "the spit timer starts: hold 10 min"),
-        (SUBLINGUAL, False, "Booster — an additional dose", "the spit timer starts: hold 10 min"),
+        (
+            SUBLINGUAL,
+            True,
+            "Initial dose — it starts T0",
+            "the hold counts down on the live screen: hold 10 min, then press H",
+        ),
+        (
+            SUBLINGUAL,
+            False,
+            "Booster — an additional dose",
+            "the hold counts down on the live screen: hold 10 min, then press H",
+        ),
         (INTRAMUSCULAR, True, "Initial dose", ""),
     ],
 )
@@ -396,6 +414,7 @@ def test_the_controller_loop_keeps_the_form_open_across_a_refusal(
         first_dose=True,
         now_text="14:40",
         last_weight_kg=None,
+        order_text=ORDER_TEXT,
     )
     qtbot.addWidget(dialog)
     block = DoseResult(hold_dose=check_hold_dose(Reading(172, 104), SUBLINGUAL.hold_dose))
@@ -423,3 +442,30 @@ def test_the_controller_loop_keeps_the_form_open_across_a_refusal(
         ("100", None),
         ("100", "Repeat BP 150/92; prescriber agrees"),
     ]
+
+
+def test_without_an_order_the_form_asks_for_it_and_an_order_recorded_asks_no_more(
+    open_dialog: OpenDialog,
+) -> None:
+    # Given the form for a participant without an order: it says so, the focus on recording it
+    dialog = open_dialog(order_text=None)
+    assert dialog.order_line.text().startswith("No order recorded for Anna Berg")
+    assert dialog.record_order_button.isVisible()
+    # When the dose is refused for want of an order
+    dialog.dose.setText("200")
+    dialog.show_result_problems(DoseResult(order_check=DoseCheck(deviations=(NO_ORDER_CHECK,))))
+    # Then it names both ways on: record the order, or the prescriber's override
+    assert "Record the order" in dialog.order_block.text()
+    assert "the prescriber overrides below with their PIN and a reason" in dialog.order_block.text()
+    assert dialog.prescriber_pin.isVisible() and dialog.value() is None  # no PIN typed
+    # When the order is recorded from it
+    dialog.order_recorded(ORDER_TEXT)
+    # Then the form shows the order and asks for no override: the dose is checked against it
+    assert dialog.order_line.text() == f"Order: {ORDER_TEXT}"
+    assert not dialog.record_order_button.isVisible() and not dialog.order_block.isVisible()
+    assert not dialog.prescriber_pin.isVisible()
+    assert dialog.save_button.text() == "Save dose"
+    assert dialog.prescriber_override() is None
+    entry = dialog.value()
+    assert entry is not None and entry.dose_text == "200"
+    dialog.reject()

@@ -138,7 +138,7 @@ def test_rows_are_in_time_order_and_say_when_what_and_how(events: EventList) -> 
     # Given items handed over out of order
     dose = item(10, LogKind.DOSE, "Dose 100 mg sublingual", detail="lot K2391", who=ALEX)
     phase = item(5, LogKind.PHASE, "Phase: Preparation")
-    checkin = item(42, LogKind.CHECKIN, "Check-in (t30)", detail="BP 128/82 · HR 74", who=ALEX)
+    checkin = item(42, LogKind.CHECKIN, "Check-in T+30", detail="BP 128/82 · HR 74", who=ALEX)
     # When the list shows them
     show(events, [checkin, dose, phase])
     # Then they are in time order, each row with wall time, session time, tag, title and detail
@@ -146,7 +146,7 @@ def test_rows_are_in_time_order_and_say_when_what_and_how(events: EventList) -> 
     assert texts(events) == [
         f"{local_time(at(5))} · T−5 · Phase · Phase: Preparation",
         f"{local_time(at(10))} · T+0 · Dose · Dose 100 mg sublingual · lot K2391",
-        f"{local_time(at(42))} · T+32 · Check-in · Check-in (t30) · BP 128/82 · HR 74",
+        f"{local_time(at(42))} · T+32 · Check-in · Check-in T+30 · BP 128/82 · HR 74",
     ]
 
 

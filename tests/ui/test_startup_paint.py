@@ -109,8 +109,10 @@ def test_the_start_screen_is_painted_before_the_orm_is_imported_then_its_lists_a
     assert line["screens"] == [LOADING, "start"]
     assert (line["screen"], line["clients"]) == ("start", 3)
     assert line["painted_at"] < line["filled_at"]
-    # And the garbage collector, held off while it started, was back on once it was ready
+    # And the garbage collector, held off while it started, was back on once it was ready, on
+    # the GUI thread only
     assert (line["collecting_at_paint"], line["collecting"]) == (False, True)
+    assert line["collecting_on_any_thread"] is False
 
 
 def test_an_older_database_is_backed_up_and_updated_behind_a_blocking_screen(

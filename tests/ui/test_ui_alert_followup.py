@@ -83,14 +83,21 @@ def test_an_alert_puts_a_recheck_in_the_check_ins_and_a_reading_clears_it(
     app.leave_session()
 
 
-def choose_and_record(number: str, *, text: str = "", first_enter: bool = False) -> Callable:
+def choose_and_record(
+    number: str, *, text: str = "", first_enter: bool = False, recheck: str = ""
+) -> Callable:
     """An answer to the acknowledgement dialog by keyboard: the number of the action, Tab and
-    the text when there is one, Enter. `first_enter`: Enter once before the text (refused)."""
+    the text when there is one, Enter. `first_enter`: Enter once before the text (refused).
+    `recheck`: "Rechecked" takes the recheck's BP, typed in its field (Tab from the choice)."""
 
     def handler(dialog: QWidget) -> None:
         assert isinstance(dialog, AcknowledgeDialog)
         assert focus_widget() is dialog.choice
         type_text(number)
+        if recheck:
+            key(TAB)
+            assert focus_widget() is dialog.recheck_fields["bp"]
+            type_text(recheck)
         if first_enter:
             key(ENTER)
             assert dialog.isVisible() and dialog.problem.isVisible()
@@ -109,7 +116,7 @@ def choose_and_record(number: str, *, text: str = "", first_enter: bool = False)
 @pytest.mark.parametrize(
     ("number", "text", "action", "shown"),
     [
-        ("1", "", AlertAction.RECHECKED, "Rechecked"),
+        ("1", "", AlertAction.RECHECKED, "Rechecked: recheck saved as a reading at"),
         ("2", "Clonidine 0.1 mg", AlertAction.INTERVENTION, "Intervention: Clonidine 0.1 mg"),
         ("3", "Dr Haas", AlertAction.PRESCRIBER_INFORMED, "Prescriber informed: Dr Haas"),
     ],
@@ -122,13 +129,18 @@ def test_a_records_what_was_done_by_keyboard(
     app.advance(15 * 60)
     app.checkin_by_keyboard("186", "96", "96", "97")
     assert app.live_view.alerts.isVisible()
-    # When A is pressed and the action chosen by its number (with its text after Tab), Enter
-    with app.answering(choose_and_record(number, text=text)) as seen:
+    # When A is pressed and the action chosen by its number (with its text after Tab; a
+    # recheck's BP), Enter
+    recheck = "172/94" if action is AlertAction.RECHECKED else ""
+    with app.answering(choose_and_record(number, text=text, recheck=recheck)) as seen:
         app.key(Qt.Key.Key_A)
     # Then the dialog named the participant
     assert [a.title for a in seen] == ["Acknowledge alert — Maya Fischer"]
     # And the acknowledgement is stored with what was done, and the banner goes
     (alert,) = app.alerts()
+    if recheck:  # the comment names the recheck saved as a reading
+        text = f"recheck saved as a reading at {at_minute(55)}: BP 172/94"
+        shown = f"Rechecked: {text}"
     assert (alert.acknowledgement_action, alert.acknowledgement_comment) == (action, text)
     assert not app.live_view.alerts.isVisible()
     assert app.live_view.saved.text().endswith(f"— saved. {shown}.")
@@ -275,3 +287,44 @@ def test_the_arrow_keys_choose_the_action_too(qtbot: QtBot) -> None:
     assert dialog.value()[0] is AlertAction.INTERVENTION
     assert dialog.text_label.text() == "What was given or done (required)"
     dialog.reject()
+
+
+def test_a_recheck_typed_in_the_acknowledgement_is_a_reading_and_its_rules_apply(
+    app: RunningApp,
+) -> None:
+    # Given an open alert after SBP 186 at T+15
+    dosed_at_40(app, "Maya Fischer")
+    app.advance(15 * 60)
+    app.checkin_by_keyboard("186", "96", "96", "97")
+    before = len(app.observations())
+
+    # When "Rechecked" is chosen and Enter pressed without the recheck's BP
+    def without_values(dialog: QWidget) -> None:
+        assert isinstance(dialog, AcknowledgeDialog)
+        type_text("1")
+        key(ENTER)
+        # Then it asks for the BP, in its field; nothing is saved yet
+        assert dialog.isVisible() and "BP" in dialog.problem.text()
+        assert focus_widget() is dialog.recheck_fields["bp"]
+        assert len(app.observations()) == before
+        # When the recheck's BP, still high, and its HR are typed, Enter
+        type_text("184/98")
+        key(TAB)
+        assert focus_widget() is dialog.recheck_fields["heart_rate_bpm"]
+        type_text("88")
+        key(ENTER)
+
+    with app.answering(without_values):
+        app.key(Qt.Key.Key_A)
+    # Then the recheck is a reading of its own: unscheduled, for Maya, with its values
+    (*_, recheck) = app.observations()
+    assert len(app.observations()) == before + 1
+    assert recheck.checkin_key is None and recheck.values["comment"] == "Recheck after an alert"
+    assert (recheck.values["systolic_mmhg"], recheck.values["heart_rate_bpm"]) == (184, 88)
+    # And the acknowledgement names it
+    (first,) = [a for a in app.alerts() if a.observation_id != recheck.id]
+    assert first.acknowledgement_action == AlertAction.RECHECKED
+    assert first.acknowledgement_comment.endswith(": BP 184/98 · HR 88")
+    # And the protocol's alert rules applied to it: SBP 184 raised an alert of its own
+    assert [a.is_open for a in app.alerts() if a.observation_id == recheck.id] == [True]
+    app.leave_session()

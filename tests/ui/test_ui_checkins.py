@@ -10,8 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
 from ui_harness import (
     START,
+    Answered,
     ModalHandler,
     RunningApp,
+    answer_nested,
     confirm_partial,
     fill_dose,
     focus_widget,
@@ -372,9 +374,9 @@ MARKED = f"border: 2px solid {theme.OVERDUE};"
             "99",
         ),
         (
-            ("122", "78", "seventy"),
+            ("122", "78", "low"),  # letters that are no key of the screen (A, C, D … act)
             "heart_rate_bpm",
-            "Heart rate must be a whole number, not 'seventy'",
+            "Heart rate must be a whole number, not 'low'",
             "70",
         ),
         (
@@ -442,9 +444,10 @@ def test_an_alert_stays_until_a_staff_member_acknowledges_it(app: RunningApp) ->
         app.advance(60)
         assert "ALERT — needs acknowledging" in open_alert_text(app)
         assert "Systolic BP 184 mmHg" in open_alert_text(app)
-    # When A is pressed, then 1 (rechecked) and Enter in the dialog
+    # When A is pressed, then 3 (prescriber informed) and Enter in the dialog ("rechecked"
+    # takes the recheck's values: tests/ui/test_ui_alert_followup.py)
     app.advance(30)
-    with app.answering(lambda _dialog: (key(Qt.Key.Key_1), key(ENTER))):
+    with app.answering(lambda _dialog: (key(Qt.Key.Key_3), key(ENTER))):
         app.key(Qt.Key.Key_A)
     # Then the acknowledgement is stored with who and when, and the banner goes
     (acknowledged,) = app.alerts()
@@ -478,7 +481,7 @@ def test_a_late_entry_keeps_the_time_it_describes_and_the_time_it_was_written(
     [
         (at_minute(45), f"{at_minute(45)} is later than now ({at_minute(30)})"),
         ("25:10", "25:10 is not a time of day; write HH:MM"),
-        ("half past", "Write the time as HH:MM, e.g. 14:35, not 'half past'"),
+        ("wow", "Write the time as HH:MM, e.g. 14:35, not 'wow'"),  # no key of the screen
     ],
     ids=["future", "no-such-time", "words"],
 )
@@ -659,7 +662,7 @@ def couple_dosed_at_40(app: RunningApp) -> None:
             app.key(Qt.Key.Key_D)
 
 
-def discharge_without_the_driving_talk(reason: str) -> ModalHandler:
+def discharge_without_the_driving_talk(reason: str, confirmed: list[Answered]) -> ModalHandler:
     """Score 2, 2, 2 and tick every item but the last; check Discharge is off; Enter is
     refused; write the override reason; Enter."""
 
@@ -685,6 +688,7 @@ def discharge_without_the_driving_talk(reason: str) -> ModalHandler:
         type_text(reason)
         assert dialog.discharge_button.isEnabled()
         assert dialog.discharge_button.text() == "Discharge with override"
+        answer_nested(press_key(ENTER), confirmed)  # "Record discharge at … for …?"
         key(ENTER)
 
     return handler
@@ -699,10 +703,13 @@ def test_discharge_with_an_override_shows_on_the_board(app: RunningApp) -> None:
     maya, jonas = app.session().participants
     app.advance(130 * 60)
     # When Ctrl+D opens Maya's discharge check, one item fails, and an override is written
-    with app.answering(discharge_without_the_driving_talk(DISCHARGE_REASON)) as seen:
+    confirmed: list[Answered] = []
+    with app.answering(discharge_without_the_driving_talk(DISCHARGE_REASON, confirmed)) as seen:
         app.key(Qt.Key.Key_D, CTRL)
-    # Then Maya is discharged now, with the reason and who decided; Jonas is not
+    # Then Maya is discharged now (asked once more, Enter), with the reason and who decided;
+    # Jonas is not
     assert [a.title for a in seen] == ["Discharge — Maya Fischer"]
+    assert [a.title for a in confirmed] == ["Record discharge — Maya Fischer"]
     session_id = app.session().id
     assert app.context.service.checkins.discharged(session_id) == {maya.id: app.clock.now()}
     (assessment,) = app.context.service.checkins.discharges.assessments(session_id)
@@ -899,4 +906,28 @@ def test_a_group_of_three_on_one_clock(app: RunningApp) -> None:
         app.choose(view.participant, other)
         assert readings_bp(app) == bps
         assert chart_minutes(app) == minutes
+    app.leave_session()
+
+
+def test_a_reading_saved_elsewhere_becomes_the_reference_and_leaves_what_is_typed(
+    app: RunningApp,
+) -> None:
+    # Given the nurse typing a systolic value in the form at T+10
+    dosed_at_40(app, "Maya Fischer")
+    app.advance(10 * 60)
+    form = app.live_view.checkin_form
+    app.key(Qt.Key.Key_C)
+    app.type("14")
+    assert form.reference_text("systolic_mmhg") == "last 122/78, 10 min ago"
+    # When a reading is saved another way meanwhile (as a recheck typed in an acknowledgement is)
+    live = app.controller.live
+    assert live is not None
+    (maya,) = live.participants
+    values = {"systolic_mmhg": "150", "diastolic_mmhg": "92", "heart_rate_bpm": "80"}
+    assert live.save_checkin(maya.id, values, ask_before_partial=False)
+    # Then the form's references are that reading's, and what was typed is still there
+    assert form.reference_text("systolic_mmhg") == "last 150/92, just now"
+    assert form.reference_text("heart_rate_bpm") == "last 80, just now"
+    assert form.fields["systolic_mmhg"].text() == "14"
+    app.key(Qt.Key.Key_Escape)
     app.leave_session()

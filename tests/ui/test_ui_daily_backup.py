@@ -27,7 +27,7 @@ from ui_harness import START, ModalGuard, RunningApp, fill_client
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
 from kapsession.services.background import running_tasks
-from kapsession.services.context import DAILY_BACKUP_AGE, open_context
+from kapsession.services.context import BACKUP_INTERVAL, open_context
 from kapsession.services.daily_backup import DailyBackup, MakeBackup
 from kapsession.storage.backups import ensure_recent_backup, list_backups
 from kapsession.storage.database import Database
@@ -72,7 +72,7 @@ def background_backup(
     backup = DailyBackup(
         app.context.database,
         app.context.paths.backup_dir,
-        max_age=DAILY_BACKUP_AGE,
+        max_age=BACKUP_INTERVAL,
         now=app.clock.now,
         make_backup=make_backup,
         parent=app.window,

@@ -1,4 +1,5 @@
-"""A whole session by keyboard alone: client, session, dose, markers, end. No mouse, no sound."""
+"""A whole session by keyboard alone through the real window: client, session, check-ins, dose,
+a marker, a note, an alert acknowledged, discharge, end. No mouse, no sound."""
 
 from __future__ import annotations
 
@@ -6,23 +7,32 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QListWidget
+from PySide6.QtWidgets import QApplication, QListWidget, QWidget
+from support.team import usual_prescriber
 from ui_harness import (
     PROTOCOL_KEY,
     START,
+    Answered,
     RunningApp,
+    answer_nested,
     fill_client,
     fill_dose,
+    focus_widget,
     press,
     type_text,
 )
 from ui_harness import key as press_key
 
+from kapsession.records.entries import AlertAction
+from kapsession.ui.ack_dialog import AcknowledgeDialog
 from kapsession.ui.dialogs import NewSessionDialog
+from kapsession.ui.discharge_dialog import DischargeDialog
 from kapsession.ui.formatting import local_time
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 ENTER = Qt.Key.Key_Return
+# systolic, diastolic, HR, SpO2, RR, temp, MOAA/S, RASS, dissociation, nausea, SUDS
+BASELINE = ("122", "78", "72", "98", "14", "36.6", "5", "0", "0", "0", "3")
 
 
 @pytest.fixture
@@ -48,13 +58,17 @@ def choose_sublingual_and_start(dialog: object) -> None:
 
 
 def start_by_keyboard(app: RunningApp, given: str = "Maya", family: str = "Fischer") -> None:
-    """The room's therapist and nurse on the staff list (the dialog names them as the team),
-    a client made with Ctrl+N, and the session started with Ctrl+Return, S, Enter."""
+    """The room's therapist and nurse on the staff list (the dialog names them as the team)
+    and a prescriber (the dialog gives their order: the protocol's usual one), a client made
+    with Ctrl+N, and the session started with Ctrl+Return, S, Enter."""
     app.usual_staff()
+    usual_prescriber(app.context.service, app.clock.now())
     with app.answering(fill_client(given, family)):
         app.key(Qt.Key.Key_N, CTRL)
+    app.consent(*(c.id for c in app.context.service.clients.search("")))  # issue 17
     with app.answering(choose_sublingual_and_start):
         app.key(ENTER, CTRL)
+    app.pass_screening()  # the first dose waits for it (issue 17)
 
 
 def test_new_client_by_keyboard_is_stored_and_selected(app: RunningApp) -> None:
@@ -73,45 +87,124 @@ def test_new_client_by_keyboard_is_stored_and_selected(app: RunningApp) -> None:
     assert isinstance(app.ready(), QListWidget)
 
 
+def acknowledge_as_prescriber_informed(dialog: QWidget) -> None:
+    """The acknowledgement dialog by keyboard: 3 (prescriber informed), Enter. ("Rechecked"
+    takes the recheck's values, saved as a reading: tests/ui/test_ui_alert_followup.py.)"""
+    assert isinstance(dialog, AcknowledgeDialog), dialog
+    assert focus_widget() is dialog.choice
+    type_text("3")
+    press_key(ENTER)
+
+
+CONFIRMED: list[Answered] = []  # the question before the discharge is recorded
+
+
+def discharge_ready(dialog: QWidget) -> None:
+    """The discharge check by keyboard: activity, breathing and consciousness 2 (typed), Tab
+    past the reading's own items, Space on every item of the checklist, Enter."""
+    assert isinstance(dialog, DischargeDialog), dialog
+    for index, digit in enumerate("222"):
+        if index:
+            press_key(Qt.Key.Key_Tab)
+        type_text(digit)
+    press_key(Qt.Key.Key_Tab)
+    assert focus_widget() is dialog.room_air
+    for box in dialog.checklist.values():
+        press_key(Qt.Key.Key_Tab)
+        assert focus_widget() is box
+        press_key(Qt.Key.Key_Space)
+    assert dialog.status.text() == "Ready to leave", dialog.failing.text()
+    answer_nested(press(ENTER), CONFIRMED)  # "Record discharge at … for Maya Fischer?"
+    press_key(ENTER)
+
+
 def test_whole_session_by_keyboard(app: RunningApp, beeps: list[str]) -> None:
-    # Given a client made with Ctrl+N and a session started with Ctrl+Return, Enter
+    # Given a client made with Ctrl+N and a session started with Ctrl+Return, S, Enter
     start_by_keyboard(app)
     assert app.window.stack.currentWidget() is app.live_view
     session = app.session()
-    assert session.status == "live"
-    assert session.started_at == START
+    assert (session.status, session.started_at) == ("live", START)
     assert session.protocol_key == PROTOCOL_KEY
     assert app.live_view.elapsed.text() == "0:00:00"
 
-    # When 40 minutes pass, D is pressed, and the dose and lot typed in the dose form, Enter
-    app.advance(40 * 60)
-    assert app.live_view.elapsed.text() == "0:40:00"
-    app.baseline_by_keyboard()  # C, 122, Tab, 78, Enter: the hold-dose rule reads it
+    # When the baseline check-in is due: C, every value typed with Tab between, Enter
+    app.advance(6 * 60)
+    assert app.checkin_by_keyboard(*BASELINE) == []  # complete: no question asked
+    # Then it is the baseline, stored at that minute, with what was typed
+    (baseline,) = app.observations()
+    assert (baseline.checkin_key, baseline.occurred_at) == ("baseline", app.clock.now())
+    assert (baseline.values["systolic_mmhg"], baseline.values["suds"]) == (122, 3)
+
+    # When 40 minutes in, D, the dose and lot typed in the dose form, Enter
+    app.advance(34 * 60)
     with app.answering(fill_dose("200", lot="KT-2291")) as seen:
         app.key(Qt.Key.Key_D)
-    # Then one initial dose is stored at the fake time, and the T+ clock runs from it
+    # Then one initial dose is stored at that time, and the T+ clock runs from it
     assert [a.title for a in seen] == ["Initial dose — Maya Fischer"]
     (dose,) = app.doses()
-    assert (dose.dose_mg, dose.lot_number) == (200.0, "KT-2291")
-    assert (dose.kind, dose.occurred_at, dose.route) == ("initial", app.clock.now(), "sublingual")
+    assert (dose.dose_mg, dose.lot_number, dose.kind) == (200.0, "KT-2291", "initial")
+    assert dose.occurred_at == app.clock.now()
     assert app.live_view.since_dose.text() == "T+0:00:00"
-    assert "Dose 200 mg given to Maya" in app.live_view.saved.text()
-    assert app.events("hold_dose_override") == []  # the baseline is within the limits
 
-    # When M is pressed, a marker typed and Enter pressed
-    app.advance(5 * 60)
+    # When M is pressed, a marker typed (its letters are text, not keys) and Enter pressed
+    app.advance(2 * 60)
     app.key(Qt.Key.Key_M)
-    assert app.ready() is app.live_view.marker
-    app.type("Eye mask on, a little dizzy")  # D and M typed here are text, not shortcuts
+    app.type("Feels a little dizzy, wants water")
     app.key(ENTER)
-    # Then it is saved with the time, the field is cleared, and no dose was added by the "d"
-    assert app.markers() == ["Eye mask on, a little dizzy"]
+    # Then it is saved with the time, and no dose or check-in came of its letters
+    assert app.markers() == ["Feels a little dizzy, wants water"]
     assert app.events("marker")[0].occurred_at == app.clock.now()
-    assert app.live_view.marker.text() == ""
-    assert len(app.doses()) == 1
-    assert f"{local_time(app.clock.now())} Eye mask on, a little dizzy" in (
-        app.live_view.recent.text()
+    assert (len(app.doses()), len(app.observations())) == (1, 1)
+
+    # When N, a note typed and Enter, then Esc (out of the note box)
+    app.key(Qt.Key.Key_N)
+    app.type("Settling, breathing slower, hands open on the blanket")
+    app.key(ENTER)
+    app.key(Qt.Key.Key_Escape)
+    # Then the note is in the record, for the client, and the keys act on the screen again
+    notes = app.controller.notes.pad
+    assert notes is not None
+    assert [n.text for n in notes.entries()] == [
+        "Settling, breathing slower, hands open on the blanket"
+    ]
+    assert app.ready() is app.live_view
+
+    # When T+15 falls due and its reading is over the alert limit: C, values, Enter
+    app.advance(13 * 60)
+    assert app.checkin_by_keyboard("186", "96", "96", "97", "", "", "4") == []
+    # Then it is saved for T+15 and an alert is open
+    assert app.observations()[-1].checkin_key == "t15"
+    (alert,) = app.alerts()
+    assert alert.acknowledged_at is None and app.live_view.alerts.isVisible()
+    # When A is pressed and the dialog answered by keyboard (3: prescriber informed, Enter)
+    with app.answering(acknowledge_as_prescriber_informed) as seen:
+        app.key(Qt.Key.Key_A)
+    # Then the alert is acknowledged now, with what was done
+    assert [a.title for a in seen] == ["Acknowledge alert — Maya Fischer"]
+    (alert,) = app.alerts()
+    assert (alert.acknowledged_at, alert.acknowledgement_action) == (
+        app.clock.now(),
+        AlertAction.PRESCRIBER_INFORMED,
     )
+    assert not app.live_view.alerts.isVisible()
+    # When the recheck falls due and a blood pressure alone is taken (unscheduled)
+    app.advance(5 * 60)
+    assert app.checkin_by_keyboard("148", "90") == []
+    assert (app.observations()[-1].checkin_key, len(app.observations())) == (None, 3)
+
+    # When two hours after the dose a last check-in is taken and Ctrl+D opens the discharge
+    # check, answered by keyboard
+    app.advance(100 * 60)
+    app.checkin_by_keyboard("124", "80", "72", "98", "", "", "5")
+    with app.answering(discharge_ready) as seen:
+        app.key(Qt.Key.Key_D, CTRL)
+    # Then the client is discharged, ready, at that time (asked once more, Enter)
+    assert [a.title for a in seen] == ["Discharge — Maya Fischer"]
+    assert [a.title for a in CONFIRMED] == ["Record discharge — Maya Fischer"]
+    (maya,) = app.session().participants
+    assert app.context.service.checkins.discharged(app.session().id) == {maya.id: app.clock.now()}
+    (assessment,) = app.context.service.checkins.discharges.assessments(app.session().id)
+    assert (assessment.ready, assessment.override_reason) == (True, None)
 
     # When Ctrl+E is pressed and the question answered with Enter ("Yes, record it")
     app.advance(60)
@@ -122,12 +215,13 @@ def test_whole_session_by_keyboard(app: RunningApp, beeps: list[str]) -> None:
     ended = app.session()
     assert (ended.status, ended.ended_at) == ("completed", app.clock.now())
     assert not app.controller.live._timer.isActive()  # type: ignore[union-attr]
-    assert app.live_view.ended_label.isVisible()
+    assert app.live_view.phase_name.text() == "Session ended"
     assert not app.live_view.dose_button.isEnabled()
     app.key(Qt.Key.Key_D)  # a stray D after the end records nothing
     assert len(app.doses()) == 1
     # And nothing made a sound
     assert beeps == []
+    app.leave_session()
 
 
 def test_cancelling_the_dose_dialog_records_nothing(app: RunningApp) -> None:
@@ -166,8 +260,13 @@ def test_a_booster_follows_the_first_dose(app: RunningApp) -> None:
     app.baseline_by_keyboard()
     app.dose_by_keyboard("200")
     assert app.live_view.dose_button.text() == "Booster given now  (D)"
-    # When D is pressed again 35 minutes later and the booster typed in the form
+    # When D is pressed again 35 minutes later, a BP just taken (a booster needs one no older
+    # than 15 minutes, issue 16), and the booster typed in the form
     app.advance(35 * 60)
+    live = app.controller.live
+    assert live is not None
+    reading = {"bp": "124/80", "heart_rate_bpm": "72", "spo2_pct": "98"}
+    assert live.save_checkin(live.participants[0].id, reading) is not None
     with app.answering(fill_dose("100")) as seen:
         app.key(Qt.Key.Key_D)
     # Then the form was the booster's, a booster is stored; T0 stays at the first dose

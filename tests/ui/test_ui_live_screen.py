@@ -12,6 +12,7 @@ from ui_harness import START, MakeApp, RunningApp, fill_dose
 
 from kapsession.ui import theme
 from kapsession.ui.formatting import local_time
+from kapsession.ui.live_view import CHECKIN_LINES, DUE_TEXT_PX
 
 
 def hm(minutes: float) -> str:
@@ -137,9 +138,12 @@ def test_the_screen_at_a_known_moment(app: RunningApp, moment: Moment) -> None:
     assert view.phase_name.text() == moment.phase
     assert view.phase_left.text() == moment.phase_left
     assert view.phase_next.text() == moment.phase_next
-    assert shown_checkins(app) == moment.checkins
+    assert shown_checkins(app) == moment.checkins[:CHECKIN_LINES]
     for line in view.checkin_lines:
         assert f"color: {status_colour(line.text())}" in line.styleSheet()
+        # And a due or overdue check-in reads from two metres: its text is at least 28 px
+        urgent = status_colour(line.text()) != theme.TEXT_DIM
+        assert (line.font().pixelSize() >= DUE_TEXT_PX) is urgent, line.text()
     assert view.started.text() == f"started {hm(0)}"
     app.leave_session()
 
@@ -217,12 +221,13 @@ def test_couples_layout_and_a_dose_for_the_second_participant(app: RunningApp) -
     app.advance(16 * 60)
     assert (view.since_dose.text(), view.phase_name.text()) == ("T+0:16:00", "Onset")
     assert view.elapsed.text() == "1:01:00"
-    assert "T+15 — due now" in shown_checkins(app)
+    assert "Jonas: T+15 — due now" in shown_checkins(app)  # a shared session's, named
     tab_to(app, view.participant)
     app.key(Qt.Key.Key_Up)
     assert view.current_participant() == maya.id
     assert (view.since_dose.text(), view.phase_name.text()) == ("no dose yet", "Intention")
     assert "T+15 — after the dose" in shown_checkins(app)
+    assert "Jonas: T+15 — due now" in shown_checkins(app)  # whoever is shown
     assert board(app)["Maya Fischer"] == waiting
     app.leave_session()
 

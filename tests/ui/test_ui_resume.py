@@ -41,12 +41,14 @@ def seed_live_session(data_dir: Path, *, dose: bool) -> uuid.UUID:
             **team(service, START),
         )
         if dose:
-            service.give_dose(
+            dosing = service.read_state(record.id).protocol.dosing  # a dose row as stored
+            service.entries.add_dose(
                 record.id,
                 record.participants[0].id,
-                at=DOSE,
+                occurred_at=DOSE,
                 recorded_at=DOSE,
-                protocol=service.read_state(record.id).protocol,
+                medication=dosing.medication.value,
+                route=dosing.route.value,
             )
         return record.id
     finally:

@@ -102,7 +102,7 @@ def test_without_a_switch_the_entries_go_to_the_team_as_the_bar_says(app: Runnin
     assert app.live_view.team_bar.keyboard.isVisible()
     # When a reading over the alert line is saved, acknowledged with A, and a note is written
     app.checkin_by_keyboard("184", "96", "80", "97")
-    with app.answering(lambda _dialog: (key(Qt.Key.Key_1), key(ENTER))):  # rechecked
+    with app.answering(lambda _dialog: (key(Qt.Key.Key_3), key(ENTER))):  # prescriber informed
         app.key(Qt.Key.Key_A)
     app.key(Qt.Key.Key_N)
     app.type("Settled on the mat")
@@ -359,7 +359,7 @@ def test_the_new_session_dialog_names_the_team_with_a_monitor_per_participant(
     ines = app.add_staff("Ines Moreau", "prescriber", "NP")
     service = app.context.service
     for given, family in (("Jonas", "Weber"), ("Maya", "Fischer")):
-        service.add_client(given, family, at=app.clock.now())
+        app.consent(service.add_client(given, family, at=app.clock.now()).id)
     app.controller.refresh_start()
 
     def couple_with_their_own_nurses(dialog: QWidget) -> None:

@@ -34,7 +34,7 @@ def test_goes_back_to_the_start_screen(app: RunningApp) -> None:
 @pytest.mark.slow
 def test_a_test_that_leaves_the_session_clock_ticking_fails(tmp_path: Path) -> None:
     # Given this folder's conftest and harness, and a test that never leaves its session
-    for name in ("conftest.py", "ui_harness.py"):
+    for name in ("conftest.py", "ui_harness.py", "laptop-screen.json"):
         shutil.copy(HERE / name, tmp_path / name)
     (tmp_path / "test_leaky.py").write_text(LEAKY_TEST, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAPSESSION_")}

@@ -3,31 +3,37 @@
 A modal dialog runs its own event loop, so the key press that opens one only returns once it
 has closed. `ModalGuard` answers dialogs from a timer inside that loop, in the order the test
 expects them, and closes (and reports) any dialog nobody expected, so a test fails instead of
-hanging.
+hanging: a dialog opened from inside an answer that nothing answers (`answer_nested` does) is
+closed after WAIT_MS by a second timer, since the answering one cannot fire while its answer
+runs.
 """
 
 from __future__ import annotations
 
-import gc
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
+from support.qt_timers import HARNESS_TIMER, running_timers  # noqa: F401  (the UI tests use it)
+from support.team import passing_answers, usual_consent, usual_order, usual_prescriber
 
 from kapsession.domain.clock import FakeClock
+from kapsession.domain.dose_order import DoseOrder
 from kapsession.paths import resolve_paths
 from kapsession.records.entries import AlertRecord, DoseRecord, EventRecord, ObservationRecord
 from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.context import AppContext, open_context
+from kapsession.services.session_service import OrderEntry
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.live_view import LiveView
@@ -36,7 +42,6 @@ from kapsession.ui.start_view import StartView
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 PROTOCOL_KEY = "sublingual-kap-3h"
-HARNESS_TIMER = "test-harness"  # objectName prefix of the harness's own timers
 WAIT_MS = 5000
 
 ModalHandler = Callable[[QWidget], None]
@@ -94,9 +99,31 @@ class ModalGuard(QObject):
         self._timer.setInterval(10)
         self._timer.timeout.connect(self._poll)
         self._timer.start()
+        # Qt does not fire a timer again while its own slot runs: this one watches for a dialog
+        # opened from inside an answer (a nested modal) and closes it if left unanswered.
+        self._nested: tuple[int, int] | None = None  # (id of the dialog, polls it has waited)
+        self._nested_timer = QTimer(self)
+        self._nested_timer.setObjectName(f"{HARNESS_TIMER}-modal-guard-nested")
+        self._nested_timer.setInterval(100)
+        self._nested_timer.timeout.connect(self._close_unanswered_nested)
+        self._nested_timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
+        self._nested_timer.stop()
+
+    def _close_unanswered_nested(self) -> None:
+        widget = QApplication.activeModalWidget()
+        if not self._answering or widget is None or id(widget) in self._answering:
+            self._nested = None
+            return
+        polls = self._nested[1] + 1 if self._nested and self._nested[0] == id(widget) else 1
+        self._nested = (id(widget), polls)
+        if polls * self._nested_timer.interval() < WAIT_MS:
+            return
+        self._nested = None
+        self.unexpected.append(f"{describe(widget)} (opened inside an answer; nothing answered)")
+        close_dialog(widget)
 
     def _poll(self) -> None:
         widget = QApplication.activeModalWidget()
@@ -168,6 +195,29 @@ def press(
     return handler
 
 
+def answer_nested(handler: ModalHandler, seen: list[Answered]) -> None:
+    """Inside an answer: the dialog about to open from it (a question the dialog asks before it
+    closes) is answered by `handler`, and noted in `seen`. The guard cannot: its timer does not
+    fire again while its own answer runs. Call before the key that opens it."""
+    outer = QApplication.activeModalWidget()
+    tries = [0]
+
+    def poll() -> None:
+        widget = QApplication.activeModalWidget()
+        tries[0] += 1
+        opened = widget is not None and widget is not outer and widget.isActiveWindow()
+        if not opened or QApplication.focusWidget() is None:
+            if tries[0] < WAIT_MS // 10:
+                QTimer.singleShot(10, poll)
+            return
+        assert widget is not None
+        text = widget.text() if isinstance(widget, QMessageBox) else ""
+        seen.append(Answered(type(widget).__name__, widget.windowTitle(), text))
+        handler(widget)
+
+    QTimer.singleShot(10, poll)
+
+
 def confirm_partial(dialog: QWidget) -> None:
     """An answer to "Partial check-in — <name>": Enter records it with what was not taken."""
     assert dialog.windowTitle().startswith("Partial check-in — "), describe(dialog)
@@ -189,14 +239,18 @@ def fill_dose(
     *,
     lot: str = "",
     override_reason: str = "",
+    weight_kg: str = "",
 ) -> ModalHandler:
-    """An answer to the dose dialog: type the dose (the focus starts there), Tab to the lot
-    and type it, and, when the hold-dose check blocks the first dose, Tab to the override
-    reason and type it; Enter to save."""
+    """An answer to the dose dialog: type the dose (the focus starts there), Tab to the weight
+    and to the lot and type them, and, when the hold-dose check blocks the first dose, Tab to
+    the override reason and type it; Enter to save."""
 
     def handler(dialog: QWidget) -> None:
         assert isinstance(dialog, DoseDialog), describe(dialog)
         type_text(dose_mg)
+        if weight_kg:
+            tab_in_dialog_to(dialog.weight)
+            type_text(weight_kg)
         if lot:
             tab_in_dialog_to(dialog.lot)
             type_text(lot)
@@ -229,18 +283,6 @@ def data_dir_context(data_dir: Path, clock: FakeClock, *, training: bool = False
     """The real context over `data_dir`, whatever KAPSESSION_* says in the environment."""
     paths = resolve_paths(data_dir=data_dir, training=training, environ={})
     return open_context(paths, clock=clock)
-
-
-def running_timers() -> list[QTimer]:
-    """Python-made QTimers still running, except the harness's own."""
-    return [
-        obj
-        for obj in gc.get_objects()
-        if isinstance(obj, QTimer)
-        and shiboken6.isValid(obj)
-        and obj.isActive()
-        and not obj.objectName().startswith(HARNESS_TIMER)
-    ]
 
 
 @dataclass
@@ -420,24 +462,58 @@ class RunningApp:
         protocol_key: str = PROTOCOL_KEY,
         therapist_id: uuid.UUID | None = None,
         monitor_id: uuid.UUID | None = None,
+        order: DoseOrder | Literal["usual"] | None = "usual",
+        consent: Literal["usual"] | None = "usual",
+        screening: Literal["passed"] | None = "passed",
     ) -> SessionRecord:
         """Add the clients and start a session through the controller (not the keyboard), with
         its team: `therapist_id` and `monitor_id` (the monitoring clinician), else the first
-        active therapist and nurse on the staff list (added when there is none)."""
+        active therapist and nurse on the staff list (added when there is none); and `order`,
+        each participant's order: the protocol's usual one by the usual prescriber (added
+        when there is none), this order, or None for a session without one; `consent`: each
+        client's KAP treatment consent, signed today (None: none, and the session is refused);
+        `screening`: each participant's screening before the dose, passed (None: not done)."""
         service = self.context.service
         ids = []
         for name in client_names:
             given, family = name.split(" ", 1)
             ids.append(service.add_client(given, family, at=self.clock.now()).id)
         therapist, nurse = self.usual_staff()
+        if consent == "usual":
+            self.consent(*ids)
+        entry = None
+        if order == "usual":
+            entry = usual_order(service, protocol_key, self.clock.now())
+        elif order is not None:
+            entry = OrderEntry(order, usual_prescriber(service, self.clock.now()).id)
         self.controller.start.start_session(
             protocol_key=protocol_key,
             client_ids=tuple(ids),
             modality=modality,
             therapist_id=therapist_id or therapist.id,
             nurse_id=monitor_id or nurse.id,
+            order=entry,
         )
+        if screening == "passed":
+            self.pass_screening()
         return self.session()
+
+    def consent(self, *client_ids: uuid.UUID) -> None:
+        """Each client's signed KAP treatment consent (issue 17): a dosing session starts only
+        with it, or on the prescriber's override."""
+        usual_consent(self.context.service, client_ids, self.clock.now())
+
+    def pass_screening(self) -> None:
+        """Every participant's screening before the dose of the open session, every item
+        passed (issue 17): the first dose waits for it."""
+        live = self.controller.live
+        assert live is not None, "no session is open"
+        checklist = live.screening_checklist()
+        for participant in live.participants:
+            saved = live.record_screening(
+                participant.id, checklist, passing_answers(self.context.service)
+            )
+            assert saved is not None
 
     def leave_session(self) -> None:
         """Back to the start screen by keyboard (Alt+Left): the session clock stops."""
