@@ -30,7 +30,8 @@ from support.real_tools import require_tool, unavailable
 
 __all__ = ["pulse_sink"]
 
-pytestmark = pytest.mark.slow
+# The module fixture builds the bundle (up to 15 min on a loaded machine) inside the first test.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 REPO = Path(__file__).resolve().parents[2]
 HIDE = Path(__file__).with_name("hide_system_libvlc.sh")

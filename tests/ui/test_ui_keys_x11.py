@@ -16,7 +16,7 @@ from support.real_tools import require_tool
 
 import kapsession
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]  # its child may take 300 s
 
 HERE = Path(__file__).parent
 REPO_ROOT = Path(kapsession.__file__).resolve().parents[1]

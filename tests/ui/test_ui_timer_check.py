@@ -32,6 +32,7 @@ def test_goes_back_to_the_start_screen(app: RunningApp) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(400)  # the inner pytest may take 300 s
 def test_a_test_that_leaves_the_session_clock_ticking_fails(tmp_path: Path) -> None:
     # Given this folder's conftest and harness, and a test that never leaves its session
     for name in ("conftest.py", "ui_harness.py", "laptop-screen.json"):
