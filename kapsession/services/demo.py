@@ -436,7 +436,7 @@ def _play_session(
     rng: random.Random,
     prescriber: StaffRecord,
 ) -> SessionRecord:
-    record = service.start_session(
+    record = service.start_dosing_session(
         protocol_key=plan.protocol_key,
         client_ids=[p.id for p in plan.people],
         modality=plan.modality,
@@ -970,7 +970,7 @@ def _course_talk(
     and when it ends (its last phase's end)."""
     assert offered.protocol_key is not None
     follows = offered.follows_session_id
-    record = service.start_session(
+    record = service.start_dosing_session(
         protocol_key=offered.protocol_key,
         client_ids=[client.id],
         modality="individual",
