@@ -1288,6 +1288,9 @@ class MeasureCodes:
     total: tuple[str, str, str]
 
 
+# The displays are LOINC's long common names, as published FHIR profiles give them (the German
+# Medical Informatics Initiative's PRO module, Synthea's output); clinical-sources.md §8 gives
+# the codes. Note GAD-7's total ends "[Reported.PHQ]", PHQ-9's "[Reported]".
 MEASURE_CODES: dict[str, MeasureCodes] = {
     InstrumentKey.PHQ9.value: MeasureCodes(
         "http://loinc.org/q/44249-1",
@@ -1297,7 +1300,11 @@ MEASURE_CODES: dict[str, MeasureCodes] = {
     InstrumentKey.GAD7.value: MeasureCodes(
         "http://loinc.org/q/69737-5",
         (LOINC, "69737-5", "Generalized anxiety disorder 7 item (GAD-7)"),
-        (LOINC, "70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score [Reported]"),
+        (
+            LOINC,
+            "70274-6",
+            "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
+        ),
     ),
     InstrumentKey.PCL5.value: MeasureCodes(
         "urn:kapsession:questionnaire:pcl5",

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from kapsession.export.fhir import MEASURE_SECTION_TITLE, SCALE_SYSTEM, to_fhir_bundle
+from kapsession.export.fhir import (
+    MEASURE_CODES,
+    MEASURE_SECTION_TITLE,
+    SCALE_SYSTEM,
+    to_fhir_bundle,
+)
 from kapsession.services.context import AppContext
 from kapsession.services.export_content import gather
 
@@ -121,3 +126,26 @@ def test_a_session_without_measures_has_no_measures_section(demo_db: DemoData) -
     assert not _resources(bundle, "QuestionnaireResponse")
     (composition,) = _resources(bundle, "Composition")
     assert MEASURE_SECTION_TITLE not in [s["title"] for s in composition["section"]]
+
+
+# LOINC's long common names for the four codes (clinical-sources.md §8 gives the codes; the
+# names as published FHIR profiles carry them, e.g. the German Medical Informatics Initiative's
+# PRO module). An EHR that checks displays rejects a near miss such as GAD-7's "[Reported]".
+LOINC_NAMES = {
+    "44249-1": "PHQ-9 quick depression assessment panel [Reported.PHQ]",
+    "44261-6": "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
+    "69737-5": "Generalized anxiety disorder 7 item (GAD-7)",
+    "70274-6": "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
+}
+
+
+def test_the_loinc_codes_carry_loinc_s_own_names() -> None:
+    # Given the codes the export writes for the PHQ-9 and the GAD-7
+    written = {
+        code: display
+        for codes in MEASURE_CODES.values()
+        for system, code, display in (codes.panel, codes.total)
+        if system == LOINC
+    }
+    # Then each LOINC code has LOINC's name for it
+    assert written == LOINC_NAMES
