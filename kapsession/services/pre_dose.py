@@ -32,7 +32,7 @@ from kapsession.services.dose_gates import (
     Decision,
     Gate,
 )
-from kapsession.storage.entries import EntryRepository
+from kapsession.storage.entries import EntryRepository, NewEvent
 from kapsession.storage.people import StaffRepository
 
 SCREENING_FILE = "screening.toml"
@@ -109,23 +109,12 @@ class PreDoseService:
     def check_override(self, override: ConsentOverride) -> None:
         self._check_prescriber(override.prescriber_id, "start a session without current consent")
 
-    def record_consent_override(
-        self,
-        session_id: uuid.UUID,
-        participant_id: uuid.UUID,
-        why: str,
-        override: ConsentOverride,
-        *,
-        at: datetime,
-        by: uuid.UUID | None,
-    ) -> EventRecord:
-        """The protocol deviation: this participant's session started without current consent."""
-        return self.entries.add_event(
-            session_id,
+    @staticmethod
+    def consent_override_event(why: str, override: ConsentOverride) -> NewEvent:
+        """The protocol deviation of a participant whose session starts without current
+        consent, written with the start (`SessionRepository.start`)."""
+        return NewEvent(
             CONSENT_OVERRIDE,
-            occurred_at=at,
-            recorded_at=at,
-            participant_id=participant_id,
             label=(
                 f"Started without current KAP treatment consent ({why}) — on the prescriber's "
                 f"override by {override.name}: {override.reason.strip()}"
@@ -136,7 +125,6 @@ class PreDoseService:
                 "by": override.name,
                 "prescriber_id": str(override.prescriber_id),
             },
-            by=by,
         )
 
     # the screening --------------------------------------------------------------------------

@@ -40,7 +40,8 @@ from kapsession.services.session_team import TeamChoice, check_place, check_team
 from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.database import Database
-from kapsession.storage.entries import EntryRepository
+from kapsession.storage.dose_orders import NewOrder
+from kapsession.storage.entries import EntryRepository, NewEvent
 from kapsession.storage.people import ClientRepository, StaffRepository
 from kapsession.storage.sessions import SessionRepository
 
@@ -150,7 +151,44 @@ class SessionService:
         clients `monitors` gives one of their own) are required, the prescriber on site is
         optional; each must be allowed their place by the clinic's role rules. `order`: the
         prescriber's order, recorded for each participant once the session has started.
-        Nothing is saved otherwise (StorageError, NotAllowed, OrderInvalid)."""
+        Nothing is saved otherwise (StorageError, NotAllowed, OrderInvalid).
+
+        The session is created planned, then started with its orders in one transaction: a
+        session is never live without its orders, whenever the app is stopped (a planned
+        session left behind has no clock and no entries)."""
+        planned = self._plan_session(
+            protocol_key=protocol_key,
+            client_ids=client_ids,
+            modality=modality,
+            at=at,
+            room=room,
+            therapist_id=therapist_id,
+            nurse_id=nurse_id,
+            prescriber_id=prescriber_id,
+            monitors=monitors,
+            order=order,
+            by=by,
+            follows=follows,
+        )
+        return self._start_planned(planned, order=order, at=at, by=by)
+
+    def _plan_session(
+        self,
+        *,
+        protocol_key: str,
+        client_ids: Sequence[uuid.UUID],
+        modality: str,
+        at: datetime,
+        room: str = "",
+        therapist_id: uuid.UUID | None = None,
+        nurse_id: uuid.UUID | None = None,
+        prescriber_id: uuid.UUID | None = None,
+        monitors: Mapping[uuid.UUID, uuid.UUID] | None = None,
+        order: OrderEntry | None = None,
+        by: uuid.UUID | None = None,
+        follows: Mapping[uuid.UUID, uuid.UUID] | None = None,
+    ) -> SessionRecord:
+        """`start_session`'s checks, then the planned session (not started)."""
         team = TeamChoice(therapist_id, nurse_id, prescriber_id, dict(monitors or {}))
         check_team(self.roles, team, {s.id: s for s in self.staff.all()})
         choice = self.catalog.get(protocol_key)
@@ -181,11 +219,27 @@ class SessionService:
             session_type=session_type,
             follows=follows if session_type is SessionType.INTEGRATION else None,
         )
-        started = self.sessions.start(record.id, at=at, by=by)
+        return record
+
+    def _start_planned(
+        self,
+        planned: SessionRecord,
+        *,
+        order: OrderEntry | None,
+        at: datetime,
+        by: uuid.UUID | None,
+        deviations: Sequence[tuple[uuid.UUID, NewEvent]] = (),
+    ) -> SessionRecord:
+        """Start the planned session's clock with its orders (one per participant) and its
+        `deviations` at the start, all in one transaction."""
+        orders = []
         if order is not None:
-            for participant in started.participants:
-                self.record_order(started, participant.id, order, at=at, by=by)
-        return started
+            self.check_order(order, session_protocol(planned))
+            orders = [
+                NewOrder(p.id, order.order, order.ordered_by, order.ordered_at or at, order.source)
+                for p in planned.participants
+            ]
+        return self.sessions.start(planned.id, at=at, by=by, orders=orders, deviations=deviations)
 
     def _follows(
         self, client_ids: Sequence[uuid.UUID], chosen: Mapping[uuid.UUID, uuid.UUID]
@@ -231,7 +285,7 @@ class SessionService:
             raise ConsentMissing(missing)
         if missing and consent_override is not None:
             self.pre_dose.check_override(consent_override)
-        started = self.start_session(
+        planned = self._plan_session(
             protocol_key=protocol_key,
             client_ids=client_ids,
             modality=modality,
@@ -240,17 +294,14 @@ class SessionService:
             **team,
         )
         why = {client.id: text for client, text in missing}
-        for participant in started.participants:
-            if participant.client.id in why and consent_override is not None:
-                self.pre_dose.record_consent_override(
-                    started.id,
-                    participant.id,
-                    why[participant.client.id],
-                    consent_override,
-                    at=at,
-                    by=by,
-                )
-        return started
+        deviations = [
+            (p.id, self.pre_dose.consent_override_event(why[p.client.id], consent_override))
+            for p in planned.participants
+            if p.client.id in why and consent_override is not None
+        ]
+        return self._start_planned(
+            planned, order=team.get("order"), at=at, by=by, deviations=deviations
+        )
 
     # the prescriber's order (issue 16) --------------------------------------------------------
     def check_order(self, entry: OrderEntry, protocol: Protocol) -> None:

@@ -8,6 +8,7 @@ new row through `corrections.append_correction`, never changed. Read through the
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from kapsession.storage.entries import in_time_order
 from kapsession.storage.entry_rules import FUTURE_TOLERANCE, check_participant, open_session
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+
     from kapsession.storage import models
 else:
     from kapsession.storage.lazy import models
@@ -77,6 +80,60 @@ def order_record(row: models.DoseOrder | Row[Any]) -> DoseOrderRecord:
     )
 
 
+@dataclass(frozen=True)
+class NewOrder:
+    """One participant's order, to be written (`add_order_row`)."""
+
+    participant_id: uuid.UUID
+    order: DoseOrder
+    ordered_by: uuid.UUID
+    ordered_at: datetime
+    source: OrderSource = OrderSource.SESSION_START
+
+
+def add_order_row(
+    orm: OrmSession,
+    session_id: uuid.UUID,
+    new: NewOrder,
+    *,
+    recorded_at: datetime,
+    by: uuid.UUID | None,
+) -> DoseOrderRecord:
+    """The order and its audit row inside the caller's transaction. It may have been given
+    before the session started (the prescriber orders ahead), never in the future."""
+    if new.ordered_at - recorded_at > FUTURE_TOLERANCE:
+        raise EntryTimeInvalid("The time of the order is in the future; enter when it was given.")
+    open_session(orm, session_id)
+    check_participant(orm, session_id, new.participant_id)
+    row = models.DoseOrder(
+        session_id=session_id,
+        participant_id=new.participant_id,
+        **_columns(new.order),
+        ordered_by_id=new.ordered_by,
+        source=new.source.value,
+        recorded_by_id=by,
+        occurred_at=new.ordered_at,
+        recorded_at=recorded_at,
+    )
+    orm.add(row)
+    orm.flush()
+    write_audit(
+        orm,
+        at=recorded_at,
+        staff_id=by,
+        action="dose_order.add",
+        entity="dose_order",
+        entity_id=row.id,
+        session_id=session_id,
+        detail={
+            "ordered_by": str(new.ordered_by),
+            "verbal": new.order.verbal,
+            "source": new.source.value,
+        },
+    )
+    return order_record(row)
+
+
 class DoseOrderRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -93,42 +150,15 @@ class DoseOrderRepository:
         source: OrderSource = OrderSource.SESSION_START,
         by: uuid.UUID | None = None,
     ) -> DoseOrderRecord:
-        """The order, committed with its audit row. It may have been given before the session
-        started (the prescriber orders ahead), never in the future."""
-        if ordered_at - recorded_at > FUTURE_TOLERANCE:
-            raise EntryTimeInvalid(
-                "The time of the order is in the future; enter when it was given."
-            )
+        """The order, committed with its audit row (`add_order_row`)."""
         with self._db.write("save the order") as orm:
-            open_session(orm, session_id)
-            check_participant(orm, session_id, participant_id)
-            row = models.DoseOrder(
-                session_id=session_id,
-                participant_id=participant_id,
-                **_columns(order),
-                ordered_by_id=ordered_by,
-                source=source.value,
-                recorded_by_id=by,
-                occurred_at=ordered_at,
-                recorded_at=recorded_at,
-            )
-            orm.add(row)
-            orm.flush()
-            write_audit(
+            return add_order_row(
                 orm,
-                at=recorded_at,
-                staff_id=by,
-                action="dose_order.add",
-                entity="dose_order",
-                entity_id=row.id,
-                session_id=session_id,
-                detail={
-                    "ordered_by": str(ordered_by),
-                    "verbal": order.verbal,
-                    "source": source.value,
-                },
+                session_id,
+                NewOrder(participant_id, order, ordered_by, ordered_at, source),
+                recorded_at=recorded_at,
+                by=by,
             )
-            return order_record(row)
 
     def correct(
         self,

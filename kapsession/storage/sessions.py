@@ -25,6 +25,7 @@ from kapsession.records.sessions import (
 from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
+from kapsession.storage.dose_orders import NewOrder, add_order_row
 from kapsession.storage.entries import NewEvent, add_event_row, event_record
 from kapsession.storage.entry_rules import check_participant, open_session
 from kapsession.storage.people import clients_by_id
@@ -155,9 +156,21 @@ class SessionRepository:
             orm.flush()
             return _session_record(orm.connection(), row.id)
 
-    def start(self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None) -> SessionRecord:
-        """planned -> live: the session clock starts at `at`."""
-        return self._move(session_id, "start", at=at, by=by)
+    def start(
+        self,
+        session_id: uuid.UUID,
+        *,
+        at: datetime,
+        by: uuid.UUID | None,
+        orders: Sequence[NewOrder] = (),
+        deviations: Sequence[tuple[uuid.UUID, NewEvent]] = (),
+    ) -> SessionRecord:
+        """planned -> live: the session clock starts at `at`. What belongs to the start is
+        written in the same transaction: the prescriber's `orders` and the protocol
+        `deviations` of the start (participant id, event), so a live session never lacks them."""
+        return self._move_with_event(
+            session_id, "start", at=at, by=by, orders=orders, deviations=deviations
+        )[0]
 
     def end(self, session_id: uuid.UUID, *, at: datetime, by: uuid.UUID | None) -> SessionRecord:
         """live -> completed: the clock stops at `at`; entries may still be added late."""
@@ -175,9 +188,17 @@ class SessionRepository:
         return self._move_with_event(session_id, step, at=at, by=by)[0]
 
     def _move_with_event(
-        self, session_id: uuid.UUID, step: str, *, at: datetime, by: uuid.UUID | None
+        self,
+        session_id: uuid.UUID,
+        step: str,
+        *,
+        at: datetime,
+        by: uuid.UUID | None,
+        orders: Sequence[NewOrder] = (),
+        deviations: Sequence[tuple[uuid.UUID, NewEvent]] = (),
     ) -> tuple[SessionRecord, EventRecord]:
-        """One status step, with its timeline event and audit row, in one transaction."""
+        """One status step, with its timeline event and audit row, in one transaction (a
+        start's orders and deviations with it)."""
         before, after, label = _STEPS[step]
         with self._db.write(f"{step} the session") as orm:
             row = _get(orm, session_id)
@@ -208,6 +229,19 @@ class SessionRepository:
                 session_id=row.id,
             )
             orm.flush()
+            for order in orders:
+                add_order_row(orm, row.id, order, recorded_at=at, by=by)
+            for participant_id, deviation in deviations:
+                check_participant(orm, row.id, participant_id)
+                add_event_row(
+                    orm.connection(),
+                    row.id,
+                    deviation,
+                    occurred_at=at,
+                    recorded_at=at,
+                    participant_id=participant_id,
+                    by=by,
+                )
             return _session_record(orm.connection(), row.id), event_record(event)
 
     def hand_over(

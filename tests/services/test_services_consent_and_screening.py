@@ -6,6 +6,7 @@ their decision when the PHQ-9 that counts for the session answered item 9 above 
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from support.dosing import take_bp
 from support.team import passing_answers, usual_order, usual_prescriber
 
 from kapsession.domain.consent import Consent, ConsentKind
-from kapsession.records.errors import NotAllowed
+from kapsession.records.errors import NotAllowed, StorageError
 from kapsession.records.people import ClientRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.dose_gates import Decision, Gate, Needs
@@ -144,6 +145,41 @@ def test_the_prescribers_override_starts_it_and_is_recorded_as_a_protocol_deviat
     assert deviation.detail["reason"] == "Signed form on file at reception"
     assert deviation.detail["prescriber_id"] == str(prescriber.id)
     assert "none recorded" in deviation.label and prescriber.signature_name in deviation.label
+
+
+def _refuse_inserts(room: Room, table: str, when: str = "1") -> None:
+    """Make the database refuse a row of `table` (a full disk, a failing driver, at that
+    moment): a trigger on the test's SQLite file."""
+    path = room.context.database.file
+    assert path is not None
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} WHEN {when} "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+
+
+@pytest.mark.parametrize(
+    ("table", "when"),
+    [
+        ("session_event", "NEW.kind = 'consent_override'"),  # the deviation
+        ("dose_order", "1"),  # the prescriber's order
+    ],
+)
+def test_a_session_never_goes_live_without_its_deviation_and_its_order(
+    room: Room, table: str, when: str
+) -> None:
+    # Given a client without consent and the prescriber's override, and a database that
+    # refuses the deviation (or the order) when it is written
+    client = room.client()
+    prescriber = usual_prescriber(room.service, room.clock.now())
+    override = ConsentOverride(prescriber.id, prescriber.signature_name, "Form at reception")
+    _refuse_inserts(room, table, when)
+    # When the session is started, Then the start fails
+    with pytest.raises(StorageError):
+        _start(room, client, override=override)
+    # And no session is live: its clock never started without what belongs to its start
+    assert room.service.live_sessions() == []
 
 
 def test_only_a_prescriber_overrides_and_an_override_needs_a_reason(room: Room) -> None:
