@@ -943,8 +943,9 @@ class LiveSession(QObject):
         self.ticked.emit()
         return saved
 
-    def withdraw_pre_dose_entry(self, event_id: uuid.UUID, reason: str) -> bool:
-        """A screening or a decision entered in error, taken back with the reason."""
+    def withdraw_event(self, event_id: uuid.UUID, reason: str) -> bool:
+        """A session event entered in error (a screening, the prescriber's decision before the
+        dose, an escort), taken back with the reason; it stays on the record, withdrawn."""
         try:
             withdrawal = self._service.entries.correct_event(
                 event_id, reason=reason, recorded_at=self.now(), voids=True, by=self.acting_staff_id

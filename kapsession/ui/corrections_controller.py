@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from kapsession.domain.corrections import EntryState
 from kapsession.domain.dose_order import PrescriberOverride
+from kapsession.domain.escort import KIND as ESCORT
 from kapsession.records.dose_periods import DOSE_PERIOD_EVENTS
 from kapsession.records.entries import DoseRecord, EventRecord, ObservationRecord
 from kapsession.records.errors import StorageError
@@ -72,6 +73,7 @@ class Target(enum.Enum):
     INTERVENTION = "intervention"
     ORDER = "order"  # the prescriber's order (issue 16): the prescriber's, with their PIN
     PRE_DOSE = "pre_dose"  # issue 17: a screening or the prescriber's decision before the dose
+    ESCORT = "escort"  # issue 17: who takes the participant home (a row among the discharge's)
 
 
 # A row of the event list, by its kind: the kinds of entry it may be, looked up in this order.
@@ -80,6 +82,7 @@ TARGETS: Mapping[LogKind, tuple[Target, ...]] = {
     LogKind.DOSE: (Target.DOSE, Target.DOSE_PERIOD, Target.COUNT, Target.ORDER, Target.PRE_DOSE),
     LogKind.MARKER: (Target.MARKER,),
     LogKind.ALERT: (Target.ADVERSE_EVENT, Target.INTERVENTION),
+    LogKind.DISCHARGE: (Target.ESCORT,),
 }
 
 # What a row that is none of those says when Enter is pressed on it.
@@ -105,6 +108,7 @@ LOCKED_BY: Mapping[Target, SignedPart | None] = {
     Target.INTERVENTION: SignedPart.MONITORING,
     Target.ORDER: SignedPart.MONITORING,
     Target.PRE_DOSE: None,
+    Target.ESCORT: None,
 }
 AFTER_SIGNING = (
     "A signed record is not changed. To correct it, write the correction as a signed addendum: "
@@ -128,6 +132,10 @@ WITHDRAW_HINTS: Mapping[Target, str] = {
         "Withdraw a screening or a decision entered in error here; to answer the screening "
         "again, press B (the earlier answers stay on the record)."
     ),
+    Target.ESCORT: (
+        "Withdraw an escort recorded for the wrong person here; to change who it is, press Y "
+        "(the earlier one stays on the record)."
+    ),
 }
 NOUNS: Mapping[Target, str] = {
     Target.MARKER: "Marker",
@@ -135,6 +143,7 @@ NOUNS: Mapping[Target, str] = {
     Target.INTERVENTION: "Intervention",
     Target.COUNT: "Controlled-substance count",
     Target.PRE_DOSE: "Before the dose",
+    Target.ESCORT: "Escort today",
 }
 TITLES: Mapping[Target, str] = {
     Target.READING: "Correct reading",
@@ -146,6 +155,7 @@ TITLES: Mapping[Target, str] = {
     Target.INTERVENTION: "Withdraw intervention",
     Target.ORDER: "Correct the order",
     Target.PRE_DOSE: "Withdraw screening entry",
+    Target.ESCORT: "Withdraw escort",
 }
 ORDER_CORRECT_PURPOSE = "correct the order for a dose"  # the PIN's purpose, as the audit says
 NO_PRESCRIBER = (
@@ -179,6 +189,8 @@ def _standing(live: LiveSession, target: Target) -> Sequence[Any]:
         return live.orders
     if target is Target.PRE_DOSE:
         return [e for e in live.events if e.kind in PRE_DOSE_EVENTS]
+    if target is Target.ESCORT:
+        return [e for e in live.events if e.kind == ESCORT]
     return live.interventions
 
 
@@ -230,6 +242,7 @@ class CorrectionsController(QObject):
             Target.INTERVENTION: self._withdraw_only,
             Target.ORDER: self._order,
             Target.PRE_DOSE: self._withdraw_only,
+            Target.ESCORT: self._withdraw_only,
         }
 
     def open(self, live: LiveSession) -> None:
@@ -553,8 +566,8 @@ class CorrectionsController(QObject):
         def submit() -> Sequence[Problem]:
             reason = dialog.reason.text()
             with self._refusals(live) as said:
-                if target is Target.PRE_DOSE:
-                    done = live.withdraw_pre_dose_entry(entry.id, reason)
+                if target in (Target.PRE_DOSE, Target.ESCORT):
+                    done = live.withdraw_event(entry.id, reason)
                 elif target is Target.MARKER:
                     done = live.withdraw_marker(entry.id, reason)
                     if done:

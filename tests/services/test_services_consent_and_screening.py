@@ -329,7 +329,7 @@ def test_boosters_do_not_wait_for_the_screening(room: Room) -> None:
     # When the screening is withdrawn after the first dose, Then nothing blocks any more
     screening = live.screening_of(pid)
     assert screening is not None
-    assert live.withdraw_pre_dose_entry(screening.id, "Entered for the wrong client")
+    assert live.withdraw_event(screening.id, "Entered for the wrong client")
     assert live.dose_blocks(pid) == []
 
 

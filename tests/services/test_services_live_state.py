@@ -143,7 +143,7 @@ def scripted_session(
     held = live.record_dose_decision(
         second, block, Decision.HOLD, prescriber_id=prescriber.id, reason="Ask when they ate"
     )
-    assert held is not None and live.withdraw_pre_dose_entry(held.id, "Meant for later")
+    assert held is not None and live.withdraw_event(held.id, "Meant for later")
     assert live.record_dose_decision(
         second, block, Decision.PROCEED, prescriber_id=prescriber.id, reason="Ate 5 h ago"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
+from test_ui_corrections import event_row, withdraw
 from ui_harness import RunningApp, describe, focus_widget, key, tab_in_dialog_to, type_text
 
 from kapsession.domain.corrections import EntryState
@@ -108,4 +109,35 @@ def test_recording_it_again_is_a_correction_with_a_reason_and_the_event_list_kee
         (LogKind.DISCHARGE, EntryState.AMENDED, False),
         (LogKind.DISCHARGE, EntryState.STANDING, True),
     ]
+    app.leave_session()
+
+
+def test_an_escort_recorded_for_the_wrong_person_is_withdrawn_from_the_event_list(
+    app: RunningApp,
+) -> None:
+    # Given an escort recorded for Maya by mistake
+    app.start_session("Maya Fischer")
+    line = app.live_view.profile_line
+
+    def record(dialog: QWidget) -> None:
+        assert isinstance(dialog, EscortDialog), describe(dialog)
+        type_text("Jon Fischer")
+        tab_in_dialog_to(dialog.phone)
+        type_text("+1 555 0101")
+        key(ENTER)
+
+    with app.answering(record):
+        app.key(Qt.Key.Key_Y)
+    (escort,) = app.events("escort")
+    # When its row of the event list has Enter, a reason typed, Enter
+    event_row(app, lambda item: item.entry_id == escort.id)
+    with app.answering(withdraw("Recorded for the wrong client")) as seen:
+        app.key(ENTER)
+    # Then it is withdrawn with the reason: not standing, and the profile line says so
+    assert [a.title for a in seen] == ["Withdraw escort — Maya Fischer"]
+    assert app.events("escort") == []
+    assert line.plain_text().endswith("Escort today: not recorded")
+    entries = app.context.service.entries.events(app.session().id, include_history=True)
+    (withdrawal,) = [e for e in entries if e.kind == "escort" and e.voids]
+    assert withdrawal.correction_reason == "Recorded for the wrong client"
     app.leave_session()
