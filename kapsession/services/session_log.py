@@ -248,7 +248,7 @@ def note_items(notes: Iterable[NoteRecord], names: dict[uuid.UUID, str]) -> list
             "intention": "Intention",  # issue 17: set in a preparation session
         }.get(n.kind, "Note")
         if n.corrects_id is not None:
-            title = "Note (amended)"
+            title = f"{title} (amended)"  # "Intention (amended)", never a plain "Note"
         items.append(
             LogItem(
                 at=n.recorded_at if n.kind not in ("entry", "intention") else n.occurred_at,
