@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -141,6 +141,7 @@ class SessionService:
         order: OrderEntry | None = None,
         by: uuid.UUID | None = None,
         follows: Mapping[uuid.UUID, uuid.UUID] | None = None,
+        deviations: Callable[[SessionRecord], Sequence[tuple[uuid.UUID, NewEvent]]] | None = None,
     ) -> SessionRecord:
         """Create the session with a snapshot of its protocol and start its clock at `at`.
         Its type is its protocol's (issue 17): a session without a dose takes no order; an
@@ -153,42 +154,10 @@ class SessionService:
         prescriber's order, recorded for each participant once the session has started.
         Nothing is saved otherwise (StorageError, NotAllowed, OrderInvalid).
 
-        The session is created planned, then started with its orders in one transaction: a
-        session is never live without its orders, whenever the app is stopped (a planned
-        session left behind has no clock and no entries)."""
-        planned = self._plan_session(
-            protocol_key=protocol_key,
-            client_ids=client_ids,
-            modality=modality,
-            at=at,
-            room=room,
-            therapist_id=therapist_id,
-            nurse_id=nurse_id,
-            prescriber_id=prescriber_id,
-            monitors=monitors,
-            order=order,
-            by=by,
-            follows=follows,
-        )
-        return self._start_planned(planned, order=order, at=at, by=by)
-
-    def _plan_session(
-        self,
-        *,
-        protocol_key: str,
-        client_ids: Sequence[uuid.UUID],
-        modality: str,
-        at: datetime,
-        room: str = "",
-        therapist_id: uuid.UUID | None = None,
-        nurse_id: uuid.UUID | None = None,
-        prescriber_id: uuid.UUID | None = None,
-        monitors: Mapping[uuid.UUID, uuid.UUID] | None = None,
-        order: OrderEntry | None = None,
-        by: uuid.UUID | None = None,
-        follows: Mapping[uuid.UUID, uuid.UUID] | None = None,
-    ) -> SessionRecord:
-        """`start_session`'s checks, then the planned session (not started)."""
+        The session is created planned, then started with its orders and `deviations` (what
+        the planned session's protocol deviations at the start are, per participant) in one
+        transaction: a session is never live without them, whenever the app is stopped (a
+        planned session left behind has no clock and no entries)."""
         team = TeamChoice(therapist_id, nurse_id, prescriber_id, dict(monitors or {}))
         check_team(self.roles, team, {s.id: s for s in self.staff.all()})
         choice = self.catalog.get(protocol_key)
@@ -219,27 +188,21 @@ class SessionService:
             session_type=session_type,
             follows=follows if session_type is SessionType.INTEGRATION else None,
         )
-        return record
-
-    def _start_planned(
-        self,
-        planned: SessionRecord,
-        *,
-        order: OrderEntry | None,
-        at: datetime,
-        by: uuid.UUID | None,
-        deviations: Sequence[tuple[uuid.UUID, NewEvent]] = (),
-    ) -> SessionRecord:
-        """Start the planned session's clock with its orders (one per participant) and its
-        `deviations` at the start, all in one transaction."""
-        orders = []
-        if order is not None:
-            self.check_order(order, session_protocol(planned))
-            orders = [
+        orders = (
+            []
+            if order is None
+            else [
                 NewOrder(p.id, order.order, order.ordered_by, order.ordered_at or at, order.source)
-                for p in planned.participants
+                for p in record.participants
             ]
-        return self.sessions.start(planned.id, at=at, by=by, orders=orders, deviations=deviations)
+        )
+        return self.sessions.start(
+            record.id,
+            at=at,
+            by=by,
+            orders=orders,
+            deviations=deviations(record) if deviations is not None else (),
+        )
 
     def _follows(
         self, client_ids: Sequence[uuid.UUID], chosen: Mapping[uuid.UUID, uuid.UUID]
@@ -285,22 +248,23 @@ class SessionService:
             raise ConsentMissing(missing)
         if missing and consent_override is not None:
             self.pre_dose.check_override(consent_override)
-        planned = self._plan_session(
+        why = {client.id: text for client, text in missing}
+
+        def overrides(planned: SessionRecord) -> list[tuple[uuid.UUID, NewEvent]]:
+            return [
+                (p.id, self.pre_dose.consent_override_event(why[p.client.id], consent_override))
+                for p in planned.participants
+                if p.client.id in why and consent_override is not None
+            ]
+
+        return self.start_session(
             protocol_key=protocol_key,
             client_ids=client_ids,
             modality=modality,
             at=at,
             by=by,
+            deviations=overrides,
             **team,
-        )
-        why = {client.id: text for client, text in missing}
-        deviations = [
-            (p.id, self.pre_dose.consent_override_event(why[p.client.id], consent_override))
-            for p in planned.participants
-            if p.client.id in why and consent_override is not None
-        ]
-        return self._start_planned(
-            planned, order=team.get("order"), at=at, by=by, deviations=deviations
         )
 
     # the prescriber's order (issue 16) --------------------------------------------------------
