@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, and_, select
 
 from kapsession.domain.corrections import effective
 from kapsession.domain.course_plan import CoursePlan
@@ -274,11 +274,25 @@ class CourseRepository:
     def intentions(self, course_id: uuid.UUID) -> list[Intention]:
         """The client's intentions standing in their course (amended ones as amended,
         withdrawn ones left out), oldest first."""
-        note, participant = schema.note, schema.participant
+        note, participant, course = schema.note, schema.participant, schema.course
+        # Through the indexes a long history has: the client's participations (by client),
+        # then their sessions' notes (by session), not a scan of every note (48 ms at 10,000
+        # sessions, on opening a live session).
+        client = select(course.c.client_id).where(course.c.id == course_id).scalar_subquery()
         query = (
             select(note)
-            .join(participant, participant.c.id == note.c.participant_id)
-            .where(participant.c.course_id == course_id, note.c.kind == NoteKind.INTENTION.value)
+            .join(
+                participant,
+                and_(
+                    participant.c.session_id == note.c.session_id,
+                    participant.c.id == note.c.participant_id,
+                ),
+            )
+            .where(
+                participant.c.client_id == client,
+                participant.c.course_id == course_id,
+                note.c.kind == NoteKind.INTENTION.value,
+            )
             .order_by(note.c.occurred_at, note.c.recorded_at)
         )
         with self._db.rows() as rows:

@@ -479,6 +479,7 @@ def _session_record(rows: Connection, session_id: uuid.UUID) -> SessionRecord:
                 select(func.count(participant.c.id))
                 .join(session, session.c.id == participant.c.session_id)
                 .where(
+                    participant.c.client_id == p.client_id,  # its index: a course is a client's
                     participant.c.course_id == p.course_id,
                     session.c.created_at <= row.created_at,
                 )
