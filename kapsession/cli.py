@@ -547,6 +547,7 @@ def _acting_staff(context: AppContext, args: argparse.Namespace) -> uuid.UUID | 
         find_staff,
         read_pin_file,
     )
+
     purpose, not_done = STAFF_COMMANDS[args.command]
     if args.staff is None:
         if context.training:
