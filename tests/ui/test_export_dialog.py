@@ -3,6 +3,7 @@ name, writing, refusals shown in the dialog, and Copy for EHR."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +36,26 @@ def demo(tmp_path: Path) -> Iterator[tuple[AppContext, list[DemoSession]]]:
         context.close()
 
 
-def _dialog(qtbot: QtBot, context: AppContext, session: DemoSession, folder: Path) -> ExportDialog:
+@pytest.fixture
+def clinical(tmp_path: Path) -> Iterator[tuple[AppContext, list[DemoSession]]]:
+    """The demo's sessions in a clinical database (not marked training)."""
+    context = open_context(
+        resolve_paths(data_dir=tmp_path / "clinical", environ={}), clock=FakeClock(NOW)
+    )
+    try:
+        assert not context.training
+        yield context, populate(context.service, NOW)
+    finally:
+        context.close()
+
+
+def _dialog(
+    qtbot: QtBot,
+    context: AppContext,
+    session: DemoSession,
+    folder: Path,
+    by: uuid.UUID | None = None,
+) -> ExportDialog:
     record = context.service.sessions.get(session.id)
     window = MainWindow(training=True)
     qtbot.addWidget(window)
@@ -44,7 +64,7 @@ def _dialog(qtbot: QtBot, context: AppContext, session: DemoSession, folder: Pat
         record,
         folder=folder,
         esketamine=session.protocol == "intranasal-esketamine",
-        by=None,
+        by=by,
     )
     qtbot.addWidget(dialog)
     return dialog
@@ -111,3 +131,35 @@ def test_copy_for_ehr_puts_plain_text_on_the_clipboard(qtbot: QtBot, demo, tmp_p
     text = QApplication.clipboard().text()
     assert "Maya Fischer" in text and "|" not in text.splitlines()[0]
     assert "Copied" in dialog.copy_button.text()
+
+
+@pytest.mark.parametrize("role", ["nurse", "therapist"])
+def test_private_notes_only_for_the_sessions_therapist(
+    qtbot: QtBot, clinical, tmp_path: Path, role: str
+) -> None:
+    # Given a clinical session, exported by its nurse or its therapist ("working as")
+    context, made = clinical
+    session = next(m for m in made if m.protocol == "iv-infusion")
+    who = next(s for s in context.service.staff.active() if s.role == role)
+    dialog = _dialog(qtbot, context, session, tmp_path, by=who.id)
+    dialog.format.setCurrentIndex(dialog.format.findData("md"))
+    target = Path(dialog.path.text())
+    # When the private notes are included
+    dialog.private.setChecked(True)
+    dialog.export_button.click()
+    audit = AuditRepository(context.service.database).for_session(session.id)
+    exports = [a for a in audit if a.action == "export"]
+    if role == "nurse":
+        # Then the nurse is refused in the dialog and nothing is written
+        assert not dialog.problem.isHidden()
+        assert "private psychotherapy notes" in dialog.problem.text()
+        assert not target.exists() and exports == []
+        # And Copy for EHR with them is refused too
+        dialog.copy_button.click()
+        assert "Copied" not in dialog.copy_button.text()
+    else:
+        # Then the therapist's export holds them, and its audit row names her
+        assert "supervision" in target.read_text(encoding="utf-8")
+        assert [(a.staff_id, a.detail["private_notes_included"]) for a in exports] == [
+            (who.id, True)
+        ]
