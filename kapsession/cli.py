@@ -553,8 +553,8 @@ def _acting_staff(context: AppContext, args: argparse.Namespace) -> uuid.UUID | 
         if context.training:
             return None
         raise IdentityRefused(
-            f"`{args.command}` takes a client's record out of the app: say who you are with "
-            "--staff NAME (your PIN is then asked on the terminal, or read from --pin-file PATH). "
+            f"`{args.command}` shows a client's record, so it names the person: add --staff NAME "
+            "(your PIN is then asked on the terminal, or read from --pin-file PATH). "
             f"{not_done}"
         )
     member = find_staff(context.service.staff, args.staff)
