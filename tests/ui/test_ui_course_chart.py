@@ -141,7 +141,7 @@ def test_ctrl_shift_e_exports_the_course_summary(
         assert dialog.problem.isVisibleTo(dialog) and "who is exporting" in dialog.problem.text()
         assert not out.exists()
         # The nurse named with a wrong PIN: refused, nothing written
-        dialog.staff.setCurrentIndex(dialog.staff.findData(nurse.id))
+        dialog.staff.setCurrentIndex(dialog.staff.findText(nurse.signature_name))
         dialog.pin.setFocus()
         type_text("111999")
         key(Qt.Key.Key_Return)
