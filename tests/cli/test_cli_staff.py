@@ -254,3 +254,56 @@ def test_a_clinical_database_under_the_training_name_still_needs_staff(
     # Then the stored marker says clinical: refused, nothing written
     assert result.returncode == EXIT_PROBLEM and "--staff" in result.stderr
     assert not out.exists()
+
+
+def test_on_a_terminal_the_pin_is_asked_without_echo(
+    cli_env: dict[str, str], data_dir: Path, ids: dict[str, Any], tmp_path: Path
+) -> None:
+    # Given the command started on a terminal of its own (a pseudo-terminal, its controlling
+    # terminal), without --pin-file
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    master, slave = pty.openpty()
+    terminal = os.ttyname(slave)
+    out = tmp_path / "record.md"
+
+    def take_terminal() -> None:  # after the new session: the pty becomes /dev/tty
+        os.close(os.open(terminal, os.O_RDWR))
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "kapsession", "--data-dir", str(data_dir), "export",
+         ids["session"], "--format", "md", "--out", str(out), "--staff", NURSE],
+        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+        env=cli_env, start_new_session=True, preexec_fn=take_terminal,
+    )  # fmt: skip
+    os.close(slave)
+    seen = b""
+    try:
+        # When the prompt appears and the nurse types her PIN
+        deadline = time.monotonic() + 120
+        while b"PIN of Tom Becker" not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                seen += os.read(master, 1024)
+        assert b"PIN of Tom Becker" in seen, seen
+        os.write(master, DEMO_PIN.encode() + b"\n")
+        _stdout, stderr = child.communicate(timeout=120)
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                seen += os.read(master, 1024)
+            except OSError:
+                break
+    finally:
+        if child.poll() is None:
+            child.kill()
+        os.close(master)
+    # Then the export is written as hers, and the PIN never showed on the terminal
+    assert child.returncode == 0, stderr
+    assert out.exists()
+    assert DEMO_PIN.encode() not in seen
+    (row,) = audit(data_dir, "export")
+    assert row["staff_id"] == _hex(ids["staff"][NURSE])
