@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
+from ui_harness import RunningApp
 
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
@@ -21,6 +23,7 @@ from kapsession.ui.export_controller import ExportController
 from kapsession.ui.export_dialog import ExportDialog
 from kapsession.ui.main_window import MainWindow
 
+SHIFT = Qt.KeyboardModifier.ShiftModifier
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC) + timedelta(days=60)
 
 
@@ -162,4 +165,47 @@ def test_private_notes_only_for_the_sessions_therapist(
         assert "supervision" in target.read_text(encoding="utf-8")
         assert [(a.staff_id, a.detail["private_notes_included"]) for a in exports] == [
             (who.id, True)
+        ]
+
+
+@pytest.mark.parametrize("at_keyboard", ["nobody", "nurse"])
+def test_the_live_export_is_the_person_working_as(
+    app: RunningApp, tmp_path: Path, at_keyboard: str
+) -> None:
+    # Given a live session on clinical data: its therapist "working as", or the nurse who
+    # switched in at the keyboard
+    record = app.start_session("Maya Fischer")
+    therapist, nurse = record.therapist_id, record.monitor_of(None)
+    assert therapist is not None and nurse is not None
+    live = app.controller.live
+    assert live is not None
+    if at_keyboard == "nurse":
+        live.switch_to(nurse)
+    out = tmp_path / "record.md"
+
+    def export(dialog: QWidget) -> None:
+        # When the record is exported with the private notes, from Ctrl+Shift+E
+        assert isinstance(dialog, ExportDialog)
+        dialog.format.setCurrentIndex(dialog.format.findData("md"))
+        dialog.path.setText(str(out))
+        dialog.private.setChecked(True)
+        dialog.export_button.click()
+        if dialog.isVisible():
+            dialog.reject()
+
+    with app.answering(export):
+        app.key(Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | SHIFT)
+    app.leave_session()
+    exports = [
+        a for a in AuditRepository(app.context.database).for_session(record.id)
+        if a.action == "export"
+    ]  # fmt: skip
+    if at_keyboard == "nurse":
+        # Then the nurse may not take the private notes out: nothing written
+        assert not out.exists() and exports == []
+    else:
+        # Then the therapist's export is written and audited as hers
+        assert out.exists()
+        assert [(a.staff_id, a.detail["private_notes_included"]) for a in exports] == [
+            (therapist, True)
         ]
