@@ -23,6 +23,8 @@ from kapsession.paths import NotWritable, Paths, resolve_paths
 from kapsession.records.errors import StorageError
 
 if TYPE_CHECKING:
+    import uuid
+
     from kapsession.services.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,32 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
         help="log details to the console",
+    )
+
+
+# The commands that export, print or show clinical content: each names the person doing it
+# (issue 18), confirmed by their PIN, except on training data.
+STAFF_COMMANDS = {
+    "export": ("export a session record", "Nothing was written."),
+    "course-summary": ("export a course summary", "Nothing was written."),
+    "history": ("show a client's history", "Nothing was shown."),
+}
+
+
+def _staff_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--staff",
+        type=_text,
+        metavar="NAME",
+        help="who you are, as the staff list names you; your PIN is asked on the terminal "
+        "(needed except on training data)",
+    )
+    parser.add_argument(
+        "--pin-file",
+        type=_text,
+        metavar="PATH",
+        help="read the PIN from the first line of this file instead (readable by you alone: "
+        "chmod 600); never give a PIN on the command line",
     )
 
 
@@ -229,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="whose document, in a couples or group session (required there)",
     )
     export.add_argument("--page", choices=("A4", "Letter"), default="A4", help="PDF page size")
+    _staff_options(export)
     history = command("history", "a client's sessions over all their courses, oldest first")
     history.add_argument(
         "client",
@@ -237,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the client's record number, name, or the first characters of their id",
     )
     history.add_argument("--json", action="store_true", help="print JSON")
+    _staff_options(history)
     summary = command(
         "course-summary",
         "write a client's course summary (plan, sessions, doses, questionnaires, chart) as PDF "
@@ -258,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="overwrite an existing file (a regular file only: never a folder, device or pipe)",
     )
     summary.add_argument("--page", choices=("A4", "Letter"), default="A4", help="PDF page size")
+    _staff_options(summary)
     return parser
 
 
@@ -296,7 +327,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     plain = _gui_arguments(sys.argv[1:] if argv is None else argv)
     if plain is not None:
         return plain
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "pin_file", None) and not args.staff:
+        parser.error("--pin-file goes with --staff NAME (whose PIN it holds)")
     if args.command is None:
         args.command = "gui"
     if args.command == "demo":
@@ -377,12 +411,19 @@ def _command(args: argparse.Namespace, paths: Paths, out: TextIO) -> int:
             return _sessions(context, args, out)
         if args.command == "demo":
             return _populate(context, args.json, out)
+        if args.command in STAFF_COMMANDS:
+            from kapsession.services.acting_staff import IdentityRefused
+
+            try:
+                by = _acting_staff(context, args)
+            except IdentityRefused as exc:
+                return problem(str(exc))
         if args.command == "export":
-            return _export(context, args, out)
+            return _export(context, args, out, by)
         if args.command == "history":
-            return _history(context, args, out)
+            return _history(context, args, out, by)
         if args.command == "course-summary":
-            return _course_summary(context, args, out)
+            return _course_summary(context, args, out, by)
         raise AssertionError(f"unhandled command {args.command}")
     except StorageError as exc:
         return problem(str(exc))
@@ -495,7 +536,55 @@ def _sessions(context: AppContext, args: argparse.Namespace, out: TextIO) -> int
     return EXIT_OK
 
 
-def _export(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+def _acting_staff(context: AppContext, args: argparse.Namespace) -> uuid.UUID | None:
+    """The staff member `--staff` names, their PIN checked (IdentityRefused, audited by the PIN
+    service, when it is wrong); None on training data without `--staff`."""
+    from pathlib import Path
+
+    from kapsession.services.acting_staff import (
+        IdentityRefused,
+        confirm,
+        find_staff,
+        read_pin_file,
+    )
+
+    purpose, not_done = STAFF_COMMANDS[args.command]
+    if args.staff is None:
+        if context.training:
+            return None
+        raise IdentityRefused(
+            f"`{args.command}` shows a client's record, so it names the person: add --staff NAME "
+            "(your PIN is then asked on the terminal, or read from --pin-file PATH). "
+            f"{not_done}"
+        )
+    member = find_staff(context.service.staff, args.staff)
+    if args.pin_file is not None:
+        pin = read_pin_file(Path(args.pin_file).expanduser())
+    elif sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        try:
+            pin = getpass.getpass(f"PIN of {member.signature_name}: ")
+        except EOFError:
+            pin = ""
+    else:
+        raise IdentityRefused(
+            "There is no terminal to ask the PIN on: give --pin-file PATH (a file readable by "
+            f"you alone, the PIN on its first line). {not_done}"
+        )
+    check = confirm(context.notes.pins, member, pin, purpose=purpose, not_done=not_done)
+    if not check.ok:
+        if check.pause_s:
+            import time
+
+            time.sleep(check.pause_s)
+        raise IdentityRefused(check.message)
+    return member.id
+
+
+def _export(
+    context: AppContext, args: argparse.Namespace, out: TextIO, by: uuid.UUID | None
+) -> int:
     """Headless export. The PDF needs Qt's painting (offscreen, no display needed)."""
     from pathlib import Path
 
@@ -525,6 +614,7 @@ def _export(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
                 force=args.force,
                 page=args.page,
             ),
+            by=by,
             chart_for=chart,
         )
     except ExportRefused as exc:
@@ -535,15 +625,30 @@ def _export(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _history(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    """A client's course history as a table, or JSON (`--json`)."""
+def _history(
+    context: AppContext, args: argparse.Namespace, out: TextIO, by: uuid.UUID | None
+) -> int:
+    """A client's course history as a table, or JSON (`--json`); who was shown it, audited."""
+    from kapsession.services.client_history import ClientHistoryService
     from kapsession.services.history_report import write_history
+    from kapsession.storage.audit import AuditRepository
 
-    write_history(context.database, args.client, as_json=args.json, out=out)
+    client = ClientHistoryService(context.database).find_client(args.client)
+    write_history(context.database, str(client.id), as_json=args.json, out=out)
+    AuditRepository(context.database).add(
+        "history.shown",
+        at=context.clock.now(),
+        staff_id=by,
+        entity="client",
+        entity_id=client.id,
+        detail={"format": "json" if args.json else "table", "destination": "command line"},
+    )
     return EXIT_OK
 
 
-def _course_summary(context: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+def _course_summary(
+    context: AppContext, args: argparse.Namespace, out: TextIO, by: uuid.UUID | None
+) -> int:
     """A client's course summary (issue 17). The PDF's chart needs Qt's painting (offscreen)."""
     from pathlib import Path
 
@@ -565,6 +670,7 @@ def _course_summary(context: AppContext, args: argparse.Namespace, out: TextIO) 
         force=args.force,
         page=args.page,
         chart_for=chart,
+        by=by,
     )
     out.write(f"wrote {written.path}: the course summary of {written.client}\n")
     return EXIT_OK

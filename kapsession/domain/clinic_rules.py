@@ -47,6 +47,14 @@ class RoleRules:
     may_monitor: frozenset[StaffRole]  # the monitoring clinician; signs the monitoring part
     may_be_therapist: frozenset[StaffRole]  # the therapist; signs the therapy part
     may_prescribe: frozenset[StaffRole]  # the prescriber on site
+    # besides the session's own therapist, who may read and export its private psychotherapy
+    # notes (issue 18); by default nobody else
+    may_read_private_notes: frozenset[StaffRole] = frozenset()
+
+    def may_read_private(self, role: str, *, session_therapist: bool) -> bool:
+        """Whether a staff member may read or export a session's private psychotherapy notes:
+        its therapist (whoever holds that place now), or a role the clinic allows."""
+        return session_therapist or role in self.may_read_private_notes
 
     def allowed(self, place: TeamRole) -> frozenset[StaffRole]:
         return {
@@ -75,6 +83,8 @@ _ROLE_FIELDS = {  # each field of [roles], and what it allows
     "may_monitor": "monitor a session or sign its monitoring part",
     "may_be_therapist": "be a session's therapist",
     "may_prescribe": "be the prescriber on site",
+    "may_read_private_notes": "read or export a session's private psychotherapy notes besides "
+    "its therapist",
 }
 
 
@@ -167,7 +177,8 @@ def _read(data: dict[str, object]) -> ClinicRules:
                 "roles",
                 name,
                 tuple(_ROLE_FIELDS),
-                "[roles] holds may_monitor, may_be_therapist and may_prescribe",
+                "[roles] holds may_monitor, may_be_therapist, may_prescribe and "
+                "may_read_private_notes",
             )
     default = DEFAULT_ROLE_RULES
     return ClinicRules(
@@ -175,6 +186,12 @@ def _read(data: dict[str, object]) -> ClinicRules:
             may_monitor=_roles(roles, "may_monitor", default.may_monitor),
             may_be_therapist=_roles(roles, "may_be_therapist", default.may_be_therapist),
             may_prescribe=_roles(roles, "may_prescribe", default.may_prescribe),
+            may_read_private_notes=_roles(
+                roles,
+                "may_read_private_notes",
+                default.may_read_private_notes,
+                may_be_empty=True,
+            ),
         ),
         _rescue_medications(data),
         _consent_valid_days(data),
@@ -282,7 +299,11 @@ def _check_schema(data: dict[str, object]) -> None:
 
 
 def _roles(
-    table: dict[str, object], name: str, default: frozenset[StaffRole]
+    table: dict[str, object],
+    name: str,
+    default: frozenset[StaffRole],
+    *,
+    may_be_empty: bool = False,
 ) -> frozenset[StaffRole]:
     if name not in table:
         return default
@@ -295,7 +316,7 @@ def _roles(
             path,
             f"must be a list of roles in square brackets, e.g. {example}, not {show(value)}",
         )
-    if not value:
+    if not value and not may_be_empty:
         raise Invalid(
             path,
             f"is empty, so nobody could {what}; name at least one role, e.g. {example}",

@@ -6,7 +6,7 @@ import errno
 import logging
 import sqlite3
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
 from kapsession.storage.backups import backup_sqlite, ensure_recent_backup
 from kapsession.storage.database import Database, SchemaStatus, migrate, open_database
+from kapsession.storage.database_kind import CLINICAL, TRAINING, is_training, mark_database
 
 if TYPE_CHECKING:
     from kapsession.services.exports import ExportService
@@ -59,13 +60,24 @@ class AppContext:
     clinic: ClinicRules = field(default_factory=ClinicRules)  # the clinic's clinic.toml
     clinic_problem: str | None = None  # what is wrong with it (its defaults apply meanwhile)
     _exports: ExportService | None = field(default=None, init=False, repr=False)
+    _training: bool | None = field(default=None, init=False, repr=False)
+
+    @property
+    def training(self) -> bool:
+        """Whether the database was made as the training database (its stored marker, never
+        the file's name): its exports and prints need no staff member's PIN (issue 18)."""
+        if self._training is None:
+            self._training = is_training(self.database)
+        return self._training
 
     @property
     def exports(self) -> ExportService:
         if self._exports is None:
             from kapsession.services.exports import ExportService
 
-            self._exports = ExportService(self.database, self.clock)
+            self._exports = ExportService(
+                self.database, self.clock, roles=self.clinic.roles, training=self.training
+            )
         return self._exports
 
     def close(self) -> None:
@@ -148,6 +160,12 @@ def upgrade(opened: OpenedData, *, now: datetime | None = None) -> OpenedData:
                 path, opened.paths.backup_dir, f"before-upgrade-to-{opened.status.head}", now=now
             )
         migrate(opened.database)
+        if opened.new_database:  # made now: what it holds is said once, in the data (issue 18)
+            mark_database(
+                opened.database,
+                TRAINING if opened.paths.training else CLINICAL,
+                at=now or datetime.now(UTC),
+            )
         return replace(opened, status=opened.database.schema_status())
     except StorageError:
         raise

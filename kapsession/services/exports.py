@@ -14,11 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules
 from kapsession.domain.clock import Clock
+from kapsession.domain.roles import ROLE_NAMES
 from kapsession.export.content import FORMATS, ExportContent, ExportRefused
 from kapsession.export.files import check_destination, write_atomically
+from kapsession.records.errors import NotFound
+from kapsession.records.people import StaffRecord
+from kapsession.records.sessions import SessionRecord
 from kapsession.services.export_content import gather, record_export
 from kapsession.storage.database import Database
+from kapsession.storage.people import StaffRepository
 
 FORMAT_NAMES = {
     "pdf": "PDF record",
@@ -60,11 +66,61 @@ def default_file_name(content: ExportContent, export_format: str) -> str:
     return "".join(c for c in name if c not in '/\\:*?"<>|') + SUFFIXES[export_format]
 
 
+def check_private_notes(
+    rules: RoleRules, who: StaffRecord | None, session: SessionRecord, *, training: bool
+) -> None:
+    """ExportRefused unless `who` may take the session's private psychotherapy notes out of the
+    app: its therapist, or a role the clinic's rules allow (`RoleRules.may_read_private`). On
+    training data nobody need be named."""
+    if who is None:
+        if training:
+            return
+        raise ExportRefused(
+            "The private psychotherapy notes are exported only by a named person (the "
+            "session's therapist). Nothing was written."
+        )
+    if rules.may_read_private(who.role, session_therapist=who.id == session.therapist_id):
+        return
+    allowed = sorted(ROLE_NAMES[r].lower() for r in rules.may_read_private_notes)
+    also = f" or a {' or '.join(allowed)}" if allowed else ""
+    raise ExportRefused(
+        f"{who.signature_name} ({ROLE_NAMES[who.role].lower()}) may not export the private "
+        f"psychotherapy notes: only the session's therapist{also} may (the clinic's rules). "
+        "Nothing was written; export without the private notes."
+    )
+
+
 class ExportService:
-    def __init__(self, database: Database, clock: Clock, *, chart_for: ChartFor | None = None):
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        chart_for: ChartFor | None = None,
+        roles: RoleRules = DEFAULT_ROLE_RULES,
+        training: bool = False,
+    ):
+        """`roles`: the clinic's, for who may export private notes; `training`: the database
+        holds training data (nobody need be named for its private notes)."""
         self._db = database
         self._clock = clock
         self._chart_for = chart_for
+        self._roles = roles
+        self._training = training
+
+    def check_private(self, content: ExportContent, by: uuid.UUID | None) -> None:
+        """ExportRefused when `content` holds the private notes and `by` may not take them."""
+        if content.private_notes is None:
+            return
+        who: StaffRecord | None = None
+        if by is not None:
+            try:
+                who = StaffRepository(self._db).get(by)
+            except NotFound:
+                raise ExportRefused(
+                    "The person exporting is not on the staff list. Nothing was written."
+                ) from None
+        check_private_notes(self._roles, who, content.session, training=self._training)
 
     def content(
         self,
@@ -144,6 +200,7 @@ class ExportService:
             participant=request.participant,
             include_private=request.include_private,
         )
+        self.check_private(content, by)  # before anything is rendered or written
         files = self.render(
             content, request.export_format, request.out, request.page, chart_for=chart_for
         )
@@ -173,6 +230,7 @@ class ExportService:
         """ "Copy for EHR": the plain-text record, audited as an export to the clipboard."""
         from kapsession.export.text import to_plain_text
 
+        self.check_private(content, by)
         text: str = to_plain_text(content)
         record_export(
             self._db,

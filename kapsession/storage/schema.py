@@ -21,6 +21,7 @@ import uuid
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     Float,
@@ -658,6 +659,19 @@ course_plan = Table(
     Column("replaces_id", Uuid(), ForeignKey("course_plan.id"), unique=True),
     Column("reason", Text()),
     Index("ix_course_plan_course_time", "course_id", "recorded_at"),
+)
+
+# What the database holds (issue 18, migration 0017): one row, "clinical" or "training", written
+# once when the database is made (or marked clinical when an existing one was upgraded) and
+# never changed (UPDATE and DELETE refused by the database). No row: clinical.
+database_kind = Table(
+    "database_kind",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("kind", String(20), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+    CheckConstraint("kind IN ('clinical', 'training')", name="known_kind"),
 )
 
 APPEND_ONLY_TABLES: tuple[str, ...] = (

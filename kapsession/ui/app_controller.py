@@ -94,6 +94,7 @@ class AppController(QObject):
             room=context.room.name,
             parent=self,
             pins=context.notes.pins,  # the prescriber's override of a missing consent (17)
+            training=lambda: context.training,  # the database's marker (18), read when needed
         )
         self.start.open_requested.connect(self.open_session)
         live = window.live_view

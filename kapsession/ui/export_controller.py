@@ -74,7 +74,10 @@ class ExportController(QObject):
             live.record,
             folder=documents_dir(),
             esketamine=live.protocol.dosing.device_mg is not None,
-            by=live.acting_staff_id,
+            # the person working as (issue 18): who switched in at the keyboard, else the
+            # therapist, else the monitoring clinician; the audit row and the private notes'
+            # rule go by them
+            by=live.acting_staff_id or live.nurse_author(),
             parent=self.window,
         )
         dialog.exec()

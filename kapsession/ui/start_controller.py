@@ -5,6 +5,7 @@ client, a new staff member, and starting a session. Opening a session is the com
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -46,10 +47,14 @@ class StartController(QObject):
         room: str = "",
         parent: QObject | None = None,
         pins: PinService | None = None,
+        training: Callable[[], bool] = lambda: False,
     ) -> None:
-        """`pins`: the staff PINs, for the prescriber's override of a missing consent (17)."""
+        """`pins`: the staff PINs, for the prescriber's override of a missing consent (17) and
+        the person exporting a course summary (18); `training`: whether the data is training
+        data (its exports need no PIN)."""
         super().__init__(parent)
         self.pins = pins
+        self._training = training
         self.window = window
         self.service = service
         self.history = history
@@ -118,7 +123,13 @@ class StartController(QObject):
 
             summaries = CourseSummaryService(self.service.database, self.clock)
             self._summaries = CourseSummaryController(
-                self.window, summaries, self.clock, parent=self
+                self.window,
+                summaries,
+                self.clock,
+                parent=self,
+                service=self.service,
+                pins=self.pins,
+                training=self._training,
             )
 
     def _connect_measure_corrections(self) -> None:

@@ -68,6 +68,22 @@ def test_a_clinics_own_rules_are_read_as_written() -> None:
     assert not rules.may(TeamRole.MONITORING, "prescriber")
 
 
+def test_private_notes_are_the_sessions_therapists_unless_the_clinic_names_a_role() -> None:
+    # By default: only the session's own therapist, whatever anyone's role
+    default = DEFAULT_ROLE_RULES
+    assert default.may_read_private_notes == frozenset()
+    assert default.may_read_private("nurse", session_therapist=True)
+    assert not default.may_read_private("therapist", session_therapist=False)
+    assert not default.may_read_private("physician", session_therapist=False)
+    # A clinic may name roles; an empty list says "nobody else" and is allowed
+    text = VALID + 'may_read_private_notes = ["physician"]\n'
+    rules = parse_clinic_rules(text, "clinic.toml").roles
+    assert rules.may_read_private("physician", session_therapist=False)
+    assert not rules.may_read_private("nurse", session_therapist=False)
+    empty = parse_clinic_rules(VALID + "may_read_private_notes = []\n", "clinic.toml").roles
+    assert empty.may_read_private_notes == frozenset()
+
+
 def test_a_rule_left_out_keeps_its_default() -> None:
     # Given a file with the schema and one rule only
     text = 'schema = 1\n[roles]\nmay_prescribe = ["physician"]\n'

@@ -102,10 +102,23 @@ def test_a_client_without_measures_has_a_chart_saying_so(app: RunningApp) -> Non
     assert not chart.lines and not chart.dosing_lines
 
 
+NURSE_PIN = "483920"
+
+
+def _audit_rows(app: RunningApp, action: str) -> list[tuple[str | None, str]]:
+    with app.context.database.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT staff_id, entity FROM audit_entry WHERE action = ?", (action,)
+        ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
 def test_ctrl_shift_e_exports_the_course_summary(
     app: RunningApp, maya: uuid.UUID, tmp_path: Path
 ) -> None:
-    # Given Maya's history open
+    # Given Maya's history open, and the nurse with a PIN of her own
+    nurse = next(s for s in app.context.service.staff.active() if s.display_name == "Tom Becker")
+    app.context.notes.pins.set_pin(nurse.id, NURSE_PIN, NURSE_PIN)
     _open_history_of(app, "Fischer")
     out = tmp_path / "maya summary.md"
 
@@ -123,6 +136,19 @@ def test_ctrl_shift_e_exports_the_course_summary(
         assert focus_widget() is dialog.path
         key(Qt.Key.Key_A, CTRL)
         type_text(str(out))
+        # Nobody named: refused, nothing written
+        key(Qt.Key.Key_Return)
+        assert dialog.problem.isVisibleTo(dialog) and "who is exporting" in dialog.problem.text()
+        assert not out.exists()
+        # The nurse named with a wrong PIN: refused, nothing written
+        dialog.staff.setCurrentIndex(dialog.staff.findText(nurse.signature_name))
+        dialog.pin.setFocus()
+        type_text("111999")
+        key(Qt.Key.Key_Return)
+        assert "PIN is not right" in dialog.problem.text() and not out.exists()
+        assert focus_widget() is dialog.pin and dialog.pin.text() == ""
+        # Then her right PIN
+        type_text(NURSE_PIN)
         key(Qt.Key.Key_Return)
 
     # When Ctrl+Shift+E is pressed
@@ -135,6 +161,9 @@ def test_ctrl_shift_e_exports_the_course_summary(
     assert "| -9 from 18: response |" in text
     assert "incomplete: item 3 unanswered" in text
     assert str(out) in app.window.statusBar().currentMessage()
+    # And the export's audit row names the nurse; her wrong PIN is audited too
+    assert _audit_rows(app, "export") == [(nurse.id.hex, "client")]
+    assert _audit_rows(app, "pin.refused") == [(nurse.id.hex, "staff")]
     # And the history keeps the keys
     assert app.ready() is app.window.history_view.table
 
