@@ -35,7 +35,7 @@ from kapsession.records.entries import (
 )
 from kapsession.records.errors import StorageError
 from kapsession.records.measures import MeasureRecord
-from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord
+from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureCheck, SignatureRecord
 from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.people import StaffRecord
 from kapsession.records.session_log import LogItem
@@ -75,7 +75,8 @@ class ExportContent:
     music: list[MusicEventRecord]
     discharges: list[DischargeAssessmentRecord]  # with corrections
     signatures: list[SignatureRecord]
-    signatures_verified: dict[str, bool]  # part -> the record still holds what was signed
+    # part -> whether the record still holds what was signed, by the signer's key (issue 18)
+    signatures_verified: dict[str, SignatureCheck]
     timeline: list[LogItem]  # everything above in time order, as the event list shows it
     private_notes: list[PrivateNoteRecord] | None = None  # None: not included
     exported_at: datetime | None = None
@@ -242,7 +243,7 @@ class SessionRows:
     music: list[MusicEventRecord]
     discharges: list[DischargeAssessmentRecord]
     signatures: list[SignatureRecord]
-    signatures_verified: dict[str, bool]
+    signatures_verified: dict[str, SignatureCheck]
     timeline: list[LogItem]
     private_notes: list[PrivateNoteRecord] | None = None
     orders: list[DoseOrderRecord] = field(default_factory=list)  # issue 16

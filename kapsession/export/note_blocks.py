@@ -46,7 +46,13 @@ from kapsession.records.entries import (
     ObservationRecord,
     is_late,
 )
-from kapsession.records.notes import PARTS, NoteRecord, PrivateNoteRecord, SignedPart
+from kapsession.records.notes import (
+    PARTS,
+    NoteRecord,
+    PrivateNoteRecord,
+    SignatureCheck,
+    SignedPart,
+)
 from kapsession.records.session_log import LogItem, LogKind
 
 APP_NAME = "kapsession"
@@ -426,8 +432,12 @@ class _Note:
         for s in self.rows.signatures:
             verified = c.signatures_verified.get(s.part)
             holds = {
-                True: "yes",
-                False: "NO — the record differs from what was signed",
+                SignatureCheck.VALID: "yes, signed with the signer's own key",
+                SignatureCheck.CHANGED: "NO — the record differs from what was signed",
+                SignatureCheck.UNBOUND: (
+                    "made before signatures were bound to a person: the content matches, but "
+                    "no key shows who signed it"
+                ),
                 None: "not checked",
             }[verified]
             rows.append(

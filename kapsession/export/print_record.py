@@ -47,7 +47,7 @@ from kapsession.export.print_blocks import (
 from kapsession.export.record_rows import RecordRows, music_played, phase_name
 from kapsession.export.screening_blocks import screening_sections
 from kapsession.records.entries import LATE_ENTRY_AFTER
-from kapsession.records.notes import NoteKind, NoteRecord, SignedPart
+from kapsession.records.notes import NoteKind, NoteRecord, SignatureCheck, SignedPart
 from kapsession.records.session_log import LogItem, LogKind
 
 __all__ = ["CHART_URL", "print_document"]
@@ -289,8 +289,14 @@ def signatures(pr: PrintRows) -> Section:
         check: Inline
         if verified is None:
             check = span(Emphasis.MUTED, "—")
-        elif verified:
-            check = "✓ record unchanged since signing"
+        elif verified == SignatureCheck.VALID:
+            check = "✓ record unchanged since signing, signed with the signer's own key"
+        elif verified == SignatureCheck.UNBOUND:
+            check = span(
+                Emphasis.MUTED,
+                "made before signatures were bound to a person: content unchanged, signer "
+                "not shown by a key",
+            )
         else:
             check = span(Emphasis.ALERT, "✗ the record changed after signing")
         cells = (
