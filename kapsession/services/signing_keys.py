@@ -26,7 +26,7 @@ from kapsession.storage.signing_keys import (
 )
 
 FAILURE_ACTION = "passphrase.refused"
-PASSPHRASE_RULE = f"at least {MIN_PASSPHRASE} characters"
+PASSPHRASE_RULE = f"at least {MIN_PASSPHRASE} characters"  # as the sign dialog says it
 
 
 class PassphraseProblem(ValueError):

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from kapsession.records.errors import NotFound, StorageError
+from kapsession.records.people import PASSPHRASE_MIN_CHARS
 from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
@@ -39,7 +40,7 @@ else:
 SALT_BYTES = 16
 NONCE_BYTES = 12
 KEY_BYTES = 32
-MIN_PASSPHRASE = 8  # characters
+MIN_PASSPHRASE = PASSPHRASE_MIN_CHARS
 SEAL_FORMAT = "kapsession signing key/1"
 
 
