@@ -292,7 +292,15 @@ def _check(orm: OrmSession, row: models.Signature, content_sha256: str) -> Signa
     if row.content_sha256 != content_sha256:
         return SignatureCheck.CHANGED
     if row.public_key is None and row.signature is None:
-        return SignatureCheck.UNBOUND
+        # Not bound: as made before 0017, unless its signer had a key by then (then the key
+        # and signature were taken off it)
+        keys = schema.staff_signing_key
+        had_key = orm.execute(
+            select(keys.c.id).where(
+                keys.c.staff_id == row.staff_id, keys.c.created_at <= row.signed_at
+            )
+        ).first()
+        return SignatureCheck.CHANGED if had_key else SignatureCheck.UNBOUND
     return SignatureCheck.VALID if _signed_by_signer(orm, row) else SignatureCheck.CHANGED
 
 

@@ -333,8 +333,8 @@ class _PinDialog(QDialog):
         self.pin_requested.emit(staff_id, pin, self.repeat_pin.text())
         if staff_id not in self._with_pin:
             self._show_message(self._pin_problem or "The PIN was not set.")
-            self.new_pin.clear()
-            self.repeat_pin.clear()
+            for field in self._secret_fields():
+                field.clear()
             self.new_pin.setFocus()
             return False
         self.new_pin.clear()
