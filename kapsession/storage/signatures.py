@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, RowMapping, Table, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 
 from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules, role_list
 from kapsession.domain.roles import ROLE_NAMES, StaffRole, TeamRole
@@ -196,67 +196,74 @@ def _canon(value: Any) -> Any:
     return value
 
 
-def _line(table: str, row: RowMapping, columns: Sequence[str]) -> str:
+SIGNATURE_FACTS = (
+    "id",
+    "session_id",
+    "part",
+    "staff_id",
+    "signer_name",
+    "signer_role",
+    "signed_at",
+    "meaning",
+    "content_sha256",
+    "note_id",
+    "public_key",
+)
+
+
+def _line(table: str, row: Mapping[Any, Any], columns: Sequence[str]) -> str:
     return json.dumps({"table": table, **{c: _canon(row[c]) for c in columns}}, sort_keys=True)
 
 
-def identity_lines(orm: OrmSession, session_id: uuid.UUID, staff_id: uuid.UUID) -> list[str]:
-    """The session, its participants, their clients and the signer, one canonical line each."""
-    session, participant = schema.session, schema.participant
-    client, staff = schema.client, schema.staff
+def _by_id(rows: Sequence[Mapping[Any, Any]]) -> list[Mapping[Any, Any]]:
+    return sorted(rows, key=lambda row: str(_canon(row["id"])))
+
+
+def signing_digest(
+    facts: Mapping[Any, Any],
+    session: Mapping[Any, Any],
+    participants: Sequence[Mapping[Any, Any]],
+    clients: Sequence[Mapping[Any, Any]],
+    signer: Mapping[Any, Any],
+) -> bytes:
+    """The SHA-256 a signature signs: canonical lines (sorted-key JSON) of the signature's own
+    facts (`SIGNATURE_FACTS`), the session's identity, its participants (by id), the clients
+    they point to (by id) and the signer's staff row."""
+    header = {"format": SIGNATURE_FORMAT, **{k: _canon(facts[k]) for k in SIGNATURE_FACTS}}
     lines = [
-        _line("session", row, SESSION_IDENTITY)
-        for row in orm.execute(select(session).where(session.c.id == session_id)).mappings()
+        json.dumps(header, sort_keys=True),
+        _line("session", session, SESSION_IDENTITY),
+        *(_line("participant", row, PARTICIPANT_IDENTITY) for row in _by_id(participants)),
+        *(_line("client", row, CLIENT_IDENTITY) for row in _by_id(clients)),
+        _line("staff", signer, STAFF_IDENTITY),
     ]
-    participants = list(
-        orm.execute(
-            select(participant)
-            .where(participant.c.session_id == session_id)
-            .order_by(participant.c.id)
-        ).mappings()
-    )
-    lines += [_line("participant", row, PARTICIPANT_IDENTITY) for row in participants]
-    clients = {row["client_id"] for row in participants}
-    lines += [
-        _line("client", row, CLIENT_IDENTITY)
-        for row in orm.execute(
-            select(client).where(client.c.id.in_(clients)).order_by(client.c.id)
-        ).mappings()
-    ]
-    lines += [
-        _line("staff", row, STAFF_IDENTITY)
-        for row in orm.execute(select(staff).where(staff.c.id == staff_id)).mappings()
-    ]
-    return lines
-
-
-def _header(row: models.Signature) -> str:
-    """The signature's own facts, as its first signed line."""
-    facts = {
-        "format": SIGNATURE_FORMAT,
-        "id": row.id,
-        "session_id": row.session_id,
-        "part": row.part,
-        "staff_id": row.staff_id,
-        "signer_name": row.signer_name,
-        "signer_role": row.signer_role,
-        "signed_at": row.signed_at,
-        "meaning": row.meaning,
-        "content_sha256": row.content_sha256,
-        "note_id": row.note_id,
-        "public_key": row.public_key,
-    }
-    return json.dumps({k: _canon(v) for k, v in facts.items()}, sort_keys=True)
-
-
-def signed_digest(orm: OrmSession, row: models.Signature) -> bytes:
-    """The SHA-256 that the signature row's Ed25519 signature signs, from what the record
-    holds now: its own facts, then the session's, its people's and the signer's identity."""
     digest = hashlib.sha256()
-    for line in [_header(row), *identity_lines(orm, row.session_id, row.staff_id)]:
+    for line in lines:
         digest.update(line.encode("utf-8"))
         digest.update(b"\n")
     return digest.digest()
+
+
+def signed_digest(orm: OrmSession, row: models.Signature) -> bytes:
+    """The digest the signature row's Ed25519 signature signs, from what the record holds now
+    (`signing_digest`). A session or signer no longer there gives a digest nothing signed."""
+    session_t, participant_t = schema.session, schema.participant
+    client_t, staff_t = schema.client, schema.staff
+    session = orm.execute(select(session_t).where(session_t.c.id == row.session_id)).mappings()
+    session_row = session.first()
+    signer = orm.execute(select(staff_t).where(staff_t.c.id == row.staff_id)).mappings()
+    signer_row = signer.first()
+    if session_row is None or signer_row is None:
+        return bytes(32)
+    participants = list(
+        orm.execute(
+            select(participant_t).where(participant_t.c.session_id == row.session_id)
+        ).mappings()
+    )
+    ids = {p["client_id"] for p in participants}
+    clients = list(orm.execute(select(client_t).where(client_t.c.id.in_(ids))).mappings())
+    facts = {k: getattr(row, k) for k in SIGNATURE_FACTS}
+    return signing_digest(facts, session_row, participants, clients, signer_row)
 
 
 def _bind(orm: OrmSession, row: models.Signature, key: UnlockedKey) -> None:
