@@ -53,7 +53,7 @@ from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.notepad import NotePad
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
-from support.signing import PASSPHRASE, give_passphrase
+from support.signing import FAST_KDF, PASSPHRASE, give_passphrase
 from support.team import pass_screening, usual_order
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the app
@@ -622,7 +622,7 @@ def _team(context: AppContext, clock: FakeClock) -> tuple[StaffRecord, StaffReco
         "Dr. Hana Whitlock", "therapist", at=clock.now(), credentials="PsyD"
     )
     nurse = service.add_staff("Jude Ferreira", "nurse", at=clock.now(), credentials="RN")
-    notes = SessionNoteService(context.database, clock)
+    notes = SessionNoteService(context.database, clock, kdf=FAST_KDF)
     for member in (therapist, nurse):
         notes.pins.set_pin(member.id, PIN, PIN)
         give_passphrase(notes, member.id, PIN)
