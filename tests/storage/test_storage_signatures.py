@@ -168,12 +168,13 @@ def test_a_part_is_signed_once(clinic: Clinic) -> None:
         key=signing_key(clinic.db, clinic.therapist.id),
         at=clinic.now(),
     )
+    nurse = _nurse(clinic)
     with pytest.raises(AlreadyDone, match="already signed"):
         signatures.sign(
             session.id,
             ["monitoring"],
-            staff_id=_nurse(clinic).id,
-            key=signing_key(clinic.db, _nurse(clinic).id),
+            staff_id=nurse.id,
+            key=signing_key(clinic.db, nurse.id),
             at=clinic.now(),
         )
     assert len(signatures.signatures(session.id)) == 1
