@@ -245,9 +245,9 @@ def write_demo(service: SessionService, now: datetime, *, seed: int = 7) -> Demo
     """`populate`, with the course client's sessions told apart."""
     rng = random.Random(seed)
     staff, clients = ensure_demo_people(service, now)
-    therapist = next(s for s in staff if s.role == "therapist")
-    nurse = next(s for s in staff if s.role == "nurse")
-    prescriber = next(s for s in staff if s.role == "prescriber")
+    therapist, nurse, prescriber = (
+        _demo_member(staff, r) for r in ("therapist", "nurse", "prescriber")
+    )
     maya, jonah, lena, sam, noor = clients
     sublingual = "sublingual-kap-3h"
     plans = [
@@ -695,6 +695,14 @@ def _sign_demo_sessions(
                 at=ended + timedelta(days=1),
                 key=therapist_key,
             )
+
+
+def _demo_member(staff: list[StaffRecord], role: str) -> StaffRecord:
+    """The demo team's member in `role` (whose signing key the demo passphrase opens), else the
+    first of that role a trainer added."""
+    demo = {n for n, _r, _c in DEMO_STAFF}
+    of_role = [s for s in staff if s.role == role]
+    return next((s for s in of_role if s.display_name in demo), of_role[0])
 
 
 def _demo_key(service: SessionService, member: StaffRecord) -> UnlockedKey:
