@@ -74,10 +74,11 @@ class KdfParams:
         return cls(int(value["time_cost"]), int(value["memory_kib"]), int(value["parallelism"]))
 
 
-# Argon2id at 128 MiB, 3 passes, one lane: about 0.35 s per derivation on this machine (two
-# cores, measured 2026-12-07 with nothing else running; 0.55 s with a test run beside it), and
-# each guess of an offline search costs the same 128 MiB and time. RFC 9106's second
-# recommendation (64 MiB, 3 passes) doubled in memory.
+# Argon2id at 128 MiB, 3 passes, one lane. Measured on this machine (two cores) on 2026-12-07:
+# 0.53 s per derivation with one other test run beside it, 0.42-0.62 s with two (this machine
+# was never idle while measured; alone it is faster, about 0.3-0.4 s). Each guess of an offline
+# search costs the same 128 MiB and time: RFC 9106's second recommendation (64 MiB, 3 passes)
+# doubled in memory.
 SIGNING_KDF = KdfParams(time_cost=3, memory_kib=128 * 1024, parallelism=1)
 
 
