@@ -10,6 +10,7 @@ the public keys in the record.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,8 +20,10 @@ from sqlalchemy import Uuid, bindparam, select, text
 from support.signing import signing_key
 from support.tampering import unguarded
 
+from kapsession.records.client_profile import IdentityCorrection
 from kapsession.records.errors import AppendOnlyViolation, RecordLocked
 from kapsession.records.notes import PARTS, SessionNoteText, SignatureCheck
+from kapsession.storage.client_profiles import ClientProfileRepository
 from kapsession.storage.driver import DRIVER_VALUES
 from kapsession.storage.models import Signature
 from kapsession.storage.notes import NoteRepository
@@ -295,3 +298,48 @@ def test_a_signature_from_before_keys_reads_as_made_before_binding(clinic: Clini
         "monitoring": SignatureCheck.UNBOUND,
         "therapy": SignatureCheck.VALID,
     }
+
+
+def test_correcting_a_signed_clients_date_of_birth_is_refused_with_what_to_do(
+    clinic: Clinic,
+) -> None:
+    # Given a client of a signed session
+    session = _signed(clinic)
+    client = session.participants[0].client
+    # When their date of birth is corrected (the profile's identity correction, issue 17)
+    with pytest.raises(RecordLocked) as refused:
+        ClientProfileRepository(clinic.db).save(
+            client.id,
+            None,
+            at=clinic.now(),
+            by=clinic.therapist.id,
+            replaces=None,
+            reason="the referral letter says 1948",
+            identity=IdentityCorrection(date(1948, 3, 2), client.record_number),
+        )
+    # Then it is refused, saying why and what to do instead, and nothing changed
+    assert str(refused.value) == (
+        "This client is in a signed session record: their name, date of birth and record "
+        "number cannot be changed. Nothing was changed; add an addendum to the signed record "
+        "to say what is wrong."
+    )
+    assert clinic.clients.get(client.id) == client
+    assert SignatureRepository(clinic.db).verify(session.id) == BOTH_VALID
+
+
+def test_a_signed_addendum_is_bound_and_an_edited_one_reads_changed(clinic: Clinic) -> None:
+    # Given a signed session with a signed addendum
+    session = _signed(clinic)
+    signatures = SignatureRepository(clinic.db)
+    note, signature = signatures.add_addendum(
+        session.id,
+        "Phoned next day: slept well.",
+        staff_id=clinic.therapist.id,
+        at=clinic.now(),
+        key=signing_key(clinic.db, clinic.therapist.id),
+    )
+    assert signature.public_key is not None
+    assert signatures.verify_addenda(session.id) == {note.id: SignatureCheck.VALID}
+    # When its text is changed past the triggers, Then it reads as changed
+    _attack(clinic.db, "note", "UPDATE note SET text = 'Phoned: unwell.' WHERE id = ?", note.id)
+    assert signatures.verify_addenda(session.id) == {note.id: SignatureCheck.CHANGED}
