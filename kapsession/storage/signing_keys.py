@@ -32,6 +32,7 @@ from kapsession.storage.database import Database
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from sqlalchemy.orm import Session as OrmSession
 
     from kapsession.storage import models
 else:
@@ -192,6 +193,13 @@ def open_sealed_key(staff_id: uuid.UUID, sealed: SealedKey, passphrase: str) -> 
     return private
 
 
+def _newest(orm: OrmSession, staff_id: uuid.UUID) -> models.StaffSigningKey | None:
+    key = models.StaffSigningKey
+    return orm.scalars(
+        select(key).where(key.staff_id == staff_id).order_by(key.created_at.desc(), key.id).limit(1)
+    ).first()
+
+
 def _record(row: models.StaffSigningKey) -> SigningKeyRecord:
     return SigningKeyRecord(row.id, row.staff_id, row.public_key, row.created_at)
 
@@ -236,12 +244,7 @@ class SigningKeyRepository:
     def current(self, staff_id: uuid.UUID) -> SigningKeyRecord | None:
         """The staff member's newest key: the one that signs."""
         with self._db.read() as orm:
-            row = orm.scalars(
-                select(models.StaffSigningKey)
-                .where(models.StaffSigningKey.staff_id == staff_id)
-                .order_by(models.StaffSigningKey.created_at.desc(), models.StaffSigningKey.id)
-                .limit(1)
-            ).first()
+            row = _newest(orm, staff_id)
             return None if row is None else _record(row)
 
     def with_key(self, staff_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
@@ -259,12 +262,7 @@ class SigningKeyRepository:
         """The staff member's newest key, opened by `passphrase` (`WrongPassphrase` if it does
         not open it, `NotFound` without a key)."""
         with self._db.read() as orm:
-            row = orm.scalars(
-                select(models.StaffSigningKey)
-                .where(models.StaffSigningKey.staff_id == staff_id)
-                .order_by(models.StaffSigningKey.created_at.desc(), models.StaffSigningKey.id)
-                .limit(1)
-            ).first()
+            row = _newest(orm, staff_id)
             if row is None:
                 raise NotFound("This staff member has no signing key yet.")
             record = _record(row)
