@@ -99,6 +99,8 @@ class ExportContent:
     measures: list[MeasureRecord] = field(default_factory=list)
     # issue 17: an integration session's dosing session (None: not an integration session)
     follows: FollowedSession | None = None
+    # issue 18: each signed addendum's check, by its note's id (`SignatureRepository`)
+    addenda_verified: dict[uuid.UUID, SignatureCheck] = field(default_factory=dict)
 
     @property
     def draft(self) -> bool:
@@ -252,6 +254,8 @@ class SessionRows:
     substance_counts: list[SubstanceRecord] = field(default_factory=list)
     measures: list[MeasureRecord] = field(default_factory=list)  # issue 17: every participant's
     followed: dict[uuid.UUID, FollowedSession] = field(default_factory=dict)  # by session id (17)
+    # issue 18: each signed addendum's check, by its note's id
+    addenda_verified: dict[uuid.UUID, SignatureCheck] = field(default_factory=dict)
 
 
 def session_protocol(record: SessionRecord) -> Protocol:
@@ -415,4 +419,5 @@ def scoped(
             if chosen.follows_session_id is None
             else rows.followed.get(chosen.follows_session_id)
         ),
+        addenda_verified=rows.addenda_verified,
     )

@@ -63,6 +63,11 @@ _PART_TITLES = {
     SignedPart.THERAPY: "Therapy notes",
     "addendum": "Addendum",
 }
+# what an addendum's line adds to "signed HH:MM" after checking its signature (issue 18)
+ADDENDUM_CHECK: dict[SignatureCheck | None, str] = {
+    SignatureCheck.CHANGED: " — NO: the addendum differs from what was signed",
+    SignatureCheck.UNBOUND: " (made before signatures were bound to a person)",
+}
 _ALDRETE_NAMES = {
     "activity": "Activity",
     "breathing": "Breathing",
@@ -417,7 +422,9 @@ class _Note:
             signature = signed.get(note.id)
             if signature is not None:
                 head = f"{t.hm(note.recorded_at)} — {signature.signer_name}"
-                status = f"signed {t.hm(signature.signed_at)}"
+                status = f"signed {t.hm(signature.signed_at)}" + ADDENDUM_CHECK.get(
+                    c.addenda_verified.get(note.id), ""
+                )
             else:
                 author = c.staff_name(note.author_id)
                 head = t.hm(note.recorded_at) + (f" — {author}" if author else "")

@@ -29,6 +29,7 @@ from kapsession.export.document import (
     lines,
     span,
 )
+from kapsession.export.note_blocks import ADDENDUM_CHECK
 from kapsession.export.order_blocks import order_section
 from kapsession.export.print_blocks import (
     CHART_URL,
@@ -332,7 +333,12 @@ def signatures(pr: PrintRows) -> Section:
         signature = next((s for s in c.signatures if s.note_id == addendum.id), None)
         by: Text
         if signature is not None:
-            by = (f"Signed by {signature.signer_name}, {pr.times.date_time(signature.signed_at)}",)
+            verdict = c.addenda_verified.get(addendum.id)
+            said = ADDENDUM_CHECK.get(verdict, "")
+            by = (
+                f"Signed by {signature.signer_name}, {pr.times.date_time(signature.signed_at)}",
+                span(Emphasis.ALERT, said) if verdict == SignatureCheck.CHANGED else said,
+            )
         else:
             by = (
                 f"Written by {pr.who(addendum.author_id)}, "

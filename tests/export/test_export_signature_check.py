@@ -14,6 +14,7 @@ from kapsession.export.text import to_markdown
 from kapsession.services.context import AppContext
 from kapsession.services.export_content import gather
 from kapsession.storage.driver import DRIVER_VALUES
+from kapsession.storage.notes import NoteRepository
 
 EXPORTED_AT = datetime(2027, 1, 30, 9, 0, tzinfo=UTC)
 VALID = "yes, signed with the signer's own key"
@@ -74,3 +75,24 @@ def test_a_signature_no_key_binds_reads_as_made_before_binding(demo_copy: AppCon
     # Then the export says so plainly: not "yes"
     rows = _signature_rows(demo_copy, session_id)
     assert len(rows) == 2 and all(UNBOUND in row and VALID not in row for row in rows)
+
+
+def test_an_addendum_edited_behind_the_app_reads_as_changed(demo_copy: AppContext) -> None:
+    # Given the demo session with a signed addendum, as exported
+    notes = NoteRepository(demo_copy.service.database)
+    first = next(
+        s for s in demo_copy.service.sessions.summaries() if notes.notes(s.id, kinds=["addendum"])
+    )
+    database = demo_copy.service.database
+    before = to_markdown(gather(database, first.id, exported_at=EXPORTED_AT))
+    assert "differs from what was signed" not in before
+    # When its text is changed past the triggers
+    _attack(
+        demo_copy,
+        "note",
+        "UPDATE note SET text = 'Nothing to add.' WHERE session_id = ? AND kind = 'addendum'",
+        first.id,
+    )
+    # Then the export says the addendum differs from what was signed
+    after = to_markdown(gather(database, first.id, exported_at=EXPORTED_AT))
+    assert "NO: the addendum differs from what was signed" in after
