@@ -60,12 +60,13 @@ from kapsession.domain.protocol import Anchor, CheckinSpec, Protocol, Route
 from kapsession.domain.vitals import READING_FIELDS, alert_message
 from kapsession.records.notes import MEANINGS
 from kapsession.resources import playlists_dir, protocols_dir
-from kapsession.services.demo import DEMO_PIN
+from kapsession.services.demo import DEMO_KDF, DEMO_PASSPHRASE, DEMO_PIN
 from kapsession.services.music_session import track_title
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.storage.database import open_database
 from kapsession.storage.models import Base
-from kapsession.storage.signatures import ADDED_LATER
+from kapsession.storage.signatures import ADDED_LATER, signing_digest
+from kapsession.storage.signing_keys import new_sealed_key, open_sealed_key
 from kapsession.storage.types import UTCDateTime
 
 Hex = str  # an id as 32 hex digits, as `Uuid` stores it on SQLite (and `_plain` digests it)
@@ -313,6 +314,7 @@ TABLES: dict[str, Table] = {
 }
 INSERT_ORDER = (
     "staff",
+    "staff_signing_key",
     "client",
     "course",
     "session",
@@ -372,6 +374,8 @@ class _Clinic:
         }
         self.tracks = _tracks(self.protocols.values())
         self.staff: dict[str, list[dict[str, Any]]] = {}
+        self.keys: dict[Hex, Any] = {}  # staff id -> their opened signing key (issue 18)
+        self.clients: dict[Hex, dict[str, Any]] = {}
         self.plans: list[_Planned] = []
         self.session_count = 0
         self._next_record = 2
@@ -421,6 +425,28 @@ class _Clinic:
                     },
                 )
                 self.staff.setdefault(role, []).append(row)
+                self._signing_key(rows, row)
+
+    def _signing_key(self, rows: _Rows, staff: dict[str, Any]) -> None:
+        """A signing key for the staff member, sealed by the demo passphrase (issue 18)."""
+        staff_id = uuid.UUID(staff["id"])
+        sealed = new_sealed_key(staff_id, DEMO_PASSPHRASE, DEMO_KDF)
+        rows.add(
+            "staff_signing_key",
+            {
+                "id": _new_id(random.Random(f"key/{staff['id']}")),  # leaves self.rng alone
+                "staff_id": staff["id"],
+                "public_key": sealed.public_key,
+                "sealed_private_key": sealed.sealed_private_key,
+                "salt": sealed.salt,
+                "kdf": sealed.kdf.as_json(),
+                "created_at": self.epoch,
+            },
+        )
+        self.keys[staff["id"]] = (
+            sealed.public_key,
+            open_sealed_key(staff_id, sealed, DEMO_PASSPHRASE),
+        )
 
     def _client(
         self, rows: _Rows, first_day: datetime, name: tuple[str, str, str] | None = None
@@ -435,7 +461,7 @@ class _Clinic:
             given, family, number = name
         born = date(self.rng.randint(1952, 2004), self.rng.randint(1, 12), self.rng.randint(1, 28))
         client_id = self.uuid()
-        rows.add(
+        self.clients[client_id] = rows.add(
             "client",
             {
                 **DEFAULTS["client"],
@@ -790,6 +816,7 @@ class _SessionWriter:
             started_at=start,
         )
         participants = []
+        self.participant_rows: list[dict[str, Any]] = []
         for position, (client_id, course_id) in enumerate(plan.people):
             row = self._add(
                 "participant",
@@ -800,6 +827,7 @@ class _SessionWriter:
                 created_at=start,
             )
             participants.append(row["id"])
+            self.participant_rows.append(row)
         self._audit(start, "session.create", "session", self.id, self.therapist["id"])
         self._audit(start, "session.start", "session", self.id, self.therapist["id"])
         self._event("session_start", "Session started", start)
@@ -1257,6 +1285,7 @@ class _SessionWriter:
                 meaning=MEANINGS[part],
                 content_sha256=digests[part],
             )
+            self._bind(row, signer)
             self._audit(at, f"sign.{part}", "signature", row["id"], signer["id"])
         self._audit(therapy_at, "session.signed", "session", self.id, therapist["id"])
         if self.rng.random() < 0.01:
@@ -1271,7 +1300,7 @@ class _SessionWriter:
                 recorded_at=at,
             )
             digest = json.dumps({"id": note["id"], "text": ADDENDUM}, sort_keys=True)
-            self._add(
+            row = self._add(
                 "signature",
                 session_id=self.id,
                 part="addendum",
@@ -1283,6 +1312,15 @@ class _SessionWriter:
                 content_sha256=hashlib.sha256(digest.encode("utf-8")).hexdigest(),
                 note_id=note["id"],
             )
+            self._bind(row, therapist)
+
+    def _bind(self, row: dict[str, Any], signer: dict[str, Any]) -> None:
+        """Sign the signature row with the signer's key, over what the app signs (issue 18)."""
+        public_key, private = self.clinic.keys[signer["id"]]
+        row["public_key"] = public_key
+        clients = [self.clinic.clients[p["client_id"]] for p in self.participant_rows]
+        digest = signing_digest(row, self.session_row, self.participant_rows, clients, signer)
+        row["signature"] = private.sign(digest).hex()
 
 
 # --- signature digests, as kapsession.storage.signatures.part_digest computes them ----------

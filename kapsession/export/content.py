@@ -35,7 +35,7 @@ from kapsession.records.entries import (
 )
 from kapsession.records.errors import StorageError
 from kapsession.records.measures import MeasureRecord
-from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord
+from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureCheck, SignatureRecord
 from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.people import StaffRecord
 from kapsession.records.session_log import LogItem
@@ -75,7 +75,8 @@ class ExportContent:
     music: list[MusicEventRecord]
     discharges: list[DischargeAssessmentRecord]  # with corrections
     signatures: list[SignatureRecord]
-    signatures_verified: dict[str, bool]  # part -> the record still holds what was signed
+    # part -> whether the record still holds what was signed, by the signer's key (issue 18)
+    signatures_verified: dict[str, SignatureCheck]
     timeline: list[LogItem]  # everything above in time order, as the event list shows it
     private_notes: list[PrivateNoteRecord] | None = None  # None: not included
     exported_at: datetime | None = None
@@ -98,6 +99,8 @@ class ExportContent:
     measures: list[MeasureRecord] = field(default_factory=list)
     # issue 17: an integration session's dosing session (None: not an integration session)
     follows: FollowedSession | None = None
+    # issue 18: each signed addendum's check, by its note's id (`SignatureRepository`)
+    addenda_verified: dict[uuid.UUID, SignatureCheck] = field(default_factory=dict)
 
     @property
     def draft(self) -> bool:
@@ -242,7 +245,7 @@ class SessionRows:
     music: list[MusicEventRecord]
     discharges: list[DischargeAssessmentRecord]
     signatures: list[SignatureRecord]
-    signatures_verified: dict[str, bool]
+    signatures_verified: dict[str, SignatureCheck]
     timeline: list[LogItem]
     private_notes: list[PrivateNoteRecord] | None = None
     orders: list[DoseOrderRecord] = field(default_factory=list)  # issue 16
@@ -251,6 +254,8 @@ class SessionRows:
     substance_counts: list[SubstanceRecord] = field(default_factory=list)
     measures: list[MeasureRecord] = field(default_factory=list)  # issue 17: every participant's
     followed: dict[uuid.UUID, FollowedSession] = field(default_factory=dict)  # by session id (17)
+    # issue 18: each signed addendum's check, by its note's id
+    addenda_verified: dict[uuid.UUID, SignatureCheck] = field(default_factory=dict)
 
 
 def session_protocol(record: SessionRecord) -> Protocol:
@@ -414,4 +419,5 @@ def scoped(
             if chosen.follows_session_id is None
             else rows.followed.get(chosen.follows_session_id)
         ),
+        addenda_verified=rows.addenda_verified,
     )

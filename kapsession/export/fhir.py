@@ -68,7 +68,13 @@ from kapsession.records.entries import (
     ObservationRecord,
 )
 from kapsession.records.measures import MeasureRecord
-from kapsession.records.notes import NoteRecord, PrivateNoteRecord, SignatureRecord, SignedPart
+from kapsession.records.notes import (
+    NoteRecord,
+    PrivateNoteRecord,
+    SignatureCheck,
+    SignatureRecord,
+    SignedPart,
+)
 from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.session_log import LogItem, LogKind
 from kapsession.records.sessions import SessionStatus
@@ -1007,8 +1013,11 @@ class _BundleBuilder:
                 f"{s.signed_at.astimezone():%Y-%m-%d %H:%M} {s.part} signed by {s.signer_name} "
                 f"({s.signer_role}): {s.meaning}"
             )
-            if self.c.signatures_verified.get(s.part) is False:
+            verified = self.c.signatures_verified.get(s.part)
+            if verified == SignatureCheck.CHANGED:
                 line += " — WARNING: the record no longer matches what was signed."
+            elif verified == SignatureCheck.UNBOUND:
+                line += " — made before signatures were bound to a person."
             lines.append(_esc(line))
         return [{"title": "Signatures", "text": _div(_items(lines))}]
 

@@ -46,7 +46,13 @@ from kapsession.records.entries import (
     ObservationRecord,
     is_late,
 )
-from kapsession.records.notes import PARTS, NoteRecord, PrivateNoteRecord, SignedPart
+from kapsession.records.notes import (
+    PARTS,
+    NoteRecord,
+    PrivateNoteRecord,
+    SignatureCheck,
+    SignedPart,
+)
 from kapsession.records.session_log import LogItem, LogKind
 
 APP_NAME = "kapsession"
@@ -56,6 +62,11 @@ _PART_TITLES = {
     SignedPart.MONITORING: "Monitoring record",
     SignedPart.THERAPY: "Therapy notes",
     "addendum": "Addendum",
+}
+# what an addendum's line adds to "signed HH:MM" after checking its signature (issue 18)
+ADDENDUM_CHECK: dict[SignatureCheck | None, str] = {
+    SignatureCheck.CHANGED: " — NO: the addendum differs from what was signed",
+    SignatureCheck.UNBOUND: " (made before signatures were bound to a person)",
 }
 _ALDRETE_NAMES = {
     "activity": "Activity",
@@ -411,7 +422,9 @@ class _Note:
             signature = signed.get(note.id)
             if signature is not None:
                 head = f"{t.hm(note.recorded_at)} — {signature.signer_name}"
-                status = f"signed {t.hm(signature.signed_at)}"
+                status = f"signed {t.hm(signature.signed_at)}" + ADDENDUM_CHECK.get(
+                    c.addenda_verified.get(note.id), ""
+                )
             else:
                 author = c.staff_name(note.author_id)
                 head = t.hm(note.recorded_at) + (f" — {author}" if author else "")
@@ -426,8 +439,12 @@ class _Note:
         for s in self.rows.signatures:
             verified = c.signatures_verified.get(s.part)
             holds = {
-                True: "yes",
-                False: "NO — the record differs from what was signed",
+                SignatureCheck.VALID: "yes, signed with the signer's own key",
+                SignatureCheck.CHANGED: "NO — the record differs from what was signed",
+                SignatureCheck.UNBOUND: (
+                    "made before signatures were bound to a person: the content matches, but "
+                    "no key shows who signed it"
+                ),
                 None: "not checked",
             }[verified]
             rows.append(

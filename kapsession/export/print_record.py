@@ -29,6 +29,7 @@ from kapsession.export.document import (
     lines,
     span,
 )
+from kapsession.export.note_blocks import ADDENDUM_CHECK
 from kapsession.export.order_blocks import order_section
 from kapsession.export.print_blocks import (
     CHART_URL,
@@ -47,7 +48,7 @@ from kapsession.export.print_blocks import (
 from kapsession.export.record_rows import RecordRows, music_played, phase_name
 from kapsession.export.screening_blocks import screening_sections
 from kapsession.records.entries import LATE_ENTRY_AFTER
-from kapsession.records.notes import NoteKind, NoteRecord, SignedPart
+from kapsession.records.notes import NoteKind, NoteRecord, SignatureCheck, SignedPart
 from kapsession.records.session_log import LogItem, LogKind
 
 __all__ = ["CHART_URL", "print_document"]
@@ -289,8 +290,14 @@ def signatures(pr: PrintRows) -> Section:
         check: Inline
         if verified is None:
             check = span(Emphasis.MUTED, "—")
-        elif verified:
-            check = "✓ record unchanged since signing"
+        elif verified == SignatureCheck.VALID:
+            check = "✓ record unchanged since signing, signed with the signer's own key"
+        elif verified == SignatureCheck.UNBOUND:
+            check = span(
+                Emphasis.MUTED,
+                "made before signatures were bound to a person: content unchanged, signer "
+                "not shown by a key",
+            )
         else:
             check = span(Emphasis.ALERT, "✗ the record changed after signing")
         cells = (
@@ -326,7 +333,12 @@ def signatures(pr: PrintRows) -> Section:
         signature = next((s for s in c.signatures if s.note_id == addendum.id), None)
         by: Text
         if signature is not None:
-            by = (f"Signed by {signature.signer_name}, {pr.times.date_time(signature.signed_at)}",)
+            verdict = c.addenda_verified.get(addendum.id)
+            said = ADDENDUM_CHECK.get(verdict, "")
+            by = (
+                f"Signed by {signature.signer_name}, {pr.times.date_time(signature.signed_at)}",
+                span(Emphasis.ALERT, said) if verdict == SignatureCheck.CHANGED else said,
+            )
         else:
             by = (
                 f"Written by {pr.who(addendum.author_id)}, "

@@ -129,6 +129,18 @@ class SignatureRecord:
     meaning: str
     content_sha256: str
     note_id: uuid.UUID | None = None
+    public_key: str | None = None  # the signer's Ed25519 key (hex); None: made before 0018
+    signature: str | None = None  # Ed25519 over what the signature covers (hex)
+
+
+class SignatureCheck(enum.StrEnum):
+    """What verifying a signature found (`SignatureRepository.verify`)."""
+
+    VALID = "valid"  # the record holds what was signed, signed by the signer's own key
+    CHANGED = "changed"  # the record, its people, the signer or the key differ from the signed
+    # made before signatures were bound to a person (issue 18): its content digest matches,
+    # but no key of the signer's signed it
+    UNBOUND = "unbound"
 
 
 @dataclass(frozen=True)

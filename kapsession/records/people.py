@@ -8,11 +8,19 @@ from datetime import date, datetime
 
 from kapsession.domain.roles import StaffRole
 
-__all__ = ["PIN_MAX_DIGITS", "PIN_MIN_DIGITS", "ClientRecord", "StaffRecord", "StaffRole"]
+__all__ = [
+    "PASSPHRASE_MIN_CHARS",
+    "PIN_MAX_DIGITS",
+    "PIN_MIN_DIGITS",
+    "ClientRecord",
+    "StaffRecord",
+    "StaffRole",
+]
 
 # A staff member's signing PIN: this many digits, numbers only.
 PIN_MIN_DIGITS = 4
 PIN_MAX_DIGITS = 12
+PASSPHRASE_MIN_CHARS = 8  # a signing passphrase (issue 18)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ nurse, the discharge check and the discharge; the therapist's notes, markers and
 note; a session note from the clinic's template, signed as the role rules ask (the monitoring
 part by the nurse, the therapy part by the therapist) and, for the first session, a signed
 addendum. The esketamine session names the prescriber on site (the REMS asks for one). The most
-recent session is left unsigned, ready to practise signing. Demo staff sign with PIN
-`DEMO_PIN`.
+recent session is left unsigned, ready to practise signing. Demo staff confirm with PIN
+`DEMO_PIN` and sign with the signing passphrase `DEMO_PASSPHRASE`.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ from kapsession.storage.database import Database
 from kapsession.storage.music_log import MusicLogRepository
 from kapsession.storage.notes import NoteRepository
 from kapsession.storage.signatures import SignatureRepository
+from kapsession.storage.signing_keys import KdfParams, SigningKeyRepository, UnlockedKey
 
 DEMO_CLIENTS = (
     ("Maya", "Fischer", "DEMO-0001"),
@@ -80,7 +81,11 @@ DEMO_STAFF = (
     ("Tom Becker", "nurse", "RN"),
     ("Dr. Ines Moreau", "prescriber", "MD"),
 )
-DEMO_PIN = "2468"  # every demo staff member's signing PIN (training data only)
+DEMO_PIN = "2468"  # every demo staff member's PIN (training data only)
+DEMO_PASSPHRASE = "demo signing passphrase"  # every demo staff member's (training data only)
+# The demo passphrase is published above, so no derivation cost protects it: its keys are sealed
+# with a light Argon2id, and the demo is written in a moment.
+DEMO_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 NOTES = (  # (minutes after the dose, the therapist's note)
     (-20, "Intention: to meet the grief about my brother with more kindness."),
     (9, "Settling; breathing slower, hands open on the blanket."),
@@ -158,6 +163,11 @@ def ensure_demo_people(
     for member in staff:
         if member.display_name in {n for n, _r, _c in DEMO_STAFF} and not pins.has_pin(member.id):
             pins.set_pin(member.id, DEMO_PIN, DEMO_PIN)
+    keys = SigningKeyRepository(service.database, DEMO_KDF)
+    demo = [m for m in staff if m.display_name in {n for n, _r, _c in DEMO_STAFF}]
+    for member in demo:
+        if member.id not in keys.with_key([member.id]):
+            keys.create(member.id, DEMO_PASSPHRASE, at=now)
     by_number = {c.record_number: c for c in service.clients.search("DEMO-")}
     clients = []
     for given, family, number in DEMO_CLIENTS:
@@ -235,9 +245,9 @@ def write_demo(service: SessionService, now: datetime, *, seed: int = 7) -> Demo
     """`populate`, with the course client's sessions told apart."""
     rng = random.Random(seed)
     staff, clients = ensure_demo_people(service, now)
-    therapist = next(s for s in staff if s.role == "therapist")
-    nurse = next(s for s in staff if s.role == "nurse")
-    prescriber = next(s for s in staff if s.role == "prescriber")
+    therapist, nurse, prescriber = (
+        _demo_member(staff, r) for r in ("therapist", "nurse", "prescriber")
+    )
     maya, jonah, lena, sam, noor = clients
     sublingual = "sublingual-kap-3h"
     plans = [
@@ -656,6 +666,7 @@ def _sign_demo_sessions(
     template = catalog.get(catalog.default_key)
     note_service = SessionNoteService(service.database, _NoClock())
     signatures = SignatureRepository(service.database, service.roles)
+    nurse_key, therapist_key = _demo_key(service, nurse), _demo_key(service, therapist)
     for index, record in enumerate(records[:-1]):
         ended = record.ended_at or record.created_at
         sections = prefilled_sections(template, note_service.facts(record.id))
@@ -666,18 +677,37 @@ def _sign_demo_sessions(
             [SignedPart.MONITORING],
             staff_id=nurse.id,
             at=ended + timedelta(minutes=12),
+            key=nurse_key,
         )
         signatures.sign(
             record.id,
             [SignedPart.THERAPY],
             staff_id=therapist.id,
             at=ended + timedelta(hours=2 if len(record.participants) > 1 else 1),
+            key=therapist_key,
             session_note=note,
         )
         if index == 0:
             signatures.add_addendum(
-                record.id, ADDENDUM, staff_id=therapist.id, at=ended + timedelta(days=1)
+                record.id,
+                ADDENDUM,
+                staff_id=therapist.id,
+                at=ended + timedelta(days=1),
+                key=therapist_key,
             )
+
+
+def _demo_member(staff: list[StaffRecord], role: str) -> StaffRecord:
+    """The demo team's member in `role` (whose signing key the demo passphrase opens), else the
+    first of that role a trainer added."""
+    demo = {n for n, _r, _c in DEMO_STAFF}
+    of_role = [s for s in staff if s.role == role]
+    return next((s for s in of_role if s.display_name in demo), of_role[0])
+
+
+def _demo_key(service: SessionService, member: StaffRecord) -> UnlockedKey:
+    """A demo staff member's signing key, opened with the demo passphrase."""
+    return SigningKeyRepository(service.database, DEMO_KDF).unlock(member.id, DEMO_PASSPHRASE)
 
 
 _DEMO_SECTION_TEXT = {
@@ -1055,19 +1085,25 @@ def _sign_course(
     template = catalog.get(catalog.default_key)
     note_service = SessionNoteService(service.database, _NoClock())
     signatures = SignatureRepository(service.database, service.roles)
+    nurse_key, therapist_key = _demo_key(service, nurse), _demo_key(service, therapist)
     for record in records:
         ended = record.ended_at or record.created_at
         sections = prefilled_sections(template, note_service.facts(record.id))
         sections = [(k, t, body or _COURSE_SECTION_TEXT.get(k, "")) for k, t, body in sections]
         note = SessionNoteText(template.key, tuple(sections))
         signatures.sign(
-            record.id, [SignedPart.MONITORING], staff_id=nurse.id, at=ended + timedelta(minutes=10)
+            record.id,
+            [SignedPart.MONITORING],
+            staff_id=nurse.id,
+            at=ended + timedelta(minutes=10),
+            key=nurse_key,
         )
         signatures.sign(
             record.id,
             [SignedPart.THERAPY],
             staff_id=therapist.id,
             at=ended + timedelta(hours=1),
+            key=therapist_key,
             session_note=note,
         )
 

@@ -105,6 +105,7 @@ def _rows(database: Database, record: SessionRecord, *, include_private: bool) -
         discharges=DischargeRepository(database).assessments(session_id, include_history=True),
         signatures=signatures,
         signatures_verified=signatures_repo.verify(session_id),
+        addenda_verified=signatures_repo.verify_addenda(session_id),
         timeline=timeline,
         private_notes=notes_repo.private_notes(session_id) if include_private else None,
         orders=orders,

@@ -2,9 +2,11 @@
 
 The note starts filled from the record (doses, vitals extremes, alerts, markers, music played,
 the in-session notes) in the sections of the clinic's template, and is edited from there; until
-it is signed it lives as a draft, saved as it is typed. Signing checks the signer's PIN first,
-then writes the note, the signatures, their audit rows and the session's new status in one
-transaction (storage/signatures.py): it happened completely or not at all.
+it is signed it lives as a draft, saved as it is typed. Signing opens the signer's key with
+their signing passphrase first (services/signing_keys.py; a wrong one is audited and nothing is
+stored), then writes the note, the signatures (bound to that key), their audit rows and the
+session's new status in one transaction (storage/signatures.py): it happened completely or not
+at all.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from kapsession.services.checkins import CheckinService
 from kapsession.services.countersign import awaiting, countersign
 from kapsession.services.pins import PinCheck, PinService
 from kapsession.services.session_log import reading_text
+from kapsession.services.signing_keys import KeyCheck, SigningKeyService
 from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.course_plans import CourseRepository
@@ -61,6 +64,7 @@ from kapsession.storage.notes import NoteRepository
 from kapsession.storage.people import StaffRepository
 from kapsession.storage.sessions import SessionRepository
 from kapsession.storage.signatures import SignatureRepository
+from kapsession.storage.signing_keys import SIGNING_KDF, KdfParams, SigningKeyRepository
 
 
 def _hm(when: datetime) -> str:
@@ -324,9 +328,11 @@ class SessionNoteService:
         *,
         checkins: CheckinService | None = None,
         roles: RoleRules = DEFAULT_ROLE_RULES,
+        kdf: KdfParams = SIGNING_KDF,
     ) -> None:
         """`checkins`: the app's one CheckinService (its protocol cache shared); else its own.
-        `roles`: the clinic's role rules (who may sign the monitoring part)."""
+        `roles`: the clinic's role rules (who may sign the monitoring part). `kdf`: the Argon2id
+        parameters a new signing passphrase seals its key with."""
         self._db = database
         self._clock = clock
         self.staff = StaffRepository(database)
@@ -342,6 +348,9 @@ class SessionNoteService:
         self._adverse = AdverseEventRepository(database)
         self._course = CourseRepository(database)  # intentions from preparation (issue 17)
         self.pins = pins or PinService(self.staff, AuditRepository(database), clock)
+        self.keys = SigningKeyService(
+            SigningKeyRepository(database, kdf), AuditRepository(database), clock, self.pins
+        )
 
     def staff_names(self) -> dict[uuid.UUID, str]:
         return {s.id: s.signature_name for s in self.staff.active()}
@@ -429,10 +438,11 @@ class SessionNoteService:
         self,
         session_id: uuid.UUID,
         staff_id: uuid.UUID,
-        pin: str,
+        passphrase: str,
         parts: Iterable[str],
         note: SessionNoteText | None,
     ) -> SignOutcome:
+        """Sign `parts` as `staff_id`, with their signing passphrase."""
         wanted = [p for p in PARTS if p in set(parts)]
         if not wanted:
             return SignOutcome(False, "Tick what you are signing: the monitoring or therapy part.")
@@ -455,15 +465,18 @@ class SessionNoteService:
                 return SignOutcome(False, self.countersign_needed(waiting))
         if SignedPart.THERAPY in wanted and (note is None or not note.text.strip()):
             return SignOutcome(False, "Write the session note before signing the therapy part.")
-        check = self.pins.verify(staff_id, pin, purpose="sign the session", session_id=session_id)
-        if not check.ok:
-            return _refused(check)
+        opened = self.keys.unlock(
+            staff_id, passphrase, purpose="sign the session", session_id=session_id
+        )
+        if opened.key is None:
+            return _not_opened(opened)
         try:
             records = self.signatures.sign(
                 session_id,
                 wanted,
                 staff_id=staff_id,
                 at=self._clock.now(),
+                key=opened.key,
                 session_note=note if SignedPart.THERAPY in wanted else None,
             )
         except StorageError as exc:
@@ -527,16 +540,19 @@ class SessionNoteService:
         return SignOutcome(True, "Verbal order countersigned.")
 
     def add_addendum(
-        self, session_id: uuid.UUID, staff_id: uuid.UUID, pin: str, text: str
+        self, session_id: uuid.UUID, staff_id: uuid.UUID, passphrase: str, text: str
     ) -> SignOutcome:
+        """A signed addendum, with the author's signing passphrase."""
         if not text.strip():
             return SignOutcome(False, "The addendum is empty: write it before signing.")
-        check = self.pins.verify(staff_id, pin, purpose="sign an addendum", session_id=session_id)
-        if not check.ok:
-            return _refused(check)
+        opened = self.keys.unlock(
+            staff_id, passphrase, purpose="sign an addendum", session_id=session_id
+        )
+        if opened.key is None:
+            return _not_opened(opened)
         try:
             _note, signature = self.signatures.add_addendum(
-                session_id, text, staff_id=staff_id, at=self._clock.now()
+                session_id, text, staff_id=staff_id, at=self._clock.now(), key=opened.key
             )
         except StorageError as exc:
             return SignOutcome(False, str(exc))
@@ -545,3 +561,7 @@ class SessionNoteService:
 
 def _refused(check: PinCheck) -> SignOutcome:
     return SignOutcome(False, check.message, pause_s=check.pause_s, retry_in_s=check.retry_in_s)
+
+
+def _not_opened(check: KeyCheck) -> SignOutcome:
+    return SignOutcome(False, check.message, pause_s=check.pause_s)

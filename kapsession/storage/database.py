@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 # The newest migration. A database already there opens without importing Alembic (about a
 # fifth of a second at every start); tests/storage/test_storage_open.py checks this against
 # Alembic's own head, so adding a migration without changing it fails the tests.
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
 
@@ -144,6 +144,25 @@ def log_failure(action: str, exc: BaseException) -> None:
     )
 
 
+# What the refusals of 0018 (messages starting "signed record:") say in words.
+_SIGNED_PEOPLE = {
+    "signed record: the participants": (
+        "This session has a signed part: who took part in it cannot be changed. Nothing was "
+        "changed; add an addendum to say what is wrong."
+    ),
+    "signed record: the name, date of birth": (
+        "This client is in a signed session record: their name, date of birth and record "
+        "number cannot be changed. Nothing was changed; add an addendum to the signed record "
+        "to say what is wrong."
+    ),
+    "signed record: the name, role": (
+        "This staff member has signed records: their name, role and credentials cannot be "
+        "changed. Nothing was changed."
+    ),
+    "signed record: a pin": "A PIN is changed by its owner, never removed. Nothing was changed.",
+}
+
+
 def translate_error(exc: BaseException, action: str = "save") -> StorageError:
     """Turn a driver error into a message staff can act on. The stack goes to the log."""
     text = str(getattr(exc, "orig", exc)).lower()
@@ -158,6 +177,9 @@ def translate_error(exc: BaseException, action: str = "save") -> StorageError:
             )
     if "session is signed" in text:
         return RecordLocked("This session is signed and locked. Add an addendum instead.")
+    if "signed record:" in text:  # 0017: the people a signature depends on
+        said = next((m for key, m in _SIGNED_PEOPLE.items() if key in text), None)
+        return RecordLocked(said or "This is part of a signed record. Nothing was changed.")
     if "disk is full" in text or "no space left" in text or "diskfull" in text:
         return DiskFull(
             f"The laptop's disk is full, so the entry was NOT saved. Free some disk space, then "

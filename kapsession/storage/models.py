@@ -539,6 +539,24 @@ class Signature(Base):
     meaning: Mapped[str]  # what the signer attests, in words
     content_sha256: Mapped[str]
     note_id: Mapped[uuid.UUID | None]  # the addendum
+    public_key: Mapped[str | None]  # the signer's Ed25519 key, hex (0017; NULL before)
+    signature: Mapped[str | None]  # Ed25519 over `signatures.signed_digest`, hex
+
+
+class StaffSigningKey(Base):
+    """A staff member's Ed25519 key pair, the private key sealed by their signing passphrase
+    (0017). Append-only; the newest signs, the older verify what they signed."""
+
+    __tablename__ = "staff_signing_key"
+    __table__ = schema.staff_signing_key
+
+    id: Mapped[uuid.UUID]
+    staff_id: Mapped[uuid.UUID]
+    public_key: Mapped[str]
+    sealed_private_key: Mapped[str]
+    salt: Mapped[str]
+    kdf: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
 
 
 class MusicEvent(Base):

@@ -420,6 +420,11 @@ signature = Table(
     Column("meaning", Text(), nullable=False),
     Column("content_sha256", String(64), nullable=False),
     Column("note_id", Uuid(), ForeignKey("note.id")),
+    # issue 18 (0018): the signer's Ed25519 public key (hex) and the signature (hex) over the
+    # digest of what the signature covers (`signatures.signed_digest`); NULL for a signature
+    # made before signatures were bound to a person
+    Column("public_key", String(64)),
+    Column("signature", String(128)),
     Index(
         "uq_signature_session_part",
         "session_id",
@@ -674,6 +679,24 @@ database_kind = Table(
     CheckConstraint("kind IN ('clinical', 'training')", name="known_kind"),
 )
 
+# A staff member's signing key (issue 18, migration 0018): an Ed25519 key pair, the private key
+# sealed (AES-256-GCM) with a key derived by Argon2id from their signing passphrase, `salt` and
+# `kdf` (its parameters) beside it. Append-only: a new key supersedes the older (the newest is
+# the one that signs); the older stay for verifying the signatures they made.
+staff_signing_key = Table(
+    "staff_signing_key",
+    metadata,
+    Column("id", Uuid(), primary_key=True, default=new_id),
+    Column("staff_id", Uuid(), ForeignKey("staff.id"), nullable=False),
+    Column("public_key", String(64), nullable=False, unique=True),
+    Column("sealed_private_key", String(200), nullable=False),
+    Column("salt", String(64), nullable=False),
+    Column("kdf", JSON(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_staff_signing_key_staff_time", "staff_id", "created_at"),
+)
+
+
 APPEND_ONLY_TABLES: tuple[str, ...] = (
     "session_event",
     "dose",
@@ -694,6 +717,7 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "outcome_measure",
     "consent",
     "course_plan",
+    "staff_signing_key",
 )
 
 

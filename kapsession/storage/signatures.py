@@ -4,8 +4,17 @@ A signature is all or nothing: the session note it signs, the signature rows, th
 and the session's move to `signed` are one transaction. The monitoring part (doses, readings,
 alerts, discharge) and the therapy part (note entries and the session note) are signed once
 each, by the same person or by two; the database then refuses new rows in the signed part
-(migration 0005), and once both are signed the whole session (0002). Who the signer is (their
-PIN) is checked by the caller before this runs.
+(migration 0005), and once both are signed the whole session (0002).
+
+A signature is bound to its signer (issue 18): the caller opens the signer's key with their
+signing passphrase (`signing_keys.py`), and the signature row holds the public key and an
+Ed25519 signature over `signed_digest`: a SHA-256 over canonical lines (sorted-key JSON) of the
+signature's own facts (part, signer, time, meaning, the part's content digest, the public key),
+the session's identity, its participants and their clients, and the signer's staff row. The
+content digest reads every row of the part (`DIGESTED_TABLES`). Verifying needs only what the
+record holds: the public key must be one of the signer's keys and must verify the signature
+over what the rows hold now. Signatures from before 0018 carry no key:
+they read as made before signatures were bound to a person (`SignatureCheck.UNBOUND`).
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +40,7 @@ from kapsession.records.notes import (
     NoteRecord,
     Pad,
     SessionNoteText,
+    SignatureCheck,
     SignatureRecord,
     SignedPart,
 )
@@ -39,6 +49,7 @@ from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.notes import check_note_text, clear_draft_row, note_record, sections_json
+from kapsession.storage.signing_keys import UnlockedKey
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session as OrmSession
@@ -60,6 +71,8 @@ def signature_record(row: models.Signature) -> SignatureRecord:
         meaning=row.meaning,
         content_sha256=row.content_sha256,
         note_id=row.note_id,
+        public_key=row.public_key,
+        signature=row.signature,
     )
 
 
@@ -152,6 +165,158 @@ def part_digest(orm: OrmSession, session_id: uuid.UUID, part: str) -> str:
     return "".join(_rows_digest(orm, tables, session_id) for tables in DIGESTED_TABLES[part])
 
 
+# What a signature covers besides its part's rows (issue 18): the columns of the session, its
+# participants, their clients and the signer that say who and which session it is. Columns that
+# legitimately change after a part is signed (the session's status, its team) are left out.
+SESSION_IDENTITY = (
+    "id",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "modality",
+    "session_type",
+    "protocol_key",
+    "protocol_version",
+    "protocol_sha256",
+)
+PARTICIPANT_IDENTITY = ("id", "session_id", "client_id", "position", "created_at")
+CLIENT_IDENTITY = ("id", "given_name", "family_name", "date_of_birth", "record_number")
+STAFF_IDENTITY = ("id", "display_name", "role", "credentials")
+SIGNATURE_FORMAT = "kapsession signature/1"
+
+
+def _canon(value: Any) -> Any:
+    """A value as the signed lines hold it: ids as hex, times in UTC, dates as ISO text."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+SIGNATURE_FACTS = (
+    "id",
+    "session_id",
+    "part",
+    "staff_id",
+    "signer_name",
+    "signer_role",
+    "signed_at",
+    "meaning",
+    "content_sha256",
+    "note_id",
+    "public_key",
+)
+
+
+def _line(table: str, row: Mapping[Any, Any], columns: Sequence[str]) -> str:
+    return json.dumps({"table": table, **{c: _canon(row[c]) for c in columns}}, sort_keys=True)
+
+
+def _by_id(rows: Sequence[Mapping[Any, Any]]) -> list[Mapping[Any, Any]]:
+    return sorted(rows, key=lambda row: str(_canon(row["id"])))
+
+
+def signing_digest(
+    facts: Mapping[Any, Any],
+    session: Mapping[Any, Any],
+    participants: Sequence[Mapping[Any, Any]],
+    clients: Sequence[Mapping[Any, Any]],
+    signer: Mapping[Any, Any],
+) -> bytes:
+    """The SHA-256 a signature signs: canonical lines (sorted-key JSON) of the signature's own
+    facts (`SIGNATURE_FACTS`), the session's identity, its participants (by id), the clients
+    they point to (by id) and the signer's staff row."""
+    header = {"format": SIGNATURE_FORMAT, **{k: _canon(facts[k]) for k in SIGNATURE_FACTS}}
+    lines = [
+        json.dumps(header, sort_keys=True),
+        _line("session", session, SESSION_IDENTITY),
+        *(_line("participant", row, PARTICIPANT_IDENTITY) for row in _by_id(participants)),
+        *(_line("client", row, CLIENT_IDENTITY) for row in _by_id(clients)),
+        _line("staff", signer, STAFF_IDENTITY),
+    ]
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.digest()
+
+
+def signed_digest(orm: OrmSession, row: models.Signature) -> bytes:
+    """The digest the signature row's Ed25519 signature signs, from what the record holds now
+    (`signing_digest`). A session or signer no longer there gives a digest nothing signed."""
+    session_t, participant_t = schema.session, schema.participant
+    client_t, staff_t = schema.client, schema.staff
+    session = orm.execute(select(session_t).where(session_t.c.id == row.session_id)).mappings()
+    session_row = session.first()
+    signer = orm.execute(select(staff_t).where(staff_t.c.id == row.staff_id)).mappings()
+    signer_row = signer.first()
+    if session_row is None or signer_row is None:
+        return bytes(32)
+    participants = list(
+        orm.execute(
+            select(participant_t).where(participant_t.c.session_id == row.session_id)
+        ).mappings()
+    )
+    ids = {p["client_id"] for p in participants}
+    clients = list(orm.execute(select(client_t).where(client_t.c.id.in_(ids))).mappings())
+    facts = {k: getattr(row, k) for k in SIGNATURE_FACTS}
+    return signing_digest(facts, session_row, participants, clients, signer_row)
+
+
+def _bind(orm: OrmSession, row: models.Signature, key: UnlockedKey) -> None:
+    """Sign the row with the signer's opened key."""
+    row.public_key = key.public_key
+    row.signature = key.sign(signed_digest(orm, row))
+
+
+def _signed_by_signer(orm: OrmSession, row: models.Signature) -> bool:
+    """Whether the row's public key is one of its signer's keys and signs what the record holds
+    now."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    keys = schema.staff_signing_key
+    known = orm.execute(
+        select(keys.c.id).where(
+            keys.c.staff_id == row.staff_id, keys.c.public_key == row.public_key
+        )
+    ).first()
+    if known is None or row.signature is None:
+        return False
+    try:
+        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(row.public_key or ""))
+        public.verify(bytes.fromhex(row.signature), signed_digest(orm, row))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _check(orm: OrmSession, row: models.Signature, content_sha256: str) -> SignatureCheck:
+    """What verifying `row` finds, given the content digest of what it signed as it is now."""
+    if row.content_sha256 != content_sha256:
+        return SignatureCheck.CHANGED
+    if row.public_key is None and row.signature is None:
+        # Not bound: as made before 0018, unless its signer had a key by then (then the key
+        # and signature were taken off it)
+        keys = schema.staff_signing_key
+        had_key = orm.execute(
+            select(keys.c.id).where(
+                keys.c.staff_id == row.staff_id, keys.c.created_at <= row.signed_at
+            )
+        ).first()
+        return SignatureCheck.CHANGED if had_key else SignatureCheck.UNBOUND
+    return SignatureCheck.VALID if _signed_by_signer(orm, row) else SignatureCheck.CHANGED
+
+
+def _addendum_digest(note_id: uuid.UUID, text: str) -> str:
+    return hashlib.sha256(
+        json.dumps({"id": note_id.hex, "text": text}, sort_keys=True).encode("utf-8")
+    ).hexdigest()
+
+
 def _signer_name(signer: models.Staff) -> str:
     return (
         f"{signer.display_name}, {signer.credentials}"
@@ -177,12 +342,14 @@ class SignatureRepository:
         *,
         staff_id: uuid.UUID,
         at: datetime,
+        key: UnlockedKey,
         session_note: SessionNoteText | None = None,
     ) -> list[SignatureRecord]:
-        """Sign `parts` of a completed session as `staff_id`, with the session note (therapy),
-        all in one transaction; the session is signed once every part is. The monitoring part
-        only by a role allowed to monitor, the therapy part only by the session's therapist as
-        its team names them now (`NotAllowed` otherwise)."""
+        """Sign `parts` of a completed session as `staff_id` with their opened signing `key`,
+        with the session note (therapy), all in one transaction; the session is signed once
+        every part is. The monitoring part only by a role allowed to monitor, the therapy part
+        only by the session's therapist as its team names them now (`NotAllowed` otherwise)."""
+        _check_key(key, staff_id)
         wanted = list(dict.fromkeys(parts))
         if not wanted or any(part not in PARTS for part in wanted):
             raise StorageError(f"Choose what to sign: {' and/or '.join(PARTS)}.")
@@ -216,6 +383,7 @@ class SignatureRepository:
             records = []
             for part in wanted:
                 row = models.Signature(
+                    id=uuid.uuid4(),
                     session_id=session_id,
                     part=part,
                     staff_id=staff_id,
@@ -225,6 +393,7 @@ class SignatureRepository:
                     meaning=MEANINGS[part],
                     content_sha256=_combined(part_digest(orm, session_id, part)),
                 )
+                _bind(orm, row, key)
                 orm.add(row)
                 orm.flush()
                 write_audit(
@@ -235,7 +404,7 @@ class SignatureRepository:
                     entity="signature",
                     entity_id=row.id,
                     session_id=session_id,
-                    detail={"sha256": row.content_sha256},
+                    detail={"sha256": row.content_sha256, "public_key": row.public_key},
                 )
                 records.append(signature_record(row))
             if signed | set(wanted) >= set(PARTS):
@@ -313,10 +482,17 @@ class SignatureRepository:
         )
 
     def add_addendum(
-        self, session_id: uuid.UUID, text: str, *, staff_id: uuid.UUID, at: datetime
+        self,
+        session_id: uuid.UUID,
+        text: str,
+        *,
+        staff_id: uuid.UUID,
+        at: datetime,
+        key: UnlockedKey,
     ) -> tuple[NoteRecord, SignatureRecord]:
-        """A signed addendum to a session with a signed part: the note, its signature and the
-        audit row in one transaction."""
+        """A signed addendum to a session with a signed part, signed with the author's opened
+        `key`: the note, its signature and the audit row in one transaction."""
+        _check_key(key, staff_id)
         body = check_note_text(text)
         with self._db.write("save the addendum") as orm:
             session = orm.get(models.Session, session_id)
@@ -345,10 +521,9 @@ class SignatureRepository:
             orm.add(note)
             orm.flush()
             name = _signer_name(signer)
-            digest = hashlib.sha256(
-                json.dumps({"id": note.id.hex, "text": body}, sort_keys=True).encode("utf-8")
-            ).hexdigest()
+            digest = _addendum_digest(note.id, body)
             signature = models.Signature(
+                id=uuid.uuid4(),
                 session_id=session_id,
                 part="addendum",
                 staff_id=staff_id,
@@ -359,6 +534,7 @@ class SignatureRepository:
                 content_sha256=digest,
                 note_id=note.id,
             )
+            _bind(orm, signature, key)
             orm.add(signature)
             orm.flush()
             clear_draft_row(orm, session_id, "addendum")
@@ -383,15 +559,46 @@ class SignatureRepository:
             )
             return [signature_record(row) for row in rows]
 
-    def verify(self, session_id: uuid.UUID) -> dict[str, bool]:
-        """For each signed part: whether the record still holds exactly what was signed."""
+    def verify(self, session_id: uuid.UUID) -> dict[str, SignatureCheck]:
+        """For each signed part: whether the record still holds exactly what was signed, by
+        the signer's own key (`VALID`); or differs in its rows, its people, the signer or the
+        key (`CHANGED`); or was signed before signatures were bound to a person (`UNBOUND`).
+        Needs only the public keys in the record."""
         with self._db.read() as orm:
-            rows = orm.scalars(
-                select(models.Signature).where(
-                    models.Signature.session_id == session_id, models.Signature.part.in_(PARTS)
+            rows = list(
+                orm.scalars(
+                    select(models.Signature).where(
+                        models.Signature.session_id == session_id,
+                        models.Signature.part.in_(PARTS),
+                    )
                 )
             )
             return {
-                row.part: row.content_sha256 == _combined(part_digest(orm, session_id, row.part))
+                row.part: _check(orm, row, _combined(part_digest(orm, session_id, row.part)))
                 for row in rows
             }
+
+    def verify_addenda(self, session_id: uuid.UUID) -> dict[uuid.UUID, SignatureCheck]:
+        """For each signed addendum (by its note's id), as `verify` for the parts."""
+        with self._db.read() as orm:
+            rows = list(
+                orm.scalars(
+                    select(models.Signature).where(
+                        models.Signature.session_id == session_id,
+                        models.Signature.part == "addendum",
+                    )
+                )
+            )
+            found: dict[uuid.UUID, SignatureCheck] = {}
+            for row in rows:
+                note = orm.get(models.Note, row.note_id) if row.note_id else None
+                if note is None or row.note_id is None:
+                    found[row.note_id or row.id] = SignatureCheck.CHANGED
+                    continue
+                found[row.note_id] = _check(orm, row, _addendum_digest(note.id, note.text))
+            return found
+
+
+def _check_key(key: UnlockedKey, staff_id: uuid.UUID) -> None:
+    if key.staff_id != staff_id:
+        raise NotAllowed("A signature is made with the signer's own key. Nothing was signed.")

@@ -3,7 +3,8 @@
 The page (`session_note_page.py`) shows the note, its signatures and addenda and asks with
 signals; this controller reads and writes through `SessionNoteService` and answers with plain
 data (the signing state, the note to show, a template filled from the record, whether a draft
-was saved), and builds the signing dialogs, which check the PIN and sign through it.
+was saved), and builds the signing dialogs, which open the signer's key with their signing
+passphrase and sign through it (a first passphrase set there after the PIN).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kapsession.records.sessions import SessionRecord
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.pins import PinProblem
 from kapsession.services.session_note import SessionNoteService
+from kapsession.services.signing_keys import PassphraseProblem
 from kapsession.ui.session_note_page import NoteDraft, NoteToShow, SessionNotePage
 from kapsession.ui.sign_dialog import AddendumDialog, CountersignAsk, SignDialog
 
@@ -140,13 +142,17 @@ class SessionNoteController(QObject):
             unsigned,
             [part],
             self._with_pin(staff),
+            self._notes.keys.with_key([s.id for s in staff]),
             session_title=self.page.session_title(),
             parent=self.page,
             countersign=self._countersign_ask(unsigned),
         )
         dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
+        dialog.passphrase_requested.connect(lambda *request: self._set_passphrase(dialog, *request))
         dialog.sign_requested.connect(
-            lambda staff_id, pin, parts: dialog.answer(self._sign(staff_id, pin, parts, dialog))
+            lambda staff_id, passphrase, parts: dialog.answer(
+                self._sign(staff_id, passphrase, parts, dialog)
+            )
         )
         self.page.show_dialog(dialog)
 
@@ -156,13 +162,17 @@ class SessionNoteController(QObject):
             staff,
             self.page.acting_staff(),
             self._with_pin(staff),
+            self._notes.keys.with_key([s.id for s in staff]),
             text=text,
             session_title=self.page.session_title(),
             parent=self.page,
         )
         dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
+        dialog.passphrase_requested.connect(lambda *request: self._set_passphrase(dialog, *request))
         dialog.addendum_requested.connect(
-            lambda staff_id, pin, added: dialog.answer(self._add_addendum(staff_id, pin, added))
+            lambda staff_id, passphrase, added: dialog.answer(
+                self._add_addendum(staff_id, passphrase, added)
+            )
         )
         self.page.show_dialog(dialog)
 
@@ -179,6 +189,32 @@ class SessionNoteController(QObject):
             dialog.pin_refused(str(problem))
             return
         dialog.pin_set(staff_id)
+
+    def _set_passphrase(
+        self,
+        dialog: SignDialog | AddendumDialog,
+        staff_id: uuid.UUID,
+        pin: str,
+        passphrase: str,
+        repeat: str,
+    ) -> None:
+        """A first signing passphrase for `staff_id`, typed twice, after their PIN."""
+        try:
+            self._notes.keys.set_passphrase(
+                staff_id,
+                passphrase,
+                repeat,
+                pin=pin,
+                session_id=self._record.id if self._record is not None else None,
+            )
+        except PassphraseProblem as problem:
+            dialog.passphrase_refused(str(problem))
+            return
+        except StorageError as exc:
+            log.exception("the signing passphrase was not set")
+            dialog.passphrase_refused(f"The signing passphrase was not set: {exc}")
+            return
+        dialog.passphrase_set(staff_id)
 
     def _countersign_ask(self, unsigned: Sequence[str]) -> CountersignAsk | None:
         """A verbal order awaiting its countersignature, when the monitoring part is to sign:
@@ -213,7 +249,11 @@ class SessionNoteController(QObject):
         return None
 
     def _sign(
-        self, staff_id: uuid.UUID, pin: str, parts: list[str], dialog: SignDialog | None = None
+        self,
+        staff_id: uuid.UUID,
+        passphrase: str,
+        parts: list[str],
+        dialog: SignDialog | None = None,
     ) -> SignOutcome:
         assert self._record is not None
         if dialog is not None and SignedPart.MONITORING in parts:
@@ -226,7 +266,7 @@ class SessionNoteController(QObject):
             else None
         )
         try:
-            outcome = self._notes.sign(self._record.id, staff_id, pin, parts, note)
+            outcome = self._notes.sign(self._record.id, staff_id, passphrase, parts, note)
         except StorageError as exc:
             log.exception("signing failed")
             return SignOutcome(False, f"Nothing was signed: {exc}")
@@ -234,10 +274,10 @@ class SessionNoteController(QObject):
             self._after_signing()
         return outcome
 
-    def _add_addendum(self, staff_id: uuid.UUID, pin: str, text: str) -> SignOutcome:
+    def _add_addendum(self, staff_id: uuid.UUID, passphrase: str, text: str) -> SignOutcome:
         assert self._record is not None
         try:
-            outcome = self._notes.add_addendum(self._record.id, staff_id, pin, text)
+            outcome = self._notes.add_addendum(self._record.id, staff_id, passphrase, text)
         except StorageError as exc:
             log.exception("the addendum was not saved")
             return SignOutcome(False, f"The addendum was not saved: {exc}")

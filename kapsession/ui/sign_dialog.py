@@ -1,12 +1,16 @@
-"""Signing with a PIN: the session record in parts, and signed addenda afterwards.
+"""Signing with a signing passphrase: the session record in parts, and signed addenda afterwards.
 
-Both dialogs ask who signs and their PIN, ask for the signature with a signal
-(`sign_requested`, `addendum_requested`: the session note controller signs through the
-service and answers with `answer(outcome)` before `emit` returns), and close on success. A
-refused PIN is shown only after the service's pause, with the form disabled meanwhile, and
-Sign stays disabled while the service makes the signer wait. A staff member without a PIN (not
-in `with_pin`) sets one here first (`pin_requested`, answered by `pin_set` or `pin_refused`).
-Enter signs, Escape cancels.
+Both dialogs ask who signs and their signing passphrase (issue 18: it opens the signer's own
+key, which makes the signature), ask for the signature with a signal (`sign_requested`,
+`addendum_requested`: the session note controller signs through the service and answers with
+`answer(outcome)` before `emit` returns), and close on success. A refused passphrase is shown
+only after the service's pause, with the form disabled meanwhile. A staff member without a
+signing passphrase (not in `with_key`) confirms their PIN and sets one here, typed twice
+(`passphrase_requested`, answered by `passphrase_set` or `passphrase_refused`); one without a
+PIN either (not in `with_pin`) sets a first PIN too (`pin_requested`, answered by `pin_set` or
+`pin_refused`). Enter signs, Escape cancels.
+
+`_PinDialog` without `with_key` is the PIN dialog the team's step-in dialogs build on.
 """
 
 from __future__ import annotations
@@ -34,11 +38,17 @@ from PySide6.QtWidgets import (
 )
 
 from kapsession.records.notes import MEANINGS, PART_NAMES, PARTS, SignOutcome
-from kapsession.records.people import PIN_MAX_DIGITS, PIN_MIN_DIGITS, StaffRecord
+from kapsession.records.people import (
+    PASSPHRASE_MIN_CHARS,
+    PIN_MAX_DIGITS,
+    PIN_MIN_DIGITS,
+    StaffRecord,
+)
 from kapsession.ui import theme
 from kapsession.ui.dialogs import _buttons, fit_height
 
 PIN_RULE = f"{PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits"
+PASSPHRASE_RULE = f"at least {PASSPHRASE_MIN_CHARS} characters"
 
 _EXTRA_STYLE = f"""
 QLabel#dialogTitle {{ font-size: 19px; }}
@@ -69,13 +79,27 @@ def _pin_field(accessible_name: str) -> QLineEdit:
     return field
 
 
+def _passphrase_field(accessible_name: str) -> QLineEdit:
+    field = QLineEdit()
+    field.setAccessibleName(accessible_name)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setMaxLength(200)
+    field.setInputMethodHints(Qt.InputMethodHint.ImhSensitiveData)
+    field.setMaximumWidth(360)
+    return field
+
+
 class _PinDialog(QDialog):
     """Who signs, their PIN (or a first PIN, typed twice), the refusal pause and the wait.
 
-    Subclasses add what is signed above the signer and implement `_check` and `_submit`.
+    With `with_key` (the staff members who have a signing passphrase) it signs with the signing
+    passphrase instead: the PIN is asked only to set a first passphrase. Subclasses add what is
+    signed above the signer and implement `_check` and `_submit`.
     """
 
     pin_requested = Signal(object, str, str)  # staff id, new PIN, repeated: a first PIN to set
+    # staff id, their PIN, new passphrase, repeated: a first signing passphrase to set
+    passphrase_requested = Signal(object, str, str, str)
 
     def __init__(
         self,
@@ -85,15 +109,20 @@ class _PinDialog(QDialog):
         with_pin: Collection[uuid.UUID],
         sign_text: str,
         parent: QWidget | None,
+        with_key: Collection[uuid.UUID] | None = None,
     ) -> None:
-        """`with_pin`: the staff members who have a signing PIN."""
+        """`with_pin`: the staff members who have a PIN. `with_key`: those who have a signing
+        passphrase; None: the dialog asks a PIN, not a passphrase."""
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setMinimumWidth(580)
         self.setStyleSheet(_EXTRA_STYLE)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self._with_pin = set(with_pin)
+        self._signs_with_key = with_key is not None
+        self._with_key = set(with_key or ())
         self._pin_problem = ""  # why the PIN just asked for was not set
+        self._passphrase_problem = ""  # why the passphrase just asked for was not set
         self._answer: SignOutcome | None = None  # the answer to the signing request
         self._sign_text = sign_text
         self.outcome: SignOutcome | None = None  # set when the signature is stored
@@ -112,13 +141,19 @@ class _PinDialog(QDialog):
         self.new_pin_note.setWordWrap(True)
         self.new_pin = _pin_field("New PIN")
         self.repeat_pin = _pin_field("Repeat the new PIN")
+        self.passphrase = _passphrase_field("Signing passphrase")
+        self.new_passphrase = _passphrase_field("New signing passphrase")
+        self.repeat_passphrase = _passphrase_field("Repeat the new signing passphrase")
         self.form = QFormLayout()
         self.form.setVerticalSpacing(12)
         self.form.addRow("Signing as", self.signer)
         self.form.addRow(self.new_pin_note)
+        self.form.addRow("Signing passphrase", self.passphrase)
         self.form.addRow("PIN", self.pin)
         self.form.addRow("New PIN", self.new_pin)
         self.form.addRow("Repeat PIN", self.repeat_pin)
+        self.form.addRow("New passphrase", self.new_passphrase)
+        self.form.addRow("Repeat passphrase", self.repeat_passphrase)
 
         self.message = QLabel()
         self.message.setObjectName("banner")
@@ -131,7 +166,10 @@ class _PinDialog(QDialog):
             QDialogButtonBox.StandardButton.Cancel
         )
         self.footer = QLabel(
-            "Your PIN is your signature: it is recorded with your name and the time, and "
+            "Your signing passphrase opens your own signing key: the signature is recorded "
+            "with your name and the time, and cannot be taken back."
+            if self._signs_with_key
+            else "Your PIN is your signature: it is recorded with your name and the time, and "
             "cannot be taken back."
         )
         self.footer.setObjectName("notice")
@@ -163,25 +201,35 @@ class _PinDialog(QDialog):
         return value if isinstance(value, uuid.UUID) else None
 
     def needs_new_pin(self) -> bool:
-        """The chosen staff member has no PIN yet: the dialog asks for a first one."""
+        """The chosen staff member has no PIN yet: the dialog asks for a first one (when it
+        signs with a passphrase, only to set a first passphrase)."""
         staff_id = self.signer_id()
-        return staff_id is not None and staff_id not in self._with_pin
+        if staff_id is None or staff_id in self._with_pin:
+            return False
+        return not self._signs_with_key or staff_id not in self._with_key
+
+    def needs_new_passphrase(self) -> bool:
+        """The chosen staff member has no signing passphrase yet: the dialog asks for one."""
+        staff_id = self.signer_id()
+        return self._signs_with_key and staff_id is not None and staff_id not in self._with_key
 
     def is_waiting(self) -> bool:
         """A refusal is held back for its pause, or the next try is not allowed yet."""
         return self._pause.isActive() or self._retry.isActive()
 
-    def _chain_tabs(self, *first: QWidget) -> None:
-        """Tab through the dialog top to bottom: what is signed, who, the PIN, the buttons."""
-        chain = [
-            *first,
-            self.signer,
+    def _secret_fields(self) -> tuple[QLineEdit, ...]:
+        return (
+            self.passphrase,
             self.pin,
             self.new_pin,
             self.repeat_pin,
-            self.sign_button,
-            self.cancel_button,
-        ]
+            self.new_passphrase,
+            self.repeat_passphrase,
+        )
+
+    def _chain_tabs(self, *first: QWidget) -> None:
+        """Tab through the dialog top to bottom: what is signed, who, the secrets, the buttons."""
+        chain = [*first, self.signer, *self._secret_fields(), self.sign_button, self.cancel_button]
         for before, after in itertools.pairwise(chain):
             QWidget.setTabOrder(before, after)
 
@@ -190,7 +238,8 @@ class _PinDialog(QDialog):
         """What is missing before signing ("" or None: nothing), checked before the PIN."""
         return None
 
-    def _submit(self, staff_id: uuid.UUID, pin: str) -> SignOutcome:
+    def _submit(self, staff_id: uuid.UUID, secret: str) -> SignOutcome:
+        """Sign with `secret`: the signing passphrase (or the PIN, without `with_key`)."""
         raise NotImplementedError
 
     # the answers ---------------------------------------------------------------------------
@@ -202,6 +251,14 @@ class _PinDialog(QDialog):
         """The answer to `pin_requested`: the PIN was not set, and why."""
         self._pin_problem = message
 
+    def passphrase_set(self, staff_id: uuid.UUID) -> None:
+        """The answer to `passphrase_requested`: the signing passphrase is set."""
+        self._with_key.add(staff_id)
+
+    def passphrase_refused(self, message: str) -> None:
+        """The answer to `passphrase_requested`: it was not set, and why."""
+        self._passphrase_problem = message
+
     def answer(self, outcome: SignOutcome) -> None:
         """The answer to the signing request: signed, or why not."""
         self._answer = outcome
@@ -212,11 +269,15 @@ class _PinDialog(QDialog):
         return outcome or SignOutcome(False, "Nothing was signed.")
 
     def _first_field(self) -> QWidget:
-        return self.new_pin if self.needs_new_pin() else self.pin
+        if self.needs_new_pin():
+            return self.new_pin
+        if self.needs_new_passphrase() or not self._signs_with_key:
+            return self.pin
+        return self.passphrase
 
     # signing ---------------------------------------------------------------------------------
     def accept(self) -> None:
-        """Enter or Sign: check the form, set a first PIN if needed, then sign."""
+        """Enter or Sign: check the form, set a first PIN and passphrase if needed, then sign."""
         if self.is_waiting():
             return
         staff_id = self.signer_id()
@@ -228,31 +289,36 @@ class _PinDialog(QDialog):
         if missing:
             self._show_message(missing)
             return
+        pin = self.pin.text()
         if self.needs_new_pin():
             pin = self.new_pin.text()
-            self._pin_problem = ""
-            self.pin_requested.emit(staff_id, pin, self.repeat_pin.text())
-            if staff_id not in self._with_pin:
-                self._show_message(self._pin_problem or "The PIN was not set.")
-                self.new_pin.clear()
-                self.repeat_pin.clear()
-                self.new_pin.setFocus()
+            if not self._set_first_pin(staff_id, pin):
                 return
-            self.new_pin.clear()
-            self.repeat_pin.clear()
-            self._show_pin_mode()
+        elif (
+            not self._signs_with_key or self.needs_new_passphrase()
+        ) and not PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS:
+            self._show_message(f"Type your PIN: {PIN_RULE}.")
+            self.pin.setFocus()
+            return
+        if not self._signs_with_key:
+            secret = pin
+        elif self.needs_new_passphrase():
+            secret = self.new_passphrase.text()
+            if not self._set_first_passphrase(staff_id, pin, secret):
+                return
         else:
-            pin = self.pin.text()
-            if not PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS:
-                self._show_message(f"Type your PIN: {PIN_RULE}.")
-                self.pin.setFocus()
+            secret = self.passphrase.text()
+            if len(secret) < PASSPHRASE_MIN_CHARS:
+                self._show_message(f"Type your signing passphrase: {PASSPHRASE_RULE}.")
+                self.passphrase.setFocus()
                 return
-        outcome = self._submit(staff_id, pin)
+        outcome = self._submit(staff_id, secret)
         if outcome.ok:
             self.outcome = outcome
             super().accept()
             return
         self.pin.clear()
+        self.passphrase.clear()
         if outcome.pause_s > 0:
             self._pending = outcome
             self.message.hide()
@@ -261,6 +327,35 @@ class _PinDialog(QDialog):
             self._pause.start(round(outcome.pause_s * 1000))
         else:
             self._refused(outcome)
+
+    def _set_first_pin(self, staff_id: uuid.UUID, pin: str) -> bool:
+        self._pin_problem = ""
+        self.pin_requested.emit(staff_id, pin, self.repeat_pin.text())
+        if staff_id not in self._with_pin:
+            self._show_message(self._pin_problem or "The PIN was not set.")
+            for field in self._secret_fields():
+                field.clear()
+            self.new_pin.setFocus()
+            return False
+        self.new_pin.clear()
+        self.repeat_pin.clear()
+        self.pin.setText(pin)  # it confirms the passphrase, if one is set next
+        self._show_pin_mode()
+        return True
+
+    def _set_first_passphrase(self, staff_id: uuid.UUID, pin: str, passphrase: str) -> bool:
+        self._passphrase_problem = ""
+        self.passphrase_requested.emit(staff_id, pin, passphrase, self.repeat_passphrase.text())
+        self.new_passphrase.clear()
+        self.repeat_passphrase.clear()
+        if staff_id not in self._with_key:
+            self._show_message(self._passphrase_problem or "The passphrase was not set.")
+            self.pin.clear()
+            self._first_field().setFocus()
+            return False
+        self.pin.clear()
+        self._show_pin_mode()
+        return True
 
     def _pause_over(self) -> None:
         outcome, self._pending = self._pending, None
@@ -288,25 +383,45 @@ class _PinDialog(QDialog):
     def _signer_changed(self) -> None:
         self._retry.stop()  # another person's wrong tries do not hold this one back
         self.sign_button.setEnabled(True)
-        for field in (self.pin, self.new_pin, self.repeat_pin):
+        for field in self._secret_fields():
             field.clear()
         self.message.hide()
         self._show_pin_mode()
 
     def _show_pin_mode(self) -> None:
-        first = self.needs_new_pin()
-        self.form.setRowVisible(self.pin, not first)
-        self.form.setRowVisible(self.new_pin_note, first)
-        self.form.setRowVisible(self.new_pin, first)
-        self.form.setRowVisible(self.repeat_pin, first)
-        self.sign_button.setText(
-            f"Set PIN and {self._sign_text.lower()}" if first else self._sign_text
-        )
-        if first:
+        first_pin = self.needs_new_pin()
+        first_passphrase = self.needs_new_passphrase()
+        with_key = self._signs_with_key
+        self.form.setRowVisible(self.passphrase, with_key and not first_passphrase)
+        self.form.setRowVisible(self.pin, not first_pin and (first_passphrase or not with_key))
+        self.form.setRowVisible(self.new_pin_note, first_pin or first_passphrase)
+        self.form.setRowVisible(self.new_pin, first_pin)
+        self.form.setRowVisible(self.repeat_pin, first_pin)
+        self.form.setRowVisible(self.new_passphrase, first_passphrase)
+        self.form.setRowVisible(self.repeat_passphrase, first_passphrase)
+        name = self.signer.currentText()
+        sign = self._sign_text.lower()
+        if first_passphrase:
+            self.sign_button.setText(f"Set passphrase and {sign}")
+            pin = (
+                f"Choose a PIN ({PIN_RULE}) and type it twice; then choose"
+                if first_pin
+                else "Confirm with your PIN, then choose"
+            )
             self.new_pin_note.setText(
-                f"{self.signer.currentText()} has no signing PIN yet. Choose one ({PIN_RULE}) "
+                f"{name} has no signing passphrase yet. {pin} a signing passphrase "
+                f"({PASSPHRASE_RULE}; a few words are easiest to remember) and type it twice: "
+                "it opens your own signing key, now and from now on. Nobody else can set or "
+                "recover it."
+            )
+        elif first_pin:
+            self.sign_button.setText(f"Set PIN and {sign}")
+            self.new_pin_note.setText(
+                f"{name} has no signing PIN yet. Choose one ({PIN_RULE}) "
                 "and type it twice: it signs now, and from now on."
             )
+        else:
+            self.sign_button.setText(self._sign_text)
         fit_height(self)
 
     def _set_form_enabled(self, enabled: bool) -> None:
@@ -315,7 +430,7 @@ class _PinDialog(QDialog):
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.setEnabled(enabled)
-        for field in (self.signer, self.pin, self.new_pin, self.repeat_pin, self.sign_button):
+        for field in (self.signer, *self._secret_fields(), self.sign_button):
             field.setEnabled(enabled)
 
     def _show_message(self, text: str) -> None:
@@ -339,11 +454,12 @@ class CountersignAsk(NamedTuple):
 
 
 class SignDialog(_PinDialog):
-    """Sign one or both parts of a completed session: who, what (with what it attests), PIN.
-    With a verbal order not countersigned, the prescriber who gave it can countersign here
-    (their PIN) before the monitoring part is signed."""
+    """Sign one or both parts of a completed session: who, what (with what it attests), the
+    signing passphrase. With a verbal order not countersigned, the prescriber who gave it can
+    countersign here (their PIN) before the monitoring part is signed."""
 
-    sign_requested = Signal(object, str, list)  # staff id, PIN, parts; answered by answer()
+    # staff id, signing passphrase, parts; answered by answer()
+    sign_requested = Signal(object, str, list)
 
     def __init__(
         self,
@@ -352,12 +468,16 @@ class SignDialog(_PinDialog):
         parts: Sequence[str],
         ticked: Collection[str],
         with_pin: Collection[uuid.UUID],
+        with_key: Collection[uuid.UUID],
         *,
         session_title: str = "",
         parent: QWidget | None = None,
         countersign: CountersignAsk | None = None,
     ) -> None:
-        super().__init__("Sign the session record", staff, signer_id, with_pin, "Sign", parent)
+        """`with_key`: the staff members who have a signing passphrase."""
+        super().__init__(
+            "Sign the session record", staff, signer_id, with_pin, "Sign", parent, with_key
+        )
         self.countersign = countersign
         self._countersign_refused = False
         heading = QLabel("Sign the session record")
@@ -443,29 +563,37 @@ class SignDialog(_PinDialog):
             )
         return None
 
-    def _submit(self, staff_id: uuid.UUID, pin: str) -> SignOutcome:
-        self.sign_requested.emit(staff_id, pin, self.parts())
+    def _submit(self, staff_id: uuid.UUID, secret: str) -> SignOutcome:
+        self.sign_requested.emit(staff_id, secret, self.parts())
         return self._asked()
 
 
 class AddendumDialog(_PinDialog):
     """Write and sign an addendum to a signed record. Enter in the text starts a new line;
-    Ctrl+Enter (or Enter in the PIN) signs."""
+    Ctrl+Enter (or Enter in the passphrase) signs."""
 
-    addendum_requested = Signal(object, str, str)  # staff id, PIN, text; answered by answer()
+    # staff id, signing passphrase, text; answered by answer()
+    addendum_requested = Signal(object, str, str)
 
     def __init__(
         self,
         staff: Sequence[StaffRecord],
         signer_id: uuid.UUID | None,
         with_pin: Collection[uuid.UUID],
+        with_key: Collection[uuid.UUID],
         *,
         text: str = "",
         session_title: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(
-            "Add a signed addendum", staff, signer_id, with_pin, "Sign addendum", parent
+            "Add a signed addendum",
+            staff,
+            signer_id,
+            with_pin,
+            "Sign addendum",
+            parent,
+            with_key,
         )
         heading = QLabel("Add a signed addendum")
         heading.setObjectName("dialogTitle")
@@ -504,6 +632,6 @@ class AddendumDialog(_PinDialog):
             return "Write the addendum before signing it."
         return None
 
-    def _submit(self, staff_id: uuid.UUID, pin: str) -> SignOutcome:
-        self.addendum_requested.emit(staff_id, pin, self.text.toPlainText().strip())
+    def _submit(self, staff_id: uuid.UUID, secret: str) -> SignOutcome:
+        self.addendum_requested.emit(staff_id, secret, self.text.toPlainText().strip())
         return self._asked()

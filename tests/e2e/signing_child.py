@@ -15,6 +15,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from support.signing import signing_key
+
 from kapsession.records.notes import SessionNoteText
 from kapsession.storage.database import open_database
 from kapsession.storage.signatures import SignatureRepository
@@ -29,12 +31,14 @@ def main(database_file: str, staff_id: str, session_ids: list[str]) -> int:
     database = open_database(f"sqlite:///{path}", backup_dir=path.parent / "backups")
     signatures = SignatureRepository(database)
     note = SessionNoteText("kap", SECTIONS)
+    key = signing_key(database, uuid.UUID(staff_id))  # made by the parent; opened here
     for session_id in session_ids:
         signatures.sign(
             uuid.UUID(session_id),
             ["monitoring", "therapy"],
             staff_id=uuid.UUID(staff_id),
             at=datetime.now(UTC),
+            key=key,
             session_note=note,
         )
         print(f"SIGNED {session_id}", flush=True)

@@ -19,8 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.signing import signing_key
 
 from kapsession.domain.clock import FakeClock
+from kapsession.records.notes import PARTS, SignatureCheck
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.database import open_database
 from kapsession.storage.entries import EntryRepository
@@ -42,6 +44,7 @@ def _prepare(path: Path) -> tuple[uuid.UUID, list[uuid.UUID]]:
     clock = FakeClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
     # a physician: the role rules let them monitor and be the therapist, so they sign both parts
     staff = StaffRepository(database).add("Dr. Ruth Okafor", "physician", at=clock.now())
+    signing_key(database, staff.id)  # the child opens it to sign
     client = ClientRepository(database).add("Maya", "Fischer", at=clock.now())
     sessions, entries, notes = (
         SessionRepository(database),
@@ -84,7 +87,9 @@ def _prepare(path: Path) -> tuple[uuid.UUID, list[uuid.UUID]]:
 def _sign_and_kill(path: Path, staff_id: uuid.UUID, ids: list[uuid.UUID], after: int) -> set[str]:
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(CHILD.parents[2]), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(CHILD.parents[2]), str(CHILD.parents[1]), os.environ.get("PYTHONPATH", "")]
+        ),
     }
     proc = subprocess.Popen(
         [sys.executable, str(CHILD), str(path), str(staff_id), *map(str, ids)],
@@ -146,7 +151,7 @@ def test_a_kill_while_signing_leaves_no_session_half_signed(tmp_path: Path, afte
                 for part, signature in parts.items():
                     assert (f"sign.{part}", str(signature.id)) in actions
                 assert ("session.signed", str(session_id)) in actions
-                assert signatures.verify(session_id) == {"monitoring": True, "therapy": True}
+                assert signatures.verify(session_id) == dict.fromkeys(PARTS, SignatureCheck.VALID)
             else:
                 # ... and an unsigned one has nothing of it: no signature, note or audit row
                 assert status == "completed"

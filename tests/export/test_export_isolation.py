@@ -237,19 +237,20 @@ def export(
     private: bool,
     folder: Path,
 ) -> Export:
-    """Export the participant's document as the dialog does (the PDF with its chart)."""
+    """Export the participant's document as the dialog does (the PDF with its chart), by the
+    session's therapist (who alone may export the private notes)."""
     assert data.context is not None
     service = ExportService(data.context.database, data.context.clock, chart_for=chart_for)
     chosen = str(participant.participant_id)
     if export_format == "text":
         content = service.content(session.session_id, participant=chosen, include_private=private)
-        text = service.plain_text(content)
+        text = service.plain_text(content, by=data.therapist.id)
         return Export(_flat(text), _by_line(text))
     out = folder / f"record{SUFFIXES[export_format]}"
     request = ExportRequest(
         session.session_id, export_format, out, participant=chosen, include_private=private
     )
-    files = service.export(request).files
+    files = service.export(request, by=data.therapist.id).files
     if export_format in ("pdf", "rems"):
         return _pdf(out)
     if export_format == "csv":

@@ -13,6 +13,7 @@ from kapsession.domain.clock import FakeClock
 from kapsession.domain.dose_order import OrderSource
 from kapsession.domain.protocol import Anchor, Medication, Route, SessionType
 from kapsession.paths import resolve_paths
+from kapsession.records.notes import PARTS, SignatureCheck
 from kapsession.services.context import AppContext, open_context
 from kapsession.services.demo import (
     COURSE_INDICATION,
@@ -20,6 +21,7 @@ from kapsession.services.demo import (
     COURSE_ORDER,
     DEMO_CLIENTS,
     DEMO_COURSE_CLIENT,
+    DEMO_PASSPHRASE,
     DEMO_PIN,
     DEMO_STAFF,
     populate,
@@ -129,7 +131,7 @@ def test_populated_sessions_carry_notes_signatures_and_an_addendum(training: App
         (note,) = notes.notes(demo.id, kinds=["session_note"])
         assert "Dose" in note.text and "Baseline" in note.text
         assert all(body.strip() for _key, _title, body in note.sections)
-        assert signatures.verify(demo.id) == {"monitoring": True, "therapy": True}
+        assert signatures.verify(demo.id) == dict.fromkeys(PARTS, SignatureCheck.VALID)
     # ... the couples session was signed by the nurse and the therapist separately
     (couples,) = [m for m in made if m.modality == "couples"]
     roles = {s.part: s.signer_role for s in signatures.signatures(couples.id)}
@@ -137,10 +139,11 @@ def test_populated_sessions_carry_notes_signatures_and_an_addendum(training: App
     # ... and the first session has a signed addendum
     (addendum,) = notes.notes(made[0].id, kinds=["addendum"])
     assert any(s.note_id == addendum.id for s in signatures.signatures(made[0].id))
-    # ... and the demo staff can sign with the demo PIN
-    pins = SessionNoteService(database, training.clock).pins
+    # ... and the demo staff confirm with the demo PIN and sign with the demo passphrase
+    notes_service = SessionNoteService(database, training.clock)
     nurse = next(s for s in training.service.staff.active() if s.role == "nurse")
-    assert pins.verify(nurse.id, DEMO_PIN, purpose="test").ok
+    assert notes_service.pins.verify(nurse.id, DEMO_PIN, purpose="test").ok
+    assert notes_service.keys.unlock(nurse.id, DEMO_PASSPHRASE, purpose="test").ok
 
 
 def test_populating_twice_adds_sessions_but_never_duplicates_people(

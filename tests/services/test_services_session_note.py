@@ -15,7 +15,7 @@ from kapsession.paths import resolve_paths
 from kapsession.records.notes import SessionNoteText
 from kapsession.resources import note_templates_dir
 from kapsession.services.context import AppContext, open_context
-from kapsession.services.demo import DEMO_PIN, populate
+from kapsession.services.demo import DEMO_PASSPHRASE, populate
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.session_note import SessionNoteService
 from kapsession.storage.audit import AuditRepository
@@ -54,38 +54,41 @@ def test_every_template_starts_filled_from_the_record(training: AppContext, key:
     assert "Eye mask on" in text or "Tearful" in text
 
 
-def test_signing_in_two_parts_with_pins(training: AppContext) -> None:
+def test_signing_in_two_parts_with_signing_passphrases(training: AppContext) -> None:
     notes, session_id, staff = _unsigned(training)
     nurse, therapist = staff["nurse"], staff["therapist"]
     training.clock.advance(60)
-    # When the nurse gives a wrong PIN, nothing is signed and she is told after a pause
-    wrong = notes.sign(session_id, nurse.id, "0000", ["monitoring"], None)
+    # When the nurse gives a wrong signing passphrase, nothing is signed and she is told after
+    # a pause
+    wrong = notes.sign(session_id, nurse.id, "not my passphrase", ["monitoring"], None)
     assert not wrong.ok and wrong.pause_s > 0
     assert notes.state(session_id).signed == {}
     # When she gives the right one, the monitoring part is signed
     training.clock.advance(60)
-    done = notes.sign(session_id, nurse.id, DEMO_PIN, ["monitoring"], None)
+    done = notes.sign(session_id, nurse.id, DEMO_PASSPHRASE, ["monitoring"], None)
     assert done.ok, done.message
     assert set(notes.state(session_id).signed) == {"monitoring"}
     # When the therapist signs without a session note, that is refused
-    refused = notes.sign(session_id, therapist.id, DEMO_PIN, ["therapy"], None)
+    refused = notes.sign(session_id, therapist.id, DEMO_PASSPHRASE, ["therapy"], None)
     assert not refused.ok and "session note" in refused.message
     # When the therapist signs with the note, the session is signed and locked
     template = NoteTemplateCatalog(note_templates_dir()).get("kap")
     note = SessionNoteText("kap", tuple(notes.prefill(session_id, template)))
-    signed = notes.sign(session_id, therapist.id, DEMO_PIN, ["therapy"], note)
+    signed = notes.sign(session_id, therapist.id, DEMO_PASSPHRASE, ["therapy"], note)
     assert signed.ok and "locked" in signed.message
     state = notes.state(session_id)
     assert state.status == "signed" and state.unsigned_parts == []
-    # And a signed addendum can follow, with a PIN
+    # And a signed addendum can follow, with the passphrase
     training.clock.advance(3600)
-    assert not notes.add_addendum(session_id, therapist.id, DEMO_PIN, "  ").ok
-    added = notes.add_addendum(session_id, therapist.id, DEMO_PIN, "Called: all well.")
+    assert not notes.add_addendum(session_id, therapist.id, DEMO_PASSPHRASE, "  ").ok
+    added = notes.add_addendum(session_id, therapist.id, DEMO_PASSPHRASE, "Called: all well.")
     assert added.ok
     (addendum, signature) = notes.state(session_id).addenda[0]
     assert addendum.text == "Called: all well." and signature is not None
     actions = [a.action for a in AuditRepository(training.service.database).for_session(session_id)]
-    assert {"pin.refused", "sign.monitoring", "sign.therapy", "note.addendum"} <= set(actions)
+    assert {"passphrase.refused", "sign.monitoring", "sign.therapy", "note.addendum"} <= set(
+        actions
+    )
 
 
 def test_the_monitoring_part_waits_for_open_alerts(training: AppContext) -> None:
@@ -114,7 +117,7 @@ def test_the_monitoring_part_waits_for_open_alerts(training: AppContext) -> None
     service.end_session(record.id, at=NOW + timedelta(minutes=20))
     training.clock.advance(1800)
     # When the nurse signs the monitoring part, it is refused with what to do
-    result = notes.sign(record.id, staff["nurse"].id, DEMO_PIN, ["monitoring"], None)
+    result = notes.sign(record.id, staff["nurse"].id, DEMO_PASSPHRASE, ["monitoring"], None)
     assert not result.ok and "Acknowledge" in result.message
     assert notes.state(record.id).signed == {}
 
@@ -131,7 +134,7 @@ def test_a_live_session_is_not_signed(training: AppContext) -> None:
         therapist_id=staff["therapist"].id,
         nurse_id=staff["nurse"].id,
     )
-    result = notes.sign(record.id, staff["nurse"].id, DEMO_PIN, ["monitoring"], None)
+    result = notes.sign(record.id, staff["nurse"].id, DEMO_PASSPHRASE, ["monitoring"], None)
     assert not result.ok and "End the session" in result.message
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from services_support import ALL_YES, FULL_ALDRETE, START, Room, minutes
+from support.signing import PASSPHRASE, give_passphrase
 
 from kapsession.domain.roles import TeamRole
 from kapsession.records.errors import NotAllowed, StorageError
@@ -267,24 +268,25 @@ def test_a_handover_to_someone_not_allowed_the_place_is_refused(room: Room) -> N
 
 # signing by role -----------------------------------------------------------------------------
 def test_each_part_is_signed_by_the_role_the_rules_give_it(room: Room) -> None:
-    # Given an ended session, and PINs for its therapist and nurse
+    # Given an ended session, and PINs and signing passphrases for its therapist and nurse
     notes = room.context.notes
     for member in (room.therapist, room.nurse):
         notes.pins.set_pin(member.id, PIN, PIN)
+        give_passphrase(notes, member.id, PIN)
     record = room.start()
     room.service.end_session(record.id, at=room.clock.now() + minutes(1))
     room.clock.advance(120)
     # When the therapist signs the monitoring part, Then it is refused, with the rule
-    refused = notes.sign(record.id, room.therapist.id, PIN, ["monitoring"], None)
+    refused = notes.sign(record.id, room.therapist.id, PASSPHRASE, ["monitoring"], None)
     assert not refused.ok
     assert "may not sign the monitoring part" in refused.message
     assert "nurse, prescriber or physician" in refused.message
     # When the nurse signs the therapy part, Then it is refused: it is the therapist's
-    refused = notes.sign(record.id, room.nurse.id, PIN, ["therapy"], NOTE)
+    refused = notes.sign(record.id, room.nurse.id, PASSPHRASE, ["therapy"], NOTE)
     assert not refused.ok and "signed by the session's therapist" in refused.message
     # When each signs their own, Then the session is signed
-    assert notes.sign(record.id, room.nurse.id, PIN, ["monitoring"], None).ok
-    assert notes.sign(record.id, room.therapist.id, PIN, ["therapy"], NOTE).ok
+    assert notes.sign(record.id, room.nurse.id, PASSPHRASE, ["monitoring"], None).ok
+    assert notes.sign(record.id, room.therapist.id, PASSPHRASE, ["therapy"], NOTE).ok
     assert notes.state(record.id).status == "signed"
 
 

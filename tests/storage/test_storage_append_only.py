@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import Uuid, bindparam, event, select, text
 from sqlalchemy.exc import DBAPIError
+from support.signing import FAST_KDF, PASSPHRASE
 
 from kapsession.domain.adverse_events import (
     check_adverse_event,
@@ -46,6 +47,7 @@ from kapsession.storage.models import (
     Signature,
 )
 from kapsession.storage.outcome_measures import OutcomeMeasureRepository
+from kapsession.storage.signing_keys import SigningKeyRepository
 
 if TYPE_CHECKING:
     from conftest import Clinic
@@ -59,6 +61,7 @@ TIME_COLUMN = {
     "client_profile": "recorded_at",
     "consent": "recorded_at",
     "course_plan": "recorded_at",
+    "staff_signing_key": "created_at",
 }
 HIGH_SBP = AlertRule("systolic_mmhg", Comparison.GE, 180, "Systolic BP 180 or higher")
 
@@ -191,6 +194,10 @@ def _one_row_in_every_append_only_table(clinic: Clinic) -> dict[str, uuid.UUID]:
             replaces=None,
         )
         .id
+    )
+    # issue 18: a staff member's signing key
+    ids["staff_signing_key"] = (
+        SigningKeyRepository(clinic.db, FAST_KDF).create(by, PASSPHRASE, at=at).id
     )
     assert set(ids) == set(APPEND_ONLY_TABLES)
     return ids

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import event
+from support.signing import signing_key
 
 from kapsession.domain.protocol import AlertRule, Comparison
 from kapsession.domain.vitals import Reading, alerts_for
@@ -166,6 +167,7 @@ def test_a_signed_session_reads_back_with_every_figure(room: Room, maya: ClientR
         session.id,
         ["monitoring", "therapy"],
         staff_id=room.clinic.therapist.id,
+        key=signing_key(room.clinic.db, room.clinic.therapist.id),
         at=room.clinic.now(),
     )
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import JSON, event, inspect, select
+from support.signing import signing_key
 
 from kapsession.domain.vitals import Reading
 from kapsession.records.errors import RecordLocked, StorageError
@@ -431,13 +432,18 @@ def test_a_correction_after_its_part_is_signed_is_refused_and_nothing_is_written
     if kind.part == "monitoring":
         nurse = clinic.staff.add("Sam Lee", "nurse", at=clinic.now(), credentials="RN")
         SignatureRepository(clinic.db).sign(
-            session.id, ["monitoring"], staff_id=nurse.id, at=clinic.now()
+            session.id,
+            ["monitoring"],
+            staff_id=nurse.id,
+            key=signing_key(clinic.db, nurse.id),
+            at=clinic.now(),
         )
     else:
         SignatureRepository(clinic.db).sign(
             session.id,
             ["therapy"],
             staff_id=clinic.therapist.id,
+            key=signing_key(clinic.db, clinic.therapist.id),
             at=clinic.now(),
             session_note=NOTE_TEXT,
         )

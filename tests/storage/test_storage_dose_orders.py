@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
+from support.signing import signing_key
 
 from kapsession.domain.dose_order import DoseOrder, OrderSource
 from kapsession.domain.protocol import Medication, Route
@@ -104,7 +105,12 @@ def test_an_order_in_the_future_or_in_a_signed_session_is_refused(clinic: Clinic
         )  # fmt: skip
     clinic.sessions.end(session.id, at=clinic.now(), by=clinic.therapist.id)
     SignatureRepository(clinic.db).sign(
-        session.id, PARTS, staff_id=clinic.therapist.id, at=clinic.now(), session_note=None
+        session.id,
+        PARTS,
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=clinic.now(),
+        session_note=None,
     )
     at = clinic.now()
     with pytest.raises(RecordLocked):

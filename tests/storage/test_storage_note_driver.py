@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import delete
+from support.signing import signing_key
 
 from kapsession.domain.entry_text import NOTE_MAX_CHARS
 from kapsession.records.errors import NotFound, RecordLocked, StorageError
@@ -250,7 +251,12 @@ def test_after_the_therapy_part_is_signed_a_note_is_refused_then_others_save(
     # Given a completed session whose therapy part is signed (the session not yet locked)
     session = clinic.new_session(status="completed")
     SignatureRepository(clinic.db).sign(
-        session.id, ["therapy"], staff_id=clinic.therapist.id, at=clinic.now(), session_note=NOTE
+        session.id,
+        ["therapy"],
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=clinic.now(),
+        session_note=NOTE,
     )
     before = _counts(clinic.db)
     # When a note is saved, Then the database's lock refuses it, with what to do instead

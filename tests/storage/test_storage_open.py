@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from conftest import Clinic
 
 MODEL_TABLES = set(Base.metadata.tables)
-LATER_TABLES = (  # 0011, 0012, 0013, 0014, 0015, 0016
+LATER_TABLES = (  # 0011, 0012, 0013, 0014, 0015, 0016, 0017, 0018
     "dose_order",
     "adverse_event",
     "intervention",
@@ -40,6 +40,7 @@ LATER_TABLES = (  # 0011, 0012, 0013, 0014, 0015, 0016
     "outcome_measure",
     "consent",
     "course_plan",
+    "staff_signing_key",
 )
 
 
@@ -63,7 +64,7 @@ def test_opening_an_empty_database_migrates_it_to_head(database_url: str, backup
         # Then the schema is at the newest revision, with every table of the models
         status = db.schema_status()
         assert status.up_to_date
-        assert status.current == head_revision() == "0017"
+        assert status.current == head_revision() == "0018"
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) >= MODEL_TABLES
             assert _version(connection) == [head_revision()]
@@ -938,5 +939,89 @@ def test_0016_adds_the_course_plan_and_session_types_keeping_earlier_sessions_do
             assert _columns(connection, "participant") == participant_0015
             assert _version(connection) == ["0015"]
             assert connection.execute(text("SELECT count(*) FROM session")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_0018_adds_signing_keys_leaves_old_signatures_unbound_and_guards_signed_people(
+    database_url: str, sqlite_path: Path
+) -> None:
+    # Given a database at 0017 with a session signed in its monitoring part, as signatures
+    # were then: a content digest and no key
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0017")
+            at = "2026-12-13 09:00:00"
+            rows = (
+                "INSERT INTO staff (id, display_name, role, credentials, pin_hash, active, "
+                "created_at) VALUES (:s1, 'Ana Ruiz', 'nurse', 'RN', 'h', :yes, :at)",
+                "INSERT INTO client (id, given_name, family_name, created_at) "
+                "VALUES (:c5, 'Maya', 'Fischer', :at)",
+                "INSERT INTO client (id, given_name, family_name, created_at) "
+                "VALUES (:c6, 'Lena', 'Vogt', :at)",
+                "INSERT INTO session (id, room, modality, status, protocol_key, protocol_name, "
+                "protocol_version, protocol_text, protocol_sha256, created_at) VALUES "
+                "(:s9, '', 'individual', 'completed', 'k', 'K', 1, '', '', :at)",
+                "INSERT INTO participant (id, session_id, client_id, position, created_at) "
+                "VALUES (:p8, :s9, :c5, 0, :at)",
+                "INSERT INTO signature (id, session_id, part, staff_id, signer_name, "
+                "signer_role, signed_at, meaning, content_sha256) VALUES (:g10, :s9, "
+                "'monitoring', :s1, 'Ana Ruiz, RN', 'nurse', :at, 'm', :digest)",
+            )
+            ids = {"s1": 1, "c5": 5, "c6": 6, "s9": 9, "p8": 8, "g10": 10}
+            values = {k: _id(connection, n) for k, n in ids.items()}
+            values |= {"at": at, "yes": True, "digest": "0" * 64}
+            for statement in rows:
+                connection.execute(text(statement), values)
+        with engine.connect() as connection:
+            tables_0017 = set(inspect(connection).get_table_names())
+            triggers_0017 = _triggers(connection)
+            signature_0017 = _columns(connection, "signature")
+
+        # When it is upgraded to 0018
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0018")
+        with engine.connect() as connection:
+            # Then the key table is there, empty, with the columns of schema.py
+            assert set(inspect(connection).get_table_names()) == tables_0017 | {"staff_signing_key"}
+            assert _columns(connection, "staff_signing_key") == list(
+                schema.staff_signing_key.c.keys()
+            )
+            assert _columns(connection, "signature") == [
+                *signature_0017,
+                "public_key",
+                "signature",
+            ]
+            # And the earlier signature has no key: it reads as made before binding
+            bound = connection.execute(text("SELECT public_key, signature FROM signature"))
+            assert bound.one() == (None, None)
+        # And the signed session's participant, client and signer are guarded, and the PIN
+        guarded = (
+            ("UPDATE participant SET client_id = :c6 WHERE id = :p8", "participants"),
+            ("DELETE FROM participant WHERE id = :p8", "participants"),
+            ("UPDATE client SET family_name = 'Vogt' WHERE id = :c5", "date of birth"),
+            ("UPDATE staff SET display_name = 'Eve' WHERE id = :s1", "name, role"),
+            ("UPDATE staff SET pin_hash = NULL WHERE id = :s1", "never removed"),
+        )
+        for statement, said in guarded:
+            with pytest.raises(Exception, match=said), engine.begin() as connection:
+                connection.execute(text(statement), {k: _id(connection, n) for k, n in ids.items()})
+        # ... while an unsigned client's name is still theirs to correct
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE client SET family_name = 'Vogt-Lind' WHERE id = :c6"),
+                {"c6": _id(connection, 6)},
+            )
+
+        # When it is downgraded again, Then the table, its triggers and the columns are gone
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0017")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == tables_0017
+            assert _triggers(connection) == triggers_0017
+            assert _columns(connection, "signature") == signature_0017
+            assert _version(connection) == ["0017"]
     finally:
         engine.dispose()

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Uuid, bindparam, text
+from support.signing import signing_key
 
 from kapsession.domain.corrections import effective
 from kapsession.domain.questionnaires import GAD7, PHQ9, score
 from kapsession.records.errors import EntryTimeInvalid, RecordLocked, StorageError
 from kapsession.records.measures import EntryMode
+from kapsession.records.notes import SignatureCheck
 from kapsession.storage.outcome_measures import OutcomeMeasureRepository
 from kapsession.storage.signatures import SignatureRepository
 
@@ -218,8 +220,14 @@ def test_a_signed_monitoring_part_locks_the_sessions_measures(clinic: Clinic) ->
     clinic.sessions.end(session.id, at=clinic.now(), by=clinic.therapist.id)
     # When its monitoring part is signed
     signatures = SignatureRepository(clinic.db)
-    signatures.sign(session.id, ["monitoring"], staff_id=clinic.therapist.id, at=clinic.now())
-    assert signatures.verify(session.id)["monitoring"]
+    signatures.sign(
+        session.id,
+        ["monitoring"],
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=clinic.now(),
+    )
+    assert signatures.verify(session.id)["monitoring"] == SignatureCheck.VALID
     # Then neither a new measure in it nor a correction of one is taken
     at = clinic.now()
     with pytest.raises(RecordLocked, match="monitoring"):

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Uuid, bindparam, insert, text
+from support.signing import signing_key
 
 from kapsession.records.errors import AlreadyDone, RecordLocked, StorageError
-from kapsession.records.notes import SessionNoteText
+from kapsession.records.notes import PARTS, SessionNoteText, SignatureCheck
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.models import Dose, Note, Observation, PrivateNote
 from kapsession.storage.notes import NoteRepository
@@ -74,6 +75,7 @@ def test_signing_both_parts_signs_the_session_with_the_note_and_audit(clinic: Cl
         session.id,
         ["monitoring", "therapy"],
         staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
         at=at,
         session_note=NOTE,
     )
@@ -93,7 +95,7 @@ def test_signing_both_parts_signs_the_session_with_the_note_and_audit(clinic: Cl
         actions
     )
     # And what was signed still verifies
-    assert signatures.verify(session.id) == {"monitoring": True, "therapy": True}
+    assert signatures.verify(session.id) == dict.fromkeys(PARTS, SignatureCheck.VALID)
 
 
 def test_nurse_and_therapist_sign_their_parts_separately(clinic: Clinic) -> None:
@@ -102,7 +104,13 @@ def test_nurse_and_therapist_sign_their_parts_separately(clinic: Clinic) -> None
     nurse = _nurse(clinic)
     signatures = SignatureRepository(clinic.db)
     # When the nurse signs the monitoring part
-    signatures.sign(session.id, ["monitoring"], staff_id=nurse.id, at=clinic.now())
+    signatures.sign(
+        session.id,
+        ["monitoring"],
+        staff_id=nurse.id,
+        key=signing_key(clinic.db, nurse.id),
+        at=clinic.now(),
+    )
     # Then the session is not yet signed, and therapy notes are still accepted
     assert clinic.sessions.get(session.id).status == "completed"
     at = clinic.now()
@@ -116,7 +124,12 @@ def test_nurse_and_therapist_sign_their_parts_separately(clinic: Clinic) -> None
         orm.execute(_raw_rows(session, at)["observation"])
     # When the therapist signs the therapy part
     signatures.sign(
-        session.id, ["therapy"], staff_id=clinic.therapist.id, at=clinic.now(), session_note=NOTE
+        session.id,
+        ["therapy"],
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=clinic.now(),
+        session_note=NOTE,
     )
     # Then the session is signed, with two signers
     assert clinic.sessions.get(session.id).status == "signed"
@@ -132,7 +145,12 @@ def test_after_the_therapy_part_is_signed_the_database_refuses_notes(
 ) -> None:
     session = _completed_with_entries(clinic)
     SignatureRepository(clinic.db).sign(
-        session.id, ["therapy"], staff_id=clinic.therapist.id, at=clinic.now(), session_note=NOTE
+        session.id,
+        ["therapy"],
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=clinic.now(),
+        session_note=NOTE,
     )
     before = _count(clinic, table, session.id)
     with pytest.raises(RecordLocked, match="therapy"), clinic.db.write() as orm:
@@ -143,9 +161,22 @@ def test_after_the_therapy_part_is_signed_the_database_refuses_notes(
 def test_a_part_is_signed_once(clinic: Clinic) -> None:
     session = _completed_with_entries(clinic)
     signatures = SignatureRepository(clinic.db)
-    signatures.sign(session.id, ["monitoring"], staff_id=clinic.therapist.id, at=clinic.now())
+    signatures.sign(
+        session.id,
+        ["monitoring"],
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=clinic.now(),
+    )
+    nurse = _nurse(clinic)
     with pytest.raises(AlreadyDone, match="already signed"):
-        signatures.sign(session.id, ["monitoring"], staff_id=_nurse(clinic).id, at=clinic.now())
+        signatures.sign(
+            session.id,
+            ["monitoring"],
+            staff_id=nurse.id,
+            key=signing_key(clinic.db, nurse.id),
+            at=clinic.now(),
+        )
     assert len(signatures.signatures(session.id)) == 1
 
 
@@ -154,7 +185,11 @@ def test_the_database_refuses_a_second_signature_of_a_part(clinic: Clinic) -> No
     session = _completed_with_entries(clinic)
     signatures = SignatureRepository(clinic.db)
     (first,) = signatures.sign(
-        session.id, ["monitoring"], staff_id=clinic.therapist.id, at=clinic.now()
+        session.id,
+        ["monitoring"],
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=clinic.now(),
     )
     from kapsession.storage.models import Signature
 
@@ -180,7 +215,11 @@ def test_only_an_ended_session_is_signed(clinic: Clinic, status: str) -> None:
     session = clinic.new_session(status=status)
     with pytest.raises(StorageError, match="End the session"):
         SignatureRepository(clinic.db).sign(
-            session.id, ["monitoring"], staff_id=clinic.therapist.id, at=clinic.now()
+            session.id,
+            ["monitoring"],
+            staff_id=clinic.therapist.id,
+            key=signing_key(clinic.db, clinic.therapist.id),
+            at=clinic.now(),
         )
     assert SignatureRepository(clinic.db).signatures(session.id) == []
 
@@ -194,6 +233,7 @@ def test_an_empty_session_note_is_not_signed_and_nothing_is_written(clinic: Clin
             session.id,
             ["monitoring", "therapy"],
             staff_id=clinic.therapist.id,
+            key=signing_key(clinic.db, clinic.therapist.id),
             at=clinic.now(),
             session_note=empty,
         )
@@ -211,6 +251,7 @@ def test_a_signed_session_takes_signed_addenda_only(clinic: Clinic) -> None:
         session.id,
         ["monitoring", "therapy"],
         staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
         at=clinic.now(),
         session_note=NOTE,
     )
@@ -226,21 +267,29 @@ def test_a_signed_session_takes_signed_addenda_only(clinic: Clinic) -> None:
         notes.add_private(session.id, "more", occurred_at=at, recorded_at=at)
     # When an addendum is added, it is stored with its own signature and audit row
     addendum, signature = signatures.add_addendum(
-        session.id, "Phoned next day: slept well.", staff_id=clinic.therapist.id, at=at
+        session.id,
+        "Phoned next day: slept well.",
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=at,
     )
     assert addendum.kind == "addendum"
     assert (signature.part, signature.note_id) == ("addendum", addendum.id)
     audit = [a for a in AuditRepository(clinic.db).for_session(session.id)]
     assert any(a.action == "note.addendum" and a.entity_id == str(addendum.id) for a in audit)
     # And the signed parts still verify: an addendum is not a change to them
-    assert signatures.verify(session.id) == {"monitoring": True, "therapy": True}
+    assert signatures.verify(session.id) == dict.fromkeys(PARTS, SignatureCheck.VALID)
 
 
 def test_an_addendum_before_signing_is_refused(clinic: Clinic) -> None:
     session = _completed_with_entries(clinic)
     with pytest.raises(StorageError, match="before signing"):
         SignatureRepository(clinic.db).add_addendum(
-            session.id, "early", staff_id=clinic.therapist.id, at=clinic.now()
+            session.id,
+            "early",
+            staff_id=clinic.therapist.id,
+            key=signing_key(clinic.db, clinic.therapist.id),
+            at=clinic.now(),
         )
 
 
@@ -248,7 +297,13 @@ def test_a_changed_signed_part_no_longer_verifies(clinic: Clinic) -> None:
     # Given a signed monitoring part; When a dose row is slipped in with the lock trigger gone
     session = _completed_with_entries(clinic)
     signatures = SignatureRepository(clinic.db)
-    signatures.sign(session.id, ["monitoring"], staff_id=clinic.therapist.id, at=clinic.now())
+    signatures.sign(
+        session.id,
+        ["monitoring"],
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=clinic.now(),
+    )
     trigger = (
         "DROP TRIGGER dose_monitoring_lock"
         if clinic.db.dialect == "sqlite"
@@ -258,4 +313,4 @@ def test_a_changed_signed_part_no_longer_verifies(clinic: Clinic) -> None:
         connection.exec_driver_sql(trigger)
         connection.execute(_raw_rows(session, clinic.now())["dose"])
     # Then verification shows the signed part changed
-    assert signatures.verify(session.id) == {"monitoring": False}
+    assert signatures.verify(session.id) == {"monitoring": SignatureCheck.CHANGED}

@@ -11,17 +11,14 @@ it.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-import psycopg
 import pytest
 from sqlalchemy import Table, Text, UniqueConstraint, select
-from sqlalchemy.engine import make_url
+from support.signing import signing_key
+from support.tampering import unguarded
 
 from kapsession.domain.adverse_events import (
     check_adverse_event,
@@ -33,7 +30,7 @@ from kapsession.domain.protocol import AlertRule, Comparison, Medication, Route
 from kapsession.domain.questionnaires import PHQ9, score
 from kapsession.domain.vitals import Reading, alerts_for
 from kapsession.records.measures import EntryMode
-from kapsession.records.notes import PARTS, SessionNoteText
+from kapsession.records.notes import PARTS, SessionNoteText, SignatureCheck
 from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.checkins import CheckinRepository
 from kapsession.storage.database import Database
@@ -147,10 +144,19 @@ def _signed_session(clinic: Clinic) -> uuid.UUID:
     clinic.sessions.end(session.id, at=clinic.now(), by=clinic.therapist.id)
     signatures = SignatureRepository(clinic.db)
     signatures.sign(
-        session.id, PARTS, staff_id=clinic.therapist.id, at=clinic.now(), session_note=NOTE
+        session.id,
+        PARTS,
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=clinic.now(),
+        session_note=NOTE,
     )
     signatures.add_addendum(
-        session.id, "Phoned next day", staff_id=clinic.therapist.id, at=clinic.now()
+        session.id,
+        "Phoned next day",
+        staff_id=clinic.therapist.id,
+        key=signing_key(clinic.db, clinic.therapist.id),
+        at=clinic.now(),
     )
     return session.id
 
@@ -212,30 +218,7 @@ def _rows_of(db: Database, part: str, table: str, session_id: uuid.UUID) -> list
 # --- the attacker --------------------------------------------------------------------------
 
 
-@contextmanager
-def _unguarded(db: Database, table: str) -> Iterator[Any]:
-    """A DBAPI cursor of a connection of the attacker's own, with no trigger of `table` left to
-    refuse anything; committed at the end."""
-    if db.dialect == "sqlite":
-        assert db.file is not None
-        connection = sqlite3.connect(db.file)
-        try:
-            with connection:
-                triggers = connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
-                    (table,),
-                ).fetchall()
-                for (name,) in triggers:
-                    connection.execute(f"DROP TRIGGER {name}")
-                yield connection.cursor()
-        finally:
-            connection.close()
-    else:
-        url = make_url(db.url).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(url) as server, server.cursor() as cursor:
-            # Neither user triggers nor foreign keys fire for a replica (needs a superuser).
-            cursor.execute("SET LOCAL session_replication_role = replica")
-            yield cursor
+_unguarded = unguarded
 
 
 def _changed(table: Table, row: dict[str, Any]) -> tuple[str, Any]:
@@ -338,13 +321,15 @@ def test_a_tampered_signed_part_no_longer_verifies_and_the_other_still_does(
     # Given a session with both parts signed, both verifying
     session_id = _signed_session(clinic)
     signatures = SignatureRepository(clinic.db)
-    assert signatures.verify(session_id) == dict.fromkeys(PARTS, True)
+    assert signatures.verify(session_id) == dict.fromkeys(PARTS, SignatureCheck.VALID)
     rows = _rows(clinic.db, table, tables, session_id)
     assert rows, f"_signed_session writes no {table.name} row the {part} digest reads"
     # When an attacker, past the triggers, changes, deletes or adds a row the part's digest reads
     _tamper(clinic.db, part, table, rows[0], how, session_id)
     # Then that part no longer verifies, and the other part still does
-    assert signatures.verify(session_id) == {each: each != part for each in PARTS}
+    assert signatures.verify(session_id) == {
+        each: SignatureCheck.CHANGED if each == part else SignatureCheck.VALID for each in PARTS
+    }
 
 
 # --- the digest of rows already signed does not change --------------------------------------
@@ -540,4 +525,7 @@ def test_the_digest_of_a_signed_record_is_what_it_always_was(clinic: Clinic) -> 
                     content_sha256=hashlib.sha256(digest.encode("ascii")).hexdigest(),
                 )
             )
-    assert SignatureRepository(clinic.db).verify(_id(3)) == {"monitoring": True, "therapy": True}
+    # (made before signatures were bound to a person: no key, so never "valid", issue 18)
+    assert SignatureRepository(clinic.db).verify(_id(3)) == dict.fromkeys(
+        PARTS, SignatureCheck.UNBOUND
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from support.signing import signing_key
 
 from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules
 from kapsession.domain.roles import StaffRole, TeamRole
@@ -191,7 +192,7 @@ def test_a_signed_session_takes_no_handover(clinic: Clinic) -> None:
     session = _ended(clinic, therapist=clinic.therapist, nurse=clinic.therapist)
     SignatureRepository(clinic.db).sign(
         session.id, ["monitoring", "therapy"], staff_id=clinic.therapist.id, at=clinic.now(),
-        session_note=NOTE,
+        key=signing_key(clinic.db, clinic.therapist.id), session_note=NOTE,
     )  # fmt: skip
     other = _staff(clinic, "Sam Lee", "therapist")
     # When another therapist is handed the session, Then it is refused and the team is as signed
@@ -210,7 +211,13 @@ def test_the_monitoring_part_is_refused_to_a_role_not_allowed_to_monitor(clinic:
     signatures = SignatureRepository(clinic.db)
     # When the therapist signs the monitoring part, Then it is refused, saying who may
     with pytest.raises(NotAllowed) as refused:
-        signatures.sign(session.id, ["monitoring"], staff_id=therapist.id, at=clinic.now())
+        signatures.sign(
+            session.id,
+            ["monitoring"],
+            staff_id=therapist.id,
+            key=signing_key(clinic.db, therapist.id),
+            at=clinic.now(),
+        )
     assert str(refused.value) == (
         "Sam Lee, PsyD (therapist) may not sign the monitoring part: the clinic's role rules "
         "give it to a nurse, prescriber or physician. Nothing was signed; the monitoring "
@@ -220,12 +227,18 @@ def test_the_monitoring_part_is_refused_to_a_role_not_allowed_to_monitor(clinic:
     with pytest.raises(NotAllowed):
         signatures.sign(
             session.id, ["monitoring", "therapy"], staff_id=therapist.id, at=clinic.now(),
-            session_note=NOTE,
+            key=signing_key(clinic.db, therapist.id), session_note=NOTE,
         )  # fmt: skip
     assert signatures.signatures(session.id) == []
     assert NoteRepository(clinic.db).notes(session.id, kinds=["session_note"]) == []
     # When the nurse signs it, Then it is signed
-    (signed,) = signatures.sign(session.id, ["monitoring"], staff_id=nurse.id, at=clinic.now())
+    (signed,) = signatures.sign(
+        session.id,
+        ["monitoring"],
+        staff_id=nurse.id,
+        key=signing_key(clinic.db, nurse.id),
+        at=clinic.now(),
+    )
     assert (signed.staff_id, signed.signer_role) == (nurse.id, "nurse")
 
 
@@ -241,18 +254,33 @@ def test_the_therapy_part_is_signed_by_the_sessions_therapist_as_the_team_stands
     # When Ana (a therapist, not this session's) or the nurse signs the therapy part: refused
     with pytest.raises(NotAllowed, match="signed by the session's therapist, Sam Lee, PsyD"):
         signatures.sign(
-            session.id, ["therapy"], staff_id=ana.id, at=clinic.now(), session_note=NOTE
+            session.id,
+            ["therapy"],
+            staff_id=ana.id,
+            key=signing_key(clinic.db, ana.id),
+            at=clinic.now(),
+            session_note=NOTE,
         )
     with pytest.raises(NotAllowed, match="Tom Becker, RN is not the therapist"):
         signatures.sign(
-            session.id, ["therapy"], staff_id=nurse.id, at=clinic.now(), session_note=NOTE
+            session.id,
+            ["therapy"],
+            staff_id=nurse.id,
+            key=signing_key(clinic.db, nurse.id),
+            at=clinic.now(),
+            session_note=NOTE,
         )
     # When the therapy is handed over to Ana after the end, Then she signs it
     clinic.sessions.hand_over(
         session.id, TeamRole.THERAPIST, ana.id, at=clinic.now(), label="", by=ana.id
     )
     (signed,) = signatures.sign(
-        session.id, ["therapy"], staff_id=ana.id, at=clinic.now(), session_note=NOTE
+        session.id,
+        ["therapy"],
+        staff_id=ana.id,
+        key=signing_key(clinic.db, ana.id),
+        at=clinic.now(),
+        session_note=NOTE,
     )
     assert signed.staff_id == ana.id
 
@@ -275,7 +303,7 @@ def test_a_session_naming_no_therapist_says_to_name_one_before_the_therapy_is_si
     with pytest.raises(NotAllowed, match="names no therapist"):
         SignatureRepository(clinic.db).sign(
             record.id, ["therapy"], staff_id=clinic.therapist.id, at=clinic.now(),
-            session_note=NOTE,
+            key=signing_key(clinic.db, clinic.therapist.id), session_note=NOTE,
         )  # fmt: skip
 
 
@@ -292,8 +320,20 @@ def test_the_clinics_rules_decide_who_signs_the_monitoring_part(clinic: Clinic) 
     signatures = SignatureRepository(clinic.db, rules)
     # Then the nurse may not sign it there, and the therapist may
     with pytest.raises(NotAllowed, match="give it to a therapist"):
-        signatures.sign(session.id, ["monitoring"], staff_id=nurse.id, at=clinic.now())
-    (signed,) = signatures.sign(session.id, ["monitoring"], staff_id=therapist.id, at=clinic.now())
+        signatures.sign(
+            session.id,
+            ["monitoring"],
+            staff_id=nurse.id,
+            key=signing_key(clinic.db, nurse.id),
+            at=clinic.now(),
+        )
+    (signed,) = signatures.sign(
+        session.id,
+        ["monitoring"],
+        staff_id=therapist.id,
+        key=signing_key(clinic.db, therapist.id),
+        at=clinic.now(),
+    )
     assert signed.part == "monitoring"
 
 

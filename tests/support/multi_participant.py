@@ -53,6 +53,7 @@ from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.notepad import NotePad
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.session_service import SessionService
+from support.signing import FAST_KDF, PASSPHRASE, give_passphrase
 from support.team import pass_screening, usual_order
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the app
@@ -591,7 +592,7 @@ class _Session:
         return result
 
     def sign(self) -> bool:
-        """Sign as the signing page does: the prefilled session note, staff and PIN."""
+        """Sign as the signing page does: the prefilled session note, staff and passphrase."""
         if not self.plan.sign:
             return False
         notes = SessionNoteService(self.context.database, self.clock)
@@ -608,22 +609,23 @@ class _Session:
         else:  # the role rules: the therapist may not sign the monitoring part
             signings = [(self.nurse, ["monitoring"]), (self.therapist, ["therapy"])]
         for staff, parts in signings:
-            outcome = notes.sign(self.record.id, staff.id, PIN, parts, note)
+            outcome = notes.sign(self.record.id, staff.id, PASSPHRASE, parts, note)
             if not outcome.ok:
                 raise RuntimeError(f"{self.plan.key}: signing refused: {outcome.message}")
         return notes.state(self.record.id).status == "signed"
 
 
 def _team(context: AppContext, clock: FakeClock) -> tuple[StaffRecord, StaffRecord]:
-    """The builder's therapist and nurse, each with the signing PIN."""
+    """The builder's therapist and nurse, each with the PIN and the signing passphrase."""
     service = context.service
     therapist = service.add_staff(
         "Dr. Hana Whitlock", "therapist", at=clock.now(), credentials="PsyD"
     )
     nurse = service.add_staff("Jude Ferreira", "nurse", at=clock.now(), credentials="RN")
-    pins = SessionNoteService(context.database, clock).pins
+    notes = SessionNoteService(context.database, clock, kdf=FAST_KDF)
     for member in (therapist, nurse):
-        pins.set_pin(member.id, PIN, PIN)
+        notes.pins.set_pin(member.id, PIN, PIN)
+        give_passphrase(notes, member.id, PIN)
     return therapist, nurse
 
 

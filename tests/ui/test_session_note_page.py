@@ -1,6 +1,7 @@
 """The session note after the session, on a real training database with the demo sessions:
-filled from the record, saved as a draft while typing, signed in parts with PINs (a wrong PIN
-answered only after a pause), read-only once signed, then signed addenda."""
+filled from the record, saved as a draft while typing, signed in parts with signing passphrases
+(a wrong one answered only after a pause; a signer without one sets it after their PIN),
+read-only once signed, then signed addenda."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.resources import note_templates_dir
 from kapsession.services.context import AppContext
-from kapsession.services.demo import DEMO_PIN, populate
+from kapsession.services.demo import DEMO_PASSPHRASE, populate
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.session_note import SessionNoteService
 from kapsession.storage.audit import AuditRepository
@@ -151,16 +152,16 @@ def choose(combo: QComboBox, text: str) -> None:
         key(Qt.Key.Key_Down if combo.currentIndex() < wanted else Qt.Key.Key_Up)
 
 
-def sign_as(signer: str, pin: str, ticked: list[str]) -> Handler:
-    """An answer to the signing dialog: check the preset signer and parts, type the PIN,
-    Enter."""
+def sign_as(signer: str, passphrase: str, ticked: list[str]) -> Handler:
+    """An answer to the signing dialog: check the preset signer and parts, type the signing
+    passphrase, Enter."""
 
     def handler(dialog: QWidget) -> None:
         assert isinstance(dialog, SignDialog)
         assert dialog.signer.currentText() == signer
         assert dialog.parts() == ticked
-        assert focus_widget() is dialog.pin
-        type_text(pin)
+        assert focus_widget() is dialog.passphrase
+        type_text(passphrase)
         key(ENTER)
 
     return handler
@@ -304,36 +305,34 @@ def test_pasted_formatting_is_dropped(qtbot: QtBot) -> None:
 
 # signing -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("wrong_tries", [1, 2])
-def test_a_wrong_pin_is_refused_only_after_a_pause(room: Room, wrong_tries: int) -> None:
+def test_a_wrong_passphrase_is_refused_only_after_a_pause(room: Room, wrong_tries: int) -> None:
     record = room.session("completed")
     page = room.page(record)
     seen: list[str] = []
 
-    def wrong_pins(dialog: QWidget) -> None:
+    def wrong_passphrases(dialog: QWidget) -> None:
         assert isinstance(dialog, SignDialog)
         for _ in range(wrong_tries):
-            type_text("1357")
+            type_text("not the passphrase")
             key(ENTER)
             # Then the form is disabled and the refusal not shown yet
             assert dialog.is_waiting() and not dialog.message.isVisible()
-            assert not dialog.pin.isEnabled() and not dialog.sign_button.isEnabled()
+            assert not dialog.passphrase.isEnabled() and not dialog.sign_button.isEnabled()
             room.qtbot.waitUntil(dialog.message.isVisible, timeout=WAIT_MS)
             seen.append(dialog.message.text())
-            assert dialog.pin.isEnabled() and dialog.pin.text() == ""
-            dialog.pin.setFocus()
-        if wrong_tries > 1:  # the service makes the signer wait before the next try
-            assert not dialog.sign_button.isEnabled()
-            room.qtbot.waitUntil(dialog.sign_button.isEnabled, timeout=WAIT_MS)
+            assert dialog.passphrase.isEnabled() and dialog.passphrase.text() == ""
+            assert focus_widget() is dialog.passphrase
         key(ESCAPE)
 
-    room.open_dialog(page, page.parts["monitoring"].sign_button, wrong_pins)
-    assert all("not right" in text and "Nothing was signed" in text for text in seen)
-    if wrong_tries > 1:
-        assert "Wait 2 s" in seen[-1]
+    room.open_dialog(page, page.parts["monitoring"].sign_button, wrong_passphrases)
+    assert all(
+        text.startswith("That signing passphrase is not right. Nothing was signed.")
+        for text in seen
+    )
     # And nothing was signed; the wrong tries are in the audit trail
     assert room.notes.state(record.id).signed == {}
     audit = AuditRepository(room.context.database).for_session(record.id)
-    assert [a.action for a in audit].count("pin.refused") == wrong_tries
+    assert [a.action for a in audit].count("passphrase.refused") == wrong_tries
     assert page.parts["monitoring"].status.text() == "Not signed yet"
 
 
@@ -345,7 +344,7 @@ def test_the_nurse_and_the_therapist_sign_their_parts(room: Room) -> None:
     type_into(page, "plan", PLAN)
     # When the nurse signs the monitoring record (she is offered as its signer)
     room.open_dialog(
-        page, page.parts["monitoring"].sign_button, sign_as(NURSE, DEMO_PIN, ["monitoring"])
+        page, page.parts["monitoring"].sign_button, sign_as(NURSE, DEMO_PASSPHRASE, ["monitoring"])
     )
     # Then it is signed in the database and on the page; the note can still be edited
     state = room.notes.state(record.id)
@@ -355,7 +354,7 @@ def test_the_nurse_and_the_therapist_sign_their_parts(room: Room) -> None:
     assert not page.is_read_only()
     # When the therapist signs the therapy part
     room.open_dialog(
-        page, page.parts["therapy"].sign_button, sign_as(THERAPIST, DEMO_PIN, ["therapy"])
+        page, page.parts["therapy"].sign_button, sign_as(THERAPIST, DEMO_PASSPHRASE, ["therapy"])
     )
     # Then the session is signed, with the session note as typed, and the draft is gone
     state = room.notes.state(record.id)
@@ -395,8 +394,8 @@ def test_a_signed_addendum_is_added_and_listed(room: Room) -> None:
         key(TAB)
         assert focus_widget() is dialog.signer
         key(TAB)
-        assert focus_widget() is dialog.pin
-        type_text(DEMO_PIN)
+        assert focus_widget() is dialog.passphrase
+        type_text(DEMO_PASSPHRASE)
         key(ENTER)
 
     room.open_dialog(page, page.addendum_button, write_then_cancel)
@@ -411,37 +410,56 @@ def test_a_signed_addendum_is_added_and_listed(room: Room) -> None:
     assert listed[-1].endswith(f"signed by {THERAPIST}\n{text}")
 
 
-def test_a_staff_member_without_a_pin_sets_one_and_signs(room: Room) -> None:
+def test_a_staff_member_without_a_pin_sets_one_and_a_passphrase_and_signs(room: Room) -> None:
     record = room.session("completed")
     service = room.context.service
     ana = service.add_staff("Ana Lima", "nurse", at=NOW, credentials="RN")
     page = room.page(record)
     problems: list[str] = []
+    passphrase = "blue kettle singing"
 
-    def set_pin_and_sign(dialog: QWidget) -> None:
+    def set_pin_passphrase_and_sign(dialog: QWidget) -> None:
         assert isinstance(dialog, SignDialog)
         # When Ana chooses herself (keyboard: back to the signer, arrow keys)
         tab_to(dialog.signer, backwards=True)
         choose(dialog.signer, "Ana Lima, RN")
-        # Then she is asked for a first PIN, typed twice
+        # Then she is asked for a first PIN and a signing passphrase, each typed twice
         assert dialog.needs_new_pin() and dialog.new_pin.isVisible()
-        assert not dialog.pin.isVisible()
-        assert dialog.sign_button.text() == "Set PIN and sign"
+        assert dialog.needs_new_passphrase() and dialog.new_passphrase.isVisible()
+        assert not dialog.pin.isVisible() and not dialog.passphrase.isVisible()
+        assert dialog.sign_button.text() == "Set passphrase and sign"
         for first, repeat in (("1234", "1234"), ("5821", "5812"), ("5821", "5821")):
             tab_to(dialog.new_pin)
             type_text(first)
             key(TAB)
             type_text(repeat)
+            key(TAB)
+            type_text("short")
+            key(TAB)
+            type_text("short")
             key(ENTER)
-            if dialog.isVisible():
-                problems.append(dialog.message.text())
+            problems.append(dialog.message.text())
+        # Then with her PIN set, the short passphrase refused, she confirms the PIN and
+        # sets a passphrase
+        assert not dialog.needs_new_pin() and dialog.needs_new_passphrase()
+        assert dialog.pin.isVisible() and not dialog.new_pin.isVisible()
+        tab_to(dialog.pin)
+        type_text("5821")
+        key(TAB)
+        type_text(passphrase)
+        key(TAB)
+        type_text(passphrase)
+        key(ENTER)
 
-    room.open_dialog(page, page.parts["monitoring"].sign_button, set_pin_and_sign)
+    room.open_dialog(page, page.parts["monitoring"].sign_button, set_pin_passphrase_and_sign)
     assert problems == [
         "That PIN is too easy to guess (all one digit, or a run). Choose another.",
         "The two PINs differ. Type the same PIN twice.",
+        "A signing passphrase has at least 8 characters (a few words are easiest to remember). "
+        "Type it again.",
     ]
-    assert room.notes.pins.has_pin(ana.id)
+    assert room.notes.pins.has_pin(ana.id) and room.notes.keys.has_key(ana.id)
+    assert room.notes.keys.unlock(ana.id, passphrase, purpose="test").ok
     signed = room.notes.state(record.id).signed["monitoring"]
     assert signed.staff_id == ana.id and signed.signer_name == "Ana Lima, RN"
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
+from support.signing import PASSPHRASE, give_passphrase
 from ui_harness import RunningApp, fill_dose, focus_widget, key, tab_in_dialog_to, type_text
 
 from kapsession.domain.corrections import EntryState
@@ -378,9 +379,10 @@ def test_a_signed_record_is_not_corrected_and_says_how(app: RunningApp) -> None:
     live = live_of(app)
     nurse = next(s for s in app.context.service.staff.active() if s.display_name == NURSE)
     app.context.notes.pins.set_pin(nurse.id, "2468", "2468")
+    give_passphrase(app.context.notes, nurse.id, "2468")
     for alert in live.open_alerts:
         assert live.acknowledge_alert(alert.id, "no_action", "within the plan")
-    signed = app.context.notes.sign(live.record.id, nurse.id, "2468", ["monitoring"], None)
+    signed = app.context.notes.sign(live.record.id, nurse.id, PASSPHRASE, ["monitoring"], None)
     assert signed.ok, signed.message
     live.reload()
     before = app.context.service.checkins.observation_history(live.record.id)

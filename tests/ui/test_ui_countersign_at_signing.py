@@ -1,6 +1,7 @@
 """Signing the monitoring part with a verbal order not countersigned, on the real window by
 keyboard (issue 16): refused with a message naming the prescriber who must countersign, unless
-the prescriber countersigns right there with their PIN; a wrong PIN countersigns nothing."""
+the prescriber countersigns right there with their PIN; a wrong PIN countersigns nothing. The
+nurse signs with her signing passphrase (issue 18)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
+from support.signing import PASSPHRASE, give_passphrase
 from ui_harness import RunningApp, describe, focus_widget, key, tab_in_dialog_to, type_text
 
 from kapsession.domain.dose_order import DoseOrder
@@ -26,11 +28,12 @@ CALM = ("124", "80", "72", "98")
 
 def ended_with_a_verbal_order(app: RunningApp) -> tuple[StaffRecord, StaffRecord]:
     """A session started on a verbal order from Ines Moreau, never countersigned, ended; the
-    nurse and the prescriber have their PINs."""
+    nurse and the prescriber have their PINs, the nurse her signing passphrase."""
     ines = app.add_staff("Ines Moreau", "prescriber", "NP")
     app.context.notes.pins.set_pin(ines.id, PRESCRIBER_PIN, PRESCRIBER_PIN)
     therapist, nurse = app.usual_staff()
     app.context.notes.pins.set_pin(nurse.id, NURSE_PIN, NURSE_PIN)
+    give_passphrase(app.context.notes, nurse.id, NURSE_PIN)
     client = app.context.service.add_client("Maya", "Fischer", at=app.clock.now())
     app.consent(client.id)  # issue 17: a dosing session starts with current consent
     app.controller.start.start_session(
@@ -67,9 +70,9 @@ def test_the_monitoring_part_waits_for_the_countersignature_or_takes_it_there(
         # Then the dialog says who must countersign, with a field for her PIN
         assert dialog.countersign_note.isVisible()
         said.append(dialog.countersign_note.text())
-        # When the nurse types her PIN and presses Enter, the countersignature left empty
-        tab_in_dialog_to(dialog.pin)
-        type_text(NURSE_PIN)
+        # When the nurse types her passphrase and presses Enter, the countersignature empty
+        tab_in_dialog_to(dialog.passphrase)
+        type_text(PASSPHRASE)
         key(ENTER)
         # Then nothing is signed: the message names who must countersign, the focus there
         said.append(dialog.message.text())
@@ -87,8 +90,8 @@ def test_the_monitoring_part_waits_for_the_countersignature_or_takes_it_there(
         # When she types hers, and the nurse hers, Enter
         assert focus_widget() is dialog.countersign_pin
         type_text(PRESCRIBER_PIN)
-        tab_in_dialog_to(dialog.pin)
-        type_text(NURSE_PIN)
+        tab_in_dialog_to(dialog.passphrase)
+        type_text(PASSPHRASE)
         key(ENTER)
 
     app.ready()

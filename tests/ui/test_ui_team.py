@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QWidget
+from support.signing import PASSPHRASE, give_passphrase
 from ui_harness import (
     ModalHandler,
     RunningApp,
@@ -278,9 +279,11 @@ def test_a_handover_to_a_role_not_allowed_the_place_is_refused_before_the_pin(
 def test_the_monitoring_part_is_refused_to_the_therapist_and_signed_by_the_nurse(
     app: RunningApp,
 ) -> None:
-    # Given an ended session, its therapist and nurse with their PINs
+    # Given an ended session, its therapist and nurse with their PINs and signing passphrases
     therapist = with_pin(app, "Sam Lee", "therapist", "PsyD")
     nurse = with_pin(app, "Ruth Okafor")
+    for member in (therapist, nurse):
+        give_passphrase(app.context.notes, member.id, PIN)
     app.start_session("Maya Fischer")
     app.advance(10 * 60)
     app.checkin_by_keyboard(*CALM)
@@ -293,13 +296,13 @@ def test_the_monitoring_part_is_refused_to_the_therapist_and_signed_by_the_nurse
         assert isinstance(dialog, SignDialog), describe(dialog)
         assert dialog.signer.currentText() == "Ruth Okafor, RN"  # offered: the monitoring nurse
         choose_in(dialog.signer, back=True, text="Sam Lee, PsyD")
-        tab_in_dialog_to(dialog.pin)
-        type_text(PIN)
+        tab_in_dialog_to(dialog.passphrase)
+        type_text(PASSPHRASE)
         key(ENTER)
         said.append(dialog.message.text())
         choose_in(dialog.signer, back=True, text="Ruth Okafor, RN")
-        tab_in_dialog_to(dialog.pin)
-        type_text(PIN)
+        tab_in_dialog_to(dialog.passphrase)
+        type_text(PASSPHRASE)
         key(ENTER)
 
     # When the therapist tries to sign the monitoring part, then the nurse signs it
