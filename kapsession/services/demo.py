@@ -80,7 +80,7 @@ DEMO_STAFF = (
     ("Tom Becker", "nurse", "RN"),
     ("Dr. Ines Moreau", "prescriber", "MD"),
 )
-DEMO_PIN = "2468"  # every demo staff member's signing PIN (training data only)
+DEMO_PIN = "246813"  # every demo staff member's signing PIN (training data only)
 NOTES = (  # (minutes after the dose, the therapist's note)
     (-20, "Intention: to meet the grief about my brother with more kindness."),
     (9, "Settling; breathing slower, hands open on the blanket."),

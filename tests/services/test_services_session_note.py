@@ -59,7 +59,7 @@ def test_signing_in_two_parts_with_pins(training: AppContext) -> None:
     nurse, therapist = staff["nurse"], staff["therapist"]
     training.clock.advance(60)
     # When the nurse gives a wrong PIN, nothing is signed and she is told after a pause
-    wrong = notes.sign(session_id, nurse.id, "0000", ["monitoring"], None)
+    wrong = notes.sign(session_id, nurse.id, "000000", ["monitoring"], None)
     assert not wrong.ok and wrong.pause_s > 0
     assert notes.state(session_id).signed == {}
     # When she gives the right one, the monitoring part is signed

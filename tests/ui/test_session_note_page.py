@@ -312,7 +312,7 @@ def test_a_wrong_pin_is_refused_only_after_a_pause(room: Room, wrong_tries: int)
     def wrong_pins(dialog: QWidget) -> None:
         assert isinstance(dialog, SignDialog)
         for _ in range(wrong_tries):
-            type_text("1357")
+            type_text("135792")
             key(ENTER)
             # Then the form is disabled and the refusal not shown yet
             assert dialog.is_waiting() and not dialog.message.isVisible()
@@ -427,7 +427,7 @@ def test_a_staff_member_without_a_pin_sets_one_and_signs(room: Room) -> None:
         assert dialog.needs_new_pin() and dialog.new_pin.isVisible()
         assert not dialog.pin.isVisible()
         assert dialog.sign_button.text() == "Set PIN and sign"
-        for first, repeat in (("1234", "1234"), ("5821", "5812"), ("5821", "5821")):
+        for first, repeat in (("123456", "123456"), ("582914", "582941"), ("582914", "582914")):
             tab_to(dialog.new_pin)
             type_text(first)
             key(TAB)

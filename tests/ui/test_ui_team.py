@@ -30,7 +30,7 @@ from kapsession.ui.team_dialogs import HandoverDialog, SwitchPersonDialog
 CTRL = Qt.KeyboardModifier.ControlModifier
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 ENTER, ESCAPE, SPACE = Qt.Key.Key_Return, Qt.Key.Key_Escape, Qt.Key.Key_Space
-PIN = "2468"
+PIN = "246813"
 CALM = ("124", "80", "72", "98")
 
 
@@ -171,7 +171,7 @@ def test_a_wrong_pin_changes_nobody_at_the_keyboard(app: RunningApp) -> None:
         assert isinstance(dialog, SwitchPersonDialog)
         choose_in(dialog.signer, back=True, text="Nadia Brook, RN")
         tab_in_dialog_to(dialog.pin)
-        type_text("1357")
+        type_text("135792")
         key(ENTER)
         app.qtbot.waitUntil(dialog.message.isVisible, timeout=5000)  # after the refusal pause
         refusals.append(dialog.message.text())
