@@ -29,6 +29,7 @@ from kapsession.storage.backups import backup_sqlite, ensure_recent_backup
 from kapsession.storage.database import Database, SchemaStatus, migrate, open_database
 
 if TYPE_CHECKING:
+    from kapsession.services.access import AccessService
     from kapsession.services.exports import ExportService
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,19 @@ class AppContext:
     clinic: ClinicRules = field(default_factory=ClinicRules)  # the clinic's clinic.toml
     clinic_problem: str | None = None  # what is wrong with it (its defaults apply meanwhile)
     _exports: ExportService | None = field(default=None, init=False, repr=False)
+    _access: AccessService | None = field(default=None, init=False, repr=False)
+
+    @property
+    def access(self) -> AccessService:
+        """Staff accounts and signing in (issue 18), over the PINs the signing uses."""
+        if self._access is None:
+            from kapsession.services.access import AccessService
+            from kapsession.storage.audit import AuditRepository
+
+            self._access = AccessService(
+                self.service.staff, self.notes.pins, AuditRepository(self.database), self.clock
+            )
+        return self._access
 
     @property
     def exports(self) -> ExportService:
