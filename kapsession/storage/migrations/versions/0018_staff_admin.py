@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0017"
+down_revision = "0016"  # TEMPORARY: 0017 is written in parallel; re-chain to "0017" at merge
 branch_labels = None
 depends_on = None
 
