@@ -13,16 +13,14 @@ import os
 import statistics
 import time
 
-from argon2 import PasswordHasher
-
-from kapsession.services.pins import PIN_HASH_PARAMETERS
+from kapsession.services.pins import PIN_HASH_PARAMETERS, pin_hasher
 
 DAY_S = 86_400
 SEARCH = 10**6  # every 6-digit PIN
 
 
 def main() -> None:
-    hasher = PasswordHasher(**PIN_HASH_PARAMETERS)
+    hasher = pin_hasher()
     stored = hasher.hash("482916")
     times = []
     for _ in range(7):

@@ -5,6 +5,7 @@ client, a new staff member, and starting a session. Opening a session is the com
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -46,10 +47,15 @@ class StartController(QObject):
         room: str = "",
         parent: QObject | None = None,
         pins: PinService | None = None,
+        manage_accounts: Callable[[], None] | None = None,
     ) -> None:
-        """`pins`: the staff PINs, for the prescriber's override of a missing consent (17)."""
+        """`pins`: the staff PINs, for the prescriber's override of a missing consent (17);
+        `manage_accounts`: the administrator's staff accounts (issue 18), asked for by the
+        start screen's Staff accounts (None, training mode: a staff member is added at once,
+        to practice data)."""
         super().__init__(parent)
         self.pins = pins
+        self._manage_accounts = manage_accounts
         self.window = window
         self.service = service
         self.history = history
@@ -355,6 +361,9 @@ class StartController(QObject):
         dialog.exec()
 
     def _on_add_staff(self) -> None:
+        if self._manage_accounts is not None:  # only the administrator (issue 18)
+            self._manage_accounts()
+            return
         from kapsession.ui.dialogs import StaffDialog
 
         dialog = StaffDialog(self.window)
