@@ -263,7 +263,7 @@ class AccessController(QObject):
             self.screen.show_message(str(exc))
             return
         self.screen.show_sign_in(self._accounts())
-        self.screen.who.setCurrentIndex(self.screen.who.findData(admin.id))
+        self.screen.choose(admin.id)
         self.screen.show_message(
             f"{admin.display_name} is the clinic administrator. Sign in once with the "
             "passphrase to choose your PIN; then add the staff accounts (Staff accounts…)."

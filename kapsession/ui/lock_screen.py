@@ -332,6 +332,13 @@ class LockScreen(QFrame):
             id(self.locked_page): "locked",
         }[id(self.pages.currentWidget())]
 
+    def choose(self, staff_id: uuid.UUID) -> None:
+        """Put `staff_id` in the list's choice (as the arrow keys would)."""
+        for index, account in enumerate(self._accounts):
+            if account.id == staff_id:
+                self.who.setCurrentIndex(index)
+                return
+
     def chosen(self) -> Account | None:
         index = self.who.currentIndex()
         return self._accounts[index] if 0 <= index < len(self._accounts) else None

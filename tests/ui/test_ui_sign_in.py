@@ -166,7 +166,7 @@ def test_a_first_sign_in_sets_the_owners_pin_with_the_setup_code(covered_app: Co
     screen = app.controller.access.screen
     nadia = made[0]
     assert screen.page == "sign-in"
-    screen.who.setCurrentIndex(screen.who.findData(nadia.staff.id))
+    screen.choose(nadia.staff.id)
     assert screen.proof.isVisible() and not screen.pin.isVisible()
     # When someone types a wrong code with a PIN of their choosing, Then no PIN is set
     app.type("ZZZZ-ZZZZ")
@@ -205,7 +205,7 @@ def test_a_pin_of_the_old_4_digit_rule_is_changed_at_sign_in(covered_app: Covere
 
     app = covered_app(prepare)
     screen = app.controller.access.screen
-    screen.who.setCurrentIndex(screen.who.findData(ids[0]))
+    screen.choose(ids[0])
     # When Tom signs in with his 4-digit PIN, Then he must choose a new one first
     app.type("4826")
     app.key(ENTER)
@@ -339,7 +339,7 @@ def test_a_wrong_pin_is_refused_and_another_person_switches_in_by_pin(app: Runni
     access.screen.switch_button.click()
     screen = access.screen
     assert screen.page == "sign-in" and screen.back_button.isVisible()
-    screen.who.setCurrentIndex(screen.who.findData(nurse.id))
+    screen.choose(nurse.id)
     app.ready()
     screen.pin.setFocus()
     app.type(NURSE_PIN)
@@ -371,7 +371,7 @@ def test_a_locked_out_account_never_keeps_another_staff_member_out(app: RunningA
     assert access.locked and "locked for" in access.screen.message.text()
     # And the nurse switches in with her own PIN at once
     access.screen.switch_button.click()
-    access.screen.who.setCurrentIndex(access.screen.who.findData(nurse.id))
+    access.screen.choose(nurse.id)
     app.ready()
     access.screen.pin.setFocus()
     app.type(NURSE_PIN)
