@@ -107,7 +107,7 @@ class AccessController(QObject):
     @property
     def locked(self) -> bool:
         """The cover is over the window: nobody signed in yet, or the screen locked."""
-        return self.screen.isVisible()
+        return not self.screen.isHidden()  # (isVisible is False until the window is shown)
 
     def stop(self) -> None:
         """At exit: the idle timer and the watching of input stop."""
@@ -326,7 +326,6 @@ class AccessController(QObject):
             live.switch_to(staff_id)  # the person who switched in is working from now on
             self.window.live_view.show_saved(f"{name} is at the keyboard: entries are theirs now.")
         self._uncover()
-        self.window.statusBar().showMessage(f"Signed in: {name}. Ctrl+L locks the screen.", 8000)
 
     # the administrator's staff accounts ------------------------------------------------------
     def manage_accounts(self) -> None:
