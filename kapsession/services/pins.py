@@ -39,18 +39,22 @@ LOCKOUT_S = 5 * 60.0  # … for this long (each wrong try after it starts it aga
 LOCKED_OUT_ACTION = "pin.locked_out"
 # Argon2id for PINs (issue 18). An attacker with the database file tries every 6-digit PIN
 # offline: 10^6 hashes. On the room laptop (2 cores) that must take more than a day:
-# 10^6 x t / 2 cores > 86,400 s, so t > 0.173 s per hash on one core. One lane
-# (parallelism 1) so that one hash is one core's work, as the attacker would run it.
-# Measured here (scripts/measure_pin_hash.py, this machine, 2 cores): see MEASURED_S.
-PIN_TIME_COST = 4  # passes over the memory
-PIN_MEMORY_KIB = 256 * 1024  # 256 MiB
+# 10^6 x t / 2 cores > 86,400 s, so t > 0.173 s per hash on one core. One lane (parallelism
+# 1), so that one hash is one core's work, as the attacker would run it; 128 MiB each.
+# Measured on this machine (2 cores, other work running; scripts/measure_pin_hash.py,
+# 2026-12-07): 0.41 to 0.45 s per hash (median of 5-7), so every 6-digit PIN takes about
+# 10^6 x 0.42 / 2 = 210,000 s, 2.4 days; a 4-digit PIN 35 minutes (why new PINs have 6).
+# (256 MiB and 4 passes measured 1.6 s: too slow for every unlock.) A PIN is checked at each
+# sign-in, unlock, switch and signature: about half a second each.
+PIN_TIME_COST = 3  # passes over the memory
+PIN_MEMORY_KIB = 128 * 1024  # 128 MiB
 PIN_LANES = 1
+MEASURED_S = 0.42  # seconds per hash on one core here (see above)
 PIN_HASH_PARAMETERS = {
     "time_cost": PIN_TIME_COST,
     "memory_cost": PIN_MEMORY_KIB,
     "parallelism": PIN_LANES,
 }
-MEASURED_S = 0.0  # seconds per hash on one core, filled in from the measurement
 # What ends a run of wrong tries: a right PIN (every use of one is audited) or a new PIN.
 SUCCESS_ACTIONS = ("pin.accepted", "staff.pin_set", "staff.pin_change")
 FAILURE_ACTION = "pin.refused"
