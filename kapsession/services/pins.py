@@ -41,15 +41,17 @@ LOCKED_OUT_ACTION = "pin.locked_out"
 # offline: 10^6 hashes. On the room laptop (2 cores) that must take more than a day:
 # 10^6 x t / 2 cores > 86,400 s, so t > 0.173 s per hash on one core. One lane (parallelism
 # 1), so that one hash is one core's work, as the attacker would run it; 128 MiB each.
-# Measured on this machine (2 cores, other work running; scripts/measure_pin_hash.py,
-# 2026-12-07): 0.41 to 0.45 s per hash (median of 5-7), so every 6-digit PIN takes about
-# 10^6 x 0.42 / 2 = 210,000 s, 2.4 days; a 4-digit PIN 35 minutes (why new PINs have 6).
+# Measured on this machine (2 cores, shared with other work; scripts/measure_pin_hash.py,
+# 2026-12-07): 0.41 s per hash at the fastest, medians 0.45 to 0.86 s as the load varied, so
+# every 6-digit PIN takes at least 10^6 x 0.41 / 2 = 205,000 s, 2.4 days; every 4-digit PIN
+# 35 minutes (why new PINs have 6). An idle machine is somewhat faster: even at 0.2 s a hash
+# the search takes 1.16 days.
 # (256 MiB and 4 passes measured 1.6 s: too slow for every unlock.) A PIN is checked at each
 # sign-in, unlock, switch and signature: about half a second each.
 PIN_TIME_COST = 3  # passes over the memory
 PIN_MEMORY_KIB = 128 * 1024  # 128 MiB
 PIN_LANES = 1
-MEASURED_S = 0.42  # seconds per hash on one core here (see above)
+MEASURED_S = 0.41  # seconds per hash on one core here, the fastest run (see above)
 PIN_HASH_PARAMETERS = {
     "time_cost": PIN_TIME_COST,
     "memory_cost": PIN_MEMORY_KIB,
