@@ -179,7 +179,11 @@ class AccessController(QObject):
             return
         name = self.window.screen_name
         if name == "start":
-            self.window.start_view.search.setFocus()
+            start = self.window.start_view
+            if start.live_list.count():  # a live session: Resume, as the start screen does
+                start.resume_button.setFocus()
+            else:
+                start.search.setFocus()
         elif name == "live":
             self.window.live_view.setFocus()
         else:
