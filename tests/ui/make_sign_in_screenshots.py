@@ -84,6 +84,22 @@ def main(out: Path) -> None:
         access.access.first_sign_in(nurse.staff.id, nurse.setup_code, "640213", "640213")
         therapist = access.access.add_staff(PASSPHRASE, "Sam Lee", "therapist", credentials="PsyD")
         access.access.add_staff(PASSPHRASE, "Jun Park", "prescriber", credentials="MD")
+        # 1b. the administrator's staff accounts (after the passphrase), a setup code shown
+        from kapsession.ui.staff_accounts_dialog import AccountRow, StaffAccountsDialog
+
+        rows = [
+            AccountRow(m.id, m.display_name, m.role, standing, m.admin)
+            for m, standing in (
+                (access.access.staff.administrators()[0], "PIN set"),
+                (nurse.staff, "PIN set"),
+                (therapist.staff, "waiting for the first sign-in"),
+            )
+        ]
+        dialog = StaffAccountsDialog(rows, window)
+        dialog.show_code(therapist.staff.signature_name, therapist.setup_code)
+        dialog.show()
+        save(dialog, out, "1b-staff-accounts-setup-code")
+        dialog.close()
         # 2. the sign-in list, the therapist's first sign-in (setup code, own PIN)
         access.lock()
         access.screen.show_sign_in(access._accounts())
