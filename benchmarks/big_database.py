@@ -338,6 +338,7 @@ for _name in ("session_event", "dose", "observation", "discharge_assessment", "n
 DEFAULTS["private_note"]["voids"] = False
 for _name in ("session_event", "dose", "music_event", "audit_entry"):
     DEFAULTS[_name]["detail"] = {}
+DEFAULTS["staff"]["is_admin"] = False  # issue 18 (0018): no administrator among them
 DEFAULTS["observation"]["comment"] = ""
 DEFAULTS["observation"]["not_taken"] = []
 MEASURES = {  # a protocol check-in's `measures` name -> the Reading fields it fills
