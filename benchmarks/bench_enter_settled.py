@@ -445,6 +445,7 @@ class LiveWindow:
 
         self.window = MainWindow(training=False)
         self.controller = AppController(self.window, self.context, training=False)
+        sign_in(self.controller)
         self.window.show()
         self.controller.open_session(record.id)  # as Resume opens it
         self.activate()
@@ -707,6 +708,20 @@ def main() -> int:
             f"<= {GROWTH:g}x",
         )
     return 0 if passed_all else 1
+
+
+def sign_in(controller: Any) -> None:
+    """Signed in as the clinic administrator through the real service (issue 18: the window
+    opens to sign-in; the benchmark measures the screen behind it, not the sign-in)."""
+    access = controller.access.access
+    passphrase, pin = "harbour lantern meadow", "518204"
+    if access.needs_administrator():
+        access.create_administrator("Clinic Administrator", passphrase, passphrase)
+    admin = access.staff.administrators()[0]
+    if access.needs_first_sign_in(admin.id):
+        controller.access.first_sign_in(admin.id, passphrase, pin, pin)
+    else:
+        controller.access.sign_in(admin.id, pin)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ its folder, with it first on PYTHONPATH), whichever copy the venv was installed 
                moment it was painted (time.monotonic(), the same clock in every process)
     bare+orm   the same window after importing SQLAlchemy's ORM: the least any app on this
                stack can take to a window over its database
-    app-paint  python -m kapsession --data-dir DATA  with KAPSESSION_STARTUP_PROBE=paint: the real
+    app-paint  python -m kapsession --data-dir DATA --training  with KAPSESSION_STARTUP_PROBE=paint
+               (training mode: no sign-in, which the targets exclude, issue 18): the real
                entry point; it reports when its first frame was painted (the start screen, its
                client list saying it is loading) and when the start screen's lists were filled
                and painted (the database opened, the controller built)
@@ -119,11 +120,14 @@ def main() -> int:
         data = Path(tmp) / "data"
         data.mkdir()
         made_at = time.perf_counter()
-        big = big_database.build(data / "kapsession.sqlite3", sessions=SESSIONS, live_session=True)
+        # training mode (the training database): no sign-in, which the targets exclude (issue 18)
+        big = big_database.build(
+            data / "kapsession-training.sqlite3", sessions=SESSIONS, live_session=True
+        )
         build_s = time.perf_counter() - made_at
         size_mb = big.path.stat().st_size / 1e6
         env = child_env()
-        app = [sys.executable, "-m", "kapsession", "--data-dir", str(data)]
+        app = [sys.executable, "-m", "kapsession", "--data-dir", str(data), "--training"]
         live_env = {**env, "KAPSESSION_STARTUP_PROBE": "live"}
         paint_env = {**env, "KAPSESSION_STARTUP_PROBE": "paint"}
         bare = [sys.executable, "-c", BARE.format(extra_import="")]

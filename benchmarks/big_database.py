@@ -9,7 +9,7 @@ processing, not SQLite, was most of the time); tests/storage/test_big_database.p
 ways and finds the files equal. Far faster than the repositories one entry at a time, and the
 same rows. What is in it:
 
-- a team of therapists, nurses, prescribers and a lead (signing PIN 2468, as in training);
+- a team of therapists, nurses, prescribers and a lead (signing PIN DEMO_PIN, as in training);
 - about 1,700 clients in courses of four to eight weekly sessions (some couples, a few
   groups), and one client with `history_sessions` sessions over about two years, in courses of
   six, one of them with a partner (couples);
@@ -340,6 +340,7 @@ for _name in ("session_event", "dose", "observation", "discharge_assessment", "n
 DEFAULTS["private_note"]["voids"] = False
 for _name in ("session_event", "dose", "music_event", "audit_entry"):
     DEFAULTS[_name]["detail"] = {}
+DEFAULTS["staff"]["is_admin"] = False  # issue 18 (0018): no administrator among them
 DEFAULTS["observation"]["comment"] = ""
 DEFAULTS["observation"]["not_taken"] = []
 MEASURES = {  # a protocol check-in's `measures` name -> the Reading fields it fills

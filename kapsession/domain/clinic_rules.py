@@ -37,7 +37,8 @@ _TOML_HINTS: dict[str, str] = {
     "Invalid statement": "each line must look like field = value or [roles]; check for a stray "
     "word",
 }
-_TOP_FIELDS = ("schema", "roles", "rescue_medications", "consent")
+_TOP_FIELDS = ("schema", "roles", "rescue_medications", "consent", "access")
+DEFAULT_IDLE_LOCK_MINUTES = 5  # issue 18: the screen locks after this long without a key
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ class ClinicRules:
     rescue_medications: tuple[RescueMedication, ...] = DEFAULT_RESCUE_MEDICATIONS
     # how long a consent holds from the day it was signed (issue 17); None: no expiry
     consent_valid_days: int | None = DEFAULT_VALID_DAYS
+    # minutes without a key or a click before the screen locks (issue 18, `[access]`)
+    idle_lock_minutes: int = DEFAULT_IDLE_LOCK_MINUTES
 
 
 DEFAULT_CLINIC_RULES = ClinicRules()
@@ -163,7 +166,8 @@ def _read(data: dict[str, object]) -> ClinicRules:
                 "",
                 name,
                 _TOP_FIELDS,
-                "clinic.toml holds schema, a [roles] table, [[rescue_medications]] and [consent]",
+                "clinic.toml holds schema, a [roles] table, [[rescue_medications]], [consent] "
+                "and [access]",
             )
     _check_schema(data)
     roles = data.get("roles", {})
@@ -195,7 +199,31 @@ def _read(data: dict[str, object]) -> ClinicRules:
         ),
         _rescue_medications(data),
         _consent_valid_days(data),
+        _idle_lock_minutes(data),
     )
+
+
+def _idle_lock_minutes(data: dict[str, object]) -> int:
+    """`[access] idle_lock_minutes`: minutes without a key or a click before the screen locks
+    (issue 18); the default when the file has none."""
+    table = data.get("access", {})
+    if not isinstance(table, dict):
+        raise Invalid(
+            "access", f"must be a table, written [access] on a line of its own, not {show(table)}"
+        )
+    for name in table:
+        if name != "idle_lock_minutes":
+            raise _unknown(
+                "access", name, ("idle_lock_minutes",), "[access] holds idle_lock_minutes"
+            )
+    minutes = table.get("idle_lock_minutes", DEFAULT_IDLE_LOCK_MINUTES)
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 60:
+        raise Invalid(
+            "access.idle_lock_minutes",
+            "must be a whole number of minutes from 1 to 60, e.g. idle_lock_minutes = 5, "
+            f"not {show(minutes)}",
+        )
+    return minutes
 
 
 def _consent_valid_days(data: dict[str, object]) -> int | None:

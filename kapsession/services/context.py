@@ -30,6 +30,7 @@ from kapsession.storage.database import Database, SchemaStatus, migrate, open_da
 from kapsession.storage.database_kind import CLINICAL, TRAINING, is_training, mark_database
 
 if TYPE_CHECKING:
+    from kapsession.services.access import AccessService
     from kapsession.services.exports import ExportService
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,20 @@ class AppContext:
         if self._training is None:
             self._training = is_training(self.database)
         return self._training
+
+    _access: AccessService | None = field(default=None, init=False, repr=False)
+
+    @property
+    def access(self) -> AccessService:
+        """Staff accounts and signing in (issue 18), over the PINs the signing uses."""
+        if self._access is None:
+            from kapsession.services.access import AccessService
+            from kapsession.storage.audit import AuditRepository
+
+            self._access = AccessService(
+                self.service.staff, self.notes.pins, AuditRepository(self.database), self.clock
+            )
+        return self._access
 
     @property
     def exports(self) -> ExportService:

@@ -81,7 +81,7 @@ DEMO_STAFF = (
     ("Tom Becker", "nurse", "RN"),
     ("Dr. Ines Moreau", "prescriber", "MD"),
 )
-DEMO_PIN = "2468"  # every demo staff member's PIN (training data only)
+DEMO_PIN = "246813"  # every demo staff member's PIN (training data only)
 DEMO_PASSPHRASE = "demo signing passphrase"  # every demo staff member's (training data only)
 # The demo passphrase is published above, so no derivation cost protects it: its keys are sealed
 # with a light Argon2id, and the demo is written in a moment.

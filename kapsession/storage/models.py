@@ -40,6 +40,9 @@ class Staff(Base):
     pin_hash: Mapped[str | None]
     active: Mapped[bool]
     created_at: Mapped[datetime]
+    is_admin: Mapped[bool]  # the clinic administrator's account (0019)
+    admin_passphrase_hash: Mapped[str | None]
+    setup_code_hash: Mapped[str | None]
 
 
 class Client(Base):

@@ -32,6 +32,7 @@ def staff_record(row: models.Staff | Row[Any]) -> StaffRecord:
         role=StaffRole(row.role),
         credentials=row.credentials,
         active=row.active,
+        admin=row.is_admin,
     )
 
 
@@ -66,18 +67,32 @@ class StaffRepository:
         at: datetime,
         credentials: str = "",
         by: uuid.UUID | None = None,
+        setup_code_hash: str | None = None,
+        admin_passphrase_hash: str | None = None,
     ) -> StaffRecord:
+        """A staff member; `setup_code_hash`: the one-time code of their first sign-in;
+        `admin_passphrase_hash`: given, the account is the clinic administrator's (issue 18)."""
         name = display_name.strip()
         if not name:
             raise StorageError("A staff member needs a name.")
         if role not in STAFF_ROLES:
             raise StorageError(f"The role must be {role_list(STAFF_ROLES)}, not {role!r}.")
+        admin = admin_passphrase_hash is not None
         with self._db.write("save the staff member") as orm:
             row = models.Staff(
-                display_name=name, role=role, credentials=credentials.strip(), created_at=at
+                display_name=name,
+                role=role,
+                credentials=credentials.strip(),
+                created_at=at,
+                is_admin=admin,
+                admin_passphrase_hash=admin_passphrase_hash,
+                setup_code_hash=setup_code_hash,
             )
             orm.add(row)
             orm.flush()
+            detail: dict[str, object] = {"display_name": name, "role": role}
+            if admin:
+                detail["administrator"] = True
             write_audit(
                 orm,
                 at=at,
@@ -85,15 +100,74 @@ class StaffRepository:
                 action="staff.add",
                 entity="staff",
                 entity_id=row.id,
-                detail={"display_name": name, "role": role},
+                detail=detail,
             )
             return staff_record(row)
 
     def active(self) -> list[StaffRecord]:
+        """The active staff who work in sessions, by name: not the administrator's account,
+        which manages the others (issue 18)."""
+        staff = schema.staff
+        query = (
+            select(staff)
+            .where(staff.c.active.is_(True), staff.c.is_admin.is_(False))
+            .order_by(staff.c.display_name)
+        )
+        with self._db.rows() as rows:
+            return [staff_record(row) for row in rows.execute(query)]
+
+    def accounts(self) -> list[StaffRecord]:
+        """Everyone who may sign in: the active staff and the administrator, by name."""
         staff = schema.staff
         query = select(staff).where(staff.c.active.is_(True)).order_by(staff.c.display_name)
         with self._db.rows() as rows:
             return [staff_record(row) for row in rows.execute(query)]
+
+    def administrators(self) -> list[StaffRecord]:
+        """The active administrator accounts (one, once the first run has made it)."""
+        return [s for s in self.accounts() if s.admin]
+
+    def admin_passphrase_hash(self, staff_id: uuid.UUID) -> str | None:
+        value: str | None = self._staff_row(staff_id).admin_passphrase_hash
+        return value
+
+    def setup_code_hash(self, staff_id: uuid.UUID) -> str | None:
+        """The hash of the one-time setup code (None: none is pending)."""
+        value: str | None = self._staff_row(staff_id).setup_code_hash
+        return value
+
+    def set_active(
+        self, staff_id: uuid.UUID, active: bool, *, at: datetime, by: uuid.UUID | None
+    ) -> None:
+        """Disable (or enable again) an account, with its audit row. Disabled, it cannot sign
+        in and is offered nowhere; the records keep its name."""
+        with self._db.write("change the staff account") as orm:
+            row = orm.get(models.Staff, staff_id)
+            if row is None:
+                raise NotFound(f"No staff member with id {staff_id}.")
+            row.active = active
+            action = "staff.enable" if active else "staff.disable"
+            write_audit(orm, at=at, staff_id=by, action=action, entity="staff", entity_id=staff_id)
+
+    def reset_pin(
+        self, staff_id: uuid.UUID, setup_code_hash: str, *, at: datetime, by: uuid.UUID | None
+    ) -> None:
+        """Clear the PIN and give a new one-time setup code: the owner sets a new PIN at their
+        next sign-in. With its audit row."""
+        with self._db.write("reset the staff account") as orm:
+            row = orm.get(models.Staff, staff_id)
+            if row is None:
+                raise NotFound(f"No staff member with id {staff_id}.")
+            row.pin_hash = None
+            row.setup_code_hash = setup_code_hash
+            write_audit(
+                orm,
+                at=at,
+                staff_id=by,
+                action="staff.pin_reset",
+                entity="staff",
+                entity_id=staff_id,
+            )
 
     def all(self) -> list[StaffRecord]:
         """Everyone who ever worked here, active or not (old records name them)."""
@@ -125,6 +199,7 @@ class StaffRepository:
                 raise NotFound(f"No staff member with id {staff_id}.")
             action = "staff.pin_change" if row.pin_hash else "staff.pin_set"
             row.pin_hash = pin_hash
+            row.setup_code_hash = None  # the one-time code is used up once a PIN is set
             write_audit(orm, at=at, staff_id=by, action=action, entity="staff", entity_id=staff_id)
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
     text,
 )
 
@@ -67,6 +68,11 @@ staff = Table(
     Column("pin_hash", String(200)),
     Column("active", Boolean(), default=True, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # issue 18 (0019): the clinic administrator's account and passphrase (Argon2id), and the
+    # one-time setup code of an account whose PIN is not set yet (Argon2id; cleared when set)
+    Column("is_admin", Boolean(), default=False, server_default=false(), nullable=False),
+    Column("admin_passphrase_hash", String(200)),
+    Column("setup_code_hash", String(200)),
 )
 
 client = Table(

@@ -12,6 +12,8 @@ opens a session and hands the live session to each of them, and lets go of it ag
 - `CorrectionsController` (corrections_controller.py): Enter on a reading or an entry of the
   event list corrects it or withdraws it, with a reason.
 - `LivePresenter` (live_presenter.py): draws the live screen from the live session's signals.
+- `AccessController` (access_controller.py): sign-in, the lock (idle and Ctrl+L), switching
+  person at the lock screen, the administrator's staff accounts (issue 18).
 
 Every service comes from the context (`services/context.py`, built once); the views only emit
 requests and are given plain data.
@@ -32,6 +34,7 @@ from kapsession.services.context import AppContext
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession
 from kapsession.services.quick_markers import MARKERS_FILE_NAME, load_quick_markers
+from kapsession.ui.access_controller import AccessController
 from kapsession.ui.adverse_controller import AdverseEventsController
 from kapsession.ui.client_questionnaire_controller import ClientQuestionnaireController
 from kapsession.ui.corrections_controller import CorrectionsController
@@ -86,6 +89,17 @@ class AppController(QObject):
             parent=self,
         )
         self.notes.signed.connect(lambda _status: self._session_status_changed())
+        # who is signed in, the lock, the staff accounts (issue 18): the window opens covered
+        # by the sign-in, except in training mode
+        self.access = AccessController(
+            window,
+            context.access,
+            training=training,
+            idle_lock_minutes=context.clinic.idle_lock_minutes,
+            live=lambda: self.live,
+            music=lambda: self.music,
+            parent=self,
+        )
         self.start = StartController(
             window,
             context.service,
@@ -95,6 +109,7 @@ class AppController(QObject):
             parent=self,
             pins=context.notes.pins,  # the prescriber's override of a missing consent (17)
             training=lambda: context.training,  # the database's marker (18), read when needed
+            manage_accounts=None if training else self.access.manage_accounts,
         )
         self.start.open_requested.connect(self.open_session)
         live = window.live_view
@@ -190,6 +205,7 @@ class AppController(QObject):
         """At exit, after the event loop: what is being typed is saved as its draft (the last
         keys before quitting are within the draft interval), then the session clock stops."""
         self._close_live()
+        self.access.stop()
 
     def _session_status_changed(self) -> None:
         """A signature changed the session's status: read it again (every view follows)."""
@@ -197,6 +213,7 @@ class AppController(QObject):
             self.live.reload()
 
     def _close_live(self) -> None:
+        self.access.session_closed()
         self.notes.close()
         if self.presenter is not None:
             self.presenter.disconnect_all()

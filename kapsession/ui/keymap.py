@@ -115,6 +115,8 @@ KEYS: tuple[Key, ...] = (
     _combination("Ctrl+Shift+E", "export", "Export the record"),
     _combination("Ctrl+W", "switch_person", "Switch the person at the keyboard (their PIN)"),
     _combination("Ctrl+Shift+W", "hand_over", "Hand over a place on the team (their PIN)"),
+    _combination("Ctrl+L", "lock", "Lock the screen: the session, its check-ins and its music go "
+                 "on; a PIN unlocks it (also on the start screen)"),
     _combination("Alt+Left", "back", "Back to the start screen (the session keeps running)"),
     _combination("Esc", "leave_field", "Leave the field: the keys go back to the screen, "
                  "nothing typed is lost"),

@@ -297,6 +297,7 @@ ORDER_LINE_MIN_PX = 320  # what the order keeps of the line when a long message 
 
 class LiveView(QWidget):
     back_requested = Signal()
+    lock_requested = Signal()  # Ctrl+L: the screen locks, the session goes on (issue 18)
     dose_requested = Signal(uuid.UUID)
     marker_requested = Signal(str, object)  # text, participant id or None
     intention_requested = Signal(str, object)  # issue 17: text, participant id
@@ -673,6 +674,7 @@ class LiveView(QWidget):
             "export": self.export_requested.emit,
             "switch_person": self.team_bar.switch_requested.emit,
             "hand_over": self.team_bar.handover_requested.emit,
+            "lock": self.lock_requested.emit,
             "back": self.back_requested.emit,
             "leave_field": self._escape,
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -60,6 +60,7 @@ class BusyScreen(QWidget):
 
 class MainWindow(QMainWindow):
     history_back_requested = Signal()  # the history's Back (the history built when first used)
+    lock_requested = Signal()  # Ctrl+L on the start or the live screen (issue 18)
 
     def __init__(self, *, training: bool) -> None:
         super().__init__()
@@ -80,6 +81,19 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.start_view)
         self.stack.addWidget(self.busy_screen)
         self.statusBar().setSizeGripEnabled(False)
+        self.start_view.lock_requested.connect(self.lock_requested)
+        self._cover: QWidget | None = None  # the sign-in and lock screen, over everything
+
+    def set_cover(self, cover: QWidget) -> None:
+        """A widget over the whole window (the sign-in and lock screen, issue 18): the
+        screens under it keep running."""
+        self._cover = cover
+        cover.setGeometry(self.rect())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._cover is not None:
+            self._cover.setGeometry(self.rect())
 
     def fit_to_screen(self) -> None:
         """Open inside the screen's free area (without the desktop's panels): on a room laptop
@@ -103,6 +117,7 @@ class MainWindow(QMainWindow):
 
             self._live_view = LiveView(self.stack)  # built in its place (above)
             self.stack.addWidget(self._live_view)
+            self._live_view.lock_requested.connect(self.lock_requested)
         return self._live_view
 
     @property

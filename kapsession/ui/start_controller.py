@@ -48,13 +48,17 @@ class StartController(QObject):
         parent: QObject | None = None,
         pins: PinService | None = None,
         training: Callable[[], bool] = lambda: False,
+        manage_accounts: Callable[[], None] | None = None,
     ) -> None:
         """`pins`: the staff PINs, for the prescriber's override of a missing consent (17) and
         the person exporting a course summary (18); `training`: whether the data is training
-        data (its exports need no PIN)."""
+        data (its exports need no PIN); `manage_accounts`: the administrator's staff accounts
+        (issue 18), asked for by the start screen's Staff accounts (None, training mode: a staff
+        member is added at once, to practice data)."""
         super().__init__(parent)
         self.pins = pins
         self._training = training
+        self._manage_accounts = manage_accounts
         self.window = window
         self.service = service
         self.history = history
@@ -366,6 +370,9 @@ class StartController(QObject):
         dialog.exec()
 
     def _on_add_staff(self) -> None:
+        if self._manage_accounts is not None:  # only the administrator (issue 18)
+            self._manage_accounts()
+            return
         from kapsession.ui.dialogs import StaffDialog
 
         dialog = StaffDialog(self.window)

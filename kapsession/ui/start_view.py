@@ -55,7 +55,8 @@ class StartView(QWidget):
     client_questionnaire_requested = Signal(uuid.UUID)  # the client fills one on the screen
     consent_requested = Signal(uuid.UUID)  # the selected client's consents (issue 17)
     client_selected = Signal(uuid.UUID)  # a client chosen in the list: their consent line (17)
-    add_staff_requested = Signal()
+    add_staff_requested = Signal()  # the staff accounts (the administrator's, issue 18)
+    lock_requested = Signal()  # Ctrl+L (issue 18)
     search_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -126,7 +127,10 @@ class StartView(QWidget):
         self.start_button = QPushButton("Start session…")
         self.start_button.setObjectName("primary")
         self.start_button.clicked.connect(self._start_for_current)
-        self.staff_button = QPushButton("Add staff…")
+        self.staff_button = QPushButton("Staff accounts…")
+        self.staff_button.setToolTip(
+            "The clinic administrator adds, disables and resets staff accounts (passphrase)"
+        )
         self.staff_button.clicked.connect(self.add_staff_requested)
         self.history_button = QPushButton("History  (H)")
         self.history_button.clicked.connect(self._history_for_current)
@@ -228,6 +232,7 @@ class StartView(QWidget):
         ):
             button.setAutoDefault(True)
         QShortcut(QKeySequence("Ctrl+N"), self, self.new_client_requested.emit)
+        QShortcut(QKeySequence("Ctrl+L"), self, self.lock_requested.emit)
         QShortcut(QKeySequence("Ctrl+F"), self, self.search.setFocus)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._start_for_current)
         history = QShortcut(QKeySequence(Qt.Key.Key_H), self.client_list, self._history_for_current)

@@ -4,7 +4,8 @@ The team bar always says who the entries are recorded as and who is on the team.
 switches the person at the keyboard (their PIN checked: from then on every entry is theirs, or,
 back to the team's names, the nurse's entries go to the monitoring clinician and the notes to
 the therapist); Ctrl+Shift+W records a handover on the team, confirmed by the PIN of the person
-taking over. A person without a PIN sets a first one in the same dialog, as when signing.
+taking over. A person without a PIN is not given one here (issue 18): they set their own at
+their first sign-in.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from kapsession.records.notes import SignOutcome
 from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import SessionStatus
 from kapsession.services.live_session import LiveSession
-from kapsession.services.pins import PinCheck, PinProblem, PinService
+from kapsession.services.pins import PinCheck, PinService
 from kapsession.services.session_service import SessionService
 from kapsession.services.session_team import check_place, team_text
 from kapsession.ui.main_window import MainWindow
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from kapsession.ui.team_dialogs import HandoverDialog, SwitchPersonDialog
 
 HANDOVER_PURPOSE = "take over on the session's team"
+NO_PIN_HERE = (
+    "This person has no PIN yet. They set their own at their first sign-in (Ctrl+L, Switch "
+    "person), with the setup code the clinic administrator gave them. Nothing was changed."
+)
 
 
 class TeamController(QObject):
@@ -186,13 +191,10 @@ class TeamController(QObject):
         pin: str,
         repeat: str,
     ) -> None:
-        """A first PIN, set by its owner typing it twice (as when signing)."""
-        try:
-            self.pins.set_pin(staff_id, pin, repeat)
-        except PinProblem as problem:
-            dialog.pin_refused(str(problem))
-            return
-        dialog.pin_set(staff_id)
+        """A first PIN is never set here (issue 18): whoever has the keyboard could set it
+        for someone else. Its owner sets it at their own first sign-in, with the setup code the
+        clinic administrator gave them."""
+        dialog.pin_refused(NO_PIN_HERE)
 
 
 def _refused(check: PinCheck) -> SignOutcome:

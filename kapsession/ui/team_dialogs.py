@@ -55,8 +55,9 @@ class _StepInDialog(_PinDialog):
         super()._show_pin_mode()
         if self.needs_new_pin():
             self.new_pin_note.setText(
-                f"{self.signer.currentText()} has no PIN yet. They choose one ({PIN_RULE}) and "
-                "type it twice: it confirms this now, and signs from now on."
+                f"{self.signer.currentText()} has no PIN yet. They set their own ({PIN_RULE}) "
+                "at their first sign-in, with the setup code from the clinic administrator: "
+                "Ctrl+L, then Switch person."
             )
 
 

@@ -15,6 +15,7 @@ CONTRACT_PREFIX = "Views hold no services"
 # composer and the start-up that opens the data.
 CONTROLLERS = {
     "__init__",
+    "access_controller",
     "adverse_controller",
     "app",
     "app_controller",

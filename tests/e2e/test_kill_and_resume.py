@@ -30,6 +30,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
+from support.signing_in import sign_in
 
 import kapsession
 from kapsession.domain.clock import FakeClock
@@ -368,6 +369,7 @@ def test_the_restart_resumes_at_the_right_time_and_writes_missed_phases_once(
     window = MainWindow(training=False)
     qtbot.addWidget(window)
     controller = AppController(window, context, training=False)
+    sign_in(controller)
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()

@@ -27,6 +27,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.multi_participant import add_people
+from support.signing_in import sign_in
 
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
@@ -149,6 +150,7 @@ def test_a_kill_while_typing_for_the_second_participant_keeps_the_draft_theirs(
     window = MainWindow(training=False)
     qtbot.addWidget(window)
     controller = AppController(window, context, training=False)
+    sign_in(controller)
     try:
         controller.open_session(session_id)
         view = window.live_view

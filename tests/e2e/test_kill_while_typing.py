@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support.signing_in import sign_in
 from typing_child import NOTES, TYPING
 
 from kapsession.domain.clock import FakeClock
@@ -131,6 +132,7 @@ def test_a_kill_while_typing_loses_at_most_a_second_and_the_draft_comes_back(
     window = MainWindow(training=False)
     qtbot.addWidget(window)
     controller = AppController(window, context, training=False)
+    sign_in(controller)
     try:
         controller.open_session(session_id)
         # Then the note box shows the draft, ready to finish and commit

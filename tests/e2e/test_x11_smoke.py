@@ -36,7 +36,7 @@ pytestmark = pytest.mark.slow
 PLATFORM = "xcb"
 REPO_ROOT = Path(kapsession.__file__).resolve().parents[1]
 WAIT_S = 60.0  # a guard against a hung process on a loaded machine, never a timing assertion
-MAIN_TITLE = "kapsession"
+MAIN_TITLE = "kapsession — TRAINING"  # training mode: no sign-in covers the window (issue 18)
 CLIENT_DIALOG_TITLE = "New client"
 ALREADY_OPEN_TITLE = "kapsession is already open"
 
@@ -254,14 +254,15 @@ def app_env(x: Xvfb, **extra: str) -> dict[str, str]:
 
 
 class App:
-    """`python -m kapsession --data-dir DATA` on the X display; its output goes to files."""
+    """`python -m kapsession --data-dir DATA --training` on the X display (training mode: no
+    sign-in, issue 18); its output goes to files."""
 
     def __init__(self, x: Xvfb, data_dir: Path, logs: Path, name: str, **env: str) -> None:
         self.stdout_path = logs / f"{name}.stdout"
         self.stderr_path = logs / f"{name}.stderr"
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "kapsession", "--data-dir", str(data_dir)],
+                [sys.executable, "-m", "kapsession", "--data-dir", str(data_dir), "--training"],
                 stdout=out,
                 stderr=err,
                 env=app_env(x, **env),

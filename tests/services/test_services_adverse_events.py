@@ -58,8 +58,8 @@ def test_a_waste_is_recorded_only_with_a_second_staff_members_right_pin(room: Ro
     # Given a dose of 300 mg; the therapist has a PIN
     live, _signals, _pid, dose = _dosed(room)
     pins = room.context.notes.pins
-    pins.set_pin(room.therapist.id, "4826", "4826")
-    pins.set_pin(room.nurse.id, "7315", "7315")
+    pins.set_pin(room.therapist.id, "482613", "482613")
+    pins.set_pin(room.nurse.id, "731546", "731546")
 
     def count(witness, pin: str):  # type: ignore[no-untyped-def]
         return live.record_substance_count(
@@ -68,14 +68,14 @@ def test_a_waste_is_recorded_only_with_a_second_staff_members_right_pin(room: Ro
         )  # fmt: skip
 
     # When the nurse who records it names herself as witness, Then it is refused
-    same = count(room.nurse.id, "7315")
+    same = count(room.nurse.id, "731546")
     assert same.record is None and same.problems[0].field == "witness"
     # When the therapist witnesses it with a wrong PIN, Then it is refused
-    wrong = count(room.therapist.id, "0000")
+    wrong = count(room.therapist.id, "000000")
     assert wrong.record is None and wrong.problems[0].field == "pin"
     assert room.service.adverse.substance_counts(live.record.id) == []
     # When she enters her PIN, Then the count is stored with her as the witness
-    right = count(room.therapist.id, "4826")
+    right = count(room.therapist.id, "482613")
     assert right.record is not None
     assert (right.record.witness_id, right.record.recorded_by_id) == (
         room.therapist.id,

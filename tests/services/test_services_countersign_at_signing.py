@@ -12,7 +12,7 @@ from kapsession.domain.protocol import Medication, Route
 from kapsession.records.notes import SessionNoteText
 from kapsession.services.session_service import OrderEntry
 
-PIN, PRESCRIBER_PIN = "2468", "1357"
+PIN, PRESCRIBER_PIN = "246813", "135792"
 VERBAL = DoseOrder(Medication.KETAMINE, Route.SUBLINGUAL, 200, None, verbal=True)
 NOTE = SessionNoteText("standard", (("summary", "Summary", "Calm session."),))
 
@@ -40,7 +40,7 @@ def test_the_monitoring_part_waits_for_the_prescribers_countersignature(room: Ro
     assert notes.sign(record.id, room.therapist.id, PASSPHRASE, ["therapy"], NOTE).ok
     # When someone else's PIN, or a wrong one, is given for the countersignature
     assert not notes.countersign_orders(record.id, room.nurse.id, PIN).ok
-    assert not notes.countersign_orders(record.id, ada.id, "9999").ok
+    assert not notes.countersign_orders(record.id, ada.id, "999999").ok
     # Then nothing is countersigned
     assert room.events(record.id, "order_countersigned") == []
     assert len(notes.awaiting_countersignature(record.id)) == 1

@@ -287,11 +287,11 @@ def adverse_entries(room: Room, live: LiveSession, alert_id: Any, witness_id: An
         alert_id=alert.id,
     )  # fmt: skip
     assert resolved.saved, resolved
-    room.context.notes.pins.set_pin(witness_id, "4826", "4826")
+    room.context.notes.pins.set_pin(witness_id, "482613", "482613")
     for dose in live.doses:
         counted = live.record_substance_count(
             dose.id, drawn_text="250", given_text="200", wasted_text="50",
-            witness_id=witness_id, witness_pin="4826", pins=room.context.notes.pins,
+            witness_id=witness_id, witness_pin="482613", pins=room.context.notes.pins,
         )  # fmt: skip
         assert counted.saved, counted
 

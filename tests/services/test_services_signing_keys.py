@@ -16,7 +16,7 @@ from kapsession.services.signing_keys import PassphraseProblem
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.driver import DRIVER_VALUES
 
-PIN = "2468"
+PIN = "246813"
 NOTE = SessionNoteText("standard", (("summary", "Summary", "Calm session."),))
 
 
@@ -40,7 +40,7 @@ def test_a_signing_passphrase_is_set_after_the_pin_typed_twice(room: Room) -> No
         keys.set_passphrase(nurse, PASSPHRASE, PASSPHRASE, pin=PIN)
     notes.pins.set_pin(nurse, PIN, PIN)
     with pytest.raises(PassphraseProblem, match="That PIN is not right"):
-        keys.set_passphrase(nurse, PASSPHRASE, PASSPHRASE, pin="1357")
+        keys.set_passphrase(nurse, PASSPHRASE, PASSPHRASE, pin="135790")
     # Nor too short, nor typed differently
     with pytest.raises(PassphraseProblem, match="at least 8 characters"):
         keys.set_passphrase(nurse, "seven77", "seven77", pin=PIN)
@@ -104,11 +104,13 @@ def test_a_pin_emptied_and_set_again_signs_nothing_in_the_nurses_name(room: Room
         cursor.execute(
             driver.sql("UPDATE staff SET pin_hash = NULL WHERE id = ?"), (driver.param_uuid(nurse),)
         )
-    notes.pins.set_pin(nurse, "7315", "7315")
+    notes.pins.set_pin(nurse, "731542", "731542")
     # Then that PIN signs nothing in her name: signing asks her passphrase
-    refused = notes.sign(record.id, nurse, "7315", ["monitoring"], None)
+    refused = notes.sign(record.id, nurse, "731542", ["monitoring"], None)
     assert not refused.ok and "passphrase is not right" in refused.message
     # ... and it cannot set a passphrase (a key) of their own in her name
     with pytest.raises(PassphraseProblem, match="already has a signing passphrase"):
-        notes.keys.set_passphrase(nurse, "attacker's own words", "attacker's own words", pin="7315")
+        notes.keys.set_passphrase(
+            nurse, "attacker's own words", "attacker's own words", pin="731542"
+        )
     assert notes.state(record.id).signed == {}

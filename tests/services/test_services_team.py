@@ -19,7 +19,7 @@ from kapsession.storage.audit import AuditRepository
 from kapsession.storage.notes import NoteRepository
 
 CALM = {"heart_rate_bpm": "72", "spo2_pct": "98", "resp_rate_per_min": "14", "moaas": "5"}
-PIN = "2468"
+PIN = "246813"
 NOTE = SessionNoteText("kap", (("plan", "Plan", "Integration on Tuesday"),))
 
 
@@ -208,7 +208,7 @@ def test_switching_needs_the_persons_own_pin_and_is_audited(room: Room) -> None:
     pins = room.context.notes.pins
     pins.set_pin(room.nurse.id, PIN, PIN)
     record = room.start()
-    refused = pins.check_switch(room.nurse.id, "1357", session_id=record.id)
+    refused = pins.check_switch(room.nurse.id, "135792", session_id=record.id)
     assert not refused.ok
     assert refused.message == "That PIN is not right. The person at the keyboard was not changed."
     room.clock.advance(5)

@@ -59,7 +59,7 @@ from support.team import pass_screening, usual_order
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the app
 
 BUILT_AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # the couples session starts here
-PIN = "8642"  # the signing PIN of the builder's staff
+PIN = "864297"  # the signing PIN of the builder's staff
 SUBLINGUAL = "sublingual-kap-3h"
 ESKETAMINE = "intranasal-esketamine"
 

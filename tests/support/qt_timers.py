@@ -42,6 +42,8 @@ def running_timers() -> list[QTimer]:
 
     from kapsession.ui.gui_thread_gc import COLLECTOR_TIMER
 
+    idle_lock = "kapsession-idle-lock"  # ui.access_controller.IDLE_TIMER: the app's own too
+
     # `type(obj) in kinds`, not isinstance: a third of the time on a heap of half a million
     # objects (isinstance goes through Shiboken's metaclass), and this runs around every UI test
     kinds = _subclasses(QTimer)
@@ -53,6 +55,7 @@ def running_timers() -> list[QTimer]:
         and obj.isActive()
         and not obj.objectName().startswith(HARNESS_TIMER)
         and obj.objectName() != COLLECTOR_TIMER  # the application's own, for its lifetime
+        and obj.objectName() != idle_lock  # the window's own while someone is signed in
     ]
 
 

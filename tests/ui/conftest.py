@@ -23,6 +23,7 @@ from support.multi_participant import (  # noqa: F401  (fixtures for the tests h
     live_multi_participant,
     multi_participant,
 )
+from support.signing_in import sign_in
 from ui_harness import (
     START,
     MakeApp,
@@ -81,6 +82,8 @@ def make_app(
         window = MainWindow(training=training)
         qtbot.addWidget(window)
         controller = AppController(window, context, training=training)
+        if not training:
+            sign_in(controller)  # issue 18: through the real service
         window.show()
         qtbot.waitExposed(window)
         controller.after_start()  # as the app does once its window is up

@@ -55,6 +55,7 @@ class Room:
         self.prescriber = service.add_staff("Jun Park", "prescriber", at=START, credentials="MD")
         self.window = MainWindow(training=False)
         self.controller = AppController(self.window, self.context, training=False)
+        sign_in(self.controller)
         self.window.setWindowState(Qt.WindowState.WindowNoState)  # at the size asked, not the
         self.window.resize(*size)  # offscreen platform's screen
         self.window.show()
@@ -289,6 +290,20 @@ def main() -> None:
             shots.mkdir(exist_ok=True)
             individual(shots, Path(data) / f"individual-{size[0]}", size)
             group(shots, Path(data) / f"group-{size[0]}", size)
+
+
+def sign_in(controller: AppController) -> None:
+    """Signed in as the clinic administrator, through the real service (issue 18; as
+    tests/support/signing_in.py does: this script runs without tests/ on its path)."""
+    access = controller.access.access
+    passphrase, pin = "harbour lantern meadow", "518204"
+    if access.needs_administrator():
+        access.create_administrator("Clinic Administrator", passphrase, passphrase)
+    admin = access.staff.administrators()[0]
+    if access.needs_first_sign_in(admin.id):
+        controller.access.first_sign_in(admin.id, passphrase, pin, pin)
+    else:
+        controller.access.sign_in(admin.id, pin)
 
 
 if __name__ == "__main__":

@@ -279,7 +279,7 @@ def test_before_the_minimum_time_only_the_prescribers_override_lets_the_client_l
     assert "The prescriber types their PIN" in dialog.problem.text()
     assert focus_widget() is dialog.prescriber_pin
     # When the PIN is typed and Enter pressed, the question answered with Enter
-    type_text("2468")
+    type_text("246813")
     with (
         modal_guard.answering(confirm_prescriber_override) as seen,
         qtbot.waitSignal(dialog.accepted),
@@ -290,7 +290,7 @@ def test_before_the_minimum_time_only_the_prescribers_override_lets_the_client_l
     assert dialog.prescriber_override() == (
         INES.id,
         "Ines Moreau, NP",
-        "2468",
+        "246813",
         "Transfer to hospital for an unrelated injury",
     )
     # And a refused PIN is said, the PIN emptied and the focus back in it

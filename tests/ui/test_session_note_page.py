@@ -428,7 +428,7 @@ def test_a_staff_member_without_a_pin_sets_one_and_a_passphrase_and_signs(room: 
         assert dialog.needs_new_passphrase() and dialog.new_passphrase.isVisible()
         assert not dialog.pin.isVisible() and not dialog.passphrase.isVisible()
         assert dialog.sign_button.text() == "Set passphrase and sign"
-        for first, repeat in (("1234", "1234"), ("5821", "5812"), ("5821", "5821")):
+        for first, repeat in (("123456", "123456"), ("582914", "582941"), ("582914", "582914")):
             tab_to(dialog.new_pin)
             type_text(first)
             key(TAB)
@@ -444,7 +444,7 @@ def test_a_staff_member_without_a_pin_sets_one_and_a_passphrase_and_signs(room: 
         assert not dialog.needs_new_pin() and dialog.needs_new_passphrase()
         assert dialog.pin.isVisible() and not dialog.new_pin.isVisible()
         tab_to(dialog.pin)
-        type_text("5821")
+        type_text("582914")
         key(TAB)
         type_text(passphrase)
         key(TAB)

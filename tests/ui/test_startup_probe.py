@@ -31,9 +31,11 @@ WAIT_S = 120  # a guard against a hung app, never a timing assertion
 
 
 def start_live_sessions(data_dir: Path, count: int) -> list[uuid.UUID]:
-    """`count` live sessions, started a minute apart (the last is the newest); their ids."""
+    """`count` live sessions in the training database (the probe opens one without anyone
+    signing in: issue 18), started a minute apart (the last is the newest); their ids."""
     clock = FakeClock(datetime.now(UTC) - timedelta(minutes=10))
-    context = open_context(resolve_paths(data_dir=data_dir, environ={}), clock=clock)
+    paths = resolve_paths(data_dir=data_dir, training=True, environ={})
+    context = open_context(paths, clock=clock)
     try:
         service = context.service
         therapist = service.add_staff("Dr. Ruth Adeyemi", "therapist", at=clock.now())
@@ -76,10 +78,20 @@ def app_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_probe(tmp_path: Path, data_dir: Path, mode: str) -> tuple[int, dict[str, Any], str]:
-    """Run the app with the probe armed: its exit code, its JSON line, its stderr."""
+def run_probe(
+    tmp_path: Path, data_dir: Path, mode: str, *, training: bool = False
+) -> tuple[int, dict[str, Any], str]:
+    """Run the app with the probe armed: its exit code, its JSON line, its stderr;
+    `training`: in training mode (no sign-in, issue 18), which `live` needs to open a session."""
     result = subprocess.run(
-        [sys.executable, "-m", "kapsession", "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "kapsession",
+            "--data-dir",
+            str(data_dir),
+            *(["--training"] if training else []),
+        ],
         cwd=tmp_path,
         env=app_env(tmp_path, **{PROBE_ENV: mode}),
         capture_output=True,
@@ -123,8 +135,8 @@ def test_given_live_sessions_when_probed_live_then_the_newest_is_opened_on_the_l
     # Given live sessions in the data folder, the app not yet running
     data_dir = tmp_path / "data"
     started = start_live_sessions(data_dir, count)
-    # When the app starts with the probe set to `live`
-    code, line, stderr = run_probe(tmp_path, data_dir, "live")
+    # When the app starts in training mode (no sign-in) with the probe set to `live`
+    code, line, stderr = run_probe(tmp_path, data_dir, "live", training=True)
     # Then it opened the newest live session on the live screen, and quit with 0
     assert code == 0, stderr
     assert (line["probe"], line["shown"], line["screen"]) == ("live", True, "live")
@@ -134,7 +146,7 @@ def test_given_live_sessions_when_probed_live_then_the_newest_is_opened_on_the_l
     assert line["unused_at_live"] == []
     assert {"kapsession.services.exports", "sqlalchemy.orm"} <= set(UNTIL_USED)
     # ... and the session is still live: the probe only looks
-    context = open_context(resolve_paths(data_dir=data_dir, environ={}))
+    context = open_context(resolve_paths(data_dir=data_dir, training=True, environ={}))
     try:
         assert sorted(s.id for s in context.service.live_sessions()) == sorted(started)
     finally:
@@ -146,7 +158,7 @@ def test_given_no_live_session_when_probed_live_then_it_stays_on_start_and_exits
     tmp_path: Path,
 ) -> None:
     data_dir = tmp_path / "data"
-    code, line, stderr = run_probe(tmp_path, data_dir, "live")
+    code, line, stderr = run_probe(tmp_path, data_dir, "live", training=True)
     assert code == 1, stderr
     assert (line["probe"], line["shown"], line["screen"], line["session"]) == (
         "live",

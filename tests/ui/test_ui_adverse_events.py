@@ -133,7 +133,7 @@ def test_a_waste_is_recorded_from_the_button_the_dose_brings_with_a_witness_pin(
 ) -> None:
     # Given a second nurse with a PIN, and a dose of 200 mg just given
     witness = app.add_staff("Sam Lee")
-    app.context.notes.pins.set_pin(witness.id, "4826", "4826")
+    app.context.notes.pins.set_pin(witness.id, "482613", "482613")
     dosed(app)
     # Then the live screen offers the dose's count
     at_40 = local_time(START + timedelta(minutes=40))
@@ -151,11 +151,11 @@ def test_a_waste_is_recorded_from_the_button_the_dose_brings_with_a_witness_pin(
         key(TAB)
         choose("Sam")
         key(TAB)
-        type_text("1111")  # a wrong PIN: refused, typed again
+        type_text("111111")  # a wrong PIN: refused, typed again
         key(ENTER)
         assert dialog.isVisible() and "PIN is not right" in dialog.problem.text()
         tab_in_dialog_to(dialog.pin)
-        type_text("4826")
+        type_text("482613")
         key(ENTER)
 
     # When it is pressed (a button: reached with Tab, pressed with Space) and filled in

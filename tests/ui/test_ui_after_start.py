@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support.signing_in import sign_in
 from ui_harness import START, data_dir_context
 
 from kapsession.domain.clock import FakeClock
@@ -42,6 +43,7 @@ def test_broken_protocol_files_are_reported_once_the_start_screen_is_up_not_whil
     qtbot.addWidget(window)
     # When the controller is built (the start screen's lists filled) ...
     controller = AppController(window, context, training=False)
+    sign_in(controller)
     assert window.start_view.client_list.count() == 0  # an empty database, read
     # Then nothing has been said about the protocol files yet
     assert window.statusBar().currentMessage() == ""

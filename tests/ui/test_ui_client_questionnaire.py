@@ -31,7 +31,7 @@ from kapsession.ui.client_questionnaire import (
 ENTER = Qt.Key.Key_Return
 ESC = Qt.Key.Key_Escape
 DIGITS = {n: getattr(Qt.Key, f"Key_{n}") for n in range(10)}
-RIGHT_PIN, WRONG_PIN = "2468", "9999"
+RIGHT_PIN, WRONG_PIN = "246813", "999999"
 SHOTS = os.environ.get("KAPSESSION_CLIENT_SHOTS", "")  # a folder: save what the screen shows
 PRESCRIBER = "the prescriber must decide before the next dose"
 

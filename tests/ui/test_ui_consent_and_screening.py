@@ -28,7 +28,7 @@ from kapsession.records.people import StaffRecord
 from kapsession.ui.pre_dose_dialogs import ConsentDialog, PrescriberDecisionDialog, ScreeningDialog
 
 ENTER, ESC = Qt.Key.Key_Return, Qt.Key.Key_Escape
-PIN = "2468"
+PIN = "246813"
 SHOTS = os.environ.get("KAPSESSION_TEST_SHOTS", "")
 
 
@@ -210,7 +210,7 @@ def test_the_dose_waits_for_the_screening_and_the_prescribers_decision(app: Runn
         assert isinstance(dialog, PrescriberDecisionDialog), describe(dialog)
         _choose(dialog.decision, "Proceed: the dose may be given")
         tab_in_dialog_to(dialog.pin)
-        type_text("1111")
+        type_text("111111")
         tab_in_dialog_to(dialog.reason)
         type_text("Escort arrived")
         key(ENTER)

@@ -34,7 +34,7 @@ from kapsession.ui.formatting import local_time
 
 ENTER, TAB, ESC = Qt.Key.Key_Return, Qt.Key.Key_Tab, Qt.Key.Key_Escape
 NURSE = "Ruth Okafor"
-PIN = "2468"
+PIN = "246813"
 LAPTOP_HEIGHT_PX = 720 - 40  # the smallest screen, less a title bar
 
 
@@ -269,7 +269,7 @@ def test_a_dose_amount_outside_the_order_is_corrected_with_the_prescribers_overr
         assert dialog.isVisible() and focus_widget() is dialog.prescriber
         assert app.doses() == [dose]  # nothing saved yet
         tab_in_dialog_to(dialog.prescriber_pin)
-        type_text("1357")  # a wrong PIN first: refused, nothing saved
+        type_text("135792")  # a wrong PIN first: refused, nothing saved
         tab_in_dialog_to(dialog.order_reason)
         type_text("Only 150 mg drawn up")
         key(ENTER)
@@ -378,8 +378,8 @@ def test_a_signed_record_is_not_corrected_and_says_how(app: RunningApp) -> None:
     app.end_by_keyboard()
     live = live_of(app)
     nurse = next(s for s in app.context.service.staff.active() if s.display_name == NURSE)
-    app.context.notes.pins.set_pin(nurse.id, "2468", "2468")
-    give_passphrase(app.context.notes, nurse.id, "2468")
+    app.context.notes.pins.set_pin(nurse.id, "246813", "246813")
+    give_passphrase(app.context.notes, nurse.id, "246813")
     for alert in live.open_alerts:
         assert live.acknowledge_alert(alert.id, "no_action", "within the plan")
     signed = app.context.notes.sign(live.record.id, nurse.id, PASSPHRASE, ["monitoring"], None)
@@ -469,7 +469,7 @@ def test_the_order_is_corrected_by_the_prescriber_from_the_event_list(app: Runni
         tab_in_dialog_to(dialog.reason)
         type_text("150 mg was ordered")
         tab_in_dialog_to(dialog.prescriber_rows.pin)
-        type_text("1357")
+        type_text("135792")
         key(ENTER)
         refused.append(dialog.problem.text())
         assert dialog.isVisible() and focus_widget() is dialog.prescriber_rows.pin

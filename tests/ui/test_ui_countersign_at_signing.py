@@ -21,7 +21,7 @@ from kapsession.ui.live_view import RECORD
 from kapsession.ui.sign_dialog import SignDialog
 
 ENTER, SPACE = Qt.Key.Key_Return, Qt.Key.Key_Space
-NURSE_PIN, PRESCRIBER_PIN = "2468", "1357"
+NURSE_PIN, PRESCRIBER_PIN = "246813", "135792"
 VERBAL = DoseOrder(Medication.KETAMINE, Route.SUBLINGUAL, 200, None, verbal=True)
 CALM = ("124", "80", "72", "98")
 
@@ -82,7 +82,7 @@ def test_the_monitoring_part_waits_for_the_countersignature_or_takes_it_there(
         assert focus_widget() is dialog.countersign_pin
         assert app.context.notes.state(app.session().id).signed == {}
         # When the prescriber types a wrong PIN
-        type_text("9999")
+        type_text("999999")
         key(ENTER)
         app.qtbot.waitUntil(lambda: dialog.message.isVisible(), timeout=5000)
         said.append(dialog.message.text())

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.filesystems import read_only_folder
 from support.qt_tasks import no_task_left_running
+from support.signing_in import sign_in
 from ui_harness import START, ModalGuard, RunningApp, fill_client
 
 from kapsession.domain.clock import FakeClock
@@ -55,6 +56,7 @@ def opened(
     window = MainWindow(training=False)
     qtbot.addWidget(window)
     controller = AppController(window, context, training=False)
+    sign_in(controller)
     window.show()
     qtbot.waitExposed(window)
     app = RunningApp(qtbot, context, clock, window, controller, modal_guard)

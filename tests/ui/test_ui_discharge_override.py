@@ -31,7 +31,7 @@ from kapsession.ui.discharge_dialog import DischargeDialog
 
 ENTER, TAB, SPACE = Qt.Key.Key_Return, Qt.Key.Key_Tab, Qt.Key.Key_Space
 CTRL = Qt.KeyboardModifier.ControlModifier
-PIN = "2468"
+PIN = "246813"
 REASON = "Transfer to hospital for an unrelated injury"
 BASELINE_SET = ("122", "78", "72", "98", "14", "36.6", "5", "0", "0", "0", "3")
 CALM_SET = ("124", "80", "72", "98", "", "", "5")
@@ -104,7 +104,7 @@ def test_an_early_discharge_needs_the_prescribers_pin_and_is_a_protocol_deviatio
         tab_in_dialog_to(dialog.override_reason_edit)
         type_text(REASON)
         tab_in_dialog_to(dialog.prescriber_pin)
-        type_text("1111")
+        type_text("111111")
         if os.environ.get("KAPSESSION_TEST_SHOTS"):
             shot = Path(os.environ["KAPSESSION_TEST_SHOTS"]) / "discharge-prescriber-override.png"
             dialog.grab().save(str(shot))

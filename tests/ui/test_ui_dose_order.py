@@ -23,7 +23,7 @@ from kapsession.ui.order_dialogs import CountersignDialog
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 ENTER = Qt.Key.Key_Return
-PIN = "2468"
+PIN = "246813"
 ORDER = DoseOrder(Medication.KETAMINE, Route.SUBLINGUAL, 200, None, 1, 100, (30, 45), 300)
 READING = {"bp": "124/80", "heart_rate_bpm": "72", "spo2_pct": "98"}
 
@@ -103,7 +103,7 @@ def test_a_dose_over_the_order_is_refused_until_the_prescriber_overrides(
         dialog.grab().save(str(folder / "dose-dialog-over-order.png"))
         # When a wrong PIN is typed with the reason
         tab_in_dialog_to(dialog.prescriber_pin)
-        type_text("1111")
+        type_text("111111")
         tab_in_dialog_to(dialog.order_reason)
         type_text("Tolerated 250 mg last session")
         key(ENTER)

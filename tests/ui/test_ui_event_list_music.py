@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import event
 from support.audio_files import silent_wav
+from support.signing_in import sign_in
 from ui_harness import START, WAIT_MS, ModalGuard, RunningApp, data_dir_context
 
 from kapsession.audio.backend import AudioBackend
@@ -110,6 +111,7 @@ def music_app(
         audio_backend=AudioBackend(factory=silent_player, available=True),
         playlists=playlists(tmp_path / "playlists"),
     )
+    sign_in(controller)
     window.show()
     qtbot.waitExposed(window)
     app = RunningApp(qtbot, context, clock, window, controller, modal_guard)

@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from support.audio_files import silent_wav
+from support.signing_in import ADMIN_PIN, sign_in
 from ui_harness import START, ModalGuard, RunningApp, data_dir_context, focus_widget, press
 
 from kapsession.audio.backend import AudioBackend
@@ -79,6 +80,7 @@ def keys_app(
         audio_backend=AudioBackend(factory=silent_player, available=True),
         playlists=playlists(tmp_path / "playlists"),
     )
+    sign_in(controller)
     window.show()
     qtbot.waitExposed(window)
     app = RunningApp(qtbot, context, clock, window, controller, modal_guard)
@@ -206,6 +208,18 @@ def volume(app: RunningApp) -> int:
     return app.live_view.music.volume.value()
 
 
+def locked_then_unlocked(app: RunningApp) -> bool:
+    """Ctrl+L locked the screen (the PIN field has the keys); the PIN of the person signed
+    in unlocks it again, and the keys go back where they were."""
+    access = app.controller.access
+    if not access.locked:
+        return False
+    assert focus_widget() is access.screen.unlock_pin
+    app.type(ADMIN_PIN)
+    app.key(Qt.Key.Key_Return)
+    return not access.locked
+
+
 CASES = [
     Case("C", Qt.Key.Key_C, NO, LETTER, check_in_started, letter="c"),
     # 3 minutes after the dose the booster window is not open: D says so (issue 16)
@@ -244,6 +258,7 @@ CASES = [
     Case("Ctrl+Shift+E", Qt.Key.Key_E, CTRL | SHIFT, EVERYWHERE, None, dialog="ExportDialog"),
     Case("Ctrl+W", Qt.Key.Key_W, CTRL, EVERYWHERE, None, dialog="SwitchPersonDialog"),
     Case("Ctrl+Shift+W", Qt.Key.Key_W, CTRL | SHIFT, EVERYWHERE, None, dialog="HandoverDialog"),
+    Case("Ctrl+L", Qt.Key.Key_L, CTRL, EVERYWHERE, locked_then_unlocked),
     Case("Alt+Left", Qt.Key.Key_Left, ALT, EVERYWHERE, lambda app: app.controller.live is None),
     Case("Esc", ESC, NO, EVERYWHERE, lambda app: focus_widget() is app.live_view),
 ]  # fmt: skip

@@ -15,7 +15,7 @@ from kapsession.ui.live_view import RECORD
 from kapsession.ui.sign_dialog import SignDialog
 
 ENTER, SPACE, TAB = Qt.Key.Key_Return, Qt.Key.Key_Space, Qt.Key.Key_Tab
-PIN = "2468"
+PIN = "246813"
 PASSPHRASE = "lanterns over the harbour"
 CALM = ("124", "80", "72", "98")
 
@@ -42,7 +42,7 @@ def test_a_first_signing_passphrase_is_set_in_the_sign_dialog_and_signs(app: Run
         assert not dialog.passphrase.isVisible()
         assert dialog.sign_button.text() == "Set passphrase and sign"
         # When she types a wrong PIN, Then nothing is set
-        for pin in ("1357", PIN):
+        for pin in ("135790", PIN):
             tab_in_dialog_to(dialog.pin)
             type_text(pin)
             key(TAB)

@@ -26,12 +26,13 @@ from kapsession.storage.notes import NoteRepository
 from kapsession.ui.dialogs import NewSessionDialog
 from kapsession.ui.live_view import RECORD
 from kapsession.ui.sign_dialog import SignDialog
+from kapsession.ui.team_controller import NO_PIN_HERE
 from kapsession.ui.team_dialogs import HandoverDialog, SwitchPersonDialog
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 ENTER, ESCAPE, SPACE = Qt.Key.Key_Return, Qt.Key.Key_Escape, Qt.Key.Key_Space
-PIN = "2468"
+PIN = "246813"
 CALM = ("124", "80", "72", "98")
 
 
@@ -172,7 +173,7 @@ def test_a_wrong_pin_changes_nobody_at_the_keyboard(app: RunningApp) -> None:
         assert isinstance(dialog, SwitchPersonDialog)
         choose_in(dialog.signer, back=True, text="Nadia Brook, RN")
         tab_in_dialog_to(dialog.pin)
-        type_text("1357")
+        type_text("135792")
         key(ENTER)
         app.qtbot.waitUntil(dialog.message.isVisible, timeout=5000)  # after the refusal pause
         refusals.append(dialog.message.text())
@@ -191,29 +192,33 @@ def test_a_wrong_pin_changes_nobody_at_the_keyboard(app: RunningApp) -> None:
     app.leave_session()
 
 
-def test_someone_without_a_pin_sets_one_in_the_switch_dialog(app: RunningApp) -> None:
-    # Given a relief nurse who has no PIN yet
+def test_someone_without_a_pin_is_not_given_one_in_the_switch_dialog(app: RunningApp) -> None:
+    # Given a relief nurse who has no PIN yet (issue 18: she sets her own at her first sign-in)
     nadia = app.add_staff("Nadia Brook", "nurse", "RN")
     app.start_session("Maya Fischer")
+    refusals: list[str] = []
 
-    def set_pin_and_switch(dialog: QWidget) -> None:
+    def try_to_set_her_pin(dialog: QWidget) -> None:
         assert isinstance(dialog, SwitchPersonDialog)
         choose_in(dialog.signer, back=True, text="Nadia Brook, RN")
         assert dialog.needs_new_pin() and dialog.new_pin.isVisible()
-        assert "has no PIN yet" in dialog.new_pin_note.text()
-        assert dialog.sign_button.text() == "Set PIN and switch"
+        assert "at their first sign-in" in dialog.new_pin_note.text()
         tab_in_dialog_to(dialog.new_pin)
         type_text(PIN)
         key(Qt.Key.Key_Tab)
         type_text(PIN)
         key(ENTER)
+        assert dialog.isVisible()
+        refusals.append(dialog.message.text())
+        key(Qt.Key.Key_Escape)
 
-    # When she is chosen with Ctrl+W and types a new PIN twice
-    with app.answering(set_pin_and_switch):
+    # When whoever has the keyboard chooses her with Ctrl+W and types a PIN for her twice
+    with app.answering(try_to_set_her_pin):
         app.key(Qt.Key.Key_W, CTRL)
-    # Then her PIN is set and she is at the keyboard
-    assert app.context.notes.pins.has_pin(nadia.id)
-    assert app.controller.live is not None and app.controller.live.at_keyboard == nadia.id
+    # Then no PIN is set, nobody switched in, and the dialog said where she sets it
+    assert refusals == [NO_PIN_HERE]
+    assert not app.context.notes.pins.has_pin(nadia.id)
+    assert app.controller.live is not None and app.controller.live.at_keyboard is None
     app.leave_session()
 
 

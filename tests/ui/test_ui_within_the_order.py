@@ -36,7 +36,7 @@ from kapsession.ui.order_fields import NO_ORDER_YET
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 ENTER, TAB, SPACE, ESCAPE = Qt.Key.Key_Return, Qt.Key.Key_Tab, Qt.Key.Key_Space, Qt.Key.Key_Escape
-PIN = "2468"
+PIN = "246813"
 NO_ORDER_LINE = "No order recorded — the prescriber gives it before the dose"
 
 
@@ -150,7 +150,7 @@ def test_the_order_recorded_from_the_dose_form_lets_the_dose_be_saved(app: Runni
         assert dialog.fields.ordered_by.currentText() == ines.signature_name
         # When a wrong PIN is typed, Then the order is refused and not recorded
         tab_in_dialog_to(dialog.pin)
-        type_text("1111")
+        type_text("111111")
         when_shown_again(dialog, right_pin)
         key(ENTER)
 

@@ -50,6 +50,7 @@ def main() -> None:
     service.consents.save(client.id, signed, at=clock.now(), by=nurse.id)  # needed (issue 17)
     window = MainWindow(training=False)
     controller = AppController(window, context, training=False)
+    sign_in(controller)
     window.show()
     controller.start.start_session(
         protocol_key="sublingual-kap-3h",
@@ -131,6 +132,20 @@ def _text(box: QWidget) -> str:
         return box.toPlainText()
     assert isinstance(box, QLineEdit)
     return box.text()
+
+
+def sign_in(controller: AppController) -> None:
+    """Signed in as the clinic administrator, through the real service (issue 18; as
+    tests/support/signing_in.py does: this script runs without tests/ on its path)."""
+    access = controller.access.access
+    passphrase, pin = "harbour lantern meadow", "518204"
+    if access.needs_administrator():
+        access.create_administrator("Clinic Administrator", passphrase, passphrase)
+    admin = access.staff.administrators()[0]
+    if access.needs_first_sign_in(admin.id):
+        controller.access.first_sign_in(admin.id, passphrase, pin, pin)
+    else:
+        controller.access.sign_in(admin.id, pin)
 
 
 if __name__ == "__main__":
