@@ -15,7 +15,6 @@ transaction as the profile version saved with it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,7 @@ from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.people import client_record
+from kapsession.storage.version_chain import chain_head, in_chain_order
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session as OrmSession
@@ -139,20 +139,6 @@ def _version(row: Row[Any]) -> ProfileVersion:
     )
 
 
-def in_order(versions: Sequence[ProfileVersion]) -> list[ProfileVersion]:
-    """Oldest first, each followed by the version that replaced it (by time, should the chain
-    ever be broken)."""
-    replacing = {version.replaces_id: version for version in versions}
-    ordered: list[ProfileVersion] = []
-    following = replacing.get(None)
-    while following is not None and len(ordered) < len(versions):
-        ordered.append(following)
-        following = replacing.get(following.id)
-    if len(ordered) != len(versions):
-        return sorted(versions, key=lambda version: version.recorded_at)
-    return ordered
-
-
 class ClientProfileRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -170,7 +156,7 @@ class ClientProfileRepository:
             .where(profile.c.client_id == client_id)
         )
         with self._db.rows() as rows:
-            return in_order([_version(row) for row in rows.execute(query)])
+            return in_chain_order([_version(row) for row in rows.execute(query)])
 
     def current(self, client_id: uuid.UUID) -> ProfileVersion | None:
         """The profile as it stands: the newest version (None: nothing recorded yet)."""
@@ -219,12 +205,7 @@ class ClientProfileRepository:
         reason: str | None,
     ) -> uuid.UUID:
         table = schema.client_profile
-        standing = orm.execute(
-            select(table.c.id, table.c.replaces_id).where(table.c.client_id == client_id)
-        ).all()
-        replaced = {row.replaces_id for row in standing}
-        head = next((row.id for row in standing if row.id not in replaced), None)
-        if head != replaces:
+        if chain_head(orm, table, table.c.client_id, client_id) != replaces:
             raise ProfileChanged(
                 "The profile was saved by someone else since it was opened; close it and open "
                 "it again to see their version."

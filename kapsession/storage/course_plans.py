@@ -30,6 +30,7 @@ from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.entry_rules import check_participant, open_session
 from kapsession.storage.notes import check_note_text, note_record
+from kapsession.storage.version_chain import chain_head, in_chain_order
 
 if TYPE_CHECKING:
     from kapsession.storage import models
@@ -122,15 +123,7 @@ class CourseRepository:
         )
         with self._db.rows() as rows:
             versions = [_version(row) for row in rows.execute(query)]
-        replacing = {v.replaces_id: v for v in versions}
-        ordered: list[CoursePlanVersion] = []
-        following = replacing.get(None)
-        while following is not None and len(ordered) < len(versions):
-            ordered.append(following)
-            following = replacing.get(following.id)
-        if len(ordered) != len(versions):
-            return sorted(versions, key=lambda v: v.recorded_at)
-        return ordered
+        return in_chain_order(versions)
 
     def save_plan(
         self,
@@ -150,12 +143,7 @@ class CourseRepository:
         with self._db.write("save the course plan") as orm:
             if orm.get(models.Course, course_id) is None:
                 raise NotFound(f"No course with id {course_id}.")
-            standing = orm.execute(
-                select(table.c.id, table.c.replaces_id).where(table.c.course_id == course_id)
-            ).all()
-            replaced = {row.replaces_id for row in standing}
-            head = next((row.id for row in standing if row.id not in replaced), None)
-            if head != replaces:
+            if chain_head(orm, table, table.c.course_id, course_id) != replaces:
                 raise PlanChanged(
                     "The course plan was saved by someone else since it was opened; close it "
                     "and open it again to see their version."
