@@ -24,11 +24,12 @@ known broken but kept green; the suite has none). Locally skips stay skips.
 Python's cycle collector runs on the GUI thread only, as in the app
 (kapsession/ui/gui_thread_gc.py): pytest-qt's QApplication gets the same collector, and since
 most tests never run an event loop, the collections that are due also run after each test, on
-the main thread.
+the main thread, and automatic collection is turned off again if a test turned it on.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -137,4 +138,8 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     app = QApplication.instance()
     collector = app.findChild(GuiThreadCollector) if app is not None else None
     if isinstance(collector, GuiThreadCollector):
+        # A test that ran a command in-process (`cli.run` turns Python's own collection back
+        # on, as a command started on its own should) must not leave it on here, where the
+        # GUI's collector is in charge: the next test's background thread would collect.
+        gc.disable()
         collector.collect_due()
