@@ -1,12 +1,19 @@
 """Backups of a SQLite database: a consistent copy with SQLite's backup API, checked before it
 counts; the recent one; those kept; and putting one back (`restore_backup`).
 
-A backup is made as `<name>.partial`, checked with SQLite's `integrity_check` and for a
-kapsession schema, and only then named `*.sqlite3`: every backup the folder lists passed its
-check when it was made, so pruning after a good backup never removes the last good one, and a
-damaged database (whose copy fails the check) neither adds a backup nor prunes one
-(`DamagedDatabase`). Before copying, the free space is checked (`NotEnoughSpace`): a full disk
-never leaves a partial file.
+The database is checked first (SQLite's `quick_check`): a damaged one is not copied. A backup
+is then made as `<name>.partial`, checked with SQLite's `integrity_check` and for a kapsession
+schema, and only then named `*.sqlite3`: every backup the folder lists passed its check when it
+was made, so pruning after a good backup never removes the last good one (and never the backup
+just made, whatever its name says of the clock), and a damaged database neither adds a backup
+nor prunes one (`DamagedDatabase`). A copy that fails its check while the database passes is
+the backup folder's disk (`BadCopy`). Before copying, the free space is checked
+(`NotEnoughSpace`): a full disk never leaves a partial file.
+
+A second location (`copy_to_second_location`: a USB disk or a clinic share named in
+clinic.toml) gets a copy of each checked backup, in a folder of this laptop's own inside it,
+checked in turn and pruned by the same rule. kapsession never creates the location itself: an
+unplugged disk's empty mount point must not fill the laptop's own disk.
 
 Kept (`keep`): the `BACKUPS_KEPT` newest, and the newest of each of the last `WEEKS_KEPT` weeks
 (ISO weeks, by the time in the name), so that a damage noticed late still has a good copy from
@@ -20,6 +27,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -43,6 +51,15 @@ class DamagedDatabase(StorageError):
     """A copy failed its integrity check: the database (or the backup) itself is damaged."""
 
 
+class BadCopy(StorageError):
+    """A copy failed its check although the database passes: the disk it was written to."""
+
+
+class SecondLocationProblem(StorageError):
+    """The second backup location is missing, cannot be written or is full; the main backup
+    was made."""
+
+
 class NotEnoughSpace(OSError):
     """Too little free space in the backup folder for a copy of the database."""
 
@@ -58,11 +75,16 @@ def _mb(size: int) -> str:
 
 
 def backup_sqlite(path: Path, backup_dir: Path, label: str, *, now: datetime | None = None) -> Path:
-    """Copy a live SQLite database (WAL included) consistently with SQLite's backup API, check
-    the copy, then prune. Raises `NotEnoughSpace` before copying when the disk is too full, and
-    `DamagedDatabase` (keeping no copy, pruning nothing) when the copy fails its check."""
+    """Check a live SQLite database (`quick_check`), copy it (WAL included) consistently with
+    SQLite's backup API, check the copy (`integrity_check`), then prune. Raises
+    `DamagedDatabase` (keeping no copy, pruning nothing) when the database fails either check,
+    `BadCopy` when only the copy fails, and `NotEnoughSpace` before copying when the disk is
+    too full."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
     safe_label = re.sub(r"[^A-Za-z0-9_.-]", "_", label)
+    damage = database_damage(path)  # before anything is written: a damaged file is not copied
+    if damage is not None:
+        raise DamagedDatabase(_damaged(path, damage))
     backup_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     _check_space(path, backup_dir)
     target = backup_dir / f"{path.stem}-{when:%Y%m%dT%H%M%S}Z-{safe_label}.sqlite3"
@@ -77,8 +99,12 @@ def backup_sqlite(path: Path, backup_dir: Path, label: str, *, now: datetime | N
             copy.close()
         damage = database_damage(partial, full=True)
         if damage is not None:
-            raise DamagedDatabase(
-                f"the database {path} fails its integrity check ({damage}); no backup was made "
+            source_damage = database_damage(path, full=True)
+            if source_damage is not None:
+                raise DamagedDatabase(_damaged(path, source_damage))
+            raise BadCopy(
+                f"the copy written to {backup_dir} fails its check ({damage}) although the "
+                "database passes it: that folder's disk may be failing. No backup was made "
                 "and none was removed"
             )
     except BaseException:
@@ -87,9 +113,16 @@ def backup_sqlite(path: Path, backup_dir: Path, label: str, *, now: datetime | N
     finally:
         source.close()
     partial.replace(target)
-    _prune_backups(backup_dir, path.stem)
+    _prune_backups(backup_dir, path.stem, made=target)
     log.info("backed up %s to %s", path, target)
     return target
+
+
+def _damaged(path: Path, damage: str) -> str:
+    return (
+        f"the database {path} fails its integrity check ({damage}); no backup was made and "
+        "none was removed"
+    )
 
 
 def _check_space(path: Path, backup_dir: Path) -> None:
@@ -155,15 +188,19 @@ def _remove_partial(partial: Path) -> None:
 
 
 def list_backups(backup_dir: Path, stem: str) -> list[Path]:
-    """Backups of the database named `stem`, oldest first."""
+    """Backups of the database named `stem`, oldest first: `<stem>-<time>Z-<label>.sqlite3`,
+    and only those (the training database's, `kapsession-training-…`, share the folder)."""
     if not backup_dir.is_dir():
         return []
-    return sorted(backup_dir.glob(f"{stem}-*Z-*.sqlite3"))
+    name = re.compile(re.escape(stem) + r"-\d{8}T\d{6}Z-[^/]*\.sqlite3")
+    return sorted(p for p in backup_dir.glob(f"{stem}-*Z-*.sqlite3") if name.fullmatch(p.name))
 
 
-def _prune_backups(backup_dir: Path, stem: str) -> None:
+def _prune_backups(backup_dir: Path, stem: str, *, made: Path) -> None:
+    """Remove the backups `keep` does not keep; never `made`, the good one just made (a clock
+    set wrong once may have named older backups as if they were newer)."""
     backups = list_backups(backup_dir, stem)
-    kept = set(keep(backups, stem))
+    kept = set(keep(backups, stem)) | {made}
     for old in backups:
         if old not in kept:
             old.unlink(missing_ok=True)
@@ -199,6 +236,64 @@ def newest_good_backup(backup_dir: Path, stem: str) -> Path | None:
         if database_damage(backup, full=True) is None:
             return backup
     return None
+
+
+def copy_to_second_location(
+    backup: Path, location: Path, stem: str, *, host: str | None = None
+) -> Path:
+    """Copy a checked backup into `<location>/<this laptop's name>/`, check the copy
+    (`integrity_check`), then prune that folder as the first. `location` must be there already
+    (`SecondLocationProblem` otherwise, as for a folder that cannot be written or is full); an
+    unfinished or bad copy is removed."""
+    if not location.is_dir():
+        raise SecondLocationProblem(
+            f"the second backup location {location} is not there (is the USB disk plugged in, "
+            "the clinic share connected?)"
+        )
+    folder = location / _folder_name(host or socket.gethostname())
+    target = folder / backup.name
+    partial = target.with_suffix(".partial")
+    try:
+        folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        needed = backup.stat().st_size + SPACE_MARGIN_BYTES
+        free = shutil.disk_usage(folder).free
+        if free < needed:
+            raise NotEnoughSpace(folder, needed, free)
+        _make_private_file(folder, partial)
+        with backup.open("rb") as source, partial.open("r+b") as copy:
+            shutil.copyfileobj(source, copy, 1024**2)
+            copy.flush()
+            os.fsync(copy.fileno())
+        damage = database_damage(partial, full=True)
+        if damage is not None:
+            raise SecondLocationProblem(
+                f"the copy in the second backup location {folder} fails its check ({damage}): "
+                "its disk may be failing"
+            )
+        partial.replace(target)
+    except OSError as exc:
+        _remove_partial(partial)
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, NotEnoughSpace):
+            reason = f"its disk is full ({exc.room})"
+        elif exc.errno == errno.ENOSPC:
+            reason = "its disk is full"
+        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            reason = "it cannot be written (no permission, or a read-only disk)"
+        raise SecondLocationProblem(
+            f"no copy was made in the second backup location {location}: {reason}"
+        ) from exc
+    except BaseException:
+        _remove_partial(partial)
+        raise
+    _prune_backups(folder, stem, made=target)
+    log.info("copied the backup %s to %s", backup.name, target)
+    return target
+
+
+def _folder_name(host: str) -> str:
+    """This laptop's folder in a second location that several laptops may share."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", host.strip()) or "kapsession"
 
 
 REPLACED_FOLDER = "replaced"  # in the backup folder: databases a restore put aside
