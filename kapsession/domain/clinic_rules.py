@@ -37,8 +37,20 @@ _TOML_HINTS: dict[str, str] = {
     "Invalid statement": "each line must look like field = value or [roles]; check for a stray "
     "word",
 }
-_TOP_FIELDS = ("schema", "roles", "rescue_medications", "consent", "access")
+_TOP_FIELDS = ("schema", "roles", "rescue_medications", "consent", "access", "backup")
 DEFAULT_IDLE_LOCK_MINUTES = 5  # issue 18: the screen locks after this long without a key
+DEFAULT_BACKUP_INTERVAL_HOURS = 4  # issue 19: a backup when the newest is older than this
+MAX_BACKUP_INTERVAL_HOURS = 24
+_BACKUP_FIELDS = ("interval_h", "second_location")
+
+
+@dataclass(frozen=True)
+class BackupRules:
+    """`[backup]`: how often the database is backed up while the app is open, and a second
+    folder (a USB disk, a clinic share) that gets a copy of each backup."""
+
+    interval_hours: int = DEFAULT_BACKUP_INTERVAL_HOURS
+    second_location: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,7 @@ class ClinicRules:
     consent_valid_days: int | None = DEFAULT_VALID_DAYS
     # minutes without a key or a click before the screen locks (issue 18, `[access]`)
     idle_lock_minutes: int = DEFAULT_IDLE_LOCK_MINUTES
+    backup: BackupRules = field(default=BackupRules())  # `[backup]` (issue 19)
 
 
 DEFAULT_CLINIC_RULES = ClinicRules()
@@ -166,8 +179,8 @@ def _read(data: dict[str, object]) -> ClinicRules:
                 "",
                 name,
                 _TOP_FIELDS,
-                "clinic.toml holds schema, a [roles] table, [[rescue_medications]], [consent] "
-                "and [access]",
+                "clinic.toml holds schema, a [roles] table, [[rescue_medications]], [consent], "
+                "[access] and [backup]",
             )
     _check_schema(data)
     roles = data.get("roles", {})
@@ -200,7 +213,50 @@ def _read(data: dict[str, object]) -> ClinicRules:
         _rescue_medications(data),
         _consent_valid_days(data),
         _idle_lock_minutes(data),
+        _backup(data),
     )
+
+
+def _backup(data: dict[str, object]) -> BackupRules:
+    """`[backup] interval_h` (whole hours, 1 to 24) and `second_location` (an absolute folder
+    path); the defaults when the file has none (issue 19)."""
+    table = data.get("backup", {})
+    if not isinstance(table, dict):
+        raise Invalid(
+            "backup", f"must be a table, written [backup] on a line of its own, not {show(table)}"
+        )
+    for name in table:
+        if name not in _BACKUP_FIELDS:
+            raise _unknown(
+                "backup", name, _BACKUP_FIELDS, "[backup] holds interval_h and second_location"
+            )
+    hours = table.get("interval_h", DEFAULT_BACKUP_INTERVAL_HOURS)
+    if (
+        isinstance(hours, bool)
+        or not isinstance(hours, int)
+        or not 1 <= hours <= MAX_BACKUP_INTERVAL_HOURS
+    ):
+        raise Invalid(
+            "backup.interval_h",
+            f"must be a whole number of hours from 1 to {MAX_BACKUP_INTERVAL_HOURS}, e.g. "
+            f"interval_h = 4, not {show(hours)}",
+        )
+    where = table.get("second_location")
+    if where is None:
+        return BackupRules(interval_hours=hours)
+    example = 'e.g. second_location = "/media/usb/kapsession"'
+    if not isinstance(where, str) or not where.strip():
+        raise Invalid(
+            "backup.second_location",
+            f"must be a folder's full path in double quotes, {example}, not {show(where)}",
+        )
+    folder = Path(where.strip()).expanduser()
+    if not folder.is_absolute() or "\0" in where:
+        raise Invalid(
+            "backup.second_location",
+            f"must be a full path, starting at the top of the disk, {example}, not {show(where)}",
+        )
+    return BackupRules(interval_hours=hours, second_location=folder)
 
 
 def _idle_lock_minutes(data: dict[str, object]) -> int:

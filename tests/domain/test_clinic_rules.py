@@ -14,6 +14,7 @@ from kapsession.domain.clinic_rules import (
     DEFAULT_CLINIC_RULES,
     DEFAULT_RESCUE_MEDICATIONS,
     DEFAULT_ROLE_RULES,
+    BackupRules,
     ClinicRulesError,
     parse_clinic_rules,
     read_clinic_rules,
@@ -266,3 +267,35 @@ def test_a_mistake_in_the_rescue_list_names_its_line_and_field(
     # Then the error names the line and the field, and says what to write
     assert (exc.value.line, exc.value.field) == (line, field)
     assert words in exc.value.message
+
+
+# --- [backup] (issue 19) ----------------------------------------------------------------------
+
+
+def test_the_backup_interval_and_second_location_are_read_as_written() -> None:
+    text = 'schema = 1\n[backup]\ninterval_h = 2\nsecond_location = "/media/usb/kapsession"\n'
+    backup = parse_clinic_rules(text, "clinic.toml").backup
+    assert backup == BackupRules(interval_hours=2, second_location=Path("/media/usb/kapsession"))
+    # and left out: every 4 hours, no second location (the shipped file says the same)
+    assert DEFAULT_CLINIC_RULES.backup == BackupRules(interval_hours=4, second_location=None)
+    assert read_clinic_rules(SHIPPED).backup == DEFAULT_CLINIC_RULES.backup
+
+
+@pytest.mark.parametrize(
+    ("lines", "field", "words"),
+    [
+        ("interval_h = 0", "backup.interval_h", "whole number of hours from 1 to 24"),
+        ('interval_h = "4"', "backup.interval_h", 'not "4"'),
+        ("interval_h = 4.5", "backup.interval_h", "not 4.5"),
+        ('second_location = "usb/kapsession"', "backup.second_location", "must be a full path"),
+        ("second_location = 3", "backup.second_location", "full path in double quotes"),
+        ('second_locaton = "/media/usb"', "backup.second_locaton", 'did you mean "second_location"'),
+    ],
+)
+def test_a_mistake_in_the_backup_table_names_its_line_and_field(
+    lines: str, field: str, words: str
+) -> None:
+    with pytest.raises(ClinicRulesError) as raised:
+        parse_clinic_rules(f"schema = 1\n[backup]\n{lines}\n", "clinic.toml")
+    assert (raised.value.line, raised.value.field) == (3, field)
+    assert words in raised.value.message, raised.value.message
