@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -351,6 +351,7 @@ class SessionNoteService:
         self.keys = SigningKeyService(
             SigningKeyRepository(database, kdf), AuditRepository(database), clock, self.pins
         )
+        self._signed_listeners: list[Callable[[], None]] = []
 
     def staff_names(self) -> dict[uuid.UUID, str]:
         return {s.id: s.signature_name for s in self.staff.active()}
@@ -423,6 +424,15 @@ class SessionNoteService:
         )
 
     # signing ----------------------------------------------------------------------------------
+    def on_signed(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after each signature or signed addendum is stored (the backup
+        made after signing, issue 19), on the thread that signed."""
+        self._signed_listeners.append(listener)
+
+    def _signed(self) -> None:
+        for listener in self._signed_listeners:
+            listener()
+
     def state(self, session_id: uuid.UUID) -> SigningState:
         signatures = self.signatures.signatures(session_id)
         by_note = {s.note_id: s for s in signatures if s.part == "addendum"}
@@ -481,6 +491,7 @@ class SessionNoteService:
             )
         except StorageError as exc:
             return SignOutcome(False, str(exc))
+        self._signed()
         names = " and ".join(SignedPart(p).value for p in wanted)
         done = self.state(session_id).status == SessionStatus.SIGNED
         message = f"Signed the {names} part{'s' if len(wanted) > 1 else ''}." + (
@@ -556,6 +567,7 @@ class SessionNoteService:
             )
         except StorageError as exc:
             return SignOutcome(False, str(exc))
+        self._signed()
         return SignOutcome(True, "Addendum signed and added.", signatures=(signature,))
 
 

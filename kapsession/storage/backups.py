@@ -354,9 +354,15 @@ def _move(current: Path, target: Path) -> None:
 
 
 def ensure_recent_backup(
-    database: Database, backup_dir: Path, *, max_age: timedelta, now: datetime | None = None
+    database: Database,
+    backup_dir: Path,
+    *,
+    max_age: timedelta,
+    now: datetime | None = None,
+    label: str = "daily",
 ) -> Path | None:
-    """Back up the SQLite file if the newest backup is older than `max_age`; None if not needed."""
+    """Back up the SQLite file if the newest backup is older than `max_age` (named with
+    `label`); None if not needed."""
     path = database.file
     if path is None or not path.exists():
         return None
@@ -364,9 +370,9 @@ def ensure_recent_backup(
     backups = list_backups(backup_dir, path.stem)
     if backups:
         newest = _backup_time(backups[-1], path.stem)
-        if when - newest < max_age:
+        if timedelta(0) <= when - newest < max_age:  # one named ahead (a wrong clock) is no excuse
             return None
-    return backup_sqlite(path, backup_dir, "daily", now=when)
+    return backup_sqlite(path, backup_dir, label, now=when)
 
 
 def _backup_time(backup: Path, stem: str) -> datetime:

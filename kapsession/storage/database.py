@@ -238,6 +238,7 @@ class Database:
         self._writer_lock = threading.Lock()
         self._writer_pools = 0  # engine.dispose() calls: a connection taken before is not kept
         event.listen(engine, "engine_disposed", self._drop_writer)
+        self._refusal: str | None = None  # `refuse_writes`: why every write is refused
         guard_writes(engine)  # every text a write sends meets domain.entry_text's rule
 
     @property
@@ -262,6 +263,21 @@ class Database:
             )
         return self._sessions
 
+    def refuse_writes(self, message: str) -> None:
+        """From now on every write raises `DatabaseUnreadable(message)` before it begins, and
+        nothing is written: the file failed its integrity check and must not be written over
+        (it is kept for a restore, or for IT to recover). Reads go on."""
+        self._refusal = message
+
+    @property
+    def writes_refused(self) -> str | None:
+        """Why writes are refused, or None."""
+        return self._refusal
+
+    def _check_writable(self) -> None:
+        if self._refusal is not None:
+            raise DatabaseUnreadable(self._refusal)
+
     def prepare_orm(self) -> None:
         """Load the ORM and its mapped classes now rather than at the first ORM session."""
         self._session_makers()
@@ -271,6 +287,7 @@ class Database:
         """One transaction, committed (durably) when the block ends, or nothing at all. What is
         sent at the driver's level on its connection (a correction) fails with the driver's
         own errors, translated as well."""
+        self._check_writable()
         with self._translated(action), self._session_makers()[1]() as session, session.begin():
             yield session
 
@@ -280,6 +297,7 @@ class Database:
         SQLAlchemy's cost per statement would outweigh the statements (the check-in save): the
         same transaction (BEGIN IMMEDIATE on SQLite), durability and error messages. The caller
         sends SQL in the driver's paramstyle with values converted as the column types would."""
+        self._check_writable()
         with self._translated(action):
             pooled, pools = self._take_writer()
             committed = False
@@ -344,6 +362,7 @@ class Database:
     def write_rows(self, action: str = "save") -> Iterator[Connection]:
         """`write` on a Core connection: for the writers that need no ORM (a live session's
         events, sent at the driver's level on it); the driver's own errors are translated."""
+        self._check_writable()
         with self._translated(action), self._write_engine.begin() as connection:
             yield connection
 

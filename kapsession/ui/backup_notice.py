@@ -1,11 +1,15 @@
-"""The daily backup on screen: a quiet status line when it is made; when it is not, a clear
-message on the start screen and the status line that a nurse or IT can act on."""
+"""The daily backup on screen: a quiet status line when it is made; when it is not (or its
+copy in the second location is not), a clear message on the start screen and the status line
+that a nurse or IT can act on; when the database is damaged, that it saves nothing more and
+which backup to put back, on the start screen and the status line until the app is closed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from PySide6.QtCore import QObject, QTimer
 
-from kapsession.services.context import BACKUP_INTERVAL, AppContext
+from kapsession.services.context import AppContext
 from kapsession.services.daily_backup import DailyBackup
 from kapsession.ui.main_window import MainWindow
 
@@ -18,10 +22,19 @@ class BackupNotice(QObject):
         super().__init__(window)
         self._window = window
         self._problem = ""
+        self._damaged = False
         backup.made.connect(self._made)
         backup.failed.connect(self._failed)
+        backup.warned.connect(self._failed)
+        backup.damaged.connect(self._damage)
+
+    def _damage(self, message: str) -> None:
+        self._damaged = True
+        self._failed(message)
 
     def _made(self, _path: object) -> None:
+        if self._damaged:  # never: a damaged database makes no backup; said for clarity
+            return
         status = self._window.statusBar()
         if self._problem and status.currentMessage() == self._problem:
             status.clearMessage()
@@ -38,10 +51,17 @@ class BackupNotice(QObject):
 
 def start_daily_backup(window: MainWindow, context: AppContext) -> DailyBackup:
     """Once the event loop runs (the window shown), make the day's backup in the background,
-    and again whenever it falls due while the app stays open."""
+    again whenever it falls due while the app stays open (clinic.toml's `[backup]
+    interval_h`), and after each signature; each copied to the clinic's second location."""
+    rules = context.clinic.backup
     backup = DailyBackup(
-        context.database, context.paths.backup_dir, max_age=BACKUP_INTERVAL, parent=window
+        context.database,
+        context.paths.backup_dir,
+        max_age=timedelta(hours=rules.interval_hours),
+        second_location=rules.second_location,
+        parent=window,
     )
+    context.notes.on_signed(backup.after_signing)
     BackupNotice(window, backup)
     QTimer.singleShot(0, backup.start)
     return backup

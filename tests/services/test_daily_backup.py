@@ -59,13 +59,19 @@ class Gate:
         self.priorities: list[int] = []
 
     def __call__(
-        self, database: Database, backup_dir: Path, *, max_age: timedelta, now: datetime | None
+        self,
+        database: Database,
+        backup_dir: Path,
+        *,
+        max_age: timedelta,
+        now: datetime | None,
+        label: str = "daily",
     ) -> Path | None:
         self.threads.append(threading.get_ident())
         self.priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         self.reached.set()
         assert self.opened.wait(WAIT_MS / 1000), "the test never opened the gate"
-        return ensure_recent_backup(database, backup_dir, max_age=max_age, now=now)
+        return ensure_recent_backup(database, backup_dir, max_age=max_age, now=now, label=label)
 
 
 def daily_backup(
@@ -169,10 +175,15 @@ def test_a_window_left_open_past_the_backup_age_makes_the_next_backup(
     checks: list[datetime | None] = []
 
     def counted(
-        database: Database, backup_dir: Path, *, max_age: timedelta, now: datetime | None
+        database: Database,
+        backup_dir: Path,
+        *,
+        max_age: timedelta,
+        now: datetime | None,
+        label: str = "daily",
     ) -> Path | None:
         checks.append(now)
-        return ensure_recent_backup(database, backup_dir, max_age=max_age, now=now)
+        return ensure_recent_backup(database, backup_dir, max_age=max_age, now=now, label=label)
 
     backup = daily_backup(gui_context, clock, counted, check_every=timedelta(milliseconds=20))
     with qtbot.waitSignal(backup.made, timeout=WAIT_MS):

@@ -91,11 +91,17 @@ class Gate:
         self.opened = threading.Event()
 
     def __call__(
-        self, database: Database, backup_dir: Path, *, max_age: timedelta, now: datetime | None
+        self,
+        database: Database,
+        backup_dir: Path,
+        *,
+        max_age: timedelta,
+        now: datetime | None,
+        label: str = "daily",
     ) -> Path | None:
         self.reached.set()
         assert self.opened.wait(WAIT_MS / 1000), "the test never opened the gate"
-        return ensure_recent_backup(database, backup_dir, max_age=max_age, now=now)
+        return ensure_recent_backup(database, backup_dir, max_age=max_age, now=now, label=label)
 
 
 def family_names_in(backup: Path) -> set[str]:
