@@ -18,15 +18,19 @@ from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
+from services_support import START
+from support.damage import damage_an_index
 from support.filesystems import full_folder, read_only_folder
 from support.qt_tasks import no_task_left_running
 
 from kapsession import cli
 from kapsession.domain.clock import FakeClock
-from kapsession.paths import Paths
+from kapsession.paths import Paths, resolve_paths
+from kapsession.records.errors import DatabaseUnreadable
 from kapsession.services.background import QUIET_NICE, running_tasks
 from kapsession.services.context import BACKUP_INTERVAL, AppContext, open_context
 from kapsession.services.daily_backup import CHECK_EVERY, DailyBackup, MakeBackup
+from kapsession.services.demo import DEMO_PASSPHRASE, populate
 from kapsession.storage.backups import ensure_recent_backup, list_backups
 from kapsession.storage.database import Database, head_revision
 from kapsession.storage.models import Client
@@ -79,6 +83,7 @@ def daily_backup(
     clock: FakeClock,
     make_backup: MakeBackup = ensure_recent_backup,
     check_every: timedelta = CHECK_EVERY,
+    second_location: Path | None = None,
 ) -> DailyBackup:
     """The daily backup of the data folder, on the test's clock."""
     return DailyBackup(
@@ -88,6 +93,7 @@ def daily_backup(
         now=clock.now,
         make_backup=make_backup,
         check_every=check_every,
+        second_location=second_location,
     )
 
 
@@ -279,3 +285,119 @@ def test_a_command_line_command_makes_the_days_backup_before_it_ends(
     assert clients_in(made) == set()
     assert running_tasks() == 0
     assert "No sessions yet." in capsys.readouterr().out
+
+
+# --- after signing, the second location, a damaged database (issue 19) ----------------------
+
+
+def test_a_signature_makes_a_backup_at_once_even_when_one_is_recent(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    # Given a session ready to sign, a recent backup, and the backup listening to signatures
+    clock = FakeClock(START + timedelta(days=60))
+    paths = resolve_paths(data_dir=tmp_path / "data", training=True, environ={})
+    context = open_context(paths, clock=clock, daily_backup=False)
+    try:
+        session_id = populate(context.service, clock.now())[-1].id
+        nurse = next(s for s in context.service.staff.active() if s.role == "nurse")
+        backup = daily_backup(context, clock)
+        with qtbot.waitSignal(backup.made, timeout=WAIT_MS):
+            backup.start()
+        context.notes.on_signed(backup.after_signing)
+        (first,) = list_backups(paths.backup_dir, "kapsession-training")
+        # When the nurse signs the monitoring part a minute later
+        clock.advance(60)
+        with qtbot.waitSignal(backup.made, timeout=WAIT_MS) as made:
+            signed = context.notes.sign(session_id, nurse.id, DEMO_PASSPHRASE, ["monitoring"], None)
+            assert signed.ok, signed.message
+        backup.stop()
+    finally:
+        context.close()
+    # Then a second backup was made, named for the signature, holding it
+    (path,) = made.args
+    assert list_backups(paths.backup_dir, "kapsession-training") == [first, path]
+    assert path.name.endswith("-signed.sqlite3")
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        assert connection.execute("SELECT count(*) FROM signature").fetchone()[0] >= 1
+    finally:
+        connection.close()
+
+
+def test_each_backup_is_copied_to_the_second_location_and_a_missing_one_is_said(
+    qtbot: QtBot, gui_context: AppContext, clock: FakeClock, tmp_path: Path
+) -> None:
+    gui_context.service.add_client("Maya", "Before", at=clock.now())
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    # Given a second location that is there: the backup is made, and copied into it
+    backup = daily_backup(gui_context, clock, second_location=usb)
+    with qtbot.assertNotEmitted(backup.warned), qtbot.waitSignal(backup.made, timeout=WAIT_MS):
+        backup.start()
+    backup.stop()
+    qtbot.waitUntil(lambda: not backup.running, timeout=WAIT_MS)
+    (made,) = list_backups(gui_context.paths.backup_dir, "kapsession")
+    (copy,) = usb.glob(f"*/{made.name}")
+    assert clients_in(copy) == {"Before"}
+    # Given a second location that is not there (the USB disk unplugged), a day later
+    clock.advance(BACKUP_INTERVAL.total_seconds() + 60)
+    unplugged = tmp_path / "media" / "usb"
+    backup = daily_backup(gui_context, clock, second_location=unplugged)
+    warnings: list[str] = []
+    backup.warned.connect(warnings.append)
+    with qtbot.waitSignals([backup.made, backup.warned], timeout=WAIT_MS):
+        backup.start()
+    backup.stop()
+    qtbot.waitUntil(lambda: not backup.running, timeout=WAIT_MS)
+    # Then the backup on this laptop is made, and the warning says what is missing
+    assert len(list_backups(gui_context.paths.backup_dir, "kapsession")) == 2
+    (warning,) = warnings
+    assert warning.startswith("The backup was made on this laptop, but the second backup")
+    assert f"{unplugged} is not there" in warning
+    assert not (tmp_path / "media").exists()
+
+
+@pytest.mark.parametrize("due", [True, False], ids=["backup-due", "backup-recent"])
+def test_a_damaged_database_refuses_every_write_and_names_the_newest_good_backup(
+    qtbot: QtBot, data_paths: Paths, clock: FakeClock, due: bool
+) -> None:
+    # Given a database with clients and a good backup of it
+    context = open_context(data_paths, clock=clock, daily_backup=False)
+    for i in range(200):
+        context.service.add_client("Maya", f"Client{i:03d}", at=clock.now())
+    good = ensure_recent_backup(
+        context.database, data_paths.backup_dir, max_age=BACKUP_INTERVAL, now=clock.now()
+    )
+    context.close()
+    # ... then the database's file damaged on disk, and the app opened on it later
+    database_file = data_paths.data_dir / "kapsession.sqlite3"
+    damage_an_index(database_file)
+    damaged = database_file.read_bytes()
+    if due:
+        clock.advance(BACKUP_INTERVAL.total_seconds() + 60)
+    context = open_context(data_paths, clock=clock, daily_backup=False)
+    try:
+        backup = daily_backup(context, clock)
+        # When the backup starts (a backup due, or only the first check's quick_check)
+        with qtbot.waitSignal(backup.damaged, timeout=WAIT_MS) as found:
+            backup.start()
+        backup.stop()
+        # Then it says the database is damaged, names the good backup and the restore command
+        (message,) = found.args
+        assert message.startswith("The session database is damaged")
+        assert f"`kapsession restore {good}`" in message
+        # ... no backup was added, none removed
+        assert list_backups(data_paths.backup_dir, "kapsession") == [good]
+        # ... and every write is refused with what to do; nothing is written to the file
+        with pytest.raises(DatabaseUnreadable, match="this was NOT saved") as refused:
+            context.service.add_client("Jonah", "After", at=clock.now())
+        assert str(good) in str(refused.value)
+        assert "After" not in family_names(context)
+        # ... and a later check or signature makes no backup of it
+        backup.check()
+        backup.after_signing()
+        assert not backup.running
+    finally:
+        context.close()
+    assert database_file.read_bytes() == damaged
+    assert list_backups(data_paths.backup_dir, "kapsession") == [good]
