@@ -107,6 +107,14 @@ def _database(paths: Paths) -> tuple[Check, int | None]:
     path = sqlite_file(paths.database_url)
     if path is not None and not path.exists():
         return Check(name, Status.WARN, f"{path} does not exist yet; start kapsession once"), 0
+    if path is not None and path.is_file() and path.stat().st_size == 0:
+        return Check(
+            name,
+            Status.FAIL,
+            f"{path} is empty (0 bytes): it was cut off or damaged, and kapsession will not "
+            f"start on it (it never makes a new one in its place); {_restore_advice(path, paths)}"
+            "; if this laptop has never recorded a session, delete the empty file instead",
+        ), None
     engine = create_database_engine(paths.database_url)
     where = str(path) if path is not None else engine.url.render_as_string(hide_password=True)
     database = Database(paths.database_url, engine)
@@ -121,7 +129,8 @@ def _database(paths: Paths) -> tuple[Check, int | None]:
             ), None
         count = SessionRepository(database).count()
     except StorageError as exc:
-        return Check(name, Status.FAIL, str(exc)), None
+        advice = f"; {_restore_advice(path, paths)}" if path is not None else ""
+        return Check(name, Status.FAIL, f"{exc}{advice}"), None
     except Exception as exc:  # a server that is down, a damaged file: report, never crash
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         advice = (
@@ -132,7 +141,7 @@ def _database(paths: Paths) -> tuple[Check, int | None]:
         return Check(name, Status.FAIL, f"{where} cannot be opened ({reason}); {advice}"), None
     finally:
         database.close()
-    damage = database_damage(path) if path is not None else None
+    damage = database_damage(path, full=True) if path is not None else None
     if path is not None and damage is not None:
         return Check(name, Status.FAIL, _damaged(path, damage, paths)), count
     if not status.up_to_date:
