@@ -687,8 +687,13 @@ def _backup_or_restore(args: argparse.Namespace, paths: Paths, out: TextIO) -> i
     try:
         if args.command == "backup":
             made = backup_now(paths)
-            answer: dict[str, object] = {"ok": True, "backup": str(made)}
-            text = f"Backed up to {made} (checked).\n"
+            copy = str(made.copy) if made.copy is not None else None
+            answer: dict[str, object] = {"ok": True, "backup": str(made.backup), "copy": copy}
+            text = f"Backed up to {made.backup} (checked)"
+            text += f"; copied to {copy}.\n" if copy else ".\n"
+            if made.warning is not None:
+                answer["warning"] = made.warning
+                print(f"kapsession: {made.warning}", file=sys.stderr)
         else:
             done = restore(paths, Path(args.backup))
             replaced = str(done.replaced) if done.replaced is not None else None

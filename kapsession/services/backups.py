@@ -16,12 +16,24 @@ from sqlalchemy import create_engine
 
 from kapsession.paths import Paths
 from kapsession.records.errors import StorageError
-from kapsession.storage.backups import backup_sqlite, restore_backup
+from kapsession.storage.backups import (
+    SecondLocationProblem,
+    backup_sqlite,
+    copy_to_second_location,
+    restore_backup,
+)
 from kapsession.storage.database import Database, sqlite_file
 
 
 class BackupRefused(StorageError):
     """A backup or restore that cannot be done now, with what to do."""
+
+
+@dataclass(frozen=True)
+class Made:
+    backup: Path
+    copy: Path | None = None  # in the clinic's second location, when it names one
+    warning: str | None = None  # why that copy was not made (the backup itself was)
 
 
 @dataclass(frozen=True)
@@ -31,12 +43,35 @@ class Restored:
     replaced: Path | None  # the database put aside (kept), None when there was none
 
 
-def backup_now(paths: Paths, *, now: datetime | None = None) -> Path:
-    """A checked backup of the SQLite database, made now."""
+def backup_now(paths: Paths, *, now: datetime | None = None) -> Made:
+    """A checked backup of the SQLite database, made now, and its copy in the second location
+    clinic.toml names (`[backup] second_location`), if any."""
     path = _sqlite_path(paths)
     if not path.exists():
         raise BackupRefused(f"There is no database at {path} yet: nothing to back up.")
-    return backup_sqlite(path, paths.backup_dir, "manual", now=now or datetime.now(UTC))
+    made = backup_sqlite(path, paths.backup_dir, "manual", now=now or datetime.now(UTC))
+    second = _second_location(paths)
+    if second is None:
+        return Made(made)
+    try:
+        return Made(made, copy_to_second_location(made, second, path.stem))
+    except SecondLocationProblem as exc:
+        return Made(made, warning=f"the backup was made, but {exc}")
+
+
+def _second_location(paths: Paths) -> Path | None:
+    """clinic.toml's second location; None without one, or when the file has a mistake (the
+    app and `doctor` say what it is)."""
+    from kapsession.domain.clinic_rules import ClinicRulesError, read_clinic_rules
+    from kapsession.services.clinic_rules import CLINIC_FILE_NAME
+
+    clinic_file = paths.data_dir / CLINIC_FILE_NAME
+    if not clinic_file.is_file():
+        return None
+    try:
+        return read_clinic_rules(clinic_file).backup.second_location
+    except ClinicRulesError:
+        return None
 
 
 def restore(paths: Paths, backup: Path, *, now: datetime | None = None) -> Restored:

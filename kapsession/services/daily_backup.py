@@ -240,8 +240,7 @@ def _back_up(
 def second_location_message(problem: str) -> str:
     """The backup was made on this laptop, not its copy: why, and what to do."""
     return (
-        f"The backup was made on this laptop, but {problem}. Tell IT; the next backup tries "
-        "again."
+        f"The backup was made on this laptop, but {problem}. Tell IT; the next backup tries again."
     )
 
 

@@ -133,3 +133,32 @@ def test_a_restore_refuses_what_is_not_a_good_backup(
         assert "Traceback" not in result.stderr
         assert database.read_bytes() == before, backup
     assert not (data_dir / "backups" / REPLACED_FOLDER).exists()
+
+
+def test_a_backup_now_is_copied_to_the_second_location_or_says_why_not(
+    run_cli: RunCli, data_dir: Path, tmp_path: Path
+) -> None:
+    # Given clinic.toml naming a second location that is there
+    add_clients(data_dir, "Lena")
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    clinic = data_dir / "clinic.toml"
+    default = clinic.read_text(encoding="utf-8")
+    clinic.write_text(default + f'second_location = "{usb}"\n', encoding="utf-8")
+    # When a backup is made, Then it says where, and the copy is in the laptop's folder there
+    result = run_cli("backup")
+    assert result.returncode == 0, result.stderr
+    answer = json_out(run_cli("backup", "--json"))
+    copy = Path(str(answer["copy"]))
+    assert copy.parent.parent == usb and copy.name == Path(answer["backup"]).name
+    assert client_names(copy) == ["Lena"]
+    assert "copied to" in result.stdout and result.stderr == ""
+    # Given the second location unplugged
+    usb.rename(tmp_path / "unplugged")
+    # When a backup is made, Then it is made here, with a one-line warning, and exit 0
+    result = run_cli("backup")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Backed up to ")
+    (warning,) = result.stderr.strip().splitlines()
+    assert warning.startswith("kapsession: the backup was made, but the second backup location")
+    assert "is not there" in warning and not usb.exists()

@@ -289,7 +289,11 @@ def test_the_backup_interval_and_second_location_are_read_as_written() -> None:
         ("interval_h = 4.5", "backup.interval_h", "not 4.5"),
         ('second_location = "usb/kapsession"', "backup.second_location", "must be a full path"),
         ("second_location = 3", "backup.second_location", "full path in double quotes"),
-        ('second_locaton = "/media/usb"', "backup.second_locaton", 'did you mean "second_location"'),
+        (
+            'second_locaton = "/media/usb"',
+            "backup.second_locaton",
+            'did you mean "second_location"',
+        ),
     ],
 )
 def test_a_mistake_in_the_backup_table_names_its_line_and_field(
