@@ -130,7 +130,9 @@ def _check_space(path: Path, backup_dir: Path) -> None:
     needed = size + SPACE_MARGIN_BYTES
     free = shutil.disk_usage(backup_dir).free
     if free < needed:
-        raise NotEnoughSpace(backup_dir, needed, free)
+        refused = NotEnoughSpace(backup_dir, needed, free)
+        log.info("no backup of %s: %s", path, refused.strerror)  # the caller says it louder
+        raise refused
 
 
 def _database_files(path: Path) -> list[Path]:

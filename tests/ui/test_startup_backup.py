@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from support.filesystems import small_filesystem
 from test_startup_probe import run_probe
 from ui_harness import START
 
@@ -52,3 +53,30 @@ def test_the_first_start_of_the_day_shows_the_window_then_makes_the_backup(
     made = [i for i, entry in enumerate(log) if entry.endswith(backup.name)]
     assert len(shown) == 1 and len(made) == 1, log
     assert shown[0] < made[0], log
+
+
+@pytest.mark.slow
+def test_the_app_starts_when_the_backup_folders_disk_is_too_small_for_a_backup(
+    tmp_path: Path,
+) -> None:
+    # Given a database of a few megabytes and a backup folder on a 1 MB disk
+    data_dir = tmp_path / "data"
+    paths = resolve_paths(data_dir=data_dir, environ={})
+    context = open_context(paths, clock=FakeClock(START), daily_backup=False)
+    try:
+        for i in range(3000):
+            context.service.add_client("Maya", f"Fischer{i:05d}", at=START)
+    finally:
+        context.close()
+    with small_filesystem(paths.backup_dir, "1m"):
+        # When the app starts, shows its window and quits (the probe)
+        code, line, stderr = run_probe(tmp_path, data_dir, "shown")
+        # Then it started and showed its start screen; no backup, nothing partial left
+        assert code == 0, stderr
+        assert (line["shown"], line["screen"]) == (True, "start")
+        assert list(paths.backup_dir.iterdir()) == []
+    # ... because the backup was tried and refused for the space (the start screen's message
+    # is tests/services/test_daily_backup.py's)
+    log = (data_dir / "logs" / "kapsession.log").read_text(encoding="utf-8")
+    assert f"not enough free space in {paths.backup_dir} for a backup" in log
+    assert "Traceback" not in stderr
