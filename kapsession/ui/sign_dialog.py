@@ -72,8 +72,8 @@ def not_signed_in_yet(name: str) -> str:
     here; they set their own at their first sign-in."""
     return (
         f"{name} has not signed in yet: they sign in with the setup code from the administrator "
-        "to set their PIN and signing passphrase (Ctrl+L, then Switch person). Nothing is set "
-        "for them here."
+        "to set their own PIN (Ctrl+L, then Switch person), and set their signing passphrase "
+        "with that PIN when they first sign. Nothing is set for them here."
     )
 
 

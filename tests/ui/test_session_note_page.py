@@ -439,7 +439,7 @@ def test_nobody_sets_a_pin_for_a_staff_member_who_has_not_signed_in_yet(room: Ro
     room.open_dialog(page, page.parts["monitoring"].sign_button, try_to_set_hers)
     said = (
         "Ana Lima, RN has not signed in yet: they sign in with the setup code from the "
-        "administrator to set their PIN and signing passphrase"
+        "administrator to set their own PIN"
     )
     assert len(seen) == 2 and all(text.startswith(said) for text in seen), seen
     # And nothing was stored: no PIN, no key, no signature, no PIN set in the audit trail

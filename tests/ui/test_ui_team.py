@@ -215,7 +215,7 @@ def test_someone_without_a_pin_is_not_given_one_in_the_switch_dialog(app: Runnin
     assert refusals == [not_signed_in_yet("Nadia Brook, RN")]
     assert refusals[0].startswith(
         "Nadia Brook, RN has not signed in yet: they sign in with the setup code from the "
-        "administrator to set their PIN and signing passphrase"
+        "administrator to set their own PIN"
     )
     assert not app.context.notes.pins.has_pin(nadia.id)
     assert app.controller.live is not None and app.controller.live.at_keyboard is None
