@@ -61,7 +61,7 @@ from kapsession.domain.escort import Escort, standing_escort
 from kapsession.domain.hold_dose import HoldDoseOverride
 from kapsession.domain.measures import measure_names
 from kapsession.domain.protocol import Protocol
-from kapsession.domain.roles import TeamRole
+from kapsession.domain.roles import ROLE_NAMES, StaffRole, TeamRole
 from kapsession.domain.screening import Checklist, failed_questions
 from kapsession.domain.timeline import (
     CheckinStatus,
@@ -78,7 +78,7 @@ from kapsession.records.entries import (
     EventRecord,
     ObservationRecord,
 )
-from kapsession.records.errors import StorageError
+from kapsession.records.errors import NotAllowed, StorageError
 from kapsession.records.measures import MeasureRecord
 from kapsession.records.orders import DoseOrderRecord
 from kapsession.records.people import StaffRecord
@@ -170,6 +170,33 @@ class LiveSession(QObject):
         """Who a nurse's entry (check-in, dose, acknowledgement, discharge) for the participant
         is recorded as: the person at the keyboard, else their monitoring clinician."""
         return self._at_keyboard or self._state.record.monitor_of(participant_id)
+
+    def _monitoring_by(self, participant_id: uuid.UUID | None = None) -> uuid.UUID | None:
+        """Who a monitoring entry (a check-in, a dose, an alert seen, a discharge, an adverse
+        event or intervention) is saved as: `nurse_author`, when the clinic's role rules let
+        that person monitor. NotAllowed (nothing is saved) when the person at the keyboard may
+        not: a therapist who switched in writes notes, not vitals."""
+        refusal = self.monitoring_refusal()
+        if refusal:
+            raise NotAllowed(refusal)
+        return self.nurse_author(participant_id)
+
+    def monitoring_refusal(self) -> str:
+        """Why the person at the keyboard may not record monitoring entries ("" if they may)."""
+        staff_id = self._at_keyboard
+        if staff_id is None:
+            return ""
+        member = next((s for s in self._service.staff.all() if s.id == staff_id), None)
+        role = member.role if member is not None else ""
+        if self._service.roles.may(TeamRole.MONITORING, role):
+            return ""
+        name = member.signature_name if member is not None else "The person at the keyboard"
+        what = ROLE_NAMES.get(StaffRole(role), role) if role in set(StaffRole) else role
+        return (
+            f"NOT saved: {name} is at the keyboard, and under the clinic's rules a "
+            f"{what.lower()} does not record monitoring entries (check-ins, doses, alerts, "
+            "discharge). The monitoring clinician switches in (Ctrl+W, their PIN) to record it."
+        )
 
     def hand_over(
         self,
@@ -598,7 +625,7 @@ class LiveSession(QObject):
                 recorded_at=now,
                 checkin_key=checkin_key,
                 on_room_air=on_room_air,
-                by=self.nurse_author(participant_id),
+                by=self._monitoring_by(participant_id),
                 ask_before_partial=ask_before_partial,
             )
         except StorageError as exc:
@@ -654,7 +681,7 @@ class LiveSession(QObject):
                 reason=reason,
                 recorded_at=self.now(),
                 occurred_at=occurred_at,
-                by=self.nurse_author(self._reading_participant(original_id)),
+                by=self._monitoring_by(self._reading_participant(original_id)),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -675,7 +702,7 @@ class LiveSession(QObject):
                 original_id,
                 reason=reason,
                 recorded_at=self.now(),
-                by=self.nurse_author(self._reading_participant(original_id)),
+                by=self._monitoring_by(self._reading_participant(original_id)),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -693,7 +720,11 @@ class LiveSession(QObject):
         """The participant's monitoring clinician (or the person at the keyboard) saw the alert
         and says what was done (`action`, an `AlertAction`; `comment` the intervention, the
         reason for no action, or a note); recorded with their name and the time."""
-        by = self.nurse_author(self._alert_participant(alert_id))
+        try:
+            by = self._monitoring_by(self._alert_participant(alert_id))
+        except NotAllowed as exc:
+            self.entry_failed.emit(str(exc))
+            return False
         if by is None:
             self.entry_failed.emit(
                 "The alert was NOT acknowledged: this session names no monitoring clinician. "
@@ -752,10 +783,10 @@ class LiveSession(QObject):
                 weight_text=weight_text,
                 unit=unit,
                 lot_number=lot_number,
-                given_by=given_by or self.nurse_author(participant_id),
+                given_by=given_by or self._monitoring_by(participant_id),
                 override=override,
                 order_override=order_override,
-                by=self.nurse_author(participant_id),
+                by=self._monitoring_by(participant_id),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -802,7 +833,7 @@ class LiveSession(QObject):
                 lot_number=lot_number,
                 occurred_at=occurred_at,
                 order_override=order_override,
-                by=self.nurse_author(self._dose_participant(original_id)),
+                by=self._monitoring_by(self._dose_participant(original_id)),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -824,7 +855,7 @@ class LiveSession(QObject):
                 reason=reason,
                 recorded_at=self.now(),
                 voids=True,
-                by=self.nurse_author(self._dose_participant(original_id)),
+                by=self._monitoring_by(self._dose_participant(original_id)),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -892,7 +923,7 @@ class LiveSession(QObject):
                 checklist,
                 answers,
                 at=self.now(),
-                by=self.nurse_author(participant_id),
+                by=self._monitoring_by(participant_id),
                 replaces=replaces,
                 reason=reason,
             )
@@ -1089,7 +1120,7 @@ class LiveSession(QObject):
                 participant_id,
                 occurred_at=given_at,
                 recorded_at=now,
-                by=self.nurse_author(participant_id),
+                by=self._monitoring_by(participant_id),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -1181,7 +1212,7 @@ class LiveSession(QObject):
         now = self.now()
         when = now if at is None else min(at, now)
         try:
-            event = save(when, now, self.nurse_author(participant_id))
+            event = save(when, now, self._monitoring_by(participant_id))
         except (DosePeriodInvalid, StorageError) as exc:
             self.entry_failed.emit(f"NOT saved. {exc}")
             return None
@@ -1207,7 +1238,7 @@ class LiveSession(QObject):
                 recorded_at=self.now(),
                 occurred_at=occurred_at,
                 voids=voids,
-                by=self.nurse_author(owner),
+                by=self._monitoring_by(owner),
             )
         except StorageError as exc:
             self.entry_failed.emit(f"NOT saved. {exc}")
@@ -1254,7 +1285,7 @@ class LiveSession(QObject):
                 occurred_at=now,
                 recorded_at=now,
                 override=override,
-                by=self.nurse_author(participant_id),
+                by=self._monitoring_by(participant_id),
             )
         except StorageError as exc:
             self.entry_failed.emit(str(exc))
@@ -1287,7 +1318,7 @@ class LiveSession(QObject):
                 stagger_min=stagger_min,
                 at=self.now(),
                 first_at=first_at,
-                by=self.nurse_author(),
+                by=self._monitoring_by(),
             )
         except (StorageError, ValueError) as exc:
             self.entry_failed.emit(str(exc))
@@ -1376,7 +1407,7 @@ class LiveSession(QObject):
                 participant_id,
                 entry,
                 recorded_at=now,
-                by=self.nurse_author(participant_id),
+                by=self._monitoring_by(participant_id),
             )
         except EntryInvalid as exc:
             return EntryResult(problems=exc.problems)
@@ -1416,7 +1447,7 @@ class LiveSession(QObject):
                 now=now, alert_id=alert_id,
             )  # fmt: skip
             record = self._service.adverse.correct_adverse_event(
-                original_id, entry, reason=reason, recorded_at=now, by=self.nurse_author(owner)
+                original_id, entry, reason=reason, recorded_at=now, by=self._monitoring_by(owner)
             )
         except EntryInvalid as exc:
             return EntryResult(problems=exc.problems)
@@ -1434,10 +1465,10 @@ class LiveSession(QObject):
         the record, marked withdrawn, with the reason)."""
         repository = self._service.adverse
         history = self._state.adverse_history(kind)
-        by = self.nurse_author(self._participant_of(history.all, original_id))
         now = self.now()
         record: AdverseEventRecord | InterventionRecord | SubstanceRecord
         try:
+            by = self._monitoring_by(self._participant_of(history.all, original_id))
             if kind is EntryKind.ADVERSE_EVENT:
                 record = repository.correct_adverse_event(
                     original_id, None, reason=reason, recorded_at=now, voids=True, by=by
@@ -1480,8 +1511,8 @@ class LiveSession(QObject):
         list `medications`, repositioning, the prescriber called, other), optionally for an
         adverse event or an alert."""
         now = self.now()
-        author = self.nurse_author(participant_id)
         try:
+            author = self._monitoring_by(participant_id)
             entry = check_intervention(
                 kind=kind, given_at=now if given_at is None else given_at, now=now,
                 medications=medications, medication=medication, dose_text=dose_text,
@@ -1528,7 +1559,11 @@ class LiveSession(QObject):
         dose = next((d for d in self._state.doses.all if d.id == dose_id), None)
         if dose is None:
             return EntryResult(message="No such dose in this session.")
-        author = self.nurse_author(dose.participant_id)
+        try:
+            author = self._monitoring_by(dose.participant_id)
+        except NotAllowed as exc:
+            self.entry_failed.emit(f"Count {exc}")
+            return EntryResult(message=str(exc))
         try:
             count = check_substance_count(drawn_text, given_text, wasted_text)
         except EntryInvalid as exc:

@@ -113,12 +113,14 @@ def pin_hasher() -> PasswordHasher:
     )
 
 
-def _waiting(left: float, failures: int) -> str:
+def _waiting(left: float, failures: int, ready_at: datetime) -> str:
     if failures >= LOCKOUT_FAILURES:
         minutes = max(1, round(left / 60))
+        until = ready_at.astimezone().strftime("%H:%M")
         return (
-            f"{failures} wrong PINs in a row: this account is locked for {minutes} more "
-            f"minute{'s' if minutes != 1 else ''}. Anyone else can still sign in or switch in."
+            f"{failures} wrong PINs in a row: this account is locked until {until} ({minutes} "
+            f"more minute{'s' if minutes != 1 else ''}). Anyone else can still sign in or "
+            "switch in."
         )
     return f"Too many wrong PINs. Wait {left:.0f} s, then try again."
 
@@ -193,7 +195,7 @@ class PinService:
                 left = (ready_at - now).total_seconds()
                 return PinCheck(
                     False,
-                    _waiting(left, failures),
+                    f"{_waiting(left, failures, ready_at)} {not_done}",
                     retry_in_s=left,
                     locked_out=failures >= LOCKOUT_FAILURES,
                 )
@@ -244,7 +246,7 @@ class PinService:
             retry = wait_after(failures)
             message = f"That PIN is not right. {not_done}"
             if locked:
-                message += " " + _waiting(retry, failures)
+                message += " " + _waiting(retry, failures, now + timedelta(seconds=retry))
             elif retry:
                 message += f" Wait {retry:.0f} s before the next try."
             return PinCheck(

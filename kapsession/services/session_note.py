@@ -576,4 +576,4 @@ def _refused(check: PinCheck) -> SignOutcome:
 
 
 def _not_opened(check: KeyCheck) -> SignOutcome:
-    return SignOutcome(False, check.message, pause_s=check.pause_s)
+    return SignOutcome(False, check.message, pause_s=check.pause_s, retry_in_s=check.retry_in_s)

@@ -5,7 +5,12 @@ A staff member sets their signing passphrase once (at least 8 characters, typed 
 confirming their PIN; it seals a new Ed25519 key pair. Signing then asks the passphrase, not the
 PIN: the key it opens makes the signature, so a PIN set by someone else, or a `pin_hash` emptied
 in the database, signs nothing. A wrong passphrase is answered after a short pause, audited
-(`passphrase.refused`, with why it was asked), and nothing is stored.
+(`passphrase.refused`, with why it was asked and how many in a row), and nothing is stored; the
+answer says how many tries are left. After `LOCKOUT_FAILURES` (5) wrong ones in a row that
+account's signing is refused for `LOCKOUT_S` (5 minutes; audited `passphrase.locked_out`), as a
+PIN's is. It is counted from that staff member's own audit rows (a right passphrase,
+`passphrase.accepted`, or a new key ends the run), so a restart does not reset it and nobody
+else is kept from signing.
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from kapsession.domain.clock import Clock
 from kapsession.records.errors import NotFound, StorageError
-from kapsession.services.pins import REFUSAL_PAUSE_S, PinService
+from kapsession.services.pins import LOCKOUT_FAILURES, LOCKOUT_S, REFUSAL_PAUSE_S, PinService
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.signing_keys import (
     MIN_PASSPHRASE,
@@ -26,6 +32,10 @@ from kapsession.storage.signing_keys import (
 )
 
 FAILURE_ACTION = "passphrase.refused"
+SUCCESS_ACTION = "passphrase.accepted"
+LOCKED_OUT_ACTION = "passphrase.locked_out"
+# What ends a run of wrong passphrases: a right one, or a new key (a new passphrase).
+RUN_ENDS = (SUCCESS_ACTION, "signing_key.created")
 PASSPHRASE_RULE = f"at least {MIN_PASSPHRASE} characters"  # as the sign dialog says it
 
 
@@ -41,6 +51,7 @@ class KeyCheck:
     message: str = ""
     key: UnlockedKey | None = None
     pause_s: float = 0.0
+    retry_in_s: float = 0.0  # the account's signing is locked out for this long
 
 
 def check_new_passphrase(passphrase: str, repeat: str) -> None:
@@ -115,24 +126,91 @@ class SigningKeyService:
         """The staff member's signing key, opened by `passphrase`; a wrong one is audited."""
         if not passphrase:
             return KeyCheck(False, f"Type your signing passphrase. {not_done}")
+        now = self._clock.now()
+        failures, latest = self.failures_in_a_row(staff_id)
+        if failures >= LOCKOUT_FAILURES and latest is not None:
+            ready_at = latest + timedelta(seconds=LOCKOUT_S)
+            if now < ready_at:  # the passphrase is not even tried: no guess counts meanwhile
+                return KeyCheck(
+                    False,
+                    f"{_locked_out(failures, ready_at)} {not_done}",
+                    retry_in_s=(ready_at - now).total_seconds(),
+                )
+            # over: the next try is checked, and a wrong one locks it again (as a PIN's)
         try:
             key = self._keys.unlock(staff_id, passphrase)
         except NotFound:
             return KeyCheck(False, f"This staff member has no signing passphrase yet. {not_done}")
         except WrongPassphrase:
+            failures += 1
             self._audit.add(
                 FAILURE_ACTION,
-                at=self._clock.now(),
+                at=now,
                 staff_id=staff_id,
                 entity="staff",
                 entity_id=staff_id,
                 session_id=session_id,
-                detail={"purpose": purpose},
+                detail={"purpose": purpose, "failures_in_a_row": failures},
             )
+            wrong = f"That signing passphrase is not right. {not_done}"
+            if failures >= LOCKOUT_FAILURES:
+                self._audit.add(
+                    LOCKED_OUT_ACTION,
+                    at=now,
+                    staff_id=staff_id,
+                    entity="staff",
+                    entity_id=staff_id,
+                    session_id=session_id,
+                    detail={
+                        "purpose": purpose,
+                        "failures_in_a_row": failures,
+                        "locked_for_s": LOCKOUT_S,
+                    },
+                )
+                ready_at = now + timedelta(seconds=LOCKOUT_S)
+                return KeyCheck(
+                    False,
+                    f"{wrong} {_locked_out(failures, ready_at)}",
+                    pause_s=REFUSAL_PAUSE_S,
+                    retry_in_s=LOCKOUT_S,
+                )
+            left = LOCKOUT_FAILURES - failures
             return KeyCheck(
                 False,
-                f"That signing passphrase is not right. {not_done} Check the keyboard layout "
-                "and Caps Lock, then type it again.",
+                f"{wrong} Check the keyboard layout and Caps Lock, then type it again: "
+                f"{left} {'try' if left == 1 else 'tries'} left before your signing is locked "
+                f"for {round(LOCKOUT_S / 60)} minutes.",
                 pause_s=REFUSAL_PAUSE_S,
             )
+        self._audit.add(
+            SUCCESS_ACTION,
+            at=now,
+            staff_id=staff_id,
+            entity="staff",
+            entity_id=staff_id,
+            session_id=session_id,
+            detail={"purpose": purpose},
+        )
         return KeyCheck(True, key=key)
+
+    def failures_in_a_row(self, staff_id: uuid.UUID) -> tuple[int, datetime | None]:
+        """Wrong signing passphrases since the last right one (or new key), and when the
+        latest was."""
+        rows = self._audit.recent_for_staff(staff_id, (FAILURE_ACTION, *RUN_ENDS))
+        count = 0
+        latest: datetime | None = None
+        for row in rows:
+            if row.action != FAILURE_ACTION:
+                break
+            count += 1
+            latest = latest or row.occurred_at
+        return count, latest
+
+
+def _locked_out(failures: int, ready_at: datetime) -> str:
+    """What a locked-out signer is told: until when, and that anyone else still signs."""
+    until = ready_at.astimezone().strftime("%H:%M")
+    return (
+        f"{failures} wrong signing passphrases in a row: this account's signing is locked "
+        f"until {until} ({round(LOCKOUT_S / 60)} minutes). Anyone else can still sign."
+    )

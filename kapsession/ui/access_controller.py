@@ -10,9 +10,14 @@ back over the window, the window's screens are disabled (their keys do nothing),
 line is emptied, and the open session keeps running underneath (its clock, its check-ins, its
 music); the lock face shows the session time, how many check-ins are due and whether music
 plays, nothing else. The PIN of the person signed in unlocks it; anyone else switches in with
-their own PIN and is working from then on (in an open session, every entry is theirs:
-`LiveSession.switch_to`). A modal dialog open when the idle time runs out defers the lock until
-it is closed (its window is not covered; what it holds would be lost by closing it).
+their own PIN. Whoever types their PIN (signing in, unlocking, switching) while a session is
+open is at its keyboard from then on: every entry is theirs (`LiveSession.switch_to`), within
+what the clinic's role rules let their role record.
+
+The lock covers everything: a dialog or message box open when it locks (the idle time, or
+Ctrl+L typed in the dialog) is closed as Cancel or Escape would close it, storing nothing, and
+an open popup list too; no other window stays in view with a name or a value. Whoever unlocks
+is told what was closed, to open it again (`closed_by_lock`).
 
 Training mode (`--training`, `demo`) has no sign-in and no lock: practice data, marked
 "TRAINING" on every screen.
@@ -25,7 +30,8 @@ import uuid
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from kapsession.domain.timeline import CheckinStatus
@@ -47,6 +53,7 @@ log = logging.getLogger(__name__)
 
 IDLE_TIMER = "kapsession-idle-lock"  # the idle lock's timer (runs while someone is signed in)
 SWITCH_PURPOSE = "switch person at the lock screen"
+LOCK_KEY = QKeyCombination(Qt.KeyboardModifier.ControlModifier, Qt.Key.Key_L)  # as keymap's "lock"
 ACTIVITY = frozenset(
     {
         QEvent.Type.KeyPress,
@@ -82,6 +89,8 @@ class AccessController(QObject):
         self._pending_person: uuid.UUID | None = None
         self._watched: LiveSession | None = None
         self._focus_before: QWidget | None = None  # where the keys were when it locked
+        # the titles of the dialogs the last lock closed, said to whoever unlocks
+        self.closed_by_lock: list[str] = []
         self.idle = QTimer(self)
         self.idle.setObjectName(IDLE_TIMER)
         self.idle.setSingleShot(True)
@@ -120,6 +129,17 @@ class AccessController(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in ACTIVITY and self.idle.isActive():
             self.idle.start()  # from now on again
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.keyCombination() == LOCK_KEY
+            and isinstance(watched, QWidget)
+            and watched.window() is not self.window
+            and self.signed_in is not None
+            and not self.locked
+        ):
+            self.lock()  # Ctrl+L in a dialog: the window's own shortcut does not reach it
+            return True
         return False
 
     def _watch_input(self) -> None:
@@ -130,9 +150,6 @@ class AccessController(QObject):
         self.idle.start()
 
     def _idle_ran_out(self) -> None:
-        if QApplication.activeModalWidget() is not None:
-            self.idle.start()  # a dialog is open: lock once it has closed and the time runs out
-            return
         log.info("idle: the screen locks")
         self.lock()
 
@@ -147,10 +164,47 @@ class AccessController(QObject):
         if self.signed_in is None or self.locked:
             return
         self.idle.stop()
-        self._focus_before = QApplication.focusWidget()
+        focus = QApplication.focusWidget()
+        self._focus_before = focus if focus is not None and focus.window() is self.window else None
+        self._close_other_windows()
         self._cover()
         self._show_locked()
         self._follow(self._live())
+
+    def _close_other_windows(self) -> None:
+        """Every dialog, message box and popup in view closes as Cancel or Escape would: none
+        stays beside the lock with a name or a value (issue 18). The innermost first; each
+        caller's `exec` returns as if cancelled once the lock is up."""
+        popup = QApplication.activePopupWidget()
+        while popup is not None:
+            popup.close()
+            following = QApplication.activePopupWidget()
+            popup = following if following is not popup else None
+        done: set[int] = set()
+        while True:
+            others = [
+                w
+                for w in QApplication.topLevelWidgets()
+                if self._covers_nothing(w) and id(w) not in done
+            ]
+            if not others:
+                return
+            widget = QApplication.activeModalWidget()
+            if widget is None or widget not in others:
+                widget = others[0]
+            title = widget.windowTitle().strip()
+            if title and title not in self.closed_by_lock:
+                self.closed_by_lock.append(title)
+            done.add(id(widget))
+            log.info("lock: a %s was closed", type(widget).__name__)
+            if isinstance(widget, QDialog):
+                widget.reject()
+            if widget.isVisible():
+                widget.hide()
+
+    def _covers_nothing(self, widget: QWidget) -> bool:
+        """A window in view that the lock's cover does not cover: any but the main window."""
+        return widget is not self.window and widget.isWindow() and widget.isVisible()
 
     def _cover(self) -> None:
         self.window.statusBar().clearMessage()
@@ -168,6 +222,23 @@ class AccessController(QObject):
             self.window.statusBar().show()
         self._focus_screen()
         self._watch_input()
+        self._say_what_was_closed()
+
+    def _say_what_was_closed(self) -> None:
+        """Whoever unlocks is told which dialogs the lock closed, and that nothing in them was
+        saved: they open them again."""
+        closed, self.closed_by_lock = self.closed_by_lock, []
+        if not closed:
+            return
+        names = ", ".join(f"“{title}”" for title in closed)
+        message = (
+            f"The screen locked while {names} {'was' if len(closed) == 1 else 'were'} open: "
+            "closed, and nothing in it was saved. Open it again to go on."
+        )
+        if self.window.screen_name == "live":
+            self.window.live_view.show_failure(message)
+        else:
+            self.window.statusBar().showMessage(message, 30_000)
 
     def _focus_screen(self) -> None:
         """The keys back where they were when the screen locked (a field being typed in), else
@@ -318,18 +389,30 @@ class AccessController(QObject):
         if not check.ok:
             self.screen.show_message(check.message)
             return
+        self._at_the_keyboard(self.signed_in)
         self._uncover()
 
     def _signed_in(self, staff_id: uuid.UUID) -> None:
-        before, self.signed_in = self.signed_in, staff_id
+        self.signed_in = staff_id
+        self._at_the_keyboard(staff_id)
+        self._uncover()
+
+    def _at_the_keyboard(self, staff_id: uuid.UUID) -> None:
+        """Whoever just typed their PIN (a sign-in, an unlock, a switch) is working in the open
+        session from now on: every entry is theirs, within what their role allows
+        (`LiveSession.switch_to`; a role that may not monitor records no vitals)."""
+        live = self._live()
+        if live is None or live.at_keyboard == staff_id:
+            return
+        live.switch_to(staff_id)
         name = next(
             (s.signature_name for s in self.access.accounts() if s.id == staff_id), "Someone"
         )
-        live = self._live()
-        if before is not None and before != staff_id and live is not None:
-            live.switch_to(staff_id)  # the person who switched in is working from now on
-            self.window.live_view.show_saved(f"{name} is at the keyboard: entries are theirs now.")
-        self._uncover()
+        refusal = live.monitoring_refusal()
+        limit = " Their role records no monitoring entries." if refusal else ""
+        self.window.live_view.show_saved(
+            f"{name} is at the keyboard: entries are theirs now.{limit}"
+        )
 
     # the administrator's staff accounts ------------------------------------------------------
     def manage_accounts(self) -> None:

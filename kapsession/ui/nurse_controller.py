@@ -33,7 +33,7 @@ from kapsession.services.checkin_results import CheckinResult
 from kapsession.services.dose_gates import Decision, DoseBlock, Gate, Needs
 from kapsession.services.live_session import LiveSession
 from kapsession.services.nurse_board import checkin_target
-from kapsession.services.pins import PinProblem, PinService
+from kapsession.services.pins import PinService
 from kapsession.services.session_log import reading_text
 from kapsession.services.session_service import OrderEntry, SessionService
 from kapsession.services.session_state import EntryKind
@@ -46,7 +46,7 @@ from kapsession.ui.messages import ask, problem
 if TYPE_CHECKING:
     from kapsession.ui.discharge_dialog import DischargeDialog
     from kapsession.ui.dose_dialog import DoseDialog
-    from kapsession.ui.order_dialogs import CountersignDialog, OrderDialog
+    from kapsession.ui.order_dialogs import OrderDialog
 
 OVERRIDE_PURPOSE = "override the order for a dose"
 ORDER_PURPOSE = "give the order for a dose"
@@ -193,7 +193,6 @@ class NurseActionsController(QObject):
         dialog.countersign_requested.connect(
             lambda staff_id, pin: dialog.answer(self._countersign(waiting, staff_id, pin))
         )
-        dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
         dialog.exec()
         self.show_order()
 
@@ -221,19 +220,6 @@ class NurseActionsController(QObject):
         if not done:
             return SignOutcome(False, " ".join(failures) or "The order was not countersigned.")
         return SignOutcome(True, "Countersigned.")
-
-    def _set_pin(
-        self, dialog: CountersignDialog, staff_id: uuid.UUID, pin: str, repeat: str
-    ) -> None:
-        """A first PIN, set by its owner typing it twice (as when signing)."""
-        if self.pins is None:
-            return
-        try:
-            self.pins.set_pin(staff_id, pin, repeat)
-        except PinProblem as problem:
-            dialog.pin_refused(str(problem))
-            return
-        dialog.pin_set(staff_id)
 
     def _order_override(
         self, dialog: DoseDialog, participant_id: uuid.UUID

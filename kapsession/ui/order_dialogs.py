@@ -3,7 +3,8 @@ and an order recorded for a participant without one (`OrderDialog`, from the dos
 
 The countersignature asks with a signal (`countersign_requested`), answered by
 `answer(outcome)` before `emit` returns, as the signing dialogs are; a prescriber without a PIN
-sets a first one there, typed twice (`pin_requested`). Enter confirms, Escape cancels.
+has not signed in yet, and the dialog says how they set their own (nothing is set here). Enter
+confirms, Escape cancels.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from kapsession.records.notes import SessionNoteText, SignedPart, SigningState, 
 from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import SessionRecord
 from kapsession.services.note_templates import NoteTemplateCatalog
-from kapsession.services.pins import PinProblem
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.signing_keys import PassphraseProblem
 from kapsession.ui.session_note_page import NoteDraft, NoteToShow, SessionNotePage
@@ -147,7 +146,6 @@ class SessionNoteController(QObject):
             parent=self.page,
             countersign=self._countersign_ask(unsigned),
         )
-        dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
         dialog.passphrase_requested.connect(lambda *request: self._set_passphrase(dialog, *request))
         dialog.sign_requested.connect(
             lambda staff_id, passphrase, parts: dialog.answer(
@@ -167,7 +165,6 @@ class SessionNoteController(QObject):
             session_title=self.page.session_title(),
             parent=self.page,
         )
-        dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
         dialog.passphrase_requested.connect(lambda *request: self._set_passphrase(dialog, *request))
         dialog.addendum_requested.connect(
             lambda staff_id, passphrase, added: dialog.answer(
@@ -178,17 +175,6 @@ class SessionNoteController(QObject):
 
     def _with_pin(self, staff: Sequence[StaffRecord]) -> set[uuid.UUID]:
         return {s.id for s in staff if self._notes.pins.has_pin(s.id)}
-
-    def _set_pin(
-        self, dialog: SignDialog | AddendumDialog, staff_id: uuid.UUID, pin: str, repeat: str
-    ) -> None:
-        """A first PIN for `staff_id`, typed twice."""
-        try:
-            self._notes.pins.set_pin(staff_id, pin, repeat)
-        except PinProblem as problem:
-            dialog.pin_refused(str(problem))
-            return
-        dialog.pin_set(staff_id)
 
     def _set_passphrase(
         self,

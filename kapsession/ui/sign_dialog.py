@@ -6,9 +6,10 @@ key, which makes the signature), ask for the signature with a signal (`sign_requ
 `answer(outcome)` before `emit` returns), and close on success. A refused passphrase is shown
 only after the service's pause, with the form disabled meanwhile. A staff member without a
 signing passphrase (not in `with_key`) confirms their PIN and sets one here, typed twice
-(`passphrase_requested`, answered by `passphrase_set` or `passphrase_refused`); one without a
-PIN either (not in `with_pin`) sets a first PIN too (`pin_requested`, answered by `pin_set` or
-`pin_refused`). Enter signs, Escape cancels.
+(`passphrase_requested`, answered by `passphrase_set` or `passphrase_refused`). One without a
+PIN (not in `with_pin`) has not signed in yet: no PIN is set here, whoever has the keyboard
+(issue 18); the dialog says they sign in with the administrator's setup code to set their own
+(`not_signed_in_yet`), and nothing is stored. Enter signs, Escape cancels.
 
 `_PinDialog` without `with_key` is the PIN dialog the team's step-in dialogs build on.
 """
@@ -66,6 +67,16 @@ def part_title(part: str) -> str:
     return name[0].upper() + name[1:]
 
 
+def not_signed_in_yet(name: str) -> str:
+    """What a dialog says of a staff member without a PIN (issue 18): nobody sets one for them
+    here; they set their own at their first sign-in."""
+    return (
+        f"{name} has not signed in yet: they sign in with the setup code from the administrator "
+        "to set their own PIN (Ctrl+L, then Switch person), and set their signing passphrase "
+        "with that PIN when they first sign. Nothing is set for them here."
+    )
+
+
 def _pin_field(accessible_name: str) -> QLineEdit:
     field = QLineEdit()
     field.setAccessibleName(accessible_name)
@@ -97,7 +108,6 @@ class _PinDialog(QDialog):
     signed above the signer and implement `_check` and `_submit`.
     """
 
-    pin_requested = Signal(object, str, str)  # staff id, new PIN, repeated: a first PIN to set
     # staff id, their PIN, new passphrase, repeated: a first signing passphrase to set
     passphrase_requested = Signal(object, str, str, str)
 
@@ -121,7 +131,6 @@ class _PinDialog(QDialog):
         self._with_pin = set(with_pin)
         self._signs_with_key = with_key is not None
         self._with_key = set(with_key or ())
-        self._pin_problem = ""  # why the PIN just asked for was not set
         self._passphrase_problem = ""  # why the passphrase just asked for was not set
         self._answer: SignOutcome | None = None  # the answer to the signing request
         self._sign_text = sign_text
@@ -139,8 +148,6 @@ class _PinDialog(QDialog):
         self.new_pin_note = QLabel()
         self.new_pin_note.setObjectName("newPin")
         self.new_pin_note.setWordWrap(True)
-        self.new_pin = _pin_field("New PIN")
-        self.repeat_pin = _pin_field("Repeat the new PIN")
         self.passphrase = _passphrase_field("Signing passphrase")
         self.new_passphrase = _passphrase_field("New signing passphrase")
         self.repeat_passphrase = _passphrase_field("Repeat the new signing passphrase")
@@ -150,8 +157,6 @@ class _PinDialog(QDialog):
         self.form.addRow(self.new_pin_note)
         self.form.addRow("Signing passphrase", self.passphrase)
         self.form.addRow("PIN", self.pin)
-        self.form.addRow("New PIN", self.new_pin)
-        self.form.addRow("Repeat PIN", self.repeat_pin)
         self.form.addRow("New passphrase", self.new_passphrase)
         self.form.addRow("Repeat passphrase", self.repeat_passphrase)
 
@@ -200,9 +205,9 @@ class _PinDialog(QDialog):
         value = self.signer.currentData()
         return value if isinstance(value, uuid.UUID) else None
 
-    def needs_new_pin(self) -> bool:
-        """The chosen staff member has no PIN yet: the dialog asks for a first one (when it
-        signs with a passphrase, only to set a first passphrase)."""
+    def needs_first_sign_in(self) -> bool:
+        """The chosen staff member has no PIN yet: nothing is asked or set here; they sign in
+        first, with the administrator's setup code (the note says so)."""
         staff_id = self.signer_id()
         if staff_id is None or staff_id in self._with_pin:
             return False
@@ -211,7 +216,12 @@ class _PinDialog(QDialog):
     def needs_new_passphrase(self) -> bool:
         """The chosen staff member has no signing passphrase yet: the dialog asks for one."""
         staff_id = self.signer_id()
-        return self._signs_with_key and staff_id is not None and staff_id not in self._with_key
+        return (
+            self._signs_with_key
+            and staff_id is not None
+            and staff_id not in self._with_key
+            and not self.needs_first_sign_in()
+        )
 
     def is_waiting(self) -> bool:
         """A refusal is held back for its pause, or the next try is not allowed yet."""
@@ -221,8 +231,6 @@ class _PinDialog(QDialog):
         return (
             self.passphrase,
             self.pin,
-            self.new_pin,
-            self.repeat_pin,
             self.new_passphrase,
             self.repeat_passphrase,
         )
@@ -243,14 +251,6 @@ class _PinDialog(QDialog):
         raise NotImplementedError
 
     # the answers ---------------------------------------------------------------------------
-    def pin_set(self, staff_id: uuid.UUID) -> None:
-        """The answer to `pin_requested`: the PIN is set."""
-        self._with_pin.add(staff_id)
-
-    def pin_refused(self, message: str) -> None:
-        """The answer to `pin_requested`: the PIN was not set, and why."""
-        self._pin_problem = message
-
     def passphrase_set(self, staff_id: uuid.UUID) -> None:
         """The answer to `passphrase_requested`: the signing passphrase is set."""
         self._with_key.add(staff_id)
@@ -269,15 +269,15 @@ class _PinDialog(QDialog):
         return outcome or SignOutcome(False, "Nothing was signed.")
 
     def _first_field(self) -> QWidget:
-        if self.needs_new_pin():
-            return self.new_pin
+        if self.needs_first_sign_in():
+            return self.signer
         if self.needs_new_passphrase() or not self._signs_with_key:
             return self.pin
         return self.passphrase
 
     # signing ---------------------------------------------------------------------------------
     def accept(self) -> None:
-        """Enter or Sign: check the form, set a first PIN and passphrase if needed, then sign."""
+        """Enter or Sign: check the form, set a first passphrase if needed, then sign."""
         if self.is_waiting():
             return
         staff_id = self.signer_id()
@@ -289,14 +289,14 @@ class _PinDialog(QDialog):
         if missing:
             self._show_message(missing)
             return
+        if self.needs_first_sign_in():  # nothing is set for them here: say what to do
+            self._show_message(not_signed_in_yet(self.signer.currentText()))
+            self.signer.setFocus()
+            return
         pin = self.pin.text()
-        if self.needs_new_pin():
-            pin = self.new_pin.text()
-            if not self._set_first_pin(staff_id, pin):
-                return
-        elif (
-            not self._signs_with_key or self.needs_new_passphrase()
-        ) and not PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS:
+        if (not self._signs_with_key or self.needs_new_passphrase()) and not PIN_MIN_DIGITS <= len(
+            pin
+        ) <= PIN_MAX_DIGITS:
             self._show_message(f"Type your PIN: {PIN_RULE}.")
             self.pin.setFocus()
             return
@@ -327,21 +327,6 @@ class _PinDialog(QDialog):
             self._pause.start(round(outcome.pause_s * 1000))
         else:
             self._refused(outcome)
-
-    def _set_first_pin(self, staff_id: uuid.UUID, pin: str) -> bool:
-        self._pin_problem = ""
-        self.pin_requested.emit(staff_id, pin, self.repeat_pin.text())
-        if staff_id not in self._with_pin:
-            self._show_message(self._pin_problem or "The PIN was not set.")
-            for field in self._secret_fields():
-                field.clear()
-            self.new_pin.setFocus()
-            return False
-        self.new_pin.clear()
-        self.repeat_pin.clear()
-        self.pin.setText(pin)  # it confirms the passphrase, if one is set next
-        self._show_pin_mode()
-        return True
 
     def _set_first_passphrase(self, staff_id: uuid.UUID, pin: str, passphrase: str) -> bool:
         self._passphrase_problem = ""
@@ -389,36 +374,29 @@ class _PinDialog(QDialog):
         self._show_pin_mode()
 
     def _show_pin_mode(self) -> None:
-        first_pin = self.needs_new_pin()
+        not_signed_in = self.needs_first_sign_in()
         first_passphrase = self.needs_new_passphrase()
         with_key = self._signs_with_key
-        self.form.setRowVisible(self.passphrase, with_key and not first_passphrase)
-        self.form.setRowVisible(self.pin, not first_pin and (first_passphrase or not with_key))
-        self.form.setRowVisible(self.new_pin_note, first_pin or first_passphrase)
-        self.form.setRowVisible(self.new_pin, first_pin)
-        self.form.setRowVisible(self.repeat_pin, first_pin)
+        asks_pin = not not_signed_in and (first_passphrase or not with_key)
+        shows_passphrase = with_key and not (first_passphrase or not_signed_in)
+        self.form.setRowVisible(self.passphrase, shows_passphrase)
+        self.form.setRowVisible(self.pin, asks_pin)
+        self.form.setRowVisible(self.new_pin_note, not_signed_in or first_passphrase)
         self.form.setRowVisible(self.new_passphrase, first_passphrase)
         self.form.setRowVisible(self.repeat_passphrase, first_passphrase)
+        self.sign_button.setEnabled(not not_signed_in and not self._retry.isActive())
         name = self.signer.currentText()
         sign = self._sign_text.lower()
-        if first_passphrase:
+        if not_signed_in:
+            self.sign_button.setText(self._sign_text)
+            self.new_pin_note.setText(not_signed_in_yet(name))
+        elif first_passphrase:
             self.sign_button.setText(f"Set passphrase and {sign}")
-            pin = (
-                f"Choose a PIN ({PIN_RULE}) and type it twice; then choose"
-                if first_pin
-                else "Confirm with your PIN, then choose"
-            )
             self.new_pin_note.setText(
-                f"{name} has no signing passphrase yet. {pin} a signing passphrase "
-                f"({PASSPHRASE_RULE}; a few words are easiest to remember) and type it twice: "
-                "it opens your own signing key, now and from now on. Nobody else can set or "
-                "recover it."
-            )
-        elif first_pin:
-            self.sign_button.setText(f"Set PIN and {sign}")
-            self.new_pin_note.setText(
-                f"{name} has no signing PIN yet. Choose one ({PIN_RULE}) "
-                "and type it twice: it signs now, and from now on."
+                f"{name} has no signing passphrase yet. Confirm with your PIN, then choose a "
+                f"signing passphrase ({PASSPHRASE_RULE}; a few words are easiest to remember) "
+                "and type it twice: it opens your own signing key, now and from now on. Nobody "
+                "else can set or recover it."
             )
         else:
             self.sign_button.setText(self._sign_text)

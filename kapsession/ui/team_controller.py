@@ -4,15 +4,14 @@ The team bar always says who the entries are recorded as and who is on the team.
 switches the person at the keyboard (their PIN checked: from then on every entry is theirs, or,
 back to the team's names, the nurse's entries go to the monitoring clinician and the notes to
 the therapist); Ctrl+Shift+W records a handover on the team, confirmed by the PIN of the person
-taking over. A person without a PIN is not given one here (issue 18): they set their own at
-their first sign-in.
+taking over. A person without a PIN is not given one here (issue 18): the dialogs say they set
+their own at their first sign-in.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
@@ -27,14 +26,7 @@ from kapsession.services.session_service import SessionService
 from kapsession.services.session_team import check_place, team_text
 from kapsession.ui.main_window import MainWindow
 
-if TYPE_CHECKING:
-    from kapsession.ui.team_dialogs import HandoverDialog, SwitchPersonDialog
-
 HANDOVER_PURPOSE = "take over on the session's team"
-NO_PIN_HERE = (
-    "This person has no PIN yet. They set their own at their first sign-in (Ctrl+L, Switch "
-    "person), with the setup code the clinic administrator gave them. Nothing was changed."
-)
 
 
 class TeamController(QObject):
@@ -97,7 +89,6 @@ class TeamController(QObject):
         dialog = SwitchPersonDialog(
             staff, live.at_keyboard, self._with_pin(staff), parent=self.window
         )
-        dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
         dialog.switch_requested.connect(
             lambda staff_id, pin: dialog.answer(self._switch(staff_id, pin))
         )
@@ -142,7 +133,6 @@ class TeamController(QObject):
         from kapsession.ui.team_dialogs import HandoverDialog  # when first used
 
         dialog = HandoverDialog(staff, places, self._with_pin(staff), parent=self.window)
-        dialog.pin_requested.connect(lambda *request: self._set_pin(dialog, *request))
         dialog.handover_requested.connect(
             lambda staff_id, pin, place, participant: dialog.answer(
                 self._hand_over(staff_id, pin, TeamRole(place), participant)
@@ -183,18 +173,6 @@ class TeamController(QObject):
     # PINs --------------------------------------------------------------------------------------
     def _with_pin(self, staff: Sequence[StaffRecord]) -> set[uuid.UUID]:
         return {s.id for s in staff if self.pins.has_pin(s.id)}
-
-    def _set_pin(
-        self,
-        dialog: SwitchPersonDialog | HandoverDialog,
-        staff_id: uuid.UUID,
-        pin: str,
-        repeat: str,
-    ) -> None:
-        """A first PIN is never set here (issue 18): whoever has the keyboard could set it
-        for someone else. Its owner sets it at their own first sign-in, with the setup code the
-        clinic administrator gave them."""
-        dialog.pin_refused(NO_PIN_HERE)
 
 
 def _refused(check: PinCheck) -> SignOutcome:

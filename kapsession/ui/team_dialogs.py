@@ -2,8 +2,9 @@
 the person who steps in.
 
 Both ask with a signal (`switch_requested`, `handover_requested`), answered by
-`answer(outcome)` before `emit` returns, as the signing dialogs are; a person without a PIN sets
-a first one here, typed twice (`pin_requested`). Enter confirms, Escape cancels.
+`answer(outcome)` before `emit` returns, as the signing dialogs are; a person without a PIN has
+not signed in yet, and the dialog says how they set their own (nothing is set here). Enter
+confirms, Escape cancels.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QPushButton, QWidget
 from kapsession.domain.roles import TeamRole
 from kapsession.records.notes import SignOutcome
 from kapsession.records.people import StaffRecord
-from kapsession.ui.sign_dialog import PIN_RULE, _PinDialog
+from kapsession.ui.sign_dialog import _PinDialog
 
 
 class _StepInDialog(_PinDialog):
@@ -49,16 +50,6 @@ class _StepInDialog(_PinDialog):
         self.footer.setText(
             "The PIN is that person's own: who stepped in, and when, is kept in the audit trail."
         )
-        self._show_pin_mode()
-
-    def _show_pin_mode(self) -> None:
-        super()._show_pin_mode()
-        if self.needs_new_pin():
-            self.new_pin_note.setText(
-                f"{self.signer.currentText()} has no PIN yet. They set their own ({PIN_RULE}) "
-                "at their first sign-in, with the setup code from the clinic administrator: "
-                "Ctrl+L, then Switch person."
-            )
 
 
 class SwitchPersonDialog(_StepInDialog):

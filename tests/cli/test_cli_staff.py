@@ -7,17 +7,21 @@ The clinical data is the demo's sessions written into a *clinical* database (mad
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
 from kapsession.services.context import open_context
 from kapsession.services.demo import DEMO_PIN, write_demo
+from kapsession.services.pins import LOCKOUT_FAILURES, wait_after
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +36,11 @@ PRIVATE_TEXT = "supervision"  # in the demo's private note
 def clinical(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """A data folder whose clinical database holds the demo's sessions; their ids and staff."""
     folder = tmp_path_factory.mktemp("clinical") / "data"
-    context = open_context(resolve_paths(data_dir=folder, environ={}), daily_backup=False)
+    # written an hour ago: a test may add wrong PINs typed in the app since (the PINs' waits)
+    clock = FakeClock(datetime.now(UTC) - timedelta(hours=1))
+    context = open_context(
+        resolve_paths(data_dir=folder, environ={}), clock=clock, daily_backup=False
+    )
     try:
         assert not context.training
         written = write_demo(context.service, context.clock.now())
@@ -225,6 +233,60 @@ def test_course_summary_and_history_are_audited_with_the_person(
     assert "Maya Fischer" in shown.stdout
     (row,) = audit(data_dir, "history.shown")
     assert row["staff_id"] == _hex(ids["staff"][THERAPIST])
+
+
+def _wrong_pins_in_the_app(data_dir: Path, name: str, count: int) -> None:
+    """`count` wrong PINs typed for `name` at the app's sign-in a quarter of an hour ago (each
+    after the wait the one before asked for): the same per-account count the command uses."""
+    clock = FakeClock(datetime.now(UTC) - timedelta(minutes=15))
+    context = open_context(resolve_paths(data_dir=data_dir, environ={}), clock=clock)
+    try:
+        member = next(s for s in context.service.staff.active() if s.display_name == name)
+        for n in range(count):
+            clock.advance(wait_after(n) + 1)
+            assert not context.notes.pins.verify(member.id, "111111", purpose="sign in").ok
+    finally:
+        context.close()
+
+
+def test_wrong_pins_on_the_command_line_count_toward_the_accounts_lock_out(
+    run_cli, data_dir: Path, ids: dict[str, Any], tmp_path: Path
+) -> None:
+    # Given 4 wrong PINs typed for the nurse in the app a while ago
+    _wrong_pins_in_the_app(data_dir, NURSE, LOCKOUT_FAILURES - 1)
+    out = tmp_path / "summary.md"
+    # When a fifth wrong one is given to course-summary
+    wrong = run_cli(
+        "course-summary", "Maya Fischer", "--format", "md", "--out", str(out),
+        "--staff", NURSE, "--pin-file", str(pin_file(tmp_path, "97531")),
+    )  # fmt: skip
+    # Then it is refused, nothing written, and her account is locked out (audited, by the CLI)
+    assert wrong.returncode == EXIT_PROBLEM and not out.exists()
+    assert "PIN is not right" in wrong.stderr and "locked until" in wrong.stderr
+    (locked,) = audit(data_dir, "pin.locked_out")
+    assert locked["staff_id"] == _hex(ids["staff"][NURSE])
+    assert '"export a course summary"' in locked["detail"]
+    # When her right PIN is given to export, or to history, during the lock-out
+    right = str(pin_file(tmp_path, DEMO_PIN))
+    record = tmp_path / "record.md"
+    export = run_cli(
+        "export", ids["session"], "--format", "md", "--out", str(record),
+        "--staff", NURSE, "--pin-file", right,
+    )  # fmt: skip
+    shown = run_cli("history", "Maya Fischer", "--staff", NURSE, "--pin-file", right)
+    # Then each is refused in one line saying until when, and nothing is written or shown
+    for result, not_done in ((export, "Nothing was written."), (shown, "Nothing was shown.")):
+        assert result.returncode == EXIT_PROBLEM
+        (line,) = result.stderr.strip().splitlines()
+        assert re.search(r"this account is locked until \d\d:\d\d \(\d more minutes?\)", line)
+        assert line.endswith(not_done), line
+    assert not record.exists() and "Maya" not in shown.stdout
+    assert audit(data_dir, "export") == [] and audit(data_dir, "history.shown") == []
+    # And the right PIN was not even tried meanwhile: no more refusals than the five
+    assert len(audit(data_dir, "pin.refused")) == LOCKOUT_FAILURES
+    # And the therapist is not kept out
+    therapist = run_cli("history", "Maya Fischer", "--staff", THERAPIST, "--pin-file", right)
+    assert therapist.returncode == 0, therapist.stderr
 
 
 def test_training_data_needs_no_staff(run_cli, data_dir: Path, tmp_path: Path) -> None:

@@ -142,7 +142,8 @@ def test_five_wrong_pins_lock_the_account_out_for_five_minutes_audited(room: Roo
     fifth = pins.verify(room.nurse.id, "222222", purpose="sign in")
     # Then the account is locked out for 5 minutes, and the audit trail says so
     assert not fifth.ok and fifth.locked_out and fifth.retry_in_s == LOCKOUT_S
-    assert "locked for 5 more minutes" in fifth.message
+    until = (room.clock.now() + timedelta(seconds=LOCKOUT_S)).astimezone().strftime("%H:%M")
+    assert f"locked until {until} (5 more minutes)" in fifth.message
     assert _actions(room).count("pin.locked_out") == 1
     locked = AuditRepository(room.context.database).recent_for_staff(
         room.nurse.id, ("pin.locked_out",)
@@ -154,7 +155,8 @@ def test_five_wrong_pins_lock_the_account_out_for_five_minutes_audited(room: Roo
         room.clock.advance(60 if minutes == 1 else 3 * 60)
         during = pins.verify(room.nurse.id, "482916", purpose="sign in")
         assert not during.ok and during.locked_out
-        assert f"locked for {5 - minutes} more minute" in during.message
+        assert f"locked until {until} ({5 - minutes} more minute" in during.message
+        assert during.message.endswith("Nothing was signed.")  # what was not done
     assert _actions(room).count("pin.refused") == refusals
     # When the 5 minutes are over, Then the right PIN works again and ends the run
     room.clock.advance(60 + 0.1)

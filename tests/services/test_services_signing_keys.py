@@ -3,6 +3,8 @@ a wrong one signs nothing and is audited; a PIN given to someone else's name sig
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from services_support import Room, minutes
 from support.signing import FAST_KDF, PASSPHRASE
@@ -11,6 +13,7 @@ from support.tampering import unguarded
 from kapsession.records.errors import RecordLocked
 from kapsession.records.notes import SessionNoteText
 from kapsession.records.sessions import SessionRecord
+from kapsession.services.pins import LOCKOUT_FAILURES, LOCKOUT_S
 from kapsession.services.session_note import SessionNoteService
 from kapsession.services.signing_keys import PassphraseProblem
 from kapsession.storage.audit import AuditRepository
@@ -73,8 +76,9 @@ def test_a_wrong_passphrase_signs_nothing_and_is_audited(room: Room) -> None:
     audit = AuditRepository(room.context.database).for_session(record.id)
     refusals = [a for a in audit if a.action == "passphrase.refused"]
     assert [(a.staff_id, a.detail) for a in refusals] == [
-        (room.therapist.id, {"purpose": "sign the session"})
-    ] * 2
+        (room.therapist.id, {"purpose": "sign the session", "failures_in_a_row": 1}),
+        (room.therapist.id, {"purpose": "sign the session", "failures_in_a_row": 2}),
+    ]
     # When she gives her passphrase, Then the part is signed with her key
     signed = notes.sign(record.id, room.therapist.id, PASSPHRASE, ["therapy"], NOTE)
     assert signed.ok, signed.message
@@ -114,3 +118,50 @@ def test_a_pin_emptied_and_set_again_signs_nothing_in_the_nurses_name(room: Room
             nurse, "attacker's own words", "attacker's own words", pin="731542"
         )
     assert notes.state(record.id).signed == {}
+
+
+def test_five_wrong_passphrases_lock_that_accounts_signing_for_5_minutes_and_nobody_elses(
+    room: Room,
+) -> None:
+    # Given an ended session; the therapist and the nurse with PINs and passphrases
+    notes = _notes(room)
+    for member in (room.therapist, room.nurse):
+        notes.pins.set_pin(member.id, PIN, PIN)
+        notes.keys.set_passphrase(member.id, PASSPHRASE, PASSPHRASE, pin=PIN)
+    record = _ended(room)
+    therapist = room.therapist.id
+    # When the therapist types a wrong passphrase 4 times, Then each answer counts down
+    said = []
+    for _ in range(LOCKOUT_FAILURES - 1):
+        refused = notes.sign(record.id, therapist, "not the passphrase", ["therapy"], NOTE)
+        assert not refused.ok and refused.retry_in_s == 0
+        said.append(refused.message)
+        room.clock.advance(5)
+    assert [m.split(": ")[-1] for m in said] == [
+        f"{n} {'try' if n == 1 else 'tries'} left before your signing is locked for 5 minutes."
+        for n in (4, 3, 2, 1)
+    ]
+    # When the fifth is wrong, Then her signing is locked for 5 minutes, audited, saying until when
+    fifth = notes.sign(record.id, therapist, "not the passphrase", ["therapy"], NOTE)
+    until = (room.clock.now() + timedelta(seconds=LOCKOUT_S)).astimezone().strftime("%H:%M")
+    assert not fifth.ok and fifth.retry_in_s == LOCKOUT_S
+    assert f"this account's signing is locked until {until} (5 minutes)" in fifth.message
+    audit = AuditRepository(room.context.database).for_session(record.id)
+    locked = [a for a in audit if a.action == "passphrase.locked_out"]
+    assert [(a.staff_id, a.detail["failures_in_a_row"]) for a in locked] == [(therapist, 5)]
+    # And even her right passphrase is refused meanwhile, saying until when; nothing is signed
+    room.clock.advance(60)
+    refused = notes.sign(record.id, therapist, PASSPHRASE, ["therapy"], NOTE)
+    assert not refused.ok and f"locked until {until}" in refused.message
+    assert refused.retry_in_s == pytest.approx(LOCKOUT_S - 60)
+    assert notes.state(record.id).signed == {}
+    # And the nurse signs the monitoring part meanwhile
+    assert notes.sign(record.id, room.nurse.id, PASSPHRASE, ["monitoring"], NOTE).ok
+    # When the 5 minutes have passed, Then her right passphrase signs
+    room.clock.advance(LOCKOUT_S)
+    signed = notes.sign(record.id, therapist, PASSPHRASE, ["therapy"], NOTE)
+    assert signed.ok, signed.message
+    # And a restart (a new service on the same database) counts from the audit trail: the run
+    # ended with her right passphrase, so her next wrong one has 4 tries left
+    again = _notes(room).keys.unlock(therapist, "not the passphrase", purpose="test")
+    assert "4 tries left" in again.message

@@ -366,10 +366,11 @@ def test_a_locked_out_account_never_keeps_another_staff_member_out(app: RunningA
         app.type("111111")
         app.key(ENTER)
     # Then that account is locked out for 5 minutes, even its right PIN
-    assert "locked for 5 more minutes" in access.screen.message.text()
+    assert "locked until" in access.screen.message.text()
+    assert "(5 more minutes)" in access.screen.message.text()
     app.type(ADMIN_PIN)
     app.key(ENTER)
-    assert access.locked and "locked for" in access.screen.message.text()
+    assert access.locked and "locked until" in access.screen.message.text()
     # And the nurse switches in with her own PIN at once
     access.screen.switch_button.click()
     access.screen.choose(nurse.id)
@@ -393,3 +394,127 @@ def test_the_idle_time_is_the_clinics(make_app: MakeApp, tmp_path: Path) -> None
     app = make_app(data_dir=data)
     assert app.controller.access.idle.interval() == 2 * 60_000
     assert app.controller.access.idle.isActive()
+
+
+THERAPIST_PIN = "731904"
+
+
+def switch_in_at_the_lock(app: RunningApp, staff_id: object, pin: str) -> None:
+    """Ctrl+L, Switch person, the name chosen, their PIN and Enter: by keyboard."""
+    access = app.controller.access
+    app.key(Qt.Key.Key_L, CTRL)
+    assert access.locked
+    access.screen.switch_button.click()
+    access.screen.choose(staff_id)  # type: ignore[arg-type]
+    app.ready()
+    access.screen.pin.setFocus()
+    app.type(pin)
+    app.key(ENTER)
+    assert not access.locked, access.screen.message.text()
+
+
+def test_whoever_types_their_pin_is_at_the_keyboard_within_their_roles_rules(
+    app: RunningApp,
+) -> None:
+    # Given a live session, its therapist and nurse with their PINs (the harness signed in the
+    # administrator before it opened: its entries go to the team's names)
+    therapist, nurse = app.usual_staff()
+    pins = app.context.notes.pins
+    pins.set_pin(therapist.id, THERAPIST_PIN, THERAPIST_PIN)
+    pins.set_pin(nurse.id, NURSE_PIN, NURSE_PIN)
+    app.start_session("Maya Fischer")
+    live = app.controller.live
+    assert live is not None and live.at_keyboard is None
+    (maya,) = live.participants
+    failures: list[str] = []
+    live.entry_failed.connect(failures.append)
+    # When the therapist switches in at the lock screen with her PIN
+    switch_in_at_the_lock(app, therapist.id, THERAPIST_PIN)
+    # Then she is at the keyboard: the team bar says so, and her marker is hers
+    assert live.at_keyboard == therapist.id
+    assert therapist.signature_name in app.live_view.team_bar.keyboard.text()
+    assert live.add_marker("Eyes closed, breathing slowly") is not None
+    assert app.events("marker")[-1].recorded_by_id == therapist.id
+    # And her role's rule still holds: a therapist records no vitals, and nothing is stored
+    app.advance(60)
+    assert live.save_checkin(maya.id, {"systolic_mmhg": "128", "diastolic_mmhg": "82"}) is None
+    assert app.observations() == []
+    assert "does not record monitoring entries" in failures[-1]
+    # When someone else is put at the keyboard (Ctrl+W) and the therapist unlocks the screen
+    live.switch_to(nurse.id)
+    app.key(Qt.Key.Key_L, CTRL)
+    app.type(THERAPIST_PIN)
+    app.key(ENTER)
+    # Then the person who unlocked is at the keyboard again: entries are not the nurse's
+    assert not app.controller.access.locked
+    assert live.at_keyboard == therapist.id
+    # When the nurse switches in with her PIN, Then her check-in is saved as hers
+    switch_in_at_the_lock(app, nurse.id, NURSE_PIN)
+    assert live.at_keyboard == nurse.id
+    assert live.save_checkin(maya.id, {"systolic_mmhg": "128", "diastolic_mmhg": "82"})
+    assert [o.recorded_by_id for o in app.observations()] == [nurse.id]
+    live.entry_failed.disconnect(failures.append)
+    app.leave_session()
+
+
+def other_windows_in_view(app: RunningApp) -> list[str]:
+    """Every window in view but the main one (covered by the lock), with what it shows."""
+    return [
+        f"{type(w).__name__} {w.windowTitle()!r}: {' '.join(visible_texts(w))}"
+        for w in QApplication.topLevelWidgets()
+        if w.isWindow() and w.isVisible() and w is not app.window
+    ]
+
+
+@pytest.mark.parametrize(
+    ("opened_by", "kind"),
+    [
+        ((Qt.Key.Key_E, Qt.KeyboardModifier.NoModifier), "adverse event dialog"),
+        ((Qt.Key.Key_E, CTRL), "message box"),
+        ((Qt.Key.Key_W, CTRL), "switch dialog"),
+    ],
+    ids=["adverse-event", "end-question", "switch-person"],
+)
+@pytest.mark.parametrize("locked_by", ["idle", "ctrl+l"])
+def test_the_lock_closes_an_open_dialog_so_nothing_beside_it_shows_a_name_or_value(
+    app: RunningApp, opened_by: tuple[Qt.Key, Qt.KeyboardModifier], kind: str, locked_by: str
+) -> None:
+    # Given a live session with a reading
+    app.start_session("Maya Fischer")
+    live = app.controller.live
+    assert live is not None
+    (maya,) = live.participants
+    app.advance(60)
+    assert live.save_checkin(maya.id, {"systolic_mmhg": "188", "diastolic_mmhg": "97"})
+    access = app.controller.access
+    seen: list[list[str]] = []
+
+    def lock_while_open(dialog: QWidget) -> None:
+        assert dialog.isVisible(), kind
+        # When the screen locks while the dialog is open
+        if locked_by == "idle":
+            lock_by_idle(app)
+        else:
+            key(Qt.Key.Key_L, CTRL)  # typed in the dialog
+        # Then the lock is up and no window but the covered main window is in view
+        assert access.locked and access.screen.page == "locked"
+        seen.append(other_windows_in_view(app))
+        assert not dialog.isVisible()
+
+    with app.answering(lock_while_open):
+        app.key(*opened_by)
+    assert seen == [[]]
+    assert other_windows_in_view(app) == []
+    shown = " ".join(visible_texts(access.screen)) + app.window.windowTitle()
+    for secret in ("Maya", "Fischer", "188", "97"):
+        assert secret not in shown, (secret, shown)
+    # And the session goes on, not ended by the closed question
+    assert live.is_live
+    # When the person signed in unlocks, Then they are told what was closed, to open it again
+    assert app.ready() is access.screen.unlock_pin
+    app.type(ADMIN_PIN)
+    app.key(ENTER)
+    assert not access.locked and app.window.screen_name == "live"
+    said = app.live_view.failure.text()
+    assert "The screen locked while" in said and "Open it again" in said, said
+    app.leave_session()

@@ -36,7 +36,7 @@ def test_a_first_signing_passphrase_is_set_in_the_sign_dialog_and_signs(app: Run
         assert isinstance(dialog, SignDialog), describe(dialog)
         assert dialog.signer.currentText() == nurse.signature_name
         # Then she is asked to confirm her PIN and choose a signing passphrase, twice
-        assert dialog.needs_new_passphrase() and not dialog.needs_new_pin()
+        assert dialog.needs_new_passphrase() and not dialog.needs_first_sign_in()
         said.append(dialog.new_pin_note.text())
         assert dialog.pin.isVisible() and dialog.new_passphrase.isVisible()
         assert not dialog.passphrase.isVisible()

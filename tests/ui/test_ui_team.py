@@ -25,8 +25,7 @@ from kapsession.storage.audit import AuditRepository
 from kapsession.storage.notes import NoteRepository
 from kapsession.ui.dialogs import NewSessionDialog
 from kapsession.ui.live_view import RECORD
-from kapsession.ui.sign_dialog import SignDialog
-from kapsession.ui.team_controller import NO_PIN_HERE
+from kapsession.ui.sign_dialog import SignDialog, not_signed_in_yet
 from kapsession.ui.team_dialogs import HandoverDialog, SwitchPersonDialog
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -201,22 +200,23 @@ def test_someone_without_a_pin_is_not_given_one_in_the_switch_dialog(app: Runnin
     def try_to_set_her_pin(dialog: QWidget) -> None:
         assert isinstance(dialog, SwitchPersonDialog)
         choose_in(dialog.signer, back=True, text="Nadia Brook, RN")
-        assert dialog.needs_new_pin() and dialog.new_pin.isVisible()
-        assert "at their first sign-in" in dialog.new_pin_note.text()
-        tab_in_dialog_to(dialog.new_pin)
-        type_text(PIN)
-        key(Qt.Key.Key_Tab)
-        type_text(PIN)
-        key(ENTER)
+        # Then no field offers to set a PIN for her: the dialog says what she does instead
+        assert dialog.needs_first_sign_in() and not dialog.pin.isVisible()
+        assert not dialog.sign_button.isEnabled()
+        refusals.append(dialog.new_pin_note.text())
+        key(ENTER)  # stores nothing
         assert dialog.isVisible()
-        refusals.append(dialog.message.text())
         key(Qt.Key.Key_Escape)
 
-    # When whoever has the keyboard chooses her with Ctrl+W and types a PIN for her twice
+    # When whoever has the keyboard chooses her with Ctrl+W
     with app.answering(try_to_set_her_pin):
         app.key(Qt.Key.Key_W, CTRL)
-    # Then no PIN is set, nobody switched in, and the dialog said where she sets it
-    assert refusals == [NO_PIN_HERE]
+    # Then no PIN is set, nobody switched in, and the dialog said how she sets her own
+    assert refusals == [not_signed_in_yet("Nadia Brook, RN")]
+    assert refusals[0].startswith(
+        "Nadia Brook, RN has not signed in yet: they sign in with the setup code from the "
+        "administrator to set their own PIN"
+    )
     assert not app.context.notes.pins.has_pin(nadia.id)
     assert app.controller.live is not None and app.controller.live.at_keyboard is None
     app.leave_session()
