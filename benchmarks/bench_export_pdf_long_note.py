@@ -10,9 +10,11 @@ record may already hold one; before issue 19 the time grew with the square of th
 5.8 s, 1 MB 20.5 s, 2 MB 29 s reported).
 
 The session is the demo's unsigned one (training data, written through the services), its
-first note's text replaced by the long note, lines of about 85 characters. Baseline, measured
-in the same run: the same note as plain paragraphs printed by Qt alone (QTextDocument.print_
-on a QPdfWriter, A4), no code of the app's; the export is reported as a ratio to it.
+first note's text replaced by the long note, lines of about 85 characters; the largest note is
+also exported as one line (its line breaks made spaces), and must meet the same target.
+Baseline, measured in the same run: the same note as plain paragraphs printed by Qt alone
+(QTextDocument.print_ on a QPdfWriter, A4), no code of the app's; the export is reported as a
+ratio to it.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ def main() -> int:
     notes = {size: _note(size) for size in SIZES_MB}
     times: dict[float, list[float]] = {size: [] for size in SIZES_MB}
     baseline: dict[float, list[float]] = {size: [] for size in SIZES_MB}
+    one_line = notes[SIZES_MB[-1]].replace("\n", " ")
+    one_line_times: list[float] = []
     for _run in range(RUNS):
         for size in SIZES_MB:  # the sizes in turn, the baseline right after: same load
             changed = _with_note(content, notes[size])
@@ -112,6 +116,12 @@ def main() -> int:
             begin = time.perf_counter()
             _baseline(notes[size])
             baseline[size].append(time.perf_counter() - begin)
+        # the largest note again as one line (a paste without line breaks): cut into pieces
+        # by the app, it must cost what the lines cost
+        changed = _with_note(content, one_line)
+        begin = time.perf_counter()
+        to_pdf(changed, page="A4")
+        one_line_times.append(time.perf_counter() - begin)
     del app
     median = {size: statistics.median(times[size]) for size in SIZES_MB}
     base = {size: statistics.median(baseline[size]) for size in SIZES_MB}
@@ -122,11 +132,13 @@ def main() -> int:
             f"app/baseline {median[size] / base[size]:4.1f}x"
         )
     largest, smallest = SIZES_MB[-1], SIZES_MB[0]
+    as_one_line = statistics.median(one_line_times)
+    print(f"  {largest:4.1f} MB  {as_one_line:6.2f} s   as one line (no line breaks)")
     target_s = TARGET_S_PER_MB * largest
     report(
         "pdf-long-note",
-        median[largest] < target_s,
-        f"{median[largest]:.2f} s for {largest:g} MB, "
+        max(median[largest], as_one_line) < target_s,
+        f"{median[largest]:.2f} s for {largest:g} MB ({as_one_line:.2f} s as one line), "
         f"{median[largest] / base[largest]:.1f}x the plain QPdfWriter baseline",
         f"< {target_s:g} s",
     )
