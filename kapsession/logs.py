@@ -22,18 +22,24 @@ def setup_logging(log_file: Path | None, *, verbose: bool = False) -> None:
         root.removeHandler(handler)
     console = logging.StreamHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    brief = logging.Formatter if verbose else _NoStackFormatter
+    brief = _Formatter if verbose else _NoStackFormatter
     console.setFormatter(brief("%(levelname)s: %(message)s"))
     root.addHandler(console)
     if log_file is None:
         return
     try:
         make_private_dir(log_file.parent)
-        handler = _LogFile(log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+        handler = _LogFile(
+            log_file,
+            maxBytes=2_000_000,
+            backupCount=5,
+            encoding="utf-8",
+            errors="backslashreplace",  # a file name that is not UTF-8, escaped: no error
+        )
     except OSError as exc:
         logging.getLogger(__name__).warning("cannot write the log file %s: %s", log_file, exc)
         return
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(_Formatter(LOG_FORMAT))
     root.addHandler(handler)
 
 
@@ -60,7 +66,16 @@ class _LogFile(logging.handlers.RotatingFileHandler):
             sys.stderr.write(f"WARNING: cannot write the log file {self.baseFilename}: {reason}\n")
 
 
-class _NoStackFormatter(logging.Formatter):
+class _Formatter(logging.Formatter):
+    """A record as text any stream takes: what is not UTF-8 (a file name's stray bytes, given
+    by Python as lone surrogates) escaped, never logging's own error report instead."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class _NoStackFormatter(_Formatter):
     """One line per problem on the console; the stack goes to the log file only."""
 
     def format(self, record: logging.LogRecord) -> str:

@@ -159,6 +159,9 @@ def _not_writable(folder: Path, exc: OSError) -> str:
     choose_first = f"C{choose[1:]}"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         reason, advice = "its disk is full", f"Free some space on it, or {choose}"
+    elif exc.errno == errno.EFBIG:
+        reason = "a file there would pass this account's file-size limit"
+        advice = f"Ask IT to lift the limit, or {choose}"
     elif exc.errno == errno.ENAMETOOLONG:
         reason, advice = "its name is too long for the disk", choose_first
     elif exc.errno in (errno.EEXIST, errno.ENOTDIR):

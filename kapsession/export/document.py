@@ -153,6 +153,7 @@ class Paragraph:
     text: Text
     emphasis: Emphasis | None = None
     gap_before: bool = False  # a little more space above it
+    runs_on: bool = False  # no space below it: the next paragraph continues its text
 
 
 @dataclass(frozen=True, slots=True)

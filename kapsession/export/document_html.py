@@ -123,6 +123,9 @@ def _class(*names: str) -> str:
     return f' class="{classes}"' if classes else ""
 
 
+_PARAGRAPH_MARGINS = (("margin-top: 5px;", "gap_before"), ("margin-bottom: 0px;", "runs_on"))
+
+
 def _block(block: Block) -> str:
     if isinstance(block, Section):
         return _section(block)
@@ -132,7 +135,8 @@ def _block(block: Block) -> str:
         return f'<p class="draft">{esc(block.text)}</p>'
     if isinstance(block, Paragraph):
         css = _class(_CLASSES[block.emphasis] if block.emphasis else "")
-        style = ' style="margin-top: 5px;"' if block.gap_before else ""
+        margins = [m for m, on in _PARAGRAPH_MARGINS if getattr(block, on)]
+        style = f' style="{" ".join(margins)}"' if margins else ""
         return f"<p{css}{style}>{inline(block.text) or '&nbsp;'}</p>"
     if isinstance(block, Fields):
         return _fields(block)

@@ -23,7 +23,7 @@ FILE = REGULAR_FILE
 def check_destination(path: Path, *, force: bool) -> None:
     """Refuse before any work is done: anything but a regular file in the way, an existing
     file (without force), a missing folder or one that cannot be written, a name too long."""
-    existing = _what_is_at(path)
+    existing = what_is_at(path)
     if existing is not None and existing != FILE:
         raise ExportRefused(
             f"{path} is {existing}, not a file an export may replace; give the name of a "
@@ -60,7 +60,7 @@ def write_atomically(path: Path, data: bytes, *, force: bool = False) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        existing = _what_is_at(path)
+        existing = what_is_at(path)
         if existing is not None and not (force and existing == FILE):  # appeared meanwhile
             raise ExportRefused(f"{path} appeared while exporting; nothing was overwritten.")
         os.replace(temporary, path)
@@ -77,7 +77,7 @@ def write_atomically(path: Path, data: bytes, *, force: bool = False) -> None:
         os.close(directory)
 
 
-def _what_is_at(path: Path) -> str | None:
+def what_is_at(path: Path) -> str | None:
     """None when nothing is at `path`; FILE for a regular file or a link to one; else what is
     there ("a folder", "a device", "a link to a pipe (FIFO)" ...)."""
     try:
@@ -103,6 +103,11 @@ def _cannot_write(path: Path, exc: OSError) -> str:
         return (
             f"The disk of the folder {folder} is full; nothing was written. Free some space, "
             "or choose another folder."
+        )
+    if exc.errno == errno.EFBIG:
+        return (
+            f"{path} would be larger than this disk or this account may write (its file-size "
+            "limit); nothing was written. Choose another folder, or ask IT to lift the limit."
         )
     if exc.errno == errno.ENAMETOOLONG:
         return (

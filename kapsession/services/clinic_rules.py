@@ -18,6 +18,7 @@ from kapsession.domain.clinic_rules import (
     ClinicRulesError,
     read_clinic_rules,
 )
+from kapsession.paths import PRIVATE_FILE_MODE, make_private
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +56,13 @@ def load_clinic_rules(builtin: Path, data_dir: Path) -> tuple[ClinicRules, str |
 
 
 def _write_default(builtin: Path, target: Path) -> None:
-    """The built-in file, with its comments, written whole or not at all."""
+    """The built-in file, with its comments, written whole or not at all; its user's alone, as
+    everything in the data folder, whatever the umask (`PRIVATE_FILE_MODE`)."""
     text = builtin.read_bytes()
     partial = target.with_name(f".{target.name}.partial")
-    with open(partial, "wb") as out:
+    flags = os.O_CREAT | os.O_WRONLY | os.O_TRUNC
+    with os.fdopen(os.open(partial, flags, PRIVATE_FILE_MODE), "wb") as out:
+        make_private(partial)  # one left by an older version keeps its mode when opened
         out.write(text)
         out.flush()
         os.fsync(out.fileno())

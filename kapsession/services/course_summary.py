@@ -10,6 +10,7 @@ passes `chart_for` (the chart's data -> draw(width_px, height_px)).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -139,7 +140,7 @@ class CourseSummaryService:
             )
         if page not in ("A4", "Letter"):
             raise ExportRefused('The page size is "A4" or "Letter".')
-        if out.is_dir():
+        if os.path.isdir(out):  # False for a name too long too: check_destination says so
             raise ExportRefused(
                 f"{out} is a folder; give a file name to write, e.g. "
                 f"{out / ('course summary' + SUMMARY_SUFFIXES[export_format])}."

@@ -18,7 +18,7 @@ from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules
 from kapsession.domain.clock import Clock
 from kapsession.domain.roles import ROLE_NAMES
 from kapsession.export.content import FORMATS, ExportContent, ExportRefused
-from kapsession.export.files import check_destination, write_atomically
+from kapsession.export.files import FILE, check_destination, what_is_at, write_atomically
 from kapsession.records.errors import NotFound
 from kapsession.records.people import StaffRecord
 from kapsession.records.sessions import SessionRecord
@@ -192,6 +192,13 @@ class ExportService:
             raise ExportRefused(
                 f"{request.out} is a folder; give a file name to write, e.g. "
                 f"{request.out / ('record' + SUFFIXES[request.export_format])}."
+            )
+        existing = what_is_at(request.out) if request.export_format == "csv" else None
+        if existing not in (None, FILE):  # CSV names its files after it: not beside a device
+            example = request.out.parent / ("record" + SUFFIXES[request.export_format])
+            raise ExportRefused(
+                f"{request.out} is {existing}, not a file an export may write; give the name "
+                f"of a file, e.g. {example}."
             )
         for path in self._targets(request):
             check_destination(path, force=request.force)  # before any work is done

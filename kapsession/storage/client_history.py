@@ -35,6 +35,7 @@ from sqlalchemy import (
     select,
 )
 
+from kapsession.domain.entry_text import text_problem
 from kapsession.records.errors import NotFound
 from kapsession.records.history import ClientHistory, HistorySession
 from kapsession.records.people import ClientRecord
@@ -257,6 +258,11 @@ class ClientHistoryRepository:
         wanted = text.strip()
         if not wanted:
             raise NotFound(f"Say which client. {FIND_HINT}")
+        if text_problem(wanted) is not None:  # no name or number holds it: nothing to send
+            raise NotFound(
+                "No client matches: what was typed holds a character no name or record number "
+                f"can hold (a NUL, half of a broken character, a control character). {FIND_HINT}"
+            )
         with self._db.read() as orm:
             exact = orm.scalars(
                 select(models.Client)

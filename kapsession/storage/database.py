@@ -185,6 +185,12 @@ def translate_error(exc: BaseException, action: str = "save") -> StorageError:
             f"The laptop's disk is full, so the entry was NOT saved. Free some disk space, then "
             f"{action} again; what you typed is still on screen."
         )
+    if "disk i/o error" in text:  # the operating system refused a read or write
+        return StorageError(
+            "The session database could not be read or written (a disk error: the disk may be "
+            "full, failing or unplugged). Nothing was changed; free some space or check the disk, "
+            f"then {action} again; `kapsession doctor` says more."
+        )
     if "database is locked" in text or "database table is locked" in text:
         return DatabaseLocked(
             f"The session database is busy in another program (a second kapsession window?). "
@@ -201,7 +207,8 @@ def translate_error(exc: BaseException, action: str = "save") -> StorageError:
             "`kapsession doctor` and restore from a backup if needed."
         )
     return StorageError(
-        f"The database reported a problem and the {action} did not happen: {driver_message(exc)}"
+        f"Could not {action}: the database reported a problem ({driver_message(exc)}). Nothing "
+        "was changed; try again, and if it happens again run `kapsession doctor`."
     )
 
 

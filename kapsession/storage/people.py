@@ -11,6 +11,7 @@ from sqlalchemy import Row, func, or_, select
 from sqlalchemy.engine import Connection
 
 from kapsession.domain.clinic_rules import role_list
+from kapsession.domain.entry_text import text_problem
 from kapsession.records.errors import NotFound, StorageError
 from kapsession.records.people import ClientRecord, StaffRecord, StaffRole
 from kapsession.storage import schema
@@ -255,7 +256,11 @@ class ClientRepository:
         return found[client_id]
 
     def search(self, text: str = "", limit: int = 500) -> list[ClientRecord]:
-        """Clients whose name or record number contains `text`, by family name."""
+        """Clients whose name or record number contains `text`, by family name. Text that
+        no name or number may hold (a NUL, half of a broken character: `text_problem`)
+        matches nobody: it is not sent (the driver cannot encode half a character)."""
+        if text_problem(text) is not None:
+            return []
         client = schema.client
         query = select(client).order_by(func.lower(client.c.family_name), client.c.given_name)
         words = text.split()

@@ -8,7 +8,8 @@ left as it was. The GUI's own options are run under tests/ui/answering_child.py,
 accepts the message box the app shows.
 
 Full and read-only disks are small tmpfs mounts of the test's own (tests/support/filesystems.py:
-root and `mount` needed), a device node is made with mknod (root).
+root and `mount` needed), a device node is made with mknod (root); a file-size limit
+(RLIMIT_FSIZE in the child, which Python answers with EFBIG) stands for a full disk without root.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import resource
 import shutil
 import stat
 import subprocess
@@ -67,6 +69,7 @@ class Case:
     stdout: str = "pipe"  # or "full" (/dev/full), "closed"
     gui: bool = False  # the app's own start, under the answering child
     needs: str = ""  # "root", "libvlc"
+    file_size_limit: int = 0  # bytes: the child's RLIMIT_FSIZE (a full disk without root)
 
 
 def data(*args: str) -> tuple[str, ...]:
@@ -80,6 +83,10 @@ def export(*args: str) -> tuple[str, ...]:
 
 def md_to(out: str, *more: str) -> tuple[str, ...]:
     return export("--format", "md", "--out", out, *more)
+
+
+def summary_to(out: str, *more: str) -> tuple[str, ...]:
+    return data("course-summary", "Maya Fischer", "--format", "md", "--out", out, *more)
 
 
 # --- what is in the way ------------------------------------------------------------------
@@ -153,9 +160,14 @@ def playlist_listing_itself(work: Path) -> AbstractContextManager[None]:
 
 
 def still(
-    name: str, kind: Callable[[int], bool], link_to: str | None = None
+    name: str, kind: Callable[[int], bool], link_to: str | None = None, *, beside: bool = True
 ) -> Callable[[Path], None]:
+    """`name` is still of its `kind` (or a link to `link_to`, the target of that kind);
+    `beside=False`: nothing was written beside it either (CSV names its files after it)."""
+
     def check(work: Path) -> None:
+        if not beside:
+            assert sorted(p.name for p in work.glob(f"{name}*")) == [name]
         path = work / name
         if link_to is None:
             assert kind(path.lstat().st_mode), f"{name} was replaced"
@@ -172,6 +184,12 @@ def empty_folder(name: str) -> Callable[[Path], None]:
         assert sorted(p.name for p in work.glob(f"{name}*")) == [name]  # nothing beside it
 
     return check
+
+
+def dev_null_as_it_was(work: Path) -> None:
+    """The system's /dev/null is still the device, with nothing written beside it."""
+    assert stat.S_ISCHR(os.lstat("/dev/null").st_mode)
+    assert sorted(p.name for p in Path("/dev").glob("null*")) == ["null"]
 
 
 def absent(name: str) -> Callable[[Path], None]:
@@ -350,6 +368,14 @@ CASES: dict[str, Case] = {
         kept=absent("full/record.md"),
         needs="root",
     ),
+    "export-pdf-over-the-file-size-limit": Case(
+        export("--format", "pdf", "--out", "{work}/record.pdf"),
+        EXIT_PROBLEM,
+        "{work}/record.pdf would be larger than this disk or this account may write (its "
+        "file-size limit); nothing was written. Choose another folder",
+        kept=absent("record.pdf"),
+        file_size_limit=100_000,  # more than opening the data writes, less than the PDF
+    ),
     "export-out-300-characters": Case(
         md_to(f"{{work}}/{LONG}.md"),
         EXIT_PROBLEM,
@@ -387,6 +413,26 @@ CASES: dict[str, Case] = {
         kept=still("null", stat.S_ISCHR),
         needs="root",
     ),
+    "export-force-over-dev-null": Case(
+        md_to("/dev/null", "--force"),
+        EXIT_PROBLEM,
+        "/dev/null is a device, not a file an export may replace; give the name of a file",
+        kept=dev_null_as_it_was,
+    ),
+    "export-csv-force-over-dev-null": Case(
+        export("--format", "csv", "--out", "/dev/null", "--force"),
+        EXIT_PROBLEM,
+        "/dev/null is a device, not a file an export may write; give the name of a file, "
+        "e.g. /dev/record.csv",
+        kept=dev_null_as_it_was,
+    ),
+    "export-csv-over-a-pipe": Case(
+        export("--format", "csv", "--out", "{work}/pipe"),
+        EXIT_PROBLEM,
+        "pipe is a pipe (FIFO), not a file an export may write",
+        given=pipe_at("pipe"),
+        kept=still("pipe", stat.S_ISFIFO, beside=False),
+    ),
     "export-force-over-a-pipe": Case(
         md_to("{work}/pipe", "--force"),
         EXIT_PROBLEM,
@@ -421,6 +467,37 @@ CASES: dict[str, Case] = {
         "dangling is a link to nothing, not a file an export may replace",
         given=link_at("dangling", "{work}/gone"),
         kept=absent("gone"),
+    ),
+    # course-summary: where it writes
+    "course-summary-out-300-characters": Case(
+        summary_to(f"{{work}}/{LONG}.md"),
+        EXIT_PROBLEM,
+        "The file name is too long for the disk (303 characters); choose a shorter name",
+    ),
+    "course-summary-out-a-folder": Case(
+        summary_to("{work}/records"),
+        EXIT_PROBLEM,
+        "records is a folder; give a file name to write, e.g. ",
+        given=folder_at("records"),
+        kept=empty_folder("records"),
+    ),
+    "course-summary-force-over-dev-null": Case(
+        summary_to("/dev/null", "--force"),
+        EXIT_PROBLEM,
+        "/dev/null is a device, not a file an export may replace; give the name of a file",
+        kept=dev_null_as_it_was,
+    ),
+    "course-summary-out-in-proc": Case(
+        summary_to(f"{IN_PROC}.md"),
+        EXIT_PROBLEM,
+        f"{IN_PROC}.md cannot be written (No such file or directory); choose another folder",
+        kept=not_in_proc,
+    ),
+    "course-summary-client-300-characters": Case(
+        data("course-summary", LONG, "--format", "md", "--out", "{work}/x.md"),
+        EXIT_PROBLEM,
+        "No client matches",
+        kept=absent("x.md"),
     ),
     # export: which session, whose document
     "export-session-not-utf8": Case(
@@ -498,6 +575,13 @@ CASES: dict[str, Case] = {
         f"its permissions, or {NO_DATA_DIR}",
         given=read_only_at("ro"),
         needs="root",
+    ),
+    "data-over-the-file-size-limit": Case(
+        data("sessions"),
+        EXIT_PROBLEM,
+        "The session database could not be read or written (a disk error: the disk may be "
+        "full, failing or unplugged). Nothing was changed; free some space or check the disk",
+        file_size_limit=1_000,
     ),
     "data-dir-empty": Case(("--data-dir", "", "sessions"), EXIT_USAGE, f"--data-dir: {EMPTY}"),
     "data-dir-not-utf8": Case(
@@ -631,9 +715,17 @@ def run(case: Case, argv: list[str], work: Path, home: Path) -> subprocess.Compl
                 errors="backslashreplace",
                 timeout=DONE_S,
                 check=False,
+                preexec_fn=_file_size_limit(case.file_size_limit) if case.file_size_limit else None,
             )
         except subprocess.TimeoutExpired:
             pytest.fail(f"the command did not end: {argv}")
+
+
+def _file_size_limit(size: int) -> Callable[[], None]:
+    def limit() -> None:  # in the child, before it runs
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,6 +95,40 @@ def test_an_existing_file_needs_force(run_cli, demo, tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == "keep me"
     forced = export(run_cli, session, "--format", "md", "--out", str(out), "--force")
     assert forced.returncode == 0 and "keep me" not in out.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask (new files 0644), which the command inherits."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv"])
+def test_an_export_outside_the_data_folder_is_readable_by_its_user_alone(
+    run_cli, demo, tmp_path: Path, umask_022: None, fmt: str
+) -> None:
+    # Given the usual umask, a folder of the user's readable by everyone, and a file there
+    # readable by everyone that the export replaces
+    session = _by(demo, protocol="sublingual-kap-3h", client="Maya Fischer")
+    folder = tmp_path / "exports"
+    folder.mkdir(mode=0o755)
+    out = folder / f"record.{fmt}"
+    old = folder / ("record-events.csv" if fmt == "csv" else out.name)  # CSV: two files
+    old.write_text("old", encoding="utf-8")
+    old.chmod(0o644)
+    # When the record (PHI) is exported there over it
+    result = export(run_cli, session, "--format", fmt, "--out", str(out), "--force")
+    # Then every file written is its user's alone (the folder is the user's to choose)
+    assert result.returncode == 0, result.stderr
+    written = sorted(folder.iterdir())
+    assert len(written) == (2 if fmt == "csv" else 1)
+    assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in written} == {
+        p.name: oct(0o600) for p in written
+    }
 
 
 def test_private_notes_only_with_include_private(run_cli, demo, tmp_path: Path) -> None:

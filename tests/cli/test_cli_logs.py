@@ -148,3 +148,18 @@ def test_an_unwritable_log_folder_only_warns(
         for handler in saved_handlers:
             root.addHandler(handler)
         root.setLevel(saved_level)
+
+
+def test_a_file_name_that_is_not_utf8_is_logged_escaped_without_a_logging_error(
+    start_logging: Callable[[], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given logging as the app sets it up, and a playlist whose file name on disk is not
+    # UTF-8 (Python gives its bytes as lone surrogates)
+    log_file = start_logging()
+    name = Path("/music") / (b"ambient-\xff\xfe.m3u").decode("utf-8", "surrogateescape")
+    # When a warning names it
+    logging.getLogger("kapsession.test").warning("playlist %s cannot be read", name)
+    # Then the log file has the line, the bytes escaped, and logging reported no error of its own
+    written = log_file.read_text(encoding="utf-8")
+    assert "playlist /music/ambient-\\udcff\\udcfe.m3u cannot be read" in written
+    assert "Logging error" not in capsys.readouterr().err

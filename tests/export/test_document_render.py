@@ -197,6 +197,23 @@ def test_html_escapes_text_and_writes_emphasis_as_classes() -> None:
     )
 
 
+def test_html_paragraphs_that_run_on_have_no_space_below() -> None:
+    # Given a text in two paragraphs, the first running on into the second, then one more
+    blocks = (
+        Paragraph(("line one", BREAK, "line two"), runs_on=True),
+        Paragraph(("line three",), gap_before=True, runs_on=True),
+        Paragraph(("apart",)),
+    )
+    # When the document is written as HTML
+    out = html(Document(blocks))
+    # Then those that run on have no margin below, the last its usual one
+    assert out == (
+        '<html><body><p style="margin-bottom: 0px;">line one<br/>line two</p>'
+        '<p style="margin-top: 5px; margin-bottom: 0px;">line three</p>'
+        "<p>apart</p></body></html>"
+    )
+
+
 def test_html_table_carries_widths_alignment_and_the_rows_state() -> None:
     # Given a table whose second row was amended: its reason cell is not to be struck, and an
     # event row whose label spans two columns

@@ -13,7 +13,8 @@ from support.dosing import dose_now
 
 from kapsession.domain.alert_followup import AlertAction
 from kapsession.domain.entry_text import NOTE_MAX_CHARS, text_problem
-from kapsession.records.errors import TextRefused
+from kapsession.records.errors import NotFound, TextRefused
+from kapsession.services.client_history import ClientHistoryService
 from kapsession.services.notepad import NotePad
 
 BAD = {
@@ -165,3 +166,22 @@ def test_a_note_longer_than_the_limit_is_refused_saying_how_long_and_what_to_do(
     # And an amendment is held to the same limit
     assert not pad.amend(pad.entries()[0].id, "z" * (NOTE_MAX_CHARS + 1), "longer")
     assert "100,001 characters" in signals.failed[-1]
+
+
+@pytest.mark.parametrize(("character", "described"), BAD.values(), ids=BAD.keys())
+def test_a_search_holding_such_a_character_finds_nobody_and_says_so(
+    room: Room, character: str, described: str
+) -> None:
+    # Given a client
+    room.client("Maya", "Fischer")
+    typed = f"Ma{character}ya"
+    # When the start screen's search and the history's look-up are given such text
+    found = room.service.clients.search(typed)
+    with pytest.raises(NotFound) as refused:
+        ClientHistoryService(room.service.database).find_client(typed)
+    # Then nobody is found, and the look-up says why and what to do, no error of the driver's
+    assert found == []
+    assert str(refused.value).startswith(
+        "No client matches: what was typed holds a character no name or record number can hold"
+    )
+    assert "takes a record number, a name" in str(refused.value)

@@ -124,15 +124,21 @@ def test_what_an_older_version_left_readable_is_made_private_and_doctor_says_so(
 
 
 def test_opening_the_data_makes_what_was_left_readable_private(
-    umask_022: None, paths: Paths
+    umask_022: None, paths: Paths, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given data left readable by its group
     open_context(paths, clock=FakeClock(START)).close()
-    for path in [paths.data_dir, *_data_files(paths)]:
+    loose = [paths.data_dir, *_data_files(paths)]
+    for path in loose:
         path.chmod(0o750 if path.is_dir() else 0o640)
     # When the app opens it
-    open_context(paths, clock=FakeClock(START)).close()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="kapsession"):
+        open_context(paths, clock=FakeClock(START)).close()
     # Then the folder and every file are private
     assert mode(paths.data_dir) == 0o700
     for path in _data_files(paths):
         assert mode(path) == (0o700 if path.is_dir() else 0o600), path
+    # ... and the log says how many it changed, naming none of them
+    said = [r.getMessage() for r in caplog.records if "private" in r.getMessage()]
+    assert said == [f"made {len(loose)} files and folders of the data folder private"]

@@ -190,7 +190,7 @@ def test_a_really_full_filesystem_refuses_the_entry_and_recovers(
         ("file is not a database", DatabaseUnreadable, "backup"),
         ("append-only: dose rows are never changed or deleted", AppendOnlyViolation, "correction"),
         ("session is signed: only addenda can be added", RecordLocked, "addendum"),
-        ("something nobody foresaw", StorageError, "did not happen"),
+        ("something nobody foresaw", StorageError, "Nothing was changed"),
     ],
 )
 def test_driver_errors_become_messages_staff_can_act_on(

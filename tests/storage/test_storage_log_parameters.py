@@ -89,4 +89,4 @@ def test_a_refused_duplicate_is_logged_and_told_without_the_value_it_repeats(
     assert "Fischer" not in written
     # ... and neither has the message staff read (which the screens log as well)
     assert "MRN-58213" not in str(refused.value)
-    assert "did not happen" in str(refused.value)
+    assert "Nothing was changed" in str(refused.value)
