@@ -21,6 +21,7 @@ from kapsession.domain.protocol import PhaseSpec, Protocol, SessionType
 from kapsession.domain.protocol_file import parse_protocol
 from kapsession.domain.roles import TEAM_ROLE_NAMES, TeamRole
 from kapsession.domain.vitals import FieldProblem
+from kapsession.records.course import Intention
 from kapsession.records.entries import EventRecord
 from kapsession.records.errors import NotAllowed, StorageError
 from kapsession.records.measures import MeasureRecord
@@ -29,7 +30,6 @@ from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.records.sessions import SessionRecord, SessionStatus, SessionSummary
 from kapsession.services.checkins import CheckinService
 from kapsession.services.client_profiles import ClientProfileService
-from kapsession.services.course import CourseService
 from kapsession.services.dose_periods import DosePeriodService
 from kapsession.services.outcome_measures import OutcomeMeasureService
 from kapsession.services.protocols import ProtocolCatalog
@@ -37,6 +37,7 @@ from kapsession.services.session_state import SessionState
 from kapsession.services.session_team import TeamChoice, check_place, check_team, handover_label
 from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.audit import AuditRepository
+from kapsession.storage.course_plans import CourseRepository
 from kapsession.storage.database import Database
 from kapsession.storage.dose_orders import NewOrder
 from kapsession.storage.entries import EntryRepository, NewEvent
@@ -45,6 +46,7 @@ from kapsession.storage.sessions import SessionRepository
 
 if TYPE_CHECKING:  # built when first used: a start of the app does without them
     from kapsession.services.consents import ConsentService
+    from kapsession.services.course import CourseService
     from kapsession.services.pre_dose import ConsentOverride, PreDoseService
 
 
@@ -92,8 +94,20 @@ class SessionService:
         self.adverse = AdverseEventRepository(database)  # adverse events, interventions (16)
         self.profiles = ClientProfileService(database)  # clients' profiles (issue 17)
         self.measures = OutcomeMeasureService(database)  # PHQ-9, GAD-7, PCL-5 (issue 17)
-        self.course = CourseService(database, catalog)  # plan, session types, next (issue 17)
         self._consent_valid_days = consent_valid_days
+        self._course_plans = CourseRepository(database)
+
+    @cached_property
+    def course(self) -> CourseService:
+        """A client's course: its plan, session types, the session due next (issue 17); built
+        when first used (a live session reads only the intentions: `intentions`)."""
+        from kapsession.services.course import CourseService
+
+        return CourseService(self.database, self.catalog)
+
+    def intentions(self, course_id: uuid.UUID) -> list[Intention]:
+        """The client's intentions standing in their course, oldest first (issue 17)."""
+        return self._course_plans.intentions(course_id)
 
     @cached_property
     def consents(self) -> ConsentService:
