@@ -494,20 +494,10 @@ class LiveView(QWidget):
         corner_layout.setContentsMargins(0, 0, 0, 4)
         corner_layout.addWidget(self.music_line, 0, RIGHT_MIDDLE)
         self.tabs.setCornerWidget(music_corner, Qt.Corner.TopRightCorner)
+        # the pages in place first, then what they hold (each widget styled once, in place)
         checkin_page = QWidget()
         checkin_layout = QVBoxLayout(checkin_page)
         checkin_layout.setContentsMargins(0, SPACING_PX, 0, 0)
-        self.checkin_form = CheckinForm()
-        checkin_layout.addWidget(self.checkin_form)
-        checkin_layout.addStretch(1)
-        self.music = MusicPanel()
-        music_page = QWidget()
-        music_layout = QVBoxLayout(music_page)
-        music_layout.setContentsMargins(0, SPACING_PX, 0, 0)
-        music_layout.addWidget(self.music)
-        music_layout.addStretch(1)
-        music_scroll = _Scrolling(music_page)  # the tallest page: it sets no minimum height
-        self.music_page = music_scroll
         # the pages of the tabs built when first shown: empty until then
         self._pages: dict[str, QWidget] = {}
         self._layouts: dict[str, QVBoxLayout] = {}
@@ -521,11 +511,22 @@ class LiveView(QWidget):
         self.notes_page = self._lazy_page(NOTES, f"Notes  {keymap.label('notes')}", margin=0)
         self._lazy_page(READINGS, f"Readings  {keymap.label('readings')}", margin=0)
         self._lazy_page(CHART, f"Vitals chart  {keymap.label('chart')}", margin=0)
+        music_page = QWidget()
+        music_layout = QVBoxLayout(music_page)
+        music_layout.setContentsMargins(0, SPACING_PX, 0, 0)
+        music_scroll = _Scrolling(music_page)  # the tallest page: it sets no minimum height
+        self.music_page = music_scroll
         self.tabs.addTab(music_scroll, f"Music  {keymap.label('music_tab')}")
         # the session note and signing: a page the notes controller fills once it is built
         self.record_page = self._lazy_page(
             RECORD, f"Session note  {keymap.label('record')}", margin=SPACING_PX
         )
+        self.checkin_form = CheckinForm()
+        checkin_layout.addWidget(self.checkin_form)
+        checkin_layout.addStretch(1)
+        self.music = MusicPanel()
+        music_layout.addWidget(self.music)
+        music_layout.addStretch(1)
         self.tabs.setTabToolTip(self.tabs.indexOf(self.record_page), "Session note and signing")
         self.tabs.currentChanged.connect(lambda _i: self._build_shown())  # before the others
         self._marker_keys: list[QShortcut] = []
