@@ -25,6 +25,8 @@ TRAINING_DB_NAME = "kapsession-training.sqlite3"
 
 @dataclass(frozen=True)
 class Paths:
+    """Where the app's data, logs and database are."""
+
     data_dir: Path
     log_dir: Path
     database_url: str

@@ -22,6 +22,8 @@ POLL_MS = 500
 
 @dataclass(frozen=True)
 class AudioBackend:
+    """How music plays here: a player factory, or silent players and what to install."""
+
     factory: Callable[[], Player]
     available: bool  # False: music is disabled, `problem` says what to install
     problem: str | None = None
@@ -45,6 +47,8 @@ def open_backend(options: Sequence[str] = ()) -> AudioBackend:
 
 @dataclass(frozen=True)
 class OutputStatus:
+    """Whether a sound output was found, and what was found or is missing."""
+
     found: bool
     detail: str
 

@@ -63,6 +63,8 @@ class PlaylistEntry:
 
 @dataclass(frozen=True)
 class Playlist:
+    """A playlist file as read: its tracks in order, and what was left out."""
+
     source: Path
     entries: tuple[PlaylistEntry, ...]
     format: PlaylistFormat = PlaylistFormat.M3U
@@ -384,6 +386,8 @@ def _pls_length_ms(source: Path, line: int, value: str) -> int | None:
 
 @dataclass
 class _XspfTrack:
+    """One XSPF track while it is being read, with the line it starts on."""
+
     line: int
     location: str | None = None
     title: str | None = None

@@ -66,12 +66,16 @@ MEDICATION_CLASS_NAMES: dict[MedicationClass, str] = {
 
 @dataclass(frozen=True)
 class Allergy:
+    """An allergy as recorded: the substance and the reaction."""
+
     substance: str
     reaction: str = ""
 
 
 @dataclass(frozen=True)
 class CurrentMedication:
+    """A medication the client takes, its dose as written and its classes."""
+
     name: str
     dose: str = ""  # as written: "10 mg at night"
     classes: frozenset[MedicationClass] = frozenset()
@@ -87,6 +91,8 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class EmergencyContact:
+    """Whom to call for the client in an emergency."""
+
     name: str = ""
     phone: str = ""
     relationship: str = ""
@@ -94,6 +100,8 @@ class EmergencyContact:
 
 @dataclass(frozen=True)
 class ClientProfile:
+    """What is recorded about a client beyond their name (issue 17)."""
+
     preferred_name: str = ""
     sex: Sex | None = None  # None: not recorded ("unknown" is an answer someone gave)
     gender_identity: str = ""

@@ -127,6 +127,8 @@ _RESCUE_EXAMPLE = (
 
 @dataclass(frozen=True)
 class ClinicRules:
+    """The clinic's rules from clinic.toml, with the built-in defaults."""
+
     roles: RoleRules = field(default=DEFAULT_ROLE_RULES)
     rescue_medications: tuple[RescueMedication, ...] = DEFAULT_RESCUE_MEDICATIONS
     # how long a consent holds from the day it was signed (issue 17); None: no expiry

@@ -132,6 +132,8 @@ class AldreteObservation:
 
 @dataclass(frozen=True)
 class AldreteItem:
+    """One item of the modified Aldrete score, with what it rests on."""
+
     key: str  # activity | breathing | circulation | consciousness | spo2
     name: str
     score: int | None  # None: not assessed, or not computable from the readings
@@ -140,6 +142,8 @@ class AldreteItem:
 
 @dataclass(frozen=True)
 class AldreteScore:
+    """The modified Aldrete score, item by item."""
+
     items: tuple[AldreteItem, ...]
 
     @property
@@ -234,6 +238,8 @@ class DischargeProblem:
 
 @dataclass(frozen=True)
 class DischargeEvaluation:
+    """Whether a participant may be discharged now, and what stands in the way."""
+
     aldrete: AldreteScore
     problems: tuple[DischargeProblem, ...]
     evaluated_at: datetime

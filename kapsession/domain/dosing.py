@@ -30,6 +30,8 @@ class DoseUnit(StrEnum):
 
 @dataclass(frozen=True)
 class SanityRange:
+    """The range a dose must lie in to be taken as typed."""
+
     low: float
     high: float
     unit: str
@@ -392,6 +394,8 @@ class BoosterStatus(StrEnum):
 
 @dataclass(frozen=True)
 class BoosterWindowState:
+    """Whether a booster may be given now, and the window's times."""
+
     status: BoosterStatus
     opens_at: datetime | None = None
     closes_at: datetime | None = None

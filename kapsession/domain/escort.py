@@ -22,6 +22,8 @@ KIND = "escort"  # the session event's kind (EventKind.ESCORT)
 
 @dataclass(frozen=True)
 class Escort:
+    """Who takes the client home, or that nobody does."""
+
     name: str = ""
     relationship: str = ""
     phone: str = ""

@@ -25,6 +25,8 @@ class HoldDoseLevel(StrEnum):
 
 @dataclass(frozen=True)
 class HoldDoseResult:
+    """The blood-pressure check before a dose: its level, message and reading."""
+
     level: HoldDoseLevel
     message: str
     systolic_mmhg: int | None = None

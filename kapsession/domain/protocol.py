@@ -128,6 +128,8 @@ class Comparison(StrEnum):
 
 @dataclass(frozen=True)
 class PhaseSpec:
+    """A phase of the session, from its start to its end offset."""
+
     key: str
     name: str
     begins: Offset
@@ -137,6 +139,8 @@ class PhaseSpec:
 
 @dataclass(frozen=True)
 class CheckinSpec:
+    """A scheduled check-in: when it is due and what it measures."""
+
     key: str
     label: str
     at: Offset
@@ -200,12 +204,16 @@ class HoldDoseRule:
 
 @dataclass(frozen=True)
 class ChecklistItem:
+    """An item of the discharge checklist."""
+
     key: str
     label: str
 
 
 @dataclass(frozen=True)
 class DischargeCriteria:
+    """What a participant must meet before discharge."""
+
     aldrete_pass_min: int
     bp_within_pct_of_baseline: float
     spo2_min_pct: float
@@ -272,6 +280,8 @@ def default_dose_limits(medication: Medication, route: Route) -> DoseLimits:
 
 @dataclass(frozen=True)
 class DosingSpec:
+    """The medication, its route and the dosing times and limits."""
+
     medication: Medication
     route: Route
     planned_dose_after_start_min: float  # where T0 is expected before the dose is given
@@ -289,12 +299,16 @@ class DosingSpec:
 
 @dataclass(frozen=True)
 class MusicSpec:
+    """How music follows the phases."""
+
     transition: str  # "track_end" or "fade": how music follows a phase change
     crossfade_s: float
 
 
 @dataclass(frozen=True)
 class Protocol:
+    """A session protocol, as read from its file."""
+
     key: str  # stable identifier, e.g. "sublingual-kap-3h"
     name: str
     version: int

@@ -32,6 +32,8 @@ class Band:
 
 @dataclass(frozen=True)
 class Item:
+    """One question of a questionnaire, numbered as on the form."""
+
     number: int  # 1-based, as printed on the form
     text: str
     cluster: str = ""  # PCL-5's DSM-5 symptom cluster (B, C, D, E)
@@ -39,6 +41,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Instrument:
+    """A questionnaire: its items, answers and scoring."""
+
     key: InstrumentKey
     name: str  # short, as staff say it: "PHQ-9"
     title: str
@@ -306,6 +310,8 @@ PHQ9_REMISSION_BELOW = 10  # to below 10 (the IV clinics' definition, §3.6)
 
 @dataclass(frozen=True)
 class Change:
+    """The change between two scored administrations, and what it means."""
+
     before: int
     after: int
     label: str  # "response", "reliable improvement", … or "" when none applies

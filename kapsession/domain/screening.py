@@ -49,6 +49,8 @@ class ScreeningFileError(ClinicFileError):
 
 @dataclass(frozen=True)
 class ScreeningItem:
+    """A question of the screening before a dose, and the answer that passes."""
+
     key: str
     question: str
     passes: str  # "yes" or "no": the answer that passes
@@ -59,6 +61,8 @@ class ScreeningItem:
 
 @dataclass(frozen=True)
 class Checklist:
+    """The screening before a dose: its version and its questions."""
+
     version: str
     items: tuple[ScreeningItem, ...]
 

@@ -19,6 +19,8 @@ from kapsession.records.entries import is_late
 
 @dataclass(frozen=True)
 class AdverseEventRecord:
+    """An adverse event as stored (issue 16)."""
+
     id: uuid.UUID
     session_id: uuid.UUID
     participant_id: uuid.UUID
@@ -56,6 +58,8 @@ class AdverseEventRecord:
 
 @dataclass(frozen=True)
 class InterventionRecord:
+    """An intervention as stored (issue 16)."""
+
     id: uuid.UUID
     session_id: uuid.UUID
     participant_id: uuid.UUID

@@ -11,6 +11,8 @@ from kapsession.domain.consent import Consent
 
 @dataclass(frozen=True)
 class ConsentRecord:
+    """A version of a client's consent as stored (issue 17)."""
+
     id: uuid.UUID
     client_id: uuid.UUID
     consent: Consent

@@ -6,10 +6,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from kapsession.domain.course_plan import CoursePlan
 from kapsession.domain.protocol import SessionType
 from kapsession.records.sessions import SessionStatus
+
+if TYPE_CHECKING:  # a plan is read when asked for; a live session reads only the intentions
+    from kapsession.domain.course_plan import CoursePlan
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ class DoseKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class EventRecord:
+    """A session event (a marker, a phase change, the end …) as stored."""
+
     id: uuid.UUID
     session_id: uuid.UUID
     participant_id: uuid.UUID | None
@@ -87,6 +89,8 @@ class EventRecord:
 
 @dataclass(frozen=True)
 class DoseRecord:
+    """A dose as stored."""
+
     id: uuid.UUID
     session_id: uuid.UUID
     participant_id: uuid.UUID
@@ -193,6 +197,8 @@ class SavedReading:
 
 @dataclass(frozen=True)
 class AcknowledgementRecord:
+    """An alert's acknowledgement as stored."""
+
     id: uuid.UUID
     alert_id: uuid.UUID
     acknowledged_at: datetime
@@ -250,6 +256,8 @@ class DischargeAssessmentRecord:
 
 @dataclass(frozen=True)
 class MusicEventRecord:
+    """A music event (a track started, a fade …) as stored."""
+
     id: uuid.UUID
     session_id: uuid.UUID
     kind: str
@@ -266,6 +274,8 @@ class MusicEventRecord:
 
 @dataclass(frozen=True)
 class AuditRecord:
+    """An audit row: who did what to which entity, and when."""
+
     id: uuid.UUID
     occurred_at: datetime
     staff_id: uuid.UUID | None

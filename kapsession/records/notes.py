@@ -119,6 +119,8 @@ PART_NAMES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class SignatureRecord:
+    """A signature of a part of the record, or an addendum, as stored."""
+
     id: uuid.UUID
     session_id: uuid.UUID
     part: str  # monitoring | therapy | addendum

@@ -30,6 +30,8 @@ PASSPHRASE_MIN_CHARS = 8  # a signing passphrase (issue 18)
 
 @dataclass(frozen=True)
 class StaffRecord:
+    """A staff member as stored."""
+
     id: uuid.UUID
     display_name: str
     role: StaffRole
@@ -44,6 +46,8 @@ class StaffRecord:
 
 @dataclass(frozen=True)
 class ClientRecord:
+    """A client as stored."""
+
     id: uuid.UUID
     given_name: str
     family_name: str

@@ -10,6 +10,8 @@ from kapsession.domain.protocol import Protocol
 
 @dataclass(frozen=True)
 class ProtocolChoice:
+    """A protocol file offered for a new session, with its exact text."""
+
     protocol: Protocol
     path: Path
     text: str  # the exact file text: stored with the session as its snapshot

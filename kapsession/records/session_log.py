@@ -57,6 +57,8 @@ def log_order(item: LogItem) -> tuple[datetime, datetime, int, str, str]:
 
 @dataclass(frozen=True)
 class LogItem:
+    """One line of the session's event list."""
+
     at: datetime  # the time the item describes
     recorded_at: datetime
     kind: LogKind

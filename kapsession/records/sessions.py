@@ -22,6 +22,8 @@ class SessionStatus(enum.StrEnum):
 
 @dataclass(frozen=True)
 class ParticipantRecord:
+    """A client taking part in a session."""
+
     id: uuid.UUID
     client: ClientRecord
     position: int
@@ -33,6 +35,8 @@ class ParticipantRecord:
 
 @dataclass(frozen=True)
 class SessionRecord:
+    """A session as stored, with its participants and team."""
+
     id: uuid.UUID
     room: str
     modality: str

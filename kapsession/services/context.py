@@ -18,7 +18,6 @@ from kapsession.domain.clock import Clock, SystemClock
 from kapsession.paths import DATABASE_URL_ENV, Paths, ensure_writable, tighten_data
 from kapsession.records.errors import StorageError
 from kapsession.resources import assets_dir, note_templates_dir, protocols_dir
-from kapsession.services.client_history import ClientHistoryService
 from kapsession.services.clinic_rules import CLINIC_FILE_NAME, load_clinic_rules
 from kapsession.services.note_templates import NoteTemplateCatalog
 from kapsession.services.protocols import ProtocolCatalog
@@ -31,6 +30,7 @@ from kapsession.storage.database_kind import CLINICAL, TRAINING, is_training, ma
 
 if TYPE_CHECKING:
     from kapsession.services.access import AccessService
+    from kapsession.services.client_history import ClientHistoryService
     from kapsession.services.exports import ExportService
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,8 @@ NOTE_TEMPLATES_FOLDER = "note-templates"  # the clinic's own note templates, in 
 class AppContext:
     """The opened data and every service over it, each built once (the GUI's controllers and
     the commands take them from here). The export service is built when first asked for
-    (`exports`): it imports the export modules, which a start of the app does without."""
+    (`exports`): it imports the export modules, which a start of the app does without; so are
+    the staff accounts (`access`) and the clients' histories (`history`)."""
 
     paths: Paths
     database: Database
@@ -55,7 +56,6 @@ class AppContext:
     service: SessionService
     clock: Clock
     notes: SessionNoteService  # the session note, signing and addenda
-    history: ClientHistoryService
     templates: NoteTemplateCatalog  # built-in note templates and the clinic's own
     room: RoomSettings = field(default_factory=RoomSettings)
     clinic: ClinicRules = field(default_factory=ClinicRules)  # the clinic's clinic.toml
@@ -72,6 +72,16 @@ class AppContext:
         return self._training
 
     _access: AccessService | None = field(default=None, init=False, repr=False)
+    _history: ClientHistoryService | None = field(default=None, init=False, repr=False)
+
+    @property
+    def history(self) -> ClientHistoryService:
+        """A client's course history (the start screen's History), built when first asked for."""
+        if self._history is None:
+            from kapsession.services.client_history import ClientHistoryService
+
+            self._history = ClientHistoryService(self.database)
+        return self._history
 
     @property
     def access(self) -> AccessService:
@@ -227,7 +237,6 @@ def finish_context(opened: OpenedData, *, clock: Clock | None = None) -> AppCont
         service=service,
         clock=clock,
         notes=SessionNoteService(database, clock, checkins=service.checkins, roles=clinic.roles),
-        history=ClientHistoryService(database),
         templates=NoteTemplateCatalog(
             note_templates_dir(), opened.paths.data_dir / NOTE_TEMPLATES_FOLDER
         ),

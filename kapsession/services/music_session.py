@@ -46,6 +46,8 @@ TRANSITIONS = ("track_end", "fade")
 
 @dataclass(frozen=True)
 class LoadedPlaylist:
+    """A protocol's playlist, read, with its tracks' durations."""
+
     name: str  # file name, as the protocol names it
     playlist: Playlist
     durations_ms: tuple[int | None, ...]  # measured from the files (headers), per entry

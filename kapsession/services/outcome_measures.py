@@ -38,6 +38,8 @@ class MeasureInvalid(StorageError):
 
 @dataclass(frozen=True)
 class MeasureSaved:
+    """A questionnaire just saved, and its score."""
+
     record: MeasureRecord
     score: Score
 

@@ -69,6 +69,8 @@ class PinProblem(ValueError):
 
 @dataclass(frozen=True)
 class PinCheck:
+    """The outcome of checking a PIN, and what to tell the person."""
+
     ok: bool
     message: str = ""
     pause_s: float = 0.0  # wait this long before showing a refusal

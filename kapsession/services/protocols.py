@@ -19,6 +19,8 @@ class UnknownProtocol(LookupError):
 
 @dataclass(frozen=True)
 class ProtocolCatalog:
+    """The protocol files of a folder."""
+
     folder: Path
 
     def scan(self) -> tuple[list[ProtocolChoice], list[ProtocolError]]:

@@ -21,6 +21,8 @@ DEFAULT_MAX_VOLUME_PCT = 80.0
 
 @dataclass(frozen=True)
 class RoomSettings:
+    """The room's settings (room.toml): its name and music ceiling."""
+
     name: str = ""
     max_volume_pct: float = DEFAULT_MAX_VOLUME_PCT  # the music never goes louder than this
 

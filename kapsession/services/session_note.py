@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules
 from kapsession.domain.clock import Clock
@@ -51,7 +53,6 @@ from kapsession.services.checkins import CheckinService
 from kapsession.services.countersign import awaiting, countersign
 from kapsession.services.pins import PinCheck, PinService
 from kapsession.services.session_log import reading_text
-from kapsession.services.signing_keys import KeyCheck, SigningKeyService
 from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.course_plans import CourseRepository
@@ -64,7 +65,10 @@ from kapsession.storage.notes import NoteRepository
 from kapsession.storage.people import StaffRepository
 from kapsession.storage.sessions import SessionRepository
 from kapsession.storage.signatures import SignatureRepository
-from kapsession.storage.signing_keys import SIGNING_KDF, KdfParams, SigningKeyRepository
+
+if TYPE_CHECKING:  # signing keys: imported when first used
+    from kapsession.services.signing_keys import KeyCheck, SigningKeyService
+    from kapsession.storage.signing_keys import KdfParams
 
 
 def _hm(when: datetime) -> str:
@@ -328,11 +332,11 @@ class SessionNoteService:
         *,
         checkins: CheckinService | None = None,
         roles: RoleRules = DEFAULT_ROLE_RULES,
-        kdf: KdfParams = SIGNING_KDF,
+        kdf: KdfParams | None = None,
     ) -> None:
         """`checkins`: the app's one CheckinService (its protocol cache shared); else its own.
         `roles`: the clinic's role rules (who may sign the monitoring part). `kdf`: the Argon2id
-        parameters a new signing passphrase seals its key with."""
+        parameters a new signing passphrase seals its key with (None: `SIGNING_KDF`)."""
         self._db = database
         self._clock = clock
         self.staff = StaffRepository(database)
@@ -348,8 +352,20 @@ class SessionNoteService:
         self._adverse = AdverseEventRepository(database)
         self._course = CourseRepository(database)  # intentions from preparation (issue 17)
         self.pins = pins or PinService(self.staff, AuditRepository(database), clock)
-        self.keys = SigningKeyService(
-            SigningKeyRepository(database, kdf), AuditRepository(database), clock, self.pins
+        self._kdf = kdf
+
+    @cached_property
+    def keys(self) -> SigningKeyService:
+        """The staff's signing keys, sealed by their passphrases; built when first used (a
+        signature, the session note page), not with the app."""
+        from kapsession.services.signing_keys import SigningKeyService
+        from kapsession.storage.signing_keys import SIGNING_KDF, SigningKeyRepository
+
+        return SigningKeyService(
+            SigningKeyRepository(self._db, self._kdf or SIGNING_KDF),
+            AuditRepository(self._db),
+            self._clock,
+            self.pins,
         )
         self._signed_listeners: list[Callable[[], None]] = []
 

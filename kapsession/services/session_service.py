@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from kapsession.domain.clinic_rules import DEFAULT_ROLE_RULES, RoleRules
 from kapsession.domain.consent import DEFAULT_VALID_DAYS
@@ -20,6 +21,7 @@ from kapsession.domain.protocol import PhaseSpec, Protocol, SessionType
 from kapsession.domain.protocol_file import parse_protocol
 from kapsession.domain.roles import TEAM_ROLE_NAMES, TeamRole
 from kapsession.domain.vitals import FieldProblem
+from kapsession.records.course import Intention
 from kapsession.records.entries import EventRecord
 from kapsession.records.errors import NotAllowed, StorageError
 from kapsession.records.measures import MeasureRecord
@@ -28,22 +30,24 @@ from kapsession.records.people import ClientRecord, StaffRecord
 from kapsession.records.sessions import SessionRecord, SessionStatus, SessionSummary
 from kapsession.services.checkins import CheckinService
 from kapsession.services.client_profiles import ClientProfileService
-from kapsession.services.consents import ConsentService
-from kapsession.services.countersign import countersign
-from kapsession.services.course import CourseService
 from kapsession.services.dose_periods import DosePeriodService
 from kapsession.services.outcome_measures import OutcomeMeasureService
-from kapsession.services.pre_dose import ConsentMissing, ConsentOverride, PreDoseService
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.services.session_state import SessionState
 from kapsession.services.session_team import TeamChoice, check_place, check_team, handover_label
 from kapsession.storage.adverse_events import AdverseEventRepository
 from kapsession.storage.audit import AuditRepository
+from kapsession.storage.course_plans import CourseRepository
 from kapsession.storage.database import Database
 from kapsession.storage.dose_orders import NewOrder
 from kapsession.storage.entries import EntryRepository, NewEvent
 from kapsession.storage.people import ClientRepository, StaffRepository
 from kapsession.storage.sessions import SessionRepository
+
+if TYPE_CHECKING:  # built when first used: a start of the app does without them
+    from kapsession.services.consents import ConsentService
+    from kapsession.services.course import CourseService
+    from kapsession.services.pre_dose import ConsentOverride, PreDoseService
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,35 @@ class SessionService:
         self.adverse = AdverseEventRepository(database)  # adverse events, interventions (16)
         self.profiles = ClientProfileService(database)  # clients' profiles (issue 17)
         self.measures = OutcomeMeasureService(database)  # PHQ-9, GAD-7, PCL-5 (issue 17)
-        self.course = CourseService(database, catalog)  # plan, session types, next (issue 17)
-        # consents; the screening and the prescriber's decisions before a dose (issue 17)
-        self.consents = ConsentService(database, consent_valid_days)
-        self.pre_dose = PreDoseService(self.entries, self.staff, self.consents, roles)
+        self._consent_valid_days = consent_valid_days
+        self._course_plans = CourseRepository(database)
+
+    @cached_property
+    def course(self) -> CourseService:
+        """A client's course: its plan, session types, the session due next (issue 17); built
+        when first used (a live session reads only the intentions: `intentions`)."""
+        from kapsession.services.course import CourseService
+
+        return CourseService(self.database, self.catalog)
+
+    def intentions(self, course_id: uuid.UUID) -> list[Intention]:
+        """The client's intentions standing in their course, oldest first (issue 17)."""
+        return self._course_plans.intentions(course_id)
+
+    @cached_property
+    def consents(self) -> ConsentService:
+        """Consents (issue 17); built when first used (a new session, the consent dialog)."""
+        from kapsession.services.consents import ConsentService
+
+        return ConsentService(self.database, self._consent_valid_days)
+
+    @cached_property
+    def pre_dose(self) -> PreDoseService:
+        """The screening and the prescriber's decisions before a dose, and the consent a
+        dosing session needs (issue 17); built when first used."""
+        from kapsession.services.pre_dose import PreDoseService
+
+        return PreDoseService(self.entries, self.staff, self.consents, self.roles)
 
     def prepare_writes(self) -> None:
         """Load what the writes other than a check-in or a note need (SQLAlchemy's ORM and the
@@ -243,6 +272,8 @@ class SessionService:
                 **team,
             )
         clients = [self.clients.get(c) for c in client_ids]
+        from kapsession.services.pre_dose import ConsentMissing
+
         missing = self.pre_dose.missing_consent(clients, at)
         if missing and consent_override is None:
             raise ConsentMissing(missing)
@@ -352,6 +383,8 @@ class SessionService:
     ) -> EventRecord:
         """The prescriber countersigns a verbal order (their PIN checked by the caller): an
         `order_countersigned` event, with its audit row. Only a prescriber, once per order."""
+        from kapsession.services.countersign import countersign
+
         return countersign(self.staff, self.roles, self.entries, record.id, order, staff_id, at=at)
 
     def hand_over(

@@ -53,6 +53,8 @@ class ProfileChanged(StorageError):
 
 @dataclass(frozen=True)
 class ProfileSaved:
+    """What a profile save wrote, and the client as they now stand."""
+
     version: ProfileVersion | None  # None: the profile was as it stood, no version written
     client: ClientRecord  # as it stands after the save (a corrected identity)
 

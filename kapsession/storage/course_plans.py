@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, and_, select
 
 from kapsession.domain.corrections import effective
-from kapsession.domain.course_plan import CoursePlan
 from kapsession.domain.dose_order import DoseOrder
 from kapsession.domain.protocol import Medication, Route, SessionType
 from kapsession.records.course import CoursePlanVersion, CourseSessionRow, Intention
@@ -33,6 +32,7 @@ from kapsession.storage.notes import check_note_text, note_record
 from kapsession.storage.version_chain import chain_head, in_chain_order
 
 if TYPE_CHECKING:
+    from kapsession.domain.course_plan import CoursePlan
     from kapsession.storage import models
 else:
     from kapsession.storage.lazy import models
@@ -62,6 +62,8 @@ def plan_columns(plan: CoursePlan) -> dict[str, Any]:
 
 
 def _plan(values: Any) -> CoursePlan:
+    from kapsession.domain.course_plan import CoursePlan
+
     medication, route = Medication(values["medication"]), Route(values["route"])
     order = None
     if values["order_dose_mg"] is not None or values["order_dose_mg_per_kg"] is not None:

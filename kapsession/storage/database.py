@@ -214,6 +214,8 @@ def translate_error(exc: BaseException, action: str = "save") -> StorageError:
 
 @dataclass(frozen=True)
 class SchemaStatus:
+    """The database's schema revision against this version's."""
+
     current: str | None  # None: an empty database
     head: str
     known: bool  # False: written by a newer kapsession

@@ -49,12 +49,12 @@ from kapsession.storage import schema
 from kapsession.storage.audit import write_audit
 from kapsession.storage.database import Database
 from kapsession.storage.notes import check_note_text, clear_draft_row, note_record, sections_json
-from kapsession.storage.signing_keys import UnlockedKey
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session as OrmSession
 
     from kapsession.storage import models
+    from kapsession.storage.signing_keys import UnlockedKey
 else:
     from kapsession.storage.lazy import models
 

@@ -85,6 +85,8 @@ SIGNING_KDF = KdfParams(time_cost=3, memory_kib=128 * 1024, parallelism=1)
 
 @dataclass(frozen=True)
 class SigningKeyRecord:
+    """A staff member's public signing key as stored."""
+
     id: uuid.UUID
     staff_id: uuid.UUID
     public_key: str  # hex, 32 bytes
@@ -141,6 +143,8 @@ def _associated(staff_id: uuid.UUID, public_key: str) -> bytes:
 
 @dataclass(frozen=True)
 class SealedKey:
+    """A key pair, its private key sealed by a passphrase."""
+
     public_key: str  # hex
     sealed_private_key: str  # hex: nonce, then the AES-GCM ciphertext and tag
     salt: str  # hex

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt, QTimer
@@ -37,17 +38,15 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from kapsession.domain.timeline import CheckinStatus
 from kapsession.records.errors import StorageError
 from kapsession.records.music import MusicState
-from kapsession.services.access import (
-    UNLOCK_PURPOSE,
-    AccessProblem,
-    AccessService,
-)
 from kapsession.services.live_session import LiveSession
 from kapsession.services.music_session import MusicSession
 from kapsession.services.pins import PinProblem
 from kapsession.ui.formatting import clock_text
-from kapsession.ui.lock_screen import Account, LockFace, LockScreen
 from kapsession.ui.main_window import MainWindow
+
+if TYPE_CHECKING:  # imported when the sign-in or the lock is first needed (never in training)
+    from kapsession.services.access import AccessService
+    from kapsession.ui.lock_screen import Account, LockFace, LockScreen
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ class AccessController(QObject):
     def __init__(
         self,
         window: MainWindow,
-        access: AccessService,
+        access: Callable[[], AccessService],
         *,
         training: bool,
         idle_lock_minutes: int,
@@ -77,10 +76,12 @@ class AccessController(QObject):
         music: Callable[[], MusicSession | None],
         parent: QObject | None = None,
     ) -> None:
-        """`live`, `music`: the open session and its music (None: none open)."""
+        """`access`: the accounts' service, asked for when first needed; `live`, `music`: the
+        open session and its music (None: none open). The sign-in and lock screen is built
+        when it is first shown: at once outside training mode, never in it."""
         super().__init__(parent)
         self.window = window
-        self.access = access
+        self._access = access
         self.training = training
         self._live = live
         self._music = music
@@ -96,9 +97,28 @@ class AccessController(QObject):
         self.idle.setSingleShot(True)
         self.idle.setInterval(idle_lock_minutes * 60_000)
         self.idle.timeout.connect(self._idle_ran_out)
-        self.screen = LockScreen(window)
-        window.set_cover(self.screen)
-        screen = self.screen
+        self._screen: LockScreen | None = None
+        window.lock_requested.connect(self.lock)
+        if not training:
+            self._cover()
+            self._show_entry()
+
+    @property
+    def access(self) -> AccessService:
+        return self._access()
+
+    @property
+    def screen(self) -> LockScreen:
+        """The sign-in and lock screen over the window (built when first asked for)."""
+        if self._screen is None:
+            from kapsession.ui.lock_screen import LockScreen
+
+            self._screen = screen = LockScreen(self.window)
+            self.window.set_cover(screen)
+            self._connect(screen)
+        return self._screen
+
+    def _connect(self, screen: LockScreen) -> None:
         screen.administrator_requested.connect(self.create_administrator)
         screen.sign_in_requested.connect(self.sign_in)
         screen.first_sign_in_requested.connect(self.first_sign_in)
@@ -107,16 +127,13 @@ class AccessController(QObject):
         screen.switch_requested.connect(self._show_switch)
         screen.back_requested.connect(self._show_locked)
         screen.accounts_requested.connect(self.manage_accounts)
-        window.lock_requested.connect(self.lock)
-        if not training:
-            self._cover()
-            self._show_entry()
 
     # state -----------------------------------------------------------------------------------
     @property
     def locked(self) -> bool:
         """The cover is over the window: nobody signed in yet, or the screen locked."""
-        return not self.screen.isHidden()  # (isVisible is False until the window is shown)
+        # (isVisible is False until the window is shown)
+        return self._screen is not None and not self._screen.isHidden()
 
     def stop(self) -> None:
         """At exit: the idle timer and the watching of input stop."""
@@ -283,6 +300,8 @@ class AccessController(QObject):
 
     def face(self) -> LockFace:
         """The session time, how many check-ins are due, whether music plays: nothing else."""
+        from kapsession.ui.lock_screen import LockFace
+
         live = self._live()
         if live is None or not live.participants:
             return LockFace("", "No session is open.", "")
@@ -326,12 +345,16 @@ class AccessController(QObject):
         self.screen.show_sign_in(self._accounts(), switching=True)
 
     def _accounts(self) -> list[Account]:
+        from kapsession.ui.lock_screen import Account
+
         return [
             Account(s.id, s.signature_name, self.access.needs_first_sign_in(s.id), s.admin)
             for s in self.access.accounts()
         ]
 
     def create_administrator(self, name: str, passphrase: str, repeat: str) -> None:
+        from kapsession.services.access import AccessProblem
+
         try:
             admin = self.access.create_administrator(name, passphrase, repeat)
         except (AccessProblem, StorageError) as exc:
@@ -383,6 +406,8 @@ class AccessController(QObject):
 
     def unlock(self, pin: str) -> None:
         """The PIN of the person signed in; anyone else uses Switch person."""
+        from kapsession.services.access import UNLOCK_PURPOSE
+
         if self.signed_in is None:
             return
         check = self.access.sign_in(self.signed_in, pin, purpose=UNLOCK_PURPOSE)
@@ -417,6 +442,7 @@ class AccessController(QObject):
     # the administrator's staff accounts ------------------------------------------------------
     def manage_accounts(self) -> None:
         """The administrator's passphrase, then the staff accounts."""
+        from kapsession.services.access import AccessProblem
         from kapsession.ui.staff_accounts_dialog import (
             AccountRow,
             PassphraseDialog,

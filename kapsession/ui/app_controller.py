@@ -10,7 +10,8 @@ opens a session and hands the live session to each of them, and lets go of it ag
 - `NotesController` (notes_controller.py): the note pad, the event list, the session note and
   signing.
 - `CorrectionsController` (corrections_controller.py): Enter on a reading or an entry of the
-  event list corrects it or withdraws it, with a reason.
+  event list corrects it or withdraws it, with a reason. Built (and its dialogs imported) with
+  the first of those two tabs, which are themselves built when first shown.
 - `LivePresenter` (live_presenter.py): draws the live screen from the live session's signals.
 - `AccessController` (access_controller.py): sign-in, the lock (idle and Ctrl+L), switching
   person at the lock screen, the administrator's staff accounts (issue 18).
@@ -24,6 +25,7 @@ from __future__ import annotations
 import logging
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
@@ -37,11 +39,11 @@ from kapsession.services.quick_markers import MARKERS_FILE_NAME, load_quick_mark
 from kapsession.ui.access_controller import AccessController
 from kapsession.ui.adverse_controller import AdverseEventsController
 from kapsession.ui.client_questionnaire_controller import ClientQuestionnaireController
-from kapsession.ui.corrections_controller import CorrectionsController
 from kapsession.ui.course_controller import CourseLiveController
 from kapsession.ui.export_controller import ExportController
 from kapsession.ui.live_presenter import LivePresenter
 from kapsession.ui.live_profile_controller import LiveProfileController
+from kapsession.ui.live_view import NOTES, READINGS
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.messages import problem
 from kapsession.ui.music_controller import MusicController
@@ -49,6 +51,9 @@ from kapsession.ui.notes_controller import NotesController
 from kapsession.ui.nurse_controller import NurseActionsController
 from kapsession.ui.start_controller import StartController
 from kapsession.ui.team_controller import TeamController
+
+if TYPE_CHECKING:
+    from kapsession.ui.corrections_controller import CorrectionsController
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +78,8 @@ class AppController(QObject):
         self.training = training
         self.live: LiveSession | None = None
         self.presenter: LivePresenter | None = None
+        self._notes_service = context.notes
+        self.corrections: CorrectionsController | None = None  # with its first tab
         markers, marker_problem = load_quick_markers(
             assets_dir() / MARKERS_FILE_NAME, context.paths.data_dir / MARKERS_FILE_NAME
         )
@@ -93,7 +100,7 @@ class AppController(QObject):
         # by the sign-in, except in training mode
         self.access = AccessController(
             window,
-            context.access,
+            lambda: context.access,
             training=training,
             idle_lock_minutes=context.clinic.idle_lock_minutes,
             live=lambda: self.live,
@@ -103,7 +110,7 @@ class AppController(QObject):
         self.start = StartController(
             window,
             context.service,
-            context.history,
+            lambda: context.history,
             self.clock,
             room=context.room.name,
             parent=self,
@@ -116,6 +123,10 @@ class AppController(QObject):
         live.back_requested.connect(self._on_back)
         live.participant_changed.connect(lambda _p: self._on_participant_changed())
         live.tab_shown.connect(self._on_tab_shown)
+        live.tab_built.connect(self._on_tab_built)
+        for name in (NOTES, READINGS):
+            if live.built(name):
+                self._on_tab_built(name)
         self.nurse = NurseActionsController(
             window, context.service, parent=self, pins=context.notes.pins
         )
@@ -128,7 +139,6 @@ class AppController(QObject):
             parent=self,
         )
         self.exports = ExportController(window, lambda: context.exports, parent=self)
-        self.corrections = CorrectionsController(window, context.notes, parent=self)
         self.course = CourseLiveController(live, context.service, parent=self)  # issue 17
         # the client fills a questionnaire on the screen (issue 17): F, Shift+Q
         self.questionnaire = ClientQuestionnaireController(
@@ -179,7 +189,8 @@ class AppController(QObject):
         live.entry_failed.connect(view.show_failure)
         self.nurse.open(live, {s.id: s.display_name for s in staff})
         self.adverse.open(live)
-        self.corrections.open(live)
+        if self.corrections is not None:
+            self.corrections.open(live)
         self.questionnaire.open(live)
         # a measure saved while the session is open (the client's screen, F) reaches its
         # PHQ-9 item 9 rule at once (issue 17)
@@ -223,7 +234,8 @@ class AppController(QObject):
         self.nurse.close()
         self.adverse.close()
         self.course.close()
-        self.corrections.close()
+        if self.corrections is not None:
+            self.corrections.close()
         self.questionnaire.close()
         self.profile.close()
         self.team.close()
@@ -241,6 +253,18 @@ class AppController(QObject):
         if self.presenter is not None:
             self.presenter.show_all()
             self.notes.show_log()
+
+    def _on_tab_built(self, name: str) -> None:
+        """The readings table or the event list was just built: Enter on a row corrects it."""
+        if name not in (NOTES, READINGS):
+            return
+        if self.corrections is None:
+            from kapsession.ui.corrections_controller import CorrectionsController
+
+            self.corrections = CorrectionsController(self.window, self._notes_service, parent=self)
+            if self.live is not None:
+                self.corrections.open(self.live)
+        self.corrections.tab_built(name)
 
     def _on_tab_shown(self) -> None:
         if self.presenter is not None:

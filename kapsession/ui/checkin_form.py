@@ -73,6 +73,8 @@ _STATUS_WORDS = {
 
 @dataclass(frozen=True)
 class CheckinEntry:
+    """What the check-in form holds when it is saved."""
+
     raw: dict[str, str]  # field -> typed text, as parse_reading takes it
     checkin_key: str | None  # None: unscheduled
     taken_at_text: str  # "" = now, else HH:MM (a late entry)

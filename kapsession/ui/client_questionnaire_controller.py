@@ -27,11 +27,6 @@ from kapsession.records.people import ClientRecord
 from kapsession.services.live_session import LiveSession
 from kapsession.services.pins import PinService
 from kapsession.services.session_service import SessionService
-from kapsession.ui.client_questionnaire import (
-    LEAVE_PURPOSE,
-    ClientQuestionnaireScreen,
-    HandOverDialog,
-)
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.messages import problem
 
@@ -97,7 +92,14 @@ class ClientQuestionnaireController(QObject):
         self, client: ClientRecord, *, session_id: uuid.UUID | None, chosen: uuid.UUID | None
     ) -> str:
         """Hand over, the client answers, the staff take it back: what was saved ("" when
-        nothing was, or the hand-over was cancelled)."""
+        nothing was, or the hand-over was cancelled). The client's screen is imported the
+        first time, not with the app."""
+        from kapsession.ui.client_questionnaire import (
+            LEAVE_PURPOSE,
+            ClientQuestionnaireScreen,
+            HandOverDialog,
+        )
+
         try:
             staff = self.service.staff.active()
             offered = [member for member in staff if self.pins.has_pin(member.id)]

@@ -227,11 +227,6 @@ class CorrectionsController(QObject):
         self.window = window
         self.notes = notes  # the signatures: which part of the record is signed
         self.live: LiveSession | None = None
-        view = window.live_view
-        view.tab_built.connect(self._tab_built)
-        for name in (NOTES, READINGS):
-            if view.built(name):
-                self._tab_built(name)
         self.openers: Mapping[Target, Callable[[LiveSession, Target, Any], None]] = {
             Target.READING: self._reading,
             Target.DOSE: self._dose,
@@ -251,7 +246,10 @@ class CorrectionsController(QObject):
     def close(self) -> None:
         self.live = None
 
-    def _tab_built(self, name: str) -> None:
+    def tab_built(self, name: str) -> None:
+        """A tab of the live screen was just built (each once): the readings table and the
+        event list ask for their corrections here. The composer builds this controller with
+        the first of them (`AppController`)."""
         view = self.window.live_view
         if name == READINGS:
             view.readings.correction_requested.connect(self.correct_reading)

@@ -35,7 +35,7 @@ class CourseLiveController(QObject):
             for participant in record.participants:
                 if participant.course_id is None:
                     continue
-                for intention in self.service.course.intentions(participant.course_id):
+                for intention in self.service.intentions(participant.course_id):
                     name = f"{participant.client.given_name}: " if several else ""
                     self._lines.append(f"{name}{intention.text}")
         except StorageError as exc:

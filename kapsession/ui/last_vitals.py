@@ -130,11 +130,10 @@ class LastVitalsTile(QFrame):
         layout.setSpacing(22)
         layout.addLayout(side)
         layout.addWidget(self.empty)
-        self.cells = [VitalCell() for _ in range(MAX_CELLS)]
-        for cell in self.cells:
-            layout.addWidget(cell)
-            cell.hide()
+        self._cells_at = layout.count()  # where the cells go: made as they are first needed
+        self.cells: list[VitalCell] = []
         layout.addStretch(1)
+        self._layout = layout
         self._minute: int | None = None
 
     def show_vitals(self, vitals: Sequence[LastVital], now: datetime, whose: str = "") -> None:
@@ -142,6 +141,10 @@ class LastVitalsTile(QFrame):
         self.whose.setText(whose)
         self.whose.setVisible(bool(whose))
         shown = list(vitals)[:MAX_CELLS]
+        while len(self.cells) < len(shown):
+            cell = VitalCell()
+            self._layout.insertWidget(self._cells_at + len(self.cells), cell)
+            self.cells.append(cell)
         for cell, vital in zip(self.cells, shown, strict=False):
             cell.show_vital(vital, now)
             cell.show()

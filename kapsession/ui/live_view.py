@@ -379,10 +379,10 @@ class LiveView(QWidget):
         header.addWidget(self.substance_button)
         header.addWidget(self.export_button)
         top_layout.addLayout(header)
-        self.team_bar = TeamBar()  # who is at the keyboard, and the team (the team controller)
+        self.team_bar = TeamBar(head)  # who is at the keyboard, and the team (the team controller)
         top_layout.addWidget(self.team_bar)
         # the participant's allergies, weight, emergency contact, escort (issue 17)
-        self.profile_line = ProfileLine()
+        self.profile_line = ProfileLine(head)
         top_layout.addWidget(self.profile_line)
         self._head_layout = top_layout
         self.tiles = QHBoxLayout()  # clocks and phase, check-ins: `add_tile` adds one more
@@ -460,7 +460,7 @@ class LiveView(QWidget):
         middle.addWidget(self.room_panel)  # as wide as its columns (`_fit_board`)
         room_layout = QVBoxLayout(self.room_panel)
         room_layout.setContentsMargins(2, 2, 2, 2)
-        self.board = NurseBoard()
+        self.board = NurseBoard(self.room_panel)
         self.board.setToolTip("Nurse board: every participant, the most urgent first")
         self.board.verticalHeader().setMinimumSectionSize(BOARD_ROW_PX)
         self.board.verticalHeader().setDefaultSectionSize(BOARD_ROW_PX)
@@ -470,7 +470,7 @@ class LiveView(QWidget):
         for changed in (board_model.dataChanged, board_model.rowsInserted):
             changed.connect(self._board_texts_changed)
         # the shown participant's newest values, with their caution and alert states
-        self.last_vitals = LastVitalsTile()
+        self.last_vitals = LastVitalsTile(body)
         middle.addWidget(self.last_vitals)
         _low(self.last_vitals, 2)
         self.strip = TimelineStrip()
@@ -480,7 +480,7 @@ class LiveView(QWidget):
         strip_layout.setContentsMargins(6, 2, 6, 2)
         strip_layout.addWidget(self.strip)
         self._middle = middle
-        self.alerts = AlertsBanner()
+        self.alerts = AlertsBanner(body)
         layout.addWidget(self.alerts)
         _low(self.alerts)
         # the nurse's and the therapist's work areas, one at a time
@@ -494,20 +494,10 @@ class LiveView(QWidget):
         corner_layout.setContentsMargins(0, 0, 0, 4)
         corner_layout.addWidget(self.music_line, 0, RIGHT_MIDDLE)
         self.tabs.setCornerWidget(music_corner, Qt.Corner.TopRightCorner)
+        # the pages in place first, then what they hold (each widget styled once, in place)
         checkin_page = QWidget()
         checkin_layout = QVBoxLayout(checkin_page)
         checkin_layout.setContentsMargins(0, SPACING_PX, 0, 0)
-        self.checkin_form = CheckinForm()
-        checkin_layout.addWidget(self.checkin_form)
-        checkin_layout.addStretch(1)
-        self.music = MusicPanel()
-        music_page = QWidget()
-        music_layout = QVBoxLayout(music_page)
-        music_layout.setContentsMargins(0, SPACING_PX, 0, 0)
-        music_layout.addWidget(self.music)
-        music_layout.addStretch(1)
-        music_scroll = _Scrolling(music_page)  # the tallest page: it sets no minimum height
-        self.music_page = music_scroll
         # the pages of the tabs built when first shown: empty until then
         self._pages: dict[str, QWidget] = {}
         self._layouts: dict[str, QVBoxLayout] = {}
@@ -521,11 +511,22 @@ class LiveView(QWidget):
         self.notes_page = self._lazy_page(NOTES, f"Notes  {keymap.label('notes')}", margin=0)
         self._lazy_page(READINGS, f"Readings  {keymap.label('readings')}", margin=0)
         self._lazy_page(CHART, f"Vitals chart  {keymap.label('chart')}", margin=0)
+        music_page = QWidget()
+        music_layout = QVBoxLayout(music_page)
+        music_layout.setContentsMargins(0, SPACING_PX, 0, 0)
+        music_scroll = _Scrolling(music_page)  # the tallest page: it sets no minimum height
+        self.music_page = music_scroll
         self.tabs.addTab(music_scroll, f"Music  {keymap.label('music_tab')}")
         # the session note and signing: a page the notes controller fills once it is built
         self.record_page = self._lazy_page(
             RECORD, f"Session note  {keymap.label('record')}", margin=SPACING_PX
         )
+        self.checkin_form = CheckinForm(checkin_page)
+        checkin_layout.addWidget(self.checkin_form)
+        checkin_layout.addStretch(1)
+        self.music = MusicPanel(music_page)
+        music_layout.addWidget(self.music)
+        music_layout.addStretch(1)
         self.tabs.setTabToolTip(self.tabs.indexOf(self.record_page), "Session note and signing")
         self.tabs.currentChanged.connect(lambda _i: self._build_shown())  # before the others
         self._marker_keys: list[QShortcut] = []

@@ -25,6 +25,8 @@ JOIN = "   ·   "
 
 @dataclass(frozen=True)
 class ProfileFact:
+    """One fact of the profile line (allergies, escort …)."""
+
     label: str  # "Allergies"
     text: str  # "penicillin (rash)", or NOT_RECORDED
     warn: bool = False  # shown in the accent colour (allergies recorded)

@@ -16,9 +16,7 @@ from kapsession.domain.clock import Clock
 from kapsession.domain.dose_order import OrderSource
 from kapsession.records.errors import StorageError
 from kapsession.records.measures import MeasureRecord
-from kapsession.services.client_history import ClientHistoryService
 from kapsession.services.pins import PinService
-from kapsession.services.pre_dose import ConsentMissing, ConsentOverride
 from kapsession.services.protocols import UnknownProtocol
 from kapsession.services.session_service import OrderEntry, SessionService
 from kapsession.ui.main_window import MainWindow
@@ -27,6 +25,8 @@ from kapsession.ui.messages import problem
 CONSENT_OVERRIDE_PURPOSE = "start a session without current consent"
 
 if TYPE_CHECKING:
+    from kapsession.services.client_history import ClientHistoryService
+    from kapsession.services.pre_dose import ConsentMissing, ConsentOverride
     from kapsession.ui.dialogs import NewSessionDialog
 
 
@@ -41,7 +41,7 @@ class StartController(QObject):
         self,
         window: MainWindow,
         service: SessionService,
-        history: ClientHistoryService,
+        history: Callable[[], ClientHistoryService],
         clock: Clock,
         *,
         room: str = "",
@@ -50,18 +50,19 @@ class StartController(QObject):
         training: Callable[[], bool] = lambda: False,
         manage_accounts: Callable[[], None] | None = None,
     ) -> None:
-        """`pins`: the staff PINs, for the prescriber's override of a missing consent (17) and
-        the person exporting a course summary (18); `training`: whether the data is training
-        data (its exports need no PIN); `manage_accounts`: the administrator's staff accounts
-        (issue 18), asked for by the start screen's Staff accounts (None, training mode: a staff
-        member is added at once, to practice data)."""
+        """`history`: the clients' histories, asked for when first needed; `pins`: the staff
+        PINs, for the prescriber's override of a missing consent (17) and the person exporting
+        a course summary (18); `training`: whether the data is training data (its exports need
+        no PIN); `manage_accounts`: the administrator's staff accounts (issue 18), asked for by
+        the start screen's Staff accounts (None, training mode: a staff member is added at
+        once, to practice data)."""
         super().__init__(parent)
         self.pins = pins
         self._training = training
         self._manage_accounts = manage_accounts
         self.window = window
         self.service = service
-        self.history = history
+        self._history = history
         self.clock = clock
         self.room = room  # offered in the new session dialog: the room's, or the last one used
         self._summaries: QObject | None = None  # the course summary's export (issue 17)
@@ -80,6 +81,10 @@ class StartController(QObject):
         start.consent_requested.connect(self._on_consent)
         start.client_selected.connect(self._show_consent_line)
         window.history_back_requested.connect(self._on_history_back)  # built when first used
+
+    @property
+    def history(self) -> ClientHistoryService:
+        return self._history()
 
     # the lists ----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -531,6 +536,8 @@ class StartController(QObject):
         """Start the session on the clock's now, then ask for it to be opened; `order`: the
         prescriber's order for each participant (issue 16); `follows`: the dosing session an
         integration session follows (issue 17)."""
+        from kapsession.services.pre_dose import ConsentMissing
+
         self.room = room or self.room
         override: ConsentOverride | None = None
         while True:
@@ -634,6 +641,7 @@ class StartController(QObject):
     ) -> ConsentOverride | None:
         """No current consent: say so, naming the clients; the prescriber may start the
         session anyway with their PIN and a reason (None: not started)."""
+        from kapsession.services.pre_dose import ConsentOverride
         from kapsession.ui.pre_dose_dialogs import PrescriberDecisionDialog
 
         prescribers = self.service.prescribers()

@@ -26,7 +26,9 @@ whether Python's own automatic collection was on then (no: it would run on any t
 
 `live` adds `unused_at_live`: which of the modules a live session's window does without until
 they are used (`UNTIL_USED`: SQLAlchemy's ORM and the mapped classes, the export modules and the
-Export dialog) were imported by the time it was painted (none, as it should be).
+Export dialog, the corrections, the client's questionnaire screen, a client's history, the
+course's plan, the pre-dose checks, signing keys, and in training mode the lock screen) were
+imported by the time it was painted (none, as it should be).
 
 It stores nothing that the same start by hand would not: `live` opens a session that is
 already live, exactly as Resume does (which writes any phase change it missed while closed).
@@ -69,7 +71,10 @@ HEAVY = (
 )
 # What the live session's window does without until it is used: exporting; SQLAlchemy's ORM and
 # the mapped classes (its reads go through the tables; the ORM is loaded once the start is over,
-# `AppController.after_start`, which runs after the probe has opened the session).
+# `AppController.after_start`, which runs after the probe has opened the session); corrections
+# (with the readings table or the event list), the client's questionnaire screen, a client's
+# history, a course's plan, the consent needed to start a dosing session, signing keys, and in
+# training mode (no sign-in) the lock screen and the accounts.
 UNTIL_USED = (
     "sqlalchemy.orm",
     "kapsession.storage.models",
@@ -77,6 +82,15 @@ UNTIL_USED = (
     "kapsession.services.exports",
     "kapsession.ui.export_dialog",
     "kapsession.ui.export_chart",
+    "kapsession.ui.corrections_controller",
+    "kapsession.ui.correction_dialogs",
+    "kapsession.ui.client_questionnaire",
+    "kapsession.services.client_history",
+    "kapsession.services.course",
+    "kapsession.services.pre_dose",
+    "kapsession.services.signing_keys",
+    "kapsession.services.access",
+    "kapsession.ui.lock_screen",
 )
 LOADING_SCREEN = "start (loading)"
 

@@ -142,9 +142,17 @@ def test_given_live_sessions_when_probed_live_then_the_newest_is_opened_on_the_l
     assert (line["probe"], line["shown"], line["screen"]) == ("live", True, "live")
     assert line["session"] == str(started[-1])
     # ... without importing the export modules or the Export dialog (nobody exported), nor
-    # SQLAlchemy's ORM and the mapped classes (the window reads through the tables)
+    # SQLAlchemy's ORM and the mapped classes (the window reads through the tables), nor what
+    # nobody used yet: the corrections, the client's questionnaire screen, the lock screen
+    # (training mode has no sign-in)
     assert line["unused_at_live"] == []
-    assert {"kapsession.services.exports", "sqlalchemy.orm"} <= set(UNTIL_USED)
+    assert {
+        "kapsession.services.exports",
+        "sqlalchemy.orm",
+        "kapsession.ui.correction_dialogs",
+        "kapsession.ui.client_questionnaire",
+        "kapsession.ui.lock_screen",
+    } <= set(UNTIL_USED)
     # ... and the session is still live: the probe only looks
     context = open_context(resolve_paths(data_dir=data_dir, training=True, environ={}))
     try:
