@@ -34,8 +34,11 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
+    return _confined_env(tmp_path / "home")
+
+
+def _confined_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAPSESSION_")}
-    home = tmp_path / "home"
     env.update(
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
         QT_QPA_PLATFORM="offscreen",
@@ -69,6 +72,27 @@ def run_cli(tmp_path: Path, cli_env: dict[str, str], data_dir: Path) -> RunCli:
         )
 
     return run
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """A data folder populated once per module by the real `demo --populate --json` (seconds
+    of work), and what the command printed: for tests about something done on the demo's
+    data, each of which copies the folder (the command itself is tested in
+    test_cli_commands.py)."""
+    work = tmp_path_factory.mktemp("demo")
+    folder = work / "data"
+    command = [sys.executable, "-m", "kapsession", "--data-dir", str(folder)]
+    result = subprocess.run(
+        [*command, "demo", "--populate", "--json"],
+        cwd=work,
+        env=_confined_env(work / "home"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    return folder, json_out(result)
 
 
 def json_out(result: subprocess.CompletedProcess[str]) -> Any:

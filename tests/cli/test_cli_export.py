@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -18,9 +19,14 @@ EXIT_USAGE = 2
 
 
 @pytest.fixture
-def demo(run_cli, parse_json) -> list[dict[str, object]]:
-    made = parse_json(run_cli("demo", "--populate", "--json"))
+def demo(
+    demo_folder: tuple[Path, list[dict[str, object]]], data_dir: Path
+) -> list[dict[str, object]]:
+    """The demo's sessions in the test's own data folder: a copy of the module's (`demo
+    --populate` run once, tests/cli/conftest.py)."""
+    folder, made = demo_folder
     assert len(made) >= 5
+    shutil.copytree(folder, data_dir)
     return made
 
 

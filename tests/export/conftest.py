@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support.migrated import seed_database
 from support.multi_participant import (  # noqa: F401  (fixtures for the tests here)
     multi_participant,
     multi_participant_copy,
@@ -32,6 +33,7 @@ NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC) + timedelta(days=60)
 def open_training(folder: Path) -> AppContext:
     """The app's context on a training data folder, with the clock stopped at NOW."""
     paths = resolve_paths(data_dir=folder, training=True, environ={})
+    seed_database(paths)  # a new folder: a copy of a database migrated once per process
     return open_context(paths, clock=FakeClock(NOW))
 
 

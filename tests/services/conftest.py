@@ -1,7 +1,8 @@
 """Services test fixtures: a real data folder in tmp_path, a fake clock, and a room to run in.
 
 Every test opens the app's data the way the app does (`open_context` on `resolve_paths`), so
-the database is a real, migrated SQLite file with a daily backup beside it.
+the database is a real, migrated SQLite file with a daily backup beside it: a copy of one
+migrated once per process (tests/support/migrated.py), which the test's open finds up to date.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from services_support import START, Room
+from support.migrated import seed_database
 from support.multi_participant import (  # noqa: F401  (fixtures for the tests here)
     live_multi_participant,
     multi_participant,
@@ -38,6 +40,7 @@ def data_paths(tmp_path: Path) -> Paths:
 
 @pytest.fixture
 def context(data_paths: Paths, clock: FakeClock) -> Iterator[AppContext]:
+    seed_database(data_paths)
     ctx = open_context(data_paths, clock=clock)
     try:
         yield ctx

@@ -6,12 +6,15 @@ course's FHIR bundle validates; a client without measures says "No measures reco
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from services_support import START
+from support.migrated import seed_database
 from support.real_tools import require_tool
 
 from kapsession.domain.clock import FakeClock
@@ -19,9 +22,10 @@ from kapsession.domain.course_plan import CoursePlan
 from kapsession.domain.dose_order import DoseOrder
 from kapsession.domain.protocol import Medication, Route
 from kapsession.export.course_summary import summary_markdown
+from kapsession.paths import Paths, resolve_paths
 from kapsession.records.course_summary import NO_MEASURES, course_chart
 from kapsession.records.people import ClientRecord, StaffRecord
-from kapsession.services.context import AppContext
+from kapsession.services.context import AppContext, open_context
 from kapsession.services.course_summary import CourseSummaryService
 from kapsession.services.demo import populate
 
@@ -35,11 +39,40 @@ def _maya(context: AppContext) -> tuple[ClientRecord, StaffRecord]:
     return maya, service.staff.active()[0]
 
 
+@pytest.fixture(scope="module")
+def course_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the demo's sessions (Maya Fischer: three signed sessions with a dose
+    each, 21 Dec, 28 Dec, 4 Jan) and Maya's questionnaires: PHQ-9 18, then one with item 5
+    unanswered, then 8; a GAD-7 of 10. Made once for the module (the demo takes seconds);
+    each test that asks for `course` opens its own copy (`data_paths`)."""
+    folder = tmp_path_factory.mktemp("course") / "data"
+    paths = resolve_paths(data_dir=folder, environ={})
+    seed_database(paths)
+    context = open_context(paths, clock=FakeClock(START))
+    try:
+        _populate(context)
+    finally:
+        context.close()
+    return folder
+
+
+@pytest.fixture
+def data_paths(tmp_path: Path, request: pytest.FixtureRequest) -> Paths:
+    """The test's data folder (as tests/services/conftest.py makes it); a copy of
+    `course_folder` when the test asks for the `course`."""
+    folder = tmp_path / "data"
+    if "course" in request.fixturenames:
+        shutil.copytree(request.getfixturevalue("course_folder"), folder)
+    return resolve_paths(data_dir=folder, environ={})
+
+
 @pytest.fixture
 def course(context: AppContext) -> CourseSummaryService:
-    """The demo's sessions (Maya Fischer: three signed sessions with a dose each, 21 Dec, 28 Dec,
-    4 Jan) and Maya's questionnaires: PHQ-9 18, then one with item 5 unanswered, then 8; a
-    GAD-7 of 10."""
+    """The course of `course_folder`, on the test's own copy of it."""
+    return CourseSummaryService(context.service.database, FakeClock(NOW))
+
+
+def _populate(context: AppContext) -> None:
     populate(context.service, NOW)
     maya, nurse = _maya(context)
     measures = context.service.measures
@@ -53,7 +86,6 @@ def course(context: AppContext) -> CourseSummaryService:
         measures.save(
             maya.id, key, dict(enumerate(values, 1)), administered_at=at, at=at, by=nurse.id
         )
-    return CourseSummaryService(context.service.database, FakeClock(NOW))
 
 
 def test_the_chart_series_are_the_stored_measures_with_the_dosing_sessions(

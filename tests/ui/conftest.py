@@ -30,13 +30,13 @@ from ui_harness import (
     ModalGuard,
     RunningApp,
     data_dir_context,
+    room_theme,
 )
 
 from kapsession.domain.clock import FakeClock
 from kapsession.services.context import AppContext
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.main_window import MainWindow
-from kapsession.ui.theme import apply_room_theme
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,7 +75,7 @@ def make_app(
         data_dir: Path | None = None,
         clock: FakeClock | None = None,
     ) -> RunningApp:
-        apply_room_theme(qapp)
+        room_theme(qapp)
         clock = clock or FakeClock(START)
         context = data_dir_context(data_dir or tmp_path / "data", clock, training=training)
         contexts.append(context)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
+from ui_harness import room_theme
 
 from kapsession.domain.corrections import EntryState
 from kapsession.records.session_log import LogItem, LogKind
@@ -26,7 +27,6 @@ from kapsession.ui.event_list import (
     wrap_lines,
 )
 from kapsession.ui.formatting import local_time
-from kapsession.ui.theme import apply_room_theme
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 DOSE_AT = START + timedelta(minutes=10)
@@ -67,7 +67,7 @@ def markers(count: int, *, from_minute: float = 0) -> list[LogItem]:
 
 @pytest.fixture
 def events(qtbot: QtBot, qapp: QApplication) -> Iterator[EventList]:
-    apply_room_theme(qapp)
+    room_theme(qapp)
     widget = EventList()
     qtbot.addWidget(widget)
     widget.resize(420, 520)

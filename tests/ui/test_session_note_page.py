@@ -18,7 +18,15 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 from support.team import team
-from ui_harness import WAIT_MS, ModalGuard, data_dir_context, focus_widget, key, type_text
+from ui_harness import (
+    WAIT_MS,
+    ModalGuard,
+    data_dir_context,
+    focus_widget,
+    key,
+    room_theme,
+    type_text,
+)
 
 from kapsession.domain.clock import FakeClock
 from kapsession.records.people import StaffRecord
@@ -33,7 +41,6 @@ from kapsession.storage.notes import NoteRepository
 from kapsession.ui.session_note_controller import SessionNoteController
 from kapsession.ui.session_note_page import LINE_HEIGHT_PCT, NoteEdit, SessionNotePage
 from kapsession.ui.sign_dialog import AddendumDialog, SignDialog
-from kapsession.ui.theme import apply_room_theme
 
 NOW = datetime(2027, 1, 25, 12, 0, tzinfo=UTC)
 TAB, ENTER, ESCAPE = Qt.Key.Key_Tab, Qt.Key.Key_Return, Qt.Key.Key_Escape
@@ -117,7 +124,7 @@ def room(
 ) -> Iterator[Room]:
     folder = tmp_path / "data"
     shutil.copytree(demo_data, folder)
-    apply_room_theme(qapp)
+    room_theme(qapp)
     clock = FakeClock(NOW + timedelta(minutes=5))  # after the demo staff's PINs were set
     context = data_dir_context(folder, clock, training=True)
     notes = SessionNoteService(context.database, clock)

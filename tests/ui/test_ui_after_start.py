@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.signing_in import sign_in
-from ui_harness import START, data_dir_context
+from ui_harness import START, data_dir_context, room_theme
 
 from kapsession.domain.clock import FakeClock
 from kapsession.resources import protocols_dir
@@ -19,7 +19,6 @@ from kapsession.services.context import AppContext
 from kapsession.services.protocols import ProtocolCatalog
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.main_window import MainWindow
-from kapsession.ui.theme import apply_room_theme
 
 
 @pytest.fixture
@@ -38,7 +37,7 @@ def test_broken_protocol_files_are_reported_once_the_start_screen_is_up_not_whil
     shutil.copy(protocols_dir() / "sublingual-kap-3h.toml", folder)
     (folder / "broken.toml").write_text("[session\nname = 'no closing bracket'\n", "utf-8")
     context.service.catalog = ProtocolCatalog(folder)
-    apply_room_theme(qapp)
+    room_theme(qapp)
     window = MainWindow(training=False)
     qtbot.addWidget(window)
     # When the controller is built (the start screen's lists filled) ...

@@ -23,7 +23,7 @@ from pytestqt.qtbot import QtBot
 from support.filesystems import read_only_folder
 from support.qt_tasks import no_task_left_running
 from support.signing_in import sign_in
-from ui_harness import START, ModalGuard, RunningApp, fill_client
+from ui_harness import START, ModalGuard, RunningApp, fill_client, room_theme
 
 from kapsession.domain.clock import FakeClock
 from kapsession.paths import resolve_paths
@@ -35,7 +35,6 @@ from kapsession.storage.database import Database
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.backup_notice import MADE_MESSAGE, BackupNotice, start_daily_backup
 from kapsession.ui.main_window import MainWindow
-from kapsession.ui.theme import apply_room_theme
 
 WAIT_MS = 10_000  # a guard against a hang, never a timing assertion
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -49,7 +48,7 @@ def opened(
     qtbot: QtBot, qapp: QApplication, tmp_path: Path, modal_guard: ModalGuard
 ) -> Iterator[RunningApp]:
     """The window shown over a data folder without a backup, opened as the app opens it."""
-    apply_room_theme(qapp)
+    room_theme(qapp)
     clock = FakeClock(START)
     paths = resolve_paths(data_dir=tmp_path / "data", environ={})
     context = open_context(paths, clock=clock, daily_backup=False)

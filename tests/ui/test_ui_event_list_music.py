@@ -23,7 +23,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import event
 from support.audio_files import silent_wav
 from support.signing_in import sign_in
-from ui_harness import START, WAIT_MS, ModalGuard, RunningApp, data_dir_context
+from ui_harness import START, WAIT_MS, ModalGuard, RunningApp, data_dir_context, room_theme
 
 from kapsession.audio.backend import AudioBackend
 from kapsession.audio.null_player import NullPlayer
@@ -37,7 +37,6 @@ from kapsession.services.music_session import MusicSession
 from kapsession.storage.database import Database
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.main_window import MainWindow
-from kapsession.ui.theme import apply_room_theme
 
 ENTER = Qt.Key.Key_Return
 INTENTION_AT = START + timedelta(minutes=20)  # arrival -> intention (sublingual protocol)
@@ -99,7 +98,7 @@ def music_app(
 ) -> Iterator[tuple[RunningApp, StatementLog]]:
     """The app with silent players, a live session a minute in, and its SQL traced; the test
     leaves the session at its end (Alt+Left), so no clock is left ticking."""
-    apply_room_theme(qapp)
+    room_theme(qapp)
     clock = FakeClock(START)
     context = data_dir_context(tmp_path / "data", clock)
     window = MainWindow(training=False)

@@ -19,7 +19,15 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from support.audio_files import silent_wav
 from support.signing_in import ADMIN_PIN, sign_in
-from ui_harness import START, ModalGuard, RunningApp, data_dir_context, focus_widget, press
+from ui_harness import (
+    START,
+    ModalGuard,
+    RunningApp,
+    data_dir_context,
+    focus_widget,
+    press,
+    room_theme,
+)
 
 from kapsession.audio.backend import AudioBackend
 from kapsession.audio.null_player import NullPlayer
@@ -31,7 +39,6 @@ from kapsession.ui import keymap
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.live_view import CHART, NOTES, READINGS, RECORD
 from kapsession.ui.main_window import MainWindow
-from kapsession.ui.theme import apply_room_theme
 
 NO = Qt.KeyboardModifier.NoModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -68,7 +75,7 @@ def keys_app(
     """A live session 3 minutes in: a baseline, the dose, a reading over the alert limit (an
     open alert), the music playing the second track of the phase's playlist at 50 %. The test
     leaves the session (Alt+Left), so that no clock is left ticking."""
-    apply_room_theme(qapp)
+    room_theme(qapp)
     clock = FakeClock(START)
     context = data_dir_context(tmp_path / "data", clock)
     window = MainWindow(training=False)

@@ -33,6 +33,7 @@ from ui_harness import (
     describe,
     focus_widget,
     key,
+    room_theme,
     type_text,
 )
 
@@ -42,7 +43,6 @@ from kapsession.services.pins import LOCKOUT_FAILURES, wait_after
 from kapsession.ui.app_controller import AppController
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.staff_accounts_dialog import PassphraseDialog, StaffAccountsDialog
-from kapsession.ui.theme import apply_room_theme
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 ENTER = Qt.Key.Key_Return
@@ -61,7 +61,7 @@ def covered_app(
     contexts = []
 
     def make(prepare: Callable[[AccessService], None] | None = None) -> RunningApp:
-        apply_room_theme(qapp)
+        room_theme(qapp)
         clock = FakeClock(START)
         context = data_dir_context(tmp_path / "data", clock)
         contexts.append(context)

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
+from support.migrated import seed_database
 from support.qt_timers import HARNESS_TIMER, running_timers  # noqa: F401  (the UI tests use it)
 from support.team import passing_answers, usual_consent, usual_order, usual_prescriber
 
@@ -39,6 +40,7 @@ from kapsession.ui.dose_dialog import DoseDialog
 from kapsession.ui.live_view import LiveView
 from kapsession.ui.main_window import MainWindow
 from kapsession.ui.start_view import StartView
+from kapsession.ui.theme import BACKGROUND, STYLESHEET, apply_room_theme
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 PROTOCOL_KEY = "sublingual-kap-3h"
@@ -280,9 +282,26 @@ def fill_client(given: str, family: str, birth: str = "", number: str = "") -> M
 
 
 def data_dir_context(data_dir: Path, clock: FakeClock, *, training: bool = False) -> AppContext:
-    """The real context over `data_dir`, whatever KAPSESSION_* says in the environment."""
+    """The real context over `data_dir`, whatever KAPSESSION_* says in the environment. A new
+    folder gets a copy of a database migrated once per process (tests/support/migrated.py)."""
     paths = resolve_paths(data_dir=data_dir, training=training, environ={})
+    seed_database(paths)
     return open_context(paths, clock=clock)
+
+
+def room_theme(app: QApplication) -> None:
+    """`apply_room_theme`, unless the application has the room theme already (from an earlier
+    test of the process): setting the style and the style sheet again re-polishes every widget
+    for the same result, about 0.7 s a test. A test that changed the sheet, the style or the
+    palette gets the whole theme again."""
+    themed = (
+        app.styleSheet() == STYLESHEET
+        and app.style().name().lower() == "fusion"
+        and app.palette().color(app.palette().ColorRole.Window).name() == BACKGROUND.lower()
+        and app.font().pointSizeF() >= 11.0
+    )
+    if not themed:
+        apply_room_theme(app)
 
 
 @dataclass
