@@ -353,6 +353,7 @@ class SessionNoteService:
         self._course = CourseRepository(database)  # intentions from preparation (issue 17)
         self.pins = pins or PinService(self.staff, AuditRepository(database), clock)
         self._kdf = kdf
+        self._signed_listeners: list[Callable[[], None]] = []
 
     @cached_property
     def keys(self) -> SigningKeyService:
@@ -367,7 +368,6 @@ class SessionNoteService:
             self._clock,
             self.pins,
         )
-        self._signed_listeners: list[Callable[[], None]] = []
 
     def staff_names(self) -> dict[uuid.UUID, str]:
         return {s.id: s.signature_name for s in self.staff.active()}
