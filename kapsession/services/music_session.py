@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +94,6 @@ class MusicSession(QObject):
         self._monotonic_s = monotonic_s
         self._crossfader: Crossfader | None = None
         self._closed = False
-        self._player_links: list[tuple[Any, Callable[..., None]]] = []
         self._playlists_dir = playlists_dir
         self._room_max = max(0.0, min(room_max_volume_pct, 100.0))
         self._volume = min(DEFAULT_VOLUME_PCT, self._room_max)
@@ -159,12 +157,8 @@ class MusicSession(QObject):
         fader.track_finished.connect(self._on_track_finished)
         for player in fader.players:
             # from each player, after the Crossfader's own handler: which file failed is known
-            on_error = partial(self._on_player_error, player)
-            on_position = partial(self._on_position, player)
-            player.error.connect(on_error)
-            player.position_changed.connect(on_position)
-            # These hold this session; the players may outlive it: cut them at close.
-            self._player_links += [(player.error, on_error), (player.position_changed, on_position)]
+            player.error.connect(lambda message, p=player: self._on_error(message, p.source))
+            player.position_changed.connect(lambda ms, p=player: self._on_position(p, ms))
         self._crossfader = fader
         if self._open_backend is not None:
             self.changed.emit()
@@ -356,9 +350,6 @@ class MusicSession(QObject):
         self._closed = True  # the players are not opened after this
         if self._crossfader is not None:
             self._crossfader.close()
-        for signal, slot in self._player_links:
-            signal.disconnect(slot)
-        self._player_links.clear()
 
     # phases ---------------------------------------------------------------------------------
     def _room_phase_key(self) -> str | None:
@@ -552,9 +543,6 @@ class MusicSession(QObject):
             for e in self._failed_list.playlist.entries
         ):
             self._failed.clear()  # a track of that playlist really plays: it is not all broken
-
-    def _on_player_error(self, player: Player, message: str) -> None:
-        self._on_error(message, player.source)
 
     def _on_error(self, message: str, source: Path | None = None) -> None:
         """Log the fault against the file that failed; skip to the one after it (deferred, so

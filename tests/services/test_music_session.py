@@ -9,9 +9,7 @@ the database, in the order they were written.
 
 from __future__ import annotations
 
-import gc
 import os
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -1180,35 +1178,3 @@ def test_on_libvlc_a_playlist_of_only_broken_files_stops_instead_of_looping(
     assert errors == ["D", "A", "B", "C"]
     assert h.music.state == "stopped"
     assert "No playable track is left" in h.notices[-1]
-
-
-def test_a_closed_music_session_is_freed_even_when_its_players_live_on(
-    room: Room, folder: Path
-) -> None:
-    # Given a live session's music, its players made (and held elsewhere, as a back-end may)
-    record = room.start()
-    live, _signals = room.open_live(record.id)
-    clock = MusicClock()
-    players: list[NullPlayer] = []
-
-    def null_player() -> NullPlayer:
-        players.append(NullPlayer(monotonic_s=clock, tick_ms=10))
-        return players[-1]
-
-    music = MusicSession(
-        live,
-        MusicLogRepository(room.context.database),
-        AudioBackend(factory=null_player, available=True),
-        folder,
-        monotonic_s=clock,
-    )
-    music.open_audio()
-    assert players
-    watch = weakref.ref(music)
-    # When it is closed and let go
-    music.close()
-    live.stop()
-    del music
-    gc.collect()
-    # Then nothing keeps it (a session's objects, its database, would pile up day after day)
-    assert watch() is None
