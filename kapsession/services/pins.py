@@ -115,6 +115,28 @@ def pin_hasher() -> PasswordHasher:
     )
 
 
+def audit_staff(
+    audit: AuditRepository,
+    action: str,
+    staff_id: uuid.UUID,
+    *,
+    at: datetime,
+    session_id: uuid.UUID | None,
+    detail: dict[str, object],
+) -> None:
+    """One audit row about a staff member's own account (a PIN or passphrase tried, a run of
+    wrong ones, a lock-out)."""
+    audit.add(
+        action,
+        at=at,
+        staff_id=staff_id,
+        entity="staff",
+        entity_id=staff_id,
+        session_id=session_id,
+        detail=detail,
+    )
+
+
 def _waiting(left: float, failures: int, ready_at: datetime) -> str:
     if failures >= LOCKOUT_FAILURES:
         minutes = max(1, round(left / 60))
@@ -211,33 +233,30 @@ class PinService:
             hasher.verify(stored, pin)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             failures += 1
-            self._audit.add(
+            audit_staff(
+                self._audit,
                 FAILURE_ACTION,
+                staff_id,
                 at=now,
-                staff_id=staff_id,
-                entity="staff",
-                entity_id=staff_id,
                 session_id=session_id,
                 detail={"purpose": purpose, "failures_in_a_row": failures},
             )
             if failures >= REPEATED_FAILURES:
-                self._audit.add(
+                audit_staff(
+                    self._audit,
                     "pin.repeated_failures",
+                    staff_id,
                     at=now,
-                    staff_id=staff_id,
-                    entity="staff",
-                    entity_id=staff_id,
                     session_id=session_id,
                     detail={"purpose": purpose, "failures_in_a_row": failures},
                 )
             locked = failures >= LOCKOUT_FAILURES
             if locked:
-                self._audit.add(
+                audit_staff(
+                    self._audit,
                     LOCKED_OUT_ACTION,
+                    staff_id,
                     at=now,
-                    staff_id=staff_id,
-                    entity="staff",
-                    entity_id=staff_id,
                     session_id=session_id,
                     detail={
                         "purpose": purpose,
@@ -254,12 +273,11 @@ class PinService:
             return PinCheck(
                 False, message, pause_s=REFUSAL_PAUSE_S, retry_in_s=retry, locked_out=locked
             )
-        self._audit.add(
+        audit_staff(
+            self._audit,
             "pin.accepted",
+            staff_id,
             at=now,
-            staff_id=staff_id,
-            entity="staff",
-            entity_id=staff_id,
             session_id=session_id,
             detail={"purpose": purpose},
         )

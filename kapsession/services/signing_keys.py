@@ -22,7 +22,13 @@ from datetime import datetime, timedelta
 
 from kapsession.domain.clock import Clock
 from kapsession.records.errors import NotFound, StorageError
-from kapsession.services.pins import LOCKOUT_FAILURES, LOCKOUT_S, REFUSAL_PAUSE_S, PinService
+from kapsession.services.pins import (
+    LOCKOUT_FAILURES,
+    LOCKOUT_S,
+    REFUSAL_PAUSE_S,
+    PinService,
+    audit_staff,
+)
 from kapsession.storage.audit import AuditRepository
 from kapsession.storage.signing_keys import (
     MIN_PASSPHRASE,
@@ -143,23 +149,21 @@ class SigningKeyService:
             return KeyCheck(False, f"This staff member has no signing passphrase yet. {not_done}")
         except WrongPassphrase:
             failures += 1
-            self._audit.add(
+            audit_staff(
+                self._audit,
                 FAILURE_ACTION,
+                staff_id,
                 at=now,
-                staff_id=staff_id,
-                entity="staff",
-                entity_id=staff_id,
                 session_id=session_id,
                 detail={"purpose": purpose, "failures_in_a_row": failures},
             )
             wrong = f"That signing passphrase is not right. {not_done}"
             if failures >= LOCKOUT_FAILURES:
-                self._audit.add(
+                audit_staff(
+                    self._audit,
                     LOCKED_OUT_ACTION,
+                    staff_id,
                     at=now,
-                    staff_id=staff_id,
-                    entity="staff",
-                    entity_id=staff_id,
                     session_id=session_id,
                     detail={
                         "purpose": purpose,
@@ -182,12 +186,11 @@ class SigningKeyService:
                 f"for {round(LOCKOUT_S / 60)} minutes.",
                 pause_s=REFUSAL_PAUSE_S,
             )
-        self._audit.add(
+        audit_staff(
+            self._audit,
             SUCCESS_ACTION,
+            staff_id,
             at=now,
-            staff_id=staff_id,
-            entity="staff",
-            entity_id=staff_id,
             session_id=session_id,
             detail={"purpose": purpose},
         )
